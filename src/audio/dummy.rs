@@ -1,0 +1,96 @@
+//! The dummy backend: a thread that processes one period every
+//! `period / sample_rate` seconds of wall-clock time, with silent inputs and
+//! discarded outputs. It behaves like a sound card that nobody listens to:
+//! meters move, the sample clock advances, surfaces can drive the mix.
+
+use crate::engine::Engine;
+use crate::engine::rt::process_guarded;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Counters the dummy thread publishes.
+#[derive(Debug, Default)]
+pub struct DummyStats {
+    /// Periods that started more than one period late (missed deadlines).
+    pub xruns: AtomicU64,
+    /// Periods processed.
+    pub periods: AtomicU64,
+}
+
+/// A running dummy backend.
+#[derive(Debug)]
+pub struct DummyBackend {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Engine>>,
+    stats: Arc<DummyStats>,
+    period_frames: usize,
+}
+
+impl DummyBackend {
+    /// Start pacing `engine` at its sample rate, `period_frames` per period
+    /// (clamped to the engine's maximum block).
+    pub fn start(mut engine: Engine, period_frames: usize) -> std::io::Result<DummyBackend> {
+        let cfg = engine.config();
+        let period_frames = period_frames.clamp(1, cfg.max_block);
+        let period = Duration::from_secs_f64(period_frames as f64 / f64::from(cfg.sample_rate));
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(DummyStats::default());
+        let (stop_rt, stats_rt) = (Arc::clone(&stop), Arc::clone(&stats));
+        let thread = std::thread::Builder::new()
+            .name("faderd-audio".into())
+            .spawn(move || {
+                let mut next = Instant::now();
+                let mut faulted = false;
+                while !stop_rt.load(Ordering::Relaxed) {
+                    if !faulted {
+                        faulted = !process_guarded(&mut engine, period_frames);
+                    }
+                    stats_rt.periods.fetch_add(1, Ordering::Relaxed);
+                    next += period;
+                    let now = Instant::now();
+                    if now > next + period {
+                        // Missed a whole period: count it and start afresh
+                        // rather than racing to catch up.
+                        stats_rt.xruns.fetch_add(1, Ordering::Relaxed);
+                        next = now;
+                    } else if next > now {
+                        std::thread::sleep(next - now);
+                    }
+                }
+                engine
+            })?;
+        Ok(DummyBackend {
+            stop,
+            thread: Some(thread),
+            stats,
+            period_frames,
+        })
+    }
+
+    /// Frames per period.
+    pub fn period_frames(&self) -> usize {
+        self.period_frames
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> &Arc<DummyStats> {
+        &self.stats
+    }
+
+    /// Stop the thread and take the engine back.
+    pub fn stop(mut self) -> Option<Engine> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok())
+    }
+}
+
+impl Drop for DummyBackend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

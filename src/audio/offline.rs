@@ -1,0 +1,243 @@
+//! Offline render: the engine driven by a plain loop, as fast as the CPU
+//! allows, with changes applied at exact sample positions.
+
+use crate::engine::Engine;
+use crate::engine::EngineConfig;
+use crate::engine::rt::process_guarded;
+use crate::media::{MediaError, WavFormat, WavSink, load_clips};
+use crate::mixer::{Address, Hub, HubError, Origin, StripRef, Value};
+use crate::model::{Session, TrackSource};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A change scheduled at an exact frame of an offline render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledChange {
+    /// Frame at which the change takes effect.
+    pub frame: u64,
+    /// What changes.
+    pub address: Address,
+    /// To what.
+    pub value: Value,
+}
+
+/// An engine and its hub driven without a clock.
+#[derive(Debug)]
+pub struct OfflineRun {
+    /// The hub (apply changes between calls to [`OfflineRun::run`]).
+    pub hub: Hub,
+    /// The engine.
+    pub engine: Engine,
+    block: usize,
+}
+
+impl OfflineRun {
+    /// Build hub and engine for `session` with `block`-frame process calls.
+    pub fn new(
+        session: Session,
+        clips: crate::mixer::ClipStore,
+        block: usize,
+    ) -> Result<OfflineRun, HubError> {
+        let block = block.max(1);
+        let cfg = EngineConfig {
+            sample_rate: session.sample_rate,
+            max_block: block,
+            inputs: 0,
+            outputs: 2,
+        };
+        let (hub, engine) = Hub::new(session, clips, cfg)?;
+        Ok(OfflineRun { hub, engine, block })
+    }
+
+    /// Process until the engine's position reaches `end_frame`, in blocks
+    /// of at most the configured size, applying `changes` (sorted by frame)
+    /// at their exact frames. After each block `sink` sees the engine and
+    /// the number of frames just produced.
+    pub fn run<E>(
+        &mut self,
+        end_frame: u64,
+        changes: &mut std::iter::Peekable<std::slice::Iter<'_, ScheduledChange>>,
+        mut sink: impl FnMut(&Engine, usize) -> Result<(), E>,
+    ) -> Result<(), E> {
+        while self.engine.position_frames() < end_frame {
+            let pos = self.engine.position_frames();
+            while let Some(c) = changes.next_if(|c| c.frame <= pos) {
+                if let Err(e) = self.hub.apply(Origin::Daemon, c.address, c.value.clone()) {
+                    tracing::warn!("scheduled change at frame {} refused: {e}", c.frame);
+                }
+            }
+            self.hub.service();
+            let until_change = changes.peek().map_or(u64::MAX, |c| c.frame - pos);
+            let n = (self.block as u64).min(end_frame - pos).min(until_change) as usize;
+            process_guarded(&mut self.engine, n);
+            sink(&self.engine, n)?;
+        }
+        self.hub.service();
+        Ok(())
+    }
+}
+
+/// What `faderd render` does.
+#[derive(Debug, Clone)]
+pub struct RenderJob {
+    /// The mix file.
+    pub output: PathBuf,
+    /// A folder for one file per track and bus (post-fader, post-pan).
+    pub stems: Option<PathBuf>,
+    /// Sample format.
+    pub format: WavFormat,
+    /// Frames per process call.
+    pub block: usize,
+    /// Length; default: the session's `length_s`, else its longest file.
+    pub duration_s: Option<f64>,
+}
+
+/// What a finished render reports.
+#[derive(Debug, Clone)]
+pub struct RenderSummary {
+    /// Frames written.
+    pub frames: u64,
+    /// Sample rate.
+    pub sample_rate: u32,
+    /// Wall-clock time taken.
+    pub elapsed: Duration,
+    /// Files written (mix first).
+    pub files: Vec<PathBuf>,
+    /// Peak of the mix, linear.
+    pub peak: f32,
+}
+
+impl RenderSummary {
+    /// Audio seconds rendered per wall-clock second.
+    pub fn speed(&self) -> f64 {
+        self.frames as f64 / f64::from(self.sample_rate) / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Why a render failed. Nothing was overwritten.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A source file could not be used.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The session's routing could not be built.
+    #[error(transparent)]
+    Hub(#[from] HubError),
+    /// No length was given and none can be derived.
+    #[error(
+        "the session has no length: set `length_s` in it, give it a file source, or pass --duration"
+    )]
+    NoLength,
+    /// The stems folder could not be created.
+    #[error("{}: cannot create stems folder: {source}", path.display())]
+    StemsDir {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Render `session` (whose files are relative to `base_dir`) as `job` says.
+/// `progress(done, total)` is called every few blocks.
+pub fn render(
+    session: Session,
+    base_dir: &Path,
+    job: &RenderJob,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderSummary, RenderError> {
+    let started = Instant::now();
+    let clips = load_clips(&session, base_dir)?;
+    let rate = session.sample_rate;
+    let total = match job.duration_s.or(session.length_s) {
+        Some(s) => (s * f64::from(rate)).round() as u64,
+        None => clips
+            .values()
+            .map(|c| c.frames() as u64)
+            .max()
+            .ok_or(RenderError::NoLength)?,
+    };
+    let stem_names: Vec<(StripRef, String)> = session
+        .tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (StripRef::Track(i), format!("{:02} {}", i + 1, t.name)))
+        .chain(
+            session
+                .buses
+                .iter()
+                .enumerate()
+                .map(|(j, b)| (StripRef::Bus(j), format!("bus {:02} {}", j + 1, b.name))),
+        )
+        .collect();
+    if session
+        .tracks
+        .iter()
+        .any(|t| matches!(t.source, TrackSource::Input(_)))
+    {
+        tracing::warn!("tracks with an interface input as source are silent in an offline render");
+    }
+    let mut run = OfflineRun::new(session, clips, job.block)?;
+    let mut mix = WavSink::create(&job.output, rate, job.format)?;
+    let mut stems = Vec::new();
+    if let Some(dir) = &job.stems {
+        std::fs::create_dir_all(dir).map_err(|source| RenderError::StemsDir {
+            path: dir.clone(),
+            source,
+        })?;
+        for (strip, name) in &stem_names {
+            let node = match strip {
+                StripRef::Track(i) => run.hub.node_map().tracks[*i],
+                StripRef::Bus(j) => run.hub.node_map().buses[*j],
+                StripRef::Master => unreachable!(),
+            };
+            let file = dir.join(format!("{}.wav", sanitize(name)));
+            stems.push((node, WavSink::create(&file, rate, job.format)?));
+        }
+    }
+    let mut peak = 0.0f32;
+    let mut since_progress = 0u64;
+    let report_every = u64::from(rate) / 10;
+    let no_changes: Vec<ScheduledChange> = Vec::new();
+    run.run(total, &mut no_changes.iter().peekable(), |engine, n| {
+        let (l, r) = (&engine.output(0)[..n], &engine.output(1)[..n]);
+        peak = l.iter().chain(r).fold(peak, |m, x| m.max(x.abs()));
+        mix.write(l, r)?;
+        for (node, sink) in stems.iter_mut() {
+            let (sl, sr) = engine.node_output(*node);
+            sink.write(&sl[..n], &sr[..n])?;
+        }
+        since_progress += n as u64;
+        if since_progress >= report_every {
+            since_progress = 0;
+            progress(engine.position_frames(), total);
+        }
+        Ok::<(), MediaError>(())
+    })?;
+    progress(total, total);
+    let mut files = vec![mix.finish()?];
+    for (_, sink) in stems {
+        files.push(sink.finish()?);
+    }
+    Ok(RenderSummary {
+        frames: total,
+        sample_rate: rate,
+        elapsed: started.elapsed(),
+        files,
+        peak,
+    })
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " -_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}

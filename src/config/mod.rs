@@ -1,0 +1,41 @@
+//! The only module that reads or writes YAML: sessions, the daemon config,
+//! surface profiles and control maps. Every error a user can cause names
+//! the file, line and column.
+//!
+//! Thread: any non-real-time thread. May import: `model`, `dsp`,
+//! `mixer::address`.
+
+mod atomic;
+pub mod check;
+mod daemon_config;
+mod error;
+mod session;
+pub mod surface;
+
+pub use atomic::write_atomic;
+pub use check::{FileKind, detect_kind};
+pub use daemon_config::{
+    AudioConfig, BackendChoice, DaemonConfig, LogConfig, LogLevel, OscConfig, load_daemon_config,
+    parse_daemon_config,
+};
+pub use error::{ConfigError, Diagnostic};
+pub use session::{SESSION_VERSION, load_session, parse_session, save_session, session_to_yaml};
+pub use surface::{ControlMap, SurfaceProfile, parse_map, parse_profile};
+
+use std::path::Path;
+
+/// Read `path`, work out what it is, and validate it as that.
+pub fn check_file(path: &Path) -> Result<FileKind, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let kind = detect_kind(&text, path)?;
+    match kind {
+        FileKind::Session => parse_session(&text, path).map(drop),
+        FileKind::DaemonConfig => parse_daemon_config(&text, path).map(drop),
+        FileKind::SurfaceProfile => parse_profile(&text, path).map(drop),
+        FileKind::ControlMap => parse_map(&text, path).map(drop),
+    }?;
+    Ok(kind)
+}

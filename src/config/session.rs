@@ -1,0 +1,653 @@
+//! Session files: tracks, buses, sends, routing and initial values.
+//!
+//! ```yaml
+//! version: 1
+//! name: My mix
+//! sample_rate: 48000
+//! pan_law_db: -3          # 0 | -3 | -4.5 | -6
+//! buses:
+//!   - { name: Reverb, kind: aux }
+//!   - { name: Drums, kind: group }
+//! tracks:
+//!   - name: Kick
+//!     source: { file: kick.wav }          # or { input: 1 } or { tone: {...} }
+//!     output: Drums                       # master (default) or a group bus
+//!     gain_db: -3                         # -.inf is off
+//!     sends: [{ bus: Reverb, gain_db: -12, pre: false }]
+//! master: { gain_db: 0 }
+//! ```
+//!
+//! Loading rejects unknown keys, wrong types and dangling names with
+//! file:line:column. Saving is atomic and loses nothing the model holds.
+
+use super::atomic::write_atomic;
+use super::error::{ConfigError, Diagnostic};
+use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
+use crate::dsp::generator::{Pulse, ToneSpec, Wave};
+use crate::dsp::pan::PanLaw;
+use crate::model::{
+    Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Output, Send, Session, TRIM_RANGE_DB,
+    Track, TrackSource,
+};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::{Location, Spanned};
+use std::path::{Path, PathBuf};
+
+/// The session format version this build reads and writes.
+pub const SESSION_VERSION: u32 = 1;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    version: Spanned<u32>,
+    name: String,
+    #[serde(default = "default_rate")]
+    sample_rate: Spanned<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    length_s: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pan_law_db: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    smoothing_ms: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    buses: Vec<Spanned<StripFile>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tracks: Vec<Spanned<StripFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    master: Option<Spanned<StripFile>>,
+}
+
+fn default_rate() -> Spanned<u32> {
+    spanless(48_000)
+}
+
+/// One struct for tracks, buses and master: fields that do not belong to a
+/// kind of strip are reported at their place in the file.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct StripFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<Spanned<BusKindFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    channels: Option<Spanned<ChannelsFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<Spanned<SourceFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trim_db: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invert: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gain_db: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pan: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mute: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    solo: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    solo_safe: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sends: Vec<Spanned<SendFile>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum BusKindFile {
+    Aux,
+    Group,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum ChannelsFile {
+    Mono,
+    Stereo,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input: Option<Spanned<u16>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<Spanned<String>>,
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    looped: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tone: Option<ToneFile>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ToneFile {
+    #[serde(default = "default_wave")]
+    wave: WaveFile,
+    #[serde(default = "default_freq")]
+    freq_hz: Spanned<f64>,
+    #[serde(default = "default_tone_level")]
+    level_db: Spanned<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pulse: Option<PulseFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+}
+
+fn default_wave() -> WaveFile {
+    WaveFile::Sine
+}
+fn default_freq() -> Spanned<f64> {
+    spanless(440.0)
+}
+fn default_tone_level() -> Spanned<f64> {
+    spanless(-18.0)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum WaveFile {
+    Sine,
+    Square,
+    Saw,
+    White,
+    Pink,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct PulseFile {
+    bpm: Spanned<f64>,
+    decay_ms: Spanned<f64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    offset_beats: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SendFile {
+    bus: Spanned<String>,
+    #[serde(default = "default_send_gain")]
+    gain_db: Spanned<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pan: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pre: bool,
+}
+
+fn default_send_gain() -> Spanned<f64> {
+    spanless(f64::NEG_INFINITY)
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn spanless<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
+}
+
+/// Read and validate a session file.
+pub fn load_session(path: &Path) -> Result<Session, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse_session(&text, path)
+}
+
+/// Validate session text; `file` names it in diagnostics.
+pub fn parse_session(text: &str, file: &Path) -> Result<Session, ConfigError> {
+    let raw: SessionFile =
+        serde_saphyr::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    Resolver {
+        file,
+        diags: Vec::new(),
+    }
+    .session(raw)
+}
+
+/// The session as YAML text, in the format [`parse_session`] reads.
+pub fn session_to_yaml(session: &Session) -> String {
+    let file = to_file(session);
+    let body = serde_saphyr::to_string(&file).unwrap_or_else(|e| {
+        // Serialising plain structs of numbers and strings cannot fail; if it
+        // ever does, say so in the file rather than write a truncated one.
+        format!("# faderd could not serialise this session: {e}\n")
+    });
+    format!("# faderd session (format {SESSION_VERSION})\n{body}")
+}
+
+/// Save atomically: a crash or a full disk leaves the previous file intact.
+pub fn save_session(path: &Path, session: &Session) -> Result<(), ConfigError> {
+    write_atomic(path, session_to_yaml(session).as_bytes()).map_err(|source| ConfigError::Write {
+        file: path.to_path_buf(),
+        source,
+    })
+}
+
+struct Resolver<'a> {
+    file: &'a Path,
+    diags: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn err(&mut self, loc: Location, message: impl Into<String>) {
+        self.diags.push(Diagnostic::at(self.file, loc, message));
+    }
+
+    fn range(&mut self, v: &Spanned<f64>, lo: f64, hi: f64, what: &str) -> f64 {
+        if v.value.is_nan() || v.value < lo || v.value > hi {
+            self.err(
+                v.referenced,
+                format!("{what} must be between {lo} and {hi}, not {}", v.value),
+            );
+            v.value.clamp(lo, hi)
+        } else {
+            v.value
+        }
+    }
+
+    fn gain(&mut self, v: &Spanned<f64>, what: &str) -> f64 {
+        let db = v.value;
+        if db == f64::NEG_INFINITY {
+            db
+        } else if db.is_nan() || db > FADER_MAX_DB || db <= FADER_FLOOR_DB {
+            self.err(
+                v.referenced,
+                format!("{what} must be above {FADER_FLOOR_DB} and at most +{FADER_MAX_DB} dB, or -.inf for off; not {db}"),
+            );
+            0.0
+        } else {
+            db
+        }
+    }
+
+    fn not_here<T>(&mut self, field: &Option<Spanned<T>>, key: &str, kind: &str) {
+        if let Some(f) = field {
+            self.err(f.referenced, format!("`{key}` does not apply to {kind}"));
+        }
+    }
+
+    fn session(mut self, raw: SessionFile) -> Result<Session, ConfigError> {
+        if raw.version.value != SESSION_VERSION {
+            self.err(
+                raw.version.referenced,
+                format!(
+                    "this faderd reads session version {SESSION_VERSION}, not {}",
+                    raw.version.value
+                ),
+            );
+        }
+        let mut s = Session::new(&raw.name, raw.sample_rate.value);
+        if !(8_000..=384_000).contains(&raw.sample_rate.value) {
+            self.err(
+                raw.sample_rate.referenced,
+                "sample_rate must be between 8000 and 384000",
+            );
+        }
+        if let Some(len) = &raw.length_s {
+            s.length_s = Some(self.range(len, 0.0, 86_400.0, "length_s"));
+        }
+        if let Some(law) = &raw.pan_law_db {
+            match PanLaw::from_centre_db(law.value) {
+                Some(l) => s.pan_law = l,
+                None => self.err(law.referenced, "pan_law_db must be 0, -3, -4.5 or -6"),
+            }
+        }
+        if let Some(ms) = &raw.smoothing_ms {
+            s.smoothing_ms = self.range(ms, 0.0, 1000.0, "smoothing_ms");
+        }
+
+        // Buses first: tracks and sends refer to them by name.
+        for b in &raw.buses {
+            let bus = self.bus(b);
+            let b = &b.value;
+            if let Some(name) = &b.name
+                && s.buses.iter().any(|x| x.name == name.value)
+            {
+                self.err(
+                    name.referenced,
+                    format!("a bus named '{}' already exists", name.value),
+                );
+            }
+            s.buses.push(bus);
+        }
+        for (j, b) in raw.buses.iter().map(|b| &b.value).enumerate() {
+            let kind = s.buses[j].kind;
+            let sends = self.sends(&b.sends, &s.buses, "bus");
+            if kind == BusKind::Aux && !sends.is_empty() {
+                self.err(
+                    b.sends[0].referenced,
+                    "aux buses cannot have sends (only tracks and group buses)",
+                );
+            }
+            s.buses[j].controls.sends = sends;
+        }
+        for (i, t) in raw.tracks.iter().enumerate() {
+            let track = self.track(&t.value, i, &s.buses);
+            let t = &t.value;
+            if let Some(name) = &t.name
+                && s.tracks.iter().any(|x: &Track| x.name == name.value)
+            {
+                self.err(
+                    name.referenced,
+                    format!("a track named '{}' already exists", name.value),
+                );
+            }
+            s.tracks.push(track);
+        }
+        if let Some(m) = &raw.master {
+            let m = &m.value;
+            for (field, key) in [(&m.name, "name"), (&m.output, "output")] {
+                self.not_here(field, key, "master");
+            }
+            self.not_here(&m.kind, "kind", "master");
+            self.not_here(&m.channels, "channels", "master");
+            self.not_here(&m.source, "source", "master");
+            self.not_here(&m.solo, "solo", "master");
+            self.not_here(&m.solo_safe, "solo_safe", "master");
+            if let Some(send) = m.sends.first() {
+                self.err(send.referenced, "master has no sends");
+            }
+            s.master = self.controls(m);
+        }
+        if self.diags.is_empty() {
+            Ok(s)
+        } else {
+            Err(ConfigError::Invalid(self.diags))
+        }
+    }
+
+    fn bus(&mut self, spanned: &Spanned<StripFile>) -> Bus {
+        let b = &spanned.value;
+        self.not_here(&b.channels, "channels", "a bus (buses are stereo)");
+        self.not_here(&b.source, "source", "a bus (buses are fed by tracks)");
+        self.not_here(&b.output, "output", "a bus (buses feed master)");
+        let name = match &b.name {
+            Some(n) => n.value.clone(),
+            None => {
+                self.err(spanned.referenced, "every bus needs a name");
+                String::new()
+            }
+        };
+        let kind = match &b.kind {
+            Some(k) => match k.value {
+                BusKindFile::Aux => BusKind::Aux,
+                BusKindFile::Group => BusKind::Group,
+            },
+            None => BusKind::Aux,
+        };
+        Bus {
+            name,
+            kind,
+            controls: self.controls(b),
+        }
+    }
+
+    fn track(&mut self, t: &StripFile, index: usize, buses: &[Bus]) -> Track {
+        self.not_here(&t.kind, "kind", "a track (it is for buses)");
+        let name = t
+            .name
+            .as_ref()
+            .map_or_else(|| format!("Track {}", index + 1), |n| n.value.clone());
+        let channels = match t.channels.as_ref().map(|c| c.value) {
+            Some(ChannelsFile::Stereo) => Channels::Stereo,
+            _ => Channels::Mono,
+        };
+        let source = match &t.source {
+            Some(src) => self.source(src, index),
+            None => TrackSource::None,
+        };
+        let output = match &t.output {
+            None => Output::Master,
+            Some(o) if o.value.eq_ignore_ascii_case("master") => Output::Master,
+            Some(o) => match buses.iter().position(|b| b.name == o.value) {
+                Some(b) if buses[b].kind == BusKind::Group => Output::Bus(b),
+                Some(_) => {
+                    self.err(o.referenced, format!("'{}' is an aux bus: feed it with a send; output takes master or a group bus", o.value));
+                    Output::Master
+                }
+                None => {
+                    self.err(
+                        o.referenced,
+                        format!(
+                            "no bus named '{}' (output takes master or a group bus)",
+                            o.value
+                        ),
+                    );
+                    Output::Master
+                }
+            },
+        };
+        let mut controls = self.controls(t);
+        controls.sends = self.sends(&t.sends, buses, "track");
+        Track {
+            name,
+            channels,
+            source,
+            output,
+            controls,
+        }
+    }
+
+    fn source(&mut self, src: &Spanned<SourceFile>, index: usize) -> TrackSource {
+        let v = &src.value;
+        let given = [v.input.is_some(), v.file.is_some(), v.tone.is_some()];
+        if given.iter().filter(|x| **x).count() != 1 {
+            self.err(
+                src.referenced,
+                "source takes exactly one of `input`, `file` or `tone`",
+            );
+            return TrackSource::None;
+        }
+        if v.looped.is_some() && v.file.is_none() {
+            self.err(src.referenced, "`loop` applies to file sources only");
+        }
+        if let Some(ch) = &v.input {
+            if ch.value == 0 {
+                self.err(ch.referenced, "input channels are numbered from 1");
+            }
+            return TrackSource::Input(ch.value.max(1));
+        }
+        if let Some(f) = &v.file {
+            if f.value.trim().is_empty() {
+                self.err(f.referenced, "file path is empty");
+            }
+            return TrackSource::File {
+                path: PathBuf::from(&f.value),
+                looped: v.looped.unwrap_or(false),
+            };
+        }
+        let t = v.tone.as_ref().expect("one source kind is set");
+        let pulse = t.pulse.as_ref().map(|p| Pulse {
+            bpm: self.range(&p.bpm, 1.0, 999.0, "bpm"),
+            decay_ms: self.range(&p.decay_ms, 1.0, 60_000.0, "decay_ms"),
+            offset_beats: p.offset_beats,
+        });
+        TrackSource::Tone(ToneSpec {
+            wave: match t.wave {
+                WaveFile::Sine => Wave::Sine,
+                WaveFile::Square => Wave::Square,
+                WaveFile::Saw => Wave::Saw,
+                WaveFile::White => Wave::White,
+                WaveFile::Pink => Wave::Pink,
+            },
+            freq_hz: self.range(&t.freq_hz, 1.0, 24_000.0, "freq_hz"),
+            level_db: self.range(&t.level_db, -120.0, 0.0, "level_db"),
+            pulse,
+            seed: t.seed.unwrap_or(index as u64 + 1),
+        })
+    }
+
+    fn controls(&mut self, f: &StripFile) -> Controls {
+        let d = Controls::default();
+        Controls {
+            trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
+                self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
+            }),
+            invert: f.invert.as_ref().is_some_and(|v| v.value),
+            gain_db: f
+                .gain_db
+                .as_ref()
+                .map_or(d.gain_db, |v| self.gain(v, "gain_db")),
+            pan: f
+                .pan
+                .as_ref()
+                .map_or(d.pan, |v| self.range(v, 0.0, 1.0, "pan")),
+            mute: f.mute.as_ref().is_some_and(|v| v.value),
+            solo: f.solo.as_ref().is_some_and(|v| v.value),
+            solo_safe: f.solo_safe.as_ref().is_some_and(|v| v.value),
+            sends: Vec::new(),
+        }
+    }
+
+    fn sends(&mut self, sends: &[Spanned<SendFile>], buses: &[Bus], from: &str) -> Vec<Send> {
+        let mut out = Vec::new();
+        for s in sends {
+            let s = &s.value;
+            let bus = match buses.iter().position(|b| b.name == s.bus.value) {
+                Some(b) if buses[b].kind == BusKind::Aux => b,
+                Some(_) => {
+                    self.err(
+                        s.bus.referenced,
+                        format!(
+                            "'{}' is a group bus: a {from} sends to aux buses only",
+                            s.bus.value
+                        ),
+                    );
+                    continue;
+                }
+                None => {
+                    self.err(
+                        s.bus.referenced,
+                        format!("no aux bus named '{}'", s.bus.value),
+                    );
+                    continue;
+                }
+            };
+            out.push(Send {
+                bus,
+                gain_db: self.gain(&s.gain_db, "send gain_db"),
+                pan: s
+                    .pan
+                    .as_ref()
+                    .map_or(0.5, |p| self.range(p, 0.0, 1.0, "send pan")),
+                pre: s.pre,
+            });
+        }
+        out
+    }
+}
+
+fn to_file(s: &Session) -> SessionFile {
+    let some_if = |cond: bool, v: f64| cond.then(|| spanless(v));
+    let controls = |c: &Controls, buses: &[Bus]| StripFile {
+        trim_db: some_if(c.trim_db != 0.0, c.trim_db),
+        invert: c.invert.then(|| spanless(true)),
+        gain_db: Some(spanless(c.gain_db)),
+        pan: some_if(c.pan != 0.5, c.pan),
+        mute: c.mute.then(|| spanless(true)),
+        solo: c.solo.then(|| spanless(true)),
+        solo_safe: c.solo_safe.then(|| spanless(true)),
+        sends: c
+            .sends
+            .iter()
+            .map(|x| {
+                spanless(SendFile {
+                    bus: spanless(buses[x.bus].name.clone()),
+                    gain_db: spanless(x.gain_db),
+                    pan: some_if(x.pan != 0.5, x.pan),
+                    pre: x.pre,
+                })
+            })
+            .collect(),
+        ..StripFile::default()
+    };
+    SessionFile {
+        version: spanless(SESSION_VERSION),
+        name: s.name.clone(),
+        sample_rate: spanless(s.sample_rate),
+        length_s: s.length_s.map(spanless),
+        pan_law_db: Some(spanless(s.pan_law.centre_db())),
+        smoothing_ms: some_if(s.smoothing_ms != DEFAULT_SMOOTHING_MS, s.smoothing_ms),
+        buses: s
+            .buses
+            .iter()
+            .map(|b| {
+                spanless(StripFile {
+                    name: Some(spanless(b.name.clone())),
+                    kind: Some(spanless(match b.kind {
+                        BusKind::Aux => BusKindFile::Aux,
+                        BusKind::Group => BusKindFile::Group,
+                    })),
+                    ..controls(&b.controls, &s.buses)
+                })
+            })
+            .collect(),
+        tracks: s
+            .tracks
+            .iter()
+            .map(|t| {
+                spanless(StripFile {
+                    name: Some(spanless(t.name.clone())),
+                    channels: Some(spanless(match t.channels {
+                        Channels::Mono => ChannelsFile::Mono,
+                        Channels::Stereo => ChannelsFile::Stereo,
+                    })),
+                    source: match &t.source {
+                        TrackSource::None => None,
+                        other => Some(spanless(source_file(other))),
+                    },
+                    output: match t.output {
+                        Output::Master => None,
+                        Output::Bus(b) => Some(spanless(s.buses[b].name.clone())),
+                    },
+                    ..controls(&t.controls, &s.buses)
+                })
+            })
+            .collect(),
+        master: Some(spanless(controls(&s.master, &s.buses))),
+    }
+}
+
+fn source_file(src: &TrackSource) -> SourceFile {
+    match src {
+        TrackSource::None => SourceFile::default(),
+        TrackSource::Input(ch) => SourceFile {
+            input: Some(spanless(*ch)),
+            ..SourceFile::default()
+        },
+        TrackSource::File { path, looped } => SourceFile {
+            file: Some(spanless(path.to_string_lossy().into_owned())),
+            looped: looped.then_some(true),
+            ..SourceFile::default()
+        },
+        TrackSource::Tone(t) => SourceFile {
+            tone: Some(ToneFile {
+                wave: match t.wave {
+                    Wave::Sine => WaveFile::Sine,
+                    Wave::Square => WaveFile::Square,
+                    Wave::Saw => WaveFile::Saw,
+                    Wave::White => WaveFile::White,
+                    Wave::Pink => WaveFile::Pink,
+                },
+                freq_hz: spanless(t.freq_hz),
+                level_db: spanless(t.level_db),
+                pulse: t.pulse.map(|p| PulseFile {
+                    bpm: spanless(p.bpm),
+                    decay_ms: spanless(p.decay_ms),
+                    offset_beats: p.offset_beats,
+                }),
+                seed: Some(t.seed),
+            }),
+            ..SourceFile::default()
+        },
+    }
+}

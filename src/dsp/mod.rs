@@ -1,0 +1,13 @@
+//! Pure DSP kernels: plain functions and small state structs.
+//!
+//! Thread: any. Everything here is real-time safe by construction: no
+//! allocation, no locks, no I/O, bounded work per call. May import: nothing
+//! else in the crate.
+
+pub mod fader_law;
+pub mod generator;
+pub mod meter;
+pub mod pan;
+pub mod ramp;
+
+pub use fader_law::{amp_to_db, db_to_amp, db_to_pos, pos_to_db};

@@ -1,0 +1,303 @@
+//! The mix graph: every node's buffers, coefficients and routing, allocated
+//! up front off the audio thread and swapped in whole.
+//!
+//! Nodes are stored in processing order: every node feeds only nodes after
+//! it (tracks, then group buses, then aux buses, then master), so one pass
+//! over the nodes mixes everything.
+
+use super::meters::MeterBank;
+use super::msg::NodeId;
+use crate::dsp::generator::{Generator, ToneSpec};
+use crate::dsp::meter::MeterState;
+use crate::dsp::ramp::Ramp;
+use std::sync::Arc;
+
+/// Mono or stereo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channels {
+    /// One channel, panned into the stereo mix.
+    Mono,
+    /// Two channels, balanced into the stereo mix.
+    Stereo,
+}
+
+impl Channels {
+    /// 1 or 2.
+    pub fn count(self) -> usize {
+        match self {
+            Channels::Mono => 1,
+            Channels::Stereo => 2,
+        }
+    }
+}
+
+/// Decoded audio held in memory, one buffer per channel.
+#[derive(Debug)]
+pub struct Clip {
+    /// Samples per channel, all the same length.
+    pub channels: Box<[Box<[f32]>]>,
+}
+
+impl Clip {
+    /// Frames per channel.
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, |c| c.len())
+    }
+}
+
+/// Where a node's signal comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Nothing (silence).
+    Silence,
+    /// Backend input channels, 0-based; a stereo node reads `first` and `first + 1`.
+    Input {
+        /// First input channel.
+        first: u16,
+    },
+    /// A clip played from the start of the timeline.
+    Clip {
+        /// The audio.
+        clip: Arc<Clip>,
+        /// Start again at the end.
+        looped: bool,
+    },
+    /// A test-tone or demo generator.
+    Tone(ToneSpec),
+    /// The sum of everything routed or sent to this node (buses).
+    Bus,
+}
+
+/// Where a node's post-pan output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// Summed into a later node (a group bus or master).
+    Node(NodeId),
+    /// Written to backend outputs `first` and `first + 1`.
+    Output {
+        /// First output channel.
+        first: u16,
+    },
+}
+
+/// A send as the graph builder states it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SendSpec {
+    /// The aux bus it feeds (a later node).
+    pub dest: NodeId,
+    /// Tapped before the fader.
+    pub pre: bool,
+    /// Linear level (0 when the strip is muted).
+    pub gain: f32,
+    /// Left and right gains into the bus.
+    pub pan: (f32, f32),
+}
+
+/// A node as the graph builder states it; values are the initial coefficients.
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    /// Signal source.
+    pub source: Source,
+    /// Mono or stereo processing.
+    pub channels: Channels,
+    /// Where the output goes.
+    pub dest: Dest,
+    /// Trim times polarity.
+    pub in_gain: f32,
+    /// Fader times mute.
+    pub out_gain: f32,
+    /// Pan/balance gains.
+    pub pan: (f32, f32),
+    /// Sends to aux buses.
+    pub sends: Vec<SendSpec>,
+}
+
+/// Errors in a graph description: a bug in the caller, never user input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    /// A node routes or sends to itself or an earlier node.
+    #[error("node {node} feeds node {dest}, which is not after it in processing order")]
+    NotForward {
+        /// The feeding node.
+        node: usize,
+        /// Its destination.
+        dest: usize,
+    },
+    /// A destination does not exist.
+    #[error("node {node} feeds node {dest}, which does not exist")]
+    NoSuchNode {
+        /// The feeding node.
+        node: usize,
+        /// Its destination.
+        dest: usize,
+    },
+    /// More nodes than a NodeId can address.
+    #[error("too many nodes ({0})")]
+    TooManyNodes(usize),
+}
+
+#[derive(Debug)]
+pub(crate) struct StereoBuf {
+    pub(crate) l: Box<[f32]>,
+    pub(crate) r: Box<[f32]>,
+}
+
+impl StereoBuf {
+    fn new(frames: usize) -> StereoBuf {
+        StereoBuf {
+            l: vec![0.0; frames].into_boxed_slice(),
+            r: vec![0.0; frames].into_boxed_slice(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum NodeInput {
+    Silence,
+    Input { first: usize },
+    Clip { clip: Arc<Clip>, looped: bool },
+    Tone(Box<Generator>),
+    Bus,
+}
+
+#[derive(Debug)]
+pub(crate) struct SendNode {
+    pub(crate) dest: usize,
+    pub(crate) pre: bool,
+    pub(crate) level: Ramp,
+    pub(crate) pan_l: Ramp,
+    pub(crate) pan_r: Ramp,
+}
+
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub(crate) input: NodeInput,
+    pub(crate) channels: Channels,
+    pub(crate) dest: Dest,
+    pub(crate) in_gain: Ramp,
+    pub(crate) out_gain: Ramp,
+    pub(crate) pan_l: Ramp,
+    pub(crate) pan_r: Ramp,
+    pub(crate) sends: Box<[SendNode]>,
+    /// After the input gain.
+    pub(crate) pre: StereoBuf,
+    /// After the fader, before pan.
+    pub(crate) post: StereoBuf,
+    /// After pan: what the destination receives and the meter reads.
+    pub(crate) out: StereoBuf,
+    pub(crate) meter: [MeterState; 2],
+}
+
+/// Per-sample coefficient buffers for ramps in progress.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    pub(crate) bufs: [Box<[f32]>; 6],
+}
+
+/// A complete, preallocated mix graph. Built off the audio thread.
+#[derive(Debug)]
+pub struct MixGraph {
+    pub(crate) nodes: Box<[Node]>,
+    /// What each node receives from earlier nodes (buses only use theirs).
+    pub(crate) accs: Box<[StereoBuf]>,
+    pub(crate) scratch: Scratch,
+    pub(crate) meters: Arc<MeterBank>,
+    pub(crate) max_block: usize,
+}
+
+impl MixGraph {
+    /// Build a graph whose buffers hold `max_block` frames, with parameter
+    /// ramps of `ramp_frames` samples. Allocates: call off the audio thread.
+    pub fn new(
+        specs: &[NodeSpec],
+        sample_rate: u32,
+        max_block: usize,
+        ramp_frames: u32,
+    ) -> Result<MixGraph, GraphError> {
+        if specs.len() > usize::from(u16::MAX) {
+            return Err(GraphError::TooManyNodes(specs.len()));
+        }
+        let check = |node: usize, dest: NodeId| {
+            let dest = usize::from(dest.0);
+            if dest >= specs.len() {
+                Err(GraphError::NoSuchNode { node, dest })
+            } else if dest <= node {
+                Err(GraphError::NotForward { node, dest })
+            } else {
+                Ok(dest)
+            }
+        };
+        let max_block = max_block.max(1);
+        let mut nodes = Vec::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            if let Dest::Node(d) = spec.dest {
+                check(i, d)?;
+            }
+            let sends = spec
+                .sends
+                .iter()
+                .map(|s| {
+                    Ok(SendNode {
+                        dest: check(i, s.dest)?,
+                        pre: s.pre,
+                        level: Ramp::new(s.gain, ramp_frames),
+                        pan_l: Ramp::new(s.pan.0, ramp_frames),
+                        pan_r: Ramp::new(s.pan.1, ramp_frames),
+                    })
+                })
+                .collect::<Result<Box<[_]>, GraphError>>()?;
+            let input = match &spec.source {
+                Source::Silence => NodeInput::Silence,
+                Source::Input { first } => NodeInput::Input {
+                    first: usize::from(*first),
+                },
+                Source::Clip { clip, looped } => NodeInput::Clip {
+                    clip: Arc::clone(clip),
+                    looped: *looped,
+                },
+                Source::Tone(t) => NodeInput::Tone(Box::new(Generator::new(*t, sample_rate))),
+                Source::Bus => NodeInput::Bus,
+            };
+            nodes.push(Node {
+                input,
+                channels: spec.channels,
+                dest: spec.dest,
+                in_gain: Ramp::new(spec.in_gain, ramp_frames),
+                out_gain: Ramp::new(spec.out_gain, ramp_frames),
+                pan_l: Ramp::new(spec.pan.0, ramp_frames),
+                pan_r: Ramp::new(spec.pan.1, ramp_frames),
+                sends,
+                pre: StereoBuf::new(max_block),
+                post: StereoBuf::new(max_block),
+                out: StereoBuf::new(max_block),
+                meter: [MeterState::new(sample_rate); 2],
+            });
+        }
+        Ok(MixGraph {
+            accs: (0..specs.len())
+                .map(|_| StereoBuf::new(max_block))
+                .collect(),
+            nodes: nodes.into_boxed_slice(),
+            scratch: Scratch {
+                bufs: std::array::from_fn(|_| vec![0.0; max_block].into_boxed_slice()),
+            },
+            meters: Arc::new(MeterBank::new(specs.len())),
+            max_block,
+        })
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True for a graph with no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The meters this graph's nodes write.
+    pub fn meters(&self) -> &Arc<MeterBank> {
+        &self.meters
+    }
+}

@@ -1,0 +1,69 @@
+//! Meters leave the audio thread through atomics: the engine writes, the hub
+//! reads at its own pace. Latest value wins; peaks are held until read.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Peak and RMS of both channels of one node.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MeterReading {
+    /// Sample peaks (left, right) since the last read, linear.
+    pub peak: [f32; 2],
+    /// RMS (left, right), linear, 300 ms integration.
+    pub rms: [f32; 2],
+}
+
+#[derive(Debug, Default)]
+struct NodeMeter {
+    peak: [AtomicU32; 2],
+    mean_square: [AtomicU32; 2],
+}
+
+/// One meter per node of a graph, shared between the engine and the hub.
+#[derive(Debug)]
+pub struct MeterBank {
+    nodes: Box<[NodeMeter]>,
+}
+
+impl MeterBank {
+    /// A bank for `nodes` nodes, all silent.
+    pub fn new(nodes: usize) -> MeterBank {
+        MeterBank {
+            nodes: (0..nodes).map(|_| NodeMeter::default()).collect(),
+        }
+    }
+
+    /// Number of nodes metered.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True for a bank of no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Audio thread: record one block of node `index`. Wait-free.
+    #[inline]
+    pub(crate) fn record(&self, index: usize, peak: [f32; 2], mean_square: [f32; 2]) {
+        if let Some(m) = self.nodes.get(index) {
+            for ch in 0..2 {
+                // Non-negative f32s order the same as their bit patterns.
+                m.peak[ch].fetch_max(peak[ch].max(0.0).to_bits(), Ordering::Relaxed);
+                m.mean_square[ch].store(mean_square[ch].to_bits(), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Hub: read node `index`, resetting its held peak.
+    pub fn take(&self, index: usize) -> MeterReading {
+        let Some(m) = self.nodes.get(index) else {
+            return MeterReading::default();
+        };
+        let mut r = MeterReading::default();
+        for ch in 0..2 {
+            r.peak[ch] = f32::from_bits(m.peak[ch].swap(0, Ordering::Relaxed));
+            r.rms[ch] = f32::from_bits(m.mean_square[ch].load(Ordering::Relaxed)).sqrt();
+        }
+        r
+    }
+}

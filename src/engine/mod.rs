@@ -1,0 +1,435 @@
+//! The real-time mixer engine.
+//!
+//! Thread: audio (real-time). [`Engine::process`] runs inside the audio
+//! callback of whatever backend drives it. It never allocates or frees,
+//! never locks, never does I/O or logging, and does bounded work per call.
+//! Commands arrive on a wait-free SPSC queue ([`ToEngine`]); a replaced graph
+//! leaves on another so it is freed by the hub; meters and the sample clock
+//! leave through atomics.
+//!
+//! May import: `dsp`. Nothing here knows about addresses, sessions, YAML or
+//! surfaces.
+
+pub mod graph;
+pub mod meters;
+pub mod msg;
+pub mod rt;
+
+pub use graph::{Channels, Clip, Dest, GraphError, MixGraph, NodeSpec, SendSpec, Source};
+pub use meters::{MeterBank, MeterReading};
+pub use msg::{NodeId, StripParam, ToEngine};
+
+use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
+use graph::{Node, NodeInput, StereoBuf};
+use rtrb::{Consumer, Producer, RingBuffer};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Capacity of the hub -> engine command queue. A full fader sweep from a
+/// 14-bit surface at 1 kHz on 64 strips is ~64k commands per second, ~90 per
+/// 64-frame period; 8192 leaves two orders of magnitude of headroom. The hub
+/// coalesces what does not fit and retries on its next tick.
+pub const COMMAND_QUEUE_CAPACITY: usize = 8192;
+/// Graphs in flight back to the hub. The hub sends a new graph only while a
+/// retire slot is free, and the engine leaves a swap queued until one is.
+pub const RETIRE_QUEUE_CAPACITY: usize = 8;
+/// Most commands applied per process call (bounded work per period).
+pub const MAX_COMMANDS_PER_CALL: usize = 4096;
+
+/// Fixed facts about the audio stream the engine runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Largest block `process` is called with.
+    pub max_block: usize,
+    /// Backend input channels.
+    pub inputs: usize,
+    /// Backend output channels (at least 2: master L/R).
+    pub outputs: usize,
+}
+
+/// Counters and clocks the engine publishes to other threads.
+#[derive(Debug, Default)]
+pub struct EngineShared {
+    /// Frames processed since the engine started (the sample clock).
+    pub position_frames: AtomicU64,
+    /// Process calls that panicked (the engine outputs silence after one).
+    pub faults: AtomicU64,
+    /// Commands that arrived for a node or send that does not exist.
+    pub bad_commands: AtomicU64,
+}
+
+/// The hub's side of the engine's queues.
+#[derive(Debug)]
+pub struct EngineLink {
+    /// Commands to the engine.
+    pub to_engine: Producer<ToEngine>,
+    /// Graphs the engine has replaced; drop them here, off the audio thread.
+    pub retired: Consumer<Box<MixGraph>>,
+    /// Clocks and counters.
+    pub shared: Arc<EngineShared>,
+}
+
+/// The mixer engine; owned by the audio thread once the backend starts.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    graph: Box<MixGraph>,
+    commands: Consumer<ToEngine>,
+    retire: Producer<Box<MixGraph>>,
+    shared: Arc<EngineShared>,
+    inputs: Box<[Box<[f32]>]>,
+    outputs: Box<[Box<[f32]>]>,
+    frame: u64,
+}
+
+impl Engine {
+    /// An engine playing `graph`, and the hub's link to it. Allocates: call
+    /// before the audio thread starts. `graph` must have been built with
+    /// `max_block >= config.max_block`.
+    pub fn new(config: EngineConfig, graph: MixGraph) -> (Engine, EngineLink) {
+        let (to_engine, commands) = RingBuffer::new(COMMAND_QUEUE_CAPACITY);
+        let (retire, retired) = RingBuffer::new(RETIRE_QUEUE_CAPACITY);
+        let shared = Arc::new(EngineShared::default());
+        let buffers = |n: usize| -> Box<[Box<[f32]>]> {
+            (0..n)
+                .map(|_| vec![0.0; config.max_block].into_boxed_slice())
+                .collect()
+        };
+        let engine = Engine {
+            config: EngineConfig {
+                outputs: config.outputs.max(2),
+                ..config
+            },
+            graph: Box::new(graph),
+            commands,
+            retire,
+            shared: Arc::clone(&shared),
+            inputs: buffers(config.inputs),
+            outputs: buffers(config.outputs.max(2)),
+            frame: 0,
+        };
+        (
+            engine,
+            EngineLink {
+                to_engine,
+                retired,
+                shared,
+            },
+        )
+    }
+
+    /// The stream facts this engine was built for.
+    pub fn config(&self) -> EngineConfig {
+        self.config
+    }
+
+    /// Backend input channel `ch`, to be filled before [`Engine::process`].
+    /// Empty if there is no such channel.
+    pub fn input_mut(&mut self, ch: usize) -> &mut [f32] {
+        self.inputs.get_mut(ch).map_or(&mut [], |b| &mut b[..])
+    }
+
+    /// Backend output channel `ch` as written by the last [`Engine::process`]
+    /// (its first `frames` samples). Empty if there is no such channel.
+    pub fn output(&self, ch: usize) -> &[f32] {
+        self.outputs.get(ch).map_or(&[], |b| &b[..])
+    }
+
+    /// Node `node`'s post-pan output (left, right) from the last process call:
+    /// what it feeds its destination. Used for stems.
+    pub fn node_output(&self, node: NodeId) -> (&[f32], &[f32]) {
+        match self.graph.nodes.get(usize::from(node.0)) {
+            Some(n) => (&n.out.l, &n.out.r),
+            None => (&[], &[]),
+        }
+    }
+
+    /// Frames processed so far.
+    pub fn position_frames(&self) -> u64 {
+        self.frame
+    }
+
+    /// Process one block of `frames` frames (at most `max_block`; more is
+    /// clamped): apply queued commands, mix, write outputs. Returns the
+    /// number of frames processed.
+    ///
+    /// # Real-time safety
+    /// No allocation, deallocation, lock, syscall or unbounded loop. Call it
+    /// through [`rt::process_guarded`] from a real-time callback.
+    pub fn process(&mut self, frames: usize) -> usize {
+        let n = frames.min(self.config.max_block).min(self.graph.max_block);
+        self.apply_commands();
+        for out in self.outputs.iter_mut() {
+            out[..n].fill(0.0);
+        }
+        let graph = &mut *self.graph;
+        let node_count = graph.nodes.len();
+        for i in 0..node_count {
+            let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
+            let node = &mut graph.nodes[i];
+            fill_source(node, &mut own_acc[i], &self.inputs, self.frame, n);
+            mix_node(
+                node,
+                i,
+                later_accs,
+                &mut self.outputs,
+                &mut graph.scratch.bufs,
+                n,
+            );
+            let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
+            let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
+            graph.meters.record(i, [pl, pr], [ml, mr]);
+        }
+        self.frame += n as u64;
+        self.shared
+            .position_frames
+            .store(self.frame, Ordering::Relaxed);
+        n
+    }
+
+    pub(crate) fn silence_outputs(&mut self) {
+        for out in self.outputs.iter_mut() {
+            out.fill(0.0);
+        }
+    }
+
+    pub(crate) fn note_fault(&self) {
+        self.shared.faults.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn apply_commands(&mut self) {
+        for _ in 0..MAX_COMMANDS_PER_CALL {
+            match self.commands.peek() {
+                Err(_) => return,
+                // Leave a swap queued until the old graph has somewhere to go:
+                // dropping it here would free memory on the audio thread.
+                Ok(ToEngine::SwapGraph(_)) if self.retire.slots() == 0 => return,
+                Ok(_) => {}
+            }
+            match self.commands.pop() {
+                Ok(ToEngine::Strip { node, param }) => {
+                    if !apply_param(&mut self.graph, node, param) {
+                        self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Ok(ToEngine::SwapGraph(new)) => {
+                    let old = std::mem::replace(&mut self.graph, new);
+                    // Cannot fail: a slot was checked above and only this
+                    // thread pushes.
+                    if let Err(rtrb::PushError::Full(old)) = self.retire.push(old) {
+                        // Unreachable; keep the graph alive rather than free it here.
+                        std::mem::forget(old);
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
+    let Some(n) = graph.nodes.get_mut(usize::from(node.0)) else {
+        return false;
+    };
+    match param {
+        StripParam::InGain(g) => n.in_gain.set_target(g),
+        StripParam::OutGain(g) => n.out_gain.set_target(g),
+        StripParam::Pan { l, r } => {
+            n.pan_l.set_target(l);
+            n.pan_r.set_target(r);
+        }
+        StripParam::SendLevel { send, gain } => match n.sends.get_mut(usize::from(send)) {
+            Some(s) => s.level.set_target(gain),
+            None => return false,
+        },
+        StripParam::SendPan { send, l, r } => match n.sends.get_mut(usize::from(send)) {
+            Some(s) => {
+                s.pan_l.set_target(l);
+                s.pan_r.set_target(r);
+            }
+            None => return false,
+        },
+        StripParam::SendPre { send, pre } => match n.sends.get_mut(usize::from(send)) {
+            Some(s) => s.pre = pre,
+            None => return false,
+        },
+    }
+    true
+}
+
+/// Put the node's raw signal into `node.pre[..n]`.
+fn fill_source(
+    node: &mut Node,
+    own_acc: &mut StereoBuf,
+    inputs: &[Box<[f32]>],
+    frame: u64,
+    n: usize,
+) {
+    let stereo = node.channels == Channels::Stereo;
+    let pre = &mut node.pre;
+    match &mut node.input {
+        NodeInput::Silence => {
+            pre.l[..n].fill(0.0);
+            pre.r[..n].fill(0.0);
+        }
+        NodeInput::Input { first } => {
+            copy_or_silence(&mut pre.l[..n], inputs.get(*first));
+            if stereo {
+                copy_or_silence(&mut pre.r[..n], inputs.get(*first + 1));
+            }
+        }
+        NodeInput::Clip { clip, looped } => {
+            let left = clip.channels.first();
+            let right = if stereo {
+                clip.channels.get(1).or(left)
+            } else {
+                None
+            };
+            play_clip(&mut pre.l[..n], left, frame, *looped);
+            if stereo {
+                play_clip(&mut pre.r[..n], right, frame, *looped);
+            }
+        }
+        NodeInput::Tone(generator) => {
+            generator.fill(frame, &mut pre.l[..n]);
+            if stereo {
+                let (l, r) = (&pre.l[..n], &mut pre.r[..n]);
+                r.copy_from_slice(l);
+            }
+        }
+        NodeInput::Bus => {
+            // Take what earlier nodes summed here and clear it for the next
+            // block. Invariant: an accumulator is all zeros between blocks
+            // (whatever their lengths), so only the first `n` need clearing.
+            pre.l[..n].copy_from_slice(&own_acc.l[..n]);
+            pre.r[..n].copy_from_slice(&own_acc.r[..n]);
+            own_acc.l[..n].fill(0.0);
+            own_acc.r[..n].fill(0.0);
+        }
+    }
+}
+
+fn copy_or_silence(dst: &mut [f32], src: Option<&Box<[f32]>>) {
+    match src {
+        Some(s) => dst.copy_from_slice(&s[..dst.len()]),
+        None => dst.fill(0.0),
+    }
+}
+
+fn play_clip(dst: &mut [f32], src: Option<&Box<[f32]>>, frame: u64, looped: bool) {
+    let Some(src) = src.filter(|s| !s.is_empty()) else {
+        dst.fill(0.0);
+        return;
+    };
+    let len = src.len() as u64;
+    let mut pos = if looped { frame % len } else { frame };
+    let mut written = 0;
+    while written < dst.len() {
+        if pos >= len {
+            if !looped {
+                dst[written..].fill(0.0);
+                return;
+            }
+            pos = 0;
+        }
+        let take = (dst.len() - written).min((len - pos) as usize);
+        dst[written..written + take].copy_from_slice(&src[pos as usize..pos as usize + take]);
+        written += take;
+        pos += take as u64;
+    }
+}
+
+/// Gains, pan, sends and summing for one node whose source is in `pre`.
+fn mix_node(
+    node: &mut Node,
+    index: usize,
+    later_accs: &mut [StereoBuf],
+    outputs: &mut [Box<[f32]>],
+    scratch: &mut [Box<[f32]>; 6],
+    n: usize,
+) {
+    let stereo = node.channels == Channels::Stereo;
+    let [s0, s1, s2, s3, s4, s5] = scratch;
+    let (s0, s1, s2, s3, s4, s5) = (
+        &mut s0[..n],
+        &mut s1[..n],
+        &mut s2[..n],
+        &mut s3[..n],
+        &mut s4[..n],
+        &mut s5[..n],
+    );
+    // A later node's accumulator; `dest > index` is guaranteed by the builder.
+    let acc_index = |dest: usize| dest - index - 1;
+
+    let g_in = node.in_gain.render(s0);
+    scale_in_place(&mut node.pre.l[..n], g_in);
+    if stereo {
+        scale_in_place(&mut node.pre.r[..n], g_in);
+    }
+
+    let g_fader = node.out_gain.render(s0);
+    scale_into(&mut node.post.l[..n], &node.pre.l[..n], g_fader);
+    if stereo {
+        scale_into(&mut node.post.r[..n], &node.pre.r[..n], g_fader);
+    }
+
+    for send in node.sends.iter_mut() {
+        let (src_l, src_r) = if send.pre {
+            (
+                &node.pre.l[..n],
+                if stereo {
+                    &node.pre.r[..n]
+                } else {
+                    &node.pre.l[..n]
+                },
+            )
+        } else {
+            (
+                &node.post.l[..n],
+                if stereo {
+                    &node.post.r[..n]
+                } else {
+                    &node.post.l[..n]
+                },
+            )
+        };
+        let Some(acc) = later_accs.get_mut(acc_index(send.dest)) else {
+            continue;
+        };
+        let level = send.level.render(s1);
+        let pan_l = send.pan_l.render(s2);
+        let pan_r = send.pan_r.render(s3);
+        add_scaled(&mut acc.l[..n], src_l, product(level, pan_l, s4));
+        add_scaled(&mut acc.r[..n], src_r, product(level, pan_r, s5));
+    }
+
+    let pan_l = node.pan_l.render(s1);
+    let pan_r = node.pan_r.render(s2);
+    let post_r = if stereo {
+        &node.post.r[..n]
+    } else {
+        &node.post.l[..n]
+    };
+    scale_into(&mut node.out.l[..n], &node.post.l[..n], pan_l);
+    scale_into(&mut node.out.r[..n], post_r, pan_r);
+
+    match node.dest {
+        graph::Dest::Node(d) => {
+            if let Some(acc) = later_accs.get_mut(acc_index(usize::from(d.0))) {
+                add_scaled(&mut acc.l[..n], &node.out.l[..n], Span::Const(1.0));
+                add_scaled(&mut acc.r[..n], &node.out.r[..n], Span::Const(1.0));
+            }
+        }
+        graph::Dest::Output { first } => {
+            let first = usize::from(first);
+            if let Some(o) = outputs.get_mut(first) {
+                add_scaled(&mut o[..n], &node.out.l[..n], Span::Const(1.0));
+            }
+            if let Some(o) = outputs.get_mut(first + 1) {
+                add_scaled(&mut o[..n], &node.out.r[..n], Span::Const(1.0));
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! faderd: a real-time mixer engine driven by control surfaces.
+//!
+//! # Architecture
+//!
+//! ```text
+//!  surfaces/*.yaml  maps/*.yaml   session.yaml  config.yaml
+//!         |             |              |            |
+//!   [protocol drivers]  <- byte pipes        [config: the only YAML code]
+//!         | intents (native addresses)  ^ feedback
+//!         v                             |
+//!   [mixer::Hub: the one copy of the mixer state]      (hub thread)
+//!         | ToEngine over rtrb (wait-free)  ^ retired graphs, meters (atomics)
+//!         v                                 |
+//!   [engine::Engine: inside the audio callback]        (audio thread)
+//!         |
+//!   [audio backends: dummy clock | offline render]
+//! ```
+//!
+//! | module   | thread | may import |
+//! |----------|--------|------------|
+//! | `dsp`    | any (pure kernels) | nothing |
+//! | `engine` | audio  | `dsp` |
+//! | `model`  | any (plain data) | `dsp`, `engine` (types) |
+//! | `mixer`  | hub    | `engine`, `model`, `dsp` |
+//! | `config` | any    | `model`, `mixer::address`, `dsp` |
+//! | `media`  | non-RT | `engine` (clip type), `model` |
+//! | `audio`  | owns the audio thread | `engine`, `mixer`, `media` |
+//! | `daemon` | wiring | everything |
+//!
+//! Imports point toward the engine; `tests/architecture.rs` enforces it.
+
+pub mod audio;
+pub mod config;
+pub mod daemon;
+pub mod dsp;
+pub mod engine;
+pub mod media;
+pub mod mixer;
+pub mod model;

@@ -1,0 +1,313 @@
+//! The `faderd` command line. Errors get their context here; exit status 0
+//! on success, 1 on a user error (bad file, bad flag), 2 on an environment
+//! error (device or server missing).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use faderd::audio::offline::{RenderJob, render};
+use faderd::config::{self, BackendChoice, DaemonConfig, LogLevel};
+use faderd::daemon::{self, Failure, RunOptions};
+use faderd::media::{self, WavFormat};
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "faderd",
+    version,
+    about = "A real-time mixer engine driven by control surfaces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the mixer daemon (the built-in demo session when none is given).
+    Run {
+        /// Session file (YAML). Saved back on exit if surfaces changed it.
+        session: Option<PathBuf>,
+        /// Daemon config file (YAML); flags override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Audio backend.
+        #[arg(long, value_enum)]
+        backend: Option<BackendArg>,
+        /// OSC listen address (default 127.0.0.1:8000; 0.0.0.0:8000 opens it to the LAN).
+        #[arg(long, value_name = "ADDR:PORT")]
+        osc: Option<SocketAddr>,
+        /// Frames per audio period.
+        #[arg(long, value_name = "FRAMES")]
+        period: Option<usize>,
+        /// Log level.
+        #[arg(long, value_enum)]
+        log: Option<LogArg>,
+    },
+    /// Render a session offline to a WAV file, faster than real time.
+    Render {
+        /// Session file (YAML).
+        session: PathBuf,
+        /// The mix file to write.
+        #[arg(short, long, value_name = "OUT.wav")]
+        output: PathBuf,
+        /// Also write one file per track and bus into this folder.
+        #[arg(long, value_name = "DIR")]
+        stems: Option<PathBuf>,
+        /// Sample format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Float32)]
+        format: FormatArg,
+        /// Length in seconds (default: the session's length_s, else its longest file).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// Frames per process call (the output does not depend on it).
+        #[arg(long, default_value_t = 1024, value_name = "FRAMES")]
+        block: usize,
+    },
+    /// Validate sessions, daemon configs, surface profiles and maps.
+    Check {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendArg {
+    /// A real audio system when one is available, else dummy.
+    Auto,
+    /// No device: a thread paces the engine in real time.
+    Dummy,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// 32-bit float WAV.
+    Float32,
+    /// 24-bit integer WAV.
+    Int24,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogArg {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(1),
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Run {
+            session,
+            config,
+            backend,
+            osc,
+            period,
+            log,
+        } => cmd_run(session, config, backend, osc, period, log),
+        Command::Render {
+            session,
+            output,
+            stems,
+            format,
+            duration,
+            block,
+        } => {
+            let _log = init_logging(LogLevel::Warn);
+            cmd_render(&session, output, stems, format, duration, block)
+        }
+        Command::Check { files } => cmd_check(&files),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("faderd: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(level: LogLevel) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+    guard
+}
+
+fn cmd_run(
+    session: Option<PathBuf>,
+    config_file: Option<PathBuf>,
+    backend: Option<BackendArg>,
+    osc: Option<SocketAddr>,
+    period: Option<usize>,
+    log: Option<LogArg>,
+) -> Result<(), Failure> {
+    let mut cfg = match &config_file {
+        Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
+        None => DaemonConfig::default(),
+    };
+    if let Some(b) = backend {
+        cfg.audio.backend = match b {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Dummy => BackendChoice::Dummy,
+        };
+    }
+    if let Some(addr) = osc {
+        cfg.osc.listen = addr.to_string();
+    }
+    if let Some(p) = period {
+        if !(1..=8192).contains(&p) {
+            return Err(Failure::user(anyhow::anyhow!(
+                "--period must be between 1 and 8192 frames"
+            )));
+        }
+        cfg.audio.period_frames = p;
+    }
+    if let Some(l) = log {
+        cfg.log.level = match l {
+            LogArg::Error => LogLevel::Error,
+            LogArg::Warn => LogLevel::Warn,
+            LogArg::Info => LogLevel::Info,
+            LogArg::Debug => LogLevel::Debug,
+        };
+    }
+    let _log = init_logging(cfg.log.level);
+    daemon::run(RunOptions {
+        session,
+        config: cfg,
+    })
+}
+
+fn cmd_render(
+    session_path: &Path,
+    output: PathBuf,
+    stems: Option<PathBuf>,
+    format: FormatArg,
+    duration: Option<f64>,
+    block: usize,
+) -> Result<(), Failure> {
+    let session = config::load_session(session_path).map_err(Failure::user)?;
+    if let Some(d) = duration
+        && !(d.is_finite() && d > 0.0)
+    {
+        return Err(Failure::user(anyhow::anyhow!(
+            "--duration must be a positive number of seconds"
+        )));
+    }
+    if !(1..=65_536).contains(&block) {
+        return Err(Failure::user(anyhow::anyhow!(
+            "--block must be between 1 and 65536 frames"
+        )));
+    }
+    let job = RenderJob {
+        output,
+        stems,
+        format: match format {
+            FormatArg::Float32 => WavFormat::Float32,
+            FormatArg::Int24 => WavFormat::Int24,
+        },
+        block,
+        duration_s: duration,
+    };
+    let base = session_path.parent().unwrap_or(Path::new(""));
+    let rate = session.sample_rate;
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |done: u64, total: u64| {
+        if tty {
+            draw_progress(done, total, rate);
+        }
+    };
+    let summary = render(session, base, &job, &mut progress).map_err(Failure::user)?;
+    if tty {
+        eprintln!();
+    }
+    let peak_db = faderd::dsp::amp_to_db(f64::from(summary.peak));
+    eprintln!(
+        "faderd: rendered {:.1} s in {:.2} s ({:.0}x real time), mix peak {:.1} dBFS",
+        summary.frames as f64 / f64::from(summary.sample_rate),
+        summary.elapsed.as_secs_f64(),
+        summary.speed(),
+        peak_db,
+    );
+    for f in &summary.files {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
+
+fn draw_progress(done: u64, total: u64, rate: u32) {
+    const WIDTH: usize = 30;
+    let frac = if total == 0 {
+        1.0
+    } else {
+        done as f64 / total as f64
+    };
+    let filled = (frac * WIDTH as f64).round() as usize;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\r  [{}{}] {:3.0}%  {:.1} / {:.1} s",
+        "#".repeat(filled.min(WIDTH)),
+        ".".repeat(WIDTH - filled.min(WIDTH)),
+        frac * 100.0,
+        done as f64 / f64::from(rate),
+        total as f64 / f64::from(rate),
+    );
+    let _ = err.flush();
+}
+
+fn cmd_check(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut failed = 0usize;
+    for file in files {
+        match check_one(file) {
+            Ok(kind) => println!("{}: ok ({})", file.display(), kind),
+            Err(msg) => {
+                failed += 1;
+                eprintln!("{msg}");
+            }
+        }
+    }
+    if failed > 0 {
+        Err(Failure::user(anyhow::anyhow!(
+            "{failed} of {} file(s) failed the check",
+            files.len()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_one(file: &Path) -> Result<&'static str, String> {
+    let kind = config::check_file(file).map_err(|e| e.to_string())?;
+    if kind == config::FileKind::Session {
+        // Also check that the audio files it plays exist and fit.
+        let session = config::load_session(file).map_err(|e| e.to_string())?;
+        let base = file.parent().unwrap_or(Path::new(""));
+        media::load_clips(&session, base).map_err(|e| e.to_string())?;
+    }
+    Ok(kind.describe())
+}

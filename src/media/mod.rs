@@ -1,0 +1,262 @@
+//! Audio files: decoding WAV sources into clips and writing rendered WAV.
+//!
+//! Thread: non-real-time only (file I/O). May import: `engine` (the clip
+//! type), `model`.
+
+use crate::engine::{Channels, Clip};
+use crate::mixer::ClipStore;
+use crate::model::{Session, TrackSource};
+use std::fs;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why an audio file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The file could not be opened or decoded.
+    #[error("{}: cannot read WAV: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's error.
+        source: hound::Error,
+    },
+    /// Its sample rate is not the session's (faderd does not resample).
+    #[error("{}: sample rate {file_rate} Hz does not match the session's {session_rate} Hz (track '{track}'); convert it first, e.g. `sox in.wav -r {session_rate} out.wav`", path.display())]
+    RateMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The file's rate.
+        file_rate: u32,
+        /// The session's rate.
+        session_rate: u32,
+        /// The track using it.
+        track: String,
+    },
+    /// A mono track given a multichannel file, or a file with no channels.
+    #[error("{}: has {channels} channel(s), which track '{track}' ({expected}) cannot play", path.display())]
+    Channels {
+        /// The file.
+        path: PathBuf,
+        /// The file's channel count.
+        channels: u16,
+        /// The track using it.
+        track: String,
+        /// What the track takes.
+        expected: &'static str,
+    },
+    /// An output file could not be written; nothing was replaced.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The encoder's error.
+        source: hound::Error,
+    },
+}
+
+/// A decoded WAV file.
+#[derive(Debug)]
+pub struct Decoded {
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Samples per channel.
+    pub channels: Vec<Vec<f32>>,
+}
+
+/// Decode a WAV file (8/16/24/32-bit integer or 32-bit float) to f32.
+pub fn read_wav(path: &Path) -> Result<Decoded, MediaError> {
+    let err = |source| MediaError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = hound::WavReader::open(path).map_err(err)?;
+    let spec = reader.spec();
+    let n_ch = usize::from(spec.channels.max(1));
+    let mut channels = vec![Vec::with_capacity(reader.duration() as usize); n_ch];
+    match spec.sample_format {
+        hound::SampleFormat::Float => {
+            for (i, s) in reader.samples::<f32>().enumerate() {
+                channels[i % n_ch].push(s.map_err(err)?);
+            }
+        }
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            for (i, s) in reader.samples::<i32>().enumerate() {
+                channels[i % n_ch].push(s.map_err(err)? as f32 * scale);
+            }
+        }
+    }
+    Ok(Decoded {
+        sample_rate: spec.sample_rate,
+        channels,
+    })
+}
+
+/// Decode every file the session's tracks play, checking rates and channels.
+/// Paths are relative to `base_dir` (the session file's folder).
+pub fn load_clips(session: &Session, base_dir: &Path) -> Result<ClipStore, MediaError> {
+    let mut store = ClipStore::new();
+    for track in &session.tracks {
+        let TrackSource::File { path, .. } = &track.source else {
+            continue;
+        };
+        if store.contains_key(path) {
+            continue;
+        }
+        let full = base_dir.join(path);
+        let decoded = read_wav(&full)?;
+        if decoded.sample_rate != session.sample_rate {
+            return Err(MediaError::RateMismatch {
+                path: full,
+                file_rate: decoded.sample_rate,
+                session_rate: session.sample_rate,
+                track: track.name.clone(),
+            });
+        }
+        let ch = decoded.channels.len();
+        let ok = match track.channels {
+            Channels::Mono => ch == 1,
+            Channels::Stereo => ch == 1 || ch == 2,
+        };
+        if !ok {
+            return Err(MediaError::Channels {
+                path: full,
+                channels: ch as u16,
+                track: track.name.clone(),
+                expected: match track.channels {
+                    Channels::Mono => "mono: set `channels: stereo` for a stereo file",
+                    Channels::Stereo => "stereo: one or two channels",
+                },
+            });
+        }
+        let clip = Clip {
+            channels: decoded
+                .channels
+                .into_iter()
+                .map(Vec::into_boxed_slice)
+                .collect(),
+        };
+        store.insert(path.clone(), Arc::new(clip));
+    }
+    Ok(store)
+}
+
+/// Sample format of a rendered file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WavFormat {
+    /// 32-bit IEEE float: lossless, never clips.
+    #[default]
+    Float32,
+    /// 24-bit integer, clipped to full scale.
+    Int24,
+}
+
+/// A WAV file being written. It goes to a temporary name beside the target
+/// and replaces the target only on [`WavSink::finish`], so a failed or
+/// interrupted render never clobbers an earlier file.
+pub struct WavSink {
+    target: PathBuf,
+    tmp: PathBuf,
+    writer: Option<hound::WavWriter<BufWriter<fs::File>>>,
+    format: WavFormat,
+}
+
+impl std::fmt::Debug for WavSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WavSink")
+            .field("target", &self.target)
+            .field("format", &self.format)
+            .finish()
+    }
+}
+
+impl WavSink {
+    /// Start a stereo file at `sample_rate`.
+    pub fn create(
+        target: &Path,
+        sample_rate: u32,
+        format: WavFormat,
+    ) -> Result<WavSink, MediaError> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate,
+            bits_per_sample: match format {
+                WavFormat::Float32 => 32,
+                WavFormat::Int24 => 24,
+            },
+            sample_format: match format {
+                WavFormat::Float32 => hound::SampleFormat::Float,
+                WavFormat::Int24 => hound::SampleFormat::Int,
+            },
+        };
+        let writer = hound::WavWriter::create(&tmp, spec).map_err(|source| MediaError::Write {
+            path: target.to_path_buf(),
+            source,
+        })?;
+        Ok(WavSink {
+            target: target.to_path_buf(),
+            tmp,
+            writer: Some(writer),
+            format,
+        })
+    }
+
+    /// Append frames from a left and a right channel of equal length.
+    pub fn write(&mut self, left: &[f32], right: &[f32]) -> Result<(), MediaError> {
+        let Some(w) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        let err = |source| MediaError::Write {
+            path: self.target.clone(),
+            source,
+        };
+        for (&l, &r) in left.iter().zip(right) {
+            match self.format {
+                WavFormat::Float32 => {
+                    w.write_sample(l).map_err(err)?;
+                    w.write_sample(r).map_err(err)?;
+                }
+                WavFormat::Int24 => {
+                    w.write_sample(to_i24(l)).map_err(err)?;
+                    w.write_sample(to_i24(r)).map_err(err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Complete the file and move it into place.
+    pub fn finish(mut self) -> Result<PathBuf, MediaError> {
+        let err = |source| MediaError::Write {
+            path: self.target.clone(),
+            source,
+        };
+        if let Some(w) = self.writer.take() {
+            w.finalize().map_err(err)?;
+        }
+        fs::rename(&self.tmp, &self.target).map_err(|e| err(hound::Error::IoError(e)))?;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for WavSink {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            // Not finished: leave no partial file behind.
+            self.writer = None;
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn to_i24(x: f32) -> i32 {
+    const FULL: f32 = 8_388_607.0;
+    (x.clamp(-1.0, 1.0) * FULL).round() as i32
+}

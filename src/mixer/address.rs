@@ -1,0 +1,254 @@
+//! Native mixer addresses: `strip/3/fader`, `strip/2/send/1/gain`,
+//! `bus/1/mute`, `master/fader`. Strips, buses and sends are 1-based in text
+//! and 0-based in [`Address`]. A leading `/` (as OSC sends) is accepted.
+
+use std::fmt;
+
+/// Which strip an address names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StripRef {
+    /// A track, 0-based (`strip/1` is `Track(0)`).
+    Track(usize),
+    /// A bus, 0-based.
+    Bus(usize),
+    /// The master strip.
+    Master,
+}
+
+/// A send's controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendParam {
+    /// Level as a fader position (0..1, the fader law).
+    Fader,
+    /// Level in dB.
+    Gain,
+    /// Pan into the bus (0..1).
+    Pan,
+    /// Pre-fader (1) or post-fader (0).
+    Pre,
+}
+
+/// A strip's controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// Fader position 0..1 (the fader law).
+    Fader,
+    /// Fader gain in dB.
+    Gain,
+    /// Input trim in dB.
+    Trim,
+    /// Polarity inverted (1) or not (0).
+    Polarity,
+    /// Pan or balance 0..1.
+    Pan,
+    /// Mute 0|1.
+    Mute,
+    /// Solo 0|1.
+    Solo,
+    /// Solo-safe 0|1.
+    SoloSafe,
+    /// Name (text).
+    Name,
+    /// Where a track's output goes: `master` or a group bus's name (text).
+    /// Changing it rebuilds the routing.
+    Output,
+    /// A send's control; the send index is 0-based.
+    Send(usize, SendParam),
+}
+
+/// A parsed native address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Address {
+    /// The strip.
+    pub strip: StripRef,
+    /// The control on it.
+    pub param: Param,
+}
+
+/// Why a text is not an address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}' is not a mixer address: {reason}")]
+pub struct AddressError {
+    /// The text given.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl Address {
+    /// Shorthand constructor.
+    pub fn new(strip: StripRef, param: Param) -> Address {
+        Address { strip, param }
+    }
+
+    /// Parse `strip/N/...`, `bus/N/...` or `master/...`.
+    pub fn parse(text: &str) -> Result<Address, AddressError> {
+        let err = |reason| AddressError {
+            text: text.to_owned(),
+            reason,
+        };
+        let mut parts = text.strip_prefix('/').unwrap_or(text).split('/');
+        let strip = match parts.next() {
+            Some("strip") => StripRef::Track(
+                one_based(parts.next()).ok_or_else(|| err("expected a strip number from 1"))?,
+            ),
+            Some("bus") => StripRef::Bus(
+                one_based(parts.next()).ok_or_else(|| err("expected a bus number from 1"))?,
+            ),
+            Some("master") => StripRef::Master,
+            _ => return Err(err("it must start with strip/N, bus/N or master")),
+        };
+        let param = match parts.next() {
+            Some("fader") => Param::Fader,
+            Some("gain") => Param::Gain,
+            Some("trim") => Param::Trim,
+            Some("polarity") => Param::Polarity,
+            Some("pan") => Param::Pan,
+            Some("mute") => Param::Mute,
+            Some("solo") => Param::Solo,
+            Some("solo_safe") => Param::SoloSafe,
+            Some("name") => Param::Name,
+            Some("output") => Param::Output,
+            Some("send") => {
+                let k =
+                    one_based(parts.next()).ok_or_else(|| err("expected a send number from 1"))?;
+                let p = match parts.next() {
+                    Some("fader") => SendParam::Fader,
+                    Some("gain") => SendParam::Gain,
+                    Some("pan") => SendParam::Pan,
+                    Some("pre") => SendParam::Pre,
+                    _ => return Err(err("a send has fader, gain, pan and pre")),
+                };
+                Param::Send(k, p)
+            }
+            _ => return Err(err("unknown control")),
+        };
+        if parts.next().is_some() {
+            return Err(err("unexpected text after the control"));
+        }
+        Ok(Address { strip, param })
+    }
+}
+
+fn one_based(part: Option<&str>) -> Option<usize> {
+    let n: usize = part?.parse().ok()?;
+    n.checked_sub(1)
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.strip {
+            StripRef::Track(i) => write!(f, "strip/{}/", i + 1)?,
+            StripRef::Bus(i) => write!(f, "bus/{}/", i + 1)?,
+            StripRef::Master => f.write_str("master/")?,
+        }
+        let name = match self.param {
+            Param::Fader => "fader",
+            Param::Gain => "gain",
+            Param::Trim => "trim",
+            Param::Polarity => "polarity",
+            Param::Pan => "pan",
+            Param::Mute => "mute",
+            Param::Solo => "solo",
+            Param::SoloSafe => "solo_safe",
+            Param::Name => "name",
+            Param::Output => "output",
+            Param::Send(k, p) => {
+                let p = match p {
+                    SendParam::Fader => "fader",
+                    SendParam::Gain => "gain",
+                    SendParam::Pan => "pan",
+                    SendParam::Pre => "pre",
+                };
+                return write!(f, "send/{}/{p}", k + 1);
+            }
+        };
+        f.write_str(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_the_native_examples() {
+        assert_eq!(
+            Address::parse("strip/3/fader").unwrap(),
+            Address::new(StripRef::Track(2), Param::Fader)
+        );
+        assert_eq!(
+            Address::parse("/strip/2/send/1/gain").unwrap(),
+            Address::new(StripRef::Track(1), Param::Send(0, SendParam::Gain))
+        );
+        assert_eq!(
+            Address::parse("bus/1/mute").unwrap(),
+            Address::new(StripRef::Bus(0), Param::Mute)
+        );
+        assert_eq!(
+            Address::parse("master/fader").unwrap(),
+            Address::new(StripRef::Master, Param::Fader)
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_address() {
+        for bad in [
+            "",
+            "strip",
+            "strip/0/fader",
+            "strip/x/fader",
+            "strip/1",
+            "strip/1/volume",
+            "strip/1/fader/extra",
+            "strip/1/send/0/gain",
+            "strip/1/send/1/level",
+            "track/1/fader",
+            "strip/-1/fader",
+            "strip/99999999999999999999999/fader",
+        ] {
+            assert!(Address::parse(bad).is_err(), "{bad} parsed");
+        }
+    }
+
+    fn any_address() -> impl Strategy<Value = Address> {
+        let strip = prop_oneof![
+            (0usize..500).prop_map(StripRef::Track),
+            (0usize..50).prop_map(StripRef::Bus),
+            Just(StripRef::Master),
+        ];
+        let send = prop_oneof![
+            Just(SendParam::Fader),
+            Just(SendParam::Gain),
+            Just(SendParam::Pan),
+            Just(SendParam::Pre)
+        ];
+        let param = prop_oneof![
+            Just(Param::Fader),
+            Just(Param::Gain),
+            Just(Param::Trim),
+            Just(Param::Polarity),
+            Just(Param::Pan),
+            Just(Param::Mute),
+            Just(Param::Solo),
+            Just(Param::SoloSafe),
+            Just(Param::Name),
+            Just(Param::Output),
+            ((0usize..16), send).prop_map(|(k, p)| Param::Send(k, p)),
+        ];
+        (strip, param).prop_map(|(s, p)| Address::new(s, p))
+    }
+
+    proptest! {
+        #[test]
+        fn display_and_parse_round_trip(a in any_address()) {
+            prop_assert_eq!(Address::parse(&a.to_string()).unwrap(), a);
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,40}") {
+            let _ = Address::parse(&s);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Turn the model into an engine graph description.
+//!
+//! Processing order: tracks, group buses, aux buses, master. Tracks feed
+//! groups or master; groups feed master and send to auxes; auxes feed
+//! master. So every edge points forward, as the engine requires.
+
+use super::solo::SoloMutes;
+use crate::dsp::db_to_amp;
+use crate::dsp::pan::{PanLaw, balance_gains};
+use crate::engine::{Channels, Clip, Dest, NodeId, NodeSpec, SendSpec, Source};
+use crate::model::{BusKind, Controls, Output, Session, TrackSource};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Decoded audio files by the path written in the session.
+pub type ClipStore = HashMap<PathBuf, Arc<Clip>>;
+
+/// Where each strip sits in the engine graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeMap {
+    /// Per track.
+    pub tracks: Vec<NodeId>,
+    /// Per bus.
+    pub buses: Vec<NodeId>,
+    /// Master.
+    pub master: NodeId,
+}
+
+/// The engine coefficients for one strip's controls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Coefs {
+    pub in_gain: f32,
+    pub out_gain: f32,
+    pub pan: (f32, f32),
+}
+
+pub(crate) fn strip_coefs(c: &Controls, channels: Channels, law: PanLaw, muted: bool) -> Coefs {
+    let polarity = if c.invert { -1.0 } else { 1.0 };
+    Coefs {
+        in_gain: (db_to_amp(c.trim_db) * polarity) as f32,
+        out_gain: if muted {
+            0.0
+        } else {
+            db_to_amp(c.gain_db) as f32
+        },
+        pan: pan_gains(c.pan, channels, law),
+    }
+}
+
+pub(crate) fn pan_gains(pan: f64, channels: Channels, law: PanLaw) -> (f32, f32) {
+    let (l, r) = match channels {
+        Channels::Mono => law.gains(pan),
+        Channels::Stereo => balance_gains(pan),
+    };
+    (l as f32, r as f32)
+}
+
+pub(crate) fn send_level(gain_db: f64, muted: bool) -> f32 {
+    if muted {
+        0.0
+    } else {
+        db_to_amp(gain_db) as f32
+    }
+}
+
+/// Node order and ids for `session`.
+pub fn node_map(session: &Session) -> NodeMap {
+    let t = session.tracks.len();
+    let groups: Vec<usize> = bus_indices(session, BusKind::Group);
+    let auxes: Vec<usize> = bus_indices(session, BusKind::Aux);
+    let mut buses = vec![NodeId(0); session.buses.len()];
+    for (k, &b) in groups.iter().chain(auxes.iter()).enumerate() {
+        buses[b] = NodeId((t + k) as u16);
+    }
+    NodeMap {
+        tracks: (0..t).map(|i| NodeId(i as u16)).collect(),
+        buses,
+        master: NodeId((t + session.buses.len()) as u16),
+    }
+}
+
+fn bus_indices(session: &Session, kind: BusKind) -> Vec<usize> {
+    (0..session.buses.len())
+        .filter(|&i| session.buses[i].kind == kind)
+        .collect()
+}
+
+/// Engine node descriptions for `session`, in node-id order.
+pub fn node_specs(
+    session: &Session,
+    map: &NodeMap,
+    solo: &SoloMutes,
+    clips: &ClipStore,
+) -> Vec<NodeSpec> {
+    let law = session.pan_law;
+    let mut specs: Vec<Option<NodeSpec>> = vec![None; usize::from(map.master.0) + 1];
+    let sends = |c: &Controls, muted: bool, channels: Channels| -> Vec<SendSpec> {
+        c.sends
+            .iter()
+            .map(|s| SendSpec {
+                dest: map.buses[s.bus],
+                pre: s.pre,
+                gain: send_level(s.gain_db, muted),
+                pan: pan_gains(s.pan, channels, law),
+            })
+            .collect()
+    };
+    for (i, track) in session.tracks.iter().enumerate() {
+        let muted = track.controls.mute || solo.tracks[i];
+        let coefs = strip_coefs(&track.controls, track.channels, law, muted);
+        let source = match &track.source {
+            TrackSource::None => Source::Silence,
+            TrackSource::Input(ch) => Source::Input {
+                first: ch.saturating_sub(1),
+            },
+            TrackSource::File { path, looped } => match clips.get(path) {
+                Some(clip) => Source::Clip {
+                    clip: Arc::clone(clip),
+                    looped: *looped,
+                },
+                None => Source::Silence,
+            },
+            TrackSource::Tone(spec) => Source::Tone(*spec),
+        };
+        specs[i] = Some(NodeSpec {
+            source,
+            channels: track.channels,
+            dest: Dest::Node(match track.output {
+                Output::Master => map.master,
+                Output::Bus(b) => map.buses[b],
+            }),
+            in_gain: coefs.in_gain,
+            out_gain: coefs.out_gain,
+            pan: coefs.pan,
+            sends: sends(&track.controls, muted, track.channels),
+        });
+    }
+    for (j, bus) in session.buses.iter().enumerate() {
+        let muted = bus.controls.mute || solo.buses[j];
+        let coefs = strip_coefs(&bus.controls, Channels::Stereo, law, muted);
+        specs[usize::from(map.buses[j].0)] = Some(NodeSpec {
+            source: Source::Bus,
+            channels: Channels::Stereo,
+            dest: Dest::Node(map.master),
+            in_gain: coefs.in_gain,
+            out_gain: coefs.out_gain,
+            pan: coefs.pan,
+            sends: sends(&bus.controls, muted, Channels::Stereo),
+        });
+    }
+    let coefs = strip_coefs(&session.master, Channels::Stereo, law, session.master.mute);
+    specs[usize::from(map.master.0)] = Some(NodeSpec {
+        source: Source::Bus,
+        channels: Channels::Stereo,
+        dest: Dest::Output { first: 0 },
+        in_gain: coefs.in_gain,
+        out_gain: coefs.out_gain,
+        pan: coefs.pan,
+        sends: Vec::new(),
+    });
+    specs.into_iter().flatten().collect()
+}

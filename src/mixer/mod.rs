@@ -1,0 +1,706 @@
+//! The hub: the one authoritative copy of the mixer state.
+//!
+//! Thread: hub (the control thread). Every surface driver calls exactly this
+//! API: it sends typed intents addressed in the native scheme
+//! (`strip/3/fader`), the hub validates and clamps them (NaN and infinities
+//! never pass), updates the model, forwards engine coefficients over the
+//! wait-free queue, and records a [`Feedback`] for every applied change so
+//! every surface can show it.
+//!
+//! May import: `engine` (its messages and graph builder), `model`, `dsp`.
+
+pub mod address;
+pub mod build;
+pub mod solo;
+
+pub use address::{Address, AddressError, Param, SendParam, StripRef};
+pub use build::{ClipStore, NodeMap};
+
+use crate::dsp::{db_to_pos, pos_to_db};
+use crate::engine::{
+    Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
+    NodeId, RETIRE_QUEUE_CAPACITY, StripParam, ToEngine,
+};
+use crate::model::{BusKind, Controls, Output, Session, TRIM_RANGE_DB};
+use build::{pan_gains, send_level, strip_coefs};
+use solo::{SoloMutes, solo_mutes};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// A value carried by an intent or a feedback event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A number (float or int on the wire).
+    Float(f64),
+    /// On/off.
+    Bool(bool),
+    /// Text (names, routing targets).
+    Text(String),
+}
+
+/// Who caused a change; surfaces use it to avoid echoing a client's own move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// Loaded from the session or set by the daemon itself.
+    Daemon,
+    /// A surface client (an OSC peer, a MIDI device ...).
+    Client(ClientId),
+}
+
+/// A surface client's identity, assigned by its driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(pub u32);
+
+/// One applied change, for every surface to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feedback {
+    /// What changed.
+    pub address: Address,
+    /// Its new value as applied (clamped). Gains of `-inf` mean off.
+    pub value: Value,
+    /// Who caused it.
+    pub origin: Origin,
+}
+
+/// Why an intent was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntentError {
+    /// The text is not an address.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// The strip, bus or send does not exist in this session.
+    #[error("{0}: no such strip, bus or send in this session")]
+    NoSuchTarget(Address),
+    /// The control does not exist on this kind of strip (e.g. master/solo).
+    #[error("{0}: this strip has no such control")]
+    NotOnThisStrip(Address),
+    /// The value has the wrong type.
+    #[error("{address}: expected {expected}")]
+    WrongType {
+        /// The address.
+        address: Address,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// NaN or an infinity.
+    #[error("{0}: value is not a finite number")]
+    NotFinite(Address),
+    /// An output that names no group bus.
+    #[error("{address}: '{target}' is not 'master' or a group bus")]
+    NoSuchOutput {
+        /// The address.
+        address: Address,
+        /// The requested output.
+        target: String,
+    },
+}
+
+/// Errors building the engine graph from a session.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The routing does not form a forward graph (a bug: config validates it).
+    #[error("invalid routing: {0}")]
+    Graph(#[from] GraphError),
+}
+
+/// The hub. See the module docs.
+#[derive(Debug)]
+pub struct Hub {
+    session: Session,
+    clips: ClipStore,
+    link: EngineLink,
+    engine_config: EngineConfig,
+    map: NodeMap,
+    solo: SoloMutes,
+    meters: Arc<MeterBank>,
+    feedback: Vec<Feedback>,
+    /// Commands that did not fit in the queue, coalesced, sent on `service`.
+    backlog: Vec<ToEngine>,
+    swaps_in_flight: usize,
+    rebuild_pending: bool,
+    dirty: bool,
+}
+
+impl Hub {
+    /// Build the engine for `session` and the hub that drives it. The engine
+    /// goes to an audio backend; the hub stays on the control thread.
+    pub fn new(
+        session: Session,
+        clips: ClipStore,
+        engine_config: EngineConfig,
+    ) -> Result<(Hub, Engine), HubError> {
+        let map = build::node_map(&session);
+        let solo = solo_mutes(&session);
+        let graph = Self::graph_for(&session, &map, &solo, &clips, &engine_config)?;
+        let meters = Arc::clone(graph.meters());
+        let (engine, link) = Engine::new(engine_config, graph);
+        let hub = Hub {
+            session,
+            clips,
+            link,
+            engine_config,
+            map,
+            solo,
+            meters,
+            feedback: Vec::new(),
+            backlog: Vec::new(),
+            swaps_in_flight: 0,
+            rebuild_pending: false,
+            dirty: false,
+        };
+        Ok((hub, engine))
+    }
+
+    fn graph_for(
+        session: &Session,
+        map: &NodeMap,
+        solo: &SoloMutes,
+        clips: &ClipStore,
+        cfg: &EngineConfig,
+    ) -> Result<MixGraph, GraphError> {
+        let specs = build::node_specs(session, map, solo, clips);
+        let ramp_frames =
+            (session.smoothing_ms / 1000.0 * f64::from(cfg.sample_rate)).round() as u32;
+        MixGraph::new(&specs, cfg.sample_rate, cfg.max_block, ramp_frames)
+    }
+
+    /// The current mixer state.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Where each strip sits in the engine graph (for stems and meters).
+    pub fn node_map(&self) -> &NodeMap {
+        &self.map
+    }
+
+    /// True when the state changed since the last [`Hub::mark_saved`].
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Call after the session was saved.
+    pub fn mark_saved(&mut self) {
+        self.dirty = false;
+    }
+
+    /// Take the feedback events recorded since the last call.
+    pub fn take_feedback(&mut self) -> Vec<Feedback> {
+        std::mem::take(&mut self.feedback)
+    }
+
+    /// Frames the engine has processed.
+    pub fn position_frames(&self) -> u64 {
+        self.link.shared.position_frames.load(Ordering::Relaxed)
+    }
+
+    /// Engine faults (panics caught in the audio callback).
+    pub fn engine_faults(&self) -> u64 {
+        self.link.shared.faults.load(Ordering::Relaxed)
+    }
+
+    /// Commands the engine dropped as addressed to nothing (should stay 0).
+    pub fn engine_bad_commands(&self) -> u64 {
+        self.link.shared.bad_commands.load(Ordering::Relaxed)
+    }
+
+    /// Read and reset a strip's meter.
+    pub fn meter(&self, strip: StripRef) -> MeterReading {
+        match self.node_of(strip) {
+            Some(node) => self.meters.take(usize::from(node.0)),
+            None => MeterReading::default(),
+        }
+    }
+
+    /// Housekeeping, called on every hub tick: free graphs the engine has
+    /// replaced, finish a deferred rebuild, resend what did not fit in the
+    /// command queue.
+    pub fn service(&mut self) {
+        while let Ok(old) = self.link.retired.pop() {
+            drop(old);
+            self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);
+        }
+        if self.rebuild_pending {
+            self.rebuild();
+        }
+        let mut backlog = std::mem::take(&mut self.backlog).into_iter();
+        for cmd in backlog.by_ref() {
+            if let Err(rtrb::PushError::Full(cmd)) = self.link.to_engine.push(cmd) {
+                self.backlog.push(cmd);
+                break;
+            }
+        }
+        self.backlog.extend(backlog);
+    }
+
+    /// Parse `address` and apply it; see [`Hub::apply`].
+    pub fn apply_str(
+        &mut self,
+        origin: Origin,
+        address: &str,
+        value: Value,
+    ) -> Result<Value, IntentError> {
+        self.apply(origin, Address::parse(address)?, value)
+    }
+
+    /// Apply one intent: validate, clamp, update the model, forward to the
+    /// engine and record feedback. Returns the value as applied.
+    pub fn apply(
+        &mut self,
+        origin: Origin,
+        address: Address,
+        value: Value,
+    ) -> Result<Value, IntentError> {
+        if let Value::Float(x) = value
+            && !x.is_finite()
+        {
+            return Err(IntentError::NotFinite(address));
+        }
+        let before = self.session.clone_controls(address.strip);
+        let applied = match address.param {
+            Param::Fader => {
+                let pos = float(address, &value)?.clamp(0.0, 1.0);
+                self.set_gain(address, pos_to_db(pos))?;
+                Value::Float(pos)
+            }
+            Param::Gain => {
+                let db = clamp_gain_db(float(address, &value)?);
+                self.set_gain(address, db)?;
+                Value::Float(db)
+            }
+            Param::Trim => {
+                let db = float(address, &value)?.clamp(-TRIM_RANGE_DB, TRIM_RANGE_DB);
+                self.controls_mut(address)?.trim_db = db;
+                Value::Float(db)
+            }
+            Param::Polarity => {
+                let on = boolean(address, &value)?;
+                self.controls_mut(address)?.invert = on;
+                Value::Bool(on)
+            }
+            Param::Pan => {
+                let p = float(address, &value)?.clamp(0.0, 1.0);
+                self.controls_mut(address)?.pan = p;
+                Value::Float(p)
+            }
+            Param::Mute => {
+                let on = boolean(address, &value)?;
+                self.controls_mut(address)?.mute = on;
+                Value::Bool(on)
+            }
+            Param::Solo | Param::SoloSafe => {
+                if address.strip == StripRef::Master {
+                    return Err(IntentError::NotOnThisStrip(address));
+                }
+                let on = boolean(address, &value)?;
+                let c = self.controls_mut(address)?;
+                if address.param == Param::Solo {
+                    c.solo = on;
+                } else {
+                    c.solo_safe = on;
+                }
+                Value::Bool(on)
+            }
+            Param::Name => {
+                let Value::Text(name) = value else {
+                    return Err(IntentError::WrongType {
+                        address,
+                        expected: "text",
+                    });
+                };
+                let name: String = name.chars().filter(|c| !c.is_control()).collect();
+                let slot = match address.strip {
+                    StripRef::Track(i) => self.session.tracks.get_mut(i).map(|t| &mut t.name),
+                    StripRef::Bus(i) => self.session.buses.get_mut(i).map(|b| &mut b.name),
+                    StripRef::Master => return Err(IntentError::NotOnThisStrip(address)),
+                };
+                let slot = slot.ok_or(IntentError::NoSuchTarget(address))?;
+                if *slot != name {
+                    *slot = name.clone();
+                    self.changed(address, Value::Text(name.clone()), origin);
+                }
+                return Ok(Value::Text(name));
+            }
+            Param::Output => return self.set_output(origin, address, value),
+            Param::Send(k, p) => {
+                self.send_mut(address, k)?;
+                match p {
+                    SendParam::Fader => {
+                        let pos = float(address, &value)?.clamp(0.0, 1.0);
+                        self.send_mut(address, k)?.gain_db = pos_to_db(pos);
+                        Value::Float(pos)
+                    }
+                    SendParam::Gain => {
+                        let db = clamp_gain_db(float(address, &value)?);
+                        self.send_mut(address, k)?.gain_db = db;
+                        Value::Float(db)
+                    }
+                    SendParam::Pan => {
+                        let pan = float(address, &value)?.clamp(0.0, 1.0);
+                        self.send_mut(address, k)?.pan = pan;
+                        Value::Float(pan)
+                    }
+                    SendParam::Pre => {
+                        let pre = boolean(address, &value)?;
+                        self.send_mut(address, k)?.pre = pre;
+                        Value::Bool(pre)
+                    }
+                }
+            }
+        };
+        let after = self.session.clone_controls(address.strip);
+        if before != after {
+            self.sync_strip(address.strip, before.as_ref(), after.as_ref());
+            self.record_change(address, origin);
+        }
+        Ok(applied)
+    }
+
+    /// Read the current value at `address` (for state dumps to a new client).
+    pub fn get(&self, address: Address) -> Result<Value, IntentError> {
+        let c = self
+            .session
+            .controls(address.strip)
+            .ok_or(IntentError::NoSuchTarget(address))?;
+        let solo_target = |v: bool| {
+            if address.strip == StripRef::Master {
+                Err(IntentError::NotOnThisStrip(address))
+            } else {
+                Ok(Value::Bool(v))
+            }
+        };
+        Ok(match address.param {
+            Param::Fader => Value::Float(db_to_pos(c.gain_db)),
+            Param::Gain => Value::Float(c.gain_db),
+            Param::Trim => Value::Float(c.trim_db),
+            Param::Polarity => Value::Bool(c.invert),
+            Param::Pan => Value::Float(c.pan),
+            Param::Mute => Value::Bool(c.mute),
+            Param::Solo => return solo_target(c.solo),
+            Param::SoloSafe => return solo_target(c.solo_safe),
+            Param::Name => Value::Text(match address.strip {
+                StripRef::Track(i) => self.session.tracks[i].name.clone(),
+                StripRef::Bus(i) => self.session.buses[i].name.clone(),
+                StripRef::Master => "Master".to_owned(),
+            }),
+            Param::Output => match address.strip {
+                StripRef::Track(i) => Value::Text(match self.session.tracks[i].output {
+                    Output::Master => "master".to_owned(),
+                    Output::Bus(b) => self.session.buses[b].name.clone(),
+                }),
+                _ => return Err(IntentError::NotOnThisStrip(address)),
+            },
+            Param::Send(k, p) => {
+                let s = c.sends.get(k).ok_or(IntentError::NoSuchTarget(address))?;
+                match p {
+                    SendParam::Fader => Value::Float(db_to_pos(s.gain_db)),
+                    SendParam::Gain => Value::Float(s.gain_db),
+                    SendParam::Pan => Value::Float(s.pan),
+                    SendParam::Pre => Value::Bool(s.pre),
+                }
+            }
+        })
+    }
+
+    fn set_gain(&mut self, address: Address, gain_db: f64) -> Result<(), IntentError> {
+        self.controls_mut(address)?.gain_db = gain_db;
+        Ok(())
+    }
+
+    fn set_output(
+        &mut self,
+        origin: Origin,
+        address: Address,
+        value: Value,
+    ) -> Result<Value, IntentError> {
+        let StripRef::Track(i) = address.strip else {
+            return Err(IntentError::NotOnThisStrip(address));
+        };
+        let Value::Text(target) = value else {
+            return Err(IntentError::WrongType {
+                address,
+                expected: "text: 'master' or a group bus name",
+            });
+        };
+        if i >= self.session.tracks.len() {
+            return Err(IntentError::NoSuchTarget(address));
+        }
+        let output = if target.eq_ignore_ascii_case("master") {
+            Output::Master
+        } else {
+            let found = self
+                .session
+                .buses
+                .iter()
+                .position(|b| b.kind == BusKind::Group && b.name == target);
+            match found {
+                Some(b) => Output::Bus(b),
+                None => return Err(IntentError::NoSuchOutput { address, target }),
+            }
+        };
+        if self.session.tracks[i].output != output {
+            self.session.tracks[i].output = output;
+            self.rebuild();
+            self.changed(address, Value::Text(target.clone()), origin);
+        }
+        Ok(Value::Text(target))
+    }
+
+    /// Rebuild the engine graph from the model and swap it in whole.
+    fn rebuild(&mut self) {
+        if self.swaps_in_flight >= RETIRE_QUEUE_CAPACITY {
+            self.rebuild_pending = true;
+            return;
+        }
+        self.rebuild_pending = false;
+        let map = build::node_map(&self.session);
+        let solo = solo_mutes(&self.session);
+        let graph =
+            match Self::graph_for(&self.session, &map, &solo, &self.clips, &self.engine_config) {
+                Ok(g) => g,
+                Err(e) => {
+                    tracing::error!("routing rebuild refused: {e}");
+                    return;
+                }
+            };
+        self.meters = Arc::clone(graph.meters());
+        self.map = map;
+        self.solo = solo;
+        // Coefficient commands still queued for the old graph are moot: the
+        // new one is built from the current state.
+        self.backlog.clear();
+        self.swaps_in_flight += 1;
+        self.push(ToEngine::SwapGraph(Box::new(graph)));
+    }
+
+    fn record_change(&mut self, address: Address, origin: Origin) {
+        let siblings: &[Param] = match address.param {
+            Param::Fader | Param::Gain => &[Param::Fader, Param::Gain],
+            Param::Send(k, SendParam::Fader | SendParam::Gain) => {
+                let both = [
+                    Param::Send(k, SendParam::Fader),
+                    Param::Send(k, SendParam::Gain),
+                ];
+                for p in both {
+                    let a = Address::new(address.strip, p);
+                    if let Ok(v) = self.get(a) {
+                        self.changed(a, v, origin);
+                    }
+                }
+                return;
+            }
+            _ => std::slice::from_ref(&address.param),
+        };
+        for &p in siblings {
+            let a = Address::new(address.strip, p);
+            if let Ok(v) = self.get(a) {
+                self.changed(a, v, origin);
+            }
+        }
+    }
+
+    fn changed(&mut self, address: Address, value: Value, origin: Origin) {
+        self.dirty = true;
+        self.feedback.push(Feedback {
+            address,
+            value,
+            origin,
+        });
+    }
+
+    /// Send the engine whatever differs between two states of one strip,
+    /// and re-evaluate solo for everyone when mute/solo changed.
+    fn sync_strip(&mut self, strip: StripRef, before: Option<&Controls>, after: Option<&Controls>) {
+        let (Some(before), Some(after)) = (before, after) else {
+            return;
+        };
+        if before.solo != after.solo || before.solo_safe != after.solo_safe {
+            let solo = solo_mutes(&self.session);
+            let old = std::mem::replace(&mut self.solo, solo);
+            for i in 0..self.session.tracks.len() {
+                if old.tracks.get(i) != self.solo.tracks.get(i) {
+                    self.push_strip(StripRef::Track(i));
+                }
+            }
+            for j in 0..self.session.buses.len() {
+                if old.buses.get(j) != self.solo.buses.get(j) {
+                    self.push_strip(StripRef::Bus(j));
+                }
+            }
+        }
+        if before != after {
+            self.push_strip(strip);
+        }
+    }
+
+    /// Push every coefficient of one strip (ramps ignore unchanged targets).
+    fn push_strip(&mut self, strip: StripRef) {
+        let Some(node) = self.node_of(strip) else {
+            return;
+        };
+        let (controls, channels, muted) = match strip {
+            StripRef::Track(i) => {
+                let t = &self.session.tracks[i];
+                (
+                    &t.controls,
+                    t.channels,
+                    t.controls.mute || self.solo.tracks[i],
+                )
+            }
+            StripRef::Bus(j) => {
+                let b = &self.session.buses[j];
+                (
+                    &b.controls,
+                    Channels::Stereo,
+                    b.controls.mute || self.solo.buses[j],
+                )
+            }
+            StripRef::Master => (
+                &self.session.master,
+                Channels::Stereo,
+                self.session.master.mute,
+            ),
+        };
+        let law = self.session.pan_law;
+        let coefs = strip_coefs(controls, channels, law, muted);
+        let mut cmds = vec![
+            StripParam::InGain(coefs.in_gain),
+            StripParam::OutGain(coefs.out_gain),
+            StripParam::Pan {
+                l: coefs.pan.0,
+                r: coefs.pan.1,
+            },
+        ];
+        for (k, s) in controls.sends.iter().enumerate() {
+            let send = k as u16;
+            let (l, r) = pan_gains(s.pan, channels, law);
+            cmds.push(StripParam::SendLevel {
+                send,
+                gain: send_level(s.gain_db, muted),
+            });
+            cmds.push(StripParam::SendPan { send, l, r });
+            cmds.push(StripParam::SendPre { send, pre: s.pre });
+        }
+        for param in cmds {
+            self.push(ToEngine::Strip { node, param });
+        }
+    }
+
+    fn push(&mut self, cmd: ToEngine) {
+        if self.backlog.is_empty() {
+            match self.link.to_engine.push(cmd) {
+                Ok(()) => return,
+                Err(rtrb::PushError::Full(cmd)) => {
+                    self.backlog.push(cmd);
+                    return;
+                }
+            }
+        }
+        // Coalesce: a newer value for the same coefficient replaces the old.
+        if let ToEngine::Strip { node, param } = &cmd
+            && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
+                ToEngine::Strip { node: n, param: p } => n == node && same_coefficient(p, param),
+                ToEngine::SwapGraph(_) => false,
+            })
+        {
+            *slot = cmd;
+            return;
+        }
+        self.backlog.push(cmd);
+    }
+
+    fn node_of(&self, strip: StripRef) -> Option<NodeId> {
+        match strip {
+            StripRef::Track(i) => self.map.tracks.get(i).copied(),
+            StripRef::Bus(j) => self.map.buses.get(j).copied(),
+            StripRef::Master => Some(self.map.master),
+        }
+    }
+
+    fn controls_mut(&mut self, address: Address) -> Result<&mut Controls, IntentError> {
+        self.session
+            .controls_mut(address.strip)
+            .ok_or(IntentError::NoSuchTarget(address))
+    }
+
+    fn send_mut(
+        &mut self,
+        address: Address,
+        k: usize,
+    ) -> Result<&mut crate::model::Send, IntentError> {
+        if address.strip == StripRef::Master {
+            return Err(IntentError::NotOnThisStrip(address));
+        }
+        self.controls_mut(address)?
+            .sends
+            .get_mut(k)
+            .ok_or(IntentError::NoSuchTarget(address))
+    }
+}
+
+fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
+    use StripParam::*;
+    match (a, b) {
+        (InGain(_), InGain(_)) | (OutGain(_), OutGain(_)) | (Pan { .. }, Pan { .. }) => true,
+        (SendLevel { send: x, .. }, SendLevel { send: y, .. })
+        | (SendPan { send: x, .. }, SendPan { send: y, .. })
+        | (SendPre { send: x, .. }, SendPre { send: y, .. }) => x == y,
+        _ => false,
+    }
+}
+
+/// Gains above +10 dB clamp to +10; at or below the fader law's floor
+/// (-90 dB) they are off (`-inf`), so every gain has a fader position.
+fn clamp_gain_db(db: f64) -> f64 {
+    use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
+    if db <= FADER_FLOOR_DB {
+        f64::NEG_INFINITY
+    } else {
+        db.min(FADER_MAX_DB)
+    }
+}
+
+fn float(address: Address, value: &Value) -> Result<f64, IntentError> {
+    match value {
+        Value::Float(x) => Ok(*x),
+        _ => Err(IntentError::WrongType {
+            address,
+            expected: "a number",
+        }),
+    }
+}
+
+fn boolean(address: Address, value: &Value) -> Result<bool, IntentError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::Float(x) => Ok(*x >= 0.5),
+        Value::Text(_) => Err(IntentError::WrongType {
+            address,
+            expected: "0 or 1",
+        }),
+    }
+}
+
+impl Session {
+    /// The controls of `strip`, if it exists.
+    pub fn controls(&self, strip: StripRef) -> Option<&Controls> {
+        match strip {
+            StripRef::Track(i) => self.tracks.get(i).map(|t| &t.controls),
+            StripRef::Bus(j) => self.buses.get(j).map(|b| &b.controls),
+            StripRef::Master => Some(&self.master),
+        }
+    }
+
+    /// The controls of `strip`, mutable, if it exists.
+    pub fn controls_mut(&mut self, strip: StripRef) -> Option<&mut Controls> {
+        match strip {
+            StripRef::Track(i) => self.tracks.get_mut(i).map(|t| &mut t.controls),
+            StripRef::Bus(j) => self.buses.get_mut(j).map(|b| &mut b.controls),
+            StripRef::Master => Some(&mut self.master),
+        }
+    }
+
+    fn clone_controls(&self, strip: StripRef) -> Option<Controls> {
+        self.controls(strip).cloned()
+    }
+}

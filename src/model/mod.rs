@@ -1,0 +1,163 @@
+//! The mixer model as plain data: what a session holds and what the hub
+//! edits. No threads, no I/O; `config` reads and writes it as YAML, `mixer`
+//! owns the live copy.
+
+use crate::dsp::generator::ToneSpec;
+use crate::dsp::pan::PanLaw;
+use std::path::PathBuf;
+
+pub use crate::engine::Channels;
+
+/// Default parameter smoothing time.
+pub const DEFAULT_SMOOTHING_MS: f64 = 10.0;
+/// Input trim range, dB either way.
+pub const TRIM_RANGE_DB: f64 = 20.0;
+
+/// A whole mix: tracks, buses, master and their settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Shown to surfaces and in logs.
+    pub name: String,
+    /// The rate the session runs and renders at.
+    pub sample_rate: u32,
+    /// Length of the timeline, for offline render when no file sets it.
+    pub length_s: Option<f64>,
+    /// Pan law of mono strips.
+    pub pan_law: PanLaw,
+    /// Parameter smoothing time.
+    pub smoothing_ms: f64,
+    /// Tracks, addressed `strip/1` ... in this order.
+    pub tracks: Vec<Track>,
+    /// Aux and group buses, addressed `bus/1` ... in this order.
+    pub buses: Vec<Bus>,
+    /// The master strip.
+    pub master: Controls,
+}
+
+/// One track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Track {
+    /// Name shown on surfaces.
+    pub name: String,
+    /// Mono or stereo.
+    pub channels: Channels,
+    /// Where its audio comes from.
+    pub source: TrackSource,
+    /// Where its output goes.
+    pub output: Output,
+    /// Fader, pan, mute ... and sends.
+    pub controls: Controls,
+}
+
+/// A track's audio source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrackSource {
+    /// Silence.
+    None,
+    /// Audio-interface input channel, 1-based; a stereo track takes this
+    /// channel and the next.
+    Input(u16),
+    /// A WAV file, relative to the session file, played from the start.
+    File {
+        /// Path as written in the session.
+        path: PathBuf,
+        /// Start again at the end.
+        looped: bool,
+    },
+    /// A generated test tone or demo material.
+    Tone(ToneSpec),
+}
+
+/// Where a track's output is summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The master bus.
+    Master,
+    /// A group bus (index into `Session::buses`).
+    Bus(usize),
+}
+
+/// Kind of bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusKind {
+    /// Fed by sends (effects returns, monitor mixes).
+    Aux,
+    /// Fed by tracks' outputs (subgroups).
+    Group,
+}
+
+/// A stereo bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bus {
+    /// Name shown on surfaces.
+    pub name: String,
+    /// Aux or group.
+    pub kind: BusKind,
+    /// Fader, balance, mute ... (group buses may also have sends).
+    pub controls: Controls,
+}
+
+/// The controls every strip has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Controls {
+    /// Input trim, within +/- [`TRIM_RANGE_DB`].
+    pub trim_db: f64,
+    /// Polarity inverted.
+    pub invert: bool,
+    /// Fader gain in dB, `-inf` when off; at most +10.
+    pub gain_db: f64,
+    /// Pan (mono) or balance (stereo): 0 left, 0.5 centre, 1 right.
+    pub pan: f64,
+    /// Muted.
+    pub mute: bool,
+    /// Soloed.
+    pub solo: bool,
+    /// Never muted by another strip's solo.
+    pub solo_safe: bool,
+    /// Sends to aux buses.
+    pub sends: Vec<Send>,
+}
+
+impl Default for Controls {
+    fn default() -> Controls {
+        Controls {
+            trim_db: 0.0,
+            invert: false,
+            gain_db: 0.0,
+            pan: 0.5,
+            mute: false,
+            solo: false,
+            solo_safe: false,
+            sends: Vec::new(),
+        }
+    }
+}
+
+/// A send to an aux bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Send {
+    /// The aux bus (index into `Session::buses`).
+    pub bus: usize,
+    /// Level in dB, `-inf` when off.
+    pub gain_db: f64,
+    /// Pan into the bus.
+    pub pan: f64,
+    /// Tapped before the fader.
+    pub pre: bool,
+}
+
+impl Session {
+    /// An empty session at `sample_rate`.
+    pub fn new(name: &str, sample_rate: u32) -> Session {
+        Session {
+            name: name.to_owned(),
+            sample_rate,
+            length_s: None,
+            pan_law: PanLaw::default(),
+            smoothing_ms: DEFAULT_SMOOTHING_MS,
+            tracks: Vec::new(),
+            buses: Vec::new(),
+            master: Controls::default(),
+        }
+    }
+}

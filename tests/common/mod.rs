@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+/// Deterministic noise in [-0.5, 0.5).
+pub fn noise(seed: u64, n: usize) -> Vec<f32> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        })
+        .collect()
+}
+
+/// Write a float WAV with the given channels.
+pub fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for ch in channels {
+            w.write_sample(ch[i]).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Read a WAV as (rate, channels).
+pub fn read_wav(path: &Path) -> (u32, Vec<Vec<f32>>) {
+    let d = faderd::media::read_wav(path).unwrap();
+    (d.sample_rate, d.channels)
+}
+
+/// The faderd binary under test.
+pub fn faderd() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_faderd"))
+}
+
+pub fn db(x: f64) -> f64 {
+    10f64.powf(x / 20.0)
+}

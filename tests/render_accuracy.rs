@@ -1,0 +1,190 @@
+//! A rendered session's samples equal an independent computation of the
+//! mix: sources x trims x faders x pan gains, sends through aux buses,
+//! tracks through a group bus, everything into master.
+
+mod common;
+use common::*;
+use std::f64::consts::FRAC_PI_2;
+
+const RATE: u32 = 48_000;
+const N: usize = 48_000; // one second
+
+fn pan_m45(p: f64) -> (f64, f64) {
+    // The -4.5 dB law: geometric mean of constant power and linear.
+    (
+        ((p * FRAC_PI_2).cos() * (1.0 - p)).sqrt(),
+        ((p * FRAC_PI_2).sin() * p).sqrt(),
+    )
+}
+
+fn balance(p: f64) -> (f64, f64) {
+    ((2.0 * (1.0 - p)).min(1.0), (2.0 * p).min(1.0))
+}
+
+#[test]
+fn render_matches_an_independent_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = noise(1, N);
+    let b = noise(2, N);
+    let c = noise(3, N);
+    let (sl, sr) = (noise(4, N), noise(5, N));
+    write_wav(&dir.path().join("a.wav"), RATE, &[a.clone()]);
+    write_wav(&dir.path().join("b.wav"), RATE, &[b.clone()]);
+    write_wav(&dir.path().join("c.wav"), RATE, &[c.clone()]);
+    write_wav(&dir.path().join("st.wav"), RATE, &[sl.clone(), sr.clone()]);
+    let session = r#"
+version: 1
+name: accuracy
+sample_rate: 48000
+pan_law_db: -4.5
+buses:
+  - { name: Grp, kind: group, gain_db: -2, pan: 0.4 }
+  - { name: Rev, kind: aux, gain_db: -5 }
+  - { name: Dly, kind: aux, gain_db: 3, pan: 0.7 }
+tracks:
+  - name: A
+    source: { file: a.wav }
+    trim_db: 4
+    gain_db: -3
+    pan: 0.2
+    output: Grp
+    sends: [{ bus: Rev, gain_db: -6, pre: true, pan: 0.9 }]
+  - name: B
+    source: { file: b.wav }
+    invert: true
+    gain_db: 2.5
+    pan: 0.5
+    output: Grp
+  - name: C
+    source: { file: c.wav }
+    gain_db: -12
+    pan: 0.85
+    sends: [{ bus: Rev, gain_db: -1 }, { bus: Dly, gain_db: -9, pan: 0.1 }]
+  - name: St
+    channels: stereo
+    source: { file: st.wav }
+    trim_db: -3
+    gain_db: -1
+    pan: 0.6
+    sends: [{ bus: Dly, gain_db: -4, pan: 0.3 }]
+master: { gain_db: -3, pan: 0.55 }
+"#;
+    let sess = dir.path().join("s.yaml");
+    std::fs::write(&sess, session).unwrap();
+    let out = dir.path().join("mix.wav");
+    let st = faderd()
+        .args(["render"])
+        .arg(&sess)
+        .arg("-o")
+        .arg(&out)
+        .args(["--block", "333"])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let (rate, got) = read_wav(&out);
+    assert_eq!(rate, RATE);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].len(), N, "length follows the longest file");
+
+    let mut worst = 0.0f64;
+    for i in 0..N {
+        let (a, b, c) = (f64::from(a[i]), f64::from(b[i]), f64::from(c[i]));
+        let (sl, sr) = (f64::from(sl[i]), f64::from(sr[i]));
+        let mut grp = [0.0; 2];
+        let mut rev = [0.0; 2];
+        let mut dly = [0.0; 2];
+        let mut master = [0.0; 2];
+        // A: trim +4, fader -3, pan 0.2 into Grp; pre-fader send to Rev.
+        let a_pre = a * db(4.0);
+        let (l, r) = pan_m45(0.2);
+        grp[0] += a_pre * db(-3.0) * l;
+        grp[1] += a_pre * db(-3.0) * r;
+        let (l, r) = pan_m45(0.9);
+        rev[0] += a_pre * db(-6.0) * l;
+        rev[1] += a_pre * db(-6.0) * r;
+        // B: inverted, +2.5, centre, into Grp.
+        let (l, r) = pan_m45(0.5);
+        grp[0] += -b * db(2.5) * l;
+        grp[1] += -b * db(2.5) * r;
+        // C: -12, pan 0.85 to master; post-fader sends to Rev and Dly.
+        let c_post = c * db(-12.0);
+        let (l, r) = pan_m45(0.85);
+        master[0] += c_post * l;
+        master[1] += c_post * r;
+        let (l, r) = pan_m45(0.5);
+        rev[0] += c_post * db(-1.0) * l;
+        rev[1] += c_post * db(-1.0) * r;
+        let (l, r) = pan_m45(0.1);
+        dly[0] += c_post * db(-9.0) * l;
+        dly[1] += c_post * db(-9.0) * r;
+        // St: stereo, trim -3, fader -1, balance 0.6; post send to Dly, balance 0.3.
+        let (pl, pr) = (sl * db(-3.0) * db(-1.0), sr * db(-3.0) * db(-1.0));
+        let (l, r) = balance(0.6);
+        master[0] += pl * l;
+        master[1] += pr * r;
+        let (l, r) = balance(0.3);
+        dly[0] += pl * db(-4.0) * l;
+        dly[1] += pr * db(-4.0) * r;
+        // Buses into master.
+        let (l, r) = balance(0.4);
+        master[0] += grp[0] * db(-2.0) * l;
+        master[1] += grp[1] * db(-2.0) * r;
+        master[0] += rev[0] * db(-5.0);
+        master[1] += rev[1] * db(-5.0);
+        let (l, r) = balance(0.7);
+        master[0] += dly[0] * db(3.0) * l;
+        master[1] += dly[1] * db(3.0) * r;
+        let (l, r) = balance(0.55);
+        let expect = [master[0] * db(-3.0) * l, master[1] * db(-3.0) * r];
+        for ch in 0..2 {
+            let err = (f64::from(got[ch][i]) - expect[ch]).abs();
+            worst = worst.max(err);
+            assert!(
+                err < 1e-6,
+                "sample {i} ch {ch}: got {} expected {}",
+                got[ch][i],
+                expect[ch]
+            );
+        }
+    }
+    // The signal is not trivially silent.
+    let peak = got[0].iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak > 0.1, "peak {peak}");
+    eprintln!("worst error {worst:e}");
+}
+
+#[test]
+fn int24_output_is_the_float_mix_quantised() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(&dir.path().join("a.wav"), RATE, &[noise(9, 4800)]);
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "version: 1\nname: q\ntracks:\n  - { name: A, source: { file: a.wav }, gain_db: -6 }\n",
+    )
+    .unwrap();
+    let f = dir.path().join("f.wav");
+    let i = dir.path().join("i.wav");
+    for (out, fmt) in [(&f, "float32"), (&i, "int24")] {
+        let st = faderd()
+            .arg("render")
+            .arg(dir.path().join("s.yaml"))
+            .arg("-o")
+            .arg(out)
+            .args(["--format", fmt])
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+    }
+    let r = hound::WavReader::open(&i).unwrap();
+    assert_eq!(r.spec().bits_per_sample, 24);
+    assert_eq!(r.spec().sample_format, hound::SampleFormat::Int);
+    let (_, fl) = read_wav(&f);
+    let (_, il) = read_wav(&i);
+    for (x, y) in fl[0].iter().zip(&il[0]) {
+        assert!((x - y).abs() <= 1.0 / 8_388_607.0, "{x} vs {y}");
+    }
+}
