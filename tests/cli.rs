@@ -1,0 +1,302 @@
+//! The command-line contract: outputs, exit statuses, messages.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn render_writes_the_demo_mix_and_stems() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mix.wav");
+    let stems = dir.path().join("stems");
+    let st = faderd()
+        .args(["render", "examples/demo.yaml", "-o"])
+        .arg(&out)
+        .arg("--stems")
+        .arg(&stems)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let r = hound::WavReader::open(&out).unwrap();
+    assert_eq!(r.spec().channels, 2);
+    assert_eq!(r.spec().sample_rate, 48_000);
+    assert_eq!(r.duration(), 30 * 48_000, "the demo's length_s");
+    let (_, mix) = read_wav(&out);
+    let peak = mix[0]
+        .iter()
+        .chain(&mix[1])
+        .fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak > 0.05 && peak < 1.0, "peak {peak}");
+    let names: Vec<String> = std::fs::read_dir(&stems)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 8 + 3, "{names:?}");
+    assert!(names.contains(&"01 Kick.wav".to_owned()));
+    assert!(names.contains(&"bus 02 Reverb.wav".to_owned()));
+    let stderr = String::from_utf8_lossy(&st.stderr);
+    assert!(stderr.contains("real time"), "{stderr}");
+    // No temporary files left behind.
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.'))
+    );
+}
+
+#[test]
+fn a_broken_session_exits_1_with_its_location_and_overwrites_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sess = dir.path().join("broken.yaml");
+    std::fs::write(
+        &sess,
+        "version: 1\nname: b\ntracks:\n  - name: A\n    gain_db: [\n",
+    )
+    .unwrap();
+    let out = dir.path().join("mix.wav");
+    std::fs::write(&out, b"an earlier mix").unwrap();
+    let st = faderd()
+        .arg("render")
+        .arg(&sess)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&st.stderr);
+    let want = format!("{}:5:", sess.display());
+    assert!(stderr.contains(&want), "expected {want} in: {stderr}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"an earlier mix");
+}
+
+#[test]
+fn a_sample_rate_mismatch_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(&dir.path().join("cd.wav"), 44_100, &[noise(1, 4410)]);
+    let sess = dir.path().join("s.yaml");
+    std::fs::write(&sess, "version: 1\nname: r\nsample_rate: 48000\ntracks:\n  - { name: CD, source: { file: cd.wav } }\n").unwrap();
+    let out = dir.path().join("mix.wav");
+    let st = faderd()
+        .arg("render")
+        .arg(&sess)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        stderr.contains("sample rate 44100 Hz does not match the session's 48000 Hz"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cd.wav") && stderr.contains("'CD'"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // check says the same.
+    let st = faderd().arg("check").arg(&sess).output().unwrap();
+    assert_eq!(st.status.code(), Some(1));
+}
+
+#[test]
+fn a_session_without_length_asks_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let sess = dir.path().join("s.yaml");
+    std::fs::write(
+        &sess,
+        "version: 1\nname: t\ntracks:\n  - { name: T, source: { tone: {} } }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("mix.wav");
+    let st = faderd()
+        .arg("render")
+        .arg(&sess)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("--duration"));
+    let st = faderd()
+        .arg("render")
+        .arg(&sess)
+        .arg("-o")
+        .arg(&out)
+        .args(["--duration", "0.5"])
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    assert_eq!(hound::WavReader::open(&out).unwrap().duration(), 24_000);
+}
+
+#[test]
+fn check_reports_each_file_and_fails_on_any_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "version: 1\nname: x\ntracks:\n  - { name: A, pna: 0.5 }\n",
+    )
+    .unwrap();
+    let st = faderd()
+        .args([
+            "check",
+            "examples/demo.yaml",
+            "surfaces/mackie/x-touch.yaml",
+            "maps/mixer-8strip.yaml",
+        ])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        stdout.contains("examples/demo.yaml: ok (session)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("x-touch.yaml: ok (surface profile)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mixer-8strip.yaml: ok (control map)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        stderr.contains(&format!("{}:4:16: unknown field `pna`", bad.display())),
+        "{stderr}"
+    );
+
+    let map = dir.path().join("m.yaml");
+    std::fs::write(&map, "version: 1\nname: m\napplies_to: [x]\nbindings:\n  - { control: a, target: \"strip/B{n}/volume\" }\n").unwrap();
+    let st = faderd().arg("check").arg(&map).output().unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&st.stderr)
+            .contains(":5:27: target 'strip/B{n}/volume': unknown control")
+    );
+
+    let st = faderd()
+        .args(["check", "no/such/file.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("no/such/file.yaml: cannot read"));
+}
+
+#[test]
+fn help_is_available_for_every_command() {
+    for args in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["render", "--help"],
+        &["check", "--help"],
+    ] {
+        let st = faderd().args(args).output().unwrap();
+        assert!(st.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&st.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let st = faderd()
+        .args(["run", "--backend", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1), "a bad flag is a user error");
+}
+
+/// Start `faderd run` with `args`, wait for its ready line.
+fn start_run(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = faderd()
+        .arg("run")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "no clean exit within 5 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn run_says_it_is_ready_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let sess = dir.path().join("s.yaml");
+    std::fs::copy("examples/demo.yaml", &sess).unwrap();
+    let before = std::fs::read(&sess).unwrap();
+    let (mut child, ready) = start_run(&[
+        sess.to_str().unwrap(),
+        "--backend",
+        "dummy",
+        "--osc",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        ready.starts_with("faderd ready: session 'Demo' (8 tracks, 3 buses)"),
+        "{ready}"
+    );
+    assert!(
+        ready.contains("dummy backend") && ready.contains("48000 Hz / 64 frames"),
+        "{ready}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let st = terminate(&mut child);
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(
+        std::fs::read(&sess).unwrap(),
+        before,
+        "an unchanged session is not rewritten"
+    );
+}
+
+#[test]
+fn run_with_a_broken_session_exits_1_naming_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let sess = dir.path().join("s.yaml");
+    std::fs::write(&sess, "version: 2\nname: x\n").unwrap();
+    let st = faderd()
+        .arg("run")
+        .arg(&sess)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&st.stderr).contains(&format!(
+        "{}:1:10: this faderd reads session version 1",
+        sess.display()
+    )));
+}

@@ -1,0 +1,153 @@
+//! The hub API every surface driver uses: validation, clamping, feedback.
+
+use faderd::config::parse_session;
+use faderd::engine::EngineConfig;
+use faderd::mixer::{Address, ClientId, Hub, IntentError, Origin, Value};
+use std::path::Path;
+
+fn hub() -> Hub {
+    let yaml = r#"
+version: 1
+name: hub
+buses: [{ name: R, kind: aux }, { name: G, kind: group }]
+tracks:
+  - { name: A, sends: [{ bus: R, gain_db: -6 }] }
+  - { name: B, channels: stereo }
+"#;
+    let s = parse_session(yaml, Path::new("hub.yaml")).unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 0,
+        outputs: 2,
+    };
+    Hub::new(s, Default::default(), cfg).unwrap().0
+}
+
+const ME: Origin = Origin::Client(ClientId(7));
+
+#[test]
+fn a_fader_move_feeds_back_fader_and_gain() {
+    let mut h = hub();
+    let applied = h
+        .apply_str(ME, "/strip/1/fader", Value::Float(0.5))
+        .unwrap();
+    assert_eq!(applied, Value::Float(0.5));
+    let fb = h.take_feedback();
+    let got: Vec<(String, Value)> = fb
+        .iter()
+        .map(|f| (f.address.to_string(), f.value.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("strip/1/fader".into(), Value::Float(0.5)),
+            ("strip/1/gain".into(), Value::Float(-10.0)),
+        ]
+    );
+    assert!(fb.iter().all(|f| f.origin == ME));
+    assert!(h.is_dirty());
+    // The same value again changes nothing and says nothing.
+    h.apply_str(ME, "strip/1/gain", Value::Float(-10.0))
+        .unwrap();
+    assert!(h.take_feedback().is_empty());
+}
+
+#[test]
+fn values_are_clamped_into_range() {
+    let mut h = hub();
+    let cases = [
+        ("strip/1/fader", Value::Float(1.7), Value::Float(1.0)),
+        ("strip/1/fader", Value::Float(-3.0), Value::Float(0.0)),
+        ("strip/1/gain", Value::Float(40.0), Value::Float(10.0)),
+        (
+            "strip/1/gain",
+            Value::Float(-95.0),
+            Value::Float(f64::NEG_INFINITY),
+        ),
+        ("strip/2/pan", Value::Float(9.0), Value::Float(1.0)),
+        ("strip/2/trim", Value::Float(-60.0), Value::Float(-20.0)),
+        ("strip/1/send/1/fader", Value::Float(2.0), Value::Float(1.0)),
+        ("strip/1/mute", Value::Float(1.0), Value::Bool(true)),
+        ("strip/1/mute", Value::Float(0.0), Value::Bool(false)),
+    ];
+    for (addr, input, want) in cases {
+        assert_eq!(
+            h.apply_str(ME, addr, input.clone()).unwrap(),
+            want,
+            "{addr} {input:?}"
+        );
+        assert_eq!(
+            h.get(Address::parse(addr).unwrap()).unwrap(),
+            want,
+            "{addr} state"
+        );
+    }
+}
+
+#[test]
+fn nan_and_infinity_never_pass() {
+    let mut h = hub();
+    for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for addr in [
+            "strip/1/fader",
+            "strip/1/gain",
+            "strip/1/pan",
+            "strip/1/send/1/gain",
+            "master/fader",
+        ] {
+            let err = h.apply_str(ME, addr, Value::Float(v)).unwrap_err();
+            assert!(
+                matches!(err, IntentError::NotFinite(_)),
+                "{addr} {v}: {err}"
+            );
+        }
+    }
+    assert!(h.take_feedback().is_empty());
+    assert!(!h.is_dirty());
+    assert_eq!(
+        h.get(Address::parse("strip/1/gain").unwrap()).unwrap(),
+        Value::Float(0.0)
+    );
+}
+
+#[test]
+fn bad_targets_are_refused_with_a_reason() {
+    let mut h = hub();
+    let refused = [
+        ("strip/9/fader", Value::Float(0.5)),
+        ("bus/3/mute", Value::Bool(true)),
+        ("strip/1/send/2/gain", Value::Float(0.0)),
+        ("master/solo", Value::Bool(true)),
+        ("master/send/1/gain", Value::Float(0.0)),
+        ("strip/1/fader", Value::Text("loud".into())),
+        ("strip/1/name", Value::Float(1.0)),
+        ("strip/1/output", Value::Text("R".into())),
+        ("strip/1/output", Value::Text("Nowhere".into())),
+        ("bus/1/output", Value::Text("master".into())),
+        ("strip/1/volume", Value::Float(1.0)),
+    ];
+    for (addr, v) in refused {
+        let err = h.apply_str(ME, addr, v.clone()).unwrap_err();
+        assert!(!err.to_string().is_empty(), "{addr}");
+    }
+    assert!(h.take_feedback().is_empty());
+}
+
+#[test]
+fn names_and_routing_change_and_feed_back() {
+    let mut h = hub();
+    h.apply_str(ME, "strip/2/name", Value::Text("Gtr\u{7}".into()))
+        .unwrap();
+    h.apply_str(ME, "strip/2/output", Value::Text("G".into()))
+        .unwrap();
+    let fb = h.take_feedback();
+    assert_eq!(
+        fb[0].value,
+        Value::Text("Gtr".into()),
+        "control characters are dropped"
+    );
+    assert_eq!(fb[1].address.to_string(), "strip/2/output");
+    assert_eq!(h.session().tracks[1].name, "Gtr");
+    assert_eq!(h.session().tracks[1].output, faderd::model::Output::Bus(1));
+}

@@ -1,0 +1,223 @@
+//! The audio callback allocates and frees nothing: every command kind, graph
+//! swaps (including more than the retire queue holds) and a random command
+//! storm, all counted by a global allocator that watches the engine's calls.
+#![allow(unsafe_code)] // a counting global allocator needs it
+
+use faderd::audio::offline::OfflineRun;
+use faderd::config::parse_session;
+use faderd::engine::rt::process_guarded;
+use faderd::media::load_clips;
+use faderd::mixer::{Origin, Value};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct CountingAlloc;
+
+static RT_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static RT_FREES: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static IN_RT: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if IN_RT.with(Cell::get) {
+            RT_ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if IN_RT.with(Cell::get) {
+            RT_FREES.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if IN_RT.with(Cell::get) {
+            RT_ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Run `f` as the audio thread would, counting its (de)allocations.
+fn in_rt<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
+    let (a0, f0) = (
+        RT_ALLOCS.load(Ordering::Relaxed),
+        RT_FREES.load(Ordering::Relaxed),
+    );
+    IN_RT.with(|c| c.set(true));
+    let r = f();
+    IN_RT.with(|c| c.set(false));
+    (
+        r,
+        RT_ALLOCS.load(Ordering::Relaxed) - a0,
+        RT_FREES.load(Ordering::Relaxed) - f0,
+    )
+}
+
+const SESSION: &str = r#"
+version: 1
+name: rt
+buses:
+  - { name: G, kind: group, sends: [{ bus: R, gain_db: -10 }] }
+  - { name: G2, kind: group }
+  - { name: R, kind: aux }
+tracks:
+  - { name: A, source: { tone: { wave: pink, level_db: -6 } }, output: G, sends: [{ bus: R, gain_db: -6, pre: true }] }
+  - { name: B, channels: stereo, source: { file: b.wav, loop: true }, sends: [{ bus: R, gain_db: -6 }] }
+  - { name: C, source: { input: 1 } }
+  - { name: D, source: { tone: { wave: saw, freq_hz: 90, level_db: -12, pulse: { bpm: 100, decay_ms: 50 } } } }
+"#;
+
+fn setup(block: usize) -> OfflineRun {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(dir.path().join("b.wav"), spec).unwrap();
+    for i in 0..2_000 {
+        w.write_sample((i as f32 * 0.01).sin()).unwrap();
+        w.write_sample((i as f32 * 0.02).cos()).unwrap();
+    }
+    w.finalize().unwrap();
+    let session = parse_session(SESSION, Path::new("rt.yaml")).unwrap();
+    let clips = load_clips(&session, dir.path()).unwrap();
+    OfflineRun::new(session, clips, block).unwrap()
+}
+
+/// Every address kind the hub forwards to the engine.
+fn every_command_kind() -> Vec<(&'static str, Value)> {
+    vec![
+        ("strip/1/fader", Value::Float(0.5)),
+        ("strip/1/gain", Value::Float(-20.0)),
+        ("strip/2/trim", Value::Float(6.0)),
+        ("strip/2/polarity", Value::Bool(true)),
+        ("strip/3/pan", Value::Float(0.1)),
+        ("strip/4/mute", Value::Bool(true)),
+        ("strip/1/solo", Value::Bool(true)),
+        ("strip/4/solo_safe", Value::Bool(true)),
+        ("strip/1/send/1/fader", Value::Float(0.3)),
+        ("strip/2/send/1/gain", Value::Float(3.0)),
+        ("strip/2/send/1/pan", Value::Float(0.9)),
+        ("strip/1/send/1/pre", Value::Bool(false)),
+        ("bus/1/send/1/gain", Value::Float(-3.0)),
+        ("bus/3/fader", Value::Float(0.6)),
+        ("master/gain", Value::Float(-1.0)),
+        ("master/mute", Value::Bool(false)),
+        ("strip/1/solo", Value::Bool(false)),
+        // A routing change: a new graph is built here and swapped in there.
+        ("strip/3/output", Value::Text("G2".into())),
+        ("strip/3/output", Value::Text("master".into())),
+    ]
+}
+
+#[test]
+fn processing_every_command_kind_allocates_nothing() {
+    let mut run = setup(64);
+    // Warm up: the first blocks touch nothing lazily allocated, but be fair.
+    in_rt(|| process_guarded(&mut run.engine, 64));
+    for (addr, value) in every_command_kind() {
+        run.hub.apply_str(Origin::Daemon, addr, value).unwrap();
+        let (ok, allocs, frees) = in_rt(|| process_guarded(&mut run.engine, 64));
+        assert!(ok);
+        assert_eq!(
+            (allocs, frees),
+            (0, 0),
+            "{addr}: {allocs} allocations, {frees} frees in the callback"
+        );
+        run.hub.service();
+    }
+    // Keep ramping through many blocks.
+    let (_, allocs, frees) = in_rt(|| {
+        for _ in 0..100 {
+            process_guarded(&mut run.engine, 64);
+        }
+    });
+    assert_eq!((allocs, frees), (0, 0));
+    assert_eq!(run.hub.engine_bad_commands(), 0);
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    let (_, allocs, frees) = in_rt(|| drop(std::hint::black_box(vec![1u8; 16])));
+    assert_eq!((allocs, frees), (1, 1));
+}
+
+#[test]
+fn swaps_beyond_the_retire_queue_wait_and_never_free_on_the_audio_thread() {
+    let mut run = setup(64);
+    // Twenty re-routes without the hub freeing retired graphs: the hub
+    // keeps at most the retire queue's capacity in flight, the engine never
+    // drops a graph itself.
+    for k in 0..20 {
+        let target = if k % 2 == 0 { "G2" } else { "master" };
+        run.hub
+            .apply_str(Origin::Daemon, "strip/3/output", Value::Text(target.into()))
+            .unwrap();
+        let (_, allocs, frees) = in_rt(|| process_guarded(&mut run.engine, 64));
+        assert_eq!((allocs, frees), (0, 0), "swap {k}");
+    }
+    run.hub.service();
+    let (_, allocs, frees) = in_rt(|| process_guarded(&mut run.engine, 64));
+    assert_eq!((allocs, frees), (0, 0));
+}
+
+#[test]
+fn a_random_storm_allocates_nothing_and_stays_finite() {
+    let mut run = setup(256);
+    let kinds = every_command_kind();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rand = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut worst = 0.0f32;
+    for round in 0..2_000 {
+        // A burst of commands of random kinds with random values, some
+        // out of range.
+        for _ in 0..(rand() % 40) {
+            let (addr, value) = &kinds[(rand() % kinds.len() as u64) as usize];
+            let value = match value {
+                Value::Float(_) => Value::Float((rand() % 4000) as f64 / 100.0 - 20.0),
+                Value::Bool(_) => Value::Bool(rand() % 2 == 0),
+                other => other.clone(),
+            };
+            let _ = run.hub.apply_str(Origin::Daemon, addr, value);
+        }
+        if round % 7 == 0 {
+            run.hub.service();
+        }
+        let frames = 1 + (rand() % 256) as usize;
+        let (ok, allocs, frees) = in_rt(|| process_guarded(&mut run.engine, frames));
+        assert!(ok, "round {round}: engine fault");
+        assert_eq!((allocs, frees), (0, 0), "round {round}");
+        for ch in 0..2 {
+            for s in &run.engine.output(ch)[..frames] {
+                assert!(s.is_finite(), "round {round}: non-finite sample");
+                assert!(
+                    *s == 0.0 || s.abs() >= f32::MIN_POSITIVE,
+                    "round {round}: subnormal {s:e}"
+                );
+                worst = worst.max(s.abs());
+            }
+        }
+    }
+    assert!(worst > 0.0, "the storm produced sound");
+    assert_eq!(run.hub.engine_bad_commands(), 0);
+}

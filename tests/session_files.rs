@@ -1,0 +1,164 @@
+//! Session files: strict loading with file:line:column, lossless round
+//! trips, atomic saves.
+
+use faderd::config::{self, ConfigError, load_session, parse_session, save_session};
+use std::path::Path;
+
+fn errors(yaml: &str) -> Vec<String> {
+    match parse_session(yaml, Path::new("s.yaml")) {
+        Ok(_) => panic!("accepted:\n{yaml}"),
+        Err(e) => e.diagnostics().iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_file_line_and_column() {
+    let e = errors("version: 1\nname: x\ntracks:\n  - name: A\n    gian_db: 3\n");
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].starts_with("s.yaml:5:5: unknown field `gian_db`"),
+        "{e:?}"
+    );
+
+    let e = errors("version: 1\nname: x\ntracks:\n  - name: A\n    gain_db: loud\n");
+    assert!(e[0].starts_with("s.yaml:5:14: "), "{e:?}");
+
+    let e = errors("version: 1\nname: x\ntracks:\n  - { name: A, channels: quad }\n");
+    assert!(
+        e[0].starts_with("s.yaml:4:26: unknown variant `quad`"),
+        "{e:?}"
+    );
+
+    let e = errors("version: 1\nname: x\nname: y\n");
+    assert!(
+        e[0].starts_with("s.yaml:3:1: duplicate mapping key"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn semantic_errors_point_at_the_offending_value() {
+    let yaml = "version: 1
+name: x
+buses:
+  - { name: R, kind: aux }
+  - { name: G, kind: group }
+tracks:
+  - { name: A, output: R }
+  - { name: B, output: Nope, pan: 1.5 }
+  - { name: C, sends: [{ bus: G, gain_db: -3 }] }
+  - { name: D, gain_db: 12, source: { input: 1, file: x.wav } }
+  - { name: A }
+";
+    let e = errors(yaml);
+    let want = [
+        "s.yaml:7:24: 'R' is an aux bus",
+        "s.yaml:8:24: no bus named 'Nope'",
+        "s.yaml:8:35: pan must be between 0 and 1",
+        "s.yaml:9:31: 'G' is a group bus",
+        "s.yaml:10:37: source takes exactly one of",
+        "s.yaml:10:25: gain_db must be above -90",
+        "s.yaml:11:13: a track named 'A' already exists",
+    ];
+    assert_eq!(e.len(), want.len(), "{e:#?}");
+    for (got, want) in e.iter().zip(want) {
+        assert!(got.starts_with(want), "got {got:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn the_demo_session_round_trips_losslessly() {
+    let demo = load_session(Path::new("examples/demo.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("demo.yaml");
+    save_session(&p, &demo).unwrap();
+    let again = load_session(&p).unwrap();
+    assert_eq!(again, demo);
+    // And the text is stable from then on.
+    let text1 = std::fs::read_to_string(&p).unwrap();
+    save_session(&p, &again).unwrap();
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), text1);
+}
+
+#[test]
+fn every_field_survives_a_round_trip() {
+    let yaml = r#"
+version: 1
+name: "everything: quoted # and 'odd'"
+sample_rate: 44100
+length_s: 12.5
+pan_law_db: -4.5
+smoothing_ms: 3
+buses:
+  - { name: G, kind: group, gain_db: -.inf, pan: 0.25, mute: true, solo: true, sends: [{ bus: R, gain_db: -7.25 }] }
+  - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true }
+tracks:
+  - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }] }
+  - { name: F, source: { file: "sub dir/x.wav", loop: true } }
+  - { name: T, source: { tone: { wave: pink, freq_hz: 1, level_db: -40, pulse: { bpm: 97.5, decay_ms: 33, offset_beats: 0.5 }, seed: 99 } } }
+  - { name: "Ünïcødé ✓" }
+master: { gain_db: -0.1, mute: true, pan: 0.6 }
+"#;
+    let s1 = parse_session(yaml, Path::new("all.yaml")).unwrap();
+    let text = config::session_to_yaml(&s1);
+    let s2 =
+        parse_session(&text, Path::new("saved.yaml")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(s1, s2);
+    assert_eq!(s2.buses[0].controls.gain_db, f64::NEG_INFINITY);
+}
+
+#[test]
+fn a_failed_save_keeps_the_saved_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.yaml");
+    let demo = load_session(Path::new("examples/demo.yaml")).unwrap();
+    save_session(&p, &demo).unwrap();
+    let before = std::fs::read(&p).unwrap();
+    // A read-only folder: the temporary file cannot be created.
+    let mut perms = std::fs::metadata(dir.path()).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(dir.path(), perms.clone()).unwrap();
+    let result = save_session(&p, &demo);
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(dir.path(), perms).unwrap();
+    if nix_root() {
+        // root ignores folder permissions; nothing more to check.
+        return;
+    }
+    assert!(matches!(result, Err(ConfigError::Write { .. })));
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+}
+
+fn nix_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+#[test]
+fn every_shipped_file_validates() {
+    let mut checked = 0;
+    for dir in ["examples", "surfaces", "maps"] {
+        for entry in walk(Path::new(dir)) {
+            if entry.extension().is_some_and(|e| e == "yaml") {
+                config::check_file(&entry).unwrap_or_else(|e| panic!("{e}"));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} files checked");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
