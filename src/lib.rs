@@ -5,7 +5,7 @@
 //! ```text
 //!  surfaces/*.yaml  maps/*.yaml   session.yaml  config.yaml
 //!         |             |              |            |
-//!   [protocol drivers]  <- byte pipes        [config: the only YAML code]
+//!   [surfaces: protocol drivers] <- UDP ...  [config: the only YAML code]
 //!         | intents (native addresses)  ^ feedback
 //!         v                             |
 //!   [mixer::Hub: the one copy of the mixer state]      (hub thread)
@@ -25,6 +25,7 @@
 //! | `config` | any    | `model`, `mixer::address`, `dsp` |
 //! | `media`  | non-RT | `engine` (clip type), `model` |
 //! | `audio`  | owns the audio thread | `engine`, `mixer`, `media` |
+//! | `surfaces` | driver I/O threads | `mixer` |
 //! | `daemon` | wiring | everything |
 //!
 //! Imports point toward the engine; `tests/architecture.rs` enforces it.
@@ -37,3 +38,4 @@ pub mod engine;
 pub mod media;
 pub mod mixer;
 pub mod model;
+pub mod surfaces;

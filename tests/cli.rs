@@ -300,3 +300,68 @@ fn run_with_a_broken_session_exits_1_naming_the_place() {
         sess.display()
     )));
 }
+
+fn oscsend_available() -> bool {
+    std::process::Command::new("oscsend")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+#[test]
+fn osc_changes_from_an_independent_peer_are_saved_on_sigterm() {
+    if !oscsend_available() {
+        eprintln!(
+            "SKIPPED: liblo's oscsend is not installed (apt-get install liblo-tools); .ci/run installs it"
+        );
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install liblo-tools"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sess = dir.path().join("s.yaml");
+    std::fs::copy("examples/demo.yaml", &sess).unwrap();
+    // Find a free port, then hand it to faderd.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let osc = format!("127.0.0.1:{port}");
+    let (mut child, ready) = start_run(&[sess.to_str().unwrap(), "--osc", &osc]);
+    assert!(ready.contains(&format!("OSC on udp {osc}")), "{ready}");
+    let send = |args: &[&str]| {
+        let st = std::process::Command::new("oscsend")
+            .args(["localhost", &port.to_string()])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    send(&["/strip/1/fader", "f", "0.5"]);
+    send(&["/strip/4/mute", "i", "1"]);
+    send(&["/bus/2/name", "s", "Plate"]);
+    send(&["/strip/99/fader", "f", "0.5"]); // no such strip: refused, harmless
+    send(&["/no/such/address", "f", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(terminate(&mut child).code(), Some(0));
+    let saved = faderd::config::load_session(&sess).unwrap();
+    assert_eq!(
+        saved.tracks[0].controls.gain_db, -10.0,
+        "fader 0.5 is -10 dB"
+    );
+    assert!(saved.tracks[3].controls.mute);
+    assert_eq!(saved.buses[1].name, "Plate");
+    // Sends that named the renamed bus follow it.
+    assert!(
+        std::fs::read_to_string(&sess)
+            .unwrap()
+            .contains("bus: Plate")
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("saved the changed session"), "{stderr}");
+}

@@ -28,9 +28,9 @@ fn render_matches_an_independent_mix() {
     let b = noise(2, N);
     let c = noise(3, N);
     let (sl, sr) = (noise(4, N), noise(5, N));
-    write_wav(&dir.path().join("a.wav"), RATE, &[a.clone()]);
-    write_wav(&dir.path().join("b.wav"), RATE, &[b.clone()]);
-    write_wav(&dir.path().join("c.wav"), RATE, &[c.clone()]);
+    write_wav(&dir.path().join("a.wav"), RATE, std::slice::from_ref(&a));
+    write_wav(&dir.path().join("b.wav"), RATE, std::slice::from_ref(&b));
+    write_wav(&dir.path().join("c.wav"), RATE, std::slice::from_ref(&c));
     write_wav(&dir.path().join("st.wav"), RATE, &[sl.clone(), sr.clone()]);
     let session = r#"
 version: 1

@@ -11,37 +11,37 @@ use faderd::mixer::{Origin, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct CountingAlloc;
 
-static RT_ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static RT_FREES: AtomicUsize = AtomicUsize::new(0);
-
+// Per thread: tests run in parallel, and only the thread that plays the
+// audio thread may be counted.
 thread_local! {
     static IN_RT: Cell<bool> = const { Cell::new(false) };
+    static RT_ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static RT_FREES: Cell<usize> = const { Cell::new(0) };
+}
+
+fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+    if IN_RT.with(Cell::get) {
+        counter.with(|c| c.set(c.get() + 1));
+    }
 }
 
 // SAFETY: forwards to the system allocator; only counts.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if IN_RT.with(Cell::get) {
-            RT_ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        bump(&RT_ALLOCS);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if IN_RT.with(Cell::get) {
-            RT_FREES.fetch_add(1, Ordering::Relaxed);
-        }
+        bump(&RT_FREES);
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if IN_RT.with(Cell::get) {
-            RT_ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        bump(&RT_ALLOCS);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -52,17 +52,14 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Run `f` as the audio thread would, counting its (de)allocations.
 fn in_rt<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
-    let (a0, f0) = (
-        RT_ALLOCS.load(Ordering::Relaxed),
-        RT_FREES.load(Ordering::Relaxed),
-    );
+    let (a0, f0) = (RT_ALLOCS.with(Cell::get), RT_FREES.with(Cell::get));
     IN_RT.with(|c| c.set(true));
     let r = f();
     IN_RT.with(|c| c.set(false));
     (
         r,
-        RT_ALLOCS.load(Ordering::Relaxed) - a0,
-        RT_FREES.load(Ordering::Relaxed) - f0,
+        RT_ALLOCS.with(Cell::get) - a0,
+        RT_FREES.with(Cell::get) - f0,
     )
 }
 

@@ -7,9 +7,11 @@ use crate::audio::dummy::DummyBackend;
 use crate::config::{self, BackendChoice, DaemonConfig};
 use crate::engine::EngineConfig;
 use crate::media;
-use crate::mixer::{Address, ClientId, Hub, Origin, Value};
+use crate::mixer::{Hub, Intent};
+use crate::surfaces::osc::driver::OscDriver;
 use anyhow::Context;
 use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,17 +21,6 @@ use std::time::{Duration, Instant};
 pub const DEMO_SESSION: &str = include_str!("../../examples/demo.yaml");
 /// How often the hub services the engine link and flushes feedback.
 pub const HUB_TICK: Duration = Duration::from_millis(20);
-
-/// An intent from a surface driver to the hub.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Intent {
-    /// Who sent it.
-    pub origin: Origin,
-    /// What to change.
-    pub address: Address,
-    /// To what.
-    pub value: Value,
-}
 
 /// How `faderd run` was asked to run.
 #[derive(Debug, Clone)]
@@ -118,7 +109,7 @@ pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
         .map_err(Failure::env)?;
 
     let (intent_tx, intent_rx) = channel::bounded::<Intent>(4096);
-    let drivers = Drivers::start(&opts.config, intent_tx, stop).map_err(Failure::env)?;
+    let drivers = Drivers::start(&opts.config, intent_tx).map_err(Failure::env)?;
 
     println!(
         "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}, {} Hz / {} frames; {}",
@@ -178,26 +169,38 @@ fn hub_loop(hub: &mut Hub, intents: &Receiver<Intent>, stop: &AtomicBool) {
 /// The surface drivers running for this daemon.
 #[derive(Debug)]
 struct Drivers {
-    intents: Sender<Intent>,
+    osc: OscDriver,
 }
 
 impl Drivers {
-    fn start(
-        _cfg: &DaemonConfig,
-        intents: Sender<Intent>,
-        _stop: &AtomicBool,
-    ) -> anyhow::Result<Drivers> {
-        Ok(Drivers { intents })
+    fn start(cfg: &DaemonConfig, intents: Sender<Intent>) -> anyhow::Result<Drivers> {
+        let addr: SocketAddr =
+            cfg.osc.listen.parse().with_context(|| {
+                format!("osc listen address '{}' is not IP:PORT", cfg.osc.listen)
+            })?;
+        let osc = OscDriver::start(addr, intents).with_context(|| {
+            format!("cannot listen for OSC on udp {addr} (is another faderd running? choose another with --osc)")
+        })?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                "OSC is open to the network on {addr}: any host that can reach it can change the mix"
+            );
+        }
+        Ok(Drivers { osc })
     }
 
     fn describe(&self) -> String {
-        "no control surfaces configured".to_owned()
+        format!(
+            "OSC on udp {} (native addresses, e.g. /strip/1/fader 0.75)",
+            self.osc.local_addr()
+        )
     }
 
     fn stop(self) {
-        drop(self.intents);
+        let rejected = self.osc.stats().rejected.load(Ordering::Relaxed);
+        if rejected > 0 {
+            tracing::info!("osc: {rejected} messages refused in this run");
+        }
+        self.osc.stop();
     }
 }
-
-/// A client id for surfaces that have one fixed identity.
-pub const LOCAL_CLIENT: ClientId = ClientId(0);

@@ -275,15 +275,15 @@ fn fill_source(
             pre.r[..n].fill(0.0);
         }
         NodeInput::Input { first } => {
-            copy_or_silence(&mut pre.l[..n], inputs.get(*first));
+            copy_or_silence(&mut pre.l[..n], inputs.get(*first).map(|b| &b[..]));
             if stereo {
-                copy_or_silence(&mut pre.r[..n], inputs.get(*first + 1));
+                copy_or_silence(&mut pre.r[..n], inputs.get(*first + 1).map(|b| &b[..]));
             }
         }
         NodeInput::Clip { clip, looped } => {
-            let left = clip.channels.first();
+            let left = clip.channels.first().map(|c| &c[..]);
             let right = if stereo {
-                clip.channels.get(1).or(left)
+                clip.channels.get(1).map(|c| &c[..]).or(left)
             } else {
                 None
             };
@@ -311,14 +311,14 @@ fn fill_source(
     }
 }
 
-fn copy_or_silence(dst: &mut [f32], src: Option<&Box<[f32]>>) {
+fn copy_or_silence(dst: &mut [f32], src: Option<&[f32]>) {
     match src {
         Some(s) => dst.copy_from_slice(&s[..dst.len()]),
         None => dst.fill(0.0),
     }
 }
 
-fn play_clip(dst: &mut [f32], src: Option<&Box<[f32]>>, frame: u64, looped: bool) {
+fn play_clip(dst: &mut [f32], src: Option<&[f32]>, frame: u64, looped: bool) {
     let Some(src) = src.filter(|s| !s.is_empty()) else {
         dst.fill(0.0);
         return;

@@ -1,0 +1,8 @@
+//! Protocol drivers, one folder per kind of surface: a pure codec (bytes to
+//! typed intents and back) plus a thin driver that owns the byte pipe.
+//!
+//! Thread: each driver's own I/O thread; intents reach the hub over a
+//! crossbeam channel. May import: `mixer` (addresses, values), `daemon`'s
+//! intent type is passed in, not imported.
+
+pub mod osc;

@@ -1,0 +1,90 @@
+//! Imports point toward the engine: each module may only `use crate::` what
+//! the table in src/lib.rs allows.
+
+use std::path::Path;
+
+const RULES: &[(&str, &[&str])] = &[
+    ("dsp", &["dsp"]),
+    ("engine", &["dsp", "engine"]),
+    ("model", &["dsp", "engine", "model"]),
+    ("mixer", &["engine", "model", "dsp", "mixer"]),
+    ("config", &["model", "mixer", "dsp", "config"]),
+    ("media", &["engine", "model", "mixer", "media"]),
+    ("audio", &["engine", "mixer", "media", "model", "audio"]),
+    ("surfaces", &["mixer", "surfaces"]),
+];
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p))
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn modules_import_only_toward_the_engine() {
+    let mut violations = Vec::new();
+    for (module, allowed) in RULES {
+        for file in files(&Path::new("src").join(module)) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let mut rest = line;
+                while let Some(i) = rest.find("crate::") {
+                    let name: String = rest[i + 7..]
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !allowed.contains(&name.as_str()) {
+                        violations.push(format!("{}:{}: `{module}` may not import `crate::{name}` (may import: {allowed:?})", file.display(), n + 1));
+                    }
+                    rest = &rest[i + 7..];
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn the_engine_uses_no_locks_channels_or_logging() {
+    // Allocation is proven absent at run time by tests/rt_alloc.rs; this
+    // guards what a run-time check cannot see: locks, blocking channels,
+    // logging and printing.
+    let banned = [
+        "Mutex",
+        "RwLock",
+        "crossbeam",
+        "tracing::",
+        "println!",
+        "eprintln!",
+        "format!",
+        "std::fs",
+        "std::net",
+    ];
+    let mut found = Vec::new();
+    for file in files(Path::new("src/engine")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Graph construction (off the audio thread) may allocate; the
+        // callback path is everything else.
+        if file.ends_with("graph.rs") {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for b in banned {
+                if line.contains(b) {
+                    found.push(format!("{}:{}: {b}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
