@@ -1,6 +1,8 @@
 //! Imports point toward the engine: each module may only `use crate::` what
 //! the table in src/lib.rs allows.
 
+mod common;
+use common::files_under;
 use std::path::Path;
 
 const RULES: &[(&str, &[&str])] = &[
@@ -15,16 +17,9 @@ const RULES: &[(&str, &[&str])] = &[
 ];
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p))
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p)
-        }
-    }
-    out
+    let mut rs = files_under(dir);
+    rs.retain(|p| p.extension().is_some_and(|x| x == "rs"));
+    rs
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Session files: strict loading with file:line:column, lossless round
 //! trips, atomic saves.
 
+mod common;
 use faderd::config::{self, ConfigError, load_session, parse_session, save_session};
 use std::path::Path;
 
@@ -140,7 +141,7 @@ fn nix_root() -> bool {
 fn every_shipped_file_validates() {
     let mut checked = 0;
     for dir in ["examples", "surfaces", "maps"] {
-        for entry in walk(Path::new(dir)) {
+        for entry in common::files_under(Path::new(dir)) {
             if entry.extension().is_some_and(|e| e == "yaml") {
                 config::check_file(&entry).unwrap_or_else(|e| panic!("{e}"));
                 checked += 1;
@@ -148,17 +149,4 @@ fn every_shipped_file_validates() {
         }
     }
     assert!(checked >= 3, "only {checked} files checked");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
 }
