@@ -63,13 +63,7 @@ fn a_broken_session_exits_1_with_its_location_and_overwrites_nothing() {
     .unwrap();
     let out = dir.path().join("mix.wav");
     std::fs::write(&out, b"an earlier mix").unwrap();
-    let st = faderd()
-        .arg("render")
-        .arg(&sess)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let st = render_cmd(&sess, &out, &[]);
     assert_eq!(st.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&st.stderr);
     let want = format!("{}:5:", sess.display());
@@ -84,13 +78,7 @@ fn a_sample_rate_mismatch_is_a_clear_error() {
     let sess = dir.path().join("s.yaml");
     std::fs::write(&sess, "version: 1\nname: r\nsample_rate: 48000\ntracks:\n  - { name: CD, source: { file: cd.wav } }\n").unwrap();
     let out = dir.path().join("mix.wav");
-    let st = faderd()
-        .arg("render")
-        .arg(&sess)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let st = render_cmd(&sess, &out, &[]);
     assert_eq!(st.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&st.stderr);
     assert!(
@@ -117,23 +105,10 @@ fn a_session_without_length_asks_for_one() {
     )
     .unwrap();
     let out = dir.path().join("mix.wav");
-    let st = faderd()
-        .arg("render")
-        .arg(&sess)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let st = render_cmd(&sess, &out, &[]);
     assert_eq!(st.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&st.stderr).contains("--duration"));
-    let st = faderd()
-        .arg("render")
-        .arg(&sess)
-        .arg("-o")
-        .arg(&out)
-        .args(["--duration", "0.5"])
-        .output()
-        .unwrap();
+    let st = render_cmd(&sess, &out, &["--duration", "0.5"]);
     assert!(st.status.success());
     assert_eq!(hound::WavReader::open(&out).unwrap().duration(), 24_000);
 }

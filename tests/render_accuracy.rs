@@ -72,14 +72,7 @@ master: { gain_db: -3, pan: 0.55 }
     let sess = dir.path().join("s.yaml");
     std::fs::write(&sess, session).unwrap();
     let out = dir.path().join("mix.wav");
-    let st = faderd()
-        .args(["render"])
-        .arg(&sess)
-        .arg("-o")
-        .arg(&out)
-        .args(["--block", "333"])
-        .output()
-        .unwrap();
+    let st = render_cmd(&sess, &out, &["--block", "333"]);
     assert!(
         st.status.success(),
         "{}",
@@ -169,14 +162,7 @@ fn int24_output_is_the_float_mix_quantised() {
     let f = dir.path().join("f.wav");
     let i = dir.path().join("i.wav");
     for (out, fmt) in [(&f, "float32"), (&i, "int24")] {
-        let st = faderd()
-            .arg("render")
-            .arg(dir.path().join("s.yaml"))
-            .arg("-o")
-            .arg(out)
-            .args(["--format", fmt])
-            .output()
-            .unwrap();
+        let st = render_cmd(&dir.path().join("s.yaml"), out, &["--format", fmt]);
         assert!(st.status.success());
     }
     let r = hound::WavReader::open(&i).unwrap();

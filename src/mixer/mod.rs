@@ -484,25 +484,20 @@ impl Hub {
         self.push(ToEngine::SwapGraph(Box::new(graph)));
     }
 
+    /// Record feedback for a changed control and the controls that show the
+    /// same value another way (a fader's gain in dB, a send's too).
     fn record_change(&mut self, address: Address, origin: Origin) {
-        let siblings: &[Param] = match address.param {
-            Param::Fader | Param::Gain => &[Param::Fader, Param::Gain],
+        let shown_as: Vec<Param> = match address.param {
+            Param::Fader | Param::Gain => vec![Param::Fader, Param::Gain],
             Param::Send(k, SendParam::Fader | SendParam::Gain) => {
-                let both = [
+                vec![
                     Param::Send(k, SendParam::Fader),
                     Param::Send(k, SendParam::Gain),
-                ];
-                for p in both {
-                    let a = Address::new(address.strip, p);
-                    if let Ok(v) = self.get(a) {
-                        self.changed(a, v, origin);
-                    }
-                }
-                return;
+                ]
             }
-            _ => std::slice::from_ref(&address.param),
+            other => vec![other],
         };
-        for &p in siblings {
+        for p in shown_as {
             let a = Address::new(address.strip, p);
             if let Ok(v) = self.get(a) {
                 self.changed(a, v, origin);

@@ -41,6 +41,18 @@ pub fn read_wav(path: &Path) -> (u32, Vec<Vec<f32>>) {
     (d.sample_rate, d.channels)
 }
 
+/// `faderd render SESSION -o OUT EXTRA...`, run to completion.
+pub fn render_cmd(session: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    faderd()
+        .arg("render")
+        .arg(session)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// The faderd binary under test.
 pub fn faderd() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_faderd"))
