@@ -13,7 +13,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("config", &["model", "mixer", "dsp", "config"]),
     ("media", &["engine", "model", "mixer", "media"]),
     ("audio", &["engine", "mixer", "media", "model", "audio"]),
-    ("surfaces", &["mixer", "surfaces"]),
+    ("surfaces", &["mixer", "dsp", "surfaces"]),
 ];
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -2,9 +2,8 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn render_writes_the_demo_mix_and_stems() {
@@ -192,41 +191,6 @@ fn help_is_available_for_every_command() {
 }
 
 /// Start `faderd run` with `args`, wait for its ready line.
-fn start_run(args: &[&str]) -> (std::process::Child, String) {
-    let mut child = faderd()
-        .arg("run")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, line)
-}
-
-fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "no clean exit within 5 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn run_says_it_is_ready_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -276,24 +240,9 @@ fn run_with_a_broken_session_exits_1_naming_the_place() {
     )));
 }
 
-fn oscsend_available() -> bool {
-    std::process::Command::new("oscsend")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
 #[test]
 fn osc_changes_from_an_independent_peer_are_saved_on_sigterm() {
-    if !oscsend_available() {
-        eprintln!(
-            "SKIPPED: liblo's oscsend is not installed (apt-get install liblo-tools); .ci/run installs it"
-        );
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install liblo-tools"
-        );
+    if !liblo_tools_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

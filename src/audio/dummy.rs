@@ -19,6 +19,29 @@ pub struct DummyStats {
     pub periods: AtomicU64,
 }
 
+/// A probe called on the audio thread after every period.
+pub type PeriodProbe = Box<dyn FnMut(&Engine) + Send>;
+
+/// Code run on the dummy backend's audio thread, for tests and benchmarks
+/// that watch the real-time thread (an allocation counter, an output probe).
+/// Whatever runs here is bound by the same rules as the engine.
+#[derive(Default)]
+pub struct AudioHooks {
+    /// Called once on the audio thread before the first period.
+    pub on_start: Option<Box<dyn FnOnce() + Send>>,
+    /// Called after every period with the engine that just ran.
+    pub after_period: Option<PeriodProbe>,
+}
+
+impl std::fmt::Debug for AudioHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioHooks")
+            .field("on_start", &self.on_start.is_some())
+            .field("after_period", &self.after_period.is_some())
+            .finish()
+    }
+}
+
 /// A running dummy backend.
 #[derive(Debug)]
 pub struct DummyBackend {
@@ -31,7 +54,16 @@ pub struct DummyBackend {
 impl DummyBackend {
     /// Start pacing `engine` at its sample rate, `period_frames` per period
     /// (clamped to the engine's maximum block).
-    pub fn start(mut engine: Engine, period_frames: usize) -> std::io::Result<DummyBackend> {
+    pub fn start(engine: Engine, period_frames: usize) -> std::io::Result<DummyBackend> {
+        Self::start_with(engine, period_frames, AudioHooks::default())
+    }
+
+    /// [`DummyBackend::start`] with hooks on the audio thread.
+    pub fn start_with(
+        mut engine: Engine,
+        period_frames: usize,
+        hooks: AudioHooks,
+    ) -> std::io::Result<DummyBackend> {
         let cfg = engine.config();
         let period_frames = period_frames.clamp(1, cfg.max_block);
         let period = Duration::from_secs_f64(period_frames as f64 / f64::from(cfg.sample_rate));
@@ -41,11 +73,21 @@ impl DummyBackend {
         let thread = std::thread::Builder::new()
             .name("faderd-audio".into())
             .spawn(move || {
+                let AudioHooks {
+                    on_start,
+                    mut after_period,
+                } = hooks;
+                if let Some(f) = on_start {
+                    f();
+                }
                 let mut next = Instant::now();
                 let mut faulted = false;
                 while !stop_rt.load(Ordering::Relaxed) {
                     if !faulted {
                         faulted = !process_guarded(&mut engine, period_frames);
+                    }
+                    if let Some(f) = after_period.as_mut() {
+                        f(&engine);
                     }
                     stats_rt.periods.fetch_add(1, Ordering::Relaxed);
                     next += period;

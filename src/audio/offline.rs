@@ -32,7 +32,8 @@ pub struct OfflineRun {
 }
 
 impl OfflineRun {
-    /// Build hub and engine for `session` with `block`-frame process calls.
+    /// Build hub and engine for `session` with `block`-frame process calls,
+    /// the transport rolling from frame 0.
     pub fn new(
         session: Session,
         clips: crate::mixer::ClipStore,
@@ -45,7 +46,9 @@ impl OfflineRun {
             inputs: 0,
             outputs: 2,
         };
-        let (hub, engine) = Hub::new(session, clips, cfg)?;
+        let (mut hub, engine) = Hub::new(session, clips, cfg)?;
+        // A bounce plays the timeline from its start.
+        hub.transport(crate::mixer::TransportCmd::Play);
         Ok(OfflineRun { hub, engine, block })
     }
 

@@ -4,14 +4,20 @@
 //! ```yaml
 //! version: 1
 //! audio: { backend: auto, period_frames: 64, inputs: 8, outputs: 2 }
-//! osc: { listen: "127.0.0.1:8000" }
+//! osc:
+//!   listen: "127.0.0.1:8000"      # 0.0.0.0:8000 opens it to the LAN
+//!   allow: [192.168.1.0/24]       # who may talk when open (loopback always)
+//!   clients:                      # always sent feedback, no /subscribe needed
+//!     - { address: "192.168.1.20:9000", meters: true }
+//!   touch_timeout_ms: 500
+//!   max_datagram: 1472
 //! log: { level: info }
 //! ```
 
 use super::error::{ConfigError, Diagnostic};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 /// Which audio backend runs the engine.
@@ -51,19 +57,86 @@ impl Default for AudioConfig {
 }
 
 /// OSC settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OscConfig {
     /// Address to listen on; loopback unless opened on purpose.
     pub listen: String,
+    /// Networks allowed to send when listening beyond loopback (IP,
+    /// prefix length). Empty: everyone. Loopback is always allowed.
+    pub allow: Vec<(IpAddr, u8)>,
+    /// Clients that get feedback without subscribing.
+    pub clients: Vec<OscClientConfig>,
+    /// How long a move without a touch message holds the control.
+    pub touch_timeout_ms: u64,
+    /// Largest feedback datagram in bytes.
+    pub max_datagram: usize,
+}
+
+/// A statically configured OSC feedback client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OscClientConfig {
+    /// Where its feedback goes.
+    pub address: SocketAddr,
+    /// Send it meters.
+    pub meters: bool,
 }
 
 impl Default for OscConfig {
     fn default() -> OscConfig {
         OscConfig {
             listen: "127.0.0.1:8000".into(),
+            allow: Vec::new(),
+            clients: Vec::new(),
+            touch_timeout_ms: 500,
+            max_datagram: 1472,
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OscFile {
+    #[serde(default)]
+    listen: Option<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    clients: Vec<Spanned<OscClientFile>>,
+    #[serde(default)]
+    touch_timeout_ms: Option<Spanned<u64>>,
+    #[serde(default)]
+    max_datagram: Option<Spanned<usize>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OscClientFile {
+    address: Spanned<String>,
+    #[serde(default)]
+    meters: bool,
+}
+
+/// Parse `192.168.1.20` or `192.168.1.0/24` into (address, prefix length).
+pub fn parse_ip_net(text: &str) -> Result<(IpAddr, u8), String> {
+    let (ip, bits) = match text.split_once('/') {
+        Some((ip, bits)) => (ip, Some(bits)),
+        None => (text, None),
+    };
+    let ip: IpAddr = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not an IP address or IP/prefix"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match bits {
+        None => max,
+        Some(b) => b
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|b| *b <= max)
+            .ok_or_else(|| format!("'{text}': the prefix length must be 0..={max}"))?,
+    };
+    Ok((ip, bits))
 }
 
 /// Log level.
@@ -96,7 +169,7 @@ struct DaemonFile {
     #[serde(default)]
     audio: Option<Spanned<AudioConfig>>,
     #[serde(default)]
-    osc: Option<Spanned<OscConfig>>,
+    osc: Option<OscFile>,
     #[serde(default)]
     log: LogConfig,
 }
@@ -155,18 +228,66 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
         cfg.audio = a.value;
     }
     if let Some(o) = raw.osc {
-        if o.value.listen.parse::<SocketAddr>().is_err() {
-            diags.push(Diagnostic::at(
-                file,
-                o.referenced,
-                format!("osc listen '{}' is not an IP:PORT address", o.value.listen),
-            ));
-        }
-        cfg.osc = o.value;
+        osc_config(o, file, &mut cfg.osc, &mut diags);
     }
     if diags.is_empty() {
         Ok(cfg)
     } else {
         Err(ConfigError::Invalid(diags))
+    }
+}
+
+fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diagnostic>) {
+    if let Some(listen) = o.listen {
+        if listen.value.parse::<SocketAddr>().is_err() {
+            diags.push(Diagnostic::at(
+                file,
+                listen.referenced,
+                format!("osc listen '{}' is not an IP:PORT address", listen.value),
+            ));
+        }
+        cfg.listen = listen.value;
+    }
+    for a in o.allow {
+        match parse_ip_net(&a.value) {
+            Ok(net) => cfg.allow.push(net),
+            Err(e) => diags.push(Diagnostic::at(file, a.referenced, e)),
+        }
+    }
+    for c in o.clients {
+        match c.value.address.value.parse::<SocketAddr>() {
+            Ok(address) => cfg.clients.push(OscClientConfig {
+                address,
+                meters: c.value.meters,
+            }),
+            Err(_) => diags.push(Diagnostic::at(
+                file,
+                c.value.address.referenced,
+                format!(
+                    "osc client '{}' is not an IP:PORT address",
+                    c.value.address.value
+                ),
+            )),
+        }
+    }
+    if let Some(t) = o.touch_timeout_ms {
+        if !(50..=10_000).contains(&t.value) {
+            diags.push(Diagnostic::at(
+                file,
+                t.referenced,
+                "touch_timeout_ms must be between 50 and 10000",
+            ));
+        }
+        cfg.touch_timeout_ms = t.value;
+    }
+    if let Some(m) = o.max_datagram {
+        if !(512..=65_507).contains(&m.value) {
+            diags.push(Diagnostic::at(
+                file,
+                m.referenced,
+                "max_datagram must be between 512 and 65507 bytes",
+            ));
+        }
+        cfg.max_datagram = m.value;
     }
 }

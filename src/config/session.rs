@@ -26,8 +26,8 @@ use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
 use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
-    Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Output, Send, Session, TRIM_RANGE_DB,
-    Track, TrackSource,
+    AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Output, Send, Session,
+    TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -90,8 +90,47 @@ struct StripFile {
     solo: Option<Spanned<bool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     solo_safe: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    automation: Option<Spanned<AutomationFile>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     sends: Vec<Spanned<SendFile>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum AutomationFile {
+    Off,
+    Read,
+    Touch,
+    Latch,
+    Write,
+    Trim,
+}
+
+impl From<AutomationFile> for AutomationMode {
+    fn from(f: AutomationFile) -> AutomationMode {
+        match f {
+            AutomationFile::Off => AutomationMode::Off,
+            AutomationFile::Read => AutomationMode::Read,
+            AutomationFile::Touch => AutomationMode::Touch,
+            AutomationFile::Latch => AutomationMode::Latch,
+            AutomationFile::Write => AutomationMode::Write,
+            AutomationFile::Trim => AutomationMode::Trim,
+        }
+    }
+}
+
+impl From<AutomationMode> for AutomationFile {
+    fn from(m: AutomationMode) -> AutomationFile {
+        match m {
+            AutomationMode::Off => AutomationFile::Off,
+            AutomationMode::Read => AutomationFile::Read,
+            AutomationMode::Touch => AutomationFile::Touch,
+            AutomationMode::Latch => AutomationFile::Latch,
+            AutomationMode::Write => AutomationFile::Write,
+            AutomationMode::Trim => AutomationFile::Trim,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
@@ -504,6 +543,10 @@ impl Resolver<'_> {
             mute: f.mute.as_ref().is_some_and(|v| v.value),
             solo: f.solo.as_ref().is_some_and(|v| v.value),
             solo_safe: f.solo_safe.as_ref().is_some_and(|v| v.value),
+            automation: f
+                .automation
+                .as_ref()
+                .map_or(AutomationMode::Off, |v| v.value.into()),
             sends: Vec::new(),
         }
     }
@@ -556,6 +599,7 @@ fn to_file(s: &Session) -> SessionFile {
         mute: c.mute.then(|| spanless(true)),
         solo: c.solo.then(|| spanless(true)),
         solo_safe: c.solo_safe.then(|| spanless(true)),
+        automation: (c.automation != AutomationMode::Off).then(|| spanless(c.automation.into())),
         sends: c
             .sends
             .iter()

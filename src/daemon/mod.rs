@@ -3,18 +3,22 @@
 //!
 //! Thread: the caller's thread becomes the hub thread. May import anything.
 
-use crate::audio::dummy::DummyBackend;
+use crate::audio::dummy::{AudioHooks, DummyBackend};
 use crate::config::{self, BackendChoice, DaemonConfig};
-use crate::engine::EngineConfig;
+use crate::engine::{Engine, EngineConfig};
 use crate::media;
-use crate::mixer::{Hub, Intent};
-use crate::surfaces::osc::driver::OscDriver;
+use crate::mixer::Hub;
+use crate::model::Session;
+use crate::surfaces::osc::{
+    AllowList, OscDriver, OscPacketIn, OscStats, OscSurface, StaticClient, SurfaceOptions,
+};
 use anyhow::Context;
-use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
+use crossbeam::channel::{self, Receiver, RecvTimeoutError};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The demo session built into the binary (the same text as examples/demo.yaml).
@@ -70,67 +74,27 @@ pub fn run(opts: RunOptions) -> Result<(), Failure> {
     run_until(opts, &stop)
 }
 
-/// Run the daemon until `stop` becomes true.
+/// Run the daemon until `stop` becomes true: start it, print the ready
+/// line, wait, stop it and save the session if it changed.
 pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
-    let (session, session_path, base_dir) = match &opts.session {
-        Some(path) => {
-            let s = config::load_session(path).map_err(Failure::user)?;
-            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            (s, Some(path.clone()), base)
-        }
-        None => {
-            let s = config::parse_session(DEMO_SESSION, Path::new("examples/demo.yaml (built in)"))
-                .map_err(Failure::user)?;
-            (s, None, PathBuf::from("."))
-        }
-    };
-    let clips = media::load_clips(&session, &base_dir).map_err(Failure::user)?;
-    let audio = &opts.config.audio;
-    let backend_note = match audio.backend {
-        BackendChoice::Dummy => "dummy backend",
-        BackendChoice::Auto => {
-            tracing::info!(
-                "no real audio backend is available in this build; using the dummy backend (no sound is played)"
-            );
-            "dummy backend (auto: no audio system backend in this build)"
-        }
-    };
-    let engine_cfg = EngineConfig {
-        sample_rate: session.sample_rate,
-        max_block: audio.period_frames,
-        inputs: audio.inputs,
-        outputs: audio.outputs,
-    };
-    let name = session.name.clone();
-    let (tracks, buses) = (session.tracks.len(), session.buses.len());
-    let (mut hub, engine) = Hub::new(session, clips, engine_cfg).map_err(Failure::user)?;
-    let backend = DummyBackend::start(engine, audio.period_frames)
-        .context("cannot start the audio thread")
-        .map_err(Failure::env)?;
-
-    let (intent_tx, intent_rx) = channel::bounded::<Intent>(4096);
-    let drivers = Drivers::start(&opts.config, intent_tx).map_err(Failure::env)?;
-
-    println!(
-        "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}, {} Hz / {} frames; {}",
-        engine_cfg.sample_rate,
-        backend.period_frames(),
-        drivers.describe(),
-    );
-    hub_loop(&mut hub, &intent_rx, stop);
-    drivers.stop();
-    let xruns = backend.stats().xruns.load(Ordering::Relaxed);
-    drop(backend.stop());
-    hub.service();
+    let session_path = opts.session.clone();
+    let daemon = Daemon::start(opts, AudioHooks::default())?;
+    println!("{}", daemon.ready_line());
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stopped = daemon.stop();
     tracing::info!(
-        "stopped after {:.1} s of audio, {xruns} late periods",
-        hub.position_frames() as f64 / f64::from(engine_cfg.sample_rate)
+        "stopped after {:.1} s of audio, {} late periods; osc: {} applied, {} refused",
+        stopped.seconds,
+        stopped.xruns,
+        stopped.osc_accepted,
+        stopped.osc_rejected
     );
-
-    if hub.is_dirty() {
+    if stopped.dirty {
         match &session_path {
             Some(path) => {
-                config::save_session(path, hub.session()).map_err(Failure::env)?;
+                config::save_session(path, &stopped.session).map_err(Failure::env)?;
                 eprintln!("faderd: saved the changed session to {}", path.display());
             }
             None => eprintln!(
@@ -141,66 +105,240 @@ pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn hub_loop(hub: &mut Hub, intents: &Receiver<Intent>, stop: &AtomicBool) {
+/// A running daemon: audio backend, hub thread, surface drivers.
+#[derive(Debug)]
+pub struct Daemon {
+    stop: Arc<AtomicBool>,
+    hub_thread: Option<JoinHandle<HubOutcome>>,
+    backend: Option<DummyBackend>,
+    osc_addr: SocketAddr,
+    osc_stats: Arc<OscStats>,
+    ready: String,
+}
+
+/// What a stopped daemon leaves behind.
+#[derive(Debug)]
+pub struct Stopped {
+    /// The mixer state at the end.
+    pub session: Session,
+    /// True when it changed since it was loaded.
+    pub dirty: bool,
+    /// The engine, back from the audio thread (None if that thread died).
+    pub engine: Option<Engine>,
+    /// Seconds of audio processed.
+    pub seconds: f64,
+    /// Periods the audio thread missed.
+    pub xruns: u64,
+    /// Periods processed.
+    pub periods: u64,
+    /// OSC messages applied.
+    pub osc_accepted: u64,
+    /// OSC messages refused.
+    pub osc_rejected: u64,
+    /// OSC feedback datagrams sent.
+    pub osc_sent: u64,
+}
+
+#[derive(Debug)]
+struct HubOutcome {
+    session: Session,
+    dirty: bool,
+    position_frames: u64,
+    sample_rate: u32,
+}
+
+impl Daemon {
+    /// Load the session (or the built-in demo), build hub and engine, start
+    /// the audio backend (with `hooks` on its thread), the OSC driver and the
+    /// hub thread.
+    pub fn start(opts: RunOptions, hooks: AudioHooks) -> Result<Daemon, Failure> {
+        let (session, base_dir) = match &opts.session {
+            Some(path) => {
+                let s = config::load_session(path).map_err(Failure::user)?;
+                let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                (s, base)
+            }
+            None => {
+                let s =
+                    config::parse_session(DEMO_SESSION, Path::new("examples/demo.yaml (built in)"))
+                        .map_err(Failure::user)?;
+                (s, PathBuf::from("."))
+            }
+        };
+        let clips = media::load_clips(&session, &base_dir).map_err(Failure::user)?;
+        let audio = &opts.config.audio;
+        let backend_note = match audio.backend {
+            BackendChoice::Dummy => "dummy backend",
+            BackendChoice::Auto => {
+                tracing::info!(
+                    "no real audio backend is available in this build; using the dummy backend (no sound is played)"
+                );
+                "dummy backend (auto: no audio system backend in this build)"
+            }
+        };
+        let engine_cfg = EngineConfig {
+            sample_rate: session.sample_rate,
+            max_block: audio.period_frames,
+            inputs: audio.inputs,
+            outputs: audio.outputs,
+        };
+        let name = session.name.clone();
+        let (tracks, buses) = (session.tracks.len(), session.buses.len());
+        let (mut hub, engine) = Hub::new(session, clips, engine_cfg).map_err(Failure::user)?;
+        hub.set_touch_timeout(Duration::from_millis(opts.config.osc.touch_timeout_ms));
+
+        let osc_cfg = &opts.config.osc;
+        let addr: SocketAddr = osc_cfg
+            .listen
+            .parse()
+            .with_context(|| format!("osc listen address '{}' is not IP:PORT", osc_cfg.listen))
+            .map_err(Failure::user)?;
+        let (packets_tx, packets_rx) = channel::bounded::<OscPacketIn>(4096);
+        let driver = OscDriver::start(addr, AllowList::new(osc_cfg.allow.clone()), packets_tx)
+            .with_context(|| {
+                format!("cannot listen for OSC on udp {addr} (is another faderd running? choose another with --osc)")
+            })
+            .map_err(Failure::env)?;
+        if !addr.ip().is_loopback() {
+            if osc_cfg.allow.is_empty() {
+                tracing::warn!(
+                    "OSC is open to the network on {addr}: any host that can reach it can change the mix (limit it with osc.allow)"
+                );
+            } else {
+                tracing::info!("OSC is open on {addr} to the hosts in osc.allow");
+            }
+        }
+        let osc_addr = driver.local_addr();
+        let osc_stats = Arc::clone(driver.stats());
+        let surface = OscSurface::new(
+            SurfaceOptions {
+                max_datagram: osc_cfg.max_datagram,
+                static_clients: osc_cfg
+                    .clients
+                    .iter()
+                    .map(|c| StaticClient {
+                        address: c.address,
+                        meters: c.meters,
+                    })
+                    .collect(),
+            },
+            Arc::clone(&osc_stats),
+        );
+
+        let backend = DummyBackend::start_with(engine, audio.period_frames, hooks)
+            .context("cannot start the audio thread")
+            .map_err(Failure::env)?;
+        let ready = format!(
+            "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}, {} Hz / {} frames; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
+            engine_cfg.sample_rate,
+            backend.period_frames(),
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_hub = Arc::clone(&stop);
+        let hub_thread = std::thread::Builder::new()
+            .name("faderd-hub".into())
+            .spawn(move || hub_loop(hub, surface, driver, &packets_rx, &stop_hub))
+            .context("cannot start the hub thread")
+            .map_err(Failure::env)?;
+        Ok(Daemon {
+            stop,
+            hub_thread: Some(hub_thread),
+            backend: Some(backend),
+            osc_addr,
+            osc_stats,
+            ready,
+        })
+    }
+
+    /// The one line `faderd run` prints when ready.
+    pub fn ready_line(&self) -> &str {
+        &self.ready
+    }
+
+    /// Where OSC listens.
+    pub fn osc_addr(&self) -> SocketAddr {
+        self.osc_addr
+    }
+
+    /// Stop drivers, hub and audio; return the final state.
+    pub fn stop(mut self) -> Stopped {
+        self.stop.store(true, Ordering::SeqCst);
+        let outcome = self.hub_thread.take().and_then(|t| t.join().ok());
+        let backend = self.backend.take().expect("started");
+        let xruns = backend.stats().xruns.load(Ordering::Relaxed);
+        let periods = backend.stats().periods.load(Ordering::Relaxed);
+        let engine = backend.stop();
+        let outcome = outcome.unwrap_or_else(|| {
+            tracing::error!("the hub thread panicked; the session is not saved");
+            HubOutcome {
+                session: config::parse_session(DEMO_SESSION, Path::new("demo"))
+                    .expect("built-in demo parses"),
+                dirty: false,
+                position_frames: 0,
+                sample_rate: 48_000,
+            }
+        });
+        Stopped {
+            session: outcome.session,
+            dirty: outcome.dirty,
+            engine,
+            seconds: outcome.position_frames as f64 / f64::from(outcome.sample_rate.max(1)),
+            xruns,
+            periods,
+            osc_accepted: self.osc_stats.accepted.load(Ordering::Relaxed),
+            osc_rejected: self.osc_stats.rejected.load(Ordering::Relaxed),
+            osc_sent: self.osc_stats.sent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.hub_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The hub thread: apply what surfaces send as it arrives; every tick,
+/// service the engine link and send each surface its feedback.
+fn hub_loop(
+    mut hub: Hub,
+    mut osc: OscSurface,
+    mut driver: OscDriver,
+    packets: &Receiver<OscPacketIn>,
+    stop: &AtomicBool,
+) -> HubOutcome {
     let mut next_tick = Instant::now() + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
         let timeout = next_tick.saturating_duration_since(Instant::now());
-        match intents.recv_timeout(timeout) {
-            Ok(i) => {
-                if let Err(e) = hub.apply(i.origin, i.address, i.value) {
-                    tracing::debug!("intent refused: {e}");
-                }
+        match packets.recv_timeout(timeout) {
+            Ok(p) => {
+                let replies = osc.handle(&mut hub, p.from, p.commands);
+                driver.send(&replies);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => std::thread::sleep(timeout),
         }
-        if Instant::now() >= next_tick {
+        let now = Instant::now();
+        if now >= next_tick {
             next_tick += HUB_TICK;
-            hub.service();
-            // Surface drivers that show state take this; until they are
-            // attached the events are only logged.
-            for fb in hub.take_feedback() {
-                tracing::debug!("feedback {} = {:?}", fb.address, fb.value);
+            if next_tick < now {
+                next_tick = now + HUB_TICK;
             }
+            hub.service();
+            let changed = hub.take_feedback();
+            let datagrams = osc.tick(&hub, &changed, now);
+            driver.send(&datagrams);
         }
     }
-}
-
-/// The surface drivers running for this daemon.
-#[derive(Debug)]
-struct Drivers {
-    osc: OscDriver,
-}
-
-impl Drivers {
-    fn start(cfg: &DaemonConfig, intents: Sender<Intent>) -> anyhow::Result<Drivers> {
-        let addr: SocketAddr =
-            cfg.osc.listen.parse().with_context(|| {
-                format!("osc listen address '{}' is not IP:PORT", cfg.osc.listen)
-            })?;
-        let osc = OscDriver::start(addr, intents).with_context(|| {
-            format!("cannot listen for OSC on udp {addr} (is another faderd running? choose another with --osc)")
-        })?;
-        if !addr.ip().is_loopback() {
-            tracing::warn!(
-                "OSC is open to the network on {addr}: any host that can reach it can change the mix"
-            );
-        }
-        Ok(Drivers { osc })
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "OSC on udp {} (native addresses, e.g. /strip/1/fader 0.75)",
-            self.osc.local_addr()
-        )
-    }
-
-    fn stop(self) {
-        let rejected = self.osc.stats().rejected.load(Ordering::Relaxed);
-        if rejected > 0 {
-            tracing::info!("osc: {rejected} messages refused in this run");
-        }
-        self.osc.stop();
+    driver.stop();
+    hub.service();
+    HubOutcome {
+        dirty: hub.is_dirty(),
+        position_frames: hub.position_frames(),
+        sample_rate: hub.sample_rate(),
+        session: hub.session().clone(),
     }
 }

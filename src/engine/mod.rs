@@ -17,13 +17,13 @@ pub mod rt;
 
 pub use graph::{Channels, Clip, Dest, GraphError, MixGraph, NodeSpec, SendSpec, Source};
 pub use meters::{MeterBank, MeterReading};
-pub use msg::{NodeId, StripParam, ToEngine};
+pub use msg::{NodeId, StripParam, ToEngine, TransportCmd};
 
 use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
 use graph::{Node, NodeInput, StereoBuf};
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Capacity of the hub -> engine command queue. A full fader sweep from a
 /// 14-bit surface at 1 kHz on 64 strips is ~64k commands per second, ~90 per
@@ -58,6 +58,10 @@ pub struct EngineShared {
     pub faults: AtomicU64,
     /// Commands that arrived for a node or send that does not exist.
     pub bad_commands: AtomicU64,
+    /// The transport's timeline position in frames.
+    pub transport_frames: AtomicU64,
+    /// True while the transport rolls.
+    pub rolling: AtomicBool,
 }
 
 /// The hub's side of the engine's queues.
@@ -82,6 +86,9 @@ pub struct Engine {
     inputs: Box<[Box<[f32]>]>,
     outputs: Box<[Box<[f32]>]>,
     frame: u64,
+    /// Timeline position (clips play from here while rolling).
+    transport_frame: u64,
+    rolling: bool,
 }
 
 impl Engine {
@@ -109,6 +116,8 @@ impl Engine {
             inputs: buffers(config.inputs),
             outputs: buffers(config.outputs.max(2)),
             frame: 0,
+            transport_frame: 0,
+            rolling: false,
         };
         (
             engine,
@@ -151,6 +160,11 @@ impl Engine {
         self.frame
     }
 
+    /// The transport's timeline position and whether it rolls.
+    pub fn transport(&self) -> (u64, bool) {
+        (self.transport_frame, self.rolling)
+    }
+
     /// Process one block of `frames` frames (at most `max_block`; more is
     /// clamped): apply queued commands, mix, write outputs. Returns the
     /// number of frames processed.
@@ -166,10 +180,14 @@ impl Engine {
         }
         let graph = &mut *self.graph;
         let node_count = graph.nodes.len();
+        let clock = Clock {
+            frame: self.frame,
+            timeline: self.rolling.then_some(self.transport_frame),
+        };
         for i in 0..node_count {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
             let node = &mut graph.nodes[i];
-            fill_source(node, &mut own_acc[i], &self.inputs, self.frame, n);
+            fill_source(node, &mut own_acc[i], &self.inputs, clock, n);
             mix_node(
                 node,
                 i,
@@ -183,9 +201,15 @@ impl Engine {
             graph.meters.record(i, [pl, pr], [ml, mr]);
         }
         self.frame += n as u64;
+        if self.rolling {
+            self.transport_frame += n as u64;
+        }
         self.shared
             .position_frames
             .store(self.frame, Ordering::Relaxed);
+        self.shared
+            .transport_frames
+            .store(self.transport_frame, Ordering::Relaxed);
         n
     }
 
@@ -213,6 +237,14 @@ impl Engine {
                     if !apply_param(&mut self.graph, node, param) {
                         self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
                     }
+                }
+                Ok(ToEngine::Transport(cmd)) => {
+                    match cmd {
+                        TransportCmd::Play => self.rolling = true,
+                        TransportCmd::Stop => self.rolling = false,
+                        TransportCmd::Locate(f) => self.transport_frame = f,
+                    }
+                    self.shared.rolling.store(self.rolling, Ordering::Relaxed);
                 }
                 Ok(ToEngine::SwapGraph(new)) => {
                     let old = std::mem::replace(&mut self.graph, new);
@@ -259,12 +291,22 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
     true
 }
 
+/// The clocks a block is rendered at.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    /// Free-running sample clock (generators run on it).
+    frame: u64,
+    /// Timeline frame while the transport rolls (clips play on it); `None`
+    /// when stopped: clips are silent.
+    timeline: Option<u64>,
+}
+
 /// Put the node's raw signal into `node.pre[..n]`.
 fn fill_source(
     node: &mut Node,
     own_acc: &mut StereoBuf,
     inputs: &[Box<[f32]>],
-    frame: u64,
+    clock: Clock,
     n: usize,
 ) {
     let stereo = node.channels == Channels::Stereo;
@@ -287,13 +329,18 @@ fn fill_source(
             } else {
                 None
             };
+            let Some(frame) = clock.timeline else {
+                pre.l[..n].fill(0.0);
+                pre.r[..n].fill(0.0);
+                return;
+            };
             play_clip(&mut pre.l[..n], left, frame, *looped);
             if stereo {
                 play_clip(&mut pre.r[..n], right, frame, *looped);
             }
         }
         NodeInput::Tone(generator) => {
-            generator.fill(frame, &mut pre.l[..n]);
+            generator.fill(clock.frame, &mut pre.l[..n]);
             if stereo {
                 let (l, r) = (&pre.l[..n], &mut pre.r[..n]);
                 r.copy_from_slice(l);

@@ -61,4 +61,17 @@ pub enum ToEngine {
     /// Replace the whole graph (new routing). The engine sends the old graph
     /// back on the retire queue so it is freed off the audio thread.
     SwapGraph(Box<MixGraph>),
+    /// Start, stop or move the transport (the timeline clips play on).
+    Transport(TransportCmd),
+}
+
+/// A transport command. Applied at the start of the next block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCmd {
+    /// Roll from the current position.
+    Play,
+    /// Stop where it is.
+    Stop,
+    /// Move to this timeline frame (rolling or not).
+    Locate(u64),
 }

@@ -52,8 +52,26 @@ pub enum Param {
     /// Where a track's output goes: `master` or a group bus's name (text).
     /// Changing it rebuilds the routing.
     Output,
+    /// The strip's automation mode (text: off|read|touch|latch|write|trim,
+    /// or its number 0..5 in that order).
+    Automation,
     /// A send's control; the send index is 0-based.
     Send(usize, SendParam),
+}
+
+impl Param {
+    /// True for controls a finger rides (fader, gain, trim, pan, send
+    /// levels and pans): the ones that can be touched.
+    pub fn is_continuous(self) -> bool {
+        matches!(
+            self,
+            Param::Fader
+                | Param::Gain
+                | Param::Trim
+                | Param::Pan
+                | Param::Send(_, SendParam::Fader | SendParam::Gain | SendParam::Pan)
+        )
+    }
 }
 
 /// A parsed native address.
@@ -79,6 +97,28 @@ impl Address {
     /// Shorthand constructor.
     pub fn new(strip: StripRef, param: Param) -> Address {
         Address { strip, param }
+    }
+
+    /// The automation lane / touch target this address moves: a fader and
+    /// its gain are one lane, so are a send's fader and gain.
+    pub fn lane(self) -> Address {
+        let param = match self.param {
+            Param::Gain => Param::Fader,
+            Param::Send(k, SendParam::Gain) => Param::Send(k, SendParam::Fader),
+            p => p,
+        };
+        Address::new(self.strip, param)
+    }
+
+    /// The addresses that show this lane's value (fader and gain both).
+    pub fn views(self) -> impl Iterator<Item = Address> {
+        let lane = self.lane();
+        let second = match lane.param {
+            Param::Fader => Some(Param::Gain),
+            Param::Send(k, SendParam::Fader) => Some(Param::Send(k, SendParam::Gain)),
+            _ => None,
+        };
+        std::iter::once(lane).chain(second.map(|p| Address::new(self.strip, p)))
     }
 
     /// Parse `strip/N/...`, `bus/N/...` or `master/...`.
@@ -109,6 +149,7 @@ impl Address {
             Some("solo_safe") => Param::SoloSafe,
             Some("name") => Param::Name,
             Some("output") => Param::Output,
+            Some("automation") => Param::Automation,
             Some("send") => {
                 let k =
                     one_based(parts.next()).ok_or_else(|| err("expected a send number from 1"))?;
@@ -153,6 +194,7 @@ impl fmt::Display for Address {
             Param::SoloSafe => "solo_safe",
             Param::Name => "name",
             Param::Output => "output",
+            Param::Automation => "automation",
             Param::Send(k, p) => {
                 let p = match p {
                     SendParam::Fader => "fader",
@@ -235,6 +277,7 @@ mod tests {
             Just(Param::SoloSafe),
             Just(Param::Name),
             Just(Param::Output),
+            Just(Param::Automation),
             ((0usize..16), send).prop_map(|(k, p)| Param::Send(k, p)),
         ];
         (strip, param).prop_map(|(s, p)| Address::new(s, p))

@@ -21,11 +21,37 @@ use crate::engine::{
     Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
     NodeId, RETIRE_QUEUE_CAPACITY, StripParam, ToEngine,
 };
-use crate::model::{BusKind, Controls, Output, Session, TRIM_RANGE_DB};
+use crate::model::{AutomationMode, BusKind, Controls, Output, Session, TRIM_RANGE_DB};
 use build::{pan_gains, send_level, strip_coefs};
 use solo::{SoloMutes, solo_mutes};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+pub use crate::engine::TransportCmd;
+
+/// How long a control without touch sense counts as touched after its last
+/// move (DESIGN.md): OSC clients that never send `/…/touch`, plain MIDI.
+pub const DEFAULT_TOUCH_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// One surface client's hold on a lane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Touch {
+    lane: Address,
+    origin: Origin,
+    /// `None`: an explicit touch, held until released. `Some(t)`: inferred
+    /// from moves, held until `t`.
+    until: Option<Instant>,
+}
+
+/// The transport as the hub last commanded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransportState {
+    /// Playing.
+    pub rolling: bool,
+    /// Timeline position in frames (from the engine, one period behind).
+    pub position_frames: u64,
+}
 
 /// A value carried by an intent or a feedback event.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +122,9 @@ pub enum IntentError {
     /// NaN or an infinity.
     #[error("{0}: value is not a finite number")]
     NotFinite(Address),
+    /// Touch on a control that is not ridden (a mute, a name ...).
+    #[error("{0}: only faders, gains, trims, pans and send levels can be touched")]
+    NotTouchable(Address),
     /// An output that names no group bus.
     #[error("{address}: '{target}' is not 'master' or a group bus")]
     NoSuchOutput {
@@ -130,6 +159,9 @@ pub struct Hub {
     swaps_in_flight: usize,
     rebuild_pending: bool,
     dirty: bool,
+    touches: Vec<Touch>,
+    touch_timeout: Duration,
+    rolling: bool,
 }
 
 impl Hub {
@@ -158,6 +190,9 @@ impl Hub {
             swaps_in_flight: 0,
             rebuild_pending: false,
             dirty: false,
+            touches: Vec::new(),
+            touch_timeout: DEFAULT_TOUCH_TIMEOUT,
+            rolling: false,
         };
         Ok((hub, engine))
     }
@@ -227,6 +262,9 @@ impl Hub {
     /// replaced, finish a deferred rebuild, resend what did not fit in the
     /// command queue.
     pub fn service(&mut self) {
+        let now = Instant::now();
+        self.touches
+            .retain(|t| t.until.is_none_or(|until| until > now));
         while let Ok(old) = self.link.retired.pop() {
             drop(old);
             self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);
@@ -333,6 +371,21 @@ impl Hub {
                 return Ok(Value::Text(name));
             }
             Param::Output => return self.set_output(origin, address, value),
+            Param::Automation => {
+                let mode = match &value {
+                    Value::Text(t) => AutomationMode::from_name(t),
+                    Value::Float(x) if *x >= 0.0 && x.fract() == 0.0 => {
+                        AutomationMode::from_index(*x as usize)
+                    }
+                    _ => None,
+                }
+                .ok_or(IntentError::WrongType {
+                    address,
+                    expected: "off, read, touch, latch, write or trim (or 0..5)",
+                })?;
+                self.controls_mut(address)?.automation = mode;
+                Value::Text(mode.as_str().to_owned())
+            }
             Param::Send(k, p) => {
                 self.send_mut(address, k)?;
                 match p {
@@ -364,7 +417,161 @@ impl Hub {
             self.sync_strip(address.strip, before.as_ref(), after.as_ref());
             self.record_change(address, origin);
         }
+        if address.param.is_continuous() {
+            self.touched_by_move(address.lane(), origin);
+        }
         Ok(applied)
+    }
+
+    /// A move from a client that holds no explicit touch on `lane` counts
+    /// as a touch until the timeout after its last move.
+    fn touched_by_move(&mut self, lane: Address, origin: Origin) {
+        if origin == Origin::Daemon {
+            return;
+        }
+        let until = Some(Instant::now() + self.touch_timeout);
+        match self
+            .touches
+            .iter_mut()
+            .find(|t| t.lane == lane && t.origin == origin)
+        {
+            Some(t) if t.until.is_none() => {}
+            Some(t) => t.until = until,
+            None => self.touches.push(Touch {
+                lane,
+                origin,
+                until,
+            }),
+        }
+    }
+
+    /// An explicit touch (`on`) or release of a continuous control by a
+    /// surface with touch sense. Releasing also ends a touch inferred from
+    /// moves.
+    pub fn touch(&mut self, origin: Origin, address: Address, on: bool) -> Result<(), IntentError> {
+        if !address.param.is_continuous() {
+            return Err(IntentError::NotTouchable(address));
+        }
+        self.get(address)?;
+        let lane = address.lane();
+        self.touches
+            .retain(|t| !(t.lane == lane && t.origin == origin));
+        if on {
+            self.touches.push(Touch {
+                lane,
+                origin,
+                until: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// True while anyone touches the lane `address` belongs to.
+    pub fn is_touched(&self, address: Address) -> bool {
+        let (lane, now) = (address.lane(), Instant::now());
+        self.touches
+            .iter()
+            .any(|t| t.lane == lane && t.until.is_none_or(|u| u > now))
+    }
+
+    /// True while `origin` touches the lane `address` belongs to.
+    pub fn is_touched_by(&self, address: Address, origin: Origin) -> bool {
+        let (lane, now) = (address.lane(), Instant::now());
+        self.touches
+            .iter()
+            .any(|t| t.lane == lane && t.origin == origin && t.until.is_none_or(|u| u > now))
+    }
+
+    /// Set how long a move without touch sense holds its touch.
+    pub fn set_touch_timeout(&mut self, timeout: Duration) {
+        self.touch_timeout = timeout;
+    }
+
+    /// Start, stop or move the transport. Locating to a negative or
+    /// non-finite time is refused by the caller's codec; here it clamps.
+    pub fn transport(&mut self, cmd: TransportCmd) {
+        match cmd {
+            TransportCmd::Play => self.rolling = true,
+            TransportCmd::Stop => self.rolling = false,
+            TransportCmd::Locate(_) => {}
+        }
+        self.push(ToEngine::Transport(cmd));
+    }
+
+    /// The transport as commanded, with the engine's position.
+    pub fn transport_state(&self) -> TransportState {
+        TransportState {
+            rolling: self.rolling,
+            position_frames: self.link.shared.transport_frames.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The session's sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.engine_config.sample_rate
+    }
+
+    /// Every address that has a value in this session, strip by strip: what
+    /// a newly connected surface needs to show the whole mix.
+    pub fn addresses(&self) -> Vec<Address> {
+        let mut strips: Vec<StripRef> = (0..self.session.tracks.len())
+            .map(StripRef::Track)
+            .collect();
+        strips.extend((0..self.session.buses.len()).map(StripRef::Bus));
+        strips.push(StripRef::Master);
+        let mut out = Vec::new();
+        for strip in strips {
+            let params: &[Param] = match strip {
+                StripRef::Track(_) => &[
+                    Param::Name,
+                    Param::Fader,
+                    Param::Gain,
+                    Param::Trim,
+                    Param::Polarity,
+                    Param::Pan,
+                    Param::Mute,
+                    Param::Solo,
+                    Param::SoloSafe,
+                    Param::Output,
+                    Param::Automation,
+                ],
+                StripRef::Bus(_) => &[
+                    Param::Name,
+                    Param::Fader,
+                    Param::Gain,
+                    Param::Trim,
+                    Param::Polarity,
+                    Param::Pan,
+                    Param::Mute,
+                    Param::Solo,
+                    Param::SoloSafe,
+                    Param::Automation,
+                ],
+                StripRef::Master => &[
+                    Param::Name,
+                    Param::Fader,
+                    Param::Gain,
+                    Param::Trim,
+                    Param::Polarity,
+                    Param::Pan,
+                    Param::Mute,
+                    Param::Automation,
+                ],
+            };
+            out.extend(params.iter().map(|&p| Address::new(strip, p)));
+            let sends = self.session.controls(strip).map_or(0, |c| c.sends.len());
+            for k in 0..sends {
+                for p in [
+                    SendParam::Fader,
+                    SendParam::Gain,
+                    SendParam::Pan,
+                    SendParam::Pre,
+                ] {
+                    out.push(Address::new(strip, Param::Send(k, p)));
+                }
+            }
+        }
+        out
     }
 
     /// Read the current value at `address` (for state dumps to a new client).
@@ -401,6 +608,7 @@ impl Hub {
                 }),
                 _ => return Err(IntentError::NotOnThisStrip(address)),
             },
+            Param::Automation => Value::Text(c.automation.as_str().to_owned()),
             Param::Send(k, p) => {
                 let s = c.sends.get(k).ok_or(IntentError::NoSuchTarget(address))?;
                 match p {
@@ -478,8 +686,8 @@ impl Hub {
         self.map = map;
         self.solo = solo;
         // Coefficient commands still queued for the old graph are moot: the
-        // new one is built from the current state.
-        self.backlog.clear();
+        // new one is built from the current state. Transport commands stay.
+        self.backlog.retain(|c| matches!(c, ToEngine::Transport(_)));
         self.swaps_in_flight += 1;
         self.push(ToEngine::SwapGraph(Box::new(graph)));
     }
@@ -487,18 +695,7 @@ impl Hub {
     /// Record feedback for a changed control and the controls that show the
     /// same value another way (a fader's gain in dB, a send's too).
     fn record_change(&mut self, address: Address, origin: Origin) {
-        let shown_as: Vec<Param> = match address.param {
-            Param::Fader | Param::Gain => vec![Param::Fader, Param::Gain],
-            Param::Send(k, SendParam::Fader | SendParam::Gain) => {
-                vec![
-                    Param::Send(k, SendParam::Fader),
-                    Param::Send(k, SendParam::Gain),
-                ]
-            }
-            other => vec![other],
-        };
-        for p in shown_as {
-            let a = Address::new(address.strip, p);
+        for a in address.views() {
             if let Ok(v) = self.get(a) {
                 self.changed(a, v, origin);
             }
@@ -606,7 +803,7 @@ impl Hub {
         if let ToEngine::Strip { node, param } = &cmd
             && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
                 ToEngine::Strip { node: n, param: p } => n == node && same_coefficient(p, param),
-                ToEngine::SwapGraph(_) => false,
+                ToEngine::SwapGraph(_) | ToEngine::Transport(_) => false,
             })
         {
             *slot = cmd;

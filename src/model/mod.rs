@@ -114,8 +114,64 @@ pub struct Controls {
     pub solo: bool,
     /// Never muted by another strip's solo.
     pub solo_safe: bool,
+    /// Automation mode of the strip's lanes (fader, pan, mute, sends).
+    pub automation: AutomationMode,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
+}
+
+/// How a strip's automation lanes behave (DESIGN.md, "Automation").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AutomationMode {
+    /// Lanes ignored; the live value rules.
+    #[default]
+    Off,
+    /// Lanes drive the values; motorized faders follow.
+    Read,
+    /// Like read; while touched the live value is written.
+    Touch,
+    /// Like touch; after release the last value keeps being written.
+    Latch,
+    /// From transport start to stop the live value is written.
+    Write,
+    /// Surface moves are a dB offset written on top of the lane.
+    Trim,
+}
+
+impl AutomationMode {
+    /// Every mode, in the order surfaces number them (0 = off ... 5 = trim).
+    pub const ALL: [AutomationMode; 6] = [
+        AutomationMode::Off,
+        AutomationMode::Read,
+        AutomationMode::Touch,
+        AutomationMode::Latch,
+        AutomationMode::Write,
+        AutomationMode::Trim,
+    ];
+
+    /// The lower-case name used in session files and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutomationMode::Off => "off",
+            AutomationMode::Read => "read",
+            AutomationMode::Touch => "touch",
+            AutomationMode::Latch => "latch",
+            AutomationMode::Write => "write",
+            AutomationMode::Trim => "trim",
+        }
+    }
+
+    /// Parse a name (case-insensitive).
+    pub fn from_name(name: &str) -> Option<AutomationMode> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The mode numbered `index` in [`AutomationMode::ALL`].
+    pub fn from_index(index: usize) -> Option<AutomationMode> {
+        Self::ALL.get(index).copied()
+    }
 }
 
 impl Default for Controls {
@@ -128,6 +184,7 @@ impl Default for Controls {
             mute: false,
             solo: false,
             solo_safe: false,
+            automation: AutomationMode::Off,
             sends: Vec::new(),
         }
     }

@@ -75,3 +75,64 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `faderd run ARGS...`, waiting for its ready line.
+pub fn start_run(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = faderd()
+        .arg("run")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
+/// SIGTERM and wait (at most 5 s) for the exit.
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(5),
+            "no clean exit within 5 s of SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// True when liblo's oscsend and oscdump can run. When they cannot, says
+/// the test is skipped; in CI (which installs them) that is a failure.
+pub fn liblo_tools_available() -> bool {
+    let runs = |tool: &str| {
+        std::process::Command::new(tool)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if runs("oscsend") && runs("oscdump") {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: liblo's oscsend/oscdump are not installed (apt-get install liblo-tools); .ci/run installs them"
+    );
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must install liblo-tools"
+    );
+    false
+}

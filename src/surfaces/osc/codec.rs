@@ -1,22 +1,66 @@
-//! Pure OSC codec: received bytes to (address, value) pairs.
+//! Pure OSC codec for the native address space (DESIGN.md): received bytes
+//! to typed commands, feedback to bundles that fit a datagram.
 //!
 //! Packets are never Display-formatted: rosc 0.11's `Display` panics on the
 //! "immediately" time tag that liblo puts on every bundle.
 
 use crate::mixer::{Address, Value};
+use rosc::{OscMessage, OscPacket, OscType};
 
 /// Bundles nested deeper than this are refused.
 pub const MAX_BUNDLE_DEPTH: usize = 4;
 /// At most this many messages are taken from one packet.
 pub const MAX_MESSAGES_PER_PACKET: usize = 256;
+/// Feedback datagrams stay under this size unless configured otherwise:
+/// an Ethernet MTU less IP and UDP headers, so a packet to a tablet on
+/// Wi-Fi is never fragmented (a lost fragment loses the whole datagram).
+pub const DEFAULT_MAX_DATAGRAM: usize = 1472;
 
-/// A decoded control message.
+/// A transport request as it arrives (seconds, not frames: the codec does
+/// not know the sample rate).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TransportRequest {
+    /// `/transport/play`.
+    Play,
+    /// `/transport/stop`.
+    Stop,
+    /// `/transport/locate seconds`.
+    Locate(f64),
+}
+
+/// One decoded OSC message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OscIn {
-    /// The mixer address.
-    pub address: Address,
-    /// Its value.
-    pub value: Value,
+pub enum OscCommand {
+    /// Set a control: `/strip/1/fader 0.5`.
+    Set {
+        /// The control.
+        address: Address,
+        /// The value as received (the hub validates and clamps it).
+        value: Value,
+    },
+    /// `/strip/1/fader/touch 1` (or `/z`): a finger on or off a control.
+    Touch {
+        /// The control touched.
+        address: Address,
+        /// On (true) or released.
+        on: bool,
+    },
+    /// Transport.
+    Transport(TransportRequest),
+    /// `/subscribe [port] [meters]`.
+    Subscribe {
+        /// Feedback port; the source port when absent.
+        port: Option<u16>,
+        /// Also send meters.
+        meters: bool,
+    },
+    /// `/unsubscribe [port]`.
+    Unsubscribe {
+        /// The port given to `/subscribe`, if any.
+        port: Option<u16>,
+    },
+    /// `/status`: counters are sent back to the sender.
+    Status,
 }
 
 /// Why (part of) a packet was refused.
@@ -28,17 +72,30 @@ pub enum OscError {
     /// Not an address faderd knows.
     #[error("unknown address {0}")]
     UnknownAddress(String),
-    /// The message carries no usable value.
-    #[error("{0}: expected one number, boolean or string argument")]
-    BadArguments(String),
+    /// The message's arguments do not fit its address.
+    #[error("{address}: {expected}")]
+    BadArguments {
+        /// The OSC address.
+        address: String,
+        /// What it takes.
+        expected: &'static str,
+    },
     /// Bundles nested too deep, or too many messages.
     #[error("bundle too large or too deep")]
     TooLarge,
+    /// A newer value for the same control arrived while this one waited
+    /// for the hub (internal: never counted as refused).
+    #[error("superseded by a newer value")]
+    Superseded,
 }
 
-/// Decode one UDP datagram into control messages; each message that cannot
-/// be used yields its own error and the rest still apply.
-pub fn decode(bytes: &[u8]) -> Vec<Result<OscIn, OscError>> {
+/// Decode one UDP datagram. Each message that cannot be used yields its own
+/// error and the rest still apply. Momentary-button releases
+/// (`/transport/play 0`) decode to nothing.
+pub fn decode(bytes: &[u8]) -> Vec<Result<OscCommand, OscError>> {
+    if let Err(e) = check_framing(bytes, 0) {
+        return vec![Err(OscError::Malformed(e.into()))];
+    }
     match rosc::decoder::decode_udp(bytes) {
         Ok((_, packet)) => {
             let mut out = Vec::new();
@@ -49,13 +106,46 @@ pub fn decode(bytes: &[u8]) -> Vec<Result<OscIn, OscError>> {
     }
 }
 
-fn flatten(packet: rosc::OscPacket, depth: usize, out: &mut Vec<Result<OscIn, OscError>>) {
+/// rosc reads a bundle whose element sizes overrun the datagram as an
+/// empty bundle; such a packet is malformed, and said so.
+fn check_framing(bytes: &[u8], depth: usize) -> Result<(), &'static str> {
+    if !bytes.starts_with(b"#bundle\0") {
+        return Ok(());
+    }
+    if depth > MAX_BUNDLE_DEPTH {
+        return Ok(()); // refused later as too deep
+    }
+    let mut rest = bytes
+        .get(BUNDLE_HEADER..)
+        .ok_or("bundle shorter than its header")?;
+    while !rest.is_empty() {
+        let size = rest
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or("bundle element size cut short")?;
+        let element = rest
+            .get(4..4 + size)
+            .ok_or("bundle element runs past the end of the packet")?;
+        if size == 0 || size % 4 != 0 {
+            return Err("bundle element size is not a positive multiple of 4");
+        }
+        check_framing(element, depth + 1)?;
+        rest = &rest[4 + size..];
+    }
+    Ok(())
+}
+
+fn flatten(packet: OscPacket, depth: usize, out: &mut Vec<Result<OscCommand, OscError>>) {
     if out.len() >= MAX_MESSAGES_PER_PACKET {
         return;
     }
     match packet {
-        rosc::OscPacket::Message(m) => out.push(message(m)),
-        rosc::OscPacket::Bundle(b) => {
+        OscPacket::Message(m) => {
+            if let Some(item) = message(m) {
+                out.push(item);
+            }
+        }
+        OscPacket::Bundle(b) => {
             if depth >= MAX_BUNDLE_DEPTH {
                 out.push(Err(OscError::TooLarge));
                 return;
@@ -71,18 +161,192 @@ fn flatten(packet: rosc::OscPacket, depth: usize, out: &mut Vec<Result<OscIn, Os
     }
 }
 
-fn message(m: rosc::OscMessage) -> Result<OscIn, OscError> {
-    let address = Address::parse(&m.addr).map_err(|_| OscError::UnknownAddress(m.addr.clone()))?;
-    let value = match m.args.as_slice() {
-        [rosc::OscType::Float(x)] => Value::Float(f64::from(*x)),
-        [rosc::OscType::Double(x)] => Value::Float(*x),
-        [rosc::OscType::Int(x)] => Value::Float(f64::from(*x)),
-        [rosc::OscType::Long(x)] => Value::Float(*x as f64),
-        [rosc::OscType::Bool(b)] => Value::Bool(*b),
-        [rosc::OscType::String(s)] => Value::Text(s.clone()),
-        _ => return Err(OscError::BadArguments(m.addr)),
+/// A numeric argument, whatever its OSC type.
+fn number(arg: &OscType) -> Option<f64> {
+    match arg {
+        OscType::Float(x) => Some(f64::from(*x)),
+        OscType::Double(x) => Some(*x),
+        OscType::Int(x) => Some(f64::from(*x)),
+        OscType::Long(x) => Some(*x as f64),
+        OscType::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+fn port_arg(arg: Option<&OscType>) -> Result<Option<u16>, ()> {
+    match arg {
+        None => Ok(None),
+        Some(a) => match number(a) {
+            Some(p) if (1.0..=65535.0).contains(&p) && p.fract() == 0.0 => Ok(Some(p as u16)),
+            _ => Err(()),
+        },
+    }
+}
+
+fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
+    let bad = |expected| {
+        Some(Err(OscError::BadArguments {
+            address: m.addr.clone(),
+            expected,
+        }))
     };
-    Ok(OscIn { address, value })
+    let args = m.args.as_slice();
+    match m.addr.as_str() {
+        "/subscribe" => {
+            let Ok(port) = port_arg(args.first()) else {
+                return bad("expected [port 1..65535] [meters 0|1]");
+            };
+            let meters = match args.get(1).map(number) {
+                None => false,
+                Some(Some(x)) if x.is_finite() => x >= 0.5,
+                Some(_) => return bad("expected [port 1..65535] [meters 0|1]"),
+            };
+            if args.len() > 2 {
+                return bad("expected [port 1..65535] [meters 0|1]");
+            }
+            return Some(Ok(OscCommand::Subscribe { port, meters }));
+        }
+        "/unsubscribe" => {
+            return match port_arg(args.first()) {
+                Ok(port) if args.len() <= 1 => Some(Ok(OscCommand::Unsubscribe { port })),
+                _ => bad("expected [port 1..65535]"),
+            };
+        }
+        "/status" => return Some(Ok(OscCommand::Status)),
+        "/transport/play" | "/transport/stop" => {
+            // A momentary button sends 1 on press and 0 on release.
+            let pressed = match args {
+                [] => true,
+                [a] => match number(a) {
+                    Some(x) if x.is_finite() => x >= 0.5,
+                    _ => return bad("expected no argument or 0|1"),
+                },
+                _ => return bad("expected no argument or 0|1"),
+            };
+            if !pressed {
+                return None;
+            }
+            let r = if m.addr == "/transport/play" {
+                TransportRequest::Play
+            } else {
+                TransportRequest::Stop
+            };
+            return Some(Ok(OscCommand::Transport(r)));
+        }
+        "/transport/locate" => {
+            return match args {
+                [a] => match number(a) {
+                    Some(s) if s.is_finite() && s >= 0.0 => {
+                        Some(Ok(OscCommand::Transport(TransportRequest::Locate(s))))
+                    }
+                    _ => bad("expected seconds, a finite number >= 0"),
+                },
+                _ => bad("expected seconds, a finite number >= 0"),
+            };
+        }
+        _ => {}
+    }
+    // `/strip/1/fader/touch 1` and TouchOSC's `/strip/1/fader/z 1`.
+    for suffix in ["/touch", "/z"] {
+        if let Some(control) = m.addr.strip_suffix(suffix)
+            && let Ok(address) = Address::parse(control)
+        {
+            if !address.param.is_continuous() {
+                return bad("only faders, gains, trims, pans and send levels can be touched");
+            }
+            return match args {
+                [a] => match number(a) {
+                    Some(x) if x.is_finite() => Some(Ok(OscCommand::Touch {
+                        address,
+                        on: x >= 0.5,
+                    })),
+                    _ => bad("expected 0|1"),
+                },
+                _ => bad("expected 0|1"),
+            };
+        }
+    }
+    let Ok(address) = Address::parse(&m.addr) else {
+        return Some(Err(OscError::UnknownAddress(m.addr.clone())));
+    };
+    let value = match args {
+        [OscType::String(s)] => Value::Text(s.clone()),
+        [OscType::Bool(b)] => Value::Bool(*b),
+        [a] => match number(a) {
+            Some(x) => Value::Float(x),
+            None => return bad("expected one number, boolean or string argument"),
+        },
+        _ => return bad("expected one number, boolean or string argument"),
+    };
+    Some(Ok(OscCommand::Set { address, value }))
+}
+
+/// One outgoing OSC message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OscOut {
+    /// OSC address, with its leading `/`.
+    pub addr: String,
+    /// The single argument.
+    pub arg: OscType,
+}
+
+impl OscOut {
+    /// A control's value as feedback: numbers as floats, switches as ints
+    /// 0|1, text as strings.
+    pub fn control(address: Address, value: &Value) -> OscOut {
+        let arg = match value {
+            Value::Float(x) => OscType::Float(*x as f32),
+            Value::Bool(b) => OscType::Int(i32::from(*b)),
+            Value::Text(t) => OscType::String(t.clone()),
+        };
+        OscOut {
+            addr: format!("/{address}"),
+            arg,
+        }
+    }
+}
+
+/// The "immediately" time tag (OSC 1.0: seconds 0, fraction 1).
+pub const IMMEDIATELY: rosc::OscTime = rosc::OscTime {
+    seconds: 0,
+    fractional: 1,
+};
+
+const BUNDLE_HEADER: usize = 16; // "#bundle\0" + time tag
+
+/// Pack `messages` into as few bundles as fit in `max_datagram` bytes each
+/// (a message too big for any datagram on its own is dropped: it could not
+/// be delivered). Order is kept.
+pub fn encode_bundles(messages: &[OscOut], max_datagram: usize) -> Vec<Vec<u8>> {
+    let mut datagrams = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    for m in messages {
+        let packet = OscPacket::Message(OscMessage {
+            addr: m.addr.clone(),
+            args: vec![m.arg.clone()],
+        });
+        let Ok(bytes) = rosc::encoder::encode(&packet) else {
+            continue;
+        };
+        let element = 4 + bytes.len();
+        if BUNDLE_HEADER + element > max_datagram {
+            continue;
+        }
+        if !current.is_empty() && current.len() + element > max_datagram {
+            datagrams.push(std::mem::take(&mut current));
+        }
+        if current.is_empty() {
+            current.extend_from_slice(b"#bundle\0");
+            current.extend_from_slice(&IMMEDIATELY.seconds.to_be_bytes());
+            current.extend_from_slice(&IMMEDIATELY.fractional.to_be_bytes());
+        }
+        current.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        current.extend_from_slice(&bytes);
+    }
+    if !current.is_empty() {
+        datagrams.push(current);
+    }
+    datagrams
 }
 
 #[cfg(test)]
@@ -91,14 +355,28 @@ mod tests {
     use crate::mixer::{Param, StripRef};
     use proptest::prelude::*;
 
+    fn set(addr: &str, value: Value) -> Result<OscCommand, OscError> {
+        Ok(OscCommand::Set {
+            address: Address::parse(addr).unwrap(),
+            value,
+        })
+    }
+
+    fn msg(addr: &str, args: Vec<OscType>) -> Vec<u8> {
+        rosc::encoder::encode(&OscPacket::Message(OscMessage {
+            addr: addr.into(),
+            args,
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn golden_fader_message() {
         // oscsend localhost 8000 /strip/1/fader f 0.5
         let bytes = b"/strip/1/fader\0\0,f\0\0\x3f\x00\x00\x00";
-        let got = decode(bytes);
         assert_eq!(
-            got,
-            vec![Ok(OscIn {
+            decode(bytes),
+            vec![Ok(OscCommand::Set {
                 address: Address::new(StripRef::Track(0), Param::Fader),
                 value: Value::Float(0.5)
             })]
@@ -106,47 +384,118 @@ mod tests {
     }
 
     #[test]
+    fn golden_feedback_bundle() {
+        let out = [OscOut {
+            addr: "/strip/1/mute".into(),
+            arg: OscType::Int(1),
+        }];
+        let got = encode_bundles(&out, DEFAULT_MAX_DATAGRAM);
+        let mut want = b"#bundle\0\0\0\0\0\0\0\0\x01\0\0\0\x18".to_vec();
+        want.extend_from_slice(b"/strip/1/mute\0\0\0,i\0\0\0\0\0\x01");
+        assert_eq!(got, vec![want]);
+    }
+
+    #[test]
+    fn touch_subscribe_and_transport_messages() {
+        assert_eq!(
+            decode(&msg("/strip/2/fader/touch", vec![OscType::Int(1)])),
+            vec![Ok(OscCommand::Touch {
+                address: Address::parse("strip/2/fader").unwrap(),
+                on: true
+            })]
+        );
+        assert_eq!(
+            decode(&msg("/bus/1/send/2/gain/z", vec![OscType::Float(0.0)])),
+            vec![Ok(OscCommand::Touch {
+                address: Address::parse("bus/1/send/2/gain").unwrap(),
+                on: false
+            })]
+        );
+        assert!(matches!(
+            decode(&msg("/strip/2/mute/touch", vec![OscType::Int(1)]))[0],
+            Err(OscError::BadArguments { .. })
+        ));
+        assert_eq!(
+            decode(&msg(
+                "/subscribe",
+                vec![OscType::Int(9000), OscType::Float(1.0)]
+            )),
+            vec![Ok(OscCommand::Subscribe {
+                port: Some(9000),
+                meters: true
+            })]
+        );
+        assert_eq!(
+            decode(&msg("/subscribe", vec![])),
+            vec![Ok(OscCommand::Subscribe {
+                port: None,
+                meters: false
+            })]
+        );
+        assert!(decode(&msg("/subscribe", vec![OscType::Int(70000)]))[0].is_err());
+        assert_eq!(
+            decode(&msg("/transport/play", vec![OscType::Float(1.0)])),
+            vec![Ok(OscCommand::Transport(TransportRequest::Play))]
+        );
+        // A button's release is not a second command.
+        assert_eq!(
+            decode(&msg("/transport/play", vec![OscType::Float(0.0)])),
+            vec![]
+        );
+        assert_eq!(
+            decode(&msg("/transport/locate", vec![OscType::Int(12)])),
+            vec![Ok(OscCommand::Transport(TransportRequest::Locate(12.0)))]
+        );
+        assert!(decode(&msg("/transport/locate", vec![OscType::Float(f32::NAN)]))[0].is_err());
+        assert!(decode(&msg("/transport/locate", vec![OscType::Float(-1.0)]))[0].is_err());
+    }
+
+    #[test]
     fn int_arguments_count_as_numbers_and_bundles_flatten() {
-        let msg = |addr: &str, arg| {
-            rosc::OscPacket::Message(rosc::OscMessage {
+        let m = |addr: &str, arg| {
+            OscPacket::Message(OscMessage {
                 addr: addr.into(),
                 args: vec![arg],
             })
         };
-        let bundle = rosc::OscPacket::Bundle(rosc::OscBundle {
-            timetag: rosc::OscTime {
-                seconds: 0,
-                fractional: 1,
-            },
+        let bundle = OscPacket::Bundle(rosc::OscBundle {
+            timetag: IMMEDIATELY,
             content: vec![
-                msg("/strip/2/mute", rosc::OscType::Int(1)),
-                msg("/nope", rosc::OscType::Int(1)),
+                m("/strip/2/mute", OscType::Int(1)),
+                m("/nope", OscType::Int(1)),
             ],
         });
-        let bytes = rosc::encoder::encode(&bundle).unwrap();
-        let got = decode(&bytes);
-        assert_eq!(
-            got[0],
-            Ok(OscIn {
-                address: Address::parse("strip/2/mute").unwrap(),
-                value: Value::Float(1.0)
-            })
-        );
+        let got = decode(&rosc::encoder::encode(&bundle).unwrap());
+        assert_eq!(got[0], set("strip/2/mute", Value::Float(1.0)));
         assert_eq!(got[1], Err(OscError::UnknownAddress("/nope".into())));
     }
 
     #[test]
+    fn wrong_argument_counts_and_types_are_refused() {
+        for bytes in [
+            msg("/strip/1/fader", vec![]),
+            msg(
+                "/strip/1/fader",
+                vec![OscType::Float(1.0), OscType::Float(1.0)],
+            ),
+            msg("/strip/1/fader", vec![OscType::Blob(vec![1, 2])]),
+        ] {
+            assert!(matches!(
+                decode(&bytes)[0],
+                Err(OscError::BadArguments { .. })
+            ));
+        }
+    }
+
+    #[test]
     fn deep_bundles_are_refused() {
-        let mut p = rosc::OscPacket::Message(rosc::OscMessage {
+        let mut p = OscPacket::Message(OscMessage {
             addr: "/master/mute".into(),
-            args: vec![rosc::OscType::Int(1)],
+            args: vec![OscType::Int(1)],
         });
         for _ in 0..10 {
-            p = rosc::OscPacket::Bundle(rosc::OscBundle {
-                timetag: rosc::OscTime {
-                    seconds: 0,
-                    fractional: 1,
-                },
+            p = OscPacket::Bundle(rosc::OscBundle {
+                timetag: IMMEDIATELY,
                 content: vec![p],
             });
         }
@@ -154,10 +503,105 @@ mod tests {
         assert_eq!(got, vec![Err(OscError::TooLarge)]);
     }
 
+    #[test]
+    fn truncated_bundles_are_malformed() {
+        for bytes in [
+            &b"#bundle\0\0\0\0\0\0\0\0\x01\0\0\xff\xff"[..],
+            &b"#bundle\0\0\0\0\0\0\0\0\x01\0\0\0\x10/a\0\0"[..],
+            &b"#bundle\0\0\0\0"[..],
+        ] {
+            assert!(
+                matches!(decode(bytes)[..], [Err(OscError::Malformed(_))]),
+                "{bytes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_bundles_stop_at_the_message_limit() {
+        let content = (0..2000)
+            .map(|i| {
+                OscPacket::Message(OscMessage {
+                    addr: "/strip/1/fader".into(),
+                    args: vec![OscType::Float(i as f32 / 2000.0)],
+                })
+            })
+            .collect();
+        let p = OscPacket::Bundle(rosc::OscBundle {
+            timetag: IMMEDIATELY,
+            content,
+        });
+        let got = decode(&rosc::encoder::encode(&p).unwrap());
+        assert_eq!(got.len(), MAX_MESSAGES_PER_PACKET + 1);
+        assert_eq!(got.last(), Some(&Err(OscError::TooLarge)));
+    }
+
+    #[test]
+    fn feedback_splits_into_datagrams_that_fit() {
+        let out: Vec<OscOut> = (1..=100)
+            .map(|n| OscOut {
+                addr: format!("/strip/{n}/fader"),
+                arg: OscType::Float(0.75),
+            })
+            .collect();
+        let grams = encode_bundles(&out, 512);
+        assert!(grams.len() > 1);
+        let mut seen = Vec::new();
+        for g in &grams {
+            assert!(g.len() <= 512);
+            for item in decode(g) {
+                let Ok(OscCommand::Set { address, .. }) = item else {
+                    panic!("bad item");
+                };
+                seen.push(format!("/{address}"));
+            }
+        }
+        let want: Vec<String> = out.iter().map(|o| o.addr.clone()).collect();
+        assert_eq!(seen, want);
+    }
+
+    fn any_control() -> impl Strategy<Value = (Address, Value)> {
+        let strip = prop_oneof![
+            (0usize..64).prop_map(StripRef::Track),
+            (0usize..16).prop_map(StripRef::Bus),
+            Just(StripRef::Master),
+        ];
+        let pv = prop_oneof![
+            (0.0f32..=1.0).prop_map(|x| (Param::Fader, Value::Float(f64::from(x)))),
+            (-90.0f32..10.0).prop_map(|x| (Param::Gain, Value::Float(f64::from(x)))),
+            (0.0f32..=1.0).prop_map(|x| (Param::Pan, Value::Float(f64::from(x)))),
+            "[a-zA-Z0-9 ]{0,20}".prop_map(|s| (Param::Name, Value::Text(s))),
+        ];
+        (strip, pv).prop_map(|(s, (p, v))| (Address::new(s, p), v))
+    }
+
     proptest! {
         #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn feedback_decodes_to_what_was_encoded(
+            controls in proptest::collection::vec(any_control(), 1..60),
+            max in 128usize..2000,
+        ) {
+            let out: Vec<OscOut> =
+                controls.iter().map(|(a, v)| OscOut::control(*a, v)).collect();
+            let mut back = Vec::new();
+            for g in encode_bundles(&out, max) {
+                prop_assert!(g.len() <= max);
+                back.extend(decode(&g));
+            }
+            let want: Vec<_> = controls
+                .iter()
+                .filter(|(a, v)| 16 + 4 + rosc::encoder::encode(&OscPacket::Message(OscMessage {
+                    addr: format!("/{a}"),
+                    args: vec![OscOut::control(*a, v).arg],
+                })).unwrap().len() <= max)
+                .map(|(a, v)| Ok(OscCommand::Set { address: *a, value: v.clone() }))
+                .collect();
+            prop_assert_eq!(back, want);
         }
     }
 }

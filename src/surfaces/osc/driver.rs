@@ -1,51 +1,119 @@
-//! The OSC driver: a UDP socket on its own thread, decoding datagrams and
-//! passing intents to the hub. Binds loopback unless told otherwise.
+//! The OSC driver: a UDP socket whose receive side runs on its own thread
+//! (decoding datagrams and passing them to the hub thread) and whose send
+//! side the hub thread uses for feedback. Binds loopback unless told
+//! otherwise; when open to a network, an allow-list can limit who may talk.
 
-use super::codec::decode;
-use crate::mixer::{ClientId, Intent, Origin};
+use super::codec::{OscCommand, OscError, decode};
+use super::surface::Datagram;
+use crate::mixer::Address;
 use crossbeam::channel::{Sender, TrySendError};
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Counters the driver publishes.
+/// Counters the OSC surface publishes.
 #[derive(Debug, Default)]
 pub struct OscStats {
-    /// Messages passed to the hub.
+    /// Messages applied.
     pub accepted: AtomicU64,
-    /// Messages refused (malformed, unknown address, bad arguments, hub busy).
+    /// Messages refused (malformed, unknown address, bad arguments, not
+    /// allowed, out of range).
     pub rejected: AtomicU64,
+    /// Feedback datagrams sent.
+    pub sent: AtomicU64,
+}
+
+/// One received datagram, decoded, for the hub thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OscPacketIn {
+    /// Who sent it.
+    pub from: SocketAddr,
+    /// Its messages, in order.
+    pub commands: Vec<Result<OscCommand, OscError>>,
+}
+
+/// Hosts allowed to talk to a listener that is open to a network.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AllowList {
+    nets: Vec<(IpAddr, u8)>,
+}
+
+impl AllowList {
+    /// Allow these networks (address, prefix length). An empty list allows
+    /// everyone.
+    pub fn new(nets: Vec<(IpAddr, u8)>) -> AllowList {
+        AllowList { nets }
+    }
+
+    /// True when `ip` may send: loopback always, else a listed network, or
+    /// anyone when the list is empty.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        if self.nets.is_empty() || ip.is_loopback() {
+            return true;
+        }
+        self.nets.iter().any(|&(net, bits)| in_net(ip, net, bits))
+    }
+}
+
+fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    let mask = |width: u32| -> u128 {
+        if bits == 0 {
+            0
+        } else {
+            (!0u128) << (width - u32::from(bits))
+        }
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let m = mask(32) as u32;
+            u32::from(a) & m == u32::from(b) & m
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let m = mask(128);
+            u128::from(a) & m == u128::from(b) & m
+        }
+        _ => false,
+    }
 }
 
 /// A running OSC listener.
 #[derive(Debug)]
 pub struct OscDriver {
+    socket: UdpSocket,
     local: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     stats: Arc<OscStats>,
+    send_errors: Warnings,
 }
 
 impl OscDriver {
-    /// Bind `addr` and start listening; intents go to `to_hub`.
-    pub fn start(addr: SocketAddr, to_hub: Sender<Intent>) -> std::io::Result<OscDriver> {
+    /// Bind `addr` and start listening; decoded datagrams go to `to_hub`.
+    pub fn start(
+        addr: SocketAddr,
+        allow: AllowList,
+        to_hub: Sender<OscPacketIn>,
+    ) -> std::io::Result<OscDriver> {
         let socket = UdpSocket::bind(addr)?;
         socket.set_read_timeout(Some(Duration::from_millis(100)))?;
         let local = socket.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(OscStats::default());
+        let receiver = socket.try_clone()?;
         let (stop_t, stats_t) = (Arc::clone(&stop), Arc::clone(&stats));
         let thread = std::thread::Builder::new()
             .name("faderd-osc".into())
-            .spawn(move || listen(&socket, &to_hub, &stop_t, &stats_t))?;
+            .spawn(move || listen(&receiver, &allow, &to_hub, &stop_t, &stats_t))?;
         Ok(OscDriver {
+            socket,
             local,
             stop,
             thread: Some(thread),
             stats,
+            send_errors: Warnings::default(),
         })
     }
 
@@ -59,6 +127,19 @@ impl OscDriver {
         &self.stats
     }
 
+    /// Send feedback datagrams (hub thread). A client that went away is
+    /// logged, rate-limited; nothing else happens.
+    pub fn send(&mut self, datagrams: &[Datagram]) {
+        for d in datagrams {
+            match self.socket.send_to(&d.bytes, d.to) {
+                Ok(_) => {
+                    self.stats.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => self.send_errors.refused(d.to, &format!("send failed: {e}")),
+            }
+        }
+    }
+
     /// Stop listening.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -68,12 +149,99 @@ impl OscDriver {
     }
 }
 
-fn listen(socket: &UdpSocket, to_hub: &Sender<Intent>, stop: &AtomicBool, stats: &OscStats) {
+/// Rate-limited warnings: one line per second at most, with the count of
+/// those not printed.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    last: Option<Instant>,
+    unreported: u64,
+}
+
+impl Warnings {
+    pub(crate) fn refused(&mut self, from: SocketAddr, reason: &str) {
+        self.unreported += 1;
+        if self
+            .last
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(
+                "osc: {from}: {reason} ({} refused since the last report)",
+                self.unreported
+            );
+            self.last = Some(Instant::now());
+            self.unreported = 0;
+        }
+    }
+}
+
+/// Messages waiting while the hub's queue is full, newest value per control
+/// (a fader flood collapses to its last position; nothing else is dropped).
+#[derive(Debug, Default)]
+struct Pending {
+    packets: Vec<OscPacketIn>,
+    latest: HashMap<(SocketAddr, Address), (usize, usize)>,
+}
+
+impl Pending {
+    fn push(&mut self, packet: OscPacketIn) {
+        let index = self.packets.len();
+        for (k, cmd) in packet.commands.iter().enumerate() {
+            if let Ok(OscCommand::Set { address, .. }) = cmd
+                && let Some((pi, ci)) = self.latest.insert((packet.from, *address), (index, k))
+            {
+                // An older value for the same control: superseded.
+                self.packets[pi].commands[ci] = Err(OscError::Superseded);
+            }
+        }
+        self.packets.push(packet);
+    }
+
+    /// Hand over as much as fits; true when everything went.
+    fn flush(&mut self, to_hub: &Sender<OscPacketIn>) -> Result<bool, ()> {
+        let mut sent = 0;
+        for p in &self.packets {
+            let mut p = p.clone();
+            p.commands.retain(|c| *c != Err(OscError::Superseded));
+            if p.commands.is_empty() {
+                sent += 1;
+                continue;
+            }
+            match to_hub.try_send(p) {
+                Ok(()) => sent += 1,
+                Err(TrySendError::Full(_)) => break,
+                Err(TrySendError::Disconnected(_)) => return Err(()),
+            }
+        }
+        self.packets.drain(..sent);
+        self.latest.clear();
+        let rest = std::mem::take(&mut self.packets);
+        for p in rest {
+            self.push(p);
+        }
+        Ok(self.packets.is_empty())
+    }
+}
+
+fn listen(
+    socket: &UdpSocket,
+    allow: &AllowList,
+    to_hub: &Sender<OscPacketIn>,
+    stop: &AtomicBool,
+    stats: &OscStats,
+) {
     let mut buf = vec![0u8; 65_536];
-    let mut clients: HashMap<SocketAddr, ClientId> = HashMap::new();
-    let mut last_warning = Instant::now() - Duration::from_secs(10);
-    let mut unreported = 0u64;
+    let mut warnings = Warnings::default();
+    let mut pending = Pending::default();
     while !stop.load(Ordering::Relaxed) {
+        if !pending.packets.is_empty() {
+            match pending.flush(to_hub) {
+                Err(()) => return,
+                Ok(all) => {
+                    let wait = if all { 100 } else { 2 };
+                    let _ = socket.set_read_timeout(Some(Duration::from_millis(wait)));
+                }
+            }
+        }
         let (len, from) = match socket.recv_from(&mut buf) {
             Ok(x) => x,
             Err(e)
@@ -85,42 +253,82 @@ fn listen(socket: &UdpSocket, to_hub: &Sender<Intent>, stop: &AtomicBool, stats:
                 continue;
             }
             Err(e) => {
-                tracing::warn!("osc: receive failed: {e}");
+                // ICMP "port unreachable" from a client that left shows up
+                // here on some systems; it is not our socket's failure.
+                warnings.refused(SocketAddr::from(([0, 0, 0, 0], 0)), &e.to_string());
                 continue;
             }
         };
-        let next_id = ClientId(clients.len() as u32 + 1);
-        let origin = Origin::Client(*clients.entry(from).or_insert(next_id));
-        for item in decode(&buf[..len]) {
-            let refused = match item {
-                Ok(m) => match to_hub.try_send(Intent {
-                    origin,
-                    address: m.address,
-                    value: m.value,
-                }) {
-                    Ok(()) => None,
-                    Err(TrySendError::Full(_)) => Some("hub busy, message dropped".to_owned()),
-                    Err(TrySendError::Disconnected(_)) => return,
-                },
-                Err(e) => Some(e.to_string()),
-            };
-            match refused {
-                None => {
-                    stats.accepted.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(reason) => {
-                    stats.rejected.fetch_add(1, Ordering::Relaxed);
-                    unreported += 1;
-                    // Rate-limited: one line per second at most.
-                    if last_warning.elapsed() >= Duration::from_secs(1) {
-                        tracing::warn!(
-                            "osc: refused from {from}: {reason} ({unreported} refused since the last report)"
-                        );
-                        last_warning = Instant::now();
-                        unreported = 0;
-                    }
-                }
-            }
+        if !allow.allows(from.ip()) {
+            stats.rejected.fetch_add(1, Ordering::Relaxed);
+            warnings.refused(from, "host not in osc.allow");
+            continue;
         }
+        let packet = OscPacketIn {
+            from,
+            commands: decode(&buf[..len]),
+        };
+        if packet.commands.is_empty() {
+            continue;
+        }
+        if !pending.packets.is_empty() {
+            pending.push(packet);
+            continue;
+        }
+        match to_hub.try_send(packet) {
+            Ok(()) => {}
+            Err(TrySendError::Full(p)) => {
+                pending.push(p);
+                let _ = socket.set_read_timeout(Some(Duration::from_millis(2)));
+            }
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_matches_hosts_and_networks() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let a = AllowList::new(vec![(ip("192.168.1.0"), 24), (ip("10.0.0.7"), 32)]);
+        assert!(a.allows("192.168.1.99".parse().unwrap()));
+        assert!(a.allows("10.0.0.7".parse().unwrap()));
+        assert!(a.allows("127.0.0.1".parse().unwrap()));
+        assert!(!a.allows("192.168.2.1".parse().unwrap()));
+        assert!(!a.allows("10.0.0.8".parse().unwrap()));
+        assert!(AllowList::default().allows("8.8.8.8".parse().unwrap()));
+        assert!(AllowList::new(vec![(ip("0.0.0.0"), 0)]).allows(ip("8.8.8.8")));
+        assert!(!a.allows(ip("::2")));
+    }
+
+    #[test]
+    fn pending_keeps_only_the_newest_value_per_control() {
+        let from: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let set = |x: f64| {
+            Ok(OscCommand::Set {
+                address: Address::parse("strip/1/fader").unwrap(),
+                value: crate::mixer::Value::Float(x),
+            })
+        };
+        let mut p = Pending::default();
+        for i in 0..100 {
+            p.push(OscPacketIn {
+                from,
+                commands: vec![set(f64::from(i) / 100.0)],
+            });
+        }
+        p.push(OscPacketIn {
+            from,
+            commands: vec![Ok(OscCommand::Status)],
+        });
+        let (tx, rx) = crossbeam::channel::bounded(10);
+        assert_eq!(p.flush(&tx), Ok(true));
+        let got: Vec<_> = rx.try_iter().collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].commands, vec![set(0.99)]);
+        assert_eq!(got[1].commands, vec![Ok(OscCommand::Status)]);
     }
 }

@@ -1,4 +1,11 @@
-//! OSC in the native address space (`/strip/3/fader 0.5`).
+//! OSC in the native address space (`/strip/3/fader 0.5`): a pure codec,
+//! the hub-side surface state (subscribers, feedback, touch holds) and a
+//! thin UDP driver.
 
 pub mod codec;
 pub mod driver;
+pub mod surface;
+
+pub use codec::{OscCommand, OscError};
+pub use driver::{AllowList, OscDriver, OscPacketIn, OscStats};
+pub use surface::{Datagram, OscSurface, StaticClient, SurfaceOptions};

@@ -1,0 +1,458 @@
+//! The OSC surface's state on the hub thread: subscribers, what each one is
+//! showing, touch holds, and the feedback bundles of each tick.
+//!
+//! Thread: hub. Pure apart from reading the hub: it returns datagrams and
+//! the driver sends them.
+//!
+//! Feedback model: for every subscriber the surface remembers the value it
+//! believes the client shows at each address (what it last sent there, or
+//! what the client itself sent). A changed address is sent only when the
+//! applied value differs from that, which gives the echo rule of DESIGN.md
+//! (a client is not echoed its own move unless it was clamped) and
+//! suppresses duplicates. While a client touches a control, values for it
+//! are held back and sent on release, so a finger is never fought.
+
+use super::codec::{OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
+use super::driver::{OscStats, Warnings};
+use crate::dsp::{amp_to_db, db_to_pos};
+use crate::mixer::{Address, ClientId, Feedback, Hub, Origin, StripRef, TransportCmd, Value};
+use rosc::OscType;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Meters go out at most this often (30 Hz).
+pub const METER_INTERVAL: Duration = Duration::from_micros(33_334);
+/// Transport position goes out at most this often while rolling.
+pub const POSITION_INTERVAL: Duration = Duration::from_millis(100);
+/// Meters below this are sent as this (dB): the fader law's floor.
+pub const METER_FLOOR_DB: f64 = -90.0;
+/// Distinct client addresses remembered before the oldest non-subscriber
+/// is forgotten (a flood from random ports cannot grow memory).
+pub const MAX_KNOWN_CLIENTS: usize = 1024;
+
+/// One datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    /// Destination.
+    pub to: SocketAddr,
+    /// Encoded OSC (a bundle).
+    pub bytes: Vec<u8>,
+}
+
+/// A client configured to receive feedback without subscribing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticClient {
+    /// Where feedback goes. Messages from this IP count as this client.
+    pub address: SocketAddr,
+    /// Send meters too.
+    pub meters: bool,
+}
+
+/// Settings of the hub-side OSC surface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurfaceOptions {
+    /// Largest feedback datagram.
+    pub max_datagram: usize,
+    /// Clients that always get feedback.
+    pub static_clients: Vec<StaticClient>,
+}
+
+#[derive(Debug)]
+struct Subscriber {
+    /// The address its messages come from (for a static client: its IP).
+    source: SocketAddr,
+    /// Where its feedback goes.
+    dest: SocketAddr,
+    id: ClientId,
+    meters: bool,
+    fixed: bool,
+    /// What the client shows at each address, as far as we know.
+    shown: HashMap<Address, Value>,
+    /// Changes held back while the client touches the control.
+    held: HashSet<Address>,
+    /// Continuous controls this client has moved or touched: the ones its
+    /// fingers are on while it holds the lane (its labels still update).
+    ridden: HashSet<Address>,
+    /// Last meter values sent, per strip: (position, dB) rounded.
+    meters_shown: HashMap<StripRef, (i32, i32)>,
+    /// Last transport state sent: (rolling, position in tenths of seconds).
+    transport_shown: Option<(bool, u64)>,
+}
+
+impl Subscriber {
+    fn matches(&self, from: SocketAddr) -> bool {
+        if self.fixed {
+            self.source.ip() == from.ip()
+        } else {
+            self.source == from || self.dest == from
+        }
+    }
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct OscSurface {
+    options: SurfaceOptions,
+    subscribers: Vec<Subscriber>,
+    ids: HashMap<SocketAddr, ClientId>,
+    id_order: Vec<SocketAddr>,
+    next_id: u32,
+    last_meters: Option<Instant>,
+    last_position: Option<Instant>,
+    stats: Arc<OscStats>,
+    warnings: Warnings,
+}
+
+impl OscSurface {
+    /// A surface with the configured static clients (they get a state dump
+    /// on the first tick).
+    pub fn new(options: SurfaceOptions, stats: Arc<OscStats>) -> OscSurface {
+        let mut s = OscSurface {
+            options,
+            subscribers: Vec::new(),
+            ids: HashMap::new(),
+            id_order: Vec::new(),
+            next_id: 1,
+            last_meters: None,
+            last_position: None,
+            stats,
+            warnings: Warnings::default(),
+        };
+        for c in s.options.static_clients.clone() {
+            let id = s.client_id(c.address);
+            s.subscribers.push(Subscriber {
+                source: c.address,
+                dest: c.address,
+                id,
+                meters: c.meters,
+                fixed: true,
+                shown: HashMap::new(),
+                held: HashSet::new(),
+                ridden: HashSet::new(),
+                meters_shown: HashMap::new(),
+                transport_shown: None,
+            });
+        }
+        s
+    }
+
+    /// Number of clients receiving feedback.
+    pub fn subscribers(&self) -> usize {
+        self.subscribers.len()
+    }
+
+    fn client_id(&mut self, from: SocketAddr) -> ClientId {
+        if let Some(s) = self.subscribers.iter().find(|s| s.matches(from)) {
+            return s.id;
+        }
+        if let Some(id) = self.ids.get(&from) {
+            return *id;
+        }
+        if self.id_order.len() >= MAX_KNOWN_CLIENTS {
+            let old = self.id_order.remove(0);
+            self.ids.remove(&old);
+        }
+        let id = ClientId(self.next_id);
+        self.next_id += 1;
+        self.ids.insert(from, id);
+        self.id_order.push(from);
+        id
+    }
+
+    /// Handle one datagram's commands from `from`. Returns datagrams to send
+    /// now (a state dump, a status reply).
+    pub fn handle(
+        &mut self,
+        hub: &mut Hub,
+        from: SocketAddr,
+        commands: Vec<Result<OscCommand, OscError>>,
+    ) -> Vec<Datagram> {
+        let mut out = Vec::new();
+        let origin = Origin::Client(self.client_id(from));
+        for cmd in commands {
+            let result = match cmd {
+                Ok(cmd) => self.command(hub, from, origin, cmd, &mut out),
+                Err(e) => Err(e.to_string()),
+            };
+            match result {
+                Ok(()) => {
+                    self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(reason) => {
+                    self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    self.warnings.refused(from, &reason);
+                }
+            }
+        }
+        out
+    }
+
+    fn command(
+        &mut self,
+        hub: &mut Hub,
+        from: SocketAddr,
+        origin: Origin,
+        cmd: OscCommand,
+        out: &mut Vec<Datagram>,
+    ) -> Result<(), String> {
+        match cmd {
+            OscCommand::Set { address, value } => {
+                hub.apply(origin, address, value.clone())
+                    .map_err(|e| e.to_string())?;
+                // The client now shows what it sent.
+                if let Some(s) = self.subscribers.iter_mut().find(|s| s.matches(from)) {
+                    s.shown.insert(address, wire_value(&value));
+                    if address.param.is_continuous() {
+                        s.ridden.insert(address);
+                    }
+                }
+            }
+            OscCommand::Touch { address, on } => {
+                hub.touch(origin, address, on).map_err(|e| e.to_string())?;
+                if let Some(s) = self.subscribers.iter_mut().find(|s| s.matches(from)) {
+                    s.ridden.insert(address);
+                }
+            }
+            OscCommand::Transport(r) => {
+                let cmd = match r {
+                    TransportRequest::Play => TransportCmd::Play,
+                    TransportRequest::Stop => TransportCmd::Stop,
+                    TransportRequest::Locate(s) => {
+                        TransportCmd::Locate((s * f64::from(hub.sample_rate())).round() as u64)
+                    }
+                };
+                hub.transport(cmd);
+            }
+            OscCommand::Subscribe { port, meters } => {
+                let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
+                self.subscribers.retain(|s| s.fixed || s.dest != dest);
+                let id = match origin {
+                    Origin::Client(id) => id,
+                    Origin::Daemon => ClientId(0),
+                };
+                self.subscribers.push(Subscriber {
+                    source: from,
+                    dest,
+                    id,
+                    meters,
+                    fixed: false,
+                    shown: HashMap::new(),
+                    held: HashSet::new(),
+                    ridden: HashSet::new(),
+                    meters_shown: HashMap::new(),
+                    transport_shown: None,
+                });
+                tracing::info!(
+                    "osc: {dest} subscribed{}",
+                    if meters { " with meters" } else { "" }
+                );
+                let s = self.subscribers.last_mut().expect("just pushed");
+                out.extend(dump(hub, s, self.options.max_datagram));
+            }
+            OscCommand::Unsubscribe { port } => {
+                let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
+                let before = self.subscribers.len();
+                self.subscribers
+                    .retain(|s| s.fixed || (s.dest != dest && s.source != from));
+                if self.subscribers.len() == before {
+                    return Err("not subscribed".into());
+                }
+                tracing::info!("osc: {dest} unsubscribed");
+            }
+            OscCommand::Status => {
+                let msgs = [
+                    (
+                        "/status/accepted",
+                        self.stats.accepted.load(Ordering::Relaxed),
+                    ),
+                    (
+                        "/status/rejected",
+                        self.stats.rejected.load(Ordering::Relaxed),
+                    ),
+                    ("/status/clients", self.subscribers.len() as u64),
+                ]
+                .map(|(addr, n)| OscOut {
+                    addr: addr.into(),
+                    arg: OscType::Int(i32::try_from(n).unwrap_or(i32::MAX)),
+                });
+                out.extend(
+                    encode_bundles(&msgs, self.options.max_datagram)
+                        .into_iter()
+                        .map(|bytes| Datagram { to: from, bytes }),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Called once per hub tick with the changes applied since the last:
+    /// one bundle (more only if it would not fit a datagram) per
+    /// subscriber, meters at most at [`METER_INTERVAL`].
+    pub fn tick(&mut self, hub: &Hub, changed: &[Feedback], now: Instant) -> Vec<Datagram> {
+        let mut changed_addrs: Vec<Address> = Vec::new();
+        let mut last_origin: HashMap<Address, Origin> = HashMap::new();
+        for f in changed {
+            if last_origin.insert(f.address, f.origin).is_none() {
+                changed_addrs.push(f.address);
+            }
+        }
+        let meters_due = self.subscribers.iter().any(|s| s.meters)
+            && self
+                .last_meters
+                .is_none_or(|t| now.duration_since(t) >= METER_INTERVAL);
+        let meters = if meters_due {
+            self.last_meters = Some(now);
+            read_meters(hub)
+        } else {
+            Vec::new()
+        };
+        let position_due = self
+            .last_position
+            .is_none_or(|t| now.duration_since(t) >= POSITION_INTERVAL);
+        if position_due {
+            self.last_position = Some(now);
+        }
+        let transport = hub.transport_state();
+        let tenths = transport.position_frames * 10 / u64::from(hub.sample_rate().max(1));
+
+        let mut out = Vec::new();
+        for s in &mut self.subscribers {
+            if s.shown.is_empty() {
+                // A static client's first tick: show it the whole mix.
+                out.extend(dump(hub, s, self.options.max_datagram));
+                continue;
+            }
+            let origin = Origin::Client(s.id);
+            let mut msgs = Vec::new();
+            let pending: Vec<Address> = s
+                .held
+                .drain()
+                .chain(changed_addrs.iter().copied())
+                .collect();
+            for address in pending {
+                // Hold what others do to a control under this client's
+                // finger; its own move, if clamped, it must see at once.
+                let own = last_origin.get(&address) == Some(&origin);
+                if !own && s.ridden.contains(&address) && hub.is_touched_by(address, origin) {
+                    s.held.insert(address);
+                    continue;
+                }
+                let Ok(value) = hub.get(address) else {
+                    continue;
+                };
+                if s.shown.get(&address) != Some(&wire_value(&value)) {
+                    s.shown.insert(address, wire_value(&value));
+                    msgs.push(OscOut::control(address, &value));
+                }
+            }
+            if s.meters {
+                for (strip, pos, db) in &meters {
+                    let key = ((pos * 1000.0).round() as i32, (db * 10.0).round() as i32);
+                    if s.meters_shown.get(strip) != Some(&key) {
+                        s.meters_shown.insert(*strip, key);
+                        let base = meter_base(*strip);
+                        msgs.push(OscOut {
+                            addr: format!("/{base}/meter"),
+                            arg: OscType::Float(*pos as f32),
+                        });
+                        msgs.push(OscOut {
+                            addr: format!("/{base}/meter/db"),
+                            arg: OscType::Float(*db as f32),
+                        });
+                    }
+                }
+            }
+            let shown = s.transport_shown;
+            let rolling_changed = shown.is_none_or(|(r, _)| r != transport.rolling);
+            let moved = shown.is_none_or(|(_, t)| t != tenths);
+            if rolling_changed || (moved && (position_due || !transport.rolling)) {
+                s.transport_shown = Some((transport.rolling, tenths));
+                msgs.extend(transport_messages(transport.rolling, tenths));
+            }
+            out.extend(
+                encode_bundles(&msgs, self.options.max_datagram)
+                    .into_iter()
+                    .map(|bytes| Datagram { to: s.dest, bytes }),
+            );
+        }
+        out
+    }
+}
+
+/// Values as they survive the wire (numbers are f32 in OSC), so a client's
+/// own value compares equal to the applied one.
+fn wire_value(v: &Value) -> Value {
+    match v {
+        Value::Float(x) => Value::Float(f64::from(*x as f32)),
+        Value::Bool(b) => Value::Float(f64::from(u8::from(*b))),
+        Value::Text(t) => Value::Text(t.clone()),
+    }
+}
+
+fn transport_messages(rolling: bool, tenths: u64) -> [OscOut; 3] {
+    [
+        OscOut {
+            addr: "/transport/play".into(),
+            arg: OscType::Int(i32::from(rolling)),
+        },
+        OscOut {
+            addr: "/transport/stop".into(),
+            arg: OscType::Int(i32::from(!rolling)),
+        },
+        OscOut {
+            addr: "/transport/locate".into(),
+            arg: OscType::Float(tenths as f32 / 10.0),
+        },
+    ]
+}
+
+/// The whole mix for one client: every control, then the transport.
+fn dump(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagram> {
+    s.shown.clear();
+    s.meters_shown.clear();
+    s.held.clear();
+    let mut msgs = Vec::new();
+    for address in hub.addresses() {
+        if let Ok(value) = hub.get(address) {
+            s.shown.insert(address, wire_value(&value));
+            msgs.push(OscOut::control(address, &value));
+        }
+    }
+    let t = hub.transport_state();
+    let tenths = t.position_frames * 10 / u64::from(hub.sample_rate().max(1));
+    s.transport_shown = Some((t.rolling, tenths));
+    msgs.extend(transport_messages(t.rolling, tenths));
+    encode_bundles(&msgs, max_datagram)
+        .into_iter()
+        .map(|bytes| Datagram { to: s.dest, bytes })
+        .collect()
+}
+
+fn meter_base(strip: StripRef) -> String {
+    match strip {
+        StripRef::Track(i) => format!("strip/{}", i + 1),
+        StripRef::Bus(i) => format!("bus/{}", i + 1),
+        StripRef::Master => "master".into(),
+    }
+}
+
+/// Peak of every strip since the last read, as (strip, fader-law position,
+/// dB floored at [`METER_FLOOR_DB`]).
+fn read_meters(hub: &Hub) -> Vec<(StripRef, f64, f64)> {
+    let s = hub.session();
+    let strips = (0..s.tracks.len())
+        .map(StripRef::Track)
+        .chain((0..s.buses.len()).map(StripRef::Bus))
+        .chain(std::iter::once(StripRef::Master));
+    strips
+        .map(|strip| {
+            let r = hub.meter(strip);
+            let peak = f64::from(r.peak[0].max(r.peak[1]));
+            let db = amp_to_db(peak).max(METER_FLOOR_DB);
+            (strip, db_to_pos(db), db)
+        })
+        .collect()
+}
