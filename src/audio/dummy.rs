@@ -17,6 +17,8 @@ pub struct DummyStats {
     pub xruns: AtomicU64,
     /// Periods processed.
     pub periods: AtomicU64,
+    /// The audio thread got real-time scheduling.
+    pub realtime: AtomicBool,
 }
 
 /// A probe called on the audio thread after every period.
@@ -77,11 +79,14 @@ impl DummyBackend {
                     on_start,
                     mut after_period,
                 } = hooks;
+                let realtime = super::priority::make_current_thread_realtime();
+                stats_rt.realtime.store(realtime.is_ok(), Ordering::Relaxed);
                 if let Some(f) = on_start {
                     f();
                 }
                 let mut next = Instant::now();
                 let mut faulted = false;
+                let mut warm = false;
                 while !stop_rt.load(Ordering::Relaxed) {
                     if !faulted {
                         faulted = !process_guarded(&mut engine, period_frames);
@@ -90,6 +95,13 @@ impl DummyBackend {
                         f(&engine);
                     }
                     stats_rt.periods.fetch_add(1, Ordering::Relaxed);
+                    if !warm {
+                        // The first period touches every buffer for the
+                        // first time; the clock starts after it, as a
+                        // sound card's does once the stream runs.
+                        warm = true;
+                        next = Instant::now();
+                    }
                     next += period;
                     let now = Instant::now();
                     if now > next + period {

@@ -10,3 +10,4 @@
 
 pub mod dummy;
 pub mod offline;
+pub mod priority;

@@ -228,6 +228,19 @@ impl Daemon {
         let backend = DummyBackend::start_with(engine, audio.period_frames, hooks)
             .context("cannot start the audio thread")
             .map_err(Failure::env)?;
+        let t0 = Instant::now();
+        while backend.stats().periods.load(Ordering::Relaxed) == 0
+            && t0.elapsed() < Duration::from_millis(200)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if backend.stats().realtime.load(Ordering::Relaxed) {
+            tracing::info!("the audio thread runs with real-time scheduling");
+        } else {
+            tracing::warn!(
+                "the audio thread could not get real-time scheduling (no rtprio for this user): periods may be late under load"
+            );
+        }
         let ready = format!(
             "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}, {} Hz / {} frames; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
             engine_cfg.sample_rate,
