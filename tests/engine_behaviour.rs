@@ -6,7 +6,7 @@ use faderd::audio::offline::{OfflineRun, ScheduledChange};
 use faderd::config::parse_session;
 use faderd::engine::Engine;
 use faderd::media::load_clips;
-use faderd::mixer::{Address, Origin, StripRef, Value};
+use faderd::mixer::{Address, Origin, StripRef, TransportCmd, Value};
 use std::path::Path;
 
 const RATE: u32 = 48_000;
@@ -286,4 +286,26 @@ fn meters_read_peak_and_rms_of_each_strip() {
     );
     // Reading resets the held peak.
     assert_eq!(run.hub.meter(StripRef::Track(0)).peak[0], 0.0);
+}
+
+#[test]
+fn files_play_on_the_transport_timeline_and_are_silent_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let ramp: Vec<f32> = (0..RATE as usize).map(|i| i as f32 / RATE as f32).collect();
+    write_wav(&dir.path().join("ramp.wav"), RATE, &[ramp.clone()]);
+    let yaml =
+        "version: 1\nname: t\ntracks:\n  - { name: F, source: { file: ramp.wav }, pan: 0 }\n";
+    let mut run = session_run(yaml, dir.path(), 64);
+    // OfflineRun rolls from 0: the first block is the file's start.
+    let (l, _) = render(&mut run, 64, &[]);
+    assert_eq!(l[10], ramp[10]);
+    run.hub.transport(TransportCmd::Stop);
+    let (l, _) = render(&mut run, 128, &[]);
+    assert!(l.iter().all(|&s| s == 0.0), "stopped: silence");
+    run.hub.transport(TransportCmd::Locate(24_000));
+    run.hub.transport(TransportCmd::Play);
+    let (l, _) = render(&mut run, 192, &[]);
+    assert_eq!(l[0], ramp[24_000], "plays from the located frame");
+    assert_eq!(l[63], ramp[24_063]);
+    assert_eq!(run.hub.transport_state().position_frames, 24_064);
 }

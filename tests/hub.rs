@@ -151,3 +151,71 @@ fn names_and_routing_change_and_feed_back() {
     assert_eq!(h.session().tracks[1].name, "Gtr");
     assert_eq!(h.session().tracks[1].output, faderd::model::Output::Bus(1));
 }
+
+#[test]
+fn automation_modes_are_set_by_name_or_number_and_fed_back() {
+    let mut h = hub();
+    assert_eq!(
+        h.apply_str(ME, "strip/1/automation", Value::Text("Latch".into())),
+        Ok(Value::Text("latch".into()))
+    );
+    assert_eq!(
+        h.apply_str(ME, "bus/1/automation", Value::Float(5.0)),
+        Ok(Value::Text("trim".into()))
+    );
+    for bad in [
+        Value::Text("loud".into()),
+        Value::Float(6.0),
+        Value::Float(1.5),
+    ] {
+        assert!(matches!(
+            h.apply_str(ME, "strip/1/automation", bad),
+            Err(IntentError::WrongType { .. })
+        ));
+    }
+    let fb: Vec<String> = h
+        .take_feedback()
+        .iter()
+        .map(|f| format!("{} {:?}", f.address, f.value))
+        .collect();
+    assert_eq!(
+        fb,
+        vec![
+            "strip/1/automation Text(\"latch\")",
+            "bus/1/automation Text(\"trim\")"
+        ]
+    );
+    let yaml = faderd::config::session_to_yaml(h.session());
+    assert!(yaml.contains("automation: latch"), "{yaml}");
+}
+
+#[test]
+fn touch_is_held_explicitly_or_for_the_timeout_after_a_move() {
+    let mut h = hub();
+    h.set_touch_timeout(std::time::Duration::from_millis(100));
+    let fader = Address::parse("strip/1/fader").unwrap();
+    let gain = Address::parse("strip/1/gain").unwrap();
+    let other = Origin::Client(ClientId(8));
+    h.touch(ME, gain, true).unwrap();
+    assert!(h.is_touched_by(fader, ME), "fader and gain are one lane");
+    assert!(!h.is_touched_by(fader, other));
+    h.touch(ME, fader, false).unwrap();
+    assert!(!h.is_touched(fader));
+    assert!(matches!(
+        h.touch(ME, Address::parse("strip/1/mute").unwrap(), true),
+        Err(IntentError::NotTouchable(_))
+    ));
+    assert!(matches!(
+        h.touch(ME, Address::parse("strip/9/fader").unwrap(), true),
+        Err(IntentError::NoSuchTarget(_))
+    ));
+    // A move without touch sense holds the lane until the timeout.
+    h.apply(other, fader, Value::Float(0.4)).unwrap();
+    assert!(h.is_touched_by(gain, other));
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    h.service();
+    assert!(!h.is_touched(fader));
+    // The daemon's own changes are no touch.
+    h.apply(Origin::Daemon, fader, Value::Float(0.2)).unwrap();
+    assert!(!h.is_touched(fader));
+}

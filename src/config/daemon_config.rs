@@ -291,3 +291,47 @@ fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diag
         cfg.max_datagram = m.value;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc_settings_are_read() {
+        let text = "version: 1\nosc:\n  listen: \"0.0.0.0:8000\"\n  allow: [192.168.1.0/24, 10.0.0.7]\n  clients:\n    - { address: \"192.168.1.20:9000\", meters: true }\n  touch_timeout_ms: 300\n";
+        let cfg = parse_daemon_config(text, Path::new("c.yaml")).unwrap();
+        assert_eq!(cfg.osc.listen, "0.0.0.0:8000");
+        assert_eq!(
+            cfg.osc.allow,
+            vec![
+                ("192.168.1.0".parse().unwrap(), 24),
+                ("10.0.0.7".parse().unwrap(), 32)
+            ]
+        );
+        assert_eq!(
+            cfg.osc.clients,
+            vec![OscClientConfig {
+                address: "192.168.1.20:9000".parse().unwrap(),
+                meters: true
+            }]
+        );
+        assert_eq!(cfg.osc.touch_timeout_ms, 300);
+        assert_eq!(cfg.osc.max_datagram, 1472);
+    }
+
+    #[test]
+    fn bad_osc_settings_point_at_their_values() {
+        let text = "version: 1\nosc:\n  allow: [tablet, 10.0.0.0/40]\n  clients:\n    - { address: \"nowhere\" }\n  touch_timeout_ms: 5\n";
+        let err = parse_daemon_config(text, Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "c.yaml:3:11: 'tablet' is not an IP address",
+            "c.yaml:3:19: '10.0.0.0/40': the prefix length must be 0..=32",
+            "c.yaml:5:18: osc client 'nowhere' is not an IP:PORT address",
+            "c.yaml:6:21: touch_timeout_ms must be between 50 and 10000",
+        ] {
+            assert!(err.contains(want), "{want}\nnot in\n{err}");
+        }
+    }
+}

@@ -173,10 +173,13 @@ fn number(arg: &OscType) -> Option<f64> {
     }
 }
 
+/// A port argument; absent or 0 means "the sender's own port" (so a
+/// layout can ask for meters without knowing its port).
 fn port_arg(arg: Option<&OscType>) -> Result<Option<u16>, ()> {
     match arg {
         None => Ok(None),
         Some(a) => match number(a) {
+            Some(p) if p == 0.0 => Ok(None),
             Some(p) if (1.0..=65535.0).contains(&p) && p.fract() == 0.0 => Ok(Some(p as u16)),
             _ => Err(()),
         },
@@ -194,22 +197,22 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
     match m.addr.as_str() {
         "/subscribe" => {
             let Ok(port) = port_arg(args.first()) else {
-                return bad("expected [port 1..65535] [meters 0|1]");
+                return bad("expected [port 0..65535] [meters 0|1]");
             };
             let meters = match args.get(1).map(number) {
                 None => false,
                 Some(Some(x)) if x.is_finite() => x >= 0.5,
-                Some(_) => return bad("expected [port 1..65535] [meters 0|1]"),
+                Some(_) => return bad("expected [port 0..65535] [meters 0|1]"),
             };
             if args.len() > 2 {
-                return bad("expected [port 1..65535] [meters 0|1]");
+                return bad("expected [port 0..65535] [meters 0|1]");
             }
             return Some(Ok(OscCommand::Subscribe { port, meters }));
         }
         "/unsubscribe" => {
             return match port_arg(args.first()) {
                 Ok(port) if args.len() <= 1 => Some(Ok(OscCommand::Unsubscribe { port })),
-                _ => bad("expected [port 1..65535]"),
+                _ => bad("expected [port 0..65535]"),
             };
         }
         "/status" => return Some(Ok(OscCommand::Status)),
