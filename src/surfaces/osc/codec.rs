@@ -179,7 +179,7 @@ fn port_arg(arg: Option<&OscType>) -> Result<Option<u16>, ()> {
     match arg {
         None => Ok(None),
         Some(a) => match number(a) {
-            Some(p) if p == 0.0 => Ok(None),
+            Some(0.0) => Ok(None),
             Some(p) if (1.0..=65535.0).contains(&p) && p.fract() == 0.0 => Ok(Some(p as u16)),
             _ => Err(()),
         },
