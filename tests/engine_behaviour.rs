@@ -292,7 +292,11 @@ fn meters_read_peak_and_rms_of_each_strip() {
 fn files_play_on_the_transport_timeline_and_are_silent_when_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let ramp: Vec<f32> = (0..RATE as usize).map(|i| i as f32 / RATE as f32).collect();
-    write_wav(&dir.path().join("ramp.wav"), RATE, std::slice::from_ref(&ramp));
+    write_wav(
+        &dir.path().join("ramp.wav"),
+        RATE,
+        std::slice::from_ref(&ramp),
+    );
     let yaml =
         "version: 1\nname: t\ntracks:\n  - { name: F, source: { file: ramp.wav }, pan: 0 }\n";
     let mut run = session_run(yaml, dir.path(), 64);
