@@ -105,7 +105,7 @@ struct OscFile {
     #[serde(default)]
     touch_timeout_ms: Option<Spanned<u64>>,
     #[serde(default)]
-    max_datagram: Option<Spanned<usize>>,
+    max_datagram: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -270,25 +270,22 @@ fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diag
             )),
         }
     }
-    if let Some(t) = o.touch_timeout_ms {
-        if !(50..=10_000).contains(&t.value) {
+    let mut in_range = |v: Option<Spanned<u64>>, lo: u64, hi: u64, what: &str| {
+        let v = v?;
+        if !(lo..=hi).contains(&v.value) {
             diags.push(Diagnostic::at(
                 file,
-                t.referenced,
-                "touch_timeout_ms must be between 50 and 10000",
+                v.referenced,
+                format!("{what} must be between {lo} and {hi}"),
             ));
         }
-        cfg.touch_timeout_ms = t.value;
+        Some(v.value)
+    };
+    if let Some(t) = in_range(o.touch_timeout_ms, 50, 10_000, "touch_timeout_ms") {
+        cfg.touch_timeout_ms = t;
     }
-    if let Some(m) = o.max_datagram {
-        if !(512..=65_507).contains(&m.value) {
-            diags.push(Diagnostic::at(
-                file,
-                m.referenced,
-                "max_datagram must be between 512 and 65507 bytes",
-            ));
-        }
-        cfg.max_datagram = m.value;
+    if let Some(m) = in_range(o.max_datagram, 512, 65_507, "max_datagram (bytes)") {
+        cfg.max_datagram = m as usize;
     }
 }
 

@@ -511,65 +511,49 @@ impl Hub {
         self.engine_config.sample_rate
     }
 
+    /// Every strip of the session: tracks, buses, master.
+    pub fn strips(&self) -> impl Iterator<Item = StripRef> + use<> {
+        (0..self.session.tracks.len())
+            .map(StripRef::Track)
+            .chain((0..self.session.buses.len()).map(StripRef::Bus))
+            .chain(std::iter::once(StripRef::Master))
+    }
+
     /// Every address that has a value in this session, strip by strip: what
     /// a newly connected surface needs to show the whole mix.
     pub fn addresses(&self) -> Vec<Address> {
-        let mut strips: Vec<StripRef> = (0..self.session.tracks.len())
-            .map(StripRef::Track)
-            .collect();
-        strips.extend((0..self.session.buses.len()).map(StripRef::Bus));
-        strips.push(StripRef::Master);
+        const PARAMS: [Param; 11] = [
+            Param::Name,
+            Param::Fader,
+            Param::Gain,
+            Param::Trim,
+            Param::Polarity,
+            Param::Pan,
+            Param::Mute,
+            Param::Solo,
+            Param::SoloSafe,
+            Param::Output,
+            Param::Automation,
+        ];
         let mut out = Vec::new();
-        for strip in strips {
-            let params: &[Param] = match strip {
-                StripRef::Track(_) => &[
-                    Param::Name,
-                    Param::Fader,
-                    Param::Gain,
-                    Param::Trim,
-                    Param::Polarity,
-                    Param::Pan,
-                    Param::Mute,
-                    Param::Solo,
-                    Param::SoloSafe,
-                    Param::Output,
-                    Param::Automation,
-                ],
-                StripRef::Bus(_) => &[
-                    Param::Name,
-                    Param::Fader,
-                    Param::Gain,
-                    Param::Trim,
-                    Param::Polarity,
-                    Param::Pan,
-                    Param::Mute,
-                    Param::Solo,
-                    Param::SoloSafe,
-                    Param::Automation,
-                ],
-                StripRef::Master => &[
-                    Param::Name,
-                    Param::Fader,
-                    Param::Gain,
-                    Param::Trim,
-                    Param::Polarity,
-                    Param::Pan,
-                    Param::Mute,
-                    Param::Automation,
-                ],
-            };
-            out.extend(params.iter().map(|&p| Address::new(strip, p)));
+        for strip in self.strips() {
             let sends = self.session.controls(strip).map_or(0, |c| c.sends.len());
-            for k in 0..sends {
-                for p in [
+            let send_params = (0..sends).flat_map(|k| {
+                [
                     SendParam::Fader,
                     SendParam::Gain,
                     SendParam::Pan,
                     SendParam::Pre,
-                ] {
-                    out.push(Address::new(strip, Param::Send(k, p)));
-                }
-            }
+                ]
+                .map(|p| Param::Send(k, p))
+            });
+            out.extend(
+                PARAMS
+                    .into_iter()
+                    .chain(send_params)
+                    .map(|p| Address::new(strip, p))
+                    .filter(|a| self.get(*a).is_ok()),
+            );
         }
         out
     }

@@ -97,7 +97,7 @@ impl OscDriver {
         allow: AllowList,
         to_hub: Sender<OscPacketIn>,
     ) -> std::io::Result<OscDriver> {
-        let socket = UdpSocket::bind(addr)?;
+        let socket = bind_udp(addr)?;
         socket.set_read_timeout(Some(Duration::from_millis(100)))?;
         let local = socket.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -147,6 +147,21 @@ impl OscDriver {
             let _ = t.join();
         }
     }
+}
+
+/// Receive buffer asked of the kernel: ~50 ms of a 20,000 message/s flood
+/// even when the whole buffer holds small datagrams (the kernel may grant
+/// less: it caps at net.core.rmem_max).
+pub const RECEIVE_BUFFER_BYTES: usize = 1 << 20;
+
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(RECEIVE_BUFFER_BYTES) {
+        tracing::debug!("osc: cannot enlarge the receive buffer: {e}");
+    }
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
 }
 
 /// Rate-limited warnings: one line per second at most, with the count of

@@ -442,12 +442,7 @@ fn meter_base(strip: StripRef) -> String {
 /// Peak of every strip since the last read, as (strip, fader-law position,
 /// dB floored at [`METER_FLOOR_DB`]).
 fn read_meters(hub: &Hub) -> Vec<(StripRef, f64, f64)> {
-    let s = hub.session();
-    let strips = (0..s.tracks.len())
-        .map(StripRef::Track)
-        .chain((0..s.buses.len()).map(StripRef::Bus))
-        .chain(std::iter::once(StripRef::Master));
-    strips
+    hub.strips()
         .map(|strip| {
             let r = hub.meter(strip);
             let peak = f64::from(r.peak[0].max(r.peak[1]));
