@@ -50,6 +50,7 @@ tracks:
   - { name: C, sends: [{ bus: G, gain_db: -3 }] }
   - { name: D, gain_db: 12, source: { input: 1, file: x.wav } }
   - { name: A }
+  - { name: E, automation: rewind }
 ";
     let e = errors(yaml);
     let want = [
@@ -60,6 +61,7 @@ tracks:
         "s.yaml:10:37: source takes exactly one of",
         "s.yaml:10:25: gain_db must be above -90",
         "s.yaml:11:13: a track named 'A' already exists",
+        "s.yaml:12:28: automation 'rewind' is not off, read, touch, latch, write or trim",
     ];
     assert_eq!(e.len(), want.len(), "{e:#?}");
     for (got, want) in e.iter().zip(want) {
@@ -92,13 +94,13 @@ pan_law_db: -4.5
 smoothing_ms: 3
 buses:
   - { name: G, kind: group, gain_db: -.inf, pan: 0.25, mute: true, solo: true, sends: [{ bus: R, gain_db: -7.25 }] }
-  - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true }
+  - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true, automation: trim }
 tracks:
   - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }] }
   - { name: F, source: { file: "sub dir/x.wav", loop: true } }
   - { name: T, source: { tone: { wave: pink, freq_hz: 1, level_db: -40, pulse: { bpm: 97.5, decay_ms: 33, offset_beats: 0.5 }, seed: 99 } } }
   - { name: "Ünïcødé ✓" }
-master: { gain_db: -0.1, mute: true, pan: 0.6 }
+master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
 "#;
     let s1 = parse_session(yaml, Path::new("all.yaml")).unwrap();
     let text = config::session_to_yaml(&s1);

@@ -91,46 +91,9 @@ struct StripFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     solo_safe: Option<Spanned<bool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    automation: Option<Spanned<AutomationFile>>,
+    automation: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     sends: Vec<Spanned<SendFile>>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum AutomationFile {
-    Off,
-    Read,
-    Touch,
-    Latch,
-    Write,
-    Trim,
-}
-
-impl From<AutomationFile> for AutomationMode {
-    fn from(f: AutomationFile) -> AutomationMode {
-        match f {
-            AutomationFile::Off => AutomationMode::Off,
-            AutomationFile::Read => AutomationMode::Read,
-            AutomationFile::Touch => AutomationMode::Touch,
-            AutomationFile::Latch => AutomationMode::Latch,
-            AutomationFile::Write => AutomationMode::Write,
-            AutomationFile::Trim => AutomationMode::Trim,
-        }
-    }
-}
-
-impl From<AutomationMode> for AutomationFile {
-    fn from(m: AutomationMode) -> AutomationFile {
-        match m {
-            AutomationMode::Off => AutomationFile::Off,
-            AutomationMode::Read => AutomationFile::Read,
-            AutomationMode::Touch => AutomationFile::Touch,
-            AutomationMode::Latch => AutomationFile::Latch,
-            AutomationMode::Write => AutomationFile::Write,
-            AutomationMode::Trim => AutomationFile::Trim,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
@@ -543,10 +506,18 @@ impl Resolver<'_> {
             mute: f.mute.as_ref().is_some_and(|v| v.value),
             solo: f.solo.as_ref().is_some_and(|v| v.value),
             solo_safe: f.solo_safe.as_ref().is_some_and(|v| v.value),
-            automation: f
-                .automation
-                .as_ref()
-                .map_or(AutomationMode::Off, |v| v.value.into()),
+            automation: f.automation.as_ref().map_or(AutomationMode::Off, |v| {
+                AutomationMode::from_name(&v.value).unwrap_or_else(|| {
+                    self.err(
+                        v.referenced,
+                        format!(
+                            "automation '{}' is not off, read, touch, latch, write or trim",
+                            v.value
+                        ),
+                    );
+                    AutomationMode::Off
+                })
+            }),
             sends: Vec::new(),
         }
     }
@@ -599,7 +570,8 @@ fn to_file(s: &Session) -> SessionFile {
         mute: c.mute.then(|| spanless(true)),
         solo: c.solo.then(|| spanless(true)),
         solo_safe: c.solo_safe.then(|| spanless(true)),
-        automation: (c.automation != AutomationMode::Off).then(|| spanless(c.automation.into())),
+        automation: (c.automation != AutomationMode::Off)
+            .then(|| spanless(c.automation.as_str().to_owned())),
         sends: c
             .sends
             .iter()
