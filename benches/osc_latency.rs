@@ -63,7 +63,6 @@ fn main() {
     let probe = Arc::new(Probe::default());
     let p = Arc::clone(&probe);
     let hooks = AudioHooks {
-        on_start: None,
         after_period: Some(Box::new(move |engine| {
             if !p.armed.load(Ordering::Acquire) {
                 return;

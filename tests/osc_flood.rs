@@ -79,10 +79,8 @@ fn a_flood_ends_on_the_last_values_with_bounded_feedback_and_undisturbed_audio()
     std::fs::write(&sess, SESSION).unwrap();
     let mut config = DaemonConfig::default();
     config.osc.listen = "127.0.0.1:0".into();
-    // Count from the end of the first period on (the hook's own box is
-    // freed when a FnOnce runs, so the flag is set from a FnMut).
+    // Count from the end of the first period on.
     let hooks = AudioHooks {
-        on_start: None,
         after_period: Some(Box::new(|_| AUDIO_THREAD.with(|c| c.set(true)))),
     };
     let daemon = Daemon::start(

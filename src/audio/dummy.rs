@@ -29,8 +29,6 @@ pub type PeriodProbe = Box<dyn FnMut(&Engine) + Send>;
 /// Whatever runs here is bound by the same rules as the engine.
 #[derive(Default)]
 pub struct AudioHooks {
-    /// Called once on the audio thread before the first period.
-    pub on_start: Option<Box<dyn FnOnce() + Send>>,
     /// Called after every period with the engine that just ran.
     pub after_period: Option<PeriodProbe>,
 }
@@ -38,7 +36,6 @@ pub struct AudioHooks {
 impl std::fmt::Debug for AudioHooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AudioHooks")
-            .field("on_start", &self.on_start.is_some())
             .field("after_period", &self.after_period.is_some())
             .finish()
     }
@@ -75,15 +72,9 @@ impl DummyBackend {
         let thread = std::thread::Builder::new()
             .name("faderd-audio".into())
             .spawn(move || {
-                let AudioHooks {
-                    on_start,
-                    mut after_period,
-                } = hooks;
+                let AudioHooks { mut after_period } = hooks;
                 let realtime = super::priority::make_current_thread_realtime();
                 stats_rt.realtime.store(realtime.is_ok(), Ordering::Relaxed);
-                if let Some(f) = on_start {
-                    f();
-                }
                 let mut next = Instant::now();
                 let mut faulted = false;
                 let mut warm = false;

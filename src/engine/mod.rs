@@ -23,7 +23,7 @@ use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
 use graph::{Node, NodeInput, StereoBuf};
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Capacity of the hub -> engine command queue. A full fader sweep from a
 /// 14-bit surface at 1 kHz on 64 strips is ~64k commands per second, ~90 per
@@ -60,8 +60,6 @@ pub struct EngineShared {
     pub bad_commands: AtomicU64,
     /// The transport's timeline position in frames.
     pub transport_frames: AtomicU64,
-    /// True while the transport rolls.
-    pub rolling: AtomicBool,
 }
 
 /// The hub's side of the engine's queues.
@@ -160,11 +158,6 @@ impl Engine {
         self.frame
     }
 
-    /// The transport's timeline position and whether it rolls.
-    pub fn transport(&self) -> (u64, bool) {
-        (self.transport_frame, self.rolling)
-    }
-
     /// Process one block of `frames` frames (at most `max_block`; more is
     /// clamped): apply queued commands, mix, write outputs. Returns the
     /// number of frames processed.
@@ -238,14 +231,11 @@ impl Engine {
                         self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                Ok(ToEngine::Transport(cmd)) => {
-                    match cmd {
-                        TransportCmd::Play => self.rolling = true,
-                        TransportCmd::Stop => self.rolling = false,
-                        TransportCmd::Locate(f) => self.transport_frame = f,
-                    }
-                    self.shared.rolling.store(self.rolling, Ordering::Relaxed);
-                }
+                Ok(ToEngine::Transport(cmd)) => match cmd {
+                    TransportCmd::Play => self.rolling = true,
+                    TransportCmd::Stop => self.rolling = false,
+                    TransportCmd::Locate(f) => self.transport_frame = f,
+                },
                 Ok(ToEngine::SwapGraph(new)) => {
                     let old = std::mem::replace(&mut self.graph, new);
                     // Cannot fail: a slot was checked above and only this

@@ -213,24 +213,24 @@ impl Pending {
 
     /// Hand over as much as fits; true when everything went.
     fn flush(&mut self, to_hub: &Sender<OscPacketIn>) -> Result<bool, ()> {
-        let mut sent = 0;
-        for p in &self.packets {
-            let mut p = p.clone();
+        self.latest.clear();
+        let mut queued = std::mem::take(&mut self.packets).into_iter();
+        for mut p in queued.by_ref() {
             p.commands.retain(|c| *c != Err(OscError::Superseded));
             if p.commands.is_empty() {
-                sent += 1;
                 continue;
             }
             match to_hub.try_send(p) {
-                Ok(()) => sent += 1,
-                Err(TrySendError::Full(_)) => break,
+                Ok(()) => {}
+                Err(TrySendError::Full(p)) => {
+                    self.push(p);
+                    break;
+                }
                 Err(TrySendError::Disconnected(_)) => return Err(()),
             }
         }
-        self.packets.drain(..sent);
-        self.latest.clear();
-        let rest = std::mem::take(&mut self.packets);
-        for p in rest {
+        // What did not fit waits, re-indexed for coalescing.
+        for p in queued {
             self.push(p);
         }
         Ok(self.packets.is_empty())
