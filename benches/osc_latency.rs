@@ -63,6 +63,7 @@ fn main() {
     let probe = Arc::new(Probe::default());
     let p = Arc::clone(&probe);
     let hooks = AudioHooks {
+        before_period: None,
         after_period: Some(Box::new(move |engine| {
             if !p.armed.load(Ordering::Acquire) {
                 return;

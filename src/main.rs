@@ -75,10 +75,12 @@ enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BackendArg {
-    /// A real audio system when one is available, else dummy.
+    /// JACK when a server runs, else dummy.
     Auto,
     /// No device: a thread paces the engine in real time.
     Dummy,
+    /// A JACK server (or PipeWire's JACK API); $JACK_DEFAULT_SERVER picks it.
+    Jack,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -174,6 +176,7 @@ fn cmd_run(
         cfg.audio.backend = match b {
             BackendArg::Auto => BackendChoice::Auto,
             BackendArg::Dummy => BackendChoice::Dummy,
+            BackendArg::Jack => BackendChoice::Jack,
         };
     }
     if let Some(addr) = osc {

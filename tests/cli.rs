@@ -289,3 +289,33 @@ fn osc_changes_from_an_independent_peer_are_saved_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("saved the changed session"), "{stderr}");
 }
+
+#[test]
+fn jack_backend_without_a_server_exits_2_and_auto_falls_back_to_dummy() {
+    let nowhere = format!("faderd-no-such-server-{}", std::process::id());
+    let out = faderd()
+        .args(["run", "--backend", "jack", "--osc", "127.0.0.1:0"])
+        .env("JACK_DEFAULT_SERVER", &nowhere)
+        .env("JACK_NO_START_SERVER", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("no JACK server '{nowhere}' is running"))
+            && err.contains("--backend dummy"),
+        "{err}"
+    );
+
+    let mut cmd = faderd();
+    cmd.env("JACK_DEFAULT_SERVER", &nowhere)
+        .env("JACK_NO_START_SERVER", "1");
+    let (child, ready) = start_run_cmd(cmd, &["--backend", "auto", "--osc", "127.0.0.1:0"]);
+    let mut child = KillOnDrop(child);
+    assert!(
+        ready.contains("dummy backend (auto: no JACK server running)"),
+        "{ready}"
+    );
+    assert_eq!(terminate(&mut child.0).code(), Some(0));
+}

@@ -81,6 +81,7 @@ fn a_flood_ends_on_the_last_values_with_bounded_feedback_and_undisturbed_audio()
     config.osc.listen = "127.0.0.1:0".into();
     // Count from the end of the first period on.
     let hooks = AudioHooks {
+        before_period: None,
         after_period: Some(Box::new(|_| AUDIO_THREAD.with(|c| c.set(true)))),
     };
     let daemon = Daemon::start(

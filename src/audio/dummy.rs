@@ -24,18 +24,25 @@ pub struct DummyStats {
 /// A probe called on the audio thread after every period.
 pub type PeriodProbe = Box<dyn FnMut(&Engine) + Send>;
 
-/// Code run on the dummy backend's audio thread, for tests and benchmarks
-/// that watch the real-time thread (an allocation counter, an output probe).
-/// Whatever runs here is bound by the same rules as the engine.
+/// A probe called on the audio thread before every period.
+pub type PeriodStart = Box<dyn FnMut() + Send>;
+
+/// Code run on a backend's audio thread (dummy or JACK), for tests and
+/// benchmarks that watch the real-time thread (an allocation counter, an
+/// output probe). Whatever runs here is bound by the same rules as the
+/// engine.
 #[derive(Default)]
 pub struct AudioHooks {
-    /// Called after every period with the engine that just ran.
+    /// Called first in every period, before any of the backend's work.
+    pub before_period: Option<PeriodStart>,
+    /// Called last in every period with the engine that just ran.
     pub after_period: Option<PeriodProbe>,
 }
 
 impl std::fmt::Debug for AudioHooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AudioHooks")
+            .field("before_period", &self.before_period.is_some())
             .field("after_period", &self.after_period.is_some())
             .finish()
     }
@@ -72,13 +79,19 @@ impl DummyBackend {
         let thread = std::thread::Builder::new()
             .name("faderd-audio".into())
             .spawn(move || {
-                let AudioHooks { mut after_period } = hooks;
+                let AudioHooks {
+                    mut before_period,
+                    mut after_period,
+                } = hooks;
                 let realtime = super::priority::make_current_thread_realtime();
                 stats_rt.realtime.store(realtime.is_ok(), Ordering::Relaxed);
                 let mut next = Instant::now();
                 let mut faulted = false;
                 let mut warm = false;
                 while !stop_rt.load(Ordering::Relaxed) {
+                    if let Some(f) = before_period.as_mut() {
+                        f();
+                    }
                     if !faulted {
                         faulted = !process_guarded(&mut engine, period_frames);
                     }

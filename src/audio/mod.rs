@@ -3,11 +3,15 @@
 //!
 //! - [`dummy`]: a thread that paces the engine at the stream's rate and
 //!   period with no device (CI, headless machines, the demo).
+//! - [`jack`]: a JACK client (also PipeWire's JACK API); the engine runs
+//!   in its process callback, surface MIDI through its own MIDI ports.
 //! - [`offline`]: no clock at all; renders a session to WAV as fast as the
 //!   CPU allows.
 //!
 //! May import: `engine`, `mixer`, `media`, `model`.
 
 pub mod dummy;
+pub mod jack;
+pub mod midi;
 pub mod offline;
 pub mod priority;

@@ -11,6 +11,13 @@
 //!     - { address: "192.168.1.20:9000", meters: true }
 //!   touch_timeout_ms: 500
 //!   max_datagram: 1472
+//! jack:                           # used by backend jack (and auto)
+//!   client_name: faderd             # ports are faderd:Vox in, faderd:Master out L ...
+//!   connect: physical               # track inputs and master to system ports; or none
+//!   connections:                    # more, by our port's short name
+//!     - { port: "Vox in", to: "system:capture_3" }
+//!     - { port: "Master out L", to: "recorder:in_1" }
+//!   midi_ports: [X-Touch]           # surface MIDI pairs: "X-Touch in" / "X-Touch out"
 //! log: { level: info }
 //! ```
 
@@ -29,6 +36,63 @@ pub enum BackendChoice {
     Auto,
     /// A thread that paces the engine in real time, no audio device.
     Dummy,
+    /// A JACK server (or PipeWire's JACK API).
+    Jack,
+}
+
+/// Most surface MIDI port pairs on the JACK backend.
+pub const MAX_MIDI_PORTS: usize = 16;
+
+/// JACK settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JackConfig {
+    /// The client name (the prefix of every port name).
+    pub client_name: String,
+    /// Connect inputs and outputs to the physical ports, in channel order.
+    pub connect_physical: bool,
+    /// More connections: (our port's short name, the other port's full name).
+    pub connections: Vec<(String, String)>,
+    /// Surface MIDI port pairs to open.
+    pub midi_ports: Vec<String>,
+}
+
+impl Default for JackConfig {
+    fn default() -> JackConfig {
+        JackConfig {
+            client_name: "faderd".into(),
+            connect_physical: true,
+            connections: Vec::new(),
+            midi_ports: Vec::new(),
+        }
+    }
+}
+
+/// Which ports the JACK backend connects by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ConnectMode {
+    Physical,
+    None,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JackFile {
+    #[serde(default)]
+    client_name: Option<Spanned<String>>,
+    #[serde(default)]
+    connect: Option<ConnectMode>,
+    #[serde(default)]
+    connections: Vec<JackConnectionFile>,
+    #[serde(default)]
+    midi_ports: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JackConnectionFile {
+    port: Spanned<String>,
+    to: Spanned<String>,
 }
 
 /// Audio settings.
@@ -171,6 +235,8 @@ struct DaemonFile {
     #[serde(default)]
     osc: Option<OscFile>,
     #[serde(default)]
+    jack: Option<JackFile>,
+    #[serde(default)]
     log: LogConfig,
 }
 
@@ -181,6 +247,8 @@ pub struct DaemonConfig {
     pub audio: AudioConfig,
     /// OSC.
     pub osc: OscConfig,
+    /// JACK.
+    pub jack: JackConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -230,11 +298,79 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     if let Some(o) = raw.osc {
         osc_config(o, file, &mut cfg.osc, &mut diags);
     }
+    if let Some(j) = raw.jack {
+        jack_config(j, file, &mut cfg.jack, &mut diags);
+    }
     if diags.is_empty() {
         Ok(cfg)
     } else {
         Err(ConfigError::Invalid(diags))
     }
+}
+
+fn jack_config(j: JackFile, file: &Path, cfg: &mut JackConfig, diags: &mut Vec<Diagnostic>) {
+    let name_ok = |v: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>| {
+        let bad = v.value.trim().is_empty()
+            || v.value.contains(':')
+            || v.value.chars().any(char::is_control)
+            || v.value.len() > 60;
+        if bad {
+            diags.push(Diagnostic::at(
+                file,
+                v.referenced,
+                format!(
+                    "{what} '{}' must be 1 to 60 characters without ':'",
+                    v.value
+                ),
+            ));
+        }
+    };
+    if let Some(n) = j.client_name {
+        name_ok(&n, "client_name", diags);
+        cfg.client_name = n.value;
+    }
+    for m in &j.midi_ports {
+        name_ok(m, "MIDI port", diags);
+    }
+    for c in &j.connections {
+        name_ok(&c.port, "port", diags);
+        if !c.to.value.contains(':') {
+            diags.push(Diagnostic::at(
+                file,
+                c.to.referenced,
+                format!(
+                    "'{}' is not a full JACK port name (client:port)",
+                    c.to.value
+                ),
+            ));
+        }
+    }
+    if let Some(extra) = j.midi_ports.get(MAX_MIDI_PORTS) {
+        diags.push(Diagnostic::at(
+            file,
+            extra.referenced,
+            format!("at most {MAX_MIDI_PORTS} MIDI port pairs"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for m in &j.midi_ports {
+        if !seen.insert(m.value.as_str()) {
+            diags.push(Diagnostic::at(
+                file,
+                m.referenced,
+                format!("MIDI port '{}' is listed twice", m.value),
+            ));
+        }
+    }
+    if let Some(mode) = j.connect {
+        cfg.connect_physical = mode == ConnectMode::Physical;
+    }
+    cfg.connections = j
+        .connections
+        .into_iter()
+        .map(|c| (c.port.value, c.to.value))
+        .collect();
+    cfg.midi_ports = j.midi_ports.into_iter().map(|m| m.value).collect();
 }
 
 fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diagnostic>) {
@@ -314,6 +450,33 @@ mod tests {
         );
         assert_eq!(cfg.osc.touch_timeout_ms, 300);
         assert_eq!(cfg.osc.max_datagram, 1472);
+    }
+
+    #[test]
+    fn jack_settings_are_read_and_bad_ones_located() {
+        let text = "version: 1\naudio: { backend: jack }\njack:\n  client_name: desk\n  connect: none\n  connections:\n    - { port: \"Vox in\", to: \"system:capture_3\" }\n  midi_ports: [X-Touch, XT]\n";
+        let cfg = parse_daemon_config(text, Path::new("c.yaml")).unwrap();
+        assert_eq!(cfg.audio.backend, BackendChoice::Jack);
+        assert_eq!(
+            cfg.jack,
+            JackConfig {
+                client_name: "desk".into(),
+                connect_physical: false,
+                connections: vec![("Vox in".into(), "system:capture_3".into())],
+                midi_ports: vec!["X-Touch".into(), "XT".into()],
+            }
+        );
+        let bad = "version: 1\njack:\n  client_name: \"a:b\"\n  connections:\n    - { port: Vox, to: capture_3 }\n  midi_ports: [X, X]\n";
+        let err = parse_daemon_config(bad, Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "c.yaml:3:16: client_name 'a:b' must be 1 to 60 characters without ':'",
+            "c.yaml:5:24: 'capture_3' is not a full JACK port name",
+            "c.yaml:6:19: MIDI port 'X' is listed twice",
+        ] {
+            assert!(err.contains(want), "{want}\nnot in\n{err}");
+        }
     }
 
     #[test]

@@ -3,7 +3,13 @@
 //!
 //! Thread: the caller's thread becomes the hub thread. May import anything.
 
+mod audio;
+
+pub use audio::{AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
+
 use crate::audio::dummy::{AudioHooks, DummyBackend};
+use crate::audio::jack as jackb;
+use crate::audio::midi::MidiLink;
 use crate::config::{self, BackendChoice, DaemonConfig};
 use crate::engine::{Engine, EngineConfig};
 use crate::media;
@@ -85,9 +91,10 @@ pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
     }
     let stopped = daemon.stop();
     tracing::info!(
-        "stopped after {:.1} s of audio, {} late periods; osc: {} applied, {} refused",
+        "stopped after {:.1} s of audio, {} xruns, {} reconnections; osc: {} applied, {} refused",
         stopped.seconds,
         stopped.xruns,
+        stopped.reconnects,
         stopped.osc_accepted,
         stopped.osc_rejected
     );
@@ -110,7 +117,8 @@ pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
 pub struct Daemon {
     stop: Arc<AtomicBool>,
     hub_thread: Option<JoinHandle<HubOutcome>>,
-    backend: Option<DummyBackend>,
+    audio: Option<AudioRunner>,
+    totals: Arc<AudioTotals>,
     osc_addr: SocketAddr,
     osc_stats: Arc<OscStats>,
     ready: String,
@@ -127,8 +135,10 @@ pub struct Stopped {
     pub engine: Option<Engine>,
     /// Seconds of audio processed.
     pub seconds: f64,
-    /// Periods the audio thread missed.
+    /// Periods the audio thread missed (JACK: xruns the server reported).
     pub xruns: u64,
+    /// Times the JACK server came back and the daemon reconnected.
+    pub reconnects: u64,
     /// Periods processed.
     pub periods: u64,
     /// OSC messages applied.
@@ -167,20 +177,26 @@ impl Daemon {
         };
         let clips = media::load_clips(&session, &base_dir).map_err(Failure::user)?;
         let audio = &opts.config.audio;
-        let backend_note = match audio.backend {
-            BackendChoice::Dummy => "dummy backend",
-            BackendChoice::Auto => {
-                tracing::info!(
-                    "no real audio backend is available in this build; using the dummy backend (no sound is played)"
-                );
-                "dummy backend (auto: no audio system backend in this build)"
+        let chosen = choose_backend(&opts.config, &session)?;
+        let engine_cfg = match &chosen {
+            Chosen::Jack(client, plan) => {
+                let cfg = plan.engine_config(client);
+                if cfg.sample_rate != session.sample_rate {
+                    tracing::warn!(
+                        "the session is {} Hz but the JACK server runs at {} Hz: the mix runs at {} Hz and audio files play at the wrong speed",
+                        session.sample_rate,
+                        cfg.sample_rate,
+                        cfg.sample_rate
+                    );
+                }
+                cfg
             }
-        };
-        let engine_cfg = EngineConfig {
-            sample_rate: session.sample_rate,
-            max_block: audio.period_frames,
-            inputs: audio.inputs,
-            outputs: audio.outputs,
+            Chosen::Dummy(_) => EngineConfig {
+                sample_rate: session.sample_rate,
+                max_block: audio.period_frames,
+                inputs: audio.inputs,
+                outputs: audio.outputs,
+            },
         };
         let name = session.name.clone();
         let (tracks, buses) = (session.tracks.len(), session.buses.len());
@@ -225,38 +241,69 @@ impl Daemon {
             Arc::clone(&osc_stats),
         );
 
-        let backend = DummyBackend::start_with(engine, audio.period_frames, hooks)
-            .context("cannot start the audio thread")
-            .map_err(Failure::env)?;
-        let t0 = Instant::now();
-        while backend.stats().periods.load(Ordering::Relaxed) == 0
-            && t0.elapsed() < Duration::from_millis(200)
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        if backend.stats().realtime.load(Ordering::Relaxed) {
-            tracing::info!("the audio thread runs with real-time scheduling");
-        } else {
-            tracing::warn!(
-                "the audio thread could not get real-time scheduling (no rtprio for this user): periods may be late under load"
-            );
-        }
+        let (relink_tx, relink_rx) = channel::bounded::<RelinkRequest>(1);
+        let (runner, backend_note, midi) = match chosen {
+            Chosen::Dummy(note) => {
+                let backend = DummyBackend::start_with(engine, audio.period_frames, hooks)
+                    .context("cannot start the audio thread")
+                    .map_err(Failure::env)?;
+                wait_first_period(&backend);
+                let note = format!(
+                    "{note}, {} Hz / {} frames",
+                    engine_cfg.sample_rate,
+                    backend.period_frames()
+                );
+                let totals = Arc::new(AudioTotals::default());
+                (AudioRunner::Dummy(backend, totals), note, None)
+            }
+            Chosen::Jack(client, plan) => {
+                let (midi_rt, midi_link) = plan.midi_queues();
+                let backend = plan
+                    .start(client, engine, midi_rt, hooks)
+                    .context("cannot start the JACK client")
+                    .map_err(Failure::env)?;
+                let note = format!(
+                    "JACK server '{}' as client '{}', {} Hz / {} frames",
+                    jackb::server_name(),
+                    backend.client_name(),
+                    engine_cfg.sample_rate,
+                    engine_cfg.max_block
+                );
+                let sup = audio::JackSupervisor::spawn(backend, plan, relink_tx.clone())
+                    .context("cannot start the JACK supervisor thread")
+                    .map_err(Failure::env)?;
+                (AudioRunner::Jack(sup), note, midi_link)
+            }
+        };
+        drop(relink_tx);
+        let totals = runner.totals();
         let ready = format!(
-            "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}, {} Hz / {} frames; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
-            engine_cfg.sample_rate,
-            backend.period_frames(),
+            "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
         );
         let stop = Arc::new(AtomicBool::new(false));
         let stop_hub = Arc::clone(&stop);
         let hub_thread = std::thread::Builder::new()
             .name("faderd-hub".into())
-            .spawn(move || hub_loop(hub, surface, driver, &packets_rx, &stop_hub))
+            .spawn(move || {
+                hub_loop(
+                    HubParts {
+                        hub,
+                        osc: surface,
+                        driver,
+                        midi,
+                    },
+                    &packets_rx,
+                    &relink_rx,
+                    &stop_hub,
+                )
+            })
             .context("cannot start the hub thread")
             .map_err(Failure::env)?;
         Ok(Daemon {
             stop,
             hub_thread: Some(hub_thread),
-            backend: Some(backend),
+            audio: Some(runner),
+            totals,
             osc_addr,
             osc_stats,
             ready,
@@ -277,10 +324,12 @@ impl Daemon {
     pub fn stop(mut self) -> Stopped {
         self.stop.store(true, Ordering::SeqCst);
         let outcome = self.hub_thread.take().and_then(|t| t.join().ok());
-        let backend = self.backend.take().expect("started");
-        let xruns = backend.stats().xruns.load(Ordering::Relaxed);
-        let periods = backend.stats().periods.load(Ordering::Relaxed);
-        let engine = backend.stop();
+        let runner = self.audio.take().expect("started");
+        // Refreshes the dummy thread's counters before it stops.
+        let _ = runner.totals();
+        let engine = runner.stop();
+        let xruns = self.totals.xruns.load(Ordering::Relaxed);
+        let periods = self.totals.periods.load(Ordering::Relaxed);
         let outcome = outcome.unwrap_or_else(|| {
             tracing::error!("the hub thread panicked; the session is not saved");
             HubOutcome {
@@ -297,6 +346,7 @@ impl Daemon {
             engine,
             seconds: outcome.position_frames as f64 / f64::from(outcome.sample_rate.max(1)),
             xruns,
+            reconnects: self.totals.reconnects.load(Ordering::Relaxed),
             periods,
             osc_accepted: self.osc_stats.accepted.load(Ordering::Relaxed),
             osc_rejected: self.osc_stats.rejected.load(Ordering::Relaxed),
@@ -314,15 +364,81 @@ impl Drop for Daemon {
     }
 }
 
+/// The backend picked for this run, before the engine exists.
+enum Chosen {
+    Dummy(&'static str),
+    Jack(::jack::Client, JackPlan),
+}
+
+/// `backend: jack` must find a server (exit 2 if not); `auto` uses one when
+/// it runs and otherwise the dummy clock, saying so.
+fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Failure> {
+    let plan = || JackPlan {
+        config: config.jack.clone(),
+        layout: port_layout(session),
+    };
+    match config.audio.backend {
+        BackendChoice::Dummy => Ok(Chosen::Dummy("dummy backend")),
+        BackendChoice::Jack => match jackb::open_client(&config.jack.client_name) {
+            Ok(client) => Ok(Chosen::Jack(client, plan())),
+            Err(e) => Err(Failure::env(anyhow::Error::new(e).context(
+                "the JACK backend was asked for (start jackd, or run with --backend dummy)",
+            ))),
+        },
+        BackendChoice::Auto => match jackb::open_client(&config.jack.client_name) {
+            Ok(client) => Ok(Chosen::Jack(client, plan())),
+            Err(e) => {
+                tracing::info!("{e}; using the dummy backend (no sound is played)");
+                Ok(Chosen::Dummy(
+                    "dummy backend (auto: no JACK server running)",
+                ))
+            }
+        },
+    }
+}
+
+/// Give the dummy thread its first period, then say whether it got
+/// real-time scheduling.
+fn wait_first_period(backend: &DummyBackend) {
+    let t0 = Instant::now();
+    while backend.stats().periods.load(Ordering::Relaxed) == 0
+        && t0.elapsed() < Duration::from_millis(200)
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    if backend.stats().realtime.load(Ordering::Relaxed) {
+        tracing::info!("the audio thread runs with real-time scheduling");
+    } else {
+        tracing::warn!(
+            "the audio thread could not get real-time scheduling (no rtprio for this user): periods may be late under load"
+        );
+    }
+}
+
+/// What the hub thread owns.
+struct HubParts {
+    hub: Hub,
+    osc: OscSurface,
+    driver: OscDriver,
+    /// Surface MIDI from the backend's ports (JACK), when configured.
+    midi: Option<MidiLink>,
+}
+
 /// The hub thread: apply what surfaces send as it arrives; every tick,
-/// service the engine link and send each surface its feedback.
+/// service the engine link and send each surface its feedback; build a
+/// new engine when the audio supervisor asks (the JACK server came back).
 fn hub_loop(
-    mut hub: Hub,
-    mut osc: OscSurface,
-    mut driver: OscDriver,
+    parts: HubParts,
     packets: &Receiver<OscPacketIn>,
+    relinks: &Receiver<RelinkRequest>,
     stop: &AtomicBool,
 ) -> HubOutcome {
+    let HubParts {
+        mut hub,
+        mut osc,
+        mut driver,
+        mut midi,
+    } = parts;
     let mut next_tick = Instant::now() + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
         let timeout = next_tick.saturating_duration_since(Instant::now());
@@ -340,6 +456,10 @@ fn hub_loop(
             if next_tick < now {
                 next_tick = now + HUB_TICK;
             }
+            if let Ok(req) = relinks.try_recv() {
+                relink(&mut hub, &mut midi, req);
+            }
+            drain_midi(midi.as_mut());
             hub.service();
             let changed = hub.take_feedback();
             let datagrams = osc.tick(&hub, &changed, now);
@@ -353,5 +473,25 @@ fn hub_loop(
         position_frames: hub.position_frames(),
         sample_rate: hub.sample_rate(),
         session: hub.session().clone(),
+    }
+}
+
+fn relink(hub: &mut Hub, midi: &mut Option<MidiLink>, req: RelinkRequest) {
+    match hub.relink(req.config) {
+        Ok(engine) => {
+            *midi = req.midi;
+            let _ = req.reply.send(engine);
+        }
+        Err(e) => tracing::error!("cannot rebuild the engine for the new audio stream: {e}"),
+    }
+}
+
+/// Surface MIDI that arrived on the backend's ports. No surface driver
+/// consumes it yet (Mackie and generic MIDI maps come next); it is logged
+/// at debug level so a user can see their controller's bytes arrive.
+fn drain_midi(midi: Option<&mut MidiLink>) {
+    let Some(midi) = midi else { return };
+    while let Some(p) = midi.recv() {
+        tracing::debug!("midi in (port {}): {:02x?}", p.port, p.bytes());
     }
 }

@@ -210,6 +210,41 @@ impl Hub {
         MixGraph::new(&specs, cfg.sample_rate, cfg.max_block, ramp_frames)
     }
 
+    /// A fresh engine for the current mixer state, for a new audio stream
+    /// (the JACK server came back, maybe at another rate or period). Call
+    /// once the old engine's backend has stopped or died: the hub drops its
+    /// queues to the old engine. The transport keeps its place (rescaled to
+    /// the new rate) and whether it rolls.
+    pub fn relink(&mut self, engine_config: EngineConfig) -> Result<Engine, HubError> {
+        let graph = Self::graph_for(
+            &self.session,
+            &self.map,
+            &self.solo,
+            &self.clips,
+            &engine_config,
+        )?;
+        let old = self.transport_state();
+        let position = (u128::from(old.position_frames) * u128::from(engine_config.sample_rate)
+            / u128::from(self.engine_config.sample_rate.max(1))) as u64;
+        self.meters = Arc::clone(graph.meters());
+        let (engine, link) = Engine::new(engine_config, graph);
+        self.link = link;
+        self.engine_config = engine_config;
+        self.backlog.clear();
+        self.swaps_in_flight = 0;
+        self.rebuild_pending = false;
+        self.push(ToEngine::Transport(TransportCmd::Locate(position)));
+        if old.rolling {
+            self.push(ToEngine::Transport(TransportCmd::Play));
+        }
+        Ok(engine)
+    }
+
+    /// The stream the current engine was built for.
+    pub fn engine_config(&self) -> EngineConfig {
+        self.engine_config
+    }
+
     /// The current mixer state.
     pub fn session(&self) -> &Session {
         &self.session

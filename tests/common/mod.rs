@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod jack;
+
 use std::path::Path;
 
 /// Deterministic noise in [-0.5, 0.5).
@@ -78,8 +80,17 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// `faderd run ARGS...`, waiting for its ready line.
 pub fn start_run(args: &[&str]) -> (std::process::Child, String) {
+    start_run_cmd(faderd(), args)
+}
+
+/// [`start_run`] with `cmd` as the prepared faderd command (environment,
+/// working directory).
+pub fn start_run_cmd(
+    mut cmd: std::process::Command,
+    args: &[&str],
+) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut child = faderd()
+    let mut child = cmd
         .arg("run")
         .args(args)
         .stdin(std::process::Stdio::null())
@@ -91,6 +102,15 @@ pub fn start_run(args: &[&str]) -> (std::process::Child, String) {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    if line.is_empty() {
+        let _ = child.wait();
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        panic!("faderd run printed no ready line; stderr:\n{err}");
+    }
     (child, line)
 }
 
@@ -135,4 +155,35 @@ pub fn liblo_tools_available() -> bool {
         "CI must install liblo-tools"
     );
     false
+}
+
+/// The OSC address in a ready line.
+pub fn osc_addr_of(ready: &str) -> std::net::SocketAddr {
+    ready
+        .split("OSC on udp ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no OSC address in the ready line: {ready}"))
+}
+
+/// `oscsend localhost PORT ARGS...` (liblo), asserting it ran.
+pub fn oscsend(port: u16, args: &[&str]) {
+    let st = std::process::Command::new("oscsend")
+        .args(["localhost", &port.to_string()])
+        .args(args)
+        .status()
+        .expect("oscsend runs");
+    assert!(st.success(), "oscsend {args:?} failed");
+}
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves
+/// no daemon behind.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -1,0 +1,192 @@
+//! DSP load that JACK reports with faderd running on a jackd dummy server
+//! at 48 kHz / 64 frames: the server alone, faderd with an empty session
+//! (the cost of being a client) and faderd with the 64-track benchmark
+//! session (64 stereo tracks on JACK inputs, 2 sends each, 4 aux buses),
+//! interleaved, several repetitions, medians reported.
+//!
+//!     cargo bench --bench jack_load [-- SECONDS_PER_SAMPLE REPS]
+//!
+//! Needs jackd (Debian jackd2). The load is jackd's own figure
+//! (`jack_cpu_load`): time from cycle start to the end of the last client,
+//! over the period, smoothed by the server.
+#![allow(unsafe_code)] // set JACK_DEFAULT_SERVER before any thread starts
+
+use std::fmt::Write as _;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TRACKS: usize = 64;
+const AUX: usize = 4;
+
+fn session_yaml(tracks: usize) -> String {
+    let mut y = String::from("version: 1\nname: bench\nbuses:\n");
+    for a in 0..AUX {
+        writeln!(y, "  - {{ name: Aux{a}, kind: aux, gain_db: -6 }}").unwrap();
+    }
+    y.push_str(if tracks == 0 {
+        "tracks: []\n"
+    } else {
+        "tracks:\n"
+    });
+    for t in 0..tracks {
+        writeln!(
+            y,
+            "  - {{ name: T{t}, channels: stereo, source: {{ input: {} }}, gain_db: -12, pan: 0.4, \
+             sends: [{{ bus: Aux{}, gain_db: -10 }}, {{ bus: Aux{}, gain_db: -14, pre: true }}] }}",
+            2 * t + 1,
+            t % AUX,
+            (t + 1) % AUX
+        )
+        .unwrap();
+    }
+    y
+}
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(3) {
+            if self.0.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_faderd(session: &std::path::Path, config: &std::path::Path) -> Kill {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
+        .arg("run")
+        .arg(session)
+        .arg("--config")
+        .arg(config)
+        .args(["--osc", "127.0.0.1:0", "--log", "error"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("faderd starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains("JACK server"),
+        "faderd is not on JACK: {line}"
+    );
+    Kill(child)
+}
+
+/// Mean DSP load over `secs`, sampled every 100 ms after a 1 s settle.
+fn sample_load(client: &jack::Client, secs: f64) -> f64 {
+    std::thread::sleep(Duration::from_secs(1));
+    let mut v = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed().as_secs_f64() < secs {
+        std::thread::sleep(Duration::from_millis(100));
+        v.push(f64::from(client.cpu_load()));
+    }
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let secs: f64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(8.0);
+    let reps: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
+    if Command::new("jackd").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: jackd is not installed (apt-get install jackd2)");
+        return;
+    }
+    let name = format!("faderd-bench-{}", std::process::id());
+    // SAFETY: nothing else runs yet; this is the first thing main does
+    // after reading its arguments.
+    unsafe {
+        std::env::set_var("JACK_DEFAULT_SERVER", &name);
+        std::env::set_var("JACK_NO_START_SERVER", "1");
+    }
+    let _jackd = Kill(
+        Command::new("jackd")
+            .args(["-n", &name, "-d", "dummy", "-r", "48000", "-p", "64"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("jackd starts"),
+    );
+    // A client that is never activated: it reads the server's load and adds
+    // nothing to the graph.
+    let t0 = Instant::now();
+    let client = loop {
+        if let Ok((c, _)) = jack::Client::new("load-sampler", jack::ClientOptions::NO_START_SERVER)
+        {
+            break c;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "jackd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\naudio: { backend: jack }\njack: { client_name: faderd-bench, connect: none }\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.yaml");
+    let full = dir.path().join("bench64.yaml");
+    std::fs::write(&empty, session_yaml(0)).unwrap();
+    std::fs::write(&full, session_yaml(TRACKS)).unwrap();
+
+    let mut results: [(&str, Vec<f64>); 3] = [
+        ("jackd alone", Vec::new()),
+        ("faderd, empty session", Vec::new()),
+        ("faderd, 64 stereo tracks", Vec::new()),
+    ];
+    eprintln!("{reps} repetitions of {secs} s per configuration, interleaved");
+    for rep in 0..reps {
+        results[0].1.push(sample_load(&client, secs));
+        for (k, session) in [(1, &empty), (2, &full)] {
+            let _faderd = start_faderd(session, &config);
+            results[k].1.push(sample_load(&client, secs));
+        }
+        eprintln!(
+            "  rep {}: {:.2} / {:.2} / {:.2} %",
+            rep + 1,
+            results[0].1[rep],
+            results[1].1[rep],
+            results[2].1[rep]
+        );
+    }
+    let med: Vec<f64> = results.iter().map(|(_, v)| median(v.clone())).collect();
+    println!("JACK DSP load at 48000 Hz / 64 frames (jackd dummy), median of {reps} x {secs} s:");
+    for ((label, _), m) in results.iter().zip(&med) {
+        println!("  {label:<28} {m:6.2} %");
+    }
+    println!(
+        "  64-track mix over an empty faderd: {:+.2} % ({:.3} % per stereo track)",
+        med[2] - med[1],
+        (med[2] - med[1]) / TRACKS as f64
+    );
+    let json = format!(
+        "{{\"period\":64,\"rate\":48000,\"secs\":{secs},\"reps\":{reps},\"idle\":{:.3},\"faderd_empty\":{:.3},\"faderd_64\":{:.3}}}\n",
+        med[0], med[1], med[2]
+    );
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-jack-load.json");
+    let _ = std::fs::write(&out, json);
+}

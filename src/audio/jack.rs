@@ -1,0 +1,399 @@
+//! The JACK backend (and PipeWire through its JACK API): the engine runs in
+//! the JACK process callback, one named JACK port per engine channel
+//! (`faderd:Vox in`, `faderd:Master out L`), plus a MIDI in/out port pair
+//! per surface connection whose bytes cross to the hub on wait-free queues.
+//!
+//! Threads: [`JackBackend::start`] and everything else here is called from
+//! a control thread (the daemon's audio supervisor). The process callback
+//! runs on JACK's real-time thread and obeys the engine's rules: it copies
+//! port buffers, moves MIDI packets and calls the engine through
+//! [`process_guarded`], nothing more. A period longer than the engine's
+//! block (a buffer-size change) is processed in engine-sized pieces, which
+//! the engine renders identically, so nothing is rebuilt for it.
+//!
+//! When the server goes away the shutdown notification raises a flag
+//! ([`JackStats::server_lost`]); the supervisor drops this backend and opens
+//! a new one when the server is back. The mixer state lives in the hub, so
+//! nothing is lost.
+#![allow(unsafe_code)] // jack's shutdown notification is an `unsafe fn` to implement
+
+use super::dummy::AudioHooks;
+use super::midi::{MidiPorts, MidiRt};
+use crate::engine::Engine;
+use crate::engine::rt::process_guarded;
+use jack::{
+    AudioIn, AudioOut, Client, ClientOptions, ClientStatus, Control, MidiIn, MidiOut, PortFlags,
+    ProcessScope, RawMidi,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+/// Why the JACK backend could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum JackError {
+    /// libjack is not installed.
+    #[error("the JACK library cannot be loaded ({0}); install JACK or PipeWire's JACK support")]
+    Library(String),
+    /// No server answered.
+    #[error("no JACK server '{server}' is running ({detail})")]
+    NoServer {
+        /// The server name asked for.
+        server: String,
+        /// What libjack said.
+        detail: String,
+    },
+    /// A port could not be registered.
+    #[error("cannot register the JACK port '{0}'")]
+    Port(String),
+    /// The client could not be activated.
+    #[error("cannot activate the JACK client: {0}")]
+    Activate(String),
+}
+
+/// The server a client connects to: `$JACK_DEFAULT_SERVER`, else "default".
+pub fn server_name() -> String {
+    std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
+}
+
+/// Open a client on the current server (never starting one). `name` may
+/// come back suffixed when another client already uses it.
+pub fn open_client(name: &str) -> Result<Client, JackError> {
+    match Client::new(&port_safe(name), ClientOptions::NO_START_SERVER) {
+        Ok((client, _status)) => Ok(client),
+        Err(jack::Error::LibraryError(e)) => Err(JackError::Library(e)),
+        Err(e) => Err(JackError::NoServer {
+            server: server_name(),
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// Where the backend's ports go, by engine channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortLayout {
+    /// One entry per engine input channel: the port's short name, or
+    /// `None` when nothing uses the channel (it stays silent).
+    pub inputs: Vec<Option<String>>,
+    /// One short name per engine output channel.
+    pub outputs: Vec<String>,
+}
+
+/// Which connections the backend makes after activation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connections {
+    /// Connect input channel k to the k-th physical capture port and output
+    /// channel k to the k-th physical playback port.
+    pub physical: bool,
+    /// Extra connections: (our port's short name, the other port's full name).
+    pub extra: Vec<(String, String)>,
+}
+
+/// Counters the JACK threads publish.
+#[derive(Debug, Default)]
+pub struct JackStats {
+    /// Xruns the server reported.
+    pub xruns: AtomicU64,
+    /// Process callbacks run.
+    pub periods: AtomicU64,
+    /// The server shut down or dropped this client.
+    pub server_lost: AtomicBool,
+    /// The server's current period size.
+    pub buffer_frames: AtomicU32,
+    /// The server's current sample rate.
+    pub sample_rate: AtomicU32,
+}
+
+/// A running JACK client with the engine in its process callback.
+pub struct JackBackend {
+    client: jack::AsyncClient<Notifications, Process>,
+    stats: Arc<JackStats>,
+    name: String,
+}
+
+impl std::fmt::Debug for JackBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JackBackend")
+            .field("name", &self.name)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl JackBackend {
+    /// Register the ports of `layout` (and the MIDI pairs of `midi`) on
+    /// `client`, activate it with `engine` in the process callback, then
+    /// make `connections`. A connection that fails is logged, not fatal.
+    pub fn start(
+        client: Client,
+        engine: Engine,
+        layout: &PortLayout,
+        midi: Option<(&MidiPorts, MidiRt)>,
+        connections: &Connections,
+        hooks: AudioHooks,
+    ) -> Result<JackBackend, JackError> {
+        let stats = Arc::new(JackStats::default());
+        stats
+            .buffer_frames
+            .store(client.buffer_size(), Ordering::Relaxed);
+        stats
+            .sample_rate
+            .store(client.sample_rate(), Ordering::Relaxed);
+        let name = client.name().to_owned();
+        let mut audio_in = Vec::new();
+        for (ch, port) in layout.inputs.iter().enumerate() {
+            if let Some(short) = port {
+                let short = port_safe(short);
+                let p = client
+                    .register_port(&short, AudioIn::default())
+                    .map_err(|_| JackError::Port(short.clone()))?;
+                audio_in.push((ch, p));
+            }
+        }
+        let mut audio_out = Vec::new();
+        for (ch, short) in layout.outputs.iter().enumerate() {
+            let short = port_safe(short);
+            let p = client
+                .register_port(&short, AudioOut::default())
+                .map_err(|_| JackError::Port(short.clone()))?;
+            audio_out.push((ch, p));
+        }
+        let (mut midi_in, mut midi_out, midi_rt) = (Vec::new(), Vec::new(), None);
+        let midi_rt = match midi {
+            None => midi_rt,
+            Some((ports, rt)) => {
+                for n in &ports.names {
+                    let (i, o) = (
+                        port_safe(&format!("{n} in")),
+                        port_safe(&format!("{n} out")),
+                    );
+                    midi_in.push(
+                        client
+                            .register_port(&i, MidiIn::default())
+                            .map_err(|_| JackError::Port(i.clone()))?,
+                    );
+                    midi_out.push(
+                        client
+                            .register_port(&o, MidiOut::default())
+                            .map_err(|_| JackError::Port(o.clone()))?,
+                    );
+                }
+                Some(rt)
+            }
+        };
+        let AudioHooks {
+            before_period,
+            after_period,
+        } = hooks;
+        let process = Process {
+            engine,
+            audio_in,
+            audio_out,
+            midi_in,
+            midi_out,
+            midi: midi_rt,
+            stats: Arc::clone(&stats),
+            faulted: false,
+            before_period,
+            after_period,
+        };
+        let notifications = Notifications {
+            stats: Arc::clone(&stats),
+        };
+        let client = client
+            .activate_async(notifications, process)
+            .map_err(|e| JackError::Activate(e.to_string()))?;
+        let backend = JackBackend {
+            client,
+            stats,
+            name,
+        };
+        backend.connect(layout, connections);
+        Ok(backend)
+    }
+
+    fn connect(&self, layout: &PortLayout, connections: &Connections) {
+        let c = self.client.as_client();
+        let full = |short: &str| format!("{}:{}", self.name, port_safe(short));
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if connections.physical {
+            let capture = c.ports(
+                None,
+                Some(jack::jack_sys::FLOAT_MONO_AUDIO),
+                PortFlags::IS_PHYSICAL | PortFlags::IS_OUTPUT,
+            );
+            let playback = c.ports(
+                None,
+                Some(jack::jack_sys::FLOAT_MONO_AUDIO),
+                PortFlags::IS_PHYSICAL | PortFlags::IS_INPUT,
+            );
+            for (ch, port) in layout.inputs.iter().enumerate() {
+                if let (Some(short), Some(src)) = (port, capture.get(ch)) {
+                    pairs.push((src.clone(), full(short)));
+                }
+            }
+            for (ch, short) in layout.outputs.iter().enumerate() {
+                if let Some(dst) = playback.get(ch) {
+                    pairs.push((full(short), dst.clone()));
+                }
+            }
+        }
+        for (ours, theirs) in &connections.extra {
+            let ours = full(ours);
+            // Direction follows the port: ours is an input when the other
+            // side produces a signal.
+            let theirs_is_output = c
+                .port_by_name(theirs)
+                .is_some_and(|p| p.flags().contains(PortFlags::IS_OUTPUT));
+            if theirs_is_output {
+                pairs.push((theirs.clone(), ours));
+            } else {
+                pairs.push((ours, theirs.clone()));
+            }
+        }
+        for (src, dst) in pairs {
+            match c.connect_ports_by_name(&src, &dst) {
+                Ok(()) | Err(jack::Error::PortAlreadyConnected(..)) => {}
+                Err(e) => tracing::warn!("cannot connect JACK ports {src} -> {dst}: {e}"),
+            }
+        }
+    }
+
+    /// The client's name on the server (port names start with it).
+    pub fn client_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Counters from the JACK threads.
+    pub fn stats(&self) -> &Arc<JackStats> {
+        &self.stats
+    }
+
+    /// The server's DSP load in percent (all clients), as JACK computes it.
+    pub fn cpu_load(&self) -> f32 {
+        self.client.as_client().cpu_load()
+    }
+
+    /// True once the server has gone away under this client.
+    pub fn is_lost(&self) -> bool {
+        self.stats.server_lost.load(Ordering::Relaxed)
+    }
+
+    /// Deactivate and take the engine back; `None` when the server is gone
+    /// (the engine is then freed here, on the caller's thread).
+    pub fn stop(self) -> Option<Engine> {
+        match self.client.deactivate() {
+            Ok((_client, _n, process)) => Some(process.engine),
+            Err(_) => None,
+        }
+    }
+}
+
+/// A JACK port short name: no ':' (it separates client and port) and no
+/// control characters, at most 64 characters.
+pub fn port_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c == ':' || c.is_control() { '-' } else { c })
+        .take(64)
+        .collect()
+}
+
+struct Notifications {
+    stats: Arc<JackStats>,
+}
+
+impl jack::NotificationHandler for Notifications {
+    unsafe fn shutdown(&mut self, _status: ClientStatus, _reason: &str) {
+        // Called on a JACK thread: only raise the flag.
+        self.stats.server_lost.store(true, Ordering::SeqCst);
+    }
+
+    fn sample_rate(&mut self, _: &Client, srate: jack::Frames) -> Control {
+        self.stats.sample_rate.store(srate, Ordering::Relaxed);
+        Control::Continue
+    }
+
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.stats.xruns.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+}
+
+struct Process {
+    engine: Engine,
+    audio_in: Vec<(usize, jack::Port<AudioIn>)>,
+    audio_out: Vec<(usize, jack::Port<AudioOut>)>,
+    midi_in: Vec<jack::Port<MidiIn>>,
+    midi_out: Vec<jack::Port<MidiOut>>,
+    midi: Option<MidiRt>,
+    stats: Arc<JackStats>,
+    faulted: bool,
+    before_period: Option<super::dummy::PeriodStart>,
+    after_period: Option<super::dummy::PeriodProbe>,
+}
+
+impl jack::ProcessHandler for Process {
+    /// JACK's real-time thread: no allocation, lock, I/O or logging.
+    fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
+        if let Some(f) = self.before_period.as_mut() {
+            f();
+        }
+        if let Some(midi) = self.midi.as_mut() {
+            for (i, port) in self.midi_in.iter().enumerate() {
+                for ev in port.iter(ps) {
+                    midi.received(i as u8, ev.time, ev.bytes);
+                }
+            }
+            let mut writers: [Option<jack::MidiWriter<'_>>; 16] = Default::default();
+            for (slot, port) in writers.iter_mut().zip(self.midi_out.iter_mut()) {
+                *slot = Some(port.writer(ps));
+            }
+            while let Some(packet) = midi.next_outgoing() {
+                let ok = writers
+                    .get_mut(usize::from(packet.port))
+                    .and_then(Option::as_mut)
+                    .is_some_and(|w| {
+                        w.write(&RawMidi {
+                            time: 0,
+                            bytes: packet.bytes(),
+                        })
+                        .is_ok()
+                    });
+                midi.note_written(ok);
+            }
+        }
+        let frames = ps.n_frames() as usize;
+        let block = self.engine.config().max_block.max(1);
+        let mut done = 0;
+        while done < frames {
+            let n = block.min(frames - done);
+            for (ch, port) in &self.audio_in {
+                let src = &port.as_slice(ps)[done..done + n];
+                if let Some(dst) = self.engine.input_mut(*ch).get_mut(..n) {
+                    dst.copy_from_slice(src);
+                }
+            }
+            if !self.faulted {
+                self.faulted = !process_guarded(&mut self.engine, n);
+            }
+            for (ch, port) in self.audio_out.iter_mut() {
+                let dst = &mut port.as_mut_slice(ps)[done..done + n];
+                match self.engine.output(*ch).get(..n) {
+                    Some(src) if !self.faulted => dst.copy_from_slice(src),
+                    _ => dst.fill(0.0),
+                }
+            }
+            done += n;
+        }
+        self.stats.periods.fetch_add(1, Ordering::Relaxed);
+        if let Some(f) = self.after_period.as_mut() {
+            f(&self.engine);
+        }
+        Control::Continue
+    }
+
+    fn buffer_size(&mut self, _: &Client, size: jack::Frames) -> Control {
+        // Periods are processed in engine-sized pieces: nothing to rebuild.
+        self.stats.buffer_frames.store(size, Ordering::Relaxed);
+        Control::Continue
+    }
+}

@@ -1,0 +1,194 @@
+//! Surface MIDI that travels through the audio backend's own MIDI ports
+//! (JACK MIDI): whole messages as fixed-size packets on wait-free SPSC
+//! queues, so the real-time side neither allocates nor locks.
+//!
+//! The audio thread owns a [`MidiRt`]; the hub thread owns the matching
+//! [`MidiLink`] and hands the bytes to surface codecs. A message longer than
+//! [`MAX_MIDI_MESSAGE`] bytes (a bulk SysEx dump, never a surface message)
+//! is dropped and counted, as is anything that finds its queue full.
+
+use rtrb::{Consumer, Producer, RingBuffer};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Longest message carried, in bytes. A Mackie Control full-width
+/// scribble-strip write is 120 bytes.
+pub const MAX_MIDI_MESSAGE: usize = 256;
+/// Packets each queue holds. At 64-frame periods a surface would have to
+/// send more than 1,000 messages per period to fill it.
+pub const MIDI_QUEUE_CAPACITY: usize = 2048;
+
+/// One MIDI message and the port it came from or goes to.
+#[derive(Clone, Copy)]
+pub struct MidiPacket {
+    /// Index of the port pair in [`MidiPorts::names`].
+    pub port: u8,
+    /// Frame within the period it arrived at (inbound; 0 outbound).
+    pub frame: u32,
+    len: u16,
+    data: [u8; MAX_MIDI_MESSAGE],
+}
+
+impl MidiPacket {
+    /// A packet holding `bytes`, or `None` when they do not fit.
+    pub fn new(port: u8, frame: u32, bytes: &[u8]) -> Option<MidiPacket> {
+        if bytes.len() > MAX_MIDI_MESSAGE {
+            return None;
+        }
+        let mut data = [0u8; MAX_MIDI_MESSAGE];
+        data[..bytes.len()].copy_from_slice(bytes);
+        Some(MidiPacket {
+            port,
+            frame,
+            len: bytes.len() as u16,
+            data,
+        })
+    }
+
+    /// The message bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for MidiPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MidiPacket")
+            .field("port", &self.port)
+            .field("frame", &self.frame)
+            .field("bytes", &self.bytes())
+            .finish()
+    }
+}
+
+/// Names of the MIDI port pairs a backend opens: pair `i` is
+/// "`name` in" and "`name` out".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MidiPorts {
+    /// One name per surface connection.
+    pub names: Vec<String>,
+}
+
+/// Counters shared by both sides.
+#[derive(Debug, Default)]
+pub struct MidiStats {
+    /// Messages received from the ports.
+    pub received: AtomicU64,
+    /// Messages written to the ports.
+    pub sent: AtomicU64,
+    /// Messages dropped: too long, a full queue, or a full port buffer.
+    pub dropped: AtomicU64,
+}
+
+/// The audio thread's side.
+#[derive(Debug)]
+pub struct MidiRt {
+    to_hub: Producer<MidiPacket>,
+    from_hub: Consumer<MidiPacket>,
+    stats: Arc<MidiStats>,
+}
+
+/// The hub thread's side.
+#[derive(Debug)]
+pub struct MidiLink {
+    from_ports: Consumer<MidiPacket>,
+    to_ports: Producer<MidiPacket>,
+    stats: Arc<MidiStats>,
+}
+
+/// A connected pair of queues.
+pub fn midi_queues() -> (MidiRt, MidiLink) {
+    let (to_hub, from_ports) = RingBuffer::new(MIDI_QUEUE_CAPACITY);
+    let (to_ports, from_hub) = RingBuffer::new(MIDI_QUEUE_CAPACITY);
+    let stats = Arc::new(MidiStats::default());
+    (
+        MidiRt {
+            to_hub,
+            from_hub,
+            stats: Arc::clone(&stats),
+        },
+        MidiLink {
+            from_ports,
+            to_ports,
+            stats,
+        },
+    )
+}
+
+impl MidiRt {
+    /// Pass a received message to the hub. Real-time safe.
+    pub fn received(&mut self, port: u8, frame: u32, bytes: &[u8]) {
+        let pushed =
+            MidiPacket::new(port, frame, bytes).is_some_and(|p| self.to_hub.push(p).is_ok());
+        let counter = if pushed {
+            &self.stats.received
+        } else {
+            &self.stats.dropped
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The next message the hub wants sent, if any. Real-time safe.
+    pub fn next_outgoing(&mut self) -> Option<MidiPacket> {
+        self.from_hub.pop().ok()
+    }
+
+    /// Count a message written to a port (`true`) or lost there.
+    pub fn note_written(&self, ok: bool) {
+        let counter = if ok {
+            &self.stats.sent
+        } else {
+            &self.stats.dropped
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl MidiLink {
+    /// The next message received on any port.
+    pub fn recv(&mut self) -> Option<MidiPacket> {
+        self.from_ports.pop().ok()
+    }
+
+    /// Queue `bytes` for port pair `port`; false (and counted) when it is
+    /// too long or the queue is full.
+    pub fn send(&mut self, port: u8, bytes: &[u8]) -> bool {
+        let ok = MidiPacket::new(port, 0, bytes).is_some_and(|p| self.to_ports.push(p).is_ok());
+        if !ok {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Arc<MidiStats> {
+        &self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_cross_whole_and_oversized_ones_are_counted() {
+        let (mut rt, mut link) = midi_queues();
+        rt.received(1, 17, &[0x90, 0x68, 0x7f]);
+        let sysex: Vec<u8> = [0xf0, 0, 0, 0x66, 0x14, 0x12, 0]
+            .into_iter()
+            .chain(std::iter::repeat_n(b'A', 112))
+            .chain([0xf7])
+            .collect();
+        assert!(link.send(0, &sysex));
+        assert!(!link.send(0, &[0u8; MAX_MIDI_MESSAGE + 1]));
+        let got = link.recv().unwrap();
+        assert_eq!(
+            (got.port, got.frame, got.bytes()),
+            (1, 17, &[0x90, 0x68, 0x7f][..])
+        );
+        assert_eq!(rt.next_outgoing().unwrap().bytes(), &sysex[..]);
+        assert!(rt.next_outgoing().is_none());
+        assert_eq!(link.stats().dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(link.stats().received.load(Ordering::Relaxed), 1);
+    }
+}

@@ -1,0 +1,385 @@
+//! Which audio backend runs the engine, and the JACK supervisor that keeps
+//! one running: when the server goes away it says so, keeps the mixer
+//! state in the hub, retries every second, and when the server is back
+//! asks the hub for a fresh engine (at the server's rate and period) and
+//! starts a new client with the same ports and connections.
+//!
+//! Thread: the supervisor has its own thread ("faderd-jack"); it talks to
+//! the hub thread only through [`RelinkRequest`]s.
+
+use crate::audio::dummy::{AudioHooks, DummyBackend};
+use crate::audio::jack::{self as jackb, Connections, JackBackend, PortLayout};
+use crate::audio::midi::{MidiLink, MidiPorts, midi_queues};
+use crate::config::JackConfig;
+use crate::engine::{Engine, EngineConfig};
+use crate::model::{Channels, Session, TrackSource};
+use crossbeam::channel::{self, Sender};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How often a lost JACK server is looked for.
+pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The supervisor asks the hub thread for an engine built for a new stream.
+#[derive(Debug)]
+pub struct RelinkRequest {
+    /// The new stream.
+    pub config: EngineConfig,
+    /// The hub's side of the new client's MIDI queues.
+    pub midi: Option<MidiLink>,
+    /// Where the engine goes.
+    pub reply: Sender<Engine>,
+}
+
+/// Counters that survive reconnections.
+#[derive(Debug, Default)]
+pub struct AudioTotals {
+    /// Xruns (JACK's count, or the dummy thread's late periods).
+    pub xruns: AtomicU64,
+    /// Periods processed.
+    pub periods: AtomicU64,
+    /// Times the JACK server came back and the daemon reconnected.
+    pub reconnects: AtomicU64,
+    /// A backend is running right now.
+    pub connected: AtomicBool,
+    /// Highest DSP load JACK reported, percent, as f32 bits.
+    pub peak_dsp_load: AtomicU32,
+}
+
+/// The JACK ports for `session`: one input port per interface channel a
+/// track plays (named after the first such track: "Vox in", or "Keys in L"
+/// and "Keys in R" for a stereo one), the master pair as "Master out L/R".
+pub fn port_layout(session: &Session) -> PortLayout {
+    let mut inputs: Vec<Option<String>> = Vec::new();
+    for track in &session.tracks {
+        let TrackSource::Input(first) = track.source else {
+            continue;
+        };
+        let first = usize::from(first.max(1)) - 1;
+        let base = jackb::port_safe(&track.name);
+        let names: Vec<String> = match track.channels {
+            Channels::Mono => vec![format!("{base} in")],
+            Channels::Stereo => vec![format!("{base} in L"), format!("{base} in R")],
+        };
+        for (k, name) in names.into_iter().enumerate() {
+            let ch = first + k;
+            if inputs.len() <= ch {
+                inputs.resize(ch + 1, None);
+            }
+            if inputs[ch].is_none() {
+                inputs[ch] = Some(name);
+            }
+        }
+    }
+    // Two ports must not share a name (track names are unique, but "A:B"
+    // and "A-B" are not once made port-safe): the later one gets the
+    // channel number.
+    let mut seen = std::collections::HashSet::new();
+    for (ch, slot) in inputs.iter_mut().enumerate() {
+        if let Some(name) = slot
+            && !seen.insert(name.clone())
+        {
+            *name = format!("{name} {}", ch + 1);
+        }
+    }
+    PortLayout {
+        inputs,
+        outputs: vec!["Master out L".into(), "Master out R".into()],
+    }
+}
+
+/// The running audio backend.
+#[derive(Debug)]
+pub enum AudioRunner {
+    /// The dummy clock.
+    Dummy(DummyBackend, Arc<AudioTotals>),
+    /// A supervised JACK client.
+    Jack(JackSupervisor),
+}
+
+impl AudioRunner {
+    /// Counters (for the dummy backend, read live from its thread).
+    pub fn totals(&self) -> Arc<AudioTotals> {
+        match self {
+            AudioRunner::Dummy(b, t) => {
+                t.xruns
+                    .store(b.stats().xruns.load(Ordering::Relaxed), Ordering::Relaxed);
+                t.periods
+                    .store(b.stats().periods.load(Ordering::Relaxed), Ordering::Relaxed);
+                Arc::clone(t)
+            }
+            AudioRunner::Jack(s) => Arc::clone(&s.totals),
+        }
+    }
+
+    /// Stop the backend; the engine comes back when it still exists.
+    pub fn stop(self) -> Option<Engine> {
+        match self {
+            AudioRunner::Dummy(b, _) => b.stop(),
+            AudioRunner::Jack(s) => s.stop(),
+        }
+    }
+}
+
+/// What the JACK supervisor needs to (re)start a client.
+#[derive(Debug, Clone)]
+pub struct JackPlan {
+    /// Client settings from the config.
+    pub config: JackConfig,
+    /// Ports by engine channel.
+    pub layout: PortLayout,
+}
+
+impl JackPlan {
+    /// The engine stream for a client on this server.
+    pub fn engine_config(&self, client: &::jack::Client) -> EngineConfig {
+        EngineConfig {
+            sample_rate: client.sample_rate(),
+            max_block: (client.buffer_size() as usize).clamp(1, 8192),
+            inputs: self.layout.inputs.len(),
+            outputs: self.layout.outputs.len(),
+        }
+    }
+
+    fn connections(&self) -> Connections {
+        Connections {
+            physical: self.config.connect_physical,
+            extra: self.config.connections.clone(),
+        }
+    }
+
+    fn midi_ports(&self) -> Option<MidiPorts> {
+        (!self.config.midi_ports.is_empty()).then(|| MidiPorts {
+            names: self.config.midi_ports.clone(),
+        })
+    }
+
+    /// Start a client on `client` with `engine`; returns the backend and
+    /// the hub's MIDI side (when MIDI ports are configured).
+    pub fn start(
+        &self,
+        client: ::jack::Client,
+        engine: Engine,
+        midi: Option<crate::audio::midi::MidiRt>,
+        hooks: AudioHooks,
+    ) -> Result<JackBackend, jackb::JackError> {
+        let ports = self.midi_ports();
+        let midi = ports.as_ref().zip(midi);
+        JackBackend::start(
+            client,
+            engine,
+            &self.layout,
+            midi,
+            &self.connections(),
+            hooks,
+        )
+    }
+
+    /// Fresh MIDI queues when MIDI ports are configured.
+    pub fn midi_queues(
+        &self,
+    ) -> (
+        Option<crate::audio::midi::MidiRt>,
+        Option<crate::audio::midi::MidiLink>,
+    ) {
+        if self.config.midi_ports.is_empty() {
+            (None, None)
+        } else {
+            let (rt, link) = midi_queues();
+            (Some(rt), Some(link))
+        }
+    }
+}
+
+/// The thread that keeps a JACK client running.
+#[derive(Debug)]
+pub struct JackSupervisor {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Option<Engine>>>,
+    totals: Arc<AudioTotals>,
+}
+
+impl JackSupervisor {
+    /// Supervise `backend` (already running), reconnecting through `relink`.
+    pub fn spawn(
+        backend: JackBackend,
+        plan: JackPlan,
+        relink: Sender<RelinkRequest>,
+    ) -> std::io::Result<JackSupervisor> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let totals = Arc::new(AudioTotals::default());
+        totals.connected.store(true, Ordering::Relaxed);
+        let (stop_t, totals_t) = (Arc::clone(&stop), Arc::clone(&totals));
+        let thread = std::thread::Builder::new()
+            .name("faderd-jack".into())
+            .spawn(move || supervise(backend, &plan, &relink, &stop_t, &totals_t))?;
+        Ok(JackSupervisor {
+            stop,
+            thread: Some(thread),
+            totals,
+        })
+    }
+
+    /// Stop the client and the thread.
+    pub fn stop(mut self) -> Option<Engine> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.take().and_then(|t| t.join().ok()).flatten()
+    }
+}
+
+impl Drop for JackSupervisor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Running totals of one client's counters, folded in when it ends.
+#[derive(Debug, Default)]
+struct Base {
+    xruns: u64,
+    periods: u64,
+}
+
+fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
+    let s = b.stats();
+    totals.xruns.store(
+        base.xruns + s.xruns.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    totals.periods.store(
+        base.periods + s.periods.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    let load = b.cpu_load();
+    let peak = f32::from_bits(totals.peak_dsp_load.load(Ordering::Relaxed));
+    if load.is_finite() && load > peak {
+        totals
+            .peak_dsp_load
+            .store(load.to_bits(), Ordering::Relaxed);
+    }
+}
+
+fn supervise(
+    backend: JackBackend,
+    plan: &JackPlan,
+    relink: &Sender<RelinkRequest>,
+    stop: &AtomicBool,
+    totals: &AudioTotals,
+) -> Option<Engine> {
+    let server = jackb::server_name();
+    let mut base = Base::default();
+    let mut current = Some(backend);
+    let mut rate = current
+        .as_ref()
+        .map_or(0, |b| b.stats().sample_rate.load(Ordering::Relaxed));
+    let mut next_try = Instant::now();
+    let mut said_waiting = false;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(b) = &current {
+            publish(totals, &base, b);
+            let rate_now = b.stats().sample_rate.load(Ordering::Relaxed);
+            let lost = b.is_lost();
+            if lost || rate_now != rate {
+                if lost {
+                    tracing::error!(
+                        "the JACK server '{server}' went away; the mixer keeps its state and reconnects when the server is back"
+                    );
+                } else {
+                    tracing::warn!(
+                        "the JACK server changed its rate from {rate} to {rate_now} Hz; rebuilding the engine"
+                    );
+                }
+                let b = current.take().expect("checked");
+                base.xruns += b.stats().xruns.load(Ordering::Relaxed);
+                base.periods += b.stats().periods.load(Ordering::Relaxed);
+                // Frees the old engine here, off the audio thread.
+                drop(b.stop());
+                totals.connected.store(false, Ordering::Relaxed);
+                next_try = Instant::now();
+                said_waiting = false;
+            }
+            continue;
+        }
+        if Instant::now() < next_try {
+            continue;
+        }
+        next_try = Instant::now() + RECONNECT_INTERVAL;
+        let client = match jackb::open_client(&plan.config.client_name) {
+            Ok(c) => c,
+            Err(e) => {
+                if !said_waiting {
+                    tracing::info!("waiting for the JACK server: {e}");
+                    said_waiting = true;
+                }
+                continue;
+            }
+        };
+        let config = plan.engine_config(&client);
+        let (midi_rt, midi_link) = plan.midi_queues();
+        let (reply, engine_rx) = channel::bounded(1);
+        if relink
+            .send(RelinkRequest {
+                config,
+                midi: midi_link,
+                reply,
+            })
+            .is_err()
+        {
+            break; // the hub is gone: shutting down
+        }
+        let Ok(engine) = engine_rx.recv_timeout(Duration::from_secs(5)) else {
+            tracing::error!("the hub did not build a new engine; retrying");
+            continue;
+        };
+        match plan.start(client, engine, midi_rt, AudioHooks::default()) {
+            Ok(b) => {
+                rate = config.sample_rate;
+                totals.reconnects.fetch_add(1, Ordering::Relaxed);
+                totals.connected.store(true, Ordering::Relaxed);
+                tracing::info!(
+                    "reconnected to the JACK server '{server}' as '{}' ({} Hz / {} frames); the mix is as it was",
+                    b.client_name(),
+                    config.sample_rate,
+                    config.max_block
+                );
+                current = Some(b);
+            }
+            Err(e) => tracing::error!("cannot restart the JACK client: {e}; retrying"),
+        }
+    }
+    current.and_then(|b| {
+        publish(totals, &base, &b);
+        b.stop()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_named_after_the_tracks_that_use_them() {
+        let text = "version: 1\nname: t\ntracks:\n  - { name: Vox, source: { input: 3 } }\n  - { name: Keys, channels: stereo, source: { input: 5 } }\n  - { name: \"A:B\", source: { input: 1 } }\n  - { name: Dup, source: { input: 3 } }\n  - { name: A-B, source: { input: 7 } }\n  - { name: Tone, source: { tone: { wave: sine } } }\n";
+        let s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
+        let l = port_layout(&s);
+        assert_eq!(
+            l.inputs,
+            vec![
+                Some("A-B in".into()),
+                None,
+                Some("Vox in".into()),
+                None,
+                Some("Keys in L".into()),
+                Some("Keys in R".into()),
+                Some("A-B in 7".into()),
+            ]
+        );
+        assert_eq!(l.outputs, vec!["Master out L", "Master out R"]);
+    }
+}

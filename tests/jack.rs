@@ -1,0 +1,139 @@
+//! The daemon on a real JACK server (jackd's dummy driver): a probe client
+//! feeds a known signal into track inputs and reads the mix from the
+//! master ports; levels follow the fader and pan law, OSC moves change
+//! them, ports are named after tracks and auto-connected, and a buffer-size
+//! change on the running server keeps the mix right.
+//!
+//! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
+
+mod common;
+use common::jack::{JackServer, Probe, jackd_available};
+use common::*;
+use std::f64::consts::FRAC_PI_2;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const SESSION: &str = r#"
+version: 1
+name: jack-levels
+tracks:
+  - { name: Vox, source: { input: 1 }, gain_db: -6, pan: 0.25 }
+  - { name: Keys, channels: stereo, source: { input: 2 }, gain_db: -20, mute: true }
+"#;
+
+const CONFIG: &str = r#"
+version: 1
+audio: { backend: jack }
+jack: { client_name: fd-levels, connect: physical }
+"#;
+
+const TOL: f64 = 1e-5;
+const WAIT: Duration = Duration::from_secs(3);
+
+fn assert_levels(probe: &Probe, want: (f64, f64), what: &str) {
+    let got = probe.wait_for(want, TOL, WAIT);
+    assert!(
+        (f64::from(got.0) - want.0).abs() <= TOL && (f64::from(got.1) - want.1).abs() <= TOL,
+        "{what}: master out L/R = {got:?}, want {want:?}"
+    );
+}
+
+#[test]
+fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
+    if !jackd_available() || !liblo_tools_available() {
+        return;
+    }
+    let mut server = JackServer::start("levels");
+    let dir = tempfile::tempdir().unwrap();
+    let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
+    std::fs::write(&sess, SESSION).unwrap();
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let (daemon, ready) = start_run(&[
+        sess.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--osc",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        ready.contains(&format!("JACK server '{}'", server.name))
+            && ready.contains("client 'fd-levels'")
+            && ready.contains("48000 Hz / 64 frames"),
+        "{ready}"
+    );
+    let mut daemon = KillOnDrop(daemon);
+    let osc = osc_addr_of(&ready).port();
+
+    // Ports named after tracks, connected to the physical ports in order.
+    let lsp = server.lsp();
+    for (port, peer) in [
+        ("fd-levels:Vox in", "system:capture_1"),
+        ("fd-levels:Keys in L", "system:capture_2"),
+        ("fd-levels:Master out L", "system:playback_1"),
+        ("fd-levels:Master out R", "system:playback_2"),
+    ] {
+        let block: Vec<&str> = lsp
+            .lines()
+            .skip_while(|l| *l != port)
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .map(str::trim)
+            .collect();
+        assert!(
+            block.contains(&peer),
+            "{port} not connected to {peer}:\n{lsp}"
+        );
+    }
+    // Keys is stereo: two ports, the second on interface input 3, which the
+    // dummy server does not have (2 capture ports): left unconnected.
+    assert!(lsp.lines().any(|l| l == "fd-levels:Keys in R"), "{lsp}");
+
+    let probe = Probe::start("probe-levels", 0.5);
+    probe.connect(&probe.port("out"), "fd-levels:Vox in");
+    probe.connect("fd-levels:Master out L", &probe.port("in_l"));
+    probe.connect("fd-levels:Master out R", &probe.port("in_r"));
+
+    // -6 dB fader, pan 0.25 with the -3 dB constant-power law.
+    let g = 0.5 * db(-6.0);
+    let p = 0.25 * FRAC_PI_2;
+    assert_levels(&probe, (g * p.cos(), g * p.sin()), "initial mix");
+
+    // A surface moves the fader to 0.5 (-10 dB) and pans hard right.
+    oscsend(osc, &["/strip/1/fader", "f", "0.5"]);
+    oscsend(osc, &["/strip/1/pan", "f", "1.0"]);
+    assert_levels(&probe, (0.0, 0.5 * db(-10.0)), "after OSC fader and pan");
+
+    // The stereo track comes in when unmuted: balance centre, -20 dB.
+    probe.connect(&probe.port("out"), "fd-levels:Keys in L");
+    probe.connect(&probe.port("out"), "fd-levels:Keys in R");
+    oscsend(osc, &["/strip/2/mute", "i", "0"]);
+    let k = 0.5 * db(-20.0);
+    assert_levels(&probe, (k, 0.5 * db(-10.0) + k), "stereo track unmuted");
+
+    // Master gain applies to both.
+    oscsend(osc, &["/master/gain", "f", "-6"]);
+    let m = db(-6.0);
+    assert_levels(
+        &probe,
+        (k * m, (0.5 * db(-10.0) + k) * m),
+        "master at -6 dB",
+    );
+
+    // The server's period grows to 256 frames while running: the engine
+    // (built for 64) processes it in pieces and the mix stays right.
+    let st = Command::new("jack_bufsize")
+        .arg("256")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "jack_bufsize 256");
+    probe.set_level(0.25);
+    let want = (k * m * 0.5, (0.25 * db(-10.0) + k * 0.5) * m);
+    assert_levels(&probe, want, "after the period changed to 256");
+    assert!(daemon.0.try_wait().unwrap().is_none(), "the daemon exited");
+
+    let status = terminate(&mut daemon.0);
+    assert!(status.success(), "faderd exit: {status:?}");
+    drop(probe);
+    server.kill();
+}

@@ -1,0 +1,144 @@
+//! The JACK server dies under the daemon (SIGKILL) and comes back: the
+//! daemon keeps running and answering OSC, keeps the mixer state (including
+//! changes made while the server was gone), reconnects with the same ports
+//! and connections, and saves the session on exit.
+//!
+//! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
+
+mod common;
+use common::jack::{JackServer, Probe, jackd_available};
+use common::*;
+use rosc::{OscMessage, OscPacket, OscType};
+use std::io::Read;
+use std::net::UdpSocket;
+use std::time::Duration;
+
+const SESSION: &str = r#"
+version: 1
+name: jack-restart
+tracks:
+  - { name: Vox, source: { input: 1 } }
+"#;
+
+const CONFIG: &str = r#"
+version: 1
+audio: { backend: jack }
+jack: { client_name: fd-restart }
+"#;
+
+const TOL: f64 = 1e-5;
+
+fn check(probe: &Probe, want: (f64, f64), what: &str) {
+    let got = probe.wait_for(want, TOL, Duration::from_secs(3));
+    assert!(
+        (f64::from(got.0) - want.0).abs() <= TOL && (f64::from(got.1) - want.1).abs() <= TOL,
+        "{what}: master out L/R = {got:?}, want {want:?}"
+    );
+}
+
+fn probe_on(name: &str) -> Probe {
+    let probe = Probe::start(name, 0.5);
+    probe.connect(&probe.port("out"), "fd-restart:Vox in");
+    probe.connect("fd-restart:Master out L", &probe.port("in_l"));
+    probe.connect("fd-restart:Master out R", &probe.port("in_r"));
+    probe
+}
+
+/// Ask `/status` and return the reply's arguments.
+fn status(osc_port: u16) -> Vec<OscType> {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let msg = rosc::encoder::encode(&OscPacket::Message(OscMessage {
+        addr: "/status".into(),
+        args: vec![],
+    }))
+    .unwrap();
+    sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
+    let mut buf = [0u8; 1500];
+    let n = sock.recv(&mut buf).expect("a /status reply");
+    match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
+        OscPacket::Message(m) => m.args,
+        OscPacket::Bundle(b) => match b.content.into_iter().next() {
+            Some(OscPacket::Message(m)) => m.args,
+            other => panic!("unexpected reply {other:?}"),
+        },
+    }
+}
+
+#[test]
+fn daemon_survives_a_jack_server_restart_with_its_mix() {
+    if !jackd_available() || !liblo_tools_available() {
+        return;
+    }
+    let mut server = JackServer::start("restart");
+    let dir = tempfile::tempdir().unwrap();
+    let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
+    std::fs::write(&sess, SESSION).unwrap();
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let (daemon, ready) = start_run(&[
+        sess.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--osc",
+        "127.0.0.1:0",
+    ]);
+    let mut daemon = KillOnDrop(daemon);
+    let osc = osc_addr_of(&ready).port();
+
+    let probe = probe_on("probe-a");
+    let centre = std::f64::consts::FRAC_PI_4.cos();
+    check(&probe, (0.5 * centre, 0.5 * centre), "before");
+    oscsend(osc, &["/strip/1/gain", "f", "-12"]);
+    let g = 0.5 * db(-12.0);
+    check(&probe, (g * centre, g * centre), "after the gain change");
+
+    // The server dies. The probe dies with it.
+    server.kill();
+    drop(probe);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(daemon.0.try_wait().unwrap().is_none(), "faderd exited");
+    // The daemon still takes surface changes and answers.
+    oscsend(osc, &["/strip/1/pan", "f", "0"]);
+    let args = status(osc);
+    assert!(!args.is_empty(), "empty /status reply");
+
+    // The server comes back: same ports, same connections, same mix.
+    server.restart();
+    assert!(
+        server.wait_port("fd-restart:Vox in", Duration::from_secs(5)),
+        "faderd did not reconnect:\n{}",
+        server.lsp()
+    );
+    let probe = probe_on("probe-b");
+    check(&probe, (g, 0.0), "after the restart (pan moved while down)");
+    let lsp = server.lsp();
+    let after_master: Vec<&str> = lsp
+        .lines()
+        .skip_while(|l| *l != "fd-restart:Master out L")
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .map(str::trim)
+        .collect();
+    assert!(
+        after_master.contains(&"system:playback_1"),
+        "physical connection not restored:\n{lsp}"
+    );
+
+    drop(probe);
+    let st = terminate(&mut daemon.0);
+    assert!(st.success(), "{st:?}");
+    let mut log = String::new();
+    daemon
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("went away"), "{log}");
+    assert!(log.contains("reconnected"), "{log}");
+    assert!(log.contains("1 reconnections"), "{log}");
+    let saved = faderd::config::load_session(&sess).unwrap();
+    assert_eq!(saved.tracks[0].controls.gain_db, -12.0);
+    assert_eq!(saved.tracks[0].controls.pan, 0.0);
+}

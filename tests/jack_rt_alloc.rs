@@ -1,0 +1,258 @@
+//! The JACK process callback allocates and frees nothing while the mix is
+//! being changed and surface MIDI flows both ways through the engine's own
+//! JACK MIDI ports; and the MIDI bytes arrive intact on both sides.
+//!
+//! A peer JACK client plays the surface: it sends note, CC and SysEx
+//! messages into faderd's MIDI input every period and records what faderd's
+//! MIDI output sends it. Counted: every allocation and free made on the
+//! JACK thread between the start and the end of faderd's process callback.
+#![allow(unsafe_code)] // a counting global allocator needs it
+
+mod common;
+use common::jack::{JackServer, jackd_available};
+use faderd::audio::dummy::AudioHooks;
+use faderd::audio::jack::{Connections, JackBackend, PortLayout, open_client};
+use faderd::audio::midi::{MidiPorts, midi_queues};
+use faderd::engine::EngineConfig;
+use faderd::mixer::{ClipStore, Hub, Origin, Value};
+use jack::{Client, ClientOptions, Control, MidiIn, MidiOut, ProcessScope, RawMidi};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct CountingAlloc;
+
+thread_local! {
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static FREES: AtomicUsize = AtomicUsize::new(0);
+
+fn bump(counter: &AtomicUsize) {
+    // try_with: the thread-local may already be gone while a thread exits.
+    if IN_CALLBACK.try_with(Cell::get).unwrap_or(false) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump(&ALLOCS);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        bump(&FREES);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump(&ALLOCS);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+const SESSION: &str = r#"
+version: 1
+name: jack-rt
+buses:
+  - { name: Verb, kind: aux }
+  - { name: Drums, kind: group, sends: [{ bus: Verb, gain_db: -10 }] }
+tracks:
+  - { name: Kick, source: { input: 1 }, output: Drums }
+  - { name: Keys, channels: stereo, source: { input: 2 }, sends: [{ bus: Verb, gain_db: -6 }] }
+  - { name: Pad, source: { tone: { wave: pink, level_db: -20 } }, sends: [{ bus: Verb, gain_db: -6, pre: true }] }
+"#;
+
+/// What the peer sends each period: a note, a CC and, every 8th period, a
+/// 120-byte scribble-strip SysEx.
+fn peer_message(seq: u32) -> Vec<u8> {
+    match seq % 8 {
+        0 => {
+            let mut m = vec![0xf0, 0x00, 0x00, 0x66, 0x14, 0x12, (seq % 56) as u8];
+            m.extend((0..112).map(|i| b'A' + ((seq + i) % 26) as u8));
+            m.push(0xf7);
+            m
+        }
+        k if k % 2 == 1 => vec![0x90, (seq % 128) as u8, 0x7f],
+        _ => vec![0xb0, 0x10, (seq % 128) as u8],
+    }
+}
+
+struct Peer {
+    out: jack::Port<MidiOut>,
+    inp: jack::Port<MidiIn>,
+    seq: u32,
+    got: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl jack::ProcessHandler for Peer {
+    fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
+        // Start the numbered stream once faderd listens, so none is lost.
+        let connected = self.out.connected_count().unwrap_or(0) > 0;
+        let msg = peer_message(self.seq);
+        if connected
+            && self
+                .out
+                .writer(ps)
+                .write(&RawMidi {
+                    time: 0,
+                    bytes: &msg,
+                })
+                .is_ok()
+        {
+            self.seq += 1;
+        }
+        let mut got = self.got.lock().unwrap();
+        for ev in self.inp.iter(ps) {
+            got.push(ev.bytes.to_vec());
+        }
+        Control::Continue
+    }
+}
+
+#[test]
+fn jack_callback_allocates_nothing_with_midi_flowing() {
+    if !jackd_available() {
+        return;
+    }
+    let server = JackServer::start("rtalloc");
+
+    // The counter sees an allocation on a flagged thread.
+    IN_CALLBACK.with(|c| c.set(true));
+    let before = ALLOCS.load(Ordering::Relaxed);
+    drop(std::hint::black_box(vec![0u8; 64]));
+    IN_CALLBACK.with(|c| c.set(false));
+    assert!(ALLOCS.load(Ordering::Relaxed) > before, "the counter works");
+    let (a0, f0) = (
+        ALLOCS.load(Ordering::Relaxed),
+        FREES.load(Ordering::Relaxed),
+    );
+
+    let session = faderd::config::parse_session(SESSION, std::path::Path::new("s.yaml")).unwrap();
+    let layout: PortLayout = faderd::daemon::port_layout(&session);
+    let client = open_client("fd-rt").unwrap();
+    let cfg = EngineConfig {
+        sample_rate: client.sample_rate(),
+        max_block: client.buffer_size() as usize,
+        inputs: layout.inputs.len(),
+        outputs: layout.outputs.len(),
+    };
+    let (mut hub, engine) = Hub::new(session, ClipStore::new(), cfg).unwrap();
+    let (midi_rt, mut midi) = midi_queues();
+    let hooks = AudioHooks {
+        before_period: Some(Box::new(|| IN_CALLBACK.with(|c| c.set(true)))),
+        after_period: Some(Box::new(|_| IN_CALLBACK.with(|c| c.set(false)))),
+    };
+    let ports = MidiPorts {
+        names: vec!["Surface".into()],
+    };
+    let backend = JackBackend::start(
+        client,
+        engine,
+        &layout,
+        Some((&ports, midi_rt)),
+        &Connections {
+            physical: true,
+            extra: vec![],
+        },
+        hooks,
+    )
+    .unwrap();
+
+    let (peer_client, _) = Client::new("peer", ClientOptions::NO_START_SERVER).unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let peer = Peer {
+        out: peer_client
+            .register_port("to_faderd", MidiOut::default())
+            .unwrap(),
+        inp: peer_client
+            .register_port("from_faderd", MidiIn::default())
+            .unwrap(),
+        seq: 0,
+        got: Arc::clone(&got),
+    };
+    let peer = peer_client.activate_async((), peer).unwrap();
+    let pc = peer.as_client();
+    pc.connect_ports_by_name("peer:to_faderd", "fd-rt:Surface in")
+        .unwrap();
+    pc.connect_ports_by_name("fd-rt:Surface out", "peer:from_faderd")
+        .unwrap();
+
+    // Two seconds of a busy hub: faders, pans, sends, mutes, solos and
+    // MIDI both ways.
+    let mut received: Vec<Vec<u8>> = Vec::new();
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    let t0 = Instant::now();
+    let mut k = 0u32;
+    while t0.elapsed() < Duration::from_secs(2) {
+        k += 1;
+        let x = f64::from(k % 100) / 100.0;
+        for (addr, v) in [
+            ("strip/1/fader", Value::Float(x)),
+            ("strip/2/pan", Value::Float(1.0 - x)),
+            ("strip/3/send/1/fader", Value::Float(x)),
+            ("bus/2/gain", Value::Float(-20.0 * x)),
+            ("strip/2/mute", Value::Bool(k.is_multiple_of(7))),
+            ("strip/3/solo", Value::Bool(k.is_multiple_of(11))),
+        ] {
+            hub.apply_str(Origin::Daemon, addr, v).unwrap();
+        }
+        hub.service();
+        let out = if k.is_multiple_of(5) {
+            let mut m = vec![0xf0, 0x00, 0x00, 0x66, 0x14, 0x12, 0x00];
+            m.extend((0..112).map(|i| b'a' + ((k + i) % 26) as u8));
+            m.push(0xf7);
+            m
+        } else {
+            vec![0x90, (k % 128) as u8, 0x7f]
+        };
+        if midi.send(0, &out) {
+            sent.push(out);
+        }
+        while let Some(p) = midi.recv() {
+            assert_eq!(p.port, 0);
+            received.push(p.bytes().to_vec());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    while let Some(p) = midi.recv() {
+        received.push(p.bytes().to_vec());
+    }
+    let periods = backend.stats().periods.load(Ordering::Relaxed);
+    let (allocs, frees) = (
+        ALLOCS.load(Ordering::Relaxed) - a0,
+        FREES.load(Ordering::Relaxed) - f0,
+    );
+
+    drop(peer);
+    let engine = backend.stop();
+    assert!(engine.is_some(), "the engine comes back from a live server");
+    drop(server);
+
+    assert!(periods > 1000, "only {periods} periods ran");
+    assert_eq!(
+        (allocs, frees),
+        (0, 0),
+        "the JACK callback allocated or freed over {periods} periods"
+    );
+    // Inbound: every message in the peer's order, bytes intact.
+    assert!(received.len() > 1000, "{} messages in", received.len());
+    for (i, m) in received.iter().enumerate() {
+        assert_eq!(m, &peer_message(i as u32), "inbound message {i}");
+    }
+    // Outbound: exactly what the hub queued.
+    let got = got.lock().unwrap();
+    assert!(got.len() > 100, "{} messages out", got.len());
+    assert_eq!(&got[..], &sent[..got.len()], "outbound bytes");
+    assert!(sent.len() - got.len() <= 1, "messages lost on the way out");
+    assert_eq!(midi.stats().dropped.load(Ordering::Relaxed), 0);
+}
