@@ -65,6 +65,25 @@ enum Command {
         #[arg(long, default_value_t = 1024, value_name = "FRAMES")]
         block: usize,
     },
+    /// Measure the round trip of an outboard loop: a test signal leaves on
+    /// interface output N and is found again on input M (JACK).
+    Latency {
+        /// Interface output (1-based).
+        #[arg(long = "out", value_name = "N")]
+        output: u16,
+        /// Interface input (1-based).
+        #[arg(long = "in", value_name = "M")]
+        input: u16,
+        /// Patch the output to this JACK port instead of the N-th physical output.
+        #[arg(long, value_name = "PORT")]
+        to: Option<String>,
+        /// Patch this JACK port to the input instead of the M-th physical input.
+        #[arg(long, value_name = "PORT")]
+        from: Option<String>,
+        /// Daemon config file (JACK client name).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Validate sessions, daemon configs, surface profiles and maps.
     Check {
         /// Files to check.
@@ -133,6 +152,16 @@ fn main() -> ExitCode {
             cmd_render(&session, output, stems, format, duration, block)
         }
         Command::Check { files } => cmd_check(&files),
+        Command::Latency {
+            output,
+            input,
+            to,
+            from,
+            config,
+        } => {
+            let _log = init_logging(LogLevel::Warn);
+            cmd_latency(output, input, to, from, config)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -205,6 +234,45 @@ fn cmd_run(
     })
 }
 
+fn cmd_latency(
+    output: u16,
+    input: u16,
+    to: Option<String>,
+    from: Option<String>,
+    config_file: Option<PathBuf>,
+) -> Result<(), Failure> {
+    if output == 0 || input == 0 {
+        return Err(Failure::user(anyhow::anyhow!(
+            "--out and --in are interface channels, counted from 1"
+        )));
+    }
+    let config = match &config_file {
+        Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
+        None => DaemonConfig::default(),
+    };
+    let opts = daemon::latency::LatencyOptions {
+        output,
+        input,
+        to,
+        from,
+        config,
+    };
+    let tty = std::io::stderr().is_terminal();
+    eprintln!("faderd: measuring output {output} -> input {input} (about 2 s of test signal)");
+    let mut progress = |p: f64| {
+        if tty {
+            draw_bar(p, &format!("{:3.0}%", p * 100.0));
+        }
+    };
+    let result = daemon::latency::measure(&opts, &mut progress);
+    if tty {
+        eprintln!();
+    }
+    let l = result?;
+    println!("{}", l.report);
+    Ok(())
+}
+
 fn cmd_render(
     session_path: &Path,
     output: PathBuf,
@@ -263,22 +331,32 @@ fn cmd_render(
 }
 
 fn draw_progress(done: u64, total: u64, rate: u32) {
-    const WIDTH: usize = 30;
     let frac = if total == 0 {
         1.0
     } else {
         done as f64 / total as f64
     };
-    let filled = (frac * WIDTH as f64).round() as usize;
+    draw_bar(
+        frac,
+        &format!(
+            "{:3.0}%  {:.1} / {:.1} s",
+            frac * 100.0,
+            done as f64 / f64::from(rate),
+            total as f64 / f64::from(rate),
+        ),
+    );
+}
+
+/// A progress bar on stderr, redrawn in place.
+fn draw_bar(frac: f64, label: &str) {
+    const WIDTH: usize = 30;
+    let filled = ((frac * WIDTH as f64).round() as usize).min(WIDTH);
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
-        "\r  [{}{}] {:3.0}%  {:.1} / {:.1} s",
-        "#".repeat(filled.min(WIDTH)),
-        ".".repeat(WIDTH - filled.min(WIDTH)),
-        frac * 100.0,
-        done as f64 / f64::from(rate),
-        total as f64 / f64::from(rate),
+        "\r  [{}{}] {label}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
     );
     let _ = err.flush();
 }

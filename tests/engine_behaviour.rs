@@ -45,7 +45,8 @@ buses:
   - { name: R, kind: aux, gain_db: -3 }
 tracks:
   - { name: File, channels: stereo, source: { file: st.wav, loop: true }, output: G, sends: [{ bus: R, gain_db: -6 }] }
-  - { name: Sine, source: { tone: { wave: sine, freq_hz: 997, level_db: -6 } }, pan: 0.3, sends: [{ bus: R, gain_db: -10, pre: true }] }
+  - { name: Sine, source: { tone: { wave: sine, freq_hz: 997, level_db: -6 } }, pan: 0.3, sends: [{ bus: R, gain_db: -10, pre: true }],
+      insert: { output: 3, input: 1, wet: 0.5, latency: { 1: 300, 32: 300, 64: 300, 256: 300, 1000: 300 } } }
   - { name: Pink, channels: stereo, source: { tone: { wave: pink, level_db: -12, pulse: { bpm: 133, decay_ms: 90 } } } }
   - { name: Mono, source: { file: m.wav } }
 "#;
@@ -64,6 +65,9 @@ fn mixed_changes() -> Vec<ScheduledChange> {
         change(0, "strip/2/fader", Value::Float(0.0)),
         change(777, "strip/2/fader", Value::Float(0.75)),
         change(1_234, "strip/1/pan", Value::Float(0.9)),
+        // The insert's return share ramps; bypass keeps its latency.
+        change(3_000, "strip/2/insert/wet", Value::Float(0.2)),
+        change(8_000, "strip/2/insert/bypass", Value::Bool(true)),
         change(5_000, "strip/3/mute", Value::Bool(true)),
         change(5_100, "strip/3/mute", Value::Bool(false)),
         change(9_999, "strip/1/send/1/gain", Value::Float(2.0)),

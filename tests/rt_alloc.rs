@@ -73,7 +73,7 @@ buses:
 tracks:
   - { name: A, source: { tone: { wave: pink, level_db: -6 } }, output: G, sends: [{ bus: R, gain_db: -6, pre: true }] }
   - { name: B, channels: stereo, source: { file: b.wav, loop: true }, sends: [{ bus: R, gain_db: -6 }] }
-  - { name: C, source: { input: 1 } }
+  - { name: C, source: { input: 1 }, insert: { output: 3, input: 2, wet: 0.7, latency: { 64: 100 } } }
   - { name: D, source: { tone: { wave: saw, freq_hz: 90, level_db: -12, pulse: { bpm: 100, decay_ms: 50 } } } }
 "#;
 
@@ -115,6 +115,10 @@ fn every_command_kind() -> Vec<(&'static str, Value)> {
         ("bus/3/fader", Value::Float(0.6)),
         ("master/gain", Value::Float(-1.0)),
         ("master/mute", Value::Bool(false)),
+        ("strip/3/insert/wet", Value::Float(0.4)),
+        ("strip/3/insert/bypass", Value::Bool(true)),
+        // New compensation delays: a rebuilt graph.
+        ("strip/3/insert/latency", Value::Float(250.0)),
         ("strip/1/solo", Value::Bool(false)),
         // A routing change: a new graph is built here and swapped in there.
         ("strip/3/output", Value::Text("G2".into())),
@@ -217,4 +221,33 @@ fn a_random_storm_allocates_nothing_and_stays_finite() {
     }
     assert!(worst > 0.0, "the storm produced sound");
     assert_eq!(run.hub.engine_bad_commands(), 0);
+}
+
+#[test]
+fn a_latency_measurement_allocates_nothing_from_start_to_result() {
+    let mut run = setup(64);
+    in_rt(|| process_guarded(&mut run.engine, 64));
+    run.hub
+        .apply_str(Origin::Daemon, "strip/3/insert/measure", Value::Float(1.0))
+        .unwrap();
+    let (mut allocs, mut frees, mut blocks) = (0, 0, 0);
+    while run.hub.measure_progress().is_some() {
+        let (ok, a, f) = in_rt(|| process_guarded(&mut run.engine, 64));
+        assert!(ok);
+        allocs += a;
+        frees += f;
+        blocks += 1;
+        run.hub.service();
+        assert!(blocks < 10_000, "the measurement never finished");
+    }
+    assert_eq!((allocs, frees), (0, 0), "over {blocks} blocks");
+    // Offline there is no loop: it says so.
+    let report = run
+        .hub
+        .get(faderd::mixer::Address::parse("strip/3/insert/measure").unwrap())
+        .unwrap();
+    assert!(
+        matches!(&report, Value::Text(t) if t.contains("no signal came back")),
+        "{report:?}"
+    );
 }

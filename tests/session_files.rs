@@ -51,6 +51,7 @@ tracks:
   - { name: D, gain_db: 12, source: { input: 1, file: x.wav } }
   - { name: A }
   - { name: E, automation: rewind }
+  - { name: H, insert: { output: 2, input: 0, wet: 2 } }
 ";
     let e = errors(yaml);
     let want = [
@@ -62,6 +63,9 @@ tracks:
         "s.yaml:10:25: gain_db must be above -90",
         "s.yaml:11:13: a track named 'A' already exists",
         "s.yaml:12:28: automation 'rewind' is not off, read, touch, latch, write or trim",
+        "s.yaml:13:44: an interface channel is 1..=256",
+        "s.yaml:13:34: interface outputs 1 and 2 carry the master mix",
+        "s.yaml:13:52: insert wet must be between 0 and 1",
     ];
     assert_eq!(e.len(), want.len(), "{e:#?}");
     for (got, want) in e.iter().zip(want) {
@@ -94,10 +98,10 @@ pan_law_db: -4.5
 smoothing_ms: 3
 buses:
   - { name: G, kind: group, gain_db: -.inf, pan: 0.25, mute: true, solo: true, sends: [{ bus: R, gain_db: -7.25 }] }
-  - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true, automation: trim }
+  - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true, automation: trim, insert: { output: 7, input: 5, wet: 0.25, bypass: true, latency: { 64: 164, 256: 356 } } }
 tracks:
   - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }] }
-  - { name: F, source: { file: "sub dir/x.wav", loop: true } }
+  - { name: F, source: { file: "sub dir/x.wav", loop: true }, insert: { output: 3, input: 3 } }
   - { name: T, source: { tone: { wave: pink, freq_hz: 1, level_db: -40, pulse: { bpm: 97.5, decay_ms: 33, offset_beats: 0.5 }, seed: 99 } } }
   - { name: "Ünïcødé ✓" }
 master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
@@ -108,6 +112,12 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
         parse_session(&text, Path::new("saved.yaml")).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(s1, s2);
     assert_eq!(s2.buses[0].controls.gain_db, f64::NEG_INFINITY);
+    let ins = s2.buses[1].controls.insert.as_ref().unwrap();
+    assert_eq!(
+        (ins.output, ins.input, ins.wet, ins.bypass),
+        (7, 5, 0.25, true)
+    );
+    assert_eq!(ins.latency.get(&256), Some(&356));
 }
 
 #[test]

@@ -74,8 +74,8 @@ pub struct PortLayout {
     /// One entry per engine input channel: the port's short name, or
     /// `None` when nothing uses the channel (it stays silent).
     pub inputs: Vec<Option<String>>,
-    /// One short name per engine output channel.
-    pub outputs: Vec<String>,
+    /// One entry per engine output channel, as for inputs.
+    pub outputs: Vec<Option<String>>,
 }
 
 /// Which connections the backend makes after activation.
@@ -151,6 +151,7 @@ impl JackBackend {
         }
         let mut audio_out = Vec::new();
         for (ch, short) in layout.outputs.iter().enumerate() {
+            let Some(short) = short else { continue };
             let short = port_safe(short);
             let p = client
                 .register_port(&short, AudioOut::default())
@@ -231,8 +232,8 @@ impl JackBackend {
                     pairs.push((src.clone(), full(short)));
                 }
             }
-            for (ch, short) in layout.outputs.iter().enumerate() {
-                if let Some(dst) = playback.get(ch) {
+            for (ch, port) in layout.outputs.iter().enumerate() {
+                if let (Some(short), Some(dst)) = (port, playback.get(ch)) {
                     pairs.push((full(short), dst.clone()));
                 }
             }

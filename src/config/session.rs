@@ -14,6 +14,11 @@
 //!     output: Drums                       # master (default) or a group bus
 //!     gain_db: -3                         # -.inf is off
 //!     sends: [{ bus: Reverb, gain_db: -12, pre: false }]
+//!   - name: Vox
+//!     source: { input: 1 }
+//!     # outboard compressor on interface output 5 / input 5; the round trip
+//!     # is measured (/strip/2/insert/measure) and kept per period size
+//!     insert: { output: 5, input: 5, wet: 1.0, bypass: false, latency: { 64: 164 } }
 //! master: { gain_db: 0 }
 //! ```
 //!
@@ -26,8 +31,8 @@ use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
 use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
-    AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Output, Send, Session,
-    TRIM_RANGE_DB, Track, TrackSource,
+    AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Insert, Output, Send,
+    Session, TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -94,7 +99,26 @@ struct StripFile {
     automation: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     sends: Vec<Spanned<SendFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    insert: Option<Spanned<InsertFile>>,
 }
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct InsertFile {
+    output: Spanned<u16>,
+    input: Spanned<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wet: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    bypass: bool,
+    /// Period size in frames -> measured round trip in samples.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    latency: std::collections::BTreeMap<u32, u32>,
+}
+
+/// Highest interface channel a session may name.
+pub const MAX_INTERFACE_CHANNEL: u16 = 256;
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -519,6 +543,34 @@ impl Resolver<'_> {
                 })
             }),
             sends: Vec::new(),
+            insert: f.insert.as_ref().map(|i| self.insert(&i.value)),
+        }
+    }
+
+    fn insert(&mut self, i: &InsertFile) -> Insert {
+        for ch in [&i.output, &i.input] {
+            if !(1..=MAX_INTERFACE_CHANNEL).contains(&ch.value) {
+                self.err(
+                    ch.referenced,
+                    format!("an interface channel is 1..={MAX_INTERFACE_CHANNEL}"),
+                );
+            }
+        }
+        if i.output.value == 1 || i.output.value == 2 {
+            self.err(
+                i.output.referenced,
+                "interface outputs 1 and 2 carry the master mix; send the insert from 3 up",
+            );
+        }
+        Insert {
+            output: i.output.value,
+            input: i.input.value,
+            wet: i
+                .wet
+                .as_ref()
+                .map_or(1.0, |w| self.range(w, 0.0, 1.0, "insert wet")),
+            bypass: i.bypass,
+            latency: i.latency.clone(),
         }
     }
 
@@ -584,6 +636,15 @@ fn to_file(s: &Session) -> SessionFile {
                 })
             })
             .collect(),
+        insert: c.insert.as_ref().map(|i| {
+            spanless(InsertFile {
+                output: spanless(i.output),
+                input: spanless(i.input),
+                wet: some_if(i.wet != 1.0, i.wet),
+                bypass: i.bypass,
+                latency: i.latency.clone(),
+            })
+        }),
         ..StripFile::default()
     };
     SessionFile {

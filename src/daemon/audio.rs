@@ -22,6 +22,15 @@ use std::time::{Duration, Instant};
 /// How often a lost JACK server is looked for.
 pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
 
+/// What the audio supervisor tells the hub thread.
+#[derive(Debug)]
+pub enum AudioEvent {
+    /// Build an engine for a new stream.
+    Relink(RelinkRequest),
+    /// The server's period changed (the engine keeps running).
+    Period(u32),
+}
+
 /// The supervisor asks the hub thread for an engine built for a new stream.
 #[derive(Debug)]
 pub struct RelinkRequest {
@@ -50,44 +59,86 @@ pub struct AudioTotals {
 
 /// The JACK ports for `session`: one input port per interface channel a
 /// track plays (named after the first such track: "Vox in", or "Keys in L"
-/// and "Keys in R" for a stereo one), the master pair as "Master out L/R".
+/// and "Keys in R" for a stereo one), the master pair as "Master out L/R",
+/// and a hardware insert's "Vox insert send" / "Vox insert return" (L/R on
+/// stereo strips) on the channels it names.
 pub fn port_layout(session: &Session) -> PortLayout {
     let mut inputs: Vec<Option<String>> = Vec::new();
+    let mut outputs: Vec<Option<String>> =
+        vec![Some("Master out L".into()), Some("Master out R".into())];
+    let place = |v: &mut Vec<Option<String>>, ch: usize, name: String| {
+        if v.len() <= ch {
+            v.resize(ch + 1, None);
+        }
+        if v[ch].is_none() {
+            v[ch] = Some(name);
+        }
+    };
+    let names = |base: &str, what: &str, channels: Channels| -> Vec<String> {
+        let base = jackb::port_safe(base);
+        match channels {
+            Channels::Mono => vec![format!("{base} {what}")],
+            Channels::Stereo => vec![format!("{base} {what} L"), format!("{base} {what} R")],
+        }
+    };
     for track in &session.tracks {
-        let TrackSource::Input(first) = track.source else {
+        if let TrackSource::Input(first) = track.source {
+            let first = usize::from(first.max(1)) - 1;
+            for (k, name) in names(&track.name, "in", track.channels)
+                .into_iter()
+                .enumerate()
+            {
+                place(&mut inputs, first + k, name);
+            }
+        }
+    }
+    let strips = session
+        .tracks
+        .iter()
+        .map(|t| (t.name.as_str(), t.channels, &t.controls))
+        .chain(
+            session
+                .buses
+                .iter()
+                .map(|b| (b.name.as_str(), Channels::Stereo, &b.controls)),
+        )
+        .chain(std::iter::once((
+            "Master",
+            Channels::Stereo,
+            &session.master,
+        )));
+    for (name, channels, controls) in strips {
+        let Some(ins) = &controls.insert else {
             continue;
         };
-        let first = usize::from(first.max(1)) - 1;
-        let base = jackb::port_safe(&track.name);
-        let names: Vec<String> = match track.channels {
-            Channels::Mono => vec![format!("{base} in")],
-            Channels::Stereo => vec![format!("{base} in L"), format!("{base} in R")],
-        };
-        for (k, name) in names.into_iter().enumerate() {
-            let ch = first + k;
-            if inputs.len() <= ch {
-                inputs.resize(ch + 1, None);
-            }
-            if inputs[ch].is_none() {
-                inputs[ch] = Some(name);
-            }
+        let (out, inp) = (
+            usize::from(ins.output.max(1)) - 1,
+            usize::from(ins.input.max(1)) - 1,
+        );
+        for (k, n) in names(name, "insert send", channels).into_iter().enumerate() {
+            place(&mut outputs, out + k, n);
+        }
+        for (k, n) in names(name, "insert return", channels)
+            .into_iter()
+            .enumerate()
+        {
+            place(&mut inputs, inp + k, n);
         }
     }
     // Two ports must not share a name (track names are unique, but "A:B"
     // and "A-B" are not once made port-safe): the later one gets the
     // channel number.
-    let mut seen = std::collections::HashSet::new();
-    for (ch, slot) in inputs.iter_mut().enumerate() {
-        if let Some(name) = slot
-            && !seen.insert(name.clone())
-        {
-            *name = format!("{name} {}", ch + 1);
+    for ports in [&mut inputs, &mut outputs] {
+        let mut seen = std::collections::HashSet::new();
+        for (ch, slot) in ports.iter_mut().enumerate() {
+            if let Some(name) = slot
+                && !seen.insert(name.clone())
+            {
+                *name = format!("{name} {}", ch + 1);
+            }
         }
     }
-    PortLayout {
-        inputs,
-        outputs: vec!["Master out L".into(), "Master out R".into()],
-    }
+    PortLayout { inputs, outputs }
 }
 
 /// The running audio backend.
@@ -206,7 +257,7 @@ impl JackSupervisor {
     pub fn spawn(
         backend: JackBackend,
         plan: JackPlan,
-        relink: Sender<RelinkRequest>,
+        relink: Sender<AudioEvent>,
     ) -> std::io::Result<JackSupervisor> {
         let stop = Arc::new(AtomicBool::new(false));
         let totals = Arc::new(AudioTotals::default());
@@ -267,7 +318,7 @@ fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
 fn supervise(
     backend: JackBackend,
     plan: &JackPlan,
-    relink: &Sender<RelinkRequest>,
+    relink: &Sender<AudioEvent>,
     stop: &AtomicBool,
     totals: &AudioTotals,
 ) -> Option<Engine> {
@@ -277,6 +328,9 @@ fn supervise(
     let mut rate = current
         .as_ref()
         .map_or(0, |b| b.stats().sample_rate.load(Ordering::Relaxed));
+    let mut period = current
+        .as_ref()
+        .map_or(0, |b| b.stats().buffer_frames.load(Ordering::Relaxed));
     let mut next_try = Instant::now();
     let mut said_waiting = false;
     while !stop.load(Ordering::SeqCst) {
@@ -284,6 +338,12 @@ fn supervise(
         if let Some(b) = &current {
             publish(totals, &base, b);
             let rate_now = b.stats().sample_rate.load(Ordering::Relaxed);
+            let period_now = b.stats().buffer_frames.load(Ordering::Relaxed);
+            if period_now != period && !b.is_lost() {
+                tracing::info!("the JACK period changed from {period} to {period_now} frames");
+                period = period_now;
+                let _ = relink.send(AudioEvent::Period(period_now));
+            }
             let lost = b.is_lost();
             if lost || rate_now != rate {
                 if lost {
@@ -324,11 +384,11 @@ fn supervise(
         let (midi_rt, midi_link) = plan.midi_queues();
         let (reply, engine_rx) = channel::bounded(1);
         if relink
-            .send(RelinkRequest {
+            .send(AudioEvent::Relink(RelinkRequest {
                 config,
                 midi: midi_link,
                 reply,
-            })
+            }))
             .is_err()
         {
             break; // the hub is gone: shutting down
@@ -340,6 +400,7 @@ fn supervise(
         match plan.start(client, engine, midi_rt, AudioHooks::default()) {
             Ok(b) => {
                 rate = config.sample_rate;
+                period = b.stats().buffer_frames.load(Ordering::Relaxed);
                 totals.reconnects.fetch_add(1, Ordering::Relaxed);
                 totals.connected.store(true, Ordering::Relaxed);
                 tracing::info!(
@@ -364,6 +425,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn inserts_get_send_and_return_ports_on_their_channels() {
+        let text = "version: 1\nname: t\nbuses:\n  - { name: Drums, kind: group, insert: { output: 3, input: 1 } }\ntracks:\n  - { name: Vox, source: { input: 5 }, insert: { output: 6, input: 6 } }\n";
+        let s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
+        let l = port_layout(&s);
+        let o = |x: &str| Some(x.to_owned());
+        assert_eq!(
+            l.outputs,
+            vec![
+                o("Master out L"),
+                o("Master out R"),
+                o("Drums insert send L"),
+                o("Drums insert send R"),
+                None,
+                o("Vox insert send"),
+            ]
+        );
+        assert_eq!(
+            l.inputs,
+            vec![
+                o("Drums insert return L"),
+                o("Drums insert return R"),
+                None,
+                None,
+                o("Vox in"),
+                o("Vox insert return"),
+            ]
+        );
+    }
+
+    #[test]
     fn ports_are_named_after_the_tracks_that_use_them() {
         let text = "version: 1\nname: t\ntracks:\n  - { name: Vox, source: { input: 3 } }\n  - { name: Keys, channels: stereo, source: { input: 5 } }\n  - { name: \"A:B\", source: { input: 1 } }\n  - { name: Dup, source: { input: 3 } }\n  - { name: A-B, source: { input: 7 } }\n  - { name: Tone, source: { tone: { wave: sine } } }\n";
         let s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
@@ -380,6 +471,9 @@ mod tests {
                 Some("A-B in 7".into()),
             ]
         );
-        assert_eq!(l.outputs, vec!["Master out L", "Master out R"]);
+        assert_eq!(
+            l.outputs,
+            vec![Some("Master out L".into()), Some("Master out R".into())]
+        );
     }
 }

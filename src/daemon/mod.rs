@@ -4,8 +4,9 @@
 //! Thread: the caller's thread becomes the hub thread. May import anything.
 
 mod audio;
+pub mod latency;
 
-pub use audio::{AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
+pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
 use crate::audio::dummy::{AudioHooks, DummyBackend};
 use crate::audio::jack as jackb;
@@ -191,12 +192,16 @@ impl Daemon {
                 }
                 cfg
             }
-            Chosen::Dummy(_) => EngineConfig {
-                sample_rate: session.sample_rate,
-                max_block: audio.period_frames,
-                inputs: audio.inputs,
-                outputs: audio.outputs,
-            },
+            Chosen::Dummy(_) => {
+                // Enough channels for every insert the session names.
+                let layout = port_layout(&session);
+                EngineConfig {
+                    sample_rate: session.sample_rate,
+                    max_block: audio.period_frames,
+                    inputs: audio.inputs.max(layout.inputs.len()),
+                    outputs: audio.outputs.max(layout.outputs.len()),
+                }
+            }
         };
         let name = session.name.clone();
         let (tracks, buses) = (session.tracks.len(), session.buses.len());
@@ -241,7 +246,7 @@ impl Daemon {
             Arc::clone(&osc_stats),
         );
 
-        let (relink_tx, relink_rx) = channel::bounded::<RelinkRequest>(1);
+        let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let (runner, backend_note, midi) = match chosen {
             Chosen::Dummy(note) => {
                 let backend = DummyBackend::start_with(engine, audio.period_frames, hooks)
@@ -430,7 +435,7 @@ struct HubParts {
 fn hub_loop(
     parts: HubParts,
     packets: &Receiver<OscPacketIn>,
-    relinks: &Receiver<RelinkRequest>,
+    relinks: &Receiver<AudioEvent>,
     stop: &AtomicBool,
 ) -> HubOutcome {
     let HubParts {
@@ -456,8 +461,11 @@ fn hub_loop(
             if next_tick < now {
                 next_tick = now + HUB_TICK;
             }
-            if let Ok(req) = relinks.try_recv() {
-                relink(&mut hub, &mut midi, req);
+            while let Ok(event) = relinks.try_recv() {
+                match event {
+                    AudioEvent::Relink(req) => relink(&mut hub, &mut midi, req),
+                    AudioEvent::Period(frames) => hub.set_period(frames),
+                }
             }
             drain_midi(midi.as_mut());
             hub.service();

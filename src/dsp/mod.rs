@@ -4,8 +4,10 @@
 //! allocation, no locks, no I/O, bounded work per call. May import: nothing
 //! else in the crate.
 
+pub mod delay;
 pub mod fader_law;
 pub mod generator;
+pub mod latency;
 pub mod meter;
 pub mod pan;
 pub mod ramp;

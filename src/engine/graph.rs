@@ -7,6 +7,7 @@
 
 use super::meters::MeterBank;
 use super::msg::NodeId;
+use crate::dsp::delay::DelayLine;
 use crate::dsp::generator::{Generator, ToneSpec};
 use crate::dsp::meter::MeterState;
 use crate::dsp::ramp::Ramp;
@@ -91,6 +92,24 @@ pub struct SendSpec {
     pub gain: f32,
     /// Left and right gains into the bus.
     pub pan: (f32, f32),
+    /// Latency-compensation delay on this edge, in samples.
+    pub delay: u32,
+}
+
+/// A hardware insert: the strip's signal (after trim and polarity) leaves
+/// on backend outputs and comes back on backend inputs, replacing (or
+/// mixed with) the dry signal before the fader.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InsertSpec {
+    /// First backend output the signal is sent to (a stereo strip uses two).
+    pub send_first: u16,
+    /// First backend input the return is read from.
+    pub return_first: u16,
+    /// Share of the return in the mix, 0..1 (0 when bypassed).
+    pub wet: f32,
+    /// Round trip of the loop in samples: the dry signal is delayed by it
+    /// so that dry and return line up.
+    pub latency: u32,
 }
 
 /// A node as the graph builder states it; values are the initial coefficients.
@@ -110,6 +129,10 @@ pub struct NodeSpec {
     pub pan: (f32, f32),
     /// Sends to aux buses.
     pub sends: Vec<SendSpec>,
+    /// A hardware insert before the fader.
+    pub insert: Option<InsertSpec>,
+    /// Latency-compensation delay on the edge to `dest`, in samples.
+    pub dest_delay: u32,
 }
 
 /// Errors in a graph description: a bug in the caller, never user input.
@@ -167,6 +190,23 @@ pub(crate) struct SendNode {
     pub(crate) level: Ramp,
     pub(crate) pan_l: Ramp,
     pub(crate) pan_r: Ramp,
+    pub(crate) delay: Option<Box<[DelayLine; 2]>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct InsertNode {
+    pub(crate) send_first: usize,
+    pub(crate) return_first: usize,
+    pub(crate) wet: Ramp,
+    pub(crate) dry_delay: Box<[DelayLine; 2]>,
+}
+
+/// Two delay lines of `frames`, or none when there is nothing to delay.
+fn stereo_delay(frames: u32) -> Option<Box<[DelayLine; 2]>> {
+    (frames > 0).then(|| {
+        let d = frames as usize;
+        Box::new([DelayLine::new(d), DelayLine::new(d)])
+    })
 }
 
 #[derive(Debug)]
@@ -179,7 +219,9 @@ pub(crate) struct Node {
     pub(crate) pan_l: Ramp,
     pub(crate) pan_r: Ramp,
     pub(crate) sends: Box<[SendNode]>,
-    /// After the input gain.
+    pub(crate) insert: Option<InsertNode>,
+    pub(crate) dest_delay: Option<Box<[DelayLine; 2]>>,
+    /// After the input gain (and the insert).
     pub(crate) pre: StereoBuf,
     /// After the fader, before pan.
     pub(crate) post: StereoBuf,
@@ -191,7 +233,7 @@ pub(crate) struct Node {
 /// Per-sample coefficient buffers for ramps in progress.
 #[derive(Debug)]
 pub(crate) struct Scratch {
-    pub(crate) bufs: [Box<[f32]>; 6],
+    pub(crate) bufs: [Box<[f32]>; 8],
 }
 
 /// A complete, preallocated mix graph. Built off the audio thread.
@@ -243,6 +285,7 @@ impl MixGraph {
                         level: Ramp::new(s.gain, ramp_frames),
                         pan_l: Ramp::new(s.pan.0, ramp_frames),
                         pan_r: Ramp::new(s.pan.1, ramp_frames),
+                        delay: stereo_delay(s.delay),
                     })
                 })
                 .collect::<Result<Box<[_]>, GraphError>>()?;
@@ -267,6 +310,16 @@ impl MixGraph {
                 pan_l: Ramp::new(spec.pan.0, ramp_frames),
                 pan_r: Ramp::new(spec.pan.1, ramp_frames),
                 sends,
+                insert: spec.insert.map(|ins| InsertNode {
+                    send_first: usize::from(ins.send_first),
+                    return_first: usize::from(ins.return_first),
+                    wet: Ramp::new(ins.wet, ramp_frames),
+                    dry_delay: Box::new([
+                        DelayLine::new(ins.latency as usize),
+                        DelayLine::new(ins.latency as usize),
+                    ]),
+                }),
+                dest_delay: stereo_delay(spec.dest_delay),
                 pre: StereoBuf::new(max_block),
                 post: StereoBuf::new(max_block),
                 out: StereoBuf::new(max_block),

@@ -15,9 +15,11 @@ pub mod meters;
 pub mod msg;
 pub mod rt;
 
-pub use graph::{Channels, Clip, Dest, GraphError, MixGraph, NodeSpec, SendSpec, Source};
+pub use graph::{
+    Channels, Clip, Dest, GraphError, InsertSpec, MixGraph, NodeSpec, SendSpec, Source,
+};
 pub use meters::{MeterBank, MeterReading};
-pub use msg::{NodeId, StripParam, ToEngine, TransportCmd};
+pub use msg::{Measurement, NodeId, StripParam, ToEngine, TransportCmd};
 
 use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
 use graph::{Node, NodeInput, StereoBuf};
@@ -33,6 +35,8 @@ pub const COMMAND_QUEUE_CAPACITY: usize = 8192;
 /// Graphs in flight back to the hub. The hub sends a new graph only while a
 /// retire slot is free, and the engine leaves a swap queued until one is.
 pub const RETIRE_QUEUE_CAPACITY: usize = 8;
+/// Measurements in flight back to the hub (the hub runs one at a time).
+pub const MEASURE_QUEUE_CAPACITY: usize = 4;
 /// Most commands applied per process call (bounded work per period).
 pub const MAX_COMMANDS_PER_CALL: usize = 4096;
 
@@ -60,6 +64,8 @@ pub struct EngineShared {
     pub bad_commands: AtomicU64,
     /// The transport's timeline position in frames.
     pub transport_frames: AtomicU64,
+    /// Samples recorded by the latency measurement in progress.
+    pub measure_recorded: AtomicU64,
 }
 
 /// The hub's side of the engine's queues.
@@ -71,6 +77,8 @@ pub struct EngineLink {
     pub retired: Consumer<Box<MixGraph>>,
     /// Clocks and counters.
     pub shared: Arc<EngineShared>,
+    /// Latency measurements that finished (or were refused).
+    pub measured: Consumer<Box<Measurement>>,
 }
 
 /// The mixer engine; owned by the audio thread once the backend starts.
@@ -87,6 +95,8 @@ pub struct Engine {
     /// Timeline position (clips play from here while rolling).
     transport_frame: u64,
     rolling: bool,
+    measuring: Option<Box<Measurement>>,
+    measured: Producer<Box<Measurement>>,
 }
 
 impl Engine {
@@ -96,6 +106,7 @@ impl Engine {
     pub fn new(config: EngineConfig, graph: MixGraph) -> (Engine, EngineLink) {
         let (to_engine, commands) = RingBuffer::new(COMMAND_QUEUE_CAPACITY);
         let (retire, retired) = RingBuffer::new(RETIRE_QUEUE_CAPACITY);
+        let (measured_tx, measured) = RingBuffer::new(MEASURE_QUEUE_CAPACITY);
         let shared = Arc::new(EngineShared::default());
         let buffers = |n: usize| -> Box<[Box<[f32]>]> {
             (0..n)
@@ -116,6 +127,8 @@ impl Engine {
             frame: 0,
             transport_frame: 0,
             rolling: false,
+            measuring: None,
+            measured: measured_tx,
         };
         (
             engine,
@@ -123,6 +136,7 @@ impl Engine {
                 to_engine,
                 retired,
                 shared,
+                measured,
             },
         )
     }
@@ -181,18 +195,16 @@ impl Engine {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
             let node = &mut graph.nodes[i];
             fill_source(node, &mut own_acc[i], &self.inputs, clock, n);
-            mix_node(
-                node,
-                i,
-                later_accs,
-                &mut self.outputs,
-                &mut graph.scratch.bufs,
-                n,
-            );
+            let mut io = Io {
+                inputs: &self.inputs,
+                outputs: &mut self.outputs,
+            };
+            mix_node(node, i, later_accs, &mut io, &mut graph.scratch.bufs, n);
             let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
             let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
             graph.meters.record(i, [pl, pr], [ml, mr]);
         }
+        self.run_measurement(n);
         self.frame += n as u64;
         if self.rolling {
             self.transport_frame += n as u64;
@@ -204,6 +216,37 @@ impl Engine {
             .transport_frames
             .store(self.transport_frame, Ordering::Relaxed);
         n
+    }
+
+    /// Play and record the latency measurement in progress, if any.
+    fn run_measurement(&mut self, n: usize) {
+        let Some(m) = self.measuring.as_mut() else {
+            return;
+        };
+        let len = m.capture.len();
+        let take = n.min(len - m.recorded.min(len));
+        if let Some(out) = self.outputs.get_mut(m.output) {
+            for (i, o) in out[..n].iter_mut().enumerate() {
+                *o = m.signal.get(m.recorded + i).copied().unwrap_or(0.0);
+            }
+        }
+        let input = self.inputs.get(m.input).map(|b| &b[..take]);
+        let dst = &mut m.capture[m.recorded..m.recorded + take];
+        match input {
+            Some(src) => dst.copy_from_slice(src),
+            None => dst.fill(0.0),
+        }
+        m.recorded += take;
+        self.shared
+            .measure_recorded
+            .store(m.recorded as u64, Ordering::Relaxed);
+        if m.recorded >= len
+            && let Some(done) = self.measuring.take()
+            && let Err(rtrb::PushError::Full(done)) = self.measured.push(done)
+        {
+            // The hub has not taken earlier ones yet: hand it over later.
+            self.measuring = Some(done);
+        }
     }
 
     pub(crate) fn silence_outputs(&mut self) {
@@ -236,6 +279,18 @@ impl Engine {
                     TransportCmd::Stop => self.rolling = false,
                     TransportCmd::Locate(f) => self.transport_frame = f,
                 },
+                Ok(ToEngine::Measure(m)) => {
+                    if self.measuring.is_some() {
+                        // One at a time: refuse it (recorded stays 0).
+                        if let Err(rtrb::PushError::Full(m)) = self.measured.push(m) {
+                            // Unreachable with the hub's one-at-a-time rule;
+                            // never free on this thread.
+                            std::mem::forget(m);
+                        }
+                    } else {
+                        self.measuring = Some(m);
+                    }
+                }
                 Ok(ToEngine::SwapGraph(new)) => {
                     let old = std::mem::replace(&mut self.graph, new);
                     // Cannot fail: a slot was checked above and only this
@@ -275,6 +330,10 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
         },
         StripParam::SendPre { send, pre } => match n.sends.get_mut(usize::from(send)) {
             Some(s) => s.pre = pre,
+            None => return false,
+        },
+        StripParam::InsertWet(w) => match n.insert.as_mut() {
+            Some(ins) => ins.wet.set_target(w),
             None => return false,
         },
     }
@@ -378,24 +437,27 @@ fn play_clip(dst: &mut [f32], src: Option<&[f32]>, frame: u64, looped: bool) {
     }
 }
 
-/// Gains, pan, sends and summing for one node whose source is in `pre`.
+/// Insert, gains, pan, sends and summing for one node whose source is in
+/// `pre`.
 fn mix_node(
     node: &mut Node,
     index: usize,
     later_accs: &mut [StereoBuf],
-    outputs: &mut [Box<[f32]>],
-    scratch: &mut [Box<[f32]>; 6],
+    io: &mut Io<'_>,
+    scratch: &mut [Box<[f32]>; 8],
     n: usize,
 ) {
     let stereo = node.channels == Channels::Stereo;
-    let [s0, s1, s2, s3, s4, s5] = scratch;
-    let (s0, s1, s2, s3, s4, s5) = (
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = scratch;
+    let (s0, s1, s2, s3, s4, s5, s6, s7) = (
         &mut s0[..n],
         &mut s1[..n],
         &mut s2[..n],
         &mut s3[..n],
         &mut s4[..n],
         &mut s5[..n],
+        &mut s6[..n],
+        &mut s7[..n],
     );
     // A later node's accumulator; `dest > index` is guaranteed by the builder.
     let acc_index = |dest: usize| dest - index - 1;
@@ -404,6 +466,10 @@ fn mix_node(
     scale_in_place(&mut node.pre.l[..n], g_in);
     if stereo {
         scale_in_place(&mut node.pre.r[..n], g_in);
+    }
+
+    if let Some(ins) = node.insert.as_mut() {
+        run_insert(ins, &mut node.pre, stereo, io, s0, s1, n);
     }
 
     let g_fader = node.out_gain.render(s0);
@@ -438,8 +504,22 @@ fn mix_node(
         let level = send.level.render(s1);
         let pan_l = send.pan_l.render(s2);
         let pan_r = send.pan_r.render(s3);
-        add_scaled(&mut acc.l[..n], src_l, product(level, pan_l, s4));
-        add_scaled(&mut acc.r[..n], src_r, product(level, pan_r, s5));
+        let gain_l = product(level, pan_l, s4);
+        let gain_r = product(level, pan_r, s5);
+        match send.delay.as_deref_mut() {
+            None => {
+                add_scaled(&mut acc.l[..n], src_l, gain_l);
+                add_scaled(&mut acc.r[..n], src_r, gain_r);
+            }
+            Some([dl, dr]) => {
+                scale_into(s6, src_l, gain_l);
+                scale_into(s7, src_r, gain_r);
+                dl.process(s6);
+                dr.process(s7);
+                add_scaled(&mut acc.l[..n], s6, Span::Const(1.0));
+                add_scaled(&mut acc.r[..n], s7, Span::Const(1.0));
+            }
+        }
     }
 
     let pan_l = node.pan_l.render(s1);
@@ -452,20 +532,84 @@ fn mix_node(
     scale_into(&mut node.out.l[..n], &node.post.l[..n], pan_l);
     scale_into(&mut node.out.r[..n], post_r, pan_r);
 
+    // What leaves for the destination, delayed for latency compensation
+    // when this path is shorter than the others arriving there.
+    let (out_l, out_r): (&[f32], &[f32]) = match node.dest_delay.as_deref_mut() {
+        None => (&node.out.l[..n], &node.out.r[..n]),
+        Some([dl, dr]) => {
+            s6.copy_from_slice(&node.out.l[..n]);
+            s7.copy_from_slice(&node.out.r[..n]);
+            dl.process(s6);
+            dr.process(s7);
+            (s6, s7)
+        }
+    };
     match node.dest {
         graph::Dest::Node(d) => {
             if let Some(acc) = later_accs.get_mut(acc_index(usize::from(d.0))) {
-                add_scaled(&mut acc.l[..n], &node.out.l[..n], Span::Const(1.0));
-                add_scaled(&mut acc.r[..n], &node.out.r[..n], Span::Const(1.0));
+                add_scaled(&mut acc.l[..n], out_l, Span::Const(1.0));
+                add_scaled(&mut acc.r[..n], out_r, Span::Const(1.0));
             }
         }
         graph::Dest::Output { first } => {
             let first = usize::from(first);
-            if let Some(o) = outputs.get_mut(first) {
-                add_scaled(&mut o[..n], &node.out.l[..n], Span::Const(1.0));
+            if let Some(o) = io.outputs.get_mut(first) {
+                add_scaled(&mut o[..n], out_l, Span::Const(1.0));
             }
-            if let Some(o) = outputs.get_mut(first + 1) {
-                add_scaled(&mut o[..n], &node.out.r[..n], Span::Const(1.0));
+            if let Some(o) = io.outputs.get_mut(first + 1) {
+                add_scaled(&mut o[..n], out_r, Span::Const(1.0));
+            }
+        }
+    }
+}
+
+/// The backend's channels as one block sees them.
+struct Io<'a> {
+    inputs: &'a [Box<[f32]>],
+    outputs: &'a mut [Box<[f32]>],
+}
+
+/// Send `pre` out of the insert's outputs, read the return, and leave
+/// dry (delayed by the loop's latency) and return mixed by `wet` in `pre`.
+fn run_insert(
+    ins: &mut graph::InsertNode,
+    pre: &mut StereoBuf,
+    stereo: bool,
+    io: &mut Io<'_>,
+    wet_buf: &mut [f32],
+    tmp: &mut [f32],
+    n: usize,
+) {
+    let channels = if stereo { 2 } else { 1 };
+    let [dry_l, dry_r] = &mut *ins.dry_delay;
+    let wet = ins.wet.render(wet_buf);
+    for k in 0..channels {
+        let (buf, delay) = if k == 0 {
+            (&mut pre.l[..n], &mut *dry_l)
+        } else {
+            (&mut pre.r[..n], &mut *dry_r)
+        };
+        if let Some(o) = io.outputs.get_mut(ins.send_first + k) {
+            add_scaled(&mut o[..n], buf, Span::Const(1.0));
+        }
+        delay.process(buf);
+        let ret = io.inputs.get(ins.return_first + k).map(|b| &b[..n]);
+        // pre = dry * (1 - wet) + return * wet
+        match wet {
+            Span::Const(w) => {
+                scale_in_place(buf, Span::Const(1.0 - w));
+                if let Some(r) = ret {
+                    add_scaled(buf, r, Span::Const(w));
+                }
+            }
+            Span::PerSample(w) => {
+                for (t, w) in tmp.iter_mut().zip(w) {
+                    *t = 1.0 - w;
+                }
+                scale_in_place(buf, Span::PerSample(tmp));
+                if let Some(r) = ret {
+                    add_scaled(buf, r, Span::PerSample(w));
+                }
             }
         }
     }

@@ -39,6 +39,8 @@ pub enum StripParam {
         /// Right gain.
         r: f32,
     },
+    /// The hardware insert's return share, 0..1 (0 when bypassed).
+    InsertWet(f32),
     /// Whether a send taps before (true) or after (false) the fader.
     SendPre {
         /// Index of the send on this node.
@@ -63,6 +65,45 @@ pub enum ToEngine {
     SwapGraph(Box<MixGraph>),
     /// Start, stop or move the transport (the timeline clips play on).
     Transport(TransportCmd),
+    /// Play a test signal on one output and record one input (latency
+    /// measurement). It comes back on the measured queue when recorded.
+    Measure(Box<Measurement>),
+}
+
+/// A latency measurement: while it runs, `signal` replaces whatever the mix
+/// sends to backend output `output`, and backend input `input` is recorded
+/// into `capture`, sample for sample from the same start.
+#[derive(Debug)]
+pub struct Measurement {
+    /// Backend output channel (0-based).
+    pub output: usize,
+    /// Backend input channel (0-based).
+    pub input: usize,
+    /// What to play; silence after its end.
+    pub signal: Box<[f32]>,
+    /// What came back; its length is the measurement's length.
+    pub capture: Box<[f32]>,
+    /// Samples recorded so far (equal to the capture length when done).
+    pub recorded: usize,
+}
+
+impl Measurement {
+    /// A measurement playing `signal` and recording `capture_len` samples.
+    /// Allocates: build it off the audio thread.
+    pub fn new(output: usize, input: usize, signal: Vec<f32>, capture_len: usize) -> Measurement {
+        Measurement {
+            output,
+            input,
+            signal: signal.into_boxed_slice(),
+            capture: vec![0.0; capture_len].into_boxed_slice(),
+            recorded: 0,
+        }
+    }
+
+    /// True when every sample was recorded (false: aborted).
+    pub fn is_complete(&self) -> bool {
+        self.recorded >= self.capture.len()
+    }
 }
 
 /// A transport command. Applied at the start of the next block.

@@ -28,6 +28,21 @@ pub enum SendParam {
     Pre,
 }
 
+/// A hardware insert's controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InsertParam {
+    /// Share of the return, 0..1.
+    Wet,
+    /// Bypassed 0|1.
+    Bypass,
+    /// Round trip in samples at the current period size (set by hand or by
+    /// a measurement).
+    Latency,
+    /// Setting it starts a latency measurement; it reads back the last
+    /// result as text.
+    Measure,
+}
+
 /// A strip's controls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {
@@ -57,6 +72,8 @@ pub enum Param {
     Automation,
     /// A send's control; the send index is 0-based.
     Send(usize, SendParam),
+    /// The hardware insert's control.
+    Insert(InsertParam),
 }
 
 impl Param {
@@ -150,6 +167,13 @@ impl Address {
             Some("name") => Param::Name,
             Some("output") => Param::Output,
             Some("automation") => Param::Automation,
+            Some("insert") => Param::Insert(match parts.next() {
+                Some("wet") => InsertParam::Wet,
+                Some("bypass") => InsertParam::Bypass,
+                Some("latency") => InsertParam::Latency,
+                Some("measure") => InsertParam::Measure,
+                _ => return Err(err("an insert has wet, bypass, latency and measure")),
+            }),
             Some("send") => {
                 let k =
                     one_based(parts.next()).ok_or_else(|| err("expected a send number from 1"))?;
@@ -204,6 +228,12 @@ impl fmt::Display for Address {
                 };
                 return write!(f, "send/{}/{p}", k + 1);
             }
+            Param::Insert(p) => match p {
+                InsertParam::Wet => "insert/wet",
+                InsertParam::Bypass => "insert/bypass",
+                InsertParam::Latency => "insert/latency",
+                InsertParam::Measure => "insert/measure",
+            },
         };
         f.write_str(name)
     }
@@ -279,6 +309,13 @@ mod tests {
             Just(Param::Output),
             Just(Param::Automation),
             ((0usize..16), send).prop_map(|(k, p)| Param::Send(k, p)),
+            prop_oneof![
+                Just(InsertParam::Wet),
+                Just(InsertParam::Bypass),
+                Just(InsertParam::Latency),
+                Just(InsertParam::Measure)
+            ]
+            .prop_map(Param::Insert),
         ];
         (strip, param).prop_map(|(s, p)| Address::new(s, p))
     }

@@ -7,8 +7,8 @@
 use super::solo::SoloMutes;
 use crate::dsp::db_to_amp;
 use crate::dsp::pan::{PanLaw, balance_gains};
-use crate::engine::{Channels, Clip, Dest, NodeId, NodeSpec, SendSpec, Source};
-use crate::model::{BusKind, Controls, Output, Session, TrackSource};
+use crate::engine::{Channels, Clip, Dest, InsertSpec, NodeId, NodeSpec, SendSpec, Source};
+use crate::model::{BusKind, Controls, Insert, Output, Session, TrackSource};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,12 +86,83 @@ fn bus_indices(session: &Session, kind: BusKind) -> Vec<usize> {
         .collect()
 }
 
-/// Engine node descriptions for `session`, in node-id order.
+/// Longest insert round trip (and compensation delay) the engine keeps, in
+/// samples: 4 s at 48 kHz.
+pub const MAX_INSERT_LATENCY: u32 = 192_000;
+
+/// The insert's share of return in the engine: 0 when bypassed (or while
+/// its loop is being measured).
+pub(crate) fn insert_wet(ins: &Insert, silenced: bool) -> f32 {
+    if ins.bypass || silenced {
+        0.0
+    } else {
+        ins.wet as f32
+    }
+}
+
+fn insert_spec(ins: &Insert, period: u32) -> InsertSpec {
+    InsertSpec {
+        send_first: ins.output.saturating_sub(1),
+        return_first: ins.input.saturating_sub(1),
+        wet: insert_wet(ins, false),
+        latency: ins
+            .latency
+            .get(&period)
+            .copied()
+            .unwrap_or(0)
+            .min(MAX_INSERT_LATENCY),
+    }
+}
+
+/// Latency compensation: every path into a node arrives as late as the
+/// latest one. Walks the nodes in processing order (every edge points
+/// forward), then sets each edge's delay to the difference between when
+/// its destination's inputs are aligned and when this node's output is
+/// ready.
+fn compensate(specs: &mut [NodeSpec]) {
+    let n = specs.len();
+    let mut arrive = vec![0u32; n];
+    let mut ready = vec![0u32; n];
+    for i in 0..n {
+        ready[i] = arrive[i] + specs[i].insert.map_or(0, |x| x.latency);
+        let targets = specs[i]
+            .sends
+            .iter()
+            .map(|s| s.dest)
+            .chain(match specs[i].dest {
+                Dest::Node(d) => Some(d),
+                Dest::Output { .. } => None,
+            });
+        for d in targets.collect::<Vec<_>>() {
+            let d = usize::from(d.0);
+            if d < n {
+                arrive[d] = arrive[d].max(ready[i]);
+            }
+        }
+    }
+    for i in 0..n {
+        let delay_to = |d: NodeId| {
+            arrive
+                .get(usize::from(d.0))
+                .map_or(0, |a| (a - ready[i]).min(MAX_INSERT_LATENCY))
+        };
+        if let Dest::Node(d) = specs[i].dest {
+            specs[i].dest_delay = delay_to(d);
+        }
+        for s in specs[i].sends.iter_mut() {
+            s.delay = delay_to(s.dest);
+        }
+    }
+}
+
+/// Engine node descriptions for `session`, in node-id order, with insert
+/// latencies for periods of `period` frames compensated.
 pub fn node_specs(
     session: &Session,
     map: &NodeMap,
     solo: &SoloMutes,
     clips: &ClipStore,
+    period: u32,
 ) -> Vec<NodeSpec> {
     let law = session.pan_law;
     let mut specs: Vec<Option<NodeSpec>> = vec![None; usize::from(map.master.0) + 1];
@@ -103,6 +174,7 @@ pub fn node_specs(
                 pre: s.pre,
                 gain: send_level(s.gain_db, muted),
                 pan: pan_gains(s.pan, channels, law),
+                delay: 0,
             })
             .collect()
     };
@@ -134,6 +206,12 @@ pub fn node_specs(
             out_gain: coefs.out_gain,
             pan: coefs.pan,
             sends: sends(&track.controls, muted, track.channels),
+            insert: track
+                .controls
+                .insert
+                .as_ref()
+                .map(|x| insert_spec(x, period)),
+            dest_delay: 0,
         });
     }
     for (j, bus) in session.buses.iter().enumerate() {
@@ -147,6 +225,8 @@ pub fn node_specs(
             out_gain: coefs.out_gain,
             pan: coefs.pan,
             sends: sends(&bus.controls, muted, Channels::Stereo),
+            insert: bus.controls.insert.as_ref().map(|x| insert_spec(x, period)),
+            dest_delay: 0,
         });
     }
     let coefs = strip_coefs(&session.master, Channels::Stereo, law, session.master.mute);
@@ -158,6 +238,14 @@ pub fn node_specs(
         out_gain: coefs.out_gain,
         pan: coefs.pan,
         sends: Vec::new(),
+        insert: session
+            .master
+            .insert
+            .as_ref()
+            .map(|x| insert_spec(x, period)),
+        dest_delay: 0,
     });
-    specs.into_iter().flatten().collect()
+    let mut specs: Vec<NodeSpec> = specs.into_iter().flatten().collect();
+    compensate(&mut specs);
+    specs
 }

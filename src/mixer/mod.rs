@@ -11,9 +11,10 @@
 
 pub mod address;
 pub mod build;
+mod insert;
 pub mod solo;
 
-pub use address::{Address, AddressError, Param, SendParam, StripRef};
+pub use address::{Address, AddressError, InsertParam, Param, SendParam, StripRef};
 pub use build::{ClipStore, NodeMap};
 
 use crate::dsp::{db_to_pos, pos_to_db};
@@ -125,6 +126,9 @@ pub enum IntentError {
     /// Touch on a control that is not ridden (a mute, a name ...).
     #[error("{0}: only faders, gains, trims, pans and send levels can be touched")]
     NotTouchable(Address),
+    /// A latency measurement is already running.
+    #[error("{0}: a latency measurement is already running; wait for its result")]
+    MeasurementRunning(Address),
     /// An output that names no group bus.
     #[error("{address}: '{target}' is not 'master' or a group bus")]
     NoSuchOutput {
@@ -162,6 +166,11 @@ pub struct Hub {
     touches: Vec<Touch>,
     touch_timeout: Duration,
     rolling: bool,
+    /// The backend's period in frames: which measured insert latency
+    /// applies (it can differ from the engine's block size).
+    period: u32,
+    measuring: Option<insert::Measuring>,
+    measure_reports: std::collections::HashMap<StripRef, String>,
 }
 
 impl Hub {
@@ -174,7 +183,8 @@ impl Hub {
     ) -> Result<(Hub, Engine), HubError> {
         let map = build::node_map(&session);
         let solo = solo_mutes(&session);
-        let graph = Self::graph_for(&session, &map, &solo, &clips, &engine_config)?;
+        let period = engine_config.max_block as u32;
+        let graph = Self::graph_for(&session, &map, &solo, &clips, &engine_config, period)?;
         let meters = Arc::clone(graph.meters());
         let (engine, link) = Engine::new(engine_config, graph);
         let hub = Hub {
@@ -193,6 +203,9 @@ impl Hub {
             touches: Vec::new(),
             touch_timeout: DEFAULT_TOUCH_TIMEOUT,
             rolling: false,
+            period,
+            measuring: None,
+            measure_reports: std::collections::HashMap::new(),
         };
         Ok((hub, engine))
     }
@@ -203,8 +216,9 @@ impl Hub {
         solo: &SoloMutes,
         clips: &ClipStore,
         cfg: &EngineConfig,
+        period: u32,
     ) -> Result<MixGraph, GraphError> {
-        let specs = build::node_specs(session, map, solo, clips);
+        let specs = build::node_specs(session, map, solo, clips, period);
         let ramp_frames =
             (session.smoothing_ms / 1000.0 * f64::from(cfg.sample_rate)).round() as u32;
         MixGraph::new(&specs, cfg.sample_rate, cfg.max_block, ramp_frames)
@@ -222,6 +236,7 @@ impl Hub {
             &self.solo,
             &self.clips,
             &engine_config,
+            engine_config.max_block as u32,
         )?;
         let old = self.transport_state();
         let position = (u128::from(old.position_frames) * u128::from(engine_config.sample_rate)
@@ -230,6 +245,8 @@ impl Hub {
         let (engine, link) = Engine::new(engine_config, graph);
         self.link = link;
         self.engine_config = engine_config;
+        self.period = engine_config.max_block as u32;
+        self.abandon_measurement("the audio stream restarted");
         self.backlog.clear();
         self.swaps_in_flight = 0;
         self.rebuild_pending = false;
@@ -238,6 +255,32 @@ impl Hub {
             self.push(ToEngine::Transport(TransportCmd::Play));
         }
         Ok(engine)
+    }
+
+    /// The backend's period changed (a JACK buffer-size change): the
+    /// engine keeps running, but inserts now use the latency measured for
+    /// `frames`-frame periods, so the graph is rebuilt.
+    pub fn set_period(&mut self, frames: u32) {
+        if frames != self.period && frames > 0 {
+            self.period = frames;
+            let has_inserts = self
+                .strips()
+                .any(|s| self.session.controls(s).is_some_and(|c| c.insert.is_some()));
+            if has_inserts {
+                self.rebuild();
+                for strip in self.strips().collect::<Vec<_>>() {
+                    let a = Address::new(strip, Param::Insert(InsertParam::Latency));
+                    if let Ok(v) = self.get(a) {
+                        self.changed(a, v, Origin::Daemon);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backend period whose insert latencies apply.
+    pub fn period(&self) -> u32 {
+        self.period
     }
 
     /// The stream the current engine was built for.
@@ -304,6 +347,7 @@ impl Hub {
             drop(old);
             self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);
         }
+        self.poll_measurement();
         if self.rebuild_pending {
             self.rebuild();
         }
@@ -420,6 +464,47 @@ impl Hub {
                 })?;
                 self.controls_mut(address)?.automation = mode;
                 Value::Text(mode.as_str().to_owned())
+            }
+            Param::Insert(InsertParam::Measure) => {
+                // A button's release (0) starts nothing.
+                let pressed = match &value {
+                    Value::Float(x) => *x >= 0.5,
+                    Value::Bool(b) => *b,
+                    Value::Text(_) => true,
+                };
+                if !pressed {
+                    return self.get(address);
+                }
+                return self.start_measurement(origin, address);
+            }
+            Param::Insert(p) => {
+                let period = self.period;
+                let ins = self
+                    .controls_mut(address)?
+                    .insert
+                    .as_mut()
+                    .ok_or(IntentError::NoSuchTarget(address))?;
+                match p {
+                    InsertParam::Wet => {
+                        ins.wet = float(address, &value)?.clamp(0.0, 1.0);
+                        Value::Float(ins.wet)
+                    }
+                    InsertParam::Bypass => {
+                        ins.bypass = boolean(address, &value)?;
+                        Value::Bool(ins.bypass)
+                    }
+                    InsertParam::Latency | InsertParam::Measure => {
+                        let frames = float(address, &value)?
+                            .round()
+                            .clamp(0.0, f64::from(build::MAX_INSERT_LATENCY))
+                            as u32;
+                        if ins.latency.insert(period, frames) != Some(frames) {
+                            // New compensation delays everywhere.
+                            self.rebuild();
+                        }
+                        Value::Float(f64::from(frames))
+                    }
+                }
             }
             Param::Send(k, p) => {
                 self.send_mut(address, k)?;
@@ -582,10 +667,18 @@ impl Hub {
                 ]
                 .map(|p| Param::Send(k, p))
             });
+            let insert_params = [
+                InsertParam::Wet,
+                InsertParam::Bypass,
+                InsertParam::Latency,
+                InsertParam::Measure,
+            ]
+            .map(Param::Insert);
             out.extend(
                 PARAMS
                     .into_iter()
                     .chain(send_params)
+                    .chain(insert_params)
                     .map(|p| Address::new(strip, p))
                     .filter(|a| self.get(*a).is_ok()),
             );
@@ -628,6 +721,25 @@ impl Hub {
                 _ => return Err(IntentError::NotOnThisStrip(address)),
             },
             Param::Automation => Value::Text(c.automation.as_str().to_owned()),
+            Param::Insert(p) => {
+                let ins = c
+                    .insert
+                    .as_ref()
+                    .ok_or(IntentError::NoSuchTarget(address))?;
+                match p {
+                    InsertParam::Wet => Value::Float(ins.wet),
+                    InsertParam::Bypass => Value::Bool(ins.bypass),
+                    InsertParam::Latency => {
+                        Value::Float(f64::from(*ins.latency.get(&self.period).unwrap_or(&0)))
+                    }
+                    InsertParam::Measure => Value::Text(
+                        self.measure_reports
+                            .get(&address.strip)
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
+                }
+            }
             Param::Send(k, p) => {
                 let s = c.sends.get(k).ok_or(IntentError::NoSuchTarget(address))?;
                 match p {
@@ -693,20 +805,27 @@ impl Hub {
         self.rebuild_pending = false;
         let map = build::node_map(&self.session);
         let solo = solo_mutes(&self.session);
-        let graph =
-            match Self::graph_for(&self.session, &map, &solo, &self.clips, &self.engine_config) {
-                Ok(g) => g,
-                Err(e) => {
-                    tracing::error!("routing rebuild refused: {e}");
-                    return;
-                }
-            };
+        let graph = match Self::graph_for(
+            &self.session,
+            &map,
+            &solo,
+            &self.clips,
+            &self.engine_config,
+            self.period,
+        ) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!("routing rebuild refused: {e}");
+                return;
+            }
+        };
         self.meters = Arc::clone(graph.meters());
         self.map = map;
         self.solo = solo;
         // Coefficient commands still queued for the old graph are moot: the
         // new one is built from the current state. Transport commands stay.
-        self.backlog.retain(|c| matches!(c, ToEngine::Transport(_)));
+        self.backlog
+            .retain(|c| matches!(c, ToEngine::Transport(_) | ToEngine::Measure(_)));
         self.swaps_in_flight += 1;
         self.push(ToEngine::SwapGraph(Box::new(graph)));
     }
@@ -803,6 +922,10 @@ impl Hub {
             cmds.push(StripParam::SendPan { send, l, r });
             cmds.push(StripParam::SendPre { send, pre: s.pre });
         }
+        if let Some(ins) = &controls.insert {
+            let silenced = self.measuring.as_ref().is_some_and(|m| m.strip == strip);
+            cmds.push(StripParam::InsertWet(build::insert_wet(ins, silenced)));
+        }
         for param in cmds {
             self.push(ToEngine::Strip { node, param });
         }
@@ -822,7 +945,7 @@ impl Hub {
         if let ToEngine::Strip { node, param } = &cmd
             && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
                 ToEngine::Strip { node: n, param: p } => n == node && same_coefficient(p, param),
-                ToEngine::SwapGraph(_) | ToEngine::Transport(_) => false,
+                ToEngine::SwapGraph(_) | ToEngine::Transport(_) | ToEngine::Measure(_) => false,
             })
         {
             *slot = cmd;
@@ -863,7 +986,10 @@ impl Hub {
 fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
     use StripParam::*;
     match (a, b) {
-        (InGain(_), InGain(_)) | (OutGain(_), OutGain(_)) | (Pan { .. }, Pan { .. }) => true,
+        (InGain(_), InGain(_))
+        | (OutGain(_), OutGain(_))
+        | (Pan { .. }, Pan { .. })
+        | (InsertWet(_), InsertWet(_)) => true,
         (SendLevel { send: x, .. }, SendLevel { send: y, .. })
         | (SendPan { send: x, .. }, SendPan { send: y, .. })
         | (SendPre { send: x, .. }, SendPre { send: y, .. }) => x == y,

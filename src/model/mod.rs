@@ -118,6 +118,27 @@ pub struct Controls {
     pub automation: AutomationMode,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
+    /// A hardware insert before the fader.
+    pub insert: Option<Insert>,
+}
+
+/// A hardware insert: the strip's signal (after trim and polarity) goes out
+/// on interface outputs to outboard gear and comes back on inputs, before
+/// the fader. Its round trip is measured per period size and compensated
+/// across the whole mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insert {
+    /// First interface output, 1-based (a stereo strip uses the next too).
+    pub output: u16,
+    /// First interface input of the return, 1-based.
+    pub input: u16,
+    /// Share of the return in the strip's signal, 0..1 (1: fully wet).
+    pub wet: f64,
+    /// Bypassed: the dry signal passes (still delayed by the round trip, so
+    /// bypassing never shifts the strip in time).
+    pub bypass: bool,
+    /// Measured round trip in samples, by period size in frames.
+    pub latency: std::collections::BTreeMap<u32, u32>,
 }
 
 /// How a strip's automation lanes behave (DESIGN.md, "Automation").
@@ -186,6 +207,7 @@ impl Default for Controls {
             solo_safe: false,
             automation: AutomationMode::Off,
             sends: Vec::new(),
+            insert: None,
         }
     }
 }
