@@ -17,7 +17,7 @@ const SESSION: &str = r#"
 version: 1
 name: jack-levels
 tracks:
-  - { name: Vox, source: { input: 1 }, gain_db: -6, pan: 0.25 }
+  - { name: Vox, source: { input: 1 }, gain_db: -6, pan: 0.25, sends: [{ output: 3, gain_db: -6 }] }
   - { name: Keys, channels: stereo, source: { input: 2 }, gain_db: -20, mute: true }
 "#;
 
@@ -98,6 +98,18 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     let p = 0.25 * FRAC_PI_2;
     assert_levels(&probe, (g * p.cos(), g * p.sin()), "initial mix");
 
+    // The hardware send: post-fader, -6 dB, centred, on outputs 3 and 4.
+    let sends = Probe::start("probe-send", 0.0);
+    sends.connect("fd-levels:send out 3", &sends.port("in_l"));
+    sends.connect("fd-levels:send out 4", &sends.port("in_r"));
+    let centre = FRAC_PI_2 / 2.0;
+    let hw = g * db(-6.0);
+    assert_levels(
+        &sends,
+        (hw * centre.cos(), hw * centre.sin()),
+        "hardware send on outputs 3/4",
+    );
+
     // A surface moves the fader to 0.5 (-10 dB) and pans hard right.
     oscsend(osc, &["/strip/1/fader", "f", "0.5"]);
     oscsend(osc, &["/strip/1/pan", "f", "1.0"]);
@@ -134,6 +146,7 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
 
     let status = terminate(&mut daemon.0);
     assert!(status.success(), "faderd exit: {status:?}");
+    drop(sends);
     drop(probe);
     server.kill();
 }

@@ -52,6 +52,7 @@ tracks:
   - { name: A }
   - { name: E, automation: rewind }
   - { name: H, insert: { output: 2, input: 0, wet: 2 } }
+  - { name: I, sends: [{ output: 2 }] }
 ";
     let e = errors(yaml);
     let want = [
@@ -66,6 +67,7 @@ tracks:
         "s.yaml:13:44: an interface channel is 1..=256",
         "s.yaml:13:34: interface outputs 1 and 2 carry the master mix",
         "s.yaml:13:52: insert wet must be between 0 and 1",
+        "s.yaml:14:34: a hardware send uses interface outputs N and N+1",
     ];
     assert_eq!(e.len(), want.len(), "{e:#?}");
     for (got, want) in e.iter().zip(want) {
@@ -100,7 +102,7 @@ buses:
   - { name: G, kind: group, gain_db: -.inf, pan: 0.25, mute: true, solo: true, sends: [{ bus: R, gain_db: -7.25 }] }
   - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true, automation: trim, insert: { output: 7, input: 5, wet: 0.25, bypass: true, latency: { 64: 164, 256: 356 } } }
 tracks:
-  - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }] }
+  - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }, { output: 9, gain_db: -1, pre: true }] }
   - { name: F, source: { file: "sub dir/x.wav", loop: true }, insert: { output: 3, input: 3 } }
   - { name: T, source: { tone: { wave: pink, freq_hz: 1, level_db: -40, pulse: { bpm: 97.5, decay_ms: 33, offset_beats: 0.5 }, seed: 99 } } }
   - { name: "Ünïcødé ✓" }
@@ -118,6 +120,10 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
         (7, 5, 0.25, true)
     );
     assert_eq!(ins.latency.get(&256), Some(&356));
+    assert_eq!(
+        s2.tracks[0].controls.sends[1].target,
+        faderd::model::SendTarget::Output(9)
+    );
 }
 
 #[test]

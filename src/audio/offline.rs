@@ -144,12 +144,32 @@ pub enum RenderError {
 /// Render `session` (whose files are relative to `base_dir`) as `job` says.
 /// `progress(done, total)` is called every few blocks.
 pub fn render(
-    session: Session,
+    mut session: Session,
     base_dir: &Path,
     job: &RenderJob,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderSummary, RenderError> {
     let started = Instant::now();
+    // Outboard gear cannot play faster than real time: hardware inserts
+    // render bypassed (dry, without their latency), and say so.
+    let strips = session
+        .tracks
+        .iter_mut()
+        .map(|t| (t.name.clone(), &mut t.controls))
+        .chain(
+            session
+                .buses
+                .iter_mut()
+                .map(|b| (b.name.clone(), &mut b.controls)),
+        )
+        .chain(std::iter::once(("Master".to_owned(), &mut session.master)));
+    for (name, controls) in strips {
+        if controls.insert.take().is_some() {
+            tracing::warn!(
+                "'{name}' has a hardware insert: an offline render plays it bypassed (outboard gear runs in real time only)"
+            );
+        }
+    }
     let clips = load_clips(&session, base_dir)?;
     let rate = session.sample_rate;
     let total = match job.duration_s.or(session.length_s) {

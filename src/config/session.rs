@@ -14,6 +14,9 @@
 //!     output: Drums                       # master (default) or a group bus
 //!     gain_db: -3                         # -.inf is off
 //!     sends: [{ bus: Reverb, gain_db: -12, pre: false }]
+//!   - name: Snare
+//!     source: { input: 2 }
+//!     sends: [{ output: 7, gain_db: -10 }]  # hardware send: interface outputs 7/8
 //!   - name: Vox
 //!     source: { input: 1 }
 //!     # outboard compressor on interface output 5 / input 5; the round trip
@@ -32,7 +35,7 @@ use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Insert, Output, Send,
-    Session, TRIM_RANGE_DB, Track, TrackSource,
+    SendTarget, Session, TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -198,7 +201,11 @@ fn is_zero(x: &f64) -> bool {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SendFile {
-    bus: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bus: Option<Spanned<String>>,
+    /// A hardware send: the first of two interface outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output: Option<Spanned<u16>>,
     #[serde(default = "default_send_gain")]
     gain_db: Spanned<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -576,30 +583,49 @@ impl Resolver<'_> {
 
     fn sends(&mut self, sends: &[Spanned<SendFile>], buses: &[Bus], from: &str) -> Vec<Send> {
         let mut out = Vec::new();
-        for s in sends {
-            let s = &s.value;
-            let bus = match buses.iter().position(|b| b.name == s.bus.value) {
-                Some(b) if buses[b].kind == BusKind::Aux => b,
-                Some(_) => {
-                    self.err(
-                        s.bus.referenced,
-                        format!(
-                            "'{}' is a group bus: a {from} sends to aux buses only",
-                            s.bus.value
-                        ),
-                    );
-                    continue;
+        for spanned in sends {
+            let s = &spanned.value;
+            let target = match (&s.bus, &s.output) {
+                (Some(bus), None) => match buses.iter().position(|b| b.name == bus.value) {
+                    Some(b) if buses[b].kind == BusKind::Aux => SendTarget::Bus(b),
+                    Some(_) => {
+                        self.err(
+                            bus.referenced,
+                            format!(
+                                "'{}' is a group bus: a {from} sends to aux buses only",
+                                bus.value
+                            ),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.err(bus.referenced, format!("no aux bus named '{}'", bus.value));
+                        continue;
+                    }
+                },
+                (None, Some(o)) => {
+                    if !(3..MAX_INTERFACE_CHANNEL).contains(&o.value) {
+                        self.err(
+                            o.referenced,
+                            format!(
+                                "a hardware send uses interface outputs N and N+1, N in 3..={} (1 and 2 carry the master)",
+                                MAX_INTERFACE_CHANNEL - 1
+                            ),
+                        );
+                        continue;
+                    }
+                    SendTarget::Output(o.value)
                 }
-                None => {
+                _ => {
                     self.err(
-                        s.bus.referenced,
-                        format!("no aux bus named '{}'", s.bus.value),
+                        spanned.referenced,
+                        "a send names exactly one of bus (an aux bus) or output (interface outputs)",
                     );
                     continue;
                 }
             };
             out.push(Send {
-                bus,
+                target,
                 gain_db: self.gain(&s.gain_db, "send gain_db"),
                 pan: s
                     .pan
@@ -629,7 +655,14 @@ fn to_file(s: &Session) -> SessionFile {
             .iter()
             .map(|x| {
                 spanless(SendFile {
-                    bus: spanless(buses[x.bus].name.clone()),
+                    bus: match x.target {
+                        SendTarget::Bus(b) => Some(spanless(buses[b].name.clone())),
+                        SendTarget::Output(_) => None,
+                    },
+                    output: match x.target {
+                        SendTarget::Bus(_) => None,
+                        SendTarget::Output(o) => Some(spanless(o)),
+                    },
                     gain_db: spanless(x.gain_db),
                     pan: some_if(x.pan != 0.5, x.pan),
                     pre: x.pre,

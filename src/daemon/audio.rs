@@ -12,7 +12,7 @@ use crate::audio::jack::{self as jackb, Connections, JackBackend, PortLayout};
 use crate::audio::midi::{MidiLink, MidiPorts, midi_queues};
 use crate::config::JackConfig;
 use crate::engine::{Engine, EngineConfig};
-use crate::model::{Channels, Session, TrackSource};
+use crate::model::{Channels, SendTarget, Session, TrackSource};
 use crossbeam::channel::{self, Sender};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -60,8 +60,9 @@ pub struct AudioTotals {
 /// The JACK ports for `session`: one input port per interface channel a
 /// track plays (named after the first such track: "Vox in", or "Keys in L"
 /// and "Keys in R" for a stereo one), the master pair as "Master out L/R",
-/// and a hardware insert's "Vox insert send" / "Vox insert return" (L/R on
-/// stereo strips) on the channels it names.
+/// a hardware insert's "Vox insert send" / "Vox insert return" (L/R on
+/// stereo strips) on the channels it names, and "send out 7" / "send out 8"
+/// for hardware sends to interface outputs 7 and 8.
 pub fn port_layout(session: &Session) -> PortLayout {
     let mut inputs: Vec<Option<String>> = Vec::new();
     let mut outputs: Vec<Option<String>> =
@@ -108,6 +109,18 @@ pub fn port_layout(session: &Session) -> PortLayout {
             &session.master,
         )));
     for (name, channels, controls) in strips {
+        for send in &controls.sends {
+            if let SendTarget::Output(first) = send.target {
+                let first = usize::from(first.max(1)) - 1;
+                for k in 0..2 {
+                    place(
+                        &mut outputs,
+                        first + k,
+                        format!("send out {}", first + k + 1),
+                    );
+                }
+            }
+        }
         let Some(ins) = &controls.insert else {
             continue;
         };
@@ -426,7 +439,7 @@ mod tests {
 
     #[test]
     fn inserts_get_send_and_return_ports_on_their_channels() {
-        let text = "version: 1\nname: t\nbuses:\n  - { name: Drums, kind: group, insert: { output: 3, input: 1 } }\ntracks:\n  - { name: Vox, source: { input: 5 }, insert: { output: 6, input: 6 } }\n";
+        let text = "version: 1\nname: t\nbuses:\n  - { name: Drums, kind: group, insert: { output: 3, input: 1 } }\ntracks:\n  - { name: Vox, source: { input: 5 }, insert: { output: 6, input: 6 }, sends: [{ output: 7 }] }\n";
         let s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
         let l = port_layout(&s);
         let o = |x: &str| Some(x.to_owned());
@@ -439,6 +452,8 @@ mod tests {
                 o("Drums insert send R"),
                 None,
                 o("Vox insert send"),
+                o("send out 7"),
+                o("send out 8"),
             ]
         );
         assert_eq!(

@@ -81,11 +81,23 @@ pub enum Dest {
     },
 }
 
+/// Where a send goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendDest {
+    /// An aux bus (a later node).
+    Node(NodeId),
+    /// Backend outputs `first` and `first + 1` (a hardware send).
+    Output {
+        /// First output channel.
+        first: u16,
+    },
+}
+
 /// A send as the graph builder states it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SendSpec {
-    /// The aux bus it feeds (a later node).
-    pub dest: NodeId,
+    /// Where it goes.
+    pub dest: SendDest,
     /// Tapped before the fader.
     pub pre: bool,
     /// Linear level (0 when the strip is muted).
@@ -183,9 +195,18 @@ pub(crate) enum NodeInput {
     Bus,
 }
 
+/// A send's destination in the running graph.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SendTo {
+    /// A later node's accumulator (node index).
+    Acc(usize),
+    /// Backend outputs from this channel.
+    Output(usize),
+}
+
 #[derive(Debug)]
 pub(crate) struct SendNode {
-    pub(crate) dest: usize,
+    pub(crate) dest: SendTo,
     pub(crate) pre: bool,
     pub(crate) level: Ramp,
     pub(crate) pan_l: Ramp,
@@ -280,7 +301,10 @@ impl MixGraph {
                 .iter()
                 .map(|s| {
                     Ok(SendNode {
-                        dest: check(i, s.dest)?,
+                        dest: match s.dest {
+                            SendDest::Node(d) => SendTo::Acc(check(i, d)?),
+                            SendDest::Output { first } => SendTo::Output(usize::from(first)),
+                        },
                         pre: s.pre,
                         level: Ramp::new(s.gain, ramp_frames),
                         pan_l: Ramp::new(s.pan.0, ramp_frames),

@@ -16,7 +16,7 @@ pub mod msg;
 pub mod rt;
 
 pub use graph::{
-    Channels, Clip, Dest, GraphError, InsertSpec, MixGraph, NodeSpec, SendSpec, Source,
+    Channels, Clip, Dest, GraphError, InsertSpec, MixGraph, NodeSpec, SendDest, SendSpec, Source,
 };
 pub use meters::{MeterBank, MeterReading};
 pub use msg::{Measurement, NodeId, StripParam, ToEngine, TransportCmd};
@@ -498,8 +498,15 @@ fn mix_node(
                 },
             )
         };
-        let Some(acc) = later_accs.get_mut(acc_index(send.dest)) else {
-            continue;
+        let (dst_l, dst_r): (&mut [f32], &mut [f32]) = match send.dest {
+            graph::SendTo::Acc(d) => match later_accs.get_mut(acc_index(d)) {
+                Some(acc) => (&mut acc.l[..n], &mut acc.r[..n]),
+                None => continue,
+            },
+            graph::SendTo::Output(first) => match io.outputs.get_mut(first..first + 2) {
+                Some([l, r]) => (&mut l[..n], &mut r[..n]),
+                _ => continue,
+            },
         };
         let level = send.level.render(s1);
         let pan_l = send.pan_l.render(s2);
@@ -508,16 +515,16 @@ fn mix_node(
         let gain_r = product(level, pan_r, s5);
         match send.delay.as_deref_mut() {
             None => {
-                add_scaled(&mut acc.l[..n], src_l, gain_l);
-                add_scaled(&mut acc.r[..n], src_r, gain_r);
+                add_scaled(dst_l, src_l, gain_l);
+                add_scaled(dst_r, src_r, gain_r);
             }
             Some([dl, dr]) => {
                 scale_into(s6, src_l, gain_l);
                 scale_into(s7, src_r, gain_r);
                 dl.process(s6);
                 dr.process(s7);
-                add_scaled(&mut acc.l[..n], s6, Span::Const(1.0));
-                add_scaled(&mut acc.r[..n], s7, Span::Const(1.0));
+                add_scaled(dst_l, s6, Span::Const(1.0));
+                add_scaled(dst_r, s7, Span::Const(1.0));
             }
         }
     }

@@ -7,8 +7,10 @@
 use super::solo::SoloMutes;
 use crate::dsp::db_to_amp;
 use crate::dsp::pan::{PanLaw, balance_gains};
-use crate::engine::{Channels, Clip, Dest, InsertSpec, NodeId, NodeSpec, SendSpec, Source};
-use crate::model::{BusKind, Controls, Insert, Output, Session, TrackSource};
+use crate::engine::{
+    Channels, Clip, Dest, InsertSpec, NodeId, NodeSpec, SendDest, SendSpec, Source,
+};
+use crate::model::{BusKind, Controls, Insert, Output, SendTarget, Session, TrackSource};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -128,7 +130,11 @@ fn compensate(specs: &mut [NodeSpec]) {
         let targets = specs[i]
             .sends
             .iter()
-            .map(|s| s.dest)
+            .filter_map(|s| match s.dest {
+                SendDest::Node(d) => Some(d),
+                // Hardware sends leave the mix: nothing to align there.
+                SendDest::Output { .. } => None,
+            })
             .chain(match specs[i].dest {
                 Dest::Node(d) => Some(d),
                 Dest::Output { .. } => None,
@@ -150,7 +156,9 @@ fn compensate(specs: &mut [NodeSpec]) {
             specs[i].dest_delay = delay_to(d);
         }
         for s in specs[i].sends.iter_mut() {
-            s.delay = delay_to(s.dest);
+            if let SendDest::Node(d) = s.dest {
+                s.delay = delay_to(d);
+            }
         }
     }
 }
@@ -170,7 +178,12 @@ pub fn node_specs(
         c.sends
             .iter()
             .map(|s| SendSpec {
-                dest: map.buses[s.bus],
+                dest: match s.target {
+                    SendTarget::Bus(b) => SendDest::Node(map.buses[b]),
+                    SendTarget::Output(o) => SendDest::Output {
+                        first: o.saturating_sub(1),
+                    },
+                },
                 pre: s.pre,
                 gain: send_level(s.gain_db, muted),
                 pan: pan_gains(s.pan, channels, law),

@@ -37,10 +37,10 @@ pub fn solo_mutes(session: &Session) -> SoloMutes {
         if let Output::Bus(g) = track.output {
             edges[i].push(t + g);
         }
-        edges[i].extend(track.controls.sends.iter().map(|s| t + s.bus));
+        edges[i].extend(aux_targets(&track.controls).map(|b| t + b));
     }
     for (j, bus) in session.buses.iter().enumerate() {
-        edges[t + j].extend(bus.controls.sends.iter().map(|s| t + s.bus));
+        edges[t + j].extend(aux_targets(&bus.controls).map(|b| t + b));
     }
     let soloed: Vec<bool> = session
         .tracks
@@ -86,4 +86,12 @@ fn reach(edges: &[Vec<usize>], start: &[bool]) -> Vec<bool> {
         }
     }
     seen
+}
+
+/// The aux buses a strip sends to (hardware sends leave the mix).
+fn aux_targets(c: &crate::model::Controls) -> impl Iterator<Item = usize> + '_ {
+    c.sends.iter().filter_map(|s| match s.target {
+        crate::model::SendTarget::Bus(b) => Some(b),
+        crate::model::SendTarget::Output(_) => None,
+    })
 }

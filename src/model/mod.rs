@@ -212,11 +212,22 @@ impl Default for Controls {
     }
 }
 
-/// A send to an aux bus.
+/// Where a send goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendTarget {
+    /// An aux bus (index into `Session::buses`).
+    Bus(usize),
+    /// Interface outputs: this one and the next, 1-based (a hardware send
+    /// to outboard gear, e.g. a reverb unit whose return comes back on a
+    /// track).
+    Output(u16),
+}
+
+/// A send to an aux bus or to interface outputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Send {
-    /// The aux bus (index into `Session::buses`).
-    pub bus: usize,
+    /// Where it goes.
+    pub target: SendTarget,
     /// Level in dB, `-inf` when off.
     pub gain_db: f64,
     /// Pan into the bus.
