@@ -65,6 +65,9 @@ enum Command {
         #[arg(long, default_value_t = 1024, value_name = "FRAMES")]
         block: usize,
     },
+    /// List audio backends, devices and channels, MIDI ports and serial
+    /// ports, for filling in the config.
+    Devices,
     /// Measure the round trip of an outboard loop: a test signal leaves on
     /// interface output N and is found again on input M (JACK).
     Latency {
@@ -100,6 +103,8 @@ enum BackendArg {
     Dummy,
     /// A JACK server (or PipeWire's JACK API); $JACK_DEFAULT_SERVER picks it.
     Jack,
+    /// cpal: CoreAudio, WASAPI, ASIO, ALSA or cpal's JACK host (config `cpal:`).
+    Cpal,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -152,6 +157,11 @@ fn main() -> ExitCode {
             cmd_render(&session, output, stems, format, duration, block)
         }
         Command::Check { files } => cmd_check(&files),
+        Command::Devices => {
+            let _log = init_logging(LogLevel::Error);
+            print!("{}", daemon::devices::report());
+            Ok(())
+        }
         Command::Latency {
             output,
             input,
@@ -206,6 +216,7 @@ fn cmd_run(
             BackendArg::Auto => BackendChoice::Auto,
             BackendArg::Dummy => BackendChoice::Dummy,
             BackendArg::Jack => BackendChoice::Jack,
+            BackendArg::Cpal => BackendChoice::Cpal,
         };
     }
     if let Some(addr) = osc {

@@ -318,4 +318,21 @@ fn jack_backend_without_a_server_exits_2_and_auto_falls_back_to_dummy() {
         "{ready}"
     );
     assert_eq!(terminate(&mut child.0).code(), Some(0));
+
+    // `faderd devices` still lists what it can, and says why JACK is empty.
+    let out = faderd()
+        .arg("devices")
+        .env("JACK_DEFAULT_SERVER", &nowhere)
+        .env("JACK_NO_START_SERVER", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("no JACK server '{nowhere}' is running")),
+        "{text}"
+    );
+    for section in ["cpal hosts", "MIDI ports", "Serial ports"] {
+        assert!(text.contains(section), "{section} missing:\n{text}");
+    }
 }

@@ -24,7 +24,7 @@ tracks:
 const CONFIG: &str = r#"
 version: 1
 audio: { backend: jack }
-jack: { client_name: fd-levels, connect: physical }
+jack: { client_name: fd-levels, connect: physical, midi_ports: [Desk] }
 "#;
 
 const TOL: f64 = 1e-5;
@@ -43,7 +43,7 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     if !jackd_available() || !liblo_tools_available() {
         return;
     }
-    let mut server = JackServer::start("levels");
+    let server = JackServer::start("levels");
     let dir = tempfile::tempdir().unwrap();
     let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
     std::fs::write(&sess, SESSION).unwrap();
@@ -87,6 +87,22 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     // Keys is stereo: two ports, the second on interface input 3, which the
     // dummy server does not have (2 capture ports): left unconnected.
     assert!(lsp.lines().any(|l| l == "fd-levels:Keys in R"), "{lsp}");
+
+    // `faderd devices` shows the server, the interface ports, cpal's JACK
+    // host and the daemon's own MIDI ports.
+    let out = faderd().arg("devices").output().unwrap();
+    assert!(out.status.success());
+    let devices = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        format!("server '{}': 48000 Hz, 64 frames per period", server.name),
+        "    system:capture_2".into(),
+        "    system:playback_1".into(),
+        "    fd-levels:Desk in".into(),
+        "    fd-levels:Desk out".into(),
+        "output 'JACK Output'".into(),
+    ] {
+        assert!(devices.contains(&want), "{want:?} not in:\n{devices}");
+    }
 
     let probe = Probe::start("probe-levels", 0.5);
     probe.connect(&probe.port("out"), "fd-levels:Vox in");
@@ -148,5 +164,5 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     assert!(status.success(), "faderd exit: {status:?}");
     drop(sends);
     drop(probe);
-    server.kill();
+    drop(server);
 }

@@ -5,11 +5,14 @@
 //!   period with no device (CI, headless machines, the demo).
 //! - [`jack`]: a JACK client (also PipeWire's JACK API); the engine runs
 //!   in its process callback, surface MIDI through its own MIDI ports.
+//! - [`cpal_io`]: cpal's hosts (CoreAudio, WASAPI, ASIO, ALSA, JACK),
+//!   devices and channels chosen by name and number.
 //! - [`offline`]: no clock at all; renders a session to WAV as fast as the
 //!   CPU allows.
 //!
 //! May import: `engine`, `mixer`, `media`, `model`.
 
+pub mod cpal_io;
 pub mod dummy;
 pub mod jack;
 pub mod midi;

@@ -18,6 +18,12 @@
 //!     - { port: "Vox in", to: "system:capture_3" }
 //!     - { port: "Master out L", to: "recorder:in_1" }
 //!   midi_ports: [X-Touch]           # surface MIDI pairs: "X-Touch in" / "X-Touch out"
+//! cpal:                           # used by backend cpal
+//!   host: coreaudio                 # jack | alsa | coreaudio | wasapi | asio
+//!   output_device: "Babyface"       # part of the name; default: the host's default
+//!   input_device: "Babyface"
+//!   output_channels: [1, 2, 5, 6]   # device channel per engine output (master L/R first)
+//!   input_channels: [1, 2]
 //! log: { level: info }
 //! ```
 
@@ -38,6 +44,24 @@ pub enum BackendChoice {
     Dummy,
     /// A JACK server (or PipeWire's JACK API).
     Jack,
+    /// cpal: CoreAudio, WASAPI, ASIO, ALSA or cpal's JACK host.
+    Cpal,
+}
+
+/// cpal settings (`backend: cpal`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CpalConfig {
+    /// Host: jack, alsa, coreaudio, wasapi, asio (default: the platform's).
+    pub host: Option<String>,
+    /// Part of the output device's name (default: the host's default).
+    pub output_device: Option<String>,
+    /// Part of the input device's name.
+    pub input_device: Option<String>,
+    /// Device output channel for each engine output, 1-based (default 1, 2 ...).
+    pub output_channels: Vec<u16>,
+    /// Device input channel for each engine input, 1-based.
+    pub input_channels: Vec<u16>,
 }
 
 /// Most surface MIDI port pairs on the JACK backend.
@@ -237,6 +261,8 @@ struct DaemonFile {
     #[serde(default)]
     jack: Option<JackFile>,
     #[serde(default)]
+    cpal: Option<Spanned<CpalConfig>>,
+    #[serde(default)]
     log: LogConfig,
 }
 
@@ -249,6 +275,8 @@ pub struct DaemonConfig {
     pub osc: OscConfig,
     /// JACK.
     pub jack: JackConfig,
+    /// cpal.
+    pub cpal: CpalConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -300,6 +328,21 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     }
     if let Some(j) = raw.jack {
         jack_config(j, file, &mut cfg.jack, &mut diags);
+    }
+    if let Some(c) = raw.cpal {
+        if c.value
+            .output_channels
+            .iter()
+            .chain(&c.value.input_channels)
+            .any(|ch| *ch == 0 || *ch > 256)
+        {
+            diags.push(Diagnostic::at(
+                file,
+                c.referenced,
+                "cpal channels are device channel numbers, 1..=256",
+            ));
+        }
+        cfg.cpal = c.value;
     }
     if diags.is_empty() {
         Ok(cfg)

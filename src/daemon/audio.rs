@@ -161,6 +161,8 @@ pub enum AudioRunner {
     Dummy(DummyBackend, Arc<AudioTotals>),
     /// A supervised JACK client.
     Jack(JackSupervisor),
+    /// cpal streams.
+    Cpal(crate::audio::cpal_io::CpalBackend, Arc<AudioTotals>),
 }
 
 impl AudioRunner {
@@ -175,6 +177,13 @@ impl AudioRunner {
                 Arc::clone(t)
             }
             AudioRunner::Jack(s) => Arc::clone(&s.totals),
+            AudioRunner::Cpal(b, t) => {
+                t.xruns
+                    .store(b.stats().xruns.load(Ordering::Relaxed), Ordering::Relaxed);
+                t.periods
+                    .store(b.stats().periods.load(Ordering::Relaxed), Ordering::Relaxed);
+                Arc::clone(t)
+            }
         }
     }
 
@@ -183,6 +192,11 @@ impl AudioRunner {
         match self {
             AudioRunner::Dummy(b, _) => b.stop(),
             AudioRunner::Jack(s) => s.stop(),
+            // The engine lives in the stream's callback and goes with it.
+            AudioRunner::Cpal(b, _) => {
+                drop(b);
+                None
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 //! Thread: the caller's thread becomes the hub thread. May import anything.
 
 mod audio;
+pub mod devices;
 pub mod latency;
 
 pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
+use crate::audio::cpal_io::{CpalBackend, CpalOptions, CpalPlan};
 use crate::audio::dummy::{AudioHooks, DummyBackend};
 use crate::audio::jack as jackb;
 use crate::audio::midi::MidiLink;
@@ -192,6 +194,16 @@ impl Daemon {
                 }
                 cfg
             }
+            Chosen::Cpal(plan) => {
+                if plan.engine.sample_rate != session.sample_rate {
+                    tracing::warn!(
+                        "the session is {} Hz but the device runs at {} Hz: audio files play at the wrong speed",
+                        session.sample_rate,
+                        plan.engine.sample_rate
+                    );
+                }
+                plan.engine
+            }
             Chosen::Dummy(_) => {
                 // Enough channels for every insert the session names.
                 let layout = port_layout(&session);
@@ -260,6 +272,17 @@ impl Daemon {
                 );
                 let totals = Arc::new(AudioTotals::default());
                 (AudioRunner::Dummy(backend, totals), note, None)
+            }
+            Chosen::Cpal(plan) => {
+                let backend = CpalBackend::start(*plan, engine, hooks)
+                    .context("cannot start the cpal streams")
+                    .map_err(Failure::env)?;
+                let note = format!("{}, {} Hz", backend.description(), engine_cfg.sample_rate);
+                (
+                    AudioRunner::Cpal(backend, Arc::new(AudioTotals::default())),
+                    note,
+                    None,
+                )
             }
             Chosen::Jack(client, plan) => {
                 let (midi_rt, midi_link) = plan.midi_queues();
@@ -373,6 +396,7 @@ impl Drop for Daemon {
 enum Chosen {
     Dummy(&'static str),
     Jack(::jack::Client, JackPlan),
+    Cpal(Box<CpalPlan>),
 }
 
 /// `backend: jack` must find a server (exit 2 if not); `auto` uses one when
@@ -390,6 +414,29 @@ fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Fa
                 "the JACK backend was asked for (start jackd, or run with --backend dummy)",
             ))),
         },
+        BackendChoice::Cpal => {
+            let layout = port_layout(session);
+            let c = &config.cpal;
+            let opts = CpalOptions {
+                host: c.host.clone(),
+                output_device: c.output_device.clone(),
+                input_device: c.input_device.clone(),
+                output_channels: c.output_channels.clone(),
+                input_channels: c.input_channels.clone(),
+            };
+            CpalPlan::open(
+                &opts,
+                session.sample_rate,
+                layout.inputs.len(),
+                layout.outputs.len(),
+            )
+            .map(|p| Chosen::Cpal(Box::new(p)))
+            .map_err(|e| {
+                Failure::env(
+                    anyhow::Error::new(e).context("the cpal backend cannot open its devices"),
+                )
+            })
+        }
         BackendChoice::Auto => match jackb::open_client(&config.jack.client_name) {
             Ok(client) => Ok(Chosen::Jack(client, plan())),
             Err(e) => {

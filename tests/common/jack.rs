@@ -32,11 +32,20 @@ pub fn jackd_available() -> bool {
 }
 
 impl JackServer {
-    /// Start a server named `faderd-<tag>-<pid>` and make it this process's
+    /// Start a server named `faderd-test-<tag>` and make it this process's
     /// default. Call first thing in the (single) test of a binary, before
     /// any other thread of the test reads the environment.
+    ///
+    /// The name is stable per test binary: JACK's shared registry holds 8
+    /// servers and frees a dead server's entry only when a server of the
+    /// same name starts, so a server killed with SIGKILL would otherwise
+    /// leak an entry per run. A leftover server of that name (an aborted
+    /// run) is stopped first.
     pub fn start(tag: &str) -> JackServer {
-        let name = format!("faderd-{tag}-{}", std::process::id());
+        let name = format!("faderd-test-{tag}");
+        let _ = Command::new("pkill")
+            .args(["-TERM", "-f", &format!("jackd -n {name} ")])
+            .status();
         // SAFETY: called before this test starts any thread of its own; the
         // harness's other threads do not touch the environment meanwhile
         // (each JACK test binary holds one test).
@@ -45,6 +54,10 @@ impl JackServer {
             std::env::set_var("JACK_NO_START_SERVER", "1");
         }
         let mut s = JackServer { name, child: None };
+        let t0 = Instant::now();
+        while s.is_up() && t0.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         s.launch();
         s
     }
