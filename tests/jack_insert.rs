@@ -1,8 +1,9 @@
 //! Hardware inserts over JACK, with a delay client standing in for the
 //! outboard unit (a known delay of D samples):
-//! - `faderd latency` finds the loop's round trip: D plus the one period
-//!   any loop through another JACK client costs (the return is read in the
-//!   cycle after the send);
+//! - `faderd latency` finds the loop's round trip and reports the unit's
+//!   share exactly: D, on top of the one period any loop costs (the return
+//!   is read in the cycle after the send); the total is what gets
+//!   compensated;
 //! - `/strip/N/insert/measure` from OSC measures the insert on a running
 //!   mix, stores the result per period size and compensates it, so the
 //!   insert's return is sample-aligned with a dry copy: a null test against
@@ -173,6 +174,11 @@ fn insert_latency_is_measured_and_compensated_to_a_null() {
         "round trip = the unit's {D} + one {PERIOD}-frame JACK cycle: {out}"
     );
     assert!(out.contains("at 64-frame periods"), "{out}");
+    // The loop's own share, as the unit delays it.
+    assert!(
+        out.contains(&format!("= one 64-frame cycle + {D} through the loop")),
+        "{out}"
+    );
 
     // 2. A loop that brings nothing back (the dummy capture is silent).
     let (code, _, err) = latency_cmd(&[

@@ -96,11 +96,16 @@ impl Hub {
                         }
                         self.rebuild();
                         self.changed(latency, Value::Float(r.frames as f64), Origin::Daemon);
+                        // The return is read one period after the send went
+                        // out (a cycle of the audio system); the rest is the
+                        // loop itself: converters, cables, the unit.
+                        let cycle = (run.period as usize).min(r.frames);
                         format!(
-                            "{} frames ({:.2} ms) at {}-frame periods, correlation {:.3}, {:.0} dB over the noise{}",
+                            "{} frames ({:.2} ms) at {}-frame periods = one {cycle}-frame cycle + {} through the loop; correlation {:.3}, {:.0} dB over the noise{}",
                             r.frames,
                             r.frames as f64 * 1000.0 / rate,
                             run.period,
+                            r.frames - cycle,
                             r.correlation,
                             r.snr_db,
                             if r.inverted {
