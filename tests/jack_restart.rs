@@ -44,8 +44,8 @@ fn probe_on(name: &str) -> Probe {
     probe
 }
 
-/// Ask `/status` and return the reply's arguments.
-fn status(osc_port: u16) -> Vec<OscType> {
+/// Ask `/status`; the reply's (address, argument) pairs.
+fn status(osc_port: u16) -> Vec<(String, OscType)> {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let msg = rosc::encoder::encode(&OscPacket::Message(OscMessage {
@@ -56,13 +56,20 @@ fn status(osc_port: u16) -> Vec<OscType> {
     sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
     let mut buf = [0u8; 1500];
     let n = sock.recv(&mut buf).expect("a /status reply");
-    match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
-        OscPacket::Message(m) => m.args,
-        OscPacket::Bundle(b) => match b.content.into_iter().next() {
-            Some(OscPacket::Message(m)) => m.args,
-            other => panic!("unexpected reply {other:?}"),
-        },
-    }
+    let flat = |p: OscPacket| -> Vec<(String, OscType)> {
+        match p {
+            OscPacket::Message(m) => m.args.into_iter().map(|a| (m.addr.clone(), a)).collect(),
+            OscPacket::Bundle(b) => b
+                .content
+                .into_iter()
+                .filter_map(|p| match p {
+                    OscPacket::Message(m) => Some((m.addr, m.args.into_iter().next()?)),
+                    OscPacket::Bundle(_) => None,
+                })
+                .collect(),
+        }
+    };
+    flat(rosc::decoder::decode_udp(&buf[..n]).unwrap().1)
 }
 
 #[test]
@@ -99,8 +106,11 @@ fn daemon_survives_a_jack_server_restart_with_its_mix() {
     assert!(daemon.0.try_wait().unwrap().is_none(), "faderd exited");
     // The daemon still takes surface changes and answers.
     oscsend(osc, &["/strip/1/pan", "f", "0"]);
-    let args = status(osc);
-    assert!(!args.is_empty(), "empty /status reply");
+    let st = status(osc);
+    assert!(
+        st.contains(&("/status/audio".into(), OscType::Int(0))),
+        "/status while the server is gone: {st:?}"
+    );
 
     // The server comes back: same ports, same connections, same mix.
     server.restart();
@@ -111,6 +121,11 @@ fn daemon_survives_a_jack_server_restart_with_its_mix() {
     );
     let probe = probe_on("probe-b");
     check(&probe, (g, 0.0), "after the restart (pan moved while down)");
+    let st = status(osc);
+    assert!(
+        st.contains(&("/status/audio".into(), OscType::Int(1))),
+        "/status after reconnecting: {st:?}"
+    );
     let lsp = server.lsp();
     let after_master: Vec<&str> = lsp
         .lines()

@@ -15,12 +15,14 @@ use crate::engine::{Engine, EngineConfig};
 use crate::model::{Channels, SendTarget, Session, TrackSource};
 use crossbeam::channel::{self, Sender};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How often a lost JACK server is looked for.
 pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
+/// How often new xruns are logged (at most).
+pub const XRUN_REPORT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What the audio supervisor tells the hub thread.
 #[derive(Debug)]
@@ -42,20 +44,8 @@ pub struct RelinkRequest {
     pub reply: Sender<Engine>,
 }
 
-/// Counters that survive reconnections.
-#[derive(Debug, Default)]
-pub struct AudioTotals {
-    /// Xruns (JACK's count, or the dummy thread's late periods).
-    pub xruns: AtomicU64,
-    /// Periods processed.
-    pub periods: AtomicU64,
-    /// Times the JACK server came back and the daemon reconnected.
-    pub reconnects: AtomicU64,
-    /// A backend is running right now.
-    pub connected: AtomicBool,
-    /// Highest DSP load JACK reported, percent, as f32 bits.
-    pub peak_dsp_load: AtomicU32,
-}
+/// Counters that survive reconnections (the hub shows them in `/status`).
+pub type AudioTotals = crate::mixer::AudioStatus;
 
 /// The JACK ports for `session`: one input port per interface channel a
 /// track plays (named after the first such track: "Vox in", or "Keys in L"
@@ -334,6 +324,7 @@ fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
         Ordering::Relaxed,
     );
     let load = b.cpu_load();
+    totals.dsp_load.store(load.to_bits(), Ordering::Relaxed);
     let peak = f32::from_bits(totals.peak_dsp_load.load(Ordering::Relaxed));
     if load.is_finite() && load > peak {
         totals
@@ -360,10 +351,24 @@ fn supervise(
         .map_or(0, |b| b.stats().buffer_frames.load(Ordering::Relaxed));
     let mut next_try = Instant::now();
     let mut said_waiting = false;
+    let (mut xrun_check, mut xruns_seen) = (Instant::now(), 0u64);
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
         if let Some(b) = &current {
             publish(totals, &base, b);
+            if xrun_check.elapsed() >= XRUN_REPORT_INTERVAL {
+                xrun_check = Instant::now();
+                let now = totals.xruns.load(Ordering::Relaxed);
+                if now > xruns_seen {
+                    tracing::warn!(
+                        "JACK reported {} xruns in the last {} s (DSP load {:.1} %)",
+                        now - xruns_seen,
+                        XRUN_REPORT_INTERVAL.as_secs(),
+                        f32::from_bits(totals.dsp_load.load(Ordering::Relaxed))
+                    );
+                }
+                xruns_seen = now;
+            }
             let rate_now = b.stats().sample_rate.load(Ordering::Relaxed);
             let period_now = b.stats().buffer_frames.load(Ordering::Relaxed);
             if period_now != period && !b.is_lost() {

@@ -91,6 +91,7 @@ pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
     println!("{}", daemon.ready_line());
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(20));
+        daemon.refresh_audio_status();
     }
     let stopped = daemon.stop();
     tracing::info!(
@@ -305,6 +306,8 @@ impl Daemon {
         };
         drop(relink_tx);
         let totals = runner.totals();
+        totals.connected.store(true, Ordering::Relaxed);
+        hub.set_audio_status(Arc::clone(&totals));
         let ready = format!(
             "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
         );
@@ -336,6 +339,14 @@ impl Daemon {
             osc_stats,
             ready,
         })
+    }
+
+    /// Copy the dummy or cpal backend's counters into the status surfaces
+    /// read (the JACK supervisor publishes its own).
+    pub fn refresh_audio_status(&self) {
+        if let Some(r) = &self.audio {
+            let _ = r.totals();
+        }
     }
 
     /// The one line `faderd run` prints when ready.

@@ -17,6 +17,23 @@ pub mod solo;
 pub use address::{Address, AddressError, InsertParam, Param, SendParam, StripRef};
 pub use build::{ClipStore, NodeMap};
 
+/// What the audio backend reports, shared with the threads that update it.
+#[derive(Debug, Default)]
+pub struct AudioStatus {
+    /// Xruns (JACK's count, cpal underruns, or the dummy thread's late periods).
+    pub xruns: std::sync::atomic::AtomicU64,
+    /// Periods processed.
+    pub periods: std::sync::atomic::AtomicU64,
+    /// Times the audio server came back and the daemon reconnected.
+    pub reconnects: std::sync::atomic::AtomicU64,
+    /// A backend is running right now.
+    pub connected: std::sync::atomic::AtomicBool,
+    /// DSP load the audio server reports, percent, as f32 bits (JACK only).
+    pub dsp_load: std::sync::atomic::AtomicU32,
+    /// Highest DSP load seen, percent, as f32 bits.
+    pub peak_dsp_load: std::sync::atomic::AtomicU32,
+}
+
 use crate::dsp::{db_to_pos, pos_to_db};
 use crate::engine::{
     Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
@@ -171,6 +188,7 @@ pub struct Hub {
     period: u32,
     measuring: Option<insert::Measuring>,
     measure_reports: std::collections::HashMap<StripRef, String>,
+    audio: Arc<AudioStatus>,
 }
 
 impl Hub {
@@ -206,6 +224,7 @@ impl Hub {
             period,
             measuring: None,
             measure_reports: std::collections::HashMap::new(),
+            audio: Arc::new(AudioStatus::default()),
         };
         Ok((hub, engine))
     }
@@ -276,6 +295,16 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Share the audio backend's counters with surfaces (`/status`).
+    pub fn set_audio_status(&mut self, status: Arc<AudioStatus>) {
+        self.audio = status;
+    }
+
+    /// The audio backend's counters.
+    pub fn audio_status(&self) -> &AudioStatus {
+        &self.audio
     }
 
     /// The backend period whose insert latencies apply.

@@ -263,7 +263,8 @@ impl OscSurface {
                 tracing::info!("osc: {dest} unsubscribed");
             }
             OscCommand::Status => {
-                let msgs = [
+                let audio = hub.audio_status();
+                let mut msgs: Vec<OscOut> = [
                     (
                         "/status/accepted",
                         self.stats.accepted.load(Ordering::Relaxed),
@@ -273,10 +274,20 @@ impl OscSurface {
                         self.stats.rejected.load(Ordering::Relaxed),
                     ),
                     ("/status/clients", self.subscribers.len() as u64),
+                    ("/status/xruns", audio.xruns.load(Ordering::Relaxed)),
+                    (
+                        "/status/audio",
+                        u64::from(audio.connected.load(Ordering::Relaxed)),
+                    ),
                 ]
                 .map(|(addr, n)| OscOut {
                     addr: addr.into(),
                     arg: OscType::Int(i32::try_from(n).unwrap_or(i32::MAX)),
+                })
+                .into();
+                msgs.push(OscOut {
+                    addr: "/status/dsp_load".into(),
+                    arg: OscType::Float(f32::from_bits(audio.dsp_load.load(Ordering::Relaxed))),
                 });
                 out.extend(
                     encode_bundles(&msgs, self.options.max_datagram)
