@@ -9,9 +9,7 @@
 
 mod common;
 use common::jack::{JackServer, Probe, jackd_available};
-use common::{
-    KillOnDrop, db, faderd, liblo_tools_available, osc_addr_of, oscsend, start_run, terminate,
-};
+use common::{db, faderd, liblo_tools_available, oscsend, run_session, terminate};
 use std::f64::consts::FRAC_PI_2;
 use std::time::Duration;
 
@@ -36,25 +34,15 @@ fn cpal_jack_host_mixes_by_the_fader_and_pan_law() {
         return;
     }
     let server = JackServer::start("cpal");
-    let dir = tempfile::tempdir().unwrap();
-    let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
-    std::fs::write(&sess, SESSION).unwrap();
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let (daemon, ready) = start_run(&[
-        sess.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--osc",
-        "127.0.0.1:0",
-    ]);
-    let mut daemon = KillOnDrop(daemon);
+    let run = run_session(SESSION, CONFIG);
+    let (sess, ready, mut daemon) = (run.session.clone(), run.ready.clone(), run.child);
     assert!(
         ready.contains(
             "cpal host 'JACK', output 'JACK Output' (2 ch), input 'JACK Input' (2 ch), 48000 Hz"
         ),
         "{ready}"
     );
-    let osc = osc_addr_of(&ready).port();
+    let osc = run.osc;
     let client = format!("cpal_client_{}", daemon.0.id());
 
     // The track plays device input 2; master L/R go to device outputs 2
@@ -84,7 +72,7 @@ fn cpal_jack_host_mixes_by_the_fader_and_pan_law() {
     assert!(st.success(), "{st:?}");
 
     // A device that is not there: exit 2, naming the ones that are.
-    let bad = dir.path().join("bad.yaml");
+    let bad = run.dir.path().join("bad.yaml");
     std::fs::write(
         &bad,
         "version: 1\naudio: { backend: cpal }\ncpal: { host: jack, output_device: Babyface }\n",

@@ -44,25 +44,15 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
         return;
     }
     let server = JackServer::start("levels");
-    let dir = tempfile::tempdir().unwrap();
-    let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
-    std::fs::write(&sess, SESSION).unwrap();
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let (daemon, ready) = start_run(&[
-        sess.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--osc",
-        "127.0.0.1:0",
-    ]);
+    let run = run_session(SESSION, CONFIG);
+    let (ready, mut daemon) = (run.ready.clone(), run.child);
     assert!(
         ready.contains(&format!("JACK server '{}'", server.name))
             && ready.contains("client 'fd-levels'")
             && ready.contains("48000 Hz / 64 frames"),
         "{ready}"
     );
-    let mut daemon = KillOnDrop(daemon);
-    let osc = osc_addr_of(&ready).port();
+    let osc = run.osc;
 
     // Ports named after tracks, connected to the physical ports in order.
     let lsp = server.lsp();

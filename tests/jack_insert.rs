@@ -15,9 +15,7 @@
 
 mod common;
 use common::jack::{JackServer, jackd_available};
-use common::{
-    KillOnDrop, faderd, liblo_tools_available, osc_addr_of, oscsend, start_run, terminate,
-};
+use common::{KillOnDrop, faderd, liblo_tools_available, oscsend, run_session, terminate};
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -195,19 +193,9 @@ fn insert_latency_is_measured_and_compensated_to_a_null() {
     assert!(err.contains("no signal came back"), "{err}");
 
     // 3. The insert in a running mix, measured from OSC.
-    let dir = tempfile::tempdir().unwrap();
-    let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
-    std::fs::write(&sess, SESSION).unwrap();
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let (daemon, ready) = start_run(&[
-        sess.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--osc",
-        "127.0.0.1:0",
-    ]);
-    let mut daemon = KillOnDrop(daemon);
-    let osc = osc_addr_of(&ready).port();
+    let run = run_session(SESSION, CONFIG);
+    let (sess, mut daemon) = (run.session.clone(), run.child);
+    let osc = run.osc;
 
     let (c, _) = Client::new("noise", ClientOptions::NO_START_SERVER).unwrap();
     let peak = Arc::new(AtomicU32::new(0));

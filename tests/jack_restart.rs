@@ -78,19 +78,9 @@ fn daemon_survives_a_jack_server_restart_with_its_mix() {
         return;
     }
     let mut server = JackServer::start("restart");
-    let dir = tempfile::tempdir().unwrap();
-    let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
-    std::fs::write(&sess, SESSION).unwrap();
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let (daemon, ready) = start_run(&[
-        sess.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--osc",
-        "127.0.0.1:0",
-    ]);
-    let mut daemon = KillOnDrop(daemon);
-    let osc = osc_addr_of(&ready).port();
+    let run = run_session(SESSION, CONFIG);
+    let (sess, mut daemon) = (run.session.clone(), run.child);
+    let osc = run.osc;
 
     let probe = probe_on("probe-a");
     let centre = std::f64::consts::FRAC_PI_4.cos();

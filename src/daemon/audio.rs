@@ -158,22 +158,19 @@ pub enum AudioRunner {
 impl AudioRunner {
     /// Counters (for the dummy backend, read live from its thread).
     pub fn totals(&self) -> Arc<AudioTotals> {
+        let copy = |t: &Arc<AudioTotals>,
+                    xruns: &std::sync::atomic::AtomicU64,
+                    periods: &std::sync::atomic::AtomicU64| {
+            t.xruns
+                .store(xruns.load(Ordering::Relaxed), Ordering::Relaxed);
+            t.periods
+                .store(periods.load(Ordering::Relaxed), Ordering::Relaxed);
+            Arc::clone(t)
+        };
         match self {
-            AudioRunner::Dummy(b, t) => {
-                t.xruns
-                    .store(b.stats().xruns.load(Ordering::Relaxed), Ordering::Relaxed);
-                t.periods
-                    .store(b.stats().periods.load(Ordering::Relaxed), Ordering::Relaxed);
-                Arc::clone(t)
-            }
+            AudioRunner::Dummy(b, t) => copy(t, &b.stats().xruns, &b.stats().periods),
             AudioRunner::Jack(s) => Arc::clone(&s.totals),
-            AudioRunner::Cpal(b, t) => {
-                t.xruns
-                    .store(b.stats().xruns.load(Ordering::Relaxed), Ordering::Relaxed);
-                t.periods
-                    .store(b.stats().periods.load(Ordering::Relaxed), Ordering::Relaxed);
-                Arc::clone(t)
-            }
+            AudioRunner::Cpal(b, t) => copy(t, &b.stats().xruns, &b.stats().periods),
         }
     }
 

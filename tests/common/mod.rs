@@ -187,3 +187,41 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// A `faderd run` on a session and a daemon config written to a temporary
+/// folder, OSC on an ephemeral loopback port; killed on drop.
+pub struct Running {
+    /// Holds the files.
+    pub dir: tempfile::TempDir,
+    /// The session file (saved back on a clean exit).
+    pub session: std::path::PathBuf,
+    /// The daemon.
+    pub child: KillOnDrop,
+    /// Its ready line.
+    pub ready: String,
+    /// Its OSC port.
+    pub osc: u16,
+}
+
+/// Start `faderd run SESSION --config CONFIG --osc 127.0.0.1:0`.
+pub fn run_session(session_yaml: &str, config_yaml: &str) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let (session, config) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
+    std::fs::write(&session, session_yaml).unwrap();
+    std::fs::write(&config, config_yaml).unwrap();
+    let (child, ready) = start_run(&[
+        session.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--osc",
+        "127.0.0.1:0",
+    ]);
+    let osc = osc_addr_of(&ready).port();
+    Running {
+        dir,
+        session,
+        child: KillOnDrop(child),
+        ready,
+        osc,
+    }
+}
