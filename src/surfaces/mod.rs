@@ -5,4 +5,5 @@
 //! crossbeam channel. May import: `mixer` (addresses, values), `daemon`'s
 //! intent type is passed in, not imported.
 
+pub mod mackie;
 pub mod osc;
