@@ -21,7 +21,10 @@ pub use daemon_config::{
 };
 pub use error::{ConfigError, Diagnostic};
 pub use session::{SESSION_VERSION, load_session, parse_session, save_session, session_to_yaml};
-pub use surface::{ControlMap, SurfaceProfile, parse_map, parse_profile};
+pub use surface::{
+    Binding, BindingTarget, ControlMap, MackieCaps, MackieUnit, SurfaceAction, SurfaceProfile,
+    load_map, load_profile, parse_map, parse_profile,
+};
 
 use std::path::Path;
 
