@@ -195,7 +195,12 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
             meters: true,
         })],
     );
-    grams.extend(surface.tick(&hub, &[], Instant::now()));
+    grams.extend(surface.tick(
+        &hub,
+        &[],
+        &faderd::mixer::MeterFrame::default(),
+        Instant::now(),
+    ));
     let mut emitted = BTreeSet::new();
     fn collect(p: OscPacket, out: &mut BTreeSet<String>) {
         match p {

@@ -528,7 +528,8 @@ fn hub_loop(
             drain_midi(midi.as_mut());
             hub.service();
             let changed = hub.take_feedback();
-            let datagrams = osc.tick(&hub, &changed, now);
+            let meters = hub.read_meters();
+            let datagrams = osc.tick(&hub, &changed, &meters, now);
             driver.send(&datagrams);
         }
     }

@@ -17,6 +17,15 @@ pub mod solo;
 pub use address::{Address, AddressError, InsertParam, Param, SendParam, StripRef};
 pub use build::{ClipStore, NodeMap};
 
+/// Every strip's meter since the last read. The hub loop reads it once per
+/// tick ([`Hub::read_meters`]) and hands the same frame to every surface,
+/// each of which keeps its own peaks between its sends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeterFrame {
+    /// (strip, reading), for every strip.
+    pub readings: Vec<(StripRef, MeterReading)>,
+}
+
 /// What the audio backend reports, shared with the threads that update it.
 #[derive(Debug, Default)]
 pub struct AudioStatus {
@@ -355,6 +364,13 @@ impl Hub {
     /// Commands the engine dropped as addressed to nothing (should stay 0).
     pub fn engine_bad_commands(&self) -> u64 {
         self.link.shared.bad_commands.load(Ordering::Relaxed)
+    }
+
+    /// Read and reset every strip's meter.
+    pub fn read_meters(&self) -> MeterFrame {
+        MeterFrame {
+            readings: self.strips().map(|s| (s, self.meter(s))).collect(),
+        }
     }
 
     /// Read and reset a strip's meter.

@@ -15,7 +15,9 @@
 use super::codec::{OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
 use super::driver::{OscStats, Warnings};
 use crate::dsp::{amp_to_db, db_to_pos};
-use crate::mixer::{Address, ClientId, Feedback, Hub, Origin, StripRef, TransportCmd, Value};
+use crate::mixer::{
+    Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripRef, TransportCmd, Value,
+};
 use rosc::OscType;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -101,6 +103,8 @@ pub struct OscSurface {
     id_order: Vec<SocketAddr>,
     next_id: u32,
     last_meters: Option<Instant>,
+    /// Peaks (linear) of every strip since meters were last sent.
+    peaks: HashMap<StripRef, f32>,
     last_position: Option<Instant>,
     stats: Arc<OscStats>,
     warnings: Warnings,
@@ -117,6 +121,7 @@ impl OscSurface {
             id_order: Vec::new(),
             next_id: 1,
             last_meters: None,
+            peaks: HashMap::new(),
             last_position: None,
             stats,
             warnings: Warnings::default(),
@@ -302,7 +307,17 @@ impl OscSurface {
     /// Called once per hub tick with the changes applied since the last:
     /// one bundle (more only if it would not fit a datagram) per
     /// subscriber, meters at most at [`METER_INTERVAL`].
-    pub fn tick(&mut self, hub: &Hub, changed: &[Feedback], now: Instant) -> Vec<Datagram> {
+    pub fn tick(
+        &mut self,
+        hub: &Hub,
+        changed: &[Feedback],
+        meter_frame: &MeterFrame,
+        now: Instant,
+    ) -> Vec<Datagram> {
+        for (strip, r) in &meter_frame.readings {
+            let p = self.peaks.entry(*strip).or_insert(0.0);
+            *p = p.max(r.peak[0]).max(r.peak[1]);
+        }
         let mut changed_addrs: Vec<Address> = Vec::new();
         let mut last_origin: HashMap<Address, Origin> = HashMap::new();
         for f in changed {
@@ -316,7 +331,7 @@ impl OscSurface {
                 .is_none_or(|t| now.duration_since(t) >= METER_INTERVAL);
         let meters = if meters_due {
             self.last_meters = Some(now);
-            read_meters(hub)
+            read_meters(hub, &mut self.peaks)
         } else {
             Vec::new()
         };
@@ -450,13 +465,12 @@ fn meter_base(strip: StripRef) -> String {
     }
 }
 
-/// Peak of every strip since the last read, as (strip, fader-law position,
-/// dB floored at [`METER_FLOOR_DB`]).
-fn read_meters(hub: &Hub) -> Vec<(StripRef, f64, f64)> {
+/// Peak of every strip since meters were last sent, as (strip, fader-law
+/// position, dB floored at [`METER_FLOOR_DB`]); the peaks start again.
+fn read_meters(hub: &Hub, peaks: &mut HashMap<StripRef, f32>) -> Vec<(StripRef, f64, f64)> {
     hub.strips()
         .map(|strip| {
-            let r = hub.meter(strip);
-            let peak = f64::from(r.peak[0].max(r.peak[1]));
+            let peak = f64::from(peaks.remove(&strip).unwrap_or(0.0));
             let db = amp_to_db(peak).max(METER_FLOOR_DB);
             (strip, db_to_pos(db), db)
         })
