@@ -13,7 +13,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("config", &["model", "mixer", "dsp", "config"]),
     ("media", &["engine", "model", "mixer", "media"]),
     ("audio", &["engine", "mixer", "media", "model", "audio"]),
-    ("surfaces", &["mixer", "dsp", "surfaces"]),
+    ("surfaces", &["mixer", "model", "dsp", "surfaces"]),
 ];
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {

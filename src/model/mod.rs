@@ -2,6 +2,8 @@
 //! edits. No threads, no I/O; `config` reads and writes it as YAML, `mixer`
 //! owns the live copy.
 
+pub mod surface;
+
 use crate::dsp::generator::ToneSpec;
 use crate::dsp::pan::PanLaw;
 use std::path::PathBuf;

@@ -2,8 +2,8 @@
 //! typed intents and back) plus a thin driver that owns the byte pipe.
 //!
 //! Thread: each driver's own I/O thread; intents reach the hub over a
-//! crossbeam channel. May import: `mixer` (addresses, values), `daemon`'s
-//! intent type is passed in, not imported.
+//! crossbeam channel. May import: `mixer` (addresses, values), `model`
+//! (profiles, maps) and `dsp`; the daemon passes its types in.
 
 pub mod mackie;
 pub mod osc;

@@ -42,6 +42,69 @@ pub mod note {
     pub const FADER_TOUCH: u8 = 0x68;
 }
 
+/// The global buttons by the names control maps use, and their notes.
+pub const BUTTONS: &[(&str, u8)] = &[
+    ("track", 0x28),
+    ("send", 0x29),
+    ("pan", 0x2A),
+    ("plugin", 0x2B),
+    ("eq", 0x2C),
+    ("instrument", 0x2D),
+    ("bank_left", 0x2E),
+    ("bank_right", 0x2F),
+    ("channel_left", 0x30),
+    ("channel_right", 0x31),
+    ("flip", 0x32),
+    ("global_view", 0x33),
+    ("name_value", 0x34),
+    ("smpte_beats", 0x35),
+    ("f1", 0x36),
+    ("f2", 0x37),
+    ("f3", 0x38),
+    ("f4", 0x39),
+    ("f5", 0x3A),
+    ("f6", 0x3B),
+    ("f7", 0x3C),
+    ("f8", 0x3D),
+    ("shift", 0x46),
+    ("option", 0x47),
+    ("control", 0x48),
+    ("alt", 0x49),
+    ("read", 0x4A),
+    ("write", 0x4B),
+    ("trim", 0x4C),
+    ("touch", 0x4D),
+    ("latch", 0x4E),
+    ("group", 0x4F),
+    ("save", 0x50),
+    ("undo", 0x51),
+    ("cancel", 0x52),
+    ("enter", 0x53),
+    ("marker", 0x54),
+    ("nudge", 0x55),
+    ("cycle", 0x56),
+    ("drop", 0x57),
+    ("replace", 0x58),
+    ("click", 0x59),
+    ("solo_clear", 0x5A),
+    ("rewind", 0x5B),
+    ("forward", 0x5C),
+    ("stop", 0x5D),
+    ("play", 0x5E),
+    ("record", 0x5F),
+    ("up", 0x60),
+    ("down", 0x61),
+    ("left", 0x62),
+    ("right", 0x63),
+    ("zoom", 0x64),
+    ("scrub", 0x65),
+];
+
+/// The note of the global button called `name`.
+pub fn button_note(name: &str) -> Option<u8> {
+    BUTTONS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
 /// Highest fader index: strips 0..=7, master 8.
 pub const MASTER_FADER: u8 = 8;
 /// Full scale of a fader.

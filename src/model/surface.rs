@@ -1,0 +1,270 @@
+//! Surface profiles and control maps as plain data: what a device is and
+//! what its controls do. `config` reads them from YAML; drivers use them.
+
+use serde::Deserialize;
+
+/// Protocol family of a surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Driver {
+    /// Mackie Control (MCU, XT, Logic Control and compatibles).
+    Mackie,
+    /// Generic MIDI controller.
+    Midi,
+    /// OSC app (TouchOSC, custom layouts).
+    Osc,
+    /// DIY motorized-fader board on the serial protocol.
+    Serial,
+}
+
+/// Named device behaviours a profile may declare.
+pub const BEHAVIOURS: &[(&str, &str)] = &[
+    (
+        "echo_fader_moves",
+        "the surface expects every fader move echoed back or its motor fights the hand",
+    ),
+    (
+        "no_handshake",
+        "the surface does not answer the Mackie device query; start without it",
+    ),
+    (
+        "logic_control_challenge",
+        "the surface needs the Logic Control challenge/response handshake",
+    ),
+    (
+        "scribble_colours",
+        "the surface has coloured scribble strips (X-Touch SysEx)",
+    ),
+];
+
+/// Fader capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaderCaps {
+    /// Bits of position resolution (7 for plain MIDI, 14 for Mackie).
+    pub resolution_bits: u8,
+    /// Has a motor.
+    #[serde(default)]
+    pub motorized: bool,
+    /// Reports touch.
+    #[serde(default)]
+    pub touch_sense: bool,
+}
+
+/// Display capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayCaps {
+    /// Text lines.
+    pub lines: u8,
+    /// Characters per strip and line.
+    pub chars_per_strip: u8,
+}
+
+/// Which part a Mackie unit plays in a ganged surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MackieUnit {
+    /// Strips plus the global section: transport, banking, automation
+    /// buttons, master fader, displays.
+    #[default]
+    Main,
+    /// Strips only.
+    Extender,
+}
+
+/// Mackie Control specifics of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MackieCaps {
+    /// SysEx header device byte: 0x14 MCU, 0x15 XT, 0x10 Logic Control,
+    /// 0x11 Logic Control XT.
+    pub device_id: u8,
+    /// Main unit or extender.
+    #[serde(default)]
+    pub unit: MackieUnit,
+    /// Has the 10-digit timecode display.
+    #[serde(default)]
+    pub timecode_display: bool,
+    /// Has the 2-digit assignment display.
+    #[serde(default)]
+    pub assignment_display: bool,
+    /// How fast the device lets an unrefreshed meter fall, per segment
+    /// (ms); an unchanged level is refreshed at this interval, never
+    /// faster.
+    #[serde(default = "default_meter_decay")]
+    pub meter_decay_ms: u16,
+}
+
+fn default_meter_decay() -> u16 {
+    300
+}
+
+/// Port-name patterns that find the device.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortPatterns {
+    /// Input port name contains this.
+    pub input: String,
+    /// Output port name contains this.
+    pub output: String,
+}
+
+/// A validated surface profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurfaceProfile {
+    /// Device name.
+    pub name: String,
+    /// Protocol family.
+    pub driver: Driver,
+    /// How to find its ports.
+    pub ports: Option<PortPatterns>,
+    /// Channel strips.
+    pub strips: u16,
+    /// Has a master fader.
+    pub master_fader: bool,
+    /// Faders.
+    pub fader: Option<FaderCaps>,
+    /// Displays.
+    pub display: Option<DisplayCaps>,
+    /// Meters.
+    pub meters: bool,
+    /// Named behaviours from [`BEHAVIOURS`].
+    pub behaviours: Vec<String>,
+    /// Mackie Control specifics (driver `mackie`).
+    pub mackie: Option<MackieCaps>,
+}
+
+impl SurfaceProfile {
+    /// True when the profile declares behaviour `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.behaviours.iter().any(|b| b == name)
+    }
+}
+
+/// What a surface control does when it is not bound to a mixer address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SurfaceAction {
+    /// Move the bank by a whole bank to the left.
+    BankLeft,
+    /// ... to the right.
+    BankRight,
+    /// Move the bank by one strip to the left.
+    ChannelLeft,
+    /// ... to the right.
+    ChannelRight,
+    /// Swap faders and V-Pots.
+    Flip,
+    /// V-Pots control pan.
+    ViewPan,
+    /// V-Pots control send levels (again: the next send).
+    ViewSends,
+    /// V-Pots control input trim.
+    ViewTrim,
+    /// Automation mode of the selected strips (with `alt` held: of all).
+    AutomationOff,
+    /// Read.
+    AutomationRead,
+    /// Touch.
+    AutomationTouch,
+    /// Latch.
+    AutomationLatch,
+    /// Write.
+    AutomationWrite,
+    /// Trim.
+    AutomationTrim,
+    /// Start the transport.
+    TransportPlay,
+    /// Stop it.
+    TransportStop,
+    /// Locate back (to the start).
+    TransportRewind,
+    /// Locate forward (by ten seconds).
+    TransportForward,
+    /// Select the strip (with `shift` held: add to the selection).
+    Select,
+    /// Reset the strip's V-Pot parameter to its default.
+    VPotReset,
+    /// Modifier keys, held.
+    Shift,
+    /// Option.
+    Option,
+    /// Control.
+    Control,
+    /// Alt (Cmd).
+    Alt,
+}
+
+impl SurfaceAction {
+    /// Every action with its name in map files.
+    pub const ALL: [(SurfaceAction, &'static str); 24] = [
+        (SurfaceAction::BankLeft, "bank_left"),
+        (SurfaceAction::BankRight, "bank_right"),
+        (SurfaceAction::ChannelLeft, "channel_left"),
+        (SurfaceAction::ChannelRight, "channel_right"),
+        (SurfaceAction::Flip, "flip"),
+        (SurfaceAction::ViewPan, "view_pan"),
+        (SurfaceAction::ViewSends, "view_sends"),
+        (SurfaceAction::ViewTrim, "view_trim"),
+        (SurfaceAction::AutomationOff, "automation_off"),
+        (SurfaceAction::AutomationRead, "automation_read"),
+        (SurfaceAction::AutomationTouch, "automation_touch"),
+        (SurfaceAction::AutomationLatch, "automation_latch"),
+        (SurfaceAction::AutomationWrite, "automation_write"),
+        (SurfaceAction::AutomationTrim, "automation_trim"),
+        (SurfaceAction::TransportPlay, "transport_play"),
+        (SurfaceAction::TransportStop, "transport_stop"),
+        (SurfaceAction::TransportRewind, "transport_rewind"),
+        (SurfaceAction::TransportForward, "transport_forward"),
+        (SurfaceAction::Select, "select"),
+        (SurfaceAction::VPotReset, "vpot_reset"),
+        (SurfaceAction::Shift, "shift"),
+        (SurfaceAction::Option, "option"),
+        (SurfaceAction::Control, "control"),
+        (SurfaceAction::Alt, "alt"),
+    ];
+
+    /// The action called `name`.
+    pub fn from_name(name: &str) -> Option<SurfaceAction> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(a, _)| *a)
+    }
+
+    /// Its name in map files.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map_or("?", |(_, n)| n)
+    }
+}
+
+/// What a binding does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindingTarget {
+    /// A mixer address template; `B{n}` / `B1` are bank-relative strips.
+    Address(String),
+    /// A surface function.
+    Action(SurfaceAction),
+}
+
+/// One binding: a control of the surface to a mixer address or an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The surface control (`strip[n].fader`, `master.fader`, `play` ...).
+    pub control: String,
+    /// What it does.
+    pub target: BindingTarget,
+}
+
+/// A validated control map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlMap {
+    /// Map name.
+    pub name: String,
+    /// Profiles (or `driver/*`) it applies to.
+    pub applies_to: Vec<String>,
+    /// Strips per bank.
+    pub bank_size: u16,
+    /// Bindings.
+    pub bindings: Vec<Binding>,
+}

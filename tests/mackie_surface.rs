@@ -1,0 +1,541 @@
+//! The Mackie surface's state machine against the real hub: handshakes,
+//! banking across a main unit and an extender, the motor-fader rules
+//! (echo, no driving a touched fader, no duplicates, release goes where the
+//! mix is), scribble strips, meters only on change, flip, views and the
+//! automation buttons. Every message it emits is decoded with the codec, as
+//! a surface would.
+
+use faderd::config::{load_map, load_profile, parse_session};
+use faderd::engine::{EngineConfig, MeterReading};
+use faderd::mixer::{
+    Address, ClientId, ClipStore, Hub, MeterFrame, Origin, Param, StripRef, Value,
+};
+use faderd::model::AutomationMode;
+use faderd::surfaces::mackie::codec::{
+    self, FromSurface, LedState, MeterValue, ToSurface, decode_to_surface, device,
+    encode_from_surface, note,
+};
+use faderd::surfaces::mackie::{MackieSurface, MidiOut, UnitConfig, VPotView};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const MAIN: u8 = 0;
+const EXT: u8 = 1;
+
+fn session(tracks: usize) -> Hub {
+    let mut y =
+        String::from("version: 1\nname: m\nbuses:\n  - { name: Verb, kind: aux }\ntracks:\n");
+    for t in 1..=tracks {
+        writeln!(
+            y,
+            "  - {{ name: T{t}, source: {{ input: 1 }}, gain_db: -{t}, sends: [{{ bus: Verb, gain_db: -20 }}] }}"
+        )
+        .unwrap();
+    }
+    let s = parse_session(&y, Path::new("m.yaml")).unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 2,
+        outputs: 2,
+    };
+    Hub::new(s, ClipStore::new(), cfg).unwrap().0
+}
+
+fn surface(profiles: &[&str]) -> MackieSurface {
+    let units = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| UnitConfig {
+            profile: load_profile(Path::new(&format!("surfaces/mackie/{p}.yaml"))).unwrap(),
+            port: i as u8,
+        })
+        .collect();
+    let map = load_map(Path::new("maps/mackie.yaml")).unwrap();
+    MackieSurface::new(units, &map, ClientId(7000)).unwrap()
+}
+
+fn decoded(out: &[MidiOut], port: u8) -> Vec<ToSurface> {
+    out.iter()
+        .filter(|m| m.port == port)
+        .map(|m| decode_to_surface(&m.bytes).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+fn send(s: &mut MackieSurface, hub: &mut Hub, port: u8, m: FromSurface) -> Vec<MidiOut> {
+    s.handle(hub, port, &encode_from_surface(&m), Instant::now())
+}
+
+fn hello(dev: u8) -> FromSurface {
+    FromSurface::ConnectionQuery {
+        device: dev,
+        serial: *b"EMULATE",
+        challenge: [1, 2, 3, 4],
+    }
+}
+
+fn tick(s: &mut MackieSurface, hub: &mut Hub, at: Instant) -> Vec<MidiOut> {
+    hub.service();
+    let changed = hub.take_feedback();
+    s.tick(hub, &changed, &MeterFrame::default(), at)
+}
+
+/// An X-Touch and an extender, both online and drawn.
+fn online(tracks: usize) -> (MackieSurface, Hub, Vec<MidiOut>) {
+    let mut hub = session(tracks);
+    let mut s = surface(&["x-touch", "x-touch-extender"]);
+    let now = Instant::now();
+    let mut out = s.connect(MAIN, now);
+    out.extend(s.connect(EXT, now));
+    assert_eq!(
+        decoded(&out, MAIN),
+        vec![ToSurface::DeviceQuery {
+            device: device::MCU
+        }]
+    );
+    assert_eq!(
+        decoded(&out, EXT),
+        vec![ToSurface::DeviceQuery {
+            device: device::MCU_XT
+        }]
+    );
+    // Nothing is drawn before the handshake.
+    assert!(tick(&mut s, &mut hub, now).is_empty());
+    send(&mut s, &mut hub, MAIN, hello(device::MCU));
+    send(&mut s, &mut hub, EXT, hello(device::MCU_XT));
+    assert!(s.is_online(MAIN) && s.is_online(EXT));
+    let drawn = tick(&mut s, &mut hub, now);
+    (s, hub, drawn)
+}
+
+fn lcd_text(msgs: &[ToSurface], line: usize) -> String {
+    let mut cells = [b' '; 112];
+    for m in msgs {
+        if let ToSurface::Lcd { offset, text, .. } = m {
+            for (i, c) in text.iter().enumerate() {
+                if let Some(slot) = cells.get_mut(usize::from(*offset) + i) {
+                    *slot = *c;
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&cells[line * 56..line * 56 + 56]).into_owned()
+}
+
+fn faders(msgs: &[ToSurface]) -> Vec<(u8, u16)> {
+    msgs.iter()
+        .filter_map(|m| match m {
+            ToSurface::Fader { fader, value } => Some((*fader, *value)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn handshake_then_a_whole_surface_is_drawn_across_both_units() {
+    let (_s, hub, drawn) = online(20);
+    let main = decoded(&drawn, MAIN);
+    let ext = decoded(&drawn, EXT);
+    let names_main = lcd_text(&main, 0);
+    let names_ext = lcd_text(&ext, 0);
+    assert!(names_main.starts_with("T1     T2     T3"), "{names_main:?}");
+    assert!(names_ext.starts_with("T9     T10    T11"), "{names_ext:?}");
+    // Faders at the mix's positions: T1 at -1 dB.
+    let pos = |db: f64| codec::pos_to_fader(faderd::dsp::db_to_pos(db));
+    assert!(
+        faders(&main).contains(&(0, pos(-1.0))),
+        "{:?}",
+        faders(&main)
+    );
+    assert!(
+        faders(&ext).contains(&(7, pos(-16.0))),
+        "{:?}",
+        faders(&ext)
+    );
+    // Master fader only on the main unit.
+    assert!(faders(&main).iter().any(|(f, _)| *f == 8));
+    assert!(!faders(&ext).iter().any(|(f, _)| *f == 8));
+    // Colours, pan rings, the view on the assignment display.
+    assert!(main.iter().any(|m| matches!(m, ToSurface::Colours { .. })));
+    assert!(
+        main.iter()
+            .any(|m| matches!(m, ToSurface::Ring { pot: 0, ring } if ring.centre))
+    );
+    assert!(main.iter().any(|m| matches!(
+        m,
+        ToSurface::AssignmentDigit {
+            digit: 1,
+            code: 0x10,
+            ..
+        }
+    )));
+    assert_eq!(hub.session().tracks.len(), 20);
+}
+
+#[test]
+fn logic_control_is_answered_with_the_challenge_response() {
+    let mut hub = session(2);
+    let mut s = surface(&["logic-control"]);
+    s.connect(MAIN, Instant::now());
+    let out = send(&mut s, &mut hub, MAIN, hello(device::LOGIC_CONTROL));
+    assert_eq!(
+        decoded(&out, MAIN),
+        vec![ToSurface::ConnectionReply {
+            device: device::LOGIC_CONTROL,
+            serial: *b"EMULATE",
+            response: codec::challenge_response([1, 2, 3, 4]),
+        }]
+    );
+    assert!(!s.is_online(MAIN));
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::ConnectionConfirmed {
+            device: device::LOGIC_CONTROL,
+            serial: *b"EMULATE",
+        },
+    );
+    assert!(s.is_online(MAIN));
+    // A unit without a handshake is up on its first message.
+    let mut s = surface(&["icon-platform-m-plus"]);
+    assert!(s.connect(MAIN, Instant::now()).is_empty());
+    assert!(s.is_online(MAIN));
+}
+
+#[test]
+fn banking_moves_sixteen_strips_at_a_time_and_channel_by_one() {
+    let (mut s, mut hub, _) = online(20);
+    let press = |s: &mut MackieSurface, hub: &mut Hub, name: &str| {
+        let n = codec::button_note(name).unwrap();
+        send(
+            s,
+            hub,
+            MAIN,
+            FromSurface::Button {
+                note: n,
+                pressed: true,
+            },
+        );
+        send(
+            s,
+            hub,
+            MAIN,
+            FromSurface::Button {
+                note: n,
+                pressed: false,
+            },
+        );
+    };
+    press(&mut s, &mut hub, "bank_right");
+    assert_eq!(s.bank(), 16);
+    let out = tick(&mut s, &mut hub, Instant::now());
+    let main = decoded(&out, MAIN);
+    // 20 tracks + 1 bus: the main unit shows T17..T20 and Verb, the rest blank.
+    assert!(lcd_text(&main, 0).starts_with("T17    T18    T19    T20    Verb          "));
+    let ext = decoded(&out, EXT);
+    assert_eq!(lcd_text(&ext, 0).trim(), "");
+    assert!(faders(&ext).iter().all(|(_, v)| *v == 0));
+    // No further bank to the right.
+    press(&mut s, &mut hub, "bank_right");
+    assert_eq!(s.bank(), 16);
+    press(&mut s, &mut hub, "channel_left");
+    assert_eq!(s.bank(), 15);
+    press(&mut s, &mut hub, "bank_left");
+    assert_eq!(s.bank(), 0);
+}
+
+#[test]
+fn motor_faders_are_echoed_held_while_touched_and_never_sent_twice() {
+    let (mut s, mut hub, _) = online(8);
+    let t0 = Instant::now();
+    // A move on strip 3 is echoed at once and reaches the mix.
+    let out = send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Touch { fader: 2, on: true },
+    );
+    assert!(out.is_empty());
+    let out = send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Fader {
+            fader: 2,
+            value: 8192,
+        },
+    );
+    assert_eq!(
+        decoded(&out, MAIN),
+        vec![ToSurface::Fader {
+            fader: 2,
+            value: 8192
+        }]
+    );
+    let fader = Address::new(StripRef::Track(2), Param::Fader);
+    let Value::Float(p) = hub.get(fader).unwrap() else {
+        panic!()
+    };
+    assert!((p - codec::fader_to_pos(8192)).abs() < 1e-12);
+    // The next tick has nothing for that fader: it shows the hand's value.
+    let out = tick(&mut s, &mut hub, t0);
+    assert!(
+        faders(&decoded(&out, MAIN)).iter().all(|(f, _)| *f != 2),
+        "{out:?}"
+    );
+    // Another surface moves it while the finger is on it: nothing is sent.
+    hub.apply(Origin::Client(ClientId(1)), fader, Value::Float(0.2))
+        .unwrap();
+    let out = tick(&mut s, &mut hub, t0);
+    assert!(faders(&decoded(&out, MAIN)).is_empty(), "{out:?}");
+    // But its value shows on the lower line.
+    assert!(
+        lcd_text(&decoded(&out, MAIN), 1).contains("-38.0"),
+        "{out:?}"
+    );
+    // Released: the fader goes where the mix says, once.
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Touch {
+            fader: 2,
+            on: false,
+        },
+    );
+    let out = tick(&mut s, &mut hub, t0);
+    assert_eq!(
+        faders(&decoded(&out, MAIN)),
+        vec![(2, codec::pos_to_fader(0.2))]
+    );
+    let out = tick(&mut s, &mut hub, t0);
+    assert!(faders(&decoded(&out, MAIN)).is_empty());
+}
+
+#[test]
+fn meters_are_sent_on_change_and_silence_once() {
+    let (mut s, mut hub, drawn) = online(8);
+    let meters = |out: &[MidiOut]| -> Vec<(u8, MeterValue)> {
+        decoded(out, MAIN)
+            .into_iter()
+            .filter_map(|m| match m {
+                ToSurface::Meter { strip, value } => Some((strip, value)),
+                _ => None,
+            })
+            .collect()
+    };
+    // The first draw sets every meter to 0, once.
+    assert_eq!(meters(&drawn).len(), 8);
+    let mut at = Instant::now();
+    for _ in 0..50 {
+        at += Duration::from_millis(20);
+        let out = tick(&mut s, &mut hub, at);
+        assert!(meters(&out).is_empty(), "silence re-sent: {out:?}");
+    }
+    // A signal on strip 1 at -6 dBFS (segment 8, the -8 dB one): one message, then only the refresh the
+    // device needs to keep it lit (every 300 ms), not every tick.
+    let frame = MeterFrame {
+        readings: vec![(
+            StripRef::Track(0),
+            MeterReading {
+                peak: [0.5, 0.5],
+                rms: [0.0; 2],
+            },
+        )],
+    };
+    let mut sent = Vec::new();
+    for _ in 0..50 {
+        at += Duration::from_millis(20);
+        hub.service();
+        sent.extend(meters(&s.tick(&hub, &[], &frame, at)));
+    }
+    assert!(
+        sent.iter().all(|m| *m == (0, MeterValue::Level(8))),
+        "{sent:?}"
+    );
+    assert!(
+        (3..=5).contains(&sent.len()),
+        "1 s of a steady level sent {} times",
+        sent.len()
+    );
+}
+
+#[test]
+fn flip_puts_the_vpot_parameter_on_the_fader_in_the_pan_view() {
+    let (mut s, mut hub, _) = online(8);
+    let flip = codec::button_note("flip").unwrap();
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Button {
+            note: flip,
+            pressed: true,
+        },
+    );
+    assert!(s.flipped());
+    let out = tick(&mut s, &mut hub, Instant::now());
+    // Faders now show pan (centre), and the Flip LED is lit.
+    let d = decoded(&out, MAIN);
+    assert!(faders(&d).contains(&(0, codec::pos_to_fader(0.5))), "{d:?}");
+    assert!(d.contains(&ToSurface::Led {
+        note: flip,
+        state: LedState::On
+    }));
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Fader { fader: 0, value: 0 },
+    );
+    assert_eq!(
+        hub.get(Address::new(StripRef::Track(0), Param::Pan))
+            .unwrap(),
+        Value::Float(0.0)
+    );
+    // And the V-Pot turns the gain.
+    let before = hub.session().tracks[0].controls.gain_db;
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 0, delta: 5 },
+    );
+    assert!(hub.session().tracks[0].controls.gain_db > before);
+}
+
+#[test]
+fn vpots_follow_the_view_and_automation_buttons_act_on_the_selection() {
+    let (mut s, mut hub, _) = online(8);
+    let press = |s: &mut MackieSurface, hub: &mut Hub, n: u8| {
+        send(
+            s,
+            hub,
+            MAIN,
+            FromSurface::Button {
+                note: n,
+                pressed: true,
+            },
+        );
+        send(
+            s,
+            hub,
+            MAIN,
+            FromSurface::Button {
+                note: n,
+                pressed: false,
+            },
+        );
+    };
+    // Pan view: a V-Pot turn pans.
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 1, delta: -10 },
+    );
+    assert!(hub.session().tracks[1].controls.pan < 0.5);
+    // Sends view: the V-Pot rides send 1.
+    press(&mut s, &mut hub, codec::button_note("send").unwrap());
+    assert_eq!(s.view(), VPotView::Send(0));
+    let before = hub.session().tracks[1].controls.sends[0].gain_db;
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 1, delta: 8 },
+    );
+    assert!(hub.session().tracks[1].controls.sends[0].gain_db > before);
+    // Select strips 2 and 3 (shift adds), then Write.
+    press(&mut s, &mut hub, note::SELECT + 1);
+    let shift = codec::button_note("shift").unwrap();
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Button {
+            note: shift,
+            pressed: true,
+        },
+    );
+    press(&mut s, &mut hub, note::SELECT + 2);
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Button {
+            note: shift,
+            pressed: false,
+        },
+    );
+    press(&mut s, &mut hub, codec::button_note("write").unwrap());
+    let modes: Vec<AutomationMode> = hub
+        .session()
+        .tracks
+        .iter()
+        .map(|t| t.controls.automation)
+        .collect();
+    assert_eq!(modes[1], AutomationMode::Write);
+    assert_eq!(modes[2], AutomationMode::Write);
+    assert_eq!(modes[0], AutomationMode::Off);
+    let out = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
+    assert!(
+        out.contains(&ToSurface::Led {
+            note: 0x4B,
+            state: LedState::On
+        }),
+        "{out:?}"
+    );
+    // Alt + Group: every strip off.
+    let alt = codec::button_note("alt").unwrap();
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Button {
+            note: alt,
+            pressed: true,
+        },
+    );
+    press(&mut s, &mut hub, codec::button_note("group").unwrap());
+    assert!(
+        hub.session()
+            .tracks
+            .iter()
+            .all(|t| t.controls.automation == AutomationMode::Off)
+    );
+    // Mute toggles with its LED.
+    press(&mut s, &mut hub, note::MUTE + 4);
+    assert!(hub.session().tracks[4].controls.mute);
+    let out = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
+    assert!(out.contains(&ToSurface::Led {
+        note: note::MUTE + 4,
+        state: LedState::On
+    }));
+}
+
+#[test]
+fn a_replugged_unit_is_asked_again_and_redrawn_from_scratch() {
+    let (mut s, mut hub, first) = online(8);
+    let first = decoded(&first, EXT);
+    s.disconnect(EXT);
+    assert!(!s.is_online(EXT));
+    let out = s.connect(EXT, Instant::now());
+    assert_eq!(
+        decoded(&out, EXT),
+        vec![ToSurface::DeviceQuery {
+            device: device::MCU_XT
+        }]
+    );
+    send(&mut s, &mut hub, EXT, hello(device::MCU_XT));
+    let again = decoded(&tick(&mut s, &mut hub, Instant::now()), EXT);
+    assert_eq!(again.len(), first.len(), "the whole unit is redrawn");
+    // Garbage from a unit is counted and changes nothing.
+    let before = hub.session().clone();
+    s.handle(&mut hub, MAIN, &[0xF0, 0x01, 0x02], Instant::now());
+    s.handle(&mut hub, MAIN, &[0x90, 0x80, 0x7F], Instant::now());
+    assert_eq!(s.rejected(), 2);
+    assert_eq!(hub.session(), &before);
+}
