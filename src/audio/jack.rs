@@ -108,6 +108,9 @@ pub struct JackBackend {
     client: jack::AsyncClient<Notifications, Process>,
     stats: Arc<JackStats>,
     name: String,
+    /// The MIDI input ports (to see whether a device is connected).
+    midi_inputs: Vec<jack::Port<jack::Unowned>>,
+    midi_stats: Option<Arc<super::midi::MidiStats>>,
 }
 
 impl std::fmt::Debug for JackBackend {
@@ -159,6 +162,7 @@ impl JackBackend {
             audio_out.push((ch, p));
         }
         let (mut midi_in, mut midi_out, midi_rt) = (Vec::new(), Vec::new(), None);
+        let mut midi_stats = None;
         let midi_rt = match midi {
             None => midi_rt,
             Some((ports, rt)) => {
@@ -178,9 +182,11 @@ impl JackBackend {
                             .map_err(|_| JackError::Port(o.clone()))?,
                     );
                 }
+                midi_stats = Some(Arc::clone(rt.stats()));
                 Some(rt)
             }
         };
+        let midi_inputs = midi_in.iter().map(|p| p.clone_unowned()).collect();
         let AudioHooks {
             before_period,
             after_period,
@@ -207,7 +213,10 @@ impl JackBackend {
             client,
             stats,
             name,
+            midi_inputs,
+            midi_stats,
         };
+        backend.update_midi_presence();
         backend.connect(layout, connections);
         Ok(backend)
     }
@@ -256,6 +265,19 @@ impl JackBackend {
                 Ok(()) | Err(jack::Error::PortAlreadyConnected(..)) => {}
                 Err(e) => tracing::warn!("cannot connect JACK ports {src} -> {dst}: {e}"),
             }
+        }
+    }
+
+    /// Note which MIDI port pairs have a device connected to their input.
+    /// Control thread; call it now and then (the supervisor does, every
+    /// 50 ms).
+    pub fn update_midi_presence(&self) {
+        let Some(stats) = &self.midi_stats else {
+            return;
+        };
+        for (port, flag) in self.midi_inputs.iter().zip(stats.connected.iter()) {
+            let on = port.connected_count().unwrap_or(0) > 0;
+            flag.store(on, Ordering::Relaxed);
         }
     }
 

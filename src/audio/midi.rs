@@ -9,7 +9,7 @@
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Longest message carried, in bytes. A Mackie Control full-width
 /// scribble-strip write is 120 bytes.
@@ -78,6 +78,9 @@ pub struct MidiStats {
     pub sent: AtomicU64,
     /// Messages dropped: too long, a full queue, or a full port buffer.
     pub dropped: AtomicU64,
+    /// Per port pair: something is connected to its input (the device is
+    /// there). Written by the backend's supervisor, read by the hub.
+    pub connected: [AtomicBool; 16],
 }
 
 /// The audio thread's side.
@@ -116,6 +119,11 @@ pub fn midi_queues() -> (MidiRt, MidiLink) {
 }
 
 impl MidiRt {
+    /// Counters and port presence, shared with the hub.
+    pub fn stats(&self) -> &Arc<MidiStats> {
+        &self.stats
+    }
+
     /// Pass a received message to the hub. Real-time safe.
     pub fn received(&mut self, port: u8, frame: u32, bytes: &[u8]) {
         let pushed =
@@ -163,6 +171,14 @@ impl MidiLink {
     /// Counters.
     pub fn stats(&self) -> &Arc<MidiStats> {
         &self.stats
+    }
+
+    /// True when a device is connected to port pair `port`'s input.
+    pub fn is_connected(&self, port: u8) -> bool {
+        self.stats
+            .connected
+            .get(usize::from(port))
+            .is_some_and(|c| c.load(Ordering::Relaxed))
     }
 }
 

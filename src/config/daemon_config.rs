@@ -24,14 +24,22 @@
 //!   input_device: "Babyface"
 //!   output_channels: [1, 2, 5, 6]   # device channel per engine output (master L/R first)
 //!   input_channels: [1, 2]
+//! surfaces:                       # Mackie units left to right, banked as one
+//!   - mackie:
+//!       map: maps/mackie            # built in, or a file next to this one
+//!       units:
+//!         - { profile: x-touch, midi: X-Touch }            # built-in profile
+//!         - { profile: my-xt.yaml, midi: X-Touch Ext }     # or a file
 //! log: { level: info }
 //! ```
 
 use super::error::{ConfigError, Diagnostic};
+use crate::model::surface::{ControlMap, SurfaceProfile};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::path::PathBuf;
 
 /// Which audio backend runs the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -250,6 +258,103 @@ pub struct LogConfig {
     pub level: LogLevel,
 }
 
+/// A control surface the daemon drives, with its profiles and map loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SurfaceSetup {
+    /// Mackie Control units ganged left to right, banked as one surface.
+    Mackie {
+        /// What the controls do.
+        map: ControlMap,
+        /// (profile, MIDI port pair name) per unit, left to right.
+        units: Vec<(SurfaceProfile, String)>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SurfaceFile {
+    mackie: Spanned<MackieFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MackieFile {
+    #[serde(default)]
+    map: Option<Spanned<String>>,
+    units: Vec<UnitFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitFile {
+    profile: Spanned<String>,
+    midi: Spanned<String>,
+}
+
+/// The shipped profiles and maps, built in so `profile: x-touch` works
+/// wherever the binary runs.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "mackie/mcu-pro",
+        include_str!("../../surfaces/mackie/mcu-pro.yaml"),
+    ),
+    (
+        "mackie/mcu-xt",
+        include_str!("../../surfaces/mackie/mcu-xt.yaml"),
+    ),
+    (
+        "mackie/logic-control",
+        include_str!("../../surfaces/mackie/logic-control.yaml"),
+    ),
+    (
+        "mackie/x-touch",
+        include_str!("../../surfaces/mackie/x-touch.yaml"),
+    ),
+    (
+        "mackie/x-touch-extender",
+        include_str!("../../surfaces/mackie/x-touch-extender.yaml"),
+    ),
+    (
+        "mackie/icon-platform-m-plus",
+        include_str!("../../surfaces/mackie/icon-platform-m-plus.yaml"),
+    ),
+    (
+        "mackie/behringer-bcf2000",
+        include_str!("../../surfaces/mackie/behringer-bcf2000.yaml"),
+    ),
+    ("maps/mackie", include_str!("../../maps/mackie.yaml")),
+];
+
+/// A profile or map by built-in name (`x-touch`, `mackie/x-touch`,
+/// `maps/mackie`) or by path (relative to `base`): its text and the name
+/// its errors use.
+fn resolve(name: &str, kind: &str, base: &Path) -> Result<(String, PathBuf), String> {
+    if !name.ends_with(".yaml") {
+        let with_kind = format!("{kind}/{name}");
+        if let Some((k, text)) = BUILTIN.iter().find(|(k, _)| *k == name || *k == with_kind) {
+            return Ok((
+                (*text).to_owned(),
+                PathBuf::from(format!("{k}.yaml (built in)")),
+            ));
+        }
+    }
+    let path = base.join(name);
+    std::fs::read_to_string(&path)
+        .map(|t| (t, path.clone()))
+        .map_err(|e| {
+            let known: Vec<&str> = BUILTIN
+                .iter()
+                .filter(|(k, _)| k.starts_with(kind))
+                .map(|(k, _)| k.rsplit('/').next().unwrap_or(k))
+                .collect();
+            format!(
+                "cannot read '{}' ({e}); built in: {}",
+                path.display(),
+                known.join(", ")
+            )
+        })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DaemonFile {
@@ -262,6 +367,8 @@ struct DaemonFile {
     jack: Option<JackFile>,
     #[serde(default)]
     cpal: Option<Spanned<CpalConfig>>,
+    #[serde(default)]
+    surfaces: Vec<SurfaceFile>,
     #[serde(default)]
     log: LogConfig,
 }
@@ -277,6 +384,8 @@ pub struct DaemonConfig {
     pub jack: JackConfig,
     /// cpal.
     pub cpal: CpalConfig,
+    /// Control surfaces on MIDI ports.
+    pub surfaces: Vec<SurfaceSetup>,
     /// Logging.
     pub log: LogConfig,
 }
@@ -328,6 +437,73 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     }
     if let Some(j) = raw.jack {
         jack_config(j, file, &mut cfg.jack, &mut diags);
+    }
+    let base = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    for sf in raw.surfaces {
+        let m = sf.mackie;
+        let map = m
+            .value
+            .map
+            .as_ref()
+            .map_or("maps/mackie", |v| v.value.as_str());
+        let map_at = m.value.map.as_ref().map_or(m.referenced, |v| v.referenced);
+        let map = match resolve(map, "maps", &base) {
+            Ok((text, path)) => match super::surface::parse_map(&text, &path) {
+                Ok(map) => Some(map),
+                Err(e) => {
+                    diags.push(Diagnostic::at(file, map_at, e.to_string()));
+                    None
+                }
+            },
+            Err(e) => {
+                diags.push(Diagnostic::at(file, map_at, e));
+                None
+            }
+        };
+        let mut units = Vec::new();
+        for u in &m.value.units {
+            match resolve(&u.profile.value, "mackie", &base) {
+                Ok((text, path)) => match super::surface::parse_profile(&text, &path) {
+                    Ok(p) if p.mackie.is_some() => units.push((p, u.midi.value.clone())),
+                    Ok(p) => diags.push(Diagnostic::at(
+                        file,
+                        u.profile.referenced,
+                        format!("'{}' is not a Mackie Control profile", p.name),
+                    )),
+                    Err(e) => diags.push(Diagnostic::at(file, u.profile.referenced, e.to_string())),
+                },
+                Err(e) => diags.push(Diagnostic::at(file, u.profile.referenced, e)),
+            }
+            let bad_name = u.midi.value.trim().is_empty() || u.midi.value.contains(':');
+            if bad_name {
+                diags.push(Diagnostic::at(
+                    file,
+                    u.midi.referenced,
+                    "midi is a MIDI port pair name without ':'",
+                ));
+            }
+            // Every unit's port pair is opened.
+            if !cfg.jack.midi_ports.contains(&u.midi.value) {
+                cfg.jack.midi_ports.push(u.midi.value.clone());
+            }
+        }
+        if m.value.units.is_empty() {
+            diags.push(Diagnostic::at(
+                file,
+                m.referenced,
+                "a surface needs at least one unit",
+            ));
+        }
+        if let Some(map) = map {
+            cfg.surfaces.push(SurfaceSetup::Mackie { map, units });
+        }
+    }
+    if cfg.jack.midi_ports.len() > MAX_MIDI_PORTS {
+        diags.push(Diagnostic::at(
+            file,
+            raw.version.referenced,
+            format!("at most {MAX_MIDI_PORTS} MIDI port pairs in all"),
+        ));
     }
     if let Some(c) = raw.cpal {
         if c.value

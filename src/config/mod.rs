@@ -16,8 +16,8 @@ pub use atomic::write_atomic;
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{
     AudioConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig, LogLevel,
-    MAX_MIDI_PORTS, OscClientConfig, OscConfig, load_daemon_config, parse_daemon_config,
-    parse_ip_net,
+    MAX_MIDI_PORTS, OscClientConfig, OscConfig, SurfaceSetup, load_daemon_config,
+    parse_daemon_config, parse_ip_net,
 };
 pub use error::{ConfigError, Diagnostic};
 pub use session::{SESSION_VERSION, load_session, parse_session, save_session, session_to_yaml};

@@ -311,6 +311,7 @@ struct Base {
 }
 
 fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
+    b.update_midi_presence();
     let s = b.stats();
     totals.xruns.store(
         base.xruns + s.xruns.load(Ordering::Relaxed),

@@ -6,6 +6,7 @@
 mod audio;
 pub mod devices;
 pub mod latency;
+mod midi_surfaces;
 
 pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
@@ -34,6 +35,8 @@ use std::time::{Duration, Instant};
 pub const DEMO_SESSION: &str = include_str!("../../examples/demo.yaml");
 /// How often the hub services the engine link and flushes feedback.
 pub const HUB_TICK: Duration = Duration::from_millis(20);
+/// How often the hub looks for surface MIDI when MIDI surfaces are configured.
+pub const MIDI_POLL: Duration = Duration::from_millis(1);
 
 /// How `faderd run` was asked to run.
 #[derive(Debug, Clone)]
@@ -259,6 +262,13 @@ impl Daemon {
             Arc::clone(&osc_stats),
         );
 
+        let surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
+            .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
+        if !surfaces.is_empty() && !matches!(chosen, Chosen::Jack(..)) {
+            tracing::warn!(
+                "MIDI surfaces run on the JACK backend's MIDI ports; with this backend they stay silent"
+            );
+        }
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let (runner, backend_note, midi) = match chosen {
             Chosen::Dummy(note) => {
@@ -322,6 +332,7 @@ impl Daemon {
                         osc: surface,
                         driver,
                         midi,
+                        surfaces,
                     },
                     &packets_rx,
                     &relink_rx,
@@ -485,6 +496,8 @@ struct HubParts {
     driver: OscDriver,
     /// Surface MIDI from the backend's ports (JACK), when configured.
     midi: Option<MidiLink>,
+    /// Mackie and other MIDI surfaces on those ports.
+    surfaces: midi_surfaces::MidiSurfaces,
 }
 
 /// The hub thread: apply what surfaces send as it arrives; every tick,
@@ -501,10 +514,17 @@ fn hub_loop(
         mut osc,
         mut driver,
         mut midi,
+        mut surfaces,
     } = parts;
     let mut next_tick = Instant::now() + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
-        let timeout = next_tick.saturating_duration_since(Instant::now());
+        let mut timeout = next_tick.saturating_duration_since(Instant::now());
+        if !surfaces.is_empty() {
+            // MIDI arrives on a queue that cannot wake this thread: look
+            // every millisecond.
+            surfaces.poll(&mut hub, midi.as_mut(), Instant::now());
+            timeout = timeout.min(MIDI_POLL);
+        }
         match packets.recv_timeout(timeout) {
             Ok(p) => {
                 let replies = osc.handle(&mut hub, p.from, p.commands);
@@ -525,12 +545,15 @@ fn hub_loop(
                     AudioEvent::Period(frames) => hub.set_period(frames),
                 }
             }
-            drain_midi(midi.as_mut());
+            if surfaces.is_empty() {
+                drain_midi(midi.as_mut());
+            }
             hub.service();
             let changed = hub.take_feedback();
             let meters = hub.read_meters();
             let datagrams = osc.tick(&hub, &changed, &meters, now);
             driver.send(&datagrams);
+            surfaces.tick(&hub, midi.as_mut(), &changed, &meters, now);
         }
     }
     driver.stop();

@@ -1,0 +1,384 @@
+//! A Mackie Control surface over JACK MIDI against the real daemon: an
+//! emulated X-Touch with one extender (a JACK client with two MIDI port
+//! pairs that answers like the hardware) on a jackd dummy server.
+//! Handshake; banking across 16 strips; names on the scribble strips;
+//! touching and moving a fader changes the engine's output and reaches an
+//! OSC subscriber; nothing is sent to a touched fader; silent meters are
+//! not re-sent; unplugging and replugging a unit redraws it.
+//!
+//! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
+
+mod common;
+use common::jack::{JackServer, Probe, jackd_available};
+use common::{KillOnDrop, db, liblo_tools_available, oscsend, run_session, terminate};
+use faderd::surfaces::mackie::codec::{
+    self, FromSurface, ToSurface, decode_to_surface, device, encode_from_surface,
+};
+use jack::{Client, ClientOptions, Control, MidiIn, MidiOut, ProcessScope, RawMidi};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = r#"
+version: 1
+audio: { backend: jack }
+jack: { client_name: fd-mackie, connect: none }
+surfaces:
+  - mackie:
+      units:
+        - { profile: x-touch, midi: X-Touch }
+        - { profile: x-touch-extender, midi: X-Touch Ext }
+"#;
+
+fn session() -> String {
+    let mut y = String::from("version: 1\nname: mackie\ntracks:\n");
+    for t in 1..=20 {
+        writeln!(
+            y,
+            "  - {{ name: T{t}, source: {{ input: {t} }}, gain_db: -20 }}"
+        )
+        .unwrap();
+    }
+    y
+}
+
+type Inbox = Arc<Mutex<Vec<(usize, Instant, Vec<u8>)>>>;
+type Outbox = Arc<Mutex<VecDeque<(usize, Vec<u8>)>>>;
+
+/// The emulated hardware's JACK side: two MIDI port pairs.
+struct EmuPorts {
+    ins: [jack::Port<MidiIn>; 2],
+    outs: [jack::Port<MidiOut>; 2],
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl jack::ProcessHandler for EmuPorts {
+    fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
+        let now = Instant::now();
+        let mut inbox = self.inbox.lock().unwrap();
+        for (unit, port) in self.ins.iter().enumerate() {
+            for ev in port.iter(ps) {
+                inbox.push((unit, now, ev.bytes.to_vec()));
+            }
+        }
+        drop(inbox);
+        let mut outbox = self.outbox.lock().unwrap();
+        let [a, b] = &mut self.outs;
+        let mut writers = [a.writer(ps), b.writer(ps)];
+        while let Some((unit, bytes)) = outbox.pop_front() {
+            let _ = writers[unit].write(&RawMidi {
+                time: 0,
+                bytes: &bytes,
+            });
+        }
+        Control::Continue
+    }
+}
+
+/// An X-Touch (unit 0) with an X-Touch Extender (unit 1).
+struct Emulator {
+    client: jack::AsyncClient<(), EmuPorts>,
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let (c, _) = Client::new("xtouch", ClientOptions::NO_START_SERVER).unwrap();
+        let inbox = Inbox::default();
+        let outbox = Outbox::default();
+        let ports = EmuPorts {
+            ins: [
+                c.register_port("main_in", MidiIn::default()).unwrap(),
+                c.register_port("ext_in", MidiIn::default()).unwrap(),
+            ],
+            outs: [
+                c.register_port("main_out", MidiOut::default()).unwrap(),
+                c.register_port("ext_out", MidiOut::default()).unwrap(),
+            ],
+            inbox: Arc::clone(&inbox),
+            outbox: Arc::clone(&outbox),
+        };
+        let client = c.activate_async((), ports).unwrap();
+        Emulator {
+            client,
+            inbox,
+            outbox,
+        }
+    }
+
+    const PAIRS: [(&'static str, &'static str, &'static str, &'static str); 2] = [
+        (
+            "xtouch:main_out",
+            "fd-mackie:X-Touch in",
+            "fd-mackie:X-Touch out",
+            "xtouch:main_in",
+        ),
+        (
+            "xtouch:ext_out",
+            "fd-mackie:X-Touch Ext in",
+            "fd-mackie:X-Touch Ext out",
+            "xtouch:ext_in",
+        ),
+    ];
+
+    fn plug(&self, unit: usize) {
+        let (a, b, c, d) = Self::PAIRS[unit];
+        let cl = self.client.as_client();
+        cl.connect_ports_by_name(a, b).unwrap();
+        cl.connect_ports_by_name(c, d).unwrap();
+    }
+
+    fn unplug(&self, unit: usize) {
+        let (a, b, c, d) = Self::PAIRS[unit];
+        let cl = self.client.as_client();
+        cl.disconnect_ports_by_name(a, b).unwrap();
+        cl.disconnect_ports_by_name(c, d).unwrap();
+    }
+
+    fn send(&self, unit: usize, m: FromSurface) -> Instant {
+        self.outbox
+            .lock()
+            .unwrap()
+            .push_back((unit, encode_from_surface(&m)));
+        Instant::now()
+    }
+
+    /// Everything received since the last call, decoded.
+    fn take(&self) -> Vec<(usize, Instant, ToSurface)> {
+        std::mem::take(&mut *self.inbox.lock().unwrap())
+            .into_iter()
+            .map(|(u, t, b)| {
+                (
+                    u,
+                    t,
+                    decode_to_surface(&b).unwrap_or_else(|e| panic!("{e}")),
+                )
+            })
+            .collect()
+    }
+
+    /// Collect for `d`.
+    fn collect(&self, d: Duration) -> Vec<(usize, Instant, ToSurface)> {
+        std::thread::sleep(d);
+        self.take()
+    }
+
+    /// Wait until a received message matches; returns everything seen.
+    fn wait(
+        &self,
+        within: Duration,
+        pred: impl Fn(usize, &ToSurface) -> bool,
+    ) -> Vec<(usize, Instant, ToSurface)> {
+        let t0 = Instant::now();
+        let mut seen = Vec::new();
+        loop {
+            let new = self.take();
+            let hit = new.iter().any(|(u, _, m)| pred(*u, m));
+            seen.extend(new);
+            if hit {
+                return seen;
+            }
+            assert!(
+                t0.elapsed() < within,
+                "not received within {within:?}: {seen:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// The top LCD line of `unit` from the LCD writes in `msgs`.
+fn names(msgs: &[(usize, Instant, ToSurface)], unit: usize) -> String {
+    let mut cells = [b' '; 56];
+    for (u, _, m) in msgs {
+        if let (true, ToSurface::Lcd { offset, text, .. }) = (*u == unit, m) {
+            for (i, c) in text.iter().enumerate() {
+                if let Some(slot) = cells.get_mut(usize::from(*offset) + i) {
+                    *slot = *c;
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&cells).into_owned()
+}
+
+fn handshake(emu: &Emulator, unit: usize) -> Vec<(usize, Instant, ToSurface)> {
+    let dev = if unit == 0 {
+        device::MCU
+    } else {
+        device::MCU_XT
+    };
+    emu.wait(Duration::from_secs(3), |u, m| {
+        u == unit && *m == ToSurface::DeviceQuery { device: dev }
+    });
+    emu.send(
+        unit,
+        FromSurface::ConnectionQuery {
+            device: dev,
+            serial: *b"EMU0001",
+            challenge: [9, 8, 7, 6],
+        },
+    );
+    // The whole unit is drawn: wait for its last strip's name.
+    let last = if unit == 0 { "T8" } else { "T16" };
+    emu.wait(Duration::from_secs(3), |u, m| {
+        u == unit
+            && matches!(m, ToSurface::Lcd { offset: 49, text, .. } if text.starts_with(last.as_bytes()))
+    })
+}
+
+#[test]
+fn an_emulated_x_touch_with_extender_drives_the_mix_over_jack_midi() {
+    if !jackd_available() || !liblo_tools_available() {
+        return;
+    }
+    let server = JackServer::start("mackie");
+    let run = run_session(&session(), CONFIG);
+    let osc = run.osc;
+    let mut daemon = run.child;
+
+    let emu = Emulator::start();
+    emu.plug(0);
+    emu.plug(1);
+    let main = handshake(&emu, 0);
+    let ext = handshake(&emu, 1);
+    assert!(
+        names(&main, 0).starts_with("T1     T2     T3"),
+        "{:?}",
+        names(&main, 0)
+    );
+    assert!(
+        names(&ext, 1).starts_with("T9     T10    T11"),
+        "{:?}",
+        names(&ext, 1)
+    );
+
+    // Audio: DC into T1; master L reads it through the fader (-20 dB).
+    let probe = Probe::start("probe-mackie", 0.5);
+    probe.connect(&probe.port("out"), "fd-mackie:T1 in");
+    probe.connect("fd-mackie:Master out L", &probe.port("in_l"));
+    probe.connect("fd-mackie:Master out R", &probe.port("in_r"));
+    let centre = std::f64::consts::FRAC_PI_4.cos();
+    let level = |g_db: f64| 0.5 * db(g_db) * centre;
+    let got = probe.wait_for((level(-20.0), level(-20.0)), 1e-5, Duration::from_secs(3));
+    assert!((f64::from(got.0) - level(-20.0)).abs() < 1e-5, "{got:?}");
+
+    // An OSC client watches.
+    let mut dump = KillOnDrop(
+        Command::new("oscdump")
+            .args(["-L", "19433"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let dump_out = dump.0.stdout.take().unwrap();
+    let (tx, osc_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(dump_out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    oscsend(osc, &["/subscribe", "i", "19433"]);
+    std::thread::sleep(Duration::from_millis(200));
+    while osc_lines.try_recv().is_ok() {}
+    emu.take();
+
+    // Touch fader 1 and move it to 0 dB: echoed, mixed, fed back to OSC.
+    emu.send(0, FromSurface::Touch { fader: 0, on: true });
+    let zero_db = codec::pos_to_fader(0.75);
+    emu.send(
+        0,
+        FromSurface::Fader {
+            fader: 0,
+            value: zero_db,
+        },
+    );
+    emu.wait(Duration::from_secs(1), |u, m| {
+        u == 0
+            && *m
+                == ToSurface::Fader {
+                    fader: 0,
+                    value: zero_db,
+                }
+    });
+    let got = probe.wait_for((level(0.0), level(0.0)), 1e-4, Duration::from_secs(2));
+    assert!(
+        (f64::from(got.0) - level(0.0)).abs() < 1e-4,
+        "engine output {got:?}"
+    );
+    let t0 = Instant::now();
+    let fed_back = loop {
+        let l = osc_lines
+            .recv_timeout(Duration::from_secs(2))
+            .expect("OSC feedback");
+        if l.contains("/strip/1/fader") {
+            break l;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(2));
+    };
+    let v: f64 = fed_back.split_whitespace().last().unwrap().parse().unwrap();
+    assert!((v - 0.75).abs() < 1e-3, "{fed_back}");
+
+    // While the finger is on it, an OSC move does not drive the motor.
+    emu.take();
+    oscsend(osc, &["/strip/1/fader", "f", "0.3"]);
+    let during = emu.collect(Duration::from_millis(400));
+    assert!(
+        !during
+            .iter()
+            .any(|(u, _, m)| *u == 0 && matches!(m, ToSurface::Fader { fader: 0, .. })),
+        "a touched fader was driven: {during:?}"
+    );
+    // Released: it goes where the mix is.
+    emu.send(
+        0,
+        FromSurface::Touch {
+            fader: 0,
+            on: false,
+        },
+    );
+    let want = codec::pos_to_fader(0.3);
+    emu.wait(Duration::from_secs(1), |u, m| {
+        u == 0
+            && *m
+                == ToSurface::Fader {
+                    fader: 0,
+                    value: want,
+                }
+    });
+
+    // Silent strips' meters are not re-sent: a second of traffic has none
+    // for strips 2..8 of the main unit, or for the extender.
+    emu.take();
+    let second = emu.collect(Duration::from_secs(1));
+    let silent_meters: Vec<_> = second
+        .iter()
+        .filter(|(u, _, m)| matches!(m, ToSurface::Meter { strip, .. } if *u == 1 || *strip > 0))
+        .collect();
+    assert!(silent_meters.is_empty(), "{silent_meters:?}");
+
+    // Unplug the extender and plug it back: asked again, redrawn.
+    emu.unplug(1);
+    std::thread::sleep(Duration::from_millis(300));
+    emu.take();
+    emu.plug(1);
+    let again = handshake(&emu, 1);
+    assert!(
+        names(&again, 1).starts_with("T9     T10"),
+        "{:?}",
+        names(&again, 1)
+    );
+
+    let st = terminate(&mut daemon.0);
+    assert!(st.success(), "{st:?}");
+    drop(probe);
+    drop(emu);
+    drop(server);
+}
