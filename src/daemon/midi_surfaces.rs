@@ -102,6 +102,19 @@ impl MidiSurfaces {
         send(midi, &out);
     }
 
+    /// Right after a change from elsewhere (OSC): what the surfaces should
+    /// now show, without waiting for the tick.
+    pub fn flush(&mut self, hub: &Hub, midi: Option<&mut MidiLink>, now: Instant) {
+        let out: Vec<MidiOut> = self
+            .mackie
+            .iter_mut()
+            .flat_map(|s| s.flush(hub, now))
+            .collect();
+        if let Some(midi) = midi {
+            send(midi, &out);
+        }
+    }
+
     /// The hub tick: every surface's feedback.
     pub fn tick(
         &mut self,

@@ -529,6 +529,9 @@ fn hub_loop(
             Ok(p) => {
                 let replies = osc.handle(&mut hub, p.from, p.commands);
                 driver.send(&replies);
+                if !surfaces.is_empty() {
+                    surfaces.flush(&hub, midi.as_mut(), Instant::now());
+                }
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => std::thread::sleep(timeout),

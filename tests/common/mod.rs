@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod jack;
+pub mod mackie_emu;
 
 use std::path::Path;
 

@@ -732,6 +732,20 @@ impl MackieSurface {
             }
         }
         self.value_until.retain(|_, (until, _)| *until > now);
+        let out = self.draw(hub, now, true);
+        // Meter peaks start again after each tick that used them.
+        self.peaks.clear();
+        out
+    }
+
+    /// Between ticks, right after something changed the mix: send the
+    /// faders, LEDs and displays that now differ (meters wait for the
+    /// tick), so a motor fader follows an OSC move at once.
+    pub fn flush(&mut self, hub: &Hub, now: Instant) -> Vec<MidiOut> {
+        self.draw(hub, now, false)
+    }
+
+    fn draw(&mut self, hub: &Hub, now: Instant, with_meters: bool) -> Vec<MidiOut> {
         let mut out = Vec::new();
         let strips = mixer_strips(hub);
         for ui in 0..self.units.len() {
@@ -751,11 +765,12 @@ impl MackieSurface {
                 }
                 Handshake::Confirming => continue,
             }
-            let desired = self.desired(hub, ui, &strips);
+            let mut desired = self.desired(hub, ui, &strips);
+            if !with_meters {
+                desired.meters = [None; 8];
+            }
             self.diff(ui, desired, now, &mut out);
         }
-        // Meter peaks start again after each tick that used them.
-        self.peaks.clear();
         out
     }
 
