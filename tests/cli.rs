@@ -336,3 +336,48 @@ fn jack_backend_without_a_server_exits_2_and_auto_falls_back_to_dummy() {
         assert!(text.contains(section), "{section} missing:\n{text}");
     }
 }
+
+#[test]
+fn a_mackie_surface_without_a_midi_system_is_reported_and_the_daemon_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        "version: 1\nsurfaces:\n  - mackie:\n      units:\n        - { profile: x-touch, midi: X-Touch }\n",
+    )
+    .unwrap();
+    let (child, ready) = start_run(&[
+        "--backend",
+        "dummy",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--osc",
+        "127.0.0.1:0",
+    ]);
+    let mut child = KillOnDrop(child);
+    assert!(ready.starts_with("faderd ready"), "{ready}");
+    assert_eq!(terminate(&mut child.0).code(), Some(0));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    if !std::path::Path::new("/dev/snd/seq").exists() {
+        assert!(
+            err.contains("MIDI surfaces cannot reach their devices"),
+            "{err}"
+        );
+    }
+
+    // A profile that does not exist is a user error naming the place.
+    std::fs::write(
+        &cfg,
+        "version: 1\nsurfaces:\n  - mackie:\n      units:\n        - { profile: x-tuch, midi: X }\n",
+    )
+    .unwrap();
+    let out = faderd().args(["check"]).arg(&cfg).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("c.yaml:5:22: cannot read"), "{err}");
+    assert!(
+        err.contains("built in: mcu-pro, mcu-xt, logic-control, x-touch"),
+        "{err}"
+    );
+}

@@ -16,5 +16,6 @@ pub mod cpal_io;
 pub mod dummy;
 pub mod jack;
 pub mod midi;
+pub mod midir_bridge;
 pub mod offline;
 pub mod priority;

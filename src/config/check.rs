@@ -10,7 +10,7 @@ use std::path::Path;
 pub enum FileKind {
     /// A session (`tracks:`, `buses:`).
     Session,
-    /// A daemon config (`audio:`, `osc:`).
+    /// A daemon config (`audio:`, `osc:`, `jack:`, `cpal:`, `surfaces:`).
     DaemonConfig,
     /// A surface profile (`driver:`).
     SurfaceProfile,
@@ -50,6 +50,12 @@ struct Probe {
     osc: Option<IgnoredAny>,
     #[serde(default)]
     log: Option<IgnoredAny>,
+    #[serde(default)]
+    jack: Option<IgnoredAny>,
+    #[serde(default)]
+    cpal: Option<IgnoredAny>,
+    #[serde(default)]
+    surfaces: Option<IgnoredAny>,
 }
 
 /// Decide what kind of file `text` is: by folder (`surfaces/`, `maps/`)
@@ -69,14 +75,20 @@ pub fn detect_kind(text: &str, file: &Path) -> Result<FileKind, ConfigError> {
         Ok(FileKind::ControlMap)
     } else if p.tracks.is_some() || p.buses.is_some() || p.master.is_some() {
         Ok(FileKind::Session)
-    } else if p.audio.is_some() || p.osc.is_some() || p.log.is_some() {
+    } else if p.audio.is_some()
+        || p.osc.is_some()
+        || p.log.is_some()
+        || p.jack.is_some()
+        || p.cpal.is_some()
+        || p.surfaces.is_some()
+    {
         Ok(FileKind::DaemonConfig)
     } else {
         Err(ConfigError::Invalid(vec![super::Diagnostic {
             file: file.to_path_buf(),
             line: 1,
             column: 1,
-            message: "cannot tell what this file is: a session has `tracks:`, a config `audio:` or `osc:`, a surface profile `driver:`, a map `bindings:`".into(),
+            message: "cannot tell what this file is: a session has `tracks:`, a config `audio:`, `osc:`, `jack:` or `surfaces:`, a surface profile `driver:`, a map `bindings:`".into(),
         }]))
     }
 }

@@ -126,6 +126,8 @@ pub struct Daemon {
     hub_thread: Option<JoinHandle<HubOutcome>>,
     audio: Option<AudioRunner>,
     totals: Arc<AudioTotals>,
+    /// Surface MIDI through midir when the backend has no MIDI ports.
+    _midir: Option<crate::audio::midir_bridge::MidirBridge>,
     osc_addr: SocketAddr,
     osc_stats: Arc<OscStats>,
     ready: String,
@@ -264,11 +266,6 @@ impl Daemon {
 
         let surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
-        if !surfaces.is_empty() && !matches!(chosen, Chosen::Jack(..)) {
-            tracing::warn!(
-                "MIDI surfaces run on the JACK backend's MIDI ports; with this backend they stay silent"
-            );
-        }
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let (runner, backend_note, midi) = match chosen {
             Chosen::Dummy(note) => {
@@ -315,6 +312,24 @@ impl Daemon {
             }
         };
         drop(relink_tx);
+        // Without JACK, surface MIDI goes through midir (ALSA, CoreMIDI, WinMM).
+        let mut midi = midi;
+        let mut midir = None;
+        if midi.is_none() && !opts.config.jack.midi_ports.is_empty() {
+            let (rt, link) = crate::audio::midi::midi_queues();
+            let ports = crate::audio::midi::MidiPorts {
+                names: opts.config.jack.midi_ports.clone(),
+            };
+            match crate::audio::midir_bridge::MidirBridge::start(ports, rt) {
+                Ok(b) => {
+                    midir = Some(b);
+                    midi = Some(link);
+                }
+                Err(e) => tracing::warn!(
+                    "MIDI surfaces cannot reach their devices: {e} (they work on the JACK backend's MIDI ports, or where the system has MIDI)"
+                ),
+            }
+        }
         let totals = runner.totals();
         totals.connected.store(true, Ordering::Relaxed);
         hub.set_audio_status(Arc::clone(&totals));
@@ -346,6 +361,7 @@ impl Daemon {
             hub_thread: Some(hub_thread),
             audio: Some(runner),
             totals,
+            _midir: midir,
             osc_addr,
             osc_stats,
             ready,
