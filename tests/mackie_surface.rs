@@ -539,3 +539,48 @@ fn a_replugged_unit_is_asked_again_and_redrawn_from_scratch() {
     assert_eq!(s.rejected(), 2);
     assert_eq!(hub.session(), &before);
 }
+
+#[test]
+fn the_timecode_display_follows_the_transport() {
+    let s = parse_session(
+        "version: 1\nname: t\ntracks:\n  - { name: A }\n",
+        Path::new("t.yaml"),
+    )
+    .unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 0,
+        outputs: 2,
+    };
+    let (mut hub, mut engine) = Hub::new(s, ClipStore::new(), cfg).unwrap();
+    let mut surf = surface(&["x-touch"]);
+    surf.connect(MAIN, Instant::now());
+    send(&mut surf, &mut hub, MAIN, hello(device::MCU));
+    // 1 h 02 min 03 s and half a second (frame 15 of 30).
+    let frames = ((3600 + 2 * 60 + 3) * 48_000 + 24_000) as u64;
+    hub.transport(faderd::mixer::TransportCmd::Locate(frames));
+    engine.process(64);
+    let out = decoded(&tick(&mut surf, &mut hub, Instant::now()), MAIN);
+    let mut digits = [b' '; 10];
+    for m in &out {
+        if let ToSurface::TimecodeDigit { digit, code, .. } = m {
+            // 7-segment codes: digits are themselves, blanks 0x20.
+            digits[9 - usize::from(*digit)] = *code;
+        }
+    }
+    // Hours (3), minutes, seconds, frames (3), right-aligned groups.
+    assert_eq!(&digits, b"  10203 15", "{out:?}");
+    // Only changed digits go out next time.
+    hub.transport(faderd::mixer::TransportCmd::Locate(frames + 48_000));
+    engine.process(64);
+    let out = decoded(&tick(&mut surf, &mut hub, Instant::now()), MAIN);
+    let changed: Vec<u8> = out
+        .iter()
+        .filter_map(|m| match m {
+            ToSurface::TimecodeDigit { digit, .. } => Some(*digit),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changed, vec![3], "{out:?}");
+}
