@@ -6,4 +6,5 @@
 //! (profiles, maps) and `dsp`; the daemon passes its types in.
 
 pub mod mackie;
+pub mod midi;
 pub mod osc;

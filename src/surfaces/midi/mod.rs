@@ -1,0 +1,6 @@
+//! Generic MIDI controllers driven by a map (maps/*.yaml).
+//!
+//! [`codec`] is the pure wire format: channel messages, NRPN/RPN and
+//! 14-bit CC assembly, relative encoder encodings.
+
+pub mod codec;
