@@ -212,7 +212,7 @@ pub enum Event {
 
 /// Per-channel state that turns CC sequences into [`Event`]s: the selected
 /// parameter number, and the MSBs of 14-bit pairs and data entries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Assembler {
     channels: [ChannelState; 16],
     /// CC numbers 0..=31 whose LSB (n + 32) completes a 14-bit pair.
@@ -227,15 +227,6 @@ struct ChannelState {
     current: Option<ParamKind>,
     data_msb: Option<u8>,
     cc_msb: [Option<u8>; 32],
-}
-
-impl Default for Assembler {
-    fn default() -> Assembler {
-        Assembler {
-            channels: [ChannelState::default(); 16],
-            pairs: [false; 32],
-        }
-    }
 }
 
 impl Assembler {
