@@ -259,7 +259,7 @@ pub struct LogConfig {
 }
 
 /// A control surface the daemon drives, with its profiles and map loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SurfaceSetup {
     /// Mackie Control units ganged left to right, banked as one surface.
     Mackie {
@@ -374,7 +374,7 @@ struct DaemonFile {
 }
 
 /// The daemon's settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DaemonConfig {
     /// Audio.
     pub audio: AudioConfig,

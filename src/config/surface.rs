@@ -9,8 +9,9 @@
 use super::error::{ConfigError, Diagnostic};
 use crate::mixer::Address;
 pub use crate::model::surface::{
-    BEHAVIOURS, Binding, BindingTarget, ControlMap, DisplayCaps, Driver, FaderCaps, MackieCaps,
-    MackieUnit, PortPatterns, SurfaceAction, SurfaceProfile,
+    BEHAVIOURS, Binding, BindingTarget, ButtonMode, ControlMap, Curve, DisplayCaps, Driver,
+    FaderCaps, MackieCaps, MackieUnit, MidiBinding, MidiMap, MidiSource, PortPatterns,
+    RelativeEncoding, SurfaceAction, SurfaceProfile,
 };
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -152,8 +153,78 @@ struct MapFile {
     name: String,
     applies_to: Vec<String>,
     #[serde(default)]
+    chart: Option<String>,
+    #[serde(default)]
+    device: Option<DeviceFile>,
+    #[serde(default)]
     bank: Option<BankFile>,
     bindings: Vec<Spanned<BindingFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceFile {
+    #[serde(default)]
+    ports: Option<PortPatterns>,
+    #[serde(default)]
+    motorized: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RelativeFile {
+    TwosComplement,
+    SignBit,
+    BinaryOffset,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ModeFile {
+    Absolute,
+    Toggle,
+    Momentary,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CurveFile {
+    Linear,
+    Exponential,
+    Logarithmic,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MidiFile {
+    #[serde(default)]
+    channel: Option<Spanned<u8>>,
+    #[serde(default)]
+    cc: Option<Spanned<u8>>,
+    #[serde(default)]
+    cc14: Option<Spanned<u8>>,
+    #[serde(default)]
+    nrpn: Option<Spanned<u16>>,
+    #[serde(default)]
+    rpn: Option<Spanned<u16>>,
+    #[serde(default)]
+    note: Option<Spanned<u8>>,
+    #[serde(default)]
+    pitchbend: bool,
+    #[serde(default)]
+    program: bool,
+    #[serde(default)]
+    bits: Option<Spanned<u8>>,
+    #[serde(default)]
+    relative: Option<RelativeFile>,
+    #[serde(default)]
+    accel: bool,
+    #[serde(default)]
+    mode: Option<ModeFile>,
+    #[serde(default)]
+    range: Option<Spanned<[f64; 2]>>,
+    #[serde(default)]
+    curve: Option<CurveFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +241,120 @@ struct BindingFile {
     target: Option<Spanned<String>>,
     #[serde(default)]
     action: Option<Spanned<String>>,
+    #[serde(default)]
+    midi: Option<Spanned<MidiFile>>,
+}
+
+/// The MIDI part of a binding, checked.
+fn midi_binding(m: &Spanned<MidiFile>, file: &Path, diags: &mut Vec<Diagnostic>) -> MidiBinding {
+    let v = &m.value;
+    let mut err = |at, msg: String| diags.push(Diagnostic::at(file, at, msg));
+    let channel = match &v.channel {
+        Some(c) if !(1..=16).contains(&c.value) => {
+            err(c.referenced, "channel is 1..=16".into());
+            0
+        }
+        Some(c) => c.value - 1,
+        None => 0,
+    };
+    let fine = match &v.bits {
+        None => false,
+        Some(b) if b.value == 7 => false,
+        Some(b) if b.value == 14 => true,
+        Some(b) => {
+            err(b.referenced, "bits is 7 or 14".into());
+            false
+        }
+    };
+    let mut sources = Vec::new();
+    if let Some(c) = &v.cc {
+        if c.value > 127 {
+            err(c.referenced, "a controller number is 0..=127".into());
+        }
+        sources.push(MidiSource::Cc(c.value));
+    }
+    if let Some(c) = &v.cc14 {
+        if c.value > 31 {
+            err(
+                c.referenced,
+                "a 14-bit pair's MSB controller is 0..=31 (its LSB is +32)".into(),
+            );
+        }
+        sources.push(MidiSource::Cc14(c.value));
+    }
+    for (p, nrpn) in [(&v.nrpn, true), (&v.rpn, false)] {
+        if let Some(n) = p {
+            if n.value > 16383 {
+                err(n.referenced, "a parameter number is 0..=16383".into());
+            }
+            sources.push(if nrpn {
+                MidiSource::Nrpn {
+                    number: n.value,
+                    fine,
+                }
+            } else {
+                MidiSource::Rpn {
+                    number: n.value,
+                    fine,
+                }
+            });
+        }
+    }
+    if let Some(n) = &v.note {
+        if n.value > 127 {
+            err(n.referenced, "a note is 0..=127".into());
+        }
+        sources.push(MidiSource::Note(n.value));
+    }
+    if v.pitchbend {
+        sources.push(MidiSource::PitchBend);
+    }
+    if v.program {
+        sources.push(MidiSource::Program);
+    }
+    if sources.len() != 1 {
+        err(
+            m.referenced,
+            "midi names exactly one of cc, cc14, nrpn, rpn, note, pitchbend or program".into(),
+        );
+    }
+    let source = sources.first().copied().unwrap_or(MidiSource::Cc(0));
+    if v.relative.is_some() && !matches!(source, MidiSource::Cc(_)) {
+        err(
+            m.referenced,
+            "relative encoders send plain CCs (use cc with relative)".into(),
+        );
+    }
+    if v.bits.is_some() && !matches!(source, MidiSource::Nrpn { .. } | MidiSource::Rpn { .. }) {
+        err(m.referenced, "bits belongs to nrpn or rpn".into());
+    }
+    let range = v.range.as_ref().map(|r| {
+        if !(r.value[0].is_finite() && r.value[1].is_finite()) || r.value[0] == r.value[1] {
+            err(r.referenced, "range is two different finite numbers".into());
+        }
+        (r.value[0], r.value[1])
+    });
+    MidiBinding {
+        channel,
+        source,
+        relative: v.relative.map(|r| match r {
+            RelativeFile::TwosComplement => RelativeEncoding::TwosComplement,
+            RelativeFile::SignBit => RelativeEncoding::SignBit,
+            RelativeFile::BinaryOffset => RelativeEncoding::BinaryOffset,
+        }),
+        accelerate: v.accel,
+        mode: match v.mode {
+            None | Some(ModeFile::Absolute) => ButtonMode::Absolute,
+            Some(ModeFile::Toggle) => ButtonMode::Toggle,
+            Some(ModeFile::Momentary) => ButtonMode::Momentary,
+        },
+        range,
+        curve: match v.curve {
+            None | Some(CurveFile::Linear) => Curve::Linear,
+            Some(CurveFile::Exponential) => Curve::Exponential,
+            Some(CurveFile::Logarithmic) => Curve::Logarithmic,
+        },
+    }
 }
 
 /// Read and validate a control map: every target must be a mixer address.
@@ -197,7 +382,18 @@ pub fn parse_map(text: &str, file: &Path) -> Result<ControlMap, ConfigError> {
         None => 8,
     };
     let mut bindings = Vec::new();
+    let mut midi = Vec::new();
+    let is_midi = raw.bindings.iter().any(|b| b.value.midi.is_some());
     for b in &raw.bindings {
+        match (&b.value.midi, is_midi) {
+            (Some(m), _) => midi.push(midi_binding(m, file, &mut diags)),
+            (None, true) => diags.push(Diagnostic::at(
+                file,
+                b.referenced,
+                "in a MIDI map every binding says which MIDI message it is (midi:)",
+            )),
+            (None, false) => {}
+        }
         let target = match (&b.value.target, &b.value.action) {
             (Some(t), None) => {
                 let concrete = concrete_address(&t.value);
@@ -240,6 +436,27 @@ pub fn parse_map(text: &str, file: &Path) -> Result<ControlMap, ConfigError> {
             target,
         });
     }
+    let midi = if is_midi {
+        if raw.chart.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            diags.push(Diagnostic::at(
+                file,
+                raw.version.referenced,
+                "a MIDI map names the MIDI implementation chart it follows (chart:)",
+            ));
+        }
+        let device = raw.device.unwrap_or(DeviceFile {
+            ports: None,
+            motorized: false,
+        });
+        Some(MidiMap {
+            chart: raw.chart.unwrap_or_default(),
+            ports: device.ports,
+            motorized: device.motorized,
+            bindings: midi,
+        })
+    } else {
+        None
+    };
     if !diags.is_empty() {
         return Err(ConfigError::Invalid(diags));
     }
@@ -248,6 +465,7 @@ pub fn parse_map(text: &str, file: &Path) -> Result<ControlMap, ConfigError> {
         applies_to: raw.applies_to,
         bank_size,
         bindings,
+        midi,
     })
 }
 
@@ -311,5 +529,71 @@ mod mackie_tests {
             e.contains("m.yaml:6:5: a binding has exactly one of target"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod midi_map_tests {
+    use super::*;
+
+    const MAP: &str = r#"version: 1
+name: Test controller
+applies_to: [midi]
+chart: "Test controller MIDI implementation, rev 1"
+device: { ports: { input: "Test", output: "Test" }, motorized: false }
+bindings:
+  - { control: fader 1, midi: { cc: 7, channel: 2 }, target: "strip/B1/fader" }
+  - { control: knob 1, midi: { cc: 16, relative: twos_complement, accel: true }, target: "strip/B1/pan" }
+  - { control: fine fader, midi: { cc14: 1 }, target: "master/fader" }
+  - { control: nrpn, midi: { nrpn: 1234, bits: 14 }, target: "strip/2/gain", }
+  - { control: mute 1, midi: { note: 36, mode: toggle }, target: "strip/B1/mute" }
+  - { control: gain range, midi: { cc: 20, range: [-40, 6], curve: exponential }, target: "strip/B2/gain" }
+  - { control: bank, midi: { cc: 58 }, action: bank_left }
+  - { control: bend, midi: { pitchbend: true }, target: "strip/1/trim" }
+"#;
+
+    #[test]
+    fn midi_maps_read_every_message_kind() {
+        let m = parse_map(MAP, Path::new("m.yaml")).unwrap();
+        let midi = m.midi.unwrap();
+        assert_eq!(midi.bindings.len(), m.bindings.len());
+        let b = &midi.bindings;
+        assert_eq!((b[0].channel, b[0].source), (1, MidiSource::Cc(7)));
+        assert_eq!(b[1].relative, Some(RelativeEncoding::TwosComplement));
+        assert!(b[1].accelerate);
+        assert_eq!(b[2].source, MidiSource::Cc14(1));
+        assert_eq!(
+            b[3].source,
+            MidiSource::Nrpn {
+                number: 1234,
+                fine: true
+            }
+        );
+        assert_eq!(
+            (b[4].source, b[4].mode),
+            (MidiSource::Note(36), ButtonMode::Toggle)
+        );
+        assert_eq!(
+            (b[5].range, b[5].curve),
+            (Some((-40.0, 6.0)), Curve::Exponential)
+        );
+        assert_eq!(b[7].source, MidiSource::PitchBend);
+        assert_eq!(midi.chart, "Test controller MIDI implementation, rev 1");
+    }
+
+    #[test]
+    fn bad_midi_bindings_are_located() {
+        let bad = "version: 1\nname: x\napplies_to: [midi]\nbindings:\n  - { control: a, midi: { cc: 7, note: 3 }, target: master/mute }\n  - { control: b, midi: { cc14: 40, channel: 17 }, target: master/fader }\n  - { control: c, target: master/fader }\n  - { control: d, midi: { note: 1, relative: sign_bit }, target: master/mute }\n";
+        let e = parse_map(bad, Path::new("m.yaml")).unwrap_err().to_string();
+        for want in [
+            "m.yaml:5:25: midi names exactly one of",
+            "m.yaml:6:33: a 14-bit pair's MSB controller is 0..=31",
+            "m.yaml:6:46: channel is 1..=16",
+            "m.yaml:7:5: in a MIDI map every binding says which MIDI message",
+            "m.yaml:8:25: relative encoders send plain CCs",
+            "m.yaml:1:10: a MIDI map names the MIDI implementation chart",
+        ] {
+            assert!(e.contains(want), "{want}\nnot in\n{e}");
+        }
     }
 }

@@ -257,7 +257,7 @@ pub struct Binding {
 }
 
 /// A validated control map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ControlMap {
     /// Map name.
     pub name: String,
@@ -267,4 +267,103 @@ pub struct ControlMap {
     pub bank_size: u16,
     /// Bindings.
     pub bindings: Vec<Binding>,
+    /// For a generic MIDI controller: the device, its chart and the MIDI
+    /// message of each binding (same order as `bindings`).
+    pub midi: Option<MidiMap>,
+}
+
+/// The MIDI side of a controller map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MidiMap {
+    /// Where the bindings come from (the manufacturer's MIDI chart).
+    pub chart: String,
+    /// Port-name patterns that find the device.
+    pub ports: Option<PortPatterns>,
+    /// The device's faders and knobs move by themselves (motors, LED rings
+    /// that show any value): feedback instead of soft takeover.
+    pub motorized: bool,
+    /// One per binding, in order.
+    pub bindings: Vec<MidiBinding>,
+}
+
+/// Which MIDI message a control sends (and receives as feedback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MidiSource {
+    /// A 7-bit controller.
+    Cc(u8),
+    /// A 14-bit controller pair: MSB on this (0..=31), LSB on this + 32.
+    Cc14(u8),
+    /// A non-registered parameter number, 7- or 14-bit.
+    Nrpn {
+        /// 0..=16383.
+        number: u16,
+        /// Data is MSB and LSB.
+        fine: bool,
+    },
+    /// A registered parameter number.
+    Rpn {
+        /// 0..=16383.
+        number: u16,
+        /// Data is MSB and LSB.
+        fine: bool,
+    },
+    /// A note (key or pad).
+    Note(u8),
+    /// Pitch bend (14-bit).
+    PitchBend,
+    /// Program change.
+    Program,
+}
+
+/// How a button-like control acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ButtonMode {
+    /// The value follows the control (faders, knobs).
+    Absolute,
+    /// Each press flips a switch.
+    Toggle,
+    /// On while held.
+    Momentary,
+}
+
+/// How a value maps between the control's range and the target's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Curve {
+    /// Straight.
+    Linear,
+    /// Slow at the bottom (x^2): fine control at low values.
+    Exponential,
+    /// Fast at the bottom (sqrt).
+    Logarithmic,
+}
+
+/// The MIDI part of one binding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MidiBinding {
+    /// Channel, 0-based.
+    pub channel: u8,
+    /// What it sends.
+    pub source: MidiSource,
+    /// Relative encoder encoding, if the control is an endless encoder.
+    pub relative: Option<RelativeEncoding>,
+    /// Speed up fast encoder turns.
+    pub accelerate: bool,
+    /// Button behaviour.
+    pub mode: ButtonMode,
+    /// The part of the target's range the control covers (target units:
+    /// a fader position, dB for gains, 0..1 for pans).
+    pub range: Option<(f64, f64)>,
+    /// Control-to-target curve.
+    pub curve: Curve,
+}
+
+/// Relative encoder encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelativeEncoding {
+    /// 1..63 up, 127..65 down.
+    TwosComplement,
+    /// Bit 6 is the sign.
+    SignBit,
+    /// 64 is no move.
+    BinaryOffset,
 }
