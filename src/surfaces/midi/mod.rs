@@ -4,3 +4,6 @@
 //! 14-bit CC assembly, relative encoder encodings.
 
 pub mod codec;
+pub mod surface;
+
+pub use surface::{MidiMapError, MidiMapSurface};

@@ -1,0 +1,579 @@
+//! A generic MIDI controller on the hub thread, driven by its map.
+//!
+//! Thread: hub. Pure apart from reading and driving the hub: it returns
+//! MIDI messages and the driver writes them.
+//!
+//! - Absolute controls (7-bit CC, 14-bit CC pairs, NRPN/RPN, pitch bend,
+//!   program) set their target through the binding's range and curve.
+//!   On a device without motors or value-showing LED rings, a control is
+//!   picked up only when it reaches the current value (soft takeover), so
+//!   the mix never jumps.
+//! - Relative encoders step the target evenly in both directions (1/127 of
+//!   its range per tick, optionally accelerated); +n then -n ticks return
+//!   exactly to the start.
+//! - Buttons toggle or act momentarily; actions bank and drive the
+//!   transport.
+//! - Feedback: on a motorized or LED-ring device every received value is
+//!   sent straight back, and changes from elsewhere are sent once.
+//! - A move counts as a touch until the hub's touch timeout after it
+//!   (DESIGN.md), so touch and latch passes work from plain MIDI.
+
+use super::codec::{self, Assembler, Event, Message, ParamKind, Relative};
+use crate::dsp::{db_to_pos, pos_to_db};
+use crate::mixer::{
+    Address, ClientId, Hub, Origin, Param, SendParam, StripRef, TransportCmd, Value,
+};
+use crate::model::TRIM_RANGE_DB;
+use crate::model::surface::{
+    BindingTarget, ButtonMode, ControlMap, Curve, MidiBinding, MidiSource, RelativeEncoding,
+    SurfaceAction,
+};
+
+/// Why a map cannot drive a controller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MidiMapError {
+    /// The map has no MIDI section.
+    #[error("map '{0}' is not a MIDI controller map (no midi: in its bindings)")]
+    NotMidi(String),
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    /// A mixer address; `bank_slot` is Some(k) for `strip/Bk/..` (0-based).
+    Address {
+        template: Address,
+        bank_slot: Option<usize>,
+    },
+    Action(SurfaceAction),
+}
+
+#[derive(Debug, Clone)]
+struct Bound {
+    midi: MidiBinding,
+    target: Target,
+    /// Soft takeover: the control has reached the current value.
+    picked: bool,
+    /// The last control value (0..1) seen, for crossing detection.
+    last_in: Option<f64>,
+    /// What the device shows, in its own units (for feedback diffs).
+    shown: Option<u16>,
+    /// Relative encoder: (start value, start position 0..1, ticks since).
+    anchor: Option<(f64, f64, i32)>,
+    /// The value this binding last applied (to notice changes elsewhere).
+    applied: Option<f64>,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct MidiMapSurface {
+    bindings: Vec<Bound>,
+    assembler: Assembler,
+    motorized: bool,
+    bank: usize,
+    bank_size: usize,
+    origin: Origin,
+    rejected: u64,
+}
+
+impl MidiMapSurface {
+    /// A controller doing what `map` says, acting on the hub as `client`.
+    pub fn new(map: &ControlMap, client: ClientId) -> Result<MidiMapSurface, MidiMapError> {
+        let midi = map
+            .midi
+            .as_ref()
+            .ok_or_else(|| MidiMapError::NotMidi(map.name.clone()))?;
+        let pairs: Vec<u8> = midi
+            .bindings
+            .iter()
+            .filter_map(|b| match b.source {
+                MidiSource::Cc14(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        let bindings = map
+            .bindings
+            .iter()
+            .zip(&midi.bindings)
+            .filter_map(|(b, m)| {
+                let target = match &b.target {
+                    BindingTarget::Action(a) => Target::Action(*a),
+                    BindingTarget::Address(t) => {
+                        let (template, bank_slot) = parse_target(t)?;
+                        Target::Address {
+                            template,
+                            bank_slot,
+                        }
+                    }
+                };
+                Some(Bound {
+                    midi: *m,
+                    target,
+                    picked: false,
+                    last_in: None,
+                    shown: None,
+                    anchor: None,
+                    applied: None,
+                })
+            })
+            .collect();
+        Ok(MidiMapSurface {
+            bindings,
+            assembler: Assembler::with_pairs(pairs),
+            motorized: midi.motorized,
+            bank: 0,
+            bank_size: usize::from(map.bank_size.max(1)),
+            origin: Origin::Client(client),
+            rejected: 0,
+        })
+    }
+
+    /// First mixer strip of the current bank.
+    pub fn bank(&self) -> usize {
+        self.bank
+    }
+
+    /// Messages that could not be decoded or applied.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
+    /// The device's port came (back): it shows nothing we know of, and no
+    /// control has been picked up.
+    pub fn connect(&mut self) {
+        for b in &mut self.bindings {
+            b.shown = None;
+            b.picked = false;
+            b.last_in = None;
+        }
+    }
+
+    fn resolve(&self, hub: &Hub, t: &Target) -> Option<Address> {
+        let Target::Address {
+            template,
+            bank_slot,
+        } = t
+        else {
+            return None;
+        };
+        match bank_slot {
+            None => Some(*template),
+            Some(k) => {
+                let strips: Vec<StripRef> =
+                    hub.strips().filter(|s| *s != StripRef::Master).collect();
+                strips
+                    .get(self.bank + k)
+                    .map(|s| Address::new(*s, template.param))
+            }
+        }
+    }
+
+    /// One message from the controller. Returns messages to send now (the
+    /// echo of a received value on a motorized device).
+    pub fn handle(&mut self, hub: &mut Hub, bytes: &[u8]) -> Vec<Vec<u8>> {
+        let msg = match codec::decode(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.rejected += 1;
+                tracing::debug!("midi controller: {e}");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for ev in self.assembler.feed(msg) {
+            for i in 0..self.bindings.len() {
+                if let Some(input) = matches(&self.bindings[i].midi, &ev) {
+                    self.apply(hub, i, input, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn apply(&mut self, hub: &mut Hub, i: usize, input: Input, out: &mut Vec<Vec<u8>>) {
+        let target = self.bindings[i].target.clone();
+        if let Target::Action(a) = target {
+            let pressed = match input {
+                Input::Absolute(x, _) => x > 0.0,
+                Input::Relative(t) => t != 0,
+            };
+            if pressed {
+                self.action(hub, a);
+            }
+            return;
+        }
+        let Some(address) = self.resolve(hub, &target) else {
+            return;
+        };
+        let b = &self.bindings[i];
+        let switch = !is_continuous(address.param);
+        if switch {
+            let on_now = matches!(hub.get(address), Ok(Value::Bool(true)));
+            let x = match input {
+                Input::Absolute(x, _) => x,
+                Input::Relative(t) => f64::from(i8::from(t > 0)),
+            };
+            let new = match b.midi.mode {
+                ButtonMode::Toggle if x > 0.0 => Some(!on_now),
+                ButtonMode::Toggle => None,
+                ButtonMode::Momentary => Some(x > 0.0),
+                ButtonMode::Absolute => Some(x >= 0.5),
+            };
+            if let Some(v) = new
+                && hub.apply(self.origin, address, Value::Bool(v)).is_err()
+            {
+                self.rejected += 1;
+            }
+            return;
+        }
+        let Ok(Value::Float(current)) = hub.get(address) else {
+            return;
+        };
+        let scale = Scale::new(address.param, &b.midi);
+        let b = &mut self.bindings[i];
+        // A change made elsewhere resets takeover and the encoder anchor.
+        if b.applied.is_some_and(|a| a != current) {
+            b.picked = false;
+            b.anchor = None;
+        }
+        let value = match input {
+            Input::Relative(ticks) => {
+                let ticks = if b.midi.accelerate {
+                    codec::accelerate(ticks)
+                } else {
+                    i32::from(ticks)
+                };
+                let (start, pos0, n) = b.anchor.unwrap_or((current, scale.to_unit(current), 0));
+                let n = n + ticks;
+                // Clamp the tick count at the ends so turning back starts
+                // moving at once.
+                let lo = (-(pos0 * 127.0)).ceil() as i32;
+                let hi = ((1.0 - pos0) * 127.0).floor() as i32;
+                let n = n.clamp(lo.min(0), hi.max(0));
+                b.anchor = Some((start, pos0, n));
+                if n == 0 {
+                    start
+                } else {
+                    scale.value_at((pos0 + f64::from(n) / 127.0).clamp(0.0, 1.0))
+                }
+            }
+            Input::Absolute(x, raw) => {
+                b.anchor = None;
+                if !self.motorized && !b.picked {
+                    let c = scale.to_unit(current);
+                    let step = 1.0 / 127.0;
+                    let crossed = b.last_in.is_some_and(|p| (p - c) * (x - c) <= 0.0);
+                    b.last_in = Some(x);
+                    if crossed || (x - c).abs() <= step {
+                        b.picked = true;
+                    } else {
+                        return;
+                    }
+                }
+                b.last_in = Some(x);
+                if self.motorized {
+                    // The device shows what it sent: echo exactly that.
+                    b.shown = Some(raw);
+                    if let Some(bytes) = feedback(&b.midi, raw) {
+                        out.extend(bytes);
+                    }
+                }
+                scale.value_at(x)
+            }
+        };
+        match hub.apply(self.origin, address, Value::Float(value)) {
+            Ok(Value::Float(v)) => self.bindings[i].applied = Some(v),
+            Ok(_) => {}
+            Err(_) => self.rejected += 1,
+        }
+    }
+
+    fn action(&mut self, hub: &mut Hub, a: SurfaceAction) {
+        let n = hub.strips().filter(|s| *s != StripRef::Master).count();
+        match a {
+            SurfaceAction::BankLeft => self.bank = self.bank.saturating_sub(self.bank_size),
+            SurfaceAction::BankRight if self.bank + self.bank_size < n => {
+                self.bank += self.bank_size
+            }
+            SurfaceAction::ChannelLeft => self.bank = self.bank.saturating_sub(1),
+            SurfaceAction::ChannelRight if self.bank + 1 < n => self.bank += 1,
+            SurfaceAction::TransportPlay => hub.transport(TransportCmd::Play),
+            SurfaceAction::TransportStop => hub.transport(TransportCmd::Stop),
+            SurfaceAction::TransportRewind => hub.transport(TransportCmd::Locate(0)),
+            SurfaceAction::TransportForward => {
+                let t = hub.transport_state();
+                hub.transport(TransportCmd::Locate(
+                    t.position_frames + u64::from(hub.sample_rate()) * 10,
+                ));
+            }
+            _ => {}
+        }
+        // The new bank's controls are where they are: pick them up again.
+        for b in &mut self.bindings {
+            b.picked = false;
+            b.anchor = None;
+        }
+    }
+
+    /// Called every hub tick: the values that changed elsewhere, sent to a
+    /// device that can show them (motors, LED rings, button LEDs).
+    pub fn tick(&mut self, hub: &Hub) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for i in 0..self.bindings.len() {
+            let target = self.bindings[i].target.clone();
+            let Some(address) = self.resolve(hub, &target) else {
+                continue;
+            };
+            let b = &mut self.bindings[i];
+            let raw = match hub.get(address) {
+                Ok(Value::Bool(on)) => {
+                    if on {
+                        max_raw(&b.midi.source)
+                    } else {
+                        0
+                    }
+                }
+                Ok(Value::Float(v)) => {
+                    if !self.motorized || b.midi.relative.is_some() {
+                        continue;
+                    }
+                    let scale = Scale::new(address.param, &b.midi);
+                    (scale.to_unit(v) * f64::from(max_raw(&b.midi.source))).round() as u16
+                }
+                _ => continue,
+            };
+            if b.shown != Some(raw) {
+                b.shown = Some(raw);
+                if let Some(bytes) = feedback(&b.midi, raw) {
+                    out.extend(bytes);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A received value for a binding: absolute (0..1 and the raw value) or
+/// relative ticks.
+#[derive(Debug, Clone, Copy)]
+enum Input {
+    Absolute(f64, u16),
+    Relative(i8),
+}
+
+fn max_raw(s: &MidiSource) -> u16 {
+    match s {
+        MidiSource::Cc14(_) | MidiSource::PitchBend => 16383,
+        MidiSource::Nrpn { fine: true, .. } | MidiSource::Rpn { fine: true, .. } => 16383,
+        _ => 127,
+    }
+}
+
+fn relative_of(r: RelativeEncoding) -> Relative {
+    match r {
+        RelativeEncoding::TwosComplement => Relative::TwosComplement,
+        RelativeEncoding::SignBit => Relative::SignBit,
+        RelativeEncoding::BinaryOffset => Relative::BinaryOffset,
+    }
+}
+
+/// Does `ev` belong to binding `m`, and with what value?
+fn matches(m: &MidiBinding, ev: &Event) -> Option<Input> {
+    let abs = |raw: u16, max: u16| Input::Absolute(f64::from(raw) / f64::from(max), raw);
+    match (m.source, *ev) {
+        (
+            MidiSource::Cc(n),
+            Event::Cc {
+                channel,
+                controller,
+                value,
+            },
+        ) if channel == m.channel && controller == n => Some(match m.relative {
+            Some(r) => Input::Relative(relative_of(r).decode(value)),
+            None => abs(u16::from(value), 127),
+        }),
+        (
+            MidiSource::Cc14(n),
+            Event::Cc14 {
+                channel,
+                controller,
+                value,
+            },
+        ) if channel == m.channel && controller == n => Some(abs(value, 16383)),
+        (
+            MidiSource::Nrpn { number, fine },
+            Event::Param {
+                channel,
+                kind: ParamKind::Nrpn,
+                number: got,
+                value,
+                fine: f,
+            },
+        )
+        | (
+            MidiSource::Rpn { number, fine },
+            Event::Param {
+                channel,
+                kind: ParamKind::Rpn,
+                number: got,
+                value,
+                fine: f,
+            },
+        ) if channel == m.channel && got == number && f == fine => {
+            Some(abs(value, if fine { 16383 } else { 127 }))
+        }
+        (
+            MidiSource::Nrpn { number, .. },
+            Event::ParamStep {
+                channel,
+                kind: ParamKind::Nrpn,
+                number: got,
+                steps,
+            },
+        )
+        | (
+            MidiSource::Rpn { number, .. },
+            Event::ParamStep {
+                channel,
+                kind: ParamKind::Rpn,
+                number: got,
+                steps,
+            },
+        ) if channel == m.channel && got == number => {
+            Some(Input::Relative(steps.clamp(-63, 63) as i8))
+        }
+        (
+            MidiSource::Note(n),
+            Event::Note {
+                channel,
+                note,
+                velocity,
+            },
+        ) if channel == m.channel && note == n => Some(abs(u16::from(velocity), 127)),
+        (MidiSource::PitchBend, Event::PitchBend { channel, value }) if channel == m.channel => {
+            Some(abs(value, 16383))
+        }
+        (MidiSource::Program, Event::Program { channel, program }) if channel == m.channel => {
+            Some(abs(u16::from(program), 127))
+        }
+        _ => None,
+    }
+}
+
+/// The message(s) that show `raw` on the binding's control.
+fn feedback(m: &MidiBinding, raw: u16) -> Option<Vec<Vec<u8>>> {
+    let ch = m.channel;
+    let msgs = match m.source {
+        MidiSource::Cc(n) => vec![Message::Cc {
+            channel: ch,
+            controller: n,
+            value: raw.min(127) as u8,
+        }],
+        MidiSource::Cc14(n) => vec![
+            Message::Cc {
+                channel: ch,
+                controller: n,
+                value: (raw >> 7) as u8 & 0x7F,
+            },
+            Message::Cc {
+                channel: ch,
+                controller: n + 32,
+                value: (raw & 0x7F) as u8,
+            },
+        ],
+        MidiSource::Nrpn { number, fine } => {
+            codec::encode_param(ch, ParamKind::Nrpn, number, raw, fine)
+        }
+        MidiSource::Rpn { number, fine } => {
+            codec::encode_param(ch, ParamKind::Rpn, number, raw, fine)
+        }
+        MidiSource::Note(n) => vec![if raw > 0 {
+            Message::NoteOn {
+                channel: ch,
+                note: n,
+                velocity: raw.min(127) as u8,
+            }
+        } else {
+            Message::NoteOff {
+                channel: ch,
+                note: n,
+            }
+        }],
+        MidiSource::PitchBend => vec![Message::PitchBend {
+            channel: ch,
+            value: raw.min(16383),
+        }],
+        MidiSource::Program => return None,
+    };
+    Some(msgs.iter().map(codec::encode).collect())
+}
+
+fn is_continuous(p: Param) -> bool {
+    p.is_continuous()
+}
+
+/// Control position (0..1, after the curve) <-> target value.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    param: Param,
+    range: Option<(f64, f64)>,
+    curve: Curve,
+}
+
+impl Scale {
+    fn new(param: Param, m: &MidiBinding) -> Scale {
+        Scale {
+            param,
+            range: m.range,
+            curve: m.curve,
+        }
+    }
+
+    /// Target value for control position `x`.
+    fn value_at(self, x: f64) -> f64 {
+        let x = match self.curve {
+            Curve::Linear => x,
+            Curve::Exponential => x * x,
+            Curve::Logarithmic => x.sqrt(),
+        };
+        match (self.range, self.param) {
+            (Some((lo, hi)), _) => lo + x * (hi - lo),
+            (None, Param::Gain | Param::Send(_, SendParam::Gain)) => pos_to_db(x),
+            (None, Param::Trim) => -TRIM_RANGE_DB + x * 2.0 * TRIM_RANGE_DB,
+            (None, _) => x,
+        }
+    }
+
+    /// Control position for target value `v` (the inverse).
+    fn to_unit(self, v: f64) -> f64 {
+        let x = match (self.range, self.param) {
+            (Some((lo, hi)), _) => (v - lo) / (hi - lo),
+            (None, Param::Gain | Param::Send(_, SendParam::Gain)) => db_to_pos(v),
+            (None, Param::Trim) => (v + TRIM_RANGE_DB) / (2.0 * TRIM_RANGE_DB),
+            (None, _) => v,
+        }
+        .clamp(0.0, 1.0);
+        match self.curve {
+            Curve::Linear => x,
+            Curve::Exponential => x.sqrt(),
+            Curve::Logarithmic => x * x,
+        }
+    }
+}
+
+/// `strip/B3/fader` -> (strip/3/fader's param on a bank slot 2); an
+/// absolute address as itself.
+fn parse_target(t: &str) -> Option<(Address, Option<usize>)> {
+    let mut slot = None;
+    let concrete: Vec<String> = t
+        .split('/')
+        .map(|seg| match seg.strip_prefix('B') {
+            Some(rest) if !rest.is_empty() && rest.bytes().all(|c| c.is_ascii_digit()) => {
+                slot = rest.parse::<usize>().ok().and_then(|k| k.checked_sub(1));
+                rest.to_owned()
+            }
+            _ => seg.to_owned(),
+        })
+        .collect();
+    let a = Address::parse(&concrete.join("/")).ok()?;
+    Some((a, slot))
+}

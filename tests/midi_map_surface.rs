@@ -1,0 +1,250 @@
+//! A generic MIDI controller's map driving the real hub: value in ->
+//! parameter -> value out for every 7-bit value, 14-bit pairs with 16384
+//! positions, relative encoders that return exactly, soft takeover,
+//! buttons and banks. Every message is real MIDI bytes.
+
+use faderd::config::{parse_map, parse_session};
+use faderd::engine::EngineConfig;
+use faderd::mixer::{Address, ClientId, ClipStore, Hub, Origin, Param, StripRef, Value};
+use faderd::surfaces::midi::MidiMapSurface;
+use faderd::surfaces::midi::codec::{self, Message, ParamKind};
+use std::collections::HashSet;
+use std::path::Path;
+
+fn hub(tracks: usize) -> Hub {
+    let mut y = String::from("version: 1\nname: m\ntracks:\n");
+    for t in 1..=tracks {
+        y.push_str(&format!("  - {{ name: T{t} }}\n"));
+    }
+    let s = parse_session(&y, Path::new("m.yaml")).unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 0,
+        outputs: 2,
+    };
+    Hub::new(s, ClipStore::new(), cfg).unwrap().0
+}
+
+fn map(motorized: bool) -> MidiMapSurface {
+    let text = format!(
+        r#"version: 1
+name: test
+applies_to: [midi]
+chart: "test chart"
+device: {{ motorized: {motorized} }}
+bank: {{ size: 2 }}
+bindings:
+  - {{ control: fader 1, midi: {{ cc: 7 }}, target: "strip/B1/fader" }}
+  - {{ control: fader 2, midi: {{ cc14: 8 }}, target: "strip/B2/fader" }}
+  - {{ control: knob 1, midi: {{ cc: 16, relative: twos_complement }}, target: "strip/B1/pan" }}
+  - {{ control: knob 2, midi: {{ cc: 17, relative: binary_offset, accel: true }}, target: "strip/B2/pan" }}
+  - {{ control: mute 1, midi: {{ note: 36, mode: toggle }}, target: "strip/B1/mute" }}
+  - {{ control: solo 1, midi: {{ cc: 32, mode: momentary }}, target: "strip/B1/solo" }}
+  - {{ control: master, midi: {{ nrpn: 300, bits: 14 }}, target: "master/fader" }}
+  - {{ control: trim, midi: {{ pitchbend: true, channel: 2 }}, target: "strip/1/trim" }}
+  - {{ control: next, midi: {{ cc: 59 }}, action: bank_right }}
+"#
+    );
+    let m = parse_map(&text, Path::new("test.yaml")).unwrap();
+    MidiMapSurface::new(&m, ClientId(9000)).unwrap()
+}
+
+fn cc(controller: u8, value: u8) -> Vec<u8> {
+    codec::encode(&Message::Cc {
+        channel: 0,
+        controller,
+        value,
+    })
+}
+
+fn float(hub: &Hub, a: &str) -> f64 {
+    match hub.get(Address::parse(a).unwrap()).unwrap() {
+        Value::Float(x) => x,
+        v => panic!("{v:?}"),
+    }
+}
+
+#[test]
+fn every_7_bit_value_comes_back_out_as_itself() {
+    let mut h = hub(4);
+    let mut s = map(true);
+    for v in 0..=127u8 {
+        // Received: applied and echoed exactly.
+        let out = s.handle(&mut h, &cc(7, v));
+        assert_eq!(out, vec![cc(7, v)], "echo of {v}");
+        let pos = float(&h, "strip/1/fader");
+        assert!((pos - f64::from(v) / 127.0).abs() < 1e-12, "{v} -> {pos}");
+        assert!(
+            s.tick(&h).iter().all(|m| m[1] != 7),
+            "no second send for {v}"
+        );
+    }
+    // Set elsewhere: sent once, as the same 7-bit value (127 is what the
+    // device shows already, so it comes last, from 0).
+    for v in (0..=126u8).rev().chain([127]) {
+        let a = Address::parse("strip/1/fader").unwrap();
+        h.apply(
+            Origin::Client(ClientId(1)),
+            a,
+            Value::Float(f64::from(v) / 127.0),
+        )
+        .unwrap();
+        let out = s.tick(&h);
+        assert!(out.contains(&cc(7, v)), "feedback of {v}: {out:?}");
+        assert!(s.tick(&h).is_empty());
+    }
+}
+
+#[test]
+fn a_14_bit_pair_gives_16384_positions_and_nrpn_14_bit_round_trips() {
+    let mut h = hub(4);
+    let mut s = map(true);
+    let mut seen = HashSet::new();
+    for v in 0u16..16384 {
+        s.handle(&mut h, &cc(8, (v >> 7) as u8));
+        s.handle(&mut h, &cc(40, (v & 0x7F) as u8));
+        seen.insert(float(&h, "strip/2/fader").to_bits());
+    }
+    assert_eq!(seen.len(), 16384);
+    // NRPN 300, 14-bit, on the master fader; a sample of values.
+    for v in [0u16, 1, 127, 128, 8191, 12287, 16382, 16383] {
+        let mut echo = Vec::new();
+        for m in codec::encode_param(0, ParamKind::Nrpn, 300, v, true) {
+            echo.extend(s.handle(&mut h, &codec::encode(&m)));
+        }
+        let pos = float(&h, "master/fader");
+        assert!((pos - f64::from(v) / 16383.0).abs() < 1e-12, "{v}");
+        let want: Vec<Vec<u8>> = codec::encode_param(0, ParamKind::Nrpn, 300, v, true)
+            .iter()
+            .map(codec::encode)
+            .collect();
+        assert_eq!(echo, want, "NRPN echo of {v}");
+    }
+}
+
+#[test]
+fn relative_encoders_return_exactly_to_where_they_started() {
+    let mut h = hub(4);
+    let mut s = map(false);
+    let start = float(&h, "strip/1/pan");
+    for n in [1u8, 5, 20, 63] {
+        s.handle(&mut h, &cc(16, n));
+        assert!(float(&h, "strip/1/pan") > start);
+        s.handle(&mut h, &cc(16, 128 - n)); // -n in two's complement
+        assert_eq!(float(&h, "strip/1/pan"), start, "+{n} then -{n}");
+    }
+    // Even steps: 10 ticks up is 10/127 of the range.
+    s.handle(&mut h, &cc(16, 10));
+    assert!((float(&h, "strip/1/pan") - (start + 10.0 / 127.0)).abs() < 1e-12);
+    // Accelerated binary-offset encoder: fast turns move more, and still cancel.
+    let start2 = float(&h, "strip/2/pan");
+    s.handle(&mut h, &cc(17, 64 + 8));
+    let moved = float(&h, "strip/2/pan") - start2;
+    assert!(moved > 8.0 / 127.0 + 1e-9, "accelerated: {moved}");
+    s.handle(&mut h, &cc(17, 64 - 8));
+    assert_eq!(float(&h, "strip/2/pan"), start2);
+}
+
+#[test]
+fn soft_takeover_waits_until_the_control_reaches_the_value() {
+    let mut h = hub(4);
+    let mut s = map(false);
+    let a = Address::parse("strip/1/fader").unwrap();
+    h.apply(Origin::Client(ClientId(1)), a, Value::Float(0.6))
+        .unwrap();
+    // The physical fader is low: moves below the value change nothing.
+    for v in [10u8, 30, 50, 70] {
+        s.handle(&mut h, &cc(7, v));
+        assert_eq!(float(&h, "strip/1/fader"), 0.6, "jumped at {v}");
+    }
+    // It crosses 0.6 (76.2/127): picked up, and follows from then on.
+    s.handle(&mut h, &cc(7, 80));
+    assert!((float(&h, "strip/1/fader") - 80.0 / 127.0).abs() < 1e-12);
+    s.handle(&mut h, &cc(7, 20));
+    assert!((float(&h, "strip/1/fader") - 20.0 / 127.0).abs() < 1e-12);
+    // Moved elsewhere: taken over again only on reaching the new value.
+    h.apply(Origin::Client(ClientId(1)), a, Value::Float(0.9))
+        .unwrap();
+    s.handle(&mut h, &cc(7, 30));
+    assert_eq!(float(&h, "strip/1/fader"), 0.9);
+    // No feedback for faders on a device without motors.
+    assert!(s.tick(&h).iter().all(|m| m[1] != 7));
+}
+
+#[test]
+fn buttons_toggle_or_follow_and_a_bank_button_moves_the_strips() {
+    let mut h = hub(5);
+    let mut s = map(false);
+    let note = |v: u8| {
+        codec::encode(&Message::NoteOn {
+            channel: 0,
+            note: 36,
+            velocity: v.max(1),
+        })
+    };
+    let mute = Address::new(StripRef::Track(0), Param::Mute);
+    s.handle(&mut h, &note(127));
+    assert_eq!(h.get(mute).unwrap(), Value::Bool(true));
+    s.handle(
+        &mut h,
+        &codec::encode(&Message::NoteOff {
+            channel: 0,
+            note: 36,
+        }),
+    );
+    assert_eq!(
+        h.get(mute).unwrap(),
+        Value::Bool(true),
+        "toggle ignores release"
+    );
+    s.handle(&mut h, &note(100));
+    assert_eq!(h.get(mute).unwrap(), Value::Bool(false));
+    // Momentary solo.
+    let solo = Address::new(StripRef::Track(0), Param::Solo);
+    s.handle(&mut h, &cc(32, 127));
+    assert_eq!(h.get(solo).unwrap(), Value::Bool(true));
+    s.handle(&mut h, &cc(32, 0));
+    assert_eq!(h.get(solo).unwrap(), Value::Bool(false));
+    // The LED of the mute shows the state set elsewhere.
+    h.apply(Origin::Client(ClientId(1)), mute, Value::Bool(true))
+        .unwrap();
+    assert!(s.tick(&h).contains(&codec::encode(&Message::NoteOn {
+        channel: 0,
+        note: 36,
+        velocity: 127
+    })));
+    // Bank right by 2: fader 1 now drives strip 3.
+    s.handle(&mut h, &cc(59, 127));
+    assert_eq!(s.bank(), 2);
+    s.handle(&mut h, &cc(7, 0)); // pick up needs crossing: 0.75 default
+    s.handle(&mut h, &cc(7, 127));
+    assert_eq!(float(&h, "strip/3/fader"), 1.0);
+    // Pitch bend on channel 2 sets the trim across its range.
+    s.handle(
+        &mut h,
+        &codec::encode(&Message::PitchBend {
+            channel: 1,
+            value: 16383,
+        }),
+    );
+    // Takeover applies to pitch bend too: from -20 it needs to cross 0 dB.
+    s.handle(
+        &mut h,
+        &codec::encode(&Message::PitchBend {
+            channel: 1,
+            value: 0,
+        }),
+    );
+    s.handle(
+        &mut h,
+        &codec::encode(&Message::PitchBend {
+            channel: 1,
+            value: 16383,
+        }),
+    );
+    assert_eq!(float(&h, "strip/1/trim"), 20.0);
+    // Garbage is counted.
+    s.handle(&mut h, &[0xB0, 0x80]);
+    assert_eq!(s.rejected(), 1);
+}
