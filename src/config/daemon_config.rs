@@ -268,12 +268,29 @@ pub enum SurfaceSetup {
         /// (profile, MIDI port pair name) per unit, left to right.
         units: Vec<(SurfaceProfile, String)>,
     },
+    /// A generic MIDI controller driven by its map.
+    Midi {
+        /// The controller's map (with its MIDI bindings).
+        map: ControlMap,
+        /// Its MIDI port pair name.
+        port: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SurfaceFile {
-    mackie: Spanned<MackieFile>,
+    #[serde(default)]
+    mackie: Option<Spanned<MackieFile>>,
+    #[serde(default)]
+    midi: Option<Spanned<MidiSurfaceFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MidiSurfaceFile {
+    map: Spanned<String>,
+    port: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -440,62 +457,14 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     }
     let base = file.parent().unwrap_or(Path::new("")).to_path_buf();
     for sf in raw.surfaces {
-        let m = sf.mackie;
-        let map = m
-            .value
-            .map
-            .as_ref()
-            .map_or("maps/mackie", |v| v.value.as_str());
-        let map_at = m.value.map.as_ref().map_or(m.referenced, |v| v.referenced);
-        let map = match resolve(map, "maps", &base) {
-            Ok((text, path)) => match super::surface::parse_map(&text, &path) {
-                Ok(map) => Some(map),
-                Err(e) => {
-                    diags.push(Diagnostic::at(file, map_at, e.to_string()));
-                    None
-                }
-            },
-            Err(e) => {
-                diags.push(Diagnostic::at(file, map_at, e));
-                None
-            }
-        };
-        let mut units = Vec::new();
-        for u in &m.value.units {
-            match resolve(&u.profile.value, "mackie", &base) {
-                Ok((text, path)) => match super::surface::parse_profile(&text, &path) {
-                    Ok(p) if p.mackie.is_some() => units.push((p, u.midi.value.clone())),
-                    Ok(p) => diags.push(Diagnostic::at(
-                        file,
-                        u.profile.referenced,
-                        format!("'{}' is not a Mackie Control profile", p.name),
-                    )),
-                    Err(e) => diags.push(Diagnostic::at(file, u.profile.referenced, e.to_string())),
-                },
-                Err(e) => diags.push(Diagnostic::at(file, u.profile.referenced, e)),
-            }
-            let bad_name = u.midi.value.trim().is_empty() || u.midi.value.contains(':');
-            if bad_name {
-                diags.push(Diagnostic::at(
-                    file,
-                    u.midi.referenced,
-                    "midi is a MIDI port pair name without ':'",
-                ));
-            }
-            // Every unit's port pair is opened.
-            if !cfg.jack.midi_ports.contains(&u.midi.value) {
-                cfg.jack.midi_ports.push(u.midi.value.clone());
-            }
-        }
-        if m.value.units.is_empty() {
-            diags.push(Diagnostic::at(
+        match (sf.mackie, sf.midi) {
+            (Some(m), None) => mackie_surface(m, file, &base, &mut cfg, &mut diags),
+            (None, Some(m)) => midi_surface(m, file, &base, &mut cfg, &mut diags),
+            _ => diags.push(Diagnostic::at(
                 file,
-                m.referenced,
-                "a surface needs at least one unit",
-            ));
-        }
-        if let Some(map) = map {
-            cfg.surfaces.push(SurfaceSetup::Mackie { map, units });
+                raw.version.referenced,
+                "each surface is either mackie: or midi:",
+            )),
         }
     }
     if cfg.jack.midi_ports.len() > MAX_MIDI_PORTS {
@@ -524,6 +493,115 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
         Ok(cfg)
     } else {
         Err(ConfigError::Invalid(diags))
+    }
+}
+
+/// Load a map by name or path, reporting at `at`.
+fn load_map_at(
+    name: &str,
+    at: serde_saphyr::Location,
+    file: &Path,
+    base: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ControlMap> {
+    match resolve(name, "maps", base) {
+        Ok((text, path)) => match super::surface::parse_map(&text, &path) {
+            Ok(map) => Some(map),
+            Err(e) => {
+                diags.push(Diagnostic::at(file, at, e.to_string()));
+                None
+            }
+        },
+        Err(e) => {
+            diags.push(Diagnostic::at(file, at, e));
+            None
+        }
+    }
+}
+
+/// A MIDI port pair name from a surface entry: opened on the backend.
+fn midi_port_name(
+    name: &Spanned<String>,
+    file: &Path,
+    cfg: &mut DaemonConfig,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if name.value.trim().is_empty() || name.value.contains(':') {
+        diags.push(Diagnostic::at(
+            file,
+            name.referenced,
+            "a MIDI port pair name has no ':'",
+        ));
+    }
+    if !cfg.jack.midi_ports.contains(&name.value) {
+        cfg.jack.midi_ports.push(name.value.clone());
+    }
+}
+
+fn midi_surface(
+    m: Spanned<MidiSurfaceFile>,
+    file: &Path,
+    base: &Path,
+    cfg: &mut DaemonConfig,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let v = m.value;
+    midi_port_name(&v.port, file, cfg, diags);
+    if let Some(map) = load_map_at(&v.map.value, v.map.referenced, file, base, diags) {
+        if map.midi.is_none() {
+            diags.push(Diagnostic::at(
+                file,
+                v.map.referenced,
+                format!("'{}' is not a MIDI controller map", map.name),
+            ));
+            return;
+        }
+        cfg.surfaces.push(SurfaceSetup::Midi {
+            map,
+            port: v.port.value,
+        });
+    }
+}
+
+fn mackie_surface(
+    m: Spanned<MackieFile>,
+    file: &Path,
+    base: &Path,
+    cfg: &mut DaemonConfig,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let map = m
+        .value
+        .map
+        .as_ref()
+        .map_or("maps/mackie", |v| v.value.as_str());
+    let map_at = m.value.map.as_ref().map_or(m.referenced, |v| v.referenced);
+    let map = load_map_at(map, map_at, file, base, diags);
+    let mut units = Vec::new();
+    for u in &m.value.units {
+        match resolve(&u.profile.value, "mackie", base) {
+            Ok((text, path)) => match super::surface::parse_profile(&text, &path) {
+                Ok(p) if p.mackie.is_some() => units.push((p, u.midi.value.clone())),
+                Ok(p) => diags.push(Diagnostic::at(
+                    file,
+                    u.profile.referenced,
+                    format!("'{}' is not a Mackie Control profile", p.name),
+                )),
+                Err(e) => diags.push(Diagnostic::at(file, u.profile.referenced, e.to_string())),
+            },
+            Err(e) => diags.push(Diagnostic::at(file, u.profile.referenced, e)),
+        }
+        midi_port_name(&u.midi, file, cfg, diags);
+    }
+    if m.value.units.is_empty() {
+        diags.push(Diagnostic::at(
+            file,
+            m.referenced,
+            "a surface needs at least one unit",
+        ));
+    }
+    if let Some(map) = map {
+        cfg.surfaces.push(SurfaceSetup::Mackie { map, units });
     }
 }
 

@@ -9,6 +9,7 @@ use crate::audio::midi::MidiLink;
 use crate::config::{DaemonConfig, SurfaceSetup};
 use crate::mixer::{ClientId, Feedback, Hub, MeterFrame};
 use crate::surfaces::mackie::{MackieSurface, MidiOut, UnitConfig};
+use crate::surfaces::midi::MidiMapSurface;
 use std::time::Instant;
 
 /// Client ids of MIDI surfaces start here (OSC clients count up from 1).
@@ -18,7 +19,9 @@ const FIRST_CLIENT: u32 = 1_000_000;
 #[derive(Debug, Default)]
 pub struct MidiSurfaces {
     mackie: Vec<MackieSurface>,
-    /// Port pair -> (surface index).
+    /// Generic controllers and their port pair.
+    controllers: Vec<(u8, MidiMapSurface)>,
+    /// Port pair -> Mackie surface index.
     owner: Vec<(u8, usize)>,
     /// Whether a device was on each used port at the last look.
     present: Vec<(u8, bool)>,
@@ -52,6 +55,19 @@ impl MidiSurfaces {
                         .map_err(|e| e.to_string())?;
                     s.mackie.push(surface);
                 }
+                SurfaceSetup::Midi { map, port } => {
+                    let port = cfg
+                        .jack
+                        .midi_ports
+                        .iter()
+                        .position(|p| p == port)
+                        .ok_or_else(|| format!("no MIDI port pair '{port}'"))?
+                        as u8;
+                    let c = MidiMapSurface::new(map, ClientId(FIRST_CLIENT + i as u32))
+                        .map_err(|e| e.to_string())?;
+                    s.controllers.push((port, c));
+                    s.present.push((port, false));
+                }
             }
         }
         Ok(s)
@@ -59,7 +75,7 @@ impl MidiSurfaces {
 
     /// True when no surface is configured.
     pub fn is_empty(&self) -> bool {
-        self.mackie.is_empty()
+        self.mackie.is_empty() && self.controllers.is_empty()
     }
 
     /// Handle what arrived, and notice devices coming and going. Call as
@@ -82,21 +98,43 @@ impl MidiSurfaces {
             let is = midi.is_connected(*port);
             if is != *was {
                 *was = is;
+                tracing::info!(
+                    "MIDI surface port {port}: {}",
+                    if is {
+                        "a device is connected"
+                    } else {
+                        "the device went away"
+                    }
+                );
                 for s in self.mackie.iter_mut() {
                     if is {
-                        tracing::info!("MIDI surface port {port}: a device is connected");
                         out.extend(s.connect(*port, now));
                     } else {
-                        tracing::info!("MIDI surface port {port}: the device went away");
                         s.disconnect(*port);
+                    }
+                }
+                for (p, c) in self.controllers.iter_mut() {
+                    if p == port {
+                        c.connect();
                     }
                 }
             }
         }
         while let Some(p) = midi.recv() {
-            match self.owner.iter().find(|(port, _)| *port == p.port) {
-                Some((_, i)) => out.extend(self.mackie[*i].handle(hub, p.port, p.bytes(), now)),
-                None => tracing::debug!("midi in (port {}): {:02x?}", p.port, p.bytes()),
+            if let Some((_, i)) = self.owner.iter().find(|(port, _)| *port == p.port) {
+                out.extend(self.mackie[*i].handle(hub, p.port, p.bytes(), now));
+            } else if let Some((port, c)) = self
+                .controllers
+                .iter_mut()
+                .find(|(port, _)| *port == p.port)
+            {
+                out.extend(
+                    c.handle(hub, p.bytes())
+                        .into_iter()
+                        .map(|bytes| MidiOut { port: *port, bytes }),
+                );
+            } else {
+                tracing::debug!("midi in (port {}): {:02x?}", p.port, p.bytes());
             }
         }
         send(midi, &out);
@@ -105,11 +143,12 @@ impl MidiSurfaces {
     /// Right after a change from elsewhere (OSC): what the surfaces should
     /// now show, without waiting for the tick.
     pub fn flush(&mut self, hub: &Hub, midi: Option<&mut MidiLink>, now: Instant) {
-        let out: Vec<MidiOut> = self
+        let mut out: Vec<MidiOut> = self
             .mackie
             .iter_mut()
             .flat_map(|s| s.flush(hub, now))
             .collect();
+        out.extend(self.controller_feedback(hub));
         if let Some(midi) = midi {
             send(midi, &out);
         }
@@ -124,14 +163,27 @@ impl MidiSurfaces {
         meters: &MeterFrame,
         now: Instant,
     ) {
-        let out: Vec<MidiOut> = self
+        let mut out: Vec<MidiOut> = self
             .mackie
             .iter_mut()
             .flat_map(|s| s.tick(hub, changed, meters, now))
             .collect();
+        out.extend(self.controller_feedback(hub));
         if let Some(midi) = midi {
             send(midi, &out);
         }
+    }
+
+    fn controller_feedback(&mut self, hub: &Hub) -> Vec<MidiOut> {
+        let mut out = Vec::new();
+        for (port, c) in self.controllers.iter_mut() {
+            out.extend(
+                c.tick(hub)
+                    .into_iter()
+                    .map(|bytes| MidiOut { port: *port, bytes }),
+            );
+        }
+        out
     }
 }
 

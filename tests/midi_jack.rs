@@ -1,0 +1,281 @@
+//! Generic MIDI controllers over JACK MIDI against the real daemon on a
+//! jackd dummy server: a test client plays two controllers (one with
+//! motor faders, one without) through their maps. Every 7-bit value goes
+//! in and comes back out as itself, OSC changes come out as the value they
+//! set, a relative encoder turned +n then -n lands exactly where it began,
+//! soft takeover ignores a fader until it reaches the value, and 14-bit
+//! pairs arrive at full resolution.
+//!
+//! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
+
+mod common;
+use common::jack::{JackServer, jackd_available};
+use common::{KillOnDrop, liblo_tools_available, oscsend, terminate};
+use faderd::surfaces::midi::codec::{self, Message};
+use jack::{Client, ClientOptions, Control, MidiIn, MidiOut, ProcessScope, RawMidi};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SESSION: &str = "version: 1\nname: midi\ntracks:\n  - { name: A }\n  - { name: B }\n";
+
+const MOTOR_MAP: &str = r#"version: 1
+name: motor test controller
+applies_to: [midi]
+chart: "test controller, all CC on channel 1"
+device: { motorized: true }
+bindings:
+  - { control: fader 1, midi: { cc: 7 }, target: "strip/B1/fader" }
+  - { control: fine fader, midi: { cc14: 8 }, target: "strip/B2/fader" }
+  - { control: knob 1, midi: { cc: 16, relative: twos_complement }, target: "strip/B1/pan" }
+"#;
+
+const PLAIN_MAP: &str = r#"version: 1
+name: plain test controller
+applies_to: [midi]
+chart: "test controller, all CC on channel 1"
+device: { motorized: false }
+bindings:
+  - { control: fader 2, midi: { cc: 9 }, target: "strip/B2/fader" }
+"#;
+
+const CONFIG: &str = r#"version: 1
+audio: { backend: jack }
+jack: { client_name: fd-midi, connect: none }
+surfaces:
+  - midi: { map: motor.yaml, port: Motor }
+  - midi: { map: plain.yaml, port: Plain }
+"#;
+
+type Inbox = Arc<Mutex<Vec<(usize, Vec<u8>)>>>;
+type Outbox = Arc<Mutex<VecDeque<(usize, Vec<u8>)>>>;
+
+struct Ports {
+    ins: [jack::Port<MidiIn>; 2],
+    outs: [jack::Port<MidiOut>; 2],
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl jack::ProcessHandler for Ports {
+    fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
+        let mut inbox = self.inbox.lock().unwrap();
+        for (i, p) in self.ins.iter().enumerate() {
+            for ev in p.iter(ps) {
+                inbox.push((i, ev.bytes.to_vec()));
+            }
+        }
+        drop(inbox);
+        let [a, b] = &mut self.outs;
+        let mut w = [a.writer(ps), b.writer(ps)];
+        let mut outbox = self.outbox.lock().unwrap();
+        // At most 32 messages per period, as a controller would pace them.
+        for _ in 0..32 {
+            let Some((i, bytes)) = outbox.pop_front() else {
+                break;
+            };
+            let _ = w[i].write(&RawMidi {
+                time: 0,
+                bytes: &bytes,
+            });
+        }
+        Control::Continue
+    }
+}
+
+struct Controllers {
+    _client: jack::AsyncClient<(), Ports>,
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl Controllers {
+    fn send(&self, i: usize, m: Message) {
+        self.outbox
+            .lock()
+            .unwrap()
+            .push_back((i, codec::encode(&m)));
+    }
+
+    fn take(&self) -> Vec<(usize, Vec<u8>)> {
+        std::mem::take(&mut *self.inbox.lock().unwrap())
+    }
+
+    fn wait_for(&self, i: usize, want: &[u8]) -> bool {
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(2) {
+            if self.take().iter().any(|(j, b)| *j == i && b == want) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
+    }
+}
+
+fn cc(controller: u8, value: u8) -> Message {
+    Message::Cc {
+        channel: 0,
+        controller,
+        value,
+    }
+}
+
+/// The last value of `addr` an OSC subscriber heard, waiting for `want`.
+fn osc_value(lines: &Receiver<String>, addr: &str, want: impl Fn(f64) -> bool) -> Option<f64> {
+    let t0 = Instant::now();
+    let mut last = None;
+    while t0.elapsed() < Duration::from_secs(2) {
+        if let Ok(l) = lines.recv_timeout(Duration::from_millis(50))
+            && l.contains(&format!("{addr} "))
+        {
+            let v: f64 = l.split_whitespace().last()?.parse().ok()?;
+            last = Some(v);
+            if want(v) {
+                return last;
+            }
+        }
+    }
+    last
+}
+
+#[test]
+fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
+    if !jackd_available() || !liblo_tools_available() {
+        return;
+    }
+    let server = JackServer::start("midi");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("motor.yaml"), MOTOR_MAP).unwrap();
+    std::fs::write(dir.path().join("plain.yaml"), PLAIN_MAP).unwrap();
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let sess = dir.path().join("s.yaml");
+    std::fs::write(&sess, SESSION).unwrap();
+    let (child, ready) = common::start_run(&[
+        sess.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--osc",
+        "127.0.0.1:0",
+    ]);
+    let mut daemon = KillOnDrop(child);
+    let osc = common::osc_addr_of(&ready).port();
+
+    let (c, _) = Client::new("ctl", ClientOptions::NO_START_SERVER).unwrap();
+    let inbox = Inbox::default();
+    let outbox = Outbox::default();
+    let ports = Ports {
+        ins: [
+            c.register_port("motor_in", MidiIn::default()).unwrap(),
+            c.register_port("plain_in", MidiIn::default()).unwrap(),
+        ],
+        outs: [
+            c.register_port("motor_out", MidiOut::default()).unwrap(),
+            c.register_port("plain_out", MidiOut::default()).unwrap(),
+        ],
+        inbox: Arc::clone(&inbox),
+        outbox: Arc::clone(&outbox),
+    };
+    let client = c.activate_async((), ports).unwrap();
+    for (a, b) in [
+        ("ctl:motor_out", "fd-midi:Motor in"),
+        ("fd-midi:Motor out", "ctl:motor_in"),
+        ("ctl:plain_out", "fd-midi:Plain in"),
+        ("fd-midi:Plain out", "ctl:plain_in"),
+    ] {
+        client.as_client().connect_ports_by_name(a, b).unwrap();
+    }
+    let ctl = Controllers {
+        _client: client,
+        inbox,
+        outbox,
+    };
+    std::thread::sleep(Duration::from_millis(200));
+
+    // An OSC subscriber watches the mix.
+    let mut dump = KillOnDrop(
+        Command::new("oscdump")
+            .args(["-L", "19455"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let out = dump.0.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    oscsend(osc, &["/subscribe", "i", "19455"]);
+    std::thread::sleep(Duration::from_millis(200));
+    while lines.try_recv().is_ok() {}
+    ctl.take();
+
+    // Every 7-bit value: in, applied, echoed as itself.
+    for v in 0..=127u8 {
+        ctl.send(0, cc(7, v));
+        assert!(ctl.wait_for(0, &codec::encode(&cc(7, v))), "no echo of {v}");
+    }
+    let last = osc_value(&lines, "/strip/1/fader", |x| (x - 1.0).abs() < 1e-6);
+    assert_eq!(last, Some(1.0), "the mix follows the fader");
+
+    // OSC moves come out as the 7-bit value they set.
+    for v in [0u8, 1, 42, 64, 100, 126] {
+        let x = f64::from(v) / 127.0;
+        oscsend(osc, &["/strip/1/fader", "f", &format!("{x}")]);
+        assert!(
+            ctl.wait_for(0, &codec::encode(&cc(7, v))),
+            "no feedback of {v}"
+        );
+    }
+
+    // A relative encoder: +5 then -5 lands exactly where it began.
+    while lines.try_recv().is_ok() {}
+    ctl.send(0, cc(16, 5));
+    let up = osc_value(&lines, "/strip/1/pan", |x| x > 0.5).unwrap();
+    assert!((up - (0.5 + 5.0 / 127.0)).abs() < 1e-6, "{up}");
+    ctl.send(0, cc(16, 128 - 5));
+    let back = osc_value(&lines, "/strip/1/pan", |x| x == 0.5).unwrap();
+    assert_eq!(back, 0.5);
+
+    // A 14-bit pair: values a 7-bit CC cannot tell apart arrive distinct.
+    while lines.try_recv().is_ok() {}
+    for v in [8192u16, 8193] {
+        ctl.send(0, cc(8, (v >> 7) as u8));
+        ctl.send(0, cc(40, (v & 0x7F) as u8));
+        let want = f64::from(v) / 16383.0;
+        let got = osc_value(&lines, "/strip/2/fader", |x| (x - want).abs() < 1e-6).unwrap();
+        assert!((got - want).abs() < 1e-6, "{v}: {got}");
+    }
+
+    // Soft takeover on the plain controller: strip 2 is at 8193/16383
+    // (about 0.5); moves below it change nothing, crossing picks it up.
+    while lines.try_recv().is_ok() {}
+    for v in [0u8, 20, 40, 60] {
+        ctl.send(1, cc(9, v));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        osc_value(&lines, "/strip/2/fader", |_| true).is_none(),
+        "the fader jumped before reaching the value"
+    );
+    ctl.send(1, cc(9, 70));
+    let got = osc_value(&lines, "/strip/2/fader", |x| {
+        (x - 70.0 / 127.0).abs() < 1e-6
+    });
+    assert_eq!(got.map(|x| (x * 127.0).round()), Some(70.0));
+    // No feedback goes to a controller without motors.
+    assert!(ctl.take().iter().all(|(i, _)| *i == 0));
+
+    let st = terminate(&mut daemon.0);
+    assert!(st.success(), "{st:?}");
+    drop(ctl);
+    drop(server);
+}
