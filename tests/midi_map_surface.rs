@@ -248,3 +248,76 @@ fn buttons_toggle_or_follow_and_a_bank_button_moves_the_strips() {
     s.handle(&mut h, &[0xB0, 0x80]);
     assert_eq!(s.rejected(), 1);
 }
+
+#[test]
+fn every_binding_of_the_shipped_nanokontrol2_map_does_what_it_says() {
+    let text = std::fs::read_to_string("maps/korg-nanokontrol2.yaml").unwrap();
+    let m = parse_map(&text, Path::new("maps/korg-nanokontrol2.yaml")).unwrap();
+    let mut y = String::from("version: 1\nname: m\ntracks:\n");
+    for t in 1..=16 {
+        y.push_str(&format!("  - {{ name: T{t} }}\n"));
+    }
+    let session = parse_session(&y, Path::new("m.yaml")).unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 0,
+        outputs: 2,
+    };
+    let (mut h, mut engine) = Hub::new(session, ClipStore::new(), cfg).unwrap();
+    let mut s = MidiMapSurface::new(&m, ClientId(9001)).unwrap();
+    let strip = |n: usize, p: Param| Address::new(StripRef::Track(n), p);
+    let mut exercised = 0;
+    for n in 0..8u8 {
+        // Slider and knob: picked up when crossing, then at full scale.
+        s.handle(&mut h, &cc(n, 0));
+        s.handle(&mut h, &cc(n, 127));
+        assert_eq!(
+            h.get(strip(usize::from(n), Param::Fader)).unwrap(),
+            Value::Float(1.0)
+        );
+        s.handle(&mut h, &cc(16 + n, 0));
+        s.handle(&mut h, &cc(16 + n, 127));
+        assert_eq!(
+            h.get(strip(usize::from(n), Param::Pan)).unwrap(),
+            Value::Float(1.0)
+        );
+        // S and M toggle on press, ignore release.
+        for (c, p) in [(32 + n, Param::Solo), (48 + n, Param::Mute)] {
+            s.handle(&mut h, &cc(c, 127));
+            s.handle(&mut h, &cc(c, 0));
+            assert_eq!(
+                h.get(strip(usize::from(n), p)).unwrap(),
+                Value::Bool(true),
+                "cc {c}"
+            );
+        }
+        exercised += 4;
+    }
+    let press = |s: &mut MidiMapSurface, h: &mut Hub, c: u8| {
+        s.handle(h, &cc(c, 127));
+        s.handle(h, &cc(c, 0));
+    };
+    press(&mut s, &mut h, 59);
+    assert_eq!(s.bank(), 8, "track >");
+    press(&mut s, &mut h, 58);
+    assert_eq!(s.bank(), 0, "track <");
+    press(&mut s, &mut h, 62);
+    assert_eq!(s.bank(), 1, "marker >");
+    press(&mut s, &mut h, 61);
+    assert_eq!(s.bank(), 0, "marker <");
+    press(&mut s, &mut h, 41);
+    assert!(h.transport_state().rolling, "play");
+    press(&mut s, &mut h, 42);
+    assert!(!h.transport_state().rolling, "stop");
+    // FF moves ten seconds on, rewind back to the start.
+    press(&mut s, &mut h, 44);
+    engine.process(64);
+    assert_eq!(h.transport_state().position_frames, 480_000, "ff");
+    press(&mut s, &mut h, 43);
+    engine.process(64);
+    assert_eq!(h.transport_state().position_frames, 0, "rew");
+    exercised += 8;
+    assert_eq!(exercised, m.bindings.len(), "every binding exercised");
+    assert_eq!(s.rejected(), 0);
+}

@@ -340,6 +340,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../surfaces/mackie/behringer-bcf2000.yaml"),
     ),
     ("maps/mackie", include_str!("../../maps/mackie.yaml")),
+    (
+        "maps/korg-nanokontrol2",
+        include_str!("../../maps/korg-nanokontrol2.yaml"),
+    ),
 ];
 
 /// A profile or map by built-in name (`x-touch`, `mackie/x-touch`,
