@@ -9,11 +9,12 @@
 //! Needs jackd (Debian jackd2). The load is jackd's own figure
 //! (`jack_cpu_load`): time from cycle start to the end of the last client,
 //! over the period, smoothed by the server.
-#![allow(unsafe_code)] // set JACK_DEFAULT_SERVER before any thread starts
+
+mod support;
 
 use std::fmt::Write as _;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{Kill, start_faderd, start_jackd};
 
 const TRACKS: usize = 64;
 const AUX: usize = 4;
@@ -42,46 +43,13 @@ fn session_yaml(tracks: usize) -> String {
     y
 }
 
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(3) {
-            if self.0.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_faderd(session: &std::path::Path, config: &std::path::Path) -> Kill {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
-        .arg("run")
-        .arg(session)
-        .arg("--config")
-        .arg(config)
-        .args(["--osc", "127.0.0.1:0", "--log", "error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("faderd starts");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+fn start(session: &std::path::Path, config: &std::path::Path) -> Kill {
+    let (k, line) = start_faderd(session, config);
     assert!(
         line.contains("JACK server"),
         "faderd is not on JACK: {line}"
     );
-    Kill(child)
+    k
 }
 
 /// Mean DSP load over `secs`, sampled every 100 ms after a 1 s settle.
@@ -108,25 +76,9 @@ fn main() {
         .collect();
     let secs: f64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(8.0);
     let reps: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
-    if Command::new("jackd").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: jackd is not installed (apt-get install jackd2)");
+    let Some(_jackd) = start_jackd("load") else {
         return;
-    }
-    let name = format!("faderd-bench-{}", std::process::id());
-    // SAFETY: nothing else runs yet; this is the first thing main does
-    // after reading its arguments.
-    unsafe {
-        std::env::set_var("JACK_DEFAULT_SERVER", &name);
-        std::env::set_var("JACK_NO_START_SERVER", "1");
-    }
-    let _jackd = Kill(
-        Command::new("jackd")
-            .args(["-n", &name, "-d", "dummy", "-r", "48000", "-p", "64"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("jackd starts"),
-    );
+    };
     // A client that is never activated: it reads the server's load and adds
     // nothing to the graph.
     let t0 = Instant::now();
@@ -162,7 +114,7 @@ fn main() {
     for rep in 0..reps {
         results[0].1.push(sample_load(&client, secs));
         for (k, session) in [(1, &empty), (2, &full)] {
-            let _faderd = start_faderd(session, &config);
+            let _faderd = start(session, &config);
             results[k].1.push(sample_load(&client, secs));
         }
         eprintln!(

@@ -11,7 +11,8 @@
 //!
 //! Wall-clock times, so they include JACK's period (1.33 ms) and the
 //! scheduling of four processes on this machine.
-#![allow(unsafe_code)] // set JACK_DEFAULT_SERVER before any thread starts
+
+mod support;
 
 #[path = "../tests/common/mackie_emu.rs"]
 #[allow(dead_code)]
@@ -21,33 +22,14 @@ use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface, device};
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
 use mackie_emu::Emulator;
 use rosc::{OscMessage, OscPacket, OscType};
-use std::io::BufRead;
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{start_faderd, start_jackd};
 
 const SESSION: &str =
     "version: 1\nname: lat\ntracks:\n  - { name: T1, source: { input: 1 }, gain_db: -20 }\n";
 const CONFIG: &str = "version: 1\naudio: { backend: jack }\njack: { client_name: fd-mackie, connect: none }\nsurfaces:\n  - mackie:\n      units:\n        - { profile: x-touch, midi: X-Touch }\n        - { profile: x-touch-extender, midi: X-Touch Ext }\n";
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(3) {
-            if self.0.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Plays DC, and notes when the input's last sample last changed.
 struct Edge {
@@ -94,52 +76,14 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(200);
-    if Command::new("jackd").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: jackd is not installed (apt-get install jackd2)");
+    let Some(_jackd) = start_jackd("mackie") else {
         return;
-    }
-    let name = format!("faderd-bench-mackie-{}", std::process::id());
-    // SAFETY: nothing else runs yet.
-    unsafe {
-        std::env::set_var("JACK_DEFAULT_SERVER", &name);
-        std::env::set_var("JACK_NO_START_SERVER", "1");
-    }
-    let _jackd = Kill(
-        Command::new("jackd")
-            .args(["-n", &name, "-d", "dummy", "-r", "48000", "-p", "64"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("jackd starts"),
-    );
-    let t0 = Instant::now();
-    while Client::new("wait", ClientOptions::NO_START_SERVER).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "jackd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let (sess, cfg) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
     std::fs::write(&sess, SESSION).unwrap();
     std::fs::write(&cfg, CONFIG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
-        .arg("run")
-        .arg(&sess)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["--osc", "127.0.0.1:0", "--log", "error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let _daemon = Kill(child);
+    let (_daemon, ready) = start_faderd(&sess, &cfg);
     let osc: u16 = ready
         .split("OSC on udp ")
         .nth(1)

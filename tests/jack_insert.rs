@@ -15,13 +15,12 @@
 
 mod common;
 use common::jack::{JackServer, jackd_available};
-use common::{KillOnDrop, faderd, liblo_tools_available, oscsend, run_session, terminate};
+use common::{faderd, liblo_tools_available, osc_subscriber, oscsend, run_session, terminate};
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 /// The outboard unit's own delay.
@@ -110,27 +109,6 @@ fn latency_cmd(args: &[&str]) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// oscdump's lines, as they come.
-fn oscdump(port: u16) -> (KillOnDrop, Receiver<String>) {
-    let mut child = Command::new("oscdump")
-        .args(["-L", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    std::thread::sleep(Duration::from_millis(200));
-    (KillOnDrop(child), rx)
 }
 
 #[test]
@@ -229,8 +207,7 @@ fn insert_latency_is_measured_and_compensated_to_a_null() {
         "without compensation the null should fail: {before}"
     );
 
-    let (_dump, lines) = oscdump(19_417);
-    oscsend(osc, &["/subscribe", "i", "19417"]);
+    let (_dump, lines) = osc_subscriber(osc, 19_417);
     oscsend(osc, &["/strip/2/insert/measure", "i", "1"]);
     // Feedback: the state dump, "measuring", then the new latency and the
     // result line.

@@ -11,11 +11,9 @@
 mod common;
 use common::jack::{JackServer, Probe, jackd_available};
 use common::mackie_emu::Emulator;
-use common::{KillOnDrop, db, liblo_tools_available, oscsend, run_session, terminate};
+use common::{db, liblo_tools_available, osc_subscriber, oscsend, run_session, terminate};
 use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface, device};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"
@@ -118,25 +116,7 @@ fn an_emulated_x_touch_with_extender_drives_the_mix_over_jack_midi() {
     assert!((f64::from(got.0) - level(-20.0)).abs() < 1e-5, "{got:?}");
 
     // An OSC client watches.
-    let mut dump = KillOnDrop(
-        Command::new("oscdump")
-            .args(["-L", "19433"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let dump_out = dump.0.stdout.take().unwrap();
-    let (tx, osc_lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(dump_out).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    std::thread::sleep(Duration::from_millis(200));
-    oscsend(osc, &["/subscribe", "i", "19433"]);
-    std::thread::sleep(Duration::from_millis(200));
-    while osc_lines.try_recv().is_ok() {}
+    let (_dump, osc_lines) = osc_subscriber(osc, 19433);
     emu.take();
 
     // Touch fader 1 and move it to 0 dB: echoed, mixed, fed back to OSC.

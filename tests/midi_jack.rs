@@ -10,12 +10,10 @@
 
 mod common;
 use common::jack::{JackServer, jackd_available};
-use common::{KillOnDrop, liblo_tools_available, oscsend, terminate};
+use common::{KillOnDrop, liblo_tools_available, osc_subscriber, oscsend, terminate};
 use faderd::surfaces::midi::codec::{self, Message};
 use jack::{Client, ClientOptions, Control, MidiIn, MidiOut, ProcessScope, RawMidi};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -197,25 +195,7 @@ fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
     std::thread::sleep(Duration::from_millis(200));
 
     // An OSC subscriber watches the mix.
-    let mut dump = KillOnDrop(
-        Command::new("oscdump")
-            .args(["-L", "19455"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let out = dump.0.stdout.take().unwrap();
-    let (tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    std::thread::sleep(Duration::from_millis(200));
-    oscsend(osc, &["/subscribe", "i", "19455"]);
-    std::thread::sleep(Duration::from_millis(200));
-    while lines.try_recv().is_ok() {}
+    let (_dump, lines) = osc_subscriber(osc, 19455);
     ctl.take();
 
     // Every 7-bit value: in, applied, echoed as itself.

@@ -226,3 +226,34 @@ pub fn run_session(session_yaml: &str, config_yaml: &str) -> Running {
         osc,
     }
 }
+
+/// liblo's `oscdump -L PORT` subscribed to the daemon's OSC on `osc_port`:
+/// every feedback line as it arrives (earlier ones, from the state dump,
+/// already drained).
+pub fn osc_subscriber(
+    osc_port: u16,
+    listen_port: u16,
+) -> (KillOnDrop, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("oscdump")
+        .args(["-L", &listen_port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("oscdump runs");
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    // oscdump prints nothing when ready; give it a moment to bind.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    oscsend(osc_port, &["/subscribe", "i", &listen_port.to_string()]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    while rx.try_recv().is_ok() {}
+    (KillOnDrop(child), rx)
+}

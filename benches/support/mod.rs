@@ -1,0 +1,82 @@
+//! Shared plumbing of the JACK benchmarks: a named jackd dummy server of
+//! their own, and the faderd binary under test.
+#![allow(dead_code, unsafe_code)]
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process stopped with SIGTERM (then SIGKILL) when dropped.
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(3) {
+            if self.0.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `jackd -n faderd-bench-<tag>-<pid> -d dummy -r 48000 -p 64`, make
+/// it this process's server and wait until it answers. `None` (and a
+/// message) when jackd is not installed. Call first thing in `main`.
+pub fn start_jackd(tag: &str) -> Option<Kill> {
+    if Command::new("jackd").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: jackd is not installed (apt-get install jackd2)");
+        return None;
+    }
+    let name = format!("faderd-bench-{tag}-{}", std::process::id());
+    // SAFETY: called before the benchmark starts any thread.
+    unsafe {
+        std::env::set_var("JACK_DEFAULT_SERVER", &name);
+        std::env::set_var("JACK_NO_START_SERVER", "1");
+    }
+    let jackd = Kill(
+        Command::new("jackd")
+            .args(["-n", &name, "-d", "dummy", "-r", "48000", "-p", "64"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("jackd starts"),
+    );
+    let t0 = Instant::now();
+    while jack::Client::new("bench-wait", jack::ClientOptions::NO_START_SERVER).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "jackd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(jackd)
+}
+
+/// `faderd run SESSION --config CONFIG` (release build, errors only on
+/// stderr); returns it and its ready line.
+pub fn start_faderd(session: &Path, config: &Path) -> (Kill, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
+        .arg("run")
+        .arg(session)
+        .arg("--config")
+        .arg(config)
+        .args(["--osc", "127.0.0.1:0", "--log", "error"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("faderd starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Kill(child), line)
+}
