@@ -68,6 +68,15 @@ enum Command {
     /// List audio backends, devices and channels, MIDI ports and serial
     /// ports, for filling in the config.
     Devices,
+    /// MIDI learn on a running daemon: the next control moved on a generic
+    /// MIDI controller is bound to ADDRESS and saved in its map.
+    Learn {
+        /// The mixer address, e.g. strip/3/fader.
+        address: String,
+        /// The daemon's OSC address.
+        #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
+        osc: SocketAddr,
+    },
     /// Measure the round trip of an outboard loop: a test signal leaves on
     /// interface output N and is found again on input M (JACK).
     Latency {
@@ -157,6 +166,7 @@ fn main() -> ExitCode {
             cmd_render(&session, output, stems, format, duration, block)
         }
         Command::Check { files } => cmd_check(&files),
+        Command::Learn { address, osc } => cmd_learn(&address, osc),
         Command::Devices => {
             let _log = init_logging(LogLevel::Error);
             print!("{}", daemon::devices::report());
@@ -243,6 +253,37 @@ fn cmd_run(
         session,
         config: cfg,
     })
+}
+
+fn cmd_learn(address: &str, osc: SocketAddr) -> Result<(), Failure> {
+    use rosc::{OscMessage, OscPacket, OscType};
+    if faderd::mixer::Address::parse(address).is_err() {
+        return Err(Failure::user(anyhow::anyhow!(
+            "'{address}' is not a mixer address (strip/N/fader, bus/N/mute ...)"
+        )));
+    }
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0")
+        .map_err(|e| Failure::env(anyhow::anyhow!("cannot open a UDP socket: {e}")))?;
+    let _ = sock.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let msg = rosc::encoder::encode(&OscPacket::Message(OscMessage {
+        addr: "/learn".into(),
+        args: vec![OscType::String(address.into())],
+    }))
+    .map_err(|e| Failure::env(anyhow::anyhow!("{e}")))?;
+    sock.send_to(&msg, osc)
+        .map_err(|e| Failure::env(anyhow::anyhow!("cannot reach faderd at {osc}: {e}")))?;
+    let mut buf = [0u8; 1500];
+    match sock.recv(&mut buf) {
+        Ok(n) if String::from_utf8_lossy(&buf[..n]).contains("/learn/armed") => {
+            println!(
+                "faderd: learning {address}: move a control on a MIDI controller (within 30 s)"
+            );
+            Ok(())
+        }
+        _ => Err(Failure::env(anyhow::anyhow!(
+            "faderd at {osc} did not arm learn for {address} (is it running, and is the address on its mixer?)"
+        ))),
+    }
 }
 
 fn cmd_latency(

@@ -254,6 +254,37 @@ fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
     // No feedback goes to a controller without motors.
     assert!(ctl.take().iter().all(|(i, _)| *i == 0));
 
+    // MIDI learn from the command line: the next control moved on the
+    // plain controller drives strip 1's pan, and the binding is saved in
+    // its map file.
+    let learn = common::faderd()
+        .args(["learn", "strip/1/pan", "--osc", &format!("127.0.0.1:{osc}")])
+        .output()
+        .unwrap();
+    assert!(learn.status.success(), "{learn:?}");
+    ctl.send(1, cc(21, 0));
+    std::thread::sleep(Duration::from_millis(100));
+    while lines.try_recv().is_ok() {}
+    ctl.send(1, cc(21, 127)); // crosses the pan (0.5): picked up
+    let pan = osc_value(&lines, "/strip/1/pan", |x| x == 1.0);
+    if pan != Some(1.0) {
+        terminate(&mut daemon.0);
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut daemon.0.stderr.take().unwrap(), &mut err).unwrap();
+        panic!("the learned control does not drive the pan ({pan:?}); faderd said:\n{err}");
+    }
+    let saved = std::fs::read_to_string(dir.path().join("plain.yaml")).unwrap();
+    assert!(
+        saved.contains("midi: { cc: 21, channel: 1 }, target: \"strip/1/pan\""),
+        "{saved}"
+    );
+    assert!(
+        saved.starts_with(PLAIN_MAP),
+        "the rest of the map is kept as it was"
+    );
+    let reread = faderd::config::parse_map(&saved, &dir.path().join("plain.yaml")).unwrap();
+    assert_eq!(reread.bindings.len(), 2);
+
     let st = terminate(&mut daemon.0);
     assert!(st.success(), "{st:?}");
     drop(ctl);

@@ -321,3 +321,25 @@ fn every_binding_of_the_shipped_nanokontrol2_map_does_what_it_says() {
     assert_eq!(exercised, m.bindings.len(), "every binding exercised");
     assert_eq!(s.rejected(), 0);
 }
+
+#[test]
+fn learn_binds_the_next_control_moved() {
+    let mut h = hub(4);
+    let mut s = map(false);
+    let a = Address::parse("strip/2/pan").unwrap();
+    let l = s.learn(&cc(21, 0), a).expect("learned");
+    assert_eq!(l.control, "learned cc 21 ch 1");
+    s.handle(&mut h, &cc(21, 127));
+    assert_eq!(float(&h, "strip/2/pan"), 1.0);
+    // A switch target learns a toggle.
+    let mute = Address::parse("strip/3/mute").unwrap();
+    let note = codec::encode(&Message::NoteOn {
+        channel: 4,
+        note: 60,
+        velocity: 100,
+    });
+    let l = s.learn(&note, mute).unwrap();
+    assert_eq!(l.midi.mode, faderd::model::surface::ButtonMode::Toggle);
+    s.handle(&mut h, &note);
+    assert_eq!(h.get(mute).unwrap(), Value::Bool(true));
+}

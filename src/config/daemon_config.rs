@@ -258,6 +258,17 @@ pub struct LogConfig {
     pub level: LogLevel,
 }
 
+/// A map's origin: its text, and its file unless it is built in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapSource {
+    /// The file, or `None` for a built-in map.
+    pub file: Option<PathBuf>,
+    /// Its text as loaded.
+    pub text: String,
+    /// The folder a learned copy of a built-in map is written to.
+    pub learn_dir: PathBuf,
+}
+
 /// A control surface the daemon drives, with its profiles and map loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SurfaceSetup {
@@ -274,6 +285,8 @@ pub enum SurfaceSetup {
         map: ControlMap,
         /// Its MIDI port pair name.
         port: String,
+        /// Where the map came from (for MIDI learn to write to).
+        source: MapSource,
     },
 }
 
@@ -551,6 +564,13 @@ fn midi_surface(
 ) {
     let v = m.value;
     midi_port_name(&v.port, file, cfg, diags);
+    let source = resolve(&v.map.value, "maps", base)
+        .ok()
+        .map(|(text, path)| MapSource {
+            file: (!path.to_string_lossy().ends_with("(built in)")).then_some(path),
+            text,
+            learn_dir: base.to_path_buf(),
+        });
     if let Some(map) = load_map_at(&v.map.value, v.map.referenced, file, base, diags) {
         if map.midi.is_none() {
             diags.push(Diagnostic::at(
@@ -563,6 +583,11 @@ fn midi_surface(
         cfg.surfaces.push(SurfaceSetup::Midi {
             map,
             port: v.port.value,
+            source: source.unwrap_or(MapSource {
+                file: None,
+                text: String::new(),
+                learn_dir: base.to_path_buf(),
+            }),
         });
     }
 }

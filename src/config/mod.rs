@@ -9,6 +9,7 @@ mod atomic;
 pub mod check;
 mod daemon_config;
 mod error;
+mod learn;
 mod session;
 pub mod surface;
 
@@ -16,10 +17,11 @@ pub use atomic::write_atomic;
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{
     AudioConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig, LogLevel,
-    MAX_MIDI_PORTS, OscClientConfig, OscConfig, SurfaceSetup, load_daemon_config,
+    MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SurfaceSetup, load_daemon_config,
     parse_daemon_config, parse_ip_net,
 };
 pub use error::{ConfigError, Diagnostic};
+pub use learn::save_learned;
 pub use session::{SESSION_VERSION, load_session, parse_session, save_session, session_to_yaml};
 pub use surface::{
     Binding, BindingTarget, ControlMap, MackieCaps, MackieUnit, SurfaceAction, SurfaceProfile,

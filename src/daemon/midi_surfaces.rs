@@ -6,7 +6,7 @@
 //! Thread: hub.
 
 use crate::audio::midi::MidiLink;
-use crate::config::{DaemonConfig, SurfaceSetup};
+use crate::config::{DaemonConfig, MapSource, SurfaceSetup};
 use crate::mixer::{ClientId, Feedback, Hub, MeterFrame};
 use crate::surfaces::mackie::{MackieSurface, MidiOut, UnitConfig};
 use crate::surfaces::midi::MidiMapSurface;
@@ -21,6 +21,8 @@ pub struct MidiSurfaces {
     mackie: Vec<MackieSurface>,
     /// Generic controllers and their port pair.
     controllers: Vec<(u8, MidiMapSurface)>,
+    /// Each controller's map name and where it came from (for MIDI learn).
+    sources: Vec<(String, MapSource)>,
     /// Port pair -> Mackie surface index.
     owner: Vec<(u8, usize)>,
     /// Whether a device was on each used port at the last look.
@@ -55,7 +57,7 @@ impl MidiSurfaces {
                         .map_err(|e| e.to_string())?;
                     s.mackie.push(surface);
                 }
-                SurfaceSetup::Midi { map, port } => {
+                SurfaceSetup::Midi { map, port, source } => {
                     let port = cfg
                         .jack
                         .midi_ports
@@ -66,6 +68,7 @@ impl MidiSurfaces {
                     let c = MidiMapSurface::new(map, ClientId(FIRST_CLIENT + i as u32))
                         .map_err(|e| e.to_string())?;
                     s.controllers.push((port, c));
+                    s.sources.push((map.name.clone(), source.clone()));
                     s.present.push((port, false));
                 }
             }
@@ -123,11 +126,16 @@ impl MidiSurfaces {
         while let Some(p) = midi.recv() {
             if let Some((_, i)) = self.owner.iter().find(|(port, _)| *port == p.port) {
                 out.extend(self.mackie[*i].handle(hub, p.port, p.bytes(), now));
-            } else if let Some((port, c)) = self
+            } else if let Some(i) = self
                 .controllers
-                .iter_mut()
-                .find(|(port, _)| *port == p.port)
+                .iter()
+                .position(|(port, _)| *port == p.port)
             {
+                if let Some(target) = hub.learn_target() {
+                    self.learn(hub, i, p.bytes(), target);
+                    continue;
+                }
+                let (port, c) = &mut self.controllers[i];
                 out.extend(
                     c.handle(hub, p.bytes())
                         .into_iter()
@@ -138,6 +146,29 @@ impl MidiSurfaces {
             }
         }
         send(midi, &out);
+    }
+
+    /// MIDI learn on controller `i`: bind what it just sent to `target`
+    /// and save the binding in its map.
+    fn learn(&mut self, hub: &mut Hub, i: usize, bytes: &[u8], target: crate::mixer::Address) {
+        let Some(l) = self.controllers[i].1.learn(bytes, target) else {
+            return;
+        };
+        hub.finish_learn();
+        let (name, source) = &self.sources[i];
+        match crate::config::save_learned(source, name, &l.control, &l.midi, l.address) {
+            Ok(path) => tracing::info!(
+                "MIDI learn: {} now drives {}; saved in {}",
+                l.control,
+                l.address,
+                path.display()
+            ),
+            Err(e) => tracing::warn!(
+                "MIDI learn: {} now drives {} (this run only): {e}",
+                l.control,
+                l.address
+            ),
+        }
     }
 
     /// Right after a change from elsewhere (OSC): what the surfaces should

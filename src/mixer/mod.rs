@@ -60,6 +60,8 @@ pub use crate::engine::TransportCmd;
 /// How long a control without touch sense counts as touched after its last
 /// move (DESIGN.md): OSC clients that never send `/…/touch`, plain MIDI.
 pub const DEFAULT_TOUCH_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a MIDI learn request waits for a control to move.
+pub const LEARN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One surface client's hold on a lane.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,6 +154,9 @@ pub enum IntentError {
     /// Touch on a control that is not ridden (a mute, a name ...).
     #[error("{0}: only faders, gains, trims, pans and send levels can be touched")]
     NotTouchable(Address),
+    /// MIDI learn binds only numbers and switches.
+    #[error("{0}: only faders, gains, pans, trims, sends and switches can be learned")]
+    NotLearnable(Address),
     /// A latency measurement is already running.
     #[error("{0}: a latency measurement is already running; wait for its result")]
     MeasurementRunning(Address),
@@ -198,6 +203,9 @@ pub struct Hub {
     measuring: Option<insert::Measuring>,
     measure_reports: std::collections::HashMap<StripRef, String>,
     audio: Arc<AudioStatus>,
+    /// MIDI learn: the address the next controller move binds to, and
+    /// until when the request stands.
+    learn: Option<(Address, Instant)>,
 }
 
 impl Hub {
@@ -234,6 +242,7 @@ impl Hub {
             measuring: None,
             measure_reports: std::collections::HashMap::new(),
             audio: Arc::new(AudioStatus::default()),
+            learn: None,
         };
         Ok((hub, engine))
     }
@@ -304,6 +313,32 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// MIDI learn: the next move of a generic MIDI controller's control
+    /// binds it to `address`. The request stands for [`LEARN_TIMEOUT`].
+    pub fn arm_learn(&mut self, address: Address) -> Result<(), IntentError> {
+        self.get(address)?;
+        if matches!(
+            address.param,
+            Param::Name | Param::Output | Param::Automation | Param::Insert(_)
+        ) {
+            return Err(IntentError::NotLearnable(address));
+        }
+        self.learn = Some((address, Instant::now() + LEARN_TIMEOUT));
+        Ok(())
+    }
+
+    /// The address MIDI learn is armed for, if any.
+    pub fn learn_target(&self) -> Option<Address> {
+        self.learn
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(a, _)| a)
+    }
+
+    /// Disarm MIDI learn (a binding was made).
+    pub fn finish_learn(&mut self) {
+        self.learn = None;
     }
 
     /// Share the audio backend's counters with surfaces (`/status`).

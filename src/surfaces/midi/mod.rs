@@ -6,4 +6,4 @@
 pub mod codec;
 pub mod surface;
 
-pub use surface::{MidiMapError, MidiMapSurface};
+pub use surface::{Learned, MidiMapError, MidiMapSurface};

@@ -63,6 +63,17 @@ struct Bound {
     applied: Option<f64>,
 }
 
+/// A binding made by MIDI learn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Learned {
+    /// A name for the control ("cc 21 ch 1").
+    pub control: String,
+    /// The message it sends.
+    pub midi: MidiBinding,
+    /// What it now drives.
+    pub address: Address,
+}
+
 /// See the module docs.
 #[derive(Debug)]
 pub struct MidiMapSurface {
@@ -165,6 +176,105 @@ impl MidiMapSurface {
                     .map(|s| Address::new(*s, template.param))
             }
         }
+    }
+
+    /// MIDI learn: bind the control that sent `bytes` to `address` (an
+    /// existing binding of the same message is replaced). `None` until a
+    /// whole message has arrived (an NRPN takes several).
+    pub fn learn(&mut self, bytes: &[u8], address: Address) -> Option<Learned> {
+        let msg = codec::decode(bytes).ok()?;
+        let ev = *self.assembler.feed(msg).last()?;
+        let switch = !is_continuous(address.param);
+        let (channel, source, name) = match ev {
+            Event::Cc {
+                channel,
+                controller,
+                ..
+            } => (
+                channel,
+                MidiSource::Cc(controller),
+                format!("cc {controller}"),
+            ),
+            Event::Cc14 {
+                channel,
+                controller,
+                ..
+            } => (
+                channel,
+                MidiSource::Cc14(controller),
+                format!("cc14 {controller}"),
+            ),
+            Event::Param {
+                channel,
+                kind,
+                number,
+                fine,
+                ..
+            } => match kind {
+                ParamKind::Nrpn => (
+                    channel,
+                    MidiSource::Nrpn { number, fine },
+                    format!("nrpn {number}"),
+                ),
+                ParamKind::Rpn => (
+                    channel,
+                    MidiSource::Rpn { number, fine },
+                    format!("rpn {number}"),
+                ),
+            },
+            Event::ParamStep { .. } => return None,
+            Event::Note {
+                channel,
+                note,
+                velocity,
+            } => {
+                if velocity == 0 {
+                    return None;
+                }
+                (channel, MidiSource::Note(note), format!("note {note}"))
+            }
+            Event::PitchBend { channel, .. } => {
+                (channel, MidiSource::PitchBend, "pitch bend".into())
+            }
+            Event::Program { channel, .. } => (channel, MidiSource::Program, "program".into()),
+        };
+        let midi = MidiBinding {
+            channel,
+            source,
+            relative: None,
+            accelerate: false,
+            mode: if switch {
+                ButtonMode::Toggle
+            } else {
+                ButtonMode::Absolute
+            },
+            range: None,
+            curve: Curve::Linear,
+        };
+        self.bindings
+            .retain(|b| !(b.midi.source == source && b.midi.channel == channel));
+        // Where the control is now counts for soft takeover.
+        let last_in = match matches(&midi, &ev) {
+            Some(Input::Absolute(x, _)) => Some(x),
+            _ => None,
+        };
+        self.bindings.push(Bound {
+            midi,
+            target: Target::Address {
+                template: address,
+                bank_slot: None,
+            },
+            picked: false,
+            last_in,
+            shown: None,
+            anchor: None,
+            applied: None,
+        });
+        Some(Learned {
+            control: format!("learned {name} ch {}", channel + 1),
+            midi,
+            address,
+        })
     }
 
     /// One message from the controller. Returns messages to send now (the

@@ -61,6 +61,8 @@ pub enum OscCommand {
     },
     /// `/status`: counters are sent back to the sender.
     Status,
+    /// `/learn s`: bind the next move of a MIDI controller to this address.
+    Learn(Address),
 }
 
 /// Why (part of) a packet was refused.
@@ -216,6 +218,15 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             };
         }
         "/status" => return Some(Ok(OscCommand::Status)),
+        "/learn" => {
+            return match args {
+                [OscType::String(t)] => match Address::parse(t) {
+                    Ok(a) => Some(Ok(OscCommand::Learn(a))),
+                    Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
+                },
+                _ => bad("expected the address to learn, as a string"),
+            };
+        }
         "/transport/play" | "/transport/stop" => {
             // A momentary button sends 1 on press and 0 on release.
             let pressed = match args {

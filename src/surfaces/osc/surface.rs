@@ -267,6 +267,21 @@ impl OscSurface {
                 }
                 tracing::info!("osc: {dest} unsubscribed");
             }
+            OscCommand::Learn(address) => {
+                hub.arm_learn(address).map_err(|e| e.to_string())?;
+                tracing::info!("MIDI learn: move a control to bind it to {address}");
+                out.extend(
+                    encode_bundles(
+                        &[OscOut {
+                            addr: "/learn/armed".into(),
+                            arg: OscType::String(address.to_string()),
+                        }],
+                        self.options.max_datagram,
+                    )
+                    .into_iter()
+                    .map(|bytes| Datagram { to: from, bytes }),
+                );
+            }
             OscCommand::Status => {
                 let audio = hub.audio_status();
                 let mut msgs: Vec<OscOut> = [
