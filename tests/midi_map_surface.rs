@@ -343,3 +343,38 @@ fn learn_binds_the_next_control_moved() {
     s.handle(&mut h, &note);
     assert_eq!(h.get(mute).unwrap(), Value::Bool(true));
 }
+
+#[test]
+fn the_shipped_midimix_map_rides_its_strips_and_lights_its_mute_leds() {
+    let text = std::fs::read_to_string("maps/akai-midimix.yaml").unwrap();
+    let m = parse_map(&text, Path::new("maps/akai-midimix.yaml")).unwrap();
+    let mut h = hub(10);
+    let mut s = MidiMapSurface::new(&m, ClientId(9002)).unwrap();
+    // Fader 5 is CC 49: picked up on crossing, then full scale.
+    s.handle(&mut h, &cc(49, 0));
+    s.handle(&mut h, &cc(49, 127));
+    assert_eq!(float(&h, "strip/5/fader"), 1.0);
+    // Mute 3 is note 7: it toggles, and its LED follows.
+    let press = codec::encode(&Message::NoteOn {
+        channel: 0,
+        note: 7,
+        velocity: 127,
+    });
+    s.handle(&mut h, &press);
+    assert_eq!(
+        h.get(Address::new(StripRef::Track(2), Param::Mute))
+            .unwrap(),
+        Value::Bool(true)
+    );
+    assert!(s.tick(&h).contains(&press));
+    // Bank right (note 26) moves fader 1 to strip 9.
+    s.handle(
+        &mut h,
+        &codec::encode(&Message::NoteOn {
+            channel: 0,
+            note: 26,
+            velocity: 127,
+        }),
+    );
+    assert_eq!(s.bank(), 8);
+}

@@ -357,6 +357,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "maps/korg-nanokontrol2",
         include_str!("../../maps/korg-nanokontrol2.yaml"),
     ),
+    (
+        "maps/akai-midimix",
+        include_str!("../../maps/akai-midimix.yaml"),
+    ),
 ];
 
 /// A profile or map by built-in name (`x-touch`, `mackie/x-touch`,
