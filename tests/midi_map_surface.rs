@@ -378,3 +378,32 @@ fn the_shipped_midimix_map_rides_its_strips_and_lights_its_mute_leds() {
     );
     assert_eq!(s.bank(), 8);
 }
+
+#[test]
+fn x_touch_mini_rings_get_feedback_and_its_fader_is_picked_up() {
+    let text = std::fs::read_to_string("maps/behringer-x-touch-mini.yaml").unwrap();
+    let m = parse_map(&text, Path::new("maps/behringer-x-touch-mini.yaml")).unwrap();
+    let mut h = hub(8);
+    let mut s = MidiMapSurface::new(&m, ClientId(9003)).unwrap();
+    let ch11 = |controller: u8, value: u8| {
+        codec::encode(&Message::Cc {
+            channel: 10,
+            controller,
+            value,
+        })
+    };
+    // Encoder 2 (CC 2): applied at once and echoed to its ring.
+    assert_eq!(s.handle(&mut h, &ch11(2, 100)), vec![ch11(2, 100)]);
+    assert!((float(&h, "strip/2/pan") - 100.0 / 127.0).abs() < 1e-12);
+    // A pan changed elsewhere shows on the ring.
+    let a = Address::parse("strip/2/pan").unwrap();
+    h.apply(Origin::Client(ClientId(1)), a, Value::Float(0.0))
+        .unwrap();
+    assert!(s.tick(&h).contains(&ch11(2, 0)));
+    // The fader (CC 9) has no motor: master at 0.75 is picked up on
+    // crossing, and nothing is echoed.
+    assert!(s.handle(&mut h, &ch11(9, 10)).is_empty());
+    assert_eq!(float(&h, "master/fader"), 0.75);
+    s.handle(&mut h, &ch11(9, 120));
+    assert!((float(&h, "master/fader") - 120.0 / 127.0).abs() < 1e-12);
+}

@@ -102,6 +102,7 @@ mod tests {
             mode: ButtonMode::Absolute,
             range: None,
             curve: Curve::Linear,
+            motorized: None,
         }
     }
 

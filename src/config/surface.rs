@@ -225,6 +225,8 @@ struct MidiFile {
     range: Option<Spanned<[f64; 2]>>,
     #[serde(default)]
     curve: Option<CurveFile>,
+    #[serde(default)]
+    motorized: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,6 +356,7 @@ fn midi_binding(m: &Spanned<MidiFile>, file: &Path, diags: &mut Vec<Diagnostic>)
             Some(CurveFile::Exponential) => Curve::Exponential,
             Some(CurveFile::Logarithmic) => Curve::Logarithmic,
         },
+        motorized: v.motorized,
     }
 }
 

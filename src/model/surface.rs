@@ -355,6 +355,9 @@ pub struct MidiBinding {
     pub range: Option<(f64, f64)>,
     /// Control-to-target curve.
     pub curve: Curve,
+    /// This control shows values sent to it (a motor, an LED ring) or
+    /// not, whatever the device's `motorized` says.
+    pub motorized: Option<bool>,
 }
 
 /// Relative encoder encodings.

@@ -250,6 +250,7 @@ impl MidiMapSurface {
             },
             range: None,
             curve: Curve::Linear,
+            motorized: None,
         };
         self.bindings
             .retain(|b| !(b.midi.source == source && b.midi.channel == channel));
@@ -368,7 +369,8 @@ impl MidiMapSurface {
             }
             Input::Absolute(x, raw) => {
                 b.anchor = None;
-                if !self.motorized && !b.picked {
+                let motorized = b.midi.motorized.unwrap_or(self.motorized);
+                if !motorized && !b.picked {
                     let c = scale.to_unit(current);
                     let step = 1.0 / 127.0;
                     let crossed = b.last_in.is_some_and(|p| (p - c) * (x - c) <= 0.0);
@@ -380,7 +382,7 @@ impl MidiMapSurface {
                     }
                 }
                 b.last_in = Some(x);
-                if self.motorized {
+                if motorized {
                     // The device shows what it sent: echo exactly that.
                     b.shown = Some(raw);
                     if let Some(bytes) = feedback(&b.midi, raw) {
@@ -443,7 +445,7 @@ impl MidiMapSurface {
                     }
                 }
                 Ok(Value::Float(v)) => {
-                    if !self.motorized || b.midi.relative.is_some() {
+                    if !b.midi.motorized.unwrap_or(self.motorized) || b.midi.relative.is_some() {
                         continue;
                     }
                     let scale = Scale::new(address.param, &b.midi);
