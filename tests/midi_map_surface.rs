@@ -407,3 +407,42 @@ fn x_touch_mini_rings_get_feedback_and_its_fader_is_picked_up() {
     s.handle(&mut h, &ch11(9, 120));
     assert!((float(&h, "master/fader") - 120.0 / 127.0).abs() < 1e-12);
 }
+
+#[test]
+fn bcf2000_motor_faders_follow_and_launch_control_xl_sends_ride() {
+    let load = |f: &str| {
+        let text = std::fs::read_to_string(f).unwrap();
+        parse_map(&text, Path::new(f)).unwrap()
+    };
+    // BCF2000: fader 3 is CC 83 with motors: applied at once and echoed.
+    let mut h = hub(8);
+    let mut s = MidiMapSurface::new(&load("maps/behringer-bcf2000.yaml"), ClientId(9004)).unwrap();
+    assert_eq!(s.handle(&mut h, &cc(83, 64)), vec![cc(83, 64)]);
+    assert!((float(&h, "strip/3/fader") - 64.0 / 127.0).abs() < 1e-12);
+    // Its upper button 2 (CC 66) mutes strip 2 and its LED follows.
+    s.handle(&mut h, &cc(66, 127));
+    assert_eq!(
+        h.get(Address::new(StripRef::Track(1), Param::Mute))
+            .unwrap(),
+        Value::Bool(true)
+    );
+    s.handle(&mut h, &cc(66, 0));
+    assert_eq!(
+        h.get(Address::new(StripRef::Track(1), Param::Mute))
+            .unwrap(),
+        Value::Bool(false)
+    );
+    // Launch Control XL: pan knob 1 is CC 49 (picked up at the centre).
+    let mut h = hub(8);
+    let mut s = MidiMapSurface::new(
+        &load("maps/novation-launch-control-xl.yaml"),
+        ClientId(9005),
+    )
+    .unwrap();
+    s.handle(&mut h, &cc(49, 60));
+    s.handle(&mut h, &cc(49, 70));
+    assert!((float(&h, "strip/1/pan") - 70.0 / 127.0).abs() < 1e-12);
+    // Track select right (CC 107) banks by 8.
+    s.handle(&mut h, &cc(107, 127));
+    assert_eq!(s.bank(), 0, "only 8 strips: nothing to the right");
+}
