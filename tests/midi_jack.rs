@@ -18,7 +18,14 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const SESSION: &str = "version: 1\nname: midi\ntracks:\n  - { name: A }\n  - { name: B }\n";
+/// 16 tracks: enough for the nanoKONTROL2's bank of 8 to move.
+fn session() -> String {
+    let mut y = String::from("version: 1\nname: midi\ntracks:\n");
+    for t in 1..=16 {
+        y.push_str(&format!("  - {{ name: T{t} }}\n"));
+    }
+    y
+}
 
 const MOTOR_MAP: &str = r#"version: 1
 name: motor test controller
@@ -46,14 +53,15 @@ jack: { client_name: fd-midi, connect: none }
 surfaces:
   - midi: { map: motor.yaml, port: Motor }
   - midi: { map: plain.yaml, port: Plain }
+  - midi: { map: korg-nanokontrol2, port: Nano }
 "#;
 
 type Inbox = Arc<Mutex<Vec<(usize, Vec<u8>)>>>;
 type Outbox = Arc<Mutex<VecDeque<(usize, Vec<u8>)>>>;
 
 struct Ports {
-    ins: [jack::Port<MidiIn>; 2],
-    outs: [jack::Port<MidiOut>; 2],
+    ins: [jack::Port<MidiIn>; 3],
+    outs: [jack::Port<MidiOut>; 3],
     inbox: Inbox,
     outbox: Outbox,
 }
@@ -67,8 +75,8 @@ impl jack::ProcessHandler for Ports {
             }
         }
         drop(inbox);
-        let [a, b] = &mut self.outs;
-        let mut w = [a.writer(ps), b.writer(ps)];
+        let [a, b, c] = &mut self.outs;
+        let mut w = [a.writer(ps), b.writer(ps), c.writer(ps)];
         let mut outbox = self.outbox.lock().unwrap();
         // At most 32 messages per period, as a controller would pace them.
         for _ in 0..32 {
@@ -152,7 +160,7 @@ fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
     let cfg = dir.path().join("config.yaml");
     std::fs::write(&cfg, CONFIG).unwrap();
     let sess = dir.path().join("s.yaml");
-    std::fs::write(&sess, SESSION).unwrap();
+    std::fs::write(&sess, session()).unwrap();
     let (child, ready) = common::start_run(&[
         sess.to_str().unwrap(),
         "--config",
@@ -170,10 +178,12 @@ fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
         ins: [
             c.register_port("motor_in", MidiIn::default()).unwrap(),
             c.register_port("plain_in", MidiIn::default()).unwrap(),
+            c.register_port("nano_in", MidiIn::default()).unwrap(),
         ],
         outs: [
             c.register_port("motor_out", MidiOut::default()).unwrap(),
             c.register_port("plain_out", MidiOut::default()).unwrap(),
+            c.register_port("nano_out", MidiOut::default()).unwrap(),
         ],
         inbox: Arc::clone(&inbox),
         outbox: Arc::clone(&outbox),
@@ -184,6 +194,8 @@ fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
         ("fd-midi:Motor out", "ctl:motor_in"),
         ("ctl:plain_out", "fd-midi:Plain in"),
         ("fd-midi:Plain out", "ctl:plain_in"),
+        ("ctl:nano_out", "fd-midi:Nano in"),
+        ("fd-midi:Nano out", "ctl:nano_in"),
     ] {
         client.as_client().connect_ports_by_name(a, b).unwrap();
     }
@@ -284,6 +296,69 @@ fn midi_controllers_drive_the_mix_through_their_maps_over_jack() {
     );
     let reread = faderd::config::parse_map(&saved, &dir.path().join("plain.yaml")).unwrap();
     assert_eq!(reread.bindings.len(), 2);
+
+    // Every binding of the shipped nanoKONTROL2 map, end to end: MIDI in,
+    // the mix changes, an OSC subscriber hears it.
+    let text = std::fs::read_to_string("maps/korg-nanokontrol2.yaml").unwrap();
+    let nano = faderd::config::parse_map(&text, std::path::Path::new("nano")).unwrap();
+    let hear = |addr: &str, want: f64| {
+        let got = osc_value(&lines, addr, |x| (x - want).abs() < 1e-6);
+        assert_eq!(got, Some(want), "{addr}");
+    };
+    let mut driven = 0;
+    for n in 1..=8u8 {
+        while lines.try_recv().is_ok() {}
+        // Slider and knob: swept end to end (crossing picks them up).
+        ctl.send(2, cc(n - 1, 0));
+        ctl.send(2, cc(n - 1, 127));
+        hear(&format!("/strip/{n}/fader"), 1.0);
+        ctl.send(2, cc(15 + n, 127));
+        ctl.send(2, cc(15 + n, 0));
+        hear(&format!("/strip/{n}/pan"), 0.0);
+        // S and M: a press (127, then 0 on release) switches on.
+        for (c, what) in [(31 + n, "solo"), (47 + n, "mute")] {
+            ctl.send(2, cc(c, 127));
+            ctl.send(2, cc(c, 0));
+            hear(&format!("/strip/{n}/{what}"), 1.0);
+        }
+        driven += 4;
+    }
+    let press = |c: u8| {
+        ctl.send(2, cc(c, 127));
+        ctl.send(2, cc(c, 0));
+    };
+    while lines.try_recv().is_ok() {}
+    press(41);
+    hear("/transport/play", 1.0);
+    press(42);
+    hear("/transport/stop", 1.0);
+    // Stopped: FF moves ten seconds on, rewind back to the start.
+    press(44);
+    let on = osc_value(&lines, "/transport/locate", |x| x >= 10.0);
+    assert!(on.is_some_and(|x| x >= 10.0), "ff: {on:?}");
+    press(43);
+    hear("/transport/locate", 0.0);
+    // Track >: slider 1 now rides strip 9; track <: back to strip 1.
+    press(59);
+    ctl.send(2, cc(0, 0));
+    ctl.send(2, cc(0, 127));
+    hear("/strip/9/fader", 1.0);
+    press(58);
+    ctl.send(2, cc(0, 0));
+    ctl.send(2, cc(0, 60));
+    hear("/strip/1/fader", (60.0f64 / 127.0 * 1e6).round() / 1e6);
+    // Marker >: one strip on; marker <: back.
+    press(62);
+    ctl.send(2, cc(16, 0));
+    ctl.send(2, cc(16, 127));
+    hear("/strip/2/pan", 1.0); // knob 1 on strip 2
+    press(61);
+    driven += 8;
+    assert_eq!(
+        driven,
+        nano.bindings.len(),
+        "every nanoKONTROL2 binding driven"
+    );
 
     let st = terminate(&mut daemon.0);
     assert!(st.success(), "{st:?}");
