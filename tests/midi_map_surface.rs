@@ -446,3 +446,36 @@ fn bcf2000_motor_faders_follow_and_launch_control_xl_sends_ride() {
     s.handle(&mut h, &cc(107, 127));
     assert_eq!(s.bank(), 0, "only 8 strips: nothing to the right");
 }
+
+#[test]
+fn pickup_leds_show_which_way_to_move() {
+    let text = r#"version: 1
+name: leds
+applies_to: [midi]
+chart: "test"
+bindings:
+  - { control: f, midi: { cc: 7, pickup_leds: { up: 100, down: 101 } }, target: "strip/1/fader" }
+"#;
+    let m = parse_map(text, Path::new("leds.yaml")).unwrap();
+    let mut h = hub(2);
+    let mut s = MidiMapSurface::new(&m, ClientId(9006)).unwrap();
+    let on = |n| {
+        codec::encode(&Message::NoteOn {
+            channel: 0,
+            note: n,
+            velocity: 127,
+        })
+    };
+    let off = |n| {
+        codec::encode(&Message::NoteOff {
+            channel: 0,
+            note: n,
+        })
+    };
+    // The fader is at 0 dB (0.75); the control is low: "move up".
+    assert_eq!(s.handle(&mut h, &cc(7, 10)), vec![on(100), off(101)]);
+    assert!(s.handle(&mut h, &cc(7, 20)).is_empty(), "no repeats");
+    // It overshoots from below: picked up, both off.
+    assert_eq!(s.handle(&mut h, &cc(7, 120)), vec![off(100), off(101)]);
+    assert!((float(&h, "strip/1/fader") - 120.0 / 127.0).abs() < 1e-12);
+}

@@ -103,6 +103,7 @@ mod tests {
             range: None,
             curve: Curve::Linear,
             motorized: None,
+            pickup_leds: None,
         }
     }
 

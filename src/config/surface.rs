@@ -227,6 +227,15 @@ struct MidiFile {
     curve: Option<CurveFile>,
     #[serde(default)]
     motorized: Option<bool>,
+    #[serde(default)]
+    pickup_leds: Option<Spanned<PickupLedsFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickupLedsFile {
+    up: u8,
+    down: u8,
 }
 
 #[derive(Debug, Deserialize)]
@@ -357,6 +366,12 @@ fn midi_binding(m: &Spanned<MidiFile>, file: &Path, diags: &mut Vec<Diagnostic>)
             Some(CurveFile::Logarithmic) => Curve::Logarithmic,
         },
         motorized: v.motorized,
+        pickup_leds: v.pickup_leds.as_ref().map(|p| {
+            if p.value.up > 127 || p.value.down > 127 {
+                err(p.referenced, "pickup LEDs are notes 0..=127".into());
+            }
+            (p.value.up, p.value.down)
+        }),
     }
 }
 

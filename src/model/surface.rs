@@ -358,6 +358,10 @@ pub struct MidiBinding {
     /// This control shows values sent to it (a motor, an LED ring) or
     /// not, whatever the device's `motorized` says.
     pub motorized: Option<bool>,
+    /// Soft takeover direction LEDs (notes on the binding's channel): lit
+    /// while the control must move up (first) or down (second) to reach
+    /// the value and be picked up.
+    pub pickup_leds: Option<(u8, u8)>,
 }
 
 /// Relative encoder encodings.

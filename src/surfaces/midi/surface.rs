@@ -61,6 +61,8 @@ struct Bound {
     anchor: Option<(f64, f64, i32)>,
     /// The value this binding last applied (to notice changes elsewhere).
     applied: Option<f64>,
+    /// Pickup LEDs as shown: (up, down).
+    pickup_shown: Option<(bool, bool)>,
 }
 
 /// A binding made by MIDI learn.
@@ -124,6 +126,7 @@ impl MidiMapSurface {
                     shown: None,
                     anchor: None,
                     applied: None,
+                    pickup_shown: None,
                 })
             })
             .collect();
@@ -251,6 +254,7 @@ impl MidiMapSurface {
             range: None,
             curve: Curve::Linear,
             motorized: None,
+            pickup_leds: None,
         };
         self.bindings
             .retain(|b| !(b.midi.source == source && b.midi.channel == channel));
@@ -270,6 +274,7 @@ impl MidiMapSurface {
             shown: None,
             anchor: None,
             applied: None,
+            pickup_shown: None,
         });
         Some(Learned {
             control: format!("learned {name} ch {}", channel + 1),
@@ -377,7 +382,10 @@ impl MidiMapSurface {
                     b.last_in = Some(x);
                     if crossed || (x - c).abs() <= step {
                         b.picked = true;
+                        pickup_leds(b, (false, false), out);
                     } else {
+                        // Show which way to move to pick the value up.
+                        pickup_leds(b, (x < c, x > c), out);
                         return;
                     }
                 }
@@ -461,6 +469,33 @@ impl MidiMapSurface {
             }
         }
         out
+    }
+}
+
+/// Light the binding's pickup LEDs as `want` (up, down), if it has them
+/// and they show something else.
+fn pickup_leds(b: &mut Bound, want: (bool, bool), out: &mut Vec<Vec<u8>>) {
+    let Some((up, down)) = b.midi.pickup_leds else {
+        return;
+    };
+    if b.pickup_shown == Some(want) {
+        return;
+    }
+    b.pickup_shown = Some(want);
+    for (note, on) in [(up, want.0), (down, want.1)] {
+        let m = if on {
+            Message::NoteOn {
+                channel: b.midi.channel,
+                note,
+                velocity: 127,
+            }
+        } else {
+            Message::NoteOff {
+                channel: b.midi.channel,
+                note,
+            }
+        };
+        out.push(codec::encode(&m));
     }
 }
 
