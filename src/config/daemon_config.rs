@@ -430,10 +430,7 @@ pub struct DaemonConfig {
 
 /// Read and validate a daemon config file.
 pub fn load_daemon_config(path: &Path) -> Result<DaemonConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = super::read_text(path)?;
     parse_daemon_config(&text, path)
 }
 

@@ -30,12 +30,17 @@ pub use surface::{
 
 use std::path::Path;
 
-/// Read `path`, work out what it is, and validate it as that.
-pub fn check_file(path: &Path) -> Result<FileKind, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+/// A config file's text; an unreadable file is an error naming it.
+pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         file: path.to_path_buf(),
         source,
-    })?;
+    })
+}
+
+/// Read `path`, work out what it is, and validate it as that.
+pub fn check_file(path: &Path) -> Result<FileKind, ConfigError> {
+    let text = read_text(path)?;
     let kind = detect_kind(&text, path)?;
     match kind {
         FileKind::Session => parse_session(&text, path).map(drop),

@@ -228,10 +228,7 @@ fn spanless<T>(value: T) -> Spanned<T> {
 
 /// Read and validate a session file.
 pub fn load_session(path: &Path) -> Result<Session, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = super::read_text(path)?;
     parse_session(&text, path)
 }
 

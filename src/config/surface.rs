@@ -42,19 +42,13 @@ struct ProfileFile {
 
 /// Read and validate a surface profile file.
 pub fn load_profile(path: &Path) -> Result<SurfaceProfile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = super::read_text(path)?;
     parse_profile(&text, path)
 }
 
 /// Read and validate a control map file.
 pub fn load_map(path: &Path) -> Result<ControlMap, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = super::read_text(path)?;
     parse_map(&text, path)
 }
 
