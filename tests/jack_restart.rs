@@ -8,9 +8,8 @@
 mod common;
 use common::jack::{JackServer, Probe, jackd_available};
 use common::*;
-use rosc::{OscMessage, OscPacket, OscType};
+use rosc::OscType;
 use std::io::Read;
-use std::net::UdpSocket;
 use std::time::Duration;
 
 const SESSION: &str = r#"
@@ -44,34 +43,6 @@ fn probe_on(name: &str) -> Probe {
     probe
 }
 
-/// Ask `/status`; the reply's (address, argument) pairs.
-fn status(osc_port: u16) -> Vec<(String, OscType)> {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    let msg = rosc::encoder::encode(&OscPacket::Message(OscMessage {
-        addr: "/status".into(),
-        args: vec![],
-    }))
-    .unwrap();
-    sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
-    let mut buf = [0u8; 1500];
-    let n = sock.recv(&mut buf).expect("a /status reply");
-    let flat = |p: OscPacket| -> Vec<(String, OscType)> {
-        match p {
-            OscPacket::Message(m) => m.args.into_iter().map(|a| (m.addr.clone(), a)).collect(),
-            OscPacket::Bundle(b) => b
-                .content
-                .into_iter()
-                .filter_map(|p| match p {
-                    OscPacket::Message(m) => Some((m.addr, m.args.into_iter().next()?)),
-                    OscPacket::Bundle(_) => None,
-                })
-                .collect(),
-        }
-    };
-    flat(rosc::decoder::decode_udp(&buf[..n]).unwrap().1)
-}
-
 #[test]
 fn daemon_survives_a_jack_server_restart_with_its_mix() {
     if !jackd_available() || !liblo_tools_available() {
@@ -96,7 +67,7 @@ fn daemon_survives_a_jack_server_restart_with_its_mix() {
     assert!(daemon.0.try_wait().unwrap().is_none(), "faderd exited");
     // The daemon still takes surface changes and answers.
     oscsend(osc, &["/strip/1/pan", "f", "0"]);
-    let st = status(osc);
+    let st = osc_status(osc);
     assert!(
         st.contains(&("/status/audio".into(), OscType::Int(0))),
         "/status while the server is gone: {st:?}"
@@ -111,7 +82,7 @@ fn daemon_survives_a_jack_server_restart_with_its_mix() {
     );
     let probe = probe_on("probe-b");
     check(&probe, (g, 0.0), "after the restart (pan moved while down)");
-    let st = status(osc);
+    let st = osc_status(osc);
     assert!(
         st.contains(&("/status/audio".into(), OscType::Int(1))),
         "/status after reconnecting: {st:?}"

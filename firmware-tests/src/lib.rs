@@ -15,6 +15,9 @@
 //!   host did not command, at most every [`REPORT_TICKS`] ticks.
 #![no_std]
 
+#[cfg(feature = "sim")]
+pub mod sim;
+
 use fader_link::{
     Deframer, FromBoard, MAX_PAYLOAD, POSITION_MAX, ToBoard, caps, error_code, frame,
 };

@@ -4,114 +4,15 @@
 //! under the core's 1 kHz control loop. Step and ramp responses are
 //! measured; the touch and framing rules are checked on the wire.
 
-use fader_firmware::{Adc, Config, Firmware, Link, Motor, TouchSense};
+use fader_firmware::sim::{FaderPhysics, SimBoard, sim_config};
+use fader_firmware::{Config, Firmware, Link};
 use fader_link::{Deframer, FromBoard, MAX_PAYLOAD, POSITION_MAX, ToBoard, frame};
 
-/// The physical fader.
-struct Sim {
-    /// Position, 0..1 of travel.
-    x: f64,
-    /// Velocity, travel per second.
-    v: f64,
-    duty: f64,
-    /// A hand holding the knob at this position (it wins over the motor).
-    hand: Option<f64>,
-    noise: u32,
-}
-
-const TRAVEL_M: f64 = 0.1;
-const MASS_KG: f64 = 0.06;
-const MOTOR_N: f64 = 2.5;
-const STATIC_N: f64 = 0.35;
-const SLIDING_N: f64 = 0.25;
-const VISCOUS_NS_PER_M: f64 = 3.0;
-const ADC_MAX: u16 = 4095;
-
-impl Sim {
-    fn new(x: f64) -> Sim {
-        Sim {
-            x,
-            v: 0.0,
-            duty: 0.0,
-            hand: None,
-            noise: 0x1234_5678,
-        }
-    }
-
-    /// 1 ms of physics in 10 steps.
-    fn step_ms(&mut self) {
-        if let Some(h) = self.hand {
-            self.v = (h - self.x) / 0.001;
-            self.x = h;
-            return;
-        }
-        let dt = 0.0001;
-        for _ in 0..10 {
-            let f_motor = self.duty * MOTOR_N;
-            let v_m = self.v * TRAVEL_M;
-            let f = if v_m.abs() < 1e-5 {
-                if f_motor.abs() <= STATIC_N {
-                    self.v = 0.0;
-                    continue;
-                }
-                f_motor - STATIC_N * f_motor.signum()
-            } else {
-                f_motor - SLIDING_N * v_m.signum() - VISCOUS_NS_PER_M * v_m
-            };
-            let a = f / MASS_KG / TRAVEL_M;
-            let v_new = self.v + a * dt;
-            // Friction cannot reverse the motion by itself.
-            self.v = if self.v != 0.0
-                && v_new.signum() != self.v.signum()
-                && f_motor.abs() <= STATIC_N
-            {
-                0.0
-            } else {
-                v_new
-            };
-            self.x += self.v * dt;
-            if self.x <= 0.0 {
-                self.x = 0.0;
-                self.v = self.v.max(0.0);
-            }
-            if self.x >= 1.0 {
-                self.x = 1.0;
-                self.v = self.v.min(0.0);
-            }
-        }
-    }
-
-    fn pos14(&self) -> f64 {
-        self.x * f64::from(POSITION_MAX)
-    }
-}
-
-struct Hw<'a>(&'a mut Sim, bool);
-
-impl Motor for Hw<'_> {
-    fn drive(&mut self, _index: usize, duty: i16) {
-        self.0.duty = f64::from(duty) / 1000.0;
-    }
-}
-
-impl Adc for Hw<'_> {
-    fn read(&mut self, _index: usize) -> u16 {
-        // +/- 2 LSB of noise.
-        self.0.noise = self
-            .0
-            .noise
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        let n = (self.0.noise >> 29) as i32 - 4;
-        let raw = (self.0.x * f64::from(ADC_MAX)).round() as i32 + n / 2;
-        raw.clamp(0, i32::from(ADC_MAX)) as u16
-    }
-}
-
-impl TouchSense for Hw<'_> {
-    fn touched(&mut self, _index: usize) -> bool {
-        self.1
-    }
+/// A one-fader board at rest at `x`.
+fn board_at(x: f64) -> SimBoard {
+    let mut b = SimBoard::new(1);
+    b.faders[0] = FaderPhysics::new(x);
+    b
 }
 
 #[derive(Default)]
@@ -136,11 +37,7 @@ fn messages(bytes: &[u8]) -> Vec<FromBoard> {
 }
 
 fn config() -> Config {
-    Config {
-        faders: 1,
-        adc_max: ADC_MAX,
-        ..Config::default()
-    }
+    sim_config(1)
 }
 
 fn command(fw: &mut Firmware, wire: &mut Wire, m: ToBoard) {
@@ -150,12 +47,19 @@ fn command(fw: &mut Firmware, wire: &mut Wire, m: ToBoard) {
 }
 
 /// Run `ms` milliseconds; returns the position (14-bit) after each.
-fn run(fw: &mut Firmware, sim: &mut Sim, touched: bool, wire: &mut Wire, ms: usize) -> Vec<f64> {
+fn run(
+    fw: &mut Firmware,
+    sim: &mut SimBoard,
+    touched: bool,
+    wire: &mut Wire,
+    ms: usize,
+) -> Vec<f64> {
     let mut trace = Vec::with_capacity(ms);
+    sim.touched[0] = touched;
     for _ in 0..ms {
-        fw.tick(&mut Hw(sim, touched), wire);
+        fw.tick(sim, wire);
         sim.step_ms();
-        trace.push(sim.pos14());
+        trace.push(sim.faders[0].pos14());
     }
     trace
 }
@@ -181,7 +85,7 @@ fn a_step_settles_fast_without_overshoot_and_stays_within_the_deadband() {
     let mut worst = (0usize, 0.0f64, 0.0f64);
     for (from, to) in [(0.2, 0.8), (0.8, 0.2), (0.5, 0.55), (0.05, 0.95)] {
         let mut fw = Firmware::new(cfg);
-        let mut sim = Sim::new(from);
+        let mut sim = board_at(from);
         let mut wire = Wire::default();
         run(&mut fw, &mut sim, false, &mut wire, 20);
         let target = (to * f64::from(POSITION_MAX)) as u16;
@@ -235,7 +139,7 @@ fn a_step_settles_fast_without_overshoot_and_stays_within_the_deadband() {
 fn a_ramp_is_followed_closely() {
     let cfg = config();
     let mut fw = Firmware::new(cfg);
-    let mut sim = Sim::new(0.1);
+    let mut sim = board_at(0.1);
     let mut wire = Wire::default();
     run(&mut fw, &mut sim, false, &mut wire, 20);
     // 0.1 -> 0.9 of travel over one second, a setpoint every 10 ms.
@@ -267,11 +171,11 @@ fn a_ramp_is_followed_closely() {
 fn a_touched_fader_is_never_driven_and_touch_comes_before_the_move() {
     let cfg = config();
     let mut fw = Firmware::new(cfg);
-    let mut sim = Sim::new(0.5);
+    let mut sim = board_at(0.5);
     let mut wire = Wire::default();
     run(&mut fw, &mut sim, false, &mut wire, 10);
     // The hand takes the knob and moves it down while the host asks for 0.9.
-    sim.hand = Some(0.5);
+    sim.faders[0].hand = Some(0.5);
     let mut drives = Vec::new();
     for k in 0..200 {
         if k == 20 {
@@ -284,9 +188,10 @@ fn a_touched_fader_is_never_driven_and_touch_comes_before_the_move() {
                 },
             );
         }
-        sim.hand = Some(0.5 - 0.3 * f64::from(k) / 200.0);
-        fw.tick(&mut Hw(&mut sim, true), &mut wire);
-        drives.push(sim.duty);
+        sim.faders[0].hand = Some(0.5 - 0.3 * f64::from(k) / 200.0);
+        sim.touched[0] = true;
+        fw.tick(&mut sim, &mut wire);
+        drives.push(sim.faders[0].duty);
         sim.step_ms();
     }
     // After the debounce (3 ticks), never any drive.
@@ -316,7 +221,7 @@ fn a_touched_fader_is_never_driven_and_touch_comes_before_the_move() {
         .count();
     assert!((20..=41).contains(&n), "{n} position reports in 200 ms");
     // Released: reported, and the motor answers setpoints again.
-    sim.hand = None;
+    sim.faders[0].hand = None;
     run(&mut fw, &mut sim, false, &mut wire, 10);
     assert!(messages(&wire.0).contains(&FromBoard::Touch {
         index: 0,
@@ -331,7 +236,11 @@ fn a_touched_fader_is_never_driven_and_touch_comes_before_the_move() {
         },
     );
     run(&mut fw, &mut sim, false, &mut wire, 400);
-    assert!((sim.pos14() - 12000.0).abs() < 60.0, "{}", sim.pos14());
+    assert!(
+        (sim.faders[0].pos14() - 12000.0).abs() < 60.0,
+        "{}",
+        sim.faders[0].pos14()
+    );
 }
 
 #[test]
@@ -385,4 +294,13 @@ fn malformed_frames_are_dropped_and_counted_and_the_line_recovers() {
             code: fader_link::error_code::BAD_INDEX
         }
     );
+}
+
+#[test]
+fn the_core_fits_a_small_microcontrollers_ram() {
+    // Everything the core keeps, for 8 faders and 16 LEDs, framing buffer
+    // included: no heap, and a few hundred bytes of static RAM.
+    let bytes = std::mem::size_of::<Firmware>();
+    eprintln!("Firmware state: {bytes} bytes");
+    assert!(bytes <= 768, "{bytes} bytes");
 }

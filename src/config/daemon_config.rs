@@ -34,7 +34,7 @@
 //! ```
 
 use super::error::{ConfigError, Diagnostic};
-use crate::model::surface::{ControlMap, SurfaceProfile};
+use crate::model::surface::{ControlMap, Driver, SerialLocator, SurfaceProfile, UsbId};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::net::{IpAddr, SocketAddr};
@@ -288,6 +288,17 @@ pub enum SurfaceSetup {
         /// Where the map came from (for MIDI learn to write to).
         source: MapSource,
     },
+    /// A DIY motorized-fader board on a serial port.
+    Serial {
+        /// What the board is.
+        profile: SurfaceProfile,
+        /// What its controls do.
+        map: ControlMap,
+        /// Where it is.
+        port: SerialLocator,
+        /// Line speed.
+        baud: u32,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +308,22 @@ struct SurfaceFile {
     mackie: Option<Spanned<MackieFile>>,
     #[serde(default)]
     midi: Option<Spanned<MidiSurfaceFile>>,
+    #[serde(default)]
+    serial: Option<Spanned<SerialSurfaceFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SerialSurfaceFile {
+    #[serde(default)]
+    device: Option<Spanned<String>>,
+    #[serde(default)]
+    usb: Option<Spanned<UsbId>>,
+    profile: Spanned<String>,
+    #[serde(default)]
+    map: Option<Spanned<String>>,
+    #[serde(default)]
+    baud: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,6 +380,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../surfaces/mackie/behringer-bcf2000.yaml"),
     ),
     ("maps/mackie", include_str!("../../maps/mackie.yaml")),
+    (
+        "serial/diy-4-fader",
+        include_str!("../../surfaces/serial/diy-4-fader.yaml"),
+    ),
+    (
+        "maps/serial-fader-board",
+        include_str!("../../maps/serial-fader-board.yaml"),
+    ),
     (
         "maps/korg-nanokontrol2",
         include_str!("../../maps/korg-nanokontrol2.yaml"),
@@ -475,13 +510,14 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     }
     let base = file.parent().unwrap_or(Path::new("")).to_path_buf();
     for sf in raw.surfaces {
-        match (sf.mackie, sf.midi) {
-            (Some(m), None) => mackie_surface(m, file, &base, &mut cfg, &mut diags),
-            (None, Some(m)) => midi_surface(m, file, &base, &mut cfg, &mut diags),
+        match (sf.mackie, sf.midi, sf.serial) {
+            (Some(m), None, None) => mackie_surface(m, file, &base, &mut cfg, &mut diags),
+            (None, Some(m), None) => midi_surface(m, file, &base, &mut cfg, &mut diags),
+            (None, None, Some(s)) => serial_surface(s, file, &base, &mut cfg, &mut diags),
             _ => diags.push(Diagnostic::at(
                 file,
                 raw.version.referenced,
-                "each surface is either mackie: or midi:",
+                "each surface is one of mackie:, midi: or serial:",
             )),
         }
     }
@@ -632,6 +668,90 @@ fn mackie_surface(
     }
     if let Some(map) = map {
         cfg.surfaces.push(SurfaceSetup::Mackie { map, units });
+    }
+}
+
+fn serial_surface(
+    s: Spanned<SerialSurfaceFile>,
+    file: &Path,
+    base: &Path,
+    cfg: &mut DaemonConfig,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let v = s.value;
+    let profile = match resolve(&v.profile.value, "serial", base) {
+        Ok((text, path)) => match super::surface::parse_profile(&text, &path) {
+            Ok(p) if p.driver == Driver::Serial => Some(p),
+            Ok(p) => {
+                diags.push(Diagnostic::at(
+                    file,
+                    v.profile.referenced,
+                    format!(
+                        "'{}' is not a serial board profile (driver: serial)",
+                        p.name
+                    ),
+                ));
+                None
+            }
+            Err(e) => {
+                diags.push(Diagnostic::at(file, v.profile.referenced, e.to_string()));
+                None
+            }
+        },
+        Err(e) => {
+            diags.push(Diagnostic::at(file, v.profile.referenced, e));
+            None
+        }
+    };
+    let map_name = v
+        .map
+        .as_ref()
+        .map_or("maps/serial-fader-board", |m| m.value.as_str());
+    let map_at = v.map.as_ref().map_or(s.referenced, |m| m.referenced);
+    let map = load_map_at(map_name, map_at, file, base, diags);
+    let caps = profile.as_ref().and_then(|p| p.serial);
+    let port = match (&v.device, &v.usb) {
+        (Some(d), None) if !d.value.trim().is_empty() => Some(SerialLocator::Path(d.value.clone())),
+        (None, Some(u)) => Some(SerialLocator::Usb(u.value)),
+        (None, None) => match caps.and_then(|c| c.usb) {
+            Some(id) => Some(SerialLocator::Usb(id)),
+            None => {
+                diags.push(Diagnostic::at(
+                    file,
+                    s.referenced,
+                    "say where the board is: device: (a port path) or usb: \"vid:pid\"",
+                ));
+                None
+            }
+        },
+        _ => {
+            diags.push(Diagnostic::at(
+                file,
+                s.referenced,
+                "give either device: or usb:, not both (and not an empty device)",
+            ));
+            None
+        }
+    };
+    let baud = match &v.baud {
+        Some(b) if !(1200..=4_000_000).contains(&b.value) => {
+            diags.push(Diagnostic::at(
+                file,
+                b.referenced,
+                "baud must be 1200..=4000000",
+            ));
+            115_200
+        }
+        Some(b) => b.value,
+        None => caps.map_or(115_200, |c| c.baud),
+    };
+    if let (Some(profile), Some(map), Some(port)) = (profile, map, port) {
+        cfg.surfaces.push(SurfaceSetup::Serial {
+            profile,
+            map,
+            port,
+            baud,
+        });
     }
 }
 
@@ -820,5 +940,65 @@ mod tests {
         ] {
             assert!(err.contains(want), "{want}\nnot in\n{err}");
         }
+    }
+
+    #[test]
+    fn serial_boards_are_found_by_path_or_usb_id_and_mistakes_are_located() {
+        let text = "version: 1\nsurfaces:\n  - serial: { device: /dev/ttyACM0, profile: diy-4-fader }\n  - serial: { usb: \"2E8A:000a\", profile: diy-4-fader, map: maps/serial-fader-board, baud: 9600 }\n";
+        let cfg = parse_daemon_config(text, Path::new("c.yaml")).unwrap();
+        let ports: Vec<(SerialLocator, u32, String)> = cfg
+            .surfaces
+            .iter()
+            .filter_map(|s| match s {
+                SurfaceSetup::Serial {
+                    port,
+                    baud,
+                    profile,
+                    map,
+                } => {
+                    assert_eq!(profile.strips, 4);
+                    assert_eq!(map.name, "Serial fader board");
+                    Some((port.clone(), *baud, profile.name.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            ports,
+            vec![
+                (
+                    SerialLocator::Path("/dev/ttyACM0".into()),
+                    115_200,
+                    "DIY 4-fader board".into()
+                ),
+                (
+                    SerialLocator::Usb(UsbId {
+                        vid: 0x2e8a,
+                        pid: 0x000a
+                    }),
+                    9600,
+                    "DIY 4-fader board".into()
+                ),
+            ]
+        );
+        let bad = "version: 1\nsurfaces:\n  - serial: { profile: diy-4-fader }\n  - serial: { device: /dev/x, profile: mackie/x-touch }\n  - serial: { device: /dev/x, profile: diy-4-fader, baud: 7 }\n";
+        let err = parse_daemon_config(bad, Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "c.yaml:3:13: say where the board is: device: (a port path) or usb: \"vid:pid\"",
+            "c.yaml:4:40: 'Behringer X-Touch (MC mode)' is not a serial board profile (driver: serial)",
+            "c.yaml:5:59: baud must be 1200..=4000000",
+        ] {
+            assert!(err.contains(want), "{want}\nnot in\n{err}");
+        }
+        let bad = "version: 1\nsurfaces:\n  - serial: { usb: \"2e8a\", profile: diy-4-fader }\n";
+        let err = parse_daemon_config(bad, Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.yaml:3:20: '2e8a' is not a USB id: write vendor:product in hex"),
+            "{err}"
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::mixer::Address;
 pub use crate::model::surface::{
     BEHAVIOURS, Binding, BindingTarget, ButtonMode, ControlMap, Curve, DisplayCaps, Driver,
     FaderCaps, MackieCaps, MackieUnit, MidiBinding, MidiMap, MidiSource, PortPatterns,
-    RelativeEncoding, SurfaceAction, SurfaceProfile,
+    RelativeEncoding, SerialCaps, SurfaceAction, SurfaceProfile, UsbId,
 };
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -38,6 +38,8 @@ struct ProfileFile {
     behaviours: Vec<Spanned<String>>,
     #[serde(default)]
     mackie: Option<Spanned<MackieCaps>>,
+    #[serde(default)]
+    serial: Option<Spanned<SerialCaps>>,
 }
 
 /// Read and validate a surface profile file.
@@ -116,6 +118,34 @@ pub fn parse_profile(text: &str, file: &Path) -> Result<SurfaceProfile, ConfigEr
         )),
         (None, _) => {}
     }
+    match (&raw.serial, raw.driver) {
+        (Some(s), Driver::Serial) => {
+            if raw.strips.value > 32
+                || s.value.buttons > 64
+                || s.value.encoders > 32
+                || s.value.leds > 64
+            {
+                diags.push(Diagnostic::at(
+                    file,
+                    s.referenced,
+                    "a serial board has at most 32 faders (strips), 64 buttons, 32 encoders and 64 LEDs",
+                ));
+            }
+            if !(1200..=4_000_000).contains(&s.value.baud) {
+                diags.push(Diagnostic::at(
+                    file,
+                    s.referenced,
+                    "baud must be 1200..=4000000",
+                ));
+            }
+        }
+        (Some(s), _) => diags.push(Diagnostic::at(
+            file,
+            s.referenced,
+            "a serial section belongs to driver: serial",
+        )),
+        (None, _) => {}
+    }
     if raw.driver == Driver::Mackie && raw.strips.value > 8 {
         diags.push(Diagnostic::at(
             file,
@@ -137,6 +167,7 @@ pub fn parse_profile(text: &str, file: &Path) -> Result<SurfaceProfile, ConfigEr
         meters: raw.meters,
         behaviours: raw.behaviours.into_iter().map(|b| b.value).collect(),
         mackie: raw.mackie.map(|m| m.value),
+        serial: raw.serial.map(|s| s.value),
     })
 }
 

@@ -13,7 +13,7 @@ use crate::surfaces::midi::MidiMapSurface;
 use std::time::Instant;
 
 /// Client ids of MIDI surfaces start here (OSC clients count up from 1).
-const FIRST_CLIENT: u32 = 1_000_000;
+pub(super) const FIRST_CLIENT: u32 = 1_000_000;
 
 /// Every configured MIDI surface and the ports they use.
 #[derive(Debug, Default)]
@@ -71,6 +71,7 @@ impl MidiSurfaces {
                     s.sources.push((map.name.clone(), source.clone()));
                     s.present.push((port, false));
                 }
+                SurfaceSetup::Serial { .. } => {}
             }
         }
         Ok(s)

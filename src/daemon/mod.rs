@@ -7,6 +7,7 @@ mod audio;
 pub mod devices;
 pub mod latency;
 mod midi_surfaces;
+mod serial_boards;
 
 pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
@@ -23,7 +24,7 @@ use crate::surfaces::osc::{
     AllowList, OscDriver, OscPacketIn, OscStats, OscSurface, StaticClient, SurfaceOptions,
 };
 use anyhow::Context;
-use crossbeam::channel::{self, Receiver, RecvTimeoutError};
+use crossbeam::channel::{self, Receiver};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -266,6 +267,8 @@ impl Daemon {
 
         let surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
+        let serial = serial_boards::SerialBoards::start(&opts.config, &mut hub)
+            .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let (runner, backend_note, midi) = match chosen {
             Chosen::Dummy(note) => {
@@ -348,6 +351,7 @@ impl Daemon {
                         driver,
                         midi,
                         surfaces,
+                        serial,
                     },
                     &packets_rx,
                     &relink_rx,
@@ -514,6 +518,8 @@ struct HubParts {
     midi: Option<MidiLink>,
     /// Mackie and other MIDI surfaces on those ports.
     surfaces: midi_surfaces::MidiSurfaces,
+    /// Serial fader boards.
+    serial: serial_boards::SerialBoards,
 }
 
 /// The hub thread: apply what surfaces send as it arrives; every tick,
@@ -531,7 +537,9 @@ fn hub_loop(
         mut driver,
         mut midi,
         mut surfaces,
+        mut serial,
     } = parts;
+    let board_events = serial.events().clone();
     let mut next_tick = Instant::now() + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
         let mut timeout = next_tick.saturating_duration_since(Instant::now());
@@ -541,16 +549,27 @@ fn hub_loop(
             surfaces.poll(&mut hub, midi.as_mut(), Instant::now());
             timeout = timeout.min(MIDI_POLL);
         }
-        match packets.recv_timeout(timeout) {
-            Ok(p) => {
-                let replies = osc.handle(&mut hub, p.from, p.commands);
-                driver.send(&replies);
-                if !surfaces.is_empty() {
-                    surfaces.flush(&hub, midi.as_mut(), Instant::now());
+        crossbeam::channel::select! {
+            recv(packets) -> p => match p {
+                Ok(p) => {
+                    let replies = osc.handle(&mut hub, p.from, p.commands);
+                    driver.send(&replies);
+                    if !surfaces.is_empty() {
+                        surfaces.flush(&hub, midi.as_mut(), Instant::now());
+                    }
+                    serial.tick(&hub, Instant::now());
                 }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(timeout),
+                Err(_) => std::thread::sleep(timeout),
+            },
+            recv(board_events) -> e => {
+                if let Ok(e) = e {
+                    serial.handle(&mut hub, e, Instant::now());
+                    if !surfaces.is_empty() {
+                        surfaces.flush(&hub, midi.as_mut(), Instant::now());
+                    }
+                }
+            },
+            default(timeout) => {}
         }
         let now = Instant::now();
         if now >= next_tick {
@@ -573,6 +592,7 @@ fn hub_loop(
             let datagrams = osc.tick(&hub, &changed, &meters, now);
             driver.send(&datagrams);
             surfaces.tick(&hub, midi.as_mut(), &changed, &meters, now);
+            serial.tick(&hub, now);
         }
     }
     driver.stop();

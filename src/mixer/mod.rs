@@ -43,6 +43,22 @@ pub struct AudioStatus {
     pub peak_dsp_load: std::sync::atomic::AtomicU32,
 }
 
+/// A serial board's link counters, shared by its I/O thread (open,
+/// frames, connections) and the hub (online) with surfaces (`/status`).
+#[derive(Debug, Default)]
+pub struct LinkStatus {
+    /// The board's name (its profile's).
+    pub name: String,
+    /// The port is open.
+    pub open: std::sync::atomic::AtomicBool,
+    /// The board answered the handshake.
+    pub online: std::sync::atomic::AtomicBool,
+    /// Frames dropped: bad COBS, CRC, length or message.
+    pub bad_frames: std::sync::atomic::AtomicU64,
+    /// Times the port was opened.
+    pub connects: std::sync::atomic::AtomicU64,
+}
+
 use crate::dsp::{db_to_pos, pos_to_db};
 use crate::engine::{
     Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
@@ -203,6 +219,7 @@ pub struct Hub {
     measuring: Option<insert::Measuring>,
     measure_reports: std::collections::HashMap<StripRef, String>,
     audio: Arc<AudioStatus>,
+    links: Vec<Arc<LinkStatus>>,
     /// MIDI learn: the address the next controller move binds to, and
     /// until when the request stands.
     learn: Option<(Address, Instant)>,
@@ -242,6 +259,7 @@ impl Hub {
             measuring: None,
             measure_reports: std::collections::HashMap::new(),
             audio: Arc::new(AudioStatus::default()),
+            links: Vec::new(),
             learn: None,
         };
         Ok((hub, engine))
@@ -349,6 +367,16 @@ impl Hub {
     /// The audio backend's counters.
     pub fn audio_status(&self) -> &AudioStatus {
         &self.audio
+    }
+
+    /// Share a serial board's link counters with surfaces (`/status`).
+    pub fn add_link_status(&mut self, status: Arc<LinkStatus>) {
+        self.links.push(status);
+    }
+
+    /// Every serial board's link counters, in config order.
+    pub fn link_statuses(&self) -> &[Arc<LinkStatus>] {
+        &self.links
     }
 
     /// The backend period whose insert latencies apply.

@@ -100,6 +100,93 @@ fn default_meter_decay() -> u16 {
     300
 }
 
+/// A serial fader board's specifics (driver `serial`): what it has
+/// besides its motor faders (`strips`), and how to reach it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialCaps {
+    /// Push buttons.
+    #[serde(default)]
+    pub buttons: u8,
+    /// Endless encoders.
+    #[serde(default)]
+    pub encoders: u8,
+    /// LEDs the host can set.
+    #[serde(default)]
+    pub leds: u8,
+    /// Line speed (ignored by USB CDC boards, needed by UART bridges).
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    /// USB vendor and product id, to find the board whatever port it
+    /// enumerates as.
+    #[serde(default)]
+    pub usb: Option<UsbId>,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+
+/// Where a serial board is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerialLocator {
+    /// A port path (`/dev/ttyACM0`, `COM3`, a pseudo-terminal).
+    Path(String),
+    /// The USB serial device with this id, whatever port it gets.
+    Usb(UsbId),
+}
+
+impl std::fmt::Display for SerialLocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SerialLocator::Path(p) => f.write_str(p),
+            SerialLocator::Usb(id) => write!(f, "USB {id}"),
+        }
+    }
+}
+
+/// A USB vendor/product id pair, written `"2e8a:000a"` (hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UsbId {
+    /// Vendor id.
+    pub vid: u16,
+    /// Product id.
+    pub pid: u16,
+}
+
+impl UsbId {
+    /// Parse `vvvv:pppp` (hex).
+    pub fn parse(text: &str) -> Option<UsbId> {
+        let (v, p) = text.trim().split_once(':')?;
+        let hex = |t: &str| {
+            (!t.is_empty() && t.len() <= 4)
+                .then(|| u16::from_str_radix(t, 16).ok())
+                .flatten()
+        };
+        Some(UsbId {
+            vid: hex(v)?,
+            pid: hex(p)?,
+        })
+    }
+}
+
+impl std::fmt::Display for UsbId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04x}:{:04x}", self.vid, self.pid)
+    }
+}
+
+impl<'de> Deserialize<'de> for UsbId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UsbId, D::Error> {
+        let text = String::deserialize(d)?;
+        UsbId::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not a USB id: write vendor:product in hex, e.g. \"2e8a:000a\""
+            ))
+        })
+    }
+}
+
 /// Port-name patterns that find the device.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,6 +220,8 @@ pub struct SurfaceProfile {
     pub behaviours: Vec<String>,
     /// Mackie Control specifics (driver `mackie`).
     pub mackie: Option<MackieCaps>,
+    /// Serial board specifics (driver `serial`).
+    pub serial: Option<SerialCaps>,
 }
 
 impl SurfaceProfile {

@@ -5,6 +5,9 @@
 //! crossbeam channel. May import: `mixer` (addresses, values), `model`
 //! (profiles, maps) and `dsp`; the daemon passes its types in.
 
+pub mod conv;
 pub mod mackie;
 pub mod midi;
 pub mod osc;
+pub mod serial;
+pub mod target;

@@ -234,6 +234,15 @@ pub fn osc_subscriber(
     osc_port: u16,
     listen_port: u16,
 ) -> (KillOnDrop, std::sync::mpsc::Receiver<String>) {
+    osc_subscriber_opts(osc_port, listen_port, false)
+}
+
+/// [`osc_subscriber`], with meters when `meters`.
+pub fn osc_subscriber_opts(
+    osc_port: u16,
+    listen_port: u16,
+    meters: bool,
+) -> (KillOnDrop, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
     let mut child = std::process::Command::new("oscdump")
         .args(["-L", &listen_port.to_string()])
@@ -252,8 +261,47 @@ pub fn osc_subscriber(
     });
     // oscdump prints nothing when ready; give it a moment to bind.
     std::thread::sleep(std::time::Duration::from_millis(200));
-    oscsend(osc_port, &["/subscribe", "i", &listen_port.to_string()]);
+    oscsend(
+        osc_port,
+        &[
+            "/subscribe",
+            "ii",
+            &listen_port.to_string(),
+            if meters { "1" } else { "0" },
+        ],
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     while rx.try_recv().is_ok() {}
     (KillOnDrop(child), rx)
+}
+
+/// Ask `/status`; the reply's (address, argument) pairs.
+pub fn osc_status(osc_port: u16) -> Vec<(String, rosc::OscType)> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
+    let msg = rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: "/status".into(),
+        args: vec![],
+    }))
+    .unwrap();
+    sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
+    let mut buf = [0u8; 1500];
+    let n = sock.recv(&mut buf).expect("a /status reply");
+    let flat = |p: rosc::OscPacket| -> Vec<(String, rosc::OscType)> {
+        match p {
+            rosc::OscPacket::Message(m) => {
+                m.args.into_iter().map(|a| (m.addr.clone(), a)).collect()
+            }
+            rosc::OscPacket::Bundle(b) => b
+                .content
+                .into_iter()
+                .filter_map(|p| match p {
+                    rosc::OscPacket::Message(m) => Some((m.addr, m.args.into_iter().next()?)),
+                    rosc::OscPacket::Bundle(_) => None,
+                })
+                .collect(),
+        }
+    };
+    flat(rosc::decoder::decode_udp(&buf[..n]).unwrap().1)
 }

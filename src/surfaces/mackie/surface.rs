@@ -18,13 +18,14 @@ use super::codec::{
     self, FromSurface, LedState, MASTER_FADER, MeterValue, Ring, RingMode, ScribbleColour,
     ToSurface, encode_to_surface, note,
 };
-use crate::dsp::{amp_to_db, db_to_pos, pos_to_db};
+use crate::dsp::{amp_to_db, pos_to_db};
 use crate::mixer::{
     Address, ClientId, Feedback, Hub, MeterFrame, Origin, Param, SendParam, StripRef, TransportCmd,
     Value,
 };
+use crate::model::AutomationMode;
 use crate::model::surface::{BindingTarget, ControlMap, MackieUnit, SurfaceAction, SurfaceProfile};
-use crate::model::{AutomationMode, TRIM_RANGE_DB};
+use crate::surfaces::conv::{Conv, conv_for};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -1078,70 +1079,7 @@ impl Default for Desired {
     }
 }
 
-/// How a parameter maps to a fader/ring position and back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Conv {
-    /// A pan or balance position 0..1.
-    Pan,
-    /// A fader-law position 0..1 (faders, send faders).
-    Level,
-    /// Trim in dB, +/- the trim range.
-    TrimDb,
-    /// A gain in dB, through the fader law.
-    GainDb,
-}
-
-fn conv_for(p: Param) -> Conv {
-    match p {
-        Param::Trim => Conv::TrimDb,
-        Param::Gain | Param::Send(_, SendParam::Gain) => Conv::GainDb,
-        Param::Pan | Param::Send(_, SendParam::Pan) => Conv::Pan,
-        _ => Conv::Level,
-    }
-}
-
 impl Conv {
-    fn to_pos(self, x: f64) -> f64 {
-        match self {
-            Conv::Pan | Conv::Level => x,
-            Conv::TrimDb => (x + TRIM_RANGE_DB) / (2.0 * TRIM_RANGE_DB),
-            Conv::GainDb => db_to_pos(x),
-        }
-        .clamp(0.0, 1.0)
-    }
-
-    fn value_at(self, p: f64) -> f64 {
-        match self {
-            Conv::Pan | Conv::Level => p,
-            Conv::TrimDb => p * 2.0 * TRIM_RANGE_DB - TRIM_RANGE_DB,
-            Conv::GainDb => pos_to_db(p),
-        }
-    }
-
-    /// `ticks` of a V-Pot from `x`: 1/63 of the travel per tick (1/255
-    /// with fine), in the parameter's own terms for trim (0.5 dB, 0.1 fine).
-    fn step(self, x: f64, ticks: i8, fine: bool) -> f64 {
-        let t = f64::from(ticks);
-        match self {
-            Conv::TrimDb => {
-                (x + t * if fine { 0.1 } else { 0.5 }).clamp(-TRIM_RANGE_DB, TRIM_RANGE_DB)
-            }
-            _ => {
-                let per = if fine { 1.0 / 255.0 } else { 1.0 / 63.0 };
-                self.value_at((self.to_pos(x) + t * per).clamp(0.0, 1.0))
-            }
-        }
-    }
-
-    /// The parameter's default: 0 dB, centre.
-    fn default(self) -> f64 {
-        match self {
-            Conv::Pan => 0.5,
-            Conv::Level => db_to_pos(0.0),
-            Conv::TrimDb | Conv::GainDb => 0.0,
-        }
-    }
-
     fn ring(self, x: f64) -> Ring {
         let p = self.to_pos(x);
         let step = |p: f64| (p * 10.0).round() as u8 + 1;

@@ -19,15 +19,13 @@
 //!   (DESIGN.md), so touch and latch passes work from plain MIDI.
 
 use super::codec::{self, Assembler, Event, Message, ParamKind, Relative};
-use crate::dsp::{db_to_pos, pos_to_db};
-use crate::mixer::{
-    Address, ClientId, Hub, Origin, Param, SendParam, StripRef, TransportCmd, Value,
-};
-use crate::model::TRIM_RANGE_DB;
+use crate::mixer::{Address, ClientId, Hub, Origin, Param, Value};
 use crate::model::surface::{
     BindingTarget, ButtonMode, ControlMap, Curve, MidiBinding, MidiSource, RelativeEncoding,
     SurfaceAction,
 };
+use crate::surfaces::conv::conv_for;
+use crate::surfaces::target::{BankTarget, bank_or_transport};
 
 /// Why a map cannot drive a controller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,11 +37,8 @@ pub enum MidiMapError {
 
 #[derive(Debug, Clone)]
 enum Target {
-    /// A mixer address; `bank_slot` is Some(k) for `strip/Bk/..` (0-based).
-    Address {
-        template: Address,
-        bank_slot: Option<usize>,
-    },
+    /// A mixer address, maybe bank-relative.
+    Address(BankTarget),
     Action(SurfaceAction),
 }
 
@@ -110,13 +105,7 @@ impl MidiMapSurface {
             .filter_map(|(b, m)| {
                 let target = match &b.target {
                     BindingTarget::Action(a) => Target::Action(*a),
-                    BindingTarget::Address(t) => {
-                        let (template, bank_slot) = parse_target(t)?;
-                        Target::Address {
-                            template,
-                            bank_slot,
-                        }
-                    }
+                    BindingTarget::Address(t) => Target::Address(BankTarget::parse(t)?),
                 };
                 Some(Bound {
                     midi: *m,
@@ -162,22 +151,9 @@ impl MidiMapSurface {
     }
 
     fn resolve(&self, hub: &Hub, t: &Target) -> Option<Address> {
-        let Target::Address {
-            template,
-            bank_slot,
-        } = t
-        else {
-            return None;
-        };
-        match bank_slot {
-            None => Some(*template),
-            Some(k) => {
-                let strips: Vec<StripRef> =
-                    hub.strips().filter(|s| *s != StripRef::Master).collect();
-                strips
-                    .get(self.bank + k)
-                    .map(|s| Address::new(*s, template.param))
-            }
+        match t {
+            Target::Address(t) => t.resolve(hub, self.bank),
+            Target::Action(_) => None,
         }
     }
 
@@ -265,10 +241,7 @@ impl MidiMapSurface {
         };
         self.bindings.push(Bound {
             midi,
-            target: Target::Address {
-                template: address,
-                bank_slot: None,
-            },
+            target: Target::Address(BankTarget::absolute(address)),
             picked: false,
             last_in,
             shown: None,
@@ -408,25 +381,7 @@ impl MidiMapSurface {
     }
 
     fn action(&mut self, hub: &mut Hub, a: SurfaceAction) {
-        let n = hub.strips().filter(|s| *s != StripRef::Master).count();
-        match a {
-            SurfaceAction::BankLeft => self.bank = self.bank.saturating_sub(self.bank_size),
-            SurfaceAction::BankRight if self.bank + self.bank_size < n => {
-                self.bank += self.bank_size
-            }
-            SurfaceAction::ChannelLeft => self.bank = self.bank.saturating_sub(1),
-            SurfaceAction::ChannelRight if self.bank + 1 < n => self.bank += 1,
-            SurfaceAction::TransportPlay => hub.transport(TransportCmd::Play),
-            SurfaceAction::TransportStop => hub.transport(TransportCmd::Stop),
-            SurfaceAction::TransportRewind => hub.transport(TransportCmd::Locate(0)),
-            SurfaceAction::TransportForward => {
-                let t = hub.transport_state();
-                hub.transport(TransportCmd::Locate(
-                    t.position_frames + u64::from(hub.sample_rate()) * 10,
-                ));
-            }
-            _ => {}
-        }
+        bank_or_transport(hub, &mut self.bank, self.bank_size, a);
         // The new bank's controls are where they are: pick them up again.
         for b in &mut self.bindings {
             b.picked = false;
@@ -684,9 +639,7 @@ impl Scale {
         };
         match (self.range, self.param) {
             (Some((lo, hi)), _) => lo + x * (hi - lo),
-            (None, Param::Gain | Param::Send(_, SendParam::Gain)) => pos_to_db(x),
-            (None, Param::Trim) => -TRIM_RANGE_DB + x * 2.0 * TRIM_RANGE_DB,
-            (None, _) => x,
+            (None, p) => conv_for(p).value_at(x),
         }
     }
 
@@ -694,9 +647,7 @@ impl Scale {
     fn to_unit(self, v: f64) -> f64 {
         let x = match (self.range, self.param) {
             (Some((lo, hi)), _) => (v - lo) / (hi - lo),
-            (None, Param::Gain | Param::Send(_, SendParam::Gain)) => db_to_pos(v),
-            (None, Param::Trim) => (v + TRIM_RANGE_DB) / (2.0 * TRIM_RANGE_DB),
-            (None, _) => v,
+            (None, p) => conv_for(p).to_pos(v),
         }
         .clamp(0.0, 1.0);
         match self.curve {
@@ -705,22 +656,4 @@ impl Scale {
             Curve::Logarithmic => x * x,
         }
     }
-}
-
-/// `strip/B3/fader` -> (strip/3/fader's param on a bank slot 2); an
-/// absolute address as itself.
-fn parse_target(t: &str) -> Option<(Address, Option<usize>)> {
-    let mut slot = None;
-    let concrete: Vec<String> = t
-        .split('/')
-        .map(|seg| match seg.strip_prefix('B') {
-            Some(rest) if !rest.is_empty() && rest.bytes().all(|c| c.is_ascii_digit()) => {
-                slot = rest.parse::<usize>().ok().and_then(|k| k.checked_sub(1));
-                rest.to_owned()
-            }
-            _ => seg.to_owned(),
-        })
-        .collect();
-    let a = Address::parse(&concrete.join("/")).ok()?;
-    Some((a, slot))
 }

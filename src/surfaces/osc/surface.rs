@@ -309,6 +309,22 @@ impl OscSurface {
                     addr: "/status/dsp_load".into(),
                     arg: OscType::Float(f32::from_bits(audio.dsp_load.load(Ordering::Relaxed))),
                 });
+                for (k, link) in hub.link_statuses().iter().enumerate() {
+                    let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
+                    for (field, arg) in [
+                        (
+                            "online",
+                            count(u64::from(link.online.load(Ordering::Relaxed))),
+                        ),
+                        ("bad_frames", count(link.bad_frames.load(Ordering::Relaxed))),
+                        ("connects", count(link.connects.load(Ordering::Relaxed))),
+                    ] {
+                        msgs.push(OscOut {
+                            addr: format!("/status/serial/{}/{field}", k + 1),
+                            arg,
+                        });
+                    }
+                }
                 out.extend(
                     encode_bundles(&msgs, self.options.max_datagram)
                         .into_iter()
