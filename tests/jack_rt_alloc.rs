@@ -228,6 +228,7 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
         received.push(p.bytes().to_vec());
     }
     let periods = backend.stats().periods.load(Ordering::Relaxed);
+    let xruns = backend.stats().xruns.load(Ordering::Relaxed);
     let (allocs, frees) = (
         ALLOCS.load(Ordering::Relaxed) - a0,
         FREES.load(Ordering::Relaxed) - f0,
@@ -244,11 +245,23 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
         (0, 0),
         "the JACK callback allocated or freed over {periods} periods"
     );
-    // Inbound: every message in the peer's order, bytes intact.
+    // Inbound: every message in the peer's order, bytes intact. A period
+    // the server dropped (an xrun on a loaded machine) loses that period's
+    // events for every client; nothing else may go missing.
     assert!(received.len() > 1000, "{} messages in", received.len());
+    let mut seq = 0u32;
+    let mut missing = 0u64;
     for (i, m) in received.iter().enumerate() {
-        assert_eq!(m, &peer_message(i as u32), "inbound message {i}");
+        let skipped = (0..=16)
+            .find(|k| m == &peer_message(seq + k))
+            .unwrap_or_else(|| panic!("inbound message {i} ({m:02x?}) is not the next in order"));
+        missing += u64::from(skipped);
+        seq += skipped + 1;
     }
+    assert!(
+        missing == 0 || missing <= xruns,
+        "{missing} inbound messages lost with {xruns} xruns"
+    );
     // Outbound: exactly what the hub queued.
     let got = got.lock().unwrap();
     assert!(got.len() > 100, "{} messages out", got.len());
