@@ -71,8 +71,10 @@ buses:
   - { name: G2, kind: group }
   - { name: R, kind: aux }
 tracks:
-  - { name: A, source: { tone: { wave: pink, level_db: -6 } }, output: G, sends: [{ bus: R, gain_db: -6, pre: true }] }
-  - { name: B, channels: stereo, source: { file: b.wav, loop: true }, sends: [{ bus: R, gain_db: -6 }] }
+  - { name: A, source: { tone: { wave: pink, level_db: -6 } }, output: G, sends: [{ bus: R, gain_db: -6, pre: true }],
+      automation: read, lanes: { gain: { points: [[0, -20], [0.1, 0], [0.2, -.inf]] }, send/1/gain: { points: [[0, -6], [1, 0]] }, trim: { points: [[0, 0], [0.05, 6]] } } }
+  - { name: B, channels: stereo, source: { file: b.wav, loop: true }, sends: [{ bus: R, gain_db: -6 }],
+      automation: touch, lanes: { pan: { points: [[0, 0], [0.1, 1]] }, mute: { points: [[0, 0], [0.05, 1], [0.07, 0]] } } }
   - { name: C, source: { input: 1 }, insert: { output: 3, input: 2, wet: 0.7, latency: { 64: 100 } } }
   - { name: D, source: { tone: { wave: saw, freq_hz: 90, level_db: -12, pulse: { bpm: 100, decay_ms: 50 } } } }
 "#;
@@ -123,6 +125,12 @@ fn every_command_kind() -> Vec<(&'static str, Value)> {
         // A routing change: a new graph is built here and swapped in there.
         ("strip/3/output", Value::Text("G2".into())),
         ("strip/3/output", Value::Text("master".into())),
+        // What lanes play: trim multiplies, off is live, read is the lane.
+        ("strip/1/automation", Value::Text("trim".into())),
+        ("strip/1/fader", Value::Float(0.8)),
+        ("strip/2/automation", Value::Text("off".into())),
+        ("strip/2/automation", Value::Text("read".into())),
+        ("strip/1/automation", Value::Text("read".into())),
     ]
 }
 
@@ -149,6 +157,61 @@ fn processing_every_command_kind_allocates_nothing() {
         }
     });
     assert_eq!((allocs, frees), (0, 0));
+    assert_eq!(run.hub.engine_bad_commands(), 0);
+}
+
+#[test]
+fn automation_passes_and_lane_swaps_allocate_nothing() {
+    let mut run = setup(64);
+    run.hub
+        .apply_str(
+            Origin::Daemon,
+            "strip/2/automation",
+            Value::Text("touch".into()),
+        )
+        .unwrap();
+    let surface = Origin::Client(faderd::mixer::ClientId(5));
+    let pan = faderd::mixer::Address::parse("strip/2/pan").unwrap();
+    let mut total = (0, 0);
+    let mut count = |run: &mut OfflineRun, blocks: usize| {
+        let (_, a, f) = in_rt(|| {
+            for _ in 0..blocks {
+                process_guarded(&mut run.engine, 64);
+            }
+        });
+        total.0 += a;
+        total.1 += f;
+        run.hub.service();
+    };
+    count(&mut run, 10);
+    let key = (
+        faderd::mixer::StripRef::Track(1),
+        faderd::model::LaneParam::Pan,
+    );
+    let before = run.hub.lane(key.0, key.1).cloned();
+    // Touch passes: each release writes the lane and swaps a new lane set
+    // in; the old one goes back to the hub.
+    for pass in 0..5 {
+        run.hub.touch(surface, pan, true).unwrap();
+        for k in 0..20 {
+            run.hub
+                .apply(surface, pan, Value::Float(f64::from(k) / 20.0))
+                .unwrap();
+            count(&mut run, 3);
+        }
+        run.hub.touch(surface, pan, false).unwrap();
+        count(&mut run, 30);
+        assert_ne!(
+            run.hub.lane(key.0, key.1).cloned(),
+            before,
+            "pass {pass} wrote nothing"
+        );
+    }
+    run.hub.transport(faderd::mixer::TransportCmd::Stop);
+    count(&mut run, 10);
+    assert_eq!(run.hub.undo_automation(), Ok(1));
+    count(&mut run, 10);
+    assert_eq!(total, (0, 0), "allocations and frees in the callback");
     assert_eq!(run.hub.engine_bad_commands(), 0);
 }
 

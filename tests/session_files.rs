@@ -106,6 +106,15 @@ tracks:
   - { name: F, source: { file: "sub dir/x.wav", loop: true }, insert: { output: 3, input: 3 } }
   - { name: T, source: { tone: { wave: pink, freq_hz: 1, level_db: -40, pulse: { bpm: 97.5, decay_ms: 33, offset_beats: 0.5 }, seed: 99 } } }
   - { name: "Ünïcødé ✓" }
+  - name: Auto
+    automation: touch
+    sends: [{ bus: R, gain_db: -6 }]
+    lanes:
+      gain: { points: [[0, -.inf], [0.5, -3.25], [0.5, 0], [1.0000208333333333, 10]] }
+      trim: { mode: trim, points: [[0, 0], [2, -12]] }
+      pan: { mode: read, points: [[0, 0.5], [3, 1]] }
+      mute: { points: [[0, 0], [1, 1], [2, 0]] }
+      send/1/gain: { mode: latch, points: [[0, -20]] }
 master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
 "#;
     let s1 = parse_session(yaml, Path::new("all.yaml")).unwrap();
@@ -124,6 +133,45 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
         s2.tracks[0].controls.sends[1].target,
         faderd::model::SendTarget::Output(9)
     );
+    // Lanes: times to the sample at the session's rate, off kept as off.
+    let lanes = &s2.tracks[4].controls.lanes;
+    let gain = &lanes[&faderd::model::LaneParam::Gain];
+    assert_eq!(gain.points[0].value, faderd::model::LANE_FLOOR_DB);
+    assert_eq!(gain.points[3].frame, 44_101);
+    assert_eq!(
+        lanes[&faderd::model::LaneParam::SendGain(0)].mode,
+        Some(faderd::model::AutomationMode::Latch)
+    );
+    assert!(text.contains("send/1/gain"), "{text}");
+}
+
+#[test]
+fn bad_lanes_are_located() {
+    let got = errors(
+        r#"
+version: 1
+name: s
+tracks:
+  - name: A
+    lanes:
+      fader: { points: [[0, 0]] }
+      gain: { points: [[1, 0], [0.5, -3], [2, 11]] }
+      pan: { mode: sideways, points: [[0, 2]] }
+      mute: { points: [[0, 0.5]] }
+      send/2/gain: { points: [[0, 0]] }
+"#,
+    );
+    for want in [
+        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain)",
+        "s.yaml:8:32: lane points must be in time order",
+        "s.yaml:8:43: a gain lane value is at most +10 dB, or -.inf for off; not 11",
+        "s.yaml:9:20: automation 'sideways' is not off, read, touch, latch, write or trim",
+        "s.yaml:9:39: a pan lane value is 0..=1, not 2",
+        "s.yaml:10:24: a mute lane value is 0 or 1, not 0.5",
+        "s.yaml:11:20: lane 'send/2/gain': this strip has 0 sends",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want}\nnot in\n{got:#?}");
+    }
 }
 
 #[test]

@@ -428,6 +428,21 @@ fn resolve(name: &str, kind: &str, base: &Path) -> Result<(String, PathBuf), Str
         })
 }
 
+/// Automation settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutomationConfig {
+    /// Touch mode: how long a released control takes to glide back to its
+    /// lane (the glide is written).
+    pub glide_ms: u64,
+}
+
+impl Default for AutomationConfig {
+    fn default() -> AutomationConfig {
+        AutomationConfig { glide_ms: 250 }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DaemonFile {
@@ -443,6 +458,8 @@ struct DaemonFile {
     #[serde(default)]
     surfaces: Vec<SurfaceFile>,
     #[serde(default)]
+    automation: Option<Spanned<AutomationConfig>>,
+    #[serde(default)]
     log: LogConfig,
 }
 
@@ -457,8 +474,10 @@ pub struct DaemonConfig {
     pub jack: JackConfig,
     /// cpal.
     pub cpal: CpalConfig,
-    /// Control surfaces on MIDI ports.
+    /// Control surfaces.
     pub surfaces: Vec<SurfaceSetup>,
+    /// Automation.
+    pub automation: AutomationConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -504,6 +523,16 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     }
     if let Some(o) = raw.osc {
         osc_config(o, file, &mut cfg.osc, &mut diags);
+    }
+    if let Some(a) = raw.automation {
+        if a.value.glide_ms > 10_000 {
+            diags.push(Diagnostic::at(
+                file,
+                a.referenced,
+                "glide_ms must be at most 10000",
+            ));
+        }
+        cfg.automation = a.value;
     }
     if let Some(j) = raw.jack {
         jack_config(j, file, &mut cfg.jack, &mut diags);

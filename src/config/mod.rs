@@ -16,9 +16,9 @@ pub mod surface;
 pub use atomic::write_atomic;
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{
-    AudioConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig, LogLevel,
-    MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SurfaceSetup, load_daemon_config,
-    parse_daemon_config, parse_ip_net,
+    AudioConfig, AutomationConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig,
+    LogLevel, MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SurfaceSetup,
+    load_daemon_config, parse_daemon_config, parse_ip_net,
 };
 pub use error::{ConfigError, Diagnostic};
 pub use learn::save_learned;

@@ -34,8 +34,9 @@ use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
 use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
-    AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Insert, Output, Send,
-    SendTarget, Session, TRIM_RANGE_DB, Track, TrackSource,
+    AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Insert, LANE_FLOOR_DB,
+    Lane, LaneParam, LanePoint, Output, Send, SendTarget, Session, TRIM_RANGE_DB, Track,
+    TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -104,6 +105,19 @@ struct StripFile {
     sends: Vec<Spanned<SendFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     insert: Option<Spanned<InsertFile>>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    lanes: std::collections::BTreeMap<String, Spanned<LaneFile>>,
+}
+
+/// An automation lane: `[seconds, value]` points in the parameter's
+/// natural units (dB, -.inf for off, for gains; 0..1 for pan; 0/1 for
+/// mute), and optionally its own mode.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct LaneFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mode: Option<Spanned<String>>,
+    points: Vec<Spanned<[f64; 2]>>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -239,6 +253,7 @@ pub fn parse_session(text: &str, file: &Path) -> Result<Session, ConfigError> {
     Resolver {
         file,
         diags: Vec::new(),
+        rate: 48_000,
     }
     .session(raw)
 }
@@ -265,6 +280,8 @@ pub fn save_session(path: &Path, session: &Session) -> Result<(), ConfigError> {
 struct Resolver<'a> {
     file: &'a Path,
     diags: Vec<Diagnostic>,
+    /// The session's rate: lane times in seconds become frames.
+    rate: u32,
 }
 
 impl Resolver<'_> {
@@ -316,6 +333,7 @@ impl Resolver<'_> {
             );
         }
         let mut s = Session::new(&raw.name, raw.sample_rate.value);
+        self.rate = raw.sample_rate.value.max(1);
         if !(8_000..=384_000).contains(&raw.sample_rate.value) {
             self.err(
                 raw.sample_rate.referenced,
@@ -516,9 +534,112 @@ impl Resolver<'_> {
         })
     }
 
+    fn mode(&mut self, v: &Spanned<String>) -> AutomationMode {
+        AutomationMode::from_name(&v.value).unwrap_or_else(|| {
+            self.err(
+                v.referenced,
+                format!(
+                    "automation '{}' is not off, read, touch, latch, write or trim",
+                    v.value
+                ),
+            );
+            AutomationMode::Off
+        })
+    }
+
+    /// A strip's lanes; `sends` is how many sends it has.
+    fn lanes(
+        &mut self,
+        lanes: &std::collections::BTreeMap<String, Spanned<LaneFile>>,
+        sends: usize,
+    ) -> std::collections::BTreeMap<LaneParam, Lane> {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, lane) in lanes {
+            let Some(param) = LaneParam::from_name(name) else {
+                self.err(
+                    lane.referenced,
+                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain)"),
+                );
+                continue;
+            };
+            if let LaneParam::SendGain(k) = param
+                && k >= sends
+            {
+                self.err(
+                    lane.referenced,
+                    format!("lane '{name}': this strip has {sends} sends"),
+                );
+                continue;
+            }
+            let mode = lane.value.mode.as_ref().map(|m| self.mode(m));
+            let mut points: Vec<LanePoint> = Vec::with_capacity(lane.value.points.len());
+            for p in &lane.value.points {
+                let [t, v] = p.value;
+                if !(t.is_finite() && (0.0..=86_400.0).contains(&t)) {
+                    self.err(
+                        p.referenced,
+                        format!("a lane time is 0..=86400 seconds, not {t}"),
+                    );
+                    continue;
+                }
+                let frame = (t * f64::from(self.rate)).round() as u64;
+                if points.last().is_some_and(|l| l.frame > frame) {
+                    self.err(p.referenced, "lane points must be in time order");
+                    continue;
+                }
+                let value = match param {
+                    LaneParam::Gain | LaneParam::SendGain(_) => {
+                        if v == f64::NEG_INFINITY || v <= LANE_FLOOR_DB {
+                            LANE_FLOOR_DB
+                        } else if v.is_nan() || v > FADER_MAX_DB {
+                            self.err(p.referenced, format!("a gain lane value is at most +{FADER_MAX_DB} dB, or -.inf for off; not {v}"));
+                            continue;
+                        } else {
+                            v
+                        }
+                    }
+                    LaneParam::Trim => {
+                        if !(v.is_finite() && v.abs() <= TRIM_RANGE_DB) {
+                            self.err(
+                                p.referenced,
+                                format!(
+                                    "a trim lane value is within +/-{TRIM_RANGE_DB} dB, not {v}"
+                                ),
+                            );
+                            continue;
+                        }
+                        v
+                    }
+                    LaneParam::Pan => {
+                        if !(0.0..=1.0).contains(&v) {
+                            self.err(p.referenced, format!("a pan lane value is 0..=1, not {v}"));
+                            continue;
+                        }
+                        v
+                    }
+                    LaneParam::Mute => {
+                        if v != 0.0 && v != 1.0 {
+                            self.err(
+                                p.referenced,
+                                format!("a mute lane value is 0 or 1, not {v}"),
+                            );
+                            continue;
+                        }
+                        v
+                    }
+                };
+                points.push(LanePoint { frame, value });
+            }
+            out.insert(param, Lane { mode, points });
+        }
+        out
+    }
+
     fn controls(&mut self, f: &StripFile) -> Controls {
         let d = Controls::default();
+        let lanes = self.lanes(&f.lanes, f.sends.len());
         Controls {
+            lanes,
             trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
                 self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
             }),
@@ -534,18 +655,10 @@ impl Resolver<'_> {
             mute: f.mute.as_ref().is_some_and(|v| v.value),
             solo: f.solo.as_ref().is_some_and(|v| v.value),
             solo_safe: f.solo_safe.as_ref().is_some_and(|v| v.value),
-            automation: f.automation.as_ref().map_or(AutomationMode::Off, |v| {
-                AutomationMode::from_name(&v.value).unwrap_or_else(|| {
-                    self.err(
-                        v.referenced,
-                        format!(
-                            "automation '{}' is not off, read, touch, latch, write or trim",
-                            v.value
-                        ),
-                    );
-                    AutomationMode::Off
-                })
-            }),
+            automation: f
+                .automation
+                .as_ref()
+                .map_or(AutomationMode::Off, |v| self.mode(v)),
             sends: Vec::new(),
             insert: f.insert.as_ref().map(|i| self.insert(&i.value)),
         }
@@ -635,6 +748,37 @@ impl Resolver<'_> {
     }
 }
 
+fn lanes_file(
+    lanes: &std::collections::BTreeMap<LaneParam, Lane>,
+    rate: u32,
+) -> std::collections::BTreeMap<String, Spanned<LaneFile>> {
+    lanes
+        .iter()
+        .map(|(param, lane)| {
+            let gain = matches!(param, LaneParam::Gain | LaneParam::SendGain(_));
+            let points = lane
+                .points
+                .iter()
+                .map(|p| {
+                    let v = if gain && p.value <= LANE_FLOOR_DB {
+                        f64::NEG_INFINITY
+                    } else {
+                        p.value
+                    };
+                    spanless([p.frame as f64 / f64::from(rate.max(1)), v])
+                })
+                .collect();
+            (
+                param.name(),
+                spanless(LaneFile {
+                    mode: lane.mode.map(|m| spanless(m.as_str().to_owned())),
+                    points,
+                }),
+            )
+        })
+        .collect()
+}
+
 fn to_file(s: &Session) -> SessionFile {
     let some_if = |cond: bool, v: f64| cond.then(|| spanless(v));
     let controls = |c: &Controls, buses: &[Bus]| StripFile {
@@ -675,6 +819,7 @@ fn to_file(s: &Session) -> SessionFile {
                 latency: i.latency.clone(),
             })
         }),
+        lanes: lanes_file(&c.lanes, s.sample_rate),
         ..StripFile::default()
     };
     SessionFile {

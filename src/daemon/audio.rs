@@ -388,9 +388,9 @@ fn supervise(
                 let b = current.take().expect("checked");
                 base.xruns += b.stats().xruns.load(Ordering::Relaxed);
                 base.periods += b.stats().periods.load(Ordering::Relaxed);
+                totals.connected.store(false, Ordering::Relaxed);
                 // Frees the old engine here, off the audio thread.
                 drop(b.stop());
-                totals.connected.store(false, Ordering::Relaxed);
                 next_try = Instant::now();
                 said_waiting = false;
             }

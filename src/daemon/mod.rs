@@ -226,6 +226,7 @@ impl Daemon {
         let (tracks, buses) = (session.tracks.len(), session.buses.len());
         let (mut hub, engine) = Hub::new(session, clips, engine_cfg).map_err(Failure::user)?;
         hub.set_touch_timeout(Duration::from_millis(opts.config.osc.touch_timeout_ms));
+        hub.set_glide(Duration::from_millis(opts.config.automation.glide_ms));
 
         let osc_cfg = &opts.config.osc;
         let addr: SocketAddr = osc_cfg

@@ -4,6 +4,7 @@
 //! allocation, no locks, no I/O, bounded work per call. May import: nothing
 //! else in the crate.
 
+pub mod automation;
 pub mod delay;
 pub mod fader_law;
 pub mod generator;

@@ -49,6 +49,15 @@ impl Ramp {
         self.step = (target - self.current) / self.len_frames as f32;
     }
 
+    /// Rest at `value` at once (no ramp): for handing a value over from
+    /// another source that was already producing it.
+    pub fn jump(&mut self, value: f32) {
+        self.current = value;
+        self.target = value;
+        self.remaining = 0;
+        self.step = 0.0;
+    }
+
     /// The value being approached.
     pub fn target(&self) -> f32 {
         self.target

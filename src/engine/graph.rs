@@ -5,6 +5,7 @@
 //! it (tracks, then group buses, then aux buses, then master), so one pass
 //! over the nodes mixes everything.
 
+use super::auto::AutoParam;
 use super::meters::MeterBank;
 use super::msg::NodeId;
 use crate::dsp::delay::DelayLine;
@@ -100,7 +101,7 @@ pub struct SendSpec {
     pub dest: SendDest,
     /// Tapped before the fader.
     pub pre: bool,
-    /// Linear level (0 when the strip is muted).
+    /// Linear level (the strip's mute and solo gates apply on top).
     pub gain: f32,
     /// Left and right gains into the bus.
     pub pan: (f32, f32),
@@ -133,10 +134,16 @@ pub struct NodeSpec {
     pub channels: Channels,
     /// Where the output goes.
     pub dest: Dest,
-    /// Trim times polarity.
-    pub in_gain: f32,
-    /// Fader times mute.
-    pub out_gain: f32,
+    /// Input trim, linear.
+    pub trim: f32,
+    /// 1, or -1 when the polarity is inverted.
+    pub polarity: f32,
+    /// Fader gain, linear.
+    pub fader: f32,
+    /// Mute gate: 1 open, 0 muted.
+    pub mute: f32,
+    /// Solo gate: 0 when another strip's solo silences this one.
+    pub solo: f32,
     /// Pan/balance gains.
     pub pan: (f32, f32),
     /// Sends to aux buses.
@@ -208,7 +215,7 @@ pub(crate) enum SendTo {
 pub(crate) struct SendNode {
     pub(crate) dest: SendTo,
     pub(crate) pre: bool,
-    pub(crate) level: Ramp,
+    pub(crate) level: AutoParam,
     pub(crate) pan_l: Ramp,
     pub(crate) pan_r: Ramp,
     pub(crate) delay: Option<Box<[DelayLine; 2]>>,
@@ -235,10 +242,13 @@ pub(crate) struct Node {
     pub(crate) input: NodeInput,
     pub(crate) channels: Channels,
     pub(crate) dest: Dest,
-    pub(crate) in_gain: Ramp,
-    pub(crate) out_gain: Ramp,
-    pub(crate) pan_l: Ramp,
-    pub(crate) pan_r: Ramp,
+    pub(crate) trim: AutoParam,
+    pub(crate) polarity: Ramp,
+    pub(crate) fader: AutoParam,
+    pub(crate) mute: AutoParam,
+    pub(crate) solo: Ramp,
+    pub(crate) pan_l: AutoParam,
+    pub(crate) pan_r: AutoParam,
     pub(crate) sends: Box<[SendNode]>,
     pub(crate) insert: Option<InsertNode>,
     pub(crate) dest_delay: Option<Box<[DelayLine; 2]>>,
@@ -254,8 +264,11 @@ pub(crate) struct Node {
 /// Per-sample coefficient buffers for ramps in progress.
 #[derive(Debug)]
 pub(crate) struct Scratch {
-    pub(crate) bufs: [Box<[f32]>; 8],
+    pub(crate) bufs: [Box<[f32]>; SCRATCH_BUFFERS],
 }
+
+/// Per-sample coefficient buffers one node needs at most.
+pub(crate) const SCRATCH_BUFFERS: usize = 12;
 
 /// A complete, preallocated mix graph. Built off the audio thread.
 #[derive(Debug)]
@@ -306,7 +319,7 @@ impl MixGraph {
                             SendDest::Output { first } => SendTo::Output(usize::from(first)),
                         },
                         pre: s.pre,
-                        level: Ramp::new(s.gain, ramp_frames),
+                        level: AutoParam::new(s.gain, ramp_frames),
                         pan_l: Ramp::new(s.pan.0, ramp_frames),
                         pan_r: Ramp::new(s.pan.1, ramp_frames),
                         delay: stereo_delay(s.delay),
@@ -329,10 +342,13 @@ impl MixGraph {
                 input,
                 channels: spec.channels,
                 dest: spec.dest,
-                in_gain: Ramp::new(spec.in_gain, ramp_frames),
-                out_gain: Ramp::new(spec.out_gain, ramp_frames),
-                pan_l: Ramp::new(spec.pan.0, ramp_frames),
-                pan_r: Ramp::new(spec.pan.1, ramp_frames),
+                trim: AutoParam::new(spec.trim, ramp_frames),
+                polarity: Ramp::new(spec.polarity, ramp_frames),
+                fader: AutoParam::new(spec.fader, ramp_frames),
+                mute: AutoParam::new(spec.mute, ramp_frames),
+                solo: Ramp::new(spec.solo, ramp_frames),
+                pan_l: AutoParam::new(spec.pan.0, ramp_frames),
+                pan_r: AutoParam::new(spec.pan.1, ramp_frames),
                 sends,
                 insert: spec.insert.map(|ins| InsertNode {
                     send_first: usize::from(ins.send_first),

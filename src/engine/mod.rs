@@ -10,6 +10,7 @@
 //! May import: `dsp`. Nothing here knows about addresses, sessions, YAML or
 //! surfaces.
 
+pub mod auto;
 pub mod graph;
 pub mod meters;
 pub mod msg;
@@ -19,9 +20,15 @@ pub use graph::{
     Channels, Clip, Dest, GraphError, InsertSpec, MixGraph, NodeSpec, SendDest, SendSpec, Source,
 };
 pub use meters::{MeterBank, MeterReading};
-pub use msg::{Measurement, NodeId, StripParam, ToEngine, TransportCmd};
+pub use msg::{
+    AutoPlay, AutoTarget, LaneSet, Measurement, NodeId, NodeLanes, StripParam, ToEngine,
+    TransportCmd,
+};
 
+use crate::dsp::automation::{Interp, LanePoint};
+use crate::dsp::pan::PanLaw;
 use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
+use auto::{AutoParam, LaneConv, LaneView, TimelineClock};
 use graph::{Node, NodeInput, StereoBuf};
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
@@ -35,6 +42,8 @@ pub const COMMAND_QUEUE_CAPACITY: usize = 8192;
 /// Graphs in flight back to the hub. The hub sends a new graph only while a
 /// retire slot is free, and the engine leaves a swap queued until one is.
 pub const RETIRE_QUEUE_CAPACITY: usize = 8;
+/// Lane sets in flight back to the hub; like graphs, a swap waits for a slot.
+pub const LANES_RETIRE_CAPACITY: usize = 8;
 /// Measurements in flight back to the hub (the hub runs one at a time).
 pub const MEASURE_QUEUE_CAPACITY: usize = 4;
 /// Most commands applied per process call (bounded work per period).
@@ -79,6 +88,8 @@ pub struct EngineLink {
     pub shared: Arc<EngineShared>,
     /// Latency measurements that finished (or were refused).
     pub measured: Consumer<Box<Measurement>>,
+    /// Lane sets the engine has replaced; drop them here.
+    pub retired_lanes: Consumer<Box<LaneSet>>,
 }
 
 /// The mixer engine; owned by the audio thread once the backend starts.
@@ -97,6 +108,8 @@ pub struct Engine {
     rolling: bool,
     measuring: Option<Box<Measurement>>,
     measured: Producer<Box<Measurement>>,
+    lanes: Box<LaneSet>,
+    retire_lanes: Producer<Box<LaneSet>>,
 }
 
 impl Engine {
@@ -107,6 +120,7 @@ impl Engine {
         let (to_engine, commands) = RingBuffer::new(COMMAND_QUEUE_CAPACITY);
         let (retire, retired) = RingBuffer::new(RETIRE_QUEUE_CAPACITY);
         let (measured_tx, measured) = RingBuffer::new(MEASURE_QUEUE_CAPACITY);
+        let (retire_lanes, retired_lanes) = RingBuffer::new(LANES_RETIRE_CAPACITY);
         let shared = Arc::new(EngineShared::default());
         let buffers = |n: usize| -> Box<[Box<[f32]>]> {
             (0..n)
@@ -129,6 +143,8 @@ impl Engine {
             rolling: false,
             measuring: None,
             measured: measured_tx,
+            lanes: Box::default(),
+            retire_lanes,
         };
         (
             engine,
@@ -137,6 +153,7 @@ impl Engine {
                 retired,
                 shared,
                 measured,
+                retired_lanes,
             },
         )
     }
@@ -190,7 +207,12 @@ impl Engine {
         let clock = Clock {
             frame: self.frame,
             timeline: self.rolling.then_some(self.transport_frame),
+            automation: TimelineClock {
+                frame: self.transport_frame,
+                rolling: self.rolling,
+            },
         };
+        let pan_law = self.lanes.pan_law;
         for i in 0..node_count {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
             let node = &mut graph.nodes[i];
@@ -199,7 +221,20 @@ impl Engine {
                 inputs: &self.inputs,
                 outputs: &mut self.outputs,
             };
-            mix_node(node, i, later_accs, &mut io, &mut graph.scratch.bufs, n);
+            let lanes = Lanes {
+                node: self.lanes.nodes.get(i),
+                pan_law,
+                clock: clock.automation,
+            };
+            mix_node(
+                node,
+                i,
+                &lanes,
+                later_accs,
+                &mut io,
+                &mut graph.scratch.bufs,
+                n,
+            );
             let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
             let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
             graph.meters.record(i, [pl, pr], [ml, mr]);
@@ -266,6 +301,7 @@ impl Engine {
                 // Leave a swap queued until the old graph has somewhere to go:
                 // dropping it here would free memory on the audio thread.
                 Ok(ToEngine::SwapGraph(_)) if self.retire.slots() == 0 => return,
+                Ok(ToEngine::SwapLanes(_)) if self.retire_lanes.slots() == 0 => return,
                 Ok(_) => {}
             }
             match self.commands.pop() {
@@ -291,6 +327,16 @@ impl Engine {
                         self.measuring = Some(m);
                     }
                 }
+                Ok(ToEngine::SwapLanes(new)) => {
+                    let old = std::mem::replace(&mut self.lanes, new);
+                    for node in self.graph.nodes.iter_mut() {
+                        node.lanes_changed();
+                    }
+                    if let Err(rtrb::PushError::Full(old)) = self.retire_lanes.push(old) {
+                        // Unreachable (a slot was checked); never free here.
+                        std::mem::forget(old);
+                    }
+                }
                 Ok(ToEngine::SwapGraph(new)) => {
                     let old = std::mem::replace(&mut self.graph, new);
                     // Cannot fail: a slot was checked above and only this
@@ -311,14 +357,31 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
         return false;
     };
     match param {
-        StripParam::InGain(g) => n.in_gain.set_target(g),
-        StripParam::OutGain(g) => n.out_gain.set_target(g),
+        StripParam::Trim(g) => n.trim.live.set_target(g),
+        StripParam::Polarity(g) => n.polarity.set_target(g),
+        StripParam::Fader(g) => n.fader.live.set_target(g),
+        StripParam::Mute(g) => n.mute.live.set_target(g),
+        StripParam::SoloGate(g) => n.solo.set_target(g),
         StripParam::Pan { l, r } => {
-            n.pan_l.set_target(l);
-            n.pan_r.set_target(r);
+            n.pan_l.live.set_target(l);
+            n.pan_r.live.set_target(r);
         }
+        StripParam::Play { target, play } => match target {
+            AutoTarget::Pan => {
+                n.pan_l.set_play(play);
+                n.pan_r.set_play(play);
+            }
+            t => match n.auto_param(t) {
+                Some(p) => p.set_play(play),
+                None => return false,
+            },
+        },
+        StripParam::Jump { target, value } => match n.auto_param(target) {
+            Some(p) if target != AutoTarget::Pan => p.live.jump(value),
+            _ => return false,
+        },
         StripParam::SendLevel { send, gain } => match n.sends.get_mut(usize::from(send)) {
-            Some(s) => s.level.set_target(gain),
+            Some(s) => s.level.live.set_target(gain),
             None => return false,
         },
         StripParam::SendPan { send, l, r } => match n.sends.get_mut(usize::from(send)) {
@@ -348,6 +411,57 @@ struct Clock {
     /// Timeline frame while the transport rolls (clips play on it); `None`
     /// when stopped: clips are silent.
     timeline: Option<u64>,
+    /// The timeline as automation reads it (also when stopped).
+    automation: TimelineClock,
+}
+
+/// One node's lanes and how to read them in this block.
+struct Lanes<'a> {
+    node: Option<&'a NodeLanes>,
+    pan_law: PanLaw,
+    clock: TimelineClock,
+}
+
+impl Lanes<'_> {
+    fn view<'b>(
+        &self,
+        lane: Option<&'b [LanePoint]>,
+        interp: Interp,
+        conv: LaneConv,
+    ) -> Option<LaneView<'b>> {
+        lane.filter(|p| !p.is_empty()).map(|points| LaneView {
+            points,
+            interp,
+            conv,
+        })
+    }
+}
+
+impl Node {
+    fn auto_param(&mut self, t: AutoTarget) -> Option<&mut AutoParam> {
+        match t {
+            AutoTarget::Trim => Some(&mut self.trim),
+            AutoTarget::Gain => Some(&mut self.fader),
+            AutoTarget::Pan => Some(&mut self.pan_l),
+            AutoTarget::Mute => Some(&mut self.mute),
+            AutoTarget::SendGain(k) => self.sends.get_mut(usize::from(k)).map(|s| &mut s.level),
+        }
+    }
+
+    fn lanes_changed(&mut self) {
+        for p in [
+            &mut self.trim,
+            &mut self.fader,
+            &mut self.mute,
+            &mut self.pan_l,
+            &mut self.pan_r,
+        ] {
+            p.lane_changed();
+        }
+        for s in self.sends.iter_mut() {
+            s.level.lane_changed();
+        }
+    }
 }
 
 /// Put the node's raw signal into `node.pre[..n]`.
@@ -442,14 +556,15 @@ fn play_clip(dst: &mut [f32], src: Option<&[f32]>, frame: u64, looped: bool) {
 fn mix_node(
     node: &mut Node,
     index: usize,
+    lanes: &Lanes<'_>,
     later_accs: &mut [StereoBuf],
     io: &mut Io<'_>,
-    scratch: &mut [Box<[f32]>; 8],
+    scratch: &mut [Box<[f32]>; graph::SCRATCH_BUFFERS],
     n: usize,
 ) {
     let stereo = node.channels == Channels::Stereo;
-    let [s0, s1, s2, s3, s4, s5, s6, s7] = scratch;
-    let (s0, s1, s2, s3, s4, s5, s6, s7) = (
+    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11] = scratch;
+    let (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11) = (
         &mut s0[..n],
         &mut s1[..n],
         &mut s2[..n],
@@ -458,11 +573,27 @@ fn mix_node(
         &mut s5[..n],
         &mut s6[..n],
         &mut s7[..n],
+        &mut s8[..n],
+        &mut s9[..n],
+        &mut s10[..n],
+        &mut s11[..n],
     );
     // A later node's accumulator; `dest > index` is guaranteed by the builder.
     let acc_index = |dest: usize| dest - index - 1;
+    let clock = lanes.clock;
+    let own = lanes.node;
+    fn amp<'b>(lanes: &Lanes<'_>, l: Option<&'b [LanePoint]>) -> Option<LaneView<'b>> {
+        lanes.view(l, Interp::Linear, LaneConv::Amp)
+    }
 
-    let g_in = node.in_gain.render(s0);
+    let trim = node.trim.render(
+        amp(lanes, own.and_then(|l| l.trim.as_deref())).as_ref(),
+        clock,
+        s0,
+        s1,
+    );
+    let polarity = node.polarity.render(s2);
+    let g_in = product(trim, polarity, s3);
     scale_in_place(&mut node.pre.l[..n], g_in);
     if stereo {
         scale_in_place(&mut node.pre.r[..n], g_in);
@@ -472,13 +603,28 @@ fn mix_node(
         run_insert(ins, &mut node.pre, stereo, io, s0, s1, n);
     }
 
-    let g_fader = node.out_gain.render(s0);
+    // Mute and solo gates: on the fader and on every send.
+    let mute_lane = lanes.view(
+        own.and_then(|l| l.mute.as_deref()),
+        Interp::Step,
+        LaneConv::Gate,
+    );
+    let mute = node.mute.render(mute_lane.as_ref(), clock, s0, s1);
+    let solo = node.solo.render(s2);
+    let gate = product(mute, solo, s3);
+    let fader = node.fader.render(
+        amp(lanes, own.and_then(|l| l.gain.as_deref())).as_ref(),
+        clock,
+        s4,
+        s5,
+    );
+    let g_fader = product(fader, gate, s6);
     scale_into(&mut node.post.l[..n], &node.pre.l[..n], g_fader);
     if stereo {
         scale_into(&mut node.post.r[..n], &node.pre.r[..n], g_fader);
     }
 
-    for send in node.sends.iter_mut() {
+    for (k, send) in node.sends.iter_mut().enumerate() {
         let (src_l, src_r) = if send.pre {
             (
                 &node.pre.l[..n],
@@ -508,29 +654,47 @@ fn mix_node(
                 _ => continue,
             },
         };
-        let level = send.level.render(s1);
-        let pan_l = send.pan_l.render(s2);
-        let pan_r = send.pan_r.render(s3);
-        let gain_l = product(level, pan_l, s4);
-        let gain_r = product(level, pan_r, s5);
+        let lane = own.and_then(|l| l.sends.get(k)).and_then(|l| l.as_deref());
+        let level = send.level.render(amp(lanes, lane).as_ref(), clock, s4, s5);
+        let level = product(level, gate, s6);
+        let pan_l = send.pan_l.render(s7);
+        let pan_r = send.pan_r.render(s8);
+        let gain_l = product(level, pan_l, s9);
+        let gain_r = product(level, pan_r, s10);
         match send.delay.as_deref_mut() {
             None => {
                 add_scaled(dst_l, src_l, gain_l);
                 add_scaled(dst_r, src_r, gain_r);
             }
             Some([dl, dr]) => {
-                scale_into(s6, src_l, gain_l);
-                scale_into(s7, src_r, gain_r);
-                dl.process(s6);
-                dr.process(s7);
-                add_scaled(dst_l, s6, Span::Const(1.0));
-                add_scaled(dst_r, s7, Span::Const(1.0));
+                scale_into(s11, src_l, gain_l);
+                dl.process(s11);
+                add_scaled(dst_l, s11, Span::Const(1.0));
+                scale_into(s11, src_r, gain_r);
+                dr.process(s11);
+                add_scaled(dst_r, s11, Span::Const(1.0));
             }
         }
     }
 
-    let pan_l = node.pan_l.render(s1);
-    let pan_r = node.pan_r.render(s2);
+    let pan_law = (node.channels == Channels::Mono).then_some(lanes.pan_law);
+    let pan_lane = own.and_then(|l| l.pan.as_deref());
+    let pan_l = node.pan_l.render(
+        lanes
+            .view(pan_lane, Interp::Linear, LaneConv::PanLeft(pan_law))
+            .as_ref(),
+        clock,
+        s0,
+        s1,
+    );
+    let pan_r = node.pan_r.render(
+        lanes
+            .view(pan_lane, Interp::Linear, LaneConv::PanRight(pan_law))
+            .as_ref(),
+        clock,
+        s2,
+        s3,
+    );
     let post_r = if stereo {
         &node.post.r[..n]
     } else {
@@ -544,11 +708,11 @@ fn mix_node(
     let (out_l, out_r): (&[f32], &[f32]) = match node.dest_delay.as_deref_mut() {
         None => (&node.out.l[..n], &node.out.r[..n]),
         Some([dl, dr]) => {
-            s6.copy_from_slice(&node.out.l[..n]);
-            s7.copy_from_slice(&node.out.r[..n]);
-            dl.process(s6);
-            dr.process(s7);
-            (s6, s7)
+            s4.copy_from_slice(&node.out.l[..n]);
+            s5.copy_from_slice(&node.out.r[..n]);
+            dl.process(s4);
+            dr.process(s5);
+            (s4, s5)
         }
     };
     match node.dest {

@@ -1,6 +1,7 @@
 //! The only types that cross into and out of the audio thread.
 
 use super::graph::MixGraph;
+use crate::dsp::automation::LanePoint;
 
 /// Dense index of a node (track or bus) in the engine's current graph, in
 /// processing order. Only meaningful for the graph generation it was built
@@ -8,14 +9,49 @@ use super::graph::MixGraph;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u16);
 
-/// A coefficient change for one node. Values are already in engine units
-/// (linear gains); the hub has folded mute, solo and polarity into them.
+/// What an automatable coefficient plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoPlay {
+    /// The hub's live value.
+    #[default]
+    Live,
+    /// Its automation lane.
+    Lane,
+    /// Its lane times the live value (trim mode: the live value is an
+    /// offset).
+    LaneTimesLive,
+}
+
+/// An automatable coefficient of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AutoTarget {
+    /// Input trim.
+    Trim,
+    /// Fader gain.
+    Gain,
+    /// Pan or balance (both sides).
+    Pan,
+    /// Mute gate.
+    Mute,
+    /// A send's level.
+    SendGain(u16),
+}
+
+/// A coefficient change for one node, in engine units (linear gains). The
+/// node's output gain is fader x mute x solo gate; its sends are scaled by
+/// mute x solo gate too.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StripParam {
-    /// Input gain: trim times polarity (negative when inverted).
-    InGain(f32),
-    /// Output gain: fader times mute (0 when muted or solo-muted).
-    OutGain(f32),
+    /// Input trim (linear).
+    Trim(f32),
+    /// Polarity: 1, or -1 when inverted.
+    Polarity(f32),
+    /// Fader gain (linear).
+    Fader(f32),
+    /// Mute gate: 1 open, 0 muted.
+    Mute(f32),
+    /// Solo gate: 0 when another strip's solo silences this one.
+    SoloGate(f32),
     /// Pan or balance, as left and right gains.
     Pan {
         /// Left gain.
@@ -23,7 +59,23 @@ pub enum StripParam {
         /// Right gain.
         r: f32,
     },
-    /// A send's level (0 when the sending strip is muted).
+    /// What an automatable coefficient plays.
+    Play {
+        /// The coefficient.
+        target: AutoTarget,
+        /// Live, lane, or lane times live.
+        play: AutoPlay,
+    },
+    /// Set a live value at once, without smoothing (for a value the
+    /// output already has, e.g. a trim pass whose offset was just written
+    /// into the lane). Not for pan.
+    Jump {
+        /// The coefficient.
+        target: AutoTarget,
+        /// Its live value.
+        value: f32,
+    },
+    /// A send's level (the strip's mute and solo gates apply on top).
     SendLevel {
         /// Index of the send on this node.
         send: u16,
@@ -63,6 +115,9 @@ pub enum ToEngine {
     /// Replace the whole graph (new routing). The engine sends the old graph
     /// back on the retire queue so it is freed off the audio thread.
     SwapGraph(Box<MixGraph>),
+    /// Replace every automation lane (after an edit, a pass, a new graph).
+    /// The old set goes back on the lanes' retire queue.
+    SwapLanes(Box<LaneSet>),
     /// Start, stop or move the transport (the timeline clips play on).
     Transport(TransportCmd),
     /// Play a test signal on one output and record one input (latency
@@ -104,6 +159,32 @@ impl Measurement {
     pub fn is_complete(&self) -> bool {
         self.recorded >= self.capture.len()
     }
+}
+
+/// Every automation lane, by node in graph order: what the engine plays.
+/// Built off the audio thread; swapped in whole.
+#[derive(Debug, Clone, Default)]
+pub struct LaneSet {
+    /// Pan law of mono strips (pan lanes convert through it).
+    pub pan_law: crate::dsp::pan::PanLaw,
+    /// One per node, in graph order (missing nodes have no lanes).
+    pub nodes: Box<[NodeLanes]>,
+}
+
+/// One node's lanes (breakpoints in natural units, sorted by frame, at
+/// least one point each).
+#[derive(Debug, Clone, Default)]
+pub struct NodeLanes {
+    /// Trim, dB.
+    pub trim: Option<Box<[LanePoint]>>,
+    /// Fader gain, dB.
+    pub gain: Option<Box<[LanePoint]>>,
+    /// Pan or balance, 0..1.
+    pub pan: Option<Box<[LanePoint]>>,
+    /// Mute, 0/1.
+    pub mute: Option<Box<[LanePoint]>>,
+    /// Send levels, dB, by send index.
+    pub sends: Box<[Option<Box<[LanePoint]>>]>,
 }
 
 /// A transport command. Applied at the start of the next block.

@@ -29,23 +29,32 @@ pub struct NodeMap {
     pub master: NodeId,
 }
 
-/// The engine coefficients for one strip's controls.
+/// The engine coefficients for one strip's controls (live values; lanes
+/// play in the engine).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Coefs {
-    pub in_gain: f32,
-    pub out_gain: f32,
+    pub trim: f32,
+    pub polarity: f32,
+    pub fader: f32,
+    pub mute: f32,
+    pub solo: f32,
     pub pan: (f32, f32),
 }
 
-pub(crate) fn strip_coefs(c: &Controls, channels: Channels, law: PanLaw, muted: bool) -> Coefs {
-    let polarity = if c.invert { -1.0 } else { 1.0 };
+/// `solo_muted`: another strip's solo silences this one.
+pub(crate) fn strip_coefs(
+    c: &Controls,
+    channels: Channels,
+    law: PanLaw,
+    solo_muted: bool,
+) -> Coefs {
+    let gate = |closed: bool| if closed { 0.0 } else { 1.0 };
     Coefs {
-        in_gain: (db_to_amp(c.trim_db) * polarity) as f32,
-        out_gain: if muted {
-            0.0
-        } else {
-            db_to_amp(c.gain_db) as f32
-        },
+        trim: db_to_amp(c.trim_db) as f32,
+        polarity: if c.invert { -1.0 } else { 1.0 },
+        fader: db_to_amp(c.gain_db) as f32,
+        mute: gate(c.mute),
+        solo: gate(solo_muted),
         pan: pan_gains(c.pan, channels, law),
     }
 }
@@ -58,12 +67,8 @@ pub(crate) fn pan_gains(pan: f64, channels: Channels, law: PanLaw) -> (f32, f32)
     (l as f32, r as f32)
 }
 
-pub(crate) fn send_level(gain_db: f64, muted: bool) -> f32 {
-    if muted {
-        0.0
-    } else {
-        db_to_amp(gain_db) as f32
-    }
+pub(crate) fn send_level(gain_db: f64) -> f32 {
+    db_to_amp(gain_db) as f32
 }
 
 /// Node order and ids for `session`.
@@ -174,7 +179,7 @@ pub fn node_specs(
 ) -> Vec<NodeSpec> {
     let law = session.pan_law;
     let mut specs: Vec<Option<NodeSpec>> = vec![None; usize::from(map.master.0) + 1];
-    let sends = |c: &Controls, muted: bool, channels: Channels| -> Vec<SendSpec> {
+    let sends = |c: &Controls, channels: Channels| -> Vec<SendSpec> {
         c.sends
             .iter()
             .map(|s| SendSpec {
@@ -185,15 +190,14 @@ pub fn node_specs(
                     },
                 },
                 pre: s.pre,
-                gain: send_level(s.gain_db, muted),
+                gain: send_level(s.gain_db),
                 pan: pan_gains(s.pan, channels, law),
                 delay: 0,
             })
             .collect()
     };
     for (i, track) in session.tracks.iter().enumerate() {
-        let muted = track.controls.mute || solo.tracks[i];
-        let coefs = strip_coefs(&track.controls, track.channels, law, muted);
+        let coefs = strip_coefs(&track.controls, track.channels, law, solo.tracks[i]);
         let source = match &track.source {
             TrackSource::None => Source::Silence,
             TrackSource::Input(ch) => Source::Input {
@@ -215,10 +219,13 @@ pub fn node_specs(
                 Output::Master => map.master,
                 Output::Bus(b) => map.buses[b],
             }),
-            in_gain: coefs.in_gain,
-            out_gain: coefs.out_gain,
+            trim: coefs.trim,
+            polarity: coefs.polarity,
+            fader: coefs.fader,
+            mute: coefs.mute,
+            solo: coefs.solo,
             pan: coefs.pan,
-            sends: sends(&track.controls, muted, track.channels),
+            sends: sends(&track.controls, track.channels),
             insert: track
                 .controls
                 .insert
@@ -228,27 +235,32 @@ pub fn node_specs(
         });
     }
     for (j, bus) in session.buses.iter().enumerate() {
-        let muted = bus.controls.mute || solo.buses[j];
-        let coefs = strip_coefs(&bus.controls, Channels::Stereo, law, muted);
+        let coefs = strip_coefs(&bus.controls, Channels::Stereo, law, solo.buses[j]);
         specs[usize::from(map.buses[j].0)] = Some(NodeSpec {
             source: Source::Bus,
             channels: Channels::Stereo,
             dest: Dest::Node(map.master),
-            in_gain: coefs.in_gain,
-            out_gain: coefs.out_gain,
+            trim: coefs.trim,
+            polarity: coefs.polarity,
+            fader: coefs.fader,
+            mute: coefs.mute,
+            solo: coefs.solo,
             pan: coefs.pan,
-            sends: sends(&bus.controls, muted, Channels::Stereo),
+            sends: sends(&bus.controls, Channels::Stereo),
             insert: bus.controls.insert.as_ref().map(|x| insert_spec(x, period)),
             dest_delay: 0,
         });
     }
-    let coefs = strip_coefs(&session.master, Channels::Stereo, law, session.master.mute);
+    let coefs = strip_coefs(&session.master, Channels::Stereo, law, false);
     specs[usize::from(map.master.0)] = Some(NodeSpec {
         source: Source::Bus,
         channels: Channels::Stereo,
         dest: Dest::Output { first: 0 },
-        in_gain: coefs.in_gain,
-        out_gain: coefs.out_gain,
+        trim: coefs.trim,
+        polarity: coefs.polarity,
+        fader: coefs.fader,
+        mute: coefs.mute,
+        solo: coefs.solo,
         pan: coefs.pan,
         sends: Vec::new(),
         insert: session

@@ -10,6 +10,7 @@
 //! May import: `engine` (its messages and graph builder), `model`, `dsp`.
 
 pub mod address;
+pub mod automation;
 pub mod build;
 mod insert;
 pub mod solo;
@@ -184,6 +185,9 @@ pub enum IntentError {
         /// The requested output.
         target: String,
     },
+    /// Not now: something in progress must end first.
+    #[error("not now: {0}")]
+    Busy(&'static str),
 }
 
 /// Errors building the engine graph from a session.
@@ -220,6 +224,7 @@ pub struct Hub {
     measure_reports: std::collections::HashMap<StripRef, String>,
     audio: Arc<AudioStatus>,
     links: Vec<Arc<LinkStatus>>,
+    auto: automation::AutomationState,
     /// MIDI learn: the address the next controller move binds to, and
     /// until when the request stands.
     learn: Option<(Address, Instant)>,
@@ -260,8 +265,11 @@ impl Hub {
             measure_reports: std::collections::HashMap::new(),
             audio: Arc::new(AudioStatus::default()),
             links: Vec::new(),
+            auto: automation::AutomationState::default(),
             learn: None,
         };
+        let mut hub = hub;
+        hub.resend_automation(true);
         Ok((hub, engine))
     }
 
@@ -309,6 +317,7 @@ impl Hub {
         if old.rolling {
             self.push(ToEngine::Transport(TransportCmd::Play));
         }
+        self.resend_automation(true);
         Ok(engine)
     }
 
@@ -455,6 +464,10 @@ impl Hub {
             drop(old);
             self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);
         }
+        while let Ok(old) = self.link.retired_lanes.pop() {
+            drop(old);
+        }
+        self.automation_tick();
         self.poll_measurement();
         if self.rebuild_pending {
             self.rebuild();
@@ -491,6 +504,33 @@ impl Hub {
             && !x.is_finite()
         {
             return Err(IntentError::NotFinite(address));
+        }
+        // A lane in read mode drives its control: surface moves are refused
+        // (the surface is told the value that plays).
+        if origin != Origin::Daemon && self.reads_lane(address) {
+            return self.get(address);
+        }
+        // Trim mode: gain controls set a dB offset on top of the lane.
+        let trim_db = match (address.param, &value) {
+            (Param::Fader | Param::Send(_, SendParam::Fader), Value::Float(p)) => {
+                Some(pos_to_db(p.clamp(0.0, 1.0)))
+            }
+            (Param::Gain | Param::Send(_, SendParam::Gain), Value::Float(db)) => Some(*db),
+            _ => None,
+        };
+        if let Some(db) = trim_db
+            && let Some(before) = self.session.clone_controls(address.strip)
+            && let Some(applied_db) = self.trim_move(address, db)
+        {
+            self.record_change(address, origin);
+            self.touched_by_move(address.lane(), origin);
+            self.automation_moved(address, &before);
+            return Ok(match address.param {
+                Param::Fader | Param::Send(_, SendParam::Fader) => {
+                    Value::Float(db_to_pos(applied_db))
+                }
+                _ => Value::Float(applied_db),
+            });
         }
         let before = self.session.clone_controls(address.strip);
         let applied = match address.param {
@@ -641,12 +681,19 @@ impl Hub {
             }
         };
         let after = self.session.clone_controls(address.strip);
+        if address.param.is_continuous() {
+            self.touched_by_move(address.lane(), origin);
+        }
         if before != after {
             self.sync_strip(address.strip, before.as_ref(), after.as_ref());
             self.record_change(address, origin);
-        }
-        if address.param.is_continuous() {
-            self.touched_by_move(address.lane(), origin);
+            if let Some(b) = &before {
+                if address.param == Param::Automation {
+                    self.automation_mode_changed(address.strip, b.automation);
+                } else if origin != Origin::Daemon {
+                    self.automation_moved(address, b);
+                }
+            }
         }
         Ok(applied)
     }
@@ -691,6 +738,7 @@ impl Hub {
                 until: None,
             });
         }
+        self.automation_touch(address, on);
         Ok(())
     }
 
@@ -718,6 +766,7 @@ impl Hub {
     /// Start, stop or move the transport. Locating to a negative or
     /// non-finite time is refused by the caller's codec; here it clamps.
     pub fn transport(&mut self, cmd: TransportCmd) {
+        self.automation_transport(cmd);
         match cmd {
             TransportCmd::Play => self.rolling = true,
             TransportCmd::Stop => self.rolling = false,
@@ -796,6 +845,9 @@ impl Hub {
 
     /// Read the current value at `address` (for state dumps to a new client).
     pub fn get(&self, address: Address) -> Result<Value, IntentError> {
+        if let Some(v) = self.trim_view(address) {
+            return Ok(v);
+        }
         let c = self
             .session
             .controls(address.strip)
@@ -936,6 +988,7 @@ impl Hub {
             .retain(|c| matches!(c, ToEngine::Transport(_) | ToEngine::Measure(_)));
         self.swaps_in_flight += 1;
         self.push(ToEngine::SwapGraph(Box::new(graph)));
+        self.resend_automation(true);
     }
 
     /// Record feedback for a changed control and the controls that show the
@@ -987,34 +1040,29 @@ impl Hub {
         let Some(node) = self.node_of(strip) else {
             return;
         };
-        let (controls, channels, muted) = match strip {
+        let (controls, channels, solo_muted) = match strip {
             StripRef::Track(i) => {
                 let t = &self.session.tracks[i];
-                (
-                    &t.controls,
-                    t.channels,
-                    t.controls.mute || self.solo.tracks[i],
-                )
+                (&t.controls, t.channels, self.solo.tracks[i])
             }
             StripRef::Bus(j) => {
                 let b = &self.session.buses[j];
-                (
-                    &b.controls,
-                    Channels::Stereo,
-                    b.controls.mute || self.solo.buses[j],
-                )
+                (&b.controls, Channels::Stereo, self.solo.buses[j])
             }
-            StripRef::Master => (
-                &self.session.master,
-                Channels::Stereo,
-                self.session.master.mute,
-            ),
+            StripRef::Master => (&self.session.master, Channels::Stereo, false),
         };
         let law = self.session.pan_law;
-        let coefs = strip_coefs(controls, channels, law, muted);
+        let mut coefs = strip_coefs(controls, channels, law, solo_muted);
+        // In trim mode the live value is the offset the lane plays times.
+        if let Some(db) = self.trim_offset_db(strip, crate::model::LaneParam::Gain) {
+            coefs.fader = crate::dsp::db_to_amp(db) as f32;
+        }
         let mut cmds = vec![
-            StripParam::InGain(coefs.in_gain),
-            StripParam::OutGain(coefs.out_gain),
+            StripParam::Trim(coefs.trim),
+            StripParam::Polarity(coefs.polarity),
+            StripParam::Fader(coefs.fader),
+            StripParam::Mute(coefs.mute),
+            StripParam::SoloGate(coefs.solo),
             StripParam::Pan {
                 l: coefs.pan.0,
                 r: coefs.pan.1,
@@ -1023,10 +1071,11 @@ impl Hub {
         for (k, s) in controls.sends.iter().enumerate() {
             let send = k as u16;
             let (l, r) = pan_gains(s.pan, channels, law);
-            cmds.push(StripParam::SendLevel {
-                send,
-                gain: send_level(s.gain_db, muted),
-            });
+            let gain = match self.trim_offset_db(strip, crate::model::LaneParam::SendGain(k)) {
+                Some(db) => crate::dsp::db_to_amp(db) as f32,
+                None => send_level(s.gain_db),
+            };
+            cmds.push(StripParam::SendLevel { send, gain });
             cmds.push(StripParam::SendPan { send, l, r });
             cmds.push(StripParam::SendPre { send, pre: s.pre });
         }
@@ -1053,7 +1102,10 @@ impl Hub {
         if let ToEngine::Strip { node, param } = &cmd
             && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
                 ToEngine::Strip { node: n, param: p } => n == node && same_coefficient(p, param),
-                ToEngine::SwapGraph(_) | ToEngine::Transport(_) | ToEngine::Measure(_) => false,
+                ToEngine::SwapGraph(_)
+                | ToEngine::SwapLanes(_)
+                | ToEngine::Transport(_)
+                | ToEngine::Measure(_) => false,
             })
         {
             *slot = cmd;
@@ -1094,10 +1146,15 @@ impl Hub {
 fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
     use StripParam::*;
     match (a, b) {
-        (InGain(_), InGain(_))
-        | (OutGain(_), OutGain(_))
+        (Trim(_), Trim(_))
+        | (Polarity(_), Polarity(_))
+        | (Fader(_), Fader(_))
+        | (Mute(_), Mute(_))
+        | (SoloGate(_), SoloGate(_))
         | (Pan { .. }, Pan { .. })
         | (InsertWet(_), InsertWet(_)) => true,
+        (Play { target: x, .. }, Play { target: y, .. })
+        | (Jump { target: x, .. }, Jump { target: y, .. }) => x == y,
         (SendLevel { send: x, .. }, SendLevel { send: y, .. })
         | (SendPan { send: x, .. }, SendPan { send: y, .. })
         | (SendPre { send: x, .. }, SendPre { send: y, .. }) => x == y,

@@ -8,6 +8,7 @@ use crate::dsp::generator::ToneSpec;
 use crate::dsp::pan::PanLaw;
 use std::path::PathBuf;
 
+pub use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint};
 pub use crate::engine::Channels;
 
 /// Default parameter smoothing time.
@@ -118,6 +119,8 @@ pub struct Controls {
     pub solo_safe: bool,
     /// Automation mode of the strip's lanes (fader, pan, mute, sends).
     pub automation: AutomationMode,
+    /// Automation lanes by parameter.
+    pub lanes: std::collections::BTreeMap<LaneParam, Lane>,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
     /// A hardware insert before the fader.
@@ -208,10 +211,73 @@ impl Default for Controls {
             solo: false,
             solo_safe: false,
             automation: AutomationMode::Off,
+            lanes: std::collections::BTreeMap::new(),
             sends: Vec::new(),
             insert: None,
         }
     }
+}
+
+/// An automatable parameter of a strip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LaneParam {
+    /// Fader gain, dB (the lane floor is off).
+    Gain,
+    /// Input trim, dB.
+    Trim,
+    /// Pan or balance, 0..1.
+    Pan,
+    /// Mute, 0 or 1.
+    Mute,
+    /// A send's level, dB (0-based send index).
+    SendGain(usize),
+}
+
+impl LaneParam {
+    /// How the lane is read between points.
+    pub fn interp(self) -> Interp {
+        match self {
+            LaneParam::Mute => Interp::Step,
+            _ => Interp::Linear,
+        }
+    }
+
+    /// The name in session files (`gain`, `trim`, `pan`, `mute`,
+    /// `send/1/gain`).
+    pub fn name(self) -> String {
+        match self {
+            LaneParam::Gain => "gain".into(),
+            LaneParam::Trim => "trim".into(),
+            LaneParam::Pan => "pan".into(),
+            LaneParam::Mute => "mute".into(),
+            LaneParam::SendGain(k) => format!("send/{}/gain", k + 1),
+        }
+    }
+
+    /// Parse a session-file name.
+    pub fn from_name(name: &str) -> Option<LaneParam> {
+        match name {
+            "gain" => Some(LaneParam::Gain),
+            "trim" => Some(LaneParam::Trim),
+            "pan" => Some(LaneParam::Pan),
+            "mute" => Some(LaneParam::Mute),
+            _ => {
+                let k = name.strip_prefix("send/")?.strip_suffix("/gain")?;
+                let k: usize = k.parse().ok()?;
+                Some(LaneParam::SendGain(k.checked_sub(1)?))
+            }
+        }
+    }
+}
+
+/// An automation lane: breakpoints in the parameter's natural units, sorted
+/// by frame, and the mode it plays in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lane {
+    /// This lane's own mode; `None` follows the strip's mode.
+    pub mode: Option<AutomationMode>,
+    /// Breakpoints (timeline frames at the session's rate).
+    pub points: Vec<LanePoint>,
 }
 
 /// Where a send goes.

@@ -47,6 +47,8 @@ pub enum OscCommand {
     },
     /// Transport.
     Transport(TransportRequest),
+    /// `/automation/undo`: undo the last automation pass.
+    UndoAutomation,
     /// `/subscribe [port] [meters]`.
     Subscribe {
         /// Feedback port; the source port when absent.
@@ -218,6 +220,18 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             };
         }
         "/status" => return Some(Ok(OscCommand::Status)),
+        "/automation/undo" => {
+            // A button's release (0) does nothing.
+            return match args {
+                [] => Some(Ok(OscCommand::UndoAutomation)),
+                [a] => match number(a) {
+                    Some(x) if x >= 0.5 => Some(Ok(OscCommand::UndoAutomation)),
+                    Some(x) if x.is_finite() => None,
+                    _ => bad("expected no argument or 0|1"),
+                },
+                _ => bad("expected no argument or 0|1"),
+            };
+        }
         "/learn" => {
             return match args {
                 [OscType::String(t)] => match Address::parse(t) {

@@ -231,6 +231,10 @@ impl OscSurface {
                 };
                 hub.transport(cmd);
             }
+            OscCommand::UndoAutomation => {
+                let n = hub.undo_automation().map_err(|e| e.to_string())?;
+                tracing::info!("automation: undid the last pass ({n} lanes)");
+            }
             OscCommand::Subscribe { port, meters } => {
                 let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
                 self.subscribers.retain(|s| s.fixed || s.dest != dest);

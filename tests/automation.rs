@@ -1,0 +1,386 @@
+//! Automation passes on the real hub and engine, driven block by block:
+//! the lanes each mode writes (what a saved session holds), and the level
+//! the engine plays (what a listener hears). The same scenarios run
+//! through real surfaces in automation_surfaces.rs.
+
+use faderd::config::parse_session;
+use faderd::dsp::{db_to_pos, pos_to_db};
+use faderd::engine::{Engine, EngineConfig};
+use faderd::mixer::{Address, ClientId, Hub, Origin, Param, StripRef, TransportCmd, Value};
+use faderd::model::{AutomationMode, LaneParam};
+use std::path::Path;
+
+const RATE: u32 = 48_000;
+const BLOCK: usize = 64;
+const ME: Origin = Origin::Client(ClientId(42));
+
+/// A mono track playing a 2 Hz square at -6 dBFS: its output's largest
+/// sample over a block is the gain the engine applies (pan centre, -3 dB).
+fn session(mode: &str, lane: &str) -> String {
+    format!(
+        r#"
+version: 1
+name: auto
+tracks:
+  - name: Sq
+    source: {{ tone: {{ wave: square, freq_hz: 2, level_db: -6 }} }}
+    gain_db: -10
+    automation: {mode}
+    lanes:
+      gain: {{ points: {lane} }}
+"#
+    )
+}
+
+struct Rig {
+    hub: Hub,
+    engine: Engine,
+}
+
+impl Rig {
+    fn new(yaml: &str) -> Rig {
+        let s = parse_session(yaml, Path::new("a.yaml")).unwrap();
+        let cfg = EngineConfig {
+            sample_rate: RATE,
+            max_block: BLOCK,
+            inputs: 0,
+            outputs: 2,
+        };
+        let (hub, engine) = Hub::new(s, Default::default(), cfg).unwrap();
+        let mut r = Rig { hub, engine };
+        r.run_ms(20);
+        r
+    }
+
+    /// Process `ms` of audio; the hub ticks every 20 ms as in the daemon.
+    fn run_ms(&mut self, ms: u64) {
+        let blocks = ms * u64::from(RATE) / 1000 / BLOCK as u64;
+        for b in 0..blocks {
+            if b % 15 == 0 {
+                self.hub.service();
+            }
+            self.engine.process(BLOCK);
+        }
+        self.hub.service();
+    }
+
+    fn transport(&mut self, cmd: TransportCmd) {
+        self.hub.transport(cmd);
+        self.engine.process(BLOCK);
+        self.hub.service();
+    }
+
+    /// The track's gain as the engine plays it now, in dB.
+    fn heard_db(&mut self) -> f64 {
+        // Largest sample over 30 ms (spans a half period of the square).
+        let mut peak = 0.0f32;
+        for _ in 0..(RATE as usize * 30 / 1000 / BLOCK) {
+            self.engine.process(BLOCK);
+            peak = self.engine.output(0)[..BLOCK]
+                .iter()
+                .fold(peak, |m, x| m.max(x.abs()));
+        }
+        // -6 dB source, -3 dB pan centre.
+        20.0 * f64::from(peak).log10() + 6.0 + 3.0103
+    }
+
+    fn fader(&mut self, db: f64) {
+        let v = self
+            .hub
+            .apply(ME, fader(), Value::Float(db_to_pos(db)))
+            .unwrap();
+        let _ = v;
+    }
+
+    /// The lane as (seconds, value).
+    fn lane(&self) -> Vec<(f64, f64)> {
+        self.hub
+            .lane(StripRef::Track(0), LaneParam::Gain)
+            .map(|l| {
+                l.points
+                    .iter()
+                    .map(|p| (p.frame as f64 / f64::from(RATE), p.value))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The lane's value at `t` seconds.
+    fn lane_at(&self, t: f64) -> f64 {
+        let l = self.hub.lane(StripRef::Track(0), LaneParam::Gain).unwrap();
+        faderd::dsp::automation::value_at(
+            &l.points,
+            faderd::dsp::automation::Interp::Linear,
+            (t * f64::from(RATE)) as u64,
+        )
+        .unwrap()
+    }
+
+    fn now_s(&self) -> f64 {
+        self.hub.transport_state().position_frames as f64 / f64::from(RATE)
+    }
+}
+
+fn fader() -> Address {
+    Address::new(StripRef::Track(0), Param::Fader)
+}
+
+/// Ride the fader from `from` to `to` dB over `ms`, a move every 20 ms.
+fn ride(r: &mut Rig, from: f64, to: f64, ms: u64) {
+    let steps = ms / 20;
+    for k in 1..=steps {
+        r.fader(from + (to - from) * k as f64 / steps as f64);
+        r.run_ms(20);
+    }
+}
+
+const FLAT: &str = "[[0, -10], [10, -10]]";
+
+#[test]
+fn a_touch_pass_writes_exactly_the_touched_span_and_glides_back() {
+    let mut r = Rig::new(&session("touch", FLAT));
+    r.transport(TransportCmd::Play);
+    r.run_ms(1000);
+    let t_on = r.now_s();
+    r.hub.touch(ME, fader(), true).unwrap();
+    ride(&mut r, -10.0, -4.0, 400);
+    r.run_ms(200);
+    let heard = r.heard_db();
+    assert!(
+        (heard + 4.0).abs() < 0.1,
+        "heard {heard:.2} dB while riding"
+    );
+    let t_off = r.now_s();
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(600);
+    // Back on the lane: heard at -10 dB again.
+    let heard = r.heard_db();
+    assert!(
+        (heard + 10.0).abs() < 0.1,
+        "heard {heard:.2} dB after the glide"
+    );
+    r.transport(TransportCmd::Stop);
+
+    let lane = r.lane();
+    // Untouched before the touch and after the glide.
+    assert_eq!(lane.first(), Some(&(0.0, -10.0)));
+    assert_eq!(lane.last(), Some(&(10.0, -10.0)));
+    let written: Vec<&(f64, f64)> = lane.iter().filter(|(t, _)| *t > 0.0 && *t < 10.0).collect();
+    let (first, last) = (written[0], written[written.len() - 1]);
+    assert!(
+        (first.0 - t_on).abs() < 0.005,
+        "span starts at {first:?}, touch at {t_on}"
+    );
+    assert!((first.1 + 10.0).abs() < 1e-9, "{first:?}");
+    // The glide: 250 ms from the release value back to the lane.
+    assert!(
+        (last.0 - (t_off + 0.25)).abs() < 0.005,
+        "glide ends at {last:?}, release at {t_off}"
+    );
+    assert!((last.1 + 10.0).abs() < 1e-9);
+    assert!((r.lane_at(t_off) + 4.0).abs() < 0.06, "{lane:?}");
+    assert!(
+        (r.lane_at(t_off + 0.125) + 7.0).abs() < 0.1,
+        "mid-glide {}",
+        r.lane_at(t_off + 0.125)
+    );
+    assert!(
+        (r.lane_at(t_on + 0.2) + 7.0).abs() < 0.5,
+        "mid-ride {}",
+        r.lane_at(t_on + 0.2)
+    );
+}
+
+#[test]
+fn a_latch_pass_holds_the_last_value_until_stop() {
+    let mut r = Rig::new(&session("latch", FLAT));
+    r.transport(TransportCmd::Play);
+    r.run_ms(500);
+    r.hub.touch(ME, fader(), true).unwrap();
+    ride(&mut r, -10.0, -3.0, 200);
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(1000);
+    let heard = r.heard_db();
+    assert!((heard + 3.0).abs() < 0.1, "latched: heard {heard:.2} dB");
+    let t_stop = r.now_s();
+    r.transport(TransportCmd::Stop);
+    assert!((r.lane_at(t_stop - 0.5) + 3.0).abs() < 1e-6);
+    assert!((r.lane_at(t_stop - 0.01) + 3.0).abs() < 1e-6);
+    // After the stop the old lane resumes at once.
+    assert!(
+        (r.lane_at(t_stop + 0.01) + 10.0).abs() < 1e-6,
+        "{:?}",
+        r.lane()
+    );
+}
+
+#[test]
+fn a_write_pass_replaces_the_lane_from_start_to_stop_then_the_lane_is_in_touch() {
+    let mut r = Rig::new(&session("write", "[[0, -20], [1, -20], [2, -5], [10, -5]]"));
+    r.hub.transport(TransportCmd::Locate(RATE as u64 / 2));
+    r.transport(TransportCmd::Play);
+    r.run_ms(500);
+    ride(&mut r, -10.0, -6.0, 200);
+    r.run_ms(800);
+    let t_stop = r.now_s();
+    r.transport(TransportCmd::Stop);
+    // From the start (0.5 s) the live value, -10 dB, until the ride; then
+    // -6 dB until the stop; the old lane before and after.
+    assert!((r.lane_at(0.25) + 20.0).abs() < 1e-6);
+    assert!((r.lane_at(0.55) + 10.0).abs() < 1e-6, "{:?}", r.lane());
+    assert!((r.lane_at(0.95) + 10.0).abs() < 0.1, "{:?}", r.lane());
+    assert!((r.lane_at(1.6) + 6.0).abs() < 1e-6);
+    assert!((r.lane_at(t_stop - 0.01) + 6.0).abs() < 1e-6);
+    assert!((r.lane_at(5.0) + 5.0).abs() < 1e-6);
+    assert_eq!(
+        r.hub
+            .get(Address::new(StripRef::Track(0), Param::Automation)),
+        Ok(Value::Text("touch".into()))
+    );
+    assert_eq!(
+        r.hub.session().tracks[0].controls.automation,
+        AutomationMode::Touch
+    );
+}
+
+#[test]
+fn a_trim_pass_shifts_the_lane_by_the_moved_amount() {
+    let mut r = Rig::new(&session("trim", "[[0, -10], [2, -20], [10, -20]]"));
+    // In trim mode the fader is the offset: it starts at 0 dB.
+    assert_eq!(r.hub.get(fader()), Ok(Value::Float(db_to_pos(0.0))));
+    r.transport(TransportCmd::Play);
+    r.run_ms(400);
+    r.hub.touch(ME, fader(), true).unwrap();
+    ride(&mut r, 0.0, 3.0, 100);
+    r.run_ms(900);
+    // Heard: the lane plus 3 dB.
+    let t = r.now_s();
+    let heard = r.heard_db();
+    let want = -10.0 - 10.0 * (t + 0.015) / 2.0 + 3.0;
+    assert!(
+        (heard - want).abs() < 0.15,
+        "heard {heard:.2}, want {want:.2}"
+    );
+    let t_off = r.now_s();
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(600);
+    r.transport(TransportCmd::Stop);
+    // The offset is in the lane; it glides back to 0 dB over 250 ms.
+    assert!(
+        (r.lane_at(1.0) - (-15.0 + 3.0)).abs() < 0.06,
+        "{:?}",
+        r.lane()
+    );
+    assert!((r.lane_at(t_off + 0.3) - (-10.0 - 5.0 * (t_off + 0.3))).abs() < 0.06);
+    assert!((r.lane_at(0.2) + 11.0).abs() < 1e-6);
+    assert!((r.lane_at(5.0) + 20.0).abs() < 1e-6);
+    // And the fader (the offset) is back at 0 dB.
+    let Ok(Value::Float(p)) = r.hub.get(fader()) else {
+        panic!()
+    };
+    assert!((pos_to_db(p)).abs() < 1e-9, "{p}");
+}
+
+#[test]
+fn read_mode_ignores_surface_moves_and_drives_the_control() {
+    let mut r = Rig::new(&session("read", "[[0, -20], [2, 0]]"));
+    r.transport(TransportCmd::Play);
+    r.run_ms(1000);
+    r.hub.take_feedback();
+    let applied = r.hub.apply(ME, fader(), Value::Float(0.1)).unwrap();
+    let Value::Float(p) = applied else { panic!() };
+    assert!(
+        (pos_to_db(p) + 10.0).abs() < 0.3,
+        "the surface is told the lane: {p}"
+    );
+    r.run_ms(200);
+    let want = -20.0 + 10.0 * (r.now_s() + 0.03);
+    let heard = r.heard_db();
+    assert!(
+        (heard - want).abs() < 0.1,
+        "heard {heard:.2}, the lane says {want:.2}"
+    );
+    // The control follows playback, with feedback every tick.
+    r.hub.take_feedback();
+    r.run_ms(100);
+    let fb = r.hub.take_feedback();
+    let gains: Vec<f64> = fb
+        .iter()
+        .filter(|f| f.address == Address::new(StripRef::Track(0), Param::Gain))
+        .filter_map(|f| match f.value {
+            Value::Float(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    assert!(gains.len() >= 4, "{fb:?}");
+    assert!(gains.windows(2).all(|w| w[1] > w[0]), "{gains:?}");
+}
+
+#[test]
+fn undo_restores_the_lane_before_the_pass() {
+    let mut r = Rig::new(&session("touch", FLAT));
+    let before = r.lane();
+    r.transport(TransportCmd::Play);
+    r.run_ms(300);
+    r.hub.touch(ME, fader(), true).unwrap();
+    ride(&mut r, -10.0, 0.0, 200);
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(400);
+    r.hub.touch(ME, fader(), true).unwrap();
+    ride(&mut r, -10.0, -30.0, 200);
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(400);
+    r.transport(TransportCmd::Stop);
+    assert_ne!(r.lane(), before);
+    assert_eq!(
+        r.hub.undo_depth(),
+        1,
+        "two touches in one roll are one pass"
+    );
+    assert_eq!(r.hub.undo_automation(), Ok(1));
+    assert_eq!(r.lane(), before);
+    assert_eq!(r.hub.undo_automation(), Ok(0));
+}
+
+#[test]
+fn a_lane_plays_the_same_whatever_the_block_size() {
+    let yaml = session("read", "[[0, -40], [0.3, 0], [0.3, -20], [0.6, -6]]");
+    let render = |block: usize| -> Vec<f32> {
+        let s = parse_session(&yaml, Path::new("a.yaml")).unwrap();
+        let mut run =
+            faderd::audio::offline::OfflineRun::new(s, Default::default(), block).unwrap();
+        let mut out = Vec::new();
+        run.run(
+            (RATE as u64 * 7) / 10,
+            &mut [].iter().peekable(),
+            |e: &Engine, n| {
+                out.extend_from_slice(&e.output(0)[..n]);
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        out
+    };
+    let reference = render(1);
+    for block in [32, 64, 333, 1024] {
+        let out = render(block);
+        let diff = reference.iter().zip(&out).position(|(a, b)| a != b);
+        assert_eq!(diff, None, "block {block} differs at sample {diff:?}");
+    }
+    // And it is the lane: -40 dB at the start, 0 dB at 0.3 s.
+    let peak = |from: f64, to: f64| {
+        let (a, b) = ((from * 48_000.0) as usize, (to * 48_000.0) as usize);
+        20.0 * f64::from(reference[a..b].iter().fold(0.0f32, |m, x| m.max(x.abs()))).log10()
+            + 9.0103
+    };
+    assert!(
+        (peak(0.0, 0.001) + 40.0).abs() < 0.2,
+        "{}",
+        peak(0.0, 0.001)
+    );
+    assert!(
+        (peak(0.29, 0.2999) - 0.0).abs() < 0.3,
+        "{}",
+        peak(0.29, 0.2999)
+    );
+}
