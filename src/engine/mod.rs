@@ -189,6 +189,16 @@ impl Engine {
         self.frame
     }
 
+    /// The transport's timeline frame (after the last block).
+    pub fn transport_frame(&self) -> u64 {
+        self.transport_frame
+    }
+
+    /// True while the transport rolls.
+    pub fn is_rolling(&self) -> bool {
+        self.rolling
+    }
+
     /// Process one block of `frames` frames (at most `max_block`; more is
     /// clamped): apply queued commands, mix, write outputs. Returns the
     /// number of frames processed.
