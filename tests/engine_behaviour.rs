@@ -317,3 +317,24 @@ fn files_play_on_the_transport_timeline_and_are_silent_when_stopped() {
     assert_eq!(l[63], ramp[24_063]);
     assert_eq!(run.hub.transport_state().position_frames, 24_064);
 }
+
+#[test]
+fn a_loop_wraps_sample_accurately_whatever_the_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sources(dir.path());
+    let yaml = "version: 1\nname: loop\ntracks:\n  - { name: M, source: { file: m.wav } }\n";
+    let mut reference: Option<Vec<f32>> = None;
+    for block in [1usize, 64, 333, 1000] {
+        let mut run = session_run(yaml, dir.path(), block);
+        run.hub.transport(TransportCmd::Loop(Some((4_800, 9_600))));
+        let (l, _) = render(&mut run, 20_000, &[]);
+        // The loop plays again and again: 4800..9600, then the same.
+        assert_eq!(&l[9_600..14_400], &l[4_800..9_600], "block {block}");
+        assert_eq!(&l[14_400..19_200], &l[4_800..9_600], "block {block}");
+        assert!(l[4_800..9_600].iter().any(|x| x.abs() > 0.01));
+        match &reference {
+            None => reference = Some(l),
+            Some(r) => assert_eq!(r, &l, "block {block} differs"),
+        }
+    }
+}

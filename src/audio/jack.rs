@@ -101,6 +101,9 @@ pub struct JackStats {
     pub buffer_frames: AtomicU32,
     /// The server's current sample rate.
     pub sample_rate: AtomicU32,
+    /// The engine follows the JACK transport (and passes the hub's
+    /// transport commands to it).
+    pub follow_transport: AtomicBool,
 }
 
 /// A running JACK client with the engine in its process callback.
@@ -202,6 +205,7 @@ impl JackBackend {
             faulted: false,
             before_period,
             after_period,
+            transport: client.transport(),
         };
         let notifications = Notifications {
             stats: Arc::clone(&stats),
@@ -352,6 +356,7 @@ struct Process {
     faulted: bool,
     before_period: Option<super::dummy::PeriodStart>,
     after_period: Option<super::dummy::PeriodProbe>,
+    transport: jack::Transport,
 }
 
 impl jack::ProcessHandler for Process {
@@ -384,6 +389,11 @@ impl jack::ProcessHandler for Process {
                 midi.note_written(ok);
             }
         }
+        let follow = self.stats.follow_transport.load(Ordering::Relaxed);
+        if follow && let Ok(t) = self.transport.query() {
+            let rolling = t.state == jack::TransportState::Rolling;
+            self.engine.follow(u64::from(t.pos.frame()), rolling);
+        }
         let frames = ps.n_frames() as usize;
         let block = self.engine.config().max_block.max(1);
         let mut done = 0;
@@ -406,6 +416,20 @@ impl jack::ProcessHandler for Process {
                 }
             }
             done += n;
+        }
+        if follow {
+            while let Some(req) = self.engine.take_transport_request() {
+                // Real-time safe requests; JACK applies them within two cycles.
+                let _ = match req {
+                    crate::engine::TransportCmd::Play => self.transport.start(),
+                    crate::engine::TransportCmd::Stop => self.transport.stop(),
+                    crate::engine::TransportCmd::Locate(f) => {
+                        self.transport.locate(u32::try_from(f).unwrap_or(u32::MAX))
+                    }
+                    // JACK's transport has no loop: its master loops.
+                    crate::engine::TransportCmd::Loop(_) => Ok(()),
+                };
+            }
         }
         self.stats.periods.fetch_add(1, Ordering::Relaxed);
         if let Some(f) = self.after_period.as_mut() {

@@ -428,6 +428,29 @@ fn resolve(name: &str, kind: &str, base: &Path) -> Result<(String, PathBuf), Str
         })
 }
 
+/// Where the transport's time comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SyncSource {
+    /// faderd's own transport, driven by surfaces.
+    #[default]
+    Internal,
+    /// Follow the JACK transport (JACK backend only).
+    Jack,
+    /// Chase MIDI Time Code arriving on this MIDI port pair.
+    Mtc {
+        /// The port pair's name.
+        port: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransportFile {
+    sync: Spanned<String>,
+    #[serde(default)]
+    midi: Option<Spanned<String>>,
+}
+
 /// Automation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -460,6 +483,8 @@ struct DaemonFile {
     #[serde(default)]
     automation: Option<Spanned<AutomationConfig>>,
     #[serde(default)]
+    transport: Option<Spanned<TransportFile>>,
+    #[serde(default)]
     log: LogConfig,
 }
 
@@ -478,6 +503,8 @@ pub struct DaemonConfig {
     pub surfaces: Vec<SurfaceSetup>,
     /// Automation.
     pub automation: AutomationConfig,
+    /// Transport sync.
+    pub sync: SyncSource,
     /// Logging.
     pub log: LogConfig,
 }
@@ -547,6 +574,32 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
                 file,
                 raw.version.referenced,
                 "each surface is one of mackie:, midi: or serial:",
+            )),
+        }
+    }
+    if let Some(t) = raw.transport {
+        let v = t.value;
+        match (v.sync.value.as_str(), v.midi) {
+            ("internal", None) => cfg.sync = SyncSource::Internal,
+            ("jack", None) => cfg.sync = SyncSource::Jack,
+            ("mtc", Some(port)) => {
+                midi_port_name(&port, file, &mut cfg, &mut diags);
+                cfg.sync = SyncSource::Mtc { port: port.value };
+            }
+            ("mtc", None) => diags.push(Diagnostic::at(
+                file,
+                t.referenced,
+                "sync: mtc needs midi: (the MIDI port pair the time code arrives on)",
+            )),
+            ("internal" | "jack", Some(m)) => diags.push(Diagnostic::at(
+                file,
+                m.referenced,
+                "midi: belongs to sync: mtc",
+            )),
+            (other, _) => diags.push(Diagnostic::at(
+                file,
+                v.sync.referenced,
+                format!("sync '{other}' is not internal, jack or mtc"),
             )),
         }
     }
@@ -1029,5 +1082,42 @@ mod tests {
             err.contains("c.yaml:3:20: '2e8a' is not a USB id: write vendor:product in hex"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn transport_sync_and_automation_settings() {
+        let cfg = parse_daemon_config(
+            "version: 1\ntransport: { sync: mtc, midi: MTC }\nautomation: { glide_ms: 400 }\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap();
+        assert_eq!(cfg.sync, SyncSource::Mtc { port: "MTC".into() });
+        assert_eq!(cfg.jack.midi_ports, vec!["MTC".to_string()]);
+        assert_eq!(cfg.automation.glide_ms, 400);
+        let cfg = parse_daemon_config(
+            "version: 1\ntransport: { sync: jack }\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap();
+        assert_eq!(cfg.sync, SyncSource::Jack);
+        let err = parse_daemon_config(
+            "version: 1\ntransport: { sync: ltc }\nautomation: { glide_ms: 99999 }\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "c.yaml:2:20: sync 'ltc' is not internal, jack or mtc",
+            "c.yaml:3:13: glide_ms must be at most 10000",
+        ] {
+            assert!(err.contains(want), "{want}\nnot in\n{err}");
+        }
+        let err = parse_daemon_config(
+            "version: 1\ntransport: { sync: mtc }\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("sync: mtc needs midi:"), "{err}");
     }
 }

@@ -17,7 +17,7 @@ pub use atomic::write_atomic;
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{
     AudioConfig, AutomationConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig,
-    LogLevel, MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SurfaceSetup,
+    LogLevel, MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SurfaceSetup, SyncSource,
     load_daemon_config, parse_daemon_config, parse_ip_net,
 };
 pub use error::{ConfigError, Diagnostic};

@@ -195,6 +195,8 @@ pub struct JackPlan {
     pub config: JackConfig,
     /// Ports by engine channel.
     pub layout: PortLayout,
+    /// The engine follows the JACK transport.
+    pub follow_transport: bool,
 }
 
 impl JackPlan {
@@ -232,14 +234,18 @@ impl JackPlan {
     ) -> Result<JackBackend, jackb::JackError> {
         let ports = self.midi_ports();
         let midi = ports.as_ref().zip(midi);
-        JackBackend::start(
+        let b = JackBackend::start(
             client,
             engine,
             &self.layout,
             midi,
             &self.connections(),
             hooks,
-        )
+        )?;
+        b.stats()
+            .follow_transport
+            .store(self.follow_transport, Ordering::Relaxed);
+        Ok(b)
     }
 
     /// Fresh MIDI queues when MIDI ports are configured.

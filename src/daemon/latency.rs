@@ -87,7 +87,11 @@ pub fn measure(
     if let Some(from) = &opts.from {
         config.connections.push((in_name, from.clone()));
     }
-    let plan = JackPlan { config, layout };
+    let plan = JackPlan {
+        config,
+        layout,
+        follow_transport: false,
+    };
     let client = jackb::open_client(&plan.config.client_name).map_err(|e| {
         Failure::env(anyhow::Error::new(e).context("latency needs a running JACK server"))
     })?;

@@ -10,6 +10,7 @@ use crate::config::{DaemonConfig, MapSource, SurfaceSetup};
 use crate::mixer::{ClientId, Feedback, Hub, MeterFrame};
 use crate::surfaces::mackie::{MackieSurface, MidiOut, UnitConfig};
 use crate::surfaces::midi::MidiMapSurface;
+use crate::surfaces::mtc::MtcChase;
 use std::time::Instant;
 
 /// Client ids of MIDI surfaces start here (OSC clients count up from 1).
@@ -27,6 +28,8 @@ pub struct MidiSurfaces {
     owner: Vec<(u8, usize)>,
     /// Whether a device was on each used port at the last look.
     present: Vec<(u8, bool)>,
+    /// MIDI Time Code chased from this port.
+    mtc: Option<(u8, MtcChase)>,
 }
 
 impl MidiSurfaces {
@@ -74,12 +77,21 @@ impl MidiSurfaces {
                 SurfaceSetup::Serial { .. } => {}
             }
         }
+        if let crate::config::SyncSource::Mtc { port } = &cfg.sync {
+            let p = cfg
+                .jack
+                .midi_ports
+                .iter()
+                .position(|x| x == port)
+                .ok_or_else(|| format!("no MIDI port pair '{port}'"))? as u8;
+            s.mtc = Some((p, MtcChase::default()));
+        }
         Ok(s)
     }
 
-    /// True when no surface is configured.
+    /// True when no surface (and no MTC input) is configured.
     pub fn is_empty(&self) -> bool {
-        self.mackie.is_empty() && self.controllers.is_empty()
+        self.mackie.is_empty() && self.controllers.is_empty() && self.mtc.is_none()
     }
 
     /// Handle what arrived, and notice devices coming and going. Call as
@@ -125,6 +137,13 @@ impl MidiSurfaces {
             }
         }
         while let Some(p) = midi.recv() {
+            if let Some((port, chase)) = self.mtc.as_mut()
+                && *port == p.port
+            {
+                chase.feed(hub, p.bytes(), now);
+                report_sync(hub, chase);
+                continue;
+            }
             if let Some((_, i)) = self.owner.iter().find(|(port, _)| *port == p.port) {
                 out.extend(self.mackie[*i].handle(hub, p.port, p.bytes(), now));
             } else if let Some(i) = self
@@ -186,6 +205,15 @@ impl MidiSurfaces {
         }
     }
 
+    /// The hub tick, before feedback: a chased MTC stream that went silent
+    /// stops the transport.
+    pub fn chase_tick(&mut self, hub: &mut Hub, now: Instant) {
+        if let Some((_, chase)) = self.mtc.as_mut() {
+            chase.tick(hub, now);
+            report_sync(hub, chase);
+        }
+    }
+
     /// The hub tick: every surface's feedback.
     pub fn tick(
         &mut self,
@@ -217,6 +245,16 @@ impl MidiSurfaces {
         }
         out
     }
+}
+
+fn report_sync(hub: &mut Hub, chase: &MtcChase) {
+    let st = chase.status();
+    hub.set_sync_report(crate::mixer::SyncReport {
+        external: true,
+        locked: st.locked,
+        lock_latency: st.lock_latency,
+        relocates: st.relocates,
+    });
 }
 
 fn send(midi: &mut MidiLink, out: &[MidiOut]) {

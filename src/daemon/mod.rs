@@ -227,6 +227,20 @@ impl Daemon {
         let (mut hub, engine) = Hub::new(session, clips, engine_cfg).map_err(Failure::user)?;
         hub.set_touch_timeout(Duration::from_millis(opts.config.osc.touch_timeout_ms));
         hub.set_glide(Duration::from_millis(opts.config.automation.glide_ms));
+        match (&opts.config.sync, &chosen) {
+            (config::SyncSource::Jack, Chosen::Jack(..)) => {
+                hub.set_external_transport(true);
+                hub.set_sync_report(crate::mixer::SyncReport {
+                    external: true,
+                    locked: true,
+                    ..Default::default()
+                });
+            }
+            (config::SyncSource::Jack, _) => tracing::warn!(
+                "transport sync: jack needs the JACK backend; the transport is faderd's own"
+            ),
+            _ => {}
+        }
 
         let osc_cfg = &opts.config.osc;
         let addr: SocketAddr = osc_cfg
@@ -448,6 +462,7 @@ fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Fa
     let plan = || JackPlan {
         config: config.jack.clone(),
         layout: port_layout(session),
+        follow_transport: config.sync == config::SyncSource::Jack,
     };
     match config.audio.backend {
         BackendChoice::Dummy => Ok(Chosen::Dummy("dummy backend")),
@@ -587,6 +602,7 @@ fn hub_loop(
             if surfaces.is_empty() {
                 drain_midi(midi.as_mut());
             }
+            surfaces.chase_tick(&mut hub, now);
             hub.service();
             let changed = hub.take_feedback();
             let meters = hub.read_meters();

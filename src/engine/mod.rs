@@ -75,6 +75,8 @@ pub struct EngineShared {
     pub transport_frames: AtomicU64,
     /// Samples recorded by the latency measurement in progress.
     pub measure_recorded: AtomicU64,
+    /// The transport rolls.
+    pub transport_rolling: std::sync::atomic::AtomicBool,
 }
 
 /// The hub's side of the engine's queues.
@@ -110,6 +112,12 @@ pub struct Engine {
     measured: Producer<Box<Measurement>>,
     lanes: Box<LaneSet>,
     retire_lanes: Producer<Box<LaneSet>>,
+    /// The transport follows an outside clock ([`Engine::follow`]):
+    /// transport commands become requests for it.
+    external: bool,
+    requests: [Option<TransportCmd>; 4],
+    /// Loop from the first frame to (before) the second while rolling.
+    loop_range: Option<(u64, u64)>,
 }
 
 impl Engine {
@@ -145,6 +153,9 @@ impl Engine {
             measured: measured_tx,
             lanes: Box::default(),
             retire_lanes,
+            external: false,
+            requests: [None; 4],
+            loop_range: None,
         };
         (
             engine,
@@ -189,6 +200,24 @@ impl Engine {
         self.frame
     }
 
+    /// Follow an outside transport (JACK's): from now on the backend sets
+    /// the position and state at the start of each cycle, and transport
+    /// commands from the hub wait in [`Engine::take_transport_request`]
+    /// for the backend to pass on. Real-time safe.
+    pub fn follow(&mut self, frame: u64, rolling: bool) {
+        self.external = true;
+        self.transport_frame = frame;
+        self.rolling = rolling;
+    }
+
+    /// The oldest transport command the hub asked for while following an
+    /// outside transport. Real-time safe.
+    pub fn take_transport_request(&mut self) -> Option<TransportCmd> {
+        let first = self.requests[0].take();
+        self.requests.rotate_left(1);
+        first
+    }
+
     /// The transport's timeline frame (after the last block).
     pub fn transport_frame(&self) -> u64 {
         self.transport_frame
@@ -212,6 +241,48 @@ impl Engine {
         for out in self.outputs.iter_mut() {
             out[..n].fill(0.0);
         }
+        // A loop's end splits the block: the frames after it play from the
+        // loop's start, in the same block.
+        let mut done = 0;
+        while done < n {
+            let m = (n - done).min(self.frames_to_loop_end());
+            self.render(done, m);
+            self.frame += m as u64;
+            if self.rolling {
+                self.transport_frame += m as u64;
+                if let Some((start, end)) = self.loop_range
+                    && self.transport_frame == end
+                {
+                    self.transport_frame = start;
+                }
+            }
+            done += m;
+        }
+        self.run_measurement(n);
+        self.shared
+            .position_frames
+            .store(self.frame, Ordering::Relaxed);
+        self.shared
+            .transport_frames
+            .store(self.transport_frame, Ordering::Relaxed);
+        self.shared
+            .transport_rolling
+            .store(self.rolling, Ordering::Relaxed);
+        n
+    }
+
+    /// Frames until the loop's end, while rolling inside a loop.
+    fn frames_to_loop_end(&self) -> usize {
+        match self.loop_range {
+            Some((_, end)) if self.rolling && self.transport_frame < end => {
+                usize::try_from(end - self.transport_frame).unwrap_or(usize::MAX)
+            }
+            _ => usize::MAX,
+        }
+    }
+
+    /// Mix `n` frames into the outputs from frame `off` of the block.
+    fn render(&mut self, off: usize, n: usize) {
         let graph = &mut *self.graph;
         let node_count = graph.nodes.len();
         let clock = Clock {
@@ -226,10 +297,11 @@ impl Engine {
         for i in 0..node_count {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
             let node = &mut graph.nodes[i];
-            fill_source(node, &mut own_acc[i], &self.inputs, clock, n);
+            fill_source(node, &mut own_acc[i], &self.inputs, off, clock, n);
             let mut io = Io {
                 inputs: &self.inputs,
                 outputs: &mut self.outputs,
+                off,
             };
             let lanes = Lanes {
                 node: self.lanes.nodes.get(i),
@@ -249,18 +321,6 @@ impl Engine {
             let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
             graph.meters.record(i, [pl, pr], [ml, mr]);
         }
-        self.run_measurement(n);
-        self.frame += n as u64;
-        if self.rolling {
-            self.transport_frame += n as u64;
-        }
-        self.shared
-            .position_frames
-            .store(self.frame, Ordering::Relaxed);
-        self.shared
-            .transport_frames
-            .store(self.transport_frame, Ordering::Relaxed);
-        n
     }
 
     /// Play and record the latency measurement in progress, if any.
@@ -320,10 +380,23 @@ impl Engine {
                         self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
                     }
                 }
+                Ok(ToEngine::Transport(cmd)) if self.external => {
+                    // For the backend to pass on; the oldest is dropped when
+                    // four are waiting.
+                    if let Some(slot) = self.requests.iter_mut().find(|r| r.is_none()) {
+                        *slot = Some(cmd);
+                    } else {
+                        self.requests.rotate_left(1);
+                        self.requests[3] = Some(cmd);
+                    }
+                }
                 Ok(ToEngine::Transport(cmd)) => match cmd {
                     TransportCmd::Play => self.rolling = true,
                     TransportCmd::Stop => self.rolling = false,
                     TransportCmd::Locate(f) => self.transport_frame = f,
+                    TransportCmd::Loop(range) => {
+                        self.loop_range = range.filter(|(s, e)| e > s);
+                    }
                 },
                 Ok(ToEngine::Measure(m)) => {
                     if self.measuring.is_some() {
@@ -479,6 +552,7 @@ fn fill_source(
     node: &mut Node,
     own_acc: &mut StereoBuf,
     inputs: &[Box<[f32]>],
+    off: usize,
     clock: Clock,
     n: usize,
 ) {
@@ -490,9 +564,9 @@ fn fill_source(
             pre.r[..n].fill(0.0);
         }
         NodeInput::Input { first } => {
-            copy_or_silence(&mut pre.l[..n], inputs.get(*first).map(|b| &b[..]));
+            copy_or_silence(&mut pre.l[..n], inputs.get(*first).map(|b| &b[off..]));
             if stereo {
-                copy_or_silence(&mut pre.r[..n], inputs.get(*first + 1).map(|b| &b[..]));
+                copy_or_silence(&mut pre.r[..n], inputs.get(*first + 1).map(|b| &b[off..]));
             }
         }
         NodeInput::Clip { clip, looped } => {
@@ -660,7 +734,7 @@ fn mix_node(
                 None => continue,
             },
             graph::SendTo::Output(first) => match io.outputs.get_mut(first..first + 2) {
-                Some([l, r]) => (&mut l[..n], &mut r[..n]),
+                Some([l, r]) => (&mut l[io.off..io.off + n], &mut r[io.off..io.off + n]),
                 _ => continue,
             },
         };
@@ -734,20 +808,23 @@ fn mix_node(
         }
         graph::Dest::Output { first } => {
             let first = usize::from(first);
+            let off = io.off;
             if let Some(o) = io.outputs.get_mut(first) {
-                add_scaled(&mut o[..n], out_l, Span::Const(1.0));
+                add_scaled(&mut o[off..off + n], out_l, Span::Const(1.0));
             }
             if let Some(o) = io.outputs.get_mut(first + 1) {
-                add_scaled(&mut o[..n], out_r, Span::Const(1.0));
+                add_scaled(&mut o[off..off + n], out_r, Span::Const(1.0));
             }
         }
     }
 }
 
-/// The backend's channels as one block sees them.
+/// The backend's channels as one piece of a block sees them: from frame
+/// `off` of the block.
 struct Io<'a> {
     inputs: &'a [Box<[f32]>],
     outputs: &'a mut [Box<[f32]>],
+    off: usize,
 }
 
 /// Send `pre` out of the insert's outputs, read the return, and leave
@@ -770,11 +847,15 @@ fn run_insert(
         } else {
             (&mut pre.r[..n], &mut *dry_r)
         };
+        let off = io.off;
         if let Some(o) = io.outputs.get_mut(ins.send_first + k) {
-            add_scaled(&mut o[..n], buf, Span::Const(1.0));
+            add_scaled(&mut o[off..off + n], buf, Span::Const(1.0));
         }
         delay.process(buf);
-        let ret = io.inputs.get(ins.return_first + k).map(|b| &b[..n]);
+        let ret = io
+            .inputs
+            .get(ins.return_first + k)
+            .map(|b| &b[off..off + n]);
         // pre = dry * (1 - wet) + return * wet
         match wet {
             Span::Const(w) => {

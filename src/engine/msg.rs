@@ -196,4 +196,8 @@ pub enum TransportCmd {
     Stop,
     /// Move to this timeline frame (rolling or not).
     Locate(u64),
+    /// Loop from the first frame to (before) the second while rolling, or
+    /// stop looping. Playing from before the loop's end wraps at it,
+    /// sample-accurately; from after it, plays on.
+    Loop(Option<(u64, u64)>),
 }

@@ -286,6 +286,8 @@ pub struct AutomationState {
     /// A locate sent to the engine (engine frames), and the engine's sample
     /// clock when it was sent: until that clock moves, it is not applied.
     locate: Option<(u64, u64)>,
+    /// The timeline frame at the last tick (a jump back is a new pass).
+    last_frame: u64,
 }
 
 impl Default for AutomationState {
@@ -299,6 +301,7 @@ impl Default for AutomationState {
             offsets: HashMap::new(),
             pass_start: None,
             locate: None,
+            last_frame: 0,
         }
     }
 }
@@ -742,6 +745,7 @@ impl Hub {
                     self.end_pass(self.now_frame(), true);
                 }
             }
+            TransportCmd::Loop(_) => {}
             TransportCmd::Locate(to) => {
                 let clock = self
                     .link
@@ -749,6 +753,7 @@ impl Hub {
                     .position_frames
                     .load(std::sync::atomic::Ordering::Relaxed);
                 self.auto.locate = Some((to, clock));
+                self.auto.last_frame = to;
                 if self.rolling {
                     self.end_pass(self.now_frame(), false);
                     let to = {
@@ -928,6 +933,15 @@ impl Hub {
         }
         self.sync_play();
         let frame = self.now_frame();
+        // The timeline jumped back under a rolling pass (a loop, an outside
+        // transport's locate): the pass ends where it was and a new one
+        // starts here.
+        if self.rolling && frame < self.auto.last_frame && self.auto.pass_start.is_some() {
+            let was = self.auto.last_frame;
+            self.end_pass(was, false);
+            self.start_pass(frame);
+        }
+        self.auto.last_frame = frame;
         let mut moved: Vec<StripRef> = Vec::new();
         for key in self.keys() {
             if self.play_state(key) != AutoPlay::Lane {

@@ -60,6 +60,20 @@ pub struct LinkStatus {
     pub connects: std::sync::atomic::AtomicU64,
 }
 
+/// How the transport follows an outside clock (MTC, JACK), for surfaces
+/// (`/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SyncReport {
+    /// The transport follows an outside clock.
+    pub external: bool,
+    /// It is locked to it.
+    pub locked: bool,
+    /// From the first time code to lock, the last time it locked.
+    pub lock_latency: Option<Duration>,
+    /// Relocations while locked.
+    pub relocates: u64,
+}
+
 use crate::dsp::{db_to_pos, pos_to_db};
 use crate::engine::{
     Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
@@ -224,6 +238,14 @@ pub struct Hub {
     measure_reports: std::collections::HashMap<StripRef, String>,
     audio: Arc<AudioStatus>,
     links: Vec<Arc<LinkStatus>>,
+    sync: SyncReport,
+    /// The engine follows an outside transport (JACK): commands are
+    /// requests, the engine says what the transport does.
+    external_transport: bool,
+    /// The loop the transport plays, if looping.
+    loop_range: Option<(u64, u64)>,
+    /// The last loop set (a loop button turns it back on).
+    last_loop: Option<(u64, u64)>,
     auto: automation::AutomationState,
     /// MIDI learn: the address the next controller move binds to, and
     /// until when the request stands.
@@ -265,6 +287,10 @@ impl Hub {
             measure_reports: std::collections::HashMap::new(),
             audio: Arc::new(AudioStatus::default()),
             links: Vec::new(),
+            sync: SyncReport::default(),
+            external_transport: false,
+            loop_range: None,
+            last_loop: None,
             auto: automation::AutomationState::default(),
             learn: None,
         };
@@ -316,6 +342,9 @@ impl Hub {
         self.push(ToEngine::Transport(TransportCmd::Locate(position)));
         if old.rolling {
             self.push(ToEngine::Transport(TransportCmd::Play));
+        }
+        if let Some(r) = self.loop_range {
+            self.push(ToEngine::Transport(TransportCmd::Loop(Some(r))));
         }
         self.resend_automation(true);
         Ok(engine)
@@ -381,6 +410,22 @@ impl Hub {
     /// Share a serial board's link counters with surfaces (`/status`).
     pub fn add_link_status(&mut self, status: Arc<LinkStatus>) {
         self.links.push(status);
+    }
+
+    /// Follow an outside transport (JACK): transport commands become
+    /// requests to it, and the hub follows what it does.
+    pub fn set_external_transport(&mut self, on: bool) {
+        self.external_transport = on;
+    }
+
+    /// Report how the transport follows an outside clock.
+    pub fn set_sync_report(&mut self, report: SyncReport) {
+        self.sync = report;
+    }
+
+    /// How the transport follows an outside clock.
+    pub fn sync_report(&self) -> SyncReport {
+        self.sync
     }
 
     /// Every serial board's link counters, in config order.
@@ -466,6 +511,17 @@ impl Hub {
         }
         while let Ok(old) = self.link.retired_lanes.pop() {
             drop(old);
+        }
+        if self.external_transport {
+            let rolling = self.link.shared.transport_rolling.load(Ordering::Relaxed);
+            if rolling != self.rolling {
+                self.automation_transport(if rolling {
+                    TransportCmd::Play
+                } else {
+                    TransportCmd::Stop
+                });
+                self.rolling = rolling;
+            }
         }
         self.automation_tick();
         self.poll_measurement();
@@ -766,13 +822,41 @@ impl Hub {
     /// Start, stop or move the transport. Locating to a negative or
     /// non-finite time is refused by the caller's codec; here it clamps.
     pub fn transport(&mut self, cmd: TransportCmd) {
+        if self.external_transport {
+            // The outside transport decides; service() follows it.
+            self.push(ToEngine::Transport(cmd));
+            return;
+        }
         self.automation_transport(cmd);
         match cmd {
             TransportCmd::Play => self.rolling = true,
             TransportCmd::Stop => self.rolling = false,
             TransportCmd::Locate(_) => {}
+            TransportCmd::Loop(range) => {
+                self.loop_range = range;
+                if range.is_some() {
+                    self.last_loop = range;
+                }
+            }
         }
         self.push(ToEngine::Transport(cmd));
+    }
+
+    /// A loop button: loop the last loop set, or stop looping.
+    pub fn toggle_loop(&mut self) {
+        let next = if self.loop_range.is_some() {
+            None
+        } else {
+            self.last_loop
+        };
+        if next.is_some() || self.loop_range.is_some() {
+            self.transport(TransportCmd::Loop(next));
+        }
+    }
+
+    /// The loop the transport plays (timeline frames), if looping.
+    pub fn loop_range(&self) -> Option<(u64, u64)> {
+        self.loop_range
     }
 
     /// The transport as commanded, with the engine's position.

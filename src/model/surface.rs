@@ -270,6 +270,8 @@ pub enum SurfaceAction {
     TransportRewind,
     /// Locate forward (by ten seconds).
     TransportForward,
+    /// Loop the last loop set, or stop looping.
+    TransportLoop,
     /// Select the strip (with `shift` held: add to the selection).
     Select,
     /// Reset the strip's V-Pot parameter to its default.
@@ -286,7 +288,7 @@ pub enum SurfaceAction {
 
 impl SurfaceAction {
     /// Every action with its name in map files.
-    pub const ALL: [(SurfaceAction, &'static str); 24] = [
+    pub const ALL: [(SurfaceAction, &'static str); 25] = [
         (SurfaceAction::BankLeft, "bank_left"),
         (SurfaceAction::BankRight, "bank_right"),
         (SurfaceAction::ChannelLeft, "channel_left"),
@@ -305,6 +307,7 @@ impl SurfaceAction {
         (SurfaceAction::TransportStop, "transport_stop"),
         (SurfaceAction::TransportRewind, "transport_rewind"),
         (SurfaceAction::TransportForward, "transport_forward"),
+        (SurfaceAction::TransportLoop, "transport_loop"),
         (SurfaceAction::Select, "select"),
         (SurfaceAction::VPotReset, "vpot_reset"),
         (SurfaceAction::Shift, "shift"),

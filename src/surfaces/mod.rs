@@ -8,6 +8,7 @@
 pub mod conv;
 pub mod mackie;
 pub mod midi;
+pub mod mtc;
 pub mod osc;
 pub mod serial;
 pub mod target;

@@ -85,6 +85,7 @@ pub fn bank_or_transport(
         SurfaceAction::TransportPlay => hub.transport(TransportCmd::Play),
         SurfaceAction::TransportStop => hub.transport(TransportCmd::Stop),
         SurfaceAction::TransportRewind => hub.transport(TransportCmd::Locate(0)),
+        SurfaceAction::TransportLoop => hub.toggle_loop(),
         SurfaceAction::TransportForward => {
             let t = hub.transport_state();
             hub.transport(TransportCmd::Locate(

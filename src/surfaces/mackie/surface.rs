@@ -672,6 +672,7 @@ impl MackieSurface {
                 let step = u64::from(hub.sample_rate()) * 10;
                 hub.transport(TransportCmd::Locate(t.position_frames + step));
             }
+            A::TransportLoop => hub.toggle_loop(),
             A::Select | A::VPotReset => {}
         }
     }
@@ -893,6 +894,7 @@ impl MackieSurface {
                     SurfaceAction::ViewTrim => self.view == VPotView::Trim,
                     SurfaceAction::TransportPlay => t.rolling,
                     SurfaceAction::TransportStop => !t.rolling,
+                    SurfaceAction::TransportLoop => hub.loop_range().is_some(),
                     other => automation_of(*other).is_some_and(|m| first_mode == Some(m)),
                 };
                 d.leds

@@ -26,6 +26,8 @@ pub enum TransportRequest {
     Stop,
     /// `/transport/locate seconds`.
     Locate(f64),
+    /// `/transport/loop start end` (seconds); with no arguments or 0: off.
+    Loop(Option<(f64, f64)>),
 }
 
 /// One decoded OSC message.
@@ -261,6 +263,18 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             };
             return Some(Ok(OscCommand::Transport(r)));
         }
+        "/transport/loop" => {
+            let n: Vec<Option<f64>> = args.iter().map(number).collect();
+            return match n.as_slice() {
+                [] | [Some(0.0)] => Some(Ok(OscCommand::Transport(TransportRequest::Loop(None)))),
+                [Some(a), Some(b)] if a.is_finite() && b.is_finite() && *a >= 0.0 && b > a => {
+                    Some(Ok(OscCommand::Transport(TransportRequest::Loop(Some((
+                        *a, *b,
+                    ))))))
+                }
+                _ => bad("expected start and end seconds (end after start), or nothing (off)"),
+            };
+        }
         "/transport/locate" => {
             return match args {
                 [a] => match number(a) {
@@ -476,6 +490,31 @@ mod tests {
         );
         assert!(decode(&msg("/transport/locate", vec![OscType::Float(f32::NAN)]))[0].is_err());
         assert!(decode(&msg("/transport/locate", vec![OscType::Float(-1.0)]))[0].is_err());
+        assert_eq!(
+            decode(&msg(
+                "/transport/loop",
+                vec![OscType::Int(2), OscType::Float(4.5)]
+            )),
+            vec![Ok(OscCommand::Transport(TransportRequest::Loop(Some((
+                2.0, 4.5
+            )))))]
+        );
+        assert_eq!(
+            decode(&msg("/transport/loop", vec![])),
+            vec![Ok(OscCommand::Transport(TransportRequest::Loop(None)))]
+        );
+        assert!(
+            decode(&msg(
+                "/transport/loop",
+                vec![OscType::Float(3.0), OscType::Float(1.0)]
+            ))[0]
+                .is_err()
+        );
+        assert_eq!(
+            decode(&msg("/automation/undo", vec![OscType::Int(1)])),
+            vec![Ok(OscCommand::UndoAutomation)]
+        );
+        assert!(decode(&msg("/automation/undo", vec![OscType::Int(0)])).is_empty());
     }
 
     #[test]

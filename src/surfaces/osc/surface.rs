@@ -228,6 +228,10 @@ impl OscSurface {
                     TransportRequest::Locate(s) => {
                         TransportCmd::Locate((s * f64::from(hub.sample_rate())).round() as u64)
                     }
+                    TransportRequest::Loop(range) => {
+                        let f = |s: f64| (s * f64::from(hub.sample_rate())).round() as u64;
+                        TransportCmd::Loop(range.map(|(a, b)| (f(a), f(b))))
+                    }
                 };
                 hub.transport(cmd);
             }
@@ -313,6 +317,36 @@ impl OscSurface {
                     addr: "/status/dsp_load".into(),
                     arg: OscType::Float(f32::from_bits(audio.dsp_load.load(Ordering::Relaxed))),
                 });
+                let t = hub.transport_state();
+                let sync = hub.sync_report();
+                msgs.extend([
+                    OscOut {
+                        addr: "/status/transport/frame".into(),
+                        arg: OscType::Double(t.position_frames as f64),
+                    },
+                    OscOut {
+                        addr: "/status/transport/rolling".into(),
+                        arg: OscType::Int(i32::from(t.rolling)),
+                    },
+                ]);
+                if sync.external {
+                    msgs.extend([
+                        OscOut {
+                            addr: "/status/sync/locked".into(),
+                            arg: OscType::Int(i32::from(sync.locked)),
+                        },
+                        OscOut {
+                            addr: "/status/sync/lock_ms".into(),
+                            arg: OscType::Float(
+                                sync.lock_latency.map_or(-1.0, |d| d.as_secs_f32() * 1000.0),
+                            ),
+                        },
+                        OscOut {
+                            addr: "/status/sync/relocates".into(),
+                            arg: OscType::Int(i32::try_from(sync.relocates).unwrap_or(i32::MAX)),
+                        },
+                    ]);
+                }
                 for (k, link) in hub.link_statuses().iter().enumerate() {
                     let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
                     for (field, arg) in [
