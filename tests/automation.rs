@@ -384,3 +384,58 @@ fn a_lane_plays_the_same_whatever_the_block_size() {
         peak(0.29, 0.2999)
     );
 }
+
+#[test]
+fn a_sixty_second_ride_thins_within_its_bound() {
+    // A hand riding a vocal for a minute: slow phrases plus small
+    // corrections, a move every 20 ms (what a surface sends), written in
+    // one touch pass.
+    let mut r = Rig::new(&session("touch", "[[0, -10], [120, -10]]"));
+    r.transport(TransportCmd::Play);
+    r.run_ms(100);
+    r.hub.touch(ME, fader(), true).unwrap();
+    let mut ride: Vec<(u64, f64)> = Vec::new();
+    for k in 0..3000 {
+        let t = f64::from(k) * 0.02;
+        let db =
+            -10.0 + 4.0 * (t * 0.3).sin() + 1.5 * (t * 1.7 + 1.0).sin() + 0.4 * (t * 5.3).sin();
+        // What the surface can send: a 14-bit fader position.
+        let pos = (db_to_pos(db) * 16383.0).round() / 16383.0;
+        r.hub.apply(ME, fader(), Value::Float(pos)).unwrap();
+        ride.push((r.hub.transport_state().position_frames, pos_to_db(pos)));
+        r.run_ms(20);
+    }
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(400);
+    r.transport(TransportCmd::Stop);
+    let lane = r.hub.lane(StripRef::Track(0), LaneParam::Gain).unwrap();
+    let points: Vec<faderd::model::LanePoint> = lane.points.clone();
+    // The deviation from the ride at every written frame (and between:
+    // both are straight lines between their points).
+    let ride_points: Vec<faderd::model::LanePoint> = ride
+        .iter()
+        .map(|&(frame, value)| faderd::model::LanePoint { frame, value })
+        .collect();
+    let worst = ride_points
+        .iter()
+        .map(|p| {
+            let v = faderd::dsp::automation::value_at(
+                &points,
+                faderd::dsp::automation::Interp::Linear,
+                p.frame,
+            )
+            .unwrap();
+            (v - p.value).abs()
+        })
+        .fold(0.0f64, f64::max);
+    let bound = faderd::mixer::automation::thin_tolerance(LaneParam::Gain);
+    eprintln!(
+        "60 s ride: {} moves written as {} lane points ({:.1} %), worst deviation {:.3} dB (bound {bound} dB)",
+        ride.len(),
+        points.len(),
+        100.0 * points.len() as f64 / ride.len() as f64,
+        worst
+    );
+    assert!(worst <= bound + 1e-9, "{worst}");
+    assert!(points.len() * 4 < ride.len(), "{} points", points.len());
+}

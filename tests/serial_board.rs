@@ -360,3 +360,82 @@ fn an_unplugged_board_is_found_again_and_put_back_in_step() {
     let got = board.received();
     assert!(matches!(got[0], ToBoard::Hello { version: 1 }), "{got:?}");
 }
+
+const AUTO_SESSION: &str = r#"
+version: 1
+name: serial-auto
+tracks:
+  - name: Vox
+    source: { tone: { wave: sine, freq_hz: 1000, level_db: -6 } }
+    gain_db: -20
+    automation: touch
+    lanes: { gain: { points: [[0, -20], [60, -20]] } }
+  - name: Pad
+    source: { tone: { wave: sine, freq_hz: 300, level_db: -6 } }
+    automation: read
+    lanes: { gain: { points: [[0, -40], [4, 0]] } }
+  - { name: Three }
+  - { name: Four }
+"#;
+
+#[test]
+fn playback_moves_the_motors_and_a_touch_writes_automation() {
+    if !socat_available() || !liblo_tools_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cable = Cable::plug(dir.path());
+    let board = cable.board();
+    let config = format!(
+        "version: 1\naudio: {{ backend: dummy }}\nsurfaces:\n  - serial: {{ device: \"{}\", profile: diy-4-fader }}\n",
+        cable.host.display()
+    );
+    let run = run_session(AUTO_SESSION, &config);
+    let osc = run.osc;
+    wait_until(Duration::from_secs(5), "the board online", || {
+        status_of(osc, "/status/serial/1/online") == 1
+    });
+    oscsend(osc, &["/transport/play"]);
+    // Read: Pad's motor rides the lane up, 10 dB a second.
+    std::thread::sleep(Duration::from_millis(500));
+    let a = faderd::dsp::pos_to_db(board.position(1));
+    std::thread::sleep(Duration::from_millis(500));
+    let b = faderd::dsp::pos_to_db(board.position(1));
+    assert!(
+        (b - a - 5.0).abs() < 1.5,
+        "the motor moved {a:.1} -> {b:.1} dB in 0.5 s"
+    );
+
+    // Touch: a hand pulls Vox's fader to -10 dB and holds it, then lets go.
+    board.hand(0, Some(db_to_pos(-20.0)));
+    for k in 1..=10 {
+        board.hand(0, Some(db_to_pos(-20.0 + f64::from(k))));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    board.hand(0, None);
+    // The glide back plays, and the motor follows it down.
+    wait_until(Duration::from_secs(2), "Vox's motor back at -20 dB", || {
+        (faderd::dsp::pos_to_db(board.position(0)) + 20.0).abs() < 0.5
+    });
+    oscsend(osc, &["/transport/stop"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let Running {
+        mut child,
+        session,
+        dir: _d,
+        ..
+    } = run;
+    assert!(terminate(&mut child.0).success());
+    let s = faderd::config::load_session(&session).unwrap();
+    let lane = &s.tracks[0].controls.lanes[&faderd::model::LaneParam::Gain].points;
+    let top = lane.iter().map(|p| p.value).fold(f64::MIN, f64::max);
+    assert!((top + 10.0).abs() < 0.3, "{lane:?}");
+    assert_eq!(lane.first().map(|p| p.value), Some(-20.0));
+    assert_eq!(
+        lane.last().map(|p| (p.frame, p.value)),
+        Some((60 * 48_000, -20.0))
+    );
+    drop(board);
+    drop(cable);
+}
