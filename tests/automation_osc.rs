@@ -163,3 +163,129 @@ fn read_drives_the_tablet_and_a_touch_pass_is_written_saved_and_undone() {
     // The last written point is the glide's end, back on the old lane.
     assert_eq!(written.last().unwrap().1, -20.0);
 }
+
+const PASSES: &str = r#"
+version: 1
+name: passes
+tracks:
+  - { name: A, automation: latch, gain_db: -20, lanes: { gain: { points: [[0, -20], [60, -20]] } } }
+  - { name: B, automation: write, gain_db: -30, lanes: { gain: { points: [[0, -24], [60, -24]] } } }
+  - { name: C, automation: trim, lanes: { gain: { points: [[0, -10], [60, -10]] } } }
+"#;
+
+impl Tablet {
+    fn fader(&self, strip: usize, db: f64) {
+        self.send(
+            &format!("/strip/{strip}/fader"),
+            rosc::OscType::Float(db_to_pos(db) as f32),
+        );
+    }
+
+    fn touch(&self, strip: usize, on: bool) {
+        self.send(
+            &format!("/strip/{strip}/fader/touch"),
+            rosc::OscType::Int(i32::from(on)),
+        );
+    }
+}
+
+#[test]
+fn latch_write_and_trim_passes_from_a_tablet_are_saved() {
+    if !liblo_tools_available() {
+        return;
+    }
+    let run = run_session(PASSES, CONFIG);
+    let osc = run.osc;
+    let (_dump, lines) = osc_subscriber(osc, 19632);
+    let tablet = Tablet::new(osc);
+    oscsend(osc, &["/transport/play"]);
+    std::thread::sleep(Duration::from_millis(200));
+    // Latch on A: ride to -8 dB and let go; it holds until stop.
+    tablet.touch(1, true);
+    for k in 1..=6 {
+        tablet.fader(1, -20.0 + 2.0 * f64::from(k));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tablet.touch(1, false);
+    // Write on B: one move to -12 dB.
+    tablet.fader(2, -12.0);
+    // Trim on C: the fader is an offset; +4 dB for a while, then let go.
+    tablet.touch(3, true);
+    for k in 1..=4 {
+        tablet.fader(3, f64::from(k));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    tablet.touch(3, false);
+    std::thread::sleep(Duration::from_millis(600));
+    oscsend(osc, &["/transport/stop"]);
+    // After the write pass, B is in touch, and the tablet is told.
+    let modes = values_text(&lines, "/strip/2/automation", Duration::from_millis(300));
+    assert!(modes.iter().any(|m| m == "touch"), "{modes:?}");
+    let Running {
+        mut child,
+        session,
+        dir: _dir,
+        ..
+    } = run;
+    assert!(terminate(&mut child.0).success());
+    let s = faderd::config::load_session(&session).unwrap();
+    let lane = |t: usize| s.tracks[t].controls.lanes[&LaneParam::Gain].points.clone();
+    let at = |t: usize, secs: f64| {
+        faderd::dsp::automation::value_at(
+            &lane(t),
+            faderd::dsp::automation::Interp::Linear,
+            (secs * 48_000.0) as u64,
+        )
+        .unwrap()
+    };
+    let written = |t: usize| -> Vec<(f64, f64)> {
+        lane(t)
+            .iter()
+            .filter(|p| p.frame > 0 && p.frame < 60 * 48_000)
+            .map(|p| (p.frame as f64 / 48_000.0, p.value))
+            .collect()
+    };
+    // A: -8 dB held from the release to the stop, the old lane after.
+    let a = written(0);
+    let stop_a = a.iter().map(|p| p.0).fold(0.0, f64::max);
+    assert!(
+        a.iter().filter(|p| (p.1 + 8.0).abs() < 1e-6).count() >= 2,
+        "{a:?}"
+    );
+    assert!((at(0, stop_a - 0.1) + 8.0).abs() < 1e-6, "{a:?}");
+    assert!((at(0, stop_a + 0.1) + 20.0).abs() < 1e-6, "{a:?}");
+    // B: from the start the live value (-30), then -12 to the stop; the
+    // old lane (-24) only after it.
+    let b = written(1);
+    assert!((at(1, 0.0) + 30.0).abs() < 1e-6, "{b:?}");
+    assert!((at(1, 0.25) + 30.0).abs() < 1e-6, "{b:?}");
+    assert!(b.iter().any(|p| (p.1 + 12.0).abs() < 1e-6), "{b:?}");
+    let stop_b = b.iter().map(|p| p.0).fold(0.0, f64::max);
+    assert!((at(1, stop_b + 0.1) + 24.0).abs() < 1e-6, "{b:?}");
+    assert_eq!(
+        s.tracks[1].controls.automation,
+        faderd::model::AutomationMode::Touch
+    );
+    // C: the lane shifted by the +4 dB offset while touched, then back.
+    let c = written(2);
+    assert!(c.iter().any(|p| (p.1 + 6.0).abs() < 0.06), "{c:?}");
+    assert_eq!(c.last().map(|p| p.1), Some(-10.0), "{c:?}");
+}
+
+/// Text values of `addr` seen within `window`.
+fn values_text(lines: &Receiver<String>, addr: &str, window: Duration) -> Vec<String> {
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    while let Some(left) = window.checked_sub(t0.elapsed()) {
+        let Ok(l) = lines.recv_timeout(left) else {
+            break;
+        };
+        if l.split_whitespace().any(|t| t == addr)
+            && let Some(v) = l.rsplit(' ').next()
+        {
+            out.push(v.trim_matches('"').to_owned());
+        }
+    }
+    out
+}

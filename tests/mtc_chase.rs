@@ -173,10 +173,18 @@ fn mtc_locks_within_two_frames_follows_a_locate_and_stops_with_the_code() {
     // Locked: within a frame of the code for the next half second.
     let mut worst: f64 = 0.0;
     for _ in 0..25 {
-        let g = gen_now(&shared);
+        // The daemon's position is read somewhere between these two
+        // readings of the code's (a loaded machine may answer late).
+        let g0 = gen_now(&shared);
         let (d, rolling, ..) = daemon_state(osc);
+        let g1 = gen_now(&shared);
         assert!(rolling);
-        worst = worst.max((d - g).abs());
+        let err = if (g0..=g1).contains(&d) {
+            0.0
+        } else {
+            (d - g0).abs().min((d - g1).abs())
+        };
+        worst = worst.max(err);
         std::thread::sleep(Duration::from_millis(20));
     }
     eprintln!(
@@ -190,9 +198,10 @@ fn mtc_locks_within_two_frames_follows_a_locate_and_stops_with_the_code() {
     shared.jump.store(10 * 60 * 25 + 1, Ordering::Relaxed);
     let t1 = Instant::now();
     loop {
-        let g = gen_now(&shared);
+        let g0 = gen_now(&shared);
         let (d, rolling, ..) = daemon_state(osc);
-        if g > 599.0 && rolling && (d - g).abs() * FPS < 1.0 {
+        let g = gen_now(&shared);
+        if g0 > 599.0 && rolling && (d >= g0 - 1.0 / FPS) && (d <= g + 1.0 / FPS) {
             break;
         }
         assert!(

@@ -272,6 +272,8 @@ pub enum SurfaceAction {
     TransportForward,
     /// Loop the last loop set, or stop looping.
     TransportLoop,
+    /// Undo the last automation pass.
+    AutomationUndo,
     /// Select the strip (with `shift` held: add to the selection).
     Select,
     /// Reset the strip's V-Pot parameter to its default.
@@ -288,7 +290,7 @@ pub enum SurfaceAction {
 
 impl SurfaceAction {
     /// Every action with its name in map files.
-    pub const ALL: [(SurfaceAction, &'static str); 25] = [
+    pub const ALL: [(SurfaceAction, &'static str); 26] = [
         (SurfaceAction::BankLeft, "bank_left"),
         (SurfaceAction::BankRight, "bank_right"),
         (SurfaceAction::ChannelLeft, "channel_left"),
@@ -308,6 +310,7 @@ impl SurfaceAction {
         (SurfaceAction::TransportRewind, "transport_rewind"),
         (SurfaceAction::TransportForward, "transport_forward"),
         (SurfaceAction::TransportLoop, "transport_loop"),
+        (SurfaceAction::AutomationUndo, "automation_undo"),
         (SurfaceAction::Select, "select"),
         (SurfaceAction::VPotReset, "vpot_reset"),
         (SurfaceAction::Shift, "shift"),

@@ -86,6 +86,11 @@ pub fn bank_or_transport(
         SurfaceAction::TransportStop => hub.transport(TransportCmd::Stop),
         SurfaceAction::TransportRewind => hub.transport(TransportCmd::Locate(0)),
         SurfaceAction::TransportLoop => hub.toggle_loop(),
+        SurfaceAction::AutomationUndo => {
+            if let Err(e) = hub.undo_automation() {
+                tracing::info!("undo: {e}");
+            }
+        }
         SurfaceAction::TransportForward => {
             let t = hub.transport_state();
             hub.transport(TransportCmd::Locate(

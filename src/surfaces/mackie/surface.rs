@@ -673,6 +673,11 @@ impl MackieSurface {
                 hub.transport(TransportCmd::Locate(t.position_frames + step));
             }
             A::TransportLoop => hub.toggle_loop(),
+            A::AutomationUndo => {
+                if let Err(e) = hub.undo_automation() {
+                    tracing::info!("undo: {e}");
+                }
+            }
             A::Select | A::VPotReset => {}
         }
     }
