@@ -366,25 +366,26 @@ impl Hub {
     /// The timeline frame now, at the session's rate (a locate the engine
     /// has not run yet counts as done).
     fn now_frame(&self) -> u64 {
-        let f = match self.auto.locate {
-            Some((to, at))
-                if self
-                    .link
-                    .shared
-                    .position_frames
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                    == at =>
-            {
-                to
-            }
-            _ => self.transport_state().position_frames,
-        };
+        let f = self.transport_state().position_frames;
         let (er, sr) = (self.engine_config.sample_rate, self.session.sample_rate);
         if er == sr || er == 0 {
             f
         } else {
             (u128::from(f) * u128::from(sr) / u128::from(er)) as u64
         }
+    }
+
+    /// A locate sent to the engine that it has not run yet (it runs at the
+    /// start of its next block): where the transport is about to be.
+    pub(super) fn pending_locate(&self) -> Option<u64> {
+        let (to, at) = self.auto.locate?;
+        (self
+            .link
+            .shared
+            .position_frames
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == at)
+            .then_some(to)
     }
 
     /// The mode lane `p` of `strip` plays in.

@@ -863,7 +863,9 @@ impl Hub {
     pub fn transport_state(&self) -> TransportState {
         TransportState {
             rolling: self.rolling,
-            position_frames: self.link.shared.transport_frames.load(Ordering::Relaxed),
+            position_frames: self
+                .pending_locate()
+                .unwrap_or_else(|| self.link.shared.transport_frames.load(Ordering::Relaxed)),
         }
     }
 
