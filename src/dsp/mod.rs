@@ -5,6 +5,7 @@
 //! else in the crate.
 
 pub mod automation;
+pub mod biquad;
 pub mod delay;
 pub mod fader_law;
 pub mod generator;
