@@ -125,6 +125,15 @@ fn every_command_kind() -> Vec<(&'static str, Value)> {
         // A routing change: a new graph is built here and swapped in there.
         ("strip/3/output", Value::Text("G2".into())),
         ("strip/3/output", Value::Text("master".into())),
+        // Filter and EQ: glides, kinds, switches.
+        ("strip/1/hpf/on", Value::Bool(true)),
+        ("strip/1/hpf/slope", Value::Float(18.0)),
+        ("strip/1/hpf/freq", Value::Float(150.0)),
+        ("strip/2/eq/2/gain", Value::Float(9.0)),
+        ("strip/2/eq/2/freq", Value::Float(2500.0)),
+        ("strip/2/eq/3/type", Value::Text("notch".into())),
+        ("strip/2/eq/on", Value::Bool(false)),
+        ("master/eq/4/q", Value::Float(3.0)),
         // What lanes play: trim multiplies, off is live, read is the lane.
         ("strip/1/automation", Value::Text("trim".into())),
         ("strip/1/fader", Value::Float(0.8)),

@@ -115,7 +115,8 @@ tracks:
       pan: { mode: read, points: [[0, 0.5], [3, 1]] }
       mute: { points: [[0, 0], [1, 1], [2, 0]] }
       send/1/gain: { mode: latch, points: [[0, -20]] }
-master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
+    eq: { on: false, hpf: { on: true, freq: 120, slope: 18 }, bands: [{ type: notch, freq: 60, gain: 0, q: 8 }, { type: peak, freq: 700, gain: -4.5, q: 2, on: false }, { type: low_pass, freq: 12000, gain: 0, q: 0.7 }, { type: high_shelf, freq: 9000, gain: 2, q: 0.7 }] }
+master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { freq: 30 } } }
 "#;
     let s1 = parse_session(yaml, Path::new("all.yaml")).unwrap();
     let text = config::session_to_yaml(&s1);
@@ -143,6 +144,12 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write }
         Some(faderd::model::AutomationMode::Latch)
     );
     assert!(text.contains("send/1/gain"), "{text}");
+    let eq = &s2.tracks[4].controls.eq;
+    assert!(!eq.on && eq.hpf_on);
+    assert_eq!(eq.hpf_slope, faderd::model::HpfSlope::Db18);
+    assert_eq!(eq.bands[0].kind, faderd::model::BandKind::Notch);
+    assert!(!eq.bands[1].on);
+    assert!(s2.master.eq.hpf_on && s2.master.eq.hpf_hz == 30.0);
 }
 
 #[test]
@@ -215,4 +222,27 @@ fn every_shipped_file_validates() {
         }
     }
     assert!(checked >= 3, "only {checked} files checked");
+}
+
+#[test]
+fn bad_eq_settings_are_located() {
+    let got = errors(
+        r#"
+version: 1
+name: s
+tracks:
+  - name: A
+    eq: { hpf: { slope: 36, freq: 5 }, bands: [{ type: bell }, { gain: 30 }, { q: 0 }, {}, {}] }
+"#,
+    );
+    for want in [
+        "s.yaml:6:35: hpf freq must be between 20 and 20000, not 5",
+        "s.yaml:6:25: hpf slope is 12, 18 or 24 (dB/octave)",
+        "s.yaml:6:56: band type 'bell' is not low_shelf, peak, high_shelf, low_pass, high_pass or notch",
+        "s.yaml:6:72: band gain must be between -18 and 18, not 30",
+        "s.yaml:6:83: band q must be between 0.1 and 16, not 0",
+        "s.yaml:6:92: the EQ has 4 bands",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want}\nnot in\n{got:#?}");
+    }
 }

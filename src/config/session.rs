@@ -34,9 +34,9 @@ use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
 use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
-    AutomationMode, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS, Insert, LANE_FLOOR_DB,
-    Lane, LaneParam, LanePoint, Output, Send, SendTarget, Session, TRIM_RANGE_DB, Track,
-    TrackSource,
+    AutomationMode, BandKind, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS,
+    EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Eq, HpfSlope, Insert, LANE_FLOOR_DB, Lane,
+    LaneParam, LanePoint, Output, Send, SendTarget, Session, TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -107,6 +107,47 @@ struct StripFile {
     insert: Option<Spanned<InsertFile>>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     lanes: std::collections::BTreeMap<String, Spanned<LaneFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    eq: Option<Spanned<EqFile>>,
+}
+
+/// A strip's filter and EQ: `{ on, hpf: { on, freq, slope }, bands: [...] }`,
+/// bands in order (low shelf, peak, peak, high shelf by default).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct EqFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hpf: Option<Spanned<HpfFile>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    bands: Vec<Spanned<BandFile>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct HpfFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    freq: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    slope: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct BandFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<bool>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    kind: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    freq: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gain: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<Spanned<f64>>,
 }
 
 /// An automation lane: `[seconds, value]` points in the parameter's
@@ -635,11 +676,69 @@ impl Resolver<'_> {
         out
     }
 
+    fn eq(&mut self, f: &Spanned<EqFile>) -> Eq {
+        let mut eq = Eq::default();
+        let v = &f.value;
+        if let Some(on) = v.on {
+            eq.on = on;
+        }
+        let (flo, fhi) = EQ_FREQ_RANGE;
+        if let Some(h) = &v.hpf {
+            if let Some(on) = h.value.on {
+                eq.hpf_on = on;
+            } else {
+                eq.hpf_on = true;
+            }
+            if let Some(freq) = &h.value.freq {
+                eq.hpf_hz = self.range(freq, flo, fhi, "hpf freq");
+            }
+            if let Some(sl) = &h.value.slope {
+                match HpfSlope::from_db(sl.value) {
+                    Some(x) => eq.hpf_slope = x,
+                    None => self.err(sl.referenced, "hpf slope is 12, 18 or 24 (dB/octave)"),
+                }
+            }
+        }
+        if v.bands.len() > 4 {
+            self.err(v.bands[4].referenced, "the EQ has 4 bands");
+        }
+        for (b, spanned) in eq.bands.iter_mut().zip(&v.bands) {
+            let x = &spanned.value;
+            if let Some(on) = x.on {
+                b.on = on;
+            }
+            if let Some(k) = &x.kind {
+                match BandKind::from_name(&k.value) {
+                    Some(kind) => b.kind = kind,
+                    None => self.err(
+                        k.referenced,
+                        format!(
+                            "band type '{}' is not low_shelf, peak, high_shelf, low_pass, high_pass or notch",
+                            k.value
+                        ),
+                    ),
+                }
+            }
+            if let Some(freq) = &x.freq {
+                b.freq_hz = self.range(freq, flo, fhi, "band freq");
+            }
+            if let Some(g) = &x.gain {
+                b.gain_db = self.range(g, -EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB, "band gain");
+            }
+            if let Some(q) = &x.q {
+                b.q = self.range(q, EQ_Q_RANGE.0, EQ_Q_RANGE.1, "band q");
+            }
+        }
+        eq
+    }
+
     fn controls(&mut self, f: &StripFile) -> Controls {
         let d = Controls::default();
         let lanes = self.lanes(&f.lanes, f.sends.len());
+        let eq = f.eq.as_ref().map_or_else(Eq::default, |e| self.eq(e));
         Controls {
             lanes,
+            eq,
             trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
                 self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
             }),
@@ -779,6 +878,43 @@ fn lanes_file(
         .collect()
 }
 
+fn eq_file(eq: &Eq) -> Option<Spanned<EqFile>> {
+    let d = Eq::default();
+    if *eq == d {
+        return None;
+    }
+    let hpf = (eq.hpf_on != d.hpf_on || eq.hpf_hz != d.hpf_hz || eq.hpf_slope != d.hpf_slope).then(
+        || {
+            spanless(HpfFile {
+                on: Some(eq.hpf_on),
+                freq: Some(spanless(eq.hpf_hz)),
+                slope: Some(spanless(f64::from(eq.hpf_slope.db_per_octave()))),
+            })
+        },
+    );
+    let bands = if eq.bands == d.bands {
+        Vec::new()
+    } else {
+        eq.bands
+            .iter()
+            .map(|b| {
+                spanless(BandFile {
+                    on: (!b.on).then_some(false),
+                    kind: Some(spanless(b.kind.as_str().to_owned())),
+                    freq: Some(spanless(b.freq_hz)),
+                    gain: Some(spanless(b.gain_db)),
+                    q: Some(spanless(b.q)),
+                })
+            })
+            .collect()
+    };
+    Some(spanless(EqFile {
+        on: (!eq.on).then_some(false),
+        hpf,
+        bands,
+    }))
+}
+
 fn to_file(s: &Session) -> SessionFile {
     let some_if = |cond: bool, v: f64| cond.then(|| spanless(v));
     let controls = |c: &Controls, buses: &[Bus]| StripFile {
@@ -820,6 +956,7 @@ fn to_file(s: &Session) -> SessionFile {
             })
         }),
         lanes: lanes_file(&c.lanes, s.sample_rate),
+        eq: eq_file(&c.eq),
         ..StripFile::default()
     };
     SessionFile {

@@ -152,6 +152,8 @@ pub struct NodeSpec {
     pub insert: Option<InsertSpec>,
     /// Latency-compensation delay on the edge to `dest`, in samples.
     pub dest_delay: u32,
+    /// High-pass filter and EQ.
+    pub eq: crate::dsp::eq::EqSpec,
 }
 
 /// Errors in a graph description: a bug in the caller, never user input.
@@ -244,6 +246,7 @@ pub(crate) struct Node {
     pub(crate) dest: Dest,
     pub(crate) trim: AutoParam,
     pub(crate) polarity: Ramp,
+    pub(crate) eq: crate::dsp::eq::StripEq,
     pub(crate) fader: AutoParam,
     pub(crate) mute: AutoParam,
     pub(crate) solo: Ramp,
@@ -344,6 +347,7 @@ impl MixGraph {
                 dest: spec.dest,
                 trim: AutoParam::new(spec.trim, ramp_frames),
                 polarity: Ramp::new(spec.polarity, ramp_frames),
+                eq: crate::dsp::eq::StripEq::new(spec.eq, sample_rate, ramp_frames),
                 fader: AutoParam::new(spec.fader, ramp_frames),
                 mute: AutoParam::new(spec.mute, ramp_frames),
                 solo: Ramp::new(spec.solo, ramp_frames),

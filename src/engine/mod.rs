@@ -307,6 +307,7 @@ impl Engine {
                 node: self.lanes.nodes.get(i),
                 pan_law,
                 clock: clock.automation,
+                sample_clock: clock.frame,
             };
             mix_node(
                 node,
@@ -463,6 +464,26 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
             Some(p) if target != AutoTarget::Pan => p.live.jump(value),
             _ => return false,
         },
+        StripParam::EqBand { band, spec } => {
+            let mut eq = n.eq.spec();
+            match eq.bands.get_mut(usize::from(band)) {
+                Some(b) => *b = spec,
+                None => return false,
+            }
+            n.eq.set(eq);
+        }
+        StripParam::Hpf { on, hz, slope } => {
+            let mut eq = n.eq.spec();
+            eq.hpf_on = on;
+            eq.hpf_hz = hz;
+            eq.hpf_slope = slope;
+            n.eq.set(eq);
+        }
+        StripParam::EqOn(on) => {
+            let mut eq = n.eq.spec();
+            eq.on = on;
+            n.eq.set(eq);
+        }
         StripParam::SendLevel { send, gain } => match n.sends.get_mut(usize::from(send)) {
             Some(s) => s.level.live.set_target(gain),
             None => return false,
@@ -503,6 +524,8 @@ struct Lanes<'a> {
     node: Option<&'a NodeLanes>,
     pan_law: PanLaw,
     clock: TimelineClock,
+    /// The free-running sample clock at the block's first sample.
+    sample_clock: u64,
 }
 
 impl Lanes<'_> {
@@ -681,6 +704,13 @@ fn mix_node(
     scale_in_place(&mut node.pre.l[..n], g_in);
     if stereo {
         scale_in_place(&mut node.pre.r[..n], g_in);
+    }
+
+    // High-pass filter and EQ.
+    {
+        let StereoBuf { l, r } = &mut node.pre;
+        let r = if stereo { Some(&mut r[..n]) } else { None };
+        node.eq.process(lanes.sample_clock, &mut l[..n], r);
     }
 
     if let Some(ins) = node.insert.as_mut() {

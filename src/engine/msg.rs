@@ -75,6 +75,24 @@ pub enum StripParam {
         /// Its live value.
         value: f32,
     },
+    /// One EQ band's settings (0-based band).
+    EqBand {
+        /// 0..=3.
+        band: u8,
+        /// Its settings.
+        spec: crate::dsp::eq::BandSpec,
+    },
+    /// The high-pass filter.
+    Hpf {
+        /// In the path.
+        on: bool,
+        /// Corner, Hz.
+        hz: f32,
+        /// Slope.
+        slope: crate::dsp::eq::HpfSlope,
+    },
+    /// The EQ's bands in or out of the path.
+    EqOn(bool),
     /// A send's level (the strip's mute and solo gates apply on top).
     SendLevel {
         /// Index of the send on this node.

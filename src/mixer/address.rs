@@ -43,6 +43,36 @@ pub enum InsertParam {
     Measure,
 }
 
+/// A control of one EQ band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BandParam {
+    /// In the path 0|1.
+    On,
+    /// Kind: low_shelf, peak, high_shelf, low_pass, high_pass, notch (or 0..5).
+    Type,
+    /// Frequency, Hz.
+    Freq,
+    /// Gain, dB.
+    Gain,
+    /// Q.
+    Q,
+}
+
+/// A control of the filter and EQ section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EqParam {
+    /// The four bands in the path 0|1 (`eq/on`).
+    On,
+    /// The high-pass filter in the path 0|1 (`hpf/on`).
+    HpfOn,
+    /// Its corner, Hz (`hpf/freq`).
+    HpfFreq,
+    /// Its slope, 12, 18 or 24 dB/octave (`hpf/slope`).
+    HpfSlope,
+    /// A band's control, 0-based band (`eq/1/gain`).
+    Band(usize, BandParam),
+}
+
 /// A strip's controls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {
@@ -74,6 +104,8 @@ pub enum Param {
     Send(usize, SendParam),
     /// The hardware insert's control.
     Insert(InsertParam),
+    /// The filter and EQ's controls.
+    Eq(EqParam),
 }
 
 impl Param {
@@ -87,6 +119,10 @@ impl Param {
                 | Param::Trim
                 | Param::Pan
                 | Param::Send(_, SendParam::Fader | SendParam::Gain | SendParam::Pan)
+                | Param::Eq(
+                    EqParam::HpfFreq
+                        | EqParam::Band(_, BandParam::Freq | BandParam::Gain | BandParam::Q)
+                )
         )
     }
 }
@@ -174,6 +210,31 @@ impl Address {
                 Some("measure") => InsertParam::Measure,
                 _ => return Err(err("an insert has wet, bypass, latency and measure")),
             }),
+            Some("hpf") => Param::Eq(match parts.next() {
+                Some("on") => EqParam::HpfOn,
+                Some("freq") => EqParam::HpfFreq,
+                Some("slope") => EqParam::HpfSlope,
+                _ => return Err(err("the high-pass filter has on, freq and slope")),
+            }),
+            Some("eq") => Param::Eq(match parts.next() {
+                Some("on") => EqParam::On,
+                band => {
+                    let k = one_based(band)
+                        .filter(|k| *k < 4)
+                        .ok_or_else(|| err("expected eq/on or a band 1..4"))?;
+                    EqParam::Band(
+                        k,
+                        match parts.next() {
+                            Some("on") => BandParam::On,
+                            Some("type") => BandParam::Type,
+                            Some("freq") => BandParam::Freq,
+                            Some("gain") => BandParam::Gain,
+                            Some("q") => BandParam::Q,
+                            _ => return Err(err("a band has on, type, freq, gain and q")),
+                        },
+                    )
+                }
+            }),
             Some("send") => {
                 let k =
                     one_based(parts.next()).ok_or_else(|| err("expected a send number from 1"))?;
@@ -233,6 +294,22 @@ impl fmt::Display for Address {
                 InsertParam::Bypass => "insert/bypass",
                 InsertParam::Latency => "insert/latency",
                 InsertParam::Measure => "insert/measure",
+            },
+            Param::Eq(p) => match p {
+                EqParam::On => "eq/on",
+                EqParam::HpfOn => "hpf/on",
+                EqParam::HpfFreq => "hpf/freq",
+                EqParam::HpfSlope => "hpf/slope",
+                EqParam::Band(k, b) => {
+                    let b = match b {
+                        BandParam::On => "on",
+                        BandParam::Type => "type",
+                        BandParam::Freq => "freq",
+                        BandParam::Gain => "gain",
+                        BandParam::Q => "q",
+                    };
+                    return write!(f, "eq/{}/{b}", k + 1);
+                }
             },
         };
         f.write_str(name)
@@ -316,6 +393,24 @@ mod tests {
                 Just(InsertParam::Measure)
             ]
             .prop_map(Param::Insert),
+            prop_oneof![
+                Just(EqParam::On),
+                Just(EqParam::HpfOn),
+                Just(EqParam::HpfFreq),
+                Just(EqParam::HpfSlope),
+                (
+                    0usize..4,
+                    prop_oneof![
+                        Just(BandParam::On),
+                        Just(BandParam::Type),
+                        Just(BandParam::Freq),
+                        Just(BandParam::Gain),
+                        Just(BandParam::Q)
+                    ]
+                )
+                    .prop_map(|(k, b)| EqParam::Band(k, b))
+            ]
+            .prop_map(Param::Eq),
         ];
         (strip, param).prop_map(|(s, p)| Address::new(s, p))
     }

@@ -6,6 +6,7 @@
 
 use super::solo::SoloMutes;
 use crate::dsp::db_to_amp;
+use crate::dsp::eq::{BandSpec, EqSpec};
 use crate::dsp::pan::{PanLaw, balance_gains};
 use crate::engine::{
     Channels, Clip, Dest, InsertSpec, NodeId, NodeSpec, SendDest, SendSpec, Source,
@@ -56,6 +57,28 @@ pub(crate) fn strip_coefs(
         mute: gate(c.mute),
         solo: gate(solo_muted),
         pan: pan_gains(c.pan, channels, law),
+    }
+}
+
+/// The engine's view of a strip's filter and EQ.
+pub(crate) fn eq_spec(eq: &crate::model::Eq) -> EqSpec {
+    EqSpec {
+        on: eq.on,
+        hpf_on: eq.hpf_on,
+        hpf_hz: eq.hpf_hz as f32,
+        hpf_slope: eq.hpf_slope,
+        bands: eq.bands.map(|b| band_spec(&b)),
+    }
+}
+
+/// The engine's view of one EQ band.
+pub(crate) fn band_spec(b: &crate::model::Band) -> BandSpec {
+    BandSpec {
+        on: b.on,
+        kind: b.kind,
+        freq_hz: b.freq_hz as f32,
+        gain_db: b.gain_db as f32,
+        q: b.q as f32,
     }
 }
 
@@ -232,6 +255,7 @@ pub fn node_specs(
                 .as_ref()
                 .map(|x| insert_spec(x, period)),
             dest_delay: 0,
+            eq: eq_spec(&track.controls.eq),
         });
     }
     for (j, bus) in session.buses.iter().enumerate() {
@@ -249,6 +273,7 @@ pub fn node_specs(
             sends: sends(&bus.controls, Channels::Stereo),
             insert: bus.controls.insert.as_ref().map(|x| insert_spec(x, period)),
             dest_delay: 0,
+            eq: eq_spec(&bus.controls.eq),
         });
     }
     let coefs = strip_coefs(&session.master, Channels::Stereo, law, false);
@@ -269,6 +294,7 @@ pub fn node_specs(
             .as_ref()
             .map(|x| insert_spec(x, period)),
         dest_delay: 0,
+        eq: eq_spec(&session.master.eq),
     });
     let mut specs: Vec<NodeSpec> = specs.into_iter().flatten().collect();
     compensate(&mut specs);

@@ -15,7 +15,9 @@ pub mod build;
 mod insert;
 pub mod solo;
 
-pub use address::{Address, AddressError, InsertParam, Param, SendParam, StripRef};
+pub use address::{
+    Address, AddressError, BandParam, EqParam, InsertParam, Param, SendParam, StripRef,
+};
 pub use build::{ClipStore, NodeMap};
 
 /// Every strip's meter since the last read. The hub loop reads it once per
@@ -710,6 +712,80 @@ impl Hub {
                     }
                 }
             }
+            Param::Eq(p) => {
+                use crate::model::{
+                    BandKind, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, HpfSlope,
+                };
+                let (flo, fhi) = EQ_FREQ_RANGE;
+                match p {
+                    EqParam::On => {
+                        let on = boolean(address, &value)?;
+                        self.controls_mut(address)?.eq.on = on;
+                        Value::Bool(on)
+                    }
+                    EqParam::HpfOn => {
+                        let on = boolean(address, &value)?;
+                        self.controls_mut(address)?.eq.hpf_on = on;
+                        Value::Bool(on)
+                    }
+                    EqParam::HpfFreq => {
+                        let hz = float(address, &value)?.clamp(flo, fhi);
+                        self.controls_mut(address)?.eq.hpf_hz = hz;
+                        Value::Float(hz)
+                    }
+                    EqParam::HpfSlope => {
+                        let slope = HpfSlope::from_db(float(address, &value)?).ok_or(
+                            IntentError::WrongType {
+                                address,
+                                expected: "12, 18 or 24 (dB/octave)",
+                            },
+                        )?;
+                        self.controls_mut(address)?.eq.hpf_slope = slope;
+                        Value::Float(f64::from(slope.db_per_octave()))
+                    }
+                    EqParam::Band(k, b) => {
+                        let kind = match (b, &value) {
+                            (BandParam::Type, Value::Text(t)) => BandKind::from_name(t),
+                            (BandParam::Type, Value::Float(x)) if x.fract() == 0.0 && *x >= 0.0 => {
+                                BandKind::ALL.get(*x as usize).copied()
+                            }
+                            _ => None,
+                        };
+                        let band = self
+                            .controls_mut(address)?
+                            .eq
+                            .bands
+                            .get_mut(k)
+                            .ok_or(IntentError::NoSuchTarget(address))?;
+                        match b {
+                            BandParam::On => {
+                                band.on = boolean(address, &value)?;
+                                Value::Bool(band.on)
+                            }
+                            BandParam::Type => {
+                                band.kind = kind.ok_or(IntentError::WrongType {
+                                    address,
+                                    expected: "low_shelf, peak, high_shelf, low_pass, high_pass or notch (or 0..5)",
+                                })?;
+                                Value::Text(band.kind.as_str().to_owned())
+                            }
+                            BandParam::Freq => {
+                                band.freq_hz = float(address, &value)?.clamp(flo, fhi);
+                                Value::Float(band.freq_hz)
+                            }
+                            BandParam::Gain => {
+                                band.gain_db = float(address, &value)?
+                                    .clamp(-EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB);
+                                Value::Float(band.gain_db)
+                            }
+                            BandParam::Q => {
+                                band.q = float(address, &value)?.clamp(EQ_Q_RANGE.0, EQ_Q_RANGE.1);
+                                Value::Float(band.q)
+                            }
+                        }
+                    }
+                }
+            }
             Param::Send(k, p) => {
                 self.send_mut(address, k)?;
                 match p {
@@ -917,11 +993,30 @@ impl Hub {
                 InsertParam::Measure,
             ]
             .map(Param::Insert);
+            let eq_params = [
+                EqParam::On,
+                EqParam::HpfOn,
+                EqParam::HpfFreq,
+                EqParam::HpfSlope,
+            ]
+            .into_iter()
+            .chain((0..4).flat_map(|k| {
+                [
+                    BandParam::On,
+                    BandParam::Type,
+                    BandParam::Freq,
+                    BandParam::Gain,
+                    BandParam::Q,
+                ]
+                .map(|b| EqParam::Band(k, b))
+            }))
+            .map(Param::Eq);
             out.extend(
                 PARAMS
                     .into_iter()
                     .chain(send_params)
                     .chain(insert_params)
+                    .chain(eq_params)
                     .map(|p| Address::new(strip, p))
                     .filter(|a| self.get(*a).is_ok()),
             );
@@ -993,6 +1088,25 @@ impl Hub {
                     SendParam::Gain => Value::Float(s.gain_db),
                     SendParam::Pan => Value::Float(s.pan),
                     SendParam::Pre => Value::Bool(s.pre),
+                }
+            }
+            Param::Eq(p) => {
+                let eq = &c.eq;
+                match p {
+                    EqParam::On => Value::Bool(eq.on),
+                    EqParam::HpfOn => Value::Bool(eq.hpf_on),
+                    EqParam::HpfFreq => Value::Float(eq.hpf_hz),
+                    EqParam::HpfSlope => Value::Float(f64::from(eq.hpf_slope.db_per_octave())),
+                    EqParam::Band(k, b) => {
+                        let band = eq.bands.get(k).ok_or(IntentError::NoSuchTarget(address))?;
+                        match b {
+                            BandParam::On => Value::Bool(band.on),
+                            BandParam::Type => Value::Text(band.kind.as_str().to_owned()),
+                            BandParam::Freq => Value::Float(band.freq_hz),
+                            BandParam::Gain => Value::Float(band.gain_db),
+                            BandParam::Q => Value::Float(band.q),
+                        }
+                    }
                 }
             }
         })
@@ -1165,6 +1279,19 @@ impl Hub {
             cmds.push(StripParam::SendPan { send, l, r });
             cmds.push(StripParam::SendPre { send, pre: s.pre });
         }
+        let eq = &controls.eq;
+        cmds.push(StripParam::Hpf {
+            on: eq.hpf_on,
+            hz: eq.hpf_hz as f32,
+            slope: eq.hpf_slope,
+        });
+        cmds.push(StripParam::EqOn(eq.on));
+        for (k, b) in eq.bands.iter().enumerate() {
+            cmds.push(StripParam::EqBand {
+                band: k as u8,
+                spec: build::band_spec(b),
+            });
+        }
         if let Some(ins) = &controls.insert {
             let silenced = self.measuring.as_ref().is_some_and(|m| m.strip == strip);
             cmds.push(StripParam::InsertWet(build::insert_wet(ins, silenced)));
@@ -1239,6 +1366,8 @@ fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
         | (SoloGate(_), SoloGate(_))
         | (Pan { .. }, Pan { .. })
         | (InsertWet(_), InsertWet(_)) => true,
+        (Hpf { .. }, Hpf { .. }) | (EqOn(_), EqOn(_)) => true,
+        (EqBand { band: x, .. }, EqBand { band: y, .. }) => x == y,
         (Play { target: x, .. }, Play { target: y, .. })
         | (Jump { target: x, .. }, Jump { target: y, .. }) => x == y,
         (SendLevel { send: x, .. }, SendLevel { send: y, .. })

@@ -9,6 +9,7 @@ use crate::dsp::pan::PanLaw;
 use std::path::PathBuf;
 
 pub use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint};
+pub use crate::dsp::eq::{BandKind, HpfSlope};
 pub use crate::engine::Channels;
 
 /// Default parameter smoothing time.
@@ -121,6 +122,8 @@ pub struct Controls {
     pub automation: AutomationMode,
     /// Automation lanes by parameter.
     pub lanes: std::collections::BTreeMap<LaneParam, Lane>,
+    /// High-pass filter and 4-band parametric EQ.
+    pub eq: Eq,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
     /// A hardware insert before the fader.
@@ -212,8 +215,74 @@ impl Default for Controls {
             solo_safe: false,
             automation: AutomationMode::Off,
             lanes: std::collections::BTreeMap::new(),
+            eq: Eq::default(),
             sends: Vec::new(),
             insert: None,
+        }
+    }
+}
+
+/// EQ and filter frequency range, Hz.
+pub const EQ_FREQ_RANGE: (f64, f64) = (20.0, 20_000.0);
+/// EQ band gain range, dB either way.
+pub const EQ_GAIN_RANGE_DB: f64 = 18.0;
+/// EQ band Q range.
+pub const EQ_Q_RANGE: (f64, f64) = (0.1, 16.0);
+
+/// One EQ band.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    /// In the signal path.
+    pub on: bool,
+    /// What it does.
+    pub kind: BandKind,
+    /// Centre or corner frequency, Hz.
+    pub freq_hz: f64,
+    /// Boost or cut, dB (shelves and peaks).
+    pub gain_db: f64,
+    /// Bandwidth (peaks, notches) or slope (shelves, filters).
+    pub q: f64,
+}
+
+/// A strip's high-pass filter and 4-band parametric EQ, in that order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Eq {
+    /// The EQ (all four bands) is in the signal path.
+    pub on: bool,
+    /// The high-pass filter is in the signal path.
+    pub hpf_on: bool,
+    /// Its corner frequency, Hz (-3 dB).
+    pub hpf_hz: f64,
+    /// Its slope.
+    pub hpf_slope: HpfSlope,
+    /// Low shelf, two peaks, high shelf by default; each can be another kind.
+    pub bands: [Band; 4],
+}
+
+impl Default for Eq {
+    fn default() -> Eq {
+        let band = |kind, freq_hz, q| Band {
+            on: true,
+            kind,
+            freq_hz,
+            gain_db: 0.0,
+            q,
+        };
+        Eq {
+            on: true,
+            hpf_on: false,
+            hpf_hz: 80.0,
+            hpf_slope: HpfSlope::Db12,
+            bands: [
+                band(BandKind::LowShelf, 100.0, std::f64::consts::FRAC_1_SQRT_2),
+                band(BandKind::Peak, 400.0, 1.0),
+                band(BandKind::Peak, 2_500.0, 1.0),
+                band(
+                    BandKind::HighShelf,
+                    8_000.0,
+                    std::f64::consts::FRAC_1_SQRT_2,
+                ),
+            ],
         }
     }
 }
