@@ -366,9 +366,18 @@ impl jack::ProcessHandler for Process {
             f();
         }
         if let Some(midi) = self.midi.as_mut() {
+            let clock = self.engine.position_frames();
+            let timeline = self
+                .engine
+                .is_rolling()
+                .then(|| self.engine.transport_frame());
             for (i, port) in self.midi_in.iter().enumerate() {
                 for ev in port.iter(ps) {
-                    midi.received(i as u8, ev.time, ev.bytes);
+                    let at = crate::audio::midi::Arrival {
+                        clock: clock + u64::from(ev.time),
+                        timeline: timeline.map(|t| t + u64::from(ev.time)),
+                    };
+                    midi.received(i as u8, ev.time, ev.bytes, Some(at));
                 }
             }
             let mut writers: [Option<jack::MidiWriter<'_>>; 16] = Default::default();

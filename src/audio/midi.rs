@@ -25,6 +25,9 @@ pub struct MidiPacket {
     pub port: u8,
     /// Frame within the period it arrived at (inbound; 0 outbound).
     pub frame: u32,
+    /// When it arrived, on the engine's clocks (inbound on a backend that
+    /// runs the engine; `None` otherwise).
+    pub at: Option<Arrival>,
     len: u16,
     data: [u8; MAX_MIDI_MESSAGE],
 }
@@ -40,6 +43,7 @@ impl MidiPacket {
         Some(MidiPacket {
             port,
             frame,
+            at: None,
             len: bytes.len() as u16,
             data,
         })
@@ -59,6 +63,16 @@ impl std::fmt::Debug for MidiPacket {
             .field("bytes", &self.bytes())
             .finish()
     }
+}
+
+/// When an inbound message arrived, on the engine's clocks: lets the hub
+/// (which sees it a little later) place it exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    /// The engine's sample clock at the message.
+    pub clock: u64,
+    /// The transport's timeline frame at the message, if it was rolling.
+    pub timeline: Option<u64>,
 }
 
 /// Names of the MIDI port pairs a backend opens: pair `i` is
@@ -125,9 +139,11 @@ impl MidiRt {
     }
 
     /// Pass a received message to the hub. Real-time safe.
-    pub fn received(&mut self, port: u8, frame: u32, bytes: &[u8]) {
-        let pushed =
-            MidiPacket::new(port, frame, bytes).is_some_and(|p| self.to_hub.push(p).is_ok());
+    pub fn received(&mut self, port: u8, frame: u32, bytes: &[u8], at: Option<Arrival>) {
+        let pushed = MidiPacket::new(port, frame, bytes).is_some_and(|mut p| {
+            p.at = at;
+            self.to_hub.push(p).is_ok()
+        });
         let counter = if pushed {
             &self.stats.received
         } else {
@@ -189,7 +205,7 @@ mod tests {
     #[test]
     fn messages_cross_whole_and_oversized_ones_are_counted() {
         let (mut rt, mut link) = midi_queues();
-        rt.received(1, 17, &[0x90, 0x68, 0x7f]);
+        rt.received(1, 17, &[0x90, 0x68, 0x7f], None);
         let sysex: Vec<u8> = [0xf0, 0, 0, 0x66, 0x14, 0x12, 0]
             .into_iter()
             .chain(std::iter::repeat_n(b'A', 112))

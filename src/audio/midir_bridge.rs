@@ -90,7 +90,7 @@ fn connect(index: u8, want: &str, rt: &Arc<Mutex<MidiRt>>) -> Option<Connected> 
             &format!("faderd {want} in"),
             move |_, bytes, _| {
                 if let Ok(mut rt) = rt_in.lock() {
-                    rt.received(index, 0, bytes);
+                    rt.received(index, 0, bytes, None);
                 }
             },
             (),

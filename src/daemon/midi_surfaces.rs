@@ -140,7 +140,11 @@ impl MidiSurfaces {
             if let Some((port, chase)) = self.mtc.as_mut()
                 && *port == p.port
             {
-                chase.feed(hub, p.bytes(), now);
+                let heard = p.at.map(|a| crate::surfaces::mtc::Heard {
+                    clock: a.clock,
+                    timeline: a.timeline,
+                });
+                chase.feed(hub, p.bytes(), heard, now);
                 report_sync(hub, chase);
                 continue;
             }

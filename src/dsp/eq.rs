@@ -271,6 +271,9 @@ impl StripEq {
 
     /// New settings; they are reached by gliding.
     pub fn set(&mut self, spec: EqSpec) {
+        if spec == self.target {
+            return;
+        }
         let hpf_changed = spec.hpf_on != self.target.hpf_on
             || spec.hpf_hz != self.target.hpf_hz
             || spec.hpf_slope != self.target.hpf_slope;

@@ -966,7 +966,7 @@ impl Hub {
         // The engine's live values follow playback, so that a touch takes
         // over from them without a jump.
         for strip in moved {
-            self.push_strip(strip);
+            self.push_strip_parts(strip, false);
         }
     }
 

@@ -945,6 +945,11 @@ impl Hub {
         }
     }
 
+    /// The engine's sample clock (frames processed since it started).
+    pub fn sample_clock(&self) -> u64 {
+        self.link.shared.position_frames.load(Ordering::Relaxed)
+    }
+
     /// The session's sample rate.
     pub fn sample_rate(&self) -> u32 {
         self.engine_config.sample_rate
@@ -1231,12 +1236,18 @@ impl Hub {
             }
         }
         if before != after {
-            self.push_strip(strip);
+            self.push_strip_parts(strip, before.eq != after.eq);
         }
     }
 
     /// Push every coefficient of one strip (ramps ignore unchanged targets).
     fn push_strip(&mut self, strip: StripRef) {
+        self.push_strip_parts(strip, true);
+    }
+
+    /// Push one strip's gains, pans and sends, and its filter and EQ when
+    /// `eq` (they change rarely, and cost the engine more to take).
+    fn push_strip_parts(&mut self, strip: StripRef, eq: bool) {
         let Some(node) = self.node_of(strip) else {
             return;
         };
@@ -1279,18 +1290,20 @@ impl Hub {
             cmds.push(StripParam::SendPan { send, l, r });
             cmds.push(StripParam::SendPre { send, pre: s.pre });
         }
-        let eq = &controls.eq;
-        cmds.push(StripParam::Hpf {
-            on: eq.hpf_on,
-            hz: eq.hpf_hz as f32,
-            slope: eq.hpf_slope,
-        });
-        cmds.push(StripParam::EqOn(eq.on));
-        for (k, b) in eq.bands.iter().enumerate() {
-            cmds.push(StripParam::EqBand {
-                band: k as u8,
-                spec: build::band_spec(b),
+        if eq {
+            let eq = &controls.eq;
+            cmds.push(StripParam::Hpf {
+                on: eq.hpf_on,
+                hz: eq.hpf_hz as f32,
+                slope: eq.hpf_slope,
             });
+            cmds.push(StripParam::EqOn(eq.on));
+            for (k, b) in eq.bands.iter().enumerate() {
+                cmds.push(StripParam::EqBand {
+                    band: k as u8,
+                    spec: build::band_spec(b),
+                });
+            }
         }
         if let Some(ins) = &controls.insert {
             let silenced = self.measuring.as_ref().is_some_and(|m| m.strip == strip);

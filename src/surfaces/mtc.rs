@@ -222,6 +222,16 @@ impl MtcDecoder {
     }
 }
 
+/// When a message arrived, on the engine's clocks (from the backend's MIDI
+/// ports): the chase then does not depend on how late the hub sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heard {
+    /// The engine's sample clock at the message.
+    pub clock: u64,
+    /// The transport's frame at the message, if it was rolling.
+    pub timeline: Option<u64>,
+}
+
 /// Frames of silence after which a chased stream counts as stopped.
 pub const DROPOUT_FRAMES: f64 = 3.0;
 
@@ -267,8 +277,9 @@ impl MtcChase {
         self.status
     }
 
-    /// A MIDI message from the MTC port, received at `now`.
-    pub fn feed(&mut self, hub: &mut Hub, msg: &[u8], now: Instant) {
+    /// A MIDI message from the MTC port, seen by the hub at `now`; `heard`
+    /// says when it arrived, if the backend knows.
+    pub fn feed(&mut self, hub: &mut Hub, msg: &[u8], heard: Option<Heard>, now: Instant) {
         let Some(ev) = self.decoder.feed(msg) else {
             return;
         };
@@ -289,7 +300,11 @@ impl MtcChase {
                 self.heard_quarter(now);
                 self.status.fps = tc.rate.fps();
                 let secs = tc.seconds() + 1.75 / tc.rate.fps();
-                let target = (secs * rate).round() as u64;
+                // Where the code was when the message arrived, and where it
+                // is now: the frames the engine ran since.
+                let at_arrival = (secs * rate).round() as u64;
+                let since = heard.map_or(0, |h| hub.sample_clock().saturating_sub(h.clock));
+                let target = at_arrival + since;
                 let state = hub.transport_state();
                 if !self.status.locked || !state.rolling {
                     hub.transport(TransportCmd::Locate(target));
@@ -306,7 +321,13 @@ impl MtcChase {
                     );
                     return;
                 }
-                let off = (state.position_frames as f64 - target as f64).abs() / rate;
+                // Compare like with like: the transport when the message
+                // arrived (if known) with the code then.
+                let (ours, theirs) = match heard.and_then(|h| h.timeline) {
+                    Some(t) => (t, at_arrival),
+                    None => (state.position_frames, target),
+                };
+                let off = (ours as f64 - theirs as f64).abs() / rate;
                 if off * tc.rate.fps() > self.tolerance_frames {
                     self.status.relocates += 1;
                     hub.transport(TransportCmd::Locate(target));
