@@ -431,3 +431,50 @@ fn an_eq_change_glides_without_zipper() {
         "{before:.2} -> {after:.2} dB"
     );
 }
+
+fn rms_db(x: &[f32]) -> f64 {
+    let ms = x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64;
+    10.0 * ms.log10()
+}
+
+/// The compressor's static curve through the engine: a sine at several
+/// levels, RMS detection, against threshold, ratio and knee.
+#[test]
+fn the_compressor_follows_its_static_curve() {
+    use faderd::dsp::dynamics::comp_curve;
+    for level in [-40.0, -30.0, -24.0, -20.0, -16.0, -10.0, -4.0] {
+        let yaml = format!(
+            "version: 1\nname: c\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: {level} }} }}, comp: {{ threshold: -24, ratio: 4, knee: 6, attack: 5, release: 80, detect: rms, makeup: 3 }} }}\n"
+        );
+        let mut run = session_run(&yaml, Path::new("."), 128);
+        let (l, _) = render(&mut run, 48_000, &[]);
+        // Out over in: the -3 dB pan law and the sine's RMS cancel.
+        let input_rms = level - 3.0103;
+        let got = rms_db(&l[24_000..]) + 3.0103 - input_rms;
+        let x = input_rms as f32;
+        let want = f64::from(comp_curve(x, -24.0, 4.0, 6.0) - x) + 3.0;
+        assert!(
+            (got - want).abs() < 0.25,
+            "{level} dBFS sine: gain {got:.2} dB, the curve says {want:.2} dB"
+        );
+    }
+}
+
+/// EQ before or after the dynamics changes what the compressor hears.
+#[test]
+fn the_order_of_eq_and_dynamics_is_honoured() {
+    let level_of = |order: &str| {
+        let yaml = format!(
+            "version: 1\nname: o\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: -17 }} }}, order: {order}, eq: {{ bands: [{{}}, {{ type: peak, freq: 1000, gain: 12, q: 0.5 }}] }}, comp: {{ threshold: -30, ratio: 4, knee: 0, attack: 2, release: 50, detect: rms }} }}\n"
+        );
+        let mut run = session_run(&yaml, Path::new("."), 64);
+        let (l, _) = render(&mut run, 48_000, &[]);
+        rms_db(&l[24_000..]) + 3.0103
+    };
+    // RMS in -20 dB. EQ first: the compressor hears -8 and leaves -24.5;
+    // dynamics first: it hears -20, leaves -27.5, then +12: -15.5.
+    let eq_dyn = level_of("eq_dyn");
+    let dyn_eq = level_of("dyn_eq");
+    assert!((eq_dyn + 24.5).abs() < 0.3, "eq_dyn: {eq_dyn:.2}");
+    assert!((dyn_eq + 15.5).abs() < 0.3, "dyn_eq: {dyn_eq:.2}");
+}

@@ -134,6 +134,15 @@ fn every_command_kind() -> Vec<(&'static str, Value)> {
         ("strip/2/eq/3/type", Value::Text("notch".into())),
         ("strip/2/eq/on", Value::Bool(false)),
         ("master/eq/4/q", Value::Float(3.0)),
+        // Dynamics: on, retuned, detector and order switched.
+        ("strip/1/comp/on", Value::Bool(true)),
+        ("strip/1/comp/threshold", Value::Float(-40.0)),
+        ("strip/1/comp/detect", Value::Text("rms".into())),
+        ("strip/1/comp/sc_hpf", Value::Float(120.0)),
+        ("strip/2/gate/on", Value::Bool(true)),
+        ("strip/2/gate/threshold", Value::Float(-20.0)),
+        ("strip/2/order", Value::Text("dyn_eq".into())),
+        ("bus/1/comp/on", Value::Bool(true)),
         // What lanes play: trim multiplies, off is live, read is the lane.
         ("strip/1/automation", Value::Text("trim".into())),
         ("strip/1/fader", Value::Float(0.8)),

@@ -116,6 +116,9 @@ tracks:
       mute: { points: [[0, 0], [1, 1], [2, 0]] }
       send/1/gain: { mode: latch, points: [[0, -20]] }
     eq: { on: false, hpf: { on: true, freq: 120, slope: 18 }, bands: [{ type: notch, freq: 60, gain: 0, q: 8 }, { type: peak, freq: 700, gain: -4.5, q: 2, on: false }, { type: low_pass, freq: 12000, gain: 0, q: 0.7 }, { type: high_shelf, freq: 9000, gain: 2, q: 0.7 }] }
+    comp: { threshold: -22.5, ratio: 3.5, knee: 4, attack: 3, release: 250, makeup: 2, detect: rms, sc_hpf: 100 }
+    gate: { on: false, threshold: -55, ratio: 2, range: 20, attack: 0.5, hold: 30, release: 200 }
+    order: dyn_eq
 master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { freq: 30 } } }
 "#;
     let s1 = parse_session(yaml, Path::new("all.yaml")).unwrap();
@@ -150,6 +153,10 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { f
     assert_eq!(eq.bands[0].kind, faderd::model::BandKind::Notch);
     assert!(!eq.bands[1].on);
     assert!(s2.master.eq.hpf_on && s2.master.eq.hpf_hz == 30.0);
+    let c = &s2.tracks[4].controls;
+    assert!(c.comp.on && c.comp.detect == faderd::model::Detect::Rms && c.comp.sc_hpf_hz == 100.0);
+    assert!(!c.gate.on && c.gate.range_db == 20.0);
+    assert_eq!(c.order, faderd::model::StripOrder::DynamicsThenEq);
 }
 
 #[test]

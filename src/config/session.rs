@@ -34,9 +34,10 @@ use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
 use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
-    AutomationMode, BandKind, Bus, BusKind, Channels, Controls, DEFAULT_SMOOTHING_MS,
-    EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Eq, HpfSlope, Insert, LANE_FLOOR_DB, Lane,
-    LaneParam, LanePoint, Output, Send, SendTarget, Session, TRIM_RANGE_DB, Track, TrackSource,
+    AutomationMode, BandKind, Bus, BusKind, COMP_RANGES, Channels, CompSpec, Controls,
+    DEFAULT_SMOOTHING_MS, Detect, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Eq, GATE_RANGES,
+    GateSpec, HpfSlope, Insert, LANE_FLOOR_DB, Lane, LaneParam, LanePoint, Output, Send,
+    SendTarget, Session, StripOrder, TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -109,6 +110,57 @@ struct StripFile {
     lanes: std::collections::BTreeMap<String, Spanned<LaneFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     eq: Option<Spanned<EqFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comp: Option<Spanned<CompFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gate: Option<Spanned<GateFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    order: Option<Spanned<String>>,
+}
+
+/// A compressor: `{ on, threshold, ratio, knee, attack, release, makeup,
+/// detect: peak|rms, sc_hpf }` (dB, ms, Hz); on when given.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct CompFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    threshold: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    knee: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attack: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    release: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    makeup: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    detect: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sc_hpf: Option<Spanned<f64>>,
+}
+
+/// A gate / expander: `{ on, threshold, ratio, range, attack, hold, release }`.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct GateFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    threshold: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    range: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attack: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    release: Option<Spanned<f64>>,
 }
 
 /// A strip's filter and EQ: `{ on, hpf: { on, freq, slope }, bands: [...] }`,
@@ -732,13 +784,98 @@ impl Resolver<'_> {
         eq
     }
 
+    /// `field` if given, checked against `range`.
+    fn opt(&mut self, field: &Option<Spanned<f64>>, range: (f64, f64), what: &str) -> Option<f32> {
+        field
+            .as_ref()
+            .map(|v| self.range(v, range.0, range.1, what) as f32)
+    }
+
+    fn comp(&mut self, f: &Spanned<CompFile>) -> CompSpec {
+        let v = &f.value;
+        let mut c = CompSpec {
+            on: v.on.unwrap_or(true),
+            ..CompSpec::default()
+        };
+        let r = COMP_RANGES;
+        let fields = [
+            (&v.threshold, r[0], "comp threshold", &mut c.threshold_db),
+            (&v.ratio, r[1], "comp ratio", &mut c.ratio),
+            (&v.knee, r[2], "comp knee", &mut c.knee_db),
+            (&v.attack, r[3], "comp attack", &mut c.attack_ms),
+            (&v.release, r[4], "comp release", &mut c.release_ms),
+            (&v.makeup, r[5], "comp makeup", &mut c.makeup_db),
+            (&v.sc_hpf, r[6], "comp sc_hpf", &mut c.sc_hpf_hz),
+        ];
+        for (field, range, what, slot) in fields {
+            if let Some(x) = self.opt(field, range, what) {
+                *slot = x;
+            }
+        }
+        if let Some(d) = &v.detect {
+            c.detect = match d.value.as_str() {
+                "peak" => Detect::Peak,
+                "rms" => Detect::Rms,
+                other => {
+                    self.err(d.referenced, format!("detect '{other}' is not peak or rms"));
+                    Detect::Peak
+                }
+            };
+        }
+        c
+    }
+
+    fn gate(&mut self, f: &Spanned<GateFile>) -> GateSpec {
+        let v = &f.value;
+        let mut g = GateSpec {
+            on: v.on.unwrap_or(true),
+            ..GateSpec::default()
+        };
+        let r = GATE_RANGES;
+        let fields = [
+            (&v.threshold, r[0], "gate threshold", &mut g.threshold_db),
+            (&v.ratio, r[1], "gate ratio", &mut g.ratio),
+            (&v.range, r[2], "gate range", &mut g.range_db),
+            (&v.attack, r[3], "gate attack", &mut g.attack_ms),
+            (&v.hold, r[4], "gate hold", &mut g.hold_ms),
+            (&v.release, r[5], "gate release", &mut g.release_ms),
+        ];
+        for (field, range, what, slot) in fields {
+            if let Some(x) = self.opt(field, range, what) {
+                *slot = x;
+            }
+        }
+        g
+    }
+
     fn controls(&mut self, f: &StripFile) -> Controls {
         let d = Controls::default();
         let lanes = self.lanes(&f.lanes, f.sends.len());
         let eq = f.eq.as_ref().map_or_else(Eq::default, |e| self.eq(e));
+        let comp = f
+            .comp
+            .as_ref()
+            .map_or_else(CompSpec::default, |c| self.comp(c));
+        let gate = f
+            .gate
+            .as_ref()
+            .map_or_else(GateSpec::default, |g| self.gate(g));
+        let order = match &f.order {
+            None => StripOrder::default(),
+            Some(o) => StripOrder::from_name(&o.value).unwrap_or_else(|| {
+                self.err(
+                    o.referenced,
+                    format!("order '{}' is not eq_dyn or dyn_eq", o.value),
+                );
+                StripOrder::default()
+            }),
+        };
         Controls {
             lanes,
             eq,
+            comp,
+            gate,
+            order,
             trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
                 self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
             }),
@@ -915,6 +1052,45 @@ fn eq_file(eq: &Eq) -> Option<Spanned<EqFile>> {
     }))
 }
 
+fn comp_file(c: &CompSpec) -> Option<Spanned<CompFile>> {
+    let d = CompSpec::default();
+    (*c != d).then(|| {
+        let f = |x: f32| Some(spanless(f64::from(x)));
+        spanless(CompFile {
+            on: Some(c.on),
+            threshold: f(c.threshold_db),
+            ratio: f(c.ratio),
+            knee: f(c.knee_db),
+            attack: f(c.attack_ms),
+            release: f(c.release_ms),
+            makeup: f(c.makeup_db),
+            detect: Some(spanless(
+                match c.detect {
+                    Detect::Peak => "peak",
+                    Detect::Rms => "rms",
+                }
+                .to_owned(),
+            )),
+            sc_hpf: f(c.sc_hpf_hz),
+        })
+    })
+}
+
+fn gate_file(g: &GateSpec) -> Option<Spanned<GateFile>> {
+    (*g != GateSpec::default()).then(|| {
+        let f = |x: f32| Some(spanless(f64::from(x)));
+        spanless(GateFile {
+            on: Some(g.on),
+            threshold: f(g.threshold_db),
+            ratio: f(g.ratio),
+            range: f(g.range_db),
+            attack: f(g.attack_ms),
+            hold: f(g.hold_ms),
+            release: f(g.release_ms),
+        })
+    })
+}
+
 fn to_file(s: &Session) -> SessionFile {
     let some_if = |cond: bool, v: f64| cond.then(|| spanless(v));
     let controls = |c: &Controls, buses: &[Bus]| StripFile {
@@ -957,6 +1133,9 @@ fn to_file(s: &Session) -> SessionFile {
         }),
         lanes: lanes_file(&c.lanes, s.sample_rate),
         eq: eq_file(&c.eq),
+        comp: comp_file(&c.comp),
+        gate: gate_file(&c.gate),
+        order: (c.order != StripOrder::default()).then(|| spanless(c.order.as_str().to_owned())),
         ..StripFile::default()
     };
     SessionFile {

@@ -194,6 +194,33 @@ fn hpf_sections(slope: HpfSlope) -> (bool, &'static [f64]) {
     }
 }
 
+/// Which part of the kernel to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EqPart {
+    /// The high-pass filter.
+    pub hpf: bool,
+    /// The four bands.
+    pub bands: bool,
+}
+
+impl EqPart {
+    /// Both.
+    pub const ALL: EqPart = EqPart {
+        hpf: true,
+        bands: true,
+    };
+    /// The high-pass filter only.
+    pub const HPF: EqPart = EqPart {
+        hpf: true,
+        bands: false,
+    };
+    /// The bands only.
+    pub const BANDS: EqPart = EqPart {
+        hpf: false,
+        bands: true,
+    };
+}
+
 /// The kernel. See the module docs.
 #[derive(Debug, Clone)]
 pub struct StripEq {
@@ -392,9 +419,9 @@ impl StripEq {
         }
     }
 
-    fn run(&mut self, l: &mut [f32], r: Option<&mut [f32]>) {
-        let bands: [bool; 4] = self.active;
-        let used = self.hpf_used;
+    fn run(&mut self, part: EqPart, l: &mut [f32], r: Option<&mut [f32]>) {
+        let bands: [bool; 4] = if part.bands { self.active } else { [false; 4] };
+        let used = if part.hpf { self.hpf_used } else { 0 };
         let chans: [Option<&mut [f32]>; 2] = [Some(l), r];
         for (ch, buf) in chans.into_iter().enumerate() {
             let Some(buf) = buf else { continue };
@@ -413,10 +440,24 @@ impl StripEq {
     /// Filter a block in place; `frame` is the sample clock at its first
     /// sample. `r` is `None` for a mono strip.
     #[inline]
-    pub fn process(&mut self, frame: u64, l: &mut [f32], mut r: Option<&mut [f32]>) {
+    pub fn process(&mut self, frame: u64, l: &mut [f32], r: Option<&mut [f32]>) {
+        self.process_part(EqPart::ALL, frame, l, r);
+    }
+
+    /// Like [`StripEq::process`], only the high-pass filter or only the
+    /// bands (so something can sit between them). The bands glide only
+    /// when they are processed.
+    #[inline]
+    pub fn process_part(
+        &mut self,
+        part: EqPart,
+        frame: u64,
+        l: &mut [f32],
+        mut r: Option<&mut [f32]>,
+    ) {
         let n = l.len();
-        if !self.gliding() {
-            self.run(l, r);
+        if !part.bands || !self.gliding() {
+            self.run(part, l, r);
             return;
         }
         let mut done = 0;
@@ -428,7 +469,7 @@ impl StripEq {
             let to_grid = (EQ_CONTROL_FRAMES - f % EQ_CONTROL_FRAMES) as usize;
             let m = to_grid.min(n - done);
             let rr = r.as_deref_mut().map(|r| &mut r[done..done + m]);
-            self.run(&mut l[done..done + m], rr);
+            self.run(part, &mut l[done..done + m], rr);
             done += m;
         }
     }

@@ -7,6 +7,7 @@
 pub mod automation;
 pub mod biquad;
 pub mod delay;
+pub mod dynamics;
 pub mod eq;
 pub mod fader_law;
 pub mod generator;

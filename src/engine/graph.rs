@@ -154,6 +154,12 @@ pub struct NodeSpec {
     pub dest_delay: u32,
     /// High-pass filter and EQ.
     pub eq: crate::dsp::eq::EqSpec,
+    /// Compressor.
+    pub comp: crate::dsp::dynamics::CompSpec,
+    /// Gate.
+    pub gate: crate::dsp::dynamics::GateSpec,
+    /// Gate and compressor before the EQ.
+    pub dynamics_first: bool,
 }
 
 /// Errors in a graph description: a bug in the caller, never user input.
@@ -247,6 +253,9 @@ pub(crate) struct Node {
     pub(crate) trim: AutoParam,
     pub(crate) polarity: Ramp,
     pub(crate) eq: crate::dsp::eq::StripEq,
+    pub(crate) comp: crate::dsp::dynamics::Compressor,
+    pub(crate) gate: crate::dsp::dynamics::Gate,
+    pub(crate) dynamics_first: bool,
     pub(crate) fader: AutoParam,
     pub(crate) mute: AutoParam,
     pub(crate) solo: Ramp,
@@ -348,6 +357,9 @@ impl MixGraph {
                 trim: AutoParam::new(spec.trim, ramp_frames),
                 polarity: Ramp::new(spec.polarity, ramp_frames),
                 eq: crate::dsp::eq::StripEq::new(spec.eq, sample_rate, ramp_frames),
+                comp: crate::dsp::dynamics::Compressor::new(spec.comp, sample_rate),
+                gate: crate::dsp::dynamics::Gate::new(spec.gate, sample_rate),
+                dynamics_first: spec.dynamics_first,
                 fader: AutoParam::new(spec.fader, ramp_frames),
                 mute: AutoParam::new(spec.mute, ramp_frames),
                 solo: Ramp::new(spec.solo, ramp_frames),

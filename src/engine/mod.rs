@@ -484,6 +484,9 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
             eq.on = on;
             n.eq.set(eq);
         }
+        StripParam::Comp(spec) => n.comp.set(spec),
+        StripParam::Gate(spec) => n.gate.set(spec),
+        StripParam::DynamicsFirst(first) => n.dynamics_first = first,
         StripParam::SendLevel { send, gain } => match n.sends.get_mut(usize::from(send)) {
             Some(s) => s.level.live.set_target(gain),
             None => return false,
@@ -706,11 +709,23 @@ fn mix_node(
         scale_in_place(&mut node.pre.r[..n], g_in);
     }
 
-    // High-pass filter and EQ.
+    // High-pass filter, then EQ and dynamics in the strip's order.
     {
+        use crate::dsp::eq::EqPart;
         let StereoBuf { l, r } = &mut node.pre;
-        let r = if stereo { Some(&mut r[..n]) } else { None };
-        node.eq.process(lanes.sample_clock, &mut l[..n], r);
+        let (l, mut r) = (&mut l[..n], if stereo { Some(&mut r[..n]) } else { None });
+        let clock = lanes.sample_clock;
+        node.eq
+            .process_part(EqPart::HPF, clock, l, r.as_deref_mut());
+        if !node.dynamics_first {
+            node.eq
+                .process_part(EqPart::BANDS, clock, l, r.as_deref_mut());
+        }
+        node.gate.process(l, r.as_deref_mut());
+        node.comp.process(l, r.as_deref_mut(), s11);
+        if node.dynamics_first {
+            node.eq.process_part(EqPart::BANDS, clock, l, r);
+        }
     }
 
     if let Some(ins) = node.insert.as_mut() {

@@ -93,6 +93,12 @@ pub enum StripParam {
     },
     /// The EQ's bands in or out of the path.
     EqOn(bool),
+    /// The compressor's settings.
+    Comp(crate::dsp::dynamics::CompSpec),
+    /// The gate's settings.
+    Gate(crate::dsp::dynamics::GateSpec),
+    /// Gate and compressor before the EQ (true) or after it.
+    DynamicsFirst(bool),
     /// A send's level (the strip's mute and solo gates apply on top).
     SendLevel {
         /// Index of the send on this node.

@@ -58,6 +58,84 @@ pub enum BandParam {
     Q,
 }
 
+/// A compressor control (`comp/...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompParam {
+    /// In the path 0|1.
+    On,
+    /// dBFS.
+    Threshold,
+    /// n:1.
+    Ratio,
+    /// Knee width, dB.
+    Knee,
+    /// ms.
+    Attack,
+    /// ms.
+    Release,
+    /// Make-up gain, dB.
+    Makeup,
+    /// `peak` or `rms`.
+    Detect,
+    /// Side-chain high-pass, Hz (0 = off).
+    ScHpf,
+}
+
+/// A gate / expander control (`gate/...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateParam {
+    /// In the path 0|1.
+    On,
+    /// dBFS.
+    Threshold,
+    /// 1:n below the threshold.
+    Ratio,
+    /// The most it turns down, dB.
+    Range,
+    /// ms.
+    Attack,
+    /// ms.
+    Hold,
+    /// ms.
+    Release,
+}
+
+impl CompParam {
+    const NAMES: [(CompParam, &'static str); 9] = [
+        (CompParam::On, "on"),
+        (CompParam::Threshold, "threshold"),
+        (CompParam::Ratio, "ratio"),
+        (CompParam::Knee, "knee"),
+        (CompParam::Attack, "attack"),
+        (CompParam::Release, "release"),
+        (CompParam::Makeup, "makeup"),
+        (CompParam::Detect, "detect"),
+        (CompParam::ScHpf, "sc_hpf"),
+    ];
+
+    /// Every control.
+    pub fn all() -> impl Iterator<Item = CompParam> {
+        Self::NAMES.into_iter().map(|(p, _)| p)
+    }
+}
+
+impl GateParam {
+    const NAMES: [(GateParam, &'static str); 7] = [
+        (GateParam::On, "on"),
+        (GateParam::Threshold, "threshold"),
+        (GateParam::Ratio, "ratio"),
+        (GateParam::Range, "range"),
+        (GateParam::Attack, "attack"),
+        (GateParam::Hold, "hold"),
+        (GateParam::Release, "release"),
+    ];
+
+    /// Every control.
+    pub fn all() -> impl Iterator<Item = GateParam> {
+        Self::NAMES.into_iter().map(|(p, _)| p)
+    }
+}
+
 /// A control of the filter and EQ section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EqParam {
@@ -106,6 +184,12 @@ pub enum Param {
     Insert(InsertParam),
     /// The filter and EQ's controls.
     Eq(EqParam),
+    /// The compressor's controls.
+    Comp(CompParam),
+    /// The gate's controls.
+    Gate(GateParam),
+    /// `eq_dyn` or `dyn_eq`: the order of EQ and dynamics.
+    Order,
 }
 
 impl Param {
@@ -210,6 +294,31 @@ impl Address {
                 Some("measure") => InsertParam::Measure,
                 _ => return Err(err("an insert has wet, bypass, latency and measure")),
             }),
+            Some("order") => Param::Order,
+            Some("comp") => {
+                let name = parts.next();
+                Param::Comp(
+                    CompParam::NAMES
+                        .iter()
+                        .find(|(_, n)| Some(*n) == name)
+                        .map(|(p, _)| *p)
+                        .ok_or_else(|| {
+                            err("a compressor has on, threshold, ratio, knee, attack, release, makeup, detect and sc_hpf")
+                        })?,
+                )
+            }
+            Some("gate") => {
+                let name = parts.next();
+                Param::Gate(
+                    GateParam::NAMES
+                        .iter()
+                        .find(|(_, n)| Some(*n) == name)
+                        .map(|(p, _)| *p)
+                        .ok_or_else(|| {
+                            err("a gate has on, threshold, ratio, range, attack, hold and release")
+                        })?,
+                )
+            }
             Some("hpf") => Param::Eq(match parts.next() {
                 Some("on") => EqParam::HpfOn,
                 Some("freq") => EqParam::HpfFreq,
@@ -295,6 +404,21 @@ impl fmt::Display for Address {
                 InsertParam::Latency => "insert/latency",
                 InsertParam::Measure => "insert/measure",
             },
+            Param::Order => "order",
+            Param::Comp(p) => {
+                let n = CompParam::NAMES
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or("?", |(_, n)| n);
+                return write!(f, "comp/{n}");
+            }
+            Param::Gate(p) => {
+                let n = GateParam::NAMES
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or("?", |(_, n)| n);
+                return write!(f, "gate/{n}");
+            }
             Param::Eq(p) => match p {
                 EqParam::On => "eq/on",
                 EqParam::HpfOn => "hpf/on",
@@ -411,6 +535,9 @@ mod tests {
                     .prop_map(|(k, b)| EqParam::Band(k, b))
             ]
             .prop_map(Param::Eq),
+            (0usize..9).prop_map(|k| Param::Comp(CompParam::NAMES[k].0)),
+            (0usize..7).prop_map(|k| Param::Gate(GateParam::NAMES[k].0)),
+            Just(Param::Order),
         ];
         (strip, param).prop_map(|(s, p)| Address::new(s, p))
     }

@@ -11,7 +11,9 @@ use crate::dsp::pan::{PanLaw, balance_gains};
 use crate::engine::{
     Channels, Clip, Dest, InsertSpec, NodeId, NodeSpec, SendDest, SendSpec, Source,
 };
-use crate::model::{BusKind, Controls, Insert, Output, SendTarget, Session, TrackSource};
+use crate::model::{
+    BusKind, Controls, Insert, Output, SendTarget, Session, StripOrder, TrackSource,
+};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -256,6 +258,9 @@ pub fn node_specs(
                 .map(|x| insert_spec(x, period)),
             dest_delay: 0,
             eq: eq_spec(&track.controls.eq),
+            comp: track.controls.comp,
+            gate: track.controls.gate,
+            dynamics_first: track.controls.order == StripOrder::DynamicsThenEq,
         });
     }
     for (j, bus) in session.buses.iter().enumerate() {
@@ -274,6 +279,9 @@ pub fn node_specs(
             insert: bus.controls.insert.as_ref().map(|x| insert_spec(x, period)),
             dest_delay: 0,
             eq: eq_spec(&bus.controls.eq),
+            comp: bus.controls.comp,
+            gate: bus.controls.gate,
+            dynamics_first: bus.controls.order == StripOrder::DynamicsThenEq,
         });
     }
     let coefs = strip_coefs(&session.master, Channels::Stereo, law, false);
@@ -295,6 +303,9 @@ pub fn node_specs(
             .map(|x| insert_spec(x, period)),
         dest_delay: 0,
         eq: eq_spec(&session.master.eq),
+        comp: session.master.comp,
+        gate: session.master.gate,
+        dynamics_first: session.master.order == StripOrder::DynamicsThenEq,
     });
     let mut specs: Vec<NodeSpec> = specs.into_iter().flatten().collect();
     compensate(&mut specs);

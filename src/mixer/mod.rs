@@ -16,7 +16,8 @@ mod insert;
 pub mod solo;
 
 pub use address::{
-    Address, AddressError, BandParam, EqParam, InsertParam, Param, SendParam, StripRef,
+    Address, AddressError, BandParam, CompParam, EqParam, GateParam, InsertParam, Param, SendParam,
+    StripRef,
 };
 pub use build::{ClipStore, NodeMap};
 
@@ -712,6 +713,66 @@ impl Hub {
                     }
                 }
             }
+            Param::Order => {
+                let order = match &value {
+                    Value::Text(t) => crate::model::StripOrder::from_name(t),
+                    _ => None,
+                }
+                .ok_or(IntentError::WrongType {
+                    address,
+                    expected: "eq_dyn or dyn_eq",
+                })?;
+                self.controls_mut(address)?.order = order;
+                Value::Text(order.as_str().to_owned())
+            }
+            Param::Comp(CompParam::On) => {
+                let on = boolean(address, &value)?;
+                self.controls_mut(address)?.comp.on = on;
+                Value::Bool(on)
+            }
+            Param::Comp(CompParam::Detect) => {
+                let d = match &value {
+                    Value::Text(t) if t == "peak" => crate::model::Detect::Peak,
+                    Value::Text(t) if t == "rms" => crate::model::Detect::Rms,
+                    Value::Float(x) if *x == 0.0 => crate::model::Detect::Peak,
+                    Value::Float(x) if *x == 1.0 => crate::model::Detect::Rms,
+                    _ => {
+                        return Err(IntentError::WrongType {
+                            address,
+                            expected: "peak or rms (or 0|1)",
+                        });
+                    }
+                };
+                self.controls_mut(address)?.comp.detect = d;
+                Value::Text(
+                    match d {
+                        crate::model::Detect::Peak => "peak",
+                        crate::model::Detect::Rms => "rms",
+                    }
+                    .to_owned(),
+                )
+            }
+            Param::Comp(p) => {
+                let x = float(address, &value)?;
+                let c = &mut self.controls_mut(address)?.comp;
+                let (slot, (lo, hi)) =
+                    comp_field(c, p).ok_or(IntentError::NoSuchTarget(address))?;
+                *slot = x.clamp(lo, hi) as f32;
+                Value::Float(f64::from(*slot))
+            }
+            Param::Gate(GateParam::On) => {
+                let on = boolean(address, &value)?;
+                self.controls_mut(address)?.gate.on = on;
+                Value::Bool(on)
+            }
+            Param::Gate(p) => {
+                let x = float(address, &value)?;
+                let g = &mut self.controls_mut(address)?.gate;
+                let (slot, (lo, hi)) =
+                    gate_field(g, p).ok_or(IntentError::NoSuchTarget(address))?;
+                *slot = x.clamp(lo, hi) as f32;
+                Value::Float(f64::from(*slot))
+            }
             Param::Eq(p) => {
                 use crate::model::{
                     BandKind, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, HpfSlope,
@@ -1015,7 +1076,10 @@ impl Hub {
                 ]
                 .map(|b| EqParam::Band(k, b))
             }))
-            .map(Param::Eq);
+            .map(Param::Eq)
+            .chain(CompParam::all().map(Param::Comp))
+            .chain(GateParam::all().map(Param::Gate))
+            .chain(std::iter::once(Param::Order));
             out.extend(
                 PARAMS
                     .into_iter()
@@ -1094,6 +1158,26 @@ impl Hub {
                     SendParam::Pan => Value::Float(s.pan),
                     SendParam::Pre => Value::Bool(s.pre),
                 }
+            }
+            Param::Order => Value::Text(c.order.as_str().to_owned()),
+            Param::Comp(CompParam::On) => Value::Bool(c.comp.on),
+            Param::Comp(CompParam::Detect) => Value::Text(
+                match c.comp.detect {
+                    crate::model::Detect::Peak => "peak",
+                    crate::model::Detect::Rms => "rms",
+                }
+                .to_owned(),
+            ),
+            Param::Comp(p) => {
+                let mut comp = c.comp;
+                let v = comp_field(&mut comp, p).map_or(0.0, |f| *f.0);
+                Value::Float(f64::from(v))
+            }
+            Param::Gate(GateParam::On) => Value::Bool(c.gate.on),
+            Param::Gate(p) => {
+                let mut gate = c.gate;
+                let v = gate_field(&mut gate, p).map_or(0.0, |f| *f.0);
+                Value::Float(f64::from(v))
             }
             Param::Eq(p) => {
                 let eq = &c.eq;
@@ -1236,7 +1320,11 @@ impl Hub {
             }
         }
         if before != after {
-            self.push_strip_parts(strip, before.eq != after.eq);
+            let processing = before.eq != after.eq
+                || before.comp != after.comp
+                || before.gate != after.gate
+                || before.order != after.order;
+            self.push_strip_parts(strip, processing);
         }
     }
 
@@ -1245,9 +1333,10 @@ impl Hub {
         self.push_strip_parts(strip, true);
     }
 
-    /// Push one strip's gains, pans and sends, and its filter and EQ when
-    /// `eq` (they change rarely, and cost the engine more to take).
-    fn push_strip_parts(&mut self, strip: StripRef, eq: bool) {
+    /// Push one strip's gains, pans and sends, and its filter, EQ and
+    /// dynamics when `processing` (they change rarely, and cost the engine
+    /// more to take).
+    fn push_strip_parts(&mut self, strip: StripRef, processing: bool) {
         let Some(node) = self.node_of(strip) else {
             return;
         };
@@ -1290,7 +1379,12 @@ impl Hub {
             cmds.push(StripParam::SendPan { send, l, r });
             cmds.push(StripParam::SendPre { send, pre: s.pre });
         }
-        if eq {
+        if processing {
+            cmds.push(StripParam::Comp(controls.comp));
+            cmds.push(StripParam::Gate(controls.gate));
+            cmds.push(StripParam::DynamicsFirst(
+                controls.order == crate::model::StripOrder::DynamicsThenEq,
+            ));
             let eq = &controls.eq;
             cmds.push(StripParam::Hpf {
                 on: eq.hpf_on,
@@ -1369,6 +1463,35 @@ impl Hub {
     }
 }
 
+/// A compressor's numeric setting and its range.
+fn comp_field(c: &mut crate::model::CompSpec, p: CompParam) -> Option<(&mut f32, (f64, f64))> {
+    let r = crate::model::COMP_RANGES;
+    Some(match p {
+        CompParam::Threshold => (&mut c.threshold_db, r[0]),
+        CompParam::Ratio => (&mut c.ratio, r[1]),
+        CompParam::Knee => (&mut c.knee_db, r[2]),
+        CompParam::Attack => (&mut c.attack_ms, r[3]),
+        CompParam::Release => (&mut c.release_ms, r[4]),
+        CompParam::Makeup => (&mut c.makeup_db, r[5]),
+        CompParam::ScHpf => (&mut c.sc_hpf_hz, r[6]),
+        CompParam::On | CompParam::Detect => return None,
+    })
+}
+
+/// A gate's numeric setting and its range.
+fn gate_field(g: &mut crate::model::GateSpec, p: GateParam) -> Option<(&mut f32, (f64, f64))> {
+    let r = crate::model::GATE_RANGES;
+    Some(match p {
+        GateParam::Threshold => (&mut g.threshold_db, r[0]),
+        GateParam::Ratio => (&mut g.ratio, r[1]),
+        GateParam::Range => (&mut g.range_db, r[2]),
+        GateParam::Attack => (&mut g.attack_ms, r[3]),
+        GateParam::Hold => (&mut g.hold_ms, r[4]),
+        GateParam::Release => (&mut g.release_ms, r[5]),
+        GateParam::On => return None,
+    })
+}
+
 fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
     use StripParam::*;
     match (a, b) {
@@ -1379,7 +1502,11 @@ fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
         | (SoloGate(_), SoloGate(_))
         | (Pan { .. }, Pan { .. })
         | (InsertWet(_), InsertWet(_)) => true,
-        (Hpf { .. }, Hpf { .. }) | (EqOn(_), EqOn(_)) => true,
+        (Hpf { .. }, Hpf { .. })
+        | (EqOn(_), EqOn(_))
+        | (Comp(_), Comp(_))
+        | (Gate(_), Gate(_))
+        | (DynamicsFirst(_), DynamicsFirst(_)) => true,
         (EqBand { band: x, .. }, EqBand { band: y, .. }) => x == y,
         (Play { target: x, .. }, Play { target: y, .. })
         | (Jump { target: x, .. }, Jump { target: y, .. }) => x == y,

@@ -9,6 +9,7 @@ use crate::dsp::pan::PanLaw;
 use std::path::PathBuf;
 
 pub use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint};
+pub use crate::dsp::dynamics::{CompSpec, Detect, GateSpec};
 pub use crate::dsp::eq::{BandKind, HpfSlope};
 pub use crate::engine::Channels;
 
@@ -124,6 +125,13 @@ pub struct Controls {
     pub lanes: std::collections::BTreeMap<LaneParam, Lane>,
     /// High-pass filter and 4-band parametric EQ.
     pub eq: Eq,
+    /// Compressor.
+    pub comp: CompSpec,
+    /// Gate / expander.
+    pub gate: GateSpec,
+    /// Where the dynamics sit relative to the EQ (the high-pass filter is
+    /// always first).
+    pub order: StripOrder,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
     /// A hardware insert before the fader.
@@ -216,6 +224,9 @@ impl Default for Controls {
             automation: AutomationMode::Off,
             lanes: std::collections::BTreeMap::new(),
             eq: Eq::default(),
+            comp: CompSpec::default(),
+            gate: GateSpec::default(),
+            order: StripOrder::default(),
             sends: Vec::new(),
             insert: None,
         }
@@ -286,6 +297,58 @@ impl Default for Eq {
         }
     }
 }
+
+/// The order of a strip's processing after its high-pass filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StripOrder {
+    /// EQ, then gate and compressor.
+    #[default]
+    EqThenDynamics,
+    /// Gate and compressor, then EQ.
+    DynamicsThenEq,
+}
+
+impl StripOrder {
+    /// The name in session files and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StripOrder::EqThenDynamics => "eq_dyn",
+            StripOrder::DynamicsThenEq => "dyn_eq",
+        }
+    }
+
+    /// Parse a name.
+    pub fn from_name(s: &str) -> Option<StripOrder> {
+        match s.trim() {
+            "eq_dyn" => Some(StripOrder::EqThenDynamics),
+            "dyn_eq" => Some(StripOrder::DynamicsThenEq),
+            _ => None,
+        }
+    }
+}
+
+/// Compressor ranges: threshold dBFS, ratio, knee dB, attack ms, release
+/// ms, make-up dB, side-chain HPF Hz.
+pub const COMP_RANGES: [(f64, f64); 7] = [
+    (-60.0, 0.0),
+    (1.0, 20.0),
+    (0.0, 24.0),
+    (0.1, 200.0),
+    (5.0, 5_000.0),
+    (-12.0, 24.0),
+    (0.0, 500.0),
+];
+
+/// Gate ranges: threshold dBFS, ratio, range dB, attack ms, hold ms,
+/// release ms.
+pub const GATE_RANGES: [(f64, f64); 6] = [
+    (-90.0, 0.0),
+    (1.0, 100.0),
+    (0.0, 90.0),
+    (0.05, 100.0),
+    (0.0, 2_000.0),
+    (5.0, 5_000.0),
+];
 
 /// An automatable parameter of a strip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,0 +1,441 @@
+//! Dynamics: a compressor (threshold, ratio, soft knee, attack, release,
+//! make-up, peak or RMS detection, side-chain high-pass) and a gate /
+//! downward expander (threshold, ratio, range, attack, hold, release).
+//! Stereo is linked: both channels get the same gain, from the louder.
+//!
+//! The gain computer works in dB; the ballistics smooth the gain change in
+//! dB with one-pole filters whose time constants are the attack and
+//! release times (the gain covers 63 % of a step in that time).
+//!
+//! Pure, allocation-free, real-time safe.
+
+use super::biquad::{BUTTERWORTH_Q, Coefs, Section};
+
+/// Detector window of RMS detection.
+pub const RMS_WINDOW_MS: f64 = 10.0;
+/// Levels below this (dBFS) count as silence in the detector.
+const FLOOR_DB: f32 = -120.0;
+
+/// How the compressor hears the level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Detect {
+    /// The sample's magnitude.
+    #[default]
+    Peak,
+    /// The mean square over [`RMS_WINDOW_MS`].
+    Rms,
+}
+
+/// Compressor settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompSpec {
+    /// In the path.
+    pub on: bool,
+    /// dBFS.
+    pub threshold_db: f32,
+    /// n:1 (1 = no compression).
+    pub ratio: f32,
+    /// Knee width, dB (0 = hard).
+    pub knee_db: f32,
+    /// ms.
+    pub attack_ms: f32,
+    /// ms.
+    pub release_ms: f32,
+    /// Make-up gain, dB.
+    pub makeup_db: f32,
+    /// Peak or RMS.
+    pub detect: Detect,
+    /// Side-chain high-pass corner, Hz (0 = off): the low end does not
+    /// pump the compressor.
+    pub sc_hpf_hz: f32,
+}
+
+impl Default for CompSpec {
+    fn default() -> CompSpec {
+        CompSpec {
+            on: false,
+            threshold_db: -18.0,
+            ratio: 3.0,
+            knee_db: 6.0,
+            attack_ms: 10.0,
+            release_ms: 120.0,
+            makeup_db: 0.0,
+            detect: Detect::Peak,
+            sc_hpf_hz: 0.0,
+        }
+    }
+}
+
+/// Gate / expander settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateSpec {
+    /// In the path.
+    pub on: bool,
+    /// dBFS: below it the signal is turned down.
+    pub threshold_db: f32,
+    /// 1:n below the threshold (large = a gate).
+    pub ratio: f32,
+    /// The most it turns down, dB (positive: 80 = nearly shut).
+    pub range_db: f32,
+    /// ms to open.
+    pub attack_ms: f32,
+    /// ms it stays open after the level falls.
+    pub hold_ms: f32,
+    /// ms to close.
+    pub release_ms: f32,
+}
+
+impl Default for GateSpec {
+    fn default() -> GateSpec {
+        GateSpec {
+            on: false,
+            threshold_db: -50.0,
+            ratio: 10.0,
+            range_db: 60.0,
+            attack_ms: 1.0,
+            hold_ms: 50.0,
+            release_ms: 150.0,
+        }
+    }
+}
+
+/// The compressor's static curve: the output level for input level `x`
+/// (both dB), before make-up.
+pub fn comp_curve(x: f32, threshold: f32, ratio: f32, knee: f32) -> f32 {
+    let over = x - threshold;
+    let slope = 1.0 / ratio.max(1.0) - 1.0;
+    if knee > 0.0 && 2.0 * over.abs() <= knee {
+        x + slope * (over + knee / 2.0).powi(2) / (2.0 * knee)
+    } else if over > 0.0 {
+        x + slope * over
+    } else {
+        x
+    }
+}
+
+/// The gate's static curve: the gain change (dB, <= 0) for input level `x`.
+pub fn gate_curve(x: f32, threshold: f32, ratio: f32, range: f32) -> f32 {
+    if x >= threshold {
+        0.0
+    } else {
+        ((x - threshold) * (ratio.max(1.0) - 1.0)).max(-range.abs())
+    }
+}
+
+fn coef(ms: f32, rate: f32) -> f32 {
+    if ms <= 0.0 {
+        0.0
+    } else {
+        (-1.0 / (ms * 0.001 * rate)).exp()
+    }
+}
+
+#[inline]
+fn to_db(x: f32) -> f32 {
+    if x > 1e-6 { 20.0 * x.log10() } else { FLOOR_DB }
+}
+
+#[inline]
+fn from_db(db: f32) -> f32 {
+    (db * (std::f32::consts::LN_10 / 20.0)).exp()
+}
+
+/// A running compressor. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Compressor {
+    spec: CompSpec,
+    rate: f32,
+    att: f32,
+    rel: f32,
+    rms: f32,
+    rms_coef: f32,
+    sc: [Section; 2],
+    /// Current gain change, dB (<= 0).
+    gr_db: f32,
+    /// The most gain reduction since it was last read, dB (<= 0).
+    gr_peak: f32,
+}
+
+impl Compressor {
+    /// A compressor at `spec`, `rate` Hz.
+    pub fn new(spec: CompSpec, rate: u32) -> Compressor {
+        let rate = rate.max(1) as f32;
+        let mut c = Compressor {
+            spec,
+            rate,
+            att: 0.0,
+            rel: 0.0,
+            rms: 0.0,
+            rms_coef: coef(RMS_WINDOW_MS as f32, rate),
+            sc: [Section::default(); 2],
+            gr_db: 0.0,
+            gr_peak: 0.0,
+        };
+        c.set(spec);
+        c
+    }
+
+    /// New settings (times and the side chain take effect at once).
+    pub fn set(&mut self, spec: CompSpec) {
+        if spec.sc_hpf_hz != self.spec.sc_hpf_hz || self.att == 0.0 && self.rel == 0.0 {
+            let c = if spec.sc_hpf_hz > 0.0 {
+                Coefs::highpass(
+                    f64::from(spec.sc_hpf_hz),
+                    BUTTERWORTH_Q,
+                    f64::from(self.rate),
+                )
+            } else {
+                Coefs::IDENTITY
+            };
+            for s in &mut self.sc {
+                s.set(c);
+            }
+        }
+        self.att = coef(spec.attack_ms, self.rate);
+        self.rel = coef(spec.release_ms, self.rate);
+        self.spec = spec;
+    }
+
+    /// The settings.
+    pub fn spec(&self) -> CompSpec {
+        self.spec
+    }
+
+    /// The most gain reduction since the last call, dB (<= 0); resets.
+    pub fn take_gain_reduction(&mut self) -> f32 {
+        std::mem::replace(&mut self.gr_peak, 0.0)
+    }
+
+    /// Compress a block in place; `r` is `None` for mono. `sc` is scratch
+    /// of the block's length (the side-chain signal).
+    pub fn process(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>, sc: &mut [f32]) {
+        if !self.spec.on {
+            self.gr_db = 0.0;
+            return;
+        }
+        let n = l.len();
+        // Side chain: the louder channel, high-passed.
+        match r.as_deref() {
+            Some(r) => {
+                for ((s, a), b) in sc.iter_mut().zip(l.iter()).zip(r) {
+                    *s = if a.abs() >= b.abs() { *a } else { *b };
+                }
+            }
+            None => sc[..n].copy_from_slice(l),
+        }
+        if self.spec.sc_hpf_hz > 0.0 {
+            self.sc[0].process(&mut sc[..n]);
+        }
+        let CompSpec {
+            threshold_db,
+            ratio,
+            knee_db,
+            makeup_db,
+            detect,
+            ..
+        } = self.spec;
+        let (att, rel) = (self.att, self.rel);
+        let mut g = self.gr_db;
+        let mut ms = self.rms;
+        let mut peak = self.gr_peak;
+        for i in 0..n {
+            let x = sc[i];
+            let level = match detect {
+                Detect::Peak => to_db(x.abs()),
+                Detect::Rms => {
+                    ms = self.rms_coef * ms + (1.0 - self.rms_coef) * x * x;
+                    if ms < 1e-30 {
+                        ms = 0.0;
+                    }
+                    to_db(ms.sqrt())
+                }
+            };
+            let want = comp_curve(level, threshold_db, ratio, knee_db) - level;
+            let k = if want < g { att } else { rel };
+            g = k * g + (1.0 - k) * want;
+            peak = peak.min(g);
+            let gain = from_db(g + makeup_db);
+            l[i] *= gain;
+            if let Some(r) = r.as_deref_mut() {
+                r[i] *= gain;
+            }
+        }
+        self.gr_db = if g > -1e-6 { 0.0 } else { g };
+        self.rms = ms;
+        self.gr_peak = peak;
+    }
+}
+
+/// A running gate / expander. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    spec: GateSpec,
+    rate: f32,
+    att: f32,
+    rel: f32,
+    hold_frames: u32,
+    held: u32,
+    /// Current gain change, dB (<= 0).
+    g: f32,
+}
+
+impl Gate {
+    /// A gate at `spec`, `rate` Hz, starting closed if `spec` says so.
+    pub fn new(spec: GateSpec, rate: u32) -> Gate {
+        let mut g = Gate {
+            spec,
+            rate: rate.max(1) as f32,
+            att: 0.0,
+            rel: 0.0,
+            hold_frames: 0,
+            held: 0,
+            g: 0.0,
+        };
+        g.set(spec);
+        g
+    }
+
+    /// New settings.
+    pub fn set(&mut self, spec: GateSpec) {
+        self.att = coef(spec.attack_ms, self.rate);
+        self.rel = coef(spec.release_ms, self.rate);
+        self.hold_frames = (spec.hold_ms.max(0.0) * 0.001 * self.rate) as u32;
+        self.spec = spec;
+    }
+
+    /// The settings.
+    pub fn spec(&self) -> GateSpec {
+        self.spec
+    }
+
+    /// Gate a block in place (`r`: `None` for mono).
+    pub fn process(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>) {
+        if !self.spec.on {
+            self.g = 0.0;
+            return;
+        }
+        let GateSpec {
+            threshold_db,
+            ratio,
+            range_db,
+            ..
+        } = self.spec;
+        let mut g = self.g;
+        for i in 0..l.len() {
+            let x = match r.as_deref() {
+                Some(r) => l[i].abs().max(r[i].abs()),
+                None => l[i].abs(),
+            };
+            let want = gate_curve(to_db(x), threshold_db, ratio, range_db);
+            if want >= g {
+                // Opening (or open): at the attack rate; hold restarts.
+                g = self.att * g + (1.0 - self.att) * want;
+                if want == 0.0 {
+                    self.held = self.hold_frames;
+                }
+            } else if self.held > 0 {
+                self.held -= 1;
+            } else {
+                g = self.rel * g + (1.0 - self.rel) * want;
+            }
+            let gain = from_db(g);
+            l[i] *= gain;
+            if let Some(r) = r.as_deref_mut() {
+                r[i] *= gain;
+            }
+        }
+        self.g = g;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_static_curve_has_its_threshold_ratio_and_knee() {
+        // Below: unchanged; above: 1/ratio; in the knee: between, smooth.
+        assert_eq!(comp_curve(-40.0, -20.0, 4.0, 0.0), -40.0);
+        assert_eq!(comp_curve(0.0, -20.0, 4.0, 0.0), -15.0);
+        assert_eq!(comp_curve(-20.0, -20.0, 4.0, 0.0), -20.0);
+        // Soft knee: at the threshold, a quarter of the knee's reduction.
+        let at = comp_curve(-20.0, -20.0, 4.0, 10.0);
+        assert!((at - (-20.0 - 0.75 * 25.0 / 20.0)).abs() < 1e-5, "{at}");
+        // Continuous at the knee's edges.
+        assert!((comp_curve(-25.0, -20.0, 4.0, 10.0) - -25.0).abs() < 1e-5);
+        assert!((comp_curve(-15.0, -20.0, 4.0, 10.0) - -18.75).abs() < 1e-5);
+        assert_eq!(gate_curve(-30.0, -40.0, 10.0, 60.0), 0.0);
+        assert_eq!(gate_curve(-42.0, -40.0, 10.0, 60.0), -18.0);
+        assert_eq!(gate_curve(-90.0, -40.0, 10.0, 60.0), -60.0);
+    }
+
+    fn step_response(c: &mut Compressor, ms: usize, level: f32) -> Vec<f32> {
+        // DC at `level` (peak detection sees it exactly); the gain is the
+        // output over the input.
+        let n = ms * 48;
+        let mut l = vec![level; n];
+        let mut sc = vec![0.0; n];
+        c.process(&mut l, None, &mut sc);
+        l.iter().map(|y| 20.0 * (y / level).log10()).collect()
+    }
+
+    #[test]
+    fn attack_and_release_take_their_time_constants() {
+        let spec = CompSpec {
+            on: true,
+            threshold_db: -30.0,
+            ratio: 4.0,
+            knee_db: 0.0,
+            attack_ms: 10.0,
+            release_ms: 100.0,
+            ..CompSpec::default()
+        };
+        let mut c = Compressor::new(spec, 48_000);
+        // Quiet, then a step to -10 dBFS: the gain falls to -15 dB, 63 % of
+        // the way in the attack time.
+        step_response(&mut c, 50, 0.001);
+        let down = step_response(&mut c, 200, 0.316_227_8);
+        let t63 = down.iter().position(|g| *g <= -15.0 * 0.632).unwrap() as f32 / 48.0;
+        assert!((t63 - 10.0).abs() < 0.5, "attack: 63 % after {t63} ms");
+        assert!((down.last().unwrap() + 15.0).abs() < 0.01);
+        // And back: 63 % of the recovery in the release time.
+        let up = step_response(&mut c, 600, 0.001);
+        let t63 = up.iter().position(|g| *g >= -15.0 * 0.368).unwrap() as f32 / 48.0;
+        assert!((t63 - 100.0).abs() < 2.0, "release: 63 % after {t63} ms");
+        assert!(c.take_gain_reduction() <= -14.9);
+    }
+
+    #[test]
+    fn the_gate_holds_then_closes_to_its_range() {
+        let spec = GateSpec {
+            on: true,
+            threshold_db: -40.0,
+            ratio: 100.0,
+            range_db: 60.0,
+            attack_ms: 0.5,
+            hold_ms: 20.0,
+            release_ms: 10.0,
+        };
+        let mut g = Gate::new(spec, 48_000);
+        let gain = |g: &mut Gate, ms: usize, level: f32| -> Vec<f32> {
+            let mut l = vec![level; ms * 48];
+            g.process(&mut l, None);
+            l.iter().map(|y| 20.0 * (y / level).log10()).collect()
+        };
+        let open = gain(&mut g, 20, 0.1);
+        assert!(
+            open.last().unwrap().abs() < 0.01,
+            "open: {}",
+            open.last().unwrap()
+        );
+        let closing = gain(&mut g, 120, 0.001);
+        // Held open for 20 ms, then closing (63 % in 10 ms) to -60 dB.
+        assert!(closing[19 * 48].abs() < 0.01, "{}", closing[19 * 48]);
+        assert!(
+            closing[(20 + 10) * 48] < -60.0 * 0.6,
+            "{}",
+            closing[30 * 48]
+        );
+        assert!((closing.last().unwrap() + 60.0).abs() < 0.1);
+    }
+}
