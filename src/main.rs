@@ -376,6 +376,22 @@ fn cmd_render(
         summary.speed(),
         peak_db,
     );
+    let l = summary.loudness;
+    let fig = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.1}")
+        } else {
+            "-inf".to_owned()
+        }
+    };
+    eprintln!(
+        "faderd: loudness: integrated {} LUFS, range {:.1} LU, true peak {} dBTP, max momentary {} LUFS, last short-term {} LUFS",
+        fig(l.integrated),
+        l.range,
+        fig(l.true_peak_dbtp),
+        fig(l.max_momentary),
+        fig(l.short_term),
+    );
     for f in &summary.files {
         println!("{}", f.display());
     }

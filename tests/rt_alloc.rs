@@ -143,6 +143,9 @@ fn every_command_kind() -> Vec<(&'static str, Value)> {
         ("strip/2/gate/threshold", Value::Float(-20.0)),
         ("strip/2/order", Value::Text("dyn_eq".into())),
         ("bus/1/comp/on", Value::Bool(true)),
+        ("master/limiter/on", Value::Bool(true)),
+        ("master/limiter/ceiling", Value::Float(-20.0)),
+        ("master/limiter/release", Value::Float(30.0)),
         // What lanes play: trim multiplies, off is live, read is the lane.
         ("strip/1/automation", Value::Text("trim".into())),
         ("strip/1/fader", Value::Float(0.8)),

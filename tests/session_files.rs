@@ -119,7 +119,7 @@ tracks:
     comp: { threshold: -22.5, ratio: 3.5, knee: 4, attack: 3, release: 250, makeup: 2, detect: rms, sc_hpf: 100 }
     gate: { on: false, threshold: -55, ratio: 2, range: 20, attack: 0.5, hold: 30, release: 200 }
     order: dyn_eq
-master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { freq: 30 } } }
+master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { freq: 30 } }, limiter: { ceiling: -1.5, release: 80 } }
 "#;
     let s1 = parse_session(yaml, Path::new("all.yaml")).unwrap();
     let text = config::session_to_yaml(&s1);
@@ -157,6 +157,8 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { f
     assert!(c.comp.on && c.comp.detect == faderd::model::Detect::Rms && c.comp.sc_hpf_hz == 100.0);
     assert!(!c.gate.on && c.gate.range_db == 20.0);
     assert_eq!(c.order, faderd::model::StripOrder::DynamicsThenEq);
+    let l = s2.master.limiter;
+    assert!(l.on && l.ceiling_dbtp == -1.5 && l.release_ms == 80.0);
 }
 
 #[test]
@@ -249,6 +251,26 @@ tracks:
         "s.yaml:6:72: band gain must be between -18 and 18, not 30",
         "s.yaml:6:83: band q must be between 0.1 and 16, not 0",
         "s.yaml:6:92: the EQ has 4 bands",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want}\nnot in\n{got:#?}");
+    }
+}
+
+#[test]
+fn a_limiter_belongs_to_master_only() {
+    let got = errors(
+        r#"
+version: 1
+name: s
+tracks:
+  - { name: A, limiter: { ceiling: -1 } }
+master: { limiter: { ceiling: 3, release: 1 } }
+"#,
+    );
+    for want in [
+        "s.yaml:5:25: `limiter` does not apply to a track (the limiter is the master's)",
+        "s.yaml:6:31: limiter ceiling must be between -24 and 0, not 3",
+        "s.yaml:6:43: limiter release must be between 5 and 2000, not 1",
     ] {
         assert!(got.iter().any(|g| g == want), "{want}\nnot in\n{got:#?}");
     }

@@ -108,6 +108,8 @@ pub struct RenderSummary {
     pub files: Vec<PathBuf>,
     /// Peak of the mix, linear.
     pub peak: f32,
+    /// Loudness of the mix (EBU R 128), measured by the engine's meter.
+    pub loudness: crate::dsp::loudness::LoudnessReading,
 }
 
 impl RenderSummary {
@@ -248,6 +250,7 @@ pub fn render(
         elapsed: started.elapsed(),
         files,
         peak,
+        loudness: run.hub.loudness(),
     })
 }
 

@@ -36,8 +36,8 @@ use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, BandKind, Bus, BusKind, COMP_RANGES, Channels, CompSpec, Controls,
     DEFAULT_SMOOTHING_MS, Detect, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Eq, GATE_RANGES,
-    GateSpec, HpfSlope, Insert, LANE_FLOOR_DB, Lane, LaneParam, LanePoint, Output, Send,
-    SendTarget, Session, StripOrder, TRIM_RANGE_DB, Track, TrackSource,
+    GateSpec, HpfSlope, Insert, LANE_FLOOR_DB, Lane, LaneParam, LanePoint, LimiterSpec, Output,
+    Send, SendTarget, Session, StripOrder, TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -116,6 +116,21 @@ struct StripFile {
     gate: Option<Spanned<GateFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     order: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limiter: Option<Spanned<LimiterFile>>,
+}
+
+/// The master's true-peak limiter: `{ on, ceiling, release }` (dBTP, ms);
+/// on when given.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct LimiterFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ceiling: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    release: Option<Spanned<f64>>,
 }
 
 /// A compressor: `{ on, threshold, ratio, knee, attack, release, makeup,
@@ -511,6 +526,7 @@ impl Resolver<'_> {
         self.not_here(&b.channels, "channels", "a bus (buses are stereo)");
         self.not_here(&b.source, "source", "a bus (buses are fed by tracks)");
         self.not_here(&b.output, "output", "a bus (buses feed master)");
+        self.not_here(&b.limiter, "limiter", "a bus (the limiter is the master's)");
         let name = match &b.name {
             Some(n) => n.value.clone(),
             None => {
@@ -534,6 +550,11 @@ impl Resolver<'_> {
 
     fn track(&mut self, t: &StripFile, index: usize, buses: &[Bus]) -> Track {
         self.not_here(&t.kind, "kind", "a track (it is for buses)");
+        self.not_here(
+            &t.limiter,
+            "limiter",
+            "a track (the limiter is the master's)",
+        );
         let name = t
             .name
             .as_ref()
@@ -825,6 +846,23 @@ impl Resolver<'_> {
         c
     }
 
+    fn limiter(&mut self, f: &Spanned<LimiterFile>) -> LimiterSpec {
+        use crate::dsp::limiter::{CEILING_RANGE, RELEASE_RANGE};
+        let v = &f.value;
+        let mut l = LimiterSpec {
+            on: v.on.unwrap_or(true),
+            ..LimiterSpec::default()
+        };
+        let wide = |r: (f32, f32)| (f64::from(r.0), f64::from(r.1));
+        if let Some(x) = self.opt(&v.ceiling, wide(CEILING_RANGE), "limiter ceiling") {
+            l.ceiling_dbtp = x;
+        }
+        if let Some(x) = self.opt(&v.release, wide(RELEASE_RANGE), "limiter release") {
+            l.release_ms = x;
+        }
+        l
+    }
+
     fn gate(&mut self, f: &Spanned<GateFile>) -> GateSpec {
         let v = &f.value;
         let mut g = GateSpec {
@@ -876,6 +914,10 @@ impl Resolver<'_> {
             comp,
             gate,
             order,
+            limiter: f
+                .limiter
+                .as_ref()
+                .map_or_else(LimiterSpec::default, |l| self.limiter(l)),
             trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
                 self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
             }),
@@ -1136,6 +1178,13 @@ fn to_file(s: &Session) -> SessionFile {
         comp: comp_file(&c.comp),
         gate: gate_file(&c.gate),
         order: (c.order != StripOrder::default()).then(|| spanless(c.order.as_str().to_owned())),
+        limiter: (c.limiter != LimiterSpec::default()).then(|| {
+            spanless(LimiterFile {
+                on: Some(c.limiter.on),
+                ceiling: Some(spanless(f64::from(c.limiter.ceiling_dbtp))),
+                release: Some(spanless(f64::from(c.limiter.release_ms))),
+            })
+        }),
         ..StripFile::default()
     };
     SessionFile {

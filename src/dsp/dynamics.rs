@@ -277,6 +277,8 @@ pub struct Gate {
     held: u32,
     /// Current gain change, dB (<= 0).
     g: f32,
+    /// The most gain reduction since it was last read, dB (<= 0).
+    gr_peak: f32,
 }
 
 impl Gate {
@@ -290,6 +292,7 @@ impl Gate {
             hold_frames: 0,
             held: 0,
             g: 0.0,
+            gr_peak: 0.0,
         };
         g.set(spec);
         g
@@ -306,6 +309,11 @@ impl Gate {
     /// The settings.
     pub fn spec(&self) -> GateSpec {
         self.spec
+    }
+
+    /// The most gain reduction since the last call, dB (<= 0); resets.
+    pub fn take_gain_reduction(&mut self) -> f32 {
+        std::mem::replace(&mut self.gr_peak, 0.0)
     }
 
     /// Gate a block in place (`r`: `None` for mono).
@@ -343,6 +351,7 @@ impl Gate {
             if let Some(r) = r.as_deref_mut() {
                 r[i] *= gain;
             }
+            self.gr_peak = self.gr_peak.min(g);
         }
         self.g = g;
     }

@@ -12,8 +12,11 @@ pub mod eq;
 pub mod fader_law;
 pub mod generator;
 pub mod latency;
+pub mod limiter;
+pub mod loudness;
 pub mod meter;
 pub mod pan;
 pub mod ramp;
+pub mod true_peak;
 
 pub use fader_law::{amp_to_db, db_to_amp, db_to_pos, pos_to_db};

@@ -160,6 +160,9 @@ pub struct NodeSpec {
     pub gate: crate::dsp::dynamics::GateSpec,
     /// Gate and compressor before the EQ.
     pub dynamics_first: bool,
+    /// A true-peak limiter after pan (the master's); it delays the node's
+    /// output by its lookahead.
+    pub limiter: Option<crate::dsp::limiter::LimiterSpec>,
 }
 
 /// Errors in a graph description: a bug in the caller, never user input.
@@ -256,6 +259,7 @@ pub(crate) struct Node {
     pub(crate) comp: crate::dsp::dynamics::Compressor,
     pub(crate) gate: crate::dsp::dynamics::Gate,
     pub(crate) dynamics_first: bool,
+    pub(crate) limiter: Option<Box<crate::dsp::limiter::Limiter>>,
     pub(crate) fader: AutoParam,
     pub(crate) mute: AutoParam,
     pub(crate) solo: Ramp,
@@ -360,6 +364,9 @@ impl MixGraph {
                 comp: crate::dsp::dynamics::Compressor::new(spec.comp, sample_rate),
                 gate: crate::dsp::dynamics::Gate::new(spec.gate, sample_rate),
                 dynamics_first: spec.dynamics_first,
+                limiter: spec
+                    .limiter
+                    .map(|l| Box::new(crate::dsp::limiter::Limiter::new(l, sample_rate))),
                 fader: AutoParam::new(spec.fader, ramp_frames),
                 mute: AutoParam::new(spec.mute, ramp_frames),
                 solo: Ramp::new(spec.solo, ramp_frames),

@@ -10,12 +10,17 @@ pub struct MeterReading {
     pub peak: [f32; 2],
     /// RMS (left, right), linear, 300 ms integration.
     pub rms: [f32; 2],
+    /// The most gain reduction of the strip's dynamics (gate, compressor,
+    /// limiter) since the last read, dB (<= 0).
+    pub gain_reduction_db: f32,
 }
 
 #[derive(Debug, Default)]
 struct NodeMeter {
     peak: [AtomicU32; 2],
     mean_square: [AtomicU32; 2],
+    /// Gain reduction as a positive dB figure (so `fetch_max` holds it).
+    reduction: AtomicU32,
 }
 
 /// One meter per node of a graph, shared between the engine and the hub.
@@ -44,8 +49,17 @@ impl MeterBank {
 
     /// Audio thread: record one block of node `index`. Wait-free.
     #[inline]
-    pub(crate) fn record(&self, index: usize, peak: [f32; 2], mean_square: [f32; 2]) {
+    pub(crate) fn record(
+        &self,
+        index: usize,
+        peak: [f32; 2],
+        mean_square: [f32; 2],
+        gain_reduction_db: f32,
+    ) {
         if let Some(m) = self.nodes.get(index) {
+            let reduction = (-gain_reduction_db).max(0.0);
+            m.reduction
+                .fetch_max(reduction.to_bits(), Ordering::Relaxed);
             for ch in 0..2 {
                 // Non-negative f32s order the same as their bit patterns.
                 m.peak[ch].fetch_max(peak[ch].max(0.0).to_bits(), Ordering::Relaxed);
@@ -64,6 +78,8 @@ impl MeterBank {
             r.peak[ch] = f32::from_bits(m.peak[ch].swap(0, Ordering::Relaxed));
             r.rms[ch] = f32::from_bits(m.mean_square[ch].load(Ordering::Relaxed)).sqrt();
         }
+        let reduction = f32::from_bits(m.reduction.swap(0, Ordering::Relaxed));
+        r.gain_reduction_db = if reduction > 0.0 { -reduction } else { 0.0 };
         r
     }
 }

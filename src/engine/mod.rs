@@ -26,6 +26,7 @@ pub use msg::{
 };
 
 use crate::dsp::automation::{Interp, LanePoint};
+use crate::dsp::loudness::{LoudnessBlock, LoudnessTap};
 use crate::dsp::pan::PanLaw;
 use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
 use auto::{AutoParam, LaneConv, LaneView, TimelineClock};
@@ -46,6 +47,8 @@ pub const RETIRE_QUEUE_CAPACITY: usize = 8;
 pub const LANES_RETIRE_CAPACITY: usize = 8;
 /// Measurements in flight back to the hub (the hub runs one at a time).
 pub const MEASURE_QUEUE_CAPACITY: usize = 4;
+/// 100 ms loudness blocks in flight to the hub: 25 s of a stalled hub.
+pub const LOUDNESS_QUEUE_CAPACITY: usize = 256;
 /// Most commands applied per process call (bounded work per period).
 pub const MAX_COMMANDS_PER_CALL: usize = 4096;
 
@@ -92,6 +95,8 @@ pub struct EngineLink {
     pub measured: Consumer<Box<Measurement>>,
     /// Lane sets the engine has replaced; drop them here.
     pub retired_lanes: Consumer<Box<LaneSet>>,
+    /// The master output's loudness, every 100 ms of audio.
+    pub loudness: Consumer<LoudnessBlock>,
 }
 
 /// The mixer engine; owned by the audio thread once the backend starts.
@@ -118,6 +123,9 @@ pub struct Engine {
     requests: [Option<TransportCmd>; 4],
     /// Loop from the first frame to (before) the second while rolling.
     loop_range: Option<(u64, u64)>,
+    /// Loudness of outputs 1/2 (the master), measured after everything.
+    loudness: LoudnessTap,
+    loudness_out: Producer<LoudnessBlock>,
 }
 
 impl Engine {
@@ -129,6 +137,7 @@ impl Engine {
         let (retire, retired) = RingBuffer::new(RETIRE_QUEUE_CAPACITY);
         let (measured_tx, measured) = RingBuffer::new(MEASURE_QUEUE_CAPACITY);
         let (retire_lanes, retired_lanes) = RingBuffer::new(LANES_RETIRE_CAPACITY);
+        let (loudness_out, loudness) = RingBuffer::new(LOUDNESS_QUEUE_CAPACITY);
         let shared = Arc::new(EngineShared::default());
         let buffers = |n: usize| -> Box<[Box<[f32]>]> {
             (0..n)
@@ -156,6 +165,8 @@ impl Engine {
             external: false,
             requests: [None; 4],
             loop_range: None,
+            loudness: LoudnessTap::new(config.sample_rate),
+            loudness_out,
         };
         (
             engine,
@@ -165,6 +176,7 @@ impl Engine {
                 shared,
                 measured,
                 retired_lanes,
+                loudness,
             },
         )
     }
@@ -259,6 +271,13 @@ impl Engine {
             done += m;
         }
         self.run_measurement(n);
+        if let [l, r, ..] = &self.outputs[..] {
+            let queue = &mut self.loudness_out;
+            self.loudness.process(&l[..n], &r[..n], |block| {
+                // A hub that stopped reading loses blocks, never the audio.
+                let _ = queue.push(block);
+            });
+        }
         self.shared
             .position_frames
             .store(self.frame, Ordering::Relaxed);
@@ -320,7 +339,16 @@ impl Engine {
             );
             let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
             let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
-            graph.meters.record(i, [pl, pr], [ml, mr]);
+            let reduction = node
+                .comp
+                .take_gain_reduction()
+                .min(node.gate.take_gain_reduction())
+                .min(
+                    node.limiter
+                        .as_mut()
+                        .map_or(0.0, |l| l.take_gain_reduction()),
+                );
+            graph.meters.record(i, [pl, pr], [ml, mr], reduction);
         }
     }
 
@@ -487,6 +515,10 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
         StripParam::Comp(spec) => n.comp.set(spec),
         StripParam::Gate(spec) => n.gate.set(spec),
         StripParam::DynamicsFirst(first) => n.dynamics_first = first,
+        StripParam::Limiter(spec) => match n.limiter.as_mut() {
+            Some(l) => l.set(spec),
+            None => return false,
+        },
         StripParam::SendLevel { send, gain } => match n.sends.get_mut(usize::from(send)) {
             Some(s) => s.level.live.set_target(gain),
             None => return false,
@@ -831,6 +863,9 @@ fn mix_node(
     };
     scale_into(&mut node.out.l[..n], &node.post.l[..n], pan_l);
     scale_into(&mut node.out.r[..n], post_r, pan_r);
+    if let Some(limiter) = node.limiter.as_deref_mut() {
+        limiter.process(&mut node.out.l[..n], &mut node.out.r[..n]);
+    }
 
     // What leaves for the destination, delayed for latency compensation
     // when this path is shorter than the others arriving there.

@@ -99,6 +99,8 @@ pub enum StripParam {
     Gate(crate::dsp::dynamics::GateSpec),
     /// Gate and compressor before the EQ (true) or after it.
     DynamicsFirst(bool),
+    /// The limiter's settings (nodes built with one).
+    Limiter(crate::dsp::limiter::LimiterSpec),
     /// A send's level (the strip's mute and solo gates apply on top).
     SendLevel {
         /// Index of the send on this node.

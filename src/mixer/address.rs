@@ -100,6 +100,30 @@ pub enum GateParam {
     Release,
 }
 
+/// A control of the master's true-peak limiter (`limiter/...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimiterParam {
+    /// In the path 0|1.
+    On,
+    /// Ceiling, dBTP.
+    Ceiling,
+    /// Release, ms.
+    Release,
+}
+
+impl LimiterParam {
+    const NAMES: [(LimiterParam, &'static str); 3] = [
+        (LimiterParam::On, "on"),
+        (LimiterParam::Ceiling, "ceiling"),
+        (LimiterParam::Release, "release"),
+    ];
+
+    /// Every control.
+    pub fn all() -> impl Iterator<Item = LimiterParam> {
+        Self::NAMES.into_iter().map(|(p, _)| p)
+    }
+}
+
 impl CompParam {
     const NAMES: [(CompParam, &'static str); 9] = [
         (CompParam::On, "on"),
@@ -190,6 +214,8 @@ pub enum Param {
     Gate(GateParam),
     /// `eq_dyn` or `dyn_eq`: the order of EQ and dynamics.
     Order,
+    /// The limiter's controls (master only).
+    Limiter(LimiterParam),
 }
 
 impl Param {
@@ -307,6 +333,16 @@ impl Address {
                         })?,
                 )
             }
+            Some("limiter") => {
+                let name = parts.next();
+                Param::Limiter(
+                    LimiterParam::NAMES
+                        .iter()
+                        .find(|(_, n)| Some(*n) == name)
+                        .map(|(p, _)| *p)
+                        .ok_or_else(|| err("the limiter has on, ceiling and release"))?,
+                )
+            }
             Some("gate") => {
                 let name = parts.next();
                 Param::Gate(
@@ -411,6 +447,13 @@ impl fmt::Display for Address {
                     .find(|(q, _)| *q == p)
                     .map_or("?", |(_, n)| n);
                 return write!(f, "comp/{n}");
+            }
+            Param::Limiter(p) => {
+                let n = LimiterParam::NAMES
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or("?", |(_, n)| n);
+                return write!(f, "limiter/{n}");
             }
             Param::Gate(p) => {
                 let n = GateParam::NAMES
@@ -538,6 +581,7 @@ mod tests {
             (0usize..9).prop_map(|k| Param::Comp(CompParam::NAMES[k].0)),
             (0usize..7).prop_map(|k| Param::Gate(GateParam::NAMES[k].0)),
             Just(Param::Order),
+            (0usize..3).prop_map(|k| Param::Limiter(LimiterParam::NAMES[k].0)),
         ];
         (strip, param).prop_map(|(s, p)| Address::new(s, p))
     }

@@ -261,6 +261,7 @@ pub fn node_specs(
             comp: track.controls.comp,
             gate: track.controls.gate,
             dynamics_first: track.controls.order == StripOrder::DynamicsThenEq,
+            limiter: None,
         });
     }
     for (j, bus) in session.buses.iter().enumerate() {
@@ -282,6 +283,7 @@ pub fn node_specs(
             comp: bus.controls.comp,
             gate: bus.controls.gate,
             dynamics_first: bus.controls.order == StripOrder::DynamicsThenEq,
+            limiter: None,
         });
     }
     let coefs = strip_coefs(&session.master, Channels::Stereo, law, false);
@@ -306,6 +308,7 @@ pub fn node_specs(
         comp: session.master.comp,
         gate: session.master.gate,
         dynamics_first: session.master.order == StripOrder::DynamicsThenEq,
+        limiter: Some(session.master.limiter),
     });
     let mut specs: Vec<NodeSpec> = specs.into_iter().flatten().collect();
     compensate(&mut specs);

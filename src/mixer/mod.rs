@@ -16,8 +16,8 @@ mod insert;
 pub mod solo;
 
 pub use address::{
-    Address, AddressError, BandParam, CompParam, EqParam, GateParam, InsertParam, Param, SendParam,
-    StripRef,
+    Address, AddressError, BandParam, CompParam, EqParam, GateParam, InsertParam, LimiterParam,
+    Param, SendParam, StripRef,
 };
 pub use build::{ClipStore, NodeMap};
 
@@ -253,6 +253,8 @@ pub struct Hub {
     /// MIDI learn: the address the next controller move binds to, and
     /// until when the request stands.
     learn: Option<(Address, Instant)>,
+    /// The master output's loudness since the last reset.
+    loudness: crate::dsp::loudness::LoudnessMeter,
 }
 
 impl Hub {
@@ -296,6 +298,7 @@ impl Hub {
             last_loop: None,
             auto: automation::AutomationState::default(),
             learn: None,
+            loudness: crate::dsp::loudness::LoudnessMeter::new(),
         };
         let mut hub = hub;
         hub.resend_automation(true);
@@ -501,6 +504,18 @@ impl Hub {
         }
     }
 
+    /// The master output's loudness (EBU R 128) since the last
+    /// [`Hub::reset_loudness`], as of the last [`Hub::service`].
+    pub fn loudness(&self) -> crate::dsp::loudness::LoudnessReading {
+        self.loudness.reading()
+    }
+
+    /// Start the loudness measurement again (integrated, range and the
+    /// peaks forget what came before).
+    pub fn reset_loudness(&mut self) {
+        self.loudness.reset();
+    }
+
     /// Housekeeping, called on every hub tick: free graphs the engine has
     /// replaced, finish a deferred rebuild, resend what did not fit in the
     /// command queue.
@@ -514,6 +529,9 @@ impl Hub {
         }
         while let Ok(old) = self.link.retired_lanes.pop() {
             drop(old);
+        }
+        while let Ok(block) = self.link.loudness.pop() {
+            self.loudness.push(block);
         }
         if self.external_transport {
             let rolling = self.link.shared.transport_rolling.load(Ordering::Relaxed);
@@ -759,6 +777,31 @@ impl Hub {
                     comp_field(c, p).ok_or(IntentError::NoSuchTarget(address))?;
                 *slot = x.clamp(lo, hi) as f32;
                 Value::Float(f64::from(*slot))
+            }
+            Param::Limiter(p) => {
+                use crate::dsp::limiter::{CEILING_RANGE, RELEASE_RANGE};
+                if address.strip != StripRef::Master {
+                    return Err(IntentError::NotOnThisStrip(address));
+                }
+                let l = &mut self.session.master.limiter;
+                match p {
+                    LimiterParam::On => {
+                        l.on = boolean(address, &value)?;
+                        Value::Bool(l.on)
+                    }
+                    LimiterParam::Ceiling => {
+                        let x = float(address, &value)?;
+                        l.ceiling_dbtp =
+                            x.clamp(f64::from(CEILING_RANGE.0), f64::from(CEILING_RANGE.1)) as f32;
+                        Value::Float(f64::from(l.ceiling_dbtp))
+                    }
+                    LimiterParam::Release => {
+                        let x = float(address, &value)?;
+                        l.release_ms =
+                            x.clamp(f64::from(RELEASE_RANGE.0), f64::from(RELEASE_RANGE.1)) as f32;
+                        Value::Float(f64::from(l.release_ms))
+                    }
+                }
             }
             Param::Gate(GateParam::On) => {
                 let on = boolean(address, &value)?;
@@ -1079,7 +1122,8 @@ impl Hub {
             .map(Param::Eq)
             .chain(CompParam::all().map(Param::Comp))
             .chain(GateParam::all().map(Param::Gate))
-            .chain(std::iter::once(Param::Order));
+            .chain(std::iter::once(Param::Order))
+            .chain(LimiterParam::all().map(Param::Limiter));
             out.extend(
                 PARAMS
                     .into_iter()
@@ -1173,6 +1217,14 @@ impl Hub {
                 let v = comp_field(&mut comp, p).map_or(0.0, |f| *f.0);
                 Value::Float(f64::from(v))
             }
+            Param::Limiter(_) if address.strip != StripRef::Master => {
+                return Err(IntentError::NotOnThisStrip(address));
+            }
+            Param::Limiter(LimiterParam::On) => Value::Bool(c.limiter.on),
+            Param::Limiter(LimiterParam::Ceiling) => {
+                Value::Float(f64::from(c.limiter.ceiling_dbtp))
+            }
+            Param::Limiter(LimiterParam::Release) => Value::Float(f64::from(c.limiter.release_ms)),
             Param::Gate(GateParam::On) => Value::Bool(c.gate.on),
             Param::Gate(p) => {
                 let mut gate = c.gate;
@@ -1323,7 +1375,8 @@ impl Hub {
             let processing = before.eq != after.eq
                 || before.comp != after.comp
                 || before.gate != after.gate
-                || before.order != after.order;
+                || before.order != after.order
+                || before.limiter != after.limiter;
             self.push_strip_parts(strip, processing);
         }
     }
@@ -1382,6 +1435,9 @@ impl Hub {
         if processing {
             cmds.push(StripParam::Comp(controls.comp));
             cmds.push(StripParam::Gate(controls.gate));
+            if strip == StripRef::Master {
+                cmds.push(StripParam::Limiter(controls.limiter));
+            }
             cmds.push(StripParam::DynamicsFirst(
                 controls.order == crate::model::StripOrder::DynamicsThenEq,
             ));
@@ -1506,6 +1562,7 @@ fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
         | (EqOn(_), EqOn(_))
         | (Comp(_), Comp(_))
         | (Gate(_), Gate(_))
+        | (Limiter(_), Limiter(_))
         | (DynamicsFirst(_), DynamicsFirst(_)) => true,
         (EqBand { band: x, .. }, EqBand { band: y, .. }) => x == y,
         (Play { target: x, .. }, Play { target: y, .. })

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 pub use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint};
 pub use crate::dsp::dynamics::{CompSpec, Detect, GateSpec};
 pub use crate::dsp::eq::{BandKind, HpfSlope};
+pub use crate::dsp::limiter::LimiterSpec;
 pub use crate::engine::Channels;
 
 /// Default parameter smoothing time.
@@ -132,6 +133,8 @@ pub struct Controls {
     /// Where the dynamics sit relative to the EQ (the high-pass filter is
     /// always first).
     pub order: StripOrder,
+    /// The true-peak limiter after the fader (master only; off elsewhere).
+    pub limiter: LimiterSpec,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
     /// A hardware insert before the fader.
@@ -227,6 +230,7 @@ impl Default for Controls {
             comp: CompSpec::default(),
             gate: GateSpec::default(),
             order: StripOrder::default(),
+            limiter: LimiterSpec::default(),
             sends: Vec::new(),
             insert: None,
         }
