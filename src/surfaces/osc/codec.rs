@@ -67,6 +67,8 @@ pub enum OscCommand {
     Status,
     /// `/learn s`: bind the next move of a MIDI controller to this address.
     Learn(Address),
+    /// `/master/loudness/reset`: start the loudness measurement again.
+    ResetLoudness,
 }
 
 /// Why (part of) a packet was refused.
@@ -222,6 +224,18 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             };
         }
         "/status" => return Some(Ok(OscCommand::Status)),
+        "/master/loudness/reset" => {
+            // Like a button: its release (0) does nothing.
+            return match args {
+                [] => Some(Ok(OscCommand::ResetLoudness)),
+                [a] => match number(a) {
+                    Some(x) if x >= 0.5 => Some(Ok(OscCommand::ResetLoudness)),
+                    Some(x) if x.is_finite() => None,
+                    _ => bad("expected no argument or 0|1"),
+                },
+                _ => bad("expected no argument or 0|1"),
+            };
+        }
         "/automation/undo" => {
             // A button's release (0) does nothing.
             return match args {

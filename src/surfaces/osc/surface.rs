@@ -80,6 +80,10 @@ struct Subscriber {
     ridden: HashSet<Address>,
     /// Last meter values sent, per strip: (position, dB) rounded.
     meters_shown: HashMap<StripRef, (i32, i32)>,
+    /// Last gain reduction sent, per strip, in tenths of a dB.
+    reduction_shown: HashMap<StripRef, i32>,
+    /// Last loudness figures sent, in tenths.
+    loudness_shown: Option<[i64; 5]>,
     /// Last transport state sent: (rolling, position in tenths of seconds).
     transport_shown: Option<(bool, u64)>,
 }
@@ -105,6 +109,9 @@ pub struct OscSurface {
     last_meters: Option<Instant>,
     /// Peaks (linear) of every strip since meters were last sent.
     peaks: HashMap<StripRef, f32>,
+    /// The most gain reduction (dB, <= 0) of every strip since meters were
+    /// last sent.
+    reductions: HashMap<StripRef, f32>,
     last_position: Option<Instant>,
     stats: Arc<OscStats>,
     warnings: Warnings,
@@ -122,6 +129,7 @@ impl OscSurface {
             next_id: 1,
             last_meters: None,
             peaks: HashMap::new(),
+            reductions: HashMap::new(),
             last_position: None,
             stats,
             warnings: Warnings::default(),
@@ -138,6 +146,8 @@ impl OscSurface {
                 held: HashSet::new(),
                 ridden: HashSet::new(),
                 meters_shown: HashMap::new(),
+                reduction_shown: HashMap::new(),
+                loudness_shown: None,
                 transport_shown: None,
             });
         }
@@ -235,6 +245,10 @@ impl OscSurface {
                 };
                 hub.transport(cmd);
             }
+            OscCommand::ResetLoudness => {
+                hub.reset_loudness();
+                tracing::info!("loudness: measurement restarted");
+            }
             OscCommand::UndoAutomation => {
                 let n = hub.undo_automation().map_err(|e| e.to_string())?;
                 tracing::info!("automation: undid the last pass ({n} lanes)");
@@ -256,6 +270,8 @@ impl OscSurface {
                     held: HashSet::new(),
                     ridden: HashSet::new(),
                     meters_shown: HashMap::new(),
+                    reduction_shown: HashMap::new(),
+                    loudness_shown: None,
                     transport_shown: None,
                 });
                 tracing::info!(
@@ -363,6 +379,14 @@ impl OscSurface {
                         });
                     }
                 }
+                msgs.extend(
+                    loudness_figures(&hub.loudness())
+                        .iter()
+                        .map(|(name, x)| OscOut {
+                            addr: format!("/master/loudness/{name}"),
+                            arg: OscType::Float(*x as f32),
+                        }),
+                );
                 out.extend(
                     encode_bundles(&msgs, self.options.max_datagram)
                         .into_iter()
@@ -386,6 +410,8 @@ impl OscSurface {
         for (strip, r) in &meter_frame.readings {
             let p = self.peaks.entry(*strip).or_insert(0.0);
             *p = p.max(r.peak[0]).max(r.peak[1]);
+            let g = self.reductions.entry(*strip).or_insert(0.0);
+            *g = g.min(r.gain_reduction_db);
         }
         let mut changed_addrs: Vec<Address> = Vec::new();
         let mut last_origin: HashMap<Address, Origin> = HashMap::new();
@@ -400,10 +426,11 @@ impl OscSurface {
                 .is_none_or(|t| now.duration_since(t) >= METER_INTERVAL);
         let meters = if meters_due {
             self.last_meters = Some(now);
-            read_meters(hub, &mut self.peaks)
+            read_meters(hub, &mut self.peaks, &mut self.reductions)
         } else {
             Vec::new()
         };
+        let loudness = meters_due.then(|| loudness_figures(&hub.loudness()));
         let position_due = self
             .last_position
             .is_none_or(|t| now.duration_since(t) >= POSITION_INTERVAL);
@@ -444,7 +471,27 @@ impl OscSurface {
                 }
             }
             if s.meters {
-                for (strip, pos, db) in &meters {
+                for (strip, _, _, gr) in &meters {
+                    let key = (gr * 10.0).round() as i32;
+                    if s.reduction_shown.get(strip) != Some(&key) {
+                        s.reduction_shown.insert(*strip, key);
+                        msgs.push(OscOut {
+                            addr: format!("/{}/meter/gr", meter_base(*strip)),
+                            arg: OscType::Float(*gr as f32),
+                        });
+                    }
+                }
+                if let Some(figures) = &loudness {
+                    let key = figures.map(|(_, x)| in_tenths(x));
+                    if s.loudness_shown != Some(key) {
+                        s.loudness_shown = Some(key);
+                        msgs.extend(figures.iter().map(|(name, x)| OscOut {
+                            addr: format!("/master/loudness/{name}"),
+                            arg: OscType::Float(*x as f32),
+                        }));
+                    }
+                }
+                for (strip, pos, db, _) in &meters {
                     let key = ((pos * 1000.0).round() as i32, (db * 10.0).round() as i32);
                     if s.meters_shown.get(strip) != Some(&key) {
                         s.meters_shown.insert(*strip, key);
@@ -508,6 +555,8 @@ fn transport_messages(rolling: bool, tenths: u64) -> [OscOut; 3] {
 fn dump(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagram> {
     s.shown.clear();
     s.meters_shown.clear();
+    s.reduction_shown.clear();
+    s.loudness_shown = None;
     s.held.clear();
     let mut msgs = Vec::new();
     for address in hub.addresses() {
@@ -536,12 +585,39 @@ fn meter_base(strip: StripRef) -> String {
 
 /// Peak of every strip since meters were last sent, as (strip, fader-law
 /// position, dB floored at [`METER_FLOOR_DB`]); the peaks start again.
-fn read_meters(hub: &Hub, peaks: &mut HashMap<StripRef, f32>) -> Vec<(StripRef, f64, f64)> {
+/// Every strip's (position, dB, gain reduction dB) since the last read.
+fn read_meters(
+    hub: &Hub,
+    peaks: &mut HashMap<StripRef, f32>,
+    reductions: &mut HashMap<StripRef, f32>,
+) -> Vec<(StripRef, f64, f64, f64)> {
     hub.strips()
         .map(|strip| {
             let peak = f64::from(peaks.remove(&strip).unwrap_or(0.0));
             let db = amp_to_db(peak).max(METER_FLOOR_DB);
-            (strip, db_to_pos(db), db)
+            let gr = f64::from(reductions.remove(&strip).unwrap_or(0.0));
+            (strip, db_to_pos(db), db, gr)
         })
         .collect()
+}
+
+/// The loudness figures as `/master/loudness/NAME` sends them: LUFS, LU
+/// and dBTP (silence is -inf).
+fn loudness_figures(l: &crate::dsp::loudness::LoudnessReading) -> [(&'static str, f64); 5] {
+    [
+        ("momentary", l.momentary),
+        ("short_term", l.short_term),
+        ("integrated", l.integrated),
+        ("range", l.range),
+        ("true_peak", l.true_peak_dbtp),
+    ]
+}
+
+/// A figure in tenths (for "has it changed on screen").
+fn in_tenths(x: f64) -> i64 {
+    if x.is_finite() {
+        (x * 10.0).round() as i64
+    } else {
+        i64::MIN
+    }
 }
