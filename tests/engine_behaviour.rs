@@ -42,13 +42,15 @@ version: 1
 name: blocks
 buses:
   - { name: G, kind: group, gain_db: -1 }
-  - { name: R, kind: aux, gain_db: -3 }
+  - { name: R, kind: aux, gain_db: -3, reverb: { decay: 1.2, predelay: 7 } }
+  - { name: E, kind: aux, delay: { time: 40, feedback: 0.6, ping_pong: true } }
 tracks:
   - { name: File, channels: stereo, source: { file: st.wav, loop: true }, output: G, sends: [{ bus: R, gain_db: -6 }] }
   - { name: Sine, source: { tone: { wave: sine, freq_hz: 997, level_db: -6 } }, pan: 0.3, sends: [{ bus: R, gain_db: -10, pre: true }],
       insert: { output: 3, input: 1, wet: 0.5, latency: { 1: 300, 32: 300, 64: 300, 256: 300, 1000: 300 } } }
-  - { name: Pink, channels: stereo, source: { tone: { wave: pink, level_db: -12, pulse: { bpm: 133, decay_ms: 90 } } } }
+  - { name: Pink, channels: stereo, source: { tone: { wave: pink, level_db: -12, pulse: { bpm: 133, decay_ms: 90 } } }, sends: [{ bus: E, gain_db: -3 }] }
   - { name: Mono, source: { file: m.wav } }
+master: { limiter: { ceiling: -9 } }
 "#;
 
 fn write_sources(dir: &Path) {
@@ -90,6 +92,10 @@ fn mixed_changes() -> Vec<ScheduledChange> {
         change(13_333, "strip/2/eq/on", Value::Bool(true)),
         change(14_000, "bus/1/hpf/slope", Value::Float(24.0)),
         change(14_001, "bus/1/hpf/on", Value::Bool(true)),
+        // Effects and the master limiter.
+        change(16_000, "bus/2/reverb/size", Value::Float(0.6)),
+        change(18_000, "bus/3/delay/time", Value::Float(25.0)),
+        change(20_000, "master/limiter/ceiling", Value::Float(-12.0)),
     ]
 }
 

@@ -69,14 +69,15 @@ name: rt
 buses:
   - { name: G, kind: group, sends: [{ bus: R, gain_db: -10 }] }
   - { name: G2, kind: group }
-  - { name: R, kind: aux }
+  - { name: R, kind: aux, reverb: { decay: 3 } }
+  - { name: E, kind: aux, delay: { sync: 1/8d, feedback: 0.7, ping_pong: true } }
 tracks:
   - { name: A, source: { tone: { wave: pink, level_db: -6 } }, output: G, sends: [{ bus: R, gain_db: -6, pre: true }],
       automation: read, lanes: { gain: { points: [[0, -20], [0.1, 0], [0.2, -.inf]] }, send/1/gain: { points: [[0, -6], [1, 0]] }, trim: { points: [[0, 0], [0.05, 6]] } } }
   - { name: B, channels: stereo, source: { file: b.wav, loop: true }, sends: [{ bus: R, gain_db: -6 }],
       automation: touch, lanes: { pan: { points: [[0, 0], [0.1, 1]] }, mute: { points: [[0, 0], [0.05, 1], [0.07, 0]] } } }
   - { name: C, source: { input: 1 }, insert: { output: 3, input: 2, wet: 0.7, latency: { 64: 100 } } }
-  - { name: D, source: { tone: { wave: saw, freq_hz: 90, level_db: -12, pulse: { bpm: 100, decay_ms: 50 } } } }
+  - { name: D, source: { tone: { wave: saw, freq_hz: 90, level_db: -12, pulse: { bpm: 100, decay_ms: 50 } } }, sends: [{ bus: E, gain_db: 0 }] }
 "#;
 
 fn setup(block: usize) -> OfflineRun {
@@ -146,6 +147,12 @@ fn every_command_kind() -> Vec<(&'static str, Value)> {
         ("master/limiter/on", Value::Bool(true)),
         ("master/limiter/ceiling", Value::Float(-20.0)),
         ("master/limiter/release", Value::Float(30.0)),
+        ("bus/3/reverb/size", Value::Float(0.4)),
+        ("bus/3/reverb/decay", Value::Float(9.0)),
+        ("bus/3/reverb/damping", Value::Float(0.9)),
+        ("bus/4/delay/time", Value::Float(80.0)),
+        ("bus/4/delay/sync", Value::Text("off".into())),
+        ("bus/4/delay/lpf", Value::Float(900.0)),
         // What lanes play: trim multiplies, off is live, read is the lane.
         ("strip/1/automation", Value::Text("trim".into())),
         ("strip/1/fader", Value::Float(0.8)),

@@ -98,9 +98,12 @@ sample_rate: 44100
 length_s: 12.5
 pan_law_db: -4.5
 smoothing_ms: 3
+tempo_bpm: 97.5
 buses:
   - { name: G, kind: group, gain_db: -.inf, pan: 0.25, mute: true, solo: true, sends: [{ bus: R, gain_db: -7.25 }] }
   - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true, automation: trim, insert: { output: 7, input: 5, wet: 0.25, bypass: true, latency: { 64: 164, 256: 356 } } }
+  - { name: D, kind: aux, delay: { time: 333, sync: 1/8t, feedback: 0.45, hpf: 200, lpf: 4000, ping_pong: true } }
+  - { name: V, kind: aux, reverb: { size: 1.5, decay: 3.25, predelay: 12, damping: 0.2, width: 0.8 } }
 tracks:
   - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }, { output: 9, gain_db: -1, pre: true }] }
   - { name: F, source: { file: "sub dir/x.wav", loop: true }, insert: { output: 3, input: 3 } }
@@ -159,6 +162,15 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { f
     assert_eq!(c.order, faderd::model::StripOrder::DynamicsThenEq);
     let l = s2.master.limiter;
     assert!(l.on && l.ceiling_dbtp == -1.5 && l.release_ms == 80.0);
+    assert_eq!(s2.tempo_bpm, 97.5);
+    match s2.buses[2].effect {
+        faderd::model::Effect::Delay(d) => {
+            assert_eq!(d.sync.map(|s| s.to_string()).as_deref(), Some("1/8t"));
+            assert!(d.echo.ping_pong && d.echo.lpf_hz == 4000.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(s2.buses[3].effect, faderd::model::Effect::Reverb(r) if r.decay_s == 3.25));
 }
 
 #[test]
@@ -273,5 +285,32 @@ master: { limiter: { ceiling: 3, release: 1 } }
         "s.yaml:6:43: limiter release must be between 5 and 2000, not 1",
     ] {
         assert!(got.iter().any(|g| g == want), "{want}\nnot in\n{got:#?}");
+    }
+}
+
+#[test]
+fn effects_belong_to_aux_buses() {
+    let got = errors(
+        r#"
+version: 1
+name: s
+buses:
+  - { name: G, kind: group, reverb: {} }
+  - { name: A, kind: aux, delay: { sync: 1/5x }, reverb: { decay: 99 } }
+tracks:
+  - { name: T, delay: {} }
+"#,
+    );
+    for want in [
+        "effects are for aux buses (send to them), not group buses",
+        "a bus has one effect: delay or reverb",
+        "sync '1/5x' is not a note value such as 1/4, 1/8d or 1/16t",
+        "reverb decay must be between 0.1 and 20, not 99",
+        "`delay` does not apply to a track (effects are on aux buses)",
+    ] {
+        assert!(
+            got.iter().any(|g| g.contains(want)),
+            "{want}\nnot in\n{got:#?}"
+        );
     }
 }

@@ -109,7 +109,7 @@ pub struct RenderSummary {
     /// Peak of the mix, linear.
     pub peak: f32,
     /// Loudness of the mix (EBU R 128), measured by the engine's meter.
-    pub loudness: crate::dsp::loudness::LoudnessReading,
+    pub loudness: crate::mixer::LoudnessReading,
 }
 
 impl RenderSummary {

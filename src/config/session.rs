@@ -35,9 +35,10 @@ use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, BandKind, Bus, BusKind, COMP_RANGES, Channels, CompSpec, Controls,
-    DEFAULT_SMOOTHING_MS, Detect, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Eq, GATE_RANGES,
-    GateSpec, HpfSlope, Insert, LANE_FLOOR_DB, Lane, LaneParam, LanePoint, LimiterSpec, Output,
-    Send, SendTarget, Session, StripOrder, TRIM_RANGE_DB, Track, TrackSource,
+    DEFAULT_SMOOTHING_MS, DEFAULT_TEMPO_BPM, DelayFx, Detect, Division, EQ_FREQ_RANGE,
+    EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GATE_RANGES, GateSpec, HpfSlope, Insert,
+    LANE_FLOOR_DB, Lane, LaneParam, LanePoint, LimiterSpec, Output, ReverbSpec, Send, SendTarget,
+    Session, StripOrder, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -59,6 +60,8 @@ struct SessionFile {
     pan_law_db: Option<Spanned<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     smoothing_ms: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tempo_bpm: Option<Spanned<f64>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     buses: Vec<Spanned<StripFile>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -118,6 +121,46 @@ struct StripFile {
     order: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limiter: Option<Spanned<LimiterFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay: Option<Spanned<DelayFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reverb: Option<Spanned<ReverbFile>>,
+}
+
+/// An aux bus's delay: `{ time, sync, feedback, hpf, lpf, ping_pong }`
+/// (ms, a note value such as 1/8d, 0..0.95, Hz, Hz, bool).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct DelayFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    time: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feedback: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hpf: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lpf: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ping_pong: Option<bool>,
+}
+
+/// An aux bus's reverb: `{ size, decay, predelay, damping, width }`
+/// (0.3..2, s, ms, 0..1, 0..1).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ReverbFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decay: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    predelay: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    damping: Option<Spanned<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width: Option<Spanned<f64>>,
 }
 
 /// The master's true-peak limiter: `{ on, ceiling, release }` (dBTP, ms);
@@ -460,6 +503,9 @@ impl Resolver<'_> {
         if let Some(ms) = &raw.smoothing_ms {
             s.smoothing_ms = self.range(ms, 0.0, 1000.0, "smoothing_ms");
         }
+        if let Some(bpm) = &raw.tempo_bpm {
+            s.tempo_bpm = self.range(bpm, TEMPO_RANGE.0, TEMPO_RANGE.1, "tempo_bpm");
+        }
 
         // Buses first: tracks and sends refer to them by name.
         for b in &raw.buses {
@@ -509,6 +555,8 @@ impl Resolver<'_> {
             self.not_here(&m.source, "source", "master");
             self.not_here(&m.solo, "solo", "master");
             self.not_here(&m.solo_safe, "solo_safe", "master");
+            self.not_here(&m.delay, "delay", "master (effects are on aux buses)");
+            self.not_here(&m.reverb, "reverb", "master (effects are on aux buses)");
             if let Some(send) = m.sends.first() {
                 self.err(send.referenced, "master has no sends");
             }
@@ -541,11 +589,130 @@ impl Resolver<'_> {
             },
             None => BusKind::Aux,
         };
+        let effect = match (&b.delay, &b.reverb) {
+            (Some(d), Some(r)) => {
+                self.delay(d);
+                self.reverb(r);
+                self.err(r.referenced, "a bus has one effect: delay or reverb");
+                Effect::None
+            }
+            (Some(d), None) => Effect::Delay(self.delay(d)),
+            (None, Some(r)) => Effect::Reverb(self.reverb(r)),
+            (None, None) => Effect::None,
+        };
+        if kind == BusKind::Group && effect != Effect::None {
+            let at = match (&b.delay, &b.reverb) {
+                (Some(d), _) => Some(d.referenced),
+                (None, Some(r)) => Some(r.referenced),
+                (None, None) => None,
+            };
+            if let Some(at) = at {
+                self.err(
+                    at,
+                    "effects are for aux buses (send to them), not group buses",
+                );
+            }
+        }
         Bus {
             name,
             kind,
             controls: self.controls(b),
+            effect,
         }
+    }
+
+    fn delay(&mut self, f: &Spanned<DelayFile>) -> DelayFx {
+        use crate::dsp::echo::{FEEDBACK_RANGE, HPF_RANGE, LPF_RANGE, TIME_RANGE_MS};
+        let v = &f.value;
+        let mut d = DelayFx::default();
+        let fields = [
+            (
+                &v.time,
+                f32_range(TIME_RANGE_MS),
+                "delay time",
+                &mut d.echo.time_ms,
+            ),
+            (
+                &v.feedback,
+                f32_range(FEEDBACK_RANGE),
+                "delay feedback",
+                &mut d.echo.feedback,
+            ),
+            (
+                &v.hpf,
+                f32_range(HPF_RANGE),
+                "delay hpf",
+                &mut d.echo.hpf_hz,
+            ),
+            (
+                &v.lpf,
+                f32_range(LPF_RANGE),
+                "delay lpf",
+                &mut d.echo.lpf_hz,
+            ),
+        ];
+        for (field, range, what, slot) in fields {
+            if let Some(x) = self.opt(field, range, what) {
+                *slot = x;
+            }
+        }
+        if let Some(p) = v.ping_pong {
+            d.echo.ping_pong = p;
+        }
+        if let Some(sync) = &v.sync {
+            d.sync = Division::parse(&sync.value);
+            if d.sync.is_none() {
+                self.err(
+                    sync.referenced,
+                    format!(
+                        "sync '{}' is not a note value such as 1/4, 1/8d or 1/16t",
+                        sync.value
+                    ),
+                );
+            }
+        }
+        d
+    }
+
+    fn reverb(&mut self, f: &Spanned<ReverbFile>) -> ReverbSpec {
+        use crate::dsp::reverb::{
+            DAMPING_RANGE, DECAY_RANGE, PREDELAY_RANGE, SIZE_RANGE, WIDTH_RANGE,
+        };
+        let v = &f.value;
+        let mut r = ReverbSpec::default();
+        let fields = [
+            (&v.size, f32_range(SIZE_RANGE), "reverb size", &mut r.size),
+            (
+                &v.decay,
+                f32_range(DECAY_RANGE),
+                "reverb decay",
+                &mut r.decay_s,
+            ),
+            (
+                &v.predelay,
+                f32_range(PREDELAY_RANGE),
+                "reverb predelay",
+                &mut r.predelay_ms,
+            ),
+            (
+                &v.damping,
+                f32_range(DAMPING_RANGE),
+                "reverb damping",
+                &mut r.damping,
+            ),
+            (
+                &v.width,
+                f32_range(WIDTH_RANGE),
+                "reverb width",
+                &mut r.width,
+            ),
+        ];
+        for (field, range, what, slot) in fields {
+            if let Some(x) = self.opt(field, range, what) {
+                *slot = x;
+            }
+        }
+        r
     }
 
     fn track(&mut self, t: &StripFile, index: usize, buses: &[Bus]) -> Track {
@@ -555,6 +722,8 @@ impl Resolver<'_> {
             "limiter",
             "a track (the limiter is the master's)",
         );
+        self.not_here(&t.delay, "delay", "a track (effects are on aux buses)");
+        self.not_here(&t.reverb, "reverb", "a track (effects are on aux buses)");
         let name = t
             .name
             .as_ref()
@@ -853,11 +1022,10 @@ impl Resolver<'_> {
             on: v.on.unwrap_or(true),
             ..LimiterSpec::default()
         };
-        let wide = |r: (f32, f32)| (f64::from(r.0), f64::from(r.1));
-        if let Some(x) = self.opt(&v.ceiling, wide(CEILING_RANGE), "limiter ceiling") {
+        if let Some(x) = self.opt(&v.ceiling, f32_range(CEILING_RANGE), "limiter ceiling") {
             l.ceiling_dbtp = x;
         }
-        if let Some(x) = self.opt(&v.release, wide(RELEASE_RANGE), "limiter release") {
+        if let Some(x) = self.opt(&v.release, f32_range(RELEASE_RANGE), "limiter release") {
             l.release_ms = x;
         }
         l
@@ -1118,6 +1286,30 @@ fn comp_file(c: &CompSpec) -> Option<Spanned<CompFile>> {
     })
 }
 
+fn delay_file(d: &DelayFx) -> Spanned<DelayFile> {
+    let f = |x: f32| Some(spanless(f64::from(x)));
+    let e = &d.echo;
+    spanless(DelayFile {
+        time: f(e.time_ms),
+        sync: d.sync.map(|s| spanless(s.to_string())),
+        feedback: f(e.feedback),
+        hpf: f(e.hpf_hz),
+        lpf: f(e.lpf_hz),
+        ping_pong: Some(e.ping_pong),
+    })
+}
+
+fn reverb_file(r: &ReverbSpec) -> Spanned<ReverbFile> {
+    let f = |x: f32| Some(spanless(f64::from(x)));
+    spanless(ReverbFile {
+        size: f(r.size),
+        decay: f(r.decay_s),
+        predelay: f(r.predelay_ms),
+        damping: f(r.damping),
+        width: f(r.width),
+    })
+}
+
 fn gate_file(g: &GateSpec) -> Option<Spanned<GateFile>> {
     (*g != GateSpec::default()).then(|| {
         let f = |x: f32| Some(spanless(f64::from(x)));
@@ -1194,6 +1386,7 @@ fn to_file(s: &Session) -> SessionFile {
         length_s: s.length_s.map(spanless),
         pan_law_db: Some(spanless(s.pan_law.centre_db())),
         smoothing_ms: some_if(s.smoothing_ms != DEFAULT_SMOOTHING_MS, s.smoothing_ms),
+        tempo_bpm: some_if(s.tempo_bpm != DEFAULT_TEMPO_BPM, s.tempo_bpm),
         buses: s
             .buses
             .iter()
@@ -1204,6 +1397,14 @@ fn to_file(s: &Session) -> SessionFile {
                         BusKind::Aux => BusKindFile::Aux,
                         BusKind::Group => BusKindFile::Group,
                     })),
+                    delay: match b.effect {
+                        Effect::Delay(d) => Some(delay_file(&d)),
+                        _ => None,
+                    },
+                    reverb: match b.effect {
+                        Effect::Reverb(r) => Some(reverb_file(&r)),
+                        _ => None,
+                    },
                     ..controls(&b.controls, &s.buses)
                 })
             })
@@ -1267,4 +1468,10 @@ fn source_file(src: &TrackSource) -> SourceFile {
             ..SourceFile::default()
         },
     }
+}
+
+/// An f32 range as the f64 a user wrote (0.1, not 0.10000000149).
+fn f32_range(r: (f32, f32)) -> (f64, f64) {
+    let f = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
+    (f(r.0), f(r.1))
 }

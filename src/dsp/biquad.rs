@@ -195,6 +195,26 @@ impl Section {
         self.s2 = 0.0;
     }
 
+    /// Filter one sample. Call [`Section::flush_denormals`] after a block
+    /// of these.
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        let y = self.b0 * x + self.s1;
+        self.s1 = self.b1 * x - self.a1 * y + self.s2;
+        self.s2 = self.b2 * x - self.a2 * y;
+        y
+    }
+
+    /// Set a state that has decayed into the denormal range to zero.
+    pub fn flush_denormals(&mut self) {
+        if self.s1.abs() < DENORMAL_FLOOR {
+            self.s1 = 0.0;
+        }
+        if self.s2.abs() < DENORMAL_FLOOR {
+            self.s2 = 0.0;
+        }
+    }
+
     /// Filter `buf` in place.
     #[inline]
     pub fn process(&mut self, buf: &mut [f32]) {

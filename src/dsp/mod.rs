@@ -8,6 +8,7 @@ pub mod automation;
 pub mod biquad;
 pub mod delay;
 pub mod dynamics;
+pub mod echo;
 pub mod eq;
 pub mod fader_law;
 pub mod generator;
@@ -17,6 +18,7 @@ pub mod loudness;
 pub mod meter;
 pub mod pan;
 pub mod ramp;
+pub mod reverb;
 pub mod true_peak;
 
 pub use fader_law::{amp_to_db, db_to_amp, db_to_pos, pos_to_db};

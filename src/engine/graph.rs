@@ -163,6 +163,45 @@ pub struct NodeSpec {
     /// A true-peak limiter after pan (the master's); it delays the node's
     /// output by its lookahead.
     pub limiter: Option<crate::dsp::limiter::LimiterSpec>,
+    /// A built-in effect at the node's input (aux buses), replacing the
+    /// signal by the effect's output.
+    pub fx: Option<FxSpec>,
+}
+
+/// A node's built-in effect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FxSpec {
+    /// Stereo delay.
+    Echo(crate::dsp::echo::EchoSpec),
+    /// Reverb.
+    Reverb(crate::dsp::reverb::ReverbSpec),
+}
+
+/// A running built-in effect (boxed in the node as a whole, so the size
+/// difference between variants costs nothing per node).
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Fx {
+    Echo(crate::dsp::echo::Echo),
+    Reverb(crate::dsp::reverb::Reverb),
+}
+
+impl Fx {
+    fn new(spec: FxSpec, rate: u32) -> Fx {
+        match spec {
+            FxSpec::Echo(e) => Fx::Echo(crate::dsp::echo::Echo::new(e, rate)),
+            FxSpec::Reverb(r) => Fx::Reverb(crate::dsp::reverb::Reverb::new(r, rate)),
+        }
+    }
+
+    /// Replace a stereo block by the effect's output.
+    #[inline]
+    pub(crate) fn process(&mut self, l: &mut [f32], r: &mut [f32]) {
+        match self {
+            Fx::Echo(e) => e.process(l, r),
+            Fx::Reverb(v) => v.process(l, r),
+        }
+    }
 }
 
 /// Errors in a graph description: a bug in the caller, never user input.
@@ -260,6 +299,7 @@ pub(crate) struct Node {
     pub(crate) gate: crate::dsp::dynamics::Gate,
     pub(crate) dynamics_first: bool,
     pub(crate) limiter: Option<Box<crate::dsp::limiter::Limiter>>,
+    pub(crate) fx: Option<Box<Fx>>,
     pub(crate) fader: AutoParam,
     pub(crate) mute: AutoParam,
     pub(crate) solo: Ramp,
@@ -367,6 +407,7 @@ impl MixGraph {
                 limiter: spec
                     .limiter
                     .map(|l| Box::new(crate::dsp::limiter::Limiter::new(l, sample_rate))),
+                fx: spec.fx.map(|f| Box::new(Fx::new(f, sample_rate))),
                 fader: AutoParam::new(spec.fader, ramp_frames),
                 mute: AutoParam::new(spec.mute, ramp_frames),
                 solo: Ramp::new(spec.solo, ramp_frames),

@@ -17,7 +17,8 @@ pub mod msg;
 pub mod rt;
 
 pub use graph::{
-    Channels, Clip, Dest, GraphError, InsertSpec, MixGraph, NodeSpec, SendDest, SendSpec, Source,
+    Channels, Clip, Dest, FxSpec, GraphError, InsertSpec, MixGraph, NodeSpec, SendDest, SendSpec,
+    Source,
 };
 pub use meters::{MeterBank, MeterReading};
 pub use msg::{
@@ -80,6 +81,10 @@ pub struct EngineShared {
     pub measure_recorded: AtomicU64,
     /// The transport rolls.
     pub transport_rolling: std::sync::atomic::AtomicBool,
+    /// Transport commands applied so far (stored after the transport's
+    /// position, with release: a hub that counts its own sees whether the
+    /// position it reads includes them).
+    pub transport_commands: AtomicU64,
 }
 
 /// The hub's side of the engine's queues.
@@ -123,6 +128,8 @@ pub struct Engine {
     requests: [Option<TransportCmd>; 4],
     /// Loop from the first frame to (before) the second while rolling.
     loop_range: Option<(u64, u64)>,
+    /// Transport commands applied (see [`EngineShared::transport_commands`]).
+    transport_commands: u64,
     /// Loudness of outputs 1/2 (the master), measured after everything.
     loudness: LoudnessTap,
     loudness_out: Producer<LoudnessBlock>,
@@ -165,6 +172,7 @@ impl Engine {
             external: false,
             requests: [None; 4],
             loop_range: None,
+            transport_commands: 0,
             loudness: LoudnessTap::new(config.sample_rate),
             loudness_out,
         };
@@ -278,6 +286,9 @@ impl Engine {
                 let _ = queue.push(block);
             });
         }
+        // The transport first, then the count of transport commands with
+        // release: a hub that sees its command counted (acquire) also sees
+        // where the transport went.
         self.shared
             .position_frames
             .store(self.frame, Ordering::Relaxed);
@@ -287,6 +298,9 @@ impl Engine {
         self.shared
             .transport_rolling
             .store(self.rolling, Ordering::Relaxed);
+        self.shared
+            .transport_commands
+            .store(self.transport_commands, Ordering::Release);
         n
     }
 
@@ -410,6 +424,7 @@ impl Engine {
                     }
                 }
                 Ok(ToEngine::Transport(cmd)) if self.external => {
+                    self.transport_commands += 1;
                     // For the backend to pass on; the oldest is dropped when
                     // four are waiting.
                     if let Some(slot) = self.requests.iter_mut().find(|r| r.is_none()) {
@@ -419,14 +434,17 @@ impl Engine {
                         self.requests[3] = Some(cmd);
                     }
                 }
-                Ok(ToEngine::Transport(cmd)) => match cmd {
-                    TransportCmd::Play => self.rolling = true,
-                    TransportCmd::Stop => self.rolling = false,
-                    TransportCmd::Locate(f) => self.transport_frame = f,
-                    TransportCmd::Loop(range) => {
-                        self.loop_range = range.filter(|(s, e)| e > s);
+                Ok(ToEngine::Transport(cmd)) => {
+                    self.transport_commands += 1;
+                    match cmd {
+                        TransportCmd::Play => self.rolling = true,
+                        TransportCmd::Stop => self.rolling = false,
+                        TransportCmd::Locate(f) => self.transport_frame = f,
+                        TransportCmd::Loop(range) => {
+                            self.loop_range = range.filter(|(s, e)| e > s);
+                        }
                     }
-                },
+                }
                 Ok(ToEngine::Measure(m)) => {
                     if self.measuring.is_some() {
                         // One at a time: refuse it (recorded stays 0).
@@ -515,10 +533,24 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
         StripParam::Comp(spec) => n.comp.set(spec),
         StripParam::Gate(spec) => n.gate.set(spec),
         StripParam::DynamicsFirst(first) => n.dynamics_first = first,
-        StripParam::Limiter(spec) => match n.limiter.as_mut() {
-            Some(l) => l.set(spec),
-            None => return false,
-        },
+        // Settings for a processor this graph lacks belong to the graph the
+        // hub is about to swap in (it adds or removes processors by
+        // rebuilding, and the new graph is built with them): not an error.
+        StripParam::Limiter(spec) => {
+            if let Some(l) = n.limiter.as_mut() {
+                l.set(spec);
+            }
+        }
+        StripParam::Echo(spec) => {
+            if let Some(graph::Fx::Echo(e)) = n.fx.as_deref_mut() {
+                e.set(spec);
+            }
+        }
+        StripParam::Reverb(spec) => {
+            if let Some(graph::Fx::Reverb(r)) = n.fx.as_deref_mut() {
+                r.set(spec);
+            }
+        }
         StripParam::SendLevel { send, gain } => match n.sends.get_mut(usize::from(send)) {
             Some(s) => s.level.live.set_target(gain),
             None => return false,
@@ -739,6 +771,10 @@ fn mix_node(
     scale_in_place(&mut node.pre.l[..n], g_in);
     if stereo {
         scale_in_place(&mut node.pre.r[..n], g_in);
+    }
+    // A bus's effect takes what was sent to it (buses are stereo).
+    if let Some(fx) = node.fx.as_deref_mut() {
+        fx.process(&mut node.pre.l[..n], &mut node.pre.r[..n]);
     }
 
     // High-pass filter, then EQ and dynamics in the strip's order.

@@ -101,6 +101,10 @@ pub enum StripParam {
     DynamicsFirst(bool),
     /// The limiter's settings (nodes built with one).
     Limiter(crate::dsp::limiter::LimiterSpec),
+    /// The delay effect's settings (nodes built with one).
+    Echo(crate::dsp::echo::EchoSpec),
+    /// The reverb's settings (nodes built with one).
+    Reverb(crate::dsp::reverb::ReverbSpec),
     /// A send's level (the strip's mute and solo gates apply on top).
     SendLevel {
         /// Index of the send on this node.

@@ -111,6 +111,69 @@ pub enum LimiterParam {
     Release,
 }
 
+/// A control of an aux bus's delay (`delay/...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DelayParam {
+    /// Time, ms (when not synced).
+    Time,
+    /// Note value at the session's tempo (`1/8d`), or `off`.
+    Sync,
+    /// Share fed back, 0..0.95.
+    Feedback,
+    /// Feedback high-pass, Hz.
+    Hpf,
+    /// Feedback low-pass, Hz.
+    Lpf,
+    /// Ping-pong 0|1.
+    PingPong,
+}
+
+impl DelayParam {
+    const NAMES: [(DelayParam, &'static str); 6] = [
+        (DelayParam::Time, "time"),
+        (DelayParam::Sync, "sync"),
+        (DelayParam::Feedback, "feedback"),
+        (DelayParam::Hpf, "hpf"),
+        (DelayParam::Lpf, "lpf"),
+        (DelayParam::PingPong, "ping_pong"),
+    ];
+
+    /// Every control.
+    pub fn all() -> impl Iterator<Item = DelayParam> {
+        Self::NAMES.into_iter().map(|(p, _)| p)
+    }
+}
+
+/// A control of an aux bus's reverb (`reverb/...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReverbParam {
+    /// Room size, 0.3..2.
+    Size,
+    /// RT60, seconds.
+    Decay,
+    /// Pre-delay, ms.
+    Predelay,
+    /// High-frequency damping, 0..1.
+    Damping,
+    /// Stereo width, 0..1.
+    Width,
+}
+
+impl ReverbParam {
+    const NAMES: [(ReverbParam, &'static str); 5] = [
+        (ReverbParam::Size, "size"),
+        (ReverbParam::Decay, "decay"),
+        (ReverbParam::Predelay, "predelay"),
+        (ReverbParam::Damping, "damping"),
+        (ReverbParam::Width, "width"),
+    ];
+
+    /// Every control.
+    pub fn all() -> impl Iterator<Item = ReverbParam> {
+        Self::NAMES.into_iter().map(|(p, _)| p)
+    }
+}
+
 impl LimiterParam {
     const NAMES: [(LimiterParam, &'static str); 3] = [
         (LimiterParam::On, "on"),
@@ -216,6 +279,12 @@ pub enum Param {
     Order,
     /// The limiter's controls (master only).
     Limiter(LimiterParam),
+    /// An aux bus's effect: `none`, `delay` or `reverb` (text, or 0..2).
+    Fx,
+    /// The delay's controls (a bus whose effect is a delay).
+    Delay(DelayParam),
+    /// The reverb's controls (a bus whose effect is a reverb).
+    Reverb(ReverbParam),
 }
 
 impl Param {
@@ -333,6 +402,31 @@ impl Address {
                         })?,
                 )
             }
+            Some("fx") => Param::Fx,
+            Some("delay") => {
+                let name = parts.next();
+                Param::Delay(
+                    DelayParam::NAMES
+                        .iter()
+                        .find(|(_, n)| Some(*n) == name)
+                        .map(|(p, _)| *p)
+                        .ok_or_else(|| {
+                            err("a delay has time, sync, feedback, hpf, lpf and ping_pong")
+                        })?,
+                )
+            }
+            Some("reverb") => {
+                let name = parts.next();
+                Param::Reverb(
+                    ReverbParam::NAMES
+                        .iter()
+                        .find(|(_, n)| Some(*n) == name)
+                        .map(|(p, _)| *p)
+                        .ok_or_else(|| {
+                            err("a reverb has size, decay, predelay, damping and width")
+                        })?,
+                )
+            }
             Some("limiter") => {
                 let name = parts.next();
                 Param::Limiter(
@@ -447,6 +541,21 @@ impl fmt::Display for Address {
                     .find(|(q, _)| *q == p)
                     .map_or("?", |(_, n)| n);
                 return write!(f, "comp/{n}");
+            }
+            Param::Fx => "fx",
+            Param::Delay(p) => {
+                let n = DelayParam::NAMES
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or("?", |(_, n)| n);
+                return write!(f, "delay/{n}");
+            }
+            Param::Reverb(p) => {
+                let n = ReverbParam::NAMES
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or("?", |(_, n)| n);
+                return write!(f, "reverb/{n}");
             }
             Param::Limiter(p) => {
                 let n = LimiterParam::NAMES
@@ -582,6 +691,9 @@ mod tests {
             (0usize..7).prop_map(|k| Param::Gate(GateParam::NAMES[k].0)),
             Just(Param::Order),
             (0usize..3).prop_map(|k| Param::Limiter(LimiterParam::NAMES[k].0)),
+            Just(Param::Fx),
+            (0usize..6).prop_map(|k| Param::Delay(DelayParam::NAMES[k].0)),
+            (0usize..5).prop_map(|k| Param::Reverb(ReverbParam::NAMES[k].0)),
         ];
         (strip, param).prop_map(|(s, p)| Address::new(s, p))
     }

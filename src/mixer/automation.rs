@@ -283,9 +283,9 @@ pub struct AutomationState {
     offsets: HashMap<LaneKey, f64>,
     /// Where the current pass started (write mode fills from here).
     pass_start: Option<u64>,
-    /// A locate sent to the engine (engine frames), and the engine's sample
-    /// clock when it was sent: until that clock moves, it is not applied.
-    locate: Option<(u64, u64)>,
+    /// A locate sent to the engine (engine frames), and the number of
+    /// transport commands the engine will have applied once it has run it.
+    pub(super) locate: Option<(u64, u64)>,
     /// The timeline frame at the last tick (a jump back is a new pass).
     last_frame: u64,
 }
@@ -378,13 +378,13 @@ impl Hub {
     /// A locate sent to the engine that it has not run yet (it runs at the
     /// start of its next block): where the transport is about to be.
     pub(super) fn pending_locate(&self) -> Option<u64> {
-        let (to, at) = self.auto.locate?;
+        let (to, seq) = self.auto.locate?;
         (self
             .link
             .shared
-            .position_frames
-            .load(std::sync::atomic::Ordering::Relaxed)
-            == at)
+            .transport_commands
+            .load(std::sync::atomic::Ordering::Acquire)
+            < seq)
             .then_some(to)
     }
 
@@ -748,12 +748,8 @@ impl Hub {
             }
             TransportCmd::Loop(_) => {}
             TransportCmd::Locate(to) => {
-                let clock = self
-                    .link
-                    .shared
-                    .position_frames
-                    .load(std::sync::atomic::Ordering::Relaxed);
-                self.auto.locate = Some((to, clock));
+                // It is the next transport command the hub sends.
+                self.auto.locate = Some((to, self.transport_sent + 1));
                 self.auto.last_frame = to;
                 if self.rolling {
                     self.end_pass(self.now_frame(), false);

@@ -262,6 +262,7 @@ pub fn node_specs(
             gate: track.controls.gate,
             dynamics_first: track.controls.order == StripOrder::DynamicsThenEq,
             limiter: None,
+            fx: None,
         });
     }
     for (j, bus) in session.buses.iter().enumerate() {
@@ -284,6 +285,7 @@ pub fn node_specs(
             gate: bus.controls.gate,
             dynamics_first: bus.controls.order == StripOrder::DynamicsThenEq,
             limiter: None,
+            fx: fx_spec(&bus.effect, session.tempo_bpm),
         });
     }
     let coefs = strip_coefs(&session.master, Channels::Stereo, law, false);
@@ -308,9 +310,25 @@ pub fn node_specs(
         comp: session.master.comp,
         gate: session.master.gate,
         dynamics_first: session.master.order == StripOrder::DynamicsThenEq,
-        limiter: Some(session.master.limiter),
+        // In the graph only while on: its lookahead is latency.
+        limiter: session.master.limiter.on.then_some(session.master.limiter),
+        fx: None,
     });
     let mut specs: Vec<NodeSpec> = specs.into_iter().flatten().collect();
     compensate(&mut specs);
     specs
+}
+
+/// The engine's form of a bus effect at `tempo_bpm`.
+pub(crate) fn fx_spec(
+    effect: &crate::model::Effect,
+    tempo_bpm: f64,
+) -> Option<crate::engine::FxSpec> {
+    use crate::engine::FxSpec;
+    use crate::model::Effect;
+    match effect {
+        Effect::None => None,
+        Effect::Delay(d) => Some(FxSpec::Echo(d.engine_spec(tempo_bpm))),
+        Effect::Reverb(r) => Some(FxSpec::Reverb(*r)),
+    }
 }

@@ -10,14 +10,16 @@
 //! May import: `engine` (its messages and graph builder), `model`, `dsp`.
 
 pub mod address;
+pub use crate::dsp::loudness::LoudnessReading;
 pub mod automation;
 pub mod build;
+mod effects;
 mod insert;
 pub mod solo;
 
 pub use address::{
-    Address, AddressError, BandParam, CompParam, EqParam, GateParam, InsertParam, LimiterParam,
-    Param, SendParam, StripRef,
+    Address, AddressError, BandParam, CompParam, DelayParam, EqParam, GateParam, InsertParam,
+    LimiterParam, Param, ReverbParam, SendParam, StripRef,
 };
 pub use build::{ClipStore, NodeMap};
 
@@ -255,6 +257,8 @@ pub struct Hub {
     learn: Option<(Address, Instant)>,
     /// The master output's loudness since the last reset.
     loudness: crate::dsp::loudness::LoudnessMeter,
+    /// Transport commands sent to this engine (it counts those it applied).
+    transport_sent: u64,
 }
 
 impl Hub {
@@ -299,6 +303,7 @@ impl Hub {
             auto: automation::AutomationState::default(),
             learn: None,
             loudness: crate::dsp::loudness::LoudnessMeter::new(),
+            transport_sent: 0,
         };
         let mut hub = hub;
         hub.resend_automation(true);
@@ -345,6 +350,8 @@ impl Hub {
         self.backlog.clear();
         self.swaps_in_flight = 0;
         self.rebuild_pending = false;
+        self.transport_sent = 0;
+        self.auto.locate = None;
         self.push(ToEngine::Transport(TransportCmd::Locate(position)));
         if old.rolling {
             self.push(ToEngine::Transport(TransportCmd::Play));
@@ -506,7 +513,7 @@ impl Hub {
 
     /// The master output's loudness (EBU R 128) since the last
     /// [`Hub::reset_loudness`], as of the last [`Hub::service`].
-    pub fn loudness(&self) -> crate::dsp::loudness::LoudnessReading {
+    pub fn loudness(&self) -> LoudnessReading {
         self.loudness.reading()
     }
 
@@ -609,8 +616,19 @@ impl Hub {
                 _ => Value::Float(applied_db),
             });
         }
+        if matches!(
+            address.param,
+            Param::Fx | Param::Delay(_) | Param::Reverb(_)
+        ) {
+            let applied = self.apply_effect(address, &value)?;
+            self.record_change(address, origin);
+            return Ok(applied);
+        }
         let before = self.session.clone_controls(address.strip);
         let applied = match address.param {
+            Param::Fx | Param::Delay(_) | Param::Reverb(_) => {
+                return Err(IntentError::NoSuchTarget(address));
+            }
             Param::Fader => {
                 let pos = float(address, &value)?.clamp(0.0, 1.0);
                 self.set_gain(address, pos_to_db(pos))?;
@@ -786,8 +804,13 @@ impl Hub {
                 let l = &mut self.session.master.limiter;
                 match p {
                     LimiterParam::On => {
-                        l.on = boolean(address, &value)?;
-                        Value::Bool(l.on)
+                        let on = boolean(address, &value)?;
+                        if on != l.on {
+                            l.on = on;
+                            // In or out of the graph (its lookahead is latency).
+                            self.rebuild();
+                        }
+                        Value::Bool(on)
                     }
                     LimiterParam::Ceiling => {
                         let x = float(address, &value)?;
@@ -1123,7 +1146,10 @@ impl Hub {
             .chain(CompParam::all().map(Param::Comp))
             .chain(GateParam::all().map(Param::Gate))
             .chain(std::iter::once(Param::Order))
-            .chain(LimiterParam::all().map(Param::Limiter));
+            .chain(LimiterParam::all().map(Param::Limiter))
+            .chain(std::iter::once(Param::Fx))
+            .chain(DelayParam::all().map(Param::Delay))
+            .chain(ReverbParam::all().map(Param::Reverb));
             out.extend(
                 PARAMS
                     .into_iter()
@@ -1142,6 +1168,12 @@ impl Hub {
         if let Some(v) = self.trim_view(address) {
             return Ok(v);
         }
+        if matches!(
+            address.param,
+            Param::Fx | Param::Delay(_) | Param::Reverb(_)
+        ) {
+            return self.get_effect(address);
+        }
         let c = self
             .session
             .controls(address.strip)
@@ -1154,6 +1186,9 @@ impl Hub {
             }
         };
         Ok(match address.param {
+            Param::Fx | Param::Delay(_) | Param::Reverb(_) => {
+                return Err(IntentError::NoSuchTarget(address));
+            }
             Param::Fader => Value::Float(db_to_pos(c.gain_db)),
             Param::Gain => Value::Float(c.gain_db),
             Param::Trim => Value::Float(c.trim_db),
@@ -1435,7 +1470,7 @@ impl Hub {
         if processing {
             cmds.push(StripParam::Comp(controls.comp));
             cmds.push(StripParam::Gate(controls.gate));
-            if strip == StripRef::Master {
+            if strip == StripRef::Master && controls.limiter.on {
                 cmds.push(StripParam::Limiter(controls.limiter));
             }
             cmds.push(StripParam::DynamicsFirst(
@@ -1465,6 +1500,9 @@ impl Hub {
     }
 
     fn push(&mut self, cmd: ToEngine) {
+        if matches!(cmd, ToEngine::Transport(_)) {
+            self.transport_sent += 1;
+        }
         if self.backlog.is_empty() {
             match self.link.to_engine.push(cmd) {
                 Ok(()) => return,
@@ -1563,6 +1601,8 @@ fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
         | (Comp(_), Comp(_))
         | (Gate(_), Gate(_))
         | (Limiter(_), Limiter(_))
+        | (Echo(_), Echo(_))
+        | (Reverb(_), Reverb(_))
         | (DynamicsFirst(_), DynamicsFirst(_)) => true,
         (EqBand { band: x, .. }, EqBand { band: y, .. }) => x == y,
         (Play { target: x, .. }, Play { target: y, .. })

@@ -10,8 +10,10 @@ use std::path::PathBuf;
 
 pub use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint};
 pub use crate::dsp::dynamics::{CompSpec, Detect, GateSpec};
+pub use crate::dsp::echo::{Division, EchoSpec};
 pub use crate::dsp::eq::{BandKind, HpfSlope};
 pub use crate::dsp::limiter::LimiterSpec;
+pub use crate::dsp::reverb::ReverbSpec;
 pub use crate::engine::Channels;
 
 /// Default parameter smoothing time.
@@ -38,7 +40,14 @@ pub struct Session {
     pub buses: Vec<Bus>,
     /// The master strip.
     pub master: Controls,
+    /// Tempo, quarter notes per minute: tempo-synced delays follow it.
+    pub tempo_bpm: f64,
 }
+
+/// Default tempo.
+pub const DEFAULT_TEMPO_BPM: f64 = 120.0;
+/// Tempo range, bpm.
+pub const TEMPO_RANGE: (f64, f64) = (20.0, 400.0);
 
 /// One track.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +110,63 @@ pub struct Bus {
     pub kind: BusKind,
     /// Fader, balance, mute ... (group buses may also have sends).
     pub controls: Controls,
+    /// A built-in effect at the bus's input (aux buses).
+    pub effect: Effect,
+}
+
+/// A bus's built-in effect. The bus returns the effect only (100 % wet):
+/// the tracks' send levels set how much of each goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Effect {
+    /// None: the bus passes what is sent to it.
+    #[default]
+    None,
+    /// A stereo delay.
+    Delay(DelayFx),
+    /// An algorithmic reverb.
+    Reverb(ReverbSpec),
+}
+
+impl Effect {
+    /// `none`, `delay` or `reverb`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Effect::None => "none",
+            Effect::Delay(_) => "delay",
+            Effect::Reverb(_) => "reverb",
+        }
+    }
+
+    /// The effect of kind `name` with default settings.
+    pub fn from_kind_name(name: &str) -> Option<Effect> {
+        match name {
+            "none" => Some(Effect::None),
+            "delay" => Some(Effect::Delay(DelayFx::default())),
+            "reverb" => Some(Effect::Reverb(ReverbSpec::default())),
+            _ => None,
+        }
+    }
+}
+
+/// A delay's settings: the engine's, plus a note value that sets the time
+/// from the session's tempo.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DelayFx {
+    /// Time (used when not synced), feedback, filters, ping-pong.
+    pub echo: EchoSpec,
+    /// Follow the tempo: this note value instead of `echo.time_ms`.
+    pub sync: Option<Division>,
+}
+
+impl DelayFx {
+    /// The settings the engine runs at `tempo_bpm`.
+    pub fn engine_spec(&self, tempo_bpm: f64) -> EchoSpec {
+        let mut e = self.echo;
+        if let Some(d) = self.sync {
+            e.time_ms = d.ms(tempo_bpm) as f32;
+        }
+        e
+    }
 }
 
 /// The controls every strip has.
@@ -452,6 +518,7 @@ impl Session {
             tracks: Vec::new(),
             buses: Vec::new(),
             master: Controls::default(),
+            tempo_bpm: DEFAULT_TEMPO_BPM,
         }
     }
 }
