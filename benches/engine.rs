@@ -1,7 +1,12 @@
-//! Engine benchmark: 64 stereo tracks with 2 sends each, 4 aux buses and
-//! master, 48 kHz, 64-frame blocks. Reports nanoseconds per strip-sample
-//! and DSP load as a percentage of the block period, steady and with every
-//! fader and send moving. Run: `cargo bench --bench engine`.
+//! Engine benchmark, 48 kHz, 64-frame blocks. Two mixes:
+//! - basic: 64 stereo tracks with 2 sends each, 4 aux buses and master;
+//! - full strips: the same 64 tracks, each with its high-pass filter,
+//!   4-band EQ and compressor in, sending to a reverb bus and a delay bus;
+//!   the master's true-peak limiter on.
+//!
+//! Reports nanoseconds per strip-sample and DSP load as a percentage of the
+//! block period, steady and with every fader and send moving.
+//! Run: `cargo bench --bench engine`.
 //!
 //! Medians over interleaved repetitions: these machines are shared.
 
@@ -39,7 +44,29 @@ fn session_yaml() -> String {
     y
 }
 
-fn setup(dir: &Path) -> OfflineRun {
+/// Every track a full channel strip; a reverb and a delay return.
+fn full_session_yaml() -> String {
+    let mut y = String::from(
+        "version: 1\nname: bench-full\nbuses:\n  \
+         - { name: Rev, kind: aux, gain_db: -6, reverb: { size: 1.2, decay: 2.0, predelay: 20, damping: 0.4 } }\n  \
+         - { name: Dly, kind: aux, gain_db: -9, delay: { sync: 1/8d, feedback: 0.4, ping_pong: true } }\n\
+         master: { limiter: { ceiling: -1 } }\ntracks:\n",
+    );
+    for t in 0..TRACKS {
+        writeln!(
+            y,
+            "  - {{ name: T{t}, channels: stereo, source: {{ file: noise.wav, loop: true }}, gain_db: -12, pan: 0.4, \
+             eq: {{ hpf: {{ freq: 80, slope: 18 }}, bands: [{{ type: low_shelf, freq: 150, gain: -2 }}, {{ type: peak, freq: 500, gain: -3, q: 1.5 }}, \
+             {{ type: peak, freq: 3000, gain: 2, q: 1 }}, {{ type: high_shelf, freq: 9000, gain: 1.5 }}] }}, \
+             comp: {{ threshold: -24, ratio: 3, knee: 6, attack: 5, release: 120, detect: rms }}, \
+             sends: [{{ bus: Rev, gain_db: -10 }}, {{ bus: Dly, gain_db: -14 }}] }}"
+        )
+        .unwrap();
+    }
+    y
+}
+
+fn setup(dir: &Path, yaml: &str) -> OfflineRun {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: 48_000,
@@ -54,7 +81,7 @@ fn setup(dir: &Path) -> OfflineRun {
             .unwrap();
     }
     w.finalize().unwrap();
-    let session = parse_session(&session_yaml(), Path::new("bench.yaml")).unwrap();
+    let session = parse_session(yaml, Path::new("bench.yaml")).unwrap();
     let clips = faderd::media::load_clips(&session, dir).unwrap();
     OfflineRun::new(session, clips, BLOCK).unwrap()
 }
@@ -98,32 +125,46 @@ fn main() {
     // we care about. Either way run the benchmark, quickly under test.
     let quick = std::env::args().any(|a| a == "--test") || cfg!(debug_assertions);
     let dir = tempfile::tempdir().unwrap();
-    let mut run = setup(dir.path());
+    let mut basic = setup(dir.path(), &session_yaml());
+    let mut full = setup(dir.path(), &full_session_yaml());
     let reps = if quick { 1 } else { REPS };
     let mut counter = 0;
-    let _ = rep_engine_only(&mut run, false, &mut counter); // warm up
-    let (mut steady, mut moving) = (Vec::new(), Vec::new());
+    let _ = rep_engine_only(&mut basic, false, &mut counter); // warm up
+    let _ = rep_engine_only(&mut full, false, &mut counter);
+    let mut results: [Vec<f64>; 4] = Default::default();
     for _ in 0..reps {
-        steady.push(rep_engine_only(&mut run, false, &mut counter));
-        moving.push(rep_engine_only(&mut run, true, &mut counter));
+        // Interleaved, so a noisy neighbour hits every case alike.
+        results[0].push(rep_engine_only(&mut basic, false, &mut counter));
+        results[1].push(rep_engine_only(&mut basic, true, &mut counter));
+        results[2].push(rep_engine_only(&mut full, false, &mut counter));
+        results[3].push(rep_engine_only(&mut full, true, &mut counter));
     }
     let period_s = BLOCK as f64 / RATE;
-    let nodes = TRACKS + AUX + 1;
     println!(
-        "faderd engine: {TRACKS} stereo tracks x 2 sends, {AUX} aux buses, master; 48 kHz, {BLOCK}-frame blocks; median of {reps} x {BLOCKS_PER_REP} blocks"
+        "faderd engine: {TRACKS} stereo tracks; 48 kHz, {BLOCK}-frame blocks; median of {reps} x {BLOCKS_PER_REP} blocks"
+    );
+    println!("  basic: 2 sends per track, {AUX} aux buses, master");
+    println!(
+        "  full strips: HPF 18 dB/oct + 4-band EQ + RMS compressor per track, 2 sends to a reverb bus and a delay bus, master limiter"
     );
     println!(
-        "{:<22} {:>12} {:>22} {:>22} {:>14}",
+        "{:<30} {:>10} {:>16} {:>16} {:>11}",
         "case", "us/block", "ns/track-sample", "ns/strip-sample", "DSP load %"
     );
     let mut json = String::from("{");
-    for (name, v) in [("steady", steady), ("all faders moving", moving)] {
+    let [a, b, c, d] = results;
+    for (name, v, nodes) in [
+        ("basic, steady", a, TRACKS + AUX + 1),
+        ("basic, all faders moving", b, TRACKS + AUX + 1),
+        ("full strips, steady", c, TRACKS + 2 + 1),
+        ("full strips, all faders moving", d, TRACKS + 2 + 1),
+    ] {
         let s = median(v);
         let per_track = s * 1e9 / (TRACKS * BLOCK) as f64;
         let per_node = s * 1e9 / (nodes * BLOCK) as f64;
         let load = s / period_s * 100.0;
         println!(
-            "{name:<22} {:>12.2} {per_track:>22.3} {per_node:>22.3} {load:>14.2}",
+            "{name:<30} {:>10.2} {per_track:>16.3} {per_node:>16.3} {load:>11.2}",
             s * 1e6
         );
         write!(json, "\"{name}\":{{\"us_per_block\":{:.3},\"ns_per_track_sample\":{per_track:.4},\"ns_per_strip_sample\":{per_node:.4},\"dsp_load_pct\":{load:.3}}},", s * 1e6).unwrap();

@@ -10,6 +10,7 @@
 //! Pure, allocation-free, real-time safe.
 
 use super::biquad::{BUTTERWORTH_Q, Coefs, Section};
+use super::fastmath;
 
 /// Detector window of RMS detection.
 pub const RMS_WINDOW_MS: f64 = 10.0;
@@ -132,12 +133,16 @@ fn coef(ms: f32, rate: f32) -> f32 {
 
 #[inline]
 fn to_db(x: f32) -> f32 {
-    if x > 1e-6 { 20.0 * x.log10() } else { FLOOR_DB }
+    if x > 1e-6 {
+        fastmath::amp_to_db(x)
+    } else {
+        FLOOR_DB
+    }
 }
 
 #[inline]
 fn from_db(db: f32) -> f32 {
-    (db * (std::f32::consts::LN_10 / 20.0)).exp()
+    fastmath::db_to_amp(db)
 }
 
 /// A running compressor. See the module docs.
@@ -235,6 +240,7 @@ impl Compressor {
             ..
         } = self.spec;
         let (att, rel) = (self.att, self.rel);
+        let attack_faster = att <= rel;
         let mut g = self.gr_db;
         let mut ms = self.rms;
         let mut peak = self.gr_peak;
@@ -247,14 +253,32 @@ impl Compressor {
                     if ms < 1e-30 {
                         ms = 0.0;
                     }
-                    to_db(ms.sqrt())
+                    // 10 log10(ms) is the RMS in dB.
+                    if ms > 1e-12 {
+                        fastmath::power_to_db(ms)
+                    } else {
+                        FLOOR_DB
+                    }
                 }
             };
             let want = comp_curve(level, threshold_db, ratio, knee_db) - level;
-            let k = if want < g { att } else { rel };
-            g = k * g + (1.0 - k) * want;
+            // Attack while the gain falls, release while it rises. With
+            // the faster time constant for attack (att <= rel), the attack
+            // step is the lower of the two exactly when the gain falls, so
+            // a min chooses without a branch (the choice flips sample to
+            // sample while the gain hovers; mispredictions would dominate).
+            let by_attack = att * g + (1.0 - att) * want;
+            let by_release = rel * g + (1.0 - rel) * want;
+            g = if attack_faster {
+                by_attack.min(by_release)
+            } else if want < g {
+                by_attack
+            } else {
+                by_release
+            };
             peak = peak.min(g);
-            let gain = from_db(g + makeup_db);
+            let total = g + makeup_db;
+            let gain = if total == 0.0 { 1.0 } else { from_db(total) };
             l[i] *= gain;
             if let Some(r) = r.as_deref_mut() {
                 r[i] *= gain;

@@ -12,7 +12,7 @@
 //!
 //! Pure, allocation-free, real-time safe.
 
-use super::biquad::{BUTTERWORTH_Q, Coefs, Section};
+use super::biquad::{BUTTERWORTH_Q, Coefs, Section, cascade, cascade_stereo};
 
 /// Samples between smoothing steps (and coefficient updates).
 pub const EQ_CONTROL_FRAMES: u64 = 32;
@@ -234,7 +234,7 @@ pub struct StripEq {
     steps_left: [u32; 4],
     active: [bool; 4],
     /// Sections: 0..2 HPF, 2..6 bands; per channel.
-    sections: [[Section; 6]; 2],
+    sections: [[Section; MAX_SECTIONS]; 2],
     /// The HPF's sections in use (by index), and the bands'.
     hpf_used: usize,
     /// Steps a glide takes.
@@ -280,7 +280,7 @@ impl StripEq {
             delta: [zero; 4],
             steps_left: [0; 4],
             active: [false; 4],
-            sections: [[Section::default(); 6]; 2],
+            sections: [[Section::default(); MAX_SECTIONS]; 2],
             hpf_used: 0,
             steps,
         };
@@ -420,19 +420,36 @@ impl StripEq {
     }
 
     fn run(&mut self, part: EqPart, l: &mut [f32], r: Option<&mut [f32]>) {
-        let bands: [bool; 4] = if part.bands { self.active } else { [false; 4] };
+        // The sections in the path, in order: high-pass, then the bands.
+        let mut order = [0usize; MAX_SECTIONS];
+        let mut count = 0;
         let used = if part.hpf { self.hpf_used } else { 0 };
-        let chans: [Option<&mut [f32]>; 2] = [Some(l), r];
-        for (ch, buf) in chans.into_iter().enumerate() {
-            let Some(buf) = buf else { continue };
-            let secs = &mut self.sections[ch];
-            for s in secs.iter_mut().take(used) {
-                s.process(buf);
-            }
-            for (i, on) in bands.iter().enumerate() {
+        for i in 0..used {
+            order[count] = i;
+            count += 1;
+        }
+        if part.bands {
+            for (i, on) in self.active.iter().enumerate() {
                 if *on {
-                    secs[2 + i].process(buf);
+                    order[count] = 2 + i;
+                    count += 1;
                 }
+            }
+        }
+        let mut secs = [[Section::default(); MAX_SECTIONS]; 2];
+        for (local, own) in secs.iter_mut().zip(&self.sections) {
+            for (k, &i) in order[..count].iter().enumerate() {
+                local[k] = own[i];
+            }
+        }
+        let [left, right] = &mut secs;
+        match r {
+            Some(r) => run_stereo(count, left, right, l, r),
+            None => run_mono(count, left, l),
+        }
+        for (own, local) in self.sections.iter_mut().zip(&secs) {
+            for (k, &i) in order[..count].iter().enumerate() {
+                own[i] = local[k];
             }
         }
     }
@@ -496,6 +513,56 @@ impl StripEq {
             }
         }
         db
+    }
+}
+
+/// Sections a strip's EQ runs at most: two for the high-pass, four bands.
+const MAX_SECTIONS: usize = 6;
+
+/// The first `n` of `secs` in series over `buf`.
+fn run_mono(n: usize, secs: &mut [Section; MAX_SECTIONS], buf: &mut [f32]) {
+    fn go<const N: usize>(secs: &mut [Section; MAX_SECTIONS], buf: &mut [f32]) {
+        if let Some(head) = secs.first_chunk_mut::<N>() {
+            cascade(head, buf);
+        }
+    }
+    match n {
+        1 => go::<1>(secs, buf),
+        2 => go::<2>(secs, buf),
+        3 => go::<3>(secs, buf),
+        4 => go::<4>(secs, buf),
+        5 => go::<5>(secs, buf),
+        6 => go::<6>(secs, buf),
+        _ => {}
+    }
+}
+
+/// The first `n` sections of each channel in series over `l` and `r`.
+fn run_stereo(
+    n: usize,
+    left: &mut [Section; MAX_SECTIONS],
+    right: &mut [Section; MAX_SECTIONS],
+    l: &mut [f32],
+    r: &mut [f32],
+) {
+    fn go<const N: usize>(
+        left: &mut [Section; MAX_SECTIONS],
+        right: &mut [Section; MAX_SECTIONS],
+        l: &mut [f32],
+        r: &mut [f32],
+    ) {
+        if let (Some(a), Some(b)) = (left.first_chunk_mut::<N>(), right.first_chunk_mut::<N>()) {
+            cascade_stereo(a, b, l, r);
+        }
+    }
+    match n {
+        1 => go::<1>(left, right, l, r),
+        2 => go::<2>(left, right, l, r),
+        3 => go::<3>(left, right, l, r),
+        4 => go::<4>(left, right, l, r),
+        5 => go::<5>(left, right, l, r),
+        6 => go::<6>(left, right, l, r),
+        _ => {}
     }
 }
 

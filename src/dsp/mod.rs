@@ -11,6 +11,7 @@ pub mod dynamics;
 pub mod echo;
 pub mod eq;
 pub mod fader_law;
+pub mod fastmath;
 pub mod generator;
 pub mod latency;
 pub mod limiter;
