@@ -585,3 +585,105 @@ fn the_timecode_display_follows_the_transport() {
         .collect();
     assert_eq!(changed, vec![3], "{out:?}");
 }
+
+#[test]
+fn eq_and_dynamics_views_ride_the_channel_strip_and_a_push_switches_the_section() {
+    let (mut s, mut hub, _) = online(8);
+    let press = |s: &mut MackieSurface, hub: &mut Hub, n: u8| {
+        for pressed in [true, false] {
+            send(s, hub, MAIN, FromSurface::Button { note: n, pressed });
+        }
+    };
+    let eq = codec::button_note("eq").unwrap();
+    let plugin = codec::button_note("plugin").unwrap();
+    // EQ: the first setting is the high-pass frequency; turning it up
+    // moves it up on a log scale.
+    press(&mut s, &mut hub, eq);
+    assert_eq!(s.view(), VPotView::Eq(0));
+    let hpf = |hub: &Hub| hub.session().tracks[2].controls.eq.hpf_hz;
+    let before = hpf(&hub);
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 2, delta: 5 },
+    );
+    assert!(hpf(&hub) > before * 1.3, "{} -> {}", before, hpf(&hub));
+    // Its push switches the filter in; the assignment display reads HF and
+    // the lower display line shows the frequency.
+    assert!(!hub.session().tracks[2].controls.eq.hpf_on);
+    press(&mut s, &mut hub, note::VSELECT + 2);
+    assert!(hub.session().tracks[2].controls.eq.hpf_on);
+    let out = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
+    assert!(out.contains(&ToSurface::AssignmentDigit {
+        digit: 1,
+        code: codec::seven_segment('H'),
+        dot: false
+    }));
+    let lower = lcd_text(&out, 1);
+    assert!(lower[14..20].trim().parse::<f64>().is_ok(), "{lower}");
+    // Again: band 1's gain, boost from the centre.
+    press(&mut s, &mut hub, eq);
+    assert_eq!(s.view(), VPotView::Eq(1));
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 0, delta: 7 },
+    );
+    let g = hub.session().tracks[0].controls.eq.bands[0].gain_db;
+    assert!(g > 3.0, "band 1 gain {g}");
+    let lower = lcd_text(&decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN), 1);
+    assert!(lower.starts_with(&format!("{g:+.1}")), "{lower}");
+
+    // Dynamics: compressor threshold; a push switches the compressor.
+    press(&mut s, &mut hub, plugin);
+    assert_eq!(s.view(), VPotView::Dynamics(0));
+    let before = hub.session().tracks[3].controls.comp.threshold_db;
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 3, delta: -6 },
+    );
+    assert!(hub.session().tracks[3].controls.comp.threshold_db < before - 3.0);
+    let was = hub.session().tracks[3].controls.comp.on;
+    press(&mut s, &mut hub, note::VSELECT + 3);
+    assert_eq!(hub.session().tracks[3].controls.comp.on, !was);
+    // Next: the ratio, on a log scale from 1:1 to 20:1.
+    press(&mut s, &mut hub, plugin);
+    assert_eq!(s.view(), VPotView::Dynamics(1));
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::VPot { pot: 3, delta: 10 },
+    );
+    let lower = lcd_text(&decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN), 1);
+    assert!(lower[21..28].contains(":1"), "{lower}");
+}
+
+#[test]
+fn name_value_shows_the_master_loudness_on_the_lower_line() {
+    let (mut s, mut hub, _) = online(8);
+    let nv = codec::button_note("name_value").unwrap();
+    for pressed in [true, false] {
+        send(
+            &mut s,
+            &mut hub,
+            MAIN,
+            FromSurface::Button { note: nv, pressed },
+        );
+    }
+    let out = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
+    let lower = lcd_text(&out, 1);
+    // Nothing plays: every figure is -inf, the range 0.
+    assert!(
+        lower.starts_with("M -inf S -inf I -inf LR 0.0 T -inf"),
+        "{lower}"
+    );
+    assert!(out.contains(&ToSurface::Led {
+        note: nv,
+        state: LedState::On
+    }));
+}

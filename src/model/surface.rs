@@ -250,6 +250,12 @@ pub enum SurfaceAction {
     ViewSends,
     /// V-Pots control input trim.
     ViewTrim,
+    /// V-Pots control an EQ setting (again: the next one).
+    ViewEq,
+    /// V-Pots control a dynamics setting (again: the next one).
+    ViewDynamics,
+    /// The lower display line shows the master's loudness (again: back).
+    LoudnessDisplay,
     /// Automation mode of the selected strips (with `alt` held: of all).
     AutomationOff,
     /// Read.
@@ -290,7 +296,7 @@ pub enum SurfaceAction {
 
 impl SurfaceAction {
     /// Every action with its name in map files.
-    pub const ALL: [(SurfaceAction, &'static str); 26] = [
+    pub const ALL: [(SurfaceAction, &'static str); 29] = [
         (SurfaceAction::BankLeft, "bank_left"),
         (SurfaceAction::BankRight, "bank_right"),
         (SurfaceAction::ChannelLeft, "channel_left"),
@@ -299,6 +305,9 @@ impl SurfaceAction {
         (SurfaceAction::ViewPan, "view_pan"),
         (SurfaceAction::ViewSends, "view_sends"),
         (SurfaceAction::ViewTrim, "view_trim"),
+        (SurfaceAction::ViewEq, "view_eq"),
+        (SurfaceAction::ViewDynamics, "view_dynamics"),
+        (SurfaceAction::LoudnessDisplay, "loudness_display"),
         (SurfaceAction::AutomationOff, "automation_off"),
         (SurfaceAction::AutomationRead, "automation_read"),
         (SurfaceAction::AutomationTouch, "automation_touch"),

@@ -20,12 +20,12 @@ use super::codec::{
 };
 use crate::dsp::{amp_to_db, pos_to_db};
 use crate::mixer::{
-    Address, ClientId, Feedback, Hub, MeterFrame, Origin, Param, SendParam, StripRef, TransportCmd,
-    Value,
+    Address, BandParam, ClientId, CompParam, EqParam, Feedback, GateParam, Hub, MeterFrame, Origin,
+    Param, SendParam, StripRef, TransportCmd, Value,
 };
 use crate::model::AutomationMode;
 use crate::model::surface::{BindingTarget, ControlMap, MackieUnit, SurfaceAction, SurfaceProfile};
-use crate::surfaces::conv::{Conv, conv_for};
+use crate::surfaces::conv::{Conv, Scale, conv_for};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -84,6 +84,48 @@ pub enum VPotView {
     Send(usize),
     /// Input trim.
     Trim,
+    /// An EQ setting: index into [`EQ_VIEW`].
+    Eq(usize),
+    /// A dynamics setting: index into [`DYNAMICS_VIEW`].
+    Dynamics(usize),
+}
+
+/// The EQ view's settings in the order its button steps through them, with
+/// their two-character assignment-display names.
+pub const EQ_VIEW: [(Param, &str); 11] = [
+    (Param::Eq(EqParam::HpfFreq), "HF"),
+    (Param::Eq(EqParam::Band(0, BandParam::Gain)), "1G"),
+    (Param::Eq(EqParam::Band(0, BandParam::Freq)), "1F"),
+    (Param::Eq(EqParam::Band(1, BandParam::Gain)), "2G"),
+    (Param::Eq(EqParam::Band(1, BandParam::Freq)), "2F"),
+    (Param::Eq(EqParam::Band(1, BandParam::Q)), "2Q"),
+    (Param::Eq(EqParam::Band(2, BandParam::Gain)), "3G"),
+    (Param::Eq(EqParam::Band(2, BandParam::Freq)), "3F"),
+    (Param::Eq(EqParam::Band(2, BandParam::Q)), "3Q"),
+    (Param::Eq(EqParam::Band(3, BandParam::Gain)), "4G"),
+    (Param::Eq(EqParam::Band(3, BandParam::Freq)), "4F"),
+];
+
+/// The dynamics view's settings, likewise.
+pub const DYNAMICS_VIEW: [(Param, &str); 7] = [
+    (Param::Comp(CompParam::Threshold), "CT"),
+    (Param::Comp(CompParam::Ratio), "CR"),
+    (Param::Comp(CompParam::Attack), "CA"),
+    (Param::Comp(CompParam::Release), "CL"),
+    (Param::Comp(CompParam::Makeup), "CM"),
+    (Param::Gate(GateParam::Threshold), "GT"),
+    (Param::Gate(GateParam::Range), "GR"),
+];
+
+/// The switch that puts the section of `p` in or out of the path.
+fn section_switch(p: Param) -> Option<Param> {
+    Some(match p {
+        Param::Eq(EqParam::HpfFreq) => Param::Eq(EqParam::HpfOn),
+        Param::Eq(EqParam::Band(k, _)) => Param::Eq(EqParam::Band(k, BandParam::On)),
+        Param::Comp(_) => Param::Comp(CompParam::On),
+        Param::Gate(_) => Param::Gate(GateParam::On),
+        _ => return None,
+    })
 }
 
 /// A strip control's binding.
@@ -165,6 +207,8 @@ pub struct MackieSurface {
     bank: usize,
     view: VPotView,
     flip: bool,
+    /// The lower display line shows the master's loudness.
+    loudness_display: bool,
     selected: Vec<StripRef>,
     modifiers: Modifiers,
     strip_bindings: HashMap<&'static str, StripBinding>,
@@ -262,6 +306,7 @@ impl MackieSurface {
             bank: 0,
             view: VPotView::Pan,
             flip: false,
+            loudness_display: false,
             selected: Vec::new(),
             modifiers: Modifiers::default(),
             strip_bindings,
@@ -443,6 +488,8 @@ impl MackieSurface {
             VPotView::Pan => Param::Pan,
             VPotView::Send(k) => Param::Send(k, SendParam::Fader),
             VPotView::Trim => Param::Trim,
+            VPotView::Eq(i) => EQ_VIEW.get(i)?.0,
+            VPotView::Dynamics(i) => DYNAMICS_VIEW.get(i)?.0,
         };
         Some((Address::new(strip, p), conv_for(p)))
     }
@@ -596,7 +643,19 @@ impl MackieSurface {
                 }
             }
             SurfaceAction::VPotReset => {
-                if let Some((a, conv)) = self.vpot_target(strip) {
+                // In the EQ and dynamics views a push switches the section
+                // in or out; elsewhere it resets the value.
+                let switch = (!self.flip)
+                    .then(|| self.vpot_target(strip))
+                    .flatten()
+                    .and_then(|(a, _)| section_switch(a.param));
+                if let Some(p) = switch {
+                    let a = Address::new(strip, p);
+                    let on = matches!(hub.get(a), Ok(Value::Bool(true)));
+                    let _ = hub.apply(self.origin, a, Value::Bool(!on));
+                    self.value_until
+                        .insert(global, (now + VALUE_DISPLAY, ValueShown::VPot));
+                } else if let Some((a, conv)) = self.vpot_target(strip) {
                     let _ = hub.apply(self.origin, a, Value::Float(conv.default()));
                     self.value_until
                         .insert(global, (now + VALUE_DISPLAY, ValueShown::VPot));
@@ -631,6 +690,19 @@ impl MackieSurface {
             A::Flip => self.flip = !self.flip,
             A::ViewPan => self.view = VPotView::Pan,
             A::ViewTrim => self.view = VPotView::Trim,
+            A::ViewEq => {
+                self.view = match self.view {
+                    VPotView::Eq(i) => VPotView::Eq((i + 1) % EQ_VIEW.len()),
+                    _ => VPotView::Eq(0),
+                };
+            }
+            A::ViewDynamics => {
+                self.view = match self.view {
+                    VPotView::Dynamics(i) => VPotView::Dynamics((i + 1) % DYNAMICS_VIEW.len()),
+                    _ => VPotView::Dynamics(0),
+                };
+            }
+            A::LoudnessDisplay => self.loudness_display = !self.loudness_display,
             A::ViewSends => {
                 let most = mixer_strips(hub)
                     .iter()
@@ -867,6 +939,29 @@ impl MackieSurface {
             d.lcd[k] = cell("");
             d.lcd[8 + k] = cell("");
         }
+        if self.loudness_display && ui == 0 {
+            // The first five cells of the lower line (six characters each)
+            // read the master's loudness: momentary, short-term,
+            // integrated, range (LR), true peak (T).
+            let l = hub.loudness();
+            let fig = |x: f64| {
+                if x.is_finite() {
+                    format!("{x:.1}")
+                } else {
+                    "-inf".to_owned()
+                }
+            };
+            let cells = [
+                format!("M{:>5}", fig(l.momentary)),
+                format!("S{:>5}", fig(l.short_term)),
+                format!("I{:>5}", fig(l.integrated)),
+                format!("LR{:>4}", fig(l.range)),
+                format!("T{:>5}", fig(l.true_peak_dbtp)),
+            ];
+            for (k, text) in cells.iter().enumerate().take(unit.strips) {
+                d.lcd[8 + k] = cell(text);
+            }
+        }
         if unit.main {
             if unit.master_fader {
                 let a = self.master.map(|p| Address::new(StripRef::Master, p));
@@ -897,6 +992,9 @@ impl MackieSurface {
                     SurfaceAction::ViewPan => self.view == VPotView::Pan,
                     SurfaceAction::ViewSends => matches!(self.view, VPotView::Send(_)),
                     SurfaceAction::ViewTrim => self.view == VPotView::Trim,
+                    SurfaceAction::ViewEq => matches!(self.view, VPotView::Eq(_)),
+                    SurfaceAction::ViewDynamics => matches!(self.view, VPotView::Dynamics(_)),
+                    SurfaceAction::LoudnessDisplay => self.loudness_display,
                     SurfaceAction::TransportPlay => t.rolling,
                     SurfaceAction::TransportStop => !t.rolling,
                     SurfaceAction::TransportLoop => hub.loop_range().is_some(),
@@ -913,6 +1011,8 @@ impl MackieSurface {
                     VPotView::Pan => "PN".to_owned(),
                     VPotView::Trim => "TR".to_owned(),
                     VPotView::Send(k) => format!("S{}", (k + 1) % 10),
+                    VPotView::Eq(i) => EQ_VIEW.get(i).map_or("EQ", |v| v.1).to_owned(),
+                    VPotView::Dynamics(i) => DYNAMICS_VIEW.get(i).map_or("DY", |v| v.1).to_owned(),
                 };
                 let mut chars = text.chars();
                 let (a, b) = (chars.next().unwrap_or(' '), chars.next().unwrap_or(' '));
@@ -1106,6 +1206,17 @@ impl Conv {
                 value: step(p),
                 centre: (p - 0.5).abs() < 0.01,
             },
+            // Boost and cut from the centre.
+            Conv::Scaled(Scale::EqGainDb) => Ring {
+                mode: RingMode::BoostCut,
+                value: step(p),
+                centre: x.abs() < 0.05,
+            },
+            Conv::Scaled(_) => Ring {
+                mode: RingMode::Wrap,
+                value: step(p),
+                centre: false,
+            },
         }
     }
 
@@ -1115,6 +1226,7 @@ impl Conv {
             Conv::GainDb => format_db(x),
             Conv::Level => format_db(pos_to_db(x)),
             Conv::Pan => format_pan(x),
+            Conv::Scaled(s) => s.label(x),
         }
     }
 }
