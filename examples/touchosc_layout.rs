@@ -8,6 +8,15 @@
 //! Page "Mixer": 8 strips (name, automation mode, pan, fader with touch,
 //! meter, dB, mute, solo) and the master, transport buttons.
 //! Page "Sends": sends 1 and 2 of the 8 strips, with the buses' names.
+//! Page "EQ": the 8 strips' high-pass filter and 4 bands (gain, frequency,
+//! band in/out), EQ in/out.
+//! Page "Dynamics": the 8 strips' compressor and gate, gain reduction.
+//! Page "Master & FX": the limiter, the loudness readout and its reset, the
+//! reverb on bus 1 and the delay on bus 2.
+//!
+//! Knobs for settings on their own scales (Hz, dB, ms) use the `/pos`
+//! form of the address: a position 0..1 on the same scale a Mackie V-Pot
+//! turns (log for frequencies and times).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -304,6 +313,305 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
     nodes
 }
 
+/// A knob for a setting by its `/pos` address, with a label showing the
+/// value in its own units.
+fn knob(name: String, frame: Rect, address: &str, centered: bool) -> Vec<Node> {
+    let Rect(x, y, w, h) = frame;
+    let mut radial = Node::new("RADIAL", name.clone(), frame).osc(Osc::both(
+        format!("/{address}/pos"),
+        "x",
+        "FLOAT",
+    ));
+    if centered {
+        radial = radial.prop('b', "centered", "1").default_x(0.5);
+    }
+    vec![
+        radial,
+        label(
+            format!("{name}_value"),
+            Rect(x - 6.0, y + h, w + 12.0, 18.0),
+            "",
+        )
+        .osc(Osc::receive(format!("/{address}"), "text", "STRING")),
+    ]
+}
+
+/// A caption.
+fn caption(name: String, frame: Rect, text: &str) -> Node {
+    label(name, frame, text).prop('i', "textSize", "10")
+}
+
+fn eq_column(n: usize, x: f32) -> Vec<Node> {
+    let base = format!("strip/{n}");
+    let mut nodes = vec![
+        label(
+            format!("eq{n}_name"),
+            Rect(x, 60.0, 110.0, 24.0),
+            &format!("Strip {n}"),
+        )
+        .osc(Osc::receive(format!("/{base}/name"), "text", "STRING")),
+        button(
+            format!("eq{n}_on"),
+            Rect(x, 88.0, 52.0, 26.0),
+            true,
+            format!("/{base}/eq/on"),
+        ),
+        button(
+            format!("eq{n}_hpf_on"),
+            Rect(x + 58.0, 88.0, 52.0, 26.0),
+            true,
+            format!("/{base}/hpf/on"),
+        ),
+        caption(
+            format!("eq{n}_hpf_caption"),
+            Rect(x, 120.0, 40.0, 18.0),
+            "HPF",
+        ),
+    ];
+    nodes.extend(knob(
+        format!("eq{n}_hpf"),
+        Rect(x + 44.0, 118.0, 46.0, 46.0),
+        &format!("{base}/hpf/freq"),
+        false,
+    ));
+    for k in 1..=4 {
+        let y = 190.0 + (k as f32 - 1.0) * 130.0;
+        nodes.push(button(
+            format!("eq{n}_band{k}_on"),
+            Rect(x, y, 110.0, 22.0),
+            true,
+            format!("/{base}/eq/{k}/on"),
+        ));
+        nodes.extend(knob(
+            format!("eq{n}_band{k}_gain"),
+            Rect(x + 4.0, y + 28.0, 48.0, 48.0),
+            &format!("{base}/eq/{k}/gain"),
+            true,
+        ));
+        nodes.extend(knob(
+            format!("eq{n}_band{k}_freq"),
+            Rect(x + 60.0, y + 28.0, 48.0, 48.0),
+            &format!("{base}/eq/{k}/freq"),
+            false,
+        ));
+    }
+    nodes
+}
+
+fn dynamics_column(n: usize, x: f32) -> Vec<Node> {
+    let base = format!("strip/{n}");
+    let mut nodes = vec![
+        label(
+            format!("dyn{n}_name"),
+            Rect(x, 60.0, 110.0, 24.0),
+            &format!("Strip {n}"),
+        )
+        .osc(Osc::receive(format!("/{base}/name"), "text", "STRING")),
+        button(
+            format!("dyn{n}_comp_on"),
+            Rect(x, 88.0, 110.0, 26.0),
+            true,
+            format!("/{base}/comp/on"),
+        ),
+        caption(
+            format!("dyn{n}_gr_caption"),
+            Rect(x, 118.0, 40.0, 20.0),
+            "GR",
+        ),
+        label(
+            format!("dyn{n}_gr"),
+            Rect(x + 40.0, 118.0, 70.0, 20.0),
+            "0.0",
+        )
+        .osc(Osc::receive(format!("/{base}/meter/gr"), "text", "STRING")),
+    ];
+    let comp = [
+        ("threshold", "Thr"),
+        ("ratio", "Ratio"),
+        ("attack", "Att"),
+        ("release", "Rel"),
+        ("makeup", "Gain"),
+    ];
+    for (i, (param, text)) in comp.iter().enumerate() {
+        let (col, row) = ((i % 2) as f32, (i / 2) as f32);
+        let (kx, ky) = (x + 4.0 + col * 56.0, 146.0 + row * 96.0);
+        nodes.push(caption(
+            format!("dyn{n}_{param}_caption"),
+            Rect(kx, ky, 50.0, 16.0),
+            text,
+        ));
+        nodes.extend(knob(
+            format!("dyn{n}_{param}"),
+            Rect(kx + 2.0, ky + 18.0, 46.0, 46.0),
+            &format!("{base}/comp/{param}"),
+            false,
+        ));
+    }
+    nodes.push(button(
+        format!("dyn{n}_gate_on"),
+        Rect(x, 440.0, 110.0, 26.0),
+        true,
+        format!("/{base}/gate/on"),
+    ));
+    for (i, (param, text)) in [("threshold", "Thr"), ("range", "Range")]
+        .iter()
+        .enumerate()
+    {
+        let kx = x + 4.0 + i as f32 * 56.0;
+        nodes.push(caption(
+            format!("dyn{n}_gate_{param}_caption"),
+            Rect(kx, 472.0, 50.0, 16.0),
+            text,
+        ));
+        nodes.extend(knob(
+            format!("dyn{n}_gate_{param}"),
+            Rect(kx + 2.0, 490.0, 46.0, 46.0),
+            &format!("{base}/gate/{param}"),
+            false,
+        ));
+    }
+    nodes
+}
+
+fn master_fx_page(mut page: Node) -> Node {
+    // Limiter and loudness.
+    page = page
+        .child(label(
+            "limiter_title".into(),
+            Rect(12.0, 60.0, 300.0, 26.0),
+            "Master limiter",
+        ))
+        .child(button(
+            "limiter_on".into(),
+            Rect(12.0, 92.0, 90.0, 36.0),
+            true,
+            "/master/limiter/on".into(),
+        ));
+    for (i, (param, text)) in [("ceiling", "Ceiling"), ("release", "Release")]
+        .iter()
+        .enumerate()
+    {
+        let x = 120.0 + i as f32 * 90.0;
+        page = page.child(caption(
+            format!("limiter_{param}_caption"),
+            Rect(x, 88.0, 80.0, 16.0),
+            text,
+        ));
+        for n in knob(
+            format!("limiter_{param}"),
+            Rect(x + 8.0, 106.0, 60.0, 60.0),
+            &format!("master/limiter/{param}"),
+            false,
+        ) {
+            page = page.child(n);
+        }
+    }
+    page = page.child(label(
+        "loudness_title".into(),
+        Rect(12.0, 200.0, 300.0, 26.0),
+        "Loudness (LUFS, LU, dBTP)",
+    ));
+    let figures = [
+        ("momentary", "M"),
+        ("short_term", "S"),
+        ("integrated", "I"),
+        ("range", "LRA"),
+        ("true_peak", "TP"),
+    ];
+    for (i, (name, text)) in figures.iter().enumerate() {
+        let x = 12.0 + i as f32 * 80.0;
+        page = page
+            .child(caption(
+                format!("loudness_{name}_caption"),
+                Rect(x, 232.0, 74.0, 18.0),
+                text,
+            ))
+            .child(
+                label(
+                    format!("loudness_{name}"),
+                    Rect(x, 252.0, 74.0, 30.0),
+                    "-inf",
+                )
+                .osc(Osc::receive(
+                    format!("/master/loudness/{name}"),
+                    "text",
+                    "STRING",
+                )),
+            );
+    }
+    page = page.child(
+        Node::new("BUTTON", "loudness_reset", Rect(420.0, 232.0, 90.0, 50.0))
+            .prop('i', "buttonType", "0")
+            .osc(Osc::on_press("/master/loudness/reset".into(), "1")),
+    );
+    // Bus 1: reverb; bus 2: delay.
+    page = page.child(
+        label("fx1_name".into(), Rect(12.0, 320.0, 300.0, 26.0), "Bus 1").osc(Osc::receive(
+            "/bus/1/name".into(),
+            "text",
+            "STRING",
+        )),
+    );
+    let reverb = [
+        ("size", "Size"),
+        ("decay", "Decay"),
+        ("predelay", "Pre-delay"),
+        ("damping", "Damping"),
+        ("width", "Width"),
+    ];
+    for (i, (param, text)) in reverb.iter().enumerate() {
+        let x = 12.0 + i as f32 * 100.0;
+        page = page.child(caption(
+            format!("reverb_{param}_caption"),
+            Rect(x, 350.0, 90.0, 16.0),
+            text,
+        ));
+        for n in knob(
+            format!("reverb_{param}"),
+            Rect(x + 15.0, 368.0, 60.0, 60.0),
+            &format!("bus/1/reverb/{param}"),
+            false,
+        ) {
+            page = page.child(n);
+        }
+    }
+    page = page.child(
+        label("fx2_name".into(), Rect(12.0, 480.0, 300.0, 26.0), "Bus 2").osc(Osc::receive(
+            "/bus/2/name".into(),
+            "text",
+            "STRING",
+        )),
+    );
+    let delay = [
+        ("time", "Time"),
+        ("feedback", "Feedback"),
+        ("hpf", "High-pass"),
+        ("lpf", "Low-pass"),
+    ];
+    for (i, (param, text)) in delay.iter().enumerate() {
+        let x = 12.0 + i as f32 * 100.0;
+        page = page.child(caption(
+            format!("delay_{param}_caption"),
+            Rect(x, 510.0, 90.0, 16.0),
+            text,
+        ));
+        for n in knob(
+            format!("delay_{param}"),
+            Rect(x + 15.0, 528.0, 60.0, 60.0),
+            &format!("bus/2/delay/{param}"),
+            false,
+        ) {
+            page = page.child(n);
+        }
+    }
+    page.child(button(
+        "delay_ping_pong".into(),
+        Rect(420.0, 540.0, 90.0, 40.0),
+        true,
+        "/bus/2/delay/ping_pong".into(),
+    ))
+}
+
 fn transport_bar() -> Vec<Node> {
     vec![
         button("play".into(), Rect(12.0, 8.0, 90.0, 40.0), false, "/transport/play".into())
@@ -400,6 +708,18 @@ fn layout() -> Node {
                 ));
         }
     }
+    let mut eq = page("EQ");
+    let mut dynamics = page("Dynamics");
+    for n in 1..=STRIPS {
+        let x = 4.0 + (n as f32 - 1.0) * 127.0;
+        for node in eq_column(n, x) {
+            eq = eq.child(node);
+        }
+        for node in dynamics_column(n, x) {
+            dynamics = dynamics.child(node);
+        }
+    }
+    let master_fx = master_fx_page(page("Master & FX"));
     let mut root = Node::new("GROUP", "faderd", screen).prop(
         's',
         "script",
@@ -411,7 +731,10 @@ fn layout() -> Node {
     root.child(
         Node::new("PAGER", "pages", Rect(0.0, 56.0, 1024.0, 712.0))
             .child(mixer)
-            .child(sends),
+            .child(sends)
+            .child(eq)
+            .child(dynamics)
+            .child(master_fx),
     )
 }
 

@@ -22,10 +22,11 @@ fn layout_xml() -> String {
     xml
 }
 
-/// A session with everything the layout shows: 8 tracks with 2 sends each.
+/// A session with everything the layout shows: 8 tracks with 2 sends
+/// each, a reverb and a delay bus.
 fn hub() -> Hub {
     let mut yaml = String::from(
-        "version: 1\nname: layout\nbuses:\n  - { name: Verb, kind: aux }\n  - { name: Echo, kind: aux }\ntracks:\n",
+        "version: 1\nname: layout\nbuses:\n  - { name: Verb, kind: aux, reverb: {} }\n  - { name: Echo, kind: aux, delay: {} }\ntracks:\n",
     );
     for n in 1..=8 {
         yaml.push_str(&format!(
@@ -48,6 +49,8 @@ struct Message {
     send: bool,
     receive: bool,
     arg: Option<(String, String)>, // (kind, conversion)
+    /// A constant argument's value.
+    constant: Option<f32>,
 }
 
 fn messages(doc: &roxmltree::Document) -> Vec<Message> {
@@ -70,16 +73,20 @@ fn messages(doc: &roxmltree::Document) -> Vec<Message> {
                 .collect();
             assert_eq!(path_partials.len(), 1, "one constant path partial");
             assert_eq!(text(path_partials[0], "type"), "CONSTANT");
-            let arg = osc
+            let partial = osc
                 .children()
                 .find(|c| c.has_tag_name("arguments"))
-                .and_then(|a| a.children().find(|c| c.has_tag_name("partial")))
-                .map(|p| (text(p, "type"), text(p, "conversion")));
+                .and_then(|a| a.children().find(|c| c.has_tag_name("partial")));
+            let arg = partial.map(|p| (text(p, "type"), text(p, "conversion")));
+            let constant = partial
+                .filter(|p| text(*p, "type") == "CONSTANT")
+                .and_then(|p| text(p, "value").parse().ok());
             Message {
                 path: text(path_partials[0], "value"),
                 send: text(osc, "send") == "1",
                 receive: text(osc, "receive") == "1",
                 arg,
+                constant,
             }
         })
         .collect()
@@ -130,7 +137,7 @@ fn everything_the_layout_sends_is_a_faderd_input() {
     let mut sent = BTreeSet::new();
     for m in messages(&doc).into_iter().filter(|m| m.send) {
         let arg = match m.arg.as_ref().map(|(_, conv)| conv.as_str()) {
-            Some("FLOAT") => vec![OscType::Float(0.0)],
+            Some("FLOAT") => vec![OscType::Float(m.constant.unwrap_or(0.0))],
             Some("INTEGER") => vec![OscType::Int(1)],
             Some("STRING") => vec![OscType::String("x".into())],
             Some(other) => panic!("{}: conversion {other}", m.path),
@@ -152,7 +159,7 @@ fn everything_the_layout_sends_is_a_faderd_input() {
                 hub.touch(Origin::Daemon, address, on)
                     .unwrap_or_else(|e| panic!("{}: {e}", m.path));
             }
-            Ok(OscCommand::Transport(_)) => {}
+            Ok(OscCommand::Transport(_) | OscCommand::ResetLoudness) => {}
             other => panic!("{}: {other:?}", m.path),
         }
         sent.insert(m.path);
@@ -169,6 +176,15 @@ fn everything_the_layout_sends_is_a_faderd_input() {
         "/transport/play",
         "/transport/stop",
         "/transport/locate",
+        "/strip/4/hpf/freq/pos",
+        "/strip/4/eq/3/gain/pos",
+        "/strip/4/eq/on",
+        "/strip/6/comp/threshold/pos",
+        "/strip/6/gate/range/pos",
+        "/master/limiter/ceiling/pos",
+        "/bus/1/reverb/decay/pos",
+        "/bus/2/delay/time/pos",
+        "/bus/2/delay/ping_pong",
     ] {
         assert!(sent.contains(want), "{want} not in the layout");
     }
@@ -222,5 +238,5 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
         );
         listened += 1;
     }
-    assert!(listened > 100, "{listened}");
+    assert!(listened > 300, "{listened}");
 }

@@ -5,7 +5,11 @@
 //! Pure functions; any thread.
 
 use crate::dsp::{db_to_pos, pos_to_db};
-use crate::mixer::{BandParam, CompParam, EqParam, GateParam, Param, SendParam};
+use crate::dsp::{echo, limiter, reverb};
+use crate::mixer::{
+    BandParam, CompParam, DelayParam, EqParam, GateParam, LimiterParam, Param, ReverbParam,
+    SendParam,
+};
 use crate::model::{
     COMP_RANGES, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, GATE_RANGES, TRIM_RANGE_DB,
 };
@@ -49,6 +53,32 @@ pub enum Scale {
     GateThresholdDb,
     /// How far a gate turns down, dB.
     GateRangeDb,
+    /// A limiter's ceiling, dBTP.
+    CeilingDb,
+    /// A limiter's release, ms (log).
+    LimiterReleaseMs,
+    /// A delay's time, ms (log).
+    DelayMs,
+    /// Share fed back, 0..0.95.
+    Feedback,
+    /// A delay's feedback high-pass, Hz (log).
+    FeedbackHpfHz,
+    /// A delay's feedback low-pass, Hz (log).
+    FeedbackLpfHz,
+    /// A reverb's size (log).
+    RoomSize,
+    /// A reverb's decay time, seconds (log).
+    DecayS,
+    /// A reverb's pre-delay, ms.
+    PredelayMs,
+    /// A share 0..1 (damping, width).
+    Unit,
+}
+
+/// An f32 range as f64 (low, high, log), rounded as a user would write it.
+fn wide(r: (f32, f32), log: bool) -> (f64, f64, bool) {
+    let f = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
+    (f(r.0), f(r.1), log)
 }
 
 impl Scale {
@@ -67,6 +97,16 @@ impl Scale {
             Scale::MakeupDb => (c[5].0, c[5].1, false),
             Scale::GateThresholdDb => (g[0].0, g[0].1, false),
             Scale::GateRangeDb => (g[2].0, g[2].1, false),
+            Scale::CeilingDb => wide(limiter::CEILING_RANGE, false),
+            Scale::LimiterReleaseMs => wide(limiter::RELEASE_RANGE, true),
+            Scale::DelayMs => wide(echo::TIME_RANGE_MS, true),
+            Scale::Feedback => wide(echo::FEEDBACK_RANGE, false),
+            Scale::FeedbackHpfHz => wide(echo::HPF_RANGE, true),
+            Scale::FeedbackLpfHz => wide(echo::LPF_RANGE, true),
+            Scale::RoomSize => wide(reverb::SIZE_RANGE, true),
+            Scale::DecayS => wide(reverb::DECAY_RANGE, true),
+            Scale::PredelayMs => wide(reverb::PREDELAY_RANGE, false),
+            Scale::Unit => (0.0, 1.0, false),
         }
     }
 
@@ -101,14 +141,30 @@ impl Scale {
             Scale::ReleaseMs => 120.0,
             Scale::GateThresholdDb => -50.0,
             Scale::GateRangeDb => 60.0,
+            Scale::CeilingDb => -1.0,
+            Scale::LimiterReleaseMs => 100.0,
+            Scale::DelayMs => 375.0,
+            Scale::Feedback => 0.35,
+            Scale::FeedbackHpfHz => 120.0,
+            Scale::FeedbackLpfHz => 6000.0,
+            Scale::RoomSize => 1.0,
+            Scale::DecayS => 1.8,
+            Scale::PredelayMs => 20.0,
+            Scale::Unit => 0.5,
         }
     }
 
     /// The value as a short label (a 7-character LCD cell).
     pub fn label(self, x: f64) -> String {
         match self {
-            Scale::Hz if x >= 1000.0 => format!("{:.1}k", x / 1000.0),
-            Scale::Hz => format!("{x:.0}"),
+            Scale::Hz | Scale::FeedbackHpfHz | Scale::FeedbackLpfHz if x >= 1000.0 => {
+                format!("{:.1}k", x / 1000.0)
+            }
+            Scale::Hz | Scale::FeedbackHpfHz | Scale::FeedbackLpfHz => format!("{x:.0}"),
+            Scale::LimiterReleaseMs | Scale::DelayMs | Scale::PredelayMs => format!("{x:.0}ms"),
+            Scale::DecayS => format!("{x:.1}s"),
+            Scale::Feedback | Scale::Unit | Scale::RoomSize => format!("{x:.2}"),
+            Scale::CeilingDb => format!("{x:.1}"),
             Scale::Q => format!("Q{x:.2}"),
             Scale::Ratio => format!("{x:.1}:1"),
             Scale::AttackMs | Scale::ReleaseMs if x < 10.0 => format!("{x:.1}ms"),
@@ -137,6 +193,16 @@ pub fn conv_for(p: Param) -> Conv {
         Param::Comp(CompParam::Makeup) => Conv::Scaled(Scale::MakeupDb),
         Param::Gate(GateParam::Threshold) => Conv::Scaled(Scale::GateThresholdDb),
         Param::Gate(GateParam::Range) => Conv::Scaled(Scale::GateRangeDb),
+        Param::Limiter(LimiterParam::Ceiling) => Conv::Scaled(Scale::CeilingDb),
+        Param::Limiter(LimiterParam::Release) => Conv::Scaled(Scale::LimiterReleaseMs),
+        Param::Delay(DelayParam::Time) => Conv::Scaled(Scale::DelayMs),
+        Param::Delay(DelayParam::Feedback) => Conv::Scaled(Scale::Feedback),
+        Param::Delay(DelayParam::Hpf) => Conv::Scaled(Scale::FeedbackHpfHz),
+        Param::Delay(DelayParam::Lpf) => Conv::Scaled(Scale::FeedbackLpfHz),
+        Param::Reverb(ReverbParam::Size) => Conv::Scaled(Scale::RoomSize),
+        Param::Reverb(ReverbParam::Decay) => Conv::Scaled(Scale::DecayS),
+        Param::Reverb(ReverbParam::Predelay) => Conv::Scaled(Scale::PredelayMs),
+        Param::Reverb(ReverbParam::Damping | ReverbParam::Width) => Conv::Scaled(Scale::Unit),
         _ => Conv::Level,
     }
 }

@@ -5,6 +5,7 @@
 //! "immediately" time tag that liblo puts on every bundle.
 
 use crate::mixer::{Address, Value};
+use crate::surfaces::conv::{Conv, conv_for};
 use rosc::{OscMessage, OscPacket, OscType};
 
 /// Bundles nested deeper than this are refused.
@@ -302,6 +303,23 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
         }
         _ => {}
     }
+    // `/strip/1/eq/2/freq/pos 0.5`: a channel-strip setting by its control
+    // position 0..1 on the setting's own scale (log for frequencies).
+    if let Some(control) = m.addr.strip_suffix("/pos")
+        && let Ok(address) = Address::parse(control)
+        && let Conv::Scaled(scale) = conv_for(address.param)
+    {
+        return match args {
+            [a] => match number(a) {
+                Some(p) if p.is_finite() => Some(Ok(OscCommand::Set {
+                    address,
+                    value: Value::Float(Conv::Scaled(scale).value_at(p.clamp(0.0, 1.0))),
+                })),
+                _ => bad("expected a position 0..1"),
+            },
+            _ => bad("expected a position 0..1"),
+        };
+    }
     // `/strip/1/fader/touch 1` and TouchOSC's `/strip/1/fader/z 1`.
     for suffix in ["/touch", "/z"] {
         if let Some(control) = m.addr.strip_suffix(suffix)
@@ -359,6 +377,20 @@ impl OscOut {
             addr: format!("/{address}"),
             arg,
         }
+    }
+
+    /// [`OscOut::control`], and for a channel-strip setting on its own
+    /// scale (a frequency, a threshold ...) also its control position 0..1
+    /// on `/ADDRESS/pos`, for apps whose knobs run 0..1.
+    pub fn controls(address: Address, value: &Value) -> Vec<OscOut> {
+        let mut out = vec![OscOut::control(address, value)];
+        if let (Conv::Scaled(scale), Value::Float(x)) = (conv_for(address.param), value) {
+            out.push(OscOut {
+                addr: format!("/{address}/pos"),
+                arg: OscType::Float(Conv::Scaled(scale).to_pos(*x) as f32),
+            });
+        }
+        out
     }
 }
 
@@ -437,6 +469,40 @@ mod tests {
                 value: Value::Float(0.5)
             })]
         );
+    }
+
+    #[test]
+    fn a_position_sets_a_strip_setting_on_its_own_scale() {
+        // Frequencies run logarithmically: the middle of 20 Hz..20 kHz is
+        // their geometric mean.
+        let got = decode(&msg("/strip/2/eq/3/freq/pos", vec![OscType::Float(0.5)]));
+        let Some(Ok(OscCommand::Set {
+            address,
+            value: Value::Float(hz),
+        })) = got.first().cloned()
+        else {
+            panic!("{got:?}");
+        };
+        assert_eq!(address, Address::parse("strip/2/eq/3/freq").unwrap());
+        assert!((hz - (20.0f64 * 20_000.0).sqrt()).abs() < 0.01, "{hz}");
+        // Gains run linearly: 0.75 of -18..+18 dB is +9.
+        assert_eq!(
+            decode(&msg("/strip/1/eq/1/gain/pos", vec![OscType::Float(0.75)])),
+            vec![set("strip/1/eq/1/gain", Value::Float(9.0))]
+        );
+        // Settings without a scale of their own have no position form.
+        assert_eq!(
+            decode(&msg("/strip/1/mute/pos", vec![OscType::Float(1.0)])),
+            vec![Err(OscError::UnknownAddress("/strip/1/mute/pos".into()))]
+        );
+        // Feedback carries both forms.
+        let out = OscOut::controls(
+            Address::parse("strip/1/comp/ratio").unwrap(),
+            &Value::Float(20.0),
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].addr, "/strip/1/comp/ratio/pos");
+        assert_eq!(out[1].arg, OscType::Float(1.0));
     }
 
     #[test]

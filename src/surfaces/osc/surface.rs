@@ -467,7 +467,7 @@ impl OscSurface {
                 };
                 if s.shown.get(&address) != Some(&wire_value(&value)) {
                     s.shown.insert(address, wire_value(&value));
-                    msgs.push(OscOut::control(address, &value));
+                    msgs.extend(OscOut::controls(address, &value));
                 }
             }
             if s.meters {
@@ -562,7 +562,7 @@ fn dump(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagram> {
     for address in hub.addresses() {
         if let Ok(value) = hub.get(address) {
             s.shown.insert(address, wire_value(&value));
-            msgs.push(OscOut::control(address, &value));
+            msgs.extend(OscOut::controls(address, &value));
         }
     }
     let t = hub.transport_state();
