@@ -29,6 +29,10 @@ tracks:
       gain: { points: [[0, -30], [0.4, 0], [0.4, -12], [1.1, -.inf]] }
       pan: { points: [[0, 0], [1, 1]] }
       send/1/gain: { points: [[0, -40], [0.7, 0]] }
+      eq/2/gain: { points: [[0, -12], [0.6, 12], [1.0, 0]] }
+      comp/threshold: { points: [[0, -10], [0.8, -40]] }
+    eq: { bands: [{}, { type: peak, freq: 2000, gain: 0, q: 1 }] }
+    comp: { threshold: -20, ratio: 4, attack: 2, release: 60 }
   - name: B
     channels: stereo
     source: { file: b.wav }
@@ -37,6 +41,8 @@ tracks:
     lanes:
       mute: { points: [[0, 0], [0.25, 1], [0.5, 0]] }
       trim: { points: [[0, -6], [1, 6]] }
+      hpf/freq: { points: [[0, 40], [1, 900]] }
+    eq: { hpf: { on: true, freq: 100, slope: 24 } }
 "#;
 
 type Blocks = Arc<Mutex<Vec<(u64, Vec<f32>, Vec<f32>)>>>;

@@ -73,7 +73,9 @@ buses:
   - { name: E, kind: aux, delay: { sync: 1/8d, feedback: 0.7, ping_pong: true } }
 tracks:
   - { name: A, source: { tone: { wave: pink, level_db: -6 } }, output: G, sends: [{ bus: R, gain_db: -6, pre: true }],
-      automation: read, lanes: { gain: { points: [[0, -20], [0.1, 0], [0.2, -.inf]] }, send/1/gain: { points: [[0, -6], [1, 0]] }, trim: { points: [[0, 0], [0.05, 6]] } } }
+      automation: read, lanes: { gain: { points: [[0, -20], [0.1, 0], [0.2, -.inf]] }, send/1/gain: { points: [[0, -6], [1, 0]] }, trim: { points: [[0, 0], [0.05, 6]] },
+        eq/2/gain: { points: [[0, -12], [0.2, 12]] }, hpf/freq: { points: [[0, 30], [0.3, 400]] }, comp/threshold: { points: [[0, 0], [0.1, -40]] } },
+      eq: { hpf: { on: true }, bands: [{}, { type: peak, freq: 900, gain: 0 }] }, comp: { threshold: -10 } }
   - { name: B, channels: stereo, source: { file: b.wav, loop: true }, sends: [{ bus: R, gain_db: -6 }],
       automation: touch, lanes: { pan: { points: [[0, 0], [0.1, 1]] }, mute: { points: [[0, 0], [0.05, 1], [0.07, 0]] } } }
   - { name: C, source: { input: 1 }, insert: { output: 3, input: 2, wet: 0.7, latency: { 64: 100 } } }

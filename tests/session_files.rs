@@ -187,10 +187,12 @@ tracks:
       pan: { mode: sideways, points: [[0, 2]] }
       mute: { points: [[0, 0.5]] }
       send/2/gain: { points: [[0, 0]] }
+      eq/3/freq: { points: [[0, 5]] }
 "#,
     );
     for want in [
-        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain)",
+        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/freq, eq/N/gain|freq|q, comp/threshold|ratio|attack|release|makeup, gate/threshold|range)",
+        "s.yaml:12:29: eq/3/freq lane values are 20..=20000, not 5",
         "s.yaml:8:32: lane points must be in time order",
         "s.yaml:8:43: a gain lane value is at most +10 dB, or -.inf for off; not 11",
         "s.yaml:9:20: automation 'sideways' is not off, read, touch, latch, write or trim",

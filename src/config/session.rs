@@ -841,7 +841,7 @@ impl Resolver<'_> {
             let Some(param) = LaneParam::from_name(name) else {
                 self.err(
                     lane.referenced,
-                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain)"),
+                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/freq, eq/N/gain|freq|q, comp/threshold|ratio|attack|release|makeup, gate/threshold|range)"),
                 );
                 continue;
             };
@@ -905,6 +905,17 @@ impl Resolver<'_> {
                             self.err(
                                 p.referenced,
                                 format!("a mute lane value is 0 or 1, not {v}"),
+                            );
+                            continue;
+                        }
+                        v
+                    }
+                    LaneParam::Proc(target) => {
+                        let (lo, hi) = crate::model::proc_range(target);
+                        if !(lo..=hi).contains(&v) {
+                            self.err(
+                                p.referenced,
+                                format!("{name} lane values are {lo}..={hi}, not {v}"),
                             );
                             continue;
                         }

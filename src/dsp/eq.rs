@@ -337,6 +337,20 @@ impl StripEq {
         }
     }
 
+    /// New settings, in effect at once (no glide): for automation lanes
+    /// that step on their own grid, so the result does not depend on where
+    /// the sample clock's glide grid falls.
+    pub fn jump(&mut self, spec: EqSpec) {
+        self.set(spec);
+        for i in 0..4 {
+            if self.steps_left[i] > 0 {
+                self.steps_left[i] = 0;
+                self.glide[i] = self.to[i];
+                self.refresh_band(i);
+            }
+        }
+    }
+
     /// The settings aimed at.
     pub fn spec(&self) -> EqSpec {
         self.target

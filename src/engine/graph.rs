@@ -300,6 +300,8 @@ pub(crate) struct Node {
     pub(crate) dynamics_first: bool,
     pub(crate) limiter: Option<Box<crate::dsp::limiter::Limiter>>,
     pub(crate) fx: Option<Box<Fx>>,
+    /// Which channel-strip settings play their lanes.
+    pub(crate) proc_play: [bool; super::msg::ProcTarget::COUNT],
     pub(crate) fader: AutoParam,
     pub(crate) mute: AutoParam,
     pub(crate) solo: Ramp,
@@ -335,6 +337,8 @@ pub struct MixGraph {
     pub(crate) scratch: Scratch,
     pub(crate) meters: Arc<MeterBank>,
     pub(crate) max_block: usize,
+    /// Some node plays channel-strip lanes (blocks split on their grid).
+    pub(crate) proc_playing: bool,
 }
 
 impl MixGraph {
@@ -408,6 +412,7 @@ impl MixGraph {
                     .limiter
                     .map(|l| Box::new(crate::dsp::limiter::Limiter::new(l, sample_rate))),
                 fx: spec.fx.map(|f| Box::new(Fx::new(f, sample_rate))),
+                proc_play: [false; super::msg::ProcTarget::COUNT],
                 fader: AutoParam::new(spec.fader, ramp_frames),
                 mute: AutoParam::new(spec.mute, ramp_frames),
                 solo: Ramp::new(spec.solo, ramp_frames),
@@ -440,6 +445,7 @@ impl MixGraph {
             },
             meters: Arc::new(MeterBank::new(specs.len())),
             max_block,
+            proc_playing: false,
         })
     }
 

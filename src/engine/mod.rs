@@ -22,9 +22,13 @@ pub use graph::{
 };
 pub use meters::{MeterBank, MeterReading};
 pub use msg::{
-    AutoPlay, AutoTarget, LaneSet, Measurement, NodeId, NodeLanes, StripParam, ToEngine,
-    TransportCmd,
+    AutoPlay, AutoTarget, LaneSet, Measurement, NodeId, NodeLanes, ProcTarget, StripParam,
+    ToEngine, TransportCmd,
 };
+
+/// Channel-strip lanes play on this grid of the timeline, in frames (the
+/// EQ's glides run on the same size of grid).
+pub const PROC_LANE_GRID: u64 = 32;
 
 use crate::dsp::automation::{Interp, LanePoint};
 use crate::dsp::loudness::{LoudnessBlock, LoudnessTap};
@@ -265,7 +269,9 @@ impl Engine {
         // loop's start, in the same block.
         let mut done = 0;
         while done < n {
-            let m = (n - done).min(self.frames_to_loop_end());
+            let m = (n - done)
+                .min(self.frames_to_loop_end())
+                .min(self.frames_to_proc_grid());
             self.render(done, m);
             self.frame += m as u64;
             if self.rolling {
@@ -304,6 +310,16 @@ impl Engine {
         n
     }
 
+    /// Frames to the next point of the channel-strip lanes' grid, while
+    /// they play and the transport rolls (their values change there).
+    fn frames_to_proc_grid(&self) -> usize {
+        if self.graph.proc_playing && self.rolling {
+            (PROC_LANE_GRID - self.transport_frame % PROC_LANE_GRID) as usize
+        } else {
+            usize::MAX
+        }
+    }
+
     /// Frames until the loop's end, while rolling inside a loop.
     fn frames_to_loop_end(&self) -> usize {
         match self.loop_range {
@@ -330,6 +346,16 @@ impl Engine {
         for i in 0..node_count {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
             let node = &mut graph.nodes[i];
+            if graph.proc_playing
+                && let Some(lanes) = self.lanes.nodes.get(i)
+                && !lanes.proc.is_empty()
+            {
+                // The grid point at or before this piece: every piece
+                // between two grid points plays the same values, however
+                // the blocks fall.
+                let grid = self.transport_frame - self.transport_frame % PROC_LANE_GRID;
+                node.play_proc_lanes(lanes, grid);
+            }
             fill_source(node, &mut own_acc[i], &self.inputs, off, clock, n);
             let mut io = Io {
                 inputs: &self.inputs,
@@ -501,6 +527,15 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
                 n.pan_l.set_play(play);
                 n.pan_r.set_play(play);
             }
+            AutoTarget::Proc(p) => {
+                let playing = play != AutoPlay::Live;
+                n.proc_play[p.index()] = playing;
+                if playing {
+                    graph.proc_playing = true;
+                } else {
+                    graph.proc_playing = graph.nodes.iter().any(|n| n.proc_play.contains(&true));
+                }
+            }
             t => match n.auto_param(t) {
                 Some(p) => p.set_play(play),
                 None => return false,
@@ -618,6 +653,47 @@ impl Node {
             AutoTarget::Pan => Some(&mut self.pan_l),
             AutoTarget::Mute => Some(&mut self.mute),
             AutoTarget::SendGain(k) => self.sends.get_mut(usize::from(k)).map(|s| &mut s.level),
+            AutoTarget::Proc(_) => None,
+        }
+    }
+
+    /// Set the channel-strip settings whose lanes play to the lanes' values
+    /// at timeline frame `frame`, at once: lanes step on their own grid of
+    /// the timeline, so playback and a bounce agree sample for sample.
+    fn play_proc_lanes(&mut self, lanes: &NodeLanes, frame: u64) {
+        use crate::dsp::automation::value_at;
+        let (mut eq, mut comp, mut gate) = (self.eq.spec(), self.comp.spec(), self.gate.spec());
+        for (target, points) in lanes.proc.iter() {
+            if !self.proc_play[target.index()] {
+                continue;
+            }
+            let Some(v) = value_at(points, Interp::Linear, frame) else {
+                continue;
+            };
+            let v = v as f32;
+            let band = |k: u8| usize::from(k.min(3));
+            match *target {
+                ProcTarget::HpfFreq => eq.hpf_hz = v,
+                ProcTarget::BandGain(k) => eq.bands[band(k)].gain_db = v,
+                ProcTarget::BandFreq(k) => eq.bands[band(k)].freq_hz = v,
+                ProcTarget::BandQ(k) => eq.bands[band(k)].q = v,
+                ProcTarget::CompThreshold => comp.threshold_db = v,
+                ProcTarget::CompRatio => comp.ratio = v,
+                ProcTarget::CompAttack => comp.attack_ms = v,
+                ProcTarget::CompRelease => comp.release_ms = v,
+                ProcTarget::CompMakeup => comp.makeup_db = v,
+                ProcTarget::GateThreshold => gate.threshold_db = v,
+                ProcTarget::GateRange => gate.range_db = v,
+            }
+        }
+        if eq != self.eq.spec() {
+            self.eq.jump(eq);
+        }
+        if comp != self.comp.spec() {
+            self.comp.set(comp);
+        }
+        if gate != self.gate.spec() {
+            self.gate.set(gate);
         }
     }
 

@@ -35,6 +35,81 @@ pub enum AutoTarget {
     Mute,
     /// A send's level.
     SendGain(u16),
+    /// A channel-strip setting (played by the engine on a 32-frame grid of
+    /// the timeline, gliding as the EQ does).
+    Proc(ProcTarget),
+}
+
+/// An automatable channel-strip setting, in its natural units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProcTarget {
+    /// High-pass frequency, Hz.
+    HpfFreq,
+    /// A band's gain, dB (0-based band).
+    BandGain(u8),
+    /// A band's frequency, Hz.
+    BandFreq(u8),
+    /// A band's Q.
+    BandQ(u8),
+    /// Compressor threshold, dBFS.
+    CompThreshold,
+    /// Compressor ratio.
+    CompRatio,
+    /// Compressor attack, ms.
+    CompAttack,
+    /// Compressor release, ms.
+    CompRelease,
+    /// Compressor make-up, dB.
+    CompMakeup,
+    /// Gate threshold, dBFS.
+    GateThreshold,
+    /// Gate range, dB.
+    GateRange,
+}
+
+impl ProcTarget {
+    /// How many there are (the size of a per-node table).
+    pub const COUNT: usize = 20;
+
+    /// Every target, in table order.
+    pub fn all() -> impl Iterator<Item = ProcTarget> {
+        (0..Self::COUNT).filter_map(ProcTarget::from_index)
+    }
+
+    /// Its slot in a per-node table.
+    pub fn index(self) -> usize {
+        match self {
+            ProcTarget::HpfFreq => 0,
+            ProcTarget::BandGain(k) => 1 + usize::from(k.min(3)),
+            ProcTarget::BandFreq(k) => 5 + usize::from(k.min(3)),
+            ProcTarget::BandQ(k) => 9 + usize::from(k.min(3)),
+            ProcTarget::CompThreshold => 13,
+            ProcTarget::CompRatio => 14,
+            ProcTarget::CompAttack => 15,
+            ProcTarget::CompRelease => 16,
+            ProcTarget::CompMakeup => 17,
+            ProcTarget::GateThreshold => 18,
+            ProcTarget::GateRange => 19,
+        }
+    }
+
+    /// The target in slot `i`.
+    pub fn from_index(i: usize) -> Option<ProcTarget> {
+        Some(match i {
+            0 => ProcTarget::HpfFreq,
+            1..=4 => ProcTarget::BandGain((i - 1) as u8),
+            5..=8 => ProcTarget::BandFreq((i - 5) as u8),
+            9..=12 => ProcTarget::BandQ((i - 9) as u8),
+            13 => ProcTarget::CompThreshold,
+            14 => ProcTarget::CompRatio,
+            15 => ProcTarget::CompAttack,
+            16 => ProcTarget::CompRelease,
+            17 => ProcTarget::CompMakeup,
+            18 => ProcTarget::GateThreshold,
+            19 => ProcTarget::GateRange,
+            _ => return None,
+        })
+    }
 }
 
 /// A coefficient change for one node, in engine units (linear gains). The
@@ -215,6 +290,8 @@ pub struct NodeLanes {
     pub mute: Option<Box<[LanePoint]>>,
     /// Send levels, dB, by send index.
     pub sends: Box<[Option<Box<[LanePoint]>>]>,
+    /// Channel-strip settings, in their natural units.
+    pub proc: Box<[(ProcTarget, Box<[LanePoint]>)]>,
 }
 
 /// A transport command. Applied at the start of the next block.

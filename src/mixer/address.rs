@@ -302,6 +302,15 @@ impl Param {
                     EqParam::HpfFreq
                         | EqParam::Band(_, BandParam::Freq | BandParam::Gain | BandParam::Q)
                 )
+                | Param::Comp(
+                    CompParam::Threshold
+                        | CompParam::Ratio
+                        | CompParam::Knee
+                        | CompParam::Attack
+                        | CompParam::Release
+                        | CompParam::Makeup
+                )
+                | Param::Gate(GateParam::Threshold | GateParam::Range)
         )
     }
 }

@@ -23,10 +23,15 @@
 //!
 //! Thread: hub.
 
-use super::{Address, Feedback, Hub, IntentError, Origin, Param, SendParam, StripRef, Value};
+use super::{
+    Address, BandParam, CompParam, EqParam, Feedback, GateParam, Hub, IntentError, Origin, Param,
+    SendParam, StripRef, Value,
+};
 use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint, value_at};
 use crate::dsp::fader_law::{FADER_MAX_DB, db_to_amp, db_to_pos};
-use crate::engine::{AutoPlay, AutoTarget, LaneSet, NodeId, NodeLanes, StripParam, ToEngine};
+use crate::engine::{
+    AutoPlay, AutoTarget, LaneSet, NodeId, NodeLanes, ProcTarget, StripParam, ToEngine,
+};
 use crate::model::{AutomationMode, Controls, Lane, LaneParam, Session, TRIM_RANGE_DB};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -45,7 +50,45 @@ pub fn lane_param(p: Param) -> Option<LaneParam> {
         Param::Pan => Some(LaneParam::Pan),
         Param::Mute => Some(LaneParam::Mute),
         Param::Send(k, SendParam::Fader | SendParam::Gain) => Some(LaneParam::SendGain(k)),
+        Param::Eq(EqParam::HpfFreq) => Some(LaneParam::Proc(ProcTarget::HpfFreq)),
+        Param::Eq(EqParam::Band(k, b)) if k < 4 => {
+            let k = k as u8;
+            match b {
+                BandParam::Gain => Some(LaneParam::Proc(ProcTarget::BandGain(k))),
+                BandParam::Freq => Some(LaneParam::Proc(ProcTarget::BandFreq(k))),
+                BandParam::Q => Some(LaneParam::Proc(ProcTarget::BandQ(k))),
+                BandParam::On | BandParam::Type => None,
+            }
+        }
+        Param::Comp(c) => Some(LaneParam::Proc(match c {
+            CompParam::Threshold => ProcTarget::CompThreshold,
+            CompParam::Ratio => ProcTarget::CompRatio,
+            CompParam::Attack => ProcTarget::CompAttack,
+            CompParam::Release => ProcTarget::CompRelease,
+            CompParam::Makeup => ProcTarget::CompMakeup,
+            _ => return None,
+        })),
+        Param::Gate(GateParam::Threshold) => Some(LaneParam::Proc(ProcTarget::GateThreshold)),
+        Param::Gate(GateParam::Range) => Some(LaneParam::Proc(ProcTarget::GateRange)),
         _ => None,
+    }
+}
+
+/// The address of a channel-strip lane's setting.
+fn proc_param(p: ProcTarget) -> Param {
+    let band = |k: u8, b| Param::Eq(EqParam::Band(usize::from(k), b));
+    match p {
+        ProcTarget::HpfFreq => Param::Eq(EqParam::HpfFreq),
+        ProcTarget::BandGain(k) => band(k, BandParam::Gain),
+        ProcTarget::BandFreq(k) => band(k, BandParam::Freq),
+        ProcTarget::BandQ(k) => band(k, BandParam::Q),
+        ProcTarget::CompThreshold => Param::Comp(CompParam::Threshold),
+        ProcTarget::CompRatio => Param::Comp(CompParam::Ratio),
+        ProcTarget::CompAttack => Param::Comp(CompParam::Attack),
+        ProcTarget::CompRelease => Param::Comp(CompParam::Release),
+        ProcTarget::CompMakeup => Param::Comp(CompParam::Makeup),
+        ProcTarget::GateThreshold => Param::Gate(GateParam::Threshold),
+        ProcTarget::GateRange => Param::Gate(GateParam::Range),
     }
 }
 
@@ -59,6 +102,7 @@ pub fn lane_address(strip: StripRef, p: LaneParam) -> Address {
             LaneParam::Pan => Param::Pan,
             LaneParam::Mute => Param::Mute,
             LaneParam::SendGain(k) => Param::Send(k, SendParam::Fader),
+            LaneParam::Proc(t) => proc_param(t),
         },
     )
 }
@@ -71,6 +115,14 @@ pub fn thin_tolerance(p: LaneParam) -> f64 {
         LaneParam::Gain | LaneParam::Trim | LaneParam::SendGain(_) => 0.05,
         LaneParam::Pan => 0.001,
         LaneParam::Mute => 0.0,
+        // 0.05 dB; about 0.1 % of a frequency; a hundredth of Q or
+        // ratio; a tenth of a millisecond.
+        LaneParam::Proc(t) => match t {
+            ProcTarget::HpfFreq | ProcTarget::BandFreq(_) => 0.5,
+            ProcTarget::BandQ(_) | ProcTarget::CompRatio => 0.01,
+            ProcTarget::CompAttack | ProcTarget::CompRelease => 0.1,
+            _ => 0.05,
+        },
     }
 }
 
@@ -81,6 +133,7 @@ fn engine_target(p: LaneParam) -> AutoTarget {
         LaneParam::Pan => AutoTarget::Pan,
         LaneParam::Mute => AutoTarget::Mute,
         LaneParam::SendGain(k) => AutoTarget::SendGain(k as u16),
+        LaneParam::Proc(t) => AutoTarget::Proc(t),
     }
 }
 
@@ -224,6 +277,9 @@ pub fn lane_set(session: &Session, map: &super::NodeMap, engine_rate: u32) -> La
             sends: (0..c.sends.len())
                 .map(|k| get(LaneParam::SendGain(k)))
                 .collect(),
+            proc: ProcTarget::all()
+                .filter_map(|t| get(LaneParam::Proc(t)).map(|points| (t, points)))
+                .collect(),
         }
     };
     for (i, t) in session.tracks.iter().enumerate() {
@@ -320,6 +376,22 @@ fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
         LaneParam::Pan => c.pan,
         LaneParam::Mute => f64::from(u8::from(c.mute)),
         LaneParam::SendGain(k) => floor_db(c.sends.get(k)?.gain_db),
+        LaneParam::Proc(t) => {
+            let band = |k: u8| c.eq.bands.get(usize::from(k));
+            match t {
+                ProcTarget::HpfFreq => c.eq.hpf_hz,
+                ProcTarget::BandGain(k) => band(k)?.gain_db,
+                ProcTarget::BandFreq(k) => band(k)?.freq_hz,
+                ProcTarget::BandQ(k) => band(k)?.q,
+                ProcTarget::CompThreshold => f64::from(c.comp.threshold_db),
+                ProcTarget::CompRatio => f64::from(c.comp.ratio),
+                ProcTarget::CompAttack => f64::from(c.comp.attack_ms),
+                ProcTarget::CompRelease => f64::from(c.comp.release_ms),
+                ProcTarget::CompMakeup => f64::from(c.comp.makeup_db),
+                ProcTarget::GateThreshold => f64::from(c.gate.threshold_db),
+                ProcTarget::GateRange => f64::from(c.gate.range_db),
+            }
+        }
     })
 }
 
@@ -348,6 +420,39 @@ fn set_live(c: &mut Controls, p: LaneParam, v: f64) {
         LaneParam::SendGain(k) => {
             if let Some(s) = c.sends.get_mut(k) {
                 s.gain_db = gain(v);
+            }
+        }
+        LaneParam::Proc(t) => {
+            let (lo, hi) = crate::model::proc_range(t);
+            let v = v.clamp(lo, hi);
+            let f = v as f32;
+            fn band(c: &mut Controls, k: u8) -> Option<&mut crate::model::Band> {
+                c.eq.bands.get_mut(usize::from(k))
+            }
+            match t {
+                ProcTarget::HpfFreq => c.eq.hpf_hz = v,
+                ProcTarget::BandGain(k) => {
+                    if let Some(b) = band(c, k) {
+                        b.gain_db = v;
+                    }
+                }
+                ProcTarget::BandFreq(k) => {
+                    if let Some(b) = band(c, k) {
+                        b.freq_hz = v;
+                    }
+                }
+                ProcTarget::BandQ(k) => {
+                    if let Some(b) = band(c, k) {
+                        b.q = v;
+                    }
+                }
+                ProcTarget::CompThreshold => c.comp.threshold_db = f,
+                ProcTarget::CompRatio => c.comp.ratio = f,
+                ProcTarget::CompAttack => c.comp.attack_ms = f,
+                ProcTarget::CompRelease => c.comp.release_ms = f,
+                ProcTarget::CompMakeup => c.comp.makeup_db = f,
+                ProcTarget::GateThreshold => c.gate.threshold_db = f,
+                ProcTarget::GateRange => c.gate.range_db = f,
             }
         }
     }
@@ -390,11 +495,18 @@ impl Hub {
 
     /// The mode lane `p` of `strip` plays in.
     pub fn lane_mode(&self, strip: StripRef, p: LaneParam) -> AutomationMode {
-        self.session
+        let mode = self
+            .session
             .controls(strip)
             .map_or(AutomationMode::Off, |c| {
                 c.lanes.get(&p).and_then(|l| l.mode).unwrap_or(c.automation)
-            })
+            });
+        // Trim writes dB offsets on gains; a channel-strip setting under a
+        // strip in trim mode is written like touch.
+        match (mode, p) {
+            (AutomationMode::Trim, LaneParam::Proc(_)) => AutomationMode::Touch,
+            _ => mode,
+        }
     }
 
     /// The lane `p` of `strip`, if it has points.
@@ -457,6 +569,11 @@ impl Hub {
             }
             for k in 0..c.sends.len() {
                 keys.push((strip, LaneParam::SendGain(k)));
+            }
+            for t in ProcTarget::all() {
+                if c.lanes.contains_key(&LaneParam::Proc(t)) {
+                    keys.push((strip, LaneParam::Proc(t)));
+                }
             }
         }
         keys

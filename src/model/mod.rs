@@ -14,7 +14,7 @@ pub use crate::dsp::echo::{Division, EchoSpec};
 pub use crate::dsp::eq::{BandKind, HpfSlope};
 pub use crate::dsp::limiter::LimiterSpec;
 pub use crate::dsp::reverb::ReverbSpec;
-pub use crate::engine::Channels;
+pub use crate::engine::{Channels, ProcTarget};
 
 /// Default parameter smoothing time.
 pub const DEFAULT_SMOOTHING_MS: f64 = 10.0;
@@ -433,6 +433,42 @@ pub enum LaneParam {
     Mute,
     /// A send's level, dB (0-based send index).
     SendGain(usize),
+    /// A channel-strip setting (EQ, compressor, gate), natural units.
+    Proc(ProcTarget),
+}
+
+/// The range of a channel-strip setting, natural units.
+pub fn proc_range(p: ProcTarget) -> (f64, f64) {
+    let (c, g) = (COMP_RANGES, GATE_RANGES);
+    match p {
+        ProcTarget::HpfFreq | ProcTarget::BandFreq(_) => EQ_FREQ_RANGE,
+        ProcTarget::BandGain(_) => (-EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB),
+        ProcTarget::BandQ(_) => EQ_Q_RANGE,
+        ProcTarget::CompThreshold => c[0],
+        ProcTarget::CompRatio => c[1],
+        ProcTarget::CompAttack => c[3],
+        ProcTarget::CompRelease => c[4],
+        ProcTarget::CompMakeup => c[5],
+        ProcTarget::GateThreshold => g[0],
+        ProcTarget::GateRange => g[2],
+    }
+}
+
+/// Session-file names of the channel-strip lanes (the address suffixes).
+fn proc_name(p: ProcTarget) -> String {
+    match p {
+        ProcTarget::HpfFreq => "hpf/freq".into(),
+        ProcTarget::BandGain(k) => format!("eq/{}/gain", k + 1),
+        ProcTarget::BandFreq(k) => format!("eq/{}/freq", k + 1),
+        ProcTarget::BandQ(k) => format!("eq/{}/q", k + 1),
+        ProcTarget::CompThreshold => "comp/threshold".into(),
+        ProcTarget::CompRatio => "comp/ratio".into(),
+        ProcTarget::CompAttack => "comp/attack".into(),
+        ProcTarget::CompRelease => "comp/release".into(),
+        ProcTarget::CompMakeup => "comp/makeup".into(),
+        ProcTarget::GateThreshold => "gate/threshold".into(),
+        ProcTarget::GateRange => "gate/range".into(),
+    }
 }
 
 impl LaneParam {
@@ -453,6 +489,7 @@ impl LaneParam {
             LaneParam::Pan => "pan".into(),
             LaneParam::Mute => "mute".into(),
             LaneParam::SendGain(k) => format!("send/{}/gain", k + 1),
+            LaneParam::Proc(p) => proc_name(p),
         }
     }
 
@@ -463,6 +500,9 @@ impl LaneParam {
             "trim" => Some(LaneParam::Trim),
             "pan" => Some(LaneParam::Pan),
             "mute" => Some(LaneParam::Mute),
+            _ if let Some(p) = ProcTarget::all().find(|p| proc_name(*p) == name) => {
+                Some(LaneParam::Proc(p))
+            }
             _ => {
                 let k = name.strip_prefix("send/")?.strip_suffix("/gain")?;
                 let k: usize = k.parse().ok()?;
