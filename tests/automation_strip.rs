@@ -178,3 +178,37 @@ tracks:
         r.hub.session().tracks[0].controls.lanes
     );
 }
+
+#[test]
+fn switch_lanes_step_a_band_in_and_a_limiter_ceiling_lane_moves_the_ceiling() {
+    // Band 2 (+12 dB at the tone's frequency) switched in at 0.5 s; the
+    // master limiter's ceiling lowered from 0 to -20 dBTP at 1 s.
+    let yaml = r#"
+version: 1
+name: switches
+tracks:
+  - name: Tone
+    source: { tone: { wave: sine, freq_hz: 1000, level_db: -20 } }
+    automation: read
+    eq: { bands: [{}, { type: peak, freq: 1000, gain: 12, q: 2, on: false }] }
+    lanes:
+      eq/2/on: { points: [[0, 0], [0.5, 1]] }
+master:
+  automation: read
+  limiter: { ceiling: 0, release: 50 }
+  lanes:
+    limiter/ceiling: { points: [[0, 0], [1, 0], [1, -20]] }
+"#;
+    let mut r = Rig::new(yaml);
+    r.transport(TransportCmd::Play);
+    let out = r.run_ms(480);
+    let band_in = r.run_ms(400);
+    println!("band out {out:.2} dB, in {band_in:.2} dB");
+    assert!((out - (-26.0)).abs() < 0.3, "{out}");
+    assert!((band_in - (-14.0)).abs() < 0.3, "{band_in}");
+    // -14 dB RMS is -11 dB peak: under a 0 dBTP ceiling nothing changes,
+    // under -20 dBTP the peaks are held at -20.2 (the limiter's margin).
+    let limited = r.run_ms(600);
+    println!("limited {limited:.2} dB");
+    assert!((limited - (-23.2)).abs() < 0.5, "{limited}");
+}

@@ -188,11 +188,13 @@ tracks:
       mute: { points: [[0, 0.5]] }
       send/2/gain: { points: [[0, 0]] }
       eq/3/freq: { points: [[0, 5]] }
+      comp/on: { points: [[0, 0.5]] }
 "#,
     );
     for want in [
-        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/freq, eq/N/gain|freq|q, comp/threshold|ratio|attack|release|makeup, gate/threshold|range)",
+        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/on|freq, eq/on, eq/N/on|gain|freq|q, comp/on|threshold|ratio|knee|attack|release|makeup|sc_hpf, gate/on|threshold|ratio|range|attack|hold|release, limiter/ceiling|release)",
         "s.yaml:12:29: eq/3/freq lane values are 20..=20000, not 5",
+        "s.yaml:13:27: comp/on lane values are 0 or 1, not 0.5",
         "s.yaml:8:32: lane points must be in time order",
         "s.yaml:8:43: a gain lane value is at most +10 dB, or -.inf for off; not 11",
         "s.yaml:9:20: automation 'sideways' is not off, read, touch, latch, write or trim",

@@ -841,7 +841,7 @@ impl Resolver<'_> {
             let Some(param) = LaneParam::from_name(name) else {
                 self.err(
                     lane.referenced,
-                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/freq, eq/N/gain|freq|q, comp/threshold|ratio|attack|release|makeup, gate/threshold|range)"),
+                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/on|freq, eq/on, eq/N/on|gain|freq|q, comp/on|threshold|ratio|knee|attack|release|makeup|sc_hpf, gate/on|threshold|ratio|range|attack|hold|release, limiter/ceiling|release)"),
                 );
                 continue;
             };
@@ -912,6 +912,13 @@ impl Resolver<'_> {
                     }
                     LaneParam::Proc(target) => {
                         let (lo, hi) = crate::model::proc_range(target);
+                        if target.is_switch() && v != 0.0 && v != 1.0 {
+                            self.err(
+                                p.referenced,
+                                format!("{name} lane values are 0 or 1, not {v}"),
+                            );
+                            continue;
+                        }
                         if !(lo..=hi).contains(&v) {
                             self.err(
                                 p.referenced,

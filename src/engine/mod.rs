@@ -663,28 +663,60 @@ impl Node {
     fn play_proc_lanes(&mut self, lanes: &NodeLanes, frame: u64) {
         use crate::dsp::automation::value_at;
         let (mut eq, mut comp, mut gate) = (self.eq.spec(), self.comp.spec(), self.gate.spec());
+        let mut limiter = self.limiter.as_ref().map(|l| l.spec());
         for (target, points) in lanes.proc.iter() {
             if !self.proc_play[target.index()] {
                 continue;
             }
-            let Some(v) = value_at(points, Interp::Linear, frame) else {
+            let interp = if target.is_switch() {
+                Interp::Step
+            } else {
+                Interp::Linear
+            };
+            let Some(v) = value_at(points, interp, frame) else {
                 continue;
             };
-            let v = v as f32;
+            let (v, on) = (v as f32, v >= 0.5);
             let band = |k: u8| usize::from(k.min(3));
             match *target {
                 ProcTarget::HpfFreq => eq.hpf_hz = v,
                 ProcTarget::BandGain(k) => eq.bands[band(k)].gain_db = v,
                 ProcTarget::BandFreq(k) => eq.bands[band(k)].freq_hz = v,
                 ProcTarget::BandQ(k) => eq.bands[band(k)].q = v,
+                ProcTarget::HpfOn => eq.hpf_on = on,
+                ProcTarget::EqOn => eq.on = on,
+                ProcTarget::BandOn(k) => eq.bands[band(k)].on = on,
                 ProcTarget::CompThreshold => comp.threshold_db = v,
                 ProcTarget::CompRatio => comp.ratio = v,
                 ProcTarget::CompAttack => comp.attack_ms = v,
                 ProcTarget::CompRelease => comp.release_ms = v,
                 ProcTarget::CompMakeup => comp.makeup_db = v,
+                ProcTarget::CompKnee => comp.knee_db = v,
+                ProcTarget::CompScHpf => comp.sc_hpf_hz = v,
+                ProcTarget::CompOn => comp.on = on,
                 ProcTarget::GateThreshold => gate.threshold_db = v,
                 ProcTarget::GateRange => gate.range_db = v,
+                ProcTarget::GateRatio => gate.ratio = v,
+                ProcTarget::GateAttack => gate.attack_ms = v,
+                ProcTarget::GateHold => gate.hold_ms = v,
+                ProcTarget::GateRelease => gate.release_ms = v,
+                ProcTarget::GateOn => gate.on = on,
+                ProcTarget::LimiterCeiling => {
+                    if let Some(l) = limiter.as_mut() {
+                        l.ceiling_dbtp = v;
+                    }
+                }
+                ProcTarget::LimiterRelease => {
+                    if let Some(l) = limiter.as_mut() {
+                        l.release_ms = v;
+                    }
+                }
             }
+        }
+        if let (Some(l), Some(spec)) = (self.limiter.as_mut(), limiter)
+            && spec != l.spec()
+        {
+            l.set(spec);
         }
         if eq != self.eq.spec() {
             self.eq.jump(eq);

@@ -40,7 +40,8 @@ pub enum AutoTarget {
     Proc(ProcTarget),
 }
 
-/// An automatable channel-strip setting, in its natural units.
+/// An automatable channel-strip setting, in its natural units (switches:
+/// 0 or 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProcTarget {
     /// High-pass frequency, Hz.
@@ -65,24 +66,63 @@ pub enum ProcTarget {
     GateThreshold,
     /// Gate range, dB.
     GateRange,
+    /// Compressor knee, dB.
+    CompKnee,
+    /// Compressor side-chain high-pass, Hz (0 off).
+    CompScHpf,
+    /// Gate ratio.
+    GateRatio,
+    /// Gate attack, ms.
+    GateAttack,
+    /// Gate hold, ms.
+    GateHold,
+    /// Gate release, ms.
+    GateRelease,
+    /// Limiter ceiling, dBTP.
+    LimiterCeiling,
+    /// Limiter release, ms.
+    LimiterRelease,
+    /// The high-pass filter in or out.
+    HpfOn,
+    /// The four bands in or out.
+    EqOn,
+    /// A band in or out.
+    BandOn(u8),
+    /// The compressor in or out.
+    CompOn,
+    /// The gate in or out.
+    GateOn,
 }
 
 impl ProcTarget {
     /// How many there are (the size of a per-node table).
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 36;
 
     /// Every target, in table order.
     pub fn all() -> impl Iterator<Item = ProcTarget> {
         (0..Self::COUNT).filter_map(ProcTarget::from_index)
     }
 
+    /// An in/out switch (its lane steps between 0 and 1).
+    pub fn is_switch(self) -> bool {
+        matches!(
+            self,
+            ProcTarget::HpfOn
+                | ProcTarget::EqOn
+                | ProcTarget::BandOn(_)
+                | ProcTarget::CompOn
+                | ProcTarget::GateOn
+        )
+    }
+
     /// Its slot in a per-node table.
     pub fn index(self) -> usize {
+        let band = |k: u8| usize::from(k.min(3));
         match self {
             ProcTarget::HpfFreq => 0,
-            ProcTarget::BandGain(k) => 1 + usize::from(k.min(3)),
-            ProcTarget::BandFreq(k) => 5 + usize::from(k.min(3)),
-            ProcTarget::BandQ(k) => 9 + usize::from(k.min(3)),
+            ProcTarget::BandGain(k) => 1 + band(k),
+            ProcTarget::BandFreq(k) => 5 + band(k),
+            ProcTarget::BandQ(k) => 9 + band(k),
             ProcTarget::CompThreshold => 13,
             ProcTarget::CompRatio => 14,
             ProcTarget::CompAttack => 15,
@@ -90,6 +130,19 @@ impl ProcTarget {
             ProcTarget::CompMakeup => 17,
             ProcTarget::GateThreshold => 18,
             ProcTarget::GateRange => 19,
+            ProcTarget::CompKnee => 20,
+            ProcTarget::CompScHpf => 21,
+            ProcTarget::GateRatio => 22,
+            ProcTarget::GateAttack => 23,
+            ProcTarget::GateHold => 24,
+            ProcTarget::GateRelease => 25,
+            ProcTarget::LimiterCeiling => 26,
+            ProcTarget::LimiterRelease => 27,
+            ProcTarget::HpfOn => 28,
+            ProcTarget::EqOn => 29,
+            ProcTarget::BandOn(k) => 30 + band(k),
+            ProcTarget::CompOn => 34,
+            ProcTarget::GateOn => 35,
         }
     }
 
@@ -107,6 +160,19 @@ impl ProcTarget {
             17 => ProcTarget::CompMakeup,
             18 => ProcTarget::GateThreshold,
             19 => ProcTarget::GateRange,
+            20 => ProcTarget::CompKnee,
+            21 => ProcTarget::CompScHpf,
+            22 => ProcTarget::GateRatio,
+            23 => ProcTarget::GateAttack,
+            24 => ProcTarget::GateHold,
+            25 => ProcTarget::GateRelease,
+            26 => ProcTarget::LimiterCeiling,
+            27 => ProcTarget::LimiterRelease,
+            28 => ProcTarget::HpfOn,
+            29 => ProcTarget::EqOn,
+            30..=33 => ProcTarget::BandOn((i - 30) as u8),
+            34 => ProcTarget::CompOn,
+            35 => ProcTarget::GateOn,
             _ => return None,
         })
     }
@@ -307,4 +373,19 @@ pub enum TransportCmd {
     /// stop looping. Playing from before the loop's end wraps at it,
     /// sample-accurately; from after it, plays on.
     Loop(Option<(u64, u64)>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProcTarget;
+
+    #[test]
+    fn every_channel_strip_target_has_its_own_slot() {
+        let all: Vec<ProcTarget> = ProcTarget::all().collect();
+        assert_eq!(all.len(), ProcTarget::COUNT);
+        for (i, t) in all.iter().enumerate() {
+            assert_eq!(t.index(), i);
+            assert_eq!(ProcTarget::from_index(i), Some(*t));
+        }
+    }
 }

@@ -24,8 +24,8 @@
 //! Thread: hub.
 
 use super::{
-    Address, BandParam, CompParam, EqParam, Feedback, GateParam, Hub, IntentError, Origin, Param,
-    SendParam, StripRef, Value,
+    Address, BandParam, CompParam, EqParam, Feedback, GateParam, Hub, IntentError, LimiterParam,
+    Origin, Param, SendParam, StripRef, Value,
 };
 use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint, value_at};
 use crate::dsp::fader_law::{FADER_MAX_DB, db_to_amp, db_to_pos};
@@ -57,19 +57,34 @@ pub fn lane_param(p: Param) -> Option<LaneParam> {
                 BandParam::Gain => Some(LaneParam::Proc(ProcTarget::BandGain(k))),
                 BandParam::Freq => Some(LaneParam::Proc(ProcTarget::BandFreq(k))),
                 BandParam::Q => Some(LaneParam::Proc(ProcTarget::BandQ(k))),
-                BandParam::On | BandParam::Type => None,
+                BandParam::On => Some(LaneParam::Proc(ProcTarget::BandOn(k))),
+                BandParam::Type => None,
             }
         }
+        Param::Eq(EqParam::HpfOn) => Some(LaneParam::Proc(ProcTarget::HpfOn)),
+        Param::Eq(EqParam::On) => Some(LaneParam::Proc(ProcTarget::EqOn)),
         Param::Comp(c) => Some(LaneParam::Proc(match c {
             CompParam::Threshold => ProcTarget::CompThreshold,
             CompParam::Ratio => ProcTarget::CompRatio,
             CompParam::Attack => ProcTarget::CompAttack,
             CompParam::Release => ProcTarget::CompRelease,
             CompParam::Makeup => ProcTarget::CompMakeup,
-            _ => return None,
+            CompParam::Knee => ProcTarget::CompKnee,
+            CompParam::ScHpf => ProcTarget::CompScHpf,
+            CompParam::On => ProcTarget::CompOn,
+            CompParam::Detect => return None,
         })),
-        Param::Gate(GateParam::Threshold) => Some(LaneParam::Proc(ProcTarget::GateThreshold)),
-        Param::Gate(GateParam::Range) => Some(LaneParam::Proc(ProcTarget::GateRange)),
+        Param::Gate(g) => Some(LaneParam::Proc(match g {
+            GateParam::Threshold => ProcTarget::GateThreshold,
+            GateParam::Range => ProcTarget::GateRange,
+            GateParam::Ratio => ProcTarget::GateRatio,
+            GateParam::Attack => ProcTarget::GateAttack,
+            GateParam::Hold => ProcTarget::GateHold,
+            GateParam::Release => ProcTarget::GateRelease,
+            GateParam::On => ProcTarget::GateOn,
+        })),
+        Param::Limiter(LimiterParam::Ceiling) => Some(LaneParam::Proc(ProcTarget::LimiterCeiling)),
+        Param::Limiter(LimiterParam::Release) => Some(LaneParam::Proc(ProcTarget::LimiterRelease)),
         _ => None,
     }
 }
@@ -89,6 +104,19 @@ fn proc_param(p: ProcTarget) -> Param {
         ProcTarget::CompMakeup => Param::Comp(CompParam::Makeup),
         ProcTarget::GateThreshold => Param::Gate(GateParam::Threshold),
         ProcTarget::GateRange => Param::Gate(GateParam::Range),
+        ProcTarget::CompKnee => Param::Comp(CompParam::Knee),
+        ProcTarget::CompScHpf => Param::Comp(CompParam::ScHpf),
+        ProcTarget::CompOn => Param::Comp(CompParam::On),
+        ProcTarget::GateRatio => Param::Gate(GateParam::Ratio),
+        ProcTarget::GateAttack => Param::Gate(GateParam::Attack),
+        ProcTarget::GateHold => Param::Gate(GateParam::Hold),
+        ProcTarget::GateRelease => Param::Gate(GateParam::Release),
+        ProcTarget::GateOn => Param::Gate(GateParam::On),
+        ProcTarget::LimiterCeiling => Param::Limiter(LimiterParam::Ceiling),
+        ProcTarget::LimiterRelease => Param::Limiter(LimiterParam::Release),
+        ProcTarget::HpfOn => Param::Eq(EqParam::HpfOn),
+        ProcTarget::EqOn => Param::Eq(EqParam::On),
+        ProcTarget::BandOn(k) => band(k, BandParam::On),
     }
 }
 
@@ -118,9 +146,15 @@ pub fn thin_tolerance(p: LaneParam) -> f64 {
         // 0.05 dB; about 0.1 % of a frequency; a hundredth of Q or
         // ratio; a tenth of a millisecond.
         LaneParam::Proc(t) => match t {
-            ProcTarget::HpfFreq | ProcTarget::BandFreq(_) => 0.5,
+            t if t.is_switch() => 0.0,
+            ProcTarget::HpfFreq | ProcTarget::BandFreq(_) | ProcTarget::CompScHpf => 0.5,
             ProcTarget::BandQ(_) | ProcTarget::CompRatio => 0.01,
-            ProcTarget::CompAttack | ProcTarget::CompRelease => 0.1,
+            ProcTarget::CompAttack
+            | ProcTarget::CompRelease
+            | ProcTarget::GateAttack
+            | ProcTarget::GateHold
+            | ProcTarget::GateRelease
+            | ProcTarget::LimiterRelease => 0.1,
             _ => 0.05,
         },
     }
@@ -368,6 +402,10 @@ fn lane_value(lane: Option<&Lane>, p: LaneParam, frame: u64) -> Option<f64> {
     value_at(&lane?.points, p.interp(), frame)
 }
 
+fn switch(on: bool) -> f64 {
+    f64::from(u8::from(on))
+}
+
 /// A control's live value in a lane's natural units.
 fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
     Some(match p {
@@ -390,6 +428,19 @@ fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
                 ProcTarget::CompMakeup => f64::from(c.comp.makeup_db),
                 ProcTarget::GateThreshold => f64::from(c.gate.threshold_db),
                 ProcTarget::GateRange => f64::from(c.gate.range_db),
+                ProcTarget::CompKnee => f64::from(c.comp.knee_db),
+                ProcTarget::CompScHpf => f64::from(c.comp.sc_hpf_hz),
+                ProcTarget::GateRatio => f64::from(c.gate.ratio),
+                ProcTarget::GateAttack => f64::from(c.gate.attack_ms),
+                ProcTarget::GateHold => f64::from(c.gate.hold_ms),
+                ProcTarget::GateRelease => f64::from(c.gate.release_ms),
+                ProcTarget::LimiterCeiling => f64::from(c.limiter.ceiling_dbtp),
+                ProcTarget::LimiterRelease => f64::from(c.limiter.release_ms),
+                ProcTarget::HpfOn => switch(c.eq.hpf_on),
+                ProcTarget::EqOn => switch(c.eq.on),
+                ProcTarget::BandOn(k) => switch(band(k)?.on),
+                ProcTarget::CompOn => switch(c.comp.on),
+                ProcTarget::GateOn => switch(c.gate.on),
             }
         }
     })
@@ -453,6 +504,23 @@ fn set_live(c: &mut Controls, p: LaneParam, v: f64) {
                 ProcTarget::CompMakeup => c.comp.makeup_db = f,
                 ProcTarget::GateThreshold => c.gate.threshold_db = f,
                 ProcTarget::GateRange => c.gate.range_db = f,
+                ProcTarget::CompKnee => c.comp.knee_db = f,
+                ProcTarget::CompScHpf => c.comp.sc_hpf_hz = f,
+                ProcTarget::GateRatio => c.gate.ratio = f,
+                ProcTarget::GateAttack => c.gate.attack_ms = f,
+                ProcTarget::GateHold => c.gate.hold_ms = f,
+                ProcTarget::GateRelease => c.gate.release_ms = f,
+                ProcTarget::LimiterCeiling => c.limiter.ceiling_dbtp = f,
+                ProcTarget::LimiterRelease => c.limiter.release_ms = f,
+                ProcTarget::HpfOn => c.eq.hpf_on = v >= 0.5,
+                ProcTarget::EqOn => c.eq.on = v >= 0.5,
+                ProcTarget::BandOn(k) => {
+                    if let Some(b) = band(c, k) {
+                        b.on = v >= 0.5;
+                    }
+                }
+                ProcTarget::CompOn => c.comp.on = v >= 0.5,
+                ProcTarget::GateOn => c.gate.on = v >= 0.5,
             }
         }
     }

@@ -451,7 +451,24 @@ pub fn proc_range(p: ProcTarget) -> (f64, f64) {
         ProcTarget::CompMakeup => c[5],
         ProcTarget::GateThreshold => g[0],
         ProcTarget::GateRange => g[2],
+        ProcTarget::CompKnee => c[2],
+        ProcTarget::CompScHpf => c[6],
+        ProcTarget::GateRatio => g[1],
+        ProcTarget::GateAttack => g[3],
+        ProcTarget::GateHold => g[4],
+        ProcTarget::GateRelease => g[5],
+        ProcTarget::LimiterCeiling => f32_pair(crate::dsp::limiter::CEILING_RANGE),
+        ProcTarget::LimiterRelease => f32_pair(crate::dsp::limiter::RELEASE_RANGE),
+        ProcTarget::HpfOn
+        | ProcTarget::EqOn
+        | ProcTarget::BandOn(_)
+        | ProcTarget::CompOn
+        | ProcTarget::GateOn => (0.0, 1.0),
     }
+}
+
+fn f32_pair(r: (f32, f32)) -> (f64, f64) {
+    (f64::from(r.0), f64::from(r.1))
 }
 
 /// Session-file names of the channel-strip lanes (the address suffixes).
@@ -468,6 +485,19 @@ fn proc_name(p: ProcTarget) -> String {
         ProcTarget::CompMakeup => "comp/makeup".into(),
         ProcTarget::GateThreshold => "gate/threshold".into(),
         ProcTarget::GateRange => "gate/range".into(),
+        ProcTarget::CompKnee => "comp/knee".into(),
+        ProcTarget::CompScHpf => "comp/sc_hpf".into(),
+        ProcTarget::GateRatio => "gate/ratio".into(),
+        ProcTarget::GateAttack => "gate/attack".into(),
+        ProcTarget::GateHold => "gate/hold".into(),
+        ProcTarget::GateRelease => "gate/release".into(),
+        ProcTarget::LimiterCeiling => "limiter/ceiling".into(),
+        ProcTarget::LimiterRelease => "limiter/release".into(),
+        ProcTarget::HpfOn => "hpf/on".into(),
+        ProcTarget::EqOn => "eq/on".into(),
+        ProcTarget::BandOn(k) => format!("eq/{}/on", k + 1),
+        ProcTarget::CompOn => "comp/on".into(),
+        ProcTarget::GateOn => "gate/on".into(),
     }
 }
 
@@ -476,6 +506,7 @@ impl LaneParam {
     pub fn interp(self) -> Interp {
         match self {
             LaneParam::Mute => Interp::Step,
+            LaneParam::Proc(t) if t.is_switch() => Interp::Step,
             _ => Interp::Linear,
         }
     }
