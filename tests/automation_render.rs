@@ -19,7 +19,22 @@ version: 1
 name: auto-render
 length_s: 1.2
 buses:
-  - { name: Verb, kind: aux, gain_db: -3 }
+  - name: Verb
+    kind: aux
+    gain_db: -3
+    reverb: { decay: 1.5 }
+    automation: read
+    lanes:
+      reverb/size: { points: [[0, 0.5], [1, 1.5]] }
+      reverb/decay: { points: [[0, 0.5], [1, 3]] }
+      reverb/width: { points: [[0, 0], [1, 1]] }
+  - name: Dly
+    kind: aux
+    delay: { time: 120, feedback: 0.5 }
+    automation: read
+    lanes:
+      delay/time: { points: [[0, 80], [1, 300]] }
+      delay/feedback: { points: [[0, 0.2], [1, 0.8]] }
 tracks:
   - name: A
     source: { file: a.wav }
@@ -38,6 +53,7 @@ tracks:
     source: { file: b.wav }
     automation: touch
     trim_db: 3
+    sends: [{ bus: Dly, gain_db: -3 }]
     lanes:
       mute: { points: [[0, 0], [0.25, 1], [0.5, 0]] }
       trim: { points: [[0, -6], [1, 6]] }

@@ -212,3 +212,57 @@ master:
     println!("limited {limited:.2} dB");
     assert!((limited - (-23.2)).abs() < 0.5, "{limited}");
 }
+
+#[test]
+fn an_effect_lane_plays_and_a_pass_on_an_effect_setting_writes_one() {
+    let yaml = r#"
+version: 1
+name: fx-lanes
+buses:
+  - name: Echo
+    kind: aux
+    delay: { time: 100 }
+    automation: touch
+  - name: Room
+    kind: aux
+    reverb: { decay: 1 }
+    automation: read
+    lanes:
+      reverb/decay: { points: [[0, 1], [1, 5]] }
+tracks:
+  - name: Tone
+    source: { tone: { wave: sine, freq_hz: 300, level_db: -20, pulse: { bpm: 120, decay_ms: 50 } } }
+    sends: [{ bus: Echo, gain_db: -6 }, { bus: Room, gain_db: -6 }]
+"#;
+    let mut r = Rig::new(yaml);
+    let decay = Address::parse("bus/2/reverb/decay").unwrap();
+    let time = Address::parse("bus/1/delay/time").unwrap();
+    r.transport(TransportCmd::Play);
+    r.run_ms(500);
+    // The hub shows what the lane plays (3 s at 0.5 s).
+    match r.hub.get(decay) {
+        Ok(Value::Float(s)) => assert!((s - 3.0).abs() < 0.1, "decay shown {s}"),
+        other => panic!("{other:?}"),
+    }
+    // A tablet rides the delay time in touch mode.
+    r.hub.touch(ME, time, true).unwrap();
+    for ms in [150.0, 250.0, 400.0] {
+        r.hub.apply(ME, time, Value::Float(ms)).unwrap();
+        r.run_ms(100);
+    }
+    r.hub.touch(ME, time, false).unwrap();
+    r.run_ms(400);
+    r.transport(TransportCmd::Stop);
+    let lane = r
+        .hub
+        .lane(
+            faderd::mixer::StripRef::Bus(0),
+            LaneParam::Proc(ProcTarget::DelayTime),
+        )
+        .expect("the pass wrote a delay-time lane");
+    let values: Vec<f64> = lane.points.iter().map(|p| p.value).collect();
+    for ms in [100.0, 150.0, 250.0, 400.0] {
+        assert!(values.contains(&ms), "{ms} in {values:?}");
+    }
+    assert!(session_to_yaml(r.hub.session()).contains("delay/time"));
+}

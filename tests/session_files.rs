@@ -163,14 +163,16 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { f
     let l = s2.master.limiter;
     assert!(l.on && l.ceiling_dbtp == -1.5 && l.release_ms == 80.0);
     assert_eq!(s2.tempo_bpm, 97.5);
-    match s2.buses[2].effect {
+    match s2.buses[2].controls.effect {
         faderd::model::Effect::Delay(d) => {
             assert_eq!(d.sync.map(|s| s.to_string()).as_deref(), Some("1/8t"));
             assert!(d.echo.ping_pong && d.echo.lpf_hz == 4000.0);
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(s2.buses[3].effect, faderd::model::Effect::Reverb(r) if r.decay_s == 3.25));
+    assert!(
+        matches!(s2.buses[3].controls.effect, faderd::model::Effect::Reverb(r) if r.decay_s == 3.25)
+    );
 }
 
 #[test]
@@ -192,7 +194,7 @@ tracks:
 "#,
     );
     for want in [
-        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/on|freq, eq/on, eq/N/on|gain|freq|q, comp/on|threshold|ratio|knee|attack|release|makeup|sc_hpf, gate/on|threshold|ratio|range|attack|hold|release, limiter/ceiling|release)",
+        "s.yaml:7:14: 'fader' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/on|freq, eq/on, eq/N/on|gain|freq|q, comp/on|threshold|ratio|knee|attack|release|makeup|sc_hpf, gate/on|threshold|ratio|range|attack|hold|release, limiter/ceiling|release, delay/time|feedback|hpf|lpf, reverb/size|decay|predelay|damping|width)",
         "s.yaml:12:29: eq/3/freq lane values are 20..=20000, not 5",
         "s.yaml:13:27: comp/on lane values are 0 or 1, not 0.5",
         "s.yaml:8:32: lane points must be in time order",

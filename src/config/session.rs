@@ -616,8 +616,10 @@ impl Resolver<'_> {
         Bus {
             name,
             kind,
-            controls: self.controls(b),
-            effect,
+            controls: Controls {
+                effect,
+                ..self.controls(b)
+            },
         }
     }
 
@@ -841,7 +843,7 @@ impl Resolver<'_> {
             let Some(param) = LaneParam::from_name(name) else {
                 self.err(
                     lane.referenced,
-                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/on|freq, eq/on, eq/N/on|gain|freq|q, comp/on|threshold|ratio|knee|attack|release|makeup|sc_hpf, gate/on|threshold|ratio|range|attack|hold|release, limiter/ceiling|release)"),
+                    format!("'{name}' is not an automatable parameter (gain, trim, pan, mute, send/N/gain, hpf/on|freq, eq/on, eq/N/on|gain|freq|q, comp/on|threshold|ratio|knee|attack|release|makeup|sc_hpf, gate/on|threshold|ratio|range|attack|hold|release, limiter/ceiling|release, delay/time|feedback|hpf|lpf, reverb/size|decay|predelay|damping|width)"),
                 );
                 continue;
             };
@@ -1104,6 +1106,8 @@ impl Resolver<'_> {
                 .limiter
                 .as_ref()
                 .map_or_else(LimiterSpec::default, |l| self.limiter(l)),
+            // Set by `bus` (effects are the aux buses').
+            effect: Effect::None,
             trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
                 self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
             }),
@@ -1415,11 +1419,11 @@ fn to_file(s: &Session) -> SessionFile {
                         BusKind::Aux => BusKindFile::Aux,
                         BusKind::Group => BusKindFile::Group,
                     })),
-                    delay: match b.effect {
+                    delay: match b.controls.effect {
                         Effect::Delay(d) => Some(delay_file(&d)),
                         _ => None,
                     },
-                    reverb: match b.effect {
+                    reverb: match b.controls.effect {
                         Effect::Reverb(r) => Some(reverb_file(&r)),
                         _ => None,
                     },

@@ -178,6 +178,14 @@ impl Echo {
         self.spec = spec;
     }
 
+    /// New settings in effect at once (no crossfade): for automation
+    /// lanes, which step the time in small increments on their own grid.
+    pub fn jump(&mut self, spec: EchoSpec) {
+        self.set(spec);
+        self.from = self.to;
+        self.fade = 1.0;
+    }
+
     /// The settings.
     pub fn spec(&self) -> EchoSpec {
         self.spec

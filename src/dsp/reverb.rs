@@ -194,6 +194,22 @@ impl Reverb {
         }
     }
 
+    /// New settings in effect at once (no glide of lengths or gains): for
+    /// automation lanes, which step in small increments on their own grid,
+    /// so the result does not depend on what came before the transport
+    /// rolled.
+    pub fn jump(&mut self, spec: ReverbSpec) {
+        self.set(spec);
+        for line in self
+            .lines
+            .iter_mut()
+            .chain(std::iter::once(&mut self.predelay))
+        {
+            line.len = line.target;
+        }
+        self.gains_now = self.gains;
+    }
+
     /// The settings.
     pub fn spec(&self) -> ReverbSpec {
         self.spec

@@ -664,6 +664,11 @@ impl Node {
         use crate::dsp::automation::value_at;
         let (mut eq, mut comp, mut gate) = (self.eq.spec(), self.comp.spec(), self.gate.spec());
         let mut limiter = self.limiter.as_ref().map(|l| l.spec());
+        let (mut echo, mut reverb) = match self.fx.as_deref() {
+            Some(graph::Fx::Echo(e)) => (Some(e.spec()), None),
+            Some(graph::Fx::Reverb(r)) => (None, Some(r.spec())),
+            None => (None, None),
+        };
         for (target, points) in lanes.proc.iter() {
             if !self.proc_play[target.index()] {
                 continue;
@@ -711,7 +716,40 @@ impl Node {
                         l.release_ms = v;
                     }
                 }
+                ProcTarget::DelayTime
+                | ProcTarget::DelayFeedback
+                | ProcTarget::DelayHpf
+                | ProcTarget::DelayLpf => {
+                    if let Some(e) = echo.as_mut() {
+                        *match *target {
+                            ProcTarget::DelayTime => &mut e.time_ms,
+                            ProcTarget::DelayFeedback => &mut e.feedback,
+                            ProcTarget::DelayHpf => &mut e.hpf_hz,
+                            _ => &mut e.lpf_hz,
+                        } = v;
+                    }
+                }
+                ProcTarget::ReverbSize
+                | ProcTarget::ReverbDecay
+                | ProcTarget::ReverbPredelay
+                | ProcTarget::ReverbDamping
+                | ProcTarget::ReverbWidth => {
+                    if let Some(r) = reverb.as_mut() {
+                        *match *target {
+                            ProcTarget::ReverbSize => &mut r.size,
+                            ProcTarget::ReverbDecay => &mut r.decay_s,
+                            ProcTarget::ReverbPredelay => &mut r.predelay_ms,
+                            ProcTarget::ReverbDamping => &mut r.damping,
+                            _ => &mut r.width,
+                        } = v;
+                    }
+                }
             }
+        }
+        match (self.fx.as_deref_mut(), echo, reverb) {
+            (Some(graph::Fx::Echo(e)), Some(spec), _) if spec != e.spec() => e.jump(spec),
+            (Some(graph::Fx::Reverb(r)), _, Some(spec)) if spec != r.spec() => r.jump(spec),
+            _ => {}
         }
         if let (Some(l), Some(spec)) = (self.limiter.as_mut(), limiter)
             && spec != l.spec()

@@ -92,11 +92,29 @@ pub enum ProcTarget {
     CompOn,
     /// The gate in or out.
     GateOn,
+    /// Delay time, ms.
+    DelayTime,
+    /// Delay feedback, 0..0.95.
+    DelayFeedback,
+    /// Delay feedback high-pass, Hz.
+    DelayHpf,
+    /// Delay feedback low-pass, Hz.
+    DelayLpf,
+    /// Reverb size.
+    ReverbSize,
+    /// Reverb decay, s.
+    ReverbDecay,
+    /// Reverb pre-delay, ms.
+    ReverbPredelay,
+    /// Reverb damping, 0..1.
+    ReverbDamping,
+    /// Reverb width, 0..1.
+    ReverbWidth,
 }
 
 impl ProcTarget {
     /// How many there are (the size of a per-node table).
-    pub const COUNT: usize = 36;
+    pub const COUNT: usize = 45;
 
     /// Every target, in table order.
     pub fn all() -> impl Iterator<Item = ProcTarget> {
@@ -143,6 +161,15 @@ impl ProcTarget {
             ProcTarget::BandOn(k) => 30 + band(k),
             ProcTarget::CompOn => 34,
             ProcTarget::GateOn => 35,
+            ProcTarget::DelayTime => 36,
+            ProcTarget::DelayFeedback => 37,
+            ProcTarget::DelayHpf => 38,
+            ProcTarget::DelayLpf => 39,
+            ProcTarget::ReverbSize => 40,
+            ProcTarget::ReverbDecay => 41,
+            ProcTarget::ReverbPredelay => 42,
+            ProcTarget::ReverbDamping => 43,
+            ProcTarget::ReverbWidth => 44,
         }
     }
 
@@ -173,6 +200,15 @@ impl ProcTarget {
             30..=33 => ProcTarget::BandOn((i - 30) as u8),
             34 => ProcTarget::CompOn,
             35 => ProcTarget::GateOn,
+            36 => ProcTarget::DelayTime,
+            37 => ProcTarget::DelayFeedback,
+            38 => ProcTarget::DelayHpf,
+            39 => ProcTarget::DelayLpf,
+            40 => ProcTarget::ReverbSize,
+            41 => ProcTarget::ReverbDecay,
+            42 => ProcTarget::ReverbPredelay,
+            43 => ProcTarget::ReverbDamping,
+            44 => ProcTarget::ReverbWidth,
             _ => return None,
         })
     }

@@ -311,6 +311,10 @@ impl Param {
                         | CompParam::Makeup
                 )
                 | Param::Gate(GateParam::Threshold | GateParam::Range)
+                | Param::Delay(
+                    DelayParam::Time | DelayParam::Feedback | DelayParam::Hpf | DelayParam::Lpf
+                )
+                | Param::Reverb(_)
         )
     }
 }

@@ -24,8 +24,8 @@
 //! Thread: hub.
 
 use super::{
-    Address, BandParam, CompParam, EqParam, Feedback, GateParam, Hub, IntentError, LimiterParam,
-    Origin, Param, SendParam, StripRef, Value,
+    Address, BandParam, CompParam, DelayParam, EqParam, Feedback, GateParam, Hub, IntentError,
+    LimiterParam, Origin, Param, ReverbParam, SendParam, StripRef, Value,
 };
 use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint, value_at};
 use crate::dsp::fader_law::{FADER_MAX_DB, db_to_amp, db_to_pos};
@@ -85,6 +85,20 @@ pub fn lane_param(p: Param) -> Option<LaneParam> {
         })),
         Param::Limiter(LimiterParam::Ceiling) => Some(LaneParam::Proc(ProcTarget::LimiterCeiling)),
         Param::Limiter(LimiterParam::Release) => Some(LaneParam::Proc(ProcTarget::LimiterRelease)),
+        Param::Delay(d) => Some(LaneParam::Proc(match d {
+            DelayParam::Time => ProcTarget::DelayTime,
+            DelayParam::Feedback => ProcTarget::DelayFeedback,
+            DelayParam::Hpf => ProcTarget::DelayHpf,
+            DelayParam::Lpf => ProcTarget::DelayLpf,
+            DelayParam::Sync | DelayParam::PingPong => return None,
+        })),
+        Param::Reverb(r) => Some(LaneParam::Proc(match r {
+            ReverbParam::Size => ProcTarget::ReverbSize,
+            ReverbParam::Decay => ProcTarget::ReverbDecay,
+            ReverbParam::Predelay => ProcTarget::ReverbPredelay,
+            ReverbParam::Damping => ProcTarget::ReverbDamping,
+            ReverbParam::Width => ProcTarget::ReverbWidth,
+        })),
         _ => None,
     }
 }
@@ -117,6 +131,15 @@ fn proc_param(p: ProcTarget) -> Param {
         ProcTarget::HpfOn => Param::Eq(EqParam::HpfOn),
         ProcTarget::EqOn => Param::Eq(EqParam::On),
         ProcTarget::BandOn(k) => band(k, BandParam::On),
+        ProcTarget::DelayTime => Param::Delay(DelayParam::Time),
+        ProcTarget::DelayFeedback => Param::Delay(DelayParam::Feedback),
+        ProcTarget::DelayHpf => Param::Delay(DelayParam::Hpf),
+        ProcTarget::DelayLpf => Param::Delay(DelayParam::Lpf),
+        ProcTarget::ReverbSize => Param::Reverb(ReverbParam::Size),
+        ProcTarget::ReverbDecay => Param::Reverb(ReverbParam::Decay),
+        ProcTarget::ReverbPredelay => Param::Reverb(ReverbParam::Predelay),
+        ProcTarget::ReverbDamping => Param::Reverb(ReverbParam::Damping),
+        ProcTarget::ReverbWidth => Param::Reverb(ReverbParam::Width),
     }
 }
 
@@ -148,9 +171,16 @@ pub fn thin_tolerance(p: LaneParam) -> f64 {
         LaneParam::Proc(t) => match t {
             t if t.is_switch() => 0.0,
             ProcTarget::HpfFreq | ProcTarget::BandFreq(_) | ProcTarget::CompScHpf => 0.5,
-            ProcTarget::BandQ(_) | ProcTarget::CompRatio => 0.01,
+            ProcTarget::BandQ(_) | ProcTarget::CompRatio | ProcTarget::ReverbDecay => 0.01,
+            ProcTarget::DelayFeedback
+            | ProcTarget::ReverbSize
+            | ProcTarget::ReverbDamping
+            | ProcTarget::ReverbWidth => 0.001,
+            ProcTarget::DelayHpf | ProcTarget::DelayLpf => 0.5,
             ProcTarget::CompAttack
             | ProcTarget::CompRelease
+            | ProcTarget::DelayTime
+            | ProcTarget::ReverbPredelay
             | ProcTarget::GateAttack
             | ProcTarget::GateHold
             | ProcTarget::GateRelease
@@ -402,6 +432,24 @@ fn lane_value(lane: Option<&Lane>, p: LaneParam, frame: u64) -> Option<f64> {
     value_at(&lane?.points, p.interp(), frame)
 }
 
+/// The setting of a bus effect that lane `t` drives, if the bus has that
+/// effect.
+fn effect_slot(effect: &mut crate::model::Effect, t: ProcTarget) -> Option<&mut f32> {
+    use crate::model::Effect;
+    Some(match (effect, t) {
+        (Effect::Delay(d), ProcTarget::DelayTime) => &mut d.echo.time_ms,
+        (Effect::Delay(d), ProcTarget::DelayFeedback) => &mut d.echo.feedback,
+        (Effect::Delay(d), ProcTarget::DelayHpf) => &mut d.echo.hpf_hz,
+        (Effect::Delay(d), ProcTarget::DelayLpf) => &mut d.echo.lpf_hz,
+        (Effect::Reverb(r), ProcTarget::ReverbSize) => &mut r.size,
+        (Effect::Reverb(r), ProcTarget::ReverbDecay) => &mut r.decay_s,
+        (Effect::Reverb(r), ProcTarget::ReverbPredelay) => &mut r.predelay_ms,
+        (Effect::Reverb(r), ProcTarget::ReverbDamping) => &mut r.damping,
+        (Effect::Reverb(r), ProcTarget::ReverbWidth) => &mut r.width,
+        _ => return None,
+    })
+}
+
 fn switch(on: bool) -> f64 {
     f64::from(u8::from(on))
 }
@@ -441,6 +489,7 @@ fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
                 ProcTarget::BandOn(k) => switch(band(k)?.on),
                 ProcTarget::CompOn => switch(c.comp.on),
                 ProcTarget::GateOn => switch(c.gate.on),
+                t => f64::from(*effect_slot(&mut c.effect.clone(), t)?),
             }
         }
     })
@@ -521,6 +570,11 @@ fn set_live(c: &mut Controls, p: LaneParam, v: f64) {
                 }
                 ProcTarget::CompOn => c.comp.on = v >= 0.5,
                 ProcTarget::GateOn => c.gate.on = v >= 0.5,
+                t => {
+                    if let Some(slot) = effect_slot(&mut c.effect, t) {
+                        *slot = f;
+                    }
+                }
             }
         }
     }

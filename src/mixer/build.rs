@@ -285,7 +285,7 @@ pub fn node_specs(
             gate: bus.controls.gate,
             dynamics_first: bus.controls.order == StripOrder::DynamicsThenEq,
             limiter: None,
-            fx: fx_spec(&bus.effect, session.tempo_bpm),
+            fx: fx_spec(&bus.controls.effect, session.tempo_bpm),
         });
     }
     let coefs = strip_coefs(&session.master, Channels::Stereo, law, false);

@@ -33,7 +33,7 @@ impl Hub {
     ) -> Result<Value, IntentError> {
         let j = self.effect_bus(address)?;
         let tempo = self.session.tempo_bpm;
-        let effect = &mut self.session.buses[j].effect;
+        let effect = &mut self.session.buses[j].controls.effect;
         let ranged = |x: f64, r: (f32, f32)| x.clamp(f64::from(r.0), f64::from(r.1)) as f32;
         let applied = match address.param {
             Param::Fx => {
@@ -152,7 +152,7 @@ impl Hub {
     /// Read an effect control.
     pub(super) fn get_effect(&self, address: Address) -> Result<Value, IntentError> {
         let j = self.effect_bus(address)?;
-        let effect = &self.session.buses[j].effect;
+        let effect = &self.session.buses[j].controls.effect;
         let f = |x: f32| Value::Float(f64::from(x));
         Ok(match (address.param, effect) {
             (Param::Fx, e) => Value::Text(e.kind_name().to_owned()),

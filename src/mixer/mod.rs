@@ -620,8 +620,17 @@ impl Hub {
             address.param,
             Param::Fx | Param::Delay(_) | Param::Reverb(_)
         ) {
+            let before = self.session.clone_controls(address.strip);
             let applied = self.apply_effect(address, &value)?;
+            if address.param.is_continuous() {
+                self.touched_by_move(address.lane(), origin);
+            }
             self.record_change(address, origin);
+            if let Some(b) = &before
+                && origin != Origin::Daemon
+            {
+                self.automation_moved(address, b);
+            }
             return Ok(applied);
         }
         let before = self.session.clone_controls(address.strip);

@@ -108,10 +108,9 @@ pub struct Bus {
     pub name: String,
     /// Aux or group.
     pub kind: BusKind,
-    /// Fader, balance, mute ... (group buses may also have sends).
+    /// Fader, balance, mute ... (group buses may also have sends), and
+    /// an aux bus's effect.
     pub controls: Controls,
-    /// A built-in effect at the bus's input (aux buses).
-    pub effect: Effect,
 }
 
 /// A bus's built-in effect. The bus returns the effect only (100 % wet):
@@ -201,6 +200,8 @@ pub struct Controls {
     pub order: StripOrder,
     /// The true-peak limiter after the fader (master only; off elsewhere).
     pub limiter: LimiterSpec,
+    /// A built-in effect at the strip's input (aux buses only).
+    pub effect: Effect,
     /// Sends to aux buses.
     pub sends: Vec<Send>,
     /// A hardware insert before the fader.
@@ -297,6 +298,7 @@ impl Default for Controls {
             gate: GateSpec::default(),
             order: StripOrder::default(),
             limiter: LimiterSpec::default(),
+            effect: Effect::None,
             sends: Vec::new(),
             insert: None,
         }
@@ -464,11 +466,22 @@ pub fn proc_range(p: ProcTarget) -> (f64, f64) {
         | ProcTarget::BandOn(_)
         | ProcTarget::CompOn
         | ProcTarget::GateOn => (0.0, 1.0),
+        ProcTarget::DelayTime => f32_pair(crate::dsp::echo::TIME_RANGE_MS),
+        ProcTarget::DelayFeedback => f32_pair(crate::dsp::echo::FEEDBACK_RANGE),
+        ProcTarget::DelayHpf => f32_pair(crate::dsp::echo::HPF_RANGE),
+        ProcTarget::DelayLpf => f32_pair(crate::dsp::echo::LPF_RANGE),
+        ProcTarget::ReverbSize => f32_pair(crate::dsp::reverb::SIZE_RANGE),
+        ProcTarget::ReverbDecay => f32_pair(crate::dsp::reverb::DECAY_RANGE),
+        ProcTarget::ReverbPredelay => f32_pair(crate::dsp::reverb::PREDELAY_RANGE),
+        ProcTarget::ReverbDamping => f32_pair(crate::dsp::reverb::DAMPING_RANGE),
+        ProcTarget::ReverbWidth => f32_pair(crate::dsp::reverb::WIDTH_RANGE),
     }
 }
 
+/// An f32 range as the f64s a user writes (0.1, not 0.10000000149).
 fn f32_pair(r: (f32, f32)) -> (f64, f64) {
-    (f64::from(r.0), f64::from(r.1))
+    let f = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
+    (f(r.0), f(r.1))
 }
 
 /// Session-file names of the channel-strip lanes (the address suffixes).
@@ -498,6 +511,15 @@ fn proc_name(p: ProcTarget) -> String {
         ProcTarget::BandOn(k) => format!("eq/{}/on", k + 1),
         ProcTarget::CompOn => "comp/on".into(),
         ProcTarget::GateOn => "gate/on".into(),
+        ProcTarget::DelayTime => "delay/time".into(),
+        ProcTarget::DelayFeedback => "delay/feedback".into(),
+        ProcTarget::DelayHpf => "delay/hpf".into(),
+        ProcTarget::DelayLpf => "delay/lpf".into(),
+        ProcTarget::ReverbSize => "reverb/size".into(),
+        ProcTarget::ReverbDecay => "reverb/decay".into(),
+        ProcTarget::ReverbPredelay => "reverb/predelay".into(),
+        ProcTarget::ReverbDamping => "reverb/damping".into(),
+        ProcTarget::ReverbWidth => "reverb/width".into(),
     }
 }
 
