@@ -432,26 +432,113 @@ fn lane_value(lane: Option<&Lane>, p: LaneParam, frame: u64) -> Option<f64> {
     value_at(&lane?.points, p.interp(), frame)
 }
 
-/// The setting of a bus effect that lane `t` drives, if the bus has that
-/// effect.
-fn effect_slot(effect: &mut crate::model::Effect, t: ProcTarget) -> Option<&mut f32> {
-    use crate::model::Effect;
-    Some(match (effect, t) {
-        (Effect::Delay(d), ProcTarget::DelayTime) => &mut d.echo.time_ms,
-        (Effect::Delay(d), ProcTarget::DelayFeedback) => &mut d.echo.feedback,
-        (Effect::Delay(d), ProcTarget::DelayHpf) => &mut d.echo.hpf_hz,
-        (Effect::Delay(d), ProcTarget::DelayLpf) => &mut d.echo.lpf_hz,
-        (Effect::Reverb(r), ProcTarget::ReverbSize) => &mut r.size,
-        (Effect::Reverb(r), ProcTarget::ReverbDecay) => &mut r.decay_s,
-        (Effect::Reverb(r), ProcTarget::ReverbPredelay) => &mut r.predelay_ms,
-        (Effect::Reverb(r), ProcTarget::ReverbDamping) => &mut r.damping,
-        (Effect::Reverb(r), ProcTarget::ReverbWidth) => &mut r.width,
-        _ => return None,
-    })
+/// Where a channel-strip setting lives in a strip's controls.
+enum Slot<'a> {
+    F64(&'a mut f64),
+    F32(&'a mut f32),
+    Switch(&'a mut bool),
 }
 
-fn switch(on: bool) -> f64 {
-    f64::from(u8::from(on))
+impl Slot<'_> {
+    /// The value in the lane's natural units (switches 0/1).
+    fn get(&self) -> f64 {
+        match self {
+            Slot::F64(x) => **x,
+            Slot::F32(x) => f64::from(**x),
+            Slot::Switch(on) => f64::from(u8::from(**on)),
+        }
+    }
+
+    fn set(self, v: f64) {
+        match self {
+            Slot::F64(x) => *x = v,
+            Slot::F32(x) => *x = v as f32,
+            Slot::Switch(on) => *on = v >= 0.5,
+        }
+    }
+}
+
+/// A strip's processing settings (plain data): what channel-strip lanes
+/// drive.
+#[derive(Clone, Copy)]
+struct Processing {
+    eq: crate::model::Eq,
+    comp: crate::model::CompSpec,
+    gate: crate::model::GateSpec,
+    limiter: crate::model::LimiterSpec,
+    effect: crate::model::Effect,
+}
+
+impl Processing {
+    fn of(c: &Controls) -> Processing {
+        Processing {
+            eq: c.eq,
+            comp: c.comp,
+            gate: c.gate,
+            limiter: c.limiter,
+            effect: c.effect,
+        }
+    }
+
+    fn store(self, c: &mut Controls) {
+        c.eq = self.eq;
+        c.comp = self.comp;
+        c.gate = self.gate;
+        c.limiter = self.limiter;
+        c.effect = self.effect;
+    }
+
+    /// The setting lane `t` drives, if the strip has it (a bus's effect
+    /// of the right kind).
+    fn slot(&mut self, t: ProcTarget) -> Option<Slot<'_>> {
+        use crate::model::Effect;
+        let Processing {
+            eq,
+            comp,
+            gate,
+            limiter,
+            effect,
+        } = self;
+        let bands = &mut eq.bands;
+        Some(match t {
+            ProcTarget::HpfFreq => Slot::F64(&mut eq.hpf_hz),
+            ProcTarget::HpfOn => Slot::Switch(&mut eq.hpf_on),
+            ProcTarget::EqOn => Slot::Switch(&mut eq.on),
+            ProcTarget::BandGain(k) => Slot::F64(&mut bands.get_mut(usize::from(k))?.gain_db),
+            ProcTarget::BandFreq(k) => Slot::F64(&mut bands.get_mut(usize::from(k))?.freq_hz),
+            ProcTarget::BandQ(k) => Slot::F64(&mut bands.get_mut(usize::from(k))?.q),
+            ProcTarget::BandOn(k) => Slot::Switch(&mut bands.get_mut(usize::from(k))?.on),
+            ProcTarget::CompThreshold => Slot::F32(&mut comp.threshold_db),
+            ProcTarget::CompRatio => Slot::F32(&mut comp.ratio),
+            ProcTarget::CompAttack => Slot::F32(&mut comp.attack_ms),
+            ProcTarget::CompRelease => Slot::F32(&mut comp.release_ms),
+            ProcTarget::CompMakeup => Slot::F32(&mut comp.makeup_db),
+            ProcTarget::CompKnee => Slot::F32(&mut comp.knee_db),
+            ProcTarget::CompScHpf => Slot::F32(&mut comp.sc_hpf_hz),
+            ProcTarget::CompOn => Slot::Switch(&mut comp.on),
+            ProcTarget::GateThreshold => Slot::F32(&mut gate.threshold_db),
+            ProcTarget::GateRange => Slot::F32(&mut gate.range_db),
+            ProcTarget::GateRatio => Slot::F32(&mut gate.ratio),
+            ProcTarget::GateAttack => Slot::F32(&mut gate.attack_ms),
+            ProcTarget::GateHold => Slot::F32(&mut gate.hold_ms),
+            ProcTarget::GateRelease => Slot::F32(&mut gate.release_ms),
+            ProcTarget::GateOn => Slot::Switch(&mut gate.on),
+            ProcTarget::LimiterCeiling => Slot::F32(&mut limiter.ceiling_dbtp),
+            ProcTarget::LimiterRelease => Slot::F32(&mut limiter.release_ms),
+            t => Slot::F32(match (effect, t) {
+                (Effect::Delay(d), ProcTarget::DelayTime) => &mut d.echo.time_ms,
+                (Effect::Delay(d), ProcTarget::DelayFeedback) => &mut d.echo.feedback,
+                (Effect::Delay(d), ProcTarget::DelayHpf) => &mut d.echo.hpf_hz,
+                (Effect::Delay(d), ProcTarget::DelayLpf) => &mut d.echo.lpf_hz,
+                (Effect::Reverb(r), ProcTarget::ReverbSize) => &mut r.size,
+                (Effect::Reverb(r), ProcTarget::ReverbDecay) => &mut r.decay_s,
+                (Effect::Reverb(r), ProcTarget::ReverbPredelay) => &mut r.predelay_ms,
+                (Effect::Reverb(r), ProcTarget::ReverbDamping) => &mut r.damping,
+                (Effect::Reverb(r), ProcTarget::ReverbWidth) => &mut r.width,
+                _ => return None,
+            }),
+        })
+    }
 }
 
 /// A control's live value in a lane's natural units.
@@ -463,34 +550,8 @@ fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
         LaneParam::Mute => f64::from(u8::from(c.mute)),
         LaneParam::SendGain(k) => floor_db(c.sends.get(k)?.gain_db),
         LaneParam::Proc(t) => {
-            let band = |k: u8| c.eq.bands.get(usize::from(k));
-            match t {
-                ProcTarget::HpfFreq => c.eq.hpf_hz,
-                ProcTarget::BandGain(k) => band(k)?.gain_db,
-                ProcTarget::BandFreq(k) => band(k)?.freq_hz,
-                ProcTarget::BandQ(k) => band(k)?.q,
-                ProcTarget::CompThreshold => f64::from(c.comp.threshold_db),
-                ProcTarget::CompRatio => f64::from(c.comp.ratio),
-                ProcTarget::CompAttack => f64::from(c.comp.attack_ms),
-                ProcTarget::CompRelease => f64::from(c.comp.release_ms),
-                ProcTarget::CompMakeup => f64::from(c.comp.makeup_db),
-                ProcTarget::GateThreshold => f64::from(c.gate.threshold_db),
-                ProcTarget::GateRange => f64::from(c.gate.range_db),
-                ProcTarget::CompKnee => f64::from(c.comp.knee_db),
-                ProcTarget::CompScHpf => f64::from(c.comp.sc_hpf_hz),
-                ProcTarget::GateRatio => f64::from(c.gate.ratio),
-                ProcTarget::GateAttack => f64::from(c.gate.attack_ms),
-                ProcTarget::GateHold => f64::from(c.gate.hold_ms),
-                ProcTarget::GateRelease => f64::from(c.gate.release_ms),
-                ProcTarget::LimiterCeiling => f64::from(c.limiter.ceiling_dbtp),
-                ProcTarget::LimiterRelease => f64::from(c.limiter.release_ms),
-                ProcTarget::HpfOn => switch(c.eq.hpf_on),
-                ProcTarget::EqOn => switch(c.eq.on),
-                ProcTarget::BandOn(k) => switch(band(k)?.on),
-                ProcTarget::CompOn => switch(c.comp.on),
-                ProcTarget::GateOn => switch(c.gate.on),
-                t => f64::from(*effect_slot(&mut c.effect.clone(), t)?),
-            }
+            // A copy of the (small, plain) processing settings to read from.
+            Processing::of(c).slot(t)?.get()
         }
     })
 }
@@ -524,57 +585,10 @@ fn set_live(c: &mut Controls, p: LaneParam, v: f64) {
         }
         LaneParam::Proc(t) => {
             let (lo, hi) = crate::model::proc_range(t);
-            let v = v.clamp(lo, hi);
-            let f = v as f32;
-            fn band(c: &mut Controls, k: u8) -> Option<&mut crate::model::Band> {
-                c.eq.bands.get_mut(usize::from(k))
-            }
-            match t {
-                ProcTarget::HpfFreq => c.eq.hpf_hz = v,
-                ProcTarget::BandGain(k) => {
-                    if let Some(b) = band(c, k) {
-                        b.gain_db = v;
-                    }
-                }
-                ProcTarget::BandFreq(k) => {
-                    if let Some(b) = band(c, k) {
-                        b.freq_hz = v;
-                    }
-                }
-                ProcTarget::BandQ(k) => {
-                    if let Some(b) = band(c, k) {
-                        b.q = v;
-                    }
-                }
-                ProcTarget::CompThreshold => c.comp.threshold_db = f,
-                ProcTarget::CompRatio => c.comp.ratio = f,
-                ProcTarget::CompAttack => c.comp.attack_ms = f,
-                ProcTarget::CompRelease => c.comp.release_ms = f,
-                ProcTarget::CompMakeup => c.comp.makeup_db = f,
-                ProcTarget::GateThreshold => c.gate.threshold_db = f,
-                ProcTarget::GateRange => c.gate.range_db = f,
-                ProcTarget::CompKnee => c.comp.knee_db = f,
-                ProcTarget::CompScHpf => c.comp.sc_hpf_hz = f,
-                ProcTarget::GateRatio => c.gate.ratio = f,
-                ProcTarget::GateAttack => c.gate.attack_ms = f,
-                ProcTarget::GateHold => c.gate.hold_ms = f,
-                ProcTarget::GateRelease => c.gate.release_ms = f,
-                ProcTarget::LimiterCeiling => c.limiter.ceiling_dbtp = f,
-                ProcTarget::LimiterRelease => c.limiter.release_ms = f,
-                ProcTarget::HpfOn => c.eq.hpf_on = v >= 0.5,
-                ProcTarget::EqOn => c.eq.on = v >= 0.5,
-                ProcTarget::BandOn(k) => {
-                    if let Some(b) = band(c, k) {
-                        b.on = v >= 0.5;
-                    }
-                }
-                ProcTarget::CompOn => c.comp.on = v >= 0.5,
-                ProcTarget::GateOn => c.gate.on = v >= 0.5,
-                t => {
-                    if let Some(slot) = effect_slot(&mut c.effect, t) {
-                        *slot = f;
-                    }
-                }
+            let mut parts = Processing::of(c);
+            if let Some(slot) = parts.slot(t) {
+                slot.set(v.clamp(lo, hi));
+                parts.store(c);
             }
         }
     }

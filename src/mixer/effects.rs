@@ -6,7 +6,7 @@
 use super::address::{Address, DelayParam, Param, ReverbParam, StripRef};
 use super::{Hub, IntentError, Value, boolean, float};
 use crate::engine::{StripParam, ToEngine};
-use crate::model::{BusKind, Division, Effect};
+use crate::model::{BusKind, DelayFx, Division, Effect, ReverbSpec};
 
 impl Hub {
     /// The aux bus `address` names, or why it has no effect controls.
@@ -55,31 +55,19 @@ impl Hub {
                 return Ok(Value::Text(kind.kind_name().to_owned()));
             }
             Param::Delay(p) => {
-                use crate::dsp::echo::{FEEDBACK_RANGE, HPF_RANGE, LPF_RANGE, TIME_RANGE_MS};
                 let Effect::Delay(d) = effect else {
                     return Err(IntentError::NoSuchTarget(address));
                 };
-                let e = &mut d.echo;
                 let v = match p {
-                    DelayParam::Time => {
-                        e.time_ms = ranged(float(address, value)?, TIME_RANGE_MS);
-                        Value::Float(f64::from(e.time_ms))
-                    }
-                    DelayParam::Feedback => {
-                        e.feedback = ranged(float(address, value)?, FEEDBACK_RANGE);
-                        Value::Float(f64::from(e.feedback))
-                    }
-                    DelayParam::Hpf => {
-                        e.hpf_hz = ranged(float(address, value)?, HPF_RANGE);
-                        Value::Float(f64::from(e.hpf_hz))
-                    }
-                    DelayParam::Lpf => {
-                        e.lpf_hz = ranged(float(address, value)?, LPF_RANGE);
-                        Value::Float(f64::from(e.lpf_hz))
+                    DelayParam::Time | DelayParam::Feedback | DelayParam::Hpf | DelayParam::Lpf => {
+                        let (slot, range) =
+                            delay_field(d, p).ok_or(IntentError::NoSuchTarget(address))?;
+                        *slot = ranged(float(address, value)?, range);
+                        Value::Float(f64::from(*slot))
                     }
                     DelayParam::PingPong => {
-                        e.ping_pong = boolean(address, value)?;
-                        Value::Bool(e.ping_pong)
+                        d.echo.ping_pong = boolean(address, value)?;
+                        Value::Bool(d.echo.ping_pong)
                     }
                     DelayParam::Sync => {
                         d.sync = match value {
@@ -105,38 +93,15 @@ impl Hub {
                 v
             }
             Param::Reverb(p) => {
-                use crate::dsp::reverb::{
-                    DAMPING_RANGE, DECAY_RANGE, PREDELAY_RANGE, SIZE_RANGE, WIDTH_RANGE,
-                };
                 let Effect::Reverb(r) = effect else {
                     return Err(IntentError::NoSuchTarget(address));
                 };
-                let x = float(address, value)?;
-                let slot = match p {
-                    ReverbParam::Size => {
-                        r.size = ranged(x, SIZE_RANGE);
-                        r.size
-                    }
-                    ReverbParam::Decay => {
-                        r.decay_s = ranged(x, DECAY_RANGE);
-                        r.decay_s
-                    }
-                    ReverbParam::Predelay => {
-                        r.predelay_ms = ranged(x, PREDELAY_RANGE);
-                        r.predelay_ms
-                    }
-                    ReverbParam::Damping => {
-                        r.damping = ranged(x, DAMPING_RANGE);
-                        r.damping
-                    }
-                    ReverbParam::Width => {
-                        r.width = ranged(x, WIDTH_RANGE);
-                        r.width
-                    }
-                };
+                let (slot, range) = reverb_field(r, p);
+                *slot = ranged(float(address, value)?, range);
+                let v = Value::Float(f64::from(*slot));
                 let spec = *r;
                 self.push_effect(j, StripParam::Reverb(spec));
-                Value::Float(f64::from(slot))
+                v
             }
             _ => return Err(IntentError::NoSuchTarget(address)),
         };
@@ -152,27 +117,44 @@ impl Hub {
     /// Read an effect control.
     pub(super) fn get_effect(&self, address: Address) -> Result<Value, IntentError> {
         let j = self.effect_bus(address)?;
-        let effect = &self.session.buses[j].controls.effect;
-        let f = |x: f32| Value::Float(f64::from(x));
-        Ok(match (address.param, effect) {
+        // A copy to read through the same fields the setters use.
+        let mut effect = self.session.buses[j].controls.effect;
+        let f = |x: &mut f32| Value::Float(f64::from(*x));
+        Ok(match (address.param, &mut effect) {
             (Param::Fx, e) => Value::Text(e.kind_name().to_owned()),
-            (Param::Delay(p), Effect::Delay(d)) => match p {
-                DelayParam::Time => f(d.echo.time_ms),
-                DelayParam::Sync => sync_value(d.sync),
-                DelayParam::Feedback => f(d.echo.feedback),
-                DelayParam::Hpf => f(d.echo.hpf_hz),
-                DelayParam::Lpf => f(d.echo.lpf_hz),
-                DelayParam::PingPong => Value::Bool(d.echo.ping_pong),
-            },
-            (Param::Reverb(p), Effect::Reverb(r)) => f(match p {
-                ReverbParam::Size => r.size,
-                ReverbParam::Decay => r.decay_s,
-                ReverbParam::Predelay => r.predelay_ms,
-                ReverbParam::Damping => r.damping,
-                ReverbParam::Width => r.width,
-            }),
+            (Param::Delay(DelayParam::Sync), Effect::Delay(d)) => sync_value(d.sync),
+            (Param::Delay(DelayParam::PingPong), Effect::Delay(d)) => Value::Bool(d.echo.ping_pong),
+            (Param::Delay(p), Effect::Delay(d)) => f(delay_field(d, p)
+                .ok_or(IntentError::NoSuchTarget(address))?
+                .0),
+            (Param::Reverb(p), Effect::Reverb(r)) => f(reverb_field(r, p).0),
             _ => return Err(IntentError::NoSuchTarget(address)),
         })
+    }
+}
+
+/// A delay's numeric setting and its range (`None`: not a number).
+fn delay_field(d: &mut DelayFx, p: DelayParam) -> Option<(&mut f32, (f32, f32))> {
+    use crate::dsp::echo::{FEEDBACK_RANGE, HPF_RANGE, LPF_RANGE, TIME_RANGE_MS};
+    let e = &mut d.echo;
+    Some(match p {
+        DelayParam::Time => (&mut e.time_ms, TIME_RANGE_MS),
+        DelayParam::Feedback => (&mut e.feedback, FEEDBACK_RANGE),
+        DelayParam::Hpf => (&mut e.hpf_hz, HPF_RANGE),
+        DelayParam::Lpf => (&mut e.lpf_hz, LPF_RANGE),
+        DelayParam::Sync | DelayParam::PingPong => return None,
+    })
+}
+
+/// A reverb's setting and its range.
+fn reverb_field(r: &mut ReverbSpec, p: ReverbParam) -> (&mut f32, (f32, f32)) {
+    use crate::dsp::reverb::{DAMPING_RANGE, DECAY_RANGE, PREDELAY_RANGE, SIZE_RANGE, WIDTH_RANGE};
+    match p {
+        ReverbParam::Size => (&mut r.size, SIZE_RANGE),
+        ReverbParam::Decay => (&mut r.decay_s, DECAY_RANGE),
+        ReverbParam::Predelay => (&mut r.predelay_ms, PREDELAY_RANGE),
+        ReverbParam::Damping => (&mut r.damping, DAMPING_RANGE),
+        ReverbParam::Width => (&mut r.width, WIDTH_RANGE),
     }
 }
 
