@@ -66,12 +66,69 @@ pub struct Decoded {
 }
 
 /// Decode a WAV file (8/16/24/32-bit integer or 32-bit float) to f32.
+/// The data is read in one piece and converted in bulk (a bounce of many
+/// tracks spends its time here otherwise).
 pub fn read_wav(path: &Path) -> Result<Decoded, MediaError> {
+    use std::io::Read;
     let err = |source| MediaError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let mut reader = hound::WavReader::open(path).map_err(err)?;
+    let reader = hound::WavReader::open(path).map_err(err)?;
+    let spec = reader.spec();
+    let n_ch = usize::from(spec.channels.max(1));
+    let frames = reader.duration() as usize;
+    let bytes_per_sample = usize::from(spec.bits_per_sample).div_ceil(8);
+    let bulk = matches!(
+        (spec.sample_format, spec.bits_per_sample),
+        (hound::SampleFormat::Float, 32)
+            | (hound::SampleFormat::Int, 16)
+            | (hound::SampleFormat::Int, 24)
+            | (hound::SampleFormat::Int, 32)
+    );
+    if !bulk {
+        return read_wav_by_sample(reader, path);
+    }
+    // The reader stands at the start of the sample data.
+    let mut data = vec![0u8; frames * n_ch * bytes_per_sample];
+    reader
+        .into_inner()
+        .read_exact(&mut data)
+        .map_err(|e| err(hound::Error::IoError(e)))?;
+    let mut channels = vec![Vec::with_capacity(frames); n_ch];
+    let decode: fn(&[u8]) -> f32 = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, _) => |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        (_, 16) => |b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0,
+        (_, 24) => |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0,
+        _ => |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0,
+    };
+    if n_ch == 1 {
+        channels[0].extend(data.chunks_exact(bytes_per_sample).map(decode));
+    } else {
+        for frame in data.chunks_exact(bytes_per_sample * n_ch) {
+            for (ch, b) in channels
+                .iter_mut()
+                .zip(frame.chunks_exact(bytes_per_sample))
+            {
+                ch.push(decode(b));
+            }
+        }
+    }
+    Ok(Decoded {
+        sample_rate: spec.sample_rate,
+        channels,
+    })
+}
+
+/// Any other format, sample by sample through the WAV reader.
+fn read_wav_by_sample(
+    mut reader: hound::WavReader<std::io::BufReader<std::fs::File>>,
+    path: &Path,
+) -> Result<Decoded, MediaError> {
+    let err = |source| MediaError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let spec = reader.spec();
     let n_ch = usize::from(spec.channels.max(1));
     let mut channels = vec![Vec::with_capacity(reader.duration() as usize); n_ch];
@@ -94,9 +151,53 @@ pub fn read_wav(path: &Path) -> Result<Decoded, MediaError> {
     })
 }
 
+/// Decode every file the session's tracks play, on as many threads as
+/// there are cores (files are independent; a big session loads in a
+/// fraction of the time).
+fn decode_all(
+    session: &Session,
+    base_dir: &Path,
+) -> std::collections::HashMap<PathBuf, Result<Decoded, MediaError>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut paths: Vec<&PathBuf> = session
+        .tracks
+        .iter()
+        .filter_map(|t| match &t.source {
+            TrackSource::File { path, .. } => Some(path),
+            _ => None,
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(std::collections::HashMap::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = paths.get(i) else {
+                        break;
+                    };
+                    let decoded = read_wav(&base_dir.join(path));
+                    if let Ok(mut r) = results.lock() {
+                        r.insert((*path).clone(), decoded);
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default()
+}
+
 /// Decode every file the session's tracks play, checking rates and channels.
 /// Paths are relative to `base_dir` (the session file's folder).
 pub fn load_clips(session: &Session, base_dir: &Path) -> Result<ClipStore, MediaError> {
+    let mut decoded = decode_all(session, base_dir);
     let mut store = ClipStore::new();
     for track in &session.tracks {
         let TrackSource::File { path, .. } = &track.source else {
@@ -106,7 +207,10 @@ pub fn load_clips(session: &Session, base_dir: &Path) -> Result<ClipStore, Media
             continue;
         }
         let full = base_dir.join(path);
-        let decoded = read_wav(&full)?;
+        let Some(result) = decoded.remove(path) else {
+            continue;
+        };
+        let decoded = result?;
         if decoded.sample_rate != session.sample_rate {
             return Err(MediaError::RateMismatch {
                 path: full,
@@ -259,4 +363,56 @@ impl Drop for WavSink {
 fn to_i24(x: f32) -> i32 {
     const FULL: f32 = 8_388_607.0;
     (x.clamp(-1.0, 1.0) * FULL).round() as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Write `frames` frames of `channels` channels in `spec`'s format.
+    fn write(path: &Path, spec: hound::WavSpec, frames: usize) {
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        let n = usize::from(spec.channels);
+        for i in 0..frames * n {
+            let x = ((i * 7919) % 2001) as f64 / 1000.0 - 1.0;
+            match spec.sample_format {
+                hound::SampleFormat::Float => w.write_sample(x as f32).unwrap(),
+                hound::SampleFormat::Int => {
+                    let max = ((1i64 << (spec.bits_per_sample - 1)) - 1) as f64;
+                    w.write_sample((x * max) as i32).unwrap();
+                }
+            }
+        }
+        w.finalize().unwrap();
+    }
+
+    #[test]
+    fn bulk_decoding_reads_what_the_sample_reader_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        for (format, bits) in [
+            (hound::SampleFormat::Float, 32),
+            (hound::SampleFormat::Int, 16),
+            (hound::SampleFormat::Int, 24),
+            (hound::SampleFormat::Int, 32),
+            (hound::SampleFormat::Int, 8),
+        ] {
+            for channels in [1u16, 2, 3] {
+                let spec = hound::WavSpec {
+                    channels,
+                    sample_rate: 44_100,
+                    bits_per_sample: bits,
+                    sample_format: format,
+                };
+                let path = dir.path().join(format!("{bits}-{channels}.wav"));
+                write(&path, spec, 1001);
+                let bulk = read_wav(&path).unwrap();
+                let slow =
+                    read_wav_by_sample(hound::WavReader::open(&path).unwrap(), &path).unwrap();
+                assert_eq!(bulk.sample_rate, 44_100);
+                assert_eq!(bulk.channels.len(), usize::from(channels));
+                assert_eq!(bulk.channels[0].len(), 1001);
+                assert_eq!(bulk.channels, slow.channels, "{bits}-bit x {channels}");
+            }
+        }
+    }
 }

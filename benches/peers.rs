@@ -1,0 +1,464 @@
+//! faderd against the tools users would otherwise bounce a mix with, in one
+//! run on one machine: every figure is a ratio against a peer measured in
+//! the same run, interleaved, medians of several repetitions.
+//!
+//!     bench/run                      # installs the peers, then the full run
+//!     cargo bench --bench peers -- [--smoke] [--tracks 8,32,64] [--seconds 60] [--reps 3]
+//!
+//! - **Offline bounce** of N mono 48 kHz tracks (amplitude-modulated pink
+//!   noise it generates itself) with per-track gain and pan, and again with
+//!   a high-pass and low-pass filter and a compressor on every track:
+//!   `faderd render` against `ecasound` (one chain per track) and `sox`
+//!   (`-M` with a remix matrix; pipes for the filter variant). Wall time and
+//!   real-time factor; the mixes are checked to be the same mix (RMS level
+//!   within 0.5 dB for gain and pan; the filter variant's peers use their
+//!   own filter and compressor designs, so their levels are reported).
+//! - **Daemon footprint**: peak RSS of `faderd run` with 128 tracks on the
+//!   dummy backend, and the time from start to its ready line.
+//!
+//! Results print as a table (figure, faderd, peer, ratio) and go to
+//! `target/tmp/bench-peers.json`. `--smoke` runs a few seconds' version
+//! (4 tracks of 3 s, one repetition) so CI keeps it working.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RATE: u32 = 48_000;
+
+struct Opts {
+    smoke: bool,
+    sizes: Vec<usize>,
+    seconds: u32,
+    reps: usize,
+}
+
+fn opts() -> Opts {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let smoke = args.iter().any(|a| a == "--smoke");
+    Opts {
+        smoke,
+        sizes: value("--tracks")
+            .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| if smoke { vec![4] } else { vec![8, 32, 64] }),
+        seconds: value("--seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if smoke { 3 } else { 60 }),
+        reps: value("--reps")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if smoke { 1 } else { 3 })
+            .max(1),
+    }
+}
+
+/// A tool on the PATH, or a note that it is missing.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        eprintln!(
+            "SKIPPED: {tool} is not installed (bench/run installs it: apt-get install {tool})"
+        );
+    }
+    ok
+}
+
+/// Track `k` (0-based): its gain (dB) and pan position, the same for
+/// every tool.
+fn track_mix(k: usize, n: usize) -> (f64, f64) {
+    let gain_db = -3.0 - (k % 7) as f64;
+    let pan = if n > 1 {
+        k as f64 / (n - 1) as f64
+    } else {
+        0.5
+    };
+    (gain_db, pan)
+}
+
+/// Write `n` tracks of amplitude-modulated pink noise (what a mix of
+/// instruments looks like to a meter: moving, broadband).
+fn material(dir: &Path, n: usize, seconds: u32) -> Vec<PathBuf> {
+    use faderd::dsp::generator::{Generator, ToneSpec, Wave};
+    std::fs::create_dir_all(dir).unwrap();
+    (0..n)
+        .map(|k| {
+            let path = dir.join(format!("t{:02}.wav", k + 1));
+            if !path.exists() {
+                let frames = (seconds * RATE) as usize;
+                let mut x = vec![0.0f32; frames];
+                Generator::new(
+                    ToneSpec {
+                        wave: Wave::Pink,
+                        freq_hz: 0.0,
+                        level_db: -12.0,
+                        pulse: None,
+                        seed: k as u64 + 1,
+                    },
+                    RATE,
+                )
+                .fill(0, &mut x);
+                let rate_hz = 0.25 + 0.11 * k as f32;
+                for (i, v) in x.iter_mut().enumerate() {
+                    let t = i as f32 / RATE as f32;
+                    *v *= 0.55 + 0.45 * (std::f32::consts::TAU * rate_hz * t).sin();
+                }
+                let tmp = path.with_extension("part");
+                let spec = hound::WavSpec {
+                    channels: 1,
+                    sample_rate: RATE,
+                    bits_per_sample: 32,
+                    sample_format: hound::SampleFormat::Float,
+                };
+                let mut w = hound::WavWriter::create(&tmp, spec).unwrap();
+                for v in &x {
+                    w.write_sample(*v).unwrap();
+                }
+                w.finalize().unwrap();
+                std::fs::rename(&tmp, &path).unwrap();
+            }
+            path
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    /// Gain and pan.
+    GainPan,
+    /// Plus high-pass 80 Hz, low-pass 12 kHz and a compressor per track.
+    FilterComp,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::GainPan => "gain+pan",
+            Variant::FilterComp => "HP/LP+comp",
+        }
+    }
+}
+
+fn faderd_session(tracks: &[PathBuf], v: Variant) -> String {
+    let n = tracks.len();
+    let mut y =
+        String::from("version: 1\nname: peers\nsample_rate: 48000\npan_law_db: 0\ntracks:\n");
+    for (k, path) in tracks.iter().enumerate() {
+        let (g, p) = track_mix(k, n);
+        write!(
+            y,
+            "  - {{ name: T{k}, source: {{ file: \"{}\" }}, gain_db: {g}, pan: {p}",
+            path.display()
+        )
+        .unwrap();
+        if v == Variant::FilterComp {
+            y.push_str(
+                ", eq: { hpf: { freq: 80, slope: 12 }, bands: [{}, {}, {}, { type: low_pass, freq: 12000, q: 0.707 }] }, \
+                 comp: { threshold: -20, ratio: 4, knee: 0, attack: 10, release: 100 }",
+            );
+        }
+        y.push_str(" }\n");
+    }
+    y
+}
+
+fn faderd_cmd(session: &Path, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_faderd"));
+    c.arg("render").arg(session).arg("-o").arg(out);
+    c
+}
+
+/// ecasound, one chain per track: mono to stereo, gain (percent), balance
+/// (0..100, the same law as faderd's `pan_law_db: 0`).
+fn ecasound_cmd(tracks: &[PathBuf], v: Variant, out: &Path) -> Command {
+    let n = tracks.len();
+    let mut c = Command::new("ecasound");
+    c.args(["-q", "-z:mixmode,sum", "-b:1024"]);
+    for (k, path) in tracks.iter().enumerate() {
+        let (g, p) = track_mix(k, n);
+        c.arg(format!("-a:{}", k + 1))
+            .arg(format!("-i:sndfile,{}", path.display()))
+            .arg("-chcopy:1,2")
+            .arg(format!("-ea:{:.4}", 100.0 * 10f64.powf(g / 20.0)))
+            .arg(format!("-epp:{:.4}", 100.0 * p));
+        if v == Variant::FilterComp {
+            c.args(["-efh:80", "-efl:12000", "-eca:69,0.5,0.25,1.0"]);
+        }
+    }
+    c.args(["-a:all", "-f:f32_le,2,48000"])
+        .arg(format!("-o:{}", out.display()));
+    c
+}
+
+/// sox: gain and pan as one remix matrix over `-M` (one process), or for
+/// the filter variant one pipe per track summed by `-m`.
+fn sox_cmd(tracks: &[PathBuf], v: Variant, out: &Path) -> Command {
+    let n = tracks.len();
+    let gains = |k: usize| {
+        let (g, p) = track_mix(k, n);
+        let amp = 10f64.powf(g / 20.0);
+        let (l, r) = faderd::dsp::pan::PanLaw::Zero.gains(p);
+        (amp * l, amp * r)
+    };
+    let mut c = Command::new("sox");
+    match v {
+        Variant::GainPan => {
+            c.arg("-M");
+            for t in tracks {
+                c.arg(t);
+            }
+            c.args(["-e", "floating-point", "-b", "32"]).arg(out);
+            let side = |right: bool| {
+                (0..n)
+                    .map(|k| {
+                        let (l, r) = gains(k);
+                        format!("{}v{:.6}", k + 1, if right { r } else { l })
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            c.args(["remix", "-m"]).arg(side(false)).arg(side(true));
+        }
+        Variant::FilterComp => {
+            c.arg("-m");
+            for (k, t) in tracks.iter().enumerate() {
+                let (l, r) = gains(k);
+                c.args(["-v", "1"]).arg(format!(
+                    "|sox {} -p remix -m 1v{l:.6} 1v{r:.6} highpass 80 lowpass 12000 compand 0.01,0.1 6:-70,-70,-20,-20,0,-15 0 -90 0",
+                    t.display()
+                ));
+            }
+            c.args(["-e", "floating-point", "-b", "32"]).arg(out);
+        }
+    }
+    c
+}
+
+/// Run `cmd` to completion; its wall time.
+fn timed(mut cmd: Command, what: &str) -> Duration {
+    let t0 = Instant::now();
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let took = t0.elapsed();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+/// RMS of a stereo file, dB.
+fn rms_db(path: &Path) -> f64 {
+    let d = faderd::media::read_wav(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for ch in &d.channels {
+        for x in ch {
+            sum += f64::from(*x).powi(2);
+            n += 1;
+        }
+    }
+    10.0 * (sum / n.max(1) as f64).log10()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct Row {
+    figure: String,
+    faderd: f64,
+    peer: String,
+    peer_value: Option<f64>,
+    /// faderd's advantage (higher is better for faderd).
+    ratio: Option<f64>,
+    unit: &'static str,
+    note: String,
+}
+
+/// Peak RSS (kB) and time to ready of `faderd run` with `tracks` tracks on
+/// the dummy backend.
+fn footprint(dir: &Path, tracks: usize) -> (f64, f64) {
+    use std::io::BufRead;
+    let mut y = String::from(
+        "version: 1\nname: footprint\nbuses:\n  - { name: Verb, kind: aux, reverb: {} }\ntracks:\n",
+    );
+    for k in 0..tracks {
+        writeln!(
+            y,
+            "  - {{ name: T{k}, source: {{ tone: {{ wave: pink, level_db: -30, seed: {k} }} }}, sends: [{{ bus: Verb, gain_db: -20 }}], \
+             eq: {{ hpf: {{ freq: 80 }} }}, comp: {{ threshold: -20 }} }}"
+        )
+        .unwrap();
+    }
+    let session = dir.join("footprint.yaml");
+    let config = dir.join("footprint-config.yaml");
+    std::fs::write(&session, y).unwrap();
+    std::fs::write(&config, "version: 1\naudio: { backend: dummy }\n").unwrap();
+    let t0 = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
+        .arg("run")
+        .arg(&session)
+        .arg("--config")
+        .arg(&config)
+        .args(["--osc", "127.0.0.1:0", "--log", "error"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("faderd starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let child = support::Kill(child);
+    std::thread::sleep(Duration::from_secs(2));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap();
+    let hwm_kb = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    drop(child);
+    (hwm_kb, ready_ms)
+}
+
+fn main() {
+    let o = opts();
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers");
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let (eca, sox) = (have("ecasound"), have("sox"));
+    println!(
+        "faderd vs peers: {} s of 48 kHz mono tracks, N = {:?}, {} repetition(s), interleaved; medians",
+        o.seconds, o.sizes, o.reps
+    );
+    let mut rows: Vec<Row> = Vec::new();
+    for &n in &o.sizes {
+        let tracks = material(&root.join(format!("material-{}s", o.seconds)), n, o.seconds);
+        for v in [Variant::GainPan, Variant::FilterComp] {
+            let tag = format!("{n}-{}", if v == Variant::GainPan { "gp" } else { "fc" });
+            let session = work.join(format!("{tag}.yaml"));
+            std::fs::write(&session, faderd_session(&tracks, v)).unwrap();
+            let out = |tool: &str| work.join(format!("{tag}-{tool}.wav"));
+            let (mut t_fd, mut t_eca, mut t_sox) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..o.reps {
+                t_fd.push(
+                    timed(faderd_cmd(&session, &out("faderd")), "faderd render").as_secs_f64(),
+                );
+                if eca {
+                    t_eca.push(
+                        timed(ecasound_cmd(&tracks, v, &out("ecasound")), "ecasound").as_secs_f64(),
+                    );
+                }
+                if sox {
+                    t_sox.push(timed(sox_cmd(&tracks, v, &out("sox")), "sox").as_secs_f64());
+                }
+            }
+            let audio_s = f64::from(o.seconds);
+            let fd = audio_s / median(t_fd);
+            let level_fd = rms_db(&out("faderd"));
+            for (peer, times, ok) in [("ecasound", t_eca, eca), ("sox", t_sox, sox)] {
+                if !ok {
+                    continue;
+                }
+                let speed = audio_s / median(times);
+                let delta = rms_db(&out(peer)) - level_fd;
+                let note = match v {
+                    Variant::GainPan if delta.abs() <= 0.5 => format!("same mix ({delta:+.2} dB)"),
+                    Variant::GainPan => format!("MIX DIFFERS ({delta:+.2} dB)"),
+                    Variant::FilterComp => format!("level {delta:+.2} dB (own filters/compressor)"),
+                };
+                rows.push(Row {
+                    figure: format!("bounce {n} tracks, {}", v.name()),
+                    faderd: fd,
+                    peer: peer.to_owned(),
+                    peer_value: Some(speed),
+                    ratio: Some(fd / speed),
+                    unit: "x realtime",
+                    note,
+                });
+                if v == Variant::GainPan && delta.abs() > 0.5 {
+                    eprintln!("the {peer} and faderd mixes of {n} tracks differ by {delta:+.2} dB");
+                }
+            }
+        }
+    }
+    let (hwm_kb, ready_ms) = footprint(&work, if o.smoke { 8 } else { 128 });
+    let tracks_fp = if o.smoke { 8 } else { 128 };
+    rows.push(Row {
+        figure: format!("daemon peak RSS, {tracks_fp} tracks"),
+        faderd: hwm_kb / 1024.0,
+        peer: "-".into(),
+        peer_value: None,
+        ratio: None,
+        unit: "MB",
+        note: "faderd run, dummy backend, full strips + reverb bus".into(),
+    });
+    rows.push(Row {
+        figure: format!("start-up to ready, {tracks_fp} tracks"),
+        faderd: ready_ms,
+        peer: "-".into(),
+        peer_value: None,
+        ratio: None,
+        unit: "ms",
+        note: String::new(),
+    });
+
+    println!(
+        "{:<34} {:>10} {:>10} {:>10} {:>8}  {:<11} note",
+        "figure", "faderd", "peer", "value", "ratio", "unit"
+    );
+    let mut json = String::from("[");
+    for r in &rows {
+        let num = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.2}"));
+        println!(
+            "{:<34} {:>10.2} {:>10} {:>10} {:>8}  {:<11} {}",
+            r.figure,
+            r.faderd,
+            r.peer,
+            num(r.peer_value),
+            r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}x")),
+            r.unit,
+            r.note
+        );
+        write!(
+            json,
+            "{{\"figure\":\"{}\",\"faderd\":{:.4},\"peer\":\"{}\",\"peer_value\":{},\"ratio\":{},\"unit\":\"{}\",\"note\":\"{}\"}},",
+            r.figure,
+            r.faderd,
+            r.peer,
+            r.peer_value.map_or("null".into(), |x| format!("{x:.4}")),
+            r.ratio.map_or("null".into(), |x| format!("{x:.4}")),
+            r.unit,
+            r.note
+        )
+        .unwrap();
+    }
+    if json.ends_with(',') {
+        json.pop();
+    }
+    json.push(']');
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-peers.json");
+    std::fs::write(&path, json).unwrap();
+    println!("results: {}", path.display());
+    let mismatched = rows.iter().any(|r| r.note.starts_with("MIX DIFFERS"));
+    assert!(!mismatched, "a peer's gain+pan mix is not faderd's mix");
+}
