@@ -13,6 +13,11 @@
 //!   real-time factor; the mixes are checked to be the same mix (RMS level
 //!   within 0.5 dB for gain and pan; the filter variant's peers use their
 //!   own filter and compressor designs, so their levels are reported).
+//! - **Live DSP load** on a jackd dummy server at 48 kHz / 64 frames, as
+//!   JACK reports it, for N = 8, 32, 64, 128 stereo channels with gain,
+//!   balance and meters: faderd against jack_mixer (its saved project, the
+//!   GUI under Xvfb), each counted above an empty JACK client measured in
+//!   the same run (being a client at all costs a few percent here).
 //! - **Daemon footprint**: peak RSS of `faderd run` with 128 tracks on the
 //!   dummy backend, and the time from start to its ready line.
 //!
@@ -34,6 +39,10 @@ struct Opts {
     sizes: Vec<usize>,
     seconds: u32,
     reps: usize,
+    /// Channel counts of the live comparison (none: skipped).
+    live: Vec<usize>,
+    /// Seconds of DSP load per sample.
+    live_seconds: f64,
 }
 
 fn opts() -> Opts {
@@ -57,6 +66,12 @@ fn opts() -> Opts {
             .and_then(|s| s.parse().ok())
             .unwrap_or(if smoke { 1 } else { 3 })
             .max(1),
+        live: value("--live")
+            .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| if smoke { vec![] } else { vec![8, 32, 64, 128] }),
+        live_seconds: value("--live-seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(8.0),
     }
 }
 
@@ -340,6 +355,239 @@ fn footprint(dir: &Path, tracks: usize) -> (f64, f64) {
     (hwm_kb, ready_ms)
 }
 
+/// jack_mixer 17's project file: `n` stereo inputs (gain -6 dB, balance
+/// spread, no direct outputs) into one stereo Main output.
+fn jack_mixer_xml(n: usize) -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" ?>\n<jack_mixer geometry=\"1200x600\" paned_position=\"900\" visible=\"True\">\n",
+    );
+    for k in 0..n {
+        let balance = if n > 1 {
+            2.0 * k as f64 / (n - 1) as f64 - 1.0
+        } else {
+            0.0
+        };
+        writeln!(
+            x,
+            "  <input_channel name=\"in{:03}\" type=\"stereo\" direct_output=\"False\" volume=\"-6.000000\" balance=\"{balance:.6}\" wide=\"False\" meter_prefader=\"False\"/>",
+            k + 1
+        )
+        .unwrap();
+    }
+    x.push_str("  <output_channel name=\"Main\" type=\"stereo\" volume=\"0.000000\" balance=\"0.000000\" wide=\"True\" meter_prefader=\"False\" color=\"rgb(255,255,255)\"/>\n</jack_mixer>\n");
+    x
+}
+
+/// faderd with `n` stereo tracks on JACK inputs, gain -6 dB, balance
+/// spread, into master: the same work as the jack_mixer project.
+fn faderd_live_session(n: usize) -> String {
+    let mut y = String::from("version: 1\nname: live\n");
+    y.push_str(if n == 0 { "tracks: []\n" } else { "tracks:\n" });
+    for k in 0..n {
+        let pan = if n > 1 {
+            k as f64 / (n - 1) as f64
+        } else {
+            0.5
+        };
+        writeln!(
+            y,
+            "  - {{ name: in{:03}, channels: stereo, source: {{ input: {} }}, gain_db: -6, pan: {pan:.6} }}",
+            k + 1,
+            2 * k + 1
+        )
+        .unwrap();
+    }
+    y
+}
+
+/// Mean DSP load JACK reports over `secs`, sampled every 100 ms after a
+/// 1 s settle.
+fn dsp_load(client: &jack::Client, secs: f64) -> f64 {
+    std::thread::sleep(Duration::from_secs(1));
+    let mut v = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed().as_secs_f64() < secs {
+        std::thread::sleep(Duration::from_millis(100));
+        v.push(f64::from(client.cpu_load()));
+    }
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Wait until `count` ports whose names start with `prefix` exist; false
+/// if `child` died first or it takes longer than 30 s.
+fn wait_ports(
+    client: &jack::Client,
+    prefix: &str,
+    count: usize,
+    child: &mut std::process::Child,
+) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(30) {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        let n = client
+            .ports(None, None, jack::PortFlags::empty())
+            .iter()
+            .filter(|p| p.starts_with(prefix))
+            .count();
+        if n >= count {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// jack_mixer under Xvfb on `display` with `n` channels, running and with
+/// its ports registered (it sometimes crashes while creating channels:
+/// up to three tries).
+fn start_jack_mixer(
+    client: &jack::Client,
+    dir: &Path,
+    display: &str,
+    n: usize,
+) -> Option<support::Kill> {
+    let project = dir.join(format!("jm{n}.xml"));
+    std::fs::write(&project, jack_mixer_xml(n)).unwrap();
+    for attempt in 1..=3 {
+        let name = format!("jm{n}x{attempt}");
+        let mut child = Command::new("jack_mixer")
+            .arg("-c")
+            .arg(&project)
+            .arg(&name)
+            .env("DISPLAY", display)
+            .env("XDG_CONFIG_HOME", dir.join("xdg"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        // n stereo inputs and the Main and Monitor outputs.
+        if wait_ports(client, &format!("{name}:"), 2 * n + 4, &mut child) {
+            return Some(support::Kill(child));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("jack_mixer with {n} channels did not come up (try {attempt})");
+    }
+    None
+}
+
+/// The live comparison: DSP load of faderd and of jack_mixer for each
+/// channel count, above an empty client, interleaved.
+fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
+    let Some(_jackd) = support::start_jackd("peers") else {
+        return;
+    };
+    if !have("jack_mixer") || !have("Xvfb") {
+        eprintln!(
+            "SKIPPED: the live comparison needs jack_mixer and Xvfb (bench/run installs them)"
+        );
+        return;
+    }
+    let display = format!(":{}", 90 + std::process::id() % 100);
+    let _xvfb = support::Kill(
+        Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1600x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let (sampler, _) = jack::Client::new("peers-sampler", jack::ClientOptions::NO_START_SERVER)
+        .expect("a JACK client");
+    let config = work.join("live-config.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\naudio: { backend: jack }\njack: { client_name: faderd-live, connect: none }\n",
+    )
+    .unwrap();
+    // What being a client costs: an activated client doing nothing.
+    let null_load = |secs: f64| {
+        let (c, _) = jack::Client::new("peers-null", jack::ClientOptions::NO_START_SERVER).unwrap();
+        let active = c
+            .activate_async(
+                (),
+                jack::contrib::ClosureProcessHandler::new(
+                    |_: &jack::Client, _: &jack::ProcessScope| jack::Control::Continue,
+                ),
+            )
+            .unwrap();
+        let load = dsp_load(&sampler, secs);
+        drop(active);
+        load
+    };
+    for &n in &o.live {
+        let session = work.join(format!("live{n}.yaml"));
+        std::fs::write(&session, faderd_live_session(n)).unwrap();
+        let (mut null, mut fd, mut jm) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..o.reps {
+            null.push(null_load(o.live_seconds));
+            {
+                let (_faderd, line) = support::start_faderd(&session, &config);
+                assert!(
+                    line.contains("JACK server"),
+                    "faderd is not on JACK: {line}"
+                );
+                fd.push(dsp_load(&sampler, o.live_seconds));
+            }
+            if let Some(_jm) = start_jack_mixer(&sampler, work, &display, n) {
+                jm.push(dsp_load(&sampler, o.live_seconds));
+            }
+        }
+        let null = median(null);
+        let fd = median(fd) - null;
+        let note = format!(
+            "DSP % above an empty client ({null:.2} %), median of {}",
+            o.reps
+        );
+        if jm.is_empty() {
+            eprintln!("jack_mixer with {n} channels never came up: no peer figure");
+            rows.push(Row {
+                figure: format!("live {n} stereo ch, gain/bal/meters"),
+                faderd: fd,
+                peer: "jack_mixer".into(),
+                peer_value: None,
+                ratio: None,
+                unit: "DSP %",
+                note: "jack_mixer crashed at start-up every try".into(),
+            });
+            continue;
+        }
+        let runs = jm.len();
+        let jm = median(jm) - null;
+        // Load: lower is better, so the ratio is the peer's over ours. A
+        // faderd within the noise of an empty client has no ratio to speak of.
+        let within_noise = fd < 0.1;
+        let mut note = if within_noise {
+            format!("faderd within the noise of an empty client; {note}")
+        } else {
+            note
+        };
+        if runs < o.reps {
+            write!(note, "; jack_mixer came up {runs} of {} times", o.reps).unwrap();
+        }
+        rows.push(Row {
+            figure: format!("live {n} stereo ch, gain/bal/meters"),
+            faderd: fd,
+            peer: "jack_mixer".into(),
+            peer_value: Some(jm),
+            ratio: (!within_noise).then(|| jm / fd),
+            unit: "DSP %",
+            note,
+        });
+    }
+}
+
 fn main() {
     let o = opts();
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers");
@@ -400,6 +648,9 @@ fn main() {
                 }
             }
         }
+    }
+    if !o.live.is_empty() {
+        live(&o, &work, &mut rows);
     }
     let (hwm_kb, ready_ms) = footprint(&work, if o.smoke { 8 } else { 128 });
     let tracks_fp = if o.smoke { 8 } else { 128 };
