@@ -18,6 +18,9 @@
 //!   balance and meters: faderd against jack_mixer (its saved project, the
 //!   GUI under Xvfb), each counted above an empty JACK client measured in
 //!   the same run (being a client at all costs a few percent here).
+//! - **JACK MIDI control**: a CC moving one channel's volume, sent at
+//!   offsets across the cycle; frames from the CC to the first changed
+//!   output sample, faderd (a MIDI map) against jack_mixer.
 //! - **Daemon footprint**: peak RSS of `faderd run` with 128 tracks on the
 //!   dummy backend, and the time from start to its ready line.
 //!
@@ -474,6 +477,267 @@ fn start_jack_mixer(
     None
 }
 
+/// Shared between the MIDI-latency probe's two clients.
+#[derive(Default)]
+struct ProbeShared {
+    /// A CC to send: `value << 8 | offset in the cycle`, plus one (0: none).
+    request: std::sync::atomic::AtomicU32,
+    /// JACK frame time of the CC sent and not yet seen in the audio, plus
+    /// one (0: none).
+    event: std::sync::atomic::AtomicU64,
+    /// Frames from the CC to the first changed output sample (may be
+    /// negative: a change applied from the start of the CC's cycle), or
+    /// `i64::MIN` while none is measured.
+    result: std::sync::atomic::AtomicI64,
+}
+
+/// Sends DC into the mixer and, on request, one CC at a chosen offset.
+struct ProbeSource {
+    midi: jack::Port<jack::MidiOut>,
+    dc: jack::Port<jack::AudioOut>,
+    shared: std::sync::Arc<ProbeShared>,
+}
+
+impl jack::ProcessHandler for ProbeSource {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        use std::sync::atomic::Ordering;
+        self.dc.as_mut_slice(ps).fill(0.5);
+        let mut w = self.midi.writer(ps);
+        let req = self.shared.request.swap(0, Ordering::AcqRel);
+        if req != 0 {
+            let (value, offset) = (((req - 1) >> 8) as u8, (req - 1) & 0xff);
+            let offset = offset.min(ps.n_frames().saturating_sub(1));
+            if w.write(&jack::RawMidi {
+                time: offset,
+                bytes: &[0xB0, 20, value & 0x7f],
+            })
+            .is_ok()
+            {
+                let at = u64::from(ps.last_frame_time()) + u64::from(offset);
+                self.shared.event.store(at + 1, Ordering::Release);
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+/// Watches the mixer's output for the change the CC causes.
+struct ProbeSink {
+    input: jack::Port<jack::AudioIn>,
+    shared: std::sync::Arc<ProbeShared>,
+    last: f32,
+}
+
+impl jack::ProcessHandler for ProbeSink {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        use std::sync::atomic::Ordering;
+        let start = u64::from(ps.last_frame_time());
+        let event = self.shared.event.load(Ordering::Acquire);
+        for (i, &x) in self.input.as_slice(ps).iter().enumerate() {
+            if event != 0 && (x - self.last).abs() > 1e-4 {
+                let latency = (start + i as u64) as i64 - (event - 1) as i64;
+                self.shared.result.store(latency, Ordering::Release);
+                self.shared.event.store(0, Ordering::Release);
+                self.last = x;
+                return jack::Control::Continue;
+            }
+            self.last = x;
+        }
+        jack::Control::Continue
+    }
+}
+
+/// JACK MIDI CC in to the first changed output sample, in frames, for
+/// `trials` CCs at offsets across the cycle: (offset, latency) pairs. The
+/// mixer under test takes DC on `dc_to`, CC 20 on `midi_to`, and gives its
+/// output on `out_from`.
+fn midi_latency(dc_to: &[String], midi_to: &str, out_from: &str, trials: usize) -> Vec<(u32, i64)> {
+    use std::sync::atomic::Ordering;
+    let shared = std::sync::Arc::new(ProbeShared::default());
+    shared.result.store(i64::MIN, Ordering::Relaxed);
+    let (src, _) = jack::Client::new("probe-src", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let (sink, _) = jack::Client::new("probe-sink", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let source = ProbeSource {
+        midi: src.register_port("cc", jack::MidiOut::default()).unwrap(),
+        dc: src.register_port("dc", jack::AudioOut::default()).unwrap(),
+        shared: std::sync::Arc::clone(&shared),
+    };
+    let watcher = ProbeSink {
+        input: sink.register_port("in", jack::AudioIn::default()).unwrap(),
+        shared: std::sync::Arc::clone(&shared),
+        last: 0.0,
+    };
+    let src = src.activate_async((), source).unwrap();
+    let sink = sink.activate_async((), watcher).unwrap();
+    for to in dc_to {
+        src.as_client()
+            .connect_ports_by_name("probe-src:dc", to)
+            .unwrap();
+    }
+    src.as_client()
+        .connect_ports_by_name("probe-src:cc", midi_to)
+        .unwrap();
+    sink.as_client()
+        .connect_ports_by_name(out_from, "probe-sink:in")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let offsets = [0u32, 16, 32, 48, 63];
+    let mut out = Vec::new();
+    for t in 0..trials {
+        let value: u32 = if t % 2 == 0 { 90 } else { 120 };
+        let offset = offsets[t % offsets.len()];
+        shared.result.store(i64::MIN, Ordering::Release);
+        shared
+            .request
+            .store(((value << 8) | offset) + 1, Ordering::Release);
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_millis(300) {
+            let r = shared.result.load(Ordering::Acquire);
+            if r != i64::MIN {
+                out.push((offset, r));
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        shared.event.store(0, Ordering::Release);
+        // Let the gain ramp settle before the next.
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    drop(sink);
+    drop(src);
+    out
+}
+
+fn latency_row(who: &str, lat: &[(u32, i64)], trials: usize) -> (f64, String) {
+    let mut v: Vec<i64> = lat.iter().map(|(_, l)| *l).collect();
+    v.sort_unstable();
+    let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    // How the latency moves with the CC's offset: a mixer that applies a
+    // CC at its own frame shows none.
+    let mut by_offset: Vec<(u32, i64)> = Vec::new();
+    for (o, l) in lat {
+        if !by_offset.iter().any(|(x, _)| x == o) {
+            by_offset.push((*o, *l));
+        }
+    }
+    by_offset.sort_unstable();
+    let shape = by_offset
+        .iter()
+        .map(|(o, l)| format!("@{o}:{l}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    (
+        pct(0.5) as f64,
+        format!(
+            "{who}: min {} p50 {} p99 {} max {} frames over {}/{trials} CCs; by offset {shape}",
+            v[0],
+            pct(0.5),
+            pct(0.99),
+            v[v.len() - 1],
+            v.len()
+        ),
+    )
+}
+
+/// The MIDI comparison: one channel, its volume on CC 20, in faderd (a
+/// MIDI map on JACK MIDI) and in jack_mixer (`volume_midi_cc`).
+fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
+    let map = work.join("latency-map.yaml");
+    std::fs::write(
+        &map,
+        "version: 1\nname: latency probe\napplies_to: [midi]\nchart: \"CC 20 on channel 1\"\ndevice: { motorized: true }\n\
+         bindings:\n  - { control: fader, midi: { cc: 20 }, target: \"strip/1/fader\" }\n",
+    )
+    .unwrap();
+    let config = work.join("latency-config.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\naudio: { backend: jack }\njack: { client_name: fd-lat, connect: none }\nsurfaces:\n  - midi: { map: latency-map.yaml, port: Ctl }\n",
+    )
+    .unwrap();
+    let session = work.join("latency.yaml");
+    std::fs::write(
+        &session,
+        "version: 1\nname: latency\ntracks:\n  - { name: Lat, channels: stereo, source: { input: 1 } }\n",
+    )
+    .unwrap();
+    let fd = {
+        let (_faderd, line) = support::start_faderd(&session, &config);
+        assert!(
+            line.contains("JACK server"),
+            "faderd is not on JACK: {line}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        midi_latency(
+            &["fd-lat:Lat in L".to_owned(), "fd-lat:Lat in R".to_owned()],
+            "fd-lat:Ctl in",
+            "fd-lat:Master out L",
+            trials,
+        )
+    };
+    let project = work.join("jm-latency.xml");
+    std::fs::write(
+        &project,
+        "<?xml version=\"1.0\" ?>\n<jack_mixer geometry=\"1200x600\" paned_position=\"900\" visible=\"True\">\n\
+         <input_channel name=\"in01\" type=\"stereo\" direct_output=\"False\" volume=\"-6.000000\" balance=\"0.000000\" wide=\"False\" meter_prefader=\"False\" volume_midi_cc=\"20\"/>\n\
+         <output_channel name=\"Main\" type=\"stereo\" volume=\"0.000000\" balance=\"0.000000\" wide=\"True\" meter_prefader=\"False\" color=\"rgb(255,255,255)\"/>\n</jack_mixer>\n",
+    )
+    .unwrap();
+    let (sampler, _) =
+        jack::Client::new("probe-ports", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let mut jm = Vec::new();
+    for attempt in 1..=3 {
+        let name = format!("jmlat{attempt}");
+        let mut child = Command::new("jack_mixer")
+            .arg("-c")
+            .arg(&project)
+            .arg(&name)
+            .env("DISPLAY", display)
+            .env("XDG_CONFIG_HOME", work.join("xdg"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if wait_ports(&sampler, &format!("{name}:"), 6, &mut child) {
+            let _jm = support::Kill(child);
+            std::thread::sleep(Duration::from_millis(500));
+            jm = midi_latency(
+                &[format!("{name}:in01 L"), format!("{name}:in01 R")],
+                &format!("{name}:midi in"),
+                &format!("{name}:Main L"),
+                trials,
+            );
+            break;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    if fd.is_empty() {
+        eprintln!("no MIDI change came through faderd");
+        return;
+    }
+    let (fd_p50, fd_note) = latency_row("faderd", &fd, trials);
+    let (jm_p50, jm_note) = if jm.is_empty() {
+        (
+            None,
+            "jack_mixer: no change seen (or it did not start)".to_owned(),
+        )
+    } else {
+        let (p, n) = latency_row("jack_mixer", &jm, trials);
+        (Some(p), n)
+    };
+    rows.push(Row {
+        figure: "JACK MIDI CC to audio, p50 frames".into(),
+        faderd: fd_p50,
+        peer: "jack_mixer".into(),
+        peer_value: jm_p50,
+        ratio: None,
+        unit: "frames",
+        note: format!("{fd_note} | {jm_note}"),
+    });
+}
+
 /// The live comparison: DSP load of faderd and of jack_mixer for each
 /// channel count, above an empty client, interleaved.
 fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
@@ -526,6 +790,7 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
         drop(active);
         load
     };
+    live_midi(work, &display, rows, if o.reps > 1 { 60 } else { 20 });
     for &n in &o.live {
         let session = work.join(format!("live{n}.yaml"));
         std::fs::write(&session, faderd_live_session(n)).unwrap();
