@@ -4,6 +4,7 @@
 //!
 //!     bench/run                      # installs the peers, then the full run
 //!     cargo bench --bench peers -- [--smoke] [--tracks 8,32,64] [--seconds 60] [--reps 3]
+//!                                  [--live 8,32,64,128] [--live-seconds 8]
 //!
 //! - **Offline bounce** of N mono 48 kHz tracks (amplitude-modulated pink
 //!   noise it generates itself) with per-track gain and pan, and again with
