@@ -38,7 +38,7 @@ use crate::model::{
     DEFAULT_SMOOTHING_MS, DEFAULT_TEMPO_BPM, DelayFx, Detect, Division, EQ_FREQ_RANGE,
     EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GATE_RANGES, GateSpec, HpfSlope, Insert,
     LANE_FLOOR_DB, Lane, LaneParam, LanePoint, LimiterSpec, Output, ReverbSpec, Send, SendTarget,
-    Session, StripOrder, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource,
+    Session, StripOrder, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource, f32_range,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -1490,10 +1490,4 @@ fn source_file(src: &TrackSource) -> SourceFile {
             ..SourceFile::default()
         },
     }
-}
-
-/// An f32 range as the f64 a user wrote (0.1, not 0.10000000149).
-fn f32_range(r: (f32, f32)) -> (f64, f64) {
-    let f = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
-    (f(r.0), f(r.1))
 }

@@ -25,10 +25,6 @@ pub fn energy_to_lufs(z: f64) -> f64 {
     }
 }
 
-fn lufs_to_energy(l: f64) -> f64 {
-    10f64.powf((l + 0.691) / 10.0)
-}
-
 /// Absolute gate of integrated loudness and loudness range.
 pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 /// Relative gate of integrated loudness, below the ungated level.
@@ -415,12 +411,6 @@ impl LoudnessMeter {
             seconds: self.blocks as f64 / 10.0,
         }
     }
-}
-
-/// Convert a level given in LUFS back to a mean-square energy (tests and
-/// target-loudness arithmetic).
-pub fn lufs_energy(l: f64) -> f64 {
-    lufs_to_energy(l)
 }
 
 #[cfg(test)]

@@ -459,27 +459,28 @@ pub fn proc_range(p: ProcTarget) -> (f64, f64) {
         ProcTarget::GateAttack => g[3],
         ProcTarget::GateHold => g[4],
         ProcTarget::GateRelease => g[5],
-        ProcTarget::LimiterCeiling => f32_pair(crate::dsp::limiter::CEILING_RANGE),
-        ProcTarget::LimiterRelease => f32_pair(crate::dsp::limiter::RELEASE_RANGE),
+        ProcTarget::LimiterCeiling => f32_range(crate::dsp::limiter::CEILING_RANGE),
+        ProcTarget::LimiterRelease => f32_range(crate::dsp::limiter::RELEASE_RANGE),
         ProcTarget::HpfOn
         | ProcTarget::EqOn
         | ProcTarget::BandOn(_)
         | ProcTarget::CompOn
         | ProcTarget::GateOn => (0.0, 1.0),
-        ProcTarget::DelayTime => f32_pair(crate::dsp::echo::TIME_RANGE_MS),
-        ProcTarget::DelayFeedback => f32_pair(crate::dsp::echo::FEEDBACK_RANGE),
-        ProcTarget::DelayHpf => f32_pair(crate::dsp::echo::HPF_RANGE),
-        ProcTarget::DelayLpf => f32_pair(crate::dsp::echo::LPF_RANGE),
-        ProcTarget::ReverbSize => f32_pair(crate::dsp::reverb::SIZE_RANGE),
-        ProcTarget::ReverbDecay => f32_pair(crate::dsp::reverb::DECAY_RANGE),
-        ProcTarget::ReverbPredelay => f32_pair(crate::dsp::reverb::PREDELAY_RANGE),
-        ProcTarget::ReverbDamping => f32_pair(crate::dsp::reverb::DAMPING_RANGE),
-        ProcTarget::ReverbWidth => f32_pair(crate::dsp::reverb::WIDTH_RANGE),
+        ProcTarget::DelayTime => f32_range(crate::dsp::echo::TIME_RANGE_MS),
+        ProcTarget::DelayFeedback => f32_range(crate::dsp::echo::FEEDBACK_RANGE),
+        ProcTarget::DelayHpf => f32_range(crate::dsp::echo::HPF_RANGE),
+        ProcTarget::DelayLpf => f32_range(crate::dsp::echo::LPF_RANGE),
+        ProcTarget::ReverbSize => f32_range(crate::dsp::reverb::SIZE_RANGE),
+        ProcTarget::ReverbDecay => f32_range(crate::dsp::reverb::DECAY_RANGE),
+        ProcTarget::ReverbPredelay => f32_range(crate::dsp::reverb::PREDELAY_RANGE),
+        ProcTarget::ReverbDamping => f32_range(crate::dsp::reverb::DAMPING_RANGE),
+        ProcTarget::ReverbWidth => f32_range(crate::dsp::reverb::WIDTH_RANGE),
     }
 }
 
-/// An f32 range as the f64s a user writes (0.1, not 0.10000000149).
-fn f32_pair(r: (f32, f32)) -> (f64, f64) {
+/// An f32 range (the DSP's) as the f64s a user writes: 0.1, not
+/// 0.10000000149. Session checks, surfaces' scales and lanes use it.
+pub fn f32_range(r: (f32, f32)) -> (f64, f64) {
     let f = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
     (f(r.0), f(r.1))
 }

@@ -75,10 +75,10 @@ pub enum Scale {
     Unit,
 }
 
-/// An f32 range as f64 (low, high, log), rounded as a user would write it.
+/// A DSP range as (low, high, log), as a user would write it.
 fn wide(r: (f32, f32), log: bool) -> (f64, f64, bool) {
-    let f = |x: f32| (f64::from(x) * 1e6).round() / 1e6;
-    (f(r.0), f(r.1), log)
+    let (lo, hi) = crate::model::f32_range(r);
+    (lo, hi, log)
 }
 
 impl Scale {
