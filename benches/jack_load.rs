@@ -14,7 +14,7 @@ mod support;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
-use support::{Kill, start_faderd, start_jackd};
+use support::{Kill, dsp_load, start_faderd, start_jackd};
 
 const TRACKS: usize = 64;
 const AUX: usize = 4;
@@ -50,23 +50,6 @@ fn start(session: &std::path::Path, config: &std::path::Path) -> Kill {
         "faderd is not on JACK: {line}"
     );
     k
-}
-
-/// Mean DSP load over `secs`, sampled every 100 ms after a 1 s settle.
-fn sample_load(client: &jack::Client, secs: f64) -> f64 {
-    std::thread::sleep(Duration::from_secs(1));
-    let mut v = Vec::new();
-    let t0 = Instant::now();
-    while t0.elapsed().as_secs_f64() < secs {
-        std::thread::sleep(Duration::from_millis(100));
-        v.push(f64::from(client.cpu_load()));
-    }
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -112,10 +95,10 @@ fn main() {
     ];
     eprintln!("{reps} repetitions of {secs} s per configuration, interleaved");
     for rep in 0..reps {
-        results[0].1.push(sample_load(&client, secs));
+        results[0].1.push(dsp_load(&client, secs));
         for (k, session) in [(1, &empty), (2, &full)] {
             let _faderd = start(session, &config);
-            results[k].1.push(sample_load(&client, secs));
+            results[k].1.push(dsp_load(&client, secs));
         }
         eprintln!(
             "  rep {}: {:.2} / {:.2} / {:.2} %",
@@ -125,7 +108,10 @@ fn main() {
             results[2].1[rep]
         );
     }
-    let med: Vec<f64> = results.iter().map(|(_, v)| median(v.clone())).collect();
+    let med: Vec<f64> = results
+        .iter()
+        .map(|(_, v)| support::median(v.clone()))
+        .collect();
     println!("JACK DSP load at 48000 Hz / 64 frames (jackd dummy), median of {reps} x {secs} s:");
     for ((label, _), m) in results.iter().zip(&med) {
         println!("  {label:<28} {m:6.2} %");

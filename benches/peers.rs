@@ -294,11 +294,6 @@ fn rms_db(path: &Path) -> f64 {
     10.0 * (sum / n.max(1) as f64).log10()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 struct Row {
     figure: String,
     faderd: f64,
@@ -313,7 +308,6 @@ struct Row {
 /// Peak RSS (kB) and time to ready of `faderd run` with `tracks` tracks on
 /// the dummy backend.
 fn footprint(dir: &Path, tracks: usize) -> (f64, f64) {
-    use std::io::BufRead;
     let mut y = String::from(
         "version: 1\nname: footprint\nbuses:\n  - { name: Verb, kind: aux, reverb: {} }\ntracks:\n",
     );
@@ -330,23 +324,8 @@ fn footprint(dir: &Path, tracks: usize) -> (f64, f64) {
     std::fs::write(&session, y).unwrap();
     std::fs::write(&config, "version: 1\naudio: { backend: dummy }\n").unwrap();
     let t0 = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
-        .arg("run")
-        .arg(&session)
-        .arg("--config")
-        .arg(&config)
-        .args(["--osc", "127.0.0.1:0", "--log", "error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("faderd starts");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, _ready) = support::start_faderd(&session, &config);
     let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let child = support::Kill(child);
     std::thread::sleep(Duration::from_secs(2));
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap();
     let hwm_kb = status
@@ -361,7 +340,7 @@ fn footprint(dir: &Path, tracks: usize) -> (f64, f64) {
 
 /// jack_mixer 17's project file: `n` stereo inputs (gain -6 dB, balance
 /// spread, no direct outputs) into one stereo Main output.
-fn jack_mixer_xml(n: usize) -> String {
+fn jack_mixer_xml(n: usize, volume_cc: Option<u8>) -> String {
     let mut x = String::from(
         "<?xml version=\"1.0\" ?>\n<jack_mixer geometry=\"1200x600\" paned_position=\"900\" visible=\"True\">\n",
     );
@@ -373,8 +352,12 @@ fn jack_mixer_xml(n: usize) -> String {
         };
         writeln!(
             x,
-            "  <input_channel name=\"in{:03}\" type=\"stereo\" direct_output=\"False\" volume=\"-6.000000\" balance=\"{balance:.6}\" wide=\"False\" meter_prefader=\"False\"/>",
-            k + 1
+            "  <input_channel name=\"in{:03}\" type=\"stereo\" direct_output=\"False\" volume=\"-6.000000\" balance=\"{balance:.6}\" wide=\"False\" meter_prefader=\"False\"{}/>",
+            k + 1,
+            match volume_cc {
+                Some(cc) if k == 0 => format!(" volume_midi_cc=\"{cc}\""),
+                _ => String::new(),
+            }
         )
         .unwrap();
     }
@@ -404,19 +387,6 @@ fn faderd_live_session(n: usize) -> String {
     y
 }
 
-/// Mean DSP load JACK reports over `secs`, sampled every 100 ms after a
-/// 1 s settle.
-fn dsp_load(client: &jack::Client, secs: f64) -> f64 {
-    std::thread::sleep(Duration::from_secs(1));
-    let mut v = Vec::new();
-    let t0 = Instant::now();
-    while t0.elapsed().as_secs_f64() < secs {
-        std::thread::sleep(Duration::from_millis(100));
-        v.push(f64::from(client.cpu_load()));
-    }
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
 /// Wait until `count` ports whose names start with `prefix` exist; false
 /// if `child` died first or it takes longer than 30 s.
 fn wait_ports(
@@ -443,22 +413,22 @@ fn wait_ports(
     false
 }
 
-/// jack_mixer under Xvfb on `display` with `n` channels, running and with
-/// its ports registered (it sometimes crashes while creating channels:
-/// up to three tries).
+/// jack_mixer under Xvfb on `display`, playing `project` (`n` channels),
+/// running and with its ports registered (it sometimes crashes while
+/// creating channels: up to three tries); it and its JACK client name.
 fn start_jack_mixer(
     client: &jack::Client,
     dir: &Path,
     display: &str,
+    project: &Path,
     n: usize,
-) -> Option<support::Kill> {
-    let project = dir.join(format!("jm{n}.xml"));
-    std::fs::write(&project, jack_mixer_xml(n)).unwrap();
+) -> Option<(support::Kill, String)> {
+    let tag = project.file_stem()?.to_string_lossy().into_owned();
     for attempt in 1..=3 {
-        let name = format!("jm{n}x{attempt}");
+        let name = format!("{tag}x{attempt}");
         let mut child = Command::new("jack_mixer")
             .arg("-c")
-            .arg(&project)
+            .arg(project)
             .arg(&name)
             .env("DISPLAY", display)
             .env("XDG_CONFIG_HOME", dir.join("xdg"))
@@ -469,7 +439,7 @@ fn start_jack_mixer(
             .ok()?;
         // n stereo inputs and the Main and Monitor outputs.
         if wait_ports(client, &format!("{name}:"), 2 * n + 4, &mut child) {
-            return Some(support::Kill(child));
+            return Some((support::Kill(child), name));
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -676,44 +646,22 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
             trials,
         )
     };
-    let project = work.join("jm-latency.xml");
-    std::fs::write(
-        &project,
-        "<?xml version=\"1.0\" ?>\n<jack_mixer geometry=\"1200x600\" paned_position=\"900\" visible=\"True\">\n\
-         <input_channel name=\"in01\" type=\"stereo\" direct_output=\"False\" volume=\"-6.000000\" balance=\"0.000000\" wide=\"False\" meter_prefader=\"False\" volume_midi_cc=\"20\"/>\n\
-         <output_channel name=\"Main\" type=\"stereo\" volume=\"0.000000\" balance=\"0.000000\" wide=\"True\" meter_prefader=\"False\" color=\"rgb(255,255,255)\"/>\n</jack_mixer>\n",
-    )
-    .unwrap();
+    let project = work.join("jmlat.xml");
+    std::fs::write(&project, jack_mixer_xml(1, Some(20))).unwrap();
     let (sampler, _) =
         jack::Client::new("probe-ports", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let mut jm = Vec::new();
-    for attempt in 1..=3 {
-        let name = format!("jmlat{attempt}");
-        let mut child = Command::new("jack_mixer")
-            .arg("-c")
-            .arg(&project)
-            .arg(&name)
-            .env("DISPLAY", display)
-            .env("XDG_CONFIG_HOME", work.join("xdg"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        if wait_ports(&sampler, &format!("{name}:"), 6, &mut child) {
-            let _jm = support::Kill(child);
+    let jm = match start_jack_mixer(&sampler, work, display, &project, 1) {
+        Some((_jm, name)) => {
             std::thread::sleep(Duration::from_millis(500));
-            jm = midi_latency(
-                &[format!("{name}:in01 L"), format!("{name}:in01 R")],
+            midi_latency(
+                &[format!("{name}:in001 L"), format!("{name}:in001 R")],
                 &format!("{name}:midi in"),
                 &format!("{name}:Main L"),
                 trials,
-            );
-            break;
+            )
         }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+        None => Vec::new(),
+    };
     if fd.is_empty() {
         eprintln!("no MIDI change came through faderd");
         return;
@@ -787,7 +735,7 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
                 ),
             )
             .unwrap();
-        let load = dsp_load(&sampler, secs);
+        let load = support::dsp_load(&sampler, secs);
         drop(active);
         load
     };
@@ -795,6 +743,8 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
     for &n in &o.live {
         let session = work.join(format!("live{n}.yaml"));
         std::fs::write(&session, faderd_live_session(n)).unwrap();
+        let project = work.join(format!("jm{n}.xml"));
+        std::fs::write(&project, jack_mixer_xml(n, None)).unwrap();
         let (mut null, mut fd, mut jm) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..o.reps {
             null.push(null_load(o.live_seconds));
@@ -804,14 +754,14 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
                     line.contains("JACK server"),
                     "faderd is not on JACK: {line}"
                 );
-                fd.push(dsp_load(&sampler, o.live_seconds));
+                fd.push(support::dsp_load(&sampler, o.live_seconds));
             }
-            if let Some(_jm) = start_jack_mixer(&sampler, work, &display, n) {
-                jm.push(dsp_load(&sampler, o.live_seconds));
+            if let Some(_jm) = start_jack_mixer(&sampler, work, &display, &project, n) {
+                jm.push(support::dsp_load(&sampler, o.live_seconds));
             }
         }
-        let null = median(null);
-        let fd = median(fd) - null;
+        let null = support::median(null);
+        let fd = support::median(fd) - null;
         let note = format!(
             "DSP % above an empty client ({null:.2} %), median of {}",
             o.reps
@@ -830,7 +780,7 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
             continue;
         }
         let runs = jm.len();
-        let jm = median(jm) - null;
+        let jm = support::median(jm) - null;
         // Load: lower is better, so the ratio is the peer's over ours. A
         // faderd within the noise of an empty client has no ratio to speak of.
         let within_noise = fd < 0.1;
@@ -887,13 +837,13 @@ fn main() {
                 }
             }
             let audio_s = f64::from(o.seconds);
-            let fd = audio_s / median(t_fd);
+            let fd = audio_s / support::median(t_fd);
             let level_fd = rms_db(&out("faderd"));
             for (peer, times, ok) in [("ecasound", t_eca, eca), ("sox", t_sox, sox)] {
                 if !ok {
                     continue;
                 }
-                let speed = audio_s / median(times);
+                let speed = audio_s / support::median(times);
                 let delta = rms_db(&out(peer)) - level_fd;
                 let note = match v {
                     Variant::GainPan if delta.abs() <= 0.5 => format!("same mix ({delta:+.2} dB)"),

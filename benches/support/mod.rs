@@ -80,3 +80,22 @@ pub fn start_faderd(session: &Path, config: &Path) -> (Kill, String) {
         .unwrap();
     (Kill(child), line)
 }
+
+/// Mean DSP load JACK reports over `secs`, sampled every 100 ms after a
+/// 1 s settle. `client` need not be activated.
+pub fn dsp_load(client: &jack::Client, secs: f64) -> f64 {
+    std::thread::sleep(Duration::from_secs(1));
+    let mut v = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed().as_secs_f64() < secs {
+        std::thread::sleep(Duration::from_millis(100));
+        v.push(f64::from(client.cpu_load()));
+    }
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
