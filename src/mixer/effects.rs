@@ -1,11 +1,11 @@
 //! An aux bus's built-in effect (`bus/N/fx`, `bus/N/delay/...`,
 //! `bus/N/reverb/...`): the hub's side. Changing the kind rebuilds the
-//! graph (the effect's memory is allocated there); changing a setting sends
-//! the engine the new settings.
+//! graph (the effect's memory is allocated there); a changed setting
+//! reaches the engine with the strip's other processing
+//! (`push_strip_parts`).
 
 use super::address::{Address, DelayParam, Param, ReverbParam, StripRef};
 use super::{Hub, IntentError, Value, boolean, float};
-use crate::engine::{StripParam, ToEngine};
 use crate::model::{BusKind, DelayFx, Division, Effect, ReverbSpec};
 
 impl Hub {
@@ -32,7 +32,6 @@ impl Hub {
         value: &Value,
     ) -> Result<Value, IntentError> {
         let j = self.effect_bus(address)?;
-        let tempo = self.session.tempo_bpm;
         let effect = &mut self.session.buses[j].controls.effect;
         let ranged = |x: f64, r: (f32, f32)| x.clamp(f64::from(r.0), f64::from(r.1)) as f32;
         let applied = match address.param {
@@ -58,7 +57,7 @@ impl Hub {
                 let Effect::Delay(d) = effect else {
                     return Err(IntentError::NoSuchTarget(address));
                 };
-                let v = match p {
+                match p {
                     DelayParam::Time | DelayParam::Feedback | DelayParam::Hpf | DelayParam::Lpf => {
                         let (slot, range) =
                             delay_field(d, p).ok_or(IntentError::NoSuchTarget(address))?;
@@ -87,10 +86,7 @@ impl Hub {
                         };
                         sync_value(d.sync)
                     }
-                };
-                let spec = d.engine_spec(tempo);
-                self.push_effect(j, StripParam::Echo(spec));
-                v
+                }
             }
             Param::Reverb(p) => {
                 let Effect::Reverb(r) = effect else {
@@ -98,20 +94,11 @@ impl Hub {
                 };
                 let (slot, range) = reverb_field(r, p);
                 *slot = ranged(float(address, value)?, range);
-                let v = Value::Float(f64::from(*slot));
-                let spec = *r;
-                self.push_effect(j, StripParam::Reverb(spec));
-                v
+                Value::Float(f64::from(*slot))
             }
             _ => return Err(IntentError::NoSuchTarget(address)),
         };
         Ok(applied)
-    }
-
-    fn push_effect(&mut self, bus: usize, param: StripParam) {
-        if let Some(&node) = self.map.buses.get(bus) {
-            self.push(ToEngine::Strip { node, param });
-        }
     }
 
     /// Read an effect control.

@@ -616,28 +616,9 @@ impl Hub {
                 _ => Value::Float(applied_db),
             });
         }
-        if matches!(
-            address.param,
-            Param::Fx | Param::Delay(_) | Param::Reverb(_)
-        ) {
-            let before = self.session.clone_controls(address.strip);
-            let applied = self.apply_effect(address, &value)?;
-            if address.param.is_continuous() {
-                self.touched_by_move(address.lane(), origin);
-            }
-            self.record_change(address, origin);
-            if let Some(b) = &before
-                && origin != Origin::Daemon
-            {
-                self.automation_moved(address, b);
-            }
-            return Ok(applied);
-        }
         let before = self.session.clone_controls(address.strip);
         let applied = match address.param {
-            Param::Fx | Param::Delay(_) | Param::Reverb(_) => {
-                return Err(IntentError::NoSuchTarget(address));
-            }
+            Param::Fx | Param::Delay(_) | Param::Reverb(_) => self.apply_effect(address, &value)?,
             Param::Fader => {
                 let pos = float(address, &value)?.clamp(0.0, 1.0);
                 self.set_gain(address, pos_to_db(pos))?;
@@ -1177,12 +1158,6 @@ impl Hub {
         if let Some(v) = self.trim_view(address) {
             return Ok(v);
         }
-        if matches!(
-            address.param,
-            Param::Fx | Param::Delay(_) | Param::Reverb(_)
-        ) {
-            return self.get_effect(address);
-        }
         let c = self
             .session
             .controls(address.strip)
@@ -1195,9 +1170,7 @@ impl Hub {
             }
         };
         Ok(match address.param {
-            Param::Fx | Param::Delay(_) | Param::Reverb(_) => {
-                return Err(IntentError::NoSuchTarget(address));
-            }
+            Param::Fx | Param::Delay(_) | Param::Reverb(_) => return self.get_effect(address),
             Param::Fader => Value::Float(db_to_pos(c.gain_db)),
             Param::Gain => Value::Float(c.gain_db),
             Param::Trim => Value::Float(c.trim_db),
@@ -1420,7 +1393,8 @@ impl Hub {
                 || before.comp != after.comp
                 || before.gate != after.gate
                 || before.order != after.order
-                || before.limiter != after.limiter;
+                || before.limiter != after.limiter
+                || before.effect != after.effect;
             self.push_strip_parts(strip, processing);
         }
     }
@@ -1481,6 +1455,13 @@ impl Hub {
             cmds.push(StripParam::Gate(controls.gate));
             if strip == StripRef::Master && controls.limiter.on {
                 cmds.push(StripParam::Limiter(controls.limiter));
+            }
+            match controls.effect {
+                crate::model::Effect::Delay(d) => {
+                    cmds.push(StripParam::Echo(d.engine_spec(self.session.tempo_bpm)));
+                }
+                crate::model::Effect::Reverb(r) => cmds.push(StripParam::Reverb(r)),
+                crate::model::Effect::None => {}
             }
             cmds.push(StripParam::DynamicsFirst(
                 controls.order == crate::model::StripOrder::DynamicsThenEq,
