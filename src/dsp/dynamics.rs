@@ -213,7 +213,7 @@ impl Compressor {
 
     /// Compress a block in place; `r` is `None` for mono. `sc` is scratch
     /// of the block's length (the side-chain signal).
-    pub fn process(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>, sc: &mut [f32]) {
+    pub fn process(&mut self, l: &mut [f32], r: Option<&mut [f32]>, sc: &mut [f32]) {
         if !self.spec.on {
             self.gr_db = 0.0;
             return;
@@ -239,29 +239,45 @@ impl Compressor {
             detect,
             ..
         } = self.spec;
-        let (att, rel) = (self.att, self.rel);
-        let attack_faster = att <= rel;
-        let mut g = self.gr_db;
-        let mut ms = self.rms;
-        let mut peak = self.gr_peak;
-        for i in 0..n {
-            let x = sc[i];
-            let level = match detect {
-                Detect::Peak => to_db(x.abs()),
-                Detect::Rms => {
-                    ms = self.rms_coef * ms + (1.0 - self.rms_coef) * x * x;
+        let sc = &mut sc[..n];
+        // Three passes over the side chain, so that the transcendental
+        // math runs as SIMD and only the smoothing is sample by sample:
+        // 1. the level in dB and the gain change the curve wants there;
+        match detect {
+            Detect::Peak => {
+                for s in sc.iter_mut() {
+                    let level = to_db(s.abs());
+                    *s = comp_curve(level, threshold_db, ratio, knee_db) - level;
+                }
+            }
+            Detect::Rms => {
+                let mut ms = self.rms;
+                for s in sc.iter_mut() {
+                    ms = self.rms_coef * ms + (1.0 - self.rms_coef) * *s * *s;
                     if ms < 1e-30 {
                         ms = 0.0;
                     }
+                    *s = ms;
+                }
+                self.rms = ms;
+                for s in sc.iter_mut() {
                     // 10 log10(ms) is the RMS in dB.
-                    if ms > 1e-12 {
-                        fastmath::power_to_db(ms)
+                    let level = if *s > 1e-12 {
+                        fastmath::power_to_db(*s)
                     } else {
                         FLOOR_DB
-                    }
+                    };
+                    *s = comp_curve(level, threshold_db, ratio, knee_db) - level;
                 }
-            };
-            let want = comp_curve(level, threshold_db, ratio, knee_db) - level;
+            }
+        }
+        // 2. the gain change, smoothed by attack and release;
+        let (att, rel) = (self.att, self.rel);
+        let attack_faster = att <= rel;
+        let mut g = self.gr_db;
+        let mut peak = self.gr_peak;
+        for s in sc.iter_mut() {
+            let want = *s;
             // Attack while the gain falls, release while it rises. With
             // the faster time constant for attack (att <= rel), the attack
             // step is the lower of the two exactly when the gain falls, so
@@ -269,23 +285,33 @@ impl Compressor {
             // sample while the gain hovers; mispredictions would dominate).
             let by_attack = att * g + (1.0 - att) * want;
             let by_release = rel * g + (1.0 - rel) * want;
+            // Comparisons rather than `f32::min`: one instruction each,
+            // without NaN fix-ups on the loop's critical path.
             g = if attack_faster {
-                by_attack.min(by_release)
+                if by_release < by_attack {
+                    by_release
+                } else {
+                    by_attack
+                }
             } else if want < g {
                 by_attack
             } else {
                 by_release
             };
-            peak = peak.min(g);
-            let total = g + makeup_db;
-            let gain = if total == 0.0 { 1.0 } else { from_db(total) };
-            l[i] *= gain;
-            if let Some(r) = r.as_deref_mut() {
-                r[i] *= gain;
+            peak = if g < peak { g } else { peak };
+            *s = g;
+        }
+        // 3. applied with the make-up gain (2^0 is exactly 1: no change
+        // when neither applies).
+        for (x, g) in l.iter_mut().zip(sc.iter()) {
+            *x *= from_db(g + makeup_db);
+        }
+        if let Some(r) = r {
+            for (x, g) in r.iter_mut().zip(sc.iter()) {
+                *x *= from_db(g + makeup_db);
             }
         }
         self.gr_db = if g > -1e-6 { 0.0 } else { g };
-        self.rms = ms;
         self.gr_peak = peak;
     }
 }
@@ -340,8 +366,9 @@ impl Gate {
         std::mem::replace(&mut self.gr_peak, 0.0)
     }
 
-    /// Gate a block in place (`r`: `None` for mono).
-    pub fn process(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>) {
+    /// Gate a block in place (`r`: `None` for mono). `sc` is scratch of
+    /// the block's length.
+    pub fn process(&mut self, l: &mut [f32], r: Option<&mut [f32]>, sc: &mut [f32]) {
         if !self.spec.on {
             self.g = 0.0;
             return;
@@ -352,13 +379,27 @@ impl Gate {
             range_db,
             ..
         } = self.spec;
+        let sc = &mut sc[..l.len()];
+        // As the compressor: the wanted gain change as SIMD, the smoothing
+        // (with its hold) sample by sample, the gain as SIMD.
+        match r.as_deref() {
+            Some(r) => {
+                for ((s, a), b) in sc.iter_mut().zip(l.iter()).zip(r) {
+                    *s = a.abs().max(b.abs());
+                }
+            }
+            None => {
+                for (s, a) in sc.iter_mut().zip(l.iter()) {
+                    *s = a.abs();
+                }
+            }
+        }
+        for s in sc.iter_mut() {
+            *s = gate_curve(to_db(*s), threshold_db, ratio, range_db);
+        }
         let mut g = self.g;
-        for i in 0..l.len() {
-            let x = match r.as_deref() {
-                Some(r) => l[i].abs().max(r[i].abs()),
-                None => l[i].abs(),
-            };
-            let want = gate_curve(to_db(x), threshold_db, ratio, range_db);
+        for s in sc.iter_mut() {
+            let want = *s;
             if want >= g {
                 // Opening (or open): at the attack rate; hold restarts.
                 g = self.att * g + (1.0 - self.att) * want;
@@ -370,14 +411,18 @@ impl Gate {
             } else {
                 g = self.rel * g + (1.0 - self.rel) * want;
             }
-            let gain = from_db(g);
-            l[i] *= gain;
-            if let Some(r) = r.as_deref_mut() {
-                r[i] *= gain;
-            }
             self.gr_peak = self.gr_peak.min(g);
+            *s = g;
         }
         self.g = g;
+        for (x, g) in l.iter_mut().zip(sc.iter()) {
+            *x *= from_db(*g);
+        }
+        if let Some(r) = r {
+            for (x, g) in r.iter_mut().zip(sc.iter()) {
+                *x *= from_db(*g);
+            }
+        }
     }
 }
 
@@ -452,7 +497,8 @@ mod tests {
         let mut g = Gate::new(spec, 48_000);
         let gain = |g: &mut Gate, ms: usize, level: f32| -> Vec<f32> {
             let mut l = vec![level; ms * 48];
-            g.process(&mut l, None);
+            let mut sc = vec![0.0; l.len()];
+            g.process(&mut l, None, &mut sc);
             l.iter().map(|y| 20.0 * (y / level).log10()).collect()
         };
         let open = gain(&mut g, 20, 0.1);

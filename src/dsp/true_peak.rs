@@ -67,7 +67,9 @@ fn bessel_i0(x: f64) -> f64 {
 /// One channel's true-peak estimator.
 #[derive(Debug, Clone)]
 pub struct TruePeak {
-    phases: Phases,
+    /// The coefficients by tap: `by_tap[i][p]` is tap `i` of phase `p / 4`
+    /// (phase 0 is the sample itself, a single unit tap).
+    by_tap: [[f32; OVERSAMPLING]; TAPS],
     /// The last `TAPS` inputs, stored twice so that the window ending at
     /// the newest is always contiguous: `ring[pos..pos + TAPS]`.
     ring: [f32; 2 * TAPS],
@@ -83,8 +85,16 @@ impl Default for TruePeak {
 impl TruePeak {
     /// An estimator with an empty (silent) history.
     pub fn new() -> TruePeak {
+        let phases = Phases::design();
+        let mut by_tap = [[0.0f32; OVERSAMPLING]; TAPS];
+        by_tap[DELAY - 1][0] = 1.0;
+        for (p, taps) in phases.0.iter().enumerate() {
+            for (i, &h) in taps.iter().enumerate() {
+                by_tap[i][p + 1] = h;
+            }
+        }
         TruePeak {
-            phases: Phases::design(),
+            by_tap,
             ring: [0.0; 2 * TAPS],
             pos: 0,
         }
@@ -108,12 +118,15 @@ impl TruePeak {
         // Oldest first: window[i] is input (newest - TAPS + 1 + i), so
         // sample k = newest - DELAY is window[TAPS - 1 - DELAY] = window[11].
         let window = &self.ring[self.pos..self.pos + TAPS];
-        let mut peak = window[DELAY - 1].abs();
-        for taps in &self.phases.0 {
-            let y: f32 = taps.iter().zip(window).map(|(h, x)| h * x).sum();
-            peak = peak.max(y.abs());
+        // All phases at once, one 4-wide multiply-add per tap; each phase
+        // still sums its taps in order.
+        let mut y = [0.0f32; OVERSAMPLING];
+        for (taps, &x) in self.by_tap.iter().zip(window) {
+            for (y, h) in y.iter_mut().zip(taps) {
+                *y += h * x;
+            }
         }
-        peak
+        y.iter().fold(0.0f32, |m, v| m.max(v.abs()))
     }
 
     /// The true peak of `block` (and what came before it), delayed by

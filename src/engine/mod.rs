@@ -935,7 +935,7 @@ fn mix_node(
             node.eq
                 .process_part(EqPart::BANDS, clock, l, r.as_deref_mut());
         }
-        node.gate.process(l, r.as_deref_mut());
+        node.gate.process(l, r.as_deref_mut(), s11);
         node.comp.process(l, r.as_deref_mut(), s11);
         if node.dynamics_first {
             node.eq.process_part(EqPart::BANDS, clock, l, r);

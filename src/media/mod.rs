@@ -95,29 +95,46 @@ pub fn read_wav(path: &Path) -> Result<Decoded, MediaError> {
         .into_inner()
         .read_exact(&mut data)
         .map_err(|e| err(hound::Error::IoError(e)))?;
-    let mut channels = vec![Vec::with_capacity(frames); n_ch];
-    let decode: fn(&[u8]) -> f32 = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, _) => |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        (_, 16) => |b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0,
-        (_, 24) => |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0,
-        _ => |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0,
-    };
-    if n_ch == 1 {
-        channels[0].extend(data.chunks_exact(bytes_per_sample).map(decode));
-    } else {
-        for frame in data.chunks_exact(bytes_per_sample * n_ch) {
-            for (ch, b) in channels
-                .iter_mut()
-                .zip(frame.chunks_exact(bytes_per_sample))
-            {
-                ch.push(decode(b));
-            }
+    let channels = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, _) => {
+            deinterleave::<4>(&data, n_ch, frames, f32::from_le_bytes)
         }
-    }
+        (_, 16) => deinterleave::<2>(&data, n_ch, frames, |b| {
+            f32::from(i16::from_le_bytes(b)) / 32_768.0
+        }),
+        (_, 24) => deinterleave::<3>(&data, n_ch, frames, |b| {
+            (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
+        }),
+        _ => deinterleave::<4>(&data, n_ch, frames, |b| {
+            i32::from_le_bytes(b) as f32 / 2_147_483_648.0
+        }),
+    };
     Ok(Decoded {
         sample_rate: spec.sample_rate,
         channels,
     })
+}
+
+/// Split interleaved `B`-byte samples into `n_ch` channels, converting
+/// each with `decode` (generic, so it inlines into a loop the compiler can
+/// vectorize).
+fn deinterleave<const B: usize>(
+    data: &[u8],
+    n_ch: usize,
+    frames: usize,
+    decode: impl Fn([u8; B]) -> f32,
+) -> Vec<Vec<f32>> {
+    let sample = |b: &[u8]| decode(b.try_into().unwrap_or([0; B]));
+    if n_ch == 1 {
+        return vec![data.chunks_exact(B).map(sample).collect()];
+    }
+    let mut channels = vec![Vec::with_capacity(frames); n_ch];
+    for frame in data.chunks_exact(B * n_ch) {
+        for (ch, b) in channels.iter_mut().zip(frame.chunks_exact(B)) {
+            ch.push(sample(b));
+        }
+    }
+    channels
 }
 
 /// Any other format, sample by sample through the WAV reader.
