@@ -48,7 +48,8 @@ tracks:
   - { name: File, channels: stereo, source: { file: st.wav, loop: true }, output: G, sends: [{ bus: R, gain_db: -6 }] }
   - { name: Sine, source: { tone: { wave: sine, freq_hz: 997, level_db: -6 } }, pan: 0.3, sends: [{ bus: R, gain_db: -10, pre: true }],
       insert: { output: 3, input: 1, wet: 0.5, latency: { 1: 300, 32: 300, 64: 300, 256: 300, 1000: 300 } } }
-  - { name: Pink, channels: stereo, source: { tone: { wave: pink, level_db: -12, pulse: { bpm: 133, decay_ms: 90 } } }, sends: [{ bus: E, gain_db: -3 }] }
+  - { name: Pink, channels: stereo, source: { tone: { wave: pink, level_db: -12, pulse: { bpm: 133, decay_ms: 90 } } }, sends: [{ bus: E, gain_db: -3 }],
+      comp: { threshold: -30, ratio: 4, attack: 2, release: 40 }, gate: { threshold: -50, attack: 0.5, hold: 5, release: 30 } }
   - { name: Mono, source: { file: m.wav } }
 master: { limiter: { ceiling: -9 } }
 "#;

@@ -311,7 +311,10 @@ impl Compressor {
                 *x *= from_db(g + makeup_db);
             }
         }
-        self.gr_db = if g > -1e-6 { 0.0 } else { g };
+        // The state runs on exactly (a snap to 0 at the block's end would
+        // make the output depend on where blocks end); once the reduction
+        // is under ~1e-7 dB the gain rounds to exactly 1.
+        self.gr_db = g;
         self.gr_peak = peak;
     }
 }
@@ -445,6 +448,49 @@ mod tests {
         assert_eq!(gate_curve(-30.0, -40.0, 10.0, 60.0), 0.0);
         assert_eq!(gate_curve(-42.0, -40.0, 10.0, 60.0), -18.0);
         assert_eq!(gate_curve(-90.0, -40.0, 10.0, 60.0), -60.0);
+    }
+
+    #[test]
+    fn the_output_does_not_depend_on_the_block_size() {
+        // A loud burst, then a quiet tone under the threshold for the
+        // release to run out on (it must settle the same way in any block).
+        let x: Vec<f32> = (0..96_000)
+            .map(|i| {
+                let level = if i < 4_800 { 0.5 } else { 0.01 };
+                level * (i as f32 * 0.031).sin()
+            })
+            .collect();
+        let comp = CompSpec {
+            on: true,
+            threshold_db: -30.0,
+            ratio: 4.0,
+            attack_ms: 1.0,
+            release_ms: 20.0,
+            ..CompSpec::default()
+        };
+        let gate = GateSpec {
+            on: true,
+            threshold_db: -60.0,
+            attack_ms: 0.5,
+            release_ms: 20.0,
+            ..GateSpec::default()
+        };
+        let run = |block: usize| {
+            let (mut c, mut g) = (Compressor::new(comp, 48_000), Gate::new(gate, 48_000));
+            let mut y = x.clone();
+            let mut sc = vec![0.0; block];
+            for piece in y.chunks_mut(block) {
+                g.process(piece, None, &mut sc);
+                c.process(piece, None, &mut sc);
+            }
+            y
+        };
+        let reference = run(4096);
+        for block in [1, 37, 1000] {
+            let y = run(block);
+            let at = y.iter().zip(&reference).position(|(a, b)| a != b);
+            assert_eq!(at, None, "block {block}");
+        }
     }
 
     fn step_response(c: &mut Compressor, ms: usize, level: f32) -> Vec<f32> {
