@@ -62,7 +62,7 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         duration: Option<f64>,
         /// Frames per process call (the output does not depend on it).
-        #[arg(long, default_value_t = 1024, value_name = "FRAMES")]
+        #[arg(long, default_value_t = 4096, value_name = "FRAMES")]
         block: usize,
     },
     /// List audio backends, devices and channels, MIDI ports and serial

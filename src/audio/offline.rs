@@ -1,14 +1,22 @@
 //! Offline render: the engine driven by a plain loop, as fast as the CPU
 //! allows, with changes applied at exact sample positions.
 
+use crate::engine::Clip;
 use crate::engine::Engine;
 use crate::engine::EngineConfig;
-use crate::engine::rt::process_guarded;
-use crate::media::{MediaError, WavFormat, WavSink, load_clips};
+use crate::engine::graph::{Node, Scratch};
+use crate::engine::rt::{process_guarded, process_guarded_spread, with_denormals_flushed};
+use crate::engine::{ScratchBufs, StripPool};
+use crate::media::{MediaError, WavFormat, WavSink, load_clips_except, open_windows};
 use crate::mixer::{Address, Hub, HubError, Origin, StripRef, Value};
 use crate::model::{Session, TrackSource};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Frames of each file held at a time by a render (two windows: the one
+/// playing and the next, read meanwhile): 64 mono tracks take 33 MB.
+pub const STREAM_WINDOW_FRAMES: usize = 1 << 16;
 
 /// A change scheduled at an exact frame of an offline render.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +37,8 @@ pub struct OfflineRun {
     /// The engine.
     pub engine: Engine,
     block: usize,
+    /// The strips of a block are spread over the cores.
+    spread: bool,
 }
 
 impl OfflineRun {
@@ -49,7 +59,12 @@ impl OfflineRun {
         let (mut hub, engine) = Hub::new(session, clips, cfg)?;
         // A bounce plays the timeline from its start.
         hub.transport(crate::mixer::TransportCmd::Play);
-        Ok(OfflineRun { hub, engine, block })
+        Ok(OfflineRun {
+            hub,
+            engine,
+            block,
+            spread: rayon::current_num_threads() > 1,
+        })
     }
 
     /// Process until the engine's position reaches `end_frame`, in blocks
@@ -72,11 +87,57 @@ impl OfflineRun {
             self.hub.service();
             let until_change = changes.peek().map_or(u64::MAX, |c| c.frame - pos);
             let n = (self.block as u64).min(end_frame - pos).min(until_change) as usize;
-            process_guarded(&mut self.engine, n);
+            self.process(n);
             sink(&self.engine, n)?;
         }
         self.hub.service();
         Ok(())
+    }
+}
+
+impl OfflineRun {
+    /// Whether the strips that stand alone run spread over the cores (the
+    /// default where there are several) or on the calling thread, as the
+    /// live engine runs them. The output is the same.
+    pub fn set_spread(&mut self, spread: bool) {
+        self.spread = spread;
+    }
+
+    /// One block, its strips spread over the cores when asked.
+    fn process(&mut self, n: usize) {
+        if self.spread {
+            let pool = Spread { block: self.block };
+            process_guarded_spread(&mut self.engine, n, &pool);
+        } else {
+            process_guarded(&mut self.engine, n);
+        }
+    }
+}
+
+/// Runs strips on rayon's pool, each thread with its own scratch buffers,
+/// with denormals flushed as on the engine's thread.
+struct Spread {
+    block: usize,
+}
+
+thread_local! {
+    /// A render worker's scratch buffers (allocated on its first strip).
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+impl StripPool for Spread {
+    fn run(&self, nodes: &mut [Node], job: &(dyn Fn(usize, &mut Node, &mut ScratchBufs) + Sync)) {
+        use rayon::prelude::*;
+        nodes.par_iter_mut().enumerate().for_each(|(i, node)| {
+            SCRATCH.with(|cell| {
+                let mut cell = cell.borrow_mut();
+                let scratch = match cell.as_mut() {
+                    Some(s) if s.bufs[0].len() >= self.block => s,
+                    _ => cell.insert(Scratch::new(self.block)),
+                };
+                with_denormals_flushed(|| job(i, node, &mut scratch.bufs));
+            });
+        });
     }
 }
 
@@ -172,16 +233,23 @@ pub fn render(
             );
         }
     }
-    let clips = load_clips(&session, base_dir)?;
+    // Files play a window at a time (memory stays small whatever their
+    // length); looping tracks' files load whole.
+    let mut windows = open_windows(&session, base_dir, STREAM_WINDOW_FRAMES)?;
+    let streamed: Vec<PathBuf> = windows.paths().cloned().collect();
+    let mut clips = load_clips_except(&session, base_dir, &streamed)?;
     let rate = session.sample_rate;
     let total = match job.duration_s.or(session.length_s) {
         Some(s) => (s * f64::from(rate)).round() as u64,
         None => clips
             .values()
             .map(|c| c.frames() as u64)
+            .chain(windows.longest())
             .max()
             .ok_or(RenderError::NoLength)?,
     };
+    let mut playing: Vec<(PathBuf, Arc<Clip>)> = windows.read(0)?;
+    clips.extend(playing.iter().cloned());
     let stem_names: Vec<(StripRef, String)> = session
         .tracks
         .iter()
@@ -224,21 +292,48 @@ pub fn render(
     let mut since_progress = 0u64;
     let report_every = u64::from(rate) / 10;
     let no_changes: Vec<ScheduledChange> = Vec::new();
-    run.run(total, &mut no_changes.iter().peekable(), |engine, n| {
-        let (l, r) = (&engine.output(0)[..n], &engine.output(1)[..n]);
-        peak = l.iter().chain(r).fold(peak, |m, x| m.max(x.abs()));
-        mix.write(l, r)?;
-        for (node, sink) in stems.iter_mut() {
-            let (sl, sr) = engine.node_output(*node);
-            sink.write(&sl[..n], &sr[..n])?;
+    let mut window_start = 0;
+    while window_start < total {
+        let window_end = (window_start + STREAM_WINDOW_FRAMES as u64).min(total);
+        // The next window is read on another thread while this one plays.
+        let (played, next) = std::thread::scope(|scope| {
+            let reader = (window_end < total).then(|| scope.spawn(|| windows.read(window_end)));
+            let played = run.run(
+                window_end,
+                &mut no_changes.iter().peekable(),
+                |engine, n| {
+                    let (l, r) = (&engine.output(0)[..n], &engine.output(1)[..n]);
+                    peak = l.iter().chain(r).fold(peak, |m, x| m.max(x.abs()));
+                    mix.write(l, r)?;
+                    for (node, sink) in stems.iter_mut() {
+                        let (sl, sr) = engine.node_output(*node);
+                        sink.write(&sl[..n], &sr[..n])?;
+                    }
+                    since_progress += n as u64;
+                    if since_progress >= report_every {
+                        since_progress = 0;
+                        progress(engine.position_frames(), total);
+                    }
+                    Ok::<(), MediaError>(())
+                },
+            );
+            let next = reader.map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (played, next)
+        });
+        played?;
+        if let Some(next) = next {
+            let next = next?;
+            let old = run.engine.replace_clips(|clip| {
+                let (path, _) = playing.iter().find(|(_, c)| Arc::ptr_eq(c, clip))?;
+                next.iter()
+                    .find(|(p, _)| p == path)
+                    .map(|(_, c)| Arc::clone(c))
+            });
+            playing = next;
+            windows.recycle(old);
         }
-        since_progress += n as u64;
-        if since_progress >= report_every {
-            since_progress = 0;
-            progress(engine.position_frames(), total);
-        }
-        Ok::<(), MediaError>(())
-    })?;
+        window_start = window_end;
+    }
     progress(total, total);
     let mut files = vec![mix.finish()?];
     for (_, sink) in stems {

@@ -38,6 +38,10 @@ impl Channels {
 pub struct Clip {
     /// Samples per channel, all the same length.
     pub channels: Box<[Box<[f32]>]>,
+    /// The timeline frame of the first sample held: 0 for a whole file; an
+    /// offline render plays long files a window at a time. A looping track
+    /// plays whole files only.
+    pub start: u64,
 }
 
 impl Clip {
@@ -269,6 +273,18 @@ pub(crate) struct SendNode {
     pub(crate) pan_l: Ramp,
     pub(crate) pan_r: Ramp,
     pub(crate) delay: Option<Box<[DelayLine; 2]>>,
+    /// What this send adds where it goes, this piece of the block.
+    pub(crate) out: StereoBuf,
+    /// Which sides of `out` to add (a side at constant zero adds nothing).
+    pub(crate) live: [bool; 2],
+}
+
+/// Latency compensation on a node's way to its destination.
+#[derive(Debug)]
+pub(crate) struct DestDelay {
+    pub(crate) lines: [DelayLine; 2],
+    /// The node's output, delayed: what its destination receives.
+    pub(crate) out: StereoBuf,
 }
 
 #[derive(Debug)]
@@ -309,7 +325,7 @@ pub(crate) struct Node {
     pub(crate) pan_r: AutoParam,
     pub(crate) sends: Box<[SendNode]>,
     pub(crate) insert: Option<InsertNode>,
-    pub(crate) dest_delay: Option<Box<[DelayLine; 2]>>,
+    pub(crate) dest_delay: Option<Box<DestDelay>>,
     /// After the input gain (and the insert).
     pub(crate) pre: StereoBuf,
     /// After the fader, before pan.
@@ -327,6 +343,15 @@ pub(crate) struct Scratch {
 
 /// Per-sample coefficient buffers one node needs at most.
 pub(crate) const SCRATCH_BUFFERS: usize = 12;
+
+impl Scratch {
+    /// Buffers of `max_block` frames. Allocates.
+    pub(crate) fn new(max_block: usize) -> Scratch {
+        Scratch {
+            bufs: std::array::from_fn(|_| vec![0.0; max_block.max(1)].into_boxed_slice()),
+        }
+    }
+}
 
 /// A complete, preallocated mix graph. Built off the audio thread.
 #[derive(Debug)]
@@ -383,6 +408,8 @@ impl MixGraph {
                         pan_l: Ramp::new(s.pan.0, ramp_frames),
                         pan_r: Ramp::new(s.pan.1, ramp_frames),
                         delay: stereo_delay(s.delay),
+                        out: StereoBuf::new(max_block),
+                        live: [false; 2],
                     })
                 })
                 .collect::<Result<Box<[_]>, GraphError>>()?;
@@ -428,7 +455,12 @@ impl MixGraph {
                         DelayLine::new(ins.latency as usize),
                     ]),
                 }),
-                dest_delay: stereo_delay(spec.dest_delay),
+                dest_delay: stereo_delay(spec.dest_delay).map(|lines| {
+                    Box::new(DestDelay {
+                        lines: *lines,
+                        out: StereoBuf::new(max_block),
+                    })
+                }),
                 pre: StereoBuf::new(max_block),
                 post: StereoBuf::new(max_block),
                 out: StereoBuf::new(max_block),
@@ -440,9 +472,7 @@ impl MixGraph {
                 .map(|_| StereoBuf::new(max_block))
                 .collect(),
             nodes: nodes.into_boxed_slice(),
-            scratch: Scratch {
-                bufs: std::array::from_fn(|_| vec![0.0; max_block].into_boxed_slice()),
-            },
+            scratch: Scratch::new(max_block),
             meters: Arc::new(MeterBank::new(specs.len())),
             max_block,
             proc_playing: false,

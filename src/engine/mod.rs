@@ -15,6 +15,7 @@ pub mod graph;
 pub mod meters;
 pub mod msg;
 pub mod rt;
+mod strip;
 
 pub use graph::{
     Channels, Clip, Dest, FxSpec, GraphError, InsertSpec, MixGraph, NodeSpec, SendDest, SendSpec,
@@ -30,15 +31,16 @@ pub use msg::{
 /// EQ's glides run on the same size of grid).
 pub const PROC_LANE_GRID: u64 = 32;
 
-use crate::dsp::automation::{Interp, LanePoint};
+use crate::dsp::automation::Interp;
 use crate::dsp::loudness::{LoudnessBlock, LoudnessTap};
 use crate::dsp::pan::PanLaw;
-use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
-use auto::{AutoParam, LaneConv, LaneView, TimelineClock};
-use graph::{Node, NodeInput, StereoBuf};
+use auto::{AutoParam, TimelineClock};
+use graph::Node;
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use strip::{Clock, Piece};
+pub(crate) use strip::{ScratchBufs, StripPool};
 
 /// Capacity of the hub -> engine command queue. A full fader sweep from a
 /// 14-bit surface at 1 kHz on 64 strips is ~64k commands per second, ~90 per
@@ -193,6 +195,27 @@ impl Engine {
         )
     }
 
+    /// Swap the clips nodes play: `with(old)` gives the replacement for a
+    /// clip, or `None` to keep it. Returns the clips replaced.
+    ///
+    /// Not real-time (it allocates the returned list): an offline render
+    /// calls it between process calls, to play long files a window at a
+    /// time.
+    pub fn replace_clips(
+        &mut self,
+        mut with: impl FnMut(&Arc<Clip>) -> Option<Arc<Clip>>,
+    ) -> Vec<Arc<Clip>> {
+        let mut old = Vec::new();
+        for node in self.graph.nodes.iter_mut() {
+            if let graph::NodeInput::Clip { clip, .. } = &mut node.input
+                && let Some(new) = with(clip)
+            {
+                old.push(std::mem::replace(clip, new));
+            }
+        }
+        old
+    }
+
     /// The stream facts this engine was built for.
     pub fn config(&self) -> EngineConfig {
         self.config
@@ -260,6 +283,16 @@ impl Engine {
     /// No allocation, deallocation, lock, syscall or unbounded loop. Call it
     /// through [`rt::process_guarded`] from a real-time callback.
     pub fn process(&mut self, frames: usize) -> usize {
+        self.process_in(frames, None)
+    }
+
+    /// [`Engine::process`], with the strips that stand alone spread over
+    /// `pool`'s threads (an offline render). The output is the same.
+    pub(crate) fn process_spread(&mut self, frames: usize, pool: &dyn StripPool) -> usize {
+        self.process_in(frames, Some(pool))
+    }
+
+    fn process_in(&mut self, frames: usize, pool: Option<&dyn StripPool>) -> usize {
         let n = frames.min(self.config.max_block).min(self.graph.max_block);
         self.apply_commands();
         for out in self.outputs.iter_mut() {
@@ -272,7 +305,7 @@ impl Engine {
             let m = (n - done)
                 .min(self.frames_to_loop_end())
                 .min(self.frames_to_proc_grid());
-            self.render(done, m);
+            self.render(done, m, pool);
             self.frame += m as u64;
             if self.rolling {
                 self.transport_frame += m as u64;
@@ -330,65 +363,50 @@ impl Engine {
         }
     }
 
-    /// Mix `n` frames into the outputs from frame `off` of the block.
-    fn render(&mut self, off: usize, n: usize) {
+    /// Mix `n` frames into the outputs from frame `off` of the block. With
+    /// a `pool`, the strips that stand alone run there first; the routes
+    /// are then summed in node order, so the output is the same.
+    fn render(&mut self, off: usize, n: usize, pool: Option<&dyn StripPool>) {
         let graph = &mut *self.graph;
-        let node_count = graph.nodes.len();
-        let clock = Clock {
-            frame: self.frame,
-            timeline: self.rolling.then_some(self.transport_frame),
-            automation: TimelineClock {
-                frame: self.transport_frame,
-                rolling: self.rolling,
+        let piece = Piece {
+            clock: Clock {
+                frame: self.frame,
+                timeline: self.rolling.then_some(self.transport_frame),
+                automation: TimelineClock {
+                    frame: self.transport_frame,
+                    rolling: self.rolling,
+                },
             },
+            lanes: &self.lanes.nodes,
+            pan_law: self.lanes.pan_law,
+            proc_grid: graph
+                .proc_playing
+                .then(|| self.transport_frame - self.transport_frame % PROC_LANE_GRID),
+            inputs: &self.inputs,
+            meters: &graph.meters,
+            off,
+            n,
         };
-        let pan_law = self.lanes.pan_law;
-        for i in 0..node_count {
+        if let Some(pool) = pool {
+            pool.run(&mut graph.nodes, &|i, node, scratch| {
+                if node.stands_alone() {
+                    strip::run_strip(node, i, &piece, None, None, scratch);
+                }
+            });
+        }
+        for (i, node) in graph.nodes.iter_mut().enumerate() {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
-            let node = &mut graph.nodes[i];
-            if graph.proc_playing
-                && let Some(lanes) = self.lanes.nodes.get(i)
-                && !lanes.proc.is_empty()
-            {
-                // The grid point at or before this piece: every piece
-                // between two grid points plays the same values, however
-                // the blocks fall.
-                let grid = self.transport_frame - self.transport_frame % PROC_LANE_GRID;
-                node.play_proc_lanes(lanes, grid);
-            }
-            fill_source(node, &mut own_acc[i], &self.inputs, off, clock, n);
-            let mut io = Io {
-                inputs: &self.inputs,
-                outputs: &mut self.outputs,
-                off,
-            };
-            let lanes = Lanes {
-                node: self.lanes.nodes.get(i),
-                pan_law,
-                clock: clock.automation,
-                sample_clock: clock.frame,
-            };
-            mix_node(
-                node,
-                i,
-                &lanes,
-                later_accs,
-                &mut io,
-                &mut graph.scratch.bufs,
-                n,
-            );
-            let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
-            let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
-            let reduction = node
-                .comp
-                .take_gain_reduction()
-                .min(node.gate.take_gain_reduction())
-                .min(
-                    node.limiter
-                        .as_mut()
-                        .map_or(0.0, |l| l.take_gain_reduction()),
+            if pool.is_none() || !node.stands_alone() {
+                strip::run_strip(
+                    node,
+                    i,
+                    &piece,
+                    Some(&mut own_acc[i]),
+                    Some(&mut self.outputs),
+                    &mut graph.scratch.bufs,
                 );
-            graph.meters.record(i, [pl, pr], [ml, mr], reduction);
+            }
+            strip::route(node, i, later_accs, &mut self.outputs, off, n);
         }
     }
 
@@ -609,42 +627,6 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
     true
 }
 
-/// The clocks a block is rendered at.
-#[derive(Debug, Clone, Copy)]
-struct Clock {
-    /// Free-running sample clock (generators run on it).
-    frame: u64,
-    /// Timeline frame while the transport rolls (clips play on it); `None`
-    /// when stopped: clips are silent.
-    timeline: Option<u64>,
-    /// The timeline as automation reads it (also when stopped).
-    automation: TimelineClock,
-}
-
-/// One node's lanes and how to read them in this block.
-struct Lanes<'a> {
-    node: Option<&'a NodeLanes>,
-    pan_law: PanLaw,
-    clock: TimelineClock,
-    /// The free-running sample clock at the block's first sample.
-    sample_clock: u64,
-}
-
-impl Lanes<'_> {
-    fn view<'b>(
-        &self,
-        lane: Option<&'b [LanePoint]>,
-        interp: Interp,
-        conv: LaneConv,
-    ) -> Option<LaneView<'b>> {
-        lane.filter(|p| !p.is_empty()).map(|points| LaneView {
-            points,
-            interp,
-            conv,
-        })
-    }
-}
-
 impl Node {
     fn auto_param(&mut self, t: AutoTarget) -> Option<&mut AutoParam> {
         match t {
@@ -779,362 +761,6 @@ impl Node {
         }
         for s in self.sends.iter_mut() {
             s.level.lane_changed();
-        }
-    }
-}
-
-/// Put the node's raw signal into `node.pre[..n]`.
-fn fill_source(
-    node: &mut Node,
-    own_acc: &mut StereoBuf,
-    inputs: &[Box<[f32]>],
-    off: usize,
-    clock: Clock,
-    n: usize,
-) {
-    let stereo = node.channels == Channels::Stereo;
-    let pre = &mut node.pre;
-    match &mut node.input {
-        NodeInput::Silence => {
-            pre.l[..n].fill(0.0);
-            pre.r[..n].fill(0.0);
-        }
-        NodeInput::Input { first } => {
-            copy_or_silence(&mut pre.l[..n], inputs.get(*first).map(|b| &b[off..]));
-            if stereo {
-                copy_or_silence(&mut pre.r[..n], inputs.get(*first + 1).map(|b| &b[off..]));
-            }
-        }
-        NodeInput::Clip { clip, looped } => {
-            let left = clip.channels.first().map(|c| &c[..]);
-            let right = if stereo {
-                clip.channels.get(1).map(|c| &c[..]).or(left)
-            } else {
-                None
-            };
-            let Some(frame) = clock.timeline else {
-                pre.l[..n].fill(0.0);
-                pre.r[..n].fill(0.0);
-                return;
-            };
-            play_clip(&mut pre.l[..n], left, frame, *looped);
-            if stereo {
-                play_clip(&mut pre.r[..n], right, frame, *looped);
-            }
-        }
-        NodeInput::Tone(generator) => {
-            generator.fill(clock.frame, &mut pre.l[..n]);
-            if stereo {
-                let (l, r) = (&pre.l[..n], &mut pre.r[..n]);
-                r.copy_from_slice(l);
-            }
-        }
-        NodeInput::Bus => {
-            // Take what earlier nodes summed here and clear it for the next
-            // block. Invariant: an accumulator is all zeros between blocks
-            // (whatever their lengths), so only the first `n` need clearing.
-            pre.l[..n].copy_from_slice(&own_acc.l[..n]);
-            pre.r[..n].copy_from_slice(&own_acc.r[..n]);
-            own_acc.l[..n].fill(0.0);
-            own_acc.r[..n].fill(0.0);
-        }
-    }
-}
-
-fn copy_or_silence(dst: &mut [f32], src: Option<&[f32]>) {
-    match src {
-        Some(s) => dst.copy_from_slice(&s[..dst.len()]),
-        None => dst.fill(0.0),
-    }
-}
-
-fn play_clip(dst: &mut [f32], src: Option<&[f32]>, frame: u64, looped: bool) {
-    let Some(src) = src.filter(|s| !s.is_empty()) else {
-        dst.fill(0.0);
-        return;
-    };
-    let len = src.len() as u64;
-    let mut pos = if looped { frame % len } else { frame };
-    let mut written = 0;
-    while written < dst.len() {
-        if pos >= len {
-            if !looped {
-                dst[written..].fill(0.0);
-                return;
-            }
-            pos = 0;
-        }
-        let take = (dst.len() - written).min((len - pos) as usize);
-        dst[written..written + take].copy_from_slice(&src[pos as usize..pos as usize + take]);
-        written += take;
-        pos += take as u64;
-    }
-}
-
-/// Insert, gains, pan, sends and summing for one node whose source is in
-/// `pre`.
-fn mix_node(
-    node: &mut Node,
-    index: usize,
-    lanes: &Lanes<'_>,
-    later_accs: &mut [StereoBuf],
-    io: &mut Io<'_>,
-    scratch: &mut [Box<[f32]>; graph::SCRATCH_BUFFERS],
-    n: usize,
-) {
-    let stereo = node.channels == Channels::Stereo;
-    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11] = scratch;
-    let (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11) = (
-        &mut s0[..n],
-        &mut s1[..n],
-        &mut s2[..n],
-        &mut s3[..n],
-        &mut s4[..n],
-        &mut s5[..n],
-        &mut s6[..n],
-        &mut s7[..n],
-        &mut s8[..n],
-        &mut s9[..n],
-        &mut s10[..n],
-        &mut s11[..n],
-    );
-    // A later node's accumulator; `dest > index` is guaranteed by the builder.
-    let acc_index = |dest: usize| dest - index - 1;
-    let clock = lanes.clock;
-    let own = lanes.node;
-    fn amp<'b>(lanes: &Lanes<'_>, l: Option<&'b [LanePoint]>) -> Option<LaneView<'b>> {
-        lanes.view(l, Interp::Linear, LaneConv::Amp)
-    }
-
-    let trim = node.trim.render(
-        amp(lanes, own.and_then(|l| l.trim.as_deref())).as_ref(),
-        clock,
-        s0,
-        s1,
-    );
-    let polarity = node.polarity.render(s2);
-    let g_in = product(trim, polarity, s3);
-    scale_in_place(&mut node.pre.l[..n], g_in);
-    if stereo {
-        scale_in_place(&mut node.pre.r[..n], g_in);
-    }
-    // A bus's effect takes what was sent to it (buses are stereo).
-    if let Some(fx) = node.fx.as_deref_mut() {
-        fx.process(&mut node.pre.l[..n], &mut node.pre.r[..n]);
-    }
-
-    // High-pass filter, then EQ and dynamics in the strip's order.
-    {
-        use crate::dsp::eq::EqPart;
-        let StereoBuf { l, r } = &mut node.pre;
-        let (l, mut r) = (&mut l[..n], if stereo { Some(&mut r[..n]) } else { None });
-        let clock = lanes.sample_clock;
-        node.eq
-            .process_part(EqPart::HPF, clock, l, r.as_deref_mut());
-        if !node.dynamics_first {
-            node.eq
-                .process_part(EqPart::BANDS, clock, l, r.as_deref_mut());
-        }
-        node.gate.process(l, r.as_deref_mut(), s11);
-        node.comp.process(l, r.as_deref_mut(), s11);
-        if node.dynamics_first {
-            node.eq.process_part(EqPart::BANDS, clock, l, r);
-        }
-    }
-
-    if let Some(ins) = node.insert.as_mut() {
-        run_insert(ins, &mut node.pre, stereo, io, s0, s1, n);
-    }
-
-    // Mute and solo gates: on the fader and on every send.
-    let mute_lane = lanes.view(
-        own.and_then(|l| l.mute.as_deref()),
-        Interp::Step,
-        LaneConv::Gate,
-    );
-    let mute = node.mute.render(mute_lane.as_ref(), clock, s0, s1);
-    let solo = node.solo.render(s2);
-    let gate = product(mute, solo, s3);
-    let fader = node.fader.render(
-        amp(lanes, own.and_then(|l| l.gain.as_deref())).as_ref(),
-        clock,
-        s4,
-        s5,
-    );
-    let g_fader = product(fader, gate, s6);
-    scale_into(&mut node.post.l[..n], &node.pre.l[..n], g_fader);
-    if stereo {
-        scale_into(&mut node.post.r[..n], &node.pre.r[..n], g_fader);
-    }
-
-    for (k, send) in node.sends.iter_mut().enumerate() {
-        let (src_l, src_r) = if send.pre {
-            (
-                &node.pre.l[..n],
-                if stereo {
-                    &node.pre.r[..n]
-                } else {
-                    &node.pre.l[..n]
-                },
-            )
-        } else {
-            (
-                &node.post.l[..n],
-                if stereo {
-                    &node.post.r[..n]
-                } else {
-                    &node.post.l[..n]
-                },
-            )
-        };
-        let (dst_l, dst_r): (&mut [f32], &mut [f32]) = match send.dest {
-            graph::SendTo::Acc(d) => match later_accs.get_mut(acc_index(d)) {
-                Some(acc) => (&mut acc.l[..n], &mut acc.r[..n]),
-                None => continue,
-            },
-            graph::SendTo::Output(first) => match io.outputs.get_mut(first..first + 2) {
-                Some([l, r]) => (&mut l[io.off..io.off + n], &mut r[io.off..io.off + n]),
-                _ => continue,
-            },
-        };
-        let lane = own.and_then(|l| l.sends.get(k)).and_then(|l| l.as_deref());
-        let level = send.level.render(amp(lanes, lane).as_ref(), clock, s4, s5);
-        let level = product(level, gate, s6);
-        let pan_l = send.pan_l.render(s7);
-        let pan_r = send.pan_r.render(s8);
-        let gain_l = product(level, pan_l, s9);
-        let gain_r = product(level, pan_r, s10);
-        match send.delay.as_deref_mut() {
-            None => {
-                add_scaled(dst_l, src_l, gain_l);
-                add_scaled(dst_r, src_r, gain_r);
-            }
-            Some([dl, dr]) => {
-                scale_into(s11, src_l, gain_l);
-                dl.process(s11);
-                add_scaled(dst_l, s11, Span::Const(1.0));
-                scale_into(s11, src_r, gain_r);
-                dr.process(s11);
-                add_scaled(dst_r, s11, Span::Const(1.0));
-            }
-        }
-    }
-
-    let pan_law = (node.channels == Channels::Mono).then_some(lanes.pan_law);
-    let pan_lane = own.and_then(|l| l.pan.as_deref());
-    let pan_l = node.pan_l.render(
-        lanes
-            .view(pan_lane, Interp::Linear, LaneConv::PanLeft(pan_law))
-            .as_ref(),
-        clock,
-        s0,
-        s1,
-    );
-    let pan_r = node.pan_r.render(
-        lanes
-            .view(pan_lane, Interp::Linear, LaneConv::PanRight(pan_law))
-            .as_ref(),
-        clock,
-        s2,
-        s3,
-    );
-    let post_r = if stereo {
-        &node.post.r[..n]
-    } else {
-        &node.post.l[..n]
-    };
-    scale_into(&mut node.out.l[..n], &node.post.l[..n], pan_l);
-    scale_into(&mut node.out.r[..n], post_r, pan_r);
-    if let Some(limiter) = node.limiter.as_deref_mut() {
-        limiter.process(&mut node.out.l[..n], &mut node.out.r[..n]);
-    }
-
-    // What leaves for the destination, delayed for latency compensation
-    // when this path is shorter than the others arriving there.
-    let (out_l, out_r): (&[f32], &[f32]) = match node.dest_delay.as_deref_mut() {
-        None => (&node.out.l[..n], &node.out.r[..n]),
-        Some([dl, dr]) => {
-            s4.copy_from_slice(&node.out.l[..n]);
-            s5.copy_from_slice(&node.out.r[..n]);
-            dl.process(s4);
-            dr.process(s5);
-            (s4, s5)
-        }
-    };
-    match node.dest {
-        graph::Dest::Node(d) => {
-            if let Some(acc) = later_accs.get_mut(acc_index(usize::from(d.0))) {
-                add_scaled(&mut acc.l[..n], out_l, Span::Const(1.0));
-                add_scaled(&mut acc.r[..n], out_r, Span::Const(1.0));
-            }
-        }
-        graph::Dest::Output { first } => {
-            let first = usize::from(first);
-            let off = io.off;
-            if let Some(o) = io.outputs.get_mut(first) {
-                add_scaled(&mut o[off..off + n], out_l, Span::Const(1.0));
-            }
-            if let Some(o) = io.outputs.get_mut(first + 1) {
-                add_scaled(&mut o[off..off + n], out_r, Span::Const(1.0));
-            }
-        }
-    }
-}
-
-/// The backend's channels as one piece of a block sees them: from frame
-/// `off` of the block.
-struct Io<'a> {
-    inputs: &'a [Box<[f32]>],
-    outputs: &'a mut [Box<[f32]>],
-    off: usize,
-}
-
-/// Send `pre` out of the insert's outputs, read the return, and leave
-/// dry (delayed by the loop's latency) and return mixed by `wet` in `pre`.
-fn run_insert(
-    ins: &mut graph::InsertNode,
-    pre: &mut StereoBuf,
-    stereo: bool,
-    io: &mut Io<'_>,
-    wet_buf: &mut [f32],
-    tmp: &mut [f32],
-    n: usize,
-) {
-    let channels = if stereo { 2 } else { 1 };
-    let [dry_l, dry_r] = &mut *ins.dry_delay;
-    let wet = ins.wet.render(wet_buf);
-    for k in 0..channels {
-        let (buf, delay) = if k == 0 {
-            (&mut pre.l[..n], &mut *dry_l)
-        } else {
-            (&mut pre.r[..n], &mut *dry_r)
-        };
-        let off = io.off;
-        if let Some(o) = io.outputs.get_mut(ins.send_first + k) {
-            add_scaled(&mut o[off..off + n], buf, Span::Const(1.0));
-        }
-        delay.process(buf);
-        let ret = io
-            .inputs
-            .get(ins.return_first + k)
-            .map(|b| &b[off..off + n]);
-        // pre = dry * (1 - wet) + return * wet
-        match wet {
-            Span::Const(w) => {
-                scale_in_place(buf, Span::Const(1.0 - w));
-                if let Some(r) = ret {
-                    add_scaled(buf, r, Span::Const(w));
-                }
-            }
-            Span::PerSample(w) => {
-                for (t, w) in tmp.iter_mut().zip(w) {
-                    *t = 1.0 - w;
-                }
-                scale_in_place(buf, Span::PerSample(tmp));
-                if let Some(r) = ret {
-                    add_scaled(buf, r, Span::PerSample(w));
-                }
-            }
         }
     }
 }

@@ -28,6 +28,37 @@ pub fn process_guarded(engine: &mut Engine, frames: usize) -> bool {
     ok
 }
 
+/// [`process_guarded`] for an offline render: the strips that stand alone
+/// run on `pool`'s threads (each of which must call its jobs through
+/// [`with_denormals_flushed`]). The output is the same as
+/// [`process_guarded`]'s.
+pub(crate) fn process_guarded_spread(
+    engine: &mut Engine,
+    frames: usize,
+    pool: &dyn super::StripPool,
+) -> bool {
+    let saved = denormals_off();
+    let ok = catch_unwind(AssertUnwindSafe(|| {
+        engine.process_spread(frames, pool);
+    }))
+    .is_ok();
+    restore(saved);
+    if !ok {
+        engine.silence_outputs();
+        engine.note_fault();
+    }
+    ok
+}
+
+/// Run `f` on this thread with denormals flushed to zero, as the engine's
+/// own thread runs (a strip computed elsewhere must round the same way).
+pub(crate) fn with_denormals_flushed<R>(f: impl FnOnce() -> R) -> R {
+    let saved = denormals_off();
+    let r = f();
+    restore(saved);
+    r
+}
+
 #[cfg(target_arch = "x86_64")]
 fn denormals_off() -> u32 {
     let mut csr: u32 = 0;

@@ -3,6 +3,10 @@
 //! Thread: non-real-time only (file I/O). May import: `engine` (the clip
 //! type), `model`.
 
+mod stream;
+
+pub use stream::{ClipWindows, WavStream};
+
 use crate::engine::{Channels, Clip};
 use crate::mixer::ClipStore;
 use crate::model::{Session, TrackSource};
@@ -69,72 +73,20 @@ pub struct Decoded {
 /// The data is read in one piece and converted in bulk (a bounce of many
 /// tracks spends its time here otherwise).
 pub fn read_wav(path: &Path) -> Result<Decoded, MediaError> {
-    use std::io::Read;
-    let err = |source| MediaError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = hound::WavReader::open(path).map_err(err)?;
-    let spec = reader.spec();
-    let n_ch = usize::from(spec.channels.max(1));
-    let frames = reader.duration() as usize;
-    let bytes_per_sample = usize::from(spec.bits_per_sample).div_ceil(8);
-    let bulk = matches!(
-        (spec.sample_format, spec.bits_per_sample),
-        (hound::SampleFormat::Float, 32)
-            | (hound::SampleFormat::Int, 16)
-            | (hound::SampleFormat::Int, 24)
-            | (hound::SampleFormat::Int, 32)
-    );
-    if !bulk {
+    let Some(mut stream) = WavStream::open(path)? else {
+        let reader = hound::WavReader::open(path).map_err(|source| MediaError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         return read_wav_by_sample(reader, path);
-    }
-    // The reader stands at the start of the sample data.
-    let mut data = vec![0u8; frames * n_ch * bytes_per_sample];
-    reader
-        .into_inner()
-        .read_exact(&mut data)
-        .map_err(|e| err(hound::Error::IoError(e)))?;
-    let channels = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, _) => {
-            deinterleave::<4>(&data, n_ch, frames, f32::from_le_bytes)
-        }
-        (_, 16) => deinterleave::<2>(&data, n_ch, frames, |b| {
-            f32::from(i16::from_le_bytes(b)) / 32_768.0
-        }),
-        (_, 24) => deinterleave::<3>(&data, n_ch, frames, |b| {
-            (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
-        }),
-        _ => deinterleave::<4>(&data, n_ch, frames, |b| {
-            i32::from_le_bytes(b) as f32 / 2_147_483_648.0
-        }),
     };
+    let mut channels = vec![Vec::new(); stream.channels()];
+    let frames = usize::try_from(stream.frames()).unwrap_or(usize::MAX);
+    stream.read(0, frames, &mut channels)?;
     Ok(Decoded {
-        sample_rate: spec.sample_rate,
+        sample_rate: stream.sample_rate(),
         channels,
     })
-}
-
-/// Split interleaved `B`-byte samples into `n_ch` channels, converting
-/// each with `decode` (generic, so it inlines into a loop the compiler can
-/// vectorize).
-fn deinterleave<const B: usize>(
-    data: &[u8],
-    n_ch: usize,
-    frames: usize,
-    decode: impl Fn([u8; B]) -> f32,
-) -> Vec<Vec<f32>> {
-    let sample = |b: &[u8]| decode(b.try_into().unwrap_or([0; B]));
-    if n_ch == 1 {
-        return vec![data.chunks_exact(B).map(sample).collect()];
-    }
-    let mut channels = vec![Vec::with_capacity(frames); n_ch];
-    for frame in data.chunks_exact(B * n_ch) {
-        for (ch, b) in channels.iter_mut().zip(frame.chunks_exact(B)) {
-            ch.push(sample(b));
-        }
-    }
-    channels
 }
 
 /// Any other format, sample by sample through the WAV reader.
@@ -168,25 +120,14 @@ fn read_wav_by_sample(
     })
 }
 
-/// Decode every file the session's tracks play, on as many threads as
-/// there are cores (files are independent; a big session loads in a
-/// fraction of the time).
+/// Decode the files `paths`, on as many threads as there are cores (files
+/// are independent; a big session loads in a fraction of the time).
 fn decode_all(
-    session: &Session,
+    paths: &[&PathBuf],
     base_dir: &Path,
 ) -> std::collections::HashMap<PathBuf, Result<Decoded, MediaError>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let mut paths: Vec<&PathBuf> = session
-        .tracks
-        .iter()
-        .filter_map(|t| match &t.source {
-            TrackSource::File { path, .. } => Some(path),
-            _ => None,
-        })
-        .collect();
-    paths.sort();
-    paths.dedup();
     let next = AtomicUsize::new(0);
     let results = Mutex::new(std::collections::HashMap::new());
     let workers = std::thread::available_parallelism()
@@ -211,57 +152,134 @@ fn decode_all(
     results.into_inner().unwrap_or_default()
 }
 
+/// Each file the session's tracks play, once, with the first track playing
+/// it, in track order.
+fn file_sources(session: &Session) -> Vec<(&PathBuf, &crate::model::Track)> {
+    let mut seen = std::collections::HashSet::new();
+    session
+        .tracks
+        .iter()
+        .filter_map(|t| match &t.source {
+            TrackSource::File { path, .. } if seen.insert(path) => Some((path, t)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Check that `track` can play a file of `channels` channels at
+/// `file_rate` in `session`.
+fn check_file(
+    session: &Session,
+    track: &crate::model::Track,
+    full: &Path,
+    file_rate: u32,
+    channels: usize,
+) -> Result<(), MediaError> {
+    if file_rate != session.sample_rate {
+        return Err(MediaError::RateMismatch {
+            path: full.to_path_buf(),
+            file_rate,
+            session_rate: session.sample_rate,
+            track: track.name.clone(),
+        });
+    }
+    let ok = match track.channels {
+        Channels::Mono => channels == 1,
+        Channels::Stereo => channels == 1 || channels == 2,
+    };
+    if !ok {
+        return Err(MediaError::Channels {
+            path: full.to_path_buf(),
+            channels: channels as u16,
+            track: track.name.clone(),
+            expected: match track.channels {
+                Channels::Mono => "mono: set `channels: stereo` for a stereo file",
+                Channels::Stereo => "stereo: one or two channels",
+            },
+        });
+    }
+    Ok(())
+}
+
 /// Decode every file the session's tracks play, checking rates and channels.
 /// Paths are relative to `base_dir` (the session file's folder).
 pub fn load_clips(session: &Session, base_dir: &Path) -> Result<ClipStore, MediaError> {
-    let mut decoded = decode_all(session, base_dir);
+    load_clips_except(session, base_dir, &[])
+}
+
+/// [`load_clips`], leaving out the files `except` (played another way).
+pub fn load_clips_except(
+    session: &Session,
+    base_dir: &Path,
+    except: &[PathBuf],
+) -> Result<ClipStore, MediaError> {
+    let sources: Vec<_> = file_sources(session)
+        .into_iter()
+        .filter(|(path, _)| !except.contains(path))
+        .collect();
+    let paths: Vec<&PathBuf> = sources.iter().map(|(p, _)| *p).collect();
+    let mut decoded = decode_all(&paths, base_dir);
     let mut store = ClipStore::new();
-    for track in &session.tracks {
-        let TrackSource::File { path, .. } = &track.source else {
-            continue;
-        };
-        if store.contains_key(path) {
-            continue;
-        }
-        let full = base_dir.join(path);
+    for (path, track) in sources {
         let Some(result) = decoded.remove(path) else {
             continue;
         };
         let decoded = result?;
-        if decoded.sample_rate != session.sample_rate {
-            return Err(MediaError::RateMismatch {
-                path: full,
-                file_rate: decoded.sample_rate,
-                session_rate: session.sample_rate,
-                track: track.name.clone(),
-            });
-        }
-        let ch = decoded.channels.len();
-        let ok = match track.channels {
-            Channels::Mono => ch == 1,
-            Channels::Stereo => ch == 1 || ch == 2,
-        };
-        if !ok {
-            return Err(MediaError::Channels {
-                path: full,
-                channels: ch as u16,
-                track: track.name.clone(),
-                expected: match track.channels {
-                    Channels::Mono => "mono: set `channels: stereo` for a stereo file",
-                    Channels::Stereo => "stereo: one or two channels",
-                },
-            });
-        }
+        check_file(
+            session,
+            track,
+            &base_dir.join(path),
+            decoded.sample_rate,
+            decoded.channels.len(),
+        )?;
         let clip = Clip {
             channels: decoded
                 .channels
                 .into_iter()
                 .map(Vec::into_boxed_slice)
                 .collect(),
+            start: 0,
         };
         store.insert(path.clone(), Arc::new(clip));
     }
     Ok(store)
+}
+
+/// Open, for playing `window` frames at a time, the files that only
+/// non-looping tracks play, in a format read in bulk; checked as
+/// [`load_clips`] checks. The others are left for [`load_clips_except`].
+pub fn open_windows(
+    session: &Session,
+    base_dir: &Path,
+    window: usize,
+) -> Result<ClipWindows, MediaError> {
+    let looped: Vec<&PathBuf> = session
+        .tracks
+        .iter()
+        .filter_map(|t| match &t.source {
+            TrackSource::File { path, looped: true } => Some(path),
+            _ => None,
+        })
+        .collect();
+    let mut files = Vec::new();
+    for (path, track) in file_sources(session) {
+        if looped.contains(&path) {
+            continue;
+        }
+        let full = base_dir.join(path);
+        let Some(stream) = WavStream::open(&full)? else {
+            continue;
+        };
+        check_file(
+            session,
+            track,
+            &full,
+            stream.sample_rate(),
+            stream.channels(),
+        )?;
+        files.push((path.clone(), stream));
+    }
+    Ok(ClipWindows::new(files, window))
 }
 
 /// Sample format of a rendered file.
