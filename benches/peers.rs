@@ -338,6 +338,45 @@ fn footprint(dir: &Path, tracks: usize) -> (f64, f64) {
     (hwm_kb, ready_ms)
 }
 
+/// Memory of process `pid`, MB: (private: anonymous resident pages,
+/// resident in all). A JACK client's total counts the server's port
+/// buffers (shared memory, ~100 MB on a dummy server) and its libraries.
+fn memory_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("RssAnon:"), field("VmRSS:"))
+}
+
+/// faderd on JACK with `n` stereo tracks, each with the full channel
+/// strip (HPF 18 dB/oct, 4-band EQ, RMS compressor) and two sends, to a
+/// reverb bus and a delay bus; a true-peak limiter on master.
+fn faderd_full_session(n: usize) -> String {
+    let mut y = String::from(
+        "version: 1\nname: full\ntempo_bpm: 120\nbuses:\n  - { name: Verb, kind: aux, reverb: { decay: 1.8 } }\n  - { name: Echo, kind: aux, delay: { sync: 1/8d, feedback: 0.35 } }\ntracks:\n",
+    );
+    for k in 0..n {
+        writeln!(
+            y,
+            "  - {{ name: in{:03}, channels: stereo, source: {{ input: {} }}, gain_db: -6, pan: 0.5, \
+             eq: {{ hpf: {{ freq: 80, slope: 18 }}, bands: [{{ gain: 2 }}, {{ gain: -3 }}, {{ gain: 1.5 }}, {{ gain: 2 }}] }}, \
+             comp: {{ threshold: -18, ratio: 3, detect: rms }}, \
+             sends: [{{ bus: Verb, gain_db: -12 }}, {{ bus: Echo, gain_db: -18 }}] }}",
+            k + 1,
+            2 * k + 1
+        )
+        .unwrap();
+    }
+    y.push_str("master: { limiter: { ceiling: -1 } }\n");
+    y
+}
+
 /// jack_mixer 17's project file: `n` stereo inputs (gain -6 dB, balance
 /// spread, no direct outputs) into one stereo Main output.
 fn jack_mixer_xml(n: usize, volume_cc: Option<u8>) -> String {
@@ -415,17 +454,19 @@ fn wait_ports(
 
 /// jack_mixer under Xvfb on `display`, playing `project` (`n` channels),
 /// running and with its ports registered (it sometimes crashes while
-/// creating channels: up to three tries); it and its JACK client name.
+/// creating channels: up to three tries); it, its JACK client name and the
+/// time from starting it to all its ports.
 fn start_jack_mixer(
     client: &jack::Client,
     dir: &Path,
     display: &str,
     project: &Path,
     n: usize,
-) -> Option<(support::Kill, String)> {
+) -> Option<(support::Kill, String, Duration)> {
     let tag = project.file_stem()?.to_string_lossy().into_owned();
     for attempt in 1..=3 {
         let name = format!("{tag}x{attempt}");
+        let t0 = Instant::now();
         let mut child = Command::new("jack_mixer")
             .arg("-c")
             .arg(project)
@@ -439,7 +480,7 @@ fn start_jack_mixer(
             .ok()?;
         // n stereo inputs and the Main and Monitor outputs.
         if wait_ports(client, &format!("{name}:"), 2 * n + 4, &mut child) {
-            return Some((support::Kill(child), name));
+            return Some((support::Kill(child), name, t0.elapsed()));
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -651,7 +692,7 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
     let (sampler, _) =
         jack::Client::new("probe-ports", jack::ClientOptions::NO_START_SERVER).unwrap();
     let jm = match start_jack_mixer(&sampler, work, display, &project, 1) {
-        Some((_jm, name)) => {
+        Some((_jm, name, _)) => {
             std::thread::sleep(Duration::from_millis(500));
             midi_latency(
                 &[format!("{name}:in001 L"), format!("{name}:in001 R")],
@@ -740,25 +781,37 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
         load
     };
     live_midi(work, &display, rows, if o.reps > 1 { 60 } else { 20 });
+    live_full(o, work, &sampler, &config, &null_load, rows);
     for &n in &o.live {
         let session = work.join(format!("live{n}.yaml"));
         std::fs::write(&session, faderd_live_session(n)).unwrap();
         let project = work.join(format!("jm{n}.xml"));
         std::fs::write(&project, jack_mixer_xml(n, None)).unwrap();
         let (mut null, mut fd, mut jm) = (Vec::new(), Vec::new(), Vec::new());
+        // Start-up to ready (ms) and peak RSS (MB) after the load window.
+        let (mut fd_up, mut jm_up) = (Vec::new(), Vec::new());
         for _ in 0..o.reps {
             null.push(null_load(o.live_seconds));
             {
-                let (_faderd, line) = support::start_faderd(&session, &config);
+                let t0 = Instant::now();
+                let (faderd, line) = support::start_faderd(&session, &config);
+                let ready = t0.elapsed();
                 assert!(
                     line.contains("JACK server"),
                     "faderd is not on JACK: {line}"
                 );
                 fd.push(support::dsp_load(&sampler, o.live_seconds));
+                fd_up.push((ready, memory_mb(faderd.0.id())));
             }
-            if let Some(_jm) = start_jack_mixer(&sampler, work, &display, &project, n) {
+            if let Some((jmixer, _, ready)) =
+                start_jack_mixer(&sampler, work, &display, &project, n)
+            {
                 jm.push(support::dsp_load(&sampler, o.live_seconds));
+                jm_up.push((ready, memory_mb(jmixer.0.id())));
             }
+        }
+        if Some(&n) == o.live.iter().max() && !jm_up.is_empty() {
+            footprint_rows(n, &fd_up, &jm_up, rows);
         }
         let null = support::median(null);
         let fd = support::median(fd) - null;
@@ -802,6 +855,77 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
             note,
         });
     }
+}
+
+/// Start-up and memory of faderd and jack_mixer on JACK with `n`
+/// channels: (time to ready, (private MB, resident MB)) per run.
+type Footprint = (Duration, (f64, f64));
+
+fn footprint_rows(n: usize, fd: &[Footprint], jm: &[Footprint], rows: &mut Vec<Row>) {
+    let ms = |v: &[Footprint]| support::median(v.iter().map(|x| x.0.as_secs_f64() * 1e3).collect());
+    let private = |v: &[Footprint]| support::median(v.iter().map(|x| x.1.0).collect());
+    let resident = |v: &[Footprint]| support::median(v.iter().map(|x| x.1.1).collect());
+    let (fd_ms, jm_ms) = (ms(fd), ms(jm));
+    rows.push(Row {
+        figure: format!("JACK start-up to ready, {n} ch"),
+        faderd: fd_ms,
+        peer: "jack_mixer".into(),
+        peer_value: Some(jm_ms),
+        ratio: Some(jm_ms / fd_ms),
+        unit: "ms",
+        note: "spawn to ready line / to all its ports".into(),
+    });
+    let (fd_mb, jm_mb) = (private(fd), private(jm));
+    rows.push(Row {
+        figure: format!("JACK private memory, {n} ch"),
+        faderd: fd_mb,
+        peer: "jack_mixer".into(),
+        peer_value: Some(jm_mb),
+        ratio: Some(jm_mb / fd_mb),
+        unit: "MB",
+        note: format!(
+            "RssAnon after the load window; resident in all {:.0} / {:.0} MB (JACK's shared port buffers and libraries)",
+            resident(fd),
+            resident(jm)
+        ),
+    });
+}
+
+/// faderd alone with 64 full stereo strips and two effect buses on JACK
+/// (no peer has the strip): its DSP load above an empty client.
+fn live_full(
+    o: &Opts,
+    work: &Path,
+    sampler: &jack::Client,
+    config: &Path,
+    null_load: &dyn Fn(f64) -> f64,
+    rows: &mut Vec<Row>,
+) {
+    let n = 64;
+    let session = work.join(format!("full{n}.yaml"));
+    std::fs::write(&session, faderd_full_session(n)).unwrap();
+    let (mut null, mut fd) = (Vec::new(), Vec::new());
+    for _ in 0..o.reps {
+        null.push(null_load(o.live_seconds));
+        let (_faderd, line) = support::start_faderd(&session, config);
+        assert!(
+            line.contains("JACK server"),
+            "faderd is not on JACK: {line}"
+        );
+        fd.push(support::dsp_load(sampler, o.live_seconds));
+    }
+    let null = support::median(null);
+    rows.push(Row {
+        figure: format!("live {n} full strips + 2 FX buses"),
+        faderd: support::median(fd) - null,
+        peer: "-".into(),
+        peer_value: None,
+        ratio: None,
+        unit: "DSP %",
+        note: format!(
+            "HPF, 4-band EQ, RMS comp, 2 sends each; reverb, delay, TP limiter; above an empty client ({null:.2} %), goal < 15 %"
+        ),
+    });
 }
 
 fn main() {
