@@ -489,137 +489,6 @@ fn start_jack_mixer(
     None
 }
 
-/// Shared between the MIDI-latency probe's two clients.
-#[derive(Default)]
-struct ProbeShared {
-    /// A CC to send: `value << 8 | offset in the cycle`, plus one (0: none).
-    request: std::sync::atomic::AtomicU32,
-    /// JACK frame time of the CC sent and not yet seen in the audio, plus
-    /// one (0: none).
-    event: std::sync::atomic::AtomicU64,
-    /// Frames from the CC to the first changed output sample (may be
-    /// negative: a change applied from the start of the CC's cycle), or
-    /// `i64::MIN` while none is measured.
-    result: std::sync::atomic::AtomicI64,
-}
-
-/// Sends DC into the mixer and, on request, one CC at a chosen offset.
-struct ProbeSource {
-    midi: jack::Port<jack::MidiOut>,
-    dc: jack::Port<jack::AudioOut>,
-    shared: std::sync::Arc<ProbeShared>,
-}
-
-impl jack::ProcessHandler for ProbeSource {
-    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
-        use std::sync::atomic::Ordering;
-        self.dc.as_mut_slice(ps).fill(0.5);
-        let mut w = self.midi.writer(ps);
-        let req = self.shared.request.swap(0, Ordering::AcqRel);
-        if req != 0 {
-            let (value, offset) = (((req - 1) >> 8) as u8, (req - 1) & 0xff);
-            let offset = offset.min(ps.n_frames().saturating_sub(1));
-            if w.write(&jack::RawMidi {
-                time: offset,
-                bytes: &[0xB0, 20, value & 0x7f],
-            })
-            .is_ok()
-            {
-                let at = u64::from(ps.last_frame_time()) + u64::from(offset);
-                self.shared.event.store(at + 1, Ordering::Release);
-            }
-        }
-        jack::Control::Continue
-    }
-}
-
-/// Watches the mixer's output for the change the CC causes.
-struct ProbeSink {
-    input: jack::Port<jack::AudioIn>,
-    shared: std::sync::Arc<ProbeShared>,
-    last: f32,
-}
-
-impl jack::ProcessHandler for ProbeSink {
-    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
-        use std::sync::atomic::Ordering;
-        let start = u64::from(ps.last_frame_time());
-        let event = self.shared.event.load(Ordering::Acquire);
-        for (i, &x) in self.input.as_slice(ps).iter().enumerate() {
-            if event != 0 && (x - self.last).abs() > 1e-4 {
-                let latency = (start + i as u64) as i64 - (event - 1) as i64;
-                self.shared.result.store(latency, Ordering::Release);
-                self.shared.event.store(0, Ordering::Release);
-                self.last = x;
-                return jack::Control::Continue;
-            }
-            self.last = x;
-        }
-        jack::Control::Continue
-    }
-}
-
-/// JACK MIDI CC in to the first changed output sample, in frames, for
-/// `trials` CCs at offsets across the cycle: (offset, latency) pairs. The
-/// mixer under test takes DC on `dc_to`, CC 20 on `midi_to`, and gives its
-/// output on `out_from`.
-fn midi_latency(dc_to: &[String], midi_to: &str, out_from: &str, trials: usize) -> Vec<(u32, i64)> {
-    use std::sync::atomic::Ordering;
-    let shared = std::sync::Arc::new(ProbeShared::default());
-    shared.result.store(i64::MIN, Ordering::Relaxed);
-    let (src, _) = jack::Client::new("probe-src", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let (sink, _) = jack::Client::new("probe-sink", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let source = ProbeSource {
-        midi: src.register_port("cc", jack::MidiOut::default()).unwrap(),
-        dc: src.register_port("dc", jack::AudioOut::default()).unwrap(),
-        shared: std::sync::Arc::clone(&shared),
-    };
-    let watcher = ProbeSink {
-        input: sink.register_port("in", jack::AudioIn::default()).unwrap(),
-        shared: std::sync::Arc::clone(&shared),
-        last: 0.0,
-    };
-    let src = src.activate_async((), source).unwrap();
-    let sink = sink.activate_async((), watcher).unwrap();
-    for to in dc_to {
-        src.as_client()
-            .connect_ports_by_name("probe-src:dc", to)
-            .unwrap();
-    }
-    src.as_client()
-        .connect_ports_by_name("probe-src:cc", midi_to)
-        .unwrap();
-    sink.as_client()
-        .connect_ports_by_name(out_from, "probe-sink:in")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let offsets = [0u32, 16, 32, 48, 63];
-    let mut out = Vec::new();
-    for t in 0..trials {
-        let value: u32 = if t % 2 == 0 { 90 } else { 120 };
-        let offset = offsets[t % offsets.len()];
-        shared.result.store(i64::MIN, Ordering::Release);
-        shared
-            .request
-            .store(((value << 8) | offset) + 1, Ordering::Release);
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_millis(300) {
-            let r = shared.result.load(Ordering::Acquire);
-            if r != i64::MIN {
-                out.push((offset, r));
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        shared.event.store(0, Ordering::Release);
-        // Let the gain ramp settle before the next.
-        std::thread::sleep(Duration::from_millis(60));
-    }
-    drop(sink);
-    drop(src);
-    out
-}
-
 fn latency_row(who: &str, lat: &[(u32, i64)], trials: usize) -> (f64, String) {
     let mut v: Vec<i64> = lat.iter().map(|(_, l)| *l).collect();
     v.sort_unstable();
@@ -680,7 +549,7 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
             "faderd is not on JACK: {line}"
         );
         std::thread::sleep(Duration::from_millis(500));
-        midi_latency(
+        support::midi_probe::midi_latency(
             &["fd-lat:Lat in L".to_owned(), "fd-lat:Lat in R".to_owned()],
             "fd-lat:Ctl in",
             "fd-lat:Master out L",
@@ -694,7 +563,7 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
     let jm = match start_jack_mixer(&sampler, work, display, &project, 1) {
         Some((_jm, name, _)) => {
             std::thread::sleep(Duration::from_millis(500));
-            midi_latency(
+            support::midi_probe::midi_latency(
                 &[format!("{name}:in001 L"), format!("{name}:in001 R")],
                 &format!("{name}:midi in"),
                 &format!("{name}:Main L"),
@@ -725,6 +594,24 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
         ratio: None,
         unit: "frames",
         note: format!("{fd_note} | {jm_note}"),
+    });
+    // How much the latency moves with where the CC falls in its cycle
+    // (max - min): what a ride's timing suffers.
+    let spread = |v: &[(u32, i64)]| {
+        let l = v.iter().map(|(_, l)| *l);
+        (l.clone().max().unwrap_or(0) - l.min().unwrap_or(0)) as f64
+    };
+    let (fd_j, jm_j) = (spread(&fd), (!jm.is_empty()).then(|| spread(&jm)));
+    rows.push(Row {
+        figure: "JACK MIDI CC to audio, jitter".into(),
+        faderd: fd_j,
+        peer: "jack_mixer".into(),
+        peer_value: jm_j,
+        // Lower is better; none when faderd has none to divide by.
+        ratio: jm_j.filter(|_| fd_j > 0.0).map(|j| j / fd_j),
+        unit: "frames",
+        note: "max - min over the CCs: the spread of latency with the CC's offset in its cycle"
+            .into(),
     });
 }
 

@@ -485,3 +485,70 @@ fn the_order_of_eq_and_dynamics_is_honoured() {
     assert!((eq_dyn + 24.5).abs() < 0.3, "eq_dyn: {eq_dyn:.2}");
     assert!((dyn_eq + 15.5).abs() < 0.3, "dyn_eq: {dyn_eq:.2}");
 }
+
+const TIMED: &str = r#"
+version: 1
+name: timed
+tracks:
+  - { name: Level, source: { tone: { wave: square, freq_hz: 1, level_db: -6 } } }
+"#;
+
+/// The first frame at which master left differs from its first sample.
+fn first_change(l: &[f32]) -> Option<usize> {
+    l.iter().position(|x| (x - l[0]).abs() > 1e-6)
+}
+
+#[test]
+fn a_timed_change_is_heard_at_its_frame_whatever_the_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let fader = Address::parse("strip/1/fader").unwrap();
+    for block in [1usize, 64, 100, 1024] {
+        for at in [3_000u64, 3_001, 3_063] {
+            let mut run = session_run(TIMED, dir.path(), block);
+            run.hub
+                .at_frame(Some(at), |hub| {
+                    hub.apply(Origin::Daemon, fader, Value::Float(-20.0))
+                })
+                .unwrap();
+            let (l, _) = render(&mut run, 6_000, &[]);
+            assert_eq!(
+                first_change(&l),
+                Some(at as usize),
+                "block {block}: a change timed for frame {at}"
+            );
+            assert_eq!(run.hub.engine_late_commands(), 0);
+        }
+    }
+}
+
+#[test]
+fn a_timed_change_that_arrives_late_is_heard_at_once_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fader = Address::parse("strip/1/fader").unwrap();
+    let mut run = session_run(TIMED, dir.path(), 64);
+    let (before, _) = render(&mut run, 640, &[]);
+    run.hub
+        .at_frame(Some(100), |hub| {
+            hub.apply(Origin::Daemon, fader, Value::Float(-20.0))
+        })
+        .unwrap();
+    // Untimed changes behind it keep their order.
+    run.hub
+        .apply(
+            Origin::Daemon,
+            Address::parse("strip/1/pan").unwrap(),
+            Value::Float(0.0),
+        )
+        .unwrap();
+    let (l, r) = render(&mut run, 1_280, &[]);
+    let level = before[639];
+    assert!(
+        (l[0] - level).abs() > 1e-6,
+        "heard from the next block's start: {} then {}",
+        level,
+        l[0]
+    );
+    assert!(r[600].abs() < 1e-6, "the pan change behind it applied too");
+    // Counted per engine command (a fader change is several).
+    assert!(run.hub.engine_late_commands() > 0);
+}

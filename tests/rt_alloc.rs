@@ -292,7 +292,17 @@ fn a_random_storm_allocates_nothing_and_stays_finite() {
                 Value::Bool(_) => Value::Bool(rand() % 2 == 0),
                 other => other.clone(),
             };
-            let _ = run.hub.apply_str(Origin::Daemon, addr, value);
+            // Some timed for a frame in this block, the next, or past
+            // (a surface's timestamped messages).
+            let at = match rand() % 4 {
+                0 => None,
+                k => Some(
+                    (run.engine.position_frames() + rand() % 300).saturating_sub(100 * (k - 1)),
+                ),
+            };
+            let _ = run
+                .hub
+                .at_frame(at, |hub| hub.apply_str(Origin::Daemon, addr, value));
         }
         if round % 7 == 0 {
             run.hub.service();

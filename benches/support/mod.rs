@@ -2,6 +2,8 @@
 //! their own, and the faderd binary under test.
 #![allow(dead_code, unsafe_code)]
 
+pub mod midi_probe;
+
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -376,6 +376,7 @@ impl jack::ProcessHandler for Process {
                     let at = crate::audio::midi::Arrival {
                         clock: clock + u64::from(ev.time),
                         timeline: timeline.map(|t| t + u64::from(ev.time)),
+                        apply_at: clock + u64::from(ev.time) + u64::from(ps.n_frames()),
                     };
                     midi.received(i as u8, ev.time, ev.bytes, Some(at));
                 }

@@ -73,6 +73,10 @@ pub struct Arrival {
     pub clock: u64,
     /// The transport's timeline frame at the message, if it was rolling.
     pub timeline: Option<u64>,
+    /// The sample-clock frame a change made by this message is heard at:
+    /// one backend period after it, the soonest every message of a period
+    /// can be placed at its own offset, so all are heard equally late.
+    pub apply_at: u64,
 }
 
 /// Names of the MIDI port pairs a backend opens: pair `i` is

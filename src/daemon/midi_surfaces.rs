@@ -148,8 +148,12 @@ impl MidiSurfaces {
                 report_sync(hub, chase);
                 continue;
             }
+            let apply_at = p.at.map(|a| a.apply_at);
             if let Some((_, i)) = self.owner.iter().find(|(port, _)| *port == p.port) {
-                out.extend(self.mackie[*i].handle(hub, p.port, p.bytes(), now));
+                let mackie = &mut self.mackie[*i];
+                out.extend(
+                    hub.at_frame(apply_at, |hub| mackie.handle(hub, p.port, p.bytes(), now)),
+                );
             } else if let Some(i) = self
                 .controllers
                 .iter()
@@ -161,7 +165,7 @@ impl MidiSurfaces {
                 }
                 let (port, c) = &mut self.controllers[i];
                 out.extend(
-                    c.handle(hub, p.bytes())
+                    hub.at_frame(apply_at, |hub| c.handle(hub, p.bytes()))
                         .into_iter()
                         .map(|bytes| MidiOut { port: *port, bytes }),
                 );

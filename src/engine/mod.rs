@@ -81,6 +81,9 @@ pub struct EngineShared {
     pub faults: AtomicU64,
     /// Commands that arrived for a node or send that does not exist.
     pub bad_commands: AtomicU64,
+    /// Timestamped commands ([`ToEngine::StripAt`]) that arrived after
+    /// their frame had played (applied at once).
+    pub late_commands: AtomicU64,
     /// The transport's timeline position in frames.
     pub transport_frames: AtomicU64,
     /// Samples recorded by the latency measurement in progress.
@@ -293,18 +296,23 @@ impl Engine {
     }
 
     fn process_in(&mut self, frames: usize, pool: Option<&dyn StripPool>) -> usize {
+        let mut budget = MAX_COMMANDS_PER_CALL;
+        self.apply_commands(&mut budget, false);
         let n = frames.min(self.config.max_block).min(self.graph.max_block);
-        self.apply_commands();
         for out in self.outputs.iter_mut() {
             out[..n].fill(0.0);
         }
         // A loop's end splits the block: the frames after it play from the
-        // loop's start, in the same block.
+        // loop's start, in the same block. So does a timestamped change.
         let mut done = 0;
         while done < n {
+            if done > 0 {
+                self.apply_commands(&mut budget, true);
+            }
             let m = (n - done)
                 .min(self.frames_to_loop_end())
-                .min(self.frames_to_proc_grid());
+                .min(self.frames_to_proc_grid())
+                .min(self.frames_to_stamped_command());
             self.render(done, m, pool);
             self.frame += m as u64;
             if self.rolling {
@@ -350,6 +358,16 @@ impl Engine {
             (PROC_LANE_GRID - self.transport_frame % PROC_LANE_GRID) as usize
         } else {
             usize::MAX
+        }
+    }
+
+    /// Frames until the timestamped command at the queue's head is due.
+    fn frames_to_stamped_command(&self) -> usize {
+        match self.commands.peek() {
+            Ok(ToEngine::StripAt { frame, .. }) if *frame > self.frame => {
+                usize::try_from(frame - self.frame).unwrap_or(usize::MAX)
+            }
+            _ => usize::MAX,
         }
     }
 
@@ -451,18 +469,35 @@ impl Engine {
         self.shared.faults.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn apply_commands(&mut self) {
-        for _ in 0..MAX_COMMANDS_PER_CALL {
+    /// Apply the queued commands that are due, at most `budget` of them
+    /// (it is shared by the pieces of one block). Inside a block
+    /// (`mid_block`) only strip changes apply; anything else waits for the
+    /// next block's start, and so does everything behind it.
+    fn apply_commands(&mut self, budget: &mut usize, mid_block: bool) {
+        while *budget > 0 {
             match self.commands.peek() {
                 Err(_) => return,
                 // Leave a swap queued until the old graph has somewhere to go:
                 // dropping it here would free memory on the audio thread.
                 Ok(ToEngine::SwapGraph(_)) if self.retire.slots() == 0 => return,
                 Ok(ToEngine::SwapLanes(_)) if self.retire_lanes.slots() == 0 => return,
+                // Not yet: the block splits there.
+                Ok(ToEngine::StripAt { frame, .. }) if *frame > self.frame => return,
+                Ok(ToEngine::Strip { .. } | ToEngine::StripAt { .. }) => {}
+                Ok(_) if mid_block => return,
                 Ok(_) => {}
             }
+            *budget -= 1;
             match self.commands.pop() {
                 Ok(ToEngine::Strip { node, param }) => {
+                    if !apply_param(&mut self.graph, node, param) {
+                        self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Ok(ToEngine::StripAt { node, param, frame }) => {
+                    if frame < self.frame {
+                        self.shared.late_commands.fetch_add(1, Ordering::Relaxed);
+                    }
                     if !apply_param(&mut self.graph, node, param) {
                         self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
                     }

@@ -319,6 +319,18 @@ pub enum ToEngine {
         /// The new value.
         param: StripParam,
     },
+    /// [`ToEngine::Strip`] at sample-clock frame `frame`, inside the block
+    /// that holds it (at once if it has passed). A surface message that
+    /// arrived with a timestamp is heard a constant time after it, not at
+    /// the start of whichever block follows. Commands behind it wait.
+    StripAt {
+        /// The node.
+        node: NodeId,
+        /// The new value.
+        param: StripParam,
+        /// When, on the engine's sample clock.
+        frame: u64,
+    },
     /// Replace the whole graph (new routing). The engine sends the old graph
     /// back on the retire queue so it is freed off the audio thread.
     SwapGraph(Box<MixGraph>),

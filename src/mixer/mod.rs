@@ -259,6 +259,9 @@ pub struct Hub {
     loudness: crate::dsp::loudness::LoudnessMeter,
     /// Transport commands sent to this engine (it counts those it applied).
     transport_sent: u64,
+    /// While set, the engine applies strip changes at this sample-clock
+    /// frame ([`Hub::at_frame`]).
+    change_frame: Option<u64>,
 }
 
 impl Hub {
@@ -304,6 +307,7 @@ impl Hub {
             learn: None,
             loudness: crate::dsp::loudness::LoudnessMeter::new(),
             transport_sent: 0,
+            change_frame: None,
         };
         let mut hub = hub;
         hub.resend_automation(true);
@@ -396,6 +400,19 @@ impl Hub {
         }
         self.learn = Some((address, Instant::now() + LEARN_TIMEOUT));
         Ok(())
+    }
+
+    /// Run `f` with the strip changes it makes heard at sample-clock
+    /// frame `frame` (`None`: at the start of the engine's next block).
+    /// A surface whose messages carry the backend's timestamps passes their
+    /// arrival plus a constant latency, so a fader ride is heard with the
+    /// timing it was played with. Graph, lane and transport changes are not
+    /// timed.
+    pub fn at_frame<R>(&mut self, frame: Option<u64>, f: impl FnOnce(&mut Hub) -> R) -> R {
+        let before = std::mem::replace(&mut self.change_frame, frame);
+        let r = f(self);
+        self.change_frame = before;
+        r
     }
 
     /// The address MIDI learn is armed for, if any.
@@ -494,6 +511,12 @@ impl Hub {
     /// Commands the engine dropped as addressed to nothing (should stay 0).
     pub fn engine_bad_commands(&self) -> u64 {
         self.link.shared.bad_commands.load(Ordering::Relaxed)
+    }
+
+    /// Timed strip changes ([`Hub::at_frame`]) that reached the engine
+    /// after their frame had played (they applied at once).
+    pub fn engine_late_commands(&self) -> u64 {
+        self.link.shared.late_commands.load(Ordering::Relaxed)
     }
 
     /// Read and reset every strip's meter.
@@ -1493,6 +1516,12 @@ impl Hub {
         if matches!(cmd, ToEngine::Transport(_)) {
             self.transport_sent += 1;
         }
+        let cmd = match (cmd, self.change_frame) {
+            (ToEngine::Strip { node, param }, Some(frame)) => {
+                ToEngine::StripAt { node, param, frame }
+            }
+            (cmd, _) => cmd,
+        };
         if self.backlog.is_empty() {
             match self.link.to_engine.push(cmd) {
                 Ok(()) => return,
@@ -1503,9 +1532,12 @@ impl Hub {
             }
         }
         // Coalesce: a newer value for the same coefficient replaces the old.
-        if let ToEngine::Strip { node, param } = &cmd
+        if let ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. } = &cmd
             && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
-                ToEngine::Strip { node: n, param: p } => n == node && same_coefficient(p, param),
+                ToEngine::Strip { node: n, param: p }
+                | ToEngine::StripAt {
+                    node: n, param: p, ..
+                } => n == node && same_coefficient(p, param),
                 ToEngine::SwapGraph(_)
                 | ToEngine::SwapLanes(_)
                 | ToEngine::Transport(_)
