@@ -615,6 +615,232 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
     });
 }
 
+/// Headless Ardour's tools want these (its /usr/bin wrappers set them;
+/// hardour has none), and a home of their own for its configuration.
+fn ardour_env(cmd: &mut Command, home: &Path) {
+    cmd.env("HOME", home)
+        .env("ARDOUR_DATA_PATH", "/usr/share/ardour7")
+        .env("ARDOUR_CONFIG_PATH", "/etc/ardour7")
+        .env("ARDOUR_DLL_PATH", "/usr/lib/ardour7")
+        .env("LD_LIBRARY_PATH", "/usr/lib/ardour7")
+        .env("VAMP_PATH", "/usr/lib/ardour7/vamp");
+}
+
+/// The hardour binary of the installed Ardour, if any.
+fn hardour_bin() -> Option<PathBuf> {
+    std::fs::read_dir("/usr/lib/ardour7")
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("hardour-"))
+        })
+}
+
+/// An Ardour session of one mono track (built headless by its Lua
+/// session tool), with the OSC surface on; its folder and name.
+fn ardour_session(work: &Path) -> Option<(PathBuf, &'static str)> {
+    let dir = work.join("ardour");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("home")).ok()?;
+    let script = dir.join("make.lua");
+    std::fs::write(
+        &script,
+        "AudioEngine:set_backend(\"None (Dummy)\", \"\", \"\")\n\
+         local s = create_session(os.getenv(\"SESS_DIR\"), \"osc1\", 48000)\n\
+         s:new_audio_track(1, 2, nil, 1, \"T\", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)\n\
+         s:save_state(\"\", false, false, false, false, false)\nclose_session()\n",
+    )
+    .ok()?;
+    let session = dir.join("osc1");
+    let mut cmd = Command::new("ardour7-lua");
+    ardour_env(&mut cmd, &dir.join("home"));
+    let ok = cmd
+        .arg(&script)
+        .env("SESS_DIR", &session)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let file = session.join("osc1.ardour");
+    let xml = std::fs::read_to_string(&file).ok().filter(|_| ok)?;
+    let on = xml.replace(
+        "<Protocol name=\"Open Sound Control (OSC)\" active=\"0\"/>",
+        "<Protocol name=\"Open Sound Control (OSC)\" active=\"1\"/>",
+    );
+    std::fs::write(&file, on).ok()?;
+    Some((session, "osc1"))
+}
+
+/// hardour on the current JACK server with `session`, its ports up (its
+/// first start on a fresh server is sometimes kicked by jackd: up to three
+/// tries).
+fn start_hardour(
+    client: &jack::Client,
+    work: &Path,
+    session: &Path,
+    name: &str,
+) -> Option<support::Kill> {
+    let bin = hardour_bin()?;
+    // Its OSC surface listens on UDP 3819 (another Ardour there would get
+    // our messages).
+    if std::net::UdpSocket::bind("0.0.0.0:3819").is_err() {
+        eprintln!("UDP port 3819 is taken (another Ardour running?): no OSC peer");
+        return None;
+    }
+    for attempt in 1..=3 {
+        let mut cmd = Command::new(&bin);
+        ardour_env(&mut cmd, &work.join("ardour").join("home"));
+        let mut child = cmd
+            .args(["-c", "hb"])
+            .arg(session)
+            .arg(name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        if wait_ports(client, "hb:T/audio_in", 1, &mut child)
+            && wait_ports(client, "hb:Master/audio_out", 2, &mut child)
+        {
+            return Some(support::Kill(child));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("hardour did not come up (try {attempt})");
+    }
+    None
+}
+
+fn osc_packet(addr: &str, args: Vec<rosc::OscType>) -> Vec<u8> {
+    rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: addr.into(),
+        args,
+    }))
+    .unwrap()
+}
+
+/// OSC fader message to audio, faderd against headless Ardour (hardour's
+/// OSC surface), on the same JACK server: frames from sending to the first
+/// changed output sample.
+fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let session = work.join("latency.yaml");
+    let config = work.join("osc-config.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\naudio: { backend: jack }\njack: { client_name: fd-osc, connect: none }\n",
+    )
+    .unwrap();
+    let fd = {
+        let (_faderd, line) = support::start_faderd(&session, &config);
+        assert!(
+            line.contains("JACK server"),
+            "faderd is not on JACK: {line}"
+        );
+        let port: u16 = line
+            .split("OSC on udp ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|a| a.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .expect("the ready line names the OSC port");
+        std::thread::sleep(Duration::from_millis(300));
+        support::midi_probe::osc_latency(
+            &["fd-osc:Lat in L".to_owned(), "fd-osc:Lat in R".to_owned()],
+            "fd-osc:Master out L",
+            trials,
+            |k| {
+                let pos = if k % 2 == 0 { 0.5 } else { 0.8 };
+                let p = osc_packet("/strip/1/fader", vec![rosc::OscType::Float(pos)]);
+                udp.send_to(&p, ("127.0.0.1", port)).unwrap();
+            },
+        )
+    };
+    let (sampler, _) =
+        jack::Client::new("osc-ports", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let ardour = if have("ardour7-lua") && hardour_bin().is_some() {
+        ardour_session(work).and_then(|(dir, name)| {
+            let hardour = start_hardour(&sampler, work, &dir, name)?;
+            std::thread::sleep(Duration::from_millis(500));
+            // Hear the input while stopped.
+            let p = osc_packet(
+                "/strip/monitor_input",
+                vec![rosc::OscType::Int(1), rosc::OscType::Int(1)],
+            );
+            udp.send_to(&p, ("127.0.0.1", 3819)).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            let lat = support::midi_probe::osc_latency(
+                &["hb:T/audio_in 1".to_owned()],
+                "hb:Master/audio_out 1",
+                trials,
+                |k| {
+                    let db = if k % 2 == 0 { -20.0 } else { 0.0 };
+                    let p = osc_packet(
+                        "/strip/gain",
+                        vec![rosc::OscType::Int(1), rosc::OscType::Float(db)],
+                    );
+                    udp.send_to(&p, ("127.0.0.1", 3819)).unwrap();
+                },
+            );
+            drop(hardour);
+            Some(lat)
+        })
+    } else {
+        eprintln!("SKIPPED: Ardour is not installed (bench/run installs it): no OSC peer");
+        None
+    };
+    let stats = |v: &[i64]| {
+        let mut v = v.to_vec();
+        v.sort_unstable();
+        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        (
+            pct(0.5) as f64,
+            format!(
+                "min {} p50 {} p99 {} max {} frames over {}/{trials}",
+                v[0],
+                pct(0.5),
+                pct(0.99),
+                v[v.len() - 1],
+                v.len()
+            ),
+        )
+    };
+    if fd.is_empty() {
+        eprintln!("no OSC change came through faderd");
+        return;
+    }
+    let (fd_p50, fd_note) = stats(&fd);
+    let (ar_p99, ar_note) = match ardour.as_deref() {
+        Some(a) if !a.is_empty() => {
+            let (_, note) = stats(a);
+            let mut v = a.to_vec();
+            v.sort_unstable();
+            (
+                Some(v[((v.len() - 1) as f64 * 0.99).round() as usize] as f64),
+                note,
+            )
+        }
+        _ => (
+            None,
+            "no figure (not installed, or it did not start)".to_owned(),
+        ),
+    };
+    let mut sorted = fd.clone();
+    sorted.sort_unstable();
+    let fd_p99 = sorted[((sorted.len() - 1) as f64 * 0.99).round() as usize] as f64;
+    rows.push(Row {
+        figure: "OSC fader to audio, p99 frames".into(),
+        faderd: fd_p99,
+        peer: "hardour".into(),
+        peer_value: ar_p99,
+        ratio: ar_p99.filter(|_| fd_p99 > 0.0).map(|a| a / fd_p99),
+        unit: "frames",
+        note: format!("faderd: {fd_note} (p50 {fd_p50}) | Ardour 7.3 hardour: {ar_note}; 64-frame periods, from sendto on JACK's frame clock"),
+    });
+}
+
 /// The live comparison: DSP load of faderd and of jack_mixer for each
 /// channel count, above an empty client, interleaved.
 fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
@@ -668,6 +894,7 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
         load
     };
     live_midi(work, &display, rows, if o.reps > 1 { 60 } else { 20 });
+    live_osc(work, rows, if o.reps > 1 { 100 } else { 30 });
     live_full(o, work, &sampler, &config, &null_load, rows);
     for &n in &o.live {
         let session = work.join(format!("live{n}.yaml"));

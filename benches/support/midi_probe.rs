@@ -142,3 +142,65 @@ pub fn midi_latency(
     drop(src);
     out
 }
+
+/// OSC in to the first changed output sample, in frames of JACK's clock,
+/// for `trials` messages: `send(k)` sends message `k` (alternate two
+/// values) over UDP. The time of sending is JACK's frame-clock estimate
+/// just before it (so a change heard inside a cycle that had already begun
+/// reads negative). The mixer takes DC on `dc_to` and gives its output on
+/// `out_from`.
+pub fn osc_latency(
+    dc_to: &[String],
+    out_from: &str,
+    trials: usize,
+    mut send: impl FnMut(usize),
+) -> Vec<i64> {
+    use std::sync::atomic::Ordering;
+    let shared = std::sync::Arc::new(ProbeShared::default());
+    shared.result.store(i64::MIN, Ordering::Relaxed);
+    let (src, _) = jack::Client::new("oscp-src", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let (sink, _) = jack::Client::new("oscp-sink", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let source = ProbeSource {
+        midi: src.register_port("cc", jack::MidiOut::default()).unwrap(),
+        dc: src.register_port("dc", jack::AudioOut::default()).unwrap(),
+        shared: std::sync::Arc::clone(&shared),
+    };
+    let watcher = ProbeSink {
+        input: sink.register_port("in", jack::AudioIn::default()).unwrap(),
+        shared: std::sync::Arc::clone(&shared),
+        last: 0.0,
+    };
+    let src = src.activate_async((), source).unwrap();
+    let sink = sink.activate_async((), watcher).unwrap();
+    for to in dc_to {
+        src.as_client()
+            .connect_ports_by_name("oscp-src:dc", to)
+            .unwrap();
+    }
+    sink.as_client()
+        .connect_ports_by_name(out_from, "oscp-sink:in")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut out = Vec::new();
+    for k in 0..trials {
+        shared.result.store(i64::MIN, Ordering::Release);
+        let at = u64::from(src.as_client().frame_time());
+        shared.event.store(at + 1, Ordering::Release);
+        send(k);
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_millis(300) {
+            let r = shared.result.load(Ordering::Acquire);
+            if r != i64::MIN {
+                out.push(r);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        shared.event.store(0, Ordering::Release);
+        // Let the gain ramp settle, and land the next at another phase.
+        std::thread::sleep(Duration::from_millis(60 + (k as u64 * 7) % 11));
+    }
+    drop(sink);
+    drop(src);
+    out
+}
