@@ -154,16 +154,14 @@ impl LoudnessTap {
             {
                 let (filter, tp) = (&mut self.filters[ch], &mut self.true_peak[ch]);
                 let mut sum = 0.0;
-                let mut peak = self.peak;
                 let mut sample_peak = self.sample_peak;
                 for &x in buf {
                     let y = filter.run(x);
                     sum += y * y;
-                    peak = peak.max(tp.push(x));
                     sample_peak = sample_peak.max(x.abs());
                 }
                 self.sum += sum;
-                self.peak = peak;
+                self.peak = tp.block_max(buf, self.peak);
                 self.sample_peak = sample_peak;
                 filter.shelf.flush_denormals();
                 filter.highpass.flush_denormals();
