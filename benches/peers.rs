@@ -726,7 +726,12 @@ fn osc_packet(addr: &str, args: Vec<rosc::OscType>) -> Vec<u8> {
 /// changed output sample.
 fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let session = work.join("latency.yaml");
+    let session = work.join("osc-latency.yaml");
+    std::fs::write(
+        &session,
+        "version: 1\nname: latency\ntracks:\n  - { name: Lat, channels: stereo, source: { input: 1 } }\n",
+    )
+    .unwrap();
     let config = work.join("osc-config.yaml");
     std::fs::write(
         &config,

@@ -207,7 +207,11 @@ mod tests {
                 let (mut a, mut b) = (TruePeak::new(), TruePeak::new());
                 for piece in signal.chunks(block) {
                     let want = piece.iter().fold(floor, |m, &s| m.max(a.push(s)));
-                    assert_eq!(b.block_max(piece, floor), want, "floor {floor} block {block}");
+                    assert_eq!(
+                        b.block_max(piece, floor),
+                        want,
+                        "floor {floor} block {block}"
+                    );
                 }
             }
         }

@@ -15,17 +15,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// Allocates nothing and takes no lock (a panic itself may; it is the
 /// last-resort path, not error handling).
 pub fn process_guarded(engine: &mut Engine, frames: usize) -> bool {
-    let saved = denormals_off();
-    let ok = catch_unwind(AssertUnwindSafe(|| {
-        engine.process(frames);
-    }))
-    .is_ok();
-    restore(saved);
-    if !ok {
-        engine.silence_outputs();
-        engine.note_fault();
-    }
-    ok
+    guarded(engine, |e| {
+        e.process(frames);
+    })
 }
 
 /// [`process_guarded`] for an offline render: the strips that stand alone
@@ -37,11 +29,15 @@ pub(crate) fn process_guarded_spread(
     frames: usize,
     pool: &dyn super::StripPool,
 ) -> bool {
+    guarded(engine, |e| {
+        e.process_spread(frames, pool);
+    })
+}
+
+/// Run `f` on `engine` with denormals flushed and a panic contained.
+fn guarded(engine: &mut Engine, f: impl FnOnce(&mut Engine)) -> bool {
     let saved = denormals_off();
-    let ok = catch_unwind(AssertUnwindSafe(|| {
-        engine.process_spread(frames, pool);
-    }))
-    .is_ok();
+    let ok = catch_unwind(AssertUnwindSafe(|| f(engine))).is_ok();
     restore(saved);
     if !ok {
         engine.silence_outputs();
