@@ -552,3 +552,32 @@ fn a_timed_change_that_arrives_late_is_heard_at_once_and_counted() {
     // Counted per engine command (a fader change is several).
     assert!(run.hub.engine_late_commands() > 0);
 }
+
+#[test]
+fn a_change_stamped_implausibly_far_ahead_does_not_hold_the_mix() {
+    // A stamp an hour ahead (a clock mix-up) applies at once; the changes
+    // behind it are not held back.
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = session_run(TIMED, dir.path(), 64);
+    let (before, _) = render(&mut run, 640, &[]);
+    let hour = 3_600 * u64::from(RATE);
+    run.hub
+        .at_frame(Some(hour), |hub| {
+            hub.apply(
+                Origin::Daemon,
+                Address::parse("strip/1/fader").unwrap(),
+                Value::Float(-20.0),
+            )
+        })
+        .unwrap();
+    run.hub
+        .apply(
+            Origin::Daemon,
+            Address::parse("strip/1/pan").unwrap(),
+            Value::Float(0.0),
+        )
+        .unwrap();
+    let (l, r) = render(&mut run, 1_280 + 4_800, &[]);
+    assert!((l[0] - before[639]).abs() > 1e-6, "the fader moved at once");
+    assert!(r[4_000].abs() < 1e-6, "the pan change behind it applied");
+}

@@ -364,11 +364,19 @@ impl Engine {
     /// Frames until the timestamped command at the queue's head is due.
     fn frames_to_stamped_command(&self) -> usize {
         match self.commands.peek() {
-            Ok(ToEngine::StripAt { frame, .. }) if *frame > self.frame => {
+            Ok(ToEngine::StripAt { frame, .. }) if self.is_ahead(*frame) => {
                 usize::try_from(frame - self.frame).unwrap_or(usize::MAX)
             }
             _ => usize::MAX,
         }
+    }
+
+    /// Whether a change stamped for `frame` is still to come. A stamp
+    /// more than half a second ahead cannot be a surface's (they are a
+    /// period ahead): it applies at once rather than hold every command
+    /// behind it.
+    fn is_ahead(&self, frame: u64) -> bool {
+        frame > self.frame && frame - self.frame <= u64::from(self.config.sample_rate / 2)
     }
 
     /// Frames until the loop's end, while rolling inside a loop.
@@ -482,7 +490,7 @@ impl Engine {
                 Ok(ToEngine::SwapGraph(_)) if self.retire.slots() == 0 => return,
                 Ok(ToEngine::SwapLanes(_)) if self.retire_lanes.slots() == 0 => return,
                 // Not yet: the block splits there.
-                Ok(ToEngine::StripAt { frame, .. }) if *frame > self.frame => return,
+                Ok(ToEngine::StripAt { frame, .. }) if self.is_ahead(*frame) => return,
                 Ok(ToEngine::Strip { .. } | ToEngine::StripAt { .. }) => {}
                 Ok(_) if mid_block => return,
                 Ok(_) => {}
