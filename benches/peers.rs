@@ -489,12 +489,43 @@ fn start_jack_mixer(
     None
 }
 
+/// Order statistics of latencies in frames.
+struct Latency {
+    min: i64,
+    p50: i64,
+    p99: i64,
+    max: i64,
+    count: usize,
+}
+
+impl Latency {
+    /// `None` for no measurements.
+    fn of(values: impl IntoIterator<Item = i64>) -> Option<Latency> {
+        let mut v: Vec<i64> = values.into_iter().collect();
+        v.sort_unstable();
+        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        Some(Latency {
+            min: *v.first()?,
+            p50: pct(0.5),
+            p99: pct(0.99),
+            max: *v.last()?,
+            count: v.len(),
+        })
+    }
+
+    fn describe(&self, trials: usize) -> String {
+        format!(
+            "min {} p50 {} p99 {} max {} frames over {}/{trials}",
+            self.min, self.p50, self.p99, self.max, self.count
+        )
+    }
+}
+
+/// A MIDI latency figure (p50) and its note: the statistics and how the
+/// latency moves with the CC's offset (a mixer that applies a CC at its
+/// own frame shows none).
 fn latency_row(who: &str, lat: &[(u32, i64)], trials: usize) -> (f64, String) {
-    let mut v: Vec<i64> = lat.iter().map(|(_, l)| *l).collect();
-    v.sort_unstable();
-    let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    // How the latency moves with the CC's offset: a mixer that applies a
-    // CC at its own frame shows none.
+    let stats = Latency::of(lat.iter().map(|(_, l)| *l)).expect("some latencies");
     let mut by_offset: Vec<(u32, i64)> = Vec::new();
     for (o, l) in lat {
         if !by_offset.iter().any(|(x, _)| x == o) {
@@ -508,16 +539,23 @@ fn latency_row(who: &str, lat: &[(u32, i64)], trials: usize) -> (f64, String) {
         .collect::<Vec<_>>()
         .join(" ");
     (
-        pct(0.5) as f64,
-        format!(
-            "{who}: min {} p50 {} p99 {} max {} frames over {}/{trials} CCs; by offset {shape}",
-            v[0],
-            pct(0.5),
-            pct(0.99),
-            v[v.len() - 1],
-            v.len()
-        ),
+        stats.p50 as f64,
+        format!("{who}: {} CCs; by offset {shape}", stats.describe(trials)),
     )
+}
+
+/// One stereo track on JACK input 1 into master: what the latency probes
+/// drive.
+const PROBE_SESSION: &str = "version: 1\nname: latency\ntracks:\n  - { name: Lat, channels: stereo, source: { input: 1 } }\n";
+
+/// `faderd run` on the benchmark's JACK server; its ready line.
+fn faderd_on_jack(session: &Path, config: &Path) -> (support::Kill, String) {
+    let (faderd, line) = support::start_faderd(session, config);
+    assert!(
+        line.contains("JACK server"),
+        "faderd is not on JACK: {line}"
+    );
+    (faderd, line)
 }
 
 /// The MIDI comparison: one channel, its volume on CC 20, in faderd (a
@@ -537,17 +575,9 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
     )
     .unwrap();
     let session = work.join("latency.yaml");
-    std::fs::write(
-        &session,
-        "version: 1\nname: latency\ntracks:\n  - { name: Lat, channels: stereo, source: { input: 1 } }\n",
-    )
-    .unwrap();
+    std::fs::write(&session, PROBE_SESSION).unwrap();
     let fd = {
-        let (_faderd, line) = support::start_faderd(&session, &config);
-        assert!(
-            line.contains("JACK server"),
-            "faderd is not on JACK: {line}"
-        );
+        let _faderd = faderd_on_jack(&session, &config);
         std::thread::sleep(Duration::from_millis(500));
         support::midi_probe::midi_latency(
             &["fd-lat:Lat in L".to_owned(), "fd-lat:Lat in R".to_owned()],
@@ -727,11 +757,7 @@ fn osc_packet(addr: &str, args: Vec<rosc::OscType>) -> Vec<u8> {
 fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let session = work.join("osc-latency.yaml");
-    std::fs::write(
-        &session,
-        "version: 1\nname: latency\ntracks:\n  - { name: Lat, channels: stereo, source: { input: 1 } }\n",
-    )
-    .unwrap();
+    std::fs::write(&session, PROBE_SESSION).unwrap();
     let config = work.join("osc-config.yaml");
     std::fs::write(
         &config,
@@ -739,11 +765,7 @@ fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
     )
     .unwrap();
     let fd = {
-        let (_faderd, line) = support::start_faderd(&session, &config);
-        assert!(
-            line.contains("JACK server"),
-            "faderd is not on JACK: {line}"
-        );
+        let (_faderd, line) = faderd_on_jack(&session, &config);
         let port: u16 = line
             .split("OSC on udp ")
             .nth(1)
@@ -796,45 +818,17 @@ fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
         eprintln!("SKIPPED: Ardour is not installed (bench/run installs it): no OSC peer");
         None
     };
-    let stats = |v: &[i64]| {
-        let mut v = v.to_vec();
-        v.sort_unstable();
-        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-        (
-            pct(0.5) as f64,
-            format!(
-                "min {} p50 {} p99 {} max {} frames over {}/{trials}",
-                v[0],
-                pct(0.5),
-                pct(0.99),
-                v[v.len() - 1],
-                v.len()
-            ),
-        )
-    };
-    if fd.is_empty() {
+    let Some(fd) = Latency::of(fd) else {
         eprintln!("no OSC change came through faderd");
         return;
-    }
-    let (fd_p50, fd_note) = stats(&fd);
-    let (ar_p99, ar_note) = match ardour.as_deref() {
-        Some(a) if !a.is_empty() => {
-            let (_, note) = stats(a);
-            let mut v = a.to_vec();
-            v.sort_unstable();
-            (
-                Some(v[((v.len() - 1) as f64 * 0.99).round() as usize] as f64),
-                note,
-            )
-        }
-        _ => (
-            None,
-            "no figure (not installed, or it did not start)".to_owned(),
-        ),
     };
-    let mut sorted = fd.clone();
-    sorted.sort_unstable();
-    let fd_p99 = sorted[((sorted.len() - 1) as f64 * 0.99).round() as usize] as f64;
+    let ardour = ardour.and_then(Latency::of);
+    let ar_note = ardour.as_ref().map_or_else(
+        || "no figure (not installed, or it did not start)".to_owned(),
+        |a| a.describe(trials),
+    );
+    let (fd_p99, ar_p99) = (fd.p99 as f64, ardour.as_ref().map(|a| a.p99 as f64));
+    let fd_note = fd.describe(trials);
     rows.push(Row {
         figure: "OSC fader to audio, p99 frames".into(),
         faderd: fd_p99,
@@ -842,7 +836,7 @@ fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
         peer_value: ar_p99,
         ratio: ar_p99.filter(|_| fd_p99 > 0.0).map(|a| a / fd_p99),
         unit: "frames",
-        note: format!("faderd: {fd_note} (p50 {fd_p50}) | Ardour 7.3 hardour: {ar_note}; 64-frame periods, from sendto on JACK's frame clock"),
+        note: format!("faderd: {fd_note} | Ardour 7.3 hardour: {ar_note}; 64-frame periods, from sendto on JACK's frame clock"),
     });
 }
 
@@ -913,12 +907,8 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
             null.push(null_load(o.live_seconds));
             {
                 let t0 = Instant::now();
-                let (faderd, line) = support::start_faderd(&session, &config);
+                let (faderd, _) = faderd_on_jack(&session, &config);
                 let ready = t0.elapsed();
-                assert!(
-                    line.contains("JACK server"),
-                    "faderd is not on JACK: {line}"
-                );
                 fd.push(support::dsp_load(&sampler, o.live_seconds));
                 fd_up.push((ready, memory_mb(faderd.0.id())));
             }
@@ -1026,11 +1016,7 @@ fn live_full(
     let (mut null, mut fd) = (Vec::new(), Vec::new());
     for _ in 0..o.reps {
         null.push(null_load(o.live_seconds));
-        let (_faderd, line) = support::start_faderd(&session, config);
-        assert!(
-            line.contains("JACK server"),
-            "faderd is not on JACK: {line}"
-        );
+        let _faderd = faderd_on_jack(&session, config);
         fd.push(support::dsp_load(sampler, o.live_seconds));
     }
     let null = support::median(null);

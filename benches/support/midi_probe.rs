@@ -77,6 +77,56 @@ impl jack::ProcessHandler for ProbeSink {
     }
 }
 
+/// The two probe clients, active and connected around the mixer.
+struct Probe;
+
+type ProbeClients = (
+    jack::AsyncClient<(), ProbeSource>,
+    jack::AsyncClient<(), ProbeSink>,
+    std::sync::Arc<ProbeShared>,
+);
+
+impl Probe {
+    /// Clients `{name}-src` (DC to `dc_to`, CCs to `midi_to`) and
+    /// `{name}-sink` (watching `out_from`), settled for half a second.
+    fn start(name: &str, dc_to: &[String], out_from: &str, midi_to: Option<&str>) -> ProbeClients {
+        use std::sync::atomic::Ordering;
+        let shared = std::sync::Arc::new(ProbeShared::default());
+        shared.result.store(i64::MIN, Ordering::Relaxed);
+        let (src_name, sink_name) = (format!("{name}-src"), format!("{name}-sink"));
+        let (src, _) = jack::Client::new(&src_name, jack::ClientOptions::NO_START_SERVER).unwrap();
+        let (sink, _) =
+            jack::Client::new(&sink_name, jack::ClientOptions::NO_START_SERVER).unwrap();
+        let source = ProbeSource {
+            midi: src.register_port("cc", jack::MidiOut::default()).unwrap(),
+            dc: src.register_port("dc", jack::AudioOut::default()).unwrap(),
+            shared: std::sync::Arc::clone(&shared),
+        };
+        let watcher = ProbeSink {
+            input: sink.register_port("in", jack::AudioIn::default()).unwrap(),
+            shared: std::sync::Arc::clone(&shared),
+            last: 0.0,
+        };
+        let src = src.activate_async((), source).unwrap();
+        let sink = sink.activate_async((), watcher).unwrap();
+        for to in dc_to {
+            src.as_client()
+                .connect_ports_by_name(&format!("{src_name}:dc"), to)
+                .unwrap();
+        }
+        if let Some(to) = midi_to {
+            src.as_client()
+                .connect_ports_by_name(&format!("{src_name}:cc"), to)
+                .unwrap();
+        }
+        sink.as_client()
+            .connect_ports_by_name(out_from, &format!("{sink_name}:in"))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        (src, sink, shared)
+    }
+}
+
 /// JACK MIDI CC in to the first changed output sample, in frames, for
 /// `trials` CCs at offsets across the cycle: (offset, latency) pairs. The
 /// mixer under test takes DC on `dc_to`, CC 20 on `midi_to`, and gives its
@@ -88,34 +138,7 @@ pub fn midi_latency(
     trials: usize,
 ) -> Vec<(u32, i64)> {
     use std::sync::atomic::Ordering;
-    let shared = std::sync::Arc::new(ProbeShared::default());
-    shared.result.store(i64::MIN, Ordering::Relaxed);
-    let (src, _) = jack::Client::new("probe-src", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let (sink, _) = jack::Client::new("probe-sink", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let source = ProbeSource {
-        midi: src.register_port("cc", jack::MidiOut::default()).unwrap(),
-        dc: src.register_port("dc", jack::AudioOut::default()).unwrap(),
-        shared: std::sync::Arc::clone(&shared),
-    };
-    let watcher = ProbeSink {
-        input: sink.register_port("in", jack::AudioIn::default()).unwrap(),
-        shared: std::sync::Arc::clone(&shared),
-        last: 0.0,
-    };
-    let src = src.activate_async((), source).unwrap();
-    let sink = sink.activate_async((), watcher).unwrap();
-    for to in dc_to {
-        src.as_client()
-            .connect_ports_by_name("probe-src:dc", to)
-            .unwrap();
-    }
-    src.as_client()
-        .connect_ports_by_name("probe-src:cc", midi_to)
-        .unwrap();
-    sink.as_client()
-        .connect_ports_by_name(out_from, "probe-sink:in")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let (src, sink, shared) = Probe::start("probe", dc_to, out_from, Some(midi_to));
     let offsets = [0u32, 16, 32, 48, 63];
     let mut out = Vec::new();
     for t in 0..trials {
@@ -156,31 +179,7 @@ pub fn osc_latency(
     mut send: impl FnMut(usize),
 ) -> Vec<i64> {
     use std::sync::atomic::Ordering;
-    let shared = std::sync::Arc::new(ProbeShared::default());
-    shared.result.store(i64::MIN, Ordering::Relaxed);
-    let (src, _) = jack::Client::new("oscp-src", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let (sink, _) = jack::Client::new("oscp-sink", jack::ClientOptions::NO_START_SERVER).unwrap();
-    let source = ProbeSource {
-        midi: src.register_port("cc", jack::MidiOut::default()).unwrap(),
-        dc: src.register_port("dc", jack::AudioOut::default()).unwrap(),
-        shared: std::sync::Arc::clone(&shared),
-    };
-    let watcher = ProbeSink {
-        input: sink.register_port("in", jack::AudioIn::default()).unwrap(),
-        shared: std::sync::Arc::clone(&shared),
-        last: 0.0,
-    };
-    let src = src.activate_async((), source).unwrap();
-    let sink = sink.activate_async((), watcher).unwrap();
-    for to in dc_to {
-        src.as_client()
-            .connect_ports_by_name("oscp-src:dc", to)
-            .unwrap();
-    }
-    sink.as_client()
-        .connect_ports_by_name(out_from, "oscp-sink:in")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let (src, sink, shared) = Probe::start("oscp", dc_to, out_from, None);
     let mut out = Vec::new();
     for k in 0..trials {
         shared.result.store(i64::MIN, Ordering::Release);
