@@ -581,3 +581,39 @@ fn a_change_stamped_implausibly_far_ahead_does_not_hold_the_mix() {
     assert!((l[0] - before[639]).abs() > 1e-6, "the fader moved at once");
     assert!(r[4_000].abs() < 1e-6, "the pan change behind it applied");
 }
+
+#[test]
+fn timed_changes_closer_than_a_minimum_piece_wait_for_it() {
+    // Two timed changes 3 frames apart: the first is heard at its frame,
+    // the second MIN_TIMED_PIECE frames after the first (a dense stream
+    // of them costs a bounded number of block splits).
+    use faderd::engine::MIN_TIMED_PIECE;
+    let dir = tempfile::tempdir().unwrap();
+    let fader = Address::parse("strip/1/fader").unwrap();
+    let mut run = session_run(
+        "version: 1\nname: timed\nsmoothing_ms: 0\ntracks:\n  - { name: Level, source: { tone: { wave: square, freq_hz: 1, level_db: -6 } } }\n",
+        dir.path(),
+        64,
+    );
+    run.hub
+        .at_frame(Some(1_000), |hub| {
+            hub.apply(Origin::Daemon, fader, Value::Float(0.6))
+        })
+        .unwrap();
+    run.hub
+        .at_frame(Some(1_003), |hub| {
+            hub.apply(Origin::Daemon, fader, Value::Float(0.4))
+        })
+        .unwrap();
+    let (l, _) = render(&mut run, 2_000, &[]);
+    let steps: Vec<usize> = (1..l.len())
+        .filter(|&i| (l[i] - l[i - 1]).abs() > 1e-6)
+        .collect();
+    assert_eq!(
+        steps,
+        vec![1_000, 1_000 + MIN_TIMED_PIECE],
+        "{:?}",
+        &l[995..1_015]
+    );
+    assert_eq!(run.hub.engine_late_commands(), 0);
+}

@@ -93,9 +93,7 @@ impl OfflineRun {
         self.hub.service();
         Ok(())
     }
-}
 
-impl OfflineRun {
     /// Whether the strips that stand alone run spread over the cores (the
     /// default where there are several) or on the calling thread, as the
     /// live engine runs them. The output is the same.

@@ -56,6 +56,10 @@ pub const LANES_RETIRE_CAPACITY: usize = 8;
 pub const MEASURE_QUEUE_CAPACITY: usize = 4;
 /// 100 ms loudness blocks in flight to the hub: 25 s of a stalled hub.
 pub const LOUDNESS_QUEUE_CAPACITY: usize = 256;
+/// Timed changes ([`ToEngine::StripAt`]) split a block at most this often,
+/// in frames: one that falls closer to the last split waits for this many
+/// frames after it.
+pub const MIN_TIMED_PIECE: usize = 8;
 /// Most commands applied per process call (bounded work per period).
 pub const MAX_COMMANDS_PER_CALL: usize = 4096;
 
@@ -297,22 +301,36 @@ impl Engine {
 
     fn process_in(&mut self, frames: usize, pool: Option<&dyn StripPool>) -> usize {
         let mut budget = MAX_COMMANDS_PER_CALL;
-        self.apply_commands(&mut budget, false);
+        let block_start = self.frame;
+        self.apply_commands(&mut budget, block_start);
         let n = frames.min(self.config.max_block).min(self.graph.max_block);
         for out in self.outputs.iter_mut() {
             out[..n].fill(0.0);
         }
         // A loop's end splits the block: the frames after it play from the
-        // loop's start, in the same block. So does a timestamped change.
+        // loop's start, in the same block. So does a timed change, at most
+        // every MIN_TIMED_PIECE frames (a dense stream of timed changes
+        // costs a bounded number of pieces; one closer than that to the
+        // last waits for it).
         let mut done = 0;
+        let mut next_timed_split = 0usize;
         while done < n {
             if done > 0 {
-                self.apply_commands(&mut budget, true);
+                self.apply_commands(&mut budget, block_start);
             }
+            let to_timed = self.frames_to_stamped_command();
+            let to_timed = if to_timed == usize::MAX {
+                to_timed
+            } else {
+                to_timed.max(next_timed_split.saturating_sub(done))
+            };
             let m = (n - done)
                 .min(self.frames_to_loop_end())
                 .min(self.frames_to_proc_grid())
-                .min(self.frames_to_stamped_command());
+                .min(to_timed);
+            if m == to_timed {
+                next_timed_split = done + m + MIN_TIMED_PIECE;
+            }
             self.render(done, m, pool);
             self.frame += m as u64;
             if self.rolling {
@@ -478,10 +496,12 @@ impl Engine {
     }
 
     /// Apply the queued commands that are due, at most `budget` of them
-    /// (it is shared by the pieces of one block). Inside a block
-    /// (`mid_block`) only strip changes apply; anything else waits for the
-    /// next block's start, and so does everything behind it.
-    fn apply_commands(&mut self, budget: &mut usize, mid_block: bool) {
+    /// (it is shared by the pieces of the block that began at sample-clock
+    /// frame `block_start`). Inside a block only strip changes apply;
+    /// anything else waits for the next block's start, and so does
+    /// everything behind it.
+    fn apply_commands(&mut self, budget: &mut usize, block_start: u64) {
+        let mid_block = self.frame > block_start;
         while *budget > 0 {
             match self.commands.peek() {
                 Err(_) => return,
@@ -503,7 +523,8 @@ impl Engine {
                     }
                 }
                 Ok(ToEngine::StripAt { node, param, frame }) => {
-                    if frame < self.frame {
+                    // Late: its frame had played before this block began.
+                    if frame < block_start {
                         self.shared.late_commands.fetch_add(1, Ordering::Relaxed);
                     }
                     if !apply_param(&mut self.graph, node, param) {
