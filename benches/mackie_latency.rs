@@ -4,7 +4,9 @@
 //! 1. fader move -> engine: from the emulator queueing a pitch bend to the
 //!    first master-output block whose level differs (a probe client), over
 //!    a DC signal on the track;
-//! 2. OSC -> motor fader: from a UDP `/strip/1/fader` datagram to the
+//! 2. fader move -> echo: from the emulator queueing a pitch bend to its
+//!    process callback receiving it back (the motor following the hand);
+//! 3. OSC -> motor fader: from a UDP `/strip/1/fader` datagram to the
 //!    emulator's process callback receiving the pitch bend for it.
 //!
 //!     cargo bench --bench mackie_latency [-- MOVES]
@@ -127,13 +129,19 @@ fn main() {
     std::thread::sleep(Duration::from_millis(300));
 
     // 1. Fader moves (touched, as a hand would) to alternating positions.
-    let mut to_engine = Vec::new();
+    let (mut to_engine, mut to_echo) = (Vec::new(), Vec::new());
     emu.send(0, FromSurface::Touch { fader: 0, on: true });
     for i in 0..moves {
         std::thread::sleep(Duration::from_millis(25));
         *changed.lock().unwrap() = None;
+        emu.take();
         let value = if i % 2 == 0 { 12000 } else { 10000 };
         let sent = emu.send(0, FromSurface::Fader { fader: 0, value });
+        let echo = ToSurface::Fader { fader: 0, value };
+        let seen = emu.wait(Duration::from_secs(1), |u, m| u == 0 && *m == echo);
+        if let Some((_, at, _)) = seen.iter().find(|(u, _, m)| *u == 0 && *m == echo) {
+            to_echo.push(at.duration_since(sent).as_secs_f64() * 1000.0);
+        }
         let t0 = Instant::now();
         loop {
             if let Some(at) = *changed.lock().unwrap() {
@@ -191,6 +199,7 @@ fn main() {
     }
     println!("Mackie Control latency, jackd dummy 48000 Hz / 64 frames ({moves} moves each):");
     report("fader move -> engine output", &mut to_engine);
+    report("fader move -> echo to its motor", &mut to_echo);
     report("OSC change -> motor-fader message", &mut to_motor);
     drop(edge);
 }

@@ -129,14 +129,19 @@ fn an_emulated_x_touch_with_extender_drives_the_mix_over_jack_midi() {
             value: zero_db,
         },
     );
-    emu.wait(Duration::from_secs(1), |u, m| {
-        u == 0
-            && *m
-                == ToSurface::Fader {
-                    fader: 0,
-                    value: zero_db,
-                }
-    });
+    let echo = ToSurface::Fader {
+        fader: 0,
+        value: zero_db,
+    };
+    let mut seen = emu.wait(Duration::from_secs(1), |u, m| u == 0 && *m == echo);
+    // Echoed once: by the backend in the cycle the move arrived in, and
+    // not again by the hub.
+    seen.extend(emu.collect(Duration::from_millis(300)));
+    let echoes = seen
+        .iter()
+        .filter(|(u, _, m)| *u == 0 && *m == echo)
+        .count();
+    assert_eq!(echoes, 1, "{seen:?}");
     let got = probe.wait_for((level(0.0), level(0.0)), 1e-4, Duration::from_secs(2));
     assert!(
         (f64::from(got.0) - level(0.0)).abs() < 1e-4,

@@ -186,6 +186,7 @@ impl JackBackend {
                     );
                 }
                 midi_stats = Some(Arc::clone(rt.stats()));
+                rt.set_backend_echoes();
                 Some(rt)
             }
         };
@@ -345,6 +346,10 @@ impl jack::NotificationHandler for Notifications {
     }
 }
 
+/// Pitch bends echoed per cycle at most (a Mackie surface sends one per
+/// moving fader per few milliseconds; the rest still reach the hub).
+const MAX_ECHOES_PER_CYCLE: usize = 64;
+
 struct Process {
     engine: Engine,
     audio_in: Vec<(usize, jack::Port<AudioIn>)>,
@@ -371,6 +376,11 @@ impl jack::ProcessHandler for Process {
                 .engine
                 .is_rolling()
                 .then(|| self.engine.transport_frame());
+            // Pitch bends to echo straight back (motor faders following
+            // the hand), written after the hub's messages of this cycle.
+            let mut echoes: [(u8, u32, [u8; 3]); MAX_ECHOES_PER_CYCLE] =
+                [(0, 0, [0; 3]); MAX_ECHOES_PER_CYCLE];
+            let mut n_echoes = 0;
             for (i, port) in self.midi_in.iter().enumerate() {
                 for ev in port.iter(ps) {
                     let at = crate::audio::midi::Arrival {
@@ -379,12 +389,22 @@ impl jack::ProcessHandler for Process {
                         apply_at: clock + u64::from(ev.time) + u64::from(ps.n_frames()),
                     };
                     midi.received(i as u8, ev.time, ev.bytes, Some(at));
+                    if let Some(bytes) = midi.echo_of(i as u8, ev.bytes)
+                        && let Some(slot) = echoes.get_mut(n_echoes)
+                    {
+                        *slot = (i as u8, ev.time, bytes);
+                        n_echoes += 1;
+                    }
                 }
             }
             let mut writers: [Option<jack::MidiWriter<'_>>; 16] = Default::default();
             for (slot, port) in writers.iter_mut().zip(self.midi_out.iter_mut()) {
                 *slot = Some(port.writer(ps));
             }
+            let echoes = &echoes[..n_echoes];
+            // Messages on a port go out in time order: the hub's at the
+            // cycle's start, the echoes at their own frames after them.
+            let mut last_time = [0u32; 16];
             while let Some(packet) = midi.next_outgoing() {
                 let ok = writers
                     .get_mut(usize::from(packet.port))
@@ -396,6 +416,24 @@ impl jack::ProcessHandler for Process {
                         })
                         .is_ok()
                     });
+                midi.note_written(ok);
+            }
+            for &(port, time, bytes) in echoes {
+                let slot = usize::from(port);
+                let time = time.max(last_time.get(slot).copied().unwrap_or(0));
+                let ok = writers
+                    .get_mut(slot)
+                    .and_then(Option::as_mut)
+                    .is_some_and(|w| {
+                        w.write(&RawMidi {
+                            time,
+                            bytes: &bytes,
+                        })
+                        .is_ok()
+                    });
+                if let Some(t) = last_time.get_mut(slot) {
+                    *t = time;
+                }
                 midi.note_written(ok);
             }
         }

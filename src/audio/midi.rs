@@ -9,7 +9,7 @@
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Longest message carried, in bytes. A Mackie Control full-width
 /// scribble-strip write is 120 bytes.
@@ -99,6 +99,13 @@ pub struct MidiStats {
     /// Per port pair: something is connected to its input (the device is
     /// there). Written by the backend's supervisor, read by the hub.
     pub connected: [AtomicBool; 16],
+    /// Port pairs (bit per pair) whose pitch bends the backend sends
+    /// straight back out of the same pair in the same cycle: Mackie motor
+    /// faders that must follow the hand. Written by the hub.
+    pub echo_pitch_bends: AtomicU32,
+    /// The backend honours `echo_pitch_bends` (JACK does; the hub echoes
+    /// itself otherwise).
+    pub backend_echoes: AtomicBool,
 }
 
 /// The audio thread's side.
@@ -156,6 +163,24 @@ impl MidiRt {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Say that this backend echoes pitch bends where asked.
+    pub fn set_backend_echoes(&self) {
+        self.stats.backend_echoes.store(true, Ordering::Relaxed);
+    }
+
+    /// If a message just received on port pair `port` is to be echoed
+    /// straight back (a pitch bend where the hub asked for that), the
+    /// bytes to send. Real-time safe.
+    pub fn echo_of(&self, port: u8, bytes: &[u8]) -> Option<[u8; 3]> {
+        let mask = self.stats.echo_pitch_bends.load(Ordering::Relaxed);
+        match bytes {
+            [status, lsb, msb] if status & 0xF0 == 0xE0 && port < 32 && mask & (1 << port) != 0 => {
+                Some([*status, *lsb, *msb])
+            }
+            _ => None,
+        }
+    }
+
     /// The next message the hub wants sent, if any. Real-time safe.
     pub fn next_outgoing(&mut self) -> Option<MidiPacket> {
         self.from_hub.pop().ok()
@@ -191,6 +216,13 @@ impl MidiLink {
     /// Counters.
     pub fn stats(&self) -> &Arc<MidiStats> {
         &self.stats
+    }
+
+    /// Ask the backend to echo pitch bends on the port pairs of `mask`
+    /// (bit per pair); true when it will (then the hub must not).
+    pub fn echo_pitch_bends(&self, mask: u32) -> bool {
+        self.stats.echo_pitch_bends.store(mask, Ordering::Relaxed);
+        self.stats.backend_echoes.load(Ordering::Relaxed)
     }
 
     /// True when a device is connected to port pair `port`'s input.

@@ -109,6 +109,18 @@ impl MidiSurfaces {
             }
             return;
         };
+        // Motor faders follow the hand fastest when the backend echoes
+        // their moves within the cycle they arrive in.
+        let mask = self
+            .mackie
+            .iter()
+            .flat_map(|s| s.echo_ports())
+            .filter(|p| *p < 32)
+            .fold(0u32, |m, p| m | 1 << p);
+        let by_backend = midi.echo_pitch_bends(mask);
+        for s in self.mackie.iter_mut() {
+            s.set_echoed_by_backend(by_backend);
+        }
         let mut out: Vec<MidiOut> = Vec::new();
         for (port, was) in self.present.iter_mut() {
             let is = midi.is_connected(*port);

@@ -156,7 +156,11 @@ struct Unit {
     display: bool,
     meters: bool,
     colours: bool,
+    /// The profile wants fader moves echoed back (the motor follows the
+    /// hand).
     echo: bool,
+    /// The backend echoes them itself, within the cycle they arrive in.
+    echoed_by_backend: bool,
     challenge: bool,
     no_handshake: bool,
     timecode: bool,
@@ -230,6 +234,19 @@ enum ValueShown {
 const STRIP_CONTROLS: [&str; 7] = ["fader", "vpot", "mute", "solo", "select", "vselect", "rec"];
 
 impl MackieSurface {
+    /// The port pairs of the units whose fader moves are echoed back.
+    pub fn echo_ports(&self) -> impl Iterator<Item = u8> + '_ {
+        self.units.iter().filter(|u| u.echo).map(|u| u.port)
+    }
+
+    /// Whether the backend echoes those units' fader moves itself (then
+    /// this surface does not).
+    pub fn set_echoed_by_backend(&mut self, on: bool) {
+        for u in &mut self.units {
+            u.echoed_by_backend = on;
+        }
+    }
+
     /// A surface of `units` (left to right) doing what `map` says, acting
     /// on the hub as `client`.
     pub fn new(
@@ -259,6 +276,7 @@ impl MackieSurface {
                 meters: p.meters,
                 colours: p.has("scribble_colours"),
                 echo: p.has("echo_fader_moves"),
+                echoed_by_backend: false,
                 challenge: p.has("logic_control_challenge"),
                 no_handshake: p.has("no_handshake"),
                 timecode: caps.timecode_display,
@@ -528,7 +546,7 @@ impl MackieSurface {
             // The fader is where the hand put it.
             *slot = Some(value);
         }
-        if unit.echo {
+        if unit.echo && !unit.echoed_by_backend {
             out.push(MidiOut {
                 port: unit.port,
                 bytes: encode_to_surface(&ToSurface::Fader { fader: f, value }),
