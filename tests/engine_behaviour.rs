@@ -521,33 +521,37 @@ fn a_timed_change_is_heard_at_its_frame_whatever_the_block_size() {
     }
 }
 
-#[test]
-fn a_timed_change_that_arrives_late_is_heard_at_once_and_counted() {
+/// After 640 frames, a fader change timed for frame `at` and an untimed
+/// pan change behind it; rendered to `until`. Returns the level before,
+/// master L and R from frame 640, and the run.
+fn timed_then_untimed(at: u64, until: u64) -> (f32, Vec<f32>, Vec<f32>, OfflineRun) {
     let dir = tempfile::tempdir().unwrap();
-    let fader = Address::parse("strip/1/fader").unwrap();
     let mut run = session_run(TIMED, dir.path(), 64);
     let (before, _) = render(&mut run, 640, &[]);
+    let fader = Address::parse("strip/1/fader").unwrap();
     run.hub
-        .at_frame(Some(100), |hub| {
+        .at_frame(Some(at), |hub| {
             hub.apply(Origin::Daemon, fader, Value::Float(-20.0))
         })
         .unwrap();
-    // Untimed changes behind it keep their order.
+    let pan = Address::parse("strip/1/pan").unwrap();
     run.hub
-        .apply(
-            Origin::Daemon,
-            Address::parse("strip/1/pan").unwrap(),
-            Value::Float(0.0),
-        )
+        .apply(Origin::Daemon, pan, Value::Float(0.0))
         .unwrap();
-    let (l, r) = render(&mut run, 1_280, &[]);
-    let level = before[639];
+    let (l, r) = render(&mut run, until, &[]);
+    (before[639], l, r, run)
+}
+
+#[test]
+fn a_timed_change_that_arrives_late_is_heard_at_once_and_counted() {
+    let (level, l, r, run) = timed_then_untimed(100, 1_280);
     assert!(
         (l[0] - level).abs() > 1e-6,
         "heard from the next block's start: {} then {}",
         level,
         l[0]
     );
+    // Untimed changes behind it keep their order.
     assert!(r[600].abs() < 1e-6, "the pan change behind it applied too");
     // Counted per engine command (a fader change is several).
     assert!(run.hub.engine_late_commands() > 0);
@@ -557,28 +561,9 @@ fn a_timed_change_that_arrives_late_is_heard_at_once_and_counted() {
 fn a_change_stamped_implausibly_far_ahead_does_not_hold_the_mix() {
     // A stamp an hour ahead (a clock mix-up) applies at once; the changes
     // behind it are not held back.
-    let dir = tempfile::tempdir().unwrap();
-    let mut run = session_run(TIMED, dir.path(), 64);
-    let (before, _) = render(&mut run, 640, &[]);
     let hour = 3_600 * u64::from(RATE);
-    run.hub
-        .at_frame(Some(hour), |hub| {
-            hub.apply(
-                Origin::Daemon,
-                Address::parse("strip/1/fader").unwrap(),
-                Value::Float(-20.0),
-            )
-        })
-        .unwrap();
-    run.hub
-        .apply(
-            Origin::Daemon,
-            Address::parse("strip/1/pan").unwrap(),
-            Value::Float(0.0),
-        )
-        .unwrap();
-    let (l, r) = render(&mut run, 1_280 + 4_800, &[]);
-    assert!((l[0] - before[639]).abs() > 1e-6, "the fader moved at once");
+    let (level, l, r, _) = timed_then_untimed(hour, 1_280 + 4_800);
+    assert!((l[0] - level).abs() > 1e-6, "the fader moved at once");
     assert!(r[4_000].abs() < 1e-6, "the pan change behind it applied");
 }
 
