@@ -3,9 +3,11 @@
 //! the engine plays (what a listener hears). The same scenarios run
 //! through real surfaces in automation_surfaces.rs.
 
+mod common;
+
 use faderd::config::parse_session;
 use faderd::dsp::{db_to_pos, pos_to_db};
-use faderd::engine::{Engine, EngineConfig};
+use faderd::engine::Engine;
 use faderd::mixer::{Address, ClientId, Hub, Origin, Param, StripRef, TransportCmd, Value};
 use faderd::model::{AutomationMode, LaneParam};
 use std::path::Path;
@@ -39,14 +41,7 @@ struct Rig {
 
 impl Rig {
     fn new(yaml: &str) -> Rig {
-        let s = parse_session(yaml, Path::new("a.yaml")).unwrap();
-        let cfg = EngineConfig {
-            sample_rate: RATE,
-            max_block: BLOCK,
-            inputs: 0,
-            outputs: 2,
-        };
-        let (hub, engine) = Hub::new(s, Default::default(), cfg).unwrap();
+        let (hub, engine) = common::hub_and_engine(yaml, "a.yaml", RATE, BLOCK);
         let mut r = Rig { hub, engine };
         r.run_ms(20);
         r

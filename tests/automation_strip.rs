@@ -5,8 +5,10 @@
 //! a bounce plays these lanes exactly as live playback does is in
 //! automation_render.rs.)
 
+mod common;
+
 use faderd::config::{parse_session, session_to_yaml};
-use faderd::engine::{Engine, EngineConfig};
+use faderd::engine::Engine;
 use faderd::mixer::{Address, ClientId, Hub, Origin, TransportCmd, Value};
 use faderd::model::{LaneParam, ProcTarget};
 use std::path::Path;
@@ -22,14 +24,7 @@ struct Rig {
 
 impl Rig {
     fn new(yaml: &str) -> Rig {
-        let s = parse_session(yaml, Path::new("strip.yaml")).unwrap();
-        let cfg = EngineConfig {
-            sample_rate: RATE,
-            max_block: BLOCK,
-            inputs: 0,
-            outputs: 2,
-        };
-        let (hub, engine) = Hub::new(s, Default::default(), cfg).unwrap();
+        let (hub, engine) = common::hub_and_engine(yaml, "strip.yaml", RATE, BLOCK);
         let mut r = Rig { hub, engine };
         r.hub.service();
         r

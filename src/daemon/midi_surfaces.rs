@@ -30,6 +30,9 @@ pub struct MidiSurfaces {
     present: Vec<(u8, bool)>,
     /// MIDI Time Code chased from this port.
     mtc: Option<(u8, MtcChase)>,
+    /// Port pairs (bit per pair) of the Mackie units whose fader moves are
+    /// echoed to their motors.
+    echo_mask: u32,
 }
 
 impl MidiSurfaces {
@@ -86,6 +89,12 @@ impl MidiSurfaces {
                 .ok_or_else(|| format!("no MIDI port pair '{port}'"))? as u8;
             s.mtc = Some((p, MtcChase::default()));
         }
+        s.echo_mask = s
+            .mackie
+            .iter()
+            .flat_map(|m| m.echo_ports())
+            .filter(|p| *p < 32)
+            .fold(0, |m, p| m | 1 << p);
         Ok(s)
     }
 
@@ -111,13 +120,7 @@ impl MidiSurfaces {
         };
         // Motor faders follow the hand fastest when the backend echoes
         // their moves within the cycle they arrive in.
-        let mask = self
-            .mackie
-            .iter()
-            .flat_map(|s| s.echo_ports())
-            .filter(|p| *p < 32)
-            .fold(0u32, |m, p| m | 1 << p);
-        let by_backend = midi.echo_pitch_bends(mask);
+        let by_backend = midi.echo_pitch_bends(self.echo_mask);
         for s in self.mackie.iter_mut() {
             s.set_echoed_by_backend(by_backend);
         }

@@ -434,18 +434,12 @@ fn mix_strip(
 
     let pan_law = (node.channels == Channels::Mono).then_some(lanes.pan_law);
     let pan_lane = own.and_then(|l| l.pan.as_deref());
-    let pan_l = node.pan_l.render(
-        lanes
-            .view(pan_lane, Interp::Linear, LaneConv::PanLeft(pan_law))
-            .as_ref(),
-        clock,
-        s0,
-        s1,
-    );
+    let pan_view = |conv| lanes.view(pan_lane, Interp::Linear, conv);
+    let pan_l = node
+        .pan_l
+        .render(pan_view(LaneConv::PanLeft(pan_law)).as_ref(), clock, s0, s1);
     let pan_r = node.pan_r.render(
-        lanes
-            .view(pan_lane, Interp::Linear, LaneConv::PanRight(pan_law))
-            .as_ref(),
+        pan_view(LaneConv::PanRight(pan_law)).as_ref(),
         clock,
         s2,
         s3,

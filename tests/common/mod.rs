@@ -305,3 +305,22 @@ pub fn osc_status(osc_port: u16) -> Vec<(String, rosc::OscType)> {
     };
     flat(rosc::decoder::decode_udp(&buf[..n]).unwrap().1)
 }
+
+/// A hub and its engine for session `yaml` (its file name `name` for
+/// messages), with no audio files and no inputs: `block`-frame process
+/// calls into two outputs at `rate`.
+pub fn hub_and_engine(
+    yaml: &str,
+    name: &str,
+    rate: u32,
+    block: usize,
+) -> (faderd::mixer::Hub, faderd::engine::Engine) {
+    let session = faderd::config::parse_session(yaml, Path::new(name)).unwrap();
+    let cfg = faderd::engine::EngineConfig {
+        sample_rate: rate,
+        max_block: block,
+        inputs: 0,
+        outputs: 2,
+    };
+    faderd::mixer::Hub::new(session, Default::default(), cfg).unwrap()
+}
