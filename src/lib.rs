@@ -23,6 +23,7 @@
 //! | `model`  | any (plain data) | `dsp`, `engine` (types) |
 //! | `mixer`  | hub    | `engine`, `model`, `dsp` |
 //! | `config` | any    | `model`, `mixer::address`, `dsp` |
+//! | `health` | any non-RT (counters) | nothing |
 //! | `media`  | non-RT | `engine` (clip type), `model` |
 //! | `audio`  | owns the audio thread | `engine`, `mixer`, `media` |
 //! | `surfaces` | driver I/O threads | `mixer` |
@@ -35,6 +36,7 @@ pub mod config;
 pub mod daemon;
 pub mod dsp;
 pub mod engine;
+pub mod health;
 pub mod media;
 pub mod mixer;
 pub mod model;

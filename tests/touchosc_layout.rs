@@ -201,6 +201,7 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
             static_clients: Vec::new(),
         },
         Arc::new(OscStats::default()),
+        Arc::new(faderd::health::Health::default()),
     );
     let from = "127.0.0.1:9000".parse().unwrap();
     let mut grams = surface.handle(

@@ -17,6 +17,7 @@ use crate::audio::jack as jackb;
 use crate::audio::midi::MidiLink;
 use crate::config::{self, BackendChoice, DaemonConfig};
 use crate::engine::{Engine, EngineConfig};
+use crate::health::{Health, contain};
 use crate::media;
 use crate::mixer::Hub;
 use crate::model::Session;
@@ -75,26 +76,29 @@ impl Failure {
     }
 }
 
+/// How often the main thread copies the dummy or cpal backend's counters
+/// for `/status` while it waits for a signal.
+const STATUS_REFRESH: Duration = Duration::from_millis(250);
+
 /// Run the daemon until SIGINT or SIGTERM.
 pub fn run(opts: RunOptions) -> Result<(), Failure> {
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
-            .context("cannot install the SIGINT/SIGTERM handler")
-            .map_err(Failure::env)?;
-    }
+    let (stop_tx, stop) = channel::bounded::<()>(1);
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.try_send(());
+    })
+    .context("cannot install the SIGINT/SIGTERM handler")
+    .map_err(Failure::env)?;
     run_until(opts, &stop)
 }
 
-/// Run the daemon until `stop` becomes true: start it, print the ready
-/// line, wait, stop it and save the session if it changed.
-pub fn run_until(opts: RunOptions, stop: &AtomicBool) -> Result<(), Failure> {
+/// Run the daemon until something arrives on `stop` (or its sender is
+/// gone): start it, print the ready line, wait, stop it and save the
+/// session if it changed.
+pub fn run_until(opts: RunOptions, stop: &Receiver<()>) -> Result<(), Failure> {
     let session_path = opts.session.clone();
     let daemon = Daemon::start(opts, AudioHooks::default())?;
     println!("{}", daemon.ready_line());
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(20));
+    while let Err(channel::RecvTimeoutError::Timeout) = stop.recv_timeout(STATUS_REFRESH) {
         daemon.refresh_audio_status();
     }
     let stopped = daemon.stop();
@@ -131,6 +135,7 @@ pub struct Daemon {
     _midir: Option<crate::audio::midir_bridge::MidirBridge>,
     osc_addr: SocketAddr,
     osc_stats: Arc<OscStats>,
+    health: Arc<Health>,
     ready: String,
 }
 
@@ -248,8 +253,14 @@ impl Daemon {
             .parse()
             .with_context(|| format!("osc listen address '{}' is not IP:PORT", osc_cfg.listen))
             .map_err(Failure::user)?;
+        let health = Arc::new(Health::default());
         let (packets_tx, packets_rx) = channel::bounded::<OscPacketIn>(4096);
-        let driver = OscDriver::start(addr, AllowList::new(osc_cfg.allow.clone()), packets_tx)
+        let driver = OscDriver::start(
+            addr,
+            AllowList::new(osc_cfg.allow.clone()),
+            packets_tx,
+            Arc::clone(&health),
+        )
             .with_context(|| {
                 format!("cannot listen for OSC on udp {addr} (is another faderd running? choose another with --osc)")
             })
@@ -278,6 +289,7 @@ impl Daemon {
                     .collect(),
             },
             Arc::clone(&osc_stats),
+            Arc::clone(&health),
         );
 
         let surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
@@ -356,6 +368,7 @@ impl Daemon {
         );
         let stop = Arc::new(AtomicBool::new(false));
         let stop_hub = Arc::clone(&stop);
+        let hub_health = Arc::clone(&health);
         let hub_thread = std::thread::Builder::new()
             .name("faderd-hub".into())
             .spawn(move || {
@@ -367,9 +380,10 @@ impl Daemon {
                         midi,
                         surfaces,
                         serial,
+                        health: hub_health,
                     },
-                    &packets_rx,
-                    &relink_rx,
+                    packets_rx,
+                    relink_rx,
                     &stop_hub,
                 )
             })
@@ -383,6 +397,7 @@ impl Daemon {
             _midir: midir,
             osc_addr,
             osc_stats,
+            health,
             ready,
         })
     }
@@ -403,6 +418,11 @@ impl Daemon {
     /// Where OSC listens.
     pub fn osc_addr(&self) -> SocketAddr {
         self.osc_addr
+    }
+
+    /// The daemon's dependability counters.
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
     }
 
     /// Stop drivers, hub and audio; return the final state.
@@ -536,15 +556,23 @@ struct HubParts {
     surfaces: midi_surfaces::MidiSurfaces,
     /// Serial fader boards.
     serial: serial_boards::SerialBoards,
+    /// Panics caught, refusals, saves.
+    health: Arc<Health>,
 }
 
 /// The hub thread: apply what surfaces send as it arrives; every tick,
 /// service the engine link and send each surface its feedback; build a
 /// new engine when the audio supervisor asks (the JACK server came back).
+///
+/// It blocks until something arrives or the next tick is due (every
+/// millisecond only while MIDI surfaces are configured: their queue cannot
+/// wake this thread). A channel whose senders are gone is never waited on
+/// again. A panic while handling one input or one tick is caught, counted
+/// and logged; the hub keeps its state and carries on.
 fn hub_loop(
     parts: HubParts,
-    packets: &Receiver<OscPacketIn>,
-    relinks: &Receiver<AudioEvent>,
+    packets: Receiver<OscPacketIn>,
+    relinks: Receiver<AudioEvent>,
     stop: &AtomicBool,
 ) -> HubOutcome {
     let HubParts {
@@ -554,36 +582,43 @@ fn hub_loop(
         mut midi,
         mut surfaces,
         mut serial,
+        health,
     } = parts;
-    let board_events = serial.events().clone();
+    let mut packets = packets;
+    let mut board_events = serial.events().clone();
     let mut next_tick = Instant::now() + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
         let mut timeout = next_tick.saturating_duration_since(Instant::now());
         if !surfaces.is_empty() {
-            // MIDI arrives on a queue that cannot wake this thread: look
-            // every millisecond.
-            surfaces.poll(&mut hub, midi.as_mut(), Instant::now());
+            contain(&health, "faderd-hub (MIDI surfaces)", || {
+                surfaces.poll(&mut hub, midi.as_mut(), Instant::now());
+            });
             timeout = timeout.min(MIDI_POLL);
         }
         crossbeam::channel::select! {
             recv(packets) -> p => match p {
                 Ok(p) => {
-                    let replies = osc.handle(&mut hub, p.from, p.commands);
-                    driver.send(&replies);
-                    if !surfaces.is_empty() {
-                        surfaces.flush(&hub, midi.as_mut(), Instant::now());
-                    }
-                    serial.tick(&hub, Instant::now());
+                    contain(&health, "faderd-hub (OSC packet)", || {
+                        let replies = osc.handle(&mut hub, p.from, p.commands);
+                        driver.send(&replies);
+                        if !surfaces.is_empty() {
+                            surfaces.flush(&hub, midi.as_mut(), Instant::now());
+                        }
+                        serial.tick(&hub, Instant::now());
+                    });
                 }
-                Err(_) => std::thread::sleep(timeout),
+                Err(_) => packets = channel::never(),
             },
-            recv(board_events) -> e => {
-                if let Ok(e) = e {
-                    serial.handle(&mut hub, e, Instant::now());
-                    if !surfaces.is_empty() {
-                        surfaces.flush(&hub, midi.as_mut(), Instant::now());
-                    }
+            recv(board_events) -> e => match e {
+                Ok(e) => {
+                    contain(&health, "faderd-hub (serial board)", || {
+                        serial.handle(&mut hub, e, Instant::now());
+                        if !surfaces.is_empty() {
+                            surfaces.flush(&hub, midi.as_mut(), Instant::now());
+                        }
+                    });
                 }
+                Err(_) => board_events = channel::never(),
             },
             default(timeout) => {}
         }
@@ -593,23 +628,25 @@ fn hub_loop(
             if next_tick < now {
                 next_tick = now + HUB_TICK;
             }
-            while let Ok(event) = relinks.try_recv() {
-                match event {
-                    AudioEvent::Relink(req) => relink(&mut hub, &mut midi, req),
-                    AudioEvent::Period(frames) => hub.set_period(frames),
+            contain(&health, "faderd-hub (tick)", || {
+                while let Ok(event) = relinks.try_recv() {
+                    match event {
+                        AudioEvent::Relink(req) => relink(&mut hub, &mut midi, req),
+                        AudioEvent::Period(frames) => hub.set_period(frames),
+                    }
                 }
-            }
-            if surfaces.is_empty() {
-                drain_midi(midi.as_mut());
-            }
-            surfaces.chase_tick(&mut hub, now);
-            hub.service();
-            let changed = hub.take_feedback();
-            let meters = hub.read_meters();
-            let datagrams = osc.tick(&hub, &changed, &meters, now);
-            driver.send(&datagrams);
-            surfaces.tick(&hub, midi.as_mut(), &changed, &meters, now);
-            serial.tick(&hub, now);
+                if surfaces.is_empty() {
+                    drain_midi(midi.as_mut());
+                }
+                surfaces.chase_tick(&mut hub, now);
+                hub.service();
+                let changed = hub.take_feedback();
+                let meters = hub.read_meters();
+                let datagrams = osc.tick(&hub, &changed, &meters, now);
+                driver.send(&datagrams);
+                surfaces.tick(&hub, midi.as_mut(), &changed, &meters, now);
+                serial.tick(&hub, now);
+            });
         }
     }
     driver.stop();

@@ -275,35 +275,63 @@ pub fn osc_subscriber_opts(
     (KillOnDrop(child), rx)
 }
 
-/// Ask `/status`; the reply's (address, argument) pairs.
+/// Ask `/status`; the reply's (address, argument) pairs (from every
+/// datagram of the reply). Asks again when no reply comes within a second
+/// (a datagram can be lost when the daemon's receive buffer overflows).
 pub fn osc_status(osc_port: u16) -> Vec<(String, rosc::OscType)> {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(1)))
         .unwrap();
     let msg = rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
         addr: "/status".into(),
         args: vec![],
     }))
     .unwrap();
-    sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
-    let mut buf = [0u8; 1500];
-    let n = sock.recv(&mut buf).expect("a /status reply");
-    let flat = |p: rosc::OscPacket| -> Vec<(String, rosc::OscType)> {
-        match p {
-            rosc::OscPacket::Message(m) => {
-                m.args.into_iter().map(|a| (m.addr.clone(), a)).collect()
-            }
-            rosc::OscPacket::Bundle(b) => b
-                .content
-                .into_iter()
-                .filter_map(|p| match p {
-                    rosc::OscPacket::Message(m) => Some((m.addr, m.args.into_iter().next()?)),
-                    rosc::OscPacket::Bundle(_) => None,
-                })
-                .collect(),
+    let mut buf = [0u8; 65_536];
+    let mut n = None;
+    for _ in 0..5 {
+        sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
+        if let Ok(got) = sock.recv(&mut buf) {
+            n = Some(got);
+            break;
         }
-    };
-    flat(rosc::decoder::decode_udp(&buf[..n]).unwrap().1)
+    }
+    let n = n.expect("a /status reply within 5 s");
+    let mut out = Vec::new();
+    flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut out);
+    // The rest of the reply follows at once.
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+        .unwrap();
+    while let Ok(n) = sock.recv(&mut buf) {
+        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut out);
+    }
+    out
+}
+
+/// A `/status` figure as a number (ints and floats alike).
+pub fn status_number(status: &[(String, rosc::OscType)], addr: &str) -> Option<f64> {
+    status
+        .iter()
+        .find(|(a, _)| a == addr)
+        .and_then(|(_, v)| match v {
+            rosc::OscType::Int(i) => Some(f64::from(*i)),
+            rosc::OscType::Long(i) => Some(*i as f64),
+            rosc::OscType::Float(f) => Some(f64::from(*f)),
+            rosc::OscType::Double(f) => Some(*f),
+            _ => None,
+        })
+}
+
+/// Every message of a packet as (address, first argument).
+pub fn flatten_osc(p: rosc::OscPacket, out: &mut Vec<(String, rosc::OscType)>) {
+    match p {
+        rosc::OscPacket::Message(m) => {
+            if let Some(a) = m.args.into_iter().next() {
+                out.push((m.addr, a));
+            }
+        }
+        rosc::OscPacket::Bundle(b) => b.content.into_iter().for_each(|p| flatten_osc(p, out)),
+    }
 }
 
 /// A hub and its engine for session `yaml` (its file name `name` for

@@ -8,10 +8,22 @@ use crate::mixer::{Address, Value};
 use crate::surfaces::conv::{Conv, conv_for};
 use rosc::{OscMessage, OscPacket, OscType};
 
-/// Bundles nested deeper than this are refused.
+/// Bundles nested deeper than this are refused (never recursed into).
 pub const MAX_BUNDLE_DEPTH: usize = 4;
-/// At most this many messages are taken from one packet.
+/// At most this many messages are taken from one packet; a packet with
+/// more is refused whole.
 pub const MAX_MESSAGES_PER_PACKET: usize = 256;
+/// Longest OSC address accepted, in bytes.
+pub const MAX_ADDRESS_BYTES: usize = 256;
+/// Most arguments one message may carry.
+pub const MAX_ARGUMENTS: usize = 64;
+/// Deepest argument array nesting accepted (`[[...]]`).
+pub const MAX_ARRAY_DEPTH: usize = 2;
+/// Longest string or blob argument accepted, in bytes (a strip name is
+/// far shorter; the hub bounds names again).
+pub const MAX_STRING_BYTES: usize = 1024;
+/// Largest datagram read; a longer one is cut by the socket and refused.
+pub const MAX_PACKET_BYTES: usize = 65_536;
 /// Feedback datagrams stay under this size unless configured otherwise:
 /// an Ethernet MTU less IP and UDP headers, so a packet to a tablet on
 /// Wi-Fi is never fragmented (a lost fragment loses the whole datagram).
@@ -89,65 +101,183 @@ pub enum OscError {
         /// What it takes.
         expected: &'static str,
     },
-    /// Bundles nested too deep, or too many messages.
-    #[error("bundle too large or too deep")]
-    TooLarge,
+    /// Past one of the bounds above: refused whole, never decoded.
+    #[error("refused: {0}")]
+    TooLarge(Bound),
     /// A newer value for the same control arrived while this one waited
     /// for the hub (internal: never counted as refused).
     #[error("superseded by a newer value")]
     Superseded,
 }
 
+/// Which bound a packet went past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Bound {
+    /// Bundles nested deeper than [`MAX_BUNDLE_DEPTH`].
+    #[error("bundles nested deeper than {MAX_BUNDLE_DEPTH}")]
+    Depth,
+    /// More than [`MAX_MESSAGES_PER_PACKET`] messages.
+    #[error("more than {MAX_MESSAGES_PER_PACKET} messages in one packet")]
+    Messages,
+    /// An address longer than [`MAX_ADDRESS_BYTES`].
+    #[error("an address longer than {MAX_ADDRESS_BYTES} bytes")]
+    Address,
+    /// More than [`MAX_ARGUMENTS`] arguments, or arrays nested deeper than
+    /// [`MAX_ARRAY_DEPTH`].
+    #[error("more than {MAX_ARGUMENTS} arguments or arrays nested deeper than {MAX_ARRAY_DEPTH}")]
+    Arguments,
+    /// A string or blob longer than [`MAX_STRING_BYTES`].
+    #[error("a string or blob longer than {MAX_STRING_BYTES} bytes")]
+    String,
+    /// A datagram of [`MAX_PACKET_BYTES`] or more (cut by the socket).
+    #[error("a datagram of {MAX_PACKET_BYTES} bytes or more")]
+    Packet,
+}
+
+impl OscError {
+    /// True when the packet went past a bound (counted apart from plain
+    /// mistakes: it is a flood or an attack more often than a typo).
+    pub fn is_bound(&self) -> bool {
+        matches!(self, OscError::TooLarge(_))
+    }
+}
+
 /// Decode one UDP datagram. Each message that cannot be used yields its own
 /// error and the rest still apply. Momentary-button releases
 /// (`/transport/play 0`) decode to nothing.
+///
+/// Total: any bytes give a result, and the work is bounded: the packet's
+/// structure is walked first without recursion past [`MAX_BUNDLE_DEPTH`]
+/// or decoding, and a packet past any bound is refused whole.
 pub fn decode(bytes: &[u8]) -> Vec<Result<OscCommand, OscError>> {
-    if let Err(e) = check_framing(bytes, 0) {
-        return vec![Err(OscError::Malformed(e.into()))];
+    if bytes.len() >= MAX_PACKET_BYTES {
+        return vec![Err(OscError::TooLarge(Bound::Packet))];
+    }
+    let mut messages = 0;
+    if let Err(e) = check_packet(bytes, 0, &mut messages) {
+        return vec![Err(e)];
     }
     match rosc::decoder::decode_udp(bytes) {
         Ok((_, packet)) => {
             let mut out = Vec::new();
-            flatten(packet, 0, &mut out);
+            flatten(packet, &mut out);
             out
         }
-        Err(e) => vec![Err(OscError::Malformed(format!("{e:?}")))],
+        Err(e) => vec![Err(OscError::Malformed(e.to_string()))],
     }
 }
 
-/// rosc reads a bundle whose element sizes overrun the datagram as an
-/// empty bundle; such a packet is malformed, and said so.
-fn check_framing(bytes: &[u8], depth: usize) -> Result<(), &'static str> {
+/// Walk a packet's framing within the bounds: bundle nesting, message
+/// count, address length, argument count and nesting, string sizes. Also
+/// refuses a bundle whose element sizes overrun the datagram (rosc would
+/// read it as an empty bundle).
+fn check_packet(bytes: &[u8], depth: usize, messages: &mut usize) -> Result<(), OscError> {
+    let malformed = |why: &str| OscError::Malformed(why.to_owned());
     if !bytes.starts_with(b"#bundle\0") {
-        return Ok(());
+        *messages += 1;
+        if *messages > MAX_MESSAGES_PER_PACKET {
+            return Err(OscError::TooLarge(Bound::Messages));
+        }
+        return check_message(bytes);
     }
-    if depth > MAX_BUNDLE_DEPTH {
-        return Ok(()); // refused later as too deep
+    if depth >= MAX_BUNDLE_DEPTH {
+        return Err(OscError::TooLarge(Bound::Depth));
     }
     let mut rest = bytes
         .get(BUNDLE_HEADER..)
-        .ok_or("bundle shorter than its header")?;
+        .ok_or_else(|| malformed("bundle shorter than its header"))?;
     while !rest.is_empty() {
         let size = rest
             .get(..4)
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-            .ok_or("bundle element size cut short")?;
+            .ok_or_else(|| malformed("bundle element size cut short"))?;
         let element = rest
             .get(4..4 + size)
-            .ok_or("bundle element runs past the end of the packet")?;
+            .ok_or_else(|| malformed("bundle element runs past the end of the packet"))?;
         if size == 0 || size % 4 != 0 {
-            return Err("bundle element size is not a positive multiple of 4");
+            return Err(malformed(
+                "bundle element size is not a positive multiple of 4",
+            ));
         }
-        check_framing(element, depth + 1)?;
+        check_packet(element, depth + 1, messages)?;
         rest = &rest[4 + size..];
     }
     Ok(())
 }
 
-fn flatten(packet: OscPacket, depth: usize, out: &mut Vec<Result<OscCommand, OscError>>) {
-    if out.len() >= MAX_MESSAGES_PER_PACKET {
-        return;
+/// A message's address and type tags within bounds, and its string and
+/// blob arguments no longer than [`MAX_STRING_BYTES`]. Other mistakes are
+/// left to the decoder.
+fn check_message(bytes: &[u8]) -> Result<(), OscError> {
+    let Some((address, rest)) = osc_string(bytes) else {
+        return Ok(()); // malformed: the decoder says so
+    };
+    if address.len() > MAX_ADDRESS_BYTES {
+        return Err(OscError::TooLarge(Bound::Address));
     }
+    let Some((tags, mut args)) = osc_string(rest) else {
+        return Ok(());
+    };
+    let tags = tags.strip_prefix(b",").unwrap_or(&[]);
+    let (mut count, mut depth) = (0usize, 0usize);
+    for &t in tags {
+        match t {
+            b'[' => {
+                depth += 1;
+                if depth > MAX_ARRAY_DEPTH {
+                    return Err(OscError::TooLarge(Bound::Arguments));
+                }
+            }
+            b']' => depth = depth.saturating_sub(1),
+            _ => {
+                count += 1;
+                if count > MAX_ARGUMENTS {
+                    return Err(OscError::TooLarge(Bound::Arguments));
+                }
+            }
+        }
+        // Skip this argument's bytes to find the next string or blob.
+        let width = match t {
+            b'i' | b'f' | b'c' | b'r' | b'm' => 4,
+            b'h' | b'd' | b't' => 8,
+            b's' | b'S' => match osc_string(args) {
+                Some((s, rest)) => {
+                    if s.len() > MAX_STRING_BYTES {
+                        return Err(OscError::TooLarge(Bound::String));
+                    }
+                    args = rest;
+                    0
+                }
+                None => return Ok(()),
+            },
+            b'b' => {
+                let Some(n) = args.get(..4) else {
+                    return Ok(());
+                };
+                let n = u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize;
+                if n > MAX_STRING_BYTES {
+                    return Err(OscError::TooLarge(Bound::String));
+                }
+                4 + n.next_multiple_of(4)
+            }
+            _ => 0,
+        };
+        args = args.get(width..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// An OSC string at the start of `bytes` (NUL-terminated, padded to 4
+/// bytes) and what follows it.
+fn osc_string(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = bytes.iter().position(|&b| b == 0)?;
+    let padded = (end + 1).next_multiple_of(4);
+    Some((&bytes[..end], bytes.get(padded..).unwrap_or(&[])))
+}
+
+/// The messages of a packet already checked by [`check_packet`] (so its
+/// nesting is bounded), in order.
+fn flatten(packet: OscPacket, out: &mut Vec<Result<OscCommand, OscError>>) {
     match packet {
         OscPacket::Message(m) => {
             if let Some(item) = message(m) {
@@ -155,16 +285,8 @@ fn flatten(packet: OscPacket, depth: usize, out: &mut Vec<Result<OscCommand, Osc
             }
         }
         OscPacket::Bundle(b) => {
-            if depth >= MAX_BUNDLE_DEPTH {
-                out.push(Err(OscError::TooLarge));
-                return;
-            }
             for p in b.content {
-                if out.len() >= MAX_MESSAGES_PER_PACKET {
-                    out.push(Err(OscError::TooLarge));
-                    return;
-                }
-                flatten(p, depth + 1, out);
+                flatten(p, out);
             }
         }
     }
@@ -647,7 +769,77 @@ mod tests {
             });
         }
         let got = decode(&rosc::encoder::encode(&p).unwrap());
-        assert_eq!(got, vec![Err(OscError::TooLarge)]);
+        assert_eq!(got, vec![Err(OscError::TooLarge(Bound::Depth))]);
+    }
+
+    /// A bundle nested thousands deep, built by hand (rosc's encoder would
+    /// recurse as deep): refused at the bound without recursing further.
+    #[test]
+    fn a_bundle_nested_thousands_deep_is_refused_without_recursion() {
+        let mut p = msg("/master/mute", vec![OscType::Int(1)]);
+        for _ in 0..3000 {
+            let mut b = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
+            b.extend((p.len() as u32).to_be_bytes());
+            b.extend(&p);
+            p = b;
+        }
+        assert!(p.len() < MAX_PACKET_BYTES);
+        // On a thread with a small stack: any recursion per level would
+        // overflow it.
+        let got = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || decode(&p))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(got, vec![Err(OscError::TooLarge(Bound::Depth))]);
+    }
+
+    #[test]
+    fn arguments_past_their_bounds_are_refused() {
+        let nested = {
+            // ",[[[i]]]" with one int.
+            let mut b = b"/strip/1/name\0\0\0,[[[i]]]\0\0\0\0".to_vec();
+            b.extend(1i32.to_be_bytes());
+            b
+        };
+        assert_eq!(
+            decode(&nested),
+            vec![Err(OscError::TooLarge(Bound::Arguments))]
+        );
+        let many = msg("/strip/1/fader", vec![OscType::Int(1); MAX_ARGUMENTS + 1]);
+        assert_eq!(
+            decode(&many),
+            vec![Err(OscError::TooLarge(Bound::Arguments))]
+        );
+        let long_name = msg(
+            "/strip/1/name",
+            vec![OscType::String("x".repeat(MAX_STRING_BYTES + 1))],
+        );
+        assert_eq!(
+            decode(&long_name),
+            vec![Err(OscError::TooLarge(Bound::String))]
+        );
+        let blob = msg(
+            "/strip/1/name",
+            vec![OscType::Blob(vec![0; MAX_STRING_BYTES + 1])],
+        );
+        assert_eq!(decode(&blob), vec![Err(OscError::TooLarge(Bound::String))]);
+        let long_addr = msg(&format!("/{}", "a".repeat(MAX_ADDRESS_BYTES)), vec![]);
+        assert_eq!(
+            decode(&long_addr),
+            vec![Err(OscError::TooLarge(Bound::Address))]
+        );
+        // Just inside every bound: decoded as usual.
+        let name = msg(
+            "/strip/1/name",
+            vec![OscType::String("x".repeat(MAX_STRING_BYTES))],
+        );
+        assert!(matches!(decode(&name)[..], [Ok(OscCommand::Set { .. })]));
+        assert_eq!(
+            decode(&vec![0u8; MAX_PACKET_BYTES]),
+            vec![Err(OscError::TooLarge(Bound::Packet))]
+        );
     }
 
     #[test]
@@ -665,7 +857,7 @@ mod tests {
     }
 
     #[test]
-    fn huge_bundles_stop_at_the_message_limit() {
+    fn huge_bundles_are_refused_whole() {
         let content = (0..2000)
             .map(|i| {
                 OscPacket::Message(OscMessage {
@@ -679,8 +871,7 @@ mod tests {
             content,
         });
         let got = decode(&rosc::encoder::encode(&p).unwrap());
-        assert_eq!(got.len(), MAX_MESSAGES_PER_PACKET + 1);
-        assert_eq!(got.last(), Some(&Err(OscError::TooLarge)));
+        assert_eq!(got, vec![Err(OscError::TooLarge(Bound::Messages))]);
     }
 
     #[test]

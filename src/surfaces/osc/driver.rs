@@ -3,8 +3,9 @@
 //! side the hub thread uses for feedback. Binds loopback unless told
 //! otherwise; when open to a network, an allow-list can limit who may talk.
 
-use super::codec::{OscCommand, OscError, decode};
+use super::codec::{MAX_PACKET_BYTES, OscCommand, OscError, decode};
 use super::surface::Datagram;
+use crate::health::{Health, Source, contain};
 use crate::mixer::Address;
 use crossbeam::channel::{Sender, TrySendError};
 use std::collections::HashMap;
@@ -24,6 +25,9 @@ pub struct OscStats {
     pub rejected: AtomicU64,
     /// Feedback datagrams sent.
     pub sent: AtomicU64,
+    /// Datagrams that waited in the listener because the hub's queue was
+    /// full (an older value for the same control among them is dropped).
+    pub waited: AtomicU64,
 }
 
 /// One received datagram, decoded, for the hub thread.
@@ -92,10 +96,14 @@ pub struct OscDriver {
 
 impl OscDriver {
     /// Bind `addr` and start listening; decoded datagrams go to `to_hub`.
+    /// The listener is supervised: a panic while handling one datagram is
+    /// counted in `health`, logged, and the listener carries on with its
+    /// state (only that datagram is lost).
     pub fn start(
         addr: SocketAddr,
         allow: AllowList,
         to_hub: Sender<OscPacketIn>,
+        health: Arc<Health>,
     ) -> std::io::Result<OscDriver> {
         let socket = bind_udp(addr)?;
         socket.set_read_timeout(Some(Duration::from_millis(100)))?;
@@ -103,10 +111,25 @@ impl OscDriver {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(OscStats::default());
         let receiver = socket.try_clone()?;
-        let (stop_t, stats_t) = (Arc::clone(&stop), Arc::clone(&stats));
+        let mut listener = Listener {
+            socket: receiver,
+            allow,
+            to_hub,
+            stop: Arc::clone(&stop),
+            stats: Arc::clone(&stats),
+            health: Arc::clone(&health),
+            buf: vec![0u8; MAX_PACKET_BYTES],
+            warnings: Warnings::default(),
+            pending: Pending::default(),
+        };
         let thread = std::thread::Builder::new()
             .name("faderd-osc".into())
-            .spawn(move || listen(&receiver, &allow, &to_hub, &stop_t, &stats_t))?;
+            .spawn(move || {
+                while contain(&health, "faderd-osc", || listener.run()).is_none() {
+                    // Carry on with what was pending, re-indexed.
+                    listener.pending.reindex();
+                }
+            })?;
         Ok(OscDriver {
             socket,
             local,
@@ -198,17 +221,37 @@ struct Pending {
 }
 
 impl Pending {
-    fn push(&mut self, packet: OscPacketIn) {
+    fn push(&mut self, mut packet: OscPacketIn) {
         let index = self.packets.len();
-        for (k, cmd) in packet.commands.iter().enumerate() {
-            if let Ok(OscCommand::Set { address, .. }) = cmd
-                && let Some((pi, ci)) = self.latest.insert((packet.from, *address), (index, k))
-            {
-                // An older value for the same control: superseded.
-                self.packets[pi].commands[ci] = Err(OscError::Superseded);
+        for k in 0..packet.commands.len() {
+            let Ok(OscCommand::Set { address, .. }) = &packet.commands[k] else {
+                continue;
+            };
+            let Some((pi, ci)) = self.latest.insert((packet.from, *address), (index, k)) else {
+                continue;
+            };
+            // An older value for the same control: superseded, whether it
+            // waits in an earlier packet or earlier in this one.
+            let older = if pi == index {
+                packet.commands.get_mut(ci)
+            } else {
+                self.packets
+                    .get_mut(pi)
+                    .and_then(|p| p.commands.get_mut(ci))
+            };
+            if let Some(c) = older {
+                *c = Err(OscError::Superseded);
             }
         }
         self.packets.push(packet);
+    }
+
+    /// Rebuild the index from the packets (after a panic left it unsure).
+    fn reindex(&mut self) {
+        self.latest.clear();
+        for p in std::mem::take(&mut self.packets) {
+            self.push(p);
+        }
     }
 
     /// Hand over as much as fits; true when everything went.
@@ -237,66 +280,84 @@ impl Pending {
     }
 }
 
-fn listen(
-    socket: &UdpSocket,
-    allow: &AllowList,
-    to_hub: &Sender<OscPacketIn>,
-    stop: &AtomicBool,
-    stats: &OscStats,
-) {
-    let mut buf = vec![0u8; 65_536];
-    let mut warnings = Warnings::default();
-    let mut pending = Pending::default();
-    while !stop.load(Ordering::Relaxed) {
-        if !pending.packets.is_empty() {
-            match pending.flush(to_hub) {
-                Err(()) => return,
-                Ok(all) => {
-                    let wait = if all { 100 } else { 2 };
-                    let _ = socket.set_read_timeout(Some(Duration::from_millis(wait)));
+/// The receiving side: its state outlives a panic in [`Listener::run`].
+struct Listener {
+    socket: UdpSocket,
+    allow: AllowList,
+    to_hub: Sender<OscPacketIn>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<OscStats>,
+    health: Arc<Health>,
+    buf: Vec<u8>,
+    warnings: Warnings,
+    pending: Pending,
+}
+
+impl Listener {
+    /// Receive until stopped or the hub is gone.
+    fn run(&mut self) {
+        while !self.stop.load(Ordering::Relaxed) {
+            if !self.pending.packets.is_empty() {
+                match self.pending.flush(&self.to_hub) {
+                    Err(()) => return,
+                    Ok(all) => {
+                        let wait = if all { 100 } else { 2 };
+                        let _ = self
+                            .socket
+                            .set_read_timeout(Some(Duration::from_millis(wait)));
+                    }
                 }
             }
-        }
-        let (len, from) = match socket.recv_from(&mut buf) {
-            Ok(x) => x,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
+            let (len, from) = match self.socket.recv_from(&mut self.buf) {
+                Ok(x) => x,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    // ICMP "port unreachable" from a client that left shows
+                    // up here on some systems; it is not our socket's failure.
+                    self.warnings
+                        .refused(SocketAddr::from(([0, 0, 0, 0], 0)), &e.to_string());
+                    continue;
+                }
+            };
+            if !self.allow.allows(from.ip()) {
+                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                self.warnings.refused(from, "host not in osc.allow");
+                continue;
+            }
+            let commands = decode(&self.buf[..len]);
+            if let [Err(e)] = commands.as_slice()
+                && e.is_bound()
             {
+                self.health.refuse(Source::Osc);
+                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                self.warnings.refused(from, &e.to_string());
                 continue;
             }
-            Err(e) => {
-                // ICMP "port unreachable" from a client that left shows up
-                // here on some systems; it is not our socket's failure.
-                warnings.refused(SocketAddr::from(([0, 0, 0, 0], 0)), &e.to_string());
+            let packet = OscPacketIn { from, commands };
+            if packet.commands.is_empty() {
                 continue;
             }
-        };
-        if !allow.allows(from.ip()) {
-            stats.rejected.fetch_add(1, Ordering::Relaxed);
-            warnings.refused(from, "host not in osc.allow");
-            continue;
-        }
-        let packet = OscPacketIn {
-            from,
-            commands: decode(&buf[..len]),
-        };
-        if packet.commands.is_empty() {
-            continue;
-        }
-        if !pending.packets.is_empty() {
-            pending.push(packet);
-            continue;
-        }
-        match to_hub.try_send(packet) {
-            Ok(()) => {}
-            Err(TrySendError::Full(p)) => {
-                pending.push(p);
-                let _ = socket.set_read_timeout(Some(Duration::from_millis(2)));
+            if !self.pending.packets.is_empty() {
+                self.stats.waited.fetch_add(1, Ordering::Relaxed);
+                self.pending.push(packet);
+                continue;
             }
-            Err(TrySendError::Disconnected(_)) => return,
+            match self.to_hub.try_send(packet) {
+                Ok(()) => {}
+                Err(TrySendError::Full(p)) => {
+                    self.stats.waited.fetch_add(1, Ordering::Relaxed);
+                    self.pending.push(p);
+                    let _ = self.socket.set_read_timeout(Some(Duration::from_millis(2)));
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
         }
     }
 }
@@ -345,5 +406,29 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].commands, vec![set(0.99)]);
         assert_eq!(got[1].commands, vec![Ok(OscCommand::Status)]);
+    }
+
+    #[test]
+    fn one_packet_setting_a_control_twice_while_pending_keeps_the_last() {
+        let from: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let set = |x: f64| {
+            Ok(OscCommand::Set {
+                address: Address::parse("strip/1/fader").unwrap(),
+                value: crate::mixer::Value::Float(x),
+            })
+        };
+        let mut p = Pending::default();
+        p.push(OscPacketIn {
+            from,
+            commands: vec![set(0.1)],
+        });
+        p.push(OscPacketIn {
+            from,
+            commands: vec![set(0.2), set(0.3), Ok(OscCommand::Status), set(0.4)],
+        });
+        let (tx, rx) = crossbeam::channel::bounded(10);
+        assert_eq!(p.flush(&tx), Ok(true));
+        let got: Vec<_> = rx.try_iter().map(|p| p.commands).collect();
+        assert_eq!(got, vec![vec![Ok(OscCommand::Status), set(0.4)]]);
     }
 }

@@ -15,6 +15,7 @@
 use super::codec::{OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
 use super::driver::{OscStats, Warnings};
 use crate::dsp::{amp_to_db, db_to_pos};
+use crate::health::{Health, Source};
 use crate::mixer::{
     Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripRef, TransportCmd, Value,
 };
@@ -114,13 +115,14 @@ pub struct OscSurface {
     reductions: HashMap<StripRef, f32>,
     last_position: Option<Instant>,
     stats: Arc<OscStats>,
+    health: Arc<Health>,
     warnings: Warnings,
 }
 
 impl OscSurface {
     /// A surface with the configured static clients (they get a state dump
     /// on the first tick).
-    pub fn new(options: SurfaceOptions, stats: Arc<OscStats>) -> OscSurface {
+    pub fn new(options: SurfaceOptions, stats: Arc<OscStats>, health: Arc<Health>) -> OscSurface {
         let mut s = OscSurface {
             options,
             subscribers: Vec::new(),
@@ -132,6 +134,7 @@ impl OscSurface {
             reductions: HashMap::new(),
             last_position: None,
             stats,
+            health,
             warnings: Warnings::default(),
         };
         for c in s.options.static_clients.clone() {
@@ -317,6 +320,10 @@ impl OscSurface {
                         "/status/rejected",
                         self.stats.rejected.load(Ordering::Relaxed),
                     ),
+                    (
+                        "/status/osc/waited",
+                        self.stats.waited.load(Ordering::Relaxed),
+                    ),
                     ("/status/clients", self.subscribers.len() as u64),
                     ("/status/xruns", audio.xruns.load(Ordering::Relaxed)),
                     (
@@ -363,6 +370,7 @@ impl OscSurface {
                         },
                     ]);
                 }
+                msgs.extend(health_status(&self.health));
                 for (k, link) in hub.link_statuses().iter().enumerate() {
                     let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
                     for (field, arg) in [
@@ -620,4 +628,38 @@ fn in_tenths(x: f64) -> i64 {
     } else {
         i64::MIN
     }
+}
+
+/// The daemon's dependability counters in a `/status` reply: refusals past
+/// a bound per source, caught panics, engine faults and rebuilds, saves
+/// (and the last save's error while saving fails).
+fn health_status(h: &Health) -> Vec<OscOut> {
+    let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
+    let mut out: Vec<OscOut> = Source::ALL
+        .iter()
+        .map(|&s| OscOut {
+            addr: format!("/status/refused/{}", s.name()),
+            arg: count(h.refused(s)),
+        })
+        .collect();
+    for (addr, n) in [
+        ("/status/panics", &h.panics),
+        ("/status/engine/faults", &h.engine_faults),
+        ("/status/engine/rebuilds", &h.engine_rebuilds),
+        ("/status/session/saves", &h.saves),
+        ("/status/session/autosaves", &h.autosaves),
+        ("/status/session/save_failures", &h.save_failures),
+    ] {
+        out.push(OscOut {
+            addr: addr.into(),
+            arg: count(n.load(Ordering::Relaxed)),
+        });
+    }
+    if let Some(e) = h.save_error() {
+        out.push(OscOut {
+            addr: "/status/session/error".into(),
+            arg: OscType::String(e),
+        });
+    }
+    out
 }

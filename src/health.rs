@@ -1,0 +1,222 @@
+//! What keeps the daemon dependable, counted where every thread can bump it
+//! and `/status` can read it: input refused past a bound, panics caught in
+//! supervised threads, engine faults and rebuilds, session saves.
+//!
+//! Thread: any non-real-time thread writes; surfaces read. Plain atomics
+//! (and one mutex for the last messages, never touched by the audio
+//! thread). May import nothing of the crate.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where outside input comes from, for refusal counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// OSC datagrams.
+    Osc,
+    /// Surface MIDI (JACK ports or the system's MIDI).
+    Midi,
+    /// Serial fader boards.
+    Serial,
+}
+
+impl Source {
+    /// Every source, in `/status` order.
+    pub const ALL: [Source; 3] = [Source::Osc, Source::Midi, Source::Serial];
+
+    /// Its name in `/status` and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Osc => "osc",
+            Source::Midi => "midi",
+            Source::Serial => "serial",
+        }
+    }
+}
+
+/// How a session save ended, for `/status/session/...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    /// The session file itself.
+    Session,
+    /// The recovery file beside it.
+    Recovery,
+}
+
+/// Daemon-wide dependability counters.
+#[derive(Debug, Default)]
+pub struct Health {
+    refused: [AtomicU64; 3],
+    /// Panics caught in non-audio threads (the thread carried on).
+    pub panics: AtomicU64,
+    /// Faults of the engine (a panic caught in the audio callback).
+    pub engine_faults: AtomicU64,
+    /// Engines rebuilt from the hub's state after a fault.
+    pub engine_rebuilds: AtomicU64,
+    /// Session saves that worked.
+    pub saves: AtomicU64,
+    /// Recovery-file writes that worked.
+    pub autosaves: AtomicU64,
+    /// Saves (either kind) that failed.
+    pub save_failures: AtomicU64,
+    last: Mutex<LastWords>,
+}
+
+#[derive(Debug, Default)]
+struct LastWords {
+    panic: Option<String>,
+    save_error: Option<String>,
+}
+
+impl Health {
+    /// Count one input from `source` refused because it went past a bound.
+    pub fn refuse(&self, source: Source) {
+        self.refused[source as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Inputs from `source` refused past a bound so far.
+    pub fn refused(&self, source: Source) -> u64 {
+        self.refused[source as usize].load(Ordering::Relaxed)
+    }
+
+    /// Count a panic in `thread` that was caught (its cause is logged).
+    pub fn note_panic(&self, thread: &str, cause: &str) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
+        tracing::error!("{thread}: internal error caught, carrying on: {cause}");
+        if let Ok(mut l) = self.last.lock() {
+            l.panic = Some(format!("{thread}: {cause}"));
+        }
+    }
+
+    /// The last caught panic, as "thread: cause".
+    pub fn last_panic(&self) -> Option<String> {
+        self.last.lock().ok().and_then(|l| l.panic.clone())
+    }
+
+    /// Record how a save ended (`Err` with the user-facing message).
+    pub fn note_save(&self, kind: SaveKind, result: Result<(), &str>) {
+        match result {
+            Ok(()) => {
+                let c = match kind {
+                    SaveKind::Session => &self.saves,
+                    SaveKind::Recovery => &self.autosaves,
+                };
+                c.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut l) = self.last.lock() {
+                    l.save_error = None;
+                }
+            }
+            Err(e) => {
+                self.save_failures.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut l) = self.last.lock() {
+                    l.save_error = Some(e.to_owned());
+                }
+            }
+        }
+    }
+
+    /// The last save's error, while the last save failed.
+    pub fn save_error(&self) -> Option<String> {
+        self.last.lock().ok().and_then(|l| l.save_error.clone())
+    }
+}
+
+/// The text of a caught panic's payload.
+pub fn panic_cause(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with no message".to_owned()
+    }
+}
+
+/// Run `f`, catching a panic: `None` when it panicked (counted in `health`
+/// and logged with its cause as coming from `thread`). What `f` changed
+/// before the panic stays changed: callers keep their state and carry on,
+/// so one bad input costs that input only.
+pub fn contain<R>(health: &Health, thread: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(p) => {
+            health.note_panic(thread, &panic_cause(p.as_ref()));
+            None
+        }
+    }
+}
+
+/// Warnings about one source at most once a second, each with the count
+/// of those not printed since the last.
+#[derive(Debug, Default)]
+pub struct RateLimited {
+    last: Option<Instant>,
+    unreported: u64,
+}
+
+impl RateLimited {
+    /// How often a line is printed at most.
+    pub const INTERVAL: Duration = Duration::from_secs(1);
+
+    /// Count one event; `Some(count)` when it is time to print a line about
+    /// the `count` events since the last.
+    pub fn hit(&mut self, now: Instant) -> Option<u64> {
+        self.unreported += 1;
+        if self
+            .last
+            .is_none_or(|t| now.duration_since(t) >= Self::INTERVAL)
+        {
+            self.last = Some(now);
+            Some(std::mem::take(&mut self.unreported))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contained_panic_is_counted_and_its_cause_kept() {
+        let h = Health::default();
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let r = contain(&h, "faderd-test", || -> u32 {
+            panic!("index 3 out of range")
+        });
+        std::panic::set_hook(prev);
+        assert_eq!(r, None);
+        assert_eq!(h.panics.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            h.last_panic().as_deref(),
+            Some("faderd-test: index 3 out of range")
+        );
+        assert_eq!(contain(&h, "faderd-test", || 7), Some(7));
+    }
+
+    #[test]
+    fn rate_limited_prints_once_a_second_with_the_count() {
+        let mut r = RateLimited::default();
+        let t0 = Instant::now();
+        assert_eq!(r.hit(t0), Some(1));
+        assert_eq!(r.hit(t0 + Duration::from_millis(10)), None);
+        assert_eq!(r.hit(t0 + Duration::from_millis(20)), None);
+        assert_eq!(r.hit(t0 + Duration::from_millis(1000)), Some(3));
+    }
+
+    #[test]
+    fn refusals_are_counted_per_source() {
+        let h = Health::default();
+        h.refuse(Source::Osc);
+        h.refuse(Source::Osc);
+        h.refuse(Source::Serial);
+        assert_eq!(
+            Source::ALL.map(|s| h.refused(s)),
+            [2, 0, 1],
+            "osc, midi, serial"
+        );
+    }
+}
