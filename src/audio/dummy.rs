@@ -3,8 +3,8 @@
 //! discarded outputs. It behaves like a sound card that nobody listens to:
 //! meters move, the sample clock advances, surfaces can drive the mix.
 
+use super::slot::EngineSlot;
 use crate::engine::Engine;
-use crate::engine::rt::process_guarded;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -52,7 +52,7 @@ impl std::fmt::Debug for AudioHooks {
 #[derive(Debug)]
 pub struct DummyBackend {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Engine>>,
+    thread: Option<JoinHandle<EngineSlot>>,
     stats: Arc<DummyStats>,
     period_frames: usize,
 }
@@ -64,13 +64,15 @@ impl DummyBackend {
         Self::start_with(engine, period_frames, AudioHooks::default())
     }
 
-    /// [`DummyBackend::start`] with hooks on the audio thread.
+    /// [`DummyBackend::start`] with hooks on the audio thread, and the
+    /// engine in a slot whose dock can replace it.
     pub fn start_with(
-        mut engine: Engine,
+        engine: impl Into<EngineSlot>,
         period_frames: usize,
         hooks: AudioHooks,
     ) -> std::io::Result<DummyBackend> {
-        let cfg = engine.config();
+        let mut slot: EngineSlot = engine.into();
+        let cfg = slot.engine().config();
         let period_frames = period_frames.clamp(1, cfg.max_block);
         let period = Duration::from_secs_f64(period_frames as f64 / f64::from(cfg.sample_rate));
         let stop = Arc::new(AtomicBool::new(false));
@@ -86,17 +88,15 @@ impl DummyBackend {
                 let realtime = super::priority::make_current_thread_realtime();
                 stats_rt.realtime.store(realtime.is_ok(), Ordering::Relaxed);
                 let mut next = Instant::now();
-                let mut faulted = false;
                 let mut warm = false;
                 while !stop_rt.load(Ordering::Relaxed) {
                     if let Some(f) = before_period.as_mut() {
                         f();
                     }
-                    if !faulted {
-                        faulted = !process_guarded(&mut engine, period_frames);
-                    }
+                    slot.begin_period();
+                    slot.process(period_frames);
                     if let Some(f) = after_period.as_mut() {
-                        f(&engine);
+                        f(slot.engine());
                     }
                     stats_rt.periods.fetch_add(1, Ordering::Relaxed);
                     if !warm {
@@ -117,7 +117,7 @@ impl DummyBackend {
                         std::thread::sleep(next - now);
                     }
                 }
-                engine
+                slot
             })?;
         Ok(DummyBackend {
             stop,
@@ -140,7 +140,10 @@ impl DummyBackend {
     /// Stop the thread and take the engine back.
     pub fn stop(mut self) -> Option<Engine> {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread.take().and_then(|t| t.join().ok())
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .map(EngineSlot::into_engine)
     }
 }
 

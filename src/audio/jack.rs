@@ -6,8 +6,8 @@
 //! Threads: [`JackBackend::start`] and everything else here is called from
 //! a control thread (the daemon's audio supervisor). The process callback
 //! runs on JACK's real-time thread and obeys the engine's rules: it copies
-//! port buffers, moves MIDI packets and calls the engine through
-//! [`process_guarded`], nothing more. A period longer than the engine's
+//! port buffers, moves MIDI packets and runs the engine through its
+//! [`EngineSlot`], nothing more. A period longer than the engine's
 //! block (a buffer-size change) is processed in engine-sized pieces, which
 //! the engine renders identically, so nothing is rebuilt for it.
 //!
@@ -19,8 +19,8 @@
 
 use super::dummy::AudioHooks;
 use super::midi::{MidiPorts, MidiRt};
+use super::slot::EngineSlot;
 use crate::engine::Engine;
-use crate::engine::rt::process_guarded;
 use jack::{
     AudioIn, AudioOut, Client, ClientOptions, ClientStatus, Control, MidiIn, MidiOut, PortFlags,
     ProcessScope, RawMidi,
@@ -131,7 +131,7 @@ impl JackBackend {
     /// make `connections`. A connection that fails is logged, not fatal.
     pub fn start(
         client: Client,
-        engine: Engine,
+        engine: impl Into<EngineSlot>,
         layout: &PortLayout,
         midi: Option<(&MidiPorts, MidiRt)>,
         connections: &Connections,
@@ -196,14 +196,13 @@ impl JackBackend {
             after_period,
         } = hooks;
         let process = Process {
-            engine,
+            slot: engine.into(),
             audio_in,
             audio_out,
             midi_in,
             midi_out,
             midi: midi_rt,
             stats: Arc::clone(&stats),
-            faulted: false,
             before_period,
             after_period,
             transport: client.transport(),
@@ -310,7 +309,7 @@ impl JackBackend {
     /// (the engine is then freed here, on the caller's thread).
     pub fn stop(self) -> Option<Engine> {
         match self.client.deactivate() {
-            Ok((_client, _n, process)) => Some(process.engine),
+            Ok((_client, _n, process)) => Some(process.slot.into_engine()),
             Err(_) => None,
         }
     }
@@ -351,14 +350,13 @@ impl jack::NotificationHandler for Notifications {
 const MAX_ECHOES_PER_CYCLE: usize = 64;
 
 struct Process {
-    engine: Engine,
+    slot: EngineSlot,
     audio_in: Vec<(usize, jack::Port<AudioIn>)>,
     audio_out: Vec<(usize, jack::Port<AudioOut>)>,
     midi_in: Vec<jack::Port<MidiIn>>,
     midi_out: Vec<jack::Port<MidiOut>>,
     midi: Option<MidiRt>,
     stats: Arc<JackStats>,
-    faulted: bool,
     before_period: Option<super::dummy::PeriodStart>,
     after_period: Option<super::dummy::PeriodProbe>,
     transport: jack::Transport,
@@ -370,12 +368,11 @@ impl jack::ProcessHandler for Process {
         if let Some(f) = self.before_period.as_mut() {
             f();
         }
+        self.slot.begin_period();
         if let Some(midi) = self.midi.as_mut() {
-            let clock = self.engine.position_frames();
-            let timeline = self
-                .engine
-                .is_rolling()
-                .then(|| self.engine.transport_frame());
+            let engine = self.slot.engine();
+            let clock = engine.position_frames();
+            let timeline = engine.is_rolling().then(|| engine.transport_frame());
             // Pitch bends to echo straight back (motor faders following
             // the hand), written after the hub's messages of this cycle.
             let mut echoes: [(u8, u32, [u8; 3]); MAX_ECHOES_PER_CYCLE] =
@@ -440,33 +437,33 @@ impl jack::ProcessHandler for Process {
         let follow = self.stats.follow_transport.load(Ordering::Relaxed);
         if follow && let Ok(t) = self.transport.query() {
             let rolling = t.state == jack::TransportState::Rolling;
-            self.engine.follow(u64::from(t.pos.frame()), rolling);
+            self.slot
+                .engine_mut()
+                .follow(u64::from(t.pos.frame()), rolling);
         }
         let frames = ps.n_frames() as usize;
-        let block = self.engine.config().max_block.max(1);
+        let block = self.slot.engine().config().max_block.max(1);
         let mut done = 0;
         while done < frames {
             let n = block.min(frames - done);
             for (ch, port) in &self.audio_in {
                 let src = &port.as_slice(ps)[done..done + n];
-                if let Some(dst) = self.engine.input_mut(*ch).get_mut(..n) {
+                if let Some(dst) = self.slot.engine_mut().input_mut(*ch).get_mut(..n) {
                     dst.copy_from_slice(src);
                 }
             }
-            if !self.faulted {
-                self.faulted = !process_guarded(&mut self.engine, n);
-            }
+            let playing = self.slot.process(n);
             for (ch, port) in self.audio_out.iter_mut() {
                 let dst = &mut port.as_mut_slice(ps)[done..done + n];
-                match self.engine.output(*ch).get(..n) {
-                    Some(src) if !self.faulted => dst.copy_from_slice(src),
+                match self.slot.engine().output(*ch).get(..n) {
+                    Some(src) if playing => dst.copy_from_slice(src),
                     _ => dst.fill(0.0),
                 }
             }
             done += n;
         }
         if follow {
-            while let Some(req) = self.engine.take_transport_request() {
+            while let Some(req) = self.slot.engine_mut().take_transport_request() {
                 // Real-time safe requests; JACK applies them within two cycles.
                 let _ = match req {
                     crate::engine::TransportCmd::Play => self.transport.start(),
@@ -481,7 +478,7 @@ impl jack::ProcessHandler for Process {
         }
         self.stats.periods.fetch_add(1, Ordering::Relaxed);
         if let Some(f) = self.after_period.as_mut() {
-            f(&self.engine);
+            f(self.slot.engine());
         }
         Control::Continue
     }

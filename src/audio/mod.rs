@@ -1,5 +1,7 @@
-//! Audio backends: they own the audio thread and call the engine, always
-//! through [`crate::engine::rt::process_guarded`].
+//! Audio backends: they own the audio thread and run the engine, always
+//! through an [`slot::EngineSlot`] (the guard, the fault latch and the
+//! replacement after a fault), except the offline renderer, which calls
+//! [`crate::engine::rt::process_guarded`] itself.
 //!
 //! - [`dummy`]: a thread that paces the engine at the stream's rate and
 //!   period with no device (CI, headless machines, the demo).
@@ -19,3 +21,4 @@ pub mod midi;
 pub mod midir_bridge;
 pub mod offline;
 pub mod priority;
+pub mod slot;

@@ -10,6 +10,7 @@
 use crate::audio::dummy::{AudioHooks, DummyBackend};
 use crate::audio::jack::{self as jackb, Connections, JackBackend, PortLayout};
 use crate::audio::midi::{MidiLink, MidiPorts, midi_queues};
+use crate::audio::slot::EngineSlot;
 use crate::config::JackConfig;
 use crate::engine::{Engine, EngineConfig};
 use crate::model::{Channels, SendTarget, Session, TrackSource};
@@ -40,8 +41,8 @@ pub struct RelinkRequest {
     pub config: EngineConfig,
     /// The hub's side of the new client's MIDI queues.
     pub midi: Option<MidiLink>,
-    /// Where the engine goes.
-    pub reply: Sender<Engine>,
+    /// Where the engine goes, in the slot the backend runs it from.
+    pub reply: Sender<EngineSlot>,
 }
 
 /// Counters that survive reconnections (the hub shows them in `/status`).
@@ -228,7 +229,7 @@ impl JackPlan {
     pub fn start(
         &self,
         client: ::jack::Client,
-        engine: Engine,
+        engine: EngineSlot,
         midi: Option<crate::audio::midi::MidiRt>,
         hooks: AudioHooks,
     ) -> Result<JackBackend, jackb::JackError> {

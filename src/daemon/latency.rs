@@ -99,7 +99,7 @@ pub fn measure(
     let (mut hub, engine) =
         Hub::new(session, ClipStore::new(), engine_cfg).map_err(Failure::user)?;
     let backend = plan
-        .start(client, engine, None, AudioHooks::default())
+        .start(client, engine.into(), None, AudioHooks::default())
         .context("cannot start the JACK client")
         .map_err(Failure::env)?;
     // Let connections settle for a few periods before playing.

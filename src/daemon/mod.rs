@@ -5,6 +5,7 @@
 
 mod audio;
 pub mod devices;
+mod engine_watch;
 pub mod latency;
 mod midi_surfaces;
 mod serial_boards;
@@ -15,6 +16,7 @@ use crate::audio::cpal_io::{CpalBackend, CpalOptions, CpalPlan};
 use crate::audio::dummy::{AudioHooks, DummyBackend};
 use crate::audio::jack as jackb;
 use crate::audio::midi::MidiLink;
+use crate::audio::slot::EngineSlot;
 use crate::config::{self, BackendChoice, DaemonConfig};
 use crate::engine::{Engine, EngineConfig};
 use crate::health::{Health, contain};
@@ -26,6 +28,7 @@ use crate::surfaces::osc::{
 };
 use anyhow::Context;
 use crossbeam::channel::{self, Receiver};
+use engine_watch::EngineWatch;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -82,6 +85,7 @@ const STATUS_REFRESH: Duration = Duration::from_millis(250);
 
 /// Run the daemon until SIGINT or SIGTERM.
 pub fn run(opts: RunOptions) -> Result<(), Failure> {
+    crate::health::install_panic_hook();
     let (stop_tx, stop) = channel::bounded::<()>(1);
     ctrlc::set_handler(move || {
         let _ = stop_tx.try_send(());
@@ -230,6 +234,7 @@ impl Daemon {
         let name = session.name.clone();
         let (tracks, buses) = (session.tracks.len(), session.buses.len());
         let (mut hub, engine) = Hub::new(session, clips, engine_cfg).map_err(Failure::user)?;
+        let (engine, dock) = EngineSlot::new(engine);
         hub.set_touch_timeout(Duration::from_millis(opts.config.osc.touch_timeout_ms));
         hub.set_glide(Duration::from_millis(opts.config.automation.glide_ms));
         match (&opts.config.sync, &chosen) {
@@ -381,6 +386,7 @@ impl Daemon {
                         surfaces,
                         serial,
                         health: hub_health,
+                        watch: EngineWatch::new(Some(dock)),
                     },
                     packets_rx,
                     relink_rx,
@@ -558,6 +564,8 @@ struct HubParts {
     serial: serial_boards::SerialBoards,
     /// Panics caught, refusals, saves.
     health: Arc<Health>,
+    /// The engine's faults and rebuilds.
+    watch: EngineWatch,
 }
 
 /// The hub thread: apply what surfaces send as it arrives; every tick,
@@ -583,6 +591,7 @@ fn hub_loop(
         mut surfaces,
         mut serial,
         health,
+        mut watch,
     } = parts;
     let mut packets = packets;
     let mut board_events = serial.events().clone();
@@ -631,7 +640,7 @@ fn hub_loop(
             contain(&health, "faderd-hub (tick)", || {
                 while let Ok(event) = relinks.try_recv() {
                     match event {
-                        AudioEvent::Relink(req) => relink(&mut hub, &mut midi, req),
+                        AudioEvent::Relink(req) => relink(&mut hub, &mut midi, &mut watch, req),
                         AudioEvent::Period(frames) => hub.set_period(frames),
                     }
                 }
@@ -639,6 +648,7 @@ fn hub_loop(
                     drain_midi(midi.as_mut());
                 }
                 surfaces.chase_tick(&mut hub, now);
+                watch.tick(&mut hub, &health, now);
                 hub.service();
                 let changed = hub.take_feedback();
                 let meters = hub.read_meters();
@@ -659,11 +669,11 @@ fn hub_loop(
     }
 }
 
-fn relink(hub: &mut Hub, midi: &mut Option<MidiLink>, req: RelinkRequest) {
+fn relink(hub: &mut Hub, midi: &mut Option<MidiLink>, watch: &mut EngineWatch, req: RelinkRequest) {
     match hub.relink(req.config) {
         Ok(engine) => {
             *midi = req.midi;
-            let _ = req.reply.send(engine);
+            let _ = req.reply.send(watch.slot_for(engine));
         }
         Err(e) => tracing::error!("cannot rebuild the engine for the new audio stream: {e}"),
     }

@@ -575,6 +575,8 @@ impl Engine {
                         std::mem::forget(old);
                     }
                 }
+                #[cfg(debug_assertions)]
+                Ok(ToEngine::InjectFault) => panic!("a fault injected by a test"),
                 Ok(ToEngine::SwapGraph(new)) => {
                     let old = std::mem::replace(&mut self.graph, new);
                     // Cannot fail: a slot was checked above and only this

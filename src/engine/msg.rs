@@ -342,6 +342,11 @@ pub enum ToEngine {
     /// Play a test signal on one output and record one input (latency
     /// measurement). It comes back on the measured queue when recorded.
     Measure(Box<Measurement>),
+    /// Panic inside the process call that applies it: how a test build
+    /// proves that a fault is reported and the engine rebuilt. Only in
+    /// builds with debug assertions.
+    #[cfg(debug_assertions)]
+    InjectFault,
 }
 
 /// A latency measurement: while it runs, `signal` replaces whatever the mix

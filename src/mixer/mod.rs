@@ -503,6 +503,13 @@ impl Hub {
         self.link.shared.position_frames.load(Ordering::Relaxed)
     }
 
+    /// Make the engine panic in its next process call (a test build's way
+    /// to prove the fault path; absent from release builds).
+    #[cfg(debug_assertions)]
+    pub fn inject_engine_fault(&mut self) {
+        self.push(ToEngine::InjectFault);
+    }
+
     /// Engine faults (panics caught in the audio callback).
     pub fn engine_faults(&self) -> u64 {
         self.link.shared.faults.load(Ordering::Relaxed)
@@ -1542,6 +1549,8 @@ impl Hub {
                 | ToEngine::SwapLanes(_)
                 | ToEngine::Transport(_)
                 | ToEngine::Measure(_) => false,
+                #[cfg(debug_assertions)]
+                ToEngine::InjectFault => false,
             })
         {
             *slot = cmd;

@@ -320,7 +320,12 @@ impl MidiMapSurface {
         let scale = Scale::new(address.param, &b.midi);
         let b = &mut self.bindings[i];
         // A change made elsewhere resets takeover and the encoder anchor.
-        if b.applied.is_some_and(|a| a != current) {
+        // The hub stores a fader as its gain, so reading it back can differ
+        // from what was applied in the last bits: only a real difference
+        // (a hundredth of a 7-bit step) counts.
+        if b.applied
+            .is_some_and(|a| (scale.to_unit(a) - scale.to_unit(current)).abs() > SAME_VALUE)
+        {
             b.picked = false;
             b.anchor = None;
         }
@@ -426,6 +431,10 @@ impl MidiMapSurface {
         out
     }
 }
+
+/// Two control positions closer than this are the same value (a hundredth
+/// of a 7-bit step; far above the rounding of a value stored as a gain).
+const SAME_VALUE: f64 = 1.0 / 12_700.0;
 
 /// Light the binding's pickup LEDs as `want` (up, down), if it has them
 /// and they show something else.

@@ -82,6 +82,26 @@ pub enum OscCommand {
     Learn(Address),
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
+    /// `/debug/fault/engine|hub|listener`: panic there, to prove that the
+    /// daemon carries on. Only in builds with debug assertions (tests).
+    #[cfg(debug_assertions)]
+    InjectFault(FaultSite),
+    /// `/debug/stall/hub ms`: the hub thread sleeps (at most 2 s), as a
+    /// hub slowed by a burst would. Only in builds with debug assertions.
+    #[cfg(debug_assertions)]
+    StallHub(std::time::Duration),
+}
+
+/// Where a test build injects a fault.
+#[cfg(debug_assertions)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultSite {
+    /// The engine's next process call.
+    Engine,
+    /// The hub thread, while it handles the message.
+    Hub,
+    /// The OSC listener thread, right after decoding the message.
+    Listener,
 }
 
 /// Why (part of) a packet was refused.
@@ -347,6 +367,23 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             };
         }
         "/status" => return Some(Ok(OscCommand::Status)),
+        #[cfg(debug_assertions)]
+        "/debug/fault/engine" => return Some(Ok(OscCommand::InjectFault(FaultSite::Engine))),
+        #[cfg(debug_assertions)]
+        "/debug/fault/hub" => return Some(Ok(OscCommand::InjectFault(FaultSite::Hub))),
+        #[cfg(debug_assertions)]
+        "/debug/stall/hub" => {
+            return match args.first().and_then(number) {
+                Some(ms) if (0.0..=2000.0).contains(&ms) => Some(Ok(OscCommand::StallHub(
+                    std::time::Duration::from_secs_f64(ms / 1000.0),
+                ))),
+                _ => bad("expected milliseconds, 0..2000"),
+            };
+        }
+        #[cfg(debug_assertions)]
+        "/debug/fault/listener" => {
+            return Some(Ok(OscCommand::InjectFault(FaultSite::Listener)));
+        }
         "/master/loudness/reset" => {
             // Like a button: its release (0) does nothing.
             return match args {

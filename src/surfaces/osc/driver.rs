@@ -332,6 +332,12 @@ impl Listener {
                 continue;
             }
             let commands = decode(&self.buf[..len]);
+            #[cfg(debug_assertions)]
+            if commands.contains(&Ok(OscCommand::InjectFault(
+                super::codec::FaultSite::Listener,
+            ))) {
+                panic!("a fault injected by a test");
+            }
             if let [Err(e)] = commands.as_slice()
                 && e.is_bound()
             {

@@ -309,6 +309,15 @@ impl OscSurface {
                     .map(|bytes| Datagram { to: from, bytes }),
                 );
             }
+            #[cfg(debug_assertions)]
+            OscCommand::InjectFault(site) => match site {
+                super::codec::FaultSite::Engine => hub.inject_engine_fault(),
+                super::codec::FaultSite::Hub => panic!("a fault injected by a test"),
+                // Injected in the listener; never reaches the hub.
+                super::codec::FaultSite::Listener => {}
+            },
+            #[cfg(debug_assertions)]
+            OscCommand::StallHub(d) => std::thread::sleep(d),
             OscCommand::Status => {
                 let audio = hub.audio_status();
                 let mut msgs: Vec<OscOut> = [
