@@ -75,6 +75,12 @@ impl Health {
         self.refused[source as usize].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Count `n` inputs from `source` refused past a bound (counted
+    /// elsewhere first, as the audio thread's MIDI refusals are).
+    pub fn refuse_many(&self, source: Source, n: u64) {
+        self.refused[source as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Inputs from `source` refused past a bound so far.
     pub fn refused(&self, source: Source) -> u64 {
         self.refused[source as usize].load(Ordering::Relaxed)

@@ -153,6 +153,39 @@ fn names_and_routing_change_and_feed_back() {
 }
 
 #[test]
+fn a_rename_to_a_taken_name_or_master_is_refused_with_the_reason() {
+    let mut h = hub();
+    for (addr, name, why) in [
+        ("strip/2/name", "A", "another strip is already named 'A'"),
+        ("strip/2/name", "R", "another strip is already named 'R'"),
+        ("bus/1/name", "G", "another strip is already named 'G'"),
+        (
+            "strip/1/name",
+            "master",
+            "'master' is reserved for the master bus",
+        ),
+        (
+            "bus/2/name",
+            " MASTER\n",
+            "'MASTER' is reserved for the master bus",
+        ),
+        ("strip/1/name", " \t", "a strip name cannot be empty"),
+    ] {
+        let err = h.apply_str(ME, addr, Value::Text(name.into())).unwrap_err();
+        assert_eq!(err.to_string(), format!("{addr}: {why}"));
+    }
+    assert!(h.take_feedback().is_empty());
+    assert!(!h.is_dirty());
+    // Its own name again is no change, and a free name is taken.
+    h.apply_str(ME, "strip/1/name", Value::Text("A".into()))
+        .unwrap();
+    assert!(h.take_feedback().is_empty());
+    h.apply_str(ME, "strip/1/name", Value::Text("Lead".into()))
+        .unwrap();
+    assert_eq!(h.session().tracks[0].name, "Lead");
+}
+
+#[test]
 fn automation_modes_are_set_by_name_or_number_and_fed_back() {
     let mut h = hub();
     assert_eq!(

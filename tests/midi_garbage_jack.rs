@@ -278,8 +278,15 @@ fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
 
     // Still alive and listening: OSC answers, the audio still flows, and
     // a well-formed CC on the generic port still moves strip 1.
-    let faults = status_number(&osc_status(run.osc), "/status/engine/faults");
+    let status = osc_status(run.osc);
+    let faults = status_number(&status, "/status/engine/faults");
     assert_eq!(faults, Some(0.0), "the engine faulted");
+    if seconds > 0 {
+        // Empty and oversized messages are refused on the audio thread and
+        // counted.
+        let refused = status_number(&status, "/status/refused/midi").unwrap_or(0.0);
+        assert!(refused > 0.0, "no MIDI refused: {status:?}");
+    }
     let before = probe.seen().0;
     assert!(before.is_finite(), "the output is not a number: {before}");
     // The garbage may have left fader 1 touched on the Mackie unit (which

@@ -62,7 +62,7 @@ tracks:
         "s.yaml:9:31: 'G' is a group bus",
         "s.yaml:10:37: source takes exactly one of",
         "s.yaml:10:25: gain_db must be above -90",
-        "s.yaml:11:13: a track named 'A' already exists",
+        "s.yaml:11:13: another strip is already named 'A'",
         "s.yaml:12:28: automation 'rewind' is not off, read, touch, latch, write or trim",
         "s.yaml:13:44: an interface channel is 1..=256",
         "s.yaml:13:34: interface outputs 1 and 2 carry the master mix",
@@ -72,6 +72,61 @@ tracks:
     assert_eq!(e.len(), want.len(), "{e:#?}");
     for (got, want) in e.iter().zip(want) {
         assert!(got.starts_with(want), "got {got:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn names_follow_one_rule_in_files() {
+    let e = errors(
+        "version: 1\nname: x\nbuses:\n  - { name: Drums, kind: group }\n  - { name: Master, kind: aux }\ntracks:\n  - { name: Drums }\n  - { name: \"  \" }\n",
+    );
+    assert_eq!(
+        e,
+        vec![
+            "s.yaml:5:13: 'Master' is reserved for the master bus".to_owned(),
+            "s.yaml:7:13: another strip is already named 'Drums'".to_owned(),
+            "s.yaml:8:13: a strip name cannot be empty".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn saved_values_are_written_in_their_shortest_form() {
+    let s = parse_session(
+        "version: 1\nname: x\nbuses:\n  - { name: D, kind: aux, delay: { time: 250, feedback: 0.4, hpf: 150, lpf: 5000 } }\ntracks:\n  - { name: A, gain_db: -24.8 }\n",
+        Path::new("s.yaml"),
+    )
+    .unwrap();
+    let text = config::session_to_yaml(&s);
+    assert!(text.contains("feedback: 0.4\n"), "{text}");
+    assert!(text.contains("gain_db: -24.8\n"), "{text}");
+    assert!(!text.contains("00000"), "{text}");
+}
+
+#[test]
+fn check_and_run_read_off_and_non_utf8_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let off = dir.path().join("off.yaml");
+    std::fs::write(
+        &off,
+        "version: 1\nname: x\ntracks:\n  - { name: A, gain_db: -.inf, sends: [] }\n",
+    )
+    .unwrap();
+    assert_eq!(config::check_file(&off).unwrap(), config::FileKind::Session);
+    assert_eq!(
+        load_session(&off).unwrap().tracks[0].controls.gain_db,
+        f64::NEG_INFINITY
+    );
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, b"version: 1\nname: \xff\n").unwrap();
+    for e in [
+        config::check_file(&bad).unwrap_err().to_string(),
+        load_session(&bad).unwrap_err().to_string(),
+    ] {
+        assert!(
+            e.contains("bad.yaml:2:7: the file is not UTF-8 text"),
+            "{e}"
+        );
     }
 }
 

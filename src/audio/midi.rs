@@ -94,8 +94,11 @@ pub struct MidiStats {
     pub received: AtomicU64,
     /// Messages written to the ports.
     pub sent: AtomicU64,
-    /// Messages dropped: too long, a full queue, or a full port buffer.
+    /// Messages dropped: a full queue, or a full port buffer.
     pub dropped: AtomicU64,
+    /// Messages received and refused: empty, or longer than
+    /// [`MAX_MIDI_MESSAGE`] (a bulk dump or garbage, never a surface's).
+    pub refused: AtomicU64,
     /// Per port pair: something is connected to its input (the device is
     /// there). Written by the backend's supervisor, read by the hub.
     pub connected: [AtomicBool; 16],
@@ -149,16 +152,19 @@ impl MidiRt {
         &self.stats
     }
 
-    /// Pass a received message to the hub. Real-time safe.
+    /// Pass a received message to the hub; one that is empty or too long
+    /// is refused (counted) before anything is copied. Real-time safe.
     pub fn received(&mut self, port: u8, frame: u32, bytes: &[u8], at: Option<Arrival>) {
-        let pushed = MidiPacket::new(port, frame, bytes).is_some_and(|mut p| {
-            p.at = at;
-            self.to_hub.push(p).is_ok()
-        });
-        let counter = if pushed {
-            &self.stats.received
-        } else {
-            &self.stats.dropped
+        let counter = match MidiPacket::new(port, frame, bytes) {
+            Some(mut p) if !bytes.is_empty() => {
+                p.at = at;
+                if self.to_hub.push(p).is_ok() {
+                    &self.stats.received
+                } else {
+                    &self.stats.dropped
+                }
+            }
+            _ => &self.stats.refused,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -258,5 +264,9 @@ mod tests {
         assert!(rt.next_outgoing().is_none());
         assert_eq!(link.stats().dropped.load(Ordering::Relaxed), 1);
         assert_eq!(link.stats().received.load(Ordering::Relaxed), 1);
+        rt.received(0, 0, &[], None);
+        rt.received(0, 0, &[0xF0; MAX_MIDI_MESSAGE + 1], None);
+        assert_eq!(link.stats().refused.load(Ordering::Relaxed), 2);
+        assert!(link.recv().is_none());
     }
 }

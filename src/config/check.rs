@@ -68,7 +68,7 @@ pub fn detect_kind(text: &str, file: &Path) -> Result<FileKind, ConfigError> {
     if in_dir("maps") {
         return Ok(FileKind::ControlMap);
     }
-    let p: Probe = serde_saphyr::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    let p: Probe = super::yaml::from_str(text, file)?;
     if p.driver.is_some() {
         Ok(FileKind::SurfaceProfile)
     } else if p.bindings.is_some() || p.applies_to.is_some() {

@@ -517,8 +517,7 @@ pub fn load_daemon_config(path: &Path) -> Result<DaemonConfig, ConfigError> {
 
 /// Validate daemon config text; `file` names it in diagnostics.
 pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, ConfigError> {
-    let raw: DaemonFile =
-        serde_saphyr::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    let raw: DaemonFile = super::yaml::from_str(text, file)?;
     let mut diags = Vec::new();
     if raw.version.value != 1 {
         diags.push(Diagnostic::at(

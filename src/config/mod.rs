@@ -12,6 +12,7 @@ mod error;
 mod learn;
 mod session;
 pub mod surface;
+pub mod yaml;
 
 pub use atomic::write_atomic;
 pub use check::{FileKind, detect_kind};
@@ -30,13 +31,7 @@ pub use surface::{
 
 use std::path::Path;
 
-/// A config file's text; an unreadable file is an error naming it.
-pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        file: path.to_path_buf(),
-        source,
-    })
-}
+pub(crate) use yaml::read_text;
 
 /// Read `path`, work out what it is, and validate it as that.
 pub fn check_file(path: &Path) -> Result<FileKind, ConfigError> {

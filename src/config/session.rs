@@ -38,7 +38,8 @@ use crate::model::{
     DEFAULT_SMOOTHING_MS, DEFAULT_TEMPO_BPM, DelayFx, Detect, Division, EQ_FREQ_RANGE,
     EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GATE_RANGES, GateSpec, HpfSlope, Insert,
     LANE_FLOOR_DB, Lane, LaneParam, LanePoint, LimiterSpec, Output, ReverbSpec, Send, SendTarget,
-    Session, StripOrder, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource, f32_range,
+    Session, StripOrder, StripSlot, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource, f32_range,
+    normalize_strip_name,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -387,6 +388,29 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// `x` in the shortest decimal form that reads back to the same `f32`:
+/// parameter values are written as a person would (`0.4`, not
+/// `0.4000000059604645`); the engine hears them as `f32` anyway.
+/// Infinities and NaN pass unchanged. Not for lane times, which must stay
+/// exact to the frame.
+pub(crate) fn short(x: f64) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    // `f32`'s Display is its shortest round-trip form.
+    format!("{}", x as f32).parse().unwrap_or(x)
+}
+
+/// A parameter value for the file, in its [shortest](short) form.
+fn sf(x: f64) -> Spanned<f64> {
+    spanless(short(x))
+}
+
+/// An `f32` parameter value for the file, in its [shortest](short) form.
+fn sf32(x: f32) -> Spanned<f64> {
+    sf(f64::from(x))
+}
+
 fn spanless<T>(value: T) -> Spanned<T> {
     Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
 }
@@ -399,8 +423,7 @@ pub fn load_session(path: &Path) -> Result<Session, ConfigError> {
 
 /// Validate session text; `file` names it in diagnostics.
 pub fn parse_session(text: &str, file: &Path) -> Result<Session, ConfigError> {
-    let raw: SessionFile =
-        serde_saphyr::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    let raw: SessionFile = super::yaml::from_str(text, file)?;
     Resolver {
         file,
         diags: Vec::new(),
@@ -510,14 +533,10 @@ impl Resolver<'_> {
         // Buses first: tracks and sends refer to them by name.
         for b in &raw.buses {
             let bus = self.bus(b);
-            let b = &b.value;
-            if let Some(name) = &b.name
-                && s.buses.iter().any(|x| x.name == name.value)
+            if let Some(name) = &b.value.name
+                && let Err(e) = s.check_rename(StripSlot::Bus(s.buses.len()), &bus.name)
             {
-                self.err(
-                    name.referenced,
-                    format!("a bus named '{}' already exists", name.value),
-                );
+                self.err(name.referenced, e.to_string());
             }
             s.buses.push(bus);
         }
@@ -534,14 +553,10 @@ impl Resolver<'_> {
         }
         for (i, t) in raw.tracks.iter().enumerate() {
             let track = self.track(&t.value, i, &s.buses);
-            let t = &t.value;
-            if let Some(name) = &t.name
-                && s.tracks.iter().any(|x: &Track| x.name == name.value)
+            if let Some(name) = &t.value.name
+                && let Err(e) = s.check_rename(StripSlot::Track(i), &track.name)
             {
-                self.err(
-                    name.referenced,
-                    format!("a track named '{}' already exists", name.value),
-                );
+                self.err(name.referenced, e.to_string());
             }
             s.tracks.push(track);
         }
@@ -576,7 +591,7 @@ impl Resolver<'_> {
         self.not_here(&b.output, "output", "a bus (buses feed master)");
         self.not_here(&b.limiter, "limiter", "a bus (the limiter is the master's)");
         let name = match &b.name {
-            Some(n) => n.value.clone(),
+            Some(n) => normalize_strip_name(&n.value),
             None => {
                 self.err(spanned.referenced, "every bus needs a name");
                 String::new()
@@ -726,10 +741,10 @@ impl Resolver<'_> {
         );
         self.not_here(&t.delay, "delay", "a track (effects are on aux buses)");
         self.not_here(&t.reverb, "reverb", "a track (effects are on aux buses)");
-        let name = t
-            .name
-            .as_ref()
-            .map_or_else(|| format!("Track {}", index + 1), |n| n.value.clone());
+        let name = t.name.as_ref().map_or_else(
+            || format!("Track {}", index + 1),
+            |n| normalize_strip_name(&n.value),
+        );
         let channels = match t.channels.as_ref().map(|c| c.value) {
             Some(ChannelsFile::Stereo) => Channels::Stereo,
             _ => Channels::Mono,
@@ -1233,7 +1248,7 @@ fn lanes_file(
                     } else {
                         p.value
                     };
-                    spanless([p.frame as f64 / f64::from(rate.max(1)), v])
+                    spanless([p.frame as f64 / f64::from(rate.max(1)), short(v)])
                 })
                 .collect();
             (
@@ -1256,7 +1271,7 @@ fn eq_file(eq: &Eq) -> Option<Spanned<EqFile>> {
         || {
             spanless(HpfFile {
                 on: Some(eq.hpf_on),
-                freq: Some(spanless(eq.hpf_hz)),
+                freq: Some(sf(eq.hpf_hz)),
                 slope: Some(spanless(f64::from(eq.hpf_slope.db_per_octave()))),
             })
         },
@@ -1270,9 +1285,9 @@ fn eq_file(eq: &Eq) -> Option<Spanned<EqFile>> {
                 spanless(BandFile {
                     on: (!b.on).then_some(false),
                     kind: Some(spanless(b.kind.as_str().to_owned())),
-                    freq: Some(spanless(b.freq_hz)),
-                    gain: Some(spanless(b.gain_db)),
-                    q: Some(spanless(b.q)),
+                    freq: Some(sf(b.freq_hz)),
+                    gain: Some(sf(b.gain_db)),
+                    q: Some(sf(b.q)),
                 })
             })
             .collect()
@@ -1287,7 +1302,7 @@ fn eq_file(eq: &Eq) -> Option<Spanned<EqFile>> {
 fn comp_file(c: &CompSpec) -> Option<Spanned<CompFile>> {
     let d = CompSpec::default();
     (*c != d).then(|| {
-        let f = |x: f32| Some(spanless(f64::from(x)));
+        let f = |x: f32| Some(sf32(x));
         spanless(CompFile {
             on: Some(c.on),
             threshold: f(c.threshold_db),
@@ -1309,7 +1324,7 @@ fn comp_file(c: &CompSpec) -> Option<Spanned<CompFile>> {
 }
 
 fn delay_file(d: &DelayFx) -> Spanned<DelayFile> {
-    let f = |x: f32| Some(spanless(f64::from(x)));
+    let f = |x: f32| Some(sf32(x));
     let e = &d.echo;
     spanless(DelayFile {
         time: f(e.time_ms),
@@ -1322,7 +1337,7 @@ fn delay_file(d: &DelayFx) -> Spanned<DelayFile> {
 }
 
 fn reverb_file(r: &ReverbSpec) -> Spanned<ReverbFile> {
-    let f = |x: f32| Some(spanless(f64::from(x)));
+    let f = |x: f32| Some(sf32(x));
     spanless(ReverbFile {
         size: f(r.size),
         decay: f(r.decay_s),
@@ -1334,7 +1349,7 @@ fn reverb_file(r: &ReverbSpec) -> Spanned<ReverbFile> {
 
 fn gate_file(g: &GateSpec) -> Option<Spanned<GateFile>> {
     (*g != GateSpec::default()).then(|| {
-        let f = |x: f32| Some(spanless(f64::from(x)));
+        let f = |x: f32| Some(sf32(x));
         spanless(GateFile {
             on: Some(g.on),
             threshold: f(g.threshold_db),
@@ -1348,11 +1363,11 @@ fn gate_file(g: &GateSpec) -> Option<Spanned<GateFile>> {
 }
 
 fn to_file(s: &Session) -> SessionFile {
-    let some_if = |cond: bool, v: f64| cond.then(|| spanless(v));
+    let some_if = |cond: bool, v: f64| cond.then(|| sf(v));
     let controls = |c: &Controls, buses: &[Bus]| StripFile {
         trim_db: some_if(c.trim_db != 0.0, c.trim_db),
         invert: c.invert.then(|| spanless(true)),
-        gain_db: Some(spanless(c.gain_db)),
+        gain_db: Some(sf(c.gain_db)),
         pan: some_if(c.pan != 0.5, c.pan),
         mute: c.mute.then(|| spanless(true)),
         solo: c.solo.then(|| spanless(true)),
@@ -1372,7 +1387,7 @@ fn to_file(s: &Session) -> SessionFile {
                         SendTarget::Bus(_) => None,
                         SendTarget::Output(o) => Some(spanless(o)),
                     },
-                    gain_db: spanless(x.gain_db),
+                    gain_db: sf(x.gain_db),
                     pan: some_if(x.pan != 0.5, x.pan),
                     pre: x.pre,
                 })
@@ -1395,8 +1410,8 @@ fn to_file(s: &Session) -> SessionFile {
         limiter: (c.limiter != LimiterSpec::default()).then(|| {
             spanless(LimiterFile {
                 on: Some(c.limiter.on),
-                ceiling: Some(spanless(f64::from(c.limiter.ceiling_dbtp))),
-                release: Some(spanless(f64::from(c.limiter.release_ms))),
+                ceiling: Some(sf32(c.limiter.ceiling_dbtp)),
+                release: Some(sf32(c.limiter.release_ms)),
             })
         }),
         ..StripFile::default()
@@ -1406,7 +1421,7 @@ fn to_file(s: &Session) -> SessionFile {
         name: s.name.clone(),
         sample_rate: spanless(s.sample_rate),
         length_s: s.length_s.map(spanless),
-        pan_law_db: Some(spanless(s.pan_law.centre_db())),
+        pan_law_db: Some(sf(s.pan_law.centre_db())),
         smoothing_ms: some_if(s.smoothing_ms != DEFAULT_SMOOTHING_MS, s.smoothing_ms),
         tempo_bpm: some_if(s.tempo_bpm != DEFAULT_TEMPO_BPM, s.tempo_bpm),
         buses: s
@@ -1478,11 +1493,11 @@ fn source_file(src: &TrackSource) -> SourceFile {
                     Wave::White => WaveFile::White,
                     Wave::Pink => WaveFile::Pink,
                 },
-                freq_hz: spanless(t.freq_hz),
-                level_db: spanless(t.level_db),
+                freq_hz: sf(t.freq_hz),
+                level_db: sf(t.level_db),
                 pulse: t.pulse.map(|p| PulseFile {
-                    bpm: spanless(p.bpm),
-                    decay_ms: spanless(p.decay_ms),
+                    bpm: sf(p.bpm),
+                    decay_ms: sf(p.decay_ms),
                     offset_beats: p.offset_beats,
                 }),
                 seed: Some(t.seed),

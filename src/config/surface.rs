@@ -56,8 +56,7 @@ pub fn load_map(path: &Path) -> Result<ControlMap, ConfigError> {
 
 /// Read and validate a surface profile.
 pub fn parse_profile(text: &str, file: &Path) -> Result<SurfaceProfile, ConfigError> {
-    let raw: ProfileFile =
-        serde_saphyr::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    let raw: ProfileFile = super::yaml::from_str(text, file)?;
     let mut diags = Vec::new();
     if raw.version.value != 1 {
         diags.push(Diagnostic::at(
@@ -402,8 +401,7 @@ fn midi_binding(m: &Spanned<MidiFile>, file: &Path, diags: &mut Vec<Diagnostic>)
 
 /// Read and validate a control map: every target must be a mixer address.
 pub fn parse_map(text: &str, file: &Path) -> Result<ControlMap, ConfigError> {
-    let raw: MapFile =
-        serde_saphyr::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    let raw: MapFile = super::yaml::from_str(text, file)?;
     let mut diags = Vec::new();
     if raw.version.value != 1 {
         diags.push(Diagnostic::at(

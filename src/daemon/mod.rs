@@ -595,6 +595,9 @@ fn hub_loop(
     } = parts;
     let mut packets = packets;
     let mut board_events = serial.events().clone();
+    // MIDI refused on the audio thread (empty or too long), already counted.
+    let mut midi_refused_seen = 0;
+    let mut midi_refusals_said = crate::health::RateLimited::default();
     let mut next_tick = Instant::now() + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
         let mut timeout = next_tick.saturating_duration_since(Instant::now());
@@ -640,12 +643,28 @@ fn hub_loop(
             contain(&health, "faderd-hub (tick)", || {
                 while let Ok(event) = relinks.try_recv() {
                     match event {
-                        AudioEvent::Relink(req) => relink(&mut hub, &mut midi, &mut watch, req),
+                        AudioEvent::Relink(req) => {
+                            relink(&mut hub, &mut midi, &mut watch, req);
+                            midi_refused_seen = 0;
+                        }
                         AudioEvent::Period(frames) => hub.set_period(frames),
                     }
                 }
                 if surfaces.is_empty() {
                     drain_midi(midi.as_mut());
+                }
+                if let Some(m) = midi.as_ref() {
+                    let n = m.stats().refused.load(Ordering::Relaxed);
+                    if n > midi_refused_seen {
+                        health.refuse_many(crate::health::Source::Midi, n - midi_refused_seen);
+                        midi_refused_seen = n;
+                        if midi_refusals_said.hit(now).is_some() {
+                            tracing::warn!(
+                                "midi: {n} message(s) refused so far (empty, or longer than {} bytes)",
+                                crate::audio::midi::MAX_MIDI_MESSAGE
+                            );
+                        }
+                    }
                 }
                 surfaces.chase_tick(&mut hub, now);
                 watch.tick(&mut hub, &health, now);

@@ -84,7 +84,7 @@ use crate::engine::{
     Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
     NodeId, RETIRE_QUEUE_CAPACITY, StripParam, ToEngine,
 };
-use crate::model::{AutomationMode, BusKind, Controls, Output, Session, TRIM_RANGE_DB};
+use crate::model::{AutomationMode, BusKind, Controls, Output, Session, StripSlot, TRIM_RANGE_DB};
 use build::{pan_gains, send_level, strip_coefs};
 use solo::{SoloMutes, solo_mutes};
 use std::sync::Arc;
@@ -207,6 +207,9 @@ pub enum IntentError {
     /// Not now: something in progress must end first.
     #[error("not now: {0}")]
     Busy(&'static str),
+    /// A name the strip cannot have (the rule is [`crate::model::check_strip_name`]).
+    #[error("{0}: {1}")]
+    BadName(Address, crate::model::NameError),
 }
 
 /// Errors building the engine graph from a session.
@@ -699,13 +702,26 @@ impl Hub {
                         expected: "text",
                     });
                 };
-                let name: String = name.chars().filter(|c| !c.is_control()).collect();
-                let slot = match address.strip {
-                    StripRef::Track(i) => self.session.tracks.get_mut(i).map(|t| &mut t.name),
-                    StripRef::Bus(i) => self.session.buses.get_mut(i).map(|b| &mut b.name),
+                let name = crate::model::normalize_strip_name(&name);
+                let strip = match address.strip {
+                    StripRef::Track(i) => StripSlot::Track(i),
+                    StripRef::Bus(i) => StripSlot::Bus(i),
                     StripRef::Master => return Err(IntentError::NotOnThisStrip(address)),
                 };
-                let slot = slot.ok_or(IntentError::NoSuchTarget(address))?;
+                let slot = match strip {
+                    StripSlot::Track(i) => self.session.tracks.get(i).map(|t| &t.name),
+                    StripSlot::Bus(i) => self.session.buses.get(i).map(|b| &b.name),
+                };
+                if slot.ok_or(IntentError::NoSuchTarget(address))? == &name {
+                    return Ok(Value::Text(name));
+                }
+                self.session
+                    .check_rename(strip, &name)
+                    .map_err(|e| IntentError::BadName(address, e))?;
+                let slot = match strip {
+                    StripSlot::Track(i) => &mut self.session.tracks[i].name,
+                    StripSlot::Bus(i) => &mut self.session.buses[i].name,
+                };
                 if *slot != name {
                     *slot = name.clone();
                     self.changed(address, Value::Text(name.clone()), origin);

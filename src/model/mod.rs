@@ -44,6 +44,83 @@ pub struct Session {
     pub tempo_bpm: f64,
 }
 
+/// Longest strip name, in characters (a JACK port name holds it with
+/// room for " insert return L").
+pub const MAX_STRIP_NAME_CHARS: usize = 48;
+
+/// Why a strip cannot have a name: the one rule for names, whatever sets
+/// them (a session file, OSC, any surface).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Empty, or only spaces.
+    #[error("a strip name cannot be empty")]
+    Empty,
+    /// Longer than [`MAX_STRIP_NAME_CHARS`].
+    #[error("'{0}' is longer than {MAX_STRIP_NAME_CHARS} characters")]
+    TooLong(String),
+    /// `master` (in any case): it names the master bus in routing.
+    #[error("'{0}' is reserved for the master bus")]
+    Reserved(String),
+    /// Another track or bus has it (names route sends and outputs, and
+    /// name JACK ports).
+    #[error("another strip is already named '{0}'")]
+    Taken(String),
+}
+
+/// A strip of the session, for name checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StripSlot {
+    /// Track `i` (0-based).
+    Track(usize),
+    /// Bus `i` (0-based).
+    Bus(usize),
+}
+
+impl Session {
+    /// Whether strip `slot` may be named `name` (normalized): the rule of
+    /// [`check_strip_name`], and no other track or bus already has it.
+    pub fn check_rename(&self, slot: StripSlot, name: &str) -> Result<(), NameError> {
+        check_strip_name(name)?;
+        let tracks = self
+            .tracks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| slot != StripSlot::Track(*i))
+            .map(|(_, t)| t.name.as_str());
+        let buses = self
+            .buses
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| slot != StripSlot::Bus(*i))
+            .map(|(_, b)| b.name.as_str());
+        match tracks.chain(buses).find(|n| *n == name) {
+            Some(n) => Err(NameError::Taken(n.to_owned())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A name as every path stores it: control characters (a line break, a
+/// tab) dropped, spaces around it trimmed.
+pub fn normalize_strip_name(raw: &str) -> String {
+    let kept: String = raw.chars().filter(|c| !c.is_control()).collect();
+    kept.trim().to_owned()
+}
+
+/// A name on its own (already [normalized](normalize_strip_name)): not
+/// empty, not too long, not `master`.
+pub fn check_strip_name(name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        Err(NameError::Empty)
+    } else if name.chars().count() > MAX_STRIP_NAME_CHARS {
+        Err(NameError::TooLong(name.to_owned()))
+    } else if name.eq_ignore_ascii_case("master") {
+        Err(NameError::Reserved(name.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Default tempo.
 pub const DEFAULT_TEMPO_BPM: f64 = 120.0;
 /// Tempo range, bpm.
