@@ -130,6 +130,148 @@ fn check_and_run_read_off_and_non_utf8_alike() {
     }
 }
 
+/// A session as a person writes it: comments everywhere, blank lines,
+/// flow and block style, keys in their own order, values as typed.
+const HAND_WRITTEN: &str = r#"# Friday's gig: front of house
+version: 1
+name: Gig   # shown on the surfaces
+
+sample_rate: 48000
+buses:
+  # effects
+  - { name: Verb, kind: aux, gain_db: -6, reverb: { size: 1.2 } }
+  - { name: Drums, kind: group }   # kick and snare go here
+
+tracks:
+  - name: Kick      # channel 1
+    source: { input: 1 }
+    output: Drums
+    gain_db: -2
+    mute: true      # muted in soundcheck
+
+  - name: Vox
+    source: { input: 2 }
+    pan: 0.4
+    gain_db: -3.0
+    sends:
+      - bus: Verb
+        gain_db: -12   # a little room
+    lanes:
+      gain: { mode: touch, points: [[0, -3], [10, -6]] }   # the bridge
+
+master:
+  gain_db: 0
+  limiter: { ceiling: -1.0 }
+# end of file
+"#;
+
+#[test]
+fn saving_edits_only_what_changed_and_keeps_every_comment_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("gig.yaml");
+    std::fs::write(&p, HAND_WRITTEN).unwrap();
+    let mut s = load_session(&p).unwrap();
+    s.tracks[0].controls.mute = false; // back to the default
+    s.tracks[0].controls.gain_db = -4.5;
+    s.tracks[1].name = "Lead".into();
+    s.tracks[1].controls.sends[0].gain_db = -10.0;
+    s.tracks[1].controls.solo = true; // a key the file did not have
+    s.buses[1].controls.gain_db = -1.0; // a key its flow mapping lacks
+    let lane = s.tracks[1].controls.lanes.values_mut().next().unwrap();
+    lane.points.push(faderd::dsp::automation::LanePoint {
+        frame: 20 * 48_000,
+        value: -3.0,
+    });
+    assert_eq!(save_session(&p, &s).unwrap(), config::SaveLayout::Edited);
+    let saved = std::fs::read_to_string(&p).unwrap();
+    let want = HAND_WRITTEN
+        .replace(
+            "    gain_db: -2\n    mute: true      # muted in soundcheck\n",
+            "    gain_db: -4.5\n",
+        )
+        .replace("  - name: Vox\n", "  - name: Lead\n")
+        .replace(
+            "gain_db: -12   # a little room",
+            "gain_db: -10.0   # a little room",
+        )
+        .replace(
+            "points: [[0, -3], [10, -6]] }",
+            "points: [[0.0, -3.0], [10.0, -6.0], [20.0, -3.0]] }",
+        )
+        .replace(
+            "  - { name: Drums, kind: group }",
+            "  - { name: Drums, kind: group, gain_db: -1.0 }",
+        );
+    // The new key of Vox's block mapping goes after its last line.
+    let want = want.replace(
+        "[20.0, -3.0]] }   # the bridge\n",
+        "[20.0, -3.0]] }   # the bridge\n    solo: true\n",
+    );
+    assert_eq!(saved, want);
+    // It reads back as what was saved, and check accepts it.
+    assert_eq!(load_session(&p).unwrap().tracks[1].name, "Lead");
+    assert_eq!(config::check_file(&p).unwrap(), config::FileKind::Session);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever changes, the file reads back as exactly the session saved,
+    /// edited in place, with every comment still there.
+    #[test]
+    fn any_change_saved_in_place_reads_back_exactly(
+        gains in proptest::collection::vec(proptest::option::of(-60.0f64..10.0), 4),
+        mutes in proptest::collection::vec(proptest::bool::ANY, 3),
+        pan in proptest::option::of(0.0f64..1.0),
+        send in proptest::option::of(-40.0f64..0.0),
+        name in proptest::option::of("[A-Za-z][A-Za-z0-9 ]{0,10}"),
+        points in proptest::collection::vec((0u64..100, -40.0f64..6.0), 0..4),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("gig.yaml");
+        std::fs::write(&p, HAND_WRITTEN).unwrap();
+        let mut s = load_session(&p).unwrap();
+        let strips: [&mut faderd::model::Controls; 4] = {
+            let [t0, t1] = &mut s.tracks[..] else { unreachable!() };
+            let [_, b1] = &mut s.buses[..] else { unreachable!() };
+            [&mut t0.controls, &mut t1.controls, &mut b1.controls, &mut s.master]
+        };
+        for (c, g) in strips.into_iter().zip(&gains) {
+            if let Some(g) = g {
+                c.gain_db = *g;
+            }
+        }
+        s.tracks[0].controls.mute = mutes[0];
+        s.tracks[1].controls.mute = mutes[1];
+        s.buses[0].controls.mute = mutes[2];
+        if let Some(x) = pan {
+            s.tracks[1].controls.pan = x;
+        }
+        if let Some(x) = send {
+            s.tracks[1].controls.sends[0].gain_db = x;
+        }
+        if let Some(n) = name.filter(|n| s.check_rename(faderd::model::StripSlot::Track(0), n.trim()).is_ok()) {
+            s.tracks[0].name = n.trim().to_owned();
+        }
+        let lane = s.tracks[1].controls.lanes.values_mut().next().unwrap();
+        let mut frames: Vec<u64> = points.iter().map(|(t, _)| 11 * 48_000 + t * 4_800).collect();
+        frames.sort_unstable();
+        frames.dedup();
+        for (f, (_, v)) in frames.iter().zip(&points) {
+            lane.points.push(faderd::dsp::automation::LanePoint { frame: *f, value: *v });
+        }
+        let layout = save_session(&p, &s).unwrap();
+        proptest::prop_assert_eq!(layout, config::SaveLayout::Edited);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let back = load_session(&p).unwrap();
+        proptest::prop_assert_eq!(config::session_to_yaml(&back), config::session_to_yaml(&s));
+        for comment in HAND_WRITTEN.lines().filter_map(|l| l.find('#').map(|i| &l[i..])) {
+            if comment != "# muted in soundcheck" || mutes[0] {
+                proptest::prop_assert!(text.contains(comment), "lost {:?}:\n{}", comment, text);
+            }
+        }
+    }
+}
+
 #[test]
 fn the_demo_session_round_trips_losslessly() {
     let demo = load_session(Path::new("examples/demo.yaml")).unwrap();

@@ -13,8 +13,9 @@ mod learn;
 mod session;
 pub mod surface;
 pub mod yaml;
+pub mod yaml_edit;
 
-pub use atomic::write_atomic;
+pub use atomic::{remove_stale_temps, write_atomic};
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{
     AudioConfig, AutomationConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig,
@@ -23,7 +24,10 @@ pub use daemon_config::{
 };
 pub use error::{ConfigError, Diagnostic};
 pub use learn::save_learned;
-pub use session::{SESSION_VERSION, load_session, parse_session, save_session, session_to_yaml};
+pub use session::{
+    SESSION_VERSION, SaveLayout, load_session, parse_session, save_session, session_to_yaml,
+    write_session_copy,
+};
 pub use surface::{
     Binding, BindingTarget, ControlMap, MackieCaps, MackieUnit, SurfaceAction, SurfaceProfile,
     load_map, load_profile, parse_map, parse_profile,

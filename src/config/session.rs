@@ -443,8 +443,61 @@ pub fn session_to_yaml(session: &Session) -> String {
     format!("# faderd session (format {SESSION_VERSION})\n{body}")
 }
 
-/// Save atomically: a crash or a full disk leaves the previous file intact.
-pub fn save_session(path: &Path, session: &Session) -> Result<(), ConfigError> {
+/// How a save wrote the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveLayout {
+    /// The file did not exist: written in faderd's layout.
+    New,
+    /// Edited in place: only changed values changed.
+    Edited,
+    /// The file's layout could not be kept (a YAML construct the editor
+    /// does not write into); written in faderd's layout, every value kept.
+    Rewritten,
+}
+
+/// Save `session` to `path`, atomically (a crash, `kill -9` or a full
+/// disk leaves the previous file intact). An existing file is edited in
+/// place: only the values that changed are rewritten, and its comments,
+/// key order, blank lines and flow or block style stay. The result is
+/// read back before it is written: it must be exactly `session`.
+///
+/// A file that no longer reads as a session (edited by hand meanwhile) is
+/// not overwritten: that is an error, and the caller keeps the state
+/// elsewhere.
+pub fn save_session(path: &Path, session: &Session) -> Result<SaveLayout, ConfigError> {
+    let new = session_to_yaml(session);
+    let (text, layout) = match std::fs::read(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (new, SaveLayout::New),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                file: path.to_path_buf(),
+                source,
+            });
+        }
+        Ok(_) => {
+            let user = super::read_text(path)?;
+            let old = session_to_yaml(&parse_session(&user, path)?);
+            match super::yaml_edit::apply_change(&user, &old, &new) {
+                Ok(edited) if reads_back_as(&edited, &new, path) => (edited, SaveLayout::Edited),
+                Ok(_) | Err(_) => (new, SaveLayout::Rewritten),
+            }
+        }
+    };
+    write_atomic(path, text.as_bytes()).map_err(|source| ConfigError::Write {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    Ok(layout)
+}
+
+/// True when `text` reads as the session whose canonical text is `canonical`.
+fn reads_back_as(text: &str, canonical: &str, file: &Path) -> bool {
+    parse_session(text, file).is_ok_and(|s| session_to_yaml(&s) == canonical)
+}
+
+/// Write `session` to `path` in faderd's own layout (recovery files),
+/// atomically.
+pub fn write_session_copy(path: &Path, session: &Session) -> Result<(), ConfigError> {
     write_atomic(path, session_to_yaml(session).as_bytes()).map_err(|source| ConfigError::Write {
         file: path.to_path_buf(),
         source,
