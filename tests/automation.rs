@@ -337,6 +337,34 @@ fn undo_restores_the_lane_before_the_pass() {
     assert_eq!(r.hub.undo_automation(), Ok(0));
 }
 
+/// A long night of passes keeps only the last few for undo: memory does
+/// not grow with every pass.
+#[test]
+fn undo_keeps_only_the_configured_number_of_passes() {
+    let mut r = Rig::new(&session("touch", FLAT));
+    r.hub.set_undo_passes(3);
+    let mut lanes = Vec::new();
+    for pass in 0..6 {
+        lanes.push(r.lane());
+        r.transport(TransportCmd::Locate(0));
+        r.transport(TransportCmd::Play);
+        r.run_ms(100);
+        r.hub.touch(ME, fader(), true).unwrap();
+        ride(&mut r, -10.0, -20.0 - f64::from(pass), 100);
+        r.hub.touch(ME, fader(), false).unwrap();
+        r.run_ms(300);
+        r.transport(TransportCmd::Stop);
+        assert!(r.hub.undo_depth() <= 3, "{}", r.hub.undo_depth());
+    }
+    assert_eq!(r.hub.undo_depth(), 3);
+    // The three undos go back through the last three passes, in order.
+    for want in lanes[3..].iter().rev() {
+        assert_eq!(r.hub.undo_automation(), Ok(1));
+        assert_eq!(&r.lane(), want);
+    }
+    assert_eq!(r.hub.undo_automation(), Ok(0));
+}
+
 #[test]
 fn a_lane_plays_the_same_whatever_the_block_size() {
     let yaml = session("read", "[[0, -40], [0.3, 0], [0.3, -20], [0.6, -6]]");

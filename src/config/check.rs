@@ -56,6 +56,12 @@ struct Probe {
     cpal: Option<IgnoredAny>,
     #[serde(default)]
     surfaces: Option<IgnoredAny>,
+    #[serde(default)]
+    session: Option<IgnoredAny>,
+    #[serde(default)]
+    automation: Option<IgnoredAny>,
+    #[serde(default)]
+    transport: Option<IgnoredAny>,
 }
 
 /// Decide what kind of file `text` is: by folder (`surfaces/`, `maps/`)
@@ -81,6 +87,9 @@ pub fn detect_kind(text: &str, file: &Path) -> Result<FileKind, ConfigError> {
         || p.jack.is_some()
         || p.cpal.is_some()
         || p.surfaces.is_some()
+        || p.session.is_some()
+        || p.automation.is_some()
+        || p.transport.is_some()
     {
         Ok(FileKind::DaemonConfig)
     } else {

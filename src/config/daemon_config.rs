@@ -30,6 +30,8 @@
 //!       units:
 //!         - { profile: x-touch, midi: X-Touch }            # built-in profile
 //!         - { profile: my-xt.yaml, midi: X-Touch Ext }     # or a file
+//! automation: { glide_ms: 250, undo_passes: 32 }
+//! session: { autosave_ms: 5000, save_retry_ms: 10000 }   # recovery file, failed saves
 //! log: { level: info }
 //! ```
 
@@ -458,11 +460,35 @@ pub struct AutomationConfig {
     /// Touch mode: how long a released control takes to glide back to its
     /// lane (the glide is written).
     pub glide_ms: u64,
+    /// Passes each lane keeps for undo (the oldest is forgotten first).
+    pub undo_passes: usize,
 }
 
 impl Default for AutomationConfig {
     fn default() -> AutomationConfig {
-        AutomationConfig { glide_ms: 250 }
+        AutomationConfig {
+            glide_ms: 250,
+            undo_passes: 32,
+        }
+    }
+}
+
+/// How the session is kept safe while the daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// How often a changed mix is written to the recovery file.
+    pub autosave_ms: u64,
+    /// How often a save that failed is tried again.
+    pub save_retry_ms: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> SessionConfig {
+        SessionConfig {
+            autosave_ms: 5_000,
+            save_retry_ms: 10_000,
+        }
     }
 }
 
@@ -482,6 +508,8 @@ struct DaemonFile {
     surfaces: Vec<SurfaceFile>,
     #[serde(default)]
     automation: Option<Spanned<AutomationConfig>>,
+    #[serde(default)]
+    session: Option<Spanned<SessionConfig>>,
     #[serde(default)]
     transport: Option<Spanned<TransportFile>>,
     #[serde(default)]
@@ -503,6 +531,8 @@ pub struct DaemonConfig {
     pub surfaces: Vec<SurfaceSetup>,
     /// Automation.
     pub automation: AutomationConfig,
+    /// Autosave and save retries.
+    pub session: SessionConfig,
     /// Transport sync.
     pub sync: SyncSource,
     /// Logging.
@@ -558,7 +588,29 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
                 "glide_ms must be at most 10000",
             ));
         }
+        if !(1..=10_000).contains(&a.value.undo_passes) {
+            diags.push(Diagnostic::at(
+                file,
+                a.referenced,
+                "undo_passes must be between 1 and 10000",
+            ));
+        }
         cfg.automation = a.value;
+    }
+    if let Some(s) = raw.session {
+        for (ms, name, lo) in [
+            (s.value.autosave_ms, "autosave_ms", 100),
+            (s.value.save_retry_ms, "save_retry_ms", 100),
+        ] {
+            if !(lo..=3_600_000).contains(&ms) {
+                diags.push(Diagnostic::at(
+                    file,
+                    s.referenced,
+                    format!("{name} must be between {lo} and 3600000"),
+                ));
+            }
+        }
+        cfg.session = s.value;
     }
     if let Some(j) = raw.jack {
         jack_config(j, file, &mut cfg.jack, &mut diags);

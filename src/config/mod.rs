@@ -19,8 +19,8 @@ pub use atomic::{remove_stale_temps, write_atomic};
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{
     AudioConfig, AutomationConfig, BackendChoice, CpalConfig, DaemonConfig, JackConfig, LogConfig,
-    LogLevel, MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SurfaceSetup, SyncSource,
-    load_daemon_config, parse_daemon_config, parse_ip_net,
+    LogLevel, MAX_MIDI_PORTS, MapSource, OscClientConfig, OscConfig, SessionConfig, SurfaceSetup,
+    SyncSource, load_daemon_config, parse_daemon_config, parse_ip_net,
 };
 pub use error::{ConfigError, Diagnostic};
 pub use learn::save_learned;

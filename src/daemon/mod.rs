@@ -237,6 +237,7 @@ impl Daemon {
         let (engine, dock) = EngineSlot::new(engine);
         hub.set_touch_timeout(Duration::from_millis(opts.config.osc.touch_timeout_ms));
         hub.set_glide(Duration::from_millis(opts.config.automation.glide_ms));
+        hub.set_undo_passes(opts.config.automation.undo_passes);
         match (&opts.config.sync, &chosen) {
             (config::SyncSource::Jack, Chosen::Jack(..)) => {
                 hub.set_external_transport(true);

@@ -389,6 +389,9 @@ struct Writing {
     released: bool,
 }
 
+/// Passes kept for undo unless configured otherwise.
+pub const DEFAULT_UNDO_PASSES: usize = 32;
+
 /// The hub's automation state. See the module docs.
 #[derive(Debug)]
 pub struct AutomationState {
@@ -396,7 +399,10 @@ pub struct AutomationState {
     writing: HashMap<LaneKey, Writing>,
     /// Lanes as they were before this pass wrote them.
     pass_undo: Vec<(LaneKey, Option<Lane>)>,
-    undo: Vec<Vec<(LaneKey, Option<Lane>)>>,
+    /// The last passes, oldest first, each with one snapshot per lane it
+    /// wrote; at most `undo_passes` of them.
+    undo: std::collections::VecDeque<Vec<(LaneKey, Option<Lane>)>>,
+    undo_passes: usize,
     /// What each engine coefficient was last told to play.
     sent: HashMap<(NodeId, AutoTarget), AutoPlay>,
     /// Trim-mode offsets (dB) per lane; absent is 0 dB.
@@ -416,7 +422,8 @@ impl Default for AutomationState {
             glide: DEFAULT_GLIDE,
             writing: HashMap::new(),
             pass_undo: Vec::new(),
-            undo: Vec::new(),
+            undo: std::collections::VecDeque::new(),
+            undo_passes: DEFAULT_UNDO_PASSES,
             sent: HashMap::new(),
             offsets: HashMap::new(),
             pass_start: None,
@@ -598,6 +605,27 @@ impl Hub {
     /// Set the glide time on release in touch mode.
     pub fn set_glide(&mut self, glide: Duration) {
         self.auto.glide = glide;
+    }
+
+    /// Keep at most `passes` passes for undo (at least one); older ones
+    /// are forgotten. Each pass holds a copy of every lane it wrote as it
+    /// was before, so undo costs at most `passes` copies of any lane.
+    pub fn set_undo_passes(&mut self, passes: usize) {
+        self.auto.undo_passes = passes.max(1);
+        while self.auto.undo.len() > self.auto.undo_passes {
+            self.auto.undo.pop_front();
+        }
+    }
+
+    /// Bytes the undo history holds (lane points), for `/status`.
+    pub fn undo_bytes(&self) -> usize {
+        self.auto
+            .undo
+            .iter()
+            .flatten()
+            .filter_map(|(_, lane)| lane.as_ref())
+            .map(|l| l.points.len() * std::mem::size_of::<crate::dsp::automation::LanePoint>())
+            .sum()
     }
 
     fn glide_frames(&self) -> u64 {
@@ -1068,7 +1096,10 @@ impl Hub {
         }
         let step = std::mem::take(&mut self.auto.pass_undo);
         if !step.is_empty() {
-            self.auto.undo.push(step);
+            self.auto.undo.push_back(step);
+            while self.auto.undo.len() > self.auto.undo_passes {
+                self.auto.undo.pop_front();
+            }
         }
         self.auto.pass_start = None;
         self.sync_play();
@@ -1080,7 +1111,7 @@ impl Hub {
         if !self.auto.writing.is_empty() {
             return Err(IntentError::Busy("an automation pass is being written"));
         }
-        let Some(step) = self.auto.undo.pop() else {
+        let Some(step) = self.auto.undo.pop_back() else {
             return Ok(0);
         };
         let n = step.len();
