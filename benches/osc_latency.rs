@@ -84,6 +84,7 @@ fn main() {
         RunOptions {
             session: Some(sess),
             config,
+            recover: false,
         },
         hooks,
     )

@@ -66,7 +66,8 @@ pub struct Health {
 #[derive(Debug, Default)]
 struct LastWords {
     panic: Option<String>,
-    save_error: Option<String>,
+    /// The last failure of each kind of save, while it keeps failing.
+    save_errors: [Option<String>; 2],
 }
 
 impl Health {
@@ -102,29 +103,31 @@ impl Health {
 
     /// Record how a save ended (`Err` with the user-facing message).
     pub fn note_save(&self, kind: SaveKind, result: Result<(), &str>) {
-        match result {
+        let error = match result {
             Ok(()) => {
                 let c = match kind {
                     SaveKind::Session => &self.saves,
                     SaveKind::Recovery => &self.autosaves,
                 };
                 c.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut l) = self.last.lock() {
-                    l.save_error = None;
-                }
+                None
             }
             Err(e) => {
                 self.save_failures.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut l) = self.last.lock() {
-                    l.save_error = Some(e.to_owned());
-                }
+                Some(e.to_owned())
             }
+        };
+        if let Ok(mut l) = self.last.lock() {
+            l.save_errors[kind as usize] = error;
         }
     }
 
-    /// The last save's error, while the last save failed.
-    pub fn save_error(&self) -> Option<String> {
-        self.last.lock().ok().and_then(|l| l.save_error.clone())
+    /// The last error of this kind of save, while that kind keeps failing.
+    pub fn save_error(&self, kind: SaveKind) -> Option<String> {
+        self.last
+            .lock()
+            .ok()
+            .and_then(|l| l.save_errors[kind as usize].clone())
     }
 }
 

@@ -44,6 +44,10 @@ enum Command {
         /// Log level.
         #[arg(long, value_enum)]
         log: Option<LogArg>,
+        /// Start from the session file even when a newer recovery file
+        /// (unsaved changes of a run that did not end cleanly) is there.
+        #[arg(long)]
+        no_recover: bool,
     },
     /// Render a session offline to a WAV file, faster than real time.
     Render {
@@ -153,7 +157,8 @@ fn main() -> ExitCode {
             osc,
             period,
             log,
-        } => cmd_run(session, config, backend, osc, period, log),
+            no_recover,
+        } => cmd_run(session, config, backend, osc, period, log, !no_recover),
         Command::Render {
             session,
             output,
@@ -216,6 +221,7 @@ fn cmd_run(
     osc: Option<SocketAddr>,
     period: Option<usize>,
     log: Option<LogArg>,
+    recover: bool,
 ) -> Result<(), Failure> {
     let mut cfg = match &config_file {
         Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
@@ -252,6 +258,7 @@ fn cmd_run(
     daemon::run(RunOptions {
         session,
         config: cfg,
+        recover,
     })
 }
 

@@ -99,6 +99,7 @@ fn a_bounce_matches_live_playback_sample_for_sample() {
         RunOptions {
             session: Some(path.clone()),
             config,
+            recover: false,
         },
         hooks,
     )

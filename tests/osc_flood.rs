@@ -88,6 +88,7 @@ fn a_flood_ends_on_the_last_values_with_bounded_feedback_and_undisturbed_audio()
         RunOptions {
             session: Some(sess.clone()),
             config,
+            recover: false,
         },
         hooks,
     )

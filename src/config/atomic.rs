@@ -24,6 +24,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let permissions = fs::metadata(&target).ok().map(|m| m.permissions());
     let result = (|| {
         let mut f = File::create(&tmp)?;
+        #[cfg(debug_assertions)]
+        let bytes = torn_write_for_tests(&mut f, bytes)?;
         f.write_all(bytes)?;
         if let Some(p) = permissions {
             f.set_permissions(p)?;
@@ -73,6 +75,24 @@ pub fn remove_stale_temps(path: &Path) -> usize {
         }
     }
     removed
+}
+
+/// In builds with debug assertions, `FADERD_TEST_WRITE_PAUSE_MS` writes
+/// half the file, pauses that long, and leaves the rest to the caller: a
+/// test can then kill the process in the middle of a write, for sure.
+#[cfg(debug_assertions)]
+fn torn_write_for_tests<'a>(f: &mut File, bytes: &'a [u8]) -> io::Result<&'a [u8]> {
+    let Some(ms) = std::env::var("FADERD_TEST_WRITE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return Ok(bytes);
+    };
+    let (first, rest) = bytes.split_at(bytes.len() / 2);
+    f.write_all(first)?;
+    f.flush()?;
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    Ok(rest)
 }
 
 /// `.NAME.tmp-PID`: hidden, and naming the process that writes it.

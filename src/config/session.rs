@@ -495,10 +495,12 @@ fn reads_back_as(text: &str, canonical: &str, file: &Path) -> bool {
     parse_session(text, file).is_ok_and(|s| session_to_yaml(&s) == canonical)
 }
 
-/// Write `session` to `path` in faderd's own layout (recovery files),
-/// atomically.
-pub fn write_session_copy(path: &Path, session: &Session) -> Result<(), ConfigError> {
-    write_atomic(path, session_to_yaml(session).as_bytes()).map_err(|source| ConfigError::Write {
+/// Write `session` to `path` in faderd's own layout, after the comment
+/// lines of `header` (recovery files), atomically.
+pub fn write_session_copy(path: &Path, session: &Session, header: &str) -> Result<(), ConfigError> {
+    let comment: String = header.lines().map(|l| format!("# {l}\n")).collect();
+    let text = format!("{comment}{}", session_to_yaml(session));
+    write_atomic(path, text.as_bytes()).map_err(|source| ConfigError::Write {
         file: path.to_path_buf(),
         source,
     })

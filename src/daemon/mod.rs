@@ -8,6 +8,7 @@ pub mod devices;
 mod engine_watch;
 pub mod latency;
 mod midi_surfaces;
+pub mod persist;
 mod serial_boards;
 
 pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
@@ -50,6 +51,9 @@ pub struct RunOptions {
     pub session: Option<PathBuf>,
     /// Daemon settings (file plus flags).
     pub config: DaemonConfig,
+    /// Start from a recovery file newer than the session, if there is one
+    /// (`--no-recover` starts from the session file).
+    pub recover: bool,
 }
 
 /// A failure with the exit status it deserves: 1 for something the user
@@ -114,16 +118,26 @@ pub fn run_until(opts: RunOptions, stop: &Receiver<()>) -> Result<(), Failure> {
         stopped.osc_accepted,
         stopped.osc_rejected
     );
-    if stopped.dirty {
-        match &session_path {
-            Some(path) => {
-                config::save_session(path, &stopped.session).map_err(Failure::env)?;
-                eprintln!("faderd: saved the changed session to {}", path.display());
-            }
-            None => eprintln!(
-                "faderd: the built-in demo session is not saved; run with a session file to keep changes"
+    if stopped.hub_lost {
+        return Err(Failure::env(anyhow::anyhow!(
+            "the mixer thread died; the session file was not touched (the last autosave is in its recovery file)"
+        )));
+    }
+    match (&session_path, stopped.dirty) {
+        (Some(path), true) => match persist::save_at_exit(path, &stopped.session) {
+            Ok(config::SaveLayout::Rewritten) => eprintln!(
+                "faderd: saved the changed session to {} (its layout could not be kept; every value is)",
+                path.display()
             ),
-        }
+            Ok(_) => eprintln!("faderd: saved the changed session to {}", path.display()),
+            Err(message) => return Err(Failure::env(anyhow::anyhow!(message))),
+        },
+        // Nothing unsaved: a recovery file left from before is stale.
+        (Some(path), false) => persist::remove_recovery(path),
+        (None, true) => eprintln!(
+            "faderd: the built-in demo session is not saved; run with a session file to keep changes"
+        ),
+        (None, false) => {}
     }
     Ok(())
 }
@@ -166,6 +180,8 @@ pub struct Stopped {
     pub osc_rejected: u64,
     /// OSC feedback datagrams sent.
     pub osc_sent: u64,
+    /// The hub thread died: `session` is not the mix (never saved).
+    pub hub_lost: bool,
 }
 
 #[derive(Debug)]
@@ -181,9 +197,32 @@ impl Daemon {
     /// the audio backend (with `hooks` on its thread), the OSC driver and the
     /// hub thread.
     pub fn start(opts: RunOptions, hooks: AudioHooks) -> Result<Daemon, Failure> {
+        let mut recovered = false;
         let (session, base_dir) = match &opts.session {
             Some(path) => {
                 let s = config::load_session(path).map_err(Failure::user)?;
+                persist::clean_up_after_kills(path);
+                let s = match persist::find_recovery(path) {
+                    Some(r) if opts.recover => {
+                        eprintln!(
+                            "faderd: starting from the unsaved changes in {} (newer than {}); {} is left as it is until the next save (--no-recover starts from it instead)",
+                            r.path.display(),
+                            path.display(),
+                            path.display()
+                        );
+                        recovered = true;
+                        r.session
+                    }
+                    Some(r) => {
+                        eprintln!(
+                            "faderd: --no-recover: starting from {}; the unsaved changes in {} are replaced by this run's",
+                            path.display(),
+                            r.path.display()
+                        );
+                        s
+                    }
+                    None => s,
+                };
                 let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 (s, base)
             }
@@ -238,6 +277,9 @@ impl Daemon {
         hub.set_touch_timeout(Duration::from_millis(opts.config.osc.touch_timeout_ms));
         hub.set_glide(Duration::from_millis(opts.config.automation.glide_ms));
         hub.set_undo_passes(opts.config.automation.undo_passes);
+        if recovered {
+            hub.mark_unsaved();
+        }
         match (&opts.config.sync, &chosen) {
             (config::SyncSource::Jack, Chosen::Jack(..)) => {
                 hub.set_external_transport(true);
@@ -372,6 +414,14 @@ impl Daemon {
         let ready = format!(
             "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
         );
+        let persistence = match &opts.session {
+            Some(path) => Some(
+                persist::Persistence::start(path.clone(), opts.config.session, Arc::clone(&health))
+                    .context("cannot start the session writer thread")
+                    .map_err(Failure::env)?,
+            ),
+            None => None,
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let stop_hub = Arc::clone(&stop);
         let hub_health = Arc::clone(&health);
@@ -388,6 +438,7 @@ impl Daemon {
                         serial,
                         health: hub_health,
                         watch: EngineWatch::new(Some(dock)),
+                        persistence,
                     },
                     packets_rx,
                     relink_rx,
@@ -436,6 +487,7 @@ impl Daemon {
     pub fn stop(mut self) -> Stopped {
         self.stop.store(true, Ordering::SeqCst);
         let outcome = self.hub_thread.take().and_then(|t| t.join().ok());
+        let hub_lost = outcome.is_none();
         let runner = self.audio.take().expect("started");
         // Refreshes the dummy thread's counters before it stops.
         let _ = runner.totals();
@@ -463,6 +515,7 @@ impl Daemon {
             osc_accepted: self.osc_stats.accepted.load(Ordering::Relaxed),
             osc_rejected: self.osc_stats.rejected.load(Ordering::Relaxed),
             osc_sent: self.osc_stats.sent.load(Ordering::Relaxed),
+            hub_lost,
         }
     }
 }
@@ -567,6 +620,8 @@ struct HubParts {
     health: Arc<Health>,
     /// The engine's faults and rebuilds.
     watch: EngineWatch,
+    /// Autosave, saves asked for, failed saves (none for the demo).
+    persistence: Option<persist::Persistence>,
 }
 
 /// The hub thread: apply what surfaces send as it arrives; every tick,
@@ -593,6 +648,7 @@ fn hub_loop(
         mut serial,
         health,
         mut watch,
+        mut persistence,
     } = parts;
     let mut packets = packets;
     let mut board_events = serial.events().clone();
@@ -669,6 +725,9 @@ fn hub_loop(
                 }
                 surfaces.chase_tick(&mut hub, now);
                 watch.tick(&mut hub, &health, now);
+                if let Some(p) = persistence.as_mut() {
+                    p.tick(&mut hub, now);
+                }
                 hub.service();
                 let changed = hub.take_feedback();
                 let meters = hub.read_meters();
@@ -681,6 +740,9 @@ fn hub_loop(
     }
     driver.stop();
     hub.service();
+    if let Some(p) = persistence {
+        p.finish();
+    }
     HubOutcome {
         dirty: hub.is_dirty(),
         position_frames: hub.position_frames(),

@@ -994,7 +994,7 @@ impl Hub {
                 },
             );
         }
-        self.dirty = true;
+        self.mark_changed();
         if w.mode == AutomationMode::Trim {
             // The offset is in the lane now.
             self.auto.offsets.remove(&key);
@@ -1123,7 +1123,7 @@ impl Hub {
                 };
             }
         }
-        self.dirty = true;
+        self.mark_changed();
         self.resend_automation(false);
         Ok(n)
     }

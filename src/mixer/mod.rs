@@ -236,6 +236,10 @@ pub struct Hub {
     swaps_in_flight: usize,
     rebuild_pending: bool,
     dirty: bool,
+    /// Counts changes to the session (saves know which state they wrote).
+    revision: u64,
+    /// A surface asked for the session to be saved.
+    save_requested: bool,
     touches: Vec<Touch>,
     touch_timeout: Duration,
     rolling: bool,
@@ -294,6 +298,8 @@ impl Hub {
             swaps_in_flight: 0,
             rebuild_pending: false,
             dirty: false,
+            revision: 0,
+            save_requested: false,
             touches: Vec::new(),
             touch_timeout: DEFAULT_TOUCH_TIMEOUT,
             rolling: false,
@@ -494,6 +500,40 @@ impl Hub {
     /// Call after the session was saved.
     pub fn mark_saved(&mut self) {
         self.dirty = false;
+    }
+
+    /// The session's revision: it goes up with every change.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The session as it was at `revision` was saved: clean, unless it
+    /// changed since.
+    pub fn mark_saved_at(&mut self, revision: u64) {
+        if revision == self.revision {
+            self.dirty = false;
+        }
+    }
+
+    /// The session holds changes its file does not (it was recovered).
+    pub fn mark_unsaved(&mut self) {
+        self.mark_changed();
+    }
+
+    pub(crate) fn mark_changed(&mut self) {
+        self.dirty = true;
+        self.revision += 1;
+    }
+
+    /// A surface asks for the session to be saved now (the daemon does it
+    /// off this thread and reports the outcome in `/status`).
+    pub fn request_save(&mut self) {
+        self.save_requested = true;
+    }
+
+    /// Whether a save was asked for since the last call.
+    pub fn take_save_request(&mut self) -> bool {
+        std::mem::take(&mut self.save_requested)
     }
 
     /// Take the feedback events recorded since the last call.
@@ -1406,7 +1446,7 @@ impl Hub {
     }
 
     fn changed(&mut self, address: Address, value: Value, origin: Origin) {
-        self.dirty = true;
+        self.mark_changed();
         self.feedback.push(Feedback {
             address,
             value,

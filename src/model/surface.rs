@@ -280,6 +280,8 @@ pub enum SurfaceAction {
     TransportLoop,
     /// Undo the last automation pass.
     AutomationUndo,
+    /// Save the session to its file (its LED shows unsaved changes).
+    SessionSave,
     /// Select the strip (with `shift` held: add to the selection).
     Select,
     /// Reset the strip's V-Pot parameter to its default.
@@ -296,7 +298,7 @@ pub enum SurfaceAction {
 
 impl SurfaceAction {
     /// Every action with its name in map files.
-    pub const ALL: [(SurfaceAction, &'static str); 29] = [
+    pub const ALL: [(SurfaceAction, &'static str); 30] = [
         (SurfaceAction::BankLeft, "bank_left"),
         (SurfaceAction::BankRight, "bank_right"),
         (SurfaceAction::ChannelLeft, "channel_left"),
@@ -320,6 +322,7 @@ impl SurfaceAction {
         (SurfaceAction::TransportForward, "transport_forward"),
         (SurfaceAction::TransportLoop, "transport_loop"),
         (SurfaceAction::AutomationUndo, "automation_undo"),
+        (SurfaceAction::SessionSave, "session_save"),
         (SurfaceAction::Select, "select"),
         (SurfaceAction::VPotReset, "vpot_reset"),
         (SurfaceAction::Shift, "shift"),

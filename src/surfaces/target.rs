@@ -91,6 +91,7 @@ pub fn bank_or_transport(
                 tracing::info!("undo: {e}");
             }
         }
+        SurfaceAction::SessionSave => hub.request_save(),
         SurfaceAction::TransportForward => {
             let t = hub.transport_state();
             hub.transport(TransportCmd::Locate(

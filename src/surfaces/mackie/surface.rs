@@ -768,6 +768,7 @@ impl MackieSurface {
                     tracing::info!("undo: {e}");
                 }
             }
+            A::SessionSave => hub.request_save(),
             A::Select | A::VPotReset => {}
         }
     }
@@ -1016,6 +1017,7 @@ impl MackieSurface {
                     SurfaceAction::TransportPlay => t.rolling,
                     SurfaceAction::TransportStop => !t.rolling,
                     SurfaceAction::TransportLoop => hub.loop_range().is_some(),
+                    SurfaceAction::SessionSave => hub.is_dirty(),
                     other => automation_of(*other).is_some_and(|m| first_mode == Some(m)),
                 };
                 d.leds

@@ -82,6 +82,8 @@ pub enum OscCommand {
     Learn(Address),
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
+    /// `/session/save`: save the session to its file now.
+    SaveSession,
     /// `/debug/fault/engine|hub|listener`: panic there, to prove that the
     /// daemon carries on. Only in builds with debug assertions (tests).
     #[cfg(debug_assertions)]
@@ -390,6 +392,18 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 [] => Some(Ok(OscCommand::ResetLoudness)),
                 [a] => match number(a) {
                     Some(x) if x >= 0.5 => Some(Ok(OscCommand::ResetLoudness)),
+                    Some(x) if x.is_finite() => None,
+                    _ => bad("expected no argument or 0|1"),
+                },
+                _ => bad("expected no argument or 0|1"),
+            };
+        }
+        "/session/save" => {
+            // A button's release (0) does nothing.
+            return match args {
+                [] => Some(Ok(OscCommand::SaveSession)),
+                [a] => match number(a) {
+                    Some(x) if x >= 0.5 => Some(Ok(OscCommand::SaveSession)),
                     Some(x) if x.is_finite() => None,
                     _ => bad("expected no argument or 0|1"),
                 },

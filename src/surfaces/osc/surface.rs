@@ -15,7 +15,7 @@
 use super::codec::{OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
 use super::driver::{OscStats, Warnings};
 use crate::dsp::{amp_to_db, db_to_pos};
-use crate::health::{Health, Source};
+use crate::health::{Health, SaveKind, Source};
 use crate::mixer::{
     Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripRef, TransportCmd, Value,
 };
@@ -318,6 +318,7 @@ impl OscSurface {
             },
             #[cfg(debug_assertions)]
             OscCommand::StallHub(d) => std::thread::sleep(d),
+            OscCommand::SaveSession => hub.request_save(),
             OscCommand::Status => {
                 let audio = hub.audio_status();
                 let mut msgs: Vec<OscOut> = [
@@ -333,6 +334,7 @@ impl OscSurface {
                         "/status/osc/waited",
                         self.stats.waited.load(Ordering::Relaxed),
                     ),
+                    ("/status/session/dirty", u64::from(hub.is_dirty())),
                     ("/status/clients", self.subscribers.len() as u64),
                     ("/status/xruns", audio.xruns.load(Ordering::Relaxed)),
                     (
@@ -664,11 +666,19 @@ fn health_status(h: &Health) -> Vec<OscOut> {
             arg: count(n.load(Ordering::Relaxed)),
         });
     }
-    if let Some(e) = h.save_error() {
-        out.push(OscOut {
-            addr: "/status/session/error".into(),
-            arg: OscType::String(e),
-        });
+    for (addr, e) in [
+        ("/status/session/error", h.save_error(SaveKind::Session)),
+        (
+            "/status/session/recovery_error",
+            h.save_error(SaveKind::Recovery),
+        ),
+    ] {
+        if let Some(e) = e {
+            out.push(OscOut {
+                addr: addr.into(),
+                arg: OscType::String(e),
+            });
+        }
     }
     out
 }

@@ -117,7 +117,7 @@ pub enum SerialError {
     },
     /// An action a board's button cannot run.
     #[error(
-        "map '{map}': '{control}' runs '{action}', which a serial board does not offer (bank_left, bank_right, channel_left, channel_right, transport_play, transport_stop, transport_rewind, transport_forward, transport_loop, automation_undo)"
+        "map '{map}': '{control}' runs '{action}', which a serial board does not offer (bank_left, bank_right, channel_left, channel_right, transport_play, transport_stop, transport_rewind, transport_forward, transport_loop, automation_undo, session_save)"
     )]
     UnsupportedAction {
         /// The map.
@@ -155,7 +155,7 @@ fn parse_control(c: &str) -> Option<(Kind, Option<u8>)> {
     Some((kind, Some(n.checked_sub(1)?)))
 }
 
-const BOARD_ACTIONS: [SurfaceAction; 10] = [
+const BOARD_ACTIONS: [SurfaceAction; 11] = [
     SurfaceAction::BankLeft,
     SurfaceAction::BankRight,
     SurfaceAction::ChannelLeft,
@@ -166,6 +166,7 @@ const BOARD_ACTIONS: [SurfaceAction; 10] = [
     SurfaceAction::TransportForward,
     SurfaceAction::TransportLoop,
     SurfaceAction::AutomationUndo,
+    SurfaceAction::SessionSave,
 ];
 
 impl SerialSurface {
