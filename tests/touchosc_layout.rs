@@ -198,7 +198,7 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
     let mut surface = OscSurface::new(
         SurfaceOptions {
             max_datagram: 65_507,
-            static_clients: Vec::new(),
+            ..SurfaceOptions::default()
         },
         Arc::new(OscStats::default()),
         Arc::new(faderd::health::Health::default()),
@@ -211,13 +211,17 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
             port: None,
             meters: true,
         })],
-    );
-    grams.extend(surface.tick(
-        &hub,
-        &[],
-        &faderd::mixer::MeterFrame::default(),
         Instant::now(),
-    ));
+    );
+    // The state dump is paced over ticks.
+    for _ in 0..50 {
+        grams.extend(surface.tick(
+            &hub,
+            &[],
+            &faderd::mixer::MeterFrame::default(),
+            Instant::now(),
+        ));
+    }
     let mut emitted = BTreeSet::new();
     fn collect(p: OscPacket, out: &mut BTreeSet<String>) {
         match p {

@@ -11,6 +11,8 @@
 //!     - { address: "192.168.1.20:9000", meters: true }
 //!   touch_timeout_ms: 500
 //!   max_datagram: 1472
+//!   max_subscribers: 32           # /subscribe past this is refused
+//!   subscriber_timeout_s: 600     # a subscriber silent this long is dropped
 //! jack:                           # used by backend jack (and auto)
 //!   client_name: faderd             # ports are faderd:Vox in, faderd:Master out L ...
 //!   connect: physical               # track inputs and master to system ports; or none
@@ -168,6 +170,10 @@ pub struct OscConfig {
     pub touch_timeout_ms: u64,
     /// Largest feedback datagram in bytes.
     pub max_datagram: usize,
+    /// Subscribers at most (static clients count).
+    pub max_subscribers: usize,
+    /// Subscribers silent this long are dropped (static clients never).
+    pub subscriber_timeout_s: u64,
 }
 
 /// A statically configured OSC feedback client.
@@ -187,6 +193,8 @@ impl Default for OscConfig {
             clients: Vec::new(),
             touch_timeout_ms: 500,
             max_datagram: 1472,
+            max_subscribers: 32,
+            subscriber_timeout_s: 600,
         }
     }
 }
@@ -204,6 +212,10 @@ struct OscFile {
     touch_timeout_ms: Option<Spanned<u64>>,
     #[serde(default)]
     max_datagram: Option<Spanned<u64>>,
+    #[serde(default)]
+    max_subscribers: Option<Spanned<u64>>,
+    #[serde(default)]
+    subscriber_timeout_s: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1002,6 +1014,12 @@ fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diag
     }
     if let Some(m) = in_range(o.max_datagram, 512, 65_507, "max_datagram (bytes)") {
         cfg.max_datagram = m as usize;
+    }
+    if let Some(m) = in_range(o.max_subscribers, 1, 1024, "max_subscribers") {
+        cfg.max_subscribers = m as usize;
+    }
+    if let Some(t) = in_range(o.subscriber_timeout_s, 5, 86_400, "subscriber_timeout_s") {
+        cfg.subscriber_timeout_s = t;
     }
 }
 

@@ -327,6 +327,8 @@ impl Daemon {
         let surface = OscSurface::new(
             SurfaceOptions {
                 max_datagram: osc_cfg.max_datagram,
+                max_subscribers: osc_cfg.max_subscribers,
+                subscriber_timeout: Duration::from_secs(osc_cfg.subscriber_timeout_s),
                 static_clients: osc_cfg
                     .clients
                     .iter()
@@ -668,7 +670,7 @@ fn hub_loop(
             recv(packets) -> p => match p {
                 Ok(p) => {
                     contain(&health, "faderd-hub (OSC packet)", || {
-                        let replies = osc.handle(&mut hub, p.from, p.commands);
+                        let replies = osc.handle(&mut hub, p.from, p.commands, Instant::now());
                         driver.send(&replies);
                         if !surfaces.is_empty() {
                             surfaces.flush(&hub, midi.as_mut(), Instant::now());

@@ -35,6 +35,21 @@ pub const METER_FLOOR_DB: f64 = -90.0;
 /// Distinct client addresses remembered before the oldest non-subscriber
 /// is forgotten (a flood from random ports cannot grow memory).
 pub const MAX_KNOWN_CLIENTS: usize = 1024;
+/// Subscribers at most, unless configured otherwise (static clients count).
+pub const DEFAULT_MAX_SUBSCRIBERS: usize = 32;
+/// A subscriber silent this long is dropped, unless configured otherwise
+/// (any message from it counts; static clients never expire).
+pub const DEFAULT_SUBSCRIBER_TIMEOUT: Duration = Duration::from_secs(600);
+/// Subscriptions one host may hold at once (one per feedback port).
+pub const MAX_SUBSCRIPTIONS_PER_HOST: usize = 4;
+/// A host gets at most [`DUMPS_PER_INTERVAL`] state dumps in this time; a
+/// `/subscribe` past that subscribes (or renews) without a dump.
+pub const DUMP_INTERVAL: Duration = Duration::from_secs(1);
+/// State dumps one host may get per [`DUMP_INTERVAL`].
+pub const DUMPS_PER_INTERVAL: u32 = MAX_SUBSCRIPTIONS_PER_HOST as u32;
+/// Messages of a state dump sent to one subscriber per tick: a dump is
+/// paced over ticks (about 10 KB a tick), never sent in one burst.
+pub const DUMP_MESSAGES_PER_TICK: usize = 256;
 
 /// One datagram to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +76,21 @@ pub struct SurfaceOptions {
     pub max_datagram: usize,
     /// Clients that always get feedback.
     pub static_clients: Vec<StaticClient>,
+    /// Subscribers at most (static clients count).
+    pub max_subscribers: usize,
+    /// Subscribers silent this long are dropped.
+    pub subscriber_timeout: Duration,
+}
+
+impl Default for SurfaceOptions {
+    fn default() -> SurfaceOptions {
+        SurfaceOptions {
+            max_datagram: super::codec::DEFAULT_MAX_DATAGRAM,
+            static_clients: Vec::new(),
+            max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
+            subscriber_timeout: DEFAULT_SUBSCRIBER_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -87,9 +117,43 @@ struct Subscriber {
     loudness_shown: Option<[i64; 5]>,
     /// Last transport state sent: (rolling, position in tenths of seconds).
     transport_shown: Option<(bool, u64)>,
+    /// When it was last heard from (subscribed, or sent anything).
+    heard: Instant,
+    /// What its state dump has still to send (paced over ticks; each value
+    /// is read when it goes out, so it is never stale).
+    to_dump: std::collections::VecDeque<Address>,
+    /// The dump still has the transport to send.
+    dump_transport: bool,
 }
 
 impl Subscriber {
+    fn new(
+        source: SocketAddr,
+        dest: SocketAddr,
+        id: ClientId,
+        meters: bool,
+        fixed: bool,
+        now: Instant,
+    ) -> Subscriber {
+        Subscriber {
+            source,
+            dest,
+            id,
+            meters,
+            fixed,
+            shown: HashMap::new(),
+            held: HashSet::new(),
+            ridden: HashSet::new(),
+            meters_shown: HashMap::new(),
+            reduction_shown: HashMap::new(),
+            loudness_shown: None,
+            transport_shown: None,
+            heard: now,
+            to_dump: std::collections::VecDeque::new(),
+            dump_transport: false,
+        }
+    }
+
     fn matches(&self, from: SocketAddr) -> bool {
         if self.fixed {
             self.source.ip() == from.ip()
@@ -114,6 +178,10 @@ pub struct OscSurface {
     /// last sent.
     reductions: HashMap<StripRef, f32>,
     last_position: Option<Instant>,
+    /// Each host's state dumps: (when its current window began, dumps in it).
+    dumps: HashMap<std::net::IpAddr, (Instant, u32)>,
+    /// The time of the datagram or tick being handled.
+    now: Instant,
     stats: Arc<OscStats>,
     health: Arc<Health>,
     warnings: Warnings,
@@ -133,26 +201,18 @@ impl OscSurface {
             peaks: HashMap::new(),
             reductions: HashMap::new(),
             last_position: None,
+            dumps: HashMap::new(),
+            now: Instant::now(),
             stats,
             health,
             warnings: Warnings::default(),
         };
+        let now = Instant::now();
         for c in s.options.static_clients.clone() {
             let id = s.client_id(c.address);
-            s.subscribers.push(Subscriber {
-                source: c.address,
-                dest: c.address,
-                id,
-                meters: c.meters,
-                fixed: true,
-                shown: HashMap::new(),
-                held: HashSet::new(),
-                ridden: HashSet::new(),
-                meters_shown: HashMap::new(),
-                reduction_shown: HashMap::new(),
-                loudness_shown: None,
-                transport_shown: None,
-            });
+            s.subscribers.push(Subscriber::new(
+                c.address, c.address, id, c.meters, true, now,
+            ));
         }
         s
     }
@@ -187,9 +247,14 @@ impl OscSurface {
         hub: &mut Hub,
         from: SocketAddr,
         commands: Vec<Result<OscCommand, OscError>>,
+        now: Instant,
     ) -> Vec<Datagram> {
+        self.now = now;
         let mut out = Vec::new();
         let origin = Origin::Client(self.client_id(from));
+        for s in self.subscribers.iter_mut().filter(|s| s.matches(from)) {
+            s.heard = now;
+        }
         for cmd in commands {
             let result = match cmd {
                 Ok(cmd) => self.command(hub, from, origin, cmd, &mut out),
@@ -258,31 +323,67 @@ impl OscSurface {
             }
             OscCommand::Subscribe { port, meters } => {
                 let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
-                self.subscribers.retain(|s| s.fixed || s.dest != dest);
-                let id = match origin {
-                    Origin::Client(id) => id,
-                    Origin::Daemon => ClientId(0),
-                };
-                self.subscribers.push(Subscriber {
-                    source: from,
-                    dest,
-                    id,
-                    meters,
-                    fixed: false,
-                    shown: HashMap::new(),
-                    held: HashSet::new(),
-                    ridden: HashSet::new(),
-                    meters_shown: HashMap::new(),
-                    reduction_shown: HashMap::new(),
-                    loudness_shown: None,
-                    transport_shown: None,
-                });
-                tracing::info!(
-                    "osc: {dest} subscribed{}",
-                    if meters { " with meters" } else { "" }
-                );
-                let s = self.subscribers.last_mut().expect("just pushed");
-                out.extend(dump(hub, s, self.options.max_datagram));
+                let now = self.now;
+                if let Some(s) = self
+                    .subscribers
+                    .iter_mut()
+                    .find(|s| !s.fixed && s.dest == dest)
+                {
+                    // Renewed: a second dump only if this host has not
+                    // had one just now.
+                    s.source = from;
+                    s.meters = meters;
+                    s.heard = now;
+                } else {
+                    let from_host = self
+                        .subscribers
+                        .iter()
+                        .filter(|s| !s.fixed && s.dest.ip() == dest.ip())
+                        .count();
+                    if from_host >= MAX_SUBSCRIPTIONS_PER_HOST {
+                        self.health.refuse(Source::Osc);
+                        return Err(format!(
+                            "subscribe refused: {} already holds {MAX_SUBSCRIPTIONS_PER_HOST} subscriptions",
+                            dest.ip()
+                        ));
+                    }
+                    if self.subscribers.len() >= self.options.max_subscribers {
+                        self.health.refuse(Source::Osc);
+                        return Err(format!(
+                            "subscribe refused: {} subscribers already (osc.max_subscribers)",
+                            self.options.max_subscribers
+                        ));
+                    }
+                    let id = match origin {
+                        Origin::Client(id) => id,
+                        Origin::Daemon => ClientId(0),
+                    };
+                    self.subscribers
+                        .push(Subscriber::new(from, dest, id, meters, false, now));
+                    tracing::info!(
+                        "osc: {dest} subscribed{}",
+                        if meters { " with meters" } else { "" }
+                    );
+                }
+                let window = self.dumps.entry(dest.ip()).or_insert((now, 0));
+                if now.duration_since(window.0) >= DUMP_INTERVAL {
+                    *window = (now, 0);
+                }
+                if window.1 >= DUMPS_PER_INTERVAL {
+                    self.health.refuse(Source::Osc);
+                    return Err(format!(
+                        "subscribed without a state dump: {} had {DUMPS_PER_INTERVAL} in the last second",
+                        dest.ip()
+                    ));
+                }
+                window.1 += 1;
+                let s = self
+                    .subscribers
+                    .iter_mut()
+                    .find(|s| !s.fixed && s.dest == dest)
+                    .expect("present");
+                begin_dump(hub, s);
+                out.extend(dump_chunk(hub, s, self.options.max_datagram));
             }
             OscCommand::Unsubscribe { port } => {
                 let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
@@ -458,13 +559,32 @@ impl OscSurface {
         }
         let transport = hub.transport_state();
         let tenths = transport.position_frames * 10 / u64::from(hub.sample_rate().max(1));
+        self.now = now;
+        let timeout = self.options.subscriber_timeout;
+        self.subscribers.retain(|s| {
+            let keep = s.fixed || now.duration_since(s.heard) < timeout;
+            if !keep {
+                tracing::info!(
+                    "osc: {} unsubscribed after {} s without a word from it",
+                    s.dest,
+                    timeout.as_secs()
+                );
+            }
+            keep
+        });
+        self.dumps
+            .retain(|_, (t, _)| now.duration_since(*t) < DUMP_INTERVAL);
 
         let mut out = Vec::new();
         for s in &mut self.subscribers {
-            if s.shown.is_empty() {
+            if s.shown.is_empty() && s.to_dump.is_empty() && !s.dump_transport {
                 // A static client's first tick: show it the whole mix.
-                out.extend(dump(hub, s, self.options.max_datagram));
-                continue;
+                begin_dump(hub, s);
+            }
+            if !s.to_dump.is_empty() || s.dump_transport {
+                // The rest of its state dump first; changes to what it
+                // has been sent already go out with the feedback below.
+                out.extend(dump_chunk(hub, s, self.options.max_datagram));
             }
             let origin = Origin::Client(s.id);
             let mut msgs = Vec::new();
@@ -570,24 +690,41 @@ fn transport_messages(rolling: bool, tenths: u64) -> [OscOut; 3] {
     ]
 }
 
-/// The whole mix for one client: every control, then the transport.
-fn dump(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagram> {
+/// Start showing one client the whole mix: every control, then the
+/// transport, sent [`DUMP_MESSAGES_PER_TICK`] messages at a time by
+/// [`dump_chunk`].
+fn begin_dump(hub: &Hub, s: &mut Subscriber) {
     s.shown.clear();
     s.meters_shown.clear();
     s.reduction_shown.clear();
     s.loudness_shown = None;
     s.held.clear();
+    s.to_dump = hub.addresses().into();
+    s.dump_transport = true;
+}
+
+/// The next part of a client's state dump, each value as it is now.
+fn dump_chunk(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagram> {
     let mut msgs = Vec::new();
-    for address in hub.addresses() {
+    let mut sent = 0;
+    while sent < DUMP_MESSAGES_PER_TICK {
+        let Some(address) = s.to_dump.pop_front() else {
+            break;
+        };
         if let Ok(value) = hub.get(address) {
             s.shown.insert(address, wire_value(&value));
-            msgs.extend(OscOut::controls(address, &value));
+            let m = OscOut::controls(address, &value);
+            sent += m.len();
+            msgs.extend(m);
         }
     }
-    let t = hub.transport_state();
-    let tenths = t.position_frames * 10 / u64::from(hub.sample_rate().max(1));
-    s.transport_shown = Some((t.rolling, tenths));
-    msgs.extend(transport_messages(t.rolling, tenths));
+    if s.to_dump.is_empty() && s.dump_transport {
+        s.dump_transport = false;
+        let t = hub.transport_state();
+        let tenths = t.position_frames * 10 / u64::from(hub.sample_rate().max(1));
+        s.transport_shown = Some((t.rolling, tenths));
+        msgs.extend(transport_messages(t.rolling, tenths));
+    }
     encode_bundles(&msgs, max_datagram)
         .into_iter()
         .map(|bytes| Datagram { to: s.dest, bytes })
