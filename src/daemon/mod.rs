@@ -344,7 +344,7 @@ impl Daemon {
 
         let surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
-        let serial = serial_boards::SerialBoards::start(&opts.config, &mut hub)
+        let serial = serial_boards::SerialBoards::start(&opts.config, &mut hub, &health)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let (runner, backend_note, midi) = match chosen {

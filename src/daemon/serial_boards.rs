@@ -33,7 +33,11 @@ impl SerialBoards {
     /// Build the boards the config names and start their links (a board
     /// that is not plugged in yet is looked for every second). Their link
     /// counters are shared with `hub` for `/status`.
-    pub fn start(cfg: &DaemonConfig, hub: &mut Hub) -> Result<SerialBoards, String> {
+    pub fn start(
+        cfg: &DaemonConfig,
+        hub: &mut Hub,
+        health: &Arc<crate::health::Health>,
+    ) -> Result<SerialBoards, String> {
         let (tx, events): (Sender<(usize, LinkEvent)>, _) = crossbeam::channel::bounded(4096);
         let mut boards = Vec::new();
         for (i, setup) in cfg.surfaces.iter().enumerate() {
@@ -57,8 +61,14 @@ impl SerialBoards {
                 locator: port.clone(),
                 baud: *baud,
             };
-            let driver = SerialDriver::start(boards.len(), plan, tx.clone(), Arc::clone(&status))
-                .map_err(|e| format!("cannot start the serial link thread: {e}"))?;
+            let driver = SerialDriver::start(
+                boards.len(),
+                plan,
+                tx.clone(),
+                Arc::clone(&status),
+                Arc::clone(health),
+            )
+            .map_err(|e| format!("cannot start the serial link thread: {e}"))?;
             hub.add_link_status(Arc::clone(&status));
             boards.push(Board {
                 surface,

@@ -55,11 +55,14 @@ pub struct PortPlan {
 impl SerialDriver {
     /// Start the link of board number `board`; its events go to `events`
     /// tagged with that number.
+    /// The link is supervised: a panic is counted in `health` and logged,
+    /// and the link starts again (the port is opened anew).
     pub fn start(
         board: usize,
         plan: PortPlan,
         events: Sender<(usize, LinkEvent)>,
         status: Arc<LinkStatus>,
+        health: Arc<crate::health::Health>,
     ) -> std::io::Result<SerialDriver> {
         let (out, out_rx) = crossbeam::channel::bounded::<ToBoard>(1024);
         let stop = Arc::new(AtomicBool::new(false));
@@ -68,7 +71,15 @@ impl SerialDriver {
             std::thread::Builder::new()
                 .name(format!("faderd-serial-{}", board + 1))
                 .spawn(move || {
-                    link_thread(board, &plan, &events, &out_rx, &status, &stop);
+                    let name = format!("faderd-serial-{}", board + 1);
+                    while crate::health::contain(&health, &name, || {
+                        link_thread(board, &plan, &events, &out_rx, &status, &stop);
+                    })
+                    .is_none()
+                    {
+                        status.open.store(false, Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
                 })?
         };
         Ok(SerialDriver {
