@@ -166,6 +166,16 @@ pub fn last_panic_outside(prefixes: &[&str]) -> Option<String> {
     (!prefixes.iter().any(|p| thread.starts_with(p))).then(|| format!("{thread}: {message}"))
 }
 
+/// True in a test build (debug assertions) run with `FADERD_TEST_FAULTS=1`:
+/// only then do the `/debug/...` addresses inject faults. A test build
+/// without it (a fuzzer's, a developer's `cargo run`) treats them as
+/// unknown.
+pub fn test_faults_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    cfg!(debug_assertions)
+        && *ON.get_or_init(|| std::env::var_os("FADERD_TEST_FAULTS").is_some_and(|v| v == "1"))
+}
+
 /// The text of a caught panic's payload.
 pub fn panic_cause(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

@@ -35,7 +35,10 @@ fn start(session: &str, extra: &[&str]) -> Running {
     std::fs::write(&path, session).unwrap();
     let mut args = vec![path.to_str().unwrap(), "--osc", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let (child, ready) = start_run(&args);
+    // The /debug/... fault addresses of a test build, on.
+    let mut cmd = faderd();
+    cmd.env("FADERD_TEST_FAULTS", "1");
+    let (child, ready) = start_run_cmd(cmd, &args);
     let osc = osc_addr_of(&ready).port();
     Running {
         dir,
@@ -506,4 +509,23 @@ fn a_silent_subscriber_expires_and_a_configured_client_does_not() {
     let mut msgs = Vec::new();
     flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
     assert!(msgs.iter().any(|(a, _)| a == "/strip/2/mute"), "{msgs:?}");
+}
+
+#[test]
+fn fault_addresses_do_nothing_unless_a_test_turns_them_on() {
+    let run = start_with_config(IDLE_SESSION, "version: 1\naudio: { backend: dummy }\n");
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for addr in [
+        "/debug/fault/hub",
+        "/debug/fault/listener",
+        "/debug/fault/engine",
+    ] {
+        send(&sock, run.osc, &message(addr, vec![]));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = osc_status(run.osc);
+    assert_eq!(status_number(&status, "/status/panics"), Some(0.0));
+    assert_eq!(status_number(&status, "/status/engine/faults"), Some(0.0));
+    // All three refused (the listener passes its own to the hub).
+    assert_eq!(status_number(&status, "/status/rejected"), Some(3.0));
 }

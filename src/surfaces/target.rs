@@ -95,7 +95,8 @@ pub fn bank_or_transport(
         SurfaceAction::TransportForward => {
             let t = hub.transport_state();
             hub.transport(TransportCmd::Locate(
-                t.position_frames + u64::from(hub.sample_rate()) * 10,
+                t.position_frames
+                    .saturating_add(u64::from(hub.sample_rate()) * 10),
             ));
         }
         _ => return false,

@@ -760,7 +760,7 @@ impl MackieSurface {
             A::TransportForward => {
                 let t = hub.transport_state();
                 let step = u64::from(hub.sample_rate()) * 10;
-                hub.transport(TransportCmd::Locate(t.position_frames + step));
+                hub.transport(TransportCmd::Locate(t.position_frames.saturating_add(step)));
             }
             A::TransportLoop => hub.toggle_loop(),
             A::AutomationUndo => {

@@ -22,6 +22,8 @@ pub const MAX_ARRAY_DEPTH: usize = 2;
 /// Longest string or blob argument accepted, in bytes (a strip name is
 /// far shorter; the hub bounds names again).
 pub const MAX_STRING_BYTES: usize = 1024;
+/// Latest timeline position a locate or loop may name, in seconds (a day).
+pub const MAX_TIMELINE_S: f64 = 86_400.0;
 /// Largest datagram read; a longer one is cut by the socket and refused.
 pub const MAX_PACKET_BYTES: usize = 65_536;
 /// Feedback datagrams stay under this size unless configured otherwise:
@@ -455,23 +457,23 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             let n: Vec<Option<f64>> = args.iter().map(number).collect();
             return match n.as_slice() {
                 [] | [Some(0.0)] => Some(Ok(OscCommand::Transport(TransportRequest::Loop(None)))),
-                [Some(a), Some(b)] if a.is_finite() && b.is_finite() && *a >= 0.0 && b > a => {
-                    Some(Ok(OscCommand::Transport(TransportRequest::Loop(Some((
-                        *a, *b,
-                    ))))))
-                }
-                _ => bad("expected start and end seconds (end after start), or nothing (off)"),
+                [Some(a), Some(b)] if *a >= 0.0 && b > a && *b <= MAX_TIMELINE_S => Some(Ok(
+                    OscCommand::Transport(TransportRequest::Loop(Some((*a, *b)))),
+                )),
+                _ => bad(
+                    "expected start and end seconds (end after start, at most 86400), or nothing (off)",
+                ),
             };
         }
         "/transport/locate" => {
             return match args {
                 [a] => match number(a) {
-                    Some(s) if s.is_finite() && s >= 0.0 => {
+                    Some(s) if (0.0..=MAX_TIMELINE_S).contains(&s) => {
                         Some(Ok(OscCommand::Transport(TransportRequest::Locate(s))))
                     }
-                    _ => bad("expected seconds, a finite number >= 0"),
+                    _ => bad("expected seconds, 0 to 86400"),
                 },
-                _ => bad("expected seconds, a finite number >= 0"),
+                _ => bad("expected seconds, 0 to 86400"),
             };
         }
         _ => {}

@@ -6,6 +6,6 @@ pub mod codec;
 pub mod driver;
 pub mod surface;
 
-pub use codec::{OscCommand, OscError};
+pub use codec::{OscCommand, OscError, decode};
 pub use driver::{AllowList, OscDriver, OscPacketIn, OscStats};
 pub use surface::{Datagram, OscSurface, StaticClient, SurfaceOptions};

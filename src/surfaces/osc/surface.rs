@@ -411,6 +411,12 @@ impl OscSurface {
                 );
             }
             #[cfg(debug_assertions)]
+            OscCommand::InjectFault(_) | OscCommand::StallHub(_)
+                if !crate::health::test_faults_enabled() =>
+            {
+                return Err("unknown address (test faults are off)".into());
+            }
+            #[cfg(debug_assertions)]
             OscCommand::InjectFault(site) => match site {
                 super::codec::FaultSite::Engine => hub.inject_engine_fault(),
                 super::codec::FaultSite::Hub => panic!("a fault injected by a test"),
@@ -558,7 +564,7 @@ impl OscSurface {
             self.last_position = Some(now);
         }
         let transport = hub.transport_state();
-        let tenths = transport.position_frames * 10 / u64::from(hub.sample_rate().max(1));
+        let tenths = in_tenths_of_a_second(transport.position_frames, hub.sample_rate());
         self.now = now;
         let timeout = self.options.subscriber_timeout;
         self.subscribers.retain(|s| {
@@ -673,6 +679,12 @@ fn wire_value(v: &Value) -> Value {
     }
 }
 
+/// A timeline position in whole tenths of a second (no overflow, whatever
+/// the position).
+fn in_tenths_of_a_second(frames: u64, rate: u32) -> u64 {
+    (u128::from(frames) * 10 / u128::from(rate.max(1))) as u64
+}
+
 fn transport_messages(rolling: bool, tenths: u64) -> [OscOut; 3] {
     [
         OscOut {
@@ -721,7 +733,7 @@ fn dump_chunk(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagra
     if s.to_dump.is_empty() && s.dump_transport {
         s.dump_transport = false;
         let t = hub.transport_state();
-        let tenths = t.position_frames * 10 / u64::from(hub.sample_rate().max(1));
+        let tenths = in_tenths_of_a_second(t.position_frames, hub.sample_rate());
         s.transport_shown = Some((t.rolling, tenths));
         msgs.extend(transport_messages(t.rolling, tenths));
     }

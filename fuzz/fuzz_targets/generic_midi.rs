@@ -1,0 +1,58 @@
+//! A MIDI byte stream from a generic controller (messages as JACK
+//! delivers them), decoded and handled through a shipped map with banks,
+//! 14-bit pairs, NRPN and relative encoders, on a real hub.
+#![no_main]
+
+#[path = "common.rs"]
+mod common;
+
+use faderd::config::parse_map;
+use faderd::mixer::ClientId;
+use faderd::surfaces::midi::{MidiMapSurface, codec};
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+struct State {
+    hub: faderd::mixer::Hub,
+    maps: Vec<MidiMapSurface>,
+}
+
+static STATE: OnceLock<Mutex<State>> = OnceLock::new();
+
+const MAPS: [&str; 4] = [
+    include_str!("../../maps/korg-nanokontrol2.yaml"),
+    include_str!("../../maps/behringer-bcf2000.yaml"),
+    include_str!("../../maps/akai-midimix.yaml"),
+    include_str!("../../maps/behringer-x-touch-mini.yaml"),
+];
+
+fuzz_target!(|data: &[u8]| {
+    let state = STATE.get_or_init(|| {
+        let maps = MAPS
+            .iter()
+            .map(|t| {
+                let m = parse_map(t, Path::new("map.yaml")).expect("map");
+                MidiMapSurface::new(&m, ClientId(9000)).expect("surface")
+            })
+            .collect();
+        Mutex::new(State {
+            hub: common::hub(),
+            maps,
+        })
+    });
+    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    let State { hub, maps } = &mut *s;
+    for (i, m) in common::messages(data).enumerate() {
+        let _ = codec::decode(m);
+        let n = maps.len();
+        let _ = maps[i % n].handle(hub, m);
+        if i % 8 == 7 {
+            hub.service();
+            let _ = hub.take_feedback();
+            for map in maps.iter_mut() {
+                let _ = map.tick(hub);
+            }
+        }
+    }
+});

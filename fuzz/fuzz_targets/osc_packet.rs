@@ -1,0 +1,42 @@
+//! One UDP datagram: decoded within its bounds, then handled by the OSC
+//! surface on a real hub (subscriptions, touches, renames, transport).
+#![no_main]
+
+#[path = "common.rs"]
+mod common;
+
+use faderd::health::Health;
+use faderd::surfaces::osc::{OscStats, OscSurface, SurfaceOptions, decode};
+use libfuzzer_sys::fuzz_target;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+struct State {
+    hub: faderd::mixer::Hub,
+    surface: OscSurface,
+}
+
+static STATE: OnceLock<Mutex<State>> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let commands = decode(data);
+    let state = STATE.get_or_init(|| {
+        Mutex::new(State {
+            hub: common::hub(),
+            surface: OscSurface::new(
+                SurfaceOptions::default(),
+                Arc::new(OscStats::default()),
+                Arc::new(Health::default()),
+            ),
+        })
+    });
+    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    let State { hub, surface } = &mut *s;
+    let from = "127.0.0.1:9000".parse().unwrap();
+    let now = Instant::now();
+    let _ = surface.handle(hub, from, commands, now);
+    hub.service();
+    let changed = hub.take_feedback();
+    let meters = hub.read_meters();
+    let _ = surface.tick(hub, &changed, &meters, now);
+});
