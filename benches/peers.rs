@@ -895,6 +895,7 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
     live_midi(work, &display, rows, if o.reps > 1 { 60 } else { 20 });
     live_osc(work, rows, if o.reps > 1 { 100 } else { 30 });
     live_full(o, work, &sampler, &config, &null_load, rows);
+    live_cpu(o, work, &display, &sampler, &config, rows);
     for &n in &o.live {
         let session = work.join(format!("live{n}.yaml"));
         std::fs::write(&session, faderd_live_session(n)).unwrap();
@@ -1031,6 +1032,278 @@ fn live_full(
             "HPF, 4-band EQ, RMS comp, 2 sends each; reverb, delay, TP limiter; above an empty client ({null:.2} %), goal < 15 %"
         ),
     });
+}
+
+/// CPU seconds (user and system, every thread) process `pid` has used.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in brackets.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime, in clock ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Whole-process CPU of `pid` (percent of one core, from the process's
+/// own accounting) and JACK's DSP load, over the same `secs` after a 1 s
+/// settle.
+fn process_load(pid: u32, sampler: Option<&jack::Client>, secs: f64) -> (f64, f64) {
+    std::thread::sleep(Duration::from_secs(1));
+    let (c0, t0) = (cpu_seconds(pid), Instant::now());
+    let mut dsp = Vec::new();
+    while t0.elapsed().as_secs_f64() < secs {
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some(s) = sampler {
+            dsp.push(f64::from(s.cpu_load()));
+        }
+    }
+    let cpu = (cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64() * 100.0;
+    (cpu, dsp.iter().sum::<f64>() / dsp.len().max(1) as f64)
+}
+
+/// jack_mixer's project with every channel's volume on its own CC
+/// (channel k on CC k, MIDI channel 1), for a CC flood.
+fn jack_mixer_xml_all_ccs(n: usize) -> String {
+    let mut x = jack_mixer_xml(n, None);
+    for k in 0..n.min(120) {
+        x = x.replacen(
+            &format!("name=\"in{:03}\" ", k + 1),
+            &format!("name=\"in{:03}\" volume_midi_cc=\"{k}\" ", k + 1),
+            1,
+        );
+    }
+    x
+}
+
+/// Clients of the control flood, and moves each sends a second.
+const FLOOD_CLIENTS: usize = 8;
+const FLOOD_RATE: usize = 500;
+
+/// Eight OSC clients (tablets), each subscribed and riding its eighth of
+/// the `n` faders at [`FLOOD_RATE`] moves a second, for `secs`; the
+/// feedback they get is read and dropped.
+fn osc_flood(port: u16, n: usize, secs: f64) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let socks: Vec<std::net::UdpSocket> = (0..FLOOD_CLIENTS)
+            .map(|_| {
+                let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                s.set_nonblocking(true).unwrap();
+                s.send_to(&osc_packet("/subscribe", vec![]), ("127.0.0.1", port))
+                    .unwrap();
+                s
+            })
+            .collect();
+        let per = (n / FLOOD_CLIENTS).max(1);
+        let t0 = Instant::now();
+        let mut buf = vec![0u8; 65_536];
+        let mut sent = 0u64;
+        let mut tick = 0u64;
+        while t0.elapsed().as_secs_f64() < secs {
+            for (c, s) in socks.iter().enumerate() {
+                let strip = 1 + c * per + (tick as usize % per);
+                let x = 0.5 + 0.4 * ((tick as f64) * 0.01 + c as f64).sin();
+                let p = osc_packet(
+                    &format!("/strip/{strip}/fader"),
+                    vec![rosc::OscType::Float(x as f32)],
+                );
+                if s.send_to(&p, ("127.0.0.1", port)).is_ok() {
+                    sent += 1;
+                }
+                while s.recv(&mut buf).is_ok() {}
+            }
+            tick += 1;
+            // FLOOD_RATE rounds a second, paced on the clock.
+            let due = Duration::from_secs_f64(tick as f64 / FLOOD_RATE as f64);
+            if let Some(wait) = due.checked_sub(t0.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        sent
+    })
+}
+
+/// The same number of moves a second as MIDI CCs into jack_mixer's MIDI
+/// input (its control path): a JACK client writing them at their times in
+/// each cycle. Stops when the returned client is dropped.
+struct CcFlood {
+    out: jack::Port<jack::MidiOut>,
+    n: usize,
+    sent: u64,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl jack::ProcessHandler for CcFlood {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        let frames = u64::from(ps.n_frames());
+        let start = u64::from(ps.last_frame_time());
+        let rate = (FLOOD_CLIENTS * FLOOD_RATE) as u64;
+        let mut w = self.out.writer(ps);
+        // The moves due up to the end of this cycle.
+        let due = (start + frames) * rate / u64::from(RATE);
+        while self.sent < due {
+            let k = (self.sent as usize) % self.n.clamp(1, 120);
+            let v = (64.0 + 50.0 * (self.sent as f64 * 0.01).sin()) as u8;
+            let at = (self.sent * u64::from(RATE) / rate)
+                .saturating_sub(start)
+                .min(frames - 1);
+            let _ = w.write(&jack::RawMidi {
+                time: at as u32,
+                bytes: &[0xB0, k as u8, v & 0x7f],
+            });
+            self.sent += 1;
+            self.count
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        jack::Control::Continue
+    }
+}
+
+fn cc_flood(
+    to: &str,
+    n: usize,
+) -> (
+    jack::AsyncClient<(), CcFlood>,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    let (c, _) = jack::Client::new("peers-ccflood", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let out = c.register_port("out", jack::MidiOut::default()).unwrap();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = u64::from(c.frame_time());
+    let rate = (FLOOD_CLIENTS * FLOOD_RATE) as u64;
+    let flood = CcFlood {
+        out,
+        n,
+        sent: start * rate / u64::from(RATE),
+        count: std::sync::Arc::clone(&count),
+    };
+    let active = c.activate_async((), flood).unwrap();
+    let _ = active
+        .as_client()
+        .connect_ports_by_name("peers-ccflood:out", to);
+    (active, count)
+}
+
+/// Whole-process CPU of faderd and jack_mixer doing the same work in the
+/// same run: idle (faderd on the dummy backend with 8 silent tracks,
+/// jack_mixer with 8 channels on JACK), 64 stereo channels on JACK, and
+/// 64 channels under 8 clients' control flood (OSC into faderd, MIDI CCs
+/// into jack_mixer: its control path).
+fn live_cpu(
+    o: &Opts,
+    work: &Path,
+    display: &str,
+    sampler: &jack::Client,
+    jack_config: &Path,
+    rows: &mut Vec<Row>,
+) {
+    let secs = o.live_seconds;
+    let dummy = work.join("cpu-dummy.yaml");
+    std::fs::write(&dummy, "version: 1\naudio: { backend: dummy }\n").unwrap();
+    let idle = work.join("cpu-idle.yaml");
+    std::fs::write(&idle, "version: 1\nname: idle\ntracks:\n  - { name: A }\n  - { name: B }\n  - { name: C }\n  - { name: D }\n  - { name: E }\n  - { name: F }\n  - { name: G }\n  - { name: H }\n").unwrap();
+    let live64 = work.join("cpu64.yaml");
+    std::fs::write(&live64, faderd_live_session(64)).unwrap();
+    let jm8 = work.join("cpujm8.xml");
+    std::fs::write(&jm8, jack_mixer_xml(8, None)).unwrap();
+    let jm64 = work.join("cpujm64.xml");
+    std::fs::write(&jm64, jack_mixer_xml_all_ccs(64)).unwrap();
+    let (mut fd_idle, mut jm_idle) = (Vec::new(), Vec::new());
+    let (mut fd64, mut jm64v, mut fd64_dsp, mut jm64_dsp) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut fdf, mut jmf, mut fdf_dsp, mut jmf_dsp) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut moves_fd, mut moves_jm) = (0u64, 0u64);
+    for _ in 0..o.reps {
+        {
+            let (faderd, _) = support::start_faderd(&idle, &dummy);
+            fd_idle.push(process_load(faderd.0.id(), None, secs).0);
+        }
+        if let Some((jm, _, _)) = start_jack_mixer(sampler, work, display, &jm8, 8) {
+            jm_idle.push(process_load(jm.0.id(), None, secs).0);
+        }
+        {
+            let (faderd, ready) = faderd_on_jack(&live64, jack_config);
+            let (cpu, dsp) = process_load(faderd.0.id(), Some(sampler), secs);
+            fd64.push(cpu);
+            fd64_dsp.push(dsp);
+            let port = ready
+                .split("OSC on udp ")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+                .map(|a| a.port())
+                .expect("faderd's OSC port");
+            let flood = osc_flood(port, 64, secs + 1.5);
+            let (cpu, dsp) = process_load(faderd.0.id(), Some(sampler), secs);
+            moves_fd += flood.join().unwrap_or(0);
+            fdf.push(cpu);
+            fdf_dsp.push(dsp);
+        }
+        if let Some((jm, name, _)) = start_jack_mixer(sampler, work, display, &jm64, 64) {
+            let (cpu, dsp) = process_load(jm.0.id(), Some(sampler), secs);
+            jm64v.push(cpu);
+            jm64_dsp.push(dsp);
+            let (flood, count) = cc_flood(&format!("{name}:midi in"), 64);
+            let (cpu, dsp) = process_load(jm.0.id(), Some(sampler), secs);
+            drop(flood);
+            moves_jm += count.load(std::sync::atomic::Ordering::Relaxed);
+            jmf.push(cpu);
+            jmf_dsp.push(dsp);
+        }
+    }
+    let med = |v: &[f64]| (!v.is_empty()).then(|| support::median(v.to_vec()));
+    let row = |figure: &str, fd: &[f64], jm: &[f64], note: String| Row {
+        figure: figure.into(),
+        faderd: med(fd).unwrap_or(f64::NAN),
+        peer: "jack_mixer".into(),
+        peer_value: med(jm),
+        // Lower is better: the peer's over ours.
+        ratio: med(jm)
+            .zip(med(fd))
+            .filter(|(_, f)| *f > 0.0)
+            .map(|(j, f)| j / f),
+        unit: "% core",
+        note,
+    };
+    rows.push(row(
+        "idle, whole-process CPU",
+        &fd_idle,
+        &jm_idle,
+        "faderd: dummy backend, 8 silent tracks, no clients; jack_mixer: 8 ch on JACK, GUI under Xvfb; goal < 0.5 %".into(),
+    ));
+    let dsp = |v: &[f64]| med(v).map_or("-".to_owned(), |x| format!("{x:.2}"));
+    rows.push(row(
+        "live 64 stereo ch, whole-process CPU",
+        &fd64,
+        &jm64v,
+        format!(
+            "all threads; JACK DSP load {} / {} %; goal at most half of jack_mixer's",
+            dsp(&fd64_dsp),
+            dsp(&jm64_dsp)
+        ),
+    ));
+    let reps = o.reps.max(1) as f64;
+    rows.push(row(
+        "live 64 ch, 8-client control flood",
+        &fdf,
+        &jmf,
+        format!(
+            "{} clients x {} moves/s: OSC into faderd (subscribed, feedback read), {:.0} sent/s; MIDI CCs into jack_mixer, {:.0} sent/s; JACK DSP load {} / {} %",
+            FLOOD_CLIENTS,
+            FLOOD_RATE,
+            moves_fd as f64 / reps / (secs + 1.5),
+            moves_jm as f64 / reps / (secs + 1.0),
+            dsp(&fdf_dsp),
+            dsp(&jmf_dsp)
+        ),
+    ));
 }
 
 fn main() {

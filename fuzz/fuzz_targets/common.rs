@@ -2,13 +2,42 @@
 //! messages (a length byte, then that many bytes).
 
 use faderd::config::parse_session;
-use faderd::engine::EngineConfig;
+use faderd::engine::{Engine, EngineConfig};
 use faderd::mixer::{ClipStore, Hub};
 use std::path::Path;
 
+/// A hub and its engine, as the daemon runs them: what surfaces change
+/// reaches the engine, and the engine's clocks and meters come back.
+pub struct Mixer {
+    pub hub: Hub,
+    pub engine: Engine,
+    calls: u32,
+}
+
+impl Mixer {
+    /// One hub tick.
+    pub fn tick(&mut self) {
+        self.hub.service();
+    }
+
+    /// After each input: a hub tick every 4th (surfaces send far more
+    /// than one message a tick), and a period of audio before every 16th
+    /// (what the hub sent the engine is applied, up to 4096 commands a
+    /// period, and the engine's clocks move).
+    pub fn period(&mut self) {
+        self.calls = self.calls.wrapping_add(1);
+        if self.calls % 16 == 0 {
+            self.engine.process(64);
+        }
+        if self.calls % 4 == 0 {
+            self.hub.service();
+        }
+    }
+}
+
 /// A hub over 10 tracks (two banks of a Mackie unit), a group, an aux
 /// with a delay, and sends: every kind of strip a surface can reach.
-pub fn hub() -> Hub {
+pub fn mixer() -> Mixer {
     let mut y = String::from(
         "version: 1\nname: fuzz\nbuses:\n  - { name: G, kind: group }\n  - { name: D, kind: aux, delay: { time: 250 } }\ntracks:\n",
     );
@@ -24,7 +53,12 @@ pub fn hub() -> Hub {
         inputs: 2,
         outputs: 2,
     };
-    Hub::new(s, ClipStore::new(), cfg).expect("the fuzz hub builds").0
+    let (hub, engine) = Hub::new(s, ClipStore::new(), cfg).expect("the fuzz hub builds");
+    Mixer {
+        hub,
+        engine,
+        calls: 0,
+    }
 }
 
 /// `data` cut into messages: each is a length byte and that many bytes

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 struct State {
-    hub: faderd::mixer::Hub,
+    mixer: common::Mixer,
     maps: Vec<MidiMapSurface>,
 }
 
@@ -37,22 +37,24 @@ fuzz_target!(|data: &[u8]| {
             })
             .collect();
         Mutex::new(State {
-            hub: common::hub(),
+            mixer: common::mixer(),
             maps,
         })
     });
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let State { hub, maps } = &mut *s;
+    let State { mixer, maps } = &mut *s;
     for (i, m) in common::messages(data).enumerate() {
         let _ = codec::decode(m);
         let n = maps.len();
-        let _ = maps[i % n].handle(hub, m);
-        if i % 8 == 7 {
-            hub.service();
-            let _ = hub.take_feedback();
+        let _ = maps[i % n].handle(&mut mixer.hub, m);
+        if i % 64 == 63 {
+            mixer.tick();
+            let _ = mixer.hub.take_feedback();
             for map in maps.iter_mut() {
-                let _ = map.tick(hub);
+                let _ = map.tick(&mixer.hub);
             }
         }
     }
+    mixer.period();
+    let _ = mixer.hub.take_feedback();
 });

@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 struct State {
-    hub: faderd::mixer::Hub,
+    mixer: common::Mixer,
     surface: MackieSurface,
 }
 
@@ -24,7 +24,10 @@ static STATE: OnceLock<Mutex<State>> = OnceLock::new();
 
 fn surface() -> MackieSurface {
     let units = [
-        ("x-touch", include_str!("../../surfaces/mackie/x-touch.yaml")),
+        (
+            "x-touch",
+            include_str!("../../surfaces/mackie/x-touch.yaml"),
+        ),
         (
             "x-touch-extender",
             include_str!("../../surfaces/mackie/x-touch-extender.yaml"),
@@ -44,22 +47,25 @@ fn surface() -> MackieSurface {
 fuzz_target!(|data: &[u8]| {
     let state = STATE.get_or_init(|| {
         Mutex::new(State {
-            hub: common::hub(),
+            mixer: common::mixer(),
             surface: surface(),
         })
     });
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let State { hub, surface } = &mut *s;
+    let State { mixer, surface } = &mut *s;
     let now = Instant::now();
     for (i, m) in common::messages(data).enumerate() {
         let _ = decode_from_surface(m);
         let port = (i % 2) as u8;
-        let _ = surface.handle(hub, port, m, now);
-        if i % 8 == 7 {
-            hub.service();
+        let _ = surface.handle(&mut mixer.hub, port, m, now);
+        if i % 64 == 63 {
+            mixer.tick();
+            let hub = &mut mixer.hub;
             let changed = hub.take_feedback();
             let meters = hub.read_meters();
             let _ = surface.tick(hub, &changed, &meters, now);
         }
     }
+    mixer.period();
+    let _ = mixer.hub.take_feedback();
 });

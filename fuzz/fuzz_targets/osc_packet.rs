@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 struct State {
-    hub: faderd::mixer::Hub,
+    mixer: common::Mixer,
     surface: OscSurface,
 }
 
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let commands = decode(data);
     let state = STATE.get_or_init(|| {
         Mutex::new(State {
-            hub: common::hub(),
+            mixer: common::mixer(),
             surface: OscSurface::new(
                 SurfaceOptions::default(),
                 Arc::new(OscStats::default()),
@@ -31,11 +31,12 @@ fuzz_target!(|data: &[u8]| {
         })
     });
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let State { hub, surface } = &mut *s;
+    let State { mixer, surface } = &mut *s;
     let from = "127.0.0.1:9000".parse().unwrap();
     let now = Instant::now();
-    let _ = surface.handle(hub, from, commands, now);
-    hub.service();
+    let _ = surface.handle(&mut mixer.hub, from, commands, now);
+    mixer.period();
+    let hub = &mut mixer.hub;
     let changed = hub.take_feedback();
     let meters = hub.read_meters();
     let _ = surface.tick(hub, &changed, &meters, now);

@@ -15,7 +15,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 struct State {
-    hub: faderd::mixer::Hub,
+    mixer: common::Mixer,
     board: SerialSurface,
 }
 
@@ -36,12 +36,12 @@ fuzz_target!(|data: &[u8]| {
         let mut board = SerialSurface::new(&profile, &map, ClientId(8000)).expect("board");
         let _ = board.connect(Instant::now());
         Mutex::new(State {
-            hub: common::hub(),
+            mixer: common::mixer(),
             board,
         })
     });
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let State { hub, board } = &mut *s;
+    let State { mixer, board } = &mut *s;
     let mut deframer = Deframer::default();
     let mut payload = [0u8; MAX_PAYLOAD];
     let now = Instant::now();
@@ -49,8 +49,10 @@ fuzz_target!(|data: &[u8]| {
         if let Some(Ok(n)) = deframer.push(b, &mut payload)
             && let Ok(m) = FromBoard::parse(&payload[..n])
         {
-            let _ = board.handle(hub, m, now);
+            let _ = board.handle(&mut mixer.hub, m, now);
         }
     }
-    let _ = board.tick(hub, now);
+    mixer.period();
+    let _ = mixer.hub.take_feedback();
+    let _ = board.tick(&mixer.hub, now);
 });

@@ -1,0 +1,286 @@
+//! A long run, as a night next to a live mix: faderd (release build) on a
+//! jackd dummy server with 32 tracks in touch-mode automation, the
+//! transport looping, a tablet riding faders over OSC at 50 moves a second
+//! (touching and releasing, so every loop writes automation passes), and a
+//! meter subscriber. Every 30 s it prints resident memory, whole-process
+//! CPU, JACK's DSP load and xruns; at the end, whether memory levelled off.
+//!
+//!     bench/soak                  # 30 minutes
+//!     bench/soak --minutes 5
+//!
+//! Not part of CI: it takes as long as it says.
+
+mod support;
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const TRACKS: usize = 32;
+const LOOP_S: f64 = 20.0;
+
+fn session() -> String {
+    let mut y = String::from(
+        "version: 1\nname: soak\nbuses:\n  - { name: Verb, kind: aux, reverb: { decay: 1.5 } }\ntracks:\n",
+    );
+    for k in 0..TRACKS {
+        y.push_str(&format!(
+            "  - {{ name: T{k:02}, source: {{ tone: {{ wave: sine, freq_hz: {}, level_db: -24 }} }}, gain_db: -10, automation: touch, sends: [{{ bus: Verb, gain_db: -18 }}], lanes: {{ gain: {{ points: [[0, -10], [{LOOP_S}, -10]] }} }} }}\n",
+            110 + 20 * k
+        ));
+    }
+    y
+}
+
+fn packet(addr: &str, args: Vec<rosc::OscType>) -> Vec<u8> {
+    rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: addr.into(),
+        args,
+    }))
+    .unwrap()
+}
+
+/// Resident memory of `pid`, MB.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// CPU seconds (all threads) `pid` has used.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return f64::NAN;
+    };
+    let f: Vec<f64> = rest
+        .split(' ')
+        .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
+        .collect();
+    (f[11] + f[12]) / 100.0
+}
+
+/// A `/status` figure.
+fn status(sock: &UdpSocket, port: u16, key: &str) -> Option<f64> {
+    sock.send_to(&packet("/status", vec![]), ("127.0.0.1", port))
+        .ok()?;
+    let mut buf = vec![0u8; 65_536];
+    let t0 = Instant::now();
+    let mut found = None;
+    while t0.elapsed() < Duration::from_millis(300) {
+        let Ok(n) = sock.recv(&mut buf) else { continue };
+        let Ok((_, p)) = rosc::decoder::decode_udp(&buf[..n]) else {
+            continue;
+        };
+        let mut stack = vec![p];
+        while let Some(p) = stack.pop() {
+            match p {
+                rosc::OscPacket::Message(m) if m.addr == key => {
+                    found = m.args.first().and_then(|a| match a {
+                        rosc::OscType::Int(i) => Some(f64::from(*i)),
+                        rosc::OscType::Float(x) => Some(f64::from(*x)),
+                        _ => None,
+                    });
+                }
+                rosc::OscPacket::Message(_) => {}
+                rosc::OscPacket::Bundle(b) => stack.extend(b.content),
+            }
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    found
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let minutes: f64 = args
+        .iter()
+        .position(|a| a == "--minutes")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(30.0);
+    let Some(_jackd) = support::start_jackd("soak") else {
+        return;
+    };
+    let (sampler, _) =
+        jack::Client::new("soak-sampler", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("soak");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (sess, config) = (dir.join("soak.yaml"), dir.join("soak-config.yaml"));
+    std::fs::write(&sess, session()).unwrap();
+    std::fs::write(
+        &config,
+        "version: 1\naudio: { backend: jack }\njack: { client_name: faderd-soak, connect: none }\n",
+    )
+    .unwrap();
+    let (faderd, ready) = support::start_faderd(&sess, &config);
+    let pid = faderd.0.id();
+    let port: u16 = ready
+        .split("OSC on udp ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+        .map(|a| a.port())
+        .expect("faderd's OSC port");
+    let control = UdpSocket::bind("127.0.0.1:0").unwrap();
+    control
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let send = |addr: &str, args: Vec<rosc::OscType>| {
+        let _ = control.send_to(&packet(addr, args), ("127.0.0.1", port));
+    };
+    send(
+        "/transport/loop",
+        vec![
+            rosc::OscType::Float(0.0),
+            rosc::OscType::Float(LOOP_S as f32),
+        ],
+    );
+    send("/transport/play", vec![]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    // A meter subscriber, read and dropped.
+    let meters = {
+        let stop = Arc::clone(&stop);
+        let bytes = Arc::new(AtomicU64::new(0));
+        let seen = Arc::clone(&bytes);
+        let t = std::thread::spawn(move || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            let sub = packet(
+                "/subscribe",
+                vec![rosc::OscType::Int(0), rosc::OscType::Int(1)],
+            );
+            let mut buf = vec![0u8; 65_536];
+            let mut last_sub = Instant::now();
+            let _ = s.send_to(&sub, ("127.0.0.1", port));
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(n) = s.recv(&mut buf) {
+                    seen.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                // Renewed now and then, as a layout would.
+                if last_sub.elapsed() > Duration::from_secs(60) {
+                    let _ = s.send_to(&sub, ("127.0.0.1", port));
+                    last_sub = Instant::now();
+                }
+            }
+        });
+        (t, bytes)
+    };
+    // A tablet: every 2 s a strip is touched, ridden at 50 Hz for 1 s, released.
+    let tablet = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut moves = 0u64;
+            let t0 = Instant::now();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let strip = 1 + (n / 100) as usize % TRACKS;
+                let phase = n % 100;
+                let base = format!("/strip/{strip}/fader");
+                if phase == 0 {
+                    let _ = s.send_to(
+                        &packet(&format!("{base}/touch"), vec![rosc::OscType::Int(1)]),
+                        ("127.0.0.1", port),
+                    );
+                }
+                if phase < 50 {
+                    let x = 0.6 + 0.1 * (phase as f32 * 0.2).sin();
+                    let _ = s.send_to(
+                        &packet(&base, vec![rosc::OscType::Float(x)]),
+                        ("127.0.0.1", port),
+                    );
+                    moves += 1;
+                }
+                if phase == 50 {
+                    let _ = s.send_to(
+                        &packet(&format!("{base}/touch"), vec![rosc::OscType::Int(0)]),
+                        ("127.0.0.1", port),
+                    );
+                }
+                n += 1;
+                let due = Duration::from_millis(20 * n);
+                if let Some(w) = due.checked_sub(t0.elapsed()) {
+                    std::thread::sleep(w);
+                }
+            }
+            moves
+        })
+    };
+
+    println!(
+        "soak: {minutes} min, {TRACKS} tracks in touch automation, loop {LOOP_S} s, a tablet at 50 moves/s, a meter subscriber"
+    );
+    println!(
+        "{:>6} {:>8} {:>8} {:>8} {:>7}",
+        "min", "RSS MB", "CPU %", "DSP %", "xruns"
+    );
+    let t0 = Instant::now();
+    let total = Duration::from_secs_f64(minutes * 60.0);
+    let mut samples: Vec<(f64, f64)> = Vec::new();
+    let (mut c_last, mut t_last) = (cpu_seconds(pid), Instant::now());
+    let mut cpu_all = Vec::new();
+    let mut dsp_all = Vec::new();
+    while t0.elapsed() < total {
+        let window = Duration::from_secs(30).min(total - t0.elapsed());
+        let w0 = Instant::now();
+        let mut dsp = Vec::new();
+        while w0.elapsed() < window {
+            std::thread::sleep(Duration::from_millis(500));
+            dsp.push(f64::from(sampler.cpu_load()));
+        }
+        let (c, t) = (cpu_seconds(pid), Instant::now());
+        let cpu = (c - c_last) / t.duration_since(t_last).as_secs_f64() * 100.0;
+        (c_last, t_last) = (c, t);
+        let dsp = dsp.iter().sum::<f64>() / dsp.len().max(1) as f64;
+        let rss = rss_mb(pid);
+        let xruns = status(&control, port, "/status/xruns").unwrap_or(f64::NAN);
+        let m = t0.elapsed().as_secs_f64() / 60.0;
+        println!("{m:>6.1} {rss:>8.1} {cpu:>8.2} {dsp:>8.2} {xruns:>7.0}");
+        samples.push((m, rss));
+        cpu_all.push(cpu);
+        dsp_all.push(dsp);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let moves = tablet.join().unwrap_or(0);
+    let _ = meters.0.join();
+    let undo = status(&control, port, "/status/panics");
+    let xruns = status(&control, port, "/status/xruns").unwrap_or(f64::NAN);
+    drop(faderd);
+    // Levelled off: the last third grew no more than the noise.
+    let third = samples.len() / 3;
+    let (first, last) = (samples.first().unwrap().1, samples.last().unwrap().1);
+    let late_growth = samples.last().unwrap().1
+        - samples[samples.len() - 1 - third.max(1).min(samples.len() - 1)].1;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    println!(
+        "RSS {first:.1} MB at the first sample, {last:.1} MB at the end; last third grew {late_growth:+.2} MB"
+    );
+    println!(
+        "CPU {:.2} % of a core on average, JACK DSP load {:.2} %, {xruns:.0} xruns, {moves} OSC moves, {:.1} MB of meter feedback, panics {}",
+        mean(&cpu_all),
+        mean(&dsp_all),
+        meters.1.load(Ordering::Relaxed) as f64 / 1e6,
+        undo.map_or("?".into(), |p| format!("{p:.0}"))
+    );
+    let levelled = late_growth.abs() < 1.0;
+    println!(
+        "memory {}",
+        if levelled {
+            "levelled off"
+        } else {
+            "DID NOT LEVEL OFF"
+        }
+    );
+    assert!(levelled, "RSS grew {late_growth:+.2} MB in the last third");
+}
