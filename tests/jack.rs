@@ -44,7 +44,10 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
         return;
     }
     let server = JackServer::start("levels");
-    let run = run_session(SESSION, CONFIG);
+    // Test faults on: the engine is made to fail at the end.
+    let mut cmd = faderd();
+    cmd.env("FADERD_TEST_FAULTS", "1");
+    let run = run_session_with(cmd, SESSION, CONFIG);
     let (ready, mut daemon) = (run.ready.clone(), run.child);
     assert!(
         ready.contains(&format!("JACK server '{}'", server.name))
@@ -149,6 +152,16 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     let want = (k * m * 0.5, (0.25 * db(-10.0) + k * 0.5) * m);
     assert_levels(&probe, want, "after the period changed to 256");
     assert!(daemon.0.try_wait().unwrap().is_none(), "the daemon exited");
+
+    // A fault in the engine: reported, and the mix as it was from an
+    // engine rebuilt out of the hub's state (the silence between lasts a
+    // hub tick or two).
+    oscsend(osc, &["/debug/fault/engine"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_levels(&probe, want, "the rebuilt engine plays the mix");
+    let st = osc_status(osc);
+    assert_eq!(status_number(&st, "/status/engine/faults"), Some(1.0));
+    assert_eq!(status_number(&st, "/status/engine/rebuilds"), Some(1.0));
 
     let status = terminate(&mut daemon.0);
     assert!(status.success(), "faderd exit: {status:?}");

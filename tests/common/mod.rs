@@ -206,17 +206,29 @@ pub struct Running {
 
 /// Start `faderd run SESSION --config CONFIG --osc 127.0.0.1:0`.
 pub fn run_session(session_yaml: &str, config_yaml: &str) -> Running {
+    run_session_with(faderd(), session_yaml, config_yaml)
+}
+
+/// [`run_session`] with `cmd` as the prepared faderd command (environment).
+pub fn run_session_with(
+    cmd: std::process::Command,
+    session_yaml: &str,
+    config_yaml: &str,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let (session, config) = (dir.path().join("s.yaml"), dir.path().join("c.yaml"));
     std::fs::write(&session, session_yaml).unwrap();
     std::fs::write(&config, config_yaml).unwrap();
-    let (child, ready) = start_run(&[
-        session.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-        "--osc",
-        "127.0.0.1:0",
-    ]);
+    let (child, ready) = start_run_cmd(
+        cmd,
+        &[
+            session.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--osc",
+            "127.0.0.1:0",
+        ],
+    );
     let osc = osc_addr_of(&ready).port();
     Running {
         dir,
