@@ -365,6 +365,31 @@ fn undo_keeps_only_the_configured_number_of_passes() {
     assert_eq!(r.hub.undo_automation(), Ok(0));
 }
 
+/// A flood of transport stops (a stuck or garbage-sending surface) ends a
+/// pass each time, and each sends the engine a new copy of every lane: the
+/// copies waiting never pile up, even while the engine does not run.
+#[test]
+fn a_flood_of_transport_stops_keeps_lane_copies_bounded() {
+    let mut r = Rig::new(&session("touch", FLAT));
+    for _ in 0..5_000 {
+        r.hub.transport(TransportCmd::Play);
+        r.hub.touch(ME, fader(), true).unwrap();
+        r.hub.apply(ME, fader(), Value::Float(0.5)).unwrap();
+        r.hub.service();
+        r.hub.touch(ME, fader(), false).unwrap();
+        r.hub.transport(TransportCmd::Stop);
+        r.hub.service();
+        assert!(
+            r.hub.lane_sets_pending() <= faderd::mixer::LANE_SETS_IN_FLIGHT + 1,
+            "{} lane sets pending",
+            r.hub.lane_sets_pending()
+        );
+    }
+    // Once the engine runs, everything is delivered and comes back.
+    r.run_ms(200);
+    assert_eq!(r.hub.lane_sets_pending(), 0);
+}
+
 #[test]
 fn a_lane_plays_the_same_whatever_the_block_size() {
     let yaml = session("read", "[[0, -40], [0.3, 0], [0.3, -20], [0.6, -6]]");

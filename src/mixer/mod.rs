@@ -96,6 +96,9 @@ pub use crate::engine::TransportCmd;
 /// How long a control without touch sense counts as touched after its last
 /// move (DESIGN.md): OSC clients that never send `/…/touch`, plain MIDI.
 pub const DEFAULT_TOUCH_TIMEOUT: Duration = Duration::from_millis(500);
+/// Lane sets on their way to the engine at most; more wait in the hub,
+/// where a newer one replaces a waiting one.
+pub const LANE_SETS_IN_FLIGHT: usize = 2;
 /// How long a MIDI learn request waits for a control to move.
 pub const LEARN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -234,6 +237,11 @@ pub struct Hub {
     /// Commands that did not fit in the queue, coalesced, sent on `service`.
     backlog: Vec<ToEngine>,
     swaps_in_flight: usize,
+    /// Lane sets sent to the engine and not yet back (at most
+    /// [`LANE_SETS_IN_FLIGHT`]; a newer set waiting in the backlog
+    /// replaces an older one there, so a flood of transport stops cannot
+    /// pile up copies of every lane).
+    lanes_in_flight: usize,
     rebuild_pending: bool,
     dirty: bool,
     /// Counts changes to the session (saves know which state they wrote).
@@ -296,6 +304,7 @@ impl Hub {
             feedback: Vec::new(),
             backlog: Vec::new(),
             swaps_in_flight: 0,
+            lanes_in_flight: 0,
             rebuild_pending: false,
             dirty: false,
             revision: 0,
@@ -362,6 +371,7 @@ impl Hub {
         self.abandon_measurement("the audio stream restarted");
         self.backlog.clear();
         self.swaps_in_flight = 0;
+        self.lanes_in_flight = 0;
         self.rebuild_pending = false;
         self.transport_sent = 0;
         self.auto.locate = None;
@@ -502,6 +512,17 @@ impl Hub {
         self.dirty = false;
     }
 
+    /// Lane sets on their way to the engine or waiting for it: at most
+    /// [`LANE_SETS_IN_FLIGHT`] plus one, however fast passes end.
+    pub fn lane_sets_pending(&self) -> usize {
+        self.lanes_in_flight
+            + self
+                .backlog
+                .iter()
+                .filter(|c| matches!(c, ToEngine::SwapLanes(_)))
+                .count()
+    }
+
     /// The session's revision: it goes up with every change.
     pub fn revision(&self) -> u64 {
         self.revision
@@ -609,6 +630,7 @@ impl Hub {
         }
         while let Ok(old) = self.link.retired_lanes.pop() {
             drop(old);
+            self.lanes_in_flight = self.lanes_in_flight.saturating_sub(1);
         }
         while let Ok(block) = self.link.loudness.pop() {
             self.loudness.push(block);
@@ -631,9 +653,17 @@ impl Hub {
         }
         let mut backlog = std::mem::take(&mut self.backlog).into_iter();
         for cmd in backlog.by_ref() {
+            let lanes = matches!(cmd, ToEngine::SwapLanes(_));
+            if lanes && self.lanes_in_flight >= LANE_SETS_IN_FLIGHT {
+                self.backlog.push(cmd);
+                break;
+            }
             if let Err(rtrb::PushError::Full(cmd)) = self.link.to_engine.push(cmd) {
                 self.backlog.push(cmd);
                 break;
+            }
+            if lanes {
+                self.lanes_in_flight += 1;
             }
         }
         self.backlog.extend(backlog);
@@ -1585,9 +1615,26 @@ impl Hub {
             }
             (cmd, _) => cmd,
         };
-        if self.backlog.is_empty() {
+        let lanes = matches!(cmd, ToEngine::SwapLanes(_));
+        if lanes
+            && let Some(slot) = self
+                .backlog
+                .iter_mut()
+                .find(|c| matches!(c, ToEngine::SwapLanes(_)))
+        {
+            // An older set that never left: the newer one takes its place
+            // (the old one is freed here).
+            *slot = cmd;
+            return;
+        }
+        if self.backlog.is_empty() && !(lanes && self.lanes_in_flight >= LANE_SETS_IN_FLIGHT) {
             match self.link.to_engine.push(cmd) {
-                Ok(()) => return,
+                Ok(()) => {
+                    if lanes {
+                        self.lanes_in_flight += 1;
+                    }
+                    return;
+                }
                 Err(rtrb::PushError::Full(cmd)) => {
                     self.backlog.push(cmd);
                     return;
