@@ -341,9 +341,20 @@ pub fn lane_set(session: &Session, map: &super::NodeMap, engine_rate: u32) -> La
             sends: (0..c.sends.len())
                 .map(|k| get(LaneParam::SendGain(k)))
                 .collect(),
-            proc: ProcTarget::all()
-                .filter_map(|t| get(LaneParam::Proc(t)).map(|points| (t, points)))
-                .collect(),
+            // The channel-strip lanes the strip has (not every target
+            // asked for in turn), in target order.
+            proc: {
+                let mut proc: Vec<(ProcTarget, Box<[LanePoint]>)> = c
+                    .lanes
+                    .keys()
+                    .filter_map(|p| match p {
+                        LaneParam::Proc(t) => get(*p).map(|points| (*t, points)),
+                        _ => None,
+                    })
+                    .collect();
+                proc.sort_by_key(|(t, _)| t.index());
+                proc.into_boxed_slice()
+            },
         }
     };
     for (i, t) in session.tracks.iter().enumerate() {
@@ -734,11 +745,16 @@ impl Hub {
             for k in 0..c.sends.len() {
                 keys.push((strip, LaneParam::SendGain(k)));
             }
-            for t in ProcTarget::all() {
-                if c.lanes.contains_key(&LaneParam::Proc(t)) {
-                    keys.push((strip, LaneParam::Proc(t)));
-                }
-            }
+            let mut procs: Vec<ProcTarget> = c
+                .lanes
+                .keys()
+                .filter_map(|p| match p {
+                    LaneParam::Proc(t) => Some(*t),
+                    _ => None,
+                })
+                .collect();
+            procs.sort_by_key(|t| t.index());
+            keys.extend(procs.into_iter().map(|t| (strip, LaneParam::Proc(t))));
         }
         keys
     }
