@@ -27,21 +27,32 @@ const MAPS: [&str; 4] = [
     include_str!("../../maps/behringer-x-touch-mini.yaml"),
 ];
 
-fuzz_target!(|data: &[u8]| {
-    let state = STATE.get_or_init(|| {
-        let maps = MAPS
-            .iter()
-            .map(|t| {
-                let m = parse_map(t, Path::new("map.yaml")).expect("map");
-                MidiMapSurface::new(&m, ClientId(9000)).expect("surface")
-            })
-            .collect();
-        Mutex::new(State {
-            mixer: common::mixer(),
-            maps,
+/// A new mixer and surface: the state is started afresh every
+/// [`FRESH_EVERY`] inputs, so what piles up (automation written by every
+/// input) does not slow the fuzzer down.
+fn fresh() -> State {
+    let maps = MAPS
+        .iter()
+        .map(|t| {
+            let m = parse_map(t, Path::new("map.yaml")).expect("map");
+            MidiMapSurface::new(&m, ClientId(9000)).expect("surface")
         })
-    });
+        .collect();
+    State {
+        mixer: common::mixer(),
+        maps,
+    }
+}
+
+const FRESH_EVERY: u64 = 4096;
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fuzz_target!(|data: &[u8]| {
+    let state = STATE.get_or_init(|| Mutex::new(fresh()));
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    if RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % FRESH_EVERY == FRESH_EVERY - 1 {
+        *s = fresh();
+    }
     let State { mixer, maps } = &mut *s;
     for (i, m) in common::messages(data).enumerate() {
         let _ = codec::decode(m);

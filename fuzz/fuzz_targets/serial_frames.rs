@@ -21,26 +21,37 @@ struct State {
 
 static STATE: OnceLock<Mutex<State>> = OnceLock::new();
 
+/// A new mixer and surface: the state is started afresh every
+/// [`FRESH_EVERY`] inputs, so what piles up (automation written by every
+/// input) does not slow the fuzzer down.
+fn fresh() -> State {
+    let profile = parse_profile(
+        include_str!("../../surfaces/serial/diy-4-fader.yaml"),
+        Path::new("surfaces/serial/diy-4-fader.yaml"),
+    )
+    .expect("profile");
+    let map = parse_map(
+        include_str!("../../maps/serial-fader-board.yaml"),
+        Path::new("maps/serial-fader-board.yaml"),
+    )
+    .expect("map");
+    let mut board = SerialSurface::new(&profile, &map, ClientId(8000)).expect("board");
+    let _ = board.connect(Instant::now());
+    State {
+        mixer: common::mixer(),
+        board,
+    }
+}
+
+const FRESH_EVERY: u64 = 4096;
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fuzz_target!(|data: &[u8]| {
-    let state = STATE.get_or_init(|| {
-        let profile = parse_profile(
-            include_str!("../../surfaces/serial/diy-4-fader.yaml"),
-            Path::new("surfaces/serial/diy-4-fader.yaml"),
-        )
-        .expect("profile");
-        let map = parse_map(
-            include_str!("../../maps/serial-fader-board.yaml"),
-            Path::new("maps/serial-fader-board.yaml"),
-        )
-        .expect("map");
-        let mut board = SerialSurface::new(&profile, &map, ClientId(8000)).expect("board");
-        let _ = board.connect(Instant::now());
-        Mutex::new(State {
-            mixer: common::mixer(),
-            board,
-        })
-    });
+    let state = STATE.get_or_init(|| Mutex::new(fresh()));
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    if RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % FRESH_EVERY == FRESH_EVERY - 1 {
+        *s = fresh();
+    }
     let State { mixer, board } = &mut *s;
     let mut deframer = Deframer::default();
     let mut payload = [0u8; MAX_PAYLOAD];
