@@ -47,6 +47,8 @@ struct Opts {
     live: Vec<usize>,
     /// Seconds of DSP load per sample.
     live_seconds: f64,
+    /// Only the whole-process CPU comparison (`--cpu`).
+    cpu_only: bool,
 }
 
 fn opts() -> Opts {
@@ -76,6 +78,7 @@ fn opts() -> Opts {
         live_seconds: value("--live-seconds")
             .and_then(|s| s.parse().ok())
             .unwrap_or(8.0),
+        cpu_only: args.iter().any(|a| a == "--cpu"),
     }
 }
 
@@ -892,6 +895,10 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
         drop(active);
         load
     };
+    if o.cpu_only {
+        live_cpu(o, work, &display, &sampler, &config, rows);
+        return;
+    }
     live_midi(work, &display, rows, if o.reps > 1 { 60 } else { 20 });
     live_osc(work, rows, if o.reps > 1 { 100 } else { 30 });
     live_full(o, work, &sampler, &config, &null_load, rows);
@@ -1317,7 +1324,12 @@ fn main() {
         o.seconds, o.sizes, o.reps
     );
     let mut rows: Vec<Row> = Vec::new();
-    for &n in &o.sizes {
+    let sizes = if o.cpu_only {
+        Vec::new()
+    } else {
+        o.sizes.clone()
+    };
+    for &n in &sizes {
         let tracks = material(&root.join(format!("material-{}s", o.seconds)), n, o.seconds);
         for v in [Variant::GainPan, Variant::FilterComp] {
             let tag = format!("{n}-{}", if v == Variant::GainPan { "gp" } else { "fc" });
@@ -1367,7 +1379,7 @@ fn main() {
             }
         }
     }
-    if !o.live.is_empty() {
+    if !o.live.is_empty() || o.cpu_only {
         live(&o, &work, &mut rows);
     }
     let (hwm_kb, ready_ms) = footprint(&work, if o.smoke { 8 } else { 128 });
