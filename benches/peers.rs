@@ -1041,29 +1041,12 @@ fn live_full(
     });
 }
 
-/// CPU seconds (user and system, every thread) process `pid` has used.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) in brackets.
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split(' ').collect();
-    let ticks = |i: usize| {
-        f.get(i)
-            .and_then(|x| x.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    // utime and stime, in clock ticks of 1/100 s on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// Whole-process CPU of `pid` (percent of one core, from the process's
 /// own accounting) and JACK's DSP load, over the same `secs` after a 1 s
 /// settle.
 fn process_load(pid: u32, sampler: Option<&jack::Client>, secs: f64) -> (f64, f64) {
     std::thread::sleep(Duration::from_secs(1));
-    let (c0, t0) = (cpu_seconds(pid), Instant::now());
+    let (c0, t0) = (support::cpu_seconds(pid), Instant::now());
     let mut dsp = Vec::new();
     while t0.elapsed().as_secs_f64() < secs {
         std::thread::sleep(Duration::from_millis(100));
@@ -1071,7 +1054,7 @@ fn process_load(pid: u32, sampler: Option<&jack::Client>, secs: f64) -> (f64, f6
             dsp.push(f64::from(s.cpu_load()));
         }
     }
-    let cpu = (cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64() * 100.0;
+    let cpu = (support::cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64() * 100.0;
     (cpu, dsp.iter().sum::<f64>() / dsp.len().max(1) as f64)
 }
 

@@ -53,19 +53,6 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// CPU seconds (all threads) `pid` has used.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-        return f64::NAN;
-    };
-    let f: Vec<f64> = rest
-        .split(' ')
-        .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
-        .collect();
-    (f[11] + f[12]) / 100.0
-}
-
 /// A `/status` figure.
 fn status(sock: &UdpSocket, port: u16, key: &str) -> Option<f64> {
     sock.send_to(&packet("/status", vec![]), ("127.0.0.1", port))
@@ -228,7 +215,7 @@ fn main() {
     let t0 = Instant::now();
     let total = Duration::from_secs_f64(minutes * 60.0);
     let mut samples: Vec<(f64, f64)> = Vec::new();
-    let (mut c_last, mut t_last) = (cpu_seconds(pid), Instant::now());
+    let (mut c_last, mut t_last) = (support::cpu_seconds(pid), Instant::now());
     let mut cpu_all = Vec::new();
     let mut dsp_all = Vec::new();
     while t0.elapsed() < total {
@@ -239,7 +226,7 @@ fn main() {
             std::thread::sleep(Duration::from_millis(500));
             dsp.push(f64::from(sampler.cpu_load()));
         }
-        let (c, t) = (cpu_seconds(pid), Instant::now());
+        let (c, t) = (support::cpu_seconds(pid), Instant::now());
         let cpu = (c - c_last) / t.duration_since(t_last).as_secs_f64() * 100.0;
         (c_last, t_last) = (c, t);
         let dsp = dsp.iter().sum::<f64>() / dsp.len().max(1) as f64;

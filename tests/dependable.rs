@@ -113,27 +113,6 @@ fn bundle(elements: &[Vec<u8>]) -> Vec<u8> {
     b
 }
 
-/// The fader position a fresh subscriber is told for strip 1.
-fn fader_of_strip_1(osc: u16) -> Option<f32> {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    send(&sock, osc, &message("/subscribe", vec![]));
-    let mut buf = vec![0u8; 65_536];
-    let mut found = None;
-    while let Ok(n) = sock.recv(&mut buf) {
-        let mut msgs = Vec::new();
-        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
-        for (a, v) in msgs {
-            if let ("/strip/1/fader", rosc::OscType::Float(x)) = (a.as_str(), v) {
-                found = Some(x);
-            }
-        }
-    }
-    send(&sock, osc, &message("/unsubscribe", vec![]));
-    found
-}
-
 #[test]
 fn a_bundle_nested_thousands_deep_is_refused_and_the_daemon_carries_on() {
     let mut run = start(IDLE_SESSION, &["--backend", "dummy"]);
@@ -162,7 +141,7 @@ fn a_bundle_nested_thousands_deep_is_refused_and_the_daemon_carries_on() {
         &message("/strip/1/fader", vec![rosc::OscType::Float(0.5)]),
     );
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(fader_of_strip_1(run.osc), Some(0.5));
+    assert_eq!(subscribed_value(run.osc, "/strip/1/fader"), Some(0.5));
     let st = terminate(&mut run.child.0);
     assert!(st.success(), "{st}");
 }
@@ -210,7 +189,7 @@ fn a_flood_that_fills_the_hubs_queue_with_duplicates_keeps_the_listener_alive() 
     let t0 = Instant::now();
     let mut last = None;
     while t0.elapsed() < Duration::from_secs(5) {
-        last = fader_of_strip_1(run.osc);
+        last = subscribed_value(run.osc, "/strip/1/fader");
         if last == Some(0.25) {
             break;
         }
@@ -319,7 +298,7 @@ fn a_panic_in_the_hub_or_the_osc_listener_costs_one_message() {
         &message("/strip/1/fader", vec![rosc::OscType::Float(0.5)]),
     );
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(fader_of_strip_1(run.osc), Some(0.5));
+    assert_eq!(subscribed_value(run.osc, "/strip/1/fader"), Some(0.5));
     let status = osc_status(run.osc);
     assert_eq!(status_number(&status, "/status/panics"), Some(2.0));
     let st = terminate(&mut run.child.0);

@@ -10,7 +10,8 @@
 mod common;
 use common::jack::{JackServer, Probe, jackd_available};
 use common::{
-    flatten_osc, liblo_tools_available, osc_status, oscsend, run_session, status_number, terminate,
+    liblo_tools_available, osc_status, oscsend, run_session, status_number, subscribed_value,
+    terminate,
 };
 use jack::{Client, ClientOptions, Control, MidiOut, ProcessScope, RawMidi};
 use std::sync::Arc;
@@ -163,36 +164,6 @@ impl jack::ProcessHandler for Garbage {
     }
 }
 
-/// Strip 1's fader as a fresh OSC subscriber is told it.
-fn strip_1_fader(osc: u16) -> Option<f32> {
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let msg = |addr: &str| {
-        rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
-            addr: addr.into(),
-            args: vec![],
-        }))
-        .unwrap()
-    };
-    sock.send_to(&msg("/subscribe"), ("127.0.0.1", osc))
-        .unwrap();
-    let mut buf = vec![0u8; 65_536];
-    let mut found = None;
-    while let Ok(n) = sock.recv(&mut buf) {
-        let mut msgs = Vec::new();
-        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
-        for (a, v) in msgs {
-            if let ("/strip/1/fader", rosc::OscType::Float(x)) = (a.as_str(), v) {
-                found = Some(x);
-            }
-        }
-    }
-    sock.send_to(&msg("/unsubscribe"), ("127.0.0.1", osc))
-        .unwrap();
-    found
-}
-
 #[test]
 fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
     if !jackd_available() || !liblo_tools_available() {
@@ -300,7 +271,7 @@ fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
     let mut fader = None;
     while t1.elapsed() < Duration::from_secs(3) {
         std::thread::sleep(Duration::from_millis(100));
-        fader = strip_1_fader(run.osc);
+        fader = subscribed_value(run.osc, "/strip/1/fader");
         if fader == Some(0.0) {
             break;
         }

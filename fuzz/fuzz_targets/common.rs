@@ -5,6 +5,40 @@ use faderd::config::parse_session;
 use faderd::engine::{Engine, EngineConfig};
 use faderd::mixer::{ClipStore, Hub};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// A target's state kept from one input to the next (a surface stays
+/// connected, banked, touched ...), started afresh every
+/// [`FRESH_EVERY`] inputs so what piles up (automation written by every
+/// input) does not slow the run down.
+pub struct Kept<T> {
+    state: OnceLock<Mutex<T>>,
+    runs: AtomicU64,
+}
+
+/// Inputs between fresh starts of a target's state.
+pub const FRESH_EVERY: u64 = 4096;
+
+impl<T> Kept<T> {
+    pub const fn new() -> Kept<T> {
+        Kept {
+            state: OnceLock::new(),
+            runs: AtomicU64::new(0),
+        }
+    }
+
+    /// Run `f` on the state (made by `fresh` the first time and every
+    /// [`FRESH_EVERY`] inputs).
+    pub fn with(&self, fresh: fn() -> T, f: impl FnOnce(&mut T)) {
+        let state = self.state.get_or_init(|| Mutex::new(fresh()));
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        if self.runs.fetch_add(1, Ordering::Relaxed) % FRESH_EVERY == FRESH_EVERY - 1 {
+            *s = fresh();
+        }
+        f(&mut s);
+    }
+}
 
 /// A hub and its engine, as the daemon runs them: what surfaces change
 /// reaches the engine, and the engine's clocks and meters come back.
@@ -16,6 +50,7 @@ pub struct Mixer {
 
 impl Mixer {
     /// One hub tick.
+    #[allow(dead_code)] // not every target ticks between messages
     pub fn tick(&mut self) {
         self.hub.service();
     }

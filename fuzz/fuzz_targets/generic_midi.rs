@@ -11,14 +11,13 @@ use faderd::mixer::ClientId;
 use faderd::surfaces::midi::{MidiMapSurface, codec};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
 
 struct State {
     mixer: common::Mixer,
     maps: Vec<MidiMapSurface>,
 }
 
-static STATE: OnceLock<Mutex<State>> = OnceLock::new();
+static STATE: common::Kept<State> = common::Kept::new();
 
 const MAPS: [&str; 4] = [
     include_str!("../../maps/korg-nanokontrol2.yaml"),
@@ -27,9 +26,7 @@ const MAPS: [&str; 4] = [
     include_str!("../../maps/behringer-x-touch-mini.yaml"),
 ];
 
-/// A new mixer and surface: the state is started afresh every
-/// [`FRESH_EVERY`] inputs, so what piles up (automation written by every
-/// input) does not slow the fuzzer down.
+/// A new mixer and surface.
 fn fresh() -> State {
     let maps = MAPS
         .iter()
@@ -44,28 +41,22 @@ fn fresh() -> State {
     }
 }
 
-const FRESH_EVERY: u64 = 4096;
-static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 fuzz_target!(|data: &[u8]| {
-    let state = STATE.get_or_init(|| Mutex::new(fresh()));
-    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % FRESH_EVERY == FRESH_EVERY - 1 {
-        *s = fresh();
-    }
-    let State { mixer, maps } = &mut *s;
-    for (i, m) in common::messages(data).enumerate() {
-        let _ = codec::decode(m);
-        let n = maps.len();
-        let _ = maps[i % n].handle(&mut mixer.hub, m);
-        if i % 64 == 63 {
-            mixer.tick();
-            let _ = mixer.hub.take_feedback();
-            for map in maps.iter_mut() {
-                let _ = map.tick(&mixer.hub);
+    STATE.with(fresh, |s| {
+        let State { mixer, maps } = s;
+        for (i, m) in common::messages(data).enumerate() {
+            let _ = codec::decode(m);
+            let n = maps.len();
+            let _ = maps[i % n].handle(&mut mixer.hub, m);
+            if i % 64 == 63 {
+                mixer.tick();
+                let _ = mixer.hub.take_feedback();
+                for map in maps.iter_mut() {
+                    let _ = map.tick(&mixer.hub);
+                }
             }
         }
-    }
-    mixer.period();
-    let _ = mixer.hub.take_feedback();
+        mixer.period();
+        let _ = mixer.hub.take_feedback();
+    });
 });

@@ -12,7 +12,6 @@ use faderd::surfaces::mackie::codec::decode_from_surface;
 use faderd::surfaces::mackie::{MackieSurface, UnitConfig};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 struct State {
@@ -20,7 +19,7 @@ struct State {
     surface: MackieSurface,
 }
 
-static STATE: OnceLock<Mutex<State>> = OnceLock::new();
+static STATE: common::Kept<State> = common::Kept::new();
 
 fn surface() -> MackieSurface {
     let units = [
@@ -44,9 +43,7 @@ fn surface() -> MackieSurface {
     MackieSurface::new(units, &map, ClientId(7000)).expect("surface")
 }
 
-/// A new mixer and surface: the state is started afresh every
-/// [`FRESH_EVERY`] inputs, so what piles up (automation written by every
-/// input) does not slow the fuzzer down.
+/// A new mixer and surface.
 fn fresh() -> State {
     State {
         mixer: common::mixer(),
@@ -54,29 +51,23 @@ fn fresh() -> State {
     }
 }
 
-const FRESH_EVERY: u64 = 4096;
-static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 fuzz_target!(|data: &[u8]| {
-    let state = STATE.get_or_init(|| Mutex::new(fresh()));
-    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % FRESH_EVERY == FRESH_EVERY - 1 {
-        *s = fresh();
-    }
-    let State { mixer, surface } = &mut *s;
-    let now = Instant::now();
-    for (i, m) in common::messages(data).enumerate() {
-        let _ = decode_from_surface(m);
-        let port = (i % 2) as u8;
-        let _ = surface.handle(&mut mixer.hub, port, m, now);
-        if i % 64 == 63 {
-            mixer.tick();
-            let hub = &mut mixer.hub;
-            let changed = hub.take_feedback();
-            let meters = hub.read_meters();
-            let _ = surface.tick(hub, &changed, &meters, now);
+    STATE.with(fresh, |s| {
+        let State { mixer, surface } = s;
+        let now = Instant::now();
+        for (i, m) in common::messages(data).enumerate() {
+            let _ = decode_from_surface(m);
+            let port = (i % 2) as u8;
+            let _ = surface.handle(&mut mixer.hub, port, m, now);
+            if i % 64 == 63 {
+                mixer.tick();
+                let hub = &mut mixer.hub;
+                let changed = hub.take_feedback();
+                let meters = hub.read_meters();
+                let _ = surface.tick(hub, &changed, &meters, now);
+            }
         }
-    }
-    mixer.period();
-    let _ = mixer.hub.take_feedback();
+        mixer.period();
+        let _ = mixer.hub.take_feedback();
+    });
 });

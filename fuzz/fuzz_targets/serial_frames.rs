@@ -11,7 +11,6 @@ use faderd::mixer::ClientId;
 use faderd::surfaces::serial::SerialSurface;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 struct State {
@@ -19,11 +18,9 @@ struct State {
     board: SerialSurface,
 }
 
-static STATE: OnceLock<Mutex<State>> = OnceLock::new();
+static STATE: common::Kept<State> = common::Kept::new();
 
-/// A new mixer and surface: the state is started afresh every
-/// [`FRESH_EVERY`] inputs, so what piles up (automation written by every
-/// input) does not slow the fuzzer down.
+/// A new mixer and surface.
 fn fresh() -> State {
     let profile = parse_profile(
         include_str!("../../surfaces/serial/diy-4-fader.yaml"),
@@ -43,27 +40,21 @@ fn fresh() -> State {
     }
 }
 
-const FRESH_EVERY: u64 = 4096;
-static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 fuzz_target!(|data: &[u8]| {
-    let state = STATE.get_or_init(|| Mutex::new(fresh()));
-    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % FRESH_EVERY == FRESH_EVERY - 1 {
-        *s = fresh();
-    }
-    let State { mixer, board } = &mut *s;
-    let mut deframer = Deframer::default();
-    let mut payload = [0u8; MAX_PAYLOAD];
-    let now = Instant::now();
-    for &b in data {
-        if let Some(Ok(n)) = deframer.push(b, &mut payload)
-            && let Ok(m) = FromBoard::parse(&payload[..n])
-        {
-            let _ = board.handle(&mut mixer.hub, m, now);
+    STATE.with(fresh, |s| {
+        let State { mixer, board } = s;
+        let mut deframer = Deframer::default();
+        let mut payload = [0u8; MAX_PAYLOAD];
+        let now = Instant::now();
+        for &b in data {
+            if let Some(Ok(n)) = deframer.push(b, &mut payload)
+                && let Ok(m) = FromBoard::parse(&payload[..n])
+            {
+                let _ = board.handle(&mut mixer.hub, m, now);
+            }
         }
-    }
-    mixer.period();
-    let _ = mixer.hub.take_feedback();
-    let _ = board.tick(&mixer.hub, now);
+        mixer.period();
+        let _ = mixer.hub.take_feedback();
+        let _ = board.tick(&mixer.hub, now);
+    });
 });

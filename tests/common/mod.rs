@@ -364,3 +364,34 @@ pub fn hub_and_engine(
     };
     faderd::mixer::Hub::new(session, Default::default(), cfg).unwrap()
 }
+
+/// The value a fresh OSC subscriber is told for `addr` (a float, such as
+/// `/strip/1/fader`), or None when the dump does not hold it.
+pub fn subscribed_value(osc_port: u16, addr: &str) -> Option<f32> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let msg = |a: &str| {
+        rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+            addr: a.into(),
+            args: vec![],
+        }))
+        .unwrap()
+    };
+    sock.send_to(&msg("/subscribe"), ("127.0.0.1", osc_port))
+        .unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let mut found = None;
+    while let Ok(n) = sock.recv(&mut buf) {
+        let mut msgs = Vec::new();
+        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
+        for (a, v) in msgs {
+            if let (true, rosc::OscType::Float(x)) = (a == addr, v) {
+                found = Some(x);
+            }
+        }
+    }
+    sock.send_to(&msg("/unsubscribe"), ("127.0.0.1", osc_port))
+        .unwrap();
+    found
+}

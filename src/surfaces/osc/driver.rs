@@ -388,15 +388,17 @@ mod tests {
         assert!(!a.allows(ip("::2")));
     }
 
+    /// `/strip/1/fader x` as decoded.
+    fn set(x: f64) -> Result<OscCommand, OscError> {
+        Ok(OscCommand::Set {
+            address: Address::parse("strip/1/fader").unwrap(),
+            value: crate::mixer::Value::Float(x),
+        })
+    }
+
     #[test]
     fn pending_keeps_only_the_newest_value_per_control() {
         let from: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let set = |x: f64| {
-            Ok(OscCommand::Set {
-                address: Address::parse("strip/1/fader").unwrap(),
-                value: crate::mixer::Value::Float(x),
-            })
-        };
         let mut p = Pending::default();
         for i in 0..100 {
             p.push(OscPacketIn {
@@ -419,12 +421,6 @@ mod tests {
     #[test]
     fn one_packet_setting_a_control_twice_while_pending_keeps_the_last() {
         let from: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let set = |x: f64| {
-            Ok(OscCommand::Set {
-                address: Address::parse("strip/1/fader").unwrap(),
-                value: crate::mixer::Value::Float(x),
-            })
-        };
         let mut p = Pending::default();
         p.push(OscPacketIn {
             from,
