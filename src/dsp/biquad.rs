@@ -172,6 +172,18 @@ pub struct Section {
 }
 
 impl Section {
+    /// True when its memory is exactly empty (a section with any memory
+    /// could ring, and with silence in, only an empty one stays empty).
+    pub fn is_empty(&self) -> bool {
+        self.s1.to_bits() == 0 && self.s2.to_bits() == 0
+    }
+
+    /// Its state (not its coefficients), word by word.
+    pub fn state_words(&self, w: &mut super::state_words::StateWords) {
+        w.float(self.s1);
+        w.float(self.s2);
+    }
+
     /// A section with `c`'s coefficients and an empty state.
     pub fn new(c: Coefs) -> Section {
         let mut s = Section::default();

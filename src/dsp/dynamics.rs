@@ -207,6 +207,34 @@ impl Compressor {
     }
 
     /// The most gain reduction since the last call, dB (<= 0); resets.
+    /// True when its side-chain filter's memory is empty (its envelope
+    /// moves one way only, so a state that a block of silence leaves as it
+    /// was is a true rest).
+    pub fn side_chain_quiet(&self) -> bool {
+        self.sc.iter().all(|s| s.is_empty())
+    }
+
+    /// Its state, word by word (what a block of input can change).
+    pub fn state_words(&self, w: &mut super::state_words::StateWords) {
+        w.word(u32::from(self.spec.on));
+        w.float(self.gr_db);
+        w.float(self.gr_peak);
+        w.float(self.rms);
+        for s in &self.sc {
+            s.state_words(w);
+        }
+    }
+
+    /// The gain reduction a block leaves to report when its state is a
+    /// fixed point: what [`Compressor::take_gain_reduction`] would give.
+    pub fn resting_reduction(&self) -> f32 {
+        if self.spec.on {
+            self.gr_db.min(0.0)
+        } else {
+            0.0
+        }
+    }
+
     pub fn take_gain_reduction(&mut self) -> f32 {
         std::mem::replace(&mut self.gr_peak, 0.0)
     }
@@ -371,6 +399,20 @@ impl Gate {
 
     /// Gate a block in place (`r`: `None` for mono). `sc` is scratch of
     /// the block's length.
+    /// Its state, word by word (what a block of input can change).
+    pub fn state_words(&self, w: &mut super::state_words::StateWords) {
+        w.word(u32::from(self.spec.on));
+        w.float(self.g);
+        w.word(self.held);
+        w.float(self.gr_peak);
+    }
+
+    /// The gain reduction a block leaves to report when its state is a
+    /// fixed point: what [`Gate::take_gain_reduction`] would give.
+    pub fn resting_reduction(&self) -> f32 {
+        if self.spec.on { self.g.min(0.0) } else { 0.0 }
+    }
+
     pub fn process(&mut self, l: &mut [f32], r: Option<&mut [f32]>, sc: &mut [f32]) {
         if !self.spec.on {
             self.g = 0.0;

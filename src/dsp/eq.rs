@@ -416,6 +416,24 @@ impl StripEq {
         self.steps_left.iter().any(|s| *s > 0)
     }
 
+    /// True when nothing glides and every filter's memory is empty: with
+    /// silence in it stays so.
+    pub fn is_quiet(&self) -> bool {
+        !self.gliding() && self.sections.iter().flatten().all(|s| s.is_empty())
+    }
+
+    /// Its state (filter memories and glides in progress), word by word.
+    pub fn state_words(&self, w: &mut super::state_words::StateWords) {
+        for s in &self.steps_left {
+            w.word(*s);
+        }
+        for ch in &self.sections {
+            for s in ch {
+                s.state_words(w);
+            }
+        }
+    }
+
     /// One smoothing step for every band that glides.
     fn step(&mut self) {
         for i in 0..4 {

@@ -3,6 +3,10 @@
 /// RMS integration time constant (the classic VU-like 300 ms).
 pub const RMS_TIME_S: f32 = 0.3;
 
+/// A mean square below this (-100 dB, under every meter's floor) is
+/// silence.
+pub const SILENT_MEAN_SQUARE: f32 = 1e-10;
+
 /// One channel's meter state, advanced once per block.
 #[derive(Debug, Clone, Copy)]
 pub struct MeterState {
@@ -26,6 +30,11 @@ impl MeterState {
         }
     }
 
+    /// Its state, word by word.
+    pub fn state_words(&self, w: &mut super::state_words::StateWords) {
+        w.float(self.mean_square);
+    }
+
     /// Measure a block; returns (peak, mean square). The mean square decays by
     /// the block length, so a 64-frame and a 1024-frame backend read alike.
     #[inline]
@@ -40,6 +49,12 @@ impl MeterState {
         }
         let block_ms = sum_sq / buf.len() as f32;
         self.mean_square = block_ms + self.cached_coef * (self.mean_square - block_ms);
+        // Below -100 dB is silence: it reads as silence at once instead of
+        // decaying for half a minute towards the smallest float (no meter
+        // shows anything below -90 dB).
+        if self.mean_square < SILENT_MEAN_SQUARE {
+            self.mean_square = 0.0;
+        }
         (peak, self.mean_square)
     }
 }

@@ -20,6 +20,7 @@ pub mod meter;
 pub mod pan;
 pub mod ramp;
 pub mod reverb;
+pub mod state_words;
 pub mod true_peak;
 
 pub use fader_law::{amp_to_db, db_to_amp, db_to_pos, pos_to_db};

@@ -73,6 +73,14 @@ impl Ramp {
         self.remaining == 0
     }
 
+    /// Its state, word by word.
+    pub fn state_words(&self, w: &mut super::state_words::StateWords) {
+        w.float(self.current);
+        w.float(self.target);
+        w.float(self.step);
+        w.word(self.remaining);
+    }
+
     /// The value for the next sample.
     #[inline]
     pub fn next_value(&mut self) -> f32 {

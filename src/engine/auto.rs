@@ -113,6 +113,20 @@ impl AutoParam {
         self.play
     }
 
+    /// Its state, word by word (what a block can change while it plays
+    /// live; a lane playing is never at rest).
+    pub fn state_words(&self, w: &mut crate::dsp::state_words::StateWords) {
+        w.word(match self.play {
+            AutoPlay::Live => 0,
+            _ => 1 + self.next_frame.map_or(0, |f| f as u32),
+        });
+        self.live.state_words(w);
+        self.handover.state_words(w);
+        w.float(self.last);
+        w.word(u32::from(self.fresh));
+        w.word(u32::from(self.next_frame.is_some()));
+    }
+
     /// Switch what it plays. Leaving the lane, the live value takes over
     /// from the last sample and ramps to its target; entering it, a
     /// handover starts from the last sample.

@@ -333,6 +333,11 @@ pub(crate) struct Node {
     /// After pan: what the destination receives and the meter reads.
     pub(crate) out: StereoBuf,
     pub(crate) meter: [MeterState; 2],
+    /// The strip rests: its last piece heard exact silence, put out exact
+    /// silence and left its whole state as it found it, so the next piece
+    /// of silence would do the same and is skipped. Any command to the
+    /// node ends it.
+    pub(crate) resting: bool,
 }
 
 /// Per-sample coefficient buffers for ramps in progress.
@@ -465,6 +470,7 @@ impl MixGraph {
                 post: StereoBuf::new(max_block),
                 out: StereoBuf::new(max_block),
                 meter: [MeterState::new(sample_rate); 2],
+                resting: false,
             });
         }
         Ok(MixGraph {

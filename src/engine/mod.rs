@@ -146,6 +146,8 @@ pub struct Engine {
     /// Loudness of outputs 1/2 (the master), measured after everything.
     loudness: LoudnessTap,
     loudness_out: Producer<LoudnessBlock>,
+    /// Strips that rest on silence are skipped (see [`strip`]).
+    resting_on: bool,
 }
 
 impl Engine {
@@ -188,6 +190,7 @@ impl Engine {
             transport_commands: 0,
             loudness: LoudnessTap::new(config.sample_rate),
             loudness_out,
+            resting_on: true,
         };
         (
             engine,
@@ -247,6 +250,23 @@ impl Engine {
             Some(n) => (&n.out.l, &n.out.r),
             None => (&[], &[]),
         }
+    }
+
+    /// Whether strips that rest on silence are skipped (on by default;
+    /// the output is the same either way, sample for sample: tests and
+    /// benchmarks compare).
+    pub fn set_resting(&mut self, on: bool) {
+        self.resting_on = on;
+        if !on {
+            for n in self.graph.nodes.iter_mut() {
+                n.resting = false;
+            }
+        }
+    }
+
+    /// How many strips rest (are skipped) now.
+    pub fn resting_strips(&self) -> usize {
+        self.graph.nodes.iter().filter(|n| n.resting).count()
     }
 
     /// Frames processed so far.
@@ -430,6 +450,7 @@ impl Engine {
             meters: &graph.meters,
             off,
             n,
+            rest: self.resting_on,
         };
         if let Some(pool) = pool {
             pool.run(&mut graph.nodes, &|i, node, scratch| {
@@ -596,6 +617,8 @@ fn apply_param(graph: &mut MixGraph, node: NodeId, param: StripParam) -> bool {
     let Some(n) = graph.nodes.get_mut(usize::from(node.0)) else {
         return false;
     };
+    // A change may start something moving: the strip runs again.
+    n.resting = false;
     match param {
         StripParam::Trim(g) => n.trim.live.set_target(g),
         StripParam::Polarity(g) => n.polarity.set_target(g),
@@ -816,6 +839,7 @@ impl Node {
     }
 
     fn lanes_changed(&mut self) {
+        self.resting = false;
         for p in [
             &mut self.trim,
             &mut self.fader,

@@ -23,6 +23,7 @@ use super::meters::MeterBank;
 use super::msg::NodeLanes;
 use crate::dsp::automation::{Interp, LanePoint};
 use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
+use crate::dsp::state_words::{StateWords, all_positive_zero};
 
 /// Per-sample coefficient buffers one strip needs at most.
 pub(crate) type ScratchBufs = [Box<[f32]>; graph::SCRATCH_BUFFERS];
@@ -68,6 +69,8 @@ pub(crate) struct Piece<'a> {
     pub(crate) off: usize,
     /// Frames in the piece.
     pub(crate) n: usize,
+    /// Strips that rest on silence are skipped.
+    pub(crate) rest: bool,
 }
 
 /// One node's lanes and how to read them in this block.
@@ -100,6 +103,98 @@ impl Node {
     pub(crate) fn stands_alone(&self) -> bool {
         !matches!(self.input, NodeInput::Bus) && self.insert.is_none()
     }
+
+    /// True when the strip may rest at all: it stands alone, has no
+    /// effect, limiter, latency delay or delayed send (their memories are
+    /// long and not held in [`StateWords`]), and every coefficient plays
+    /// its live value (a lane moves with the timeline).
+    ///
+    /// Why skipping is exact: with silence in, a strip's next state and
+    /// output depend only on its state. Ramps, meters, envelopes and the
+    /// gate's hold move one way only (their only rests are fixed points,
+    /// never cycles); filters rest only with empty memories, which is
+    /// checked apart. So a state a piece of silence leaves as it found it,
+    /// with exact silence out, gives exact silence and itself again.
+    fn may_rest(&self) -> bool {
+        self.stands_alone()
+            && self.fx.is_none()
+            && self.limiter.is_none()
+            && self.dest_delay.is_none()
+            && !self.proc_play.contains(&true)
+            && [
+                &self.trim,
+                &self.fader,
+                &self.mute,
+                &self.pan_l,
+                &self.pan_r,
+            ]
+            .into_iter()
+            .all(plays_live)
+            && self
+                .sends
+                .iter()
+                .all(|s| s.delay.is_none() && plays_live(&s.level))
+    }
+
+    /// Everything of the strip that a piece of audio can change, word by
+    /// word: ramps, filter memories and glides, dynamics, meters, sends.
+    fn state_words(&self, w: &mut StateWords) {
+        w.clear();
+        for p in [
+            &self.trim,
+            &self.fader,
+            &self.mute,
+            &self.pan_l,
+            &self.pan_r,
+        ] {
+            p.state_words(w);
+        }
+        self.polarity.state_words(w);
+        self.solo.state_words(w);
+        self.eq.state_words(w);
+        self.gate.state_words(w);
+        self.comp.state_words(w);
+        for m in &self.meter {
+            m.state_words(w);
+        }
+        for s in self.sends.iter() {
+            s.level.state_words(w);
+            s.pan_l.state_words(w);
+            s.pan_r.state_words(w);
+            w.word(u32::from(s.live[0]) | u32::from(s.live[1]) << 1);
+        }
+    }
+
+    /// True when what the strip put out for `n` frames is exact silence
+    /// (`+0.0`): its own signal and every send's.
+    fn put_out_silence(&self, n: usize) -> bool {
+        let stereo = self.channels == Channels::Stereo;
+        all_positive_zero(&self.post.l[..n])
+            && (!stereo || all_positive_zero(&self.post.r[..n]))
+            && all_positive_zero(&self.out.l[..n])
+            && all_positive_zero(&self.out.r[..n])
+            && self
+                .sends
+                .iter()
+                .all(|s| all_positive_zero(&s.out.l[..n]) && all_positive_zero(&s.out.r[..n]))
+    }
+
+    /// A piece of a resting strip: what processing would give, without
+    /// the processing (exact silence out; the state stays as it is).
+    fn rest_piece(&mut self, n: usize) {
+        self.post.l[..n].fill(0.0);
+        self.post.r[..n].fill(0.0);
+        self.out.l[..n].fill(0.0);
+        self.out.r[..n].fill(0.0);
+        for s in self.sends.iter_mut() {
+            s.out.l[..n].fill(0.0);
+            s.out.r[..n].fill(0.0);
+        }
+    }
+}
+
+fn plays_live(p: &super::auto::AutoParam) -> bool {
+    p.play() == super::msg::AutoPlay::Live
 }
 
 /// The node's own signal for one piece: from its source to `node.out`, its
@@ -129,6 +224,27 @@ pub(crate) fn run_strip(
         Some(acc) if matches!(node.input, NodeInput::Bus) => take_acc(node, acc, n),
         _ => fill_source(node, piece.inputs, piece.off, piece.clock, n),
     }
+    // Resting: a strip whose last piece heard exact silence, put out exact
+    // silence and left its state as it found it (a fixed point), given
+    // exact silence again, would compute the same: it is skipped. Its
+    // meters read silence and its dynamics the reduction they hold.
+    let silent_in = piece.rest
+        && node.may_rest()
+        && all_positive_zero(&node.pre.l[..n])
+        && (node.channels == Channels::Mono || all_positive_zero(&node.pre.r[..n]));
+    if silent_in && node.resting {
+        node.rest_piece(n);
+        let reduction = node
+            .comp
+            .resting_reduction()
+            .min(node.gate.resting_reduction());
+        piece.meters.record(index, [0.0; 2], [0.0; 2], reduction);
+        return;
+    }
+    let mut before = StateWords::default();
+    if silent_in {
+        node.state_words(&mut before);
+    }
     let lanes = Lanes {
         node: own,
         pan_law: piece.pan_law,
@@ -153,6 +269,15 @@ pub(crate) fn run_strip(
                 .map_or(0.0, |l| l.take_gain_reduction()),
         );
     piece.meters.record(index, [pl, pr], [ml, mr], reduction);
+    node.resting = silent_in
+        && node.put_out_silence(n)
+        && node.eq.is_quiet()
+        && node.comp.side_chain_quiet()
+        && {
+            let mut after = StateWords::default();
+            node.state_words(&mut after);
+            after == before
+        };
 }
 
 /// Sum what node `index` sends (its sends' buffers, then its output) into
