@@ -720,7 +720,11 @@ tracks:
         }
         rested = rested.max(skipping.resting_strips());
         if (7.4..7.5).contains(&t) {
-            assert!(skipping.resting_strips() >= 3, "A, B and E rest by 7.4 s");
+            assert!(
+                skipping.resting_strips() >= 6,
+                "A, B, E, both buses and master rest by 7.4 s ({})",
+                skipping.resting_strips()
+            );
         }
         frame += n;
     }

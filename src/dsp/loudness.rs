@@ -56,6 +56,12 @@ impl Stage {
             }
         }
     }
+
+    /// True when its memory is exactly empty: silence in gives silence
+    /// out and leaves it so.
+    fn is_empty(&self) -> bool {
+        self.s.iter().all(|s| s.to_bits() == 0)
+    }
 }
 
 /// The K-weighting filter of one channel: the head's high shelf, then the
@@ -153,6 +159,15 @@ impl LoudnessTap {
                 .enumerate()
             {
                 let (filter, tp) = (&mut self.filters[ch], &mut self.true_peak[ch]);
+                // Exact silence into empty filters: nothing to add, no peak;
+                // only the true-peak window moves on.
+                if filter.shelf.is_empty()
+                    && filter.highpass.is_empty()
+                    && crate::dsp::state_words::all_positive_zero(buf)
+                    && tp.skip_silence(buf.len())
+                {
+                    continue;
+                }
                 let mut sum = 0.0;
                 let mut sample_peak = self.sample_peak;
                 for &x in buf {

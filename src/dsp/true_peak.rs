@@ -144,6 +144,17 @@ impl TruePeak {
         self.block_max(block, 0.0)
     }
 
+    /// `frames` of exact silence, when the window holds nothing but
+    /// silence too (what [`TruePeak::block_max`] would do with them: no
+    /// peak, the window moves on); false, doing nothing, otherwise.
+    pub fn skip_silence(&mut self, frames: usize) -> bool {
+        if !self.ring.iter().all(|x| x.to_bits() == 0) {
+            return false;
+        }
+        self.pos = (self.pos + frames) % TAPS;
+        true
+    }
+
     /// The larger of `floor` and what [`TruePeak::push`] would report for
     /// each sample of `block`, pushing them all. Exactly the same figure,
     /// cheaper: a stretch of samples whose interpolated values cannot
@@ -178,6 +189,27 @@ impl TruePeak {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skipping_silence_is_pushing_silence() {
+        let click: Vec<f32> = (0..40).map(|i| if i == 20 { 0.9 } else { 0.0 }).collect();
+        let (mut a, mut b) = (TruePeak::new(), TruePeak::new());
+        // Silence from the start: skipped in one, pushed in the other.
+        assert!(a.skip_silence(13));
+        assert_eq!(b.block_max(&[0.0; 13], 0.0), 0.0);
+        // A click leaves the window holding something: no skipping then.
+        assert_eq!(a.block_max(&click, 0.0), b.block_max(&click, 0.0));
+        assert!(!a.skip_silence(5));
+        for _ in 0..10 {
+            let (pa, pb) = (a.block_max(&[0.0; 7], 0.0), b.block_max(&[0.0; 7], 0.0));
+            assert_eq!(pa.to_bits(), pb.to_bits());
+        }
+        assert!(a.skip_silence(3));
+        assert_eq!(b.block_max(&[0.0; 3], 0.0), 0.0);
+        for &x in &click {
+            assert_eq!(a.push(x).to_bits(), b.push(x).to_bits());
+        }
+    }
 
     #[test]
     fn skipping_stretches_never_changes_the_figure() {

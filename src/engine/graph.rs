@@ -338,6 +338,9 @@ pub(crate) struct Node {
     /// of silence would do the same and is skipped. Any command to the
     /// node ends it.
     pub(crate) resting: bool,
+    /// Frames of `post`, `out` and every send's output known to be `+0.0`
+    /// (a resting strip's silence is written once, not every piece).
+    pub(crate) silent_frames: usize,
 }
 
 /// Per-sample coefficient buffers for ramps in progress.
@@ -471,6 +474,7 @@ impl MixGraph {
                 out: StereoBuf::new(max_block),
                 meter: [MeterState::new(sample_rate); 2],
                 resting: false,
+                silent_frames: 0,
             });
         }
         Ok(MixGraph {

@@ -471,7 +471,11 @@ impl Engine {
                     &mut graph.scratch.bufs,
                 );
             }
-            strip::route(node, i, later_accs, &mut self.outputs, off, n);
+            // A resting strip put out exact silence: adding it changes
+            // nothing (an accumulator or output is never -0.0 to begin with).
+            if !node.resting {
+                strip::route(node, i, later_accs, &mut self.outputs, off, n);
+            }
         }
     }
 

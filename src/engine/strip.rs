@@ -104,7 +104,7 @@ impl Node {
         !matches!(self.input, NodeInput::Bus) && self.insert.is_none()
     }
 
-    /// True when the strip may rest at all: it stands alone, has no
+    /// True when the strip may rest at all: it has no hardware insert, no
     /// effect, limiter, latency delay or delayed send (their memories are
     /// long and not held in [`StateWords`]), and every coefficient plays
     /// its live value (a lane moves with the timeline).
@@ -116,7 +116,7 @@ impl Node {
     /// checked apart. So a state a piece of silence leaves as it found it,
     /// with exact silence out, gives exact silence and itself again.
     fn may_rest(&self) -> bool {
-        self.stands_alone()
+        self.insert.is_none()
             && self.fx.is_none()
             && self.limiter.is_none()
             && self.dest_delay.is_none()
@@ -182,6 +182,9 @@ impl Node {
     /// A piece of a resting strip: what processing would give, without
     /// the processing (exact silence out; the state stays as it is).
     fn rest_piece(&mut self, n: usize) {
+        if n <= self.silent_frames {
+            return;
+        }
         self.post.l[..n].fill(0.0);
         self.post.r[..n].fill(0.0);
         self.out.l[..n].fill(0.0);
@@ -190,6 +193,7 @@ impl Node {
             s.out.l[..n].fill(0.0);
             s.out.r[..n].fill(0.0);
         }
+        self.silent_frames = n;
     }
 }
 
@@ -269,6 +273,7 @@ pub(crate) fn run_strip(
                 .map_or(0.0, |l| l.take_gain_reduction()),
         );
     piece.meters.record(index, [pl, pr], [ml, mr], reduction);
+    node.silent_frames = 0;
     node.resting = silent_in
         && node.put_out_silence(n)
         && node.eq.is_quiet()
