@@ -41,6 +41,11 @@ use std::time::{Duration, Instant};
 pub const DEMO_SESSION: &str = include_str!("../../examples/demo.yaml");
 /// How often the hub services the engine link and flushes feedback.
 pub const HUB_TICK: Duration = Duration::from_millis(20);
+/// How often the hub ticks while nothing needs it (no feedback client, no
+/// surface, transport stopped, nothing touched or played from a lane):
+/// saves, the engine watch and the link still get serviced, a few times a
+/// second instead of fifty.
+pub const IDLE_TICK: Duration = Duration::from_millis(100);
 /// How often the hub looks for surface MIDI when MIDI surfaces are configured.
 pub const MIDI_POLL: Duration = Duration::from_millis(1);
 
@@ -630,8 +635,9 @@ struct HubParts {
 /// service the engine link and send each surface its feedback; build a
 /// new engine when the audio supervisor asks (the JACK server came back).
 ///
-/// It blocks until something arrives or the next tick is due (every
-/// millisecond only while MIDI surfaces are configured: their queue cannot
+/// It blocks until something arrives or the next tick is due: every
+/// [`HUB_TICK`], every [`IDLE_TICK`] while nothing needs it, and every
+/// millisecond only while MIDI surfaces are configured (their queue cannot
 /// wake this thread). A channel whose senders are gone is never waited on
 /// again. A panic while handling one input or one tick is caught, counted
 /// and logged; the hub keeps its state and carries on.
@@ -657,8 +663,18 @@ fn hub_loop(
     // MIDI refused on the audio thread (empty or too long), already counted.
     let mut midi_refused_seen = 0;
     let mut midi_refusals_said = crate::health::RateLimited::default();
-    let mut next_tick = Instant::now() + HUB_TICK;
+    let mut last_tick = Instant::now();
+    let mut next_tick = last_tick + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
+        // Whatever just arrived may need the hub's full pace again.
+        let quiet = hub.is_quiet()
+            && osc.subscribers() == 0
+            && surfaces.is_empty()
+            && serial.is_empty()
+            && midi.is_none();
+        if !quiet {
+            next_tick = next_tick.min(last_tick + HUB_TICK);
+        }
         let mut timeout = next_tick.saturating_duration_since(Instant::now());
         if !surfaces.is_empty() {
             contain(&health, "faderd-hub (MIDI surfaces)", || {
@@ -695,8 +711,10 @@ fn hub_loop(
         }
         let now = Instant::now();
         if now >= next_tick {
-            next_tick += HUB_TICK;
+            last_tick = next_tick;
+            next_tick += if quiet { IDLE_TICK } else { HUB_TICK };
             if next_tick < now {
+                last_tick = now;
                 next_tick = now + HUB_TICK;
             }
             contain(&health, "faderd-hub (tick)", || {

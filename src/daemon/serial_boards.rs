@@ -30,6 +30,11 @@ pub struct SerialBoards {
 }
 
 impl SerialBoards {
+    /// True when no serial board is configured.
+    pub fn is_empty(&self) -> bool {
+        self.boards.is_empty()
+    }
+
     /// Build the boards the config names and start their links (a board
     /// that is not plugged in yet is looked for every second). Their link
     /// counters are shared with `hub` for `/status`.

@@ -728,6 +728,19 @@ impl Hub {
         }
     }
 
+    /// True when no lane has a point, none is being written and the engine
+    /// plays every coefficient live: a tick has nothing to play or tell
+    /// (an idle daemon's tick stays cheap).
+    pub(super) fn automation_at_rest(&self) -> bool {
+        self.auto.writing.is_empty()
+            && self.auto.sent.values().all(|p| *p == AutoPlay::Live)
+            && self.strips().all(|s| {
+                self.session
+                    .controls(s)
+                    .is_none_or(|c| c.lanes.values().all(|l| l.points.is_empty()))
+            })
+    }
+
     fn keys(&self) -> Vec<LaneKey> {
         let mut keys = Vec::new();
         for strip in self.strips() {
@@ -1228,7 +1241,9 @@ impl Hub {
                 self.released(key);
             }
         }
-        self.sync_play();
+        if !self.automation_at_rest() {
+            self.sync_play();
+        }
         let frame = self.now_frame();
         // The timeline jumped back under a rolling pass (a loop, an outside
         // transport's locate): the pass ends where it was and a new one
@@ -1239,6 +1254,9 @@ impl Hub {
             self.start_pass(frame);
         }
         self.auto.last_frame = frame;
+        if self.automation_at_rest() {
+            return;
+        }
         let mut moved: Vec<StripRef> = Vec::new();
         for key in self.keys() {
             if self.play_state(key) != AutoPlay::Lane {

@@ -502,6 +502,22 @@ impl Hub {
         &self.map
     }
 
+    /// True when a tick has nothing to do for the hub itself: the
+    /// transport stands (and no outside transport can start it), nothing is
+    /// touched, written or played from a lane, nothing waits for the
+    /// engine. The daemon then ticks rarely (see `daemon::IDLE_TICK`).
+    pub fn is_quiet(&self) -> bool {
+        !self.rolling
+            && !self.external_transport
+            && self.touches.is_empty()
+            && self.backlog.is_empty()
+            && self.swaps_in_flight == 0
+            && self.lanes_in_flight == 0
+            && !self.rebuild_pending
+            && self.measuring.is_none()
+            && self.automation_at_rest()
+    }
+
     /// True when the state changed since the last [`Hub::mark_saved`].
     pub fn is_dirty(&self) -> bool {
         self.dirty

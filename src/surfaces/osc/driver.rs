@@ -106,7 +106,7 @@ impl OscDriver {
         health: Arc<Health>,
     ) -> std::io::Result<OscDriver> {
         let socket = bind_udp(addr)?;
-        socket.set_read_timeout(Some(Duration::from_millis(100)))?;
+        socket.set_read_timeout(Some(IDLE_WAIT))?;
         let local = socket.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(OscStats::default());
@@ -166,11 +166,29 @@ impl OscDriver {
     /// Stop listening.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Wake the listener from its wait with an empty datagram to itself
+        // (if that cannot be sent, it notices within IDLE_WAIT).
+        let mut own = self.local;
+        if own.ip().is_unspecified() {
+            own.set_ip(match own {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let _ = self.socket.send_to(&[], own);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
+
+/// How long the listener waits for a datagram before it looks at its stop
+/// flag (stopping also wakes it at once): an idle listener wakes once a
+/// second.
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+/// How soon the listener tries again to hand the hub what it held back
+/// while the hub's queue was full.
+const RETRY_WAIT: Duration = Duration::from_millis(2);
 
 /// Receive buffer asked of the kernel: ~50 ms of a 20,000 message/s flood
 /// even when the whole buffer holds small datagrams (the kernel may grant
@@ -301,10 +319,8 @@ impl Listener {
                 match self.pending.flush(&self.to_hub) {
                     Err(()) => return,
                     Ok(all) => {
-                        let wait = if all { 100 } else { 2 };
-                        let _ = self
-                            .socket
-                            .set_read_timeout(Some(Duration::from_millis(wait)));
+                        let wait = if all { IDLE_WAIT } else { RETRY_WAIT };
+                        let _ = self.socket.set_read_timeout(Some(wait));
                     }
                 }
             }
@@ -326,6 +342,11 @@ impl Listener {
                     continue;
                 }
             };
+            if self.stop.load(Ordering::Relaxed) {
+                // The wake-up datagram of `OscDriver::stop` (or one that
+                // came with it): nothing more is handled.
+                return;
+            }
             if !self.allow.allows(from.ip()) {
                 self.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 self.warnings.refused(from, "host not in osc.allow");
@@ -362,7 +383,7 @@ impl Listener {
                 Err(TrySendError::Full(p)) => {
                     self.stats.waited.fetch_add(1, Ordering::Relaxed);
                     self.pending.push(p);
-                    let _ = self.socket.set_read_timeout(Some(Duration::from_millis(2)));
+                    let _ = self.socket.set_read_timeout(Some(RETRY_WAIT));
                 }
                 Err(TrySendError::Disconnected(_)) => return,
             }
