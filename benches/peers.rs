@@ -1194,6 +1194,9 @@ fn live_cpu(
     rows: &mut Vec<Row>,
 ) {
     let secs = o.live_seconds;
+    // Idle is a fraction of a percent: a longer window, so that the
+    // process's 10 ms accounting ticks resolve it (±0.05 % at 20 s).
+    let idle_secs = (3.0 * secs).max(20.0);
     let dummy = work.join("cpu-dummy.yaml");
     std::fs::write(&dummy, "version: 1\naudio: { backend: dummy }\n").unwrap();
     let idle = work.join("cpu-idle.yaml");
@@ -1213,10 +1216,10 @@ fn live_cpu(
     for _ in 0..o.reps {
         {
             let (faderd, _) = support::start_faderd(&idle, &dummy);
-            fd_idle.push(process_load(faderd.0.id(), None, secs).0);
+            fd_idle.push(process_load(faderd.0.id(), None, idle_secs).0);
         }
         if let Some((jm, _, _)) = start_jack_mixer(sampler, work, display, &jm8, 8) {
-            jm_idle.push(process_load(jm.0.id(), None, secs).0);
+            jm_idle.push(process_load(jm.0.id(), None, idle_secs).0);
         }
         {
             let (faderd, ready) = faderd_on_jack(&live64, jack_config);
