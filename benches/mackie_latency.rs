@@ -86,13 +86,7 @@ fn main() {
     std::fs::write(&sess, SESSION).unwrap();
     std::fs::write(&cfg, CONFIG).unwrap();
     let (_daemon, ready) = start_faderd(&sess, &cfg);
-    let osc: u16 = ready
-        .split("OSC on udp ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|a| a.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
-        .expect("OSC port in the ready line");
+    let osc = support::ready_osc_port(&ready);
 
     let emu = Emulator::start();
     emu.plug(0);

@@ -769,13 +769,7 @@ fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
     .unwrap();
     let fd = {
         let (_faderd, line) = faderd_on_jack(&session, &config);
-        let port: u16 = line
-            .split("OSC on udp ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|a| a.rsplit(':').next())
-            .and_then(|p| p.parse().ok())
-            .expect("the ready line names the OSC port");
+        let port = support::ready_osc_port(&line);
         std::thread::sleep(Duration::from_millis(300));
         support::midi_probe::osc_latency(
             &["fd-osc:Lat in L".to_owned(), "fd-osc:Lat in R".to_owned()],
@@ -1226,13 +1220,7 @@ fn live_cpu(
             let (cpu, dsp) = process_load(faderd.0.id(), Some(sampler), secs);
             fd64.push(cpu);
             fd64_dsp.push(dsp);
-            let port = ready
-                .split("OSC on udp ")
-                .nth(1)
-                .and_then(|r| r.split_whitespace().next())
-                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
-                .map(|a| a.port())
-                .expect("faderd's OSC port");
+            let port = support::ready_osc_port(&ready);
             let flood = osc_flood(port, 64, secs + 1.5);
             let (cpu, dsp) = process_load(faderd.0.id(), Some(sampler), secs);
             moves_fd += flood.join().unwrap_or(0);

@@ -110,13 +110,7 @@ fn main() {
     .unwrap();
     let (faderd, ready) = support::start_faderd(&sess, &config);
     let pid = faderd.0.id();
-    let port: u16 = ready
-        .split("OSC on udp ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
-        .map(|a| a.port())
-        .expect("faderd's OSC port");
+    let port = support::ready_osc_port(&ready);
     let control = UdpSocket::bind("127.0.0.1:0").unwrap();
     control
         .set_read_timeout(Some(Duration::from_millis(50)))

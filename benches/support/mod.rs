@@ -148,3 +148,14 @@ fn cpu_ticks_seconds(pid: u32) -> f64 {
     // utime and stime, in clock ticks of 1/100 s on Linux.
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// The OSC port faderd's ready line names ("... OSC on udp ADDR:PORT ...").
+pub fn ready_osc_port(ready: &str) -> u16 {
+    ready
+        .split("OSC on udp ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+        .map(|a| a.port())
+        .unwrap_or_else(|| panic!("no OSC port in faderd's ready line: {ready}"))
+}
