@@ -245,27 +245,70 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
         (0, 0),
         "the JACK callback allocated or freed over {periods} periods"
     );
-    // Inbound: every message in the peer's order, bytes intact. A period
-    // the server dropped (an xrun on a loaded machine) loses that period's
-    // events for every client; nothing else may go missing.
+    // Both ways: every message in order, bytes intact. A period the server
+    // dropped (an xrun on a loaded machine) loses that period's events, and
+    // the client reading a late writer's port gets the period before once
+    // more: only with xruns, at most one period's worth (2 messages) each.
     assert!(received.len() > 1000, "{} messages in", received.len());
-    let mut seq = 0u32;
-    let mut missing = 0u64;
-    for (i, m) in received.iter().enumerate() {
-        let skipped = (0..=16)
-            .find(|k| m == &peer_message(seq + k))
-            .unwrap_or_else(|| panic!("inbound message {i} ({m:02x?}) is not the next in order"));
-        missing += u64::from(skipped);
-        seq += skipped + 1;
-    }
-    assert!(
-        missing == 0 || missing <= xruns,
-        "{missing} inbound messages lost with {xruns} xruns"
-    );
-    // Outbound: exactly what the hub queued.
+    let inbound = follow("inbound", &received, |k| Some(peer_message(k as u32)));
+    inbound.assert_explained_by(xruns);
     let got = got.lock().unwrap();
     assert!(got.len() > 100, "{} messages out", got.len());
-    assert_eq!(&got[..], &sent[..got.len()], "outbound bytes");
-    assert!(sent.len() - got.len() <= 1, "messages lost on the way out");
+    let outbound = follow("outbound", &got, |k| sent.get(k).cloned());
+    outbound.assert_explained_by(xruns);
+    assert!(
+        sent.len() - outbound.next <= 1,
+        "messages lost on the way out"
+    );
     assert_eq!(midi.stats().dropped.load(Ordering::Relaxed), 0);
+}
+
+/// How a received stream followed the expected one.
+struct Followed {
+    what: &'static str,
+    /// Index of the next expected message.
+    next: usize,
+    lost: u64,
+    repeated: u64,
+}
+
+/// Walk `got` against `expected(0..)`: each message is the next expected
+/// one, or one a little further on (those between were lost), or one of
+/// the last few again (a repeated period); anything else fails.
+fn follow(
+    what: &'static str,
+    got: &[Vec<u8>],
+    expected: impl Fn(usize) -> Option<Vec<u8>>,
+) -> Followed {
+    const REACH: usize = 16;
+    let mut f = Followed {
+        what,
+        next: 0,
+        lost: 0,
+        repeated: 0,
+    };
+    for (i, m) in got.iter().enumerate() {
+        if let Some(k) = (f.next..=f.next + REACH).find(|&k| expected(k).as_ref() == Some(m)) {
+            f.lost += (k - f.next) as u64;
+            f.next = k + 1;
+        } else if (f.next.saturating_sub(REACH)..f.next).any(|k| expected(k).as_ref() == Some(m)) {
+            f.repeated += 1;
+        } else {
+            panic!("{what} message {i} ({m:02x?}) is not the next in order");
+        }
+    }
+    f
+}
+
+impl Followed {
+    fn assert_explained_by(&self, xruns: u64) {
+        let off = self.lost + self.repeated;
+        assert!(
+            off == 0 || off <= 2 * xruns,
+            "{}: {} messages lost and {} repeated with {xruns} xruns",
+            self.what,
+            self.lost,
+            self.repeated
+        );
+    }
 }

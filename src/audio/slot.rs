@@ -116,6 +116,12 @@ impl EngineDock {
         self.retired.pop().ok()
     }
 
+    /// True while an engine the audio thread replaced waits to be
+    /// collected.
+    pub fn has_retired(&self) -> bool {
+        !self.retired.is_empty()
+    }
+
     /// True while a replacement waits for the audio thread.
     pub fn is_waiting(&self) -> bool {
         self.replacements.slots() == 0

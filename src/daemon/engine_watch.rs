@@ -49,6 +49,16 @@ impl EngineWatch {
         slot
     }
 
+    /// True when nothing is under way: no fault to handle, no replacement
+    /// waiting for the audio thread, no replaced engine to free. While
+    /// something is, the hub keeps its full pace (a rebuild completes in
+    /// a few of its ticks).
+    pub fn is_settled(&self, hub: &Hub) -> bool {
+        self.dock.as_ref().is_none_or(|dock| {
+            hub.engine_faults() <= self.seen && !dock.is_waiting() && !dock.has_retired()
+        })
+    }
+
     /// Call every hub tick.
     pub fn tick(&mut self, hub: &mut Hub, health: &Health, now: Instant) {
         let Some(dock) = self.dock.as_mut() else {

@@ -668,6 +668,7 @@ fn hub_loop(
     while !stop.load(Ordering::SeqCst) {
         // Whatever just arrived may need the hub's full pace again.
         let quiet = hub.is_quiet()
+            && watch.is_settled(&hub)
             && osc.subscribers() == 0
             && surfaces.is_empty()
             && serial.is_empty()

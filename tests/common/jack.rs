@@ -39,13 +39,12 @@ impl JackServer {
     /// The name is stable per test binary: JACK's shared registry holds 8
     /// servers and frees a dead server's entry only when a server of the
     /// same name starts, so a server killed with SIGKILL would otherwise
-    /// leak an entry per run. A leftover server of that name (an aborted
-    /// run) is stopped first.
+    /// leak an entry per run. A leftover server of that name that an
+    /// aborted run of this test started (its PID is kept in a file) is
+    /// stopped first.
     pub fn start(tag: &str) -> JackServer {
         let name = format!("faderd-test-{tag}");
-        let _ = Command::new("pkill")
-            .args(["-TERM", "-f", &format!("jackd -n {name} ")])
-            .status();
+        stop_leftover(&name);
         // SAFETY: called before this test starts any thread of its own; the
         // harness's other threads do not touch the environment meanwhile
         // (each JACK test binary holds one test).
@@ -62,24 +61,41 @@ impl JackServer {
         s
     }
 
+    /// Start jackd and wait until it answers. A server that exits at once
+    /// (the remains of one that was killed can still be going away) is
+    /// started again; what it said is in the panic if it never comes up.
     fn launch(&mut self) {
+        let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{}.jackd.log", self.name));
+        let t0 = Instant::now();
+        self.child = Some(self.spawn(&log));
+        while !self.is_up() {
+            if t0.elapsed() > Duration::from_secs(10) {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("jackd '{}' did not come up:\n{said}", self.name);
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .is_some_and(|c| c.try_wait().ok().flatten().is_some());
+            if exited {
+                std::thread::sleep(Duration::from_millis(500));
+                self.child = Some(self.spawn(&log));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn spawn(&self, log: &std::path::Path) -> Child {
         let child = Command::new("jackd")
             .args(["-n", &self.name, "-d", "dummy", "-r", "48000", "-p", "64"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(log).map_or_else(|_| Stdio::null(), Stdio::from))
             .spawn()
             .expect("jackd starts");
-        self.child = Some(child);
-        let t0 = Instant::now();
-        while !self.is_up() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "jackd '{}' did not come up",
-                self.name
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let _ = std::fs::write(pid_file(&self.name), child.id().to_string());
+        child
     }
 
     fn is_up(&self) -> bool {
@@ -128,8 +144,47 @@ impl JackServer {
     }
 }
 
+/// Where the PID of the server named `name` is kept while it runs.
+fn pid_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.jackd.pid"))
+}
+
+/// End the server an earlier run of this test started and left running
+/// (killed before its cleanup): the PID from its file, and only if that
+/// process still is `jackd -n NAME`.
+fn stop_leftover(name: &str) {
+    let Some(pid) = std::fs::read_to_string(pid_file(name))
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+    else {
+        return;
+    };
+    let ours = std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
+        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+        args.first().is_some_and(|a| a.ends_with(b"jackd"))
+            && args
+                .windows(2)
+                .any(|w| w[0] == b"-n" && w[1] == name.as_bytes())
+    });
+    if ours {
+        // A server whose clients died with the run may not end on TERM.
+        let pid = pid.to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let t0 = Instant::now();
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            if t0.elapsed() > Duration::from_secs(3) {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let _ = std::fs::remove_file(pid_file(name));
+}
+
 impl Drop for JackServer {
     fn drop(&mut self) {
+        let _ = std::fs::remove_file(pid_file(&self.name));
         if let Some(mut c) = self.child.take() {
             let pid = c.id().to_string();
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
