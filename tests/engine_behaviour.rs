@@ -603,13 +603,126 @@ fn timed_changes_closer_than_a_minimum_piece_wait_for_it() {
     assert_eq!(run.hub.engine_late_commands(), 0);
 }
 
-/// Strips resting on silence are skipped, and a listener cannot tell: two
-/// engines play the same session, inputs and changes, one skipping resting
-/// strips and one not, and every output sample is the same to the bit.
-/// Bursts of noise into EQ'd, compressed and gated strips, then silence
-/// long enough for their tails to die; fader moves and mutes in the
-/// silence; a lane playing; a strip with its polarity inverted; block
+/// What an A/B run of a skipping and a plain engine saw.
+struct RestRun {
+    /// The most strips resting at once.
+    rested: usize,
+    /// Blocks the skipping engine rested whole (no mixing at all).
+    whole_blocks: usize,
+    /// Strips resting at 7.4 s, in the silence before the changes.
+    resting_at_7_4: usize,
+}
+
+/// Two engines play `yaml` with the same inputs and changes, one skipping
+/// resting strips and one not; every output sample must be the same to the
+/// bit, and so must every strip's meters (read every block). Noise for
+/// 0.4 s at 0 s and at 9 s (input 4 only the first time), silence between,
+/// long enough for tails to die and meters to fall under their floor;
+/// strip 1's gain set and strip 2 muted and back in the silence; block
 /// lengths that change.
+fn skip_and_plain_agree(yaml: &str, rolling: bool, strips: &[StripRef]) -> RestRun {
+    let session = parse_session(yaml, Path::new("rest.yaml")).unwrap();
+    let cfg = faderd::engine::EngineConfig {
+        sample_rate: RATE,
+        max_block: 128,
+        inputs: 4,
+        outputs: 2,
+    };
+    let (mut hub_a, mut skipping) =
+        faderd::mixer::Hub::new(session.clone(), Default::default(), cfg).unwrap();
+    let (mut hub_b, mut plain) = faderd::mixer::Hub::new(session, Default::default(), cfg).unwrap();
+    plain.set_resting(false);
+    if rolling {
+        for h in [&mut hub_a, &mut hub_b] {
+            h.transport(TransportCmd::Play);
+        }
+    }
+    let noise_l = noise(7, RATE as usize);
+    let noise_r = noise(8, RATE as usize);
+    let mut frame = 0usize;
+    let mut run = RestRun {
+        rested: 0,
+        whole_blocks: 0,
+        resting_at_7_4: 0,
+    };
+    let lengths = [64usize, 37, 128, 91, 1, 64];
+    let seconds = 12;
+    let mut k = 0;
+    while frame < seconds * RATE as usize {
+        let n = lengths[k % lengths.len()];
+        k += 1;
+        let t = frame as f64 / f64::from(RATE);
+        let burst = t % 9.0 < 0.4;
+        for e in [&mut skipping, &mut plain] {
+            for ch in 0..4 {
+                let dst = &mut e.input_mut(ch)[..n];
+                for (i, x) in dst.iter_mut().enumerate() {
+                    let j = (frame + i) % noise_l.len();
+                    *x = match ch {
+                        _ if !burst => 0.0,
+                        0 => noise_l[j],
+                        1 => noise_r[j] * 0.5,
+                        3 if t < 4.0 => noise_r[j] * 0.25,
+                        _ => 0.0,
+                    };
+                }
+            }
+        }
+        let ms = (t * 1000.0) as u64;
+        let at = |a: u64, b: u64| ms >= a && ms < b && frame % 4800 < n;
+        for h in [&mut hub_a, &mut hub_b] {
+            for (from, to, address, value) in [
+                (7500, 7600, "strip/1/gain", Value::Float(-12.0)),
+                (8000, 8100, "strip/2/mute", Value::Bool(true)),
+                (8500, 8600, "strip/2/mute", Value::Bool(false)),
+            ] {
+                if at(from, to) {
+                    h.apply(Origin::Daemon, Address::parse(address).unwrap(), value)
+                        .unwrap();
+                }
+            }
+            h.service();
+        }
+        let rested_before = skipping.rests_whole();
+        skipping.process(n);
+        plain.process(n);
+        if rested_before && skipping.rests_whole() {
+            run.whole_blocks += 1;
+        }
+        for ch in 0..2 {
+            let (a, b) = (&skipping.output(ch)[..n], &plain.output(ch)[..n]);
+            for i in 0..n {
+                assert_eq!(
+                    a[i].to_bits(),
+                    b[i].to_bits(),
+                    "output {ch} differs at frame {} ({t:.3} s): {} vs {}",
+                    frame + i,
+                    a[i],
+                    b[i]
+                );
+            }
+        }
+        for &strip in strips {
+            assert_eq!(
+                hub_a.meter(strip),
+                hub_b.meter(strip),
+                "{strip:?}'s meters differ at {t:.3} s"
+            );
+        }
+        run.rested = run.rested.max(skipping.resting_strips());
+        if (7.4..7.5).contains(&t) {
+            run.resting_at_7_4 = skipping.resting_strips();
+        }
+        frame += n;
+    }
+    assert_eq!(hub_a.loudness(), hub_b.loudness(), "loudness differs");
+    run
+}
+
+/// Strips resting on silence are skipped, and a listener cannot tell:
+/// bursts of noise into EQ'd, compressed and gated strips, then silence;
+/// fader moves and mutes in the silence; a lane playing; a strip with its
+/// polarity inverted, all while the transport rolls.
 #[test]
 fn skipping_strips_that_rest_on_silence_changes_no_sample() {
     let yaml = r#"
@@ -628,107 +741,63 @@ tracks:
       lanes: { gain: { points: [[0, -10], [3, -20], [6, 0]] } } }
   - { name: E, source: { input: 4 } }
 "#;
-    let session = parse_session(yaml, Path::new("rest.yaml")).unwrap();
-    let cfg = faderd::engine::EngineConfig {
-        sample_rate: RATE,
-        max_block: 128,
-        inputs: 4,
-        outputs: 2,
-    };
-    let (mut hub_a, mut skipping) =
-        faderd::mixer::Hub::new(session.clone(), Default::default(), cfg).unwrap();
-    let (mut hub_b, mut plain) = faderd::mixer::Hub::new(session, Default::default(), cfg).unwrap();
-    plain.set_resting(false);
-    for h in [&mut hub_a, &mut hub_b] {
-        h.transport(TransportCmd::Play);
-    }
-    let noise_l = noise(7, RATE as usize);
-    let noise_r = noise(8, RATE as usize);
-    let mut frame = 0usize;
-    let mut rested = 0usize;
-    let lengths = [64usize, 37, 128, 91, 1, 64];
-    let seconds = 12;
-    let mut k = 0;
-    while frame < seconds * RATE as usize {
-        let n = lengths[k % lengths.len()];
-        k += 1;
-        let t = frame as f64 / f64::from(RATE);
-        // Noise for 0.4 s at 0 s and at 9 s (on input 4 only the first
-        // time), silence between: long enough for meters to fall under
-        // their floor and strips to rest.
-        let burst = t % 9.0 < 0.4;
-        for e in [&mut skipping, &mut plain] {
-            for ch in 0..4 {
-                let dst = &mut e.input_mut(ch)[..n];
-                for (i, x) in dst.iter_mut().enumerate() {
-                    let j = (frame + i) % noise_l.len();
-                    *x = match ch {
-                        _ if !burst => 0.0,
-                        0 => noise_l[j],
-                        1 => noise_r[j] * 0.5,
-                        3 if t < 4.0 => noise_r[j] * 0.25,
-                        _ => 0.0,
-                    };
-                }
-            }
-        }
-        // Changes in the silences, while strips rest: A's fader, B muted and
-        // back.
-        let ms = (t * 1000.0) as u64;
-        let at = |a: u64, b: u64| ms >= a && ms < b && frame % 4800 < n;
-        for h in [&mut hub_a, &mut hub_b] {
-            if at(7500, 7600) {
-                h.apply(
-                    Origin::Daemon,
-                    Address::parse("strip/1/gain").unwrap(),
-                    Value::Float(-12.0),
-                )
-                .unwrap();
-            }
-            if at(8000, 8100) {
-                h.apply(
-                    Origin::Daemon,
-                    Address::parse("strip/2/mute").unwrap(),
-                    Value::Bool(true),
-                )
-                .unwrap();
-            }
-            if at(8500, 8600) {
-                h.apply(
-                    Origin::Daemon,
-                    Address::parse("strip/2/mute").unwrap(),
-                    Value::Bool(false),
-                )
-                .unwrap();
-            }
-            h.service();
-        }
-        skipping.process(n);
-        plain.process(n);
-        for ch in 0..2 {
-            let (a, b) = (&skipping.output(ch)[..n], &plain.output(ch)[..n]);
-            for i in 0..n {
-                assert_eq!(
-                    a[i].to_bits(),
-                    b[i].to_bits(),
-                    "output {ch} differs at frame {} ({t:.3} s): {} vs {}",
-                    frame + i,
-                    a[i],
-                    b[i]
-                );
-            }
-        }
-        rested = rested.max(skipping.resting_strips());
-        if (7.4..7.5).contains(&t) {
-            assert!(
-                skipping.resting_strips() >= 6,
-                "A, B, E, both buses and master rest by 7.4 s ({})",
-                skipping.resting_strips()
-            );
-        }
-        frame += n;
-    }
-    // A and B (and E) rest in the silences; C (inverted: -0.0) and D (a
-    // lane plays) never do.
-    assert!(rested >= 2, "no strip rested (at most {rested})");
+    let strips = [
+        StripRef::Track(0),
+        StripRef::Track(1),
+        StripRef::Track(2),
+        StripRef::Track(3),
+        StripRef::Bus(0),
+        StripRef::Master,
+    ];
+    let run = skip_and_plain_agree(yaml, true, &strips);
+    assert!(
+        run.resting_at_7_4 >= 6,
+        "A, B, E, both buses and master rest by 7.4 s ({})",
+        run.resting_at_7_4
+    );
+    // C (inverted: -0.0) and D (a lane plays) never rest, so neither does
+    // the whole console.
+    assert!(run.rested >= 2, "no strip rested (at most {})", run.rested);
+    assert_eq!(run.whole_blocks, 0);
+}
+
+/// A stopped console whose every strip rests is not mixed at all until an
+/// input or a change wakes it, and a listener cannot tell, nor can its
+/// meters (a closed gate still shows the reduction it holds) or the
+/// loudness meter.
+#[test]
+fn a_console_at_rest_skips_mixing_and_sounds_and_meters_the_same() {
+    let yaml = r#"
+version: 1
+name: rest-whole
+buses:
+  - { name: Aux, kind: aux, gain_db: -6 }
+  - { name: Grp, kind: group }
+tracks:
+  - { name: A, source: { input: 1 }, eq: { hpf: { freq: 80, slope: 18 }, bands: [{ gain: 6, freq: 200, q: 4 }] },
+      comp: { threshold: -30, ratio: 4, attack: 2, release: 20 }, sends: [{ bus: Aux, gain_db: -10 }] }
+  - { name: B, channels: stereo, source: { input: 2 }, output: Grp,
+      gate: { threshold: -40, hold: 20, release: 50 }, sends: [{ bus: Aux, gain_db: -6, pre: true }] }
+  - { name: C, source: { input: 4 }, pan: 0.2 }
+  - { name: D }
+"#;
+    let strips = [
+        StripRef::Track(0),
+        StripRef::Track(1),
+        StripRef::Track(2),
+        StripRef::Track(3),
+        StripRef::Bus(0),
+        StripRef::Bus(1),
+        StripRef::Master,
+    ];
+    let run = skip_and_plain_agree(yaml, false, &strips);
+    assert_eq!(run.resting_at_7_4, 7, "every strip rests by 7.4 s");
+    // Once the first burst's tails and meters have died away (about 6.5 s)
+    // the console rests whole until the second burst at 9 s, but for the
+    // moments the changes at 7.5, 8 and 8.5 s wake it: some 1,900 blocks.
+    assert!(
+        run.whole_blocks > 1_500,
+        "rested whole for only {} blocks",
+        run.whole_blocks
+    );
 }

@@ -34,6 +34,7 @@ pub const PROC_LANE_GRID: u64 = 32;
 use crate::dsp::automation::Interp;
 use crate::dsp::loudness::{LoudnessBlock, LoudnessTap};
 use crate::dsp::pan::PanLaw;
+use crate::dsp::state_words::all_positive_zero;
 use auto::{AutoParam, TimelineClock};
 use graph::Node;
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -148,6 +149,12 @@ pub struct Engine {
     loudness_out: Producer<LoudnessBlock>,
     /// Strips that rest on silence are skipped (see [`strip`]).
     resting_on: bool,
+    /// Every node rested through the last block: with no command and
+    /// silent inputs the next block rests whole ([`Engine::rest_block`]).
+    graph_at_rest: bool,
+    /// Frames at the start of every output known to hold exact silence
+    /// (written by a resting block, untouched since).
+    outputs_silent: usize,
 }
 
 impl Engine {
@@ -191,6 +198,8 @@ impl Engine {
             loudness: LoudnessTap::new(config.sample_rate),
             loudness_out,
             resting_on: true,
+            graph_at_rest: false,
+            outputs_silent: 0,
         };
         (
             engine,
@@ -257,11 +266,18 @@ impl Engine {
     /// benchmarks compare).
     pub fn set_resting(&mut self, on: bool) {
         self.resting_on = on;
+        self.graph_at_rest = false;
         if !on {
             for n in self.graph.nodes.iter_mut() {
                 n.resting = false;
             }
         }
+    }
+
+    /// True when every node rested through the last block: the next one,
+    /// given silent inputs and no command, is not mixed at all.
+    pub fn rests_whole(&self) -> bool {
+        self.graph_at_rest
     }
 
     /// How many strips rest (are skipped) now.
@@ -324,9 +340,90 @@ impl Engine {
         let block_start = self.frame;
         self.apply_commands(&mut budget, block_start);
         let n = frames.min(self.config.max_block).min(self.graph.max_block);
+        if budget == MAX_COMMANDS_PER_CALL && self.may_rest_whole(n) {
+            self.rest_block(n);
+        } else {
+            self.mix_block(n, budget, block_start, pool);
+        }
+        self.run_measurement(n);
+        if let [l, r, ..] = &self.outputs[..] {
+            let queue = &mut self.loudness_out;
+            self.loudness.process(&l[..n], &r[..n], |block| {
+                // A hub that stopped reading loses blocks, never the audio.
+                let _ = queue.push(block);
+            });
+        }
+        // The transport first, then the count of transport commands with
+        // release: a hub that sees its command counted (acquire) also sees
+        // where the transport went.
+        self.shared
+            .position_frames
+            .store(self.frame, Ordering::Relaxed);
+        self.shared
+            .transport_frames
+            .store(self.transport_frame, Ordering::Relaxed);
+        self.shared
+            .transport_rolling
+            .store(self.rolling, Ordering::Relaxed);
+        self.shared
+            .transport_commands
+            .store(self.transport_commands, Ordering::Release);
+        n
+    }
+
+    /// True when the next `n` frames need no mixing: every node rested
+    /// through the last block, no command was applied or waits, the
+    /// transport stands (no clip plays, no lane moves), nothing is being
+    /// measured, and every input a node hears is exact silence. Mixing
+    /// would then give exact silence everywhere and leave every node as
+    /// it is.
+    fn may_rest_whole(&self, n: usize) -> bool {
+        use graph::NodeInput;
+        let silent = |ch: usize| {
+            self.inputs
+                .get(ch)
+                .is_none_or(|b| all_positive_zero(&b[..n]))
+        };
+        self.graph_at_rest
+            && !self.rolling
+            && self.measuring.is_none()
+            && self.commands.is_empty()
+            && self.graph.nodes.iter().all(|node| match node.input {
+                NodeInput::Silence | NodeInput::Bus | NodeInput::Clip { .. } => true,
+                NodeInput::Input { first } => {
+                    silent(first) && (node.channels == Channels::Mono || silent(first + 1))
+                }
+                NodeInput::Tone(_) => false,
+            })
+    }
+
+    /// A block in which the whole graph rests: what mixing would give
+    /// (silence out, meters reading silence) without the mixing.
+    fn rest_block(&mut self, n: usize) {
+        for (i, node) in self.graph.nodes.iter_mut().enumerate() {
+            strip::rest(node, i, &self.graph.meters, n);
+        }
+        if n > self.outputs_silent {
+            for out in self.outputs.iter_mut() {
+                out[..n].fill(0.0);
+            }
+            self.outputs_silent = n;
+        }
+        self.frame += n as u64;
+    }
+
+    /// Mix one block of `n` frames, applying the commands due inside it.
+    fn mix_block(
+        &mut self,
+        n: usize,
+        mut budget: usize,
+        block_start: u64,
+        pool: Option<&dyn StripPool>,
+    ) {
         for out in self.outputs.iter_mut() {
             out[..n].fill(0.0);
         }
+        self.outputs_silent = 0;
         // A loop's end splits the block: the frames after it play from the
         // loop's start, in the same block. So does a timed change, at most
         // every MIN_TIMED_PIECE frames (a dense stream of timed changes
@@ -363,30 +460,7 @@ impl Engine {
             }
             done += m;
         }
-        self.run_measurement(n);
-        if let [l, r, ..] = &self.outputs[..] {
-            let queue = &mut self.loudness_out;
-            self.loudness.process(&l[..n], &r[..n], |block| {
-                // A hub that stopped reading loses blocks, never the audio.
-                let _ = queue.push(block);
-            });
-        }
-        // The transport first, then the count of transport commands with
-        // release: a hub that sees its command counted (acquire) also sees
-        // where the transport went.
-        self.shared
-            .position_frames
-            .store(self.frame, Ordering::Relaxed);
-        self.shared
-            .transport_frames
-            .store(self.transport_frame, Ordering::Relaxed);
-        self.shared
-            .transport_rolling
-            .store(self.rolling, Ordering::Relaxed);
-        self.shared
-            .transport_commands
-            .store(self.transport_commands, Ordering::Release);
-        n
+        self.graph_at_rest = self.resting_on && self.graph.nodes.iter().all(|node| node.resting);
     }
 
     /// Frames to the next point of the channel-strip lanes' grid, while

@@ -237,12 +237,7 @@ pub(crate) fn run_strip(
         && all_positive_zero(&node.pre.l[..n])
         && (node.channels == Channels::Mono || all_positive_zero(&node.pre.r[..n]));
     if silent_in && node.resting {
-        node.rest_piece(n);
-        let reduction = node
-            .comp
-            .resting_reduction()
-            .min(node.gate.resting_reduction());
-        piece.meters.record(index, [0.0; 2], [0.0; 2], reduction);
+        rest(node, index, piece.meters, n);
         return;
     }
     let mut before = StateWords::default();
@@ -283,6 +278,17 @@ pub(crate) fn run_strip(
             node.state_words(&mut after);
             after == before
         };
+}
+
+/// A piece of `n` frames of resting node `index`: exact silence out, its
+/// meters reading silence and its dynamics the reduction they hold.
+pub(crate) fn rest(node: &mut Node, index: usize, meters: &MeterBank, n: usize) {
+    node.rest_piece(n);
+    let reduction = node
+        .comp
+        .resting_reduction()
+        .min(node.gate.resting_reduction());
+    meters.record(index, [0.0; 2], [0.0; 2], reduction);
 }
 
 /// Sum what node `index` sends (its sends' buffers, then its output) into
