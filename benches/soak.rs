@@ -4,6 +4,9 @@
 //! (touching and releasing, so every loop writes automation passes), and a
 //! meter subscriber. Every 30 s it prints resident memory, whole-process
 //! CPU, JACK's DSP load and xruns; at the end, whether memory levelled off.
+//! First it measures the xrun floor: how many periods the same server drops
+//! per minute with one client that does nothing (on a virtual machine the
+//! timer alone drops some).
 //!
 //!     bench/soak                  # 30 minutes
 //!     bench/soak --minutes 5
@@ -86,6 +89,40 @@ fn status(sock: &UdpSocket, port: u16, key: &str) -> Option<f64> {
     found
 }
 
+/// Counts the server's xruns.
+struct XrunCount(Arc<AtomicU64>);
+
+impl jack::NotificationHandler for XrunCount {
+    fn xrun(&mut self, _: &jack::Client) -> jack::Control {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        jack::Control::Continue
+    }
+}
+
+/// A client that does nothing in its cycle.
+struct Idle;
+
+impl jack::ProcessHandler for Idle {
+    fn process(&mut self, _: &jack::Client, _: &jack::ProcessScope) -> jack::Control {
+        jack::Control::Continue
+    }
+}
+
+/// Xruns per minute the server has with one client that does nothing, over
+/// `secs`: the floor the machine sets (a virtual machine's timer and
+/// scheduling drop periods on their own), to read faderd's count against.
+fn xrun_floor_per_min(secs: f64) -> f64 {
+    let (client, _) =
+        jack::Client::new("soak-floor", jack::ClientOptions::NO_START_SERVER).unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let active = client
+        .activate_async(XrunCount(Arc::clone(&count)), Idle)
+        .unwrap();
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    let _ = active.deactivate();
+    count.load(Ordering::Relaxed) as f64 * 60.0 / secs
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let minutes: f64 = args
@@ -97,6 +134,10 @@ fn main() {
     let Some(_jackd) = support::start_jackd("soak") else {
         return;
     };
+    let floor_secs = (minutes * 6.0).clamp(10.0, 60.0);
+    println!("xrun floor: {floor_secs:.0} s of a client that does nothing on the same server ...");
+    let floor = xrun_floor_per_min(floor_secs);
+    println!("xrun floor: {floor:.1} per minute");
     let (sampler, _) =
         jack::Client::new("soak-sampler", jack::ClientOptions::NO_START_SERVER).unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("soak");
@@ -247,8 +288,9 @@ fn main() {
     println!(
         "RSS {first:.1} MB at the first sample, {last:.1} MB at the end; last third grew {late_growth:+.2} MB"
     );
+    let per_min = xruns / t0.elapsed().as_secs_f64() * 60.0;
     println!(
-        "CPU {:.2} % of a core on average, JACK DSP load {:.2} %, {xruns:.0} xruns, {moves} OSC moves, {:.1} MB of meter feedback, panics {}",
+        "CPU {:.2} % of a core on average, JACK DSP load {:.2} %, {xruns:.0} xruns ({per_min:.1} per minute against a floor of {floor:.1}), {moves} OSC moves, {:.1} MB of meter feedback, panics {}",
         mean(&cpu_all),
         mean(&dsp_all),
         meters.1.load(Ordering::Relaxed) as f64 / 1e6,
