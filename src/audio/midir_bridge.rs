@@ -9,10 +9,15 @@
 //! Received messages are pushed from midir's input threads (not real-time
 //! threads: locking there is fine); outgoing messages are written every
 //! millisecond.
+//!
+//! Supervised: a panic in a scan, a write or a received message is caught,
+//! counted in `/status` and logged with its cause; the bridge carries on
+//! with its connections (the queues' lock is taken back from a panic).
 
 use super::midi::{MidiPorts, MidiRt, MidiStats};
+use crate::health::{Health, contain};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -33,9 +38,10 @@ struct Connected {
 }
 
 impl MidirBridge {
-    /// Bridge `ports` (by name part) to `rt`. Fails only when the MIDI
-    /// system cannot be opened at all (no ALSA sequencer, say).
-    pub fn start(ports: MidiPorts, rt: MidiRt) -> Result<MidirBridge, String> {
+    /// Bridge `ports` (by name part) to `rt`, panics counted in `health`.
+    /// Fails only when the MIDI system cannot be opened at all (no ALSA
+    /// sequencer, say).
+    pub fn start(ports: MidiPorts, rt: MidiRt, health: Arc<Health>) -> Result<MidirBridge, String> {
         if cfg!(target_os = "linux") && !std::path::Path::new("/dev/snd/seq").exists() {
             return Err("there is no ALSA sequencer here (/dev/snd/seq is missing)".into());
         }
@@ -45,7 +51,7 @@ impl MidirBridge {
         let stop_t = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("faderd-midir".into())
-            .spawn(move || run(&ports, rt, &stop_t))
+            .spawn(move || run(&ports, rt, &stop_t, &health))
             .map_err(|e| e.to_string())?;
         Ok(MidirBridge {
             stop,
@@ -76,7 +82,18 @@ fn find_port<P>(
         .find(|(_, n)| n.to_lowercase().contains(&want))
 }
 
-fn connect(index: u8, want: &str, rt: &Arc<Mutex<MidiRt>>) -> Option<Connected> {
+/// The queues, also after a panic while they were held (what a panic
+/// interrupted is one message; the queues themselves stay whole).
+fn queues(rt: &Mutex<MidiRt>) -> MutexGuard<'_, MidiRt> {
+    rt.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn connect(
+    index: u8,
+    want: &str,
+    rt: &Arc<Mutex<MidiRt>>,
+    health: &Arc<Health>,
+) -> Option<Connected> {
     let input = midir::MidiInput::new("faderd").ok()?;
     let output = midir::MidiOutput::new("faderd").ok()?;
     let in_ports = input.ports();
@@ -84,14 +101,15 @@ fn connect(index: u8, want: &str, rt: &Arc<Mutex<MidiRt>>) -> Option<Connected> 
     let (ii, name) = find_port(&in_ports, |p| input.port_name(p).ok(), want)?;
     let (oi, _) = find_port(&out_ports, |p| output.port_name(p).ok(), want)?;
     let rt_in = Arc::clone(rt);
+    let health = Arc::clone(health);
     let input = input
         .connect(
             &in_ports[ii],
             &format!("faderd {want} in"),
             move |_, bytes, _| {
-                if let Ok(mut rt) = rt_in.lock() {
-                    rt.received(index, 0, bytes, None);
-                }
+                contain(&health, "faderd-midir (input)", || {
+                    queues(&rt_in).received(index, 0, bytes, None);
+                });
             },
             (),
         )
@@ -111,32 +129,19 @@ fn still_there(want: &str) -> bool {
         .is_ok_and(|m| find_port(&m.ports(), |p| m.port_name(p).ok(), want).is_some())
 }
 
-fn run(ports: &MidiPorts, rt: MidiRt, stop: &AtomicBool) {
+fn run(ports: &MidiPorts, rt: MidiRt, stop: &AtomicBool, health: &Arc<Health>) {
     let stats: Arc<MidiStats> = Arc::clone(rt.stats());
     let rt = Arc::new(Mutex::new(rt));
     let mut conns: Vec<Option<Connected>> = ports.names.iter().map(|_| None).collect();
     let mut next_scan = Instant::now();
     while !stop.load(Ordering::SeqCst) {
-        if Instant::now() >= next_scan {
-            next_scan = Instant::now() + SCAN_INTERVAL;
-            for (i, (slot, want)) in conns.iter_mut().zip(&ports.names).enumerate() {
-                if slot.is_some() && !still_there(want) {
-                    tracing::info!("MIDI device '{want}' went away");
-                    *slot = None;
-                }
-                if slot.is_none() {
-                    *slot = connect(i as u8, want, &rt);
-                    if let Some(c) = slot {
-                        tracing::info!("MIDI device '{want}' connected ({})", c.name);
-                    }
-                }
-                if let Some(flag) = stats.connected.get(i) {
-                    flag.store(slot.is_some(), Ordering::Relaxed);
-                }
+        contain(health, "faderd-midir", || {
+            if Instant::now() >= next_scan {
+                next_scan = Instant::now() + SCAN_INTERVAL;
+                scan(ports, &mut conns, &rt, &stats, health);
             }
-        }
-        // Outgoing messages to whichever device they are for.
-        if let Ok(mut rt) = rt.lock() {
+            // Outgoing messages to whichever device they are for.
+            let mut rt = queues(&rt);
             while let Some(p) = rt.next_outgoing() {
                 let ok = conns
                     .get_mut(usize::from(p.port))
@@ -144,7 +149,32 @@ fn run(ports: &MidiPorts, rt: MidiRt, stop: &AtomicBool) {
                     .is_some_and(|c| c.output.send(p.bytes()).is_ok());
                 rt.note_written(ok);
             }
-        }
+        });
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Drop the devices that went away, connect the ones that are there.
+fn scan(
+    ports: &MidiPorts,
+    conns: &mut [Option<Connected>],
+    rt: &Arc<Mutex<MidiRt>>,
+    stats: &MidiStats,
+    health: &Arc<Health>,
+) {
+    for (i, (slot, want)) in conns.iter_mut().zip(&ports.names).enumerate() {
+        if slot.is_some() && !still_there(want) {
+            tracing::info!("MIDI device '{want}' went away");
+            *slot = None;
+        }
+        if slot.is_none() {
+            *slot = connect(i as u8, want, rt, health);
+            if let Some(c) = slot {
+                tracing::info!("MIDI device '{want}' connected ({})", c.name);
+            }
+        }
+        if let Some(flag) = stats.connected.get(i) {
+            flag.store(slot.is_some(), Ordering::Relaxed);
+        }
     }
 }

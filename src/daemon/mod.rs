@@ -405,7 +405,7 @@ impl Daemon {
             let ports = crate::audio::midi::MidiPorts {
                 names: opts.config.jack.midi_ports.clone(),
             };
-            match crate::audio::midir_bridge::MidirBridge::start(ports, rt) {
+            match crate::audio::midir_bridge::MidirBridge::start(ports, rt, Arc::clone(&health)) {
                 Ok(b) => {
                     midir = Some(b);
                     midi = Some(link);
