@@ -18,7 +18,10 @@
 //!   JACK reports it, for N = 8, 32, 64, 128 stereo channels with gain,
 //!   balance and meters: faderd against jack_mixer (its saved project, the
 //!   GUI under Xvfb), each counted above an empty JACK client measured in
-//!   the same run (being a client at all costs a few percent here).
+//!   the same run (being a client at all costs a few percent here). A feed
+//!   client plays noise into every input of the mixer under test (faderd
+//!   skips strips resting on silence; on silent inputs the figure would
+//!   measure that, not the mixing).
 //! - **JACK MIDI control**: a CC moving one channel's volume, sent at
 //!   offsets across the cycle; frames from the CC to the first changed
 //!   output sample, faderd (a MIDI map) against jack_mixer.
@@ -868,6 +871,8 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
     std::thread::sleep(Duration::from_millis(500));
     let (sampler, _) = jack::Client::new("peers-sampler", jack::ClientOptions::NO_START_SERVER)
         .expect("a JACK client");
+    // Noise into every mixer's inputs for the whole section.
+    let _feed = support::start_feed();
     let config = work.join("live-config.yaml");
     std::fs::write(
         &config,
@@ -911,12 +916,14 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
                 let t0 = Instant::now();
                 let (faderd, _) = faderd_on_jack(&session, &config);
                 let ready = t0.elapsed();
+                feed_faderd(&sampler, n);
                 fd.push(support::dsp_load(&sampler, o.live_seconds));
                 fd_up.push((ready, memory_mb(faderd.0.id())));
             }
-            if let Some((jmixer, _, ready)) =
+            if let Some((jmixer, name, ready)) =
                 start_jack_mixer(&sampler, work, &display, &project, n)
             {
+                feed_jack_mixer(&sampler, &name, n);
                 jm.push(support::dsp_load(&sampler, o.live_seconds));
                 jm_up.push((ready, memory_mb(jmixer.0.id())));
             }
@@ -966,6 +973,19 @@ fn live(o: &Opts, work: &Path, rows: &mut Vec<Row>) {
             note,
         });
     }
+}
+
+/// Noise on every input of faderd's `n` stereo tracks (client
+/// `faderd-live`).
+fn feed_faderd(sampler: &jack::Client, n: usize) {
+    let fed = support::feed_inputs(sampler, "^faderd-live:.* in [LR]$");
+    assert_eq!(fed, 2 * n, "faderd's track inputs fed");
+}
+
+/// Noise on every input of jack_mixer `name`'s `n` stereo channels.
+fn feed_jack_mixer(sampler: &jack::Client, name: &str, n: usize) {
+    let fed = support::feed_inputs(sampler, &format!("^{name}:in[0-9]+ [LR]$"));
+    assert_eq!(fed, 2 * n, "jack_mixer's channel inputs fed");
 }
 
 /// Start-up and memory of faderd and jack_mixer on JACK with `n`
@@ -1019,6 +1039,7 @@ fn live_full(
     for _ in 0..o.reps {
         null.push(null_load(o.live_seconds));
         let _faderd = faderd_on_jack(&session, config);
+        feed_faderd(sampler, n);
         fd.push(support::dsp_load(sampler, o.live_seconds));
     }
     let null = support::median(null);
@@ -1217,6 +1238,7 @@ fn live_cpu(
         }
         {
             let (faderd, ready) = faderd_on_jack(&live64, jack_config);
+            feed_faderd(sampler, 64);
             let (cpu, dsp) = process_load(faderd.0.id(), Some(sampler), secs);
             fd64.push(cpu);
             fd64_dsp.push(dsp);
@@ -1228,6 +1250,7 @@ fn live_cpu(
             fdf_dsp.push(dsp);
         }
         if let Some((jm, name, _)) = start_jack_mixer(sampler, work, display, &jm64, 64) {
+            feed_jack_mixer(sampler, &name, 64);
             let (cpu, dsp) = process_load(jm.0.id(), Some(sampler), secs);
             jm64v.push(cpu);
             jm64_dsp.push(dsp);
@@ -1265,7 +1288,7 @@ fn live_cpu(
         &fd64,
         &jm64v,
         format!(
-            "all threads; JACK DSP load {} / {} %; goal at most half of jack_mixer's",
+            "all threads, noise on every input; JACK DSP load {} / {} %; goal at most half of jack_mixer's",
             dsp(&fd64_dsp),
             dsp(&jm64_dsp)
         ),

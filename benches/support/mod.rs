@@ -159,3 +159,78 @@ pub fn ready_osc_port(ready: &str) -> u16 {
         .map(|a| a.port())
         .unwrap_or_else(|| panic!("no OSC port in faderd's ready line: {ready}"))
 }
+
+/// Plays two channels of white noise (about -20 dBFS RMS) on
+/// `peers-feed:l` and `peers-feed:r`, so that a mixer under test has signal
+/// on every input: a mixer may skip inputs that are silent, and a
+/// comparison on silence would measure that instead of the mixing. Its own
+/// DSP load is part of every empty-client baseline taken while it runs.
+pub struct Feed(#[allow(dead_code)] jack::AsyncClient<(), FeedProcess>);
+
+pub struct FeedProcess {
+    out: [jack::Port<jack::AudioOut>; 2],
+    state: u32,
+}
+
+impl jack::ProcessHandler for FeedProcess {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        for port in &mut self.out {
+            for v in port.as_mut_slice(ps) {
+                self.state ^= self.state << 13;
+                self.state ^= self.state >> 17;
+                self.state ^= self.state << 5;
+                *v = (self.state as f32 / u32::MAX as f32 - 0.5) * 0.35;
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+/// Start the noise feed (see [`Feed`]).
+#[allow(dead_code)]
+pub fn start_feed() -> Feed {
+    let (client, _) = jack::Client::new("peers-feed", jack::ClientOptions::NO_START_SERVER)
+        .expect("the feed client");
+    let out = [
+        client
+            .register_port("l", jack::AudioOut::default())
+            .unwrap(),
+        client
+            .register_port("r", jack::AudioOut::default())
+            .unwrap(),
+    ];
+    Feed(
+        client
+            .activate_async(
+                (),
+                FeedProcess {
+                    out,
+                    state: 0x9e37_79b9,
+                },
+            )
+            .expect("the feed client activates"),
+    )
+}
+
+/// Connect the noise feed to every input port whose full name matches
+/// `pattern` (a JACK port regex): names ending in `R` get the right
+/// channel, the others the left. Returns how many were connected.
+#[allow(dead_code)]
+pub fn feed_inputs(client: &jack::Client, pattern: &str) -> usize {
+    let ports = client.ports(
+        Some(pattern),
+        Some("32 bit float mono audio"),
+        jack::PortFlags::IS_INPUT,
+    );
+    for p in &ports {
+        let from = if p.ends_with('R') {
+            "peers-feed:r"
+        } else {
+            "peers-feed:l"
+        };
+        client
+            .connect_ports_by_name(from, p)
+            .unwrap_or_else(|e| panic!("{from} -> {p}: {e}"));
+    }
+    ports.len()
+}
