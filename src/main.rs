@@ -35,8 +35,9 @@ enum Command {
         /// Audio backend.
         #[arg(long, value_enum)]
         backend: Option<BackendArg>,
-        /// OSC listen address (default 127.0.0.1:8000; 0.0.0.0:8000 opens it to the LAN).
-        #[arg(long, value_name = "ADDR:PORT")]
+        /// OSC listen address (default 127.0.0.1:8000; 0.0.0.0:8000 opens it to the LAN;
+        /// a host name such as localhost:8000 is resolved).
+        #[arg(long, value_name = "HOST:PORT", value_parser = host_port)]
         osc: Option<SocketAddr>,
         /// Frames per audio period.
         #[arg(long, value_name = "FRAMES")]
@@ -78,7 +79,7 @@ enum Command {
         /// The mixer address, e.g. strip/3/fader.
         address: String,
         /// The daemon's OSC address.
-        #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
+        #[arg(long, default_value = "127.0.0.1:8000", value_name = "HOST:PORT", value_parser = host_port)]
         osc: SocketAddr,
     },
     /// Measure the round trip of an outboard loop: a test signal leaves on
@@ -212,6 +213,11 @@ fn init_logging(level: LogLevel) -> tracing_appender::non_blocking::WorkerGuard 
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     guard
+}
+
+/// `--osc`: IP:PORT or HOST:PORT (see [`config::socket_addr`]).
+fn host_port(text: &str) -> Result<SocketAddr, String> {
+    config::socket_addr(text).map_err(|e| e.to_string())
 }
 
 fn cmd_run(

@@ -223,6 +223,60 @@ fn run_says_it_is_ready_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn osc_on_a_host_name_listens_where_it_resolves_and_a_text_without_a_port_is_refused() {
+    let (mut child, ready) = start_run(&["--backend", "dummy", "--osc", "localhost:0"]);
+    let osc = osc_addr_of(&ready);
+    assert_eq!(osc.ip().to_string(), "127.0.0.1", "{ready}");
+    // It answers there.
+    assert!(
+        status_number(&osc_status(osc.port()), "/status/accepted").is_some(),
+        "no /status answer on {osc}"
+    );
+    assert_eq!(terminate(&mut child).code(), Some(0));
+
+    // A host without a port: a usage error in plain words, nothing started.
+    let out = faderd()
+        .args(["run", "--backend", "dummy", "--osc", "localhost"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "it started");
+    assert!(
+        err.contains("'localhost' is not HOST:PORT (e.g. 127.0.0.1:8000 or localhost:8000)"),
+        "{err}"
+    );
+
+    // The same rule in a config file, with the place named.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        "version: 1\nosc:\n  listen: \"localhost:8000\"\n  clients:\n    - { address: \"localhost:9000\" }\n",
+    )
+    .unwrap();
+    let out = faderd().arg("check").arg(&good).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nosc:\n  listen: \"localhost\"\n").unwrap();
+    let out = faderd().arg("check").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:3:11: osc listen: 'localhost' is not HOST:PORT",
+            bad.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn run_with_a_broken_session_exits_1_naming_the_place() {
     let dir = tempfile::tempdir().unwrap();
     let sess = dir.path().join("s.yaml");

@@ -967,11 +967,11 @@ fn jack_config(j: JackFile, file: &Path, cfg: &mut JackConfig, diags: &mut Vec<D
 
 fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diagnostic>) {
     if let Some(listen) = o.listen {
-        if listen.value.parse::<SocketAddr>().is_err() {
+        if let Err(e) = super::socket_addr(&listen.value) {
             diags.push(Diagnostic::at(
                 file,
                 listen.referenced,
-                format!("osc listen '{}' is not an IP:PORT address", listen.value),
+                format!("osc listen: {e}"),
             ));
         }
         cfg.listen = listen.value;
@@ -983,18 +983,15 @@ fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diag
         }
     }
     for c in o.clients {
-        match c.value.address.value.parse::<SocketAddr>() {
+        match super::socket_addr(&c.value.address.value) {
             Ok(address) => cfg.clients.push(OscClientConfig {
                 address,
                 meters: c.value.meters,
             }),
-            Err(_) => diags.push(Diagnostic::at(
+            Err(e) => diags.push(Diagnostic::at(
                 file,
                 c.value.address.referenced,
-                format!(
-                    "osc client '{}' is not an IP:PORT address",
-                    c.value.address.value
-                ),
+                format!("osc client: {e}"),
             )),
         }
     }
@@ -1086,7 +1083,7 @@ mod tests {
         for want in [
             "c.yaml:3:11: 'tablet' is not an IP address",
             "c.yaml:3:19: '10.0.0.0/40': the prefix length must be 0..=32",
-            "c.yaml:5:18: osc client 'nowhere' is not an IP:PORT address",
+            "c.yaml:5:18: osc client: 'nowhere' is not HOST:PORT",
             "c.yaml:6:21: touch_timeout_ms must be between 50 and 10000",
         ] {
             assert!(err.contains(want), "{want}\nnot in\n{err}");

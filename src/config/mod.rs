@@ -5,6 +5,7 @@
 //! Thread: any non-real-time thread. May import: `model`, `dsp`,
 //! `mixer::address`.
 
+mod address;
 mod atomic;
 pub mod check;
 mod daemon_config;
@@ -15,6 +16,7 @@ pub mod surface;
 pub mod yaml;
 pub mod yaml_edit;
 
+pub use address::{AddressError, socket_addr};
 pub use atomic::{remove_stale_temps, write_atomic};
 pub use check::{FileKind, detect_kind};
 pub use daemon_config::{

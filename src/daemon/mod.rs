@@ -301,11 +301,8 @@ impl Daemon {
         }
 
         let osc_cfg = &opts.config.osc;
-        let addr: SocketAddr = osc_cfg
-            .listen
-            .parse()
-            .with_context(|| format!("osc listen address '{}' is not IP:PORT", osc_cfg.listen))
-            .map_err(Failure::user)?;
+        let addr: SocketAddr = config::socket_addr(&osc_cfg.listen)
+            .map_err(|e| Failure::user(anyhow::anyhow!("osc listen address: {e}")))?;
         let health = Arc::new(Health::default());
         let (packets_tx, packets_rx) = channel::bounded::<OscPacketIn>(4096);
         let driver = OscDriver::start(
