@@ -244,8 +244,8 @@ fn main() {
         "soak: {minutes} min, {TRACKS} tracks in touch automation, loop {LOOP_S} s, a tablet at 50 moves/s, a meter subscriber"
     );
     println!(
-        "{:>6} {:>8} {:>8} {:>8} {:>7}",
-        "min", "RSS MB", "CPU %", "DSP %", "xruns"
+        "{:>6} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}",
+        "min", "RSS MB", "CPU %", "DSP %", "xruns", "points", "undo MB"
     );
     let t0 = Instant::now();
     let total = Duration::from_secs_f64(minutes * 60.0);
@@ -267,8 +267,15 @@ fn main() {
         let dsp = dsp.iter().sum::<f64>() / dsp.len().max(1) as f64;
         let rss = rss_mb(pid);
         let xruns = status(&control, port, "/status/xruns").unwrap_or(f64::NAN);
+        // What the lanes and their undo history hold: memory that grows
+        // until the lanes are full, against RSS.
+        let points = status(&control, port, "/status/automation/points").unwrap_or(f64::NAN);
+        let undo_mb =
+            status(&control, port, "/status/automation/undo_bytes").unwrap_or(f64::NAN) / 1e6;
         let m = t0.elapsed().as_secs_f64() / 60.0;
-        println!("{m:>6.1} {rss:>8.1} {cpu:>8.2} {dsp:>8.2} {xruns:>7.0}");
+        println!(
+            "{m:>6.1} {rss:>8.1} {cpu:>8.2} {dsp:>8.2} {xruns:>7.0} {points:>8.0} {undo_mb:>8.3}"
+        );
         samples.push((m, rss));
         cpu_all.push(cpu);
         dsp_all.push(dsp);

@@ -131,8 +131,22 @@ fn read_drives_the_tablet_and_a_touch_pass_is_written_saved_and_undone() {
     std::thread::sleep(Duration::from_millis(500));
     oscsend(osc, &["/transport/stop"]);
     std::thread::sleep(Duration::from_millis(100));
+    // What the lanes and the undo history hold, in /status.
+    let before_undo = osc_status(osc);
+    let n = |st: &[(String, rosc::OscType)], a: &str| {
+        status_number(st, a).unwrap_or_else(|| panic!("no {a} in /status"))
+    };
+    assert_eq!(n(&before_undo, "/status/automation/undo_passes"), 2.0);
+    assert!(n(&before_undo, "/status/automation/undo_bytes") > 0.0);
     oscsend(osc, &["/automation/undo"]);
     std::thread::sleep(Duration::from_millis(100));
+    let after_undo = osc_status(osc);
+    assert_eq!(n(&after_undo, "/status/automation/undo_passes"), 1.0);
+    assert!(
+        n(&after_undo, "/status/automation/undo_bytes")
+            < n(&before_undo, "/status/automation/undo_bytes")
+    );
+    let points = n(&after_undo, "/status/automation/points");
 
     let Running {
         mut child,
@@ -143,6 +157,11 @@ fn read_drives_the_tablet_and_a_touch_pass_is_written_saved_and_undone() {
     let st = terminate(&mut child.0);
     assert!(st.success(), "{st:?}");
     let lane = lane_of(&session, 0);
+    assert_eq!(
+        points as usize,
+        lane.len() + lane_of(&session, 1).len(),
+        "/status counts the points the session saves"
+    );
     // Untouched outside the pass.
     assert_eq!(lane.first(), Some(&(0.0, -20.0)), "{lane:?}");
     assert_eq!(lane.last(), Some(&(60.0, -20.0)), "{lane:?}");

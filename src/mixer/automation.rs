@@ -628,6 +628,15 @@ impl Hub {
         }
     }
 
+    /// Points in every lane of the session, for `/status`.
+    pub fn lane_points(&self) -> usize {
+        self.strips()
+            .filter_map(|s| self.session.controls(s))
+            .flat_map(|c| c.lanes.values())
+            .map(|l| l.points.len())
+            .sum()
+    }
+
     /// Bytes the undo history holds (lane points), for `/status`.
     pub fn undo_bytes(&self) -> usize {
         self.auto
