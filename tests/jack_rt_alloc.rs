@@ -248,7 +248,8 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
     // Both ways: every message in order, bytes intact. A period the server
     // dropped (an xrun on a loaded machine) loses that period's events, and
     // the client reading a late writer's port gets the period before once
-    // more: only with xruns, at most one period's worth (2 messages) each.
+    // more: only with xruns, at most about a period's worth each (the peer
+    // sends up to 3 messages a period; the hub's are bunched at times).
     assert!(received.len() > 1000, "{} messages in", received.len());
     let inbound = follow("inbound", &received, |k| Some(peer_message(k as u32)));
     inbound.assert_explained_by(xruns);
@@ -304,7 +305,7 @@ impl Followed {
     fn assert_explained_by(&self, xruns: u64) {
         let off = self.lost + self.repeated;
         assert!(
-            off == 0 || off <= 2 * xruns,
+            off == 0 || off <= 4 * xruns,
             "{}: {} messages lost and {} repeated with {xruns} xruns",
             self.what,
             self.lost,
