@@ -34,7 +34,6 @@ pub const PROC_LANE_GRID: u64 = 32;
 use crate::dsp::automation::Interp;
 use crate::dsp::loudness::{LoudnessBlock, LoudnessTap};
 use crate::dsp::pan::PanLaw;
-use crate::dsp::state_words::all_positive_zero;
 use auto::{AutoParam, TimelineClock};
 use graph::Node;
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -149,8 +148,9 @@ pub struct Engine {
     loudness_out: Producer<LoudnessBlock>,
     /// Strips that rest on silence are skipped (see [`strip`]).
     resting_on: bool,
-    /// Every node rested through the last block: with no command and
-    /// silent inputs the next block rests whole ([`Engine::rest_block`]).
+    /// Every node rested through the last mixed block and no command came
+    /// since: with silent inputs the next block rests whole
+    /// ([`Engine::rest_block`]).
     graph_at_rest: bool,
     /// Frames at the start of every output known to hold exact silence
     /// (written by a resting block, untouched since).
@@ -340,7 +340,7 @@ impl Engine {
         let block_start = self.frame;
         self.apply_commands(&mut budget, block_start);
         let n = frames.min(self.config.max_block).min(self.graph.max_block);
-        if budget == MAX_COMMANDS_PER_CALL && self.may_rest_whole(n) {
+        if self.may_rest_whole(n) {
             self.rest_block(n);
         } else {
             self.mix_block(n, budget, block_start, pool);
@@ -378,23 +378,15 @@ impl Engine {
     /// would then give exact silence everywhere and leave every node as
     /// it is.
     fn may_rest_whole(&self, n: usize) -> bool {
-        use graph::NodeInput;
-        let silent = |ch: usize| {
-            self.inputs
-                .get(ch)
-                .is_none_or(|b| all_positive_zero(&b[..n]))
-        };
         self.graph_at_rest
             && !self.rolling
             && self.measuring.is_none()
             && self.commands.is_empty()
-            && self.graph.nodes.iter().all(|node| match node.input {
-                NodeInput::Silence | NodeInput::Bus | NodeInput::Clip { .. } => true,
-                NodeInput::Input { first } => {
-                    silent(first) && (node.channels == Channels::Mono || silent(first + 1))
-                }
-                NodeInput::Tone(_) => false,
-            })
+            && self
+                .graph
+                .nodes
+                .iter()
+                .all(|node| strip::hears_silence_standing(node, &self.inputs, n))
     }
 
     /// A block in which the whole graph rests: what mixing would give
@@ -615,6 +607,9 @@ impl Engine {
                 Ok(_) => {}
             }
             *budget -= 1;
+            // Whatever the command, the graph is mixed again before it may
+            // rest whole.
+            self.graph_at_rest = false;
             match self.commands.pop() {
                 Ok(ToEngine::Strip { node, param }) => {
                     if !apply_param(&mut self.graph, node, param) {

@@ -359,6 +359,21 @@ fn take_acc(node: &mut Node, acc: &mut StereoBuf, n: usize) {
     acc.r[..n].fill(0.0);
 }
 
+/// True when what [`fill_source`] would put into `node.pre[..n]` while
+/// the transport stands is exact silence: a bus (its accumulator is empty
+/// when nothing routes into it), no source, a clip (it plays only while
+/// rolling), or hardware inputs holding `+0.0`. A tone never is.
+pub(crate) fn hears_silence_standing(node: &Node, inputs: &[Box<[f32]>], n: usize) -> bool {
+    let silent = |ch: usize| inputs.get(ch).is_none_or(|b| all_positive_zero(&b[..n]));
+    match node.input {
+        NodeInput::Silence | NodeInput::Bus | NodeInput::Clip { .. } => true,
+        NodeInput::Input { first } => {
+            silent(first) && (node.channels == Channels::Mono || silent(first + 1))
+        }
+        NodeInput::Tone(_) => false,
+    }
+}
+
 /// Put a standing-alone node's raw signal into `node.pre[..n]`.
 fn fill_source(node: &mut Node, inputs: &[Box<[f32]>], off: usize, clock: Clock, n: usize) {
     let stereo = node.channels == Channels::Stereo;
