@@ -89,25 +89,6 @@ fn status(sock: &UdpSocket, port: u16, key: &str) -> Option<f64> {
     found
 }
 
-/// Counts the server's xruns.
-struct XrunCount(Arc<AtomicU64>);
-
-impl jack::NotificationHandler for XrunCount {
-    fn xrun(&mut self, _: &jack::Client) -> jack::Control {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        jack::Control::Continue
-    }
-}
-
-/// A client that does nothing in its cycle.
-struct Idle;
-
-impl jack::ProcessHandler for Idle {
-    fn process(&mut self, _: &jack::Client, _: &jack::ProcessScope) -> jack::Control {
-        jack::Control::Continue
-    }
-}
-
 /// Xruns per minute the server has with one client that does nothing, over
 /// `secs`: the floor the machine sets (a virtual machine's timer and
 /// scheduling drop periods on their own), to read faderd's count against.
@@ -116,7 +97,12 @@ fn xrun_floor_per_min(secs: f64) -> f64 {
         jack::Client::new("soak-floor", jack::ClientOptions::NO_START_SERVER).unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let active = client
-        .activate_async(XrunCount(Arc::clone(&count)), Idle)
+        .activate_async(
+            support::midi_probe::XrunCount(Arc::clone(&count)),
+            jack::contrib::ClosureProcessHandler::new(
+                |_: &jack::Client, _: &jack::ProcessScope| jack::Control::Continue,
+            ),
+        )
         .unwrap();
     std::thread::sleep(Duration::from_secs_f64(secs));
     let _ = active.deactivate();

@@ -17,13 +17,16 @@
 //! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
 
 mod common;
+#[path = "../benches/support/midi_probe.rs"]
+#[allow(dead_code)]
+mod midi_probe;
 use common::jack::{JackServer, jackd_available};
 use common::{faderd, liblo_tools_available, osc_subscriber, oscsend, run_session, terminate};
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
 
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The outboard unit's own delay.
@@ -92,18 +95,6 @@ impl jack::ProcessHandler for NoiseProbe {
     }
 }
 
-/// Counts the server's xruns (a period some client did not finish in
-/// time: on a loaded or virtual machine they happen without any fault of
-/// faderd's, and each one breaks a null for a moment).
-struct XrunCounter(Arc<AtomicU32>);
-
-impl jack::NotificationHandler for XrunCounter {
-    fn xrun(&mut self, _: &Client) -> Control {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Control::Continue
-    }
-}
-
 /// What the noise probe heard over a run of short windows.
 struct Heard {
     /// The loudest peak among the windows no xrun touched (`None`: every
@@ -121,7 +112,7 @@ struct Heard {
 /// null has to hold in every window the audio system did not break.
 fn listen(
     peak: &AtomicU32,
-    xruns: &AtomicU32,
+    xruns: &AtomicU64,
     settle: Duration,
     windows: usize,
     each: Duration,
@@ -157,7 +148,7 @@ fn dbfs(peak: f32) -> f64 {
 
 /// Asserts that the probe hears a null (below -90 dBFS) in every window no
 /// xrun touched, and that there were such windows.
-fn assert_nulls(what: &str, peak: &AtomicU32, xruns: &AtomicU32, settle: Duration) {
+fn assert_nulls(what: &str, peak: &AtomicU32, xruns: &AtomicU64, settle: Duration) {
     let heard = listen(peak, xruns, settle, 20, Duration::from_millis(40));
     let Some(clean_peak) = heard.clean_peak else {
         panic!(
@@ -259,7 +250,7 @@ fn insert_latency_is_measured_and_compensated_to_a_null() {
 
     let (c, _) = Client::new("noise", ClientOptions::NO_START_SERVER).unwrap();
     let peak = Arc::new(AtomicU32::new(0));
-    let xruns = Arc::new(AtomicU32::new(0));
+    let xruns = Arc::new(AtomicU64::new(0));
     let probe = NoiseProbe {
         out: c.register_port("out", AudioOut::default()).unwrap(),
         inp: c.register_port("in", AudioIn::default()).unwrap(),
@@ -267,7 +258,7 @@ fn insert_latency_is_measured_and_compensated_to_a_null() {
         peak: Arc::clone(&peak),
     };
     let probe = c
-        .activate_async(XrunCounter(Arc::clone(&xruns)), probe)
+        .activate_async(midi_probe::XrunCount(Arc::clone(&xruns)), probe)
         .unwrap();
     let pc = probe.as_client();
     for (a, b) in [

@@ -3,7 +3,8 @@
 //! cycle; the second watches the mixer's output for the first sample the
 //! CC changes. Frames are counted on JACK's frame clock, so the figure is
 //! exact whatever the scheduling. Used by the peers benchmark and by the
-//! JACK MIDI timing test.
+//! JACK MIDI timing test. Also the JACK xrun counter the benchmarks and
+//! tests share ([`XrunCount`]).
 
 use std::time::{Duration, Instant};
 
@@ -20,19 +21,19 @@ struct ProbeShared {
     /// `i64::MIN` while none is measured.
     result: std::sync::atomic::AtomicI64,
     /// Xruns the server reported since the probe started.
-    xruns: std::sync::atomic::AtomicU32,
+    xruns: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// Counts the server's xruns (a period some client missed: on a loaded or
-/// virtual machine they come without any fault of the mixer's, and a
-/// change that falls in one is heard a period or more late).
-struct XrunCount(std::sync::Arc<ProbeShared>);
+/// Counts the server's xruns into its counter (a period some client
+/// missed: on a loaded or virtual machine they come without any fault of
+/// the mixer's; a change that falls in one is heard a period or more late,
+/// a null breaks for a moment). Activate any client with it: JACK tells
+/// every client of every xrun.
+pub struct XrunCount(pub std::sync::Arc<std::sync::atomic::AtomicU64>);
 
 impl jack::NotificationHandler for XrunCount {
     fn xrun(&mut self, _: &jack::Client) -> jack::Control {
-        self.0
-            .xruns
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         jack::Control::Continue
     }
 }
@@ -125,7 +126,7 @@ impl Probe {
         };
         let src = src.activate_async((), source).unwrap();
         let sink = sink
-            .activate_async(XrunCount(std::sync::Arc::clone(&shared)), watcher)
+            .activate_async(XrunCount(std::sync::Arc::clone(&shared.xruns)), watcher)
             .unwrap();
         for to in dc_to {
             src.as_client()
