@@ -15,6 +15,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::path::Path;
 use std::sync::Arc;
@@ -56,37 +57,51 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// A `/status` figure.
-fn status(sock: &UdpSocket, port: u16, key: &str) -> Option<f64> {
-    sock.send_to(&packet("/status", vec![]), ("127.0.0.1", port))
-        .ok()?;
+/// Every numeric figure of one `/status` reply (it may come in several
+/// datagrams, one right after the other).
+fn status(sock: &UdpSocket, port: u16) -> HashMap<String, f64> {
+    let mut figures = HashMap::new();
+    if sock
+        .send_to(&packet("/status", vec![]), ("127.0.0.1", port))
+        .is_err()
+    {
+        return figures;
+    }
     let mut buf = vec![0u8; 65_536];
     let t0 = Instant::now();
-    let mut found = None;
     while t0.elapsed() < Duration::from_millis(300) {
-        let Ok(n) = sock.recv(&mut buf) else { continue };
+        let Ok(n) = sock.recv(&mut buf) else {
+            if figures.is_empty() {
+                continue;
+            }
+            break;
+        };
         let Ok((_, p)) = rosc::decoder::decode_udp(&buf[..n]) else {
             continue;
         };
         let mut stack = vec![p];
         while let Some(p) = stack.pop() {
             match p {
-                rosc::OscPacket::Message(m) if m.addr == key => {
-                    found = m.args.first().and_then(|a| match a {
+                rosc::OscPacket::Message(m) => {
+                    let value = m.args.first().and_then(|a| match a {
                         rosc::OscType::Int(i) => Some(f64::from(*i)),
                         rosc::OscType::Float(x) => Some(f64::from(*x)),
                         _ => None,
                     });
+                    if let Some(v) = value {
+                        figures.insert(m.addr, v);
+                    }
                 }
-                rosc::OscPacket::Message(_) => {}
                 rosc::OscPacket::Bundle(b) => stack.extend(b.content),
             }
         }
-        if found.is_some() {
-            break;
-        }
     }
-    found
+    figures
+}
+
+/// Figure `key` of a [`status`] reply (NaN when missing).
+fn figure(status: &HashMap<String, f64>, key: &str) -> f64 {
+    status.get(key).copied().unwrap_or(f64::NAN)
 }
 
 /// Xruns per minute the server has with one client that does nothing, over
@@ -252,12 +267,11 @@ fn main() {
         (c_last, t_last) = (c, t);
         let dsp = dsp.iter().sum::<f64>() / dsp.len().max(1) as f64;
         let rss = rss_mb(pid);
-        let xruns = status(&control, port, "/status/xruns").unwrap_or(f64::NAN);
-        // What the lanes and their undo history hold: memory that grows
-        // until the lanes are full, against RSS.
-        let points = status(&control, port, "/status/automation/points").unwrap_or(f64::NAN);
-        let undo_mb =
-            status(&control, port, "/status/automation/undo_bytes").unwrap_or(f64::NAN) / 1e6;
+        let st = status(&control, port);
+        let xruns = figure(&st, "/status/xruns");
+        // What the lanes and their undo history hold, against RSS.
+        let points = figure(&st, "/status/automation/points");
+        let undo_mb = figure(&st, "/status/automation/undo_bytes") / 1e6;
         let m = t0.elapsed().as_secs_f64() / 60.0;
         println!(
             "{m:>6.1} {rss:>8.1} {cpu:>8.2} {dsp:>8.2} {xruns:>7.0} {points:>8.0} {undo_mb:>8.3}"
@@ -269,8 +283,9 @@ fn main() {
     stop.store(true, Ordering::Relaxed);
     let moves = tablet.join().unwrap_or(0);
     let _ = meters.0.join();
-    let undo = status(&control, port, "/status/panics");
-    let xruns = status(&control, port, "/status/xruns").unwrap_or(f64::NAN);
+    let st = status(&control, port);
+    let panics = figure(&st, "/status/panics");
+    let xruns = figure(&st, "/status/xruns");
     drop(faderd);
     // Levelled off: the last third grew no more than the noise.
     let third = samples.len() / 3;
@@ -287,7 +302,11 @@ fn main() {
         mean(&cpu_all),
         mean(&dsp_all),
         meters.1.load(Ordering::Relaxed) as f64 / 1e6,
-        undo.map_or("?".into(), |p| format!("{p:.0}"))
+        if panics.is_nan() {
+            "?".to_owned()
+        } else {
+            format!("{panics:.0}")
+        }
     );
     let levelled = late_growth.abs() < 1.0;
     println!(
