@@ -743,11 +743,7 @@ impl Hub {
     pub(super) fn automation_at_rest(&self) -> bool {
         self.auto.writing.is_empty()
             && self.auto.sent.values().all(|p| *p == AutoPlay::Live)
-            && self.strips().all(|s| {
-                self.session
-                    .controls(s)
-                    .is_none_or(|c| c.lanes.values().all(|l| l.points.is_empty()))
-            })
+            && self.lane_points() == 0
     }
 
     fn keys(&self) -> Vec<LaneKey> {
@@ -1250,7 +1246,9 @@ impl Hub {
                 self.released(key);
             }
         }
-        if !self.automation_at_rest() {
+        // Nothing to play or tell (an idle daemon's tick stays cheap).
+        let at_rest = self.automation_at_rest();
+        if !at_rest {
             self.sync_play();
         }
         let frame = self.now_frame();
@@ -1263,7 +1261,7 @@ impl Hub {
             self.start_pass(frame);
         }
         self.auto.last_frame = frame;
-        if self.automation_at_rest() {
+        if at_rest {
             return;
         }
         let mut moved: Vec<StripRef> = Vec::new();
