@@ -56,7 +56,7 @@ fn main() {
     let sess = dir.join("latency.yaml");
     std::fs::write(&sess, SESSION).unwrap();
     let mut config = DaemonConfig::default();
-    config.osc.listen = "127.0.0.1:0".into();
+    config.osc.listen = "127.0.0.1:0".parse().unwrap();
     config.audio.period_frames = PERIOD;
 
     let base = Instant::now();

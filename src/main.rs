@@ -242,7 +242,7 @@ fn cmd_run(
         };
     }
     if let Some(addr) = osc {
-        cfg.osc.listen = addr.to_string();
+        cfg.osc.listen = addr;
     }
     if let Some(p) = period {
         if !(1..=8192).contains(&p) {

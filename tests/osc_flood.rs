@@ -78,7 +78,7 @@ fn a_flood_ends_on_the_last_values_with_bounded_feedback_and_undisturbed_audio()
     let sess = dir.path().join("flood.yaml");
     std::fs::write(&sess, SESSION).unwrap();
     let mut config = DaemonConfig::default();
-    config.osc.listen = "127.0.0.1:0".into();
+    config.osc.listen = "127.0.0.1:0".parse().unwrap();
     // Count from the end of the first period on.
     let hooks = AudioHooks {
         before_period: None,

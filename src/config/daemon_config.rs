@@ -159,8 +159,9 @@ impl Default for AudioConfig {
 /// OSC settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OscConfig {
-    /// Address to listen on; loopback unless opened on purpose.
-    pub listen: String,
+    /// Address to listen on (a host name resolved when the config is
+    /// read); loopback unless opened on purpose.
+    pub listen: SocketAddr,
     /// Networks allowed to send when listening beyond loopback (IP,
     /// prefix length). Empty: everyone. Loopback is always allowed.
     pub allow: Vec<(IpAddr, u8)>,
@@ -188,7 +189,7 @@ pub struct OscClientConfig {
 impl Default for OscConfig {
     fn default() -> OscConfig {
         OscConfig {
-            listen: "127.0.0.1:8000".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             allow: Vec::new(),
             clients: Vec::new(),
             touch_timeout_ms: 500,
@@ -967,14 +968,14 @@ fn jack_config(j: JackFile, file: &Path, cfg: &mut JackConfig, diags: &mut Vec<D
 
 fn osc_config(o: OscFile, file: &Path, cfg: &mut OscConfig, diags: &mut Vec<Diagnostic>) {
     if let Some(listen) = o.listen {
-        if let Err(e) = super::socket_addr(&listen.value) {
-            diags.push(Diagnostic::at(
+        match super::socket_addr(&listen.value) {
+            Ok(addr) => cfg.listen = addr,
+            Err(e) => diags.push(Diagnostic::at(
                 file,
                 listen.referenced,
                 format!("osc listen: {e}"),
-            ));
+            )),
         }
-        cfg.listen = listen.value;
     }
     for a in o.allow {
         match parse_ip_net(&a.value) {
@@ -1028,7 +1029,7 @@ mod tests {
     fn osc_settings_are_read() {
         let text = "version: 1\nosc:\n  listen: \"0.0.0.0:8000\"\n  allow: [192.168.1.0/24, 10.0.0.7]\n  clients:\n    - { address: \"192.168.1.20:9000\", meters: true }\n  touch_timeout_ms: 300\n";
         let cfg = parse_daemon_config(text, Path::new("c.yaml")).unwrap();
-        assert_eq!(cfg.osc.listen, "0.0.0.0:8000");
+        assert_eq!(cfg.osc.listen, "0.0.0.0:8000".parse().unwrap());
         assert_eq!(
             cfg.osc.allow,
             vec![

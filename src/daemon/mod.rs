@@ -301,8 +301,7 @@ impl Daemon {
         }
 
         let osc_cfg = &opts.config.osc;
-        let addr: SocketAddr = config::socket_addr(&osc_cfg.listen)
-            .map_err(|e| Failure::user(anyhow::anyhow!("osc listen address: {e}")))?;
+        let addr = osc_cfg.listen;
         let health = Arc::new(Health::default());
         let (packets_tx, packets_rx) = channel::bounded::<OscPacketIn>(4096);
         let driver = OscDriver::start(
