@@ -274,8 +274,9 @@ impl Engine {
         }
     }
 
-    /// True when every node rested through the last block: the next one,
-    /// given silent inputs and no command, is not mixed at all.
+    /// True when every node rested through the last mixed block and no
+    /// command came since: the next block, given silent inputs, is not
+    /// mixed at all.
     pub fn rests_whole(&self) -> bool {
         self.graph_at_rest
     }
