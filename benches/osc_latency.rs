@@ -57,7 +57,7 @@ fn main() {
     std::fs::write(&sess, SESSION).unwrap();
     let mut config = DaemonConfig::default();
     config.osc.listen = "127.0.0.1:0".parse().unwrap();
-    config.audio.period_frames = PERIOD;
+    config.audio.period_frames = Some(PERIOD);
 
     let base = Instant::now();
     let probe = Arc::new(Probe::default());

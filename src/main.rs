@@ -250,7 +250,7 @@ fn cmd_run(
                 "--period must be between 1 and 8192 frames"
             )));
         }
-        cfg.audio.period_frames = p;
+        cfg.audio.period_frames = Some(p);
     }
     if let Some(l) = log {
         cfg.log.level = match l {

@@ -93,7 +93,7 @@ fn a_bounce_matches_live_playback_sample_for_sample() {
     };
     let mut config = DaemonConfig::default();
     config.audio.backend = faderd::config::BackendChoice::Dummy;
-    config.audio.period_frames = 64;
+    config.audio.period_frames = Some(64);
     config.osc.listen = "127.0.0.1:0".parse().unwrap();
     let daemon = Daemon::start(
         RunOptions {

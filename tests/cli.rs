@@ -347,28 +347,38 @@ fn osc_changes_from_an_independent_peer_are_saved_on_sigterm() {
 #[test]
 fn jack_backend_without_a_server_exits_2_and_auto_falls_back_to_dummy() {
     let nowhere = format!("faderd-no-such-server-{}", std::process::id());
+    // No PipeWire either: a runtime folder without its socket.
+    let runtime = tempfile::tempdir().unwrap();
+    let no_pipewire = runtime.path();
     let out = faderd()
         .args(["run", "--backend", "jack", "--osc", "127.0.0.1:0"])
         .env("JACK_DEFAULT_SERVER", &nowhere)
         .env("JACK_NO_START_SERVER", "1")
+        .env("XDG_RUNTIME_DIR", no_pipewire)
+        .env_remove("PIPEWIRE_RUNTIME_DIR")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains(&format!("no JACK server '{nowhere}' is running"))
-            && err.contains("--backend dummy"),
+        err.contains(&format!(
+            "no JACK server '{nowhere}' is running (neither jackd nor PipeWire is running)"
+        )) && err.contains("--backend dummy"),
         "{err}"
     );
 
     let mut cmd = faderd();
     cmd.env("JACK_DEFAULT_SERVER", &nowhere)
-        .env("JACK_NO_START_SERVER", "1");
+        .env("JACK_NO_START_SERVER", "1")
+        .env("XDG_RUNTIME_DIR", no_pipewire)
+        .env_remove("PIPEWIRE_RUNTIME_DIR");
     let (child, ready) = start_run_cmd(cmd, &["--backend", "auto", "--osc", "127.0.0.1:0"]);
     let mut child = KillOnDrop(child);
     assert!(
-        ready.contains("dummy backend (auto: no JACK server running)"),
+        ready.contains(
+            "dummy backend (auto: no JACK server or PipeWire running yet; joins one when it starts)"
+        ),
         "{ready}"
     );
     assert_eq!(terminate(&mut child.0).code(), Some(0));
@@ -378,6 +388,8 @@ fn jack_backend_without_a_server_exits_2_and_auto_falls_back_to_dummy() {
         .arg("devices")
         .env("JACK_DEFAULT_SERVER", &nowhere)
         .env("JACK_NO_START_SERVER", "1")
+        .env("XDG_RUNTIME_DIR", no_pipewire)
+        .env_remove("PIPEWIRE_RUNTIME_DIR")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -50,7 +50,8 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     let run = run_session_with(cmd, SESSION, CONFIG);
     let (ready, mut daemon) = (run.ready.clone(), run.child);
     assert!(
-        ready.contains(&format!("JACK server '{}'", server.name))
+        ready.contains("on the jackd 1.")
+            && ready.contains(&format!("(server '{}')", server.name))
             && ready.contains("client 'fd-levels'")
             && ready.contains("48000 Hz / 64 frames"),
         "{ready}"

@@ -67,6 +67,7 @@ pub struct DummyBackend {
     thread: Option<JoinHandle<EngineSlot>>,
     stats: Arc<DummyStats>,
     period_frames: usize,
+    sample_rate: u32,
 }
 
 impl DummyBackend {
@@ -148,12 +149,18 @@ impl DummyBackend {
             thread: Some(thread),
             stats,
             period_frames,
+            sample_rate: cfg.sample_rate,
         })
     }
 
     /// Frames per period.
     pub fn period_frames(&self) -> usize {
         self.period_frames
+    }
+
+    /// The engine's sample rate, Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
     }
 
     /// Live counters.

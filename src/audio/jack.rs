@@ -55,16 +55,87 @@ pub fn server_name() -> String {
     std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
 }
 
+/// The server this process's clients join, in words: "jackd 1.9.21
+/// (server 'default')" or "PipeWire 0.3.65 (its JACK API)".
+pub fn describe_server() -> String {
+    match super::jack_server::server_info() {
+        Some(info) => match info.kind {
+            super::jack_server::ServerKind::Jackd => {
+                format!("{info} (server '{}')", server_name())
+            }
+            super::jack_server::ServerKind::PipeWire => format!("{info} (its JACK API)"),
+        },
+        None => format!("JACK server '{}'", server_name()),
+    }
+}
+
 /// Open a client on the current server (never starting one). `name` may
 /// come back suffixed when another client already uses it.
+/// The JACK library is chosen first ([`super::jack_server`]): jackd's when
+/// jackd runs, else PipeWire's when PipeWire runs.
 pub fn open_client(name: &str) -> Result<Client, JackError> {
+    let server = server_name();
+    if let Err(e) = super::jack_server::prepare_library(&server) {
+        return Err(JackError::NoServer {
+            server,
+            detail: e.to_string(),
+        });
+    }
     match Client::new(&port_safe(name), ClientOptions::NO_START_SERVER) {
         Ok((client, _status)) => Ok(client),
         Err(jack::Error::LibraryError(e)) => Err(JackError::Library(e)),
         Err(e) => Err(JackError::NoServer {
-            server: server_name(),
-            detail: e.to_string(),
+            server,
+            detail: match super::jack_server::library_mismatch(&server_name()) {
+                Some(why) => why.to_owned(),
+                None => plain_error(&e),
+            },
         }),
+    }
+}
+
+/// A JACK error in words (the crate's own text shows a debug-formatted
+/// status: "client error, status is ClientStatus(FAILURE | SERVER_FAILED)").
+pub fn plain_error(e: &jack::Error) -> String {
+    let jack::Error::ClientError(status) = e else {
+        return e.to_string();
+    };
+    let said: Vec<&str> = [
+        (ClientStatus::SERVER_FAILED, "the server cannot be reached"),
+        (
+            ClientStatus::SERVER_ERROR,
+            "the server could not be talked to",
+        ),
+        (ClientStatus::NO_SUCH_CLIENT, "no such client"),
+        (
+            ClientStatus::LOAD_FAILURE,
+            "an internal client cannot be loaded",
+        ),
+        (
+            ClientStatus::INIT_FAILURE,
+            "an internal client cannot be initialised",
+        ),
+        (ClientStatus::SHM_FAILURE, "shared memory cannot be reached"),
+        (
+            ClientStatus::VERSION_ERROR,
+            "the server speaks another protocol version",
+        ),
+        (ClientStatus::BACKEND_ERROR, "the server's backend failed"),
+        (
+            ClientStatus::CLIENT_ZOMBIE,
+            "the client was dropped as too slow",
+        ),
+        (ClientStatus::INVALID_OPTION, "an option was refused"),
+        (ClientStatus::NAME_NOT_UNIQUE, "the client name is taken"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| status.contains(*flag))
+    .map(|(_, words)| words)
+    .collect();
+    if said.is_empty() {
+        "the server refused the client".to_owned()
+    } else {
+        said.join("; ")
     }
 }
 
@@ -212,7 +283,7 @@ impl JackBackend {
         };
         let client = client
             .activate_async(notifications, process)
-            .map_err(|e| JackError::Activate(e.to_string()))?;
+            .map_err(|e| JackError::Activate(plain_error(&e)))?;
         let backend = JackBackend {
             client,
             stats,
@@ -283,6 +354,31 @@ impl JackBackend {
             let on = port.connected_count().unwrap_or(0) > 0;
             flag.store(on, Ordering::Relaxed);
         }
+    }
+
+    /// Ask the server for a period of `frames` and wait (up to
+    /// `patience`) until it runs one; returns the period it runs then. On
+    /// jackd this sets the server's period for every client (as
+    /// `jack_bufsize` does); on PipeWire it is this client's node latency,
+    /// which the graph honours within its `clock.min-quantum` and
+    /// `clock.max-quantum` and beside the other nodes' requests.
+    pub fn request_period(&self, frames: u32, patience: std::time::Duration) -> u32 {
+        let now = || self.stats.buffer_frames.load(Ordering::Relaxed);
+        if now() == frames {
+            return frames;
+        }
+        if let Err(e) = self.client.as_client().set_buffer_size(frames) {
+            tracing::warn!(
+                "the server refused a period of {frames} frames: {}",
+                plain_error(&e)
+            );
+            return now();
+        }
+        let t0 = std::time::Instant::now();
+        while now() != frames && t0.elapsed() < patience {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        now()
     }
 
     /// The client's name on the server (port names start with it).

@@ -6,7 +6,8 @@
 //! - [`dummy`]: a thread that paces the engine at the stream's rate and
 //!   period with no device (CI, headless machines, the demo).
 //! - [`jack`]: a JACK client (also PipeWire's JACK API); the engine runs
-//!   in its process callback, surface MIDI through its own MIDI ports.
+//!   in its process callback, surface MIDI through its own MIDI ports;
+//!   [`jack_server`] picks jackd's or PipeWire's JACK library.
 //! - [`cpal_io`]: cpal's hosts (CoreAudio, WASAPI, ASIO, ALSA, JACK),
 //!   devices and channels chosen by name and number.
 //! - [`offline`]: no clock at all; renders a session to WAV as fast as the
@@ -17,6 +18,7 @@
 pub mod cpal_io;
 pub mod dummy;
 pub mod jack;
+pub mod jack_server;
 pub mod midi;
 pub mod midir_bridge;
 pub mod offline;

@@ -137,19 +137,33 @@ struct JackConnectionFile {
 pub struct AudioConfig {
     /// Backend.
     pub backend: BackendChoice,
-    /// Frames per period (block size).
-    pub period_frames: usize,
+    /// Frames per period asked for: the dummy clock's period, and what is
+    /// asked of a JACK server (on PipeWire, the client's node latency).
+    /// `None` (not set): [`DEFAULT_PERIOD_FRAMES`] on the dummy clock, and
+    /// the server's own period on JACK.
+    pub period_frames: Option<usize>,
     /// Input channels the engine exposes.
     pub inputs: usize,
     /// Output channels (first two: master).
     pub outputs: usize,
 }
 
+/// The dummy clock's period when none is asked for.
+pub const DEFAULT_PERIOD_FRAMES: usize = 64;
+
+impl AudioConfig {
+    /// The period the dummy clock runs: the one asked for, else
+    /// [`DEFAULT_PERIOD_FRAMES`].
+    pub fn dummy_period_frames(&self) -> usize {
+        self.period_frames.unwrap_or(DEFAULT_PERIOD_FRAMES)
+    }
+}
+
 impl Default for AudioConfig {
     fn default() -> AudioConfig {
         AudioConfig {
             backend: BackendChoice::Auto,
-            period_frames: 64,
+            period_frames: None,
             inputs: 8,
             outputs: 2,
         }
@@ -574,7 +588,9 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
         ..DaemonConfig::default()
     };
     if let Some(a) = raw.audio {
-        if !(1..=8192).contains(&a.value.period_frames) {
+        if let Some(p) = a.value.period_frames
+            && !(1..=8192).contains(&p)
+        {
             diags.push(Diagnostic::at(
                 file,
                 a.referenced,

@@ -22,6 +22,22 @@ use std::time::{Duration, Instant};
 
 /// How often a lost JACK server is looked for.
 pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
+/// A client whose process callback has not run for this long (or for
+/// [`WATCHDOG_PERIODS`] periods, when that is longer) while its server
+/// sent no shutdown notice is treated as having lost its server: PipeWire
+/// restarting under its JACK clients sends none.
+pub const WATCHDOG_MIN: Duration = Duration::from_secs(1);
+/// See [`WATCHDOG_MIN`].
+pub const WATCHDOG_PERIODS: u32 = 8;
+
+/// How long a running client may go without a cycle: [`WATCHDOG_MIN`] or
+/// [`WATCHDOG_PERIODS`] periods, whichever is longer.
+pub fn watchdog_time(sample_rate: u32, period_frames: u32) -> Duration {
+    let periods =
+        f64::from(WATCHDOG_PERIODS) * f64::from(period_frames) / f64::from(sample_rate.max(1));
+    WATCHDOG_MIN.max(Duration::from_secs_f64(periods))
+}
+
 /// How often new xruns are logged (at most).
 pub const XRUN_REPORT_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -198,6 +214,8 @@ pub struct JackPlan {
     pub layout: PortLayout,
     /// The engine follows the JACK transport.
     pub follow_transport: bool,
+    /// The period asked for (`--period`, `audio.period_frames`), if any.
+    pub period_request: Option<u32>,
 }
 
 impl JackPlan {
@@ -246,6 +264,20 @@ impl JackPlan {
         b.stats()
             .follow_transport
             .store(self.follow_transport, Ordering::Relaxed);
+        if let Some(asked) = self.period_request {
+            let granted = b.request_period(asked, Duration::from_secs(1));
+            if granted == asked {
+                tracing::info!(
+                    "{} runs the period asked for: {asked} frames",
+                    jackb::describe_server()
+                );
+            } else {
+                tracing::warn!(
+                    "asked {} for a period of {asked} frames; it runs {granted} (on PipeWire the smallest period any client asks for wins, within clock.min-quantum; pw-metadata -n settings 0 clock.force-quantum {asked} forces it)",
+                    jackb::describe_server()
+                );
+            }
+        }
         Ok(b)
     }
 
@@ -286,7 +318,30 @@ impl JackSupervisor {
         let (stop_t, totals_t) = (Arc::clone(&stop), Arc::clone(&totals));
         let thread = std::thread::Builder::new()
             .name("faderd-jack".into())
-            .spawn(move || supervise(backend, &plan, &relink, &stop_t, &totals_t))?;
+            .spawn(move || supervise(Running::Jack(backend), &plan, &relink, &stop_t, &totals_t))?;
+        Ok(JackSupervisor {
+            stop,
+            thread: Some(thread),
+            totals,
+        })
+    }
+
+    /// Run `dummy` (the `auto` backend's clock while no server runs) and
+    /// look for a JACK server every [`RECONNECT_INTERVAL`]; when one
+    /// appears, stop the dummy clock and join the server through `relink`
+    /// (from then on as [`JackSupervisor::spawn`]).
+    pub fn spawn_watching(
+        dummy: DummyBackend,
+        plan: JackPlan,
+        relink: Sender<AudioEvent>,
+    ) -> std::io::Result<JackSupervisor> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let totals = Arc::new(AudioTotals::default());
+        totals.connected.store(true, Ordering::Relaxed);
+        let (stop_t, totals_t) = (Arc::clone(&stop), Arc::clone(&totals));
+        let thread = std::thread::Builder::new()
+            .name("faderd-jack".into())
+            .spawn(move || supervise(Running::Dummy(dummy), &plan, &relink, &stop_t, &totals_t))?;
         Ok(JackSupervisor {
             stop,
             thread: Some(thread),
@@ -328,6 +383,12 @@ fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
         base.periods + s.periods.load(Ordering::Relaxed),
         Ordering::Relaxed,
     );
+    totals
+        .sample_rate
+        .store(s.sample_rate.load(Ordering::Relaxed), Ordering::Relaxed);
+    totals
+        .period_frames
+        .store(s.buffer_frames.load(Ordering::Relaxed), Ordering::Relaxed);
     let load = b.cpu_load();
     totals.dsp_load.store(load.to_bits(), Ordering::Relaxed);
     let peak = f32::from_bits(totals.peak_dsp_load.load(Ordering::Relaxed));
@@ -338,8 +399,34 @@ fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
     }
 }
 
+/// What the supervisor starts with.
+enum Running {
+    /// A JACK client.
+    Jack(JackBackend),
+    /// The dummy clock, until a server appears (`auto`).
+    Dummy(DummyBackend),
+}
+
+/// Copy the dummy clock's counters into `totals`.
+fn publish_dummy(totals: &AudioTotals, base: &Base, d: &DummyBackend) {
+    let s = d.stats();
+    totals.xruns.store(
+        base.xruns + s.xruns.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    totals.periods.store(
+        base.periods + s.periods.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    totals.period_frames.store(
+        u32::try_from(d.period_frames()).unwrap_or(u32::MAX),
+        Ordering::Relaxed,
+    );
+    totals.sample_rate.store(d.sample_rate(), Ordering::Relaxed);
+}
+
 fn supervise(
-    backend: JackBackend,
+    start: Running,
     plan: &JackPlan,
     relink: &Sender<AudioEvent>,
     stop: &AtomicBool,
@@ -347,7 +434,10 @@ fn supervise(
 ) -> Option<Engine> {
     let server = jackb::server_name();
     let mut base = Base::default();
-    let mut current = Some(backend);
+    let (mut current, mut dummy) = match start {
+        Running::Jack(b) => (Some(b), None),
+        Running::Dummy(d) => (None, Some(d)),
+    };
     let mut rate = current
         .as_ref()
         .map_or(0, |b| b.stats().sample_rate.load(Ordering::Relaxed));
@@ -357,10 +447,22 @@ fn supervise(
     let mut next_try = Instant::now();
     let mut said_waiting = false;
     let (mut xrun_check, mut xruns_seen) = (Instant::now(), 0u64);
+    // The watchdog: when the process callback last ran.
+    let (mut cycles_seen, mut last_cycle) = (0u64, Instant::now());
+    let mut first = true;
     while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(50));
+        // The first turn publishes at once (`/status` is right from the start).
+        if !std::mem::take(&mut first) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         if let Some(b) = &current {
             publish(totals, &base, b);
+            let cycles = b.stats().periods.load(Ordering::Relaxed);
+            if cycles != cycles_seen {
+                (cycles_seen, last_cycle) = (cycles, Instant::now());
+            }
+            let silent_for = last_cycle.elapsed();
+            let stalled = silent_for >= watchdog_time(rate, period);
             if xrun_check.elapsed() >= XRUN_REPORT_INTERVAL {
                 xrun_check = Instant::now();
                 let now = totals.xruns.load(Ordering::Relaxed);
@@ -382,11 +484,18 @@ fn supervise(
                 let _ = relink.send(AudioEvent::Period(period_now));
             }
             let lost = b.is_lost();
-            if lost || rate_now != rate {
+            if lost || stalled || rate_now != rate {
                 if lost {
                     tracing::error!(
                         "the JACK server '{server}' went away; the mixer keeps its state and reconnects when the server is back"
                     );
+                } else if stalled {
+                    tracing::error!(
+                        "{} has run no audio cycle for {:.1} s without saying it stopped: treating it as gone; the mixer keeps its state and reconnects when the server is back",
+                        jackb::describe_server(),
+                        silent_for.as_secs_f64()
+                    );
+                    totals.stalls.fetch_add(1, Ordering::Relaxed);
                 } else {
                     tracing::warn!(
                         "the JACK server changed its rate from {rate} to {rate_now} Hz; rebuilding the engine"
@@ -403,6 +512,9 @@ fn supervise(
             }
             continue;
         }
+        if let Some(d) = &dummy {
+            publish_dummy(totals, &base, d);
+        }
         if Instant::now() < next_try {
             continue;
         }
@@ -410,13 +522,23 @@ fn supervise(
         let client = match jackb::open_client(&plan.config.client_name) {
             Ok(c) => c,
             Err(e) => {
-                if !said_waiting {
-                    tracing::info!("waiting for the JACK server: {e}");
+                if !said_waiting && dummy.is_none() {
+                    tracing::info!("waiting for the audio server: {e}");
                     said_waiting = true;
                 }
                 continue;
             }
         };
+        if let Some(d) = dummy.take() {
+            tracing::info!(
+                "{} is running now: leaving the dummy clock to join it",
+                jackb::describe_server()
+            );
+            base.xruns += d.stats().xruns.load(Ordering::Relaxed);
+            base.periods += d.stats().periods.load(Ordering::Relaxed);
+            // Its engine is freed here, off any audio thread.
+            drop(d.stop());
+        }
         let config = plan.engine_config(&client);
         let (midi_rt, midi_link) = plan.midi_queues();
         let (reply, engine_rx) = channel::bounded(1);
@@ -441,15 +563,21 @@ fn supervise(
                 totals.reconnects.fetch_add(1, Ordering::Relaxed);
                 totals.connected.store(true, Ordering::Relaxed);
                 tracing::info!(
-                    "reconnected to the JACK server '{server}' as '{}' ({} Hz / {} frames); the mix is as it was",
+                    "reconnected to {} as '{}' ({} Hz / {} frames); the mix is as it was",
+                    jackb::describe_server(),
                     b.client_name(),
                     config.sample_rate,
-                    config.max_block
+                    period
                 );
+                (cycles_seen, last_cycle) = (0, Instant::now());
                 current = Some(b);
             }
             Err(e) => tracing::error!("cannot restart the JACK client: {e}; retrying"),
         }
+    }
+    if let Some(d) = dummy {
+        publish_dummy(totals, &base, &d);
+        return d.stop();
     }
     current.and_then(|b| {
         publish(totals, &base, &b);

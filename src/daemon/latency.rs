@@ -91,6 +91,7 @@ pub fn measure(
         config,
         layout,
         follow_transport: false,
+        period_request: None,
     };
     let client = jackb::open_client(&plan.config.client_name).map_err(|e| {
         Failure::env(anyhow::Error::new(e).context("latency needs a running JACK server"))

@@ -264,12 +264,12 @@ impl Daemon {
                 }
                 plan.engine
             }
-            Chosen::Dummy(_) => {
+            Chosen::Dummy(_) | Chosen::Watching(_) => {
                 // Enough channels for every insert the session names.
                 let layout = port_layout(&session);
                 EngineConfig {
                     sample_rate: session.sample_rate,
-                    max_block: audio.period_frames,
+                    max_block: audio.dummy_period_frames(),
                     inputs: audio.inputs.max(layout.inputs.len()),
                     outputs: audio.outputs.max(layout.outputs.len()),
                 }
@@ -348,19 +348,34 @@ impl Daemon {
         let serial = serial_boards::SerialBoards::start(&opts.config, &mut hub, &health)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
+        let start_dummy = |engine: EngineSlot, hooks: AudioHooks, note: &str| {
+            let backend = DummyBackend::start_with(engine, audio.dummy_period_frames(), hooks)
+                .context("cannot start the audio thread")
+                .map_err(Failure::env)?;
+            wait_first_period(&backend);
+            let note = format!(
+                "{note}, {} Hz / {} frames",
+                engine_cfg.sample_rate,
+                backend.period_frames()
+            );
+            Ok::<_, Failure>((backend, note))
+        };
         let (runner, backend_note, midi) = match chosen {
             Chosen::Dummy(note) => {
-                let backend = DummyBackend::start_with(engine, audio.period_frames, hooks)
-                    .context("cannot start the audio thread")
-                    .map_err(Failure::env)?;
-                wait_first_period(&backend);
-                let note = format!(
-                    "{note}, {} Hz / {} frames",
-                    engine_cfg.sample_rate,
-                    backend.period_frames()
-                );
+                let (backend, note) = start_dummy(engine, hooks, note)?;
                 let totals = Arc::new(AudioTotals::default());
                 (AudioRunner::Dummy(backend, totals), note, None)
+            }
+            Chosen::Watching(plan) => {
+                let (backend, note) = start_dummy(
+                    engine,
+                    hooks,
+                    "dummy backend (auto: no JACK server or PipeWire running yet; joins one when it starts)",
+                )?;
+                let sup = audio::JackSupervisor::spawn_watching(backend, plan, relink_tx.clone())
+                    .context("cannot start the JACK supervisor thread")
+                    .map_err(Failure::env)?;
+                (AudioRunner::Jack(sup), note, None)
             }
             Chosen::Cpal(plan) => {
                 let backend = CpalBackend::start(*plan, engine, hooks)
@@ -380,11 +395,11 @@ impl Daemon {
                     .context("cannot start the JACK client")
                     .map_err(Failure::env)?;
                 let note = format!(
-                    "JACK server '{}' as client '{}', {} Hz / {} frames",
-                    jackb::server_name(),
+                    "{} as client '{}', {} Hz / {} frames",
+                    jackb::describe_server(),
                     backend.client_name(),
                     engine_cfg.sample_rate,
-                    engine_cfg.max_block
+                    backend.stats().buffer_frames.load(Ordering::Relaxed)
                 );
                 let sup = audio::JackSupervisor::spawn(backend, plan, relink_tx.clone())
                     .context("cannot start the JACK supervisor thread")
@@ -413,6 +428,16 @@ impl Daemon {
         }
         let totals = runner.totals();
         totals.connected.store(true, Ordering::Relaxed);
+        if !matches!(runner, AudioRunner::Jack(_)) {
+            // The JACK supervisor publishes its own as they change.
+            totals
+                .sample_rate
+                .store(engine_cfg.sample_rate, Ordering::Relaxed);
+            totals.period_frames.store(
+                u32::try_from(engine_cfg.max_block).unwrap_or(u32::MAX),
+                Ordering::Relaxed,
+            );
+        }
         hub.set_audio_status(Arc::clone(&totals));
         let ready = format!(
             "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
@@ -535,17 +560,24 @@ impl Drop for Daemon {
 /// The backend picked for this run, before the engine exists.
 enum Chosen {
     Dummy(&'static str),
+    /// `auto` with no server yet: the dummy clock, and a JACK client as
+    /// soon as a server runs.
+    Watching(JackPlan),
     Jack(::jack::Client, JackPlan),
     Cpal(Box<CpalPlan>),
 }
 
 /// `backend: jack` must find a server (exit 2 if not); `auto` uses one when
-/// it runs and otherwise the dummy clock, saying so.
+/// it runs and otherwise the dummy clock, saying so, until one starts.
 fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Failure> {
     let plan = || JackPlan {
         config: config.jack.clone(),
         layout: port_layout(session),
         follow_transport: config.sync == config::SyncSource::Jack,
+        period_request: config
+            .audio
+            .period_frames
+            .and_then(|p| u32::try_from(p).ok()),
     };
     match config.audio.backend {
         BackendChoice::Dummy => Ok(Chosen::Dummy("dummy backend")),
@@ -581,10 +613,10 @@ fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Fa
         BackendChoice::Auto => match jackb::open_client(&config.jack.client_name) {
             Ok(client) => Ok(Chosen::Jack(client, plan())),
             Err(e) => {
-                tracing::info!("{e}; using the dummy backend (no sound is played)");
-                Ok(Chosen::Dummy(
-                    "dummy backend (auto: no JACK server running)",
-                ))
+                tracing::info!(
+                    "{e}; using the dummy backend (no sound is played) until a server starts"
+                );
+                Ok(Chosen::Watching(plan()))
             }
         },
     }

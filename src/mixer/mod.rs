@@ -47,6 +47,13 @@ pub struct AudioStatus {
     pub dsp_load: std::sync::atomic::AtomicU32,
     /// Highest DSP load seen, percent, as f32 bits.
     pub peak_dsp_load: std::sync::atomic::AtomicU32,
+    /// Times the server stopped running cycles without a word and was
+    /// treated as gone (the JACK watchdog).
+    pub stalls: std::sync::atomic::AtomicU64,
+    /// The stream's sample rate now, Hz.
+    pub sample_rate: std::sync::atomic::AtomicU32,
+    /// The stream's period now, frames.
+    pub period_frames: std::sync::atomic::AtomicU32,
 }
 
 /// A serial board's link counters, shared by its I/O thread (open,

@@ -3,6 +3,7 @@
 
 pub mod jack;
 pub mod mackie_emu;
+pub mod pipewire;
 
 use std::path::Path;
 

@@ -451,6 +451,19 @@ impl OscSurface {
                         "/status/audio",
                         u64::from(audio.connected.load(Ordering::Relaxed)),
                     ),
+                    (
+                        "/status/audio/reconnects",
+                        audio.reconnects.load(Ordering::Relaxed),
+                    ),
+                    ("/status/audio/stalls", audio.stalls.load(Ordering::Relaxed)),
+                    (
+                        "/status/audio/rate",
+                        u64::from(audio.sample_rate.load(Ordering::Relaxed)),
+                    ),
+                    (
+                        "/status/audio/period",
+                        u64::from(audio.period_frames.load(Ordering::Relaxed)),
+                    ),
                 ]
                 .map(|(addr, n)| OscOut {
                     addr: addr.into(),
