@@ -46,7 +46,7 @@ fn session_yaml(tracks: usize) -> String {
 fn start(session: &std::path::Path, config: &std::path::Path) -> Kill {
     let (k, line) = start_faderd(session, config);
     assert!(
-        line.contains("JACK server"),
+        line.contains("on the jackd "),
         "faderd is not on JACK: {line}"
     );
     k

@@ -116,7 +116,7 @@ fn main() {
     };
     let edge = c.activate_async((), edge).unwrap();
     let ec = edge.as_client();
-    ec.connect_ports_by_name("edge:out", "fd-mackie:T1 in")
+    ec.connect_ports_by_name("edge:out", "fd-mackie:in 1")
         .unwrap();
     ec.connect_ports_by_name("fd-mackie:Master out L", "edge:in")
         .unwrap();

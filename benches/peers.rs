@@ -558,7 +558,7 @@ const PROBE_SESSION: &str = "version: 1\nname: latency\ntracks:\n  - { name: Lat
 fn faderd_on_jack(session: &Path, config: &Path) -> (support::Kill, String) {
     let (faderd, line) = support::start_faderd(session, config);
     assert!(
-        line.contains("JACK server"),
+        line.contains("on the jackd "),
         "faderd is not on JACK: {line}"
     );
     (faderd, line)
@@ -586,7 +586,7 @@ fn live_midi(work: &Path, display: &str, rows: &mut Vec<Row>, trials: usize) {
         let _faderd = faderd_on_jack(&session, &config);
         std::thread::sleep(Duration::from_millis(500));
         support::midi_probe::midi_latency(
-            &["fd-lat:Lat in L".to_owned(), "fd-lat:Lat in R".to_owned()],
+            &["fd-lat:in 1".to_owned(), "fd-lat:in 2".to_owned()],
             "fd-lat:Ctl in",
             "fd-lat:Master out L",
             trials,
@@ -775,7 +775,7 @@ fn live_osc(work: &Path, rows: &mut Vec<Row>, trials: usize) {
         let port = support::ready_osc_port(&line);
         std::thread::sleep(Duration::from_millis(300));
         support::midi_probe::osc_latency(
-            &["fd-osc:Lat in L".to_owned(), "fd-osc:Lat in R".to_owned()],
+            &["fd-osc:in 1".to_owned(), "fd-osc:in 2".to_owned()],
             "fd-osc:Master out L",
             trials,
             |k| {

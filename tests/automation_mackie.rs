@@ -88,7 +88,7 @@ fn motor_faders_follow_playback_and_a_touch_pass_from_the_surface_is_written() {
     handshake(&emu, 1);
     // DC into T1; master L is what T1 plays.
     let probe = Probe::start("probe-auto", 0.5);
-    probe.connect(&probe.port("out"), "fd-mackie:T1 in");
+    probe.connect(&probe.port("out"), "fd-mackie:in 1");
     probe.connect("fd-mackie:Master out L", &probe.port("in_l"));
     let centre = std::f64::consts::FRAC_PI_4.cos();
     let heard_db = |p: &Probe| 20.0 * (f64::from(p.seen().0) / (0.5 * centre)).log10();

@@ -1,8 +1,9 @@
 //! The daemon on a real JACK server (jackd's dummy driver): a probe client
 //! feeds a known signal into track inputs and reads the mix from the
 //! master ports; levels follow the fader and pan law, OSC moves change
-//! them, ports are named after tracks and auto-connected, and a buffer-size
-//! change on the running server keeps the mix right.
+//! them, ports are named by interface channel (their display names, JACK
+//! metadata, after the tracks, following renames) and auto-connected, and
+//! a buffer-size change on the running server keeps the mix right.
 //!
 //! One test: the server name is set process-wide (JACK_DEFAULT_SERVER).
 
@@ -29,6 +30,21 @@ jack: { client_name: fd-levels, connect: physical, midi_ports: [Desk] }
 
 const TOL: f64 = 1e-5;
 const WAIT: Duration = Duration::from_secs(3);
+
+/// The display name (JACK metadata) of `port`, as `jack_property` reads it.
+fn pretty_name(port: &str) -> Option<String> {
+    let out = Command::new("jack_property")
+        .args([
+            "--port",
+            "-l",
+            port,
+            "http://jack-audio.org/metadata/pretty-name",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
 
 fn assert_levels(probe: &Probe, want: (f64, f64), what: &str) {
     let got = probe.wait_for(want, TOL, WAIT);
@@ -61,8 +77,8 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     // Ports named after tracks, connected to the physical ports in order.
     let lsp = server.lsp();
     for (port, peer) in [
-        ("fd-levels:Vox in", "system:capture_1"),
-        ("fd-levels:Keys in L", "system:capture_2"),
+        ("fd-levels:in 1", "system:capture_1"),
+        ("fd-levels:in 2", "system:capture_2"),
         ("fd-levels:Master out L", "system:playback_1"),
         ("fd-levels:Master out R", "system:playback_2"),
     ] {
@@ -80,7 +96,38 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     }
     // Keys is stereo: two ports, the second on interface input 3, which the
     // dummy server does not have (2 capture ports): left unconnected.
-    assert!(lsp.lines().any(|l| l == "fd-levels:Keys in R"), "{lsp}");
+    assert!(lsp.lines().any(|l| l == "fd-levels:in 3"), "{lsp}");
+
+    // Ports are named by interface channel; what they carry is their
+    // display name (JACK metadata), and it follows a rename live while the
+    // port's name (and so every saved connection) stays.
+    for (port, shown) in [
+        ("fd-levels:in 1", "Vox in"),
+        ("fd-levels:in 2", "Keys in L"),
+        ("fd-levels:in 3", "Keys in R"),
+        ("fd-levels:out 3", "send out 3"),
+        ("fd-levels:Master out L", "Master out L"),
+    ] {
+        assert_eq!(pretty_name(port).as_deref(), Some(shown), "{port}");
+    }
+    oscsend(osc, &["/strip/1/name", "s", "Lead"]);
+    let t0 = std::time::Instant::now();
+    while pretty_name("fd-levels:in 1").as_deref() != Some("Lead in") && t0.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(pretty_name("fd-levels:in 1").as_deref(), Some("Lead in"));
+    let lsp = server.lsp();
+    let peers: Vec<&str> = lsp
+        .lines()
+        .skip_while(|l| *l != "fd-levels:in 1")
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .map(str::trim)
+        .collect();
+    assert!(
+        peers.contains(&"system:capture_1"),
+        "the renamed track's port kept its name and connection:\n{lsp}"
+    );
 
     // `faderd devices` shows the server, the interface ports, cpal's JACK
     // host and the daemon's own MIDI ports.
@@ -99,7 +146,7 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     }
 
     let probe = Probe::start("probe-levels", 0.5);
-    probe.connect(&probe.port("out"), "fd-levels:Vox in");
+    probe.connect(&probe.port("out"), "fd-levels:in 1");
     probe.connect("fd-levels:Master out L", &probe.port("in_l"));
     probe.connect("fd-levels:Master out R", &probe.port("in_r"));
 
@@ -110,8 +157,8 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
 
     // The hardware send: post-fader, -6 dB, centred, on outputs 3 and 4.
     let sends = Probe::start("probe-send", 0.0);
-    sends.connect("fd-levels:send out 3", &sends.port("in_l"));
-    sends.connect("fd-levels:send out 4", &sends.port("in_r"));
+    sends.connect("fd-levels:out 3", &sends.port("in_l"));
+    sends.connect("fd-levels:out 4", &sends.port("in_r"));
     let centre = FRAC_PI_2 / 2.0;
     let hw = g * db(-6.0);
     assert_levels(
@@ -126,8 +173,8 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
     assert_levels(&probe, (0.0, 0.5 * db(-10.0)), "after OSC fader and pan");
 
     // The stereo track comes in when unmuted: balance centre, -20 dB.
-    probe.connect(&probe.port("out"), "fd-levels:Keys in L");
-    probe.connect(&probe.port("out"), "fd-levels:Keys in R");
+    probe.connect(&probe.port("out"), "fd-levels:in 2");
+    probe.connect(&probe.port("out"), "fd-levels:in 3");
     oscsend(osc, &["/strip/2/mute", "i", "0"]);
     let k = 0.5 * db(-20.0);
     assert_levels(&probe, (k, 0.5 * db(-10.0) + k), "stereo track unmuted");

@@ -262,10 +262,10 @@ fn insert_latency_is_measured_and_compensated_to_a_null() {
         .unwrap();
     let pc = probe.as_client();
     for (a, b) in [
-        ("noise:out", "fd-insert:Dry in"),
-        ("noise:out", "fd-insert:Wet in"),
-        ("fd-insert:Wet insert send", "outboard:in"),
-        ("outboard:out", "fd-insert:Wet insert return"),
+        ("noise:out", "fd-insert:in 1"),
+        ("noise:out", "fd-insert:in 2"),
+        ("fd-insert:out 3", "outboard:in"),
+        ("outboard:out", "fd-insert:in 3"),
         ("fd-insert:Master out L", "noise:in"),
     ] {
         pc.connect_ports_by_name(a, b)

@@ -37,7 +37,7 @@ fn check(probe: &Probe, want: (f64, f64), what: &str) {
 
 fn probe_on(name: &str) -> Probe {
     let probe = Probe::start(name, 0.5);
-    probe.connect(&probe.port("out"), "fd-restart:Vox in");
+    probe.connect(&probe.port("out"), "fd-restart:in 1");
     probe.connect("fd-restart:Master out L", &probe.port("in_l"));
     probe.connect("fd-restart:Master out R", &probe.port("in_r"));
     probe
@@ -77,7 +77,7 @@ fn daemon_survives_a_jack_server_restart_with_its_mix() {
     // The server comes back: same ports, same connections, same mix.
     server.restart();
     assert!(
-        server.wait_port("fd-restart:Vox in", Duration::from_secs(5)),
+        server.wait_port("fd-restart:in 1", Duration::from_secs(5)),
         "faderd did not reconnect:\n{}",
         server.lsp()
     );

@@ -107,7 +107,7 @@ fn an_emulated_x_touch_with_extender_drives_the_mix_over_jack_midi() {
 
     // Audio: DC into T1; master L reads it through the fader (-20 dB).
     let probe = Probe::start("probe-mackie", 0.5);
-    probe.connect(&probe.port("out"), "fd-mackie:T1 in");
+    probe.connect(&probe.port("out"), "fd-mackie:in 1");
     probe.connect("fd-mackie:Master out L", &probe.port("in_l"));
     probe.connect("fd-mackie:Master out R", &probe.port("in_r"));
     let centre = std::f64::consts::FRAC_PI_4.cos();

@@ -190,7 +190,7 @@ fn garbage_midi_into_surface_ports_never_stops_the_daemon() {
 
     // Audio goes through while the garbage flows: DC into T1.
     let probe = Probe::start("probe-garbage", 0.5);
-    probe.connect(&probe.port("out"), "fd-garbage:T1 in");
+    probe.connect(&probe.port("out"), "fd-garbage:in 1");
     probe.connect("fd-garbage:Master out L", &probe.port("in_l"));
 
     let (client, _) = Client::new("garbage", ClientOptions::NO_START_SERVER).unwrap();

@@ -56,12 +56,12 @@ fn a_cc_is_heard_one_period_later_at_every_offset_of_its_cycle() {
         ],
     );
     let _daemon = KillOnDrop(child);
-    assert!(ready.contains("JACK server"), "not on JACK: {ready}");
+    assert!(ready.contains("on the jackd "), "not on JACK: {ready}");
     std::thread::sleep(std::time::Duration::from_millis(300));
 
     let trials = 30;
     let lat = midi_probe::midi_latency(
-        &["fd-timing:T in L".to_owned(), "fd-timing:T in R".to_owned()],
+        &["fd-timing:in 1".to_owned(), "fd-timing:in 2".to_owned()],
         "fd-timing:Ctl in",
         "fd-timing:Master out L",
         trials,

@@ -139,14 +139,40 @@ pub fn plain_error(e: &jack::Error) -> String {
     }
 }
 
+/// One JACK port: a short name that stays the same for the life of what
+/// the port carries (so saved patchbay connections keep working when a
+/// strip is renamed), and the name people see, sent as JACK metadata
+/// ([`PRETTY_NAME_KEY`]) that patchbays such as qpwgraph, Carla and
+/// Ardour show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortName {
+    /// The port's short name ("in 3").
+    pub name: String,
+    /// Its display name ("Vox in").
+    pub pretty: String,
+}
+
+impl PortName {
+    /// A port whose name is also what people see.
+    pub fn plain(name: &str) -> PortName {
+        PortName {
+            name: name.to_owned(),
+            pretty: name.to_owned(),
+        }
+    }
+}
+
+/// JACK's metadata key for a port's display name.
+pub const PRETTY_NAME_KEY: &str = "http://jack-audio.org/metadata/pretty-name";
+
 /// Where the backend's ports go, by engine channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortLayout {
-    /// One entry per engine input channel: the port's short name, or
-    /// `None` when nothing uses the channel (it stays silent).
-    pub inputs: Vec<Option<String>>,
+    /// One entry per engine input channel: the port, or `None` when
+    /// nothing uses the channel (it stays silent).
+    pub inputs: Vec<Option<PortName>>,
     /// One entry per engine output channel, as for inputs.
-    pub outputs: Vec<Option<String>>,
+    pub outputs: Vec<Option<PortName>>,
 }
 
 /// Which connections the backend makes after activation.
@@ -185,6 +211,45 @@ pub struct JackBackend {
     /// The MIDI input ports (to see whether a device is connected).
     midi_inputs: Vec<jack::Port<jack::Unowned>>,
     midi_stats: Option<Arc<super::midi::MidiStats>>,
+    /// The audio ports' display names, as published.
+    pretty: Vec<Pretty>,
+}
+
+/// An audio port's metadata subject and the display name last published.
+#[derive(Debug)]
+struct Pretty {
+    uuid: jack::jack_sys::jack_uuid_t,
+    /// Its short name (to find it in a layout).
+    name: String,
+    shown: String,
+}
+
+impl Pretty {
+    fn new<PS: jack::PortSpec>(port: &jack::Port<PS>, pretty: &str) -> Pretty {
+        // SAFETY: `port.raw()` is a live port of a client that outlives this
+        // call; jack_port_uuid only reads it.
+        let uuid = unsafe { jack::jack_sys::jack_port_uuid(port.raw()) };
+        Pretty {
+            uuid,
+            name: port.short_name().unwrap_or_default(),
+            shown: pretty.to_owned(),
+        }
+    }
+
+    /// Set the display name on the server (when it differs from `before`).
+    fn publish(&mut self, client: &Client, before: Option<&str>) {
+        if before == Some(self.shown.as_str()) {
+            return;
+        }
+        let value = jack::Property::new(&self.shown, Some("text/plain".into()));
+        if let Err(e) = client.property_set(self.uuid, PRETTY_NAME_KEY, &value) {
+            tracing::debug!(
+                "cannot set the display name of the JACK port '{}': {}",
+                self.name,
+                plain_error(&e)
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for JackBackend {
@@ -217,23 +282,29 @@ impl JackBackend {
             .store(client.sample_rate(), Ordering::Relaxed);
         let name = client.name().to_owned();
         let mut audio_in = Vec::new();
+        let mut pretty = Vec::new();
         for (ch, port) in layout.inputs.iter().enumerate() {
-            if let Some(short) = port {
-                let short = port_safe(short);
+            if let Some(port) = port {
+                let short = port_safe(&port.name);
                 let p = client
                     .register_port(&short, AudioIn::default())
                     .map_err(|_| JackError::Port(short.clone()))?;
+                pretty.push(Pretty::new(&p, &port.pretty));
                 audio_in.push((ch, p));
             }
         }
         let mut audio_out = Vec::new();
-        for (ch, short) in layout.outputs.iter().enumerate() {
-            let Some(short) = short else { continue };
-            let short = port_safe(short);
+        for (ch, port) in layout.outputs.iter().enumerate() {
+            let Some(port) = port else { continue };
+            let short = port_safe(&port.name);
             let p = client
                 .register_port(&short, AudioOut::default())
                 .map_err(|_| JackError::Port(short.clone()))?;
+            pretty.push(Pretty::new(&p, &port.pretty));
             audio_out.push((ch, p));
+        }
+        for port in &mut pretty {
+            port.publish(&client, None);
         }
         let (mut midi_in, mut midi_out, midi_rt) = (Vec::new(), Vec::new(), None);
         let mut midi_stats = None;
@@ -290,6 +361,7 @@ impl JackBackend {
             name,
             midi_inputs,
             midi_stats,
+            pretty,
         };
         backend.update_midi_presence();
         backend.connect(layout, connections);
@@ -312,17 +384,25 @@ impl JackBackend {
                 PortFlags::IS_PHYSICAL | PortFlags::IS_INPUT,
             );
             for (ch, port) in layout.inputs.iter().enumerate() {
-                if let (Some(short), Some(src)) = (port, capture.get(ch)) {
-                    pairs.push((src.clone(), full(short)));
+                if let (Some(port), Some(src)) = (port, capture.get(ch)) {
+                    pairs.push((src.clone(), full(&port.name)));
                 }
             }
             for (ch, port) in layout.outputs.iter().enumerate() {
-                if let (Some(short), Some(dst)) = (port, playback.get(ch)) {
-                    pairs.push((full(short), dst.clone()));
+                if let (Some(port), Some(dst)) = (port, playback.get(ch)) {
+                    pairs.push((full(&port.name), dst.clone()));
                 }
             }
         }
         for (ours, theirs) in &connections.extra {
+            // A config may name our port by its display name ("Vox in").
+            let ours = layout
+                .inputs
+                .iter()
+                .chain(layout.outputs.iter())
+                .flatten()
+                .find(|p| p.pretty == *ours)
+                .map_or(ours.as_str(), |p| p.name.as_str());
             let ours = full(ours);
             // Direction follows the port: ours is an input when the other
             // side produces a signal.
@@ -379,6 +459,20 @@ impl JackBackend {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         now()
+    }
+
+    /// Show the display names of `layout` on this client's ports (those
+    /// that changed: a strip was renamed). Control thread.
+    pub fn update_pretty_names(&mut self, layout: &PortLayout) {
+        let client = self.client.as_client();
+        let wanted = layout.inputs.iter().chain(layout.outputs.iter()).flatten();
+        for port in wanted {
+            let short = port_safe(&port.name);
+            if let Some(p) = self.pretty.iter_mut().find(|p| p.name == short) {
+                let before = std::mem::replace(&mut p.shown, port.pretty.clone());
+                p.publish(client, Some(&before));
+            }
+        }
     }
 
     /// The client's name on the server (port names start with it).

@@ -8,7 +8,7 @@
 //! the hub thread only through [`RelinkRequest`]s.
 
 use crate::audio::dummy::{AudioHooks, DummyBackend};
-use crate::audio::jack::{self as jackb, Connections, JackBackend, PortLayout};
+use crate::audio::jack::{self as jackb, Connections, JackBackend, PortLayout, PortName};
 use crate::audio::midi::{MidiLink, MidiPorts, midi_queues};
 use crate::audio::slot::EngineSlot;
 use crate::config::JackConfig;
@@ -16,7 +16,8 @@ use crate::engine::{Engine, EngineConfig};
 use crate::model::{Channels, SendTarget, Session, TrackSource};
 use crossbeam::channel::{self, Sender};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -64,26 +65,31 @@ pub struct RelinkRequest {
 /// Counters that survive reconnections (the hub shows them in `/status`).
 pub type AudioTotals = crate::mixer::AudioStatus;
 
-/// The JACK ports for `session`: one input port per interface channel a
-/// track plays (named after the first such track: "Vox in", or "Keys in L"
-/// and "Keys in R" for a stereo one), the master pair as "Master out L/R",
-/// a hardware insert's "Vox insert send" / "Vox insert return" (L/R on
-/// stereo strips) on the channels it names, and "send out 7" / "send out 8"
-/// for hardware sends to interface outputs 7 and 8.
+/// The JACK ports for `session`, by engine channel. A port is named after
+/// the interface channel it carries, which a rename does not change
+/// ("in 3", "in 5" and "in 6" for a stereo track, "out 7"; the master
+/// pair is "Master out L/R"), so saved patchbay connections survive
+/// renames. Its display name says what it carries: "Vox in" (the first
+/// track on that input), "Keys in L" / "Keys in R", "Vox insert send" /
+/// "Vox insert return" (L/R on stereo strips) and "send out 7" for a
+/// hardware send to interface outputs 7 and 8.
 pub fn port_layout(session: &Session) -> PortLayout {
-    let mut inputs: Vec<Option<String>> = Vec::new();
-    let mut outputs: Vec<Option<String>> =
-        vec![Some("Master out L".into()), Some("Master out R".into())];
-    let place = |v: &mut Vec<Option<String>>, ch: usize, name: String| {
+    let mut inputs: Vec<Option<PortName>> = Vec::new();
+    let mut outputs: Vec<Option<PortName>> = vec![
+        Some(PortName::plain("Master out L")),
+        Some(PortName::plain("Master out R")),
+    ];
+    let place = |v: &mut Vec<Option<PortName>>, ch: usize, name: String, pretty: String| {
         if v.len() <= ch {
             v.resize(ch + 1, None);
         }
         if v[ch].is_none() {
-            v[ch] = Some(name);
+            v[ch] = Some(PortName { name, pretty });
         }
     };
-    let names = |base: &str, what: &str, channels: Channels| -> Vec<String> {
-        let base = jackb::port_safe(base);
+    let input = |ch: usize| format!("in {}", ch + 1);
+    let output = |ch: usize| format!("out {}", ch + 1);
+    let pretty = |base: &str, what: &str, channels: Channels| -> Vec<String> {
         match channels {
             Channels::Mono => vec![format!("{base} {what}")],
             Channels::Stereo => vec![format!("{base} {what} L"), format!("{base} {what} R")],
@@ -92,11 +98,11 @@ pub fn port_layout(session: &Session) -> PortLayout {
     for track in &session.tracks {
         if let TrackSource::Input(first) = track.source {
             let first = usize::from(first.max(1)) - 1;
-            for (k, name) in names(&track.name, "in", track.channels)
+            for (k, shown) in pretty(&track.name, "in", track.channels)
                 .into_iter()
                 .enumerate()
             {
-                place(&mut inputs, first + k, name);
+                place(&mut inputs, first + k, input(first + k), shown);
             }
         }
     }
@@ -120,11 +126,8 @@ pub fn port_layout(session: &Session) -> PortLayout {
             if let SendTarget::Output(first) = send.target {
                 let first = usize::from(first.max(1)) - 1;
                 for k in 0..2 {
-                    place(
-                        &mut outputs,
-                        first + k,
-                        format!("send out {}", first + k + 1),
-                    );
+                    let ch = first + k;
+                    place(&mut outputs, ch, output(ch), format!("send out {}", ch + 1));
                 }
             }
         }
@@ -135,30 +138,51 @@ pub fn port_layout(session: &Session) -> PortLayout {
             usize::from(ins.output.max(1)) - 1,
             usize::from(ins.input.max(1)) - 1,
         );
-        for (k, n) in names(name, "insert send", channels).into_iter().enumerate() {
-            place(&mut outputs, out + k, n);
-        }
-        for (k, n) in names(name, "insert return", channels)
+        for (k, shown) in pretty(name, "insert send", channels)
             .into_iter()
             .enumerate()
         {
-            place(&mut inputs, inp + k, n);
+            place(&mut outputs, out + k, output(out + k), shown);
         }
-    }
-    // Two ports must not share a name (track names are unique, but "A:B"
-    // and "A-B" are not once made port-safe): the later one gets the
-    // channel number.
-    for ports in [&mut inputs, &mut outputs] {
-        let mut seen = std::collections::HashSet::new();
-        for (ch, slot) in ports.iter_mut().enumerate() {
-            if let Some(name) = slot
-                && !seen.insert(name.clone())
-            {
-                *name = format!("{name} {}", ch + 1);
-            }
+        for (k, shown) in pretty(name, "insert return", channels)
+            .into_iter()
+            .enumerate()
+        {
+            place(&mut inputs, inp + k, input(inp + k), shown);
         }
     }
     PortLayout { inputs, outputs }
+}
+
+/// The ports' display names as the session gives them now: the hub thread
+/// publishes a new layout after a rename, the JACK supervisor shows it on
+/// the running client and uses it for the next one.
+#[derive(Debug, Default)]
+pub struct LivePortNames {
+    generation: AtomicU64,
+    layout: Mutex<Option<PortLayout>>,
+}
+
+impl LivePortNames {
+    /// Publish the layout for the session as it is now. Hub thread.
+    pub fn publish(&self, layout: PortLayout) {
+        *self.layout.lock().unwrap_or_else(|p| p.into_inner()) = Some(layout);
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// The layout published since generation `seen` (which it advances),
+    /// if any.
+    fn newer(&self, seen: &mut u64) -> Option<PortLayout> {
+        let now = self.generation.load(Ordering::Acquire);
+        if now == *seen {
+            return None;
+        }
+        *seen = now;
+        self.layout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// The running audio backend.
@@ -216,6 +240,8 @@ pub struct JackPlan {
     pub follow_transport: bool,
     /// The period asked for (`--period`, `audio.period_frames`), if any.
     pub period_request: Option<u32>,
+    /// Display names after renames (the hub publishes them).
+    pub live_names: Arc<LivePortNames>,
 }
 
 impl JackPlan {
@@ -434,6 +460,9 @@ fn supervise(
 ) -> Option<Engine> {
     let server = jackb::server_name();
     let mut base = Base::default();
+    // The layout a new client gets: display names follow renames.
+    let mut plan = plan.clone();
+    let mut names_seen = 0u64;
     let (mut current, mut dummy) = match start {
         Running::Jack(b) => (Some(b), None),
         Running::Dummy(d) => (None, Some(d)),
@@ -454,6 +483,12 @@ fn supervise(
         // The first turn publishes at once (`/status` is right from the start).
         if !std::mem::take(&mut first) {
             std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(layout) = plan.live_names.newer(&mut names_seen) {
+            if let Some(b) = current.as_mut() {
+                b.update_pretty_names(&layout);
+            }
+            plan.layout = layout;
         }
         if let Some(b) = &current {
             publish(totals, &base, b);
@@ -589,58 +624,83 @@ fn supervise(
 mod tests {
     use super::*;
 
+    /// (name, display name) of each channel's port.
+    fn names(ports: &[Option<PortName>]) -> Vec<Option<(&str, &str)>> {
+        ports
+            .iter()
+            .map(|p| p.as_ref().map(|p| (p.name.as_str(), p.pretty.as_str())))
+            .collect()
+    }
+
     #[test]
     fn inserts_get_send_and_return_ports_on_their_channels() {
         let text = "version: 1\nname: t\nbuses:\n  - { name: Drums, kind: group, insert: { output: 3, input: 1 } }\ntracks:\n  - { name: Vox, source: { input: 5 }, insert: { output: 6, input: 6 }, sends: [{ output: 7 }] }\n";
         let s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
         let l = port_layout(&s);
-        let o = |x: &str| Some(x.to_owned());
         assert_eq!(
-            l.outputs,
+            names(&l.outputs),
             vec![
-                o("Master out L"),
-                o("Master out R"),
-                o("Drums insert send L"),
-                o("Drums insert send R"),
+                Some(("Master out L", "Master out L")),
+                Some(("Master out R", "Master out R")),
+                Some(("out 3", "Drums insert send L")),
+                Some(("out 4", "Drums insert send R")),
                 None,
-                o("Vox insert send"),
-                o("send out 7"),
-                o("send out 8"),
+                Some(("out 6", "Vox insert send")),
+                Some(("out 7", "send out 7")),
+                Some(("out 8", "send out 8")),
             ]
         );
         assert_eq!(
-            l.inputs,
+            names(&l.inputs),
             vec![
-                o("Drums insert return L"),
-                o("Drums insert return R"),
+                Some(("in 1", "Drums insert return L")),
+                Some(("in 2", "Drums insert return R")),
                 None,
                 None,
-                o("Vox in"),
-                o("Vox insert return"),
+                Some(("in 5", "Vox in")),
+                Some(("in 6", "Vox insert return")),
             ]
         );
     }
 
     #[test]
-    fn ports_are_named_after_the_tracks_that_use_them() {
-        let text = "version: 1\nname: t\ntracks:\n  - { name: Vox, source: { input: 3 } }\n  - { name: Keys, channels: stereo, source: { input: 5 } }\n  - { name: \"A:B\", source: { input: 1 } }\n  - { name: Dup, source: { input: 3 } }\n  - { name: A-B, source: { input: 7 } }\n  - { name: Tone, source: { tone: { wave: sine } } }\n";
-        let s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
+    fn ports_are_named_by_channel_and_shown_by_the_tracks_that_use_them() {
+        let text = "version: 1\nname: t\ntracks:\n  - { name: Vox, source: { input: 3 } }\n  - { name: Keys, channels: stereo, source: { input: 5 } }\n  - { name: \"A:B\", source: { input: 1 } }\n  - { name: Dup, source: { input: 3 } }\n  - { name: Tone, source: { tone: { wave: sine } } }\n";
+        let mut s = crate::config::parse_session(text, std::path::Path::new("t.yaml")).unwrap();
         let l = port_layout(&s);
         assert_eq!(
-            l.inputs,
+            names(&l.inputs),
             vec![
-                Some("A-B in".into()),
+                Some(("in 1", "A:B in")),
                 None,
-                Some("Vox in".into()),
+                Some(("in 3", "Vox in")),
                 None,
-                Some("Keys in L".into()),
-                Some("Keys in R".into()),
-                Some("A-B in 7".into()),
+                Some(("in 5", "Keys in L")),
+                Some(("in 6", "Keys in R")),
             ]
         );
+        // A rename changes what is shown, never the port's name.
+        s.tracks[0].name = "Lead".into();
+        let renamed = port_layout(&s);
         assert_eq!(
-            l.outputs,
-            vec![Some("Master out L".into()), Some("Master out R".into())]
+            renamed.inputs[2],
+            Some(PortName {
+                name: "in 3".into(),
+                pretty: "Lead in".into()
+            })
+        );
+        assert_eq!(
+            renamed
+                .inputs
+                .iter()
+                .flatten()
+                .map(|p| &p.name)
+                .collect::<Vec<_>>(),
+            l.inputs
+                .iter()
+                .flatten()
+                .map(|p| &p.name)
+                .collect::<Vec<_>>()
         );
     }
 }

@@ -79,8 +79,8 @@ pub fn measure(
         inputs: vec![None; in_ch + 1],
         outputs: vec![None; out_ch.max(1) + 1],
     };
-    layout.inputs[in_ch] = Some(in_name.clone());
-    layout.outputs[out_ch] = Some(out_name.clone());
+    layout.inputs[in_ch] = Some(jackb::PortName::plain(&in_name));
+    layout.outputs[out_ch] = Some(jackb::PortName::plain(&out_name));
     if let Some(to) = &opts.to {
         config.connections.push((out_name, to.clone()));
     }
@@ -92,6 +92,7 @@ pub fn measure(
         layout,
         follow_transport: false,
         period_request: None,
+        live_names: Default::default(),
     };
     let client = jackb::open_client(&plan.config.client_name).map_err(|e| {
         Failure::env(anyhow::Error::new(e).context("latency needs a running JACK server"))

@@ -240,7 +240,8 @@ impl Daemon {
         };
         let clips = media::load_clips(&session, &base_dir).map_err(Failure::user)?;
         let audio = &opts.config.audio;
-        let chosen = choose_backend(&opts.config, &session)?;
+        let live_names = Arc::new(audio::LivePortNames::default());
+        let chosen = choose_backend(&opts.config, &session, &live_names)?;
         let engine_cfg = match &chosen {
             Chosen::Jack(client, plan) => {
                 let cfg = plan.engine_config(client);
@@ -467,6 +468,7 @@ impl Daemon {
                         health: hub_health,
                         watch: EngineWatch::new(Some(dock)),
                         persistence,
+                        live_names,
                     },
                     packets_rx,
                     relink_rx,
@@ -569,7 +571,11 @@ enum Chosen {
 
 /// `backend: jack` must find a server (exit 2 if not); `auto` uses one when
 /// it runs and otherwise the dummy clock, saying so, until one starts.
-fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Failure> {
+fn choose_backend(
+    config: &DaemonConfig,
+    session: &Session,
+    live_names: &Arc<audio::LivePortNames>,
+) -> Result<Chosen, Failure> {
     let plan = || JackPlan {
         config: config.jack.clone(),
         layout: port_layout(session),
@@ -578,6 +584,7 @@ fn choose_backend(config: &DaemonConfig, session: &Session) -> Result<Chosen, Fa
             .audio
             .period_frames
             .and_then(|p| u32::try_from(p).ok()),
+        live_names: Arc::clone(live_names),
     };
     match config.audio.backend {
         BackendChoice::Dummy => Ok(Chosen::Dummy("dummy backend")),
@@ -642,6 +649,8 @@ fn wait_first_period(backend: &DummyBackend) {
 
 /// What the hub thread owns.
 struct HubParts {
+    /// Where renamed strips' port display names go (the JACK supervisor).
+    live_names: Arc<audio::LivePortNames>,
     hub: Hub,
     osc: OscSurface,
     driver: OscDriver,
@@ -685,6 +694,7 @@ fn hub_loop(
         health,
         mut watch,
         mut persistence,
+        live_names,
     } = parts;
     let mut packets = packets;
     let mut board_events = serial.events().clone();
@@ -779,6 +789,12 @@ fn hub_loop(
                 }
                 hub.service();
                 let changed = hub.take_feedback();
+                if changed
+                    .iter()
+                    .any(|f| f.address.param == crate::mixer::Param::Name)
+                {
+                    live_names.publish(port_layout(hub.session()));
+                }
                 let meters = hub.read_meters();
                 let datagrams = osc.tick(&hub, &changed, &meters, now);
                 driver.send(&datagrams);
