@@ -29,7 +29,9 @@ enum Command {
     Run {
         /// Session file (YAML). Saved back on exit if surfaces changed it.
         session: Option<PathBuf>,
-        /// Daemon config file (YAML); flags override it.
+        /// Daemon config file (YAML); flags override it. Default:
+        /// $XDG_CONFIG_HOME/faderd/config.yaml (~/.config/faderd/config.yaml)
+        /// when it exists.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Audio backend.
@@ -97,14 +99,15 @@ enum Command {
         /// Patch this JACK port to the input instead of the M-th physical input.
         #[arg(long, value_name = "PORT")]
         from: Option<String>,
-        /// Daemon config file (JACK client name).
+        /// Daemon config file (JACK client name). Default:
+        /// $XDG_CONFIG_HOME/faderd/config.yaml when it exists.
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Validate sessions, daemon configs, surface profiles and maps.
+    /// Without files: the daemon config `faderd run` would use.
     Check {
         /// Files to check.
-        #[arg(required = true)]
         files: Vec<PathBuf>,
     },
 }
@@ -137,8 +140,29 @@ enum LogArg {
     Debug,
 }
 
+/// The command line, with the config file this user's runs would read
+/// named in `--config`'s help.
+fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
+    let here = format!("Used now: {}", config::ConfigSource::find(None));
+    let mut cmd = Cli::command();
+    for sub in ["run", "latency"] {
+        cmd = cmd.mut_subcommand(sub, |c| {
+            c.mut_arg("config", |a| {
+                let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+                a.help(format!("{help}. {here}"))
+            })
+        });
+    }
+    cmd
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let parsed = cli_command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -229,7 +253,11 @@ fn cmd_run(
     log: Option<LogArg>,
     recover: bool,
 ) -> Result<(), Failure> {
-    let mut cfg = match &config_file {
+    let source = config::ConfigSource::find(config_file.as_deref());
+    if let config::ConfigSource::UserFolder(_) = &source {
+        eprintln!("faderd: config {source}");
+    }
+    let mut cfg = match source.path() {
         Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
         None => DaemonConfig::default(),
     };
@@ -311,7 +339,7 @@ fn cmd_latency(
             "--out and --in are interface channels, counted from 1"
         )));
     }
-    let config = match &config_file {
+    let config = match config::ConfigSource::find(config_file.as_deref()).path() {
         Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
         None => DaemonConfig::default(),
     };
@@ -443,6 +471,14 @@ fn draw_bar(frac: f64, label: &str) {
 }
 
 fn cmd_check(files: &[PathBuf]) -> Result<(), Failure> {
+    if files.is_empty() {
+        let source = config::ConfigSource::find(None);
+        println!("config: {source}");
+        return match source.path() {
+            Some(p) => cmd_check(&[p.to_path_buf()]),
+            None => Ok(()),
+        };
+    }
     let mut failed = 0usize;
     for file in files {
         match check_one(file) {

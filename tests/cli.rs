@@ -447,3 +447,71 @@ fn a_mackie_surface_without_a_midi_system_is_reported_and_the_daemon_runs() {
         "{err}"
     );
 }
+
+#[test]
+fn the_users_config_is_found_in_xdg_config_home_and_check_says_which() {
+    let home = tempfile::tempdir().unwrap();
+    let xdg = home.path().join("xdg");
+    // None yet: check and --help say the defaults are used, and where the
+    // file would be.
+    let out = faderd()
+        .arg("check")
+        .env("XDG_CONFIG_HOME", &xdg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let path = xdg.join("faderd/config.yaml");
+    assert!(
+        text.contains(&format!("config: none ({} does not exist)", path.display())),
+        "{text}"
+    );
+    let help = faderd()
+        .args(["run", "--help"])
+        .env("XDG_CONFIG_HOME", &xdg)
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains(&path.display().to_string()), "{help}");
+
+    // The user's file, found without --config: `run` reads it (it asks
+    // for the dummy backend, which the ready line shows) and says so.
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "version: 1\naudio: { backend: dummy }\n").unwrap();
+    let out = faderd()
+        .arg("check")
+        .env("XDG_CONFIG_HOME", &xdg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("config: {}", path.display()))
+            && text.contains(&format!("{}: ok (daemon config)", path.display())),
+        "{text}"
+    );
+    let mut cmd = faderd();
+    cmd.env("XDG_CONFIG_HOME", &xdg);
+    let (child, ready) = start_run_cmd(cmd, &["--osc", "127.0.0.1:0"]);
+    let mut child = KillOnDrop(child);
+    assert!(ready.contains("on the dummy backend, 48000 Hz"), "{ready}");
+    assert_eq!(terminate(&mut child.0).code(), Some(0));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains(&format!("faderd: config {}", path.display())),
+        "{err}"
+    );
+
+    // A broken user config is refused with its place, as --config is.
+    std::fs::write(&path, "version: 1\naudio: { backend: nope }\n").unwrap();
+    let out = faderd()
+        .args(["run", "--osc", "127.0.0.1:0"])
+        .env("XDG_CONFIG_HOME", &xdg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("{}:2:", path.display())), "{err}");
+}

@@ -11,6 +11,7 @@ pub mod check;
 mod daemon_config;
 mod error;
 mod learn;
+mod location;
 mod session;
 pub mod surface;
 pub mod yaml;
@@ -26,6 +27,7 @@ pub use daemon_config::{
 };
 pub use error::{ConfigError, Diagnostic};
 pub use learn::save_learned;
+pub use location::{ConfigSource, user_config_path};
 pub use session::{
     SESSION_VERSION, SaveLayout, load_session, parse_session, save_session, session_to_yaml,
     write_session_copy,
