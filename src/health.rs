@@ -60,6 +60,9 @@ pub struct Health {
     pub autosaves: AtomicU64,
     /// Saves (either kind) that failed.
     pub save_failures: AtomicU64,
+    /// Turns of the hub thread's loop (at least one per idle tick): the
+    /// service watchdog's proof that the mixer thread is not hung.
+    pub hub_turns: AtomicU64,
     last: Mutex<LastWords>,
 }
 

@@ -8,6 +8,7 @@ pub mod devices;
 mod engine_watch;
 pub mod latency;
 mod midi_surfaces;
+mod notify;
 pub mod persist;
 mod serial_boards;
 
@@ -111,8 +112,29 @@ pub fn run_until(opts: RunOptions, stop: &Receiver<()>) -> Result<(), Failure> {
     let session_path = opts.session.clone();
     let daemon = Daemon::start(opts, AudioHooks::default())?;
     println!("{}", daemon.ready_line());
-    while let Err(channel::RecvTimeoutError::Timeout) = stop.recv_timeout(STATUS_REFRESH) {
+    let service = notify::Notifier::from_env();
+    if let Some(n) = &service {
+        n.ready(daemon.ready_line());
+    }
+    // The service watchdog is pinged only while the hub thread turns: a
+    // hung mixer thread stops the pings and systemd restarts faderd.
+    let ping_every = service.as_ref().and_then(notify::Notifier::ping_every);
+    let wake = ping_every.map_or(STATUS_REFRESH, |p| p.min(STATUS_REFRESH));
+    let (mut turns_seen, mut last_ping) = (0u64, Instant::now());
+    while let Err(channel::RecvTimeoutError::Timeout) = stop.recv_timeout(wake) {
         daemon.refresh_audio_status();
+        if let (Some(n), Some(every)) = (&service, ping_every)
+            && last_ping.elapsed() >= every
+        {
+            let turns = daemon.health.hub_turns.load(Ordering::Relaxed);
+            if turns != turns_seen {
+                n.ping();
+                (turns_seen, last_ping) = (turns, Instant::now());
+            }
+        }
+    }
+    if let Some(n) = &service {
+        n.stopping();
     }
     let stopped = daemon.stop();
     tracing::info!(
@@ -704,6 +726,7 @@ fn hub_loop(
     let mut last_tick = Instant::now();
     let mut next_tick = last_tick + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
+        health.hub_turns.fetch_add(1, Ordering::Relaxed);
         // Whatever just arrived may need the hub's full pace again.
         let quiet = hub.is_quiet()
             && watch.is_settled(&hub)
