@@ -2,7 +2,6 @@
 //! on success, 1 on a user error (bad file, bad flag), 2 on an environment
 //! error (device or server missing).
 
-use clap::{Parser, Subcommand, ValueEnum};
 use faderd::audio::offline::{RenderJob, render};
 use faderd::config::{self, BackendChoice, DaemonConfig, LogLevel};
 use faderd::daemon::{self, Failure, RunOptions};
@@ -12,133 +11,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "faderd",
-    version,
-    about = "A real-time mixer engine driven by control surfaces"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run the mixer daemon (the built-in demo session when none is given).
-    Run {
-        /// Session file (YAML). Saved back on exit if surfaces changed it.
-        session: Option<PathBuf>,
-        /// Daemon config file (YAML); flags override it. Default:
-        /// $XDG_CONFIG_HOME/faderd/config.yaml (~/.config/faderd/config.yaml)
-        /// when it exists.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Audio backend.
-        #[arg(long, value_enum)]
-        backend: Option<BackendArg>,
-        /// OSC listen address (default 127.0.0.1:8000; 0.0.0.0:8000 opens it to the LAN;
-        /// a host name such as localhost:8000 is resolved).
-        #[arg(long, value_name = "HOST:PORT", value_parser = host_port)]
-        osc: Option<SocketAddr>,
-        /// Frames per audio period.
-        #[arg(long, value_name = "FRAMES")]
-        period: Option<usize>,
-        /// Log level.
-        #[arg(long, value_enum)]
-        log: Option<LogArg>,
-        /// Start from the session file even when a newer recovery file
-        /// (unsaved changes of a run that did not end cleanly) is there.
-        #[arg(long)]
-        no_recover: bool,
-    },
-    /// Render a session offline to a WAV file, faster than real time.
-    Render {
-        /// Session file (YAML).
-        session: PathBuf,
-        /// The mix file to write.
-        #[arg(short, long, value_name = "OUT.wav")]
-        output: PathBuf,
-        /// Also write one file per track and bus into this folder.
-        #[arg(long, value_name = "DIR")]
-        stems: Option<PathBuf>,
-        /// Sample format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Float32)]
-        format: FormatArg,
-        /// Length in seconds (default: the session's length_s, else its longest file).
-        #[arg(long, value_name = "SECONDS")]
-        duration: Option<f64>,
-        /// Frames per process call (the output does not depend on it).
-        #[arg(long, default_value_t = 4096, value_name = "FRAMES")]
-        block: usize,
-    },
-    /// List audio backends, devices and channels, MIDI ports and serial
-    /// ports, for filling in the config.
-    Devices,
-    /// MIDI learn on a running daemon: the next control moved on a generic
-    /// MIDI controller is bound to ADDRESS and saved in its map.
-    Learn {
-        /// The mixer address, e.g. strip/3/fader.
-        address: String,
-        /// The daemon's OSC address.
-        #[arg(long, default_value = "127.0.0.1:8000", value_name = "HOST:PORT", value_parser = host_port)]
-        osc: SocketAddr,
-    },
-    /// Measure the round trip of an outboard loop: a test signal leaves on
-    /// interface output N and is found again on input M (JACK).
-    Latency {
-        /// Interface output (1-based).
-        #[arg(long = "out", value_name = "N")]
-        output: u16,
-        /// Interface input (1-based).
-        #[arg(long = "in", value_name = "M")]
-        input: u16,
-        /// Patch the output to this JACK port instead of the N-th physical output.
-        #[arg(long, value_name = "PORT")]
-        to: Option<String>,
-        /// Patch this JACK port to the input instead of the M-th physical input.
-        #[arg(long, value_name = "PORT")]
-        from: Option<String>,
-        /// Daemon config file (JACK client name). Default:
-        /// $XDG_CONFIG_HOME/faderd/config.yaml when it exists.
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
-    /// Validate sessions, daemon configs, surface profiles and maps.
-    /// Without files: the daemon config `faderd run` would use.
-    Check {
-        /// Files to check.
-        files: Vec<PathBuf>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum BackendArg {
-    /// JACK when a server runs, else dummy.
-    Auto,
-    /// No device: a thread paces the engine in real time.
-    Dummy,
-    /// A JACK server (or PipeWire's JACK API); $JACK_DEFAULT_SERVER picks it.
-    Jack,
-    /// cpal: CoreAudio, WASAPI, ASIO, ALSA or cpal's JACK host (config `cpal:`).
-    Cpal,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FormatArg {
-    /// 32-bit float WAV.
-    Float32,
-    /// 24-bit integer WAV.
-    Int24,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogArg {
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
+// The command line's definition, shared with build.rs (man pages and shell
+// completions are generated from it at build time).
+include!("cli.rs");
 
 /// The command line, with the config file this user's runs would read
 /// named in `--config`'s help.

@@ -515,3 +515,71 @@ fn the_users_config_is_found_in_xdg_config_home_and_check_says_which() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("{}:2:", path.display())), "{err}");
 }
+
+/// The subcommands `faderd --help` lists.
+fn subcommands() -> Vec<String> {
+    let out = faderd().arg("--help").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_subcommand_has_a_man_page_and_shell_completions_that_know_it() {
+    let generated = std::path::Path::new(env!("FADERD_GENERATED"));
+    let commands = subcommands();
+    assert!(commands.len() >= 6, "{commands:?}");
+    let top = std::fs::read_to_string(generated.join("man/faderd.1")).unwrap();
+    assert!(top.contains(".TH faderd 1"), "{top}");
+    for c in &commands {
+        let page = std::fs::read_to_string(generated.join(format!("man/faderd-{c}.1")))
+            .unwrap_or_else(|e| panic!("no man page for {c}: {e}"));
+        assert!(page.contains(&format!(".TH faderd-{c} 1")), "{page}");
+        assert!(
+            top.contains(&format!("faderd\\-{c}(1)")),
+            "faderd(1) does not list {c}"
+        );
+        // Every option `faderd C --help` shows is on its page.
+        let help = faderd().args([c.as_str(), "--help"]).output().unwrap();
+        for option in String::from_utf8_lossy(&help.stdout)
+            .split_whitespace()
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+        {
+            let option = option.trim_end_matches(',').replace('-', "\\-");
+            let option = option.split('<').next().unwrap_or_default().trim();
+            assert!(page.contains(option), "{option} missing from faderd-{c}(1)");
+        }
+    }
+    // bash completes subcommands and options, through bash itself.
+    let bash = generated.join("completions/faderd.bash");
+    let complete = |words: &str, cword: usize| -> String {
+        let script = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD={cword}; _faderd faderd \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; echo \"${{COMPREPLY[@]}}\"",
+            bash.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(complete("faderd ru", 1), "run");
+    assert_eq!(complete("faderd run --ba", 2), "--backend");
+    // zsh and fish get theirs (those shells are not installed here).
+    for (file, wants) in [
+        ("_faderd", "#compdef faderd"),
+        ("faderd.fish", "complete -c faderd"),
+    ] {
+        let text = std::fs::read_to_string(generated.join("completions").join(file)).unwrap();
+        assert!(text.contains(wants), "{file}");
+        for c in &commands {
+            assert!(text.contains(c.as_str()), "{file} does not know {c}");
+        }
+    }
+}
