@@ -583,3 +583,42 @@ fn every_subcommand_has_a_man_page_and_shell_completions_that_know_it() {
         }
     }
 }
+
+#[test]
+fn profiles_and_maps_are_found_by_name_in_the_data_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.yaml");
+    // Not built into the binary: only a data folder can have it.
+    std::fs::write(
+        &config,
+        "version: 1\nsurfaces:\n  - midi: { map: behringer-x-touch-mini, port: Ctl }\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty");
+    let check = |data_home: &std::path::Path| {
+        faderd()
+            .args(["check", config.to_str().unwrap()])
+            .env("XDG_DATA_HOME", data_home)
+            .env("XDG_DATA_DIRS", &empty)
+            .output()
+            .unwrap()
+    };
+    let out = check(&empty);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("behringer-x-touch-mini"), "{err}");
+
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("faderd/maps")).unwrap();
+    std::fs::copy(
+        "maps/behringer-x-touch-mini.yaml",
+        data.join("faderd/maps/behringer-x-touch-mini.yaml"),
+    )
+    .unwrap();
+    let out = check(&data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

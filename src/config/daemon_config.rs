@@ -427,13 +427,30 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// A profile or map by built-in name (`x-touch`, `mackie/x-touch`,
-/// `maps/mackie`) or by path (relative to `base`): its text and the name
-/// its errors use.
+/// A profile or map by name (`x-touch`, `mackie/x-touch`, `maps/mackie`)
+/// or by path (relative to `base`): its text and the name its errors use.
+/// A name is looked for in the user's and the system's data folders
+/// ([`super::data_file`]: `~/.local/share/faderd/surfaces/mackie/x-touch.yaml`,
+/// `/usr/share/faderd/...` where a package installs them), then among the
+/// profiles built into the binary.
 fn resolve(name: &str, kind: &str, base: &Path) -> Result<(String, PathBuf), String> {
     if !name.ends_with(".yaml") {
-        let with_kind = format!("{kind}/{name}");
-        if let Some((k, text)) = BUILTIN.iter().find(|(k, _)| *k == name || *k == with_kind) {
+        let key = if name.contains('/') {
+            name.to_owned()
+        } else {
+            format!("{kind}/{name}")
+        };
+        let relative = if key.starts_with("maps/") {
+            format!("{key}.yaml")
+        } else {
+            format!("surfaces/{key}.yaml")
+        };
+        if let Some(path) = super::data_file(Path::new(&relative)) {
+            return std::fs::read_to_string(&path)
+                .map(|t| (t, path.clone()))
+                .map_err(|e| format!("cannot read '{}': {e}", path.display()));
+        }
+        if let Some((k, text)) = BUILTIN.iter().find(|(k, _)| *k == key) {
             return Ok((
                 (*text).to_owned(),
                 PathBuf::from(format!("{k}.yaml (built in)")),

@@ -1,6 +1,8 @@
-//! Where the daemon config is found when none is named: the XDG base
-//! directory rules (`$XDG_CONFIG_HOME/faderd/config.yaml`, else
-//! `~/.config/faderd/config.yaml`).
+//! Where files are found when none is named, by the XDG base directory
+//! rules: the daemon config (`$XDG_CONFIG_HOME/faderd/config.yaml`, else
+//! `~/.config/faderd/config.yaml`), and surface profiles and maps by name
+//! (`$XDG_DATA_HOME/faderd/...`, then each of `$XDG_DATA_DIRS`, by default
+//! `/usr/local/share` and `/usr/share`, where a package installs them).
 
 use std::path::{Path, PathBuf};
 
@@ -69,4 +71,22 @@ fn user_folder(var: &str, under_home: &str) -> Option<PathBuf> {
             .filter(|h| h.is_absolute())
             .map(|h| h.join(under_home))
     })
+}
+
+/// `relative` (e.g. `surfaces/mackie/x-touch.yaml`) in the first faderd
+/// data folder that has it: `$XDG_DATA_HOME/faderd` (`~/.local/share/faderd`),
+/// then `DIR/faderd` for each DIR of `$XDG_DATA_DIRS` (default
+/// `/usr/local/share:/usr/share`).
+pub fn data_file(relative: &Path) -> Option<PathBuf> {
+    let user = user_folder("XDG_DATA_HOME", ".local/share");
+    let system: Vec<PathBuf> = match std::env::var_os("XDG_DATA_DIRS") {
+        Some(dirs) if !dirs.is_empty() => std::env::split_paths(&dirs)
+            .filter(|p| p.is_absolute())
+            .collect(),
+        _ => vec!["/usr/local/share".into(), "/usr/share".into()],
+    };
+    user.into_iter()
+        .chain(system)
+        .map(|d| d.join("faderd").join(relative))
+        .find(|p| p.is_file())
 }
