@@ -63,6 +63,9 @@ pub struct Health {
     /// Turns of the hub thread's loop (at least one per idle tick): the
     /// service watchdog's proof that the mixer thread is not hung.
     pub hub_turns: AtomicU64,
+    /// The session has changes not saved to its file (the hub's view at
+    /// its last tick).
+    pub session_dirty: std::sync::atomic::AtomicBool,
     last: Mutex<LastWords>,
 }
 

@@ -164,6 +164,23 @@ fn cmd_run(
         };
     }
     let _log = init_logging(cfg.log.level);
+    // Under the New Session Manager, it says where the session lives.
+    if let Some(url) = std::env::var("NSM_URL").ok().filter(|u| !u.is_empty()) {
+        if let Some(s) = &session {
+            eprintln!(
+                "faderd: NSM_URL is set: the session manager chooses the session; {} is not used",
+                s.display()
+            );
+        }
+        return daemon::run_nsm(
+            &url,
+            RunOptions {
+                session: None,
+                config: cfg,
+                recover,
+            },
+        );
+    }
     daemon::run(RunOptions {
         session,
         config: cfg,

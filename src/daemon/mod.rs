@@ -9,6 +9,7 @@ mod engine_watch;
 pub mod latency;
 mod midi_surfaces;
 mod notify;
+pub mod nsm;
 pub mod persist;
 mod serial_boards;
 
@@ -105,6 +106,19 @@ pub fn run(opts: RunOptions) -> Result<(), Failure> {
     run_until(opts, &stop)
 }
 
+/// Run under the NSM session manager at `url` (from `$NSM_URL`) until
+/// SIGINT/SIGTERM: see [`nsm`].
+pub fn run_nsm(url: &str, opts: RunOptions) -> Result<(), Failure> {
+    crate::health::install_panic_hook();
+    let (stop_tx, stop) = channel::bounded::<()>(1);
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.try_send(());
+    })
+    .context("cannot install the SIGINT/SIGTERM handler")
+    .map_err(Failure::env)?;
+    nsm::run(url, opts, &stop)
+}
+
 /// Run the daemon until something arrives on `stop` (or its sender is
 /// gone): start it, print the ready line, wait, stop it and save the
 /// session if it changed.
@@ -116,63 +130,71 @@ pub fn run_until(opts: RunOptions, stop: &Receiver<()>) -> Result<(), Failure> {
     if let Some(n) = &service {
         n.ready(daemon.ready_line());
     }
-    // The service watchdog is pinged only while the hub thread turns: a
-    // hung mixer thread stops the pings and systemd restarts faderd.
-    let ping_every = service.as_ref().and_then(notify::Notifier::ping_every);
-    let wake = ping_every.map_or(STATUS_REFRESH, |p| p.min(STATUS_REFRESH));
-    let (mut turns_seen, mut last_ping) = (0u64, Instant::now());
-    while let Err(channel::RecvTimeoutError::Timeout) = stop.recv_timeout(wake) {
+    let mut watchdog = ServiceWatchdog::new(service.as_ref());
+    while let Err(channel::RecvTimeoutError::Timeout) = stop.recv_timeout(watchdog.wake()) {
         daemon.refresh_audio_status();
-        if let (Some(n), Some(every)) = (&service, ping_every)
-            && last_ping.elapsed() >= every
-        {
-            let turns = daemon.health.hub_turns.load(Ordering::Relaxed);
-            if turns != turns_seen {
-                n.ping();
-                (turns_seen, last_ping) = (turns, Instant::now());
-            }
-        }
+        watchdog.tick(&daemon);
     }
     if let Some(n) = &service {
         n.stopping();
     }
-    let stopped = daemon.stop();
-    tracing::info!(
-        "stopped after {:.1} s of audio, {} xruns, {} reconnections; osc: {} applied, {} refused",
-        stopped.seconds,
-        stopped.xruns,
-        stopped.reconnects,
-        stopped.osc_accepted,
-        stopped.osc_rejected
-    );
-    if stopped.hub_lost {
-        return Err(Failure::env(anyhow::anyhow!(
-            "the mixer thread died; the session file was not touched (the last autosave is in its recovery file)"
-        )));
+    daemon.finish(session_path.as_deref(), AtExit::SaveChanges)
+}
+
+/// The service watchdog is pinged only while the hub thread turns: a hung
+/// mixer thread stops the pings and systemd restarts faderd.
+struct ServiceWatchdog<'a> {
+    service: Option<&'a notify::Notifier>,
+    ping_every: Option<Duration>,
+    turns_seen: u64,
+    last_ping: Instant,
+}
+
+impl<'a> ServiceWatchdog<'a> {
+    fn new(service: Option<&'a notify::Notifier>) -> Self {
+        ServiceWatchdog {
+            service,
+            ping_every: service.and_then(notify::Notifier::ping_every),
+            turns_seen: 0,
+            last_ping: Instant::now(),
+        }
     }
-    match (&session_path, stopped.dirty) {
-        (Some(path), true) => match persist::save_at_exit(path, &stopped.session) {
-            Ok(config::SaveLayout::Rewritten) => eprintln!(
-                "faderd: saved the changed session to {} (its layout could not be kept; every value is)",
-                path.display()
-            ),
-            Ok(_) => eprintln!("faderd: saved the changed session to {}", path.display()),
-            Err(message) => return Err(Failure::env(anyhow::anyhow!(message))),
-        },
-        // Nothing unsaved: a recovery file left from before is stale.
-        (Some(path), false) => persist::remove_recovery(path),
-        (None, true) => eprintln!(
-            "faderd: the built-in demo session is not saved; run with a session file to keep changes"
-        ),
-        (None, false) => {}
+
+    /// How long the main thread may wait before the next [`Self::tick`].
+    fn wake(&self) -> Duration {
+        self.ping_every
+            .map_or(STATUS_REFRESH, |p| p.min(STATUS_REFRESH))
     }
-    Ok(())
+
+    fn tick(&mut self, daemon: &Daemon) {
+        if let (Some(n), Some(every)) = (self.service, self.ping_every)
+            && self.last_ping.elapsed() >= every
+        {
+            let turns = daemon.health.hub_turns.load(Ordering::Relaxed);
+            if turns != self.turns_seen {
+                n.ping();
+                (self.turns_seen, self.last_ping) = (turns, Instant::now());
+            }
+        }
+    }
+}
+
+/// What a stopping daemon does with unsaved changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtExit {
+    /// Save them to the session file (a plain `faderd run`).
+    SaveChanges,
+    /// Leave the session file alone: a session manager saves when the
+    /// user wants (NSM sends save before it stops a client it keeps).
+    LeaveToSessionManager,
 }
 
 /// A running daemon: audio backend, hub thread, surface drivers.
 #[derive(Debug)]
 pub struct Daemon {
     stop: Arc<AtomicBool>,
+    /// Requests to the hub thread from outside it.
+    requests: channel::Sender<HubRequest>,
     hub_thread: Option<JoinHandle<HubOutcome>>,
     audio: Option<AudioRunner>,
     totals: Arc<AudioTotals>,
@@ -475,6 +497,7 @@ impl Daemon {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let stop_hub = Arc::clone(&stop);
+        let (requests, requests_rx) = channel::bounded::<HubRequest>(4);
         let hub_health = Arc::clone(&health);
         let hub_thread = std::thread::Builder::new()
             .name("faderd-hub".into())
@@ -491,6 +514,7 @@ impl Daemon {
                         watch: EngineWatch::new(Some(dock)),
                         persistence,
                         live_names,
+                        requests: requests_rx,
                     },
                     packets_rx,
                     relink_rx,
@@ -501,6 +525,7 @@ impl Daemon {
             .map_err(Failure::env)?;
         Ok(Daemon {
             stop,
+            requests,
             hub_thread: Some(hub_thread),
             audio: Some(runner),
             totals,
@@ -510,6 +535,59 @@ impl Daemon {
             health,
             ready,
         })
+    }
+
+    /// Stop, log what the run did, and deal with unsaved changes of the
+    /// session at `session_path` as `at_exit` says.
+    pub fn finish(self, session_path: Option<&Path>, at_exit: AtExit) -> Result<(), Failure> {
+        let stopped = self.stop();
+        tracing::info!(
+            "stopped after {:.1} s of audio, {} xruns, {} reconnections; osc: {} applied, {} refused",
+            stopped.seconds,
+            stopped.xruns,
+            stopped.reconnects,
+            stopped.osc_accepted,
+            stopped.osc_rejected
+        );
+        if stopped.hub_lost {
+            return Err(Failure::env(anyhow::anyhow!(
+                "the mixer thread died; the session file was not touched (the last autosave is in its recovery file)"
+            )));
+        }
+        match (session_path, stopped.dirty, at_exit) {
+            (Some(path), true, AtExit::SaveChanges) => {
+                match persist::save_at_exit(path, &stopped.session) {
+                    Ok(config::SaveLayout::Rewritten) => eprintln!(
+                        "faderd: saved the changed session to {} (its layout could not be kept; every value is)",
+                        path.display()
+                    ),
+                    Ok(_) => eprintln!("faderd: saved the changed session to {}", path.display()),
+                    Err(message) => return Err(Failure::env(anyhow::anyhow!(message))),
+                }
+            }
+            // Nothing unsaved (or changes the session manager's user chose
+            // not to save): a recovery file is stale.
+            (Some(path), false, _) | (Some(path), true, AtExit::LeaveToSessionManager) => {
+                persist::remove_recovery(path);
+            }
+            (None, true, _) => eprintln!(
+                "faderd: the built-in demo session is not saved; run with a session file to keep changes"
+            ),
+            (None, false, _) => {}
+        }
+        Ok(())
+    }
+
+    /// Ask the hub to save the session now (to its file); the result shows
+    /// in [`Health`]'s save counters. Any thread.
+    pub fn request_save(&self) {
+        let _ = self.requests.try_send(HubRequest::Save);
+    }
+
+    /// Whether the session has changes not yet saved to its file (as of
+    /// the hub's last tick).
+    pub fn is_dirty(&self) -> bool {
+        self.health.session_dirty.load(Ordering::Relaxed)
     }
 
     /// Copy the dummy or cpal backend's counters into the status surfaces
@@ -669,8 +747,17 @@ fn wait_first_period(backend: &DummyBackend) {
     }
 }
 
+/// What other threads ask of the hub thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HubRequest {
+    /// Save the session to its file now.
+    Save,
+}
+
 /// What the hub thread owns.
 struct HubParts {
+    /// Requests from other threads (the session manager's save).
+    requests: Receiver<HubRequest>,
     /// Where renamed strips' port display names go (the JACK supervisor).
     live_names: Arc<audio::LivePortNames>,
     hub: Hub,
@@ -717,6 +804,7 @@ fn hub_loop(
         mut watch,
         mut persistence,
         live_names,
+        requests,
     } = parts;
     let mut packets = packets;
     let mut board_events = serial.events().clone();
@@ -807,9 +895,17 @@ fn hub_loop(
                 }
                 surfaces.chase_tick(&mut hub, now);
                 watch.tick(&mut hub, &health, now);
+                while let Ok(request) = requests.try_recv() {
+                    match request {
+                        HubRequest::Save => hub.request_save(),
+                    }
+                }
                 if let Some(p) = persistence.as_mut() {
                     p.tick(&mut hub, now);
                 }
+                health
+                    .session_dirty
+                    .store(hub.is_dirty(), Ordering::Relaxed);
                 hub.service();
                 let changed = hub.take_feedback();
                 if changed
