@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("faderd: {:#}", f.error);
+            eprintln!("faderd: {}", f.message());
             ExitCode::from(f.code)
         }
     }
@@ -181,6 +181,7 @@ fn cmd_run(
             },
         );
     }
+    let session = session.or_else(users_session);
     daemon::run(RunOptions {
         session,
         config: cfg,
@@ -216,6 +217,40 @@ fn cmd_learn(address: &str, osc: SocketAddr) -> Result<(), Failure> {
         _ => Err(Failure::env(anyhow::anyhow!(
             "faderd at {osc} did not arm learn for {address} (is it running, and is the address on its mixer?)"
         ))),
+    }
+}
+
+/// The session `faderd run` keeps when none is named:
+/// `$XDG_DATA_HOME/faderd/session.yaml` (`~/.local/share/faderd/`), made
+/// from the built-in demo the first time. `None` (the demo, not kept) when
+/// there is no such folder and none can be made, which is said.
+fn users_session() -> Option<PathBuf> {
+    let Some(folder) = config::user_data_folder() else {
+        eprintln!("faderd: no home folder: playing the built-in demo; its changes are not kept");
+        return None;
+    };
+    let path = folder.join("session.yaml");
+    if path.exists() {
+        eprintln!("faderd: your session: {}", path.display());
+        return Some(path);
+    }
+    let made = std::fs::create_dir_all(&folder)
+        .and_then(|()| config::write_atomic(&path, daemon::DEMO_SESSION.as_bytes()));
+    match made {
+        Ok(()) => {
+            eprintln!(
+                "faderd: your session: {} (new, from the built-in demo; changes are kept in it)",
+                path.display()
+            );
+            Some(path)
+        }
+        Err(e) => {
+            eprintln!(
+                "faderd: cannot create {} ({e}): playing the built-in demo; its changes are not kept",
+                path.display()
+            );
+            None
+        }
     }
 }
 

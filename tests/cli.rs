@@ -622,3 +622,69 @@ fn profiles_and_maps_are_found_by_name_in_the_data_folders() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_error_says_its_cause_once_and_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.yaml");
+    let out = faderd()
+        .args(["run", missing.to_str().unwrap(), "--osc", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot read"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    // No Rust debug formatting in what a person reads.
+    for debug in ["ClientStatus(", "Os {", "kind:", "Error {"] {
+        assert!(!err.contains(debug), "{err}");
+    }
+}
+
+#[test]
+fn run_without_a_session_keeps_the_users_own_in_the_data_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let file = data.join("faderd/session.yaml");
+    let start = || {
+        let mut cmd = faderd();
+        cmd.env("XDG_DATA_HOME", &data);
+        let (child, ready) = start_run_cmd(cmd, &["--osc", "127.0.0.1:0", "--backend", "dummy"]);
+        (KillOnDrop(child), osc_addr_of(&ready).port())
+    };
+    let stderr_of = |child: &mut KillOnDrop| {
+        assert_eq!(terminate(&mut child.0).code(), Some(0));
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+        err
+    };
+    // The first run makes it from the demo, and keeps what a surface did.
+    let (mut first, osc) = start();
+    assert!(file.exists(), "no session at {}", file.display());
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let msg = rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: "/strip/1/gain".into(),
+        args: vec![rosc::OscType::Float(-7.0)],
+    }))
+    .unwrap();
+    sock.send_to(&msg, ("127.0.0.1", osc)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let err = stderr_of(&mut first);
+    assert!(
+        err.contains(&format!(
+            "your session: {} (new, from the built-in demo",
+            file.display()
+        )),
+        "{err}"
+    );
+    let saved = faderd::config::load_session(&file).unwrap();
+    assert_eq!(saved.tracks[0].controls.gain_db, -7.0);
+    // The next run starts from it.
+    let (mut second, _) = start();
+    let err = stderr_of(&mut second);
+    assert!(
+        err.contains(&format!("your session: {}\n", file.display())),
+        "{err}"
+    );
+}

@@ -61,6 +61,13 @@ pub fn user_config_path() -> Option<PathBuf> {
     user_folder("XDG_CONFIG_HOME", ".config").map(|d| d.join("faderd").join("config.yaml"))
 }
 
+/// faderd's folder for the user's own data: `$XDG_DATA_HOME/faderd`, else
+/// `~/.local/share/faderd` (the session `faderd run` keeps when no session
+/// file is named lives there).
+pub fn user_data_folder() -> Option<PathBuf> {
+    user_folder("XDG_DATA_HOME", ".local/share").map(|d| d.join("faderd"))
+}
+
 fn user_folder(var: &str, under_home: &str) -> Option<PathBuf> {
     let from_var = std::env::var_os(var)
         .map(PathBuf::from)

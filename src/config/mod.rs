@@ -27,7 +27,7 @@ pub use daemon_config::{
 };
 pub use error::{ConfigError, Diagnostic};
 pub use learn::save_learned;
-pub use location::{ConfigSource, data_file, user_config_path};
+pub use location::{ConfigSource, data_file, user_config_path, user_data_folder};
 pub use session::{
     SESSION_VERSION, SaveLayout, load_session, parse_session, save_session, session_to_yaml,
     write_session_copy,

@@ -88,6 +88,24 @@ impl Failure {
             error: error.into(),
         }
     }
+
+    /// The message for a person: the context and its causes joined by
+    /// ": ", each said once (an error that already quotes its cause, as
+    /// "cannot read: No such file", is not followed by the cause again).
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        for cause in self.error.chain() {
+            let text = cause.to_string();
+            if text.is_empty() || out.contains(&text) {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        out
+    }
 }
 
 /// How often the main thread copies the dummy or cpal backend's counters

@@ -278,7 +278,7 @@ pub fn run(url: &str, opts: RunOptions, stop: &Receiver<()>) -> Result<(), Failu
                     if let Some((daemon, file)) = current.take() {
                         tracing::info!("switching from {} to {}", file.display(), path.display());
                         if let Err(e) = daemon.finish(Some(&file), AtExit::LeaveToSessionManager) {
-                            tracing::error!("{:#}", e.error);
+                            tracing::error!("{}", e.message());
                         }
                     }
                     match open(&opts, &path, &display_name, &client_id) {
@@ -347,7 +347,7 @@ fn open(
     };
     Daemon::start(run, AudioHooks::default())
         .map(|d| (d, file.clone()))
-        .map_err(|f| format!("cannot open {}: {:#}", file.display(), f.error))
+        .map_err(|f| format!("cannot open {}: {}", file.display(), f.message()))
 }
 
 /// Save the session now and wait for the result.

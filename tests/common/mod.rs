@@ -57,9 +57,21 @@ pub fn render_cmd(session: &Path, out: &Path, extra: &[&str]) -> std::process::O
         .unwrap()
 }
 
-/// The faderd binary under test.
+/// The faderd binary under test, with a home of its own: fresh XDG config,
+/// data and state folders per command, so no test reads the user's config
+/// or keeps its session where another test (or the user) would find it.
 pub fn faderd() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_faderd"))
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("homes")
+        .join(format!("{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_faderd"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"));
+    cmd
 }
 
 pub fn db(x: f64) -> f64 {
