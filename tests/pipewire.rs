@@ -3,7 +3,8 @@
 //! sink), a tone through a track recorded from the sink at the fader's
 //! level, the period asked for granted, a quantum change and a rate change
 //! on the running graph, and a PipeWire restart after which the mix plays
-//! again as it was.
+//! again as it was; and a faderd started before PipeWire joins it when it
+//! starts.
 
 mod common;
 use common::pipewire::{PipeWire, SINK, peak_of_last, pipewire_available};
@@ -20,8 +21,12 @@ tracks:
 "#;
 
 fn config() -> String {
+    config_for("fd-pw")
+}
+
+fn config_for(client: &str) -> String {
     format!(
-        "version: 1\naudio: {{ backend: auto, period_frames: 128 }}\njack:\n  client_name: fd-pw\n  connect: none\n  connections:\n    - {{ port: Master out L, to: \"{SINK}:playback_FL\" }}\n    - {{ port: Master out R, to: \"{SINK}:playback_FR\" }}\n"
+        "version: 1\naudio: {{ backend: auto, period_frames: 128 }}\njack:\n  client_name: {client}\n  connect: none\n  connections:\n    - {{ port: Master out L, to: \"{SINK}:playback_FL\" }}\n    - {{ port: Master out R, to: \"{SINK}:playback_FR\" }}\n"
     )
 }
 
@@ -142,6 +147,44 @@ fn a_mix_on_pipewire_reaches_the_sink_and_survives_quantum_rate_and_restart() {
     // the mix back within 5 s (the first recording alone takes 1.2 s).
     assert!(detected < Duration::from_secs(3), "{detected:?}");
     assert!(flowing < Duration::from_secs(5), "{flowing:?}");
+    let mut daemon = run.child;
+    assert_eq!(terminate(&mut daemon.0).code(), Some(0));
+}
+
+#[test]
+fn auto_started_before_pipewire_joins_it_when_it_starts() {
+    if !pipewire_available() {
+        return;
+    }
+    let mut pw = PipeWire::prepare("late");
+    let mut cmd = faderd();
+    pw.environ(&mut cmd);
+    let run = run_session_with(cmd, SESSION, &config_for("fd-late"));
+    assert!(
+        run.ready
+            .contains("dummy backend (auto: no JACK server or PipeWire running yet"),
+        "{}",
+        run.ready
+    );
+    pw.start_server();
+    let t0 = Instant::now();
+    assert!(
+        pw.wait_port("fd-late:Master out L", Duration::from_secs(5)),
+        "faderd did not join PipeWire:\n{}",
+        pw.ports()
+    );
+    eprintln!(
+        "joined PipeWire {:.2} s after it was up",
+        t0.elapsed().as_secs_f64()
+    );
+    let st = wait_status(
+        run.osc,
+        "/status/audio/period",
+        128.0,
+        Duration::from_secs(3),
+    );
+    assert_eq!(status_number(&st, "/status/audio/period"), Some(128.0));
+    assert_sink_level(&pw, 48000, -6.0, "after joining PipeWire");
     let mut daemon = run.child;
     assert_eq!(terminate(&mut daemon.0).code(), Some(0));
 }

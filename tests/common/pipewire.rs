@@ -57,6 +57,14 @@ impl PipeWire {
     /// Start D-Bus, pipewire and wireplumber in
     /// `$CARGO_TARGET_TMPDIR/pw-<tag>-<pid>` and wait for the sink's ports.
     pub fn start(tag: &str) -> PipeWire {
+        let mut pw = PipeWire::prepare(tag);
+        pw.launch();
+        pw
+    }
+
+    /// The folders and the session bus only: PipeWire itself starts with
+    /// [`PipeWire::start_server`].
+    pub fn prepare(tag: &str) -> PipeWire {
         let dir =
             Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pw-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -92,7 +100,6 @@ impl PipeWire {
         while !bus.exists() && t0.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(20));
         }
-        pw.launch();
         pw
     }
 
