@@ -74,6 +74,20 @@ impl NsmServer {
     }
 }
 
+/// Prints faderd's log when the test fails.
+struct ShowOnPanic(std::path::PathBuf);
+
+impl Drop for ShowOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "faderd's log:\n{}",
+                std::fs::read_to_string(&self.0).unwrap_or_default()
+            );
+        }
+    }
+}
+
 fn text(m: &OscMessage, i: usize) -> String {
     match m.args.get(i) {
         Some(OscType::String(s)) => s.clone(),
@@ -123,13 +137,15 @@ fn nsm_opens_saves_reports_dirt_and_switches_sessions() {
     )
     .unwrap();
     let mut nsm = NsmServer::start();
+    let log = dir.path().join("faderd.log");
+    let _show_log = ShowOnPanic(log.clone());
     let child = Command::new(env!("CARGO_BIN_EXE_faderd"))
-        .args(["run", "--log", "warn"])
+        .args(["run", "--log", "debug"])
         .env("NSM_URL", nsm.url())
         .env("XDG_CONFIG_HOME", &config_home)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut daemon = KillOnDrop(child);

@@ -201,6 +201,10 @@ pub struct JackStats {
     /// The engine follows the JACK transport (and passes the hub's
     /// transport commands to it).
     pub follow_transport: AtomicBool,
+    /// [`JackBackend::stop`] asks the process callback to end its thread.
+    quit: AtomicBool,
+    /// The process callback has seen `quit` and returns `Control::Quit`.
+    quit_seen: AtomicBool,
 }
 
 /// A running JACK client with the engine in its process callback.
@@ -497,7 +501,29 @@ impl JackBackend {
 
     /// Deactivate and take the engine back; `None` when the server is gone
     /// (the engine is then freed here, on the caller's thread).
+    ///
+    /// jackd's libjack cancels a client's real-time thread asynchronously
+    /// when it deactivates it; a thread cancelled inside the process
+    /// callback (inside Rust's unwinding guards) aborts the whole process
+    /// ("FATAL: exception not rethrown"). So the callback is first asked to
+    /// end its thread itself (it returns `Control::Quit`, leaving silence),
+    /// and the client is deactivated only once it has.
     pub fn stop(self) -> Option<Engine> {
+        self.stats.quit.store(true, Ordering::Release);
+        let period = std::time::Duration::from_secs_f64(
+            f64::from(self.stats.buffer_frames.load(Ordering::Relaxed).max(1))
+                / f64::from(self.stats.sample_rate.load(Ordering::Relaxed).max(1)),
+        );
+        let patience = (period * 4).max(std::time::Duration::from_millis(200));
+        let t0 = std::time::Instant::now();
+        while !self.stats.quit_seen.load(Ordering::Acquire)
+            && !self.is_lost()
+            && t0.elapsed() < patience
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // The callback has returned; give its thread time to leave it.
+        std::thread::sleep(std::time::Duration::from_millis(10));
         match self.client.deactivate() {
             Ok((_client, _n, process)) => Some(process.slot.into_engine()),
             Err(_) => None,
@@ -555,6 +581,15 @@ struct Process {
 impl jack::ProcessHandler for Process {
     /// JACK's real-time thread: no allocation, lock, I/O or logging.
     fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
+        if self.stats.quit.load(Ordering::Acquire) {
+            // Leave silence and end this thread ourselves (see
+            // `JackBackend::stop`).
+            for (_, port) in self.audio_out.iter_mut() {
+                port.as_mut_slice(ps).fill(0.0);
+            }
+            self.stats.quit_seen.store(true, Ordering::Release);
+            return Control::Quit;
+        }
         if let Some(f) = self.before_period.as_mut() {
             f();
         }
