@@ -784,3 +784,45 @@ tracks:
         run.whole_blocks
     );
 }
+
+#[test]
+fn a_post_fader_send_fades_with_a_mute_ramp_exactly_as_the_channel_does() {
+    // DC into a mono track panned hard left, its post-fader send panned
+    // hard right: master R carries only the send. A mute ramps over 10 ms
+    // (480 samples); the send must fade along the same straight line as
+    // the channel, not along its square (the gate applied twice).
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(&dir.path().join("dc.wav"), RATE, &[vec![1.0; 4_800]]);
+    let yaml = r#"
+version: 1
+name: post-send
+buses:
+  - { name: Aux, kind: aux }
+tracks:
+  - { name: DC, source: { file: dc.wav }, pan: 0, sends: [{ bus: Aux, gain_db: 0, pan: 1 }] }
+"#;
+    for block in [1usize, 64] {
+        let mut run = session_run(yaml, dir.path(), block);
+        let (l, r) = render(
+            &mut run,
+            4_800,
+            &[change(1_000, "strip/1/mute", Value::Float(1.0))],
+        );
+        let (channel, send) = (l[999], r[999]);
+        assert!(channel > 0.5 && send > 0.5, "levels {channel} / {send}");
+        for t in [120usize, 240, 360] {
+            let want = 1.0 - t as f32 / 480.0;
+            let got_channel = l[1_000 + t] / channel;
+            let got_send = r[1_000 + t] / send;
+            assert!(
+                (got_channel - want).abs() < 0.01,
+                "block {block}: channel at {t}: {got_channel}, want {want}"
+            );
+            assert!(
+                (got_send - want).abs() < 0.01,
+                "block {block}: post-fader send at {t}: {got_send}, want {want} (the channel's {got_channel})"
+            );
+        }
+        assert_eq!(r[1_000 + 480], 0.0, "muted after the ramp");
+    }
+}

@@ -515,7 +515,8 @@ fn mix_strip(
         run_insert(ins, &mut node.pre, stereo, &mut io, s0, s1, n);
     }
 
-    // Mute and solo gates: on the fader and on every send.
+    // Mute and solo gates: on the fader (so on post-fader sends) and on
+    // every pre-fader send.
     let mute_lane = lanes.view(
         own.and_then(|l| l.mute.as_deref()),
         Interp::Step,
@@ -558,7 +559,15 @@ fn mix_strip(
         };
         let lane = own.and_then(|l| l.sends.get(k)).and_then(|l| l.as_deref());
         let level = send.level.render(amp(lanes, lane).as_ref(), clock, s4, s5);
-        let level = product(level, gate, s6);
+        // Mute and solo reach a post-fader send through its source (the
+        // post-fader signal already carries them); only a pre-fader send
+        // needs them on its level. Applied twice, a send would fade as the
+        // gate's square.
+        let level = if send.pre {
+            product(level, gate, s6)
+        } else {
+            level
+        };
         let pan_l = send.pan_l.render(s7);
         let pan_r = send.pan_r.render(s8);
         let gain_l = product(level, pan_l, s9);
