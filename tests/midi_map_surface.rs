@@ -124,6 +124,26 @@ fn a_14_bit_pair_gives_16384_positions_and_nrpn_14_bit_round_trips() {
 }
 
 #[test]
+fn a_14_bit_control_that_sends_only_its_msb_moves_in_128_steps() {
+    // The MIDI spec lets a 14-bit controller send only the MSB (the LSB is
+    // then 0): every MSB must land on its own position (a motorized map:
+    // no soft takeover in the way).
+    let mut h = hub(4);
+    let mut s = map(true);
+    for msb in [0u8, 1, 64, 100, 127] {
+        s.handle(&mut h, &cc(8, msb));
+        let pos = float(&h, "strip/2/fader");
+        let want = f64::from(u16::from(msb) << 7) / 16383.0;
+        assert!((pos - want).abs() < 1e-12, "MSB {msb}: {pos}, want {want}");
+    }
+    // An LSB after it refines the same MSB.
+    s.handle(&mut h, &cc(8, 100));
+    s.handle(&mut h, &cc(40, 99));
+    let want = f64::from((100u16 << 7) | 99) / 16383.0;
+    assert!((float(&h, "strip/2/fader") - want).abs() < 1e-12);
+}
+
+#[test]
 fn relative_encoders_return_exactly_to_where_they_started() {
     let mut h = hub(4);
     let mut s = map(false);

@@ -142,8 +142,9 @@ pub enum ParamKind {
 /// A value a controller sent, after assembling multi-message forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Event {
-    /// A plain 7-bit CC (also the MSB half of a 14-bit pair, reported at
-    /// once; the pair's full value follows as [`Event::Cc14`]).
+    /// A plain 7-bit CC (also the MSB half of a 14-bit pair, reported as
+    /// such too; the pair's value follows as [`Event::Cc14`], at once with
+    /// the LSB taken as 0, and again complete when the LSB arrives).
     Cc {
         /// 0..=15.
         channel: u8,
@@ -359,11 +360,21 @@ impl Assembler {
             },
             0..=31 if self.pairs[usize::from(controller)] => {
                 st.cc_msb[usize::from(controller)] = Some(value);
-                vec![Event::Cc {
-                    channel,
-                    controller,
-                    value,
-                }]
+                // MIDI 1.0: an MSB on its own sets the value with the LSB
+                // at 0 (a controller may send only MSBs); an LSB that
+                // follows refines it.
+                vec![
+                    Event::Cc {
+                        channel,
+                        controller,
+                        value,
+                    },
+                    Event::Cc14 {
+                        channel,
+                        controller,
+                        value: u16::from(value) << 7,
+                    },
+                ]
             }
             32..=63 if self.pairs[usize::from(controller - 32)] => {
                 let msb_cc = controller - 32;
