@@ -323,6 +323,7 @@ fn cmd_render(
         },
         block,
         duration_s: duration,
+        session_file: Some(session_path.to_path_buf()),
     };
     let base = session_path.parent().unwrap_or(Path::new(""));
     let rate = session.sample_rate;

@@ -688,3 +688,59 @@ fn run_without_a_session_keeps_the_users_own_in_the_data_folder() {
         "{err}"
     );
 }
+
+#[test]
+fn render_refuses_to_write_over_the_files_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("01 Vox.wav");
+    write_wav(&wav, 48_000, &[vec![0.25; 4_800]]);
+    let session = dir.path().join("s.yaml");
+    std::fs::write(
+        &session,
+        "version: 1\nname: r\ntracks:\n  - { name: Vox, source: { file: \"01 Vox.wav\" } }\n",
+    )
+    .unwrap();
+    let (wav_before, session_before) = (
+        std::fs::read(&wav).unwrap(),
+        std::fs::read(&session).unwrap(),
+    );
+    // The mix onto the track's own file (named another way), the mix onto
+    // the session, and a stem onto the track's file (the stem of track 1,
+    // Vox, is "01 Vox.wav").
+    let stems = dir.path().to_path_buf();
+    for (out, extra, what) in [
+        (
+            dir.path().join("./01 Vox.wav"),
+            vec![],
+            "the audio file track 'Vox' plays",
+        ),
+        (session.clone(), vec![], "the session file"),
+        (
+            dir.path().join("mix.wav"),
+            vec!["--stems", stems.to_str().unwrap()],
+            "the audio file track 'Vox' plays",
+        ),
+    ] {
+        let out_run = render_cmd(&session, &out, &extra);
+        let err = String::from_utf8_lossy(&out_run.stderr);
+        assert_eq!(out_run.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("is {what}; the render will not overwrite it")),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&wav).unwrap(),
+            wav_before,
+            "the audio file changed"
+        );
+        assert_eq!(
+            std::fs::read(&session).unwrap(),
+            session_before,
+            "the session changed"
+        );
+    }
+    assert!(
+        !dir.path().join("mix.wav").exists(),
+        "nothing written on refusal"
+    );
+}

@@ -152,6 +152,8 @@ pub struct RenderJob {
     pub block: usize,
     /// Length; default: the session's `length_s`, else its longest file.
     pub duration_s: Option<f64>,
+    /// The session's own file: no output may replace it.
+    pub session_file: Option<PathBuf>,
 }
 
 /// What a finished render reports.
@@ -192,6 +194,15 @@ pub enum RenderError {
         "the session has no length: set `length_s` in it, give it a file source, or pass --duration"
     )]
     NoLength,
+    /// An output names a file the render reads (the session, or a track's
+    /// audio file): refused, nothing written.
+    #[error("{}: is {what}; the render will not overwrite it (choose another output)", path.display())]
+    WouldOverwrite {
+        /// The output asked for.
+        path: PathBuf,
+        /// What the file is ("the session file", "the audio file track 'Vox' plays").
+        what: String,
+    },
     /// The stems folder could not be created.
     #[error("{}: cannot create stems folder: {source}", path.display())]
     StemsDir {
@@ -200,6 +211,57 @@ pub enum RenderError {
         /// The OS error.
         source: std::io::Error,
     },
+}
+
+/// Whether `a` and `b` are one file (by identity: symbolic and hard links
+/// count); false when either does not exist.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(x), Ok(y)) => {
+            use std::os::unix::fs::MetadataExt;
+            x.dev() == y.dev() && x.ino() == y.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Refuse outputs (`outputs`) that would replace a file the render reads:
+/// the session's own file and every audio file a track plays.
+fn refuse_overwrites(
+    session: &Session,
+    base_dir: &Path,
+    job: &RenderJob,
+    outputs: &[PathBuf],
+) -> Result<(), RenderError> {
+    let mut read: Vec<(PathBuf, String)> = session
+        .tracks
+        .iter()
+        .filter_map(|t| match &t.source {
+            crate::model::TrackSource::File { path, .. } => Some((
+                base_dir.join(path),
+                format!("the audio file track '{}' plays", t.name),
+            )),
+            _ => None,
+        })
+        .collect();
+    if let Some(f) = &job.session_file {
+        read.push((f.clone(), "the session file".to_owned()));
+    }
+    for out in outputs {
+        if let Some((_, what)) = read.iter().find(|(src, _)| same_file(out, src)) {
+            return Err(RenderError::WouldOverwrite {
+                path: out.clone(),
+                what: what.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Render `session` (whose files are relative to `base_dir`) as `job` says.
@@ -268,6 +330,16 @@ pub fn render(
     {
         tracing::warn!("tracks with an interface input as source are silent in an offline render");
     }
+    let stem_files: Vec<PathBuf> = job.stems.as_ref().map_or_else(Vec::new, |dir| {
+        stem_names
+            .iter()
+            .map(|(_, name)| dir.join(format!("{}.wav", sanitize(name))))
+            .collect()
+    });
+    let outputs: Vec<PathBuf> = std::iter::once(job.output.clone())
+        .chain(stem_files.iter().cloned())
+        .collect();
+    refuse_overwrites(&session, base_dir, job, &outputs)?;
     let mut run = OfflineRun::new(session, clips, job.block)?;
     let mut mix = WavSink::create(&job.output, rate, job.format)?;
     let mut stems = Vec::new();
@@ -276,14 +348,13 @@ pub fn render(
             path: dir.clone(),
             source,
         })?;
-        for (strip, name) in &stem_names {
+        for ((strip, _), file) in stem_names.iter().zip(&stem_files) {
             let node = match strip {
                 StripRef::Track(i) => run.hub.node_map().tracks[*i],
                 StripRef::Bus(j) => run.hub.node_map().buses[*j],
                 StripRef::Master => unreachable!(),
             };
-            let file = dir.join(format!("{}.wav", sanitize(name)));
-            stems.push((node, WavSink::create(&file, rate, job.format)?));
+            stems.push((node, WavSink::create(file, rate, job.format)?));
         }
     }
     let mut peak = 0.0f32;
