@@ -252,3 +252,42 @@ fn touch_is_held_explicitly_or_for_the_timeout_after_a_move() {
     h.apply(Origin::Daemon, fader, Value::Float(0.2)).unwrap();
     assert!(!h.is_touched(fader));
 }
+
+#[test]
+fn a_synced_delay_reports_its_time_at_the_sessions_tempo_and_saves_no_stale_time() {
+    let yaml = "version: 1\nname: sync\ntempo_bpm: 90\nbuses:\n  - { name: D, kind: aux, delay: { sync: 1/4, feedback: 0.3 } }\n";
+    let s = parse_session(yaml, Path::new("sync.yaml")).unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 0,
+        outputs: 2,
+    };
+    let (mut h, _) = Hub::new(s, Default::default(), cfg).unwrap();
+    let time = |h: &Hub| match h.get(Address::parse("bus/1/delay/time").unwrap()) {
+        Ok(Value::Float(ms)) => ms,
+        v => panic!("{v:?}"),
+    };
+    // A quarter note at 90 BPM is 666.7 ms.
+    assert!((time(&h) - 60_000.0 / 90.0).abs() < 0.01, "{}", time(&h));
+    h.apply_str(ME, "bus/1/delay/sync", Value::Text("1/8".into()))
+        .unwrap();
+    assert!((time(&h) - 30_000.0 / 90.0).abs() < 0.01, "{}", time(&h));
+    // The saved session holds the note value and no time beside it.
+    let saved = faderd::config::session_to_yaml(h.session());
+    let delay_line = saved
+        .lines()
+        .find(|l| l.contains("sync"))
+        .unwrap_or_else(|| panic!("{saved}"));
+    assert!(
+        !saved.contains("time:"),
+        "a stale time was saved: {delay_line}\n{saved}"
+    );
+    // Unsynced, the time is its own again.
+    h.apply_str(ME, "bus/1/delay/sync", Value::Text("off".into()))
+        .unwrap();
+    h.apply_str(ME, "bus/1/delay/time", Value::Float(250.0))
+        .unwrap();
+    assert_eq!(time(&h), 250.0);
+    assert!(faderd::config::session_to_yaml(h.session()).contains("time: 250"));
+}

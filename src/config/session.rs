@@ -1382,7 +1382,9 @@ fn delay_file(d: &DelayFx) -> Spanned<DelayFile> {
     let f = |x: f32| Some(sf32(x));
     let e = &d.echo;
     spanless(DelayFile {
-        time: f(e.time_ms),
+        // A synced delay's time comes from its note value and the tempo:
+        // a time written beside it would be stale.
+        time: if d.sync.is_some() { None } else { f(e.time_ms) },
         sync: d.sync.map(|s| spanless(s.to_string())),
         feedback: f(e.feedback),
         hpf: f(e.hpf_hz),

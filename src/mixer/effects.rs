@@ -111,6 +111,10 @@ impl Hub {
             (Param::Fx, e) => Value::Text(e.kind_name().to_owned()),
             (Param::Delay(DelayParam::Sync), Effect::Delay(d)) => sync_value(d.sync),
             (Param::Delay(DelayParam::PingPong), Effect::Delay(d)) => Value::Bool(d.echo.ping_pong),
+            // A synced delay's time is the note value's at the session's tempo.
+            (Param::Delay(DelayParam::Time), Effect::Delay(d)) if d.sync.is_some() => {
+                Value::Float(f64::from(d.engine_spec(self.session.tempo_bpm).time_ms))
+            }
             (Param::Delay(p), Effect::Delay(d)) => f(delay_field(d, p)
                 .ok_or(IntentError::NoSuchTarget(address))?
                 .0),
