@@ -299,8 +299,9 @@ tempo_bpm: 97.5
 buses:
   - { name: G, kind: group, gain_db: -.inf, pan: 0.25, mute: true, solo: true, sends: [{ bus: R, gain_db: -7.25 }] }
   - { name: R, kind: aux, trim_db: -2, invert: true, solo_safe: true, automation: trim, insert: { output: 7, input: 5, wet: 0.25, bypass: true, latency: { 64: 164, 256: 356 } } }
-  - { name: D, kind: aux, delay: { time: 333, sync: 1/8t, feedback: 0.45, hpf: 200, lpf: 4000, ping_pong: true } }
+  - { name: D, kind: aux, delay: { sync: 1/8t, feedback: 0.45, hpf: 200, lpf: 4000, ping_pong: true } }
   - { name: V, kind: aux, reverb: { size: 1.5, decay: 3.25, predelay: 12, damping: 0.2, width: 0.8 } }
+  - { name: D2, kind: aux, delay: { time: 333, feedback: 0.2 } }
 tracks:
   - { name: In, channels: stereo, source: { input: 3 }, output: G, gain_db: 9.999, pan: 0.1, sends: [{ bus: R, gain_db: -3, pan: 0.2, pre: true }, { output: 9, gain_db: -1, pre: true }] }
   - { name: F, source: { file: "sub dir/x.wav", loop: true }, insert: { output: 3, input: 3 } }
@@ -367,6 +368,9 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { f
         }
         other => panic!("{other:?}"),
     }
+    assert!(
+        matches!(s2.buses[4].controls.effect, faderd::model::Effect::Delay(d) if d.sync.is_none() && d.echo.time_ms == 333.0)
+    );
     assert!(
         matches!(s2.buses[3].controls.effect, faderd::model::Effect::Reverb(r) if r.decay_s == 3.25)
     );
