@@ -144,6 +144,30 @@ fn a_14_bit_control_that_sends_only_its_msb_moves_in_128_steps() {
 }
 
 #[test]
+fn a_relative_encoder_reaches_both_ends_from_between_steps() {
+    // From a centred pan (63.5 steps from either end) and from a value set
+    // elsewhere between steps, turning far enough lands on 0 and 1 exactly;
+    // one tick back from an end is a whole step.
+    let mut h = hub(4);
+    let mut s = map(false);
+    for start in [0.5, 0.123_456] {
+        h.apply_str(Origin::Daemon, "strip/1/pan", Value::Float(start))
+            .unwrap();
+        for _ in 0..200 {
+            s.handle(&mut h, &cc(16, 1));
+        }
+        assert_eq!(float(&h, "strip/1/pan"), 1.0, "right end from {start}");
+        s.handle(&mut h, &cc(16, 127)); // -1
+        let back = float(&h, "strip/1/pan");
+        assert!(back < 1.0 && back > 1.0 - 1.5 / 127.0, "one back: {back}");
+        for _ in 0..200 {
+            s.handle(&mut h, &cc(16, 127));
+        }
+        assert_eq!(float(&h, "strip/1/pan"), 0.0, "left end from {start}");
+    }
+}
+
+#[test]
 fn relative_encoders_return_exactly_to_where_they_started() {
     let mut h = hub(4);
     let mut s = map(false);

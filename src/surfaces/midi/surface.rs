@@ -339,9 +339,11 @@ impl MidiMapSurface {
                 let (start, pos0, n) = b.anchor.unwrap_or((current, scale.to_unit(current), 0));
                 let n = n + ticks;
                 // Clamp the tick count at the ends so turning back starts
-                // moving at once.
-                let lo = (-(pos0 * 127.0)).ceil() as i32;
-                let hi = ((1.0 - pos0) * 127.0).floor() as i32;
+                // moving at once. The last tick may be a part of a step: it
+                // lands on the end itself (a start between steps reaches 0
+                // and 1 too), and one tick back is the exact step before.
+                let steps = |x: f64| (x * 127.0 - 1e-9).ceil() as i32;
+                let (lo, hi) = (-steps(pos0), steps(1.0 - pos0));
                 let n = n.clamp(lo.min(0), hi.max(0));
                 b.anchor = Some((start, pos0, n));
                 if n == 0 {
