@@ -3,7 +3,7 @@
 //! error (device or server missing).
 
 use faderd::audio::offline::{RenderJob, render};
-use faderd::config::{self, BackendChoice, DaemonConfig, LogLevel};
+use faderd::config::{self, BackendChoice, LogLevel};
 use faderd::daemon::{self, Failure, RunOptions};
 use faderd::media::{self, WavFormat};
 use std::io::{IsTerminal, Write};
@@ -132,10 +132,7 @@ fn cmd_run(
     if let config::ConfigSource::UserFolder(_) = &source {
         eprintln!("faderd: config {source}");
     }
-    let mut cfg = match source.path() {
-        Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
-        None => DaemonConfig::default(),
-    };
+    let mut cfg = source.load().map_err(Failure::user)?;
     if let Some(b) = backend {
         cfg.audio.backend = match b {
             BackendArg::Auto => BackendChoice::Auto,
@@ -234,9 +231,7 @@ fn users_session() -> Option<PathBuf> {
         eprintln!("faderd: your session: {}", path.display());
         return Some(path);
     }
-    let made = std::fs::create_dir_all(&folder)
-        .and_then(|()| config::write_atomic(&path, daemon::DEMO_SESSION.as_bytes()));
-    match made {
+    match daemon::write_demo_session(&path, None) {
         Ok(()) => {
             eprintln!(
                 "faderd: your session: {} (new, from the built-in demo; changes are kept in it)",
@@ -266,10 +261,9 @@ fn cmd_latency(
             "--out and --in are interface channels, counted from 1"
         )));
     }
-    let config = match config::ConfigSource::find(config_file.as_deref()).path() {
-        Some(path) => config::load_daemon_config(path).map_err(Failure::user)?,
-        None => DaemonConfig::default(),
-    };
+    let config = config::ConfigSource::find(config_file.as_deref())
+        .load()
+        .map_err(Failure::user)?;
     let opts = daemon::latency::LatencyOptions {
         output,
         input,

@@ -85,11 +85,11 @@ pub fn open_client(name: &str) -> Result<Client, JackError> {
         Ok((client, _status)) => Ok(client),
         Err(jack::Error::LibraryError(e)) => Err(JackError::Library(e)),
         Err(e) => Err(JackError::NoServer {
-            server,
-            detail: match super::jack_server::library_mismatch(&server_name()) {
+            detail: match super::jack_server::library_mismatch(&server) {
                 Some(why) => why.to_owned(),
                 None => plain_error(&e),
             },
+            server,
         }),
     }
 }
@@ -219,7 +219,7 @@ pub struct JackBackend {
     pretty: Vec<Pretty>,
 }
 
-/// An audio port's metadata subject and the display name last published.
+/// An audio port's metadata subject and the display name it shows.
 #[derive(Debug)]
 struct Pretty {
     uuid: jack::jack_sys::jack_uuid_t,
@@ -229,22 +229,34 @@ struct Pretty {
 }
 
 impl Pretty {
-    fn new<PS: jack::PortSpec>(port: &jack::Port<PS>, pretty: &str) -> Pretty {
+    /// Show `pretty` on `port` (named `short`).
+    fn new<PS: jack::PortSpec>(
+        client: &Client,
+        port: &jack::Port<PS>,
+        short: &str,
+        pretty: &str,
+    ) -> Pretty {
         // SAFETY: `port.raw()` is a live port of a client that outlives this
         // call; jack_port_uuid only reads it.
         let uuid = unsafe { jack::jack_sys::jack_port_uuid(port.raw()) };
-        Pretty {
+        let p = Pretty {
             uuid,
-            name: port.short_name().unwrap_or_default(),
+            name: short.to_owned(),
             shown: pretty.to_owned(),
+        };
+        p.publish(client);
+        p
+    }
+
+    /// Show `pretty` instead, if it differs.
+    fn show(&mut self, client: &Client, pretty: &str) {
+        if self.shown != pretty {
+            pretty.clone_into(&mut self.shown);
+            self.publish(client);
         }
     }
 
-    /// Set the display name on the server (when it differs from `before`).
-    fn publish(&mut self, client: &Client, before: Option<&str>) {
-        if before == Some(self.shown.as_str()) {
-            return;
-        }
+    fn publish(&self, client: &Client) {
         let value = jack::Property::new(&self.shown, Some("text/plain".into()));
         if let Err(e) = client.property_set(self.uuid, PRETTY_NAME_KEY, &value) {
             tracing::debug!(
@@ -293,7 +305,7 @@ impl JackBackend {
                 let p = client
                     .register_port(&short, AudioIn::default())
                     .map_err(|_| JackError::Port(short.clone()))?;
-                pretty.push(Pretty::new(&p, &port.pretty));
+                pretty.push(Pretty::new(&client, &p, &short, &port.pretty));
                 audio_in.push((ch, p));
             }
         }
@@ -304,11 +316,8 @@ impl JackBackend {
             let p = client
                 .register_port(&short, AudioOut::default())
                 .map_err(|_| JackError::Port(short.clone()))?;
-            pretty.push(Pretty::new(&p, &port.pretty));
+            pretty.push(Pretty::new(&client, &p, &short, &port.pretty));
             audio_out.push((ch, p));
-        }
-        for port in &mut pretty {
-            port.publish(&client, None);
         }
         let (mut midi_in, mut midi_out, midi_rt) = (Vec::new(), Vec::new(), None);
         let mut midi_stats = None;
@@ -473,8 +482,7 @@ impl JackBackend {
         for port in wanted {
             let short = port_safe(&port.name);
             if let Some(p) = self.pretty.iter_mut().find(|p| p.name == short) {
-                let before = std::mem::replace(&mut p.shown, port.pretty.clone());
-                p.publish(client, Some(&before));
+                p.show(client, &port.pretty);
             }
         }
     }
@@ -510,9 +518,9 @@ impl JackBackend {
     /// and the client is deactivated only once it has.
     pub fn stop(self) -> Option<Engine> {
         self.stats.quit.store(true, Ordering::Release);
-        let period = std::time::Duration::from_secs_f64(
-            f64::from(self.stats.buffer_frames.load(Ordering::Relaxed).max(1))
-                / f64::from(self.stats.sample_rate.load(Ordering::Relaxed).max(1)),
+        let period = period_duration(
+            self.stats.sample_rate.load(Ordering::Relaxed),
+            self.stats.buffer_frames.load(Ordering::Relaxed),
         );
         let patience = (period * 4).max(std::time::Duration::from_millis(200));
         let t0 = std::time::Instant::now();
@@ -529,6 +537,11 @@ impl JackBackend {
             Err(_) => None,
         }
     }
+}
+
+/// How long `frames` last at `sample_rate`.
+pub fn period_duration(sample_rate: u32, frames: u32) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(f64::from(frames) / f64::from(sample_rate.max(1)))
 }
 
 /// A JACK port short name: no ':' (it separates client and port) and no

@@ -22,7 +22,7 @@
 
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The kind of server behind the JACK API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,10 +136,20 @@ pub fn prepare_library(server: &str) -> Result<(), ServerSearchError> {
 }
 
 /// The server kind the chosen library reaches, when a library is chosen
-/// and loaded: from its version string.
+/// and loaded: from its version string (read once; the library stays).
 pub fn server_info() -> Option<ServerInfo> {
+    static INFO: OnceLock<ServerInfo> = OnceLock::new();
+    if let Some(info) = INFO.get() {
+        return Some(info.clone());
+    }
     CHOSEN.lock().ok()?.as_ref()?;
-    let name = CString::new("libjack.so.0").ok()?;
+    let info = read_version()?;
+    Some(INFO.get_or_init(|| info).clone())
+}
+
+/// The loaded libjack's version string, as a [`ServerInfo`].
+fn read_version() -> Option<ServerInfo> {
+    let name = c"libjack.so.0";
     // SAFETY: `name` is a valid C string; RTLD_NOLOAD only looks up a
     // library already loaded (by the `jack` crate, or by [`load`]) and
     // loads nothing. The handle is never closed, so the library stays.

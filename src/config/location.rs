@@ -29,6 +29,14 @@ impl ConfigSource {
         }
     }
 
+    /// The config it names, or the defaults.
+    pub fn load(&self) -> Result<super::DaemonConfig, super::ConfigError> {
+        match self.path() {
+            Some(p) => super::load_daemon_config(p),
+            None => Ok(super::DaemonConfig::default()),
+        }
+    }
+
     /// The file to read, if any.
     pub fn path(&self) -> Option<&Path> {
         match self {

@@ -34,9 +34,7 @@ pub const WATCHDOG_PERIODS: u32 = 8;
 /// How long a running client may go without a cycle: [`WATCHDOG_MIN`] or
 /// [`WATCHDOG_PERIODS`] periods, whichever is longer.
 pub fn watchdog_time(sample_rate: u32, period_frames: u32) -> Duration {
-    let periods =
-        f64::from(WATCHDOG_PERIODS) * f64::from(period_frames) / f64::from(sample_rate.max(1));
-    WATCHDOG_MIN.max(Duration::from_secs_f64(periods))
+    WATCHDOG_MIN.max(jackb::period_duration(sample_rate, period_frames) * WATCHDOG_PERIODS)
 }
 
 /// How often new xruns are logged (at most).
@@ -338,18 +336,7 @@ impl JackSupervisor {
         plan: JackPlan,
         relink: Sender<AudioEvent>,
     ) -> std::io::Result<JackSupervisor> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let totals = Arc::new(AudioTotals::default());
-        totals.connected.store(true, Ordering::Relaxed);
-        let (stop_t, totals_t) = (Arc::clone(&stop), Arc::clone(&totals));
-        let thread = std::thread::Builder::new()
-            .name("faderd-jack".into())
-            .spawn(move || supervise(Running::Jack(backend), &plan, &relink, &stop_t, &totals_t))?;
-        Ok(JackSupervisor {
-            stop,
-            thread: Some(thread),
-            totals,
-        })
+        Self::spawn_with(Running::Jack(backend), plan, relink)
     }
 
     /// Run `dummy` (the `auto` backend's clock while no server runs) and
@@ -361,13 +348,21 @@ impl JackSupervisor {
         plan: JackPlan,
         relink: Sender<AudioEvent>,
     ) -> std::io::Result<JackSupervisor> {
+        Self::spawn_with(Running::Dummy(dummy), plan, relink)
+    }
+
+    fn spawn_with(
+        start: Running,
+        plan: JackPlan,
+        relink: Sender<AudioEvent>,
+    ) -> std::io::Result<JackSupervisor> {
         let stop = Arc::new(AtomicBool::new(false));
         let totals = Arc::new(AudioTotals::default());
         totals.connected.store(true, Ordering::Relaxed);
         let (stop_t, totals_t) = (Arc::clone(&stop), Arc::clone(&totals));
         let thread = std::thread::Builder::new()
             .name("faderd-jack".into())
-            .spawn(move || supervise(Running::Dummy(dummy), &plan, &relink, &stop_t, &totals_t))?;
+            .spawn(move || supervise(start, &plan, &relink, &stop_t, &totals_t))?;
         Ok(JackSupervisor {
             stop,
             thread: Some(thread),
@@ -398,23 +393,34 @@ struct Base {
     periods: u64,
 }
 
+/// The running stream's counters, on top of what earlier ones counted.
+fn publish_stream(
+    totals: &AudioTotals,
+    base: &Base,
+    xruns: u64,
+    periods: u64,
+    rate: u32,
+    period: u32,
+) {
+    totals.xruns.store(base.xruns + xruns, Ordering::Relaxed);
+    totals
+        .periods
+        .store(base.periods + periods, Ordering::Relaxed);
+    totals.sample_rate.store(rate, Ordering::Relaxed);
+    totals.period_frames.store(period, Ordering::Relaxed);
+}
+
 fn publish(totals: &AudioTotals, base: &Base, b: &JackBackend) {
     b.update_midi_presence();
     let s = b.stats();
-    totals.xruns.store(
-        base.xruns + s.xruns.load(Ordering::Relaxed),
-        Ordering::Relaxed,
+    publish_stream(
+        totals,
+        base,
+        s.xruns.load(Ordering::Relaxed),
+        s.periods.load(Ordering::Relaxed),
+        s.sample_rate.load(Ordering::Relaxed),
+        s.buffer_frames.load(Ordering::Relaxed),
     );
-    totals.periods.store(
-        base.periods + s.periods.load(Ordering::Relaxed),
-        Ordering::Relaxed,
-    );
-    totals
-        .sample_rate
-        .store(s.sample_rate.load(Ordering::Relaxed), Ordering::Relaxed);
-    totals
-        .period_frames
-        .store(s.buffer_frames.load(Ordering::Relaxed), Ordering::Relaxed);
     let load = b.cpu_load();
     totals.dsp_load.store(load.to_bits(), Ordering::Relaxed);
     let peak = f32::from_bits(totals.peak_dsp_load.load(Ordering::Relaxed));
@@ -436,19 +442,14 @@ enum Running {
 /// Copy the dummy clock's counters into `totals`.
 fn publish_dummy(totals: &AudioTotals, base: &Base, d: &DummyBackend) {
     let s = d.stats();
-    totals.xruns.store(
-        base.xruns + s.xruns.load(Ordering::Relaxed),
-        Ordering::Relaxed,
-    );
-    totals.periods.store(
-        base.periods + s.periods.load(Ordering::Relaxed),
-        Ordering::Relaxed,
-    );
-    totals.period_frames.store(
+    publish_stream(
+        totals,
+        base,
+        s.xruns.load(Ordering::Relaxed),
+        s.periods.load(Ordering::Relaxed),
+        d.sample_rate(),
         u32::try_from(d.period_frames()).unwrap_or(u32::MAX),
-        Ordering::Relaxed,
     );
-    totals.sample_rate.store(d.sample_rate(), Ordering::Relaxed);
 }
 
 fn supervise(

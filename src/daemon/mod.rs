@@ -41,6 +41,24 @@ use std::time::{Duration, Instant};
 
 /// The demo session built into the binary (the same text as examples/demo.yaml).
 pub const DEMO_SESSION: &str = include_str!("../../examples/demo.yaml");
+
+/// Write the built-in demo session to `path` (its folder made first),
+/// named `name` when given: the first session of a user or of a session
+/// manager's client. Atomic.
+pub fn write_demo_session(path: &Path, name: Option<&str>) -> std::io::Result<()> {
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    let text = match name {
+        Some(n) => {
+            let n = n.replace(['\n', '"', '\\'], " ");
+            DEMO_SESSION.replacen("name: Demo", &format!("name: \"{n}\""), 1)
+        }
+        None => DEMO_SESSION.to_owned(),
+    };
+    config::write_atomic(path, text.as_bytes())
+}
+
 /// How often the hub services the engine link and flushes feedback.
 pub const HUB_TICK: Duration = Duration::from_millis(20);
 /// How often the hub ticks while nothing needs it (no feedback client, no
@@ -114,19 +132,18 @@ const STATUS_REFRESH: Duration = Duration::from_millis(250);
 
 /// Run the daemon until SIGINT or SIGTERM.
 pub fn run(opts: RunOptions) -> Result<(), Failure> {
-    crate::health::install_panic_hook();
-    let (stop_tx, stop) = channel::bounded::<()>(1);
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.try_send(());
-    })
-    .context("cannot install the SIGINT/SIGTERM handler")
-    .map_err(Failure::env)?;
-    run_until(opts, &stop)
+    run_until(opts, &stop_on_signal()?)
 }
 
 /// Run under the NSM session manager at `url` (from `$NSM_URL`) until
 /// SIGINT/SIGTERM: see [`nsm`].
 pub fn run_nsm(url: &str, opts: RunOptions) -> Result<(), Failure> {
+    nsm::run(url, opts, &stop_on_signal()?)
+}
+
+/// Install the panic hook and a SIGINT/SIGTERM handler; the receiver gets
+/// a message when a signal comes.
+fn stop_on_signal() -> Result<Receiver<()>, Failure> {
     crate::health::install_panic_hook();
     let (stop_tx, stop) = channel::bounded::<()>(1);
     ctrlc::set_handler(move || {
@@ -134,7 +151,7 @@ pub fn run_nsm(url: &str, opts: RunOptions) -> Result<(), Failure> {
     })
     .context("cannot install the SIGINT/SIGTERM handler")
     .map_err(Failure::env)?;
-    nsm::run(url, opts, &stop)
+    Ok(stop)
 }
 
 /// Run the daemon until something arrives on `stop` (or its sender is

@@ -193,13 +193,8 @@ fn ensure_session(file: &Path, display_name: &str) -> Result<(), String> {
     if file.exists() {
         return Ok(());
     }
-    let folder = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder)
-        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    let name = display_name.replace(['\n', '"', '\\'], " ");
-    let text = super::DEMO_SESSION.replacen("name: Demo", &format!("name: \"{name}\""), 1);
-    crate::config::write_atomic(file, text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))
+    super::write_demo_session(file, Some(display_name))
+        .map_err(|e| format!("cannot create {}: {e}", file.display()))
 }
 
 /// Run under the session manager at `url`: announce, wait for `open`, run
