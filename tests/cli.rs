@@ -422,9 +422,7 @@ fn a_mackie_surface_without_a_midi_system_is_reported_and_the_daemon_runs() {
     ]);
     let mut child = KillOnDrop(child);
     assert!(ready.starts_with("faderd ready"), "{ready}");
-    assert_eq!(terminate(&mut child.0).code(), Some(0));
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    let err = terminate_clean(&mut child);
     if !std::path::Path::new("/dev/snd/seq").exists() {
         assert!(
             err.contains("MIDI surfaces cannot reach their devices"),
@@ -495,9 +493,7 @@ fn the_users_config_is_found_in_xdg_config_home_and_check_says_which() {
     let (child, ready) = start_run_cmd(cmd, &["--osc", "127.0.0.1:0"]);
     let mut child = KillOnDrop(child);
     assert!(ready.contains("on the dummy backend, 48000 Hz"), "{ready}");
-    assert_eq!(terminate(&mut child.0).code(), Some(0));
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    let err = terminate_clean(&mut child);
     assert!(
         err.contains(&format!("faderd: config {}", path.display())),
         "{err}"
@@ -653,12 +649,6 @@ fn run_without_a_session_keeps_the_users_own_in_the_data_folder() {
         let (child, ready) = start_run_cmd(cmd, &["--osc", "127.0.0.1:0", "--backend", "dummy"]);
         (KillOnDrop(child), osc_addr_of(&ready).port())
     };
-    let stderr_of = |child: &mut KillOnDrop| {
-        assert_eq!(terminate(&mut child.0).code(), Some(0));
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
-        err
-    };
     // The first run makes it from the demo, and keeps what a surface did.
     let (mut first, osc) = start();
     assert!(file.exists(), "no session at {}", file.display());
@@ -670,7 +660,7 @@ fn run_without_a_session_keeps_the_users_own_in_the_data_folder() {
     .unwrap();
     sock.send_to(&msg, ("127.0.0.1", osc)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let err = stderr_of(&mut first);
+    let err = terminate_clean(&mut first);
     assert!(
         err.contains(&format!(
             "your session: {} (new, from the built-in demo",
@@ -682,7 +672,7 @@ fn run_without_a_session_keeps_the_users_own_in_the_data_folder() {
     assert_eq!(saved.tracks[0].controls.gain_db, -7.0);
     // The next run starts from it.
     let (mut second, _) = start();
-    let err = stderr_of(&mut second);
+    let err = terminate_clean(&mut second);
     assert!(
         err.contains(&format!("your session: {}\n", file.display())),
         "{err}"

@@ -111,10 +111,9 @@ fn mix_on_a_jack_server_follows_fader_pan_and_osc() {
         assert_eq!(pretty_name(port).as_deref(), Some(shown), "{port}");
     }
     oscsend(osc, &["/strip/1/name", "s", "Lead"]);
-    let t0 = std::time::Instant::now();
-    while pretty_name("fd-levels:in 1").as_deref() != Some("Lead in") && t0.elapsed() < WAIT {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(WAIT, || {
+        pretty_name("fd-levels:in 1").as_deref() == Some("Lead in")
+    });
     assert_eq!(pretty_name("fd-levels:in 1").as_deref(), Some("Lead in"));
     let lsp = server.lsp();
     let peers: Vec<&str> = lsp

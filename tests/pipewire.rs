@@ -47,14 +47,12 @@ fn send(osc: u16, addr: &str, value: f32) {
 
 /// Wait until `/status` shows `addr` = `want`.
 fn wait_status(osc: u16, addr: &str, want: f64, within: Duration) -> Vec<(String, rosc::OscType)> {
-    let t0 = Instant::now();
-    loop {
-        let st = osc_status(osc);
-        if status_number(&st, addr) == Some(want) || t0.elapsed() > within {
-            return st;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut st = Vec::new();
+    wait_until(within, || {
+        st = osc_status(osc);
+        status_number(&st, addr) == Some(want)
+    });
+    st
 }
 
 /// Record the sink and check both sides' peak against the fader's level

@@ -133,14 +133,7 @@ impl JackServer {
 
     /// Wait until `port` exists on the server.
     pub fn wait_port(&self, port: &str, within: Duration) -> bool {
-        let t0 = Instant::now();
-        while t0.elapsed() < within {
-            if self.lsp().lines().any(|l| l == port) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        super::wait_until(within, || self.lsp().lines().any(|l| l == port))
     }
 }
 

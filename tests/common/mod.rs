@@ -148,6 +148,32 @@ pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
     }
 }
 
+/// SIGTERM, assert a clean exit, and return what the process said on
+/// stderr.
+pub fn terminate_clean(child: &mut KillOnDrop) -> String {
+    assert_eq!(terminate(&mut child.0).code(), Some(0), "not a clean exit");
+    let mut err = String::new();
+    if let Some(mut e) = child.0.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut err).unwrap();
+    }
+    err
+}
+
+/// Poll `cond` every 50 ms until it holds or `within` has passed; whether
+/// it held.
+pub fn wait_until(within: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t0 = std::time::Instant::now();
+    loop {
+        if cond() {
+            return true;
+        }
+        if t0.elapsed() >= within {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// True when liblo's oscsend and oscdump can run. When they cannot, says
 /// the test is skipped; in CI (which installs them) that is a failure.
 pub fn liblo_tools_available() -> bool {

@@ -96,10 +96,7 @@ impl PipeWire {
                 .spawn()
                 .expect("dbus-daemon starts"),
         );
-        let t0 = Instant::now();
-        while !bus.exists() && t0.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        super::wait_until(Duration::from_secs(5), || bus.exists());
         pw
     }
 
@@ -117,27 +114,17 @@ impl PipeWire {
                 .expect("pipewire starts"),
         );
         let socket = self.runtime().join("pipewire-0");
-        let t0 = Instant::now();
-        while !socket.exists() && t0.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        super::wait_until(Duration::from_secs(5), || socket.exists());
         self.wireplumber = Some(
             self.command("wireplumber")
                 .stderr(log("wireplumber"))
                 .spawn()
                 .expect("wireplumber starts"),
         );
-        let want = format!("{SINK}:monitor_FR");
-        let t0 = Instant::now();
-        while !self.ports().lines().any(|l| l == want) {
-            if t0.elapsed() > Duration::from_secs(15) {
-                let said = std::fs::read_to_string(self.dir.join("pipewire.log"))
-                    .unwrap_or_default()
-                    + &std::fs::read_to_string(self.dir.join("wireplumber.log"))
-                        .unwrap_or_default();
-                panic!("PipeWire's sink did not come up:\n{said}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if !self.wait_port(&format!("{SINK}:monitor_FR"), Duration::from_secs(15)) {
+            let said = std::fs::read_to_string(self.dir.join("pipewire.log")).unwrap_or_default()
+                + &std::fs::read_to_string(self.dir.join("wireplumber.log")).unwrap_or_default();
+            panic!("PipeWire's sink did not come up:\n{said}");
         }
     }
 
@@ -188,14 +175,7 @@ impl PipeWire {
 
     /// Wait until `port` exists.
     pub fn wait_port(&self, port: &str, within: Duration) -> bool {
-        let t0 = Instant::now();
-        while t0.elapsed() < within {
-            if self.ports().lines().any(|l| l == port) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        super::wait_until(within, || self.ports().lines().any(|l| l == port))
     }
 
     /// `pw-metadata -n settings 0 KEY VALUE`: the graph's clock settings
