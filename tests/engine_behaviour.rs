@@ -214,6 +214,41 @@ fn soloing_a_track_silences_the_others_except_solo_safe_and_what_it_feeds() {
 }
 
 #[test]
+fn a_solo_safe_track_stays_audible_through_the_group_it_is_routed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = r#"
+version: 1
+name: safe-group
+smoothing_ms: 1
+buses:
+  - { name: Grp, kind: group }
+  - { name: Rev, kind: aux }
+tracks:
+  - { name: Lead, source: { tone: { wave: sine, freq_hz: 100, level_db: -6 } } }
+  - { name: Click, source: { tone: { wave: sine, freq_hz: 100, level_db: -6 } }, output: Grp, solo_safe: true,
+      sends: [{ bus: Rev, gain_db: 0 }] }
+  - { name: Pad, source: { tone: { wave: sine, freq_hz: 100, level_db: -6 } }, output: Grp }
+"#;
+    let mut run = session_run(yaml, dir.path(), 64);
+    run.hub
+        .apply_str(Origin::Daemon, "strip/1/solo", Value::Bool(true))
+        .unwrap();
+    let p = stem_peaks(&mut run);
+    // [Lead, Click, Pad, Grp, Rev]
+    assert!(p[0] > 0.1, "the soloed track plays: {p:?}");
+    assert!(p[1] > 0.1, "the solo-safe track plays: {p:?}");
+    assert_eq!(p[2], 0.0, "Pad is muted by Lead's solo: {p:?}");
+    assert!(
+        (p[3] - p[1]).abs() < 0.01,
+        "the group carries the solo-safe track, and only it: {p:?}"
+    );
+    assert!(
+        p[4] > 0.1,
+        "the bus the safe track sends to stays audible: {p:?}"
+    );
+}
+
+#[test]
 fn pre_fader_sends_feed_whatever_the_fader_says() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = r#"

@@ -4,7 +4,11 @@
 //! solo-safe, feeds a soloed strip (upstream: soloing a reverb return keeps
 //! the tracks that send to it), or is fed by a soloed strip (downstream:
 //! soloing a vocal keeps the reverb it sends to and the group it is routed
-//! to). Everything else is muted by solo. Master is never muted by solo.
+//! to). A solo-safe strip keeps its own path too: the group it is routed to
+//! and the buses it sends to stay audible, so a safe source is heard
+//! through them (the path's other, unsafe sources are still muted at their
+//! own strips). Everything else is muted by solo. Master is never muted by
+//! solo.
 
 use crate::model::{Output, Session};
 
@@ -54,7 +58,8 @@ pub fn solo_mutes(session: &Session) -> SoloMutes {
         .map(|x| x.controls.solo_safe)
         .chain(session.buses.iter().map(|x| x.controls.solo_safe))
         .collect();
-    let downstream = reach(&edges, &soloed);
+    let soloed_or_safe: Vec<bool> = soloed.iter().zip(&safe).map(|(s, f)| *s || *f).collect();
+    let downstream = reach(&edges, &soloed_or_safe);
     let mut reversed: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (from, tos) in edges.iter().enumerate() {
         for &to in tos {
@@ -63,7 +68,7 @@ pub fn solo_mutes(session: &Session) -> SoloMutes {
     }
     let upstream = reach(&reversed, &soloed);
     for k in 0..n {
-        let muted = !(soloed[k] || safe[k] || downstream[k] || upstream[k]);
+        let muted = !(downstream[k] || upstream[k]);
         if k < t {
             out.tracks[k] = muted;
         } else {
