@@ -168,3 +168,56 @@ fn a_bounce_matches_live_playback_sample_for_sample() {
         .fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(tail_peak > 0.0, "B still plays after A's lane reaches -inf");
 }
+
+/// "Off" is one level for lanes and faders: a gain lane fading from 0 dB to
+/// `-.inf` is a straight line in dB down to the fader law's off (-90 dB),
+/// so halfway it is at -45 dB, and after the last point it is silence.
+#[test]
+fn a_fade_to_off_passes_minus_45_db_halfway_and_ends_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("fade.yaml");
+    std::fs::write(
+        &session,
+        r#"
+version: 1
+name: fade
+length_s: 1.2
+tracks:
+  - name: T
+    source: { tone: { wave: sine, freq_hz: 1000, level_db: -6 } }
+    automation: read
+    lanes:
+      gain: { points: [[0, 0], [1, -.inf]] }
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("fade.wav");
+    let st = render_cmd(&session, &out, &[]);
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let (rate, ch) = read_wav(&out);
+    let left = &ch[0];
+    // Peak of a 2 ms window (two cycles) centred on `t` seconds.
+    let peak_at = |t: f64| {
+        let mid = (t * rate as f64) as usize;
+        left[mid - 48..mid + 48]
+            .iter()
+            .fold(0.0f32, |m, x| m.max(x.abs())) as f64
+    };
+    let start = peak_at(0.002);
+    let half_db = 20.0 * (peak_at(0.5) / start).log10();
+    assert!(
+        (half_db + 45.0).abs() < 0.3,
+        "halfway through a fade to off: {half_db:.2} dB (the lane's off at -120 dB would give -60)"
+    );
+    let near_end_db = 20.0 * (peak_at(0.98) / start).log10();
+    assert!(
+        (near_end_db + 88.2).abs() < 0.5,
+        "20 ms before the end: {near_end_db:.2} dB"
+    );
+    let tail = &left[(1.01 * rate as f64) as usize..];
+    assert!(tail.iter().all(|x| *x == 0.0), "silent after the fade");
+}

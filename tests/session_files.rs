@@ -341,7 +341,7 @@ master: { gain_db: -0.1, mute: true, pan: 0.6, automation: write, eq: { hpf: { f
     // Lanes: times to the sample at the session's rate, off kept as off.
     let lanes = &s2.tracks[4].controls.lanes;
     let gain = &lanes[&faderd::model::LaneParam::Gain];
-    assert_eq!(gain.points[0].value, faderd::model::LANE_FLOOR_DB);
+    assert_eq!(gain.points[0].value, faderd::model::GAIN_OFF_DB);
     assert_eq!(gain.points[3].frame, 44_101);
     assert_eq!(
         lanes[&faderd::model::LaneParam::SendGain(0)].mode,

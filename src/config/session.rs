@@ -30,16 +30,15 @@
 
 use super::atomic::write_atomic;
 use super::error::{ConfigError, Diagnostic};
-use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
+use crate::dsp::fader_law::{FADER_MAX_DB, GAIN_OFF_DB};
 use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, BandKind, Bus, BusKind, COMP_RANGES, Channels, CompSpec, Controls,
     DEFAULT_SMOOTHING_MS, DEFAULT_TEMPO_BPM, DelayFx, Detect, Division, EQ_FREQ_RANGE,
-    EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GATE_RANGES, GateSpec, HpfSlope, Insert,
-    LANE_FLOOR_DB, Lane, LaneParam, LanePoint, LimiterSpec, Output, ReverbSpec, Send, SendTarget,
-    Session, StripOrder, StripSlot, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource, f32_range,
-    normalize_strip_name,
+    EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GATE_RANGES, GateSpec, HpfSlope, Insert, Lane,
+    LaneParam, LanePoint, LimiterSpec, Output, ReverbSpec, Send, SendTarget, Session, StripOrder,
+    StripSlot, TEMPO_RANGE, TRIM_RANGE_DB, Track, TrackSource, f32_range, normalize_strip_name,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -534,10 +533,10 @@ impl Resolver<'_> {
         let db = v.value;
         if db == f64::NEG_INFINITY {
             db
-        } else if db.is_nan() || db > FADER_MAX_DB || db <= FADER_FLOOR_DB {
+        } else if db.is_nan() || db > FADER_MAX_DB || db <= GAIN_OFF_DB {
             self.err(
                 v.referenced,
-                format!("{what} must be above {FADER_FLOOR_DB} and at most +{FADER_MAX_DB} dB, or -.inf for off; not {db}"),
+                format!("{what} must be above {GAIN_OFF_DB} and at most +{FADER_MAX_DB} dB, or -.inf for off; not {db}"),
             );
             0.0
         } else {
@@ -944,8 +943,8 @@ impl Resolver<'_> {
                 }
                 let value = match param {
                     LaneParam::Gain | LaneParam::SendGain(_) => {
-                        if v == f64::NEG_INFINITY || v <= LANE_FLOOR_DB {
-                            LANE_FLOOR_DB
+                        if v == f64::NEG_INFINITY || v <= GAIN_OFF_DB {
+                            GAIN_OFF_DB
                         } else if v.is_nan() || v > FADER_MAX_DB {
                             self.err(p.referenced, format!("a gain lane value is at most +{FADER_MAX_DB} dB, or -.inf for off; not {v}"));
                             continue;
@@ -1298,7 +1297,7 @@ fn lanes_file(
                 .points
                 .iter()
                 .map(|p| {
-                    let v = if gain && p.value <= LANE_FLOOR_DB {
+                    let v = if gain && p.value <= GAIN_OFF_DB {
                         f64::NEG_INFINITY
                     } else {
                         p.value

@@ -2,12 +2,11 @@
 //!
 //! Values are in the parameter's natural space (dB for gains, 0..1 for pan,
 //! 0/1 for switches) and interpolated there: a gain ride between two points
-//! is a straight line in dB. Pure functions, no allocation: the engine calls
+//! is a straight line in dB. Gain lanes hold dB with off written as
+//! [`GAIN_OFF_DB`](crate::dsp::fader_law::GAIN_OFF_DB), the same "off" as
+//! the faders', so a ride down to silence interpolates in finite numbers.
+//! Pure functions, no allocation: the engine calls
 //! them on the audio thread, the hub for feedback and recording.
-
-/// Gain lanes hold dB; at or below this a gain is off (-inf), so that a
-/// ride down to silence interpolates in finite numbers.
-pub const LANE_FLOOR_DB: f64 = -120.0;
 
 /// One breakpoint.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,16 +51,6 @@ pub fn value_at(points: &[LanePoint], interp: Interp, frame: u64) -> Option<f64>
     }
 }
 
-/// A gain in dB from a lane to a linear amplitude; the floor is silence.
-#[inline]
-pub fn lane_db_to_amp(db: f64) -> f64 {
-    if db <= LANE_FLOOR_DB {
-        0.0
-    } else {
-        10f64.powf(db / 20.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,11 +73,5 @@ mod tests {
         let step = |f| value_at(&lane, Interp::Step, f).unwrap();
         assert_eq!(step(150), -10.0);
         assert_eq!(step(250), -20.0);
-    }
-
-    #[test]
-    fn the_floor_is_silence() {
-        assert_eq!(lane_db_to_amp(LANE_FLOOR_DB), 0.0);
-        assert!((lane_db_to_amp(-6.0) - 0.501_187).abs() < 1e-6);
     }
 }

@@ -11,13 +11,21 @@
 //! | `0 < p < 0.0625`   | `480 p - 90`     | 0.0625 -> -60             |
 //! | `0`                | `-inf` (off)     |                           |
 //!
-//! `db_to_pos` is its exact inverse; any dB at or below [`FADER_FLOOR_DB`]
+//! `db_to_pos` is its exact inverse; any dB at or below [`GAIN_OFF_DB`]
 //! is "off" (position 0).
+//!
+//! "Off" has one definition for every gain in faderd: a fader, a send
+//! level, a gain or send automation lane, and every surface dialect. A gain
+//! at or below [`GAIN_OFF_DB`] (-90 dB) is silence; a session or surface
+//! writes it as `-inf`. A lane fading to off is a straight line in dB down
+//! to -90 dB, so it passes -45 dB halfway, and the last step (from
+//! -90 dB, 3e-5) to silence is inaudible.
 
 /// Gain at the top of the fader travel.
 pub const FADER_MAX_DB: f64 = 10.0;
-/// The law's limit as the position approaches 0; a gain at or below it is off.
-pub const FADER_FLOOR_DB: f64 = -90.0;
+/// "Off": the law's limit as the position approaches 0. Every gain (fader,
+/// send, automation lane, any dialect) at or below it is silence.
+pub const GAIN_OFF_DB: f64 = -90.0;
 
 /// Fader position (0..=1, clamped) to gain in dB; `-inf` at 0.
 ///
@@ -48,7 +56,7 @@ pub fn pos_to_db(pos: f64) -> f64 {
 /// Gain in dB to fader position, the exact inverse of [`pos_to_db`].
 /// Gains above +10 dB clamp to 1; gains at or below -90 dB (and NaN) give 0.
 pub fn db_to_pos(gain_db: f64) -> f64 {
-    if gain_db.is_nan() || gain_db <= FADER_FLOOR_DB {
+    if gain_db.is_nan() || gain_db <= GAIN_OFF_DB {
         0.0
     } else if gain_db >= FADER_MAX_DB {
         1.0
@@ -66,6 +74,17 @@ pub fn db_to_pos(gain_db: f64) -> f64 {
 /// dB to linear amplitude; `-inf` gives exactly 0.
 pub fn db_to_amp(gain_db: f64) -> f64 {
     if gain_db == f64::NEG_INFINITY {
+        0.0
+    } else {
+        10f64.powf(gain_db / 20.0)
+    }
+}
+
+/// A gain (fader, send, lane value) in dB to linear amplitude: at or below
+/// [`GAIN_OFF_DB`] it is exactly 0. Pure; safe on the audio thread.
+#[inline]
+pub fn gain_db_to_amp(gain_db: f64) -> f64 {
+    if gain_db <= GAIN_OFF_DB {
         0.0
     } else {
         10f64.powf(gain_db / 20.0)

@@ -17,7 +17,8 @@
 //! Thread: audio. No allocation, no locks.
 
 use super::msg::AutoPlay;
-use crate::dsp::automation::{Interp, LanePoint, lane_db_to_amp, value_at};
+use crate::dsp::automation::{Interp, LanePoint, value_at};
+use crate::dsp::fader_law::gain_db_to_amp;
 use crate::dsp::pan::{PanLaw, balance_gains};
 use crate::dsp::ramp::{Ramp, Span};
 
@@ -45,7 +46,7 @@ impl LaneConv {
             None => balance_gains(v),
         };
         (match self {
-            LaneConv::Amp => lane_db_to_amp(v),
+            LaneConv::Amp => gain_db_to_amp(v),
             LaneConv::Gate => 1.0 - v.clamp(0.0, 1.0),
             LaneConv::PanLeft(law) => pan(law).0,
             LaneConv::PanRight(law) => pan(law).1,
@@ -254,7 +255,7 @@ mod tests {
             conv: LaneConv::Amp,
         };
         let fresh = || {
-            let mut a = AutoParam::new(lane_db_to_amp(-20.0) as f32, 480);
+            let mut a = AutoParam::new(gain_db_to_amp(-20.0) as f32, 480);
             a.set_play(AutoPlay::Lane);
             a
         };
@@ -263,7 +264,7 @@ mod tests {
         assert_eq!(whole, split);
         // On the control grid the value is the lane's, converted.
         for t in [64usize, 512, 2048, 3968] {
-            let want = lane_db_to_amp(value_at(&points, Interp::Linear, t as u64).unwrap());
+            let want = gain_db_to_amp(value_at(&points, Interp::Linear, t as u64).unwrap());
             assert!((f64::from(whole[t]) - want).abs() < 1e-6, "{t}");
         }
     }
@@ -306,7 +307,7 @@ mod tests {
         let mut a = AutoParam::new(0.5, 1);
         a.set_play(AutoPlay::LaneTimesLive);
         let out = run(&mut a, &lane, 0, &[2048]);
-        let want = (lane_db_to_amp(-6.0) * 0.5) as f32;
+        let want = (gain_db_to_amp(-6.0) * 0.5) as f32;
         assert!((out[2047] - want).abs() < 1e-6, "{}", out[2047]);
     }
 }

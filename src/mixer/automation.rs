@@ -27,7 +27,8 @@ use super::{
     Address, BandParam, CompParam, DelayParam, EqParam, Feedback, GateParam, Hub, IntentError,
     LimiterParam, Origin, Param, ReverbParam, SendParam, StripRef, Value,
 };
-use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint, value_at};
+use crate::dsp::automation::{Interp, LanePoint, value_at};
+use crate::dsp::fader_law::GAIN_OFF_DB;
 use crate::dsp::fader_law::{FADER_MAX_DB, db_to_amp, db_to_pos};
 use crate::engine::{
     AutoPlay, AutoTarget, LaneSet, NodeId, NodeLanes, ProcTarget, StripParam, ToEngine,
@@ -575,17 +576,13 @@ fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
 }
 
 fn floor_db(db: f64) -> f64 {
-    if db <= LANE_FLOOR_DB {
-        LANE_FLOOR_DB
-    } else {
-        db
-    }
+    if db <= GAIN_OFF_DB { GAIN_OFF_DB } else { db }
 }
 
 /// Set a control from a lane value (natural units).
 fn set_live(c: &mut Controls, p: LaneParam, v: f64) {
     let gain = |v: f64| {
-        if v <= crate::dsp::fader_law::FADER_FLOOR_DB {
+        if v <= crate::dsp::fader_law::GAIN_OFF_DB {
             f64::NEG_INFINITY
         } else {
             v.min(FADER_MAX_DB)
@@ -994,10 +991,10 @@ impl Hub {
                     let off = value_at(&w.points, Interp::Linear, f).unwrap_or(0.0);
                     LanePoint {
                         frame: f,
-                        value: if base <= LANE_FLOOR_DB {
-                            LANE_FLOOR_DB
+                        value: if base <= GAIN_OFF_DB {
+                            GAIN_OFF_DB
                         } else {
-                            (base + off).clamp(LANE_FLOOR_DB, FADER_MAX_DB)
+                            (base + off).clamp(GAIN_OFF_DB, FADER_MAX_DB)
                         },
                     }
                 })

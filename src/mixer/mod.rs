@@ -1774,8 +1774,8 @@ fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
 /// Gains above +10 dB clamp to +10; at or below the fader law's floor
 /// (-90 dB) they are off (`-inf`), so every gain has a fader position.
 fn clamp_gain_db(db: f64) -> f64 {
-    use crate::dsp::fader_law::{FADER_FLOOR_DB, FADER_MAX_DB};
-    if db <= FADER_FLOOR_DB {
+    use crate::dsp::fader_law::{FADER_MAX_DB, GAIN_OFF_DB};
+    if db <= GAIN_OFF_DB {
         f64::NEG_INFINITY
     } else {
         db.min(FADER_MAX_DB)

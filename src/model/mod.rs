@@ -8,10 +8,11 @@ use crate::dsp::generator::ToneSpec;
 use crate::dsp::pan::PanLaw;
 use std::path::PathBuf;
 
-pub use crate::dsp::automation::{Interp, LANE_FLOOR_DB, LanePoint};
+pub use crate::dsp::automation::{Interp, LanePoint};
 pub use crate::dsp::dynamics::{CompSpec, Detect, GateSpec};
 pub use crate::dsp::echo::{Division, EchoSpec};
 pub use crate::dsp::eq::{BandKind, HpfSlope};
+pub use crate::dsp::fader_law::GAIN_OFF_DB;
 pub use crate::dsp::limiter::LimiterSpec;
 pub use crate::dsp::reverb::ReverbSpec;
 pub use crate::engine::{Channels, ProcTarget};
