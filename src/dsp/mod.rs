@@ -18,6 +18,7 @@ pub mod limiter;
 pub mod loudness;
 pub mod meter;
 pub mod pan;
+pub mod quadrature;
 pub mod ramp;
 pub mod reverb;
 pub mod state_words;
