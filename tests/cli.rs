@@ -36,8 +36,11 @@ fn render_writes_the_demo_mix_and_stems() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 8 + 3, "{names:?}");
+    assert_eq!(names.len(), 8 + 3 + 1, "{names:?}");
     assert!(names.contains(&"01 Kick.wav".to_owned()));
+    assert!(names.contains(&"master.wav".to_owned()));
+    let (_, master) = read_wav(&stems.join("master.wav"));
+    assert_eq!(master, mix, "the master stem is the mix");
     assert!(names.contains(&"bus 02 Reverb.wav".to_owned()));
     let stderr = String::from_utf8_lossy(&st.stderr);
     assert!(stderr.contains("real time"), "{stderr}");

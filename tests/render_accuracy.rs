@@ -174,3 +174,52 @@ fn int24_output_is_the_float_mix_quantised() {
         assert!((x - y).abs() <= 1.0 / 8_388_607.0, "{x} vs {y}");
     }
 }
+
+/// With the master limiter on (its lookahead delays the master by 95
+/// frames at 48 kHz), the mix still lines up with the stems sample for
+/// sample: it does not start late with silence and keeps the programme's
+/// last frame.
+#[test]
+fn the_mix_and_its_stems_line_up_with_the_limiter_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 48_000;
+    let programme = noise(7, frames);
+    write_wav(&dir.path().join("n.wav"), 48_000, &[programme.clone()]);
+    let session = dir.path().join("s.yaml");
+    std::fs::write(
+        &session,
+        "version: 1\nname: aligned\ntracks:\n  - { name: N, source: { file: n.wav }, gain_db: -12 }\nmaster:\n  limiter: { ceiling: -0.1, release: 100 }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("mix.wav");
+    let stems = dir.path().join("stems");
+    let st = render_cmd(&session, &out, &["--stems", stems.to_str().unwrap()]);
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let (_, mix) = read_wav(&out);
+    let (_, stem) = read_wav(&stems.join("01 N.wav"));
+    let (_, master) = read_wav(&stems.join("master.wav"));
+    assert_eq!(mix[0].len(), frames, "the mix is the programme's length");
+    assert_eq!(stem[0].len(), frames);
+    assert_eq!(master, mix, "the master stem is the mix");
+    // One track into a master that does not limit (-12 dB of noise under
+    // a -0.1 dBTP ceiling): the mix is the stem, frame for frame.
+    let worst = mix[0]
+        .iter()
+        .zip(&stem[0])
+        .chain(mix[1].iter().zip(&stem[1]))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "mix and stem differ by up to {worst}");
+    assert!(
+        mix[0][0] != 0.0,
+        "the mix starts with the programme, not silence"
+    );
+    assert!(
+        (mix[0][frames - 1] - stem[0][frames - 1]).abs() < 1e-6 && mix[0][frames - 1] != 0.0,
+        "the programme's last frame is in the mix"
+    );
+}

@@ -144,7 +144,9 @@ impl StripPool for Spread {
 pub struct RenderJob {
     /// The mix file.
     pub output: PathBuf,
-    /// A folder for one file per track and bus (post-fader, post-pan).
+    /// A folder for one file per track and bus (post-fader, post-pan,
+    /// before the master: what each strip puts out) and `master.wav` (the
+    /// mix again), all aligned with the mix sample for sample.
     pub stems: Option<PathBuf>,
     /// Sample format.
     pub format: WavFormat,
@@ -322,6 +324,7 @@ pub fn render(
                 .enumerate()
                 .map(|(j, b)| (StripRef::Bus(j), format!("bus {:02} {}", j + 1, b.name))),
         )
+        .chain(std::iter::once((StripRef::Master, "master".to_owned())))
         .collect();
     if session
         .tracks
@@ -341,7 +344,18 @@ pub fn render(
         .collect();
     refuse_overwrites(&session, base_dir, job, &outputs)?;
     let mut run = OfflineRun::new(session, clips, job.block)?;
-    let mut mix = WavSink::create(&job.output, rate, job.format)?;
+    // Every output is read as late as its own latency (the master
+    // limiter's lookahead, say), so the mix and the stems line up with the
+    // timeline sample for sample, and the engine runs on until the latest
+    // has its last frame.
+    let latencies = run.hub.output_latencies();
+    let latency_of = |node: crate::engine::NodeId| u64::from(latencies[usize::from(node.0)]);
+    let master = run.hub.node_map().master;
+    let mut mix = Aligned::new(
+        WavSink::create(&job.output, rate, job.format)?,
+        latency_of(master),
+        total,
+    );
     let mut stems = Vec::new();
     if let Some(dir) = &job.stems {
         std::fs::create_dir_all(dir).map_err(|source| RenderError::StemsDir {
@@ -352,28 +366,30 @@ pub fn render(
             let node = match strip {
                 StripRef::Track(i) => run.hub.node_map().tracks[*i],
                 StripRef::Bus(j) => run.hub.node_map().buses[*j],
-                StripRef::Master => unreachable!(),
+                StripRef::Master => master,
             };
-            stems.push((node, WavSink::create(file, rate, job.format)?));
+            let sink = WavSink::create(file, rate, job.format)?;
+            stems.push((node, Aligned::new(sink, latency_of(node), total)));
         }
     }
+    let run_total = total + latencies.iter().copied().max().map_or(0, u64::from);
     let mut peak = 0.0f32;
     let mut since_progress = 0u64;
     let report_every = u64::from(rate) / 10;
     let no_changes: Vec<ScheduledChange> = Vec::new();
     let mut window_start = 0;
-    while window_start < total {
-        let window_end = (window_start + STREAM_WINDOW_FRAMES as u64).min(total);
+    while window_start < run_total {
+        let window_end = (window_start + STREAM_WINDOW_FRAMES as u64).min(run_total);
         // The next window is read on another thread while this one plays.
         let (played, next) = std::thread::scope(|scope| {
-            let reader = (window_end < total).then(|| scope.spawn(|| windows.read(window_end)));
+            let reader = (window_end < run_total).then(|| scope.spawn(|| windows.read(window_end)));
             let played = run.run(
                 window_end,
                 &mut no_changes.iter().peekable(),
                 |engine, n| {
                     let (l, r) = (&engine.output(0)[..n], &engine.output(1)[..n]);
+                    let (l, r) = mix.write(l, r)?;
                     peak = l.iter().chain(r).fold(peak, |m, x| m.max(x.abs()));
-                    mix.write(l, r)?;
                     for (node, sink) in stems.iter_mut() {
                         let (sl, sr) = engine.node_output(*node);
                         sink.write(&sl[..n], &sr[..n])?;
@@ -381,7 +397,7 @@ pub fn render(
                     since_progress += n as u64;
                     if since_progress >= report_every {
                         since_progress = 0;
-                        progress(engine.position_frames(), total);
+                        progress(mix.written(), total);
                     }
                     Ok::<(), MediaError>(())
                 },
@@ -404,9 +420,9 @@ pub fn render(
         window_start = window_end;
     }
     progress(total, total);
-    let mut files = vec![mix.finish()?];
-    for (_, sink) in stems {
-        files.push(sink.finish()?);
+    let mut files = vec![mix.sink.finish()?];
+    for (_, stem) in stems {
+        files.push(stem.sink.finish()?);
     }
     Ok(RenderSummary {
         frames: total,
@@ -416,6 +432,50 @@ pub fn render(
         peak,
         loudness: run.hub.loudness(),
     })
+}
+
+/// An output of the render read `latency` frames late: the engine's first
+/// `latency` frames of it are dropped and `total` frames are kept.
+struct Aligned {
+    sink: WavSink,
+    skip: u64,
+    left: u64,
+    total: u64,
+}
+
+impl Aligned {
+    fn new(sink: WavSink, latency: u64, total: u64) -> Aligned {
+        Aligned {
+            sink,
+            skip: latency,
+            left: total,
+            total,
+        }
+    }
+
+    /// Write what of this block belongs to the output; returns it.
+    fn write<'a>(
+        &mut self,
+        l: &'a [f32],
+        r: &'a [f32],
+    ) -> Result<(&'a [f32], &'a [f32]), MediaError> {
+        let n = l.len() as u64;
+        let from = self.skip.min(n);
+        self.skip -= from;
+        let to = from + (n - from).min(self.left);
+        self.left -= to - from;
+        let (l, r) = (
+            &l[from as usize..to as usize],
+            &r[from as usize..to as usize],
+        );
+        self.sink.write(l, r)?;
+        Ok((l, r))
+    }
+
+    /// Frames written so far.
+    fn written(&self) -> u64 {
+        self.total - self.left
+    }
 }
 
 fn sanitize(name: &str) -> String {

@@ -79,12 +79,23 @@ pub struct Limiter {
     lowest: f32,
 }
 
+/// The attack fade's length at `rate` Hz, frames.
+fn attack_frames(rate: u32) -> usize {
+    ((DEFAULT_LOOKAHEAD_MS * 0.001 * rate.max(1000) as f32).round() as usize).max(1)
+}
+
+/// Frames a limiter at `rate` Hz delays the audio by: its lookahead and
+/// its true-peak detector's filter.
+pub fn latency_frames(rate: u32) -> usize {
+    attack_frames(rate) + TAPS - 1
+}
+
 impl Limiter {
     /// A limiter at `rate` Hz. Allocates its delay lines.
     pub fn new(spec: LimiterSpec, rate: u32) -> Limiter {
         let rate_f = rate.max(1000) as f32;
-        let attack = ((DEFAULT_LOOKAHEAD_MS * 0.001 * rate_f).round() as usize).max(1);
-        let delay = attack + TAPS - 1;
+        let attack = attack_frames(rate);
+        let delay = latency_frames(rate);
         let hold = delay + 1;
         let mut l = Limiter {
             spec,

@@ -146,12 +146,11 @@ fn insert_spec(ins: &Insert, period: u32) -> InsertSpec {
     }
 }
 
-/// Latency compensation: every path into a node arrives as late as the
-/// latest one. Walks the nodes in processing order (every edge points
-/// forward), then sets each edge's delay to the difference between when
-/// its destination's inputs are aligned and when this node's output is
-/// ready.
-fn compensate(specs: &mut [NodeSpec]) {
+/// When each node's inputs are aligned (`arrive`) and when its output is
+/// ready (`ready`, after its insert's round trip), in frames after the
+/// timeline. Walks the nodes in processing order (every edge points
+/// forward).
+fn arrivals(specs: &[NodeSpec]) -> (Vec<u32>, Vec<u32>) {
     let n = specs.len();
     let mut arrive = vec![0u32; n];
     let mut ready = vec![0u32; n];
@@ -176,6 +175,32 @@ fn compensate(specs: &mut [NodeSpec]) {
             }
         }
     }
+    (arrive, ready)
+}
+
+/// Frames from the timeline to each node's output, in node-id order: its
+/// aligned inputs, its insert's round trip and a limiter's lookahead. An
+/// offline render reads each output this much later, so the mix and its
+/// stems line up sample for sample.
+pub fn output_latencies(specs: &[NodeSpec], sample_rate: u32) -> Vec<u32> {
+    let (_, ready) = arrivals(specs);
+    ready
+        .iter()
+        .zip(specs)
+        .map(|(r, spec)| {
+            r + spec.limiter.map_or(0, |_| {
+                crate::dsp::limiter::latency_frames(sample_rate) as u32
+            })
+        })
+        .collect()
+}
+
+/// Latency compensation: every path into a node arrives as late as the
+/// latest one: each edge's delay is the difference between when its
+/// destination's inputs are aligned and when this node's output is ready.
+fn compensate(specs: &mut [NodeSpec]) {
+    let n = specs.len();
+    let (arrive, ready) = arrivals(specs);
     for i in 0..n {
         let delay_to = |d: NodeId| {
             arrive

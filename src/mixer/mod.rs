@@ -509,6 +509,19 @@ impl Hub {
         &self.map
     }
 
+    /// Frames from the timeline to each engine node's output, by node id
+    /// (see [`build::output_latencies`]).
+    pub fn output_latencies(&self) -> Vec<u32> {
+        let specs = build::node_specs(
+            &self.session,
+            &self.map,
+            &self.solo,
+            &self.clips,
+            self.period,
+        );
+        build::output_latencies(&specs, self.engine_config.sample_rate)
+    }
+
     /// True when a tick has nothing to do for the hub itself: the
     /// transport stands (and no outside transport can start it), nothing is
     /// touched, written or played from a lane, nothing waits for the
