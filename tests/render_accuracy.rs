@@ -183,8 +183,7 @@ fn int24_output_is_the_float_mix_quantised() {
 fn the_mix_and_its_stems_line_up_with_the_limiter_on() {
     let dir = tempfile::tempdir().unwrap();
     let frames = 48_000;
-    let programme = noise(7, frames);
-    write_wav(&dir.path().join("n.wav"), 48_000, &[programme.clone()]);
+    write_wav(&dir.path().join("n.wav"), 48_000, &[noise(7, frames)]);
     let session = dir.path().join("s.yaml");
     std::fs::write(
         &session,
