@@ -60,6 +60,13 @@ enum Command {
         /// Sample format.
         #[arg(long, value_enum, default_value_t = FormatArg::Float32)]
         format: FormatArg,
+        /// Dither before rounding to int24 or int16.
+        #[arg(long, value_enum, default_value_t = DitherArg::Tpdf)]
+        dither: DitherArg,
+        /// Exit with status 3 when a fixed-point file had to clip samples
+        /// (they are always reported).
+        #[arg(long)]
+        fail_on_clip: bool,
         /// Length in seconds (default: the session's length_s, else its longest file).
         #[arg(long, value_name = "SECONDS")]
         duration: Option<f64>,
@@ -125,6 +132,16 @@ enum FormatArg {
     Float32,
     /// 24-bit integer WAV.
     Int24,
+    /// 16-bit integer WAV (CD).
+    Int16,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DitherArg {
+    /// Triangular (TPDF) noise of ±1 LSB: no rounding distortion.
+    Tpdf,
+    /// Plain rounding.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -5,7 +5,7 @@
 use faderd::audio::offline::{RenderJob, render};
 use faderd::config::{self, BackendChoice, LogLevel};
 use faderd::daemon::{self, Failure, RunOptions};
-use faderd::media::{self, WavFormat};
+use faderd::media::{self, Dither, WavFormat};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -64,11 +64,29 @@ fn main() -> ExitCode {
             output,
             stems,
             format,
+            dither,
+            fail_on_clip,
             duration,
             block,
         } => {
             let _log = init_logging(LogLevel::Warn);
-            cmd_render(&session, output, stems, format, duration, block)
+            let job = RenderJob {
+                output,
+                stems,
+                format: match format {
+                    FormatArg::Float32 => WavFormat::Float32,
+                    FormatArg::Int24 => WavFormat::Int24,
+                    FormatArg::Int16 => WavFormat::Int16,
+                },
+                dither: match dither {
+                    DitherArg::Tpdf => Dither::Tpdf,
+                    DitherArg::None => Dither::None,
+                },
+                block,
+                duration_s: duration,
+                session_file: Some(session.clone()),
+            };
+            cmd_render(&session, &job, fail_on_clip)
         }
         Command::Check { files } => cmd_check(&files),
         Command::Learn { address, osc } => cmd_learn(&address, osc),
@@ -287,38 +305,24 @@ fn cmd_latency(
     Ok(())
 }
 
-fn cmd_render(
-    session_path: &Path,
-    output: PathBuf,
-    stems: Option<PathBuf>,
-    format: FormatArg,
-    duration: Option<f64>,
-    block: usize,
-) -> Result<(), Failure> {
+/// Exit status of a render whose fixed-point output clipped, when asked
+/// to fail on it.
+const EXIT_CLIPPED: u8 = 3;
+
+fn cmd_render(session_path: &Path, job: &RenderJob, fail_on_clip: bool) -> Result<(), Failure> {
     let session = config::load_session(session_path).map_err(Failure::user)?;
-    if let Some(d) = duration
+    if let Some(d) = job.duration_s
         && !(d.is_finite() && d > 0.0)
     {
         return Err(Failure::user(anyhow::anyhow!(
             "--duration must be a positive number of seconds"
         )));
     }
-    if !(1..=65_536).contains(&block) {
+    if !(1..=65_536).contains(&job.block) {
         return Err(Failure::user(anyhow::anyhow!(
             "--block must be between 1 and 65536 frames"
         )));
     }
-    let job = RenderJob {
-        output,
-        stems,
-        format: match format {
-            FormatArg::Float32 => WavFormat::Float32,
-            FormatArg::Int24 => WavFormat::Int24,
-        },
-        block,
-        duration_s: duration,
-        session_file: Some(session_path.to_path_buf()),
-    };
     let base = session_path.parent().unwrap_or(Path::new(""));
     let rate = session.sample_rate;
     let tty = std::io::stderr().is_terminal();
@@ -327,7 +331,7 @@ fn cmd_render(
             draw_progress(done, total, rate);
         }
     };
-    let summary = render(session, base, &job, &mut progress).map_err(Failure::user)?;
+    let summary = render(session, base, job, &mut progress).map_err(Failure::user)?;
     if tty {
         eprintln!();
     }
@@ -357,6 +361,24 @@ fn cmd_render(
     );
     for f in &summary.files {
         println!("{}", f.display());
+    }
+    for (file, c) in &summary.clipped {
+        eprintln!(
+            "faderd: {}: {} samples clipped, the first at {:.3} s, the highest at {:+.1} dBFS",
+            file.display(),
+            c.samples,
+            c.first_frame.unwrap_or(0) as f64 / f64::from(summary.sample_rate),
+            faderd::dsp::amp_to_db(f64::from(c.peak)),
+        );
+    }
+    if fail_on_clip && !summary.clipped.is_empty() {
+        return Err(Failure {
+            code: EXIT_CLIPPED,
+            error: anyhow::anyhow!(
+                "{} of the rendered files clipped (--fail-on-clip)",
+                summary.clipped.len()
+            ),
+        });
     }
     Ok(())
 }

@@ -150,8 +150,11 @@ master: { gain_db: -3, pan: 0.55 }
     eprintln!("worst error {worst:e}");
 }
 
+/// Without dither, int24 and int16 files are the float mix rounded to the
+/// nearest code, and read back on the same scale they were written on
+/// (-1.0 is -2^23, resp. -2^15): within half a step.
 #[test]
-fn int24_output_is_the_float_mix_quantised() {
+fn int24_and_int16_outputs_are_the_float_mix_rounded() {
     let dir = tempfile::tempdir().unwrap();
     write_wav(&dir.path().join("a.wav"), RATE, &[noise(9, 4800)]);
     std::fs::write(
@@ -160,19 +163,116 @@ fn int24_output_is_the_float_mix_quantised() {
     )
     .unwrap();
     let f = dir.path().join("f.wav");
-    let i = dir.path().join("i.wav");
-    for (out, fmt) in [(&f, "float32"), (&i, "int24")] {
-        let st = render_cmd(&dir.path().join("s.yaml"), out, &["--format", fmt]);
-        assert!(st.status.success());
-    }
-    let r = hound::WavReader::open(&i).unwrap();
-    assert_eq!(r.spec().bits_per_sample, 24);
-    assert_eq!(r.spec().sample_format, hound::SampleFormat::Int);
+    let st = render_cmd(&dir.path().join("s.yaml"), &f, &[]);
+    assert!(st.status.success());
     let (_, fl) = read_wav(&f);
-    let (_, il) = read_wav(&i);
-    for (x, y) in fl[0].iter().zip(&il[0]) {
-        assert!((x - y).abs() <= 1.0 / 8_388_607.0, "{x} vs {y}");
+    for (fmt, bits) in [("int24", 24u16), ("int16", 16)] {
+        let i = dir.path().join(format!("{fmt}.wav"));
+        let st = render_cmd(
+            &dir.path().join("s.yaml"),
+            &i,
+            &["--format", fmt, "--dither", "none"],
+        );
+        assert!(st.status.success());
+        let r = hound::WavReader::open(&i).unwrap();
+        assert_eq!(r.spec().bits_per_sample, bits);
+        assert_eq!(r.spec().sample_format, hound::SampleFormat::Int);
+        let step = 1.0 / f64::from(1u32 << (bits - 1));
+        let (_, il) = read_wav(&i);
+        let worst = fl[0]
+            .iter()
+            .zip(&il[0])
+            .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= 0.5 * step * (1.0 + 1e-6),
+            "{fmt}: off by {:.3} steps",
+            worst / step
+        );
     }
+}
+
+/// A sine a third of a 16-bit step high (-100 dBFS) vanishes when rounded
+/// plainly, and survives, at its level, under TPDF dither.
+#[test]
+fn tpdf_dither_keeps_a_signal_below_the_last_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s.yaml");
+    // -97 dBFS tone, -3 dB pan law: -100 dBFS in each channel.
+    std::fs::write(
+        &session,
+        "version: 1\nname: quiet\nlength_s: 2\ntracks:\n  - { name: T, source: { tone: { wave: sine, freq_hz: 1000, level_db: -96.9897 } } }\n",
+    )
+    .unwrap();
+    let amplitude_in_steps = |dither: &str| {
+        let out = dir.path().join(format!("{dither}.wav"));
+        let st = render_cmd(&session, &out, &["--format", "int16", "--dither", dither]);
+        assert!(st.status.success());
+        let (_, ch) = read_wav(&out);
+        // Correlate with the sine: its amplitude, in 16-bit steps.
+        let (mut s, mut c) = (0.0f64, 0.0f64);
+        for (n, x) in ch[0].iter().enumerate() {
+            let ph = std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0;
+            s += f64::from(*x) * ph.sin();
+            c += f64::from(*x) * ph.cos();
+        }
+        2.0 * s.hypot(c) / ch[0].len() as f64 * 32_768.0
+    };
+    let want = 10f64.powf(-100.0 / 20.0) * 32_768.0;
+    let plain = amplitude_in_steps("none");
+    assert_eq!(plain, 0.0, "rounded plainly, the sine is gone");
+    let dithered = amplitude_in_steps("tpdf");
+    assert!(
+        (dithered - want).abs() < 0.03,
+        "dithered: {dithered:.3} steps, the sine is {want:.3}"
+    );
+}
+
+/// A fixed-point render that clips says how much and where; the exit
+/// status says so when asked.
+#[test]
+fn clipping_in_a_fixed_point_render_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s.yaml");
+    // A square wave at 0 dBFS, +6 dB on the fader, from 0.5 s.
+    std::fs::write(
+        &session,
+        "version: 1\nname: hot\nlength_s: 1\ntracks:\n  - { name: T, source: { tone: { wave: square, freq_hz: 100, level_db: 0 } }, gain_db: -.inf, automation: read, lanes: { gain: { points: [[0, -.inf], [0.5, -.inf], [0.5, 6]] } } }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("hot.wav");
+    let st = render_cmd(&session, &out, &["--format", "int24"]);
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(st.status.success(), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("hot.wav: "))
+        .unwrap_or_else(|| panic!("no clip report: {err}"));
+    assert!(
+        line.ends_with(" samples clipped, the first at 0.500 s, the highest at +3.0 dBFS"),
+        "{line}"
+    );
+    // Both channels of half a second of square wave, give or take its
+    // band-limited edges.
+    let count: u64 = line
+        .split("hot.wav: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((47_000..=49_000).contains(&count), "{line}");
+    let st = render_cmd(&session, &out, &["--format", "int24", "--fail-on-clip"]);
+    assert_eq!(
+        st.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(out.exists(), "the file is written all the same");
+    let st = render_cmd(&session, &out, &["--fail-on-clip"]);
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(st.status.success(), "float never clips: {err}");
+    assert!(!err.contains("clipped"), "{err}");
 }
 
 /// With the master limiter on (its lookahead delays the master by 95

@@ -150,6 +150,8 @@ pub struct RenderJob {
     pub stems: Option<PathBuf>,
     /// Sample format.
     pub format: WavFormat,
+    /// Dither for fixed-point formats.
+    pub dither: crate::media::Dither,
     /// Frames per process call.
     pub block: usize,
     /// Length; default: the session's `length_s`, else its longest file.
@@ -169,6 +171,9 @@ pub struct RenderSummary {
     pub elapsed: Duration,
     /// Files written (mix first).
     pub files: Vec<PathBuf>,
+    /// The files in which samples had to be clipped (fixed-point formats),
+    /// with what was clipped.
+    pub clipped: Vec<(PathBuf, crate::media::Clipping)>,
     /// Peak of the mix, linear.
     pub peak: f32,
     /// Loudness of the mix (EBU R 128), measured by the engine's meter.
@@ -352,7 +357,7 @@ pub fn render(
     let latency_of = |node: crate::engine::NodeId| u64::from(latencies[usize::from(node.0)]);
     let master = run.hub.node_map().master;
     let mut mix = Aligned::new(
-        WavSink::create(&job.output, rate, job.format)?,
+        WavSink::create(&job.output, rate, job.format, job.dither)?,
         latency_of(master),
         total,
     );
@@ -368,7 +373,7 @@ pub fn render(
                 StripRef::Bus(j) => run.hub.node_map().buses[*j],
                 StripRef::Master => master,
             };
-            let sink = WavSink::create(file, rate, job.format)?;
+            let sink = WavSink::create(file, rate, job.format, job.dither)?;
             stems.push((node, Aligned::new(sink, latency_of(node), total)));
         }
     }
@@ -420,15 +425,21 @@ pub fn render(
         window_start = window_end;
     }
     progress(total, total);
-    let mut files = vec![mix.sink.finish()?];
-    for (_, stem) in stems {
-        files.push(stem.sink.finish()?);
+    let mut files = Vec::new();
+    let mut clipped = Vec::new();
+    for sink in std::iter::once(mix.sink).chain(stems.into_iter().map(|(_, s)| s.sink)) {
+        let (path, clipping) = sink.finish()?;
+        if clipping.samples > 0 {
+            clipped.push((path.clone(), clipping));
+        }
+        files.push(path);
     }
     Ok(RenderSummary {
         frames: total,
         sample_rate: rate,
         elapsed: started.elapsed(),
         files,
+        clipped,
         peak,
         loudness: run.hub.loudness(),
     })

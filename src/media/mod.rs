@@ -290,6 +290,52 @@ pub enum WavFormat {
     Float32,
     /// 24-bit integer, clipped to full scale.
     Int24,
+    /// 16-bit integer (CD), clipped to full scale.
+    Int16,
+}
+
+impl WavFormat {
+    /// Bits per sample in the file.
+    pub fn bits(self) -> u16 {
+        match self {
+            WavFormat::Float32 => 32,
+            WavFormat::Int24 => 24,
+            WavFormat::Int16 => 16,
+        }
+    }
+
+    /// Full scale of an integer format: the code of -1.0 is `-full_scale`,
+    /// and the largest code is `full_scale - 1` (the convention the reader
+    /// uses too, so a file reads back as it was written).
+    fn full_scale(self) -> Option<f64> {
+        match self {
+            WavFormat::Float32 => None,
+            f => Some(f64::from(1u32 << (f.bits() - 1))),
+        }
+    }
+}
+
+/// What an integer format adds before rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dither {
+    /// Plain rounding.
+    #[default]
+    None,
+    /// Triangular (TPDF) noise of ±1 LSB: the rounding error becomes
+    /// steady noise, uncorrelated with the signal, instead of distortion.
+    /// Seeded the same way for every render: files are reproducible.
+    Tpdf,
+}
+
+/// Samples of a fixed-point file that did not fit its range.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Clipping {
+    /// Samples (either channel) clipped.
+    pub samples: u64,
+    /// Frame of the first.
+    pub first_frame: Option<u64>,
+    /// The largest magnitude that had to be clipped (linear, > 1).
+    pub peak: f32,
 }
 
 /// A WAV file being written. It goes to a temporary name beside the target
@@ -300,6 +346,11 @@ pub struct WavSink {
     tmp: PathBuf,
     writer: Option<hound::WavWriter<BufWriter<fs::File>>>,
     format: WavFormat,
+    dither: Dither,
+    /// The dither's noise source.
+    noise: u64,
+    frames: u64,
+    clipping: Clipping,
 }
 
 impl std::fmt::Debug for WavSink {
@@ -307,16 +358,19 @@ impl std::fmt::Debug for WavSink {
         f.debug_struct("WavSink")
             .field("target", &self.target)
             .field("format", &self.format)
+            .field("dither", &self.dither)
             .finish()
     }
 }
 
 impl WavSink {
-    /// Start a stereo file at `sample_rate`.
+    /// Start a stereo file at `sample_rate`; `dither` applies to integer
+    /// formats.
     pub fn create(
         target: &Path,
         sample_rate: u32,
         format: WavFormat,
+        dither: Dither,
     ) -> Result<WavSink, MediaError> {
         let name = target
             .file_name()
@@ -326,13 +380,10 @@ impl WavSink {
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate,
-            bits_per_sample: match format {
-                WavFormat::Float32 => 32,
-                WavFormat::Int24 => 24,
-            },
+            bits_per_sample: format.bits(),
             sample_format: match format {
                 WavFormat::Float32 => hound::SampleFormat::Float,
-                WavFormat::Int24 => hound::SampleFormat::Int,
+                WavFormat::Int24 | WavFormat::Int16 => hound::SampleFormat::Int,
             },
         };
         let writer = hound::WavWriter::create(&tmp, spec).map_err(|source| MediaError::Write {
@@ -344,35 +395,94 @@ impl WavSink {
             tmp,
             writer: Some(writer),
             format,
+            dither,
+            // Each file its own (reproducible) noise: stems summed do not
+            // add their dither coherently.
+            noise: name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            }) | 1,
+            frames: 0,
+            clipping: Clipping::default(),
         })
+    }
+
+    /// The target's path.
+    pub fn path(&self) -> &Path {
+        &self.target
     }
 
     /// Append frames from a left and a right channel of equal length.
     pub fn write(&mut self, left: &[f32], right: &[f32]) -> Result<(), MediaError> {
+        let Some(full_scale) = self.format.full_scale() else {
+            return self.write_float(left, right);
+        };
+        let Some(mut w) = self.writer.take() else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        'frames: for (&l, &r) in left.iter().zip(right) {
+            for x in [l, r] {
+                let code = self.quantise(x, full_scale);
+                if let Err(source) = w.write_sample(code) {
+                    result = Err(MediaError::Write {
+                        path: self.target.clone(),
+                        source,
+                    });
+                    break 'frames;
+                }
+            }
+            self.frames += 1;
+        }
+        self.writer = Some(w);
+        result
+    }
+
+    fn write_float(&mut self, left: &[f32], right: &[f32]) -> Result<(), MediaError> {
         let Some(w) = self.writer.as_mut() else {
             return Ok(());
         };
-        let err = |source| MediaError::Write {
-            path: self.target.clone(),
-            source,
-        };
         for (&l, &r) in left.iter().zip(right) {
-            match self.format {
-                WavFormat::Float32 => {
-                    w.write_sample(l).map_err(err)?;
-                    w.write_sample(r).map_err(err)?;
-                }
-                WavFormat::Int24 => {
-                    w.write_sample(to_i24(l)).map_err(err)?;
-                    w.write_sample(to_i24(r)).map_err(err)?;
-                }
+            for x in [l, r] {
+                w.write_sample(x).map_err(|source| MediaError::Write {
+                    path: self.target.clone(),
+                    source,
+                })?;
             }
         }
+        self.frames += left.len().min(right.len()) as u64;
         Ok(())
     }
 
-    /// Complete the file and move it into place.
-    pub fn finish(mut self) -> Result<PathBuf, MediaError> {
+    /// `x` as an integer code of a format whose -1.0 is `-full_scale`,
+    /// dithered as asked, clipped to the format's range (and counted).
+    fn quantise(&mut self, x: f32, full_scale: f64) -> i32 {
+        let (lowest, highest) = (-full_scale, full_scale - 1.0);
+        let scaled = f64::from(x) * full_scale;
+        if !(lowest..=highest + 0.5).contains(&scaled) {
+            let c = &mut self.clipping;
+            c.samples += 1;
+            c.first_frame.get_or_insert(self.frames);
+            c.peak = c.peak.max(x.abs());
+        }
+        let noise = match self.dither {
+            Dither::None => 0.0,
+            Dither::Tpdf => self.uniform() - self.uniform(),
+        };
+        (scaled + noise).round().clamp(lowest, highest) as i32
+    }
+
+    /// The next of a uniform sequence in [0, 1) (xorshift64*).
+    fn uniform(&mut self) -> f64 {
+        let mut v = self.noise;
+        v ^= v >> 12;
+        v ^= v << 25;
+        v ^= v >> 27;
+        self.noise = v;
+        (v.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Complete the file and move it into place; what had to be clipped.
+    pub fn finish(mut self) -> Result<(PathBuf, Clipping), MediaError> {
         let err = |source| MediaError::Write {
             path: self.target.clone(),
             source,
@@ -381,7 +491,7 @@ impl WavSink {
             w.finalize().map_err(err)?;
         }
         fs::rename(&self.tmp, &self.target).map_err(|e| err(hound::Error::IoError(e)))?;
-        Ok(self.target.clone())
+        Ok((self.target.clone(), self.clipping))
     }
 }
 
@@ -393,11 +503,6 @@ impl Drop for WavSink {
             let _ = fs::remove_file(&self.tmp);
         }
     }
-}
-
-fn to_i24(x: f32) -> i32 {
-    const FULL: f32 = 8_388_607.0;
-    (x.clamp(-1.0, 1.0) * FULL).round() as i32
 }
 
 #[cfg(test)]
