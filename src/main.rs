@@ -310,7 +310,10 @@ fn cmd_latency(
 const EXIT_CLIPPED: u8 = 3;
 
 fn cmd_render(session_path: &Path, job: &RenderJob, fail_on_clip: bool) -> Result<(), Failure> {
-    let session = config::load_session(session_path).map_err(Failure::user)?;
+    let (session, warnings) = config::load_session_checked(session_path).map_err(Failure::user)?;
+    for w in &warnings {
+        eprintln!("faderd: warning: {w}");
+    }
     if let Some(d) = job.duration_s
         && !(d.is_finite() && d > 0.0)
     {
@@ -426,7 +429,17 @@ fn cmd_check(files: &[PathBuf]) -> Result<(), Failure> {
     let mut failed = 0usize;
     for file in files {
         match check_one(file) {
-            Ok(kind) => println!("{}: ok ({})", file.display(), kind),
+            Ok((kind, warnings)) => {
+                for w in &warnings {
+                    eprintln!("warning: {w}");
+                }
+                let noted = match warnings.len() {
+                    0 => String::new(),
+                    1 => ", 1 warning".to_owned(),
+                    n => format!(", {n} warnings"),
+                };
+                println!("{}: ok ({kind}{noted})", file.display());
+            }
             Err(msg) => {
                 failed += 1;
                 eprintln!("{msg}");
@@ -443,13 +456,16 @@ fn cmd_check(files: &[PathBuf]) -> Result<(), Failure> {
     }
 }
 
-fn check_one(file: &Path) -> Result<&'static str, String> {
+/// A file's kind and its warnings (valid, but likely not what was meant).
+fn check_one(file: &Path) -> Result<(&'static str, Vec<config::Diagnostic>), String> {
     let kind = config::check_file(file).map_err(|e| e.to_string())?;
+    let mut warnings = Vec::new();
     if kind == config::FileKind::Session {
         // Also check that the audio files it plays exist and fit.
-        let session = config::load_session(file).map_err(|e| e.to_string())?;
+        let (session, w) = config::load_session_checked(file).map_err(|e| e.to_string())?;
         let base = file.parent().unwrap_or(Path::new(""));
         media::load_clips(&session, base).map_err(|e| e.to_string())?;
+        warnings = w;
     }
-    Ok(kind.describe())
+    Ok((kind.describe(), warnings))
 }

@@ -737,3 +737,40 @@ fn render_refuses_to_write_over_the_files_it_reads() {
         "nothing written on refusal"
     );
 }
+
+/// Valid but likely unmeant: lanes on a strip without an automation mode
+/// (they do not play) and a send without a level (it is off). `check`
+/// passes the file and warns with the place of each; `render` warns too.
+#[test]
+fn check_and_render_warn_of_lanes_that_do_not_play_and_sends_that_are_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("w.yaml");
+    std::fs::write(
+        &session,
+        "version: 1\nname: w\nlength_s: 0.1\nbuses:\n  - { name: Rev, kind: aux }\ntracks:\n  - name: A\n    source: { tone: { wave: sine, freq_hz: 100, level_db: -6 } }\n    sends: [{ bus: Rev }]\n    lanes:\n      gain: { points: [[0, 0], [1, -6]] }\n  - name: B\n    automation: read\n    sends: [{ bus: Rev, gain_db: -.inf }]\n    lanes:\n      gain: { points: [[0, 0], [1, -6]] }\n",
+    )
+    .unwrap();
+    let st = faderd().arg("check").arg(&session).output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&st.stdout),
+        String::from_utf8_lossy(&st.stderr),
+    );
+    assert!(st.status.success(), "{err}");
+    assert!(out.contains("w.yaml: ok (session, 2 warnings)"), "{out}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "only A's send and A's lanes: {err}");
+    assert!(
+        lines[0].ends_with(
+            "w.yaml:9:13: this send has no `gain_db`: it is off (-.inf) until a level is set"
+        ),
+        "{err}"
+    );
+    assert!(
+        lines[1].ends_with("w.yaml:11:13: lane `gain` does not play: this strip has no `automation:` mode, and the default is off (add `automation: read`)"),
+        "{err}"
+    );
+    let st = render_cmd(&session, &dir.path().join("w.wav"), &[]);
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(st.status.success(), "{err}");
+    assert_eq!(err.matches("faderd: warning: ").count(), 2, "{err}");
+}

@@ -29,8 +29,8 @@ pub use error::{ConfigError, Diagnostic};
 pub use learn::save_learned;
 pub use location::{ConfigSource, data_file, user_config_path, user_data_folder};
 pub use session::{
-    SESSION_VERSION, SaveLayout, load_session, parse_session, save_session, session_to_yaml,
-    write_session_copy,
+    SESSION_VERSION, SaveLayout, load_session, load_session_checked, parse_session,
+    parse_session_checked, save_session, session_to_yaml, write_session_copy,
 };
 pub use surface::{
     Binding, BindingTarget, ControlMap, MackieCaps, MackieUnit, SurfaceAction, SurfaceProfile,

@@ -416,19 +416,37 @@ fn spanless<T>(value: T) -> Spanned<T> {
 
 /// Read and validate a session file.
 pub fn load_session(path: &Path) -> Result<Session, ConfigError> {
+    load_session_checked(path).map(|(s, _)| s)
+}
+
+/// Read and validate a session file; also what in it is valid but likely
+/// not what was meant (lanes that do not play, sends that are off).
+pub fn load_session_checked(path: &Path) -> Result<(Session, Vec<Diagnostic>), ConfigError> {
     let text = super::read_text(path)?;
-    parse_session(&text, path)
+    parse_session_checked(&text, path)
 }
 
 /// Validate session text; `file` names it in diagnostics.
 pub fn parse_session(text: &str, file: &Path) -> Result<Session, ConfigError> {
+    parse_session_checked(text, file).map(|(s, _)| s)
+}
+
+/// [`parse_session`], with its warnings.
+pub fn parse_session_checked(
+    text: &str,
+    file: &Path,
+) -> Result<(Session, Vec<Diagnostic>), ConfigError> {
     let raw: SessionFile = super::yaml::from_str(text, file)?;
-    Resolver {
+    let mut resolver = Resolver {
         file,
         diags: Vec::new(),
+        warnings: Vec::new(),
         rate: 48_000,
-    }
-    .session(raw)
+    };
+    let session = resolver.session(raw)?;
+    let mut warnings = resolver.warnings;
+    warnings.sort_by_key(|d| (d.line, d.column));
+    Ok((session, warnings))
 }
 
 /// The session as YAML text, in the format [`parse_session`] reads.
@@ -508,6 +526,8 @@ pub fn write_session_copy(path: &Path, session: &Session, header: &str) -> Resul
 struct Resolver<'a> {
     file: &'a Path,
     diags: Vec<Diagnostic>,
+    /// Valid, but likely not what was meant.
+    warnings: Vec<Diagnostic>,
     /// The session's rate: lane times in seconds become frames.
     rate: u32,
 }
@@ -515,6 +535,10 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn err(&mut self, loc: Location, message: impl Into<String>) {
         self.diags.push(Diagnostic::at(self.file, loc, message));
+    }
+
+    fn warn(&mut self, loc: Location, message: impl Into<String>) {
+        self.warnings.push(Diagnostic::at(self.file, loc, message));
     }
 
     fn range(&mut self, v: &Spanned<f64>, lo: f64, hi: f64, what: &str) -> f64 {
@@ -550,7 +574,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn session(mut self, raw: SessionFile) -> Result<Session, ConfigError> {
+    fn session(&mut self, raw: SessionFile) -> Result<Session, ConfigError> {
         if raw.version.value != SESSION_VERSION {
             self.err(
                 raw.version.referenced,
@@ -634,7 +658,7 @@ impl Resolver<'_> {
         if self.diags.is_empty() {
             Ok(s)
         } else {
-            Err(ConfigError::Invalid(self.diags))
+            Err(ConfigError::Invalid(std::mem::take(&mut self.diags)))
         }
     }
 
@@ -1146,6 +1170,16 @@ impl Resolver<'_> {
     fn controls(&mut self, f: &StripFile) -> Controls {
         let d = Controls::default();
         let lanes = self.lanes(&f.lanes, f.sends.len());
+        if f.automation.is_none()
+            && let Some((name, lane)) = f.lanes.iter().next()
+        {
+            self.warn(
+                lane.referenced,
+                format!(
+                    "lane `{name}` does not play: this strip has no `automation:` mode, and the default is off (add `automation: read`)"
+                ),
+            );
+        }
         let eq = f.eq.as_ref().map_or_else(Eq::default, |e| self.eq(e));
         let comp = f
             .comp
@@ -1271,6 +1305,12 @@ impl Resolver<'_> {
                     continue;
                 }
             };
+            if s.gain_db.referenced == Location::UNKNOWN {
+                self.warn(
+                    spanned.referenced,
+                    "this send has no `gain_db`: it is off (-.inf) until a level is set",
+                );
+            }
             out.push(Send {
                 target,
                 gain_db: self.gain(&s.gain_db, "send gain_db"),

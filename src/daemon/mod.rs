@@ -284,7 +284,10 @@ impl Daemon {
         let mut recovered = false;
         let (session, base_dir) = match &opts.session {
             Some(path) => {
-                let s = config::load_session(path).map_err(Failure::user)?;
+                let (s, warnings) = config::load_session_checked(path).map_err(Failure::user)?;
+                for w in &warnings {
+                    tracing::warn!("{w}");
+                }
                 persist::clean_up_after_kills(path);
                 let s = match persist::find_recovery(path) {
                     Some(r) if opts.recover => {
