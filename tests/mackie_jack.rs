@@ -92,6 +92,22 @@ fn an_emulated_x_touch_with_extender_drives_the_mix_over_jack_midi() {
     let emu = Emulator::start();
     emu.plug(0);
     emu.plug(1);
+    // Before its handshake a unit's moves are not echoed, by the backend
+    // or the hub (its motor is not being driven yet).
+    emu.send(
+        0,
+        FromSurface::Fader {
+            fader: 0,
+            value: 1234,
+        },
+    );
+    let early = emu.collect(Duration::from_millis(300));
+    assert!(
+        !early
+            .iter()
+            .any(|(_, _, m)| matches!(m, ToSurface::Fader { .. })),
+        "{early:?}"
+    );
     let main = handshake(&emu, 0);
     let ext = handshake(&emu, 1);
     assert!(

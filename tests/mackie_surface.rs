@@ -687,3 +687,185 @@ fn name_value_shows_the_master_loudness_on_the_lower_line() {
         state: LedState::On
     }));
 }
+
+/// A unit that never answers the device query is asked every 2 s, and
+/// after 10 s it is driven without the handshake (the log says so).
+#[test]
+fn a_unit_that_never_answers_the_device_query_lights_up_after_ten_seconds() {
+    let mut hub = session(8);
+    let mut s = surface(&["x-touch"]);
+    let t0 = Instant::now();
+    let asked = |out: &[MidiOut]| {
+        decoded(out, MAIN).contains(&ToSurface::DeviceQuery {
+            device: device::MCU,
+        })
+    };
+    assert!(asked(&s.connect(MAIN, t0)));
+    assert!(tick(&mut s, &mut hub, t0 + Duration::from_millis(1_900)).is_empty());
+    assert!(asked(&tick(&mut s, &mut hub, t0 + Duration::from_secs(2))));
+    let out = tick(&mut s, &mut hub, t0 + Duration::from_millis(9_900));
+    assert!(!s.is_online(MAIN) && !faders(&decoded(&out, MAIN)).iter().any(|_| true));
+    let out = tick(&mut s, &mut hub, t0 + Duration::from_secs(10));
+    assert!(s.is_online(MAIN));
+    let drawn = decoded(&out, MAIN);
+    assert!(lcd_text(&drawn, 0).starts_with("T1     T2"), "{drawn:?}");
+    assert_eq!(
+        faders(&drawn).len(),
+        9,
+        "8 strips and the master: {drawn:?}"
+    );
+}
+
+/// A Logic Control whose confirmation is lost is asked again after 2 s, and
+/// comes up on the second round; it is not driven without the handshake.
+#[test]
+fn a_logic_control_whose_confirmation_is_lost_is_asked_again() {
+    let mut hub = session(2);
+    let mut s = surface(&["logic-control"]);
+    let t0 = Instant::now();
+    s.connect(MAIN, t0);
+    let reply = s.handle(
+        &mut hub,
+        MAIN,
+        &encode_from_surface(&hello(device::LOGIC_CONTROL)),
+        t0,
+    );
+    assert!(matches!(
+        decoded(&reply, MAIN)[..],
+        [ToSurface::ConnectionReply { .. }]
+    ));
+    // The confirmation never comes.
+    assert!(tick(&mut s, &mut hub, t0 + Duration::from_millis(1_900)).is_empty());
+    let out = tick(&mut s, &mut hub, t0 + Duration::from_secs(2));
+    assert_eq!(
+        decoded(&out, MAIN),
+        vec![ToSurface::DeviceQuery {
+            device: device::LOGIC_CONTROL
+        }]
+    );
+    // It answered once: no fallback, it keeps being asked.
+    let out = tick(&mut s, &mut hub, t0 + Duration::from_secs(11));
+    assert!(!s.is_online(MAIN), "{out:?}");
+    let t1 = t0 + Duration::from_secs(12);
+    s.handle(
+        &mut hub,
+        MAIN,
+        &encode_from_surface(&hello(device::LOGIC_CONTROL)),
+        t1,
+    );
+    s.handle(
+        &mut hub,
+        MAIN,
+        &encode_from_surface(&FromSurface::ConnectionConfirmed {
+            device: device::LOGIC_CONTROL,
+            serial: *b"EMULATE",
+        }),
+        t1,
+    );
+    assert!(s.is_online(MAIN));
+}
+
+/// A unit whose profile says `lcd_meters` gets the global and channel
+/// meter-mode SysEx as it comes online; others do not.
+#[test]
+fn lcd_meters_are_switched_on_as_an_mcu_pro_comes_online() {
+    let mut hub = session(8);
+    let mut s = surface(&["mcu-pro"]);
+    s.connect(MAIN, Instant::now());
+    let out = send(&mut s, &mut hub, MAIN, hello(device::MCU));
+    let mut want = vec![ToSurface::LcdMeterMode {
+        device: device::MCU,
+        vertical: true,
+    }];
+    want.extend((0..8).map(|strip| ToSurface::MeterMode {
+        device: device::MCU,
+        strip,
+        mode: 0x07,
+    }));
+    assert_eq!(decoded(&out, MAIN), want);
+    let (_, _, drawn) = online(8);
+    assert!(!decoded(&drawn, MAIN).iter().any(|m| matches!(
+        m,
+        ToSurface::MeterMode { .. } | ToSurface::LcdMeterMode { .. }
+    )));
+}
+
+/// A fader let go where the mix already is gets no message; moves are
+/// echoed only once the unit is up and only on its own faders' channels.
+#[test]
+fn a_release_in_place_sends_nothing_and_the_echo_is_for_online_units_own_faders() {
+    let (mut s, mut hub, _) = online(8);
+    let t0 = Instant::now();
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Touch { fader: 2, on: true },
+    );
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Fader {
+            fader: 2,
+            value: 8192,
+        },
+    );
+    tick(&mut s, &mut hub, t0);
+    send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Touch {
+            fader: 2,
+            on: false,
+        },
+    );
+    let out = tick(&mut s, &mut hub, t0);
+    assert!(
+        faders(&decoded(&out, MAIN)).is_empty(),
+        "the fader is already where the mix is: {out:?}"
+    );
+    // The extender has no master fader: a bend on channel 9 is not echoed.
+    let out = send(
+        &mut s,
+        &mut hub,
+        EXT,
+        FromSurface::Fader {
+            fader: 8,
+            value: 100,
+        },
+    );
+    assert!(out.is_empty(), "{out:?}");
+    let channels: Vec<(u8, u16)> = s.echo_channels().collect();
+    assert_eq!(channels, vec![(MAIN, 0x1FF), (EXT, 0xFF)]);
+
+    // Before the handshake nothing is echoed, by the hub or the backend.
+    let mut s = surface(&["x-touch"]);
+    s.connect(MAIN, t0);
+    let out = send(
+        &mut s,
+        &mut hub,
+        MAIN,
+        FromSurface::Fader {
+            fader: 0,
+            value: 100,
+        },
+    );
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(s.echo_channels().collect::<Vec<_>>(), vec![(MAIN, 0)]);
+    let (rt, link) = faderd::audio::midi::midi_queues();
+    link.echo_pitch_bends(MAIN, 0x1FF);
+    assert_eq!(rt.echo_of(MAIN, &[0xE2, 1, 2]), Some([0xE2, 1, 2]));
+    assert_eq!(rt.echo_of(MAIN, &[0xE8, 1, 2]), Some([0xE8, 1, 2]));
+    assert_eq!(
+        rt.echo_of(MAIN, &[0xE9, 1, 2]),
+        None,
+        "not a fader's channel"
+    );
+    assert_eq!(
+        rt.echo_of(EXT, &[0xE2, 1, 2]),
+        None,
+        "not asked on this port"
+    );
+}

@@ -9,7 +9,7 @@
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 
 /// Longest message carried, in bytes. A Mackie Control full-width
 /// scribble-strip write is 120 bytes.
@@ -102,10 +102,11 @@ pub struct MidiStats {
     /// Per port pair: something is connected to its input (the device is
     /// there). Written by the backend's supervisor, read by the hub.
     pub connected: [AtomicBool; 16],
-    /// Port pairs (bit per pair) whose pitch bends the backend sends
-    /// straight back out of the same pair in the same cycle: Mackie motor
-    /// faders that must follow the hand. Written by the hub.
-    pub echo_pitch_bends: AtomicU32,
+    /// Per port pair, the MIDI channels (bit per channel) whose pitch
+    /// bends the backend sends straight back out of the same pair in the
+    /// same cycle: the motor faders of an online Mackie unit, which must
+    /// follow the hand. Written by the hub.
+    pub echo_pitch_bends: [AtomicU16; 16],
     /// The backend honours `echo_pitch_bends` (JACK does; the hub echoes
     /// itself otherwise).
     pub backend_echoes: AtomicBool,
@@ -178,9 +179,15 @@ impl MidiRt {
     /// straight back (a pitch bend where the hub asked for that), the
     /// bytes to send. Real-time safe.
     pub fn echo_of(&self, port: u8, bytes: &[u8]) -> Option<[u8; 3]> {
-        let mask = self.stats.echo_pitch_bends.load(Ordering::Relaxed);
+        let channels = self
+            .stats
+            .echo_pitch_bends
+            .get(usize::from(port))?
+            .load(Ordering::Relaxed);
         match bytes {
-            [status, lsb, msb] if status & 0xF0 == 0xE0 && port < 32 && mask & (1 << port) != 0 => {
+            [status, lsb, msb]
+                if status & 0xF0 == 0xE0 && channels & (1 << (status & 0x0F)) != 0 =>
+            {
                 Some([*status, *lsb, *msb])
             }
             _ => None,
@@ -224,10 +231,13 @@ impl MidiLink {
         &self.stats
     }
 
-    /// Ask the backend to echo pitch bends on the port pairs of `mask`
-    /// (bit per pair); true when it will (then the hub must not).
-    pub fn echo_pitch_bends(&self, mask: u32) -> bool {
-        self.stats.echo_pitch_bends.store(mask, Ordering::Relaxed);
+    /// Ask the backend to echo pitch bends on port pair `port`'s MIDI
+    /// `channels` (bit per channel; 0: none); true when it will (then the
+    /// hub must not).
+    pub fn echo_pitch_bends(&self, port: u8, channels: u16) -> bool {
+        if let Some(c) = self.stats.echo_pitch_bends.get(usize::from(port)) {
+            c.store(channels, Ordering::Relaxed);
+        }
         self.stats.backend_echoes.load(Ordering::Relaxed)
     }
 

@@ -9,7 +9,7 @@
 use super::error::{ConfigError, Diagnostic};
 use crate::mixer::Address;
 pub use crate::model::surface::{
-    BEHAVIOURS, Binding, BindingTarget, ButtonMode, ControlMap, Curve, DisplayCaps, Driver,
+    Behaviour, Binding, BindingTarget, ButtonMode, ControlMap, Curve, DisplayCaps, Driver,
     FaderCaps, MackieCaps, MackieUnit, MidiBinding, MidiMap, MidiSource, PortPatterns,
     RelativeEncoding, SerialCaps, SurfaceAction, SurfaceProfile, UsbId,
 };
@@ -81,9 +81,12 @@ pub fn parse_profile(text: &str, file: &Path) -> Result<SurfaceProfile, ConfigEr
             "fader resolution_bits must be 7..=16",
         ));
     }
+    let mut behaviours = Vec::new();
     for b in &raw.behaviours {
-        if !BEHAVIOURS.iter().any(|(name, _)| *name == b.value) {
-            let known: Vec<&str> = BEHAVIOURS.iter().map(|(n, _)| *n).collect();
+        if let Some(known) = Behaviour::from_name(&b.value) {
+            behaviours.push(known);
+        } else {
+            let known: Vec<&str> = Behaviour::ALL.iter().map(|b| b.name()).collect();
             diags.push(Diagnostic::at(
                 file,
                 b.referenced,
@@ -164,7 +167,7 @@ pub fn parse_profile(text: &str, file: &Path) -> Result<SurfaceProfile, ConfigEr
         fader: raw.fader.map(|f| f.value),
         display: raw.display,
         meters: raw.meters,
-        behaviours: raw.behaviours.into_iter().map(|b| b.value).collect(),
+        behaviours,
         mackie: raw.mackie.map(|m| m.value),
         serial: raw.serial.map(|s| s.value),
     })
@@ -541,7 +544,7 @@ mod mackie_tests {
         .unwrap();
         let m = p.mackie.unwrap();
         assert_eq!((m.device_id, m.unit), (0x15, MackieUnit::Extender));
-        assert!(p.has("scribble_colours") && !p.has("no_handshake"));
+        assert!(p.has(Behaviour::ScribbleColours) && !p.has(Behaviour::NoHandshake));
 
         let bad = "version: 1\nname: x\ndriver: mackie\nstrips: 9\nmackie: { device_id: 0x66 }\n";
         let e = parse_profile(bad, Path::new("b.yaml"))

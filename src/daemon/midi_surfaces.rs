@@ -30,9 +30,6 @@ pub struct MidiSurfaces {
     present: Vec<(u8, bool)>,
     /// MIDI Time Code chased from this port.
     mtc: Option<(u8, MtcChase)>,
-    /// Port pairs (bit per pair) of the Mackie units whose fader moves are
-    /// echoed to their motors.
-    echo_mask: u32,
 }
 
 impl MidiSurfaces {
@@ -89,12 +86,6 @@ impl MidiSurfaces {
                 .ok_or_else(|| format!("no MIDI port pair '{port}'"))? as u8;
             s.mtc = Some((p, MtcChase::default()));
         }
-        s.echo_mask = s
-            .mackie
-            .iter()
-            .flat_map(|m| m.echo_ports())
-            .filter(|p| *p < 32)
-            .fold(0, |m, p| m | 1 << p);
         Ok(s)
     }
 
@@ -118,12 +109,7 @@ impl MidiSurfaces {
             }
             return;
         };
-        // Motor faders follow the hand fastest when the backend echoes
-        // their moves within the cycle they arrive in.
-        let by_backend = midi.echo_pitch_bends(self.echo_mask);
-        for s in self.mackie.iter_mut() {
-            s.set_echoed_by_backend(by_backend);
-        }
+        self.update_echo(midi);
         let mut out: Vec<MidiOut> = Vec::new();
         for (port, was) in self.present.iter_mut() {
             let is = midi.is_connected(*port);
@@ -189,6 +175,25 @@ impl MidiSurfaces {
             }
         }
         send(midi, &out);
+        self.update_echo(midi);
+    }
+
+    /// Motor faders follow the hand fastest when the backend echoes their
+    /// moves within the cycle they arrive in: tell it which channels of
+    /// which ports (online units' own faders only), and tell the surfaces
+    /// whether it does.
+    fn update_echo(&mut self, midi: &MidiLink) {
+        let mut by_backend = None;
+        for s in &self.mackie {
+            for (port, channels) in s.echo_channels() {
+                by_backend = Some(midi.echo_pitch_bends(port, channels));
+            }
+        }
+        if let Some(by_backend) = by_backend {
+            for s in self.mackie.iter_mut() {
+                s.set_echoed_by_backend(by_backend);
+            }
+        }
     }
 
     /// MIDI learn on controller `i`: bind what it just sent to `target`

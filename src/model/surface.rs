@@ -17,25 +17,70 @@ pub enum Driver {
     Serial,
 }
 
-/// Named device behaviours a profile may declare.
-pub const BEHAVIOURS: &[(&str, &str)] = &[
-    (
-        "echo_fader_moves",
-        "the surface expects every fader move echoed back or its motor fights the hand",
-    ),
-    (
-        "no_handshake",
-        "the surface does not answer the Mackie device query; start without it",
-    ),
-    (
-        "logic_control_challenge",
-        "the surface needs the Logic Control challenge/response handshake",
-    ),
-    (
-        "scribble_colours",
-        "the surface has coloured scribble strips (X-Touch SysEx)",
-    ),
-];
+/// A named device behaviour a profile may declare (a quirk of a device
+/// or a family of clones, never a branch on a model name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Behaviour {
+    /// Every fader move must be echoed back or the motor fights the hand.
+    EchoFaderMoves,
+    /// Never answers the Mackie device query: online as soon as its port is.
+    NoHandshake,
+    /// Needs the Logic Control challenge/response handshake.
+    LogicControlChallenge,
+    /// Coloured scribble strips (X-Touch SysEx).
+    ScribbleColours,
+    /// Meters on the LCD, switched on by the channel and global meter-mode
+    /// SysEx when the unit comes online.
+    LcdMeters,
+}
+
+impl Behaviour {
+    /// Every behaviour, in the order the docs list them.
+    pub const ALL: [Behaviour; 5] = [
+        Behaviour::EchoFaderMoves,
+        Behaviour::NoHandshake,
+        Behaviour::LogicControlChallenge,
+        Behaviour::ScribbleColours,
+        Behaviour::LcdMeters,
+    ];
+
+    /// Its name in a profile.
+    pub fn name(self) -> &'static str {
+        match self {
+            Behaviour::EchoFaderMoves => "echo_fader_moves",
+            Behaviour::NoHandshake => "no_handshake",
+            Behaviour::LogicControlChallenge => "logic_control_challenge",
+            Behaviour::ScribbleColours => "scribble_colours",
+            Behaviour::LcdMeters => "lcd_meters",
+        }
+    }
+
+    /// What it means, for docs and messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Behaviour::EchoFaderMoves => {
+                "the surface expects every fader move echoed back or its motor fights the hand"
+            }
+            Behaviour::NoHandshake => {
+                "the surface does not answer the Mackie device query; start without it"
+            }
+            Behaviour::LogicControlChallenge => {
+                "the surface needs the Logic Control challenge/response handshake"
+            }
+            Behaviour::ScribbleColours => {
+                "the surface has coloured scribble strips (X-Touch SysEx)"
+            }
+            Behaviour::LcdMeters => {
+                "the surface shows meters on its LCD once the meter-mode SysEx switches them on"
+            }
+        }
+    }
+
+    /// The behaviour called `name` in a profile.
+    pub fn from_name(name: &str) -> Option<Behaviour> {
+        Behaviour::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
 
 /// Fader capabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -216,8 +261,8 @@ pub struct SurfaceProfile {
     pub display: Option<DisplayCaps>,
     /// Meters.
     pub meters: bool,
-    /// Named behaviours from [`BEHAVIOURS`].
-    pub behaviours: Vec<String>,
+    /// Named behaviours.
+    pub behaviours: Vec<Behaviour>,
     /// Mackie Control specifics (driver `mackie`).
     pub mackie: Option<MackieCaps>,
     /// Serial board specifics (driver `serial`).
@@ -225,9 +270,9 @@ pub struct SurfaceProfile {
 }
 
 impl SurfaceProfile {
-    /// True when the profile declares behaviour `name`.
-    pub fn has(&self, name: &str) -> bool {
-        self.behaviours.iter().any(|b| b == name)
+    /// True when the profile declares behaviour `b`.
+    pub fn has(&self, b: Behaviour) -> bool {
+        self.behaviours.contains(&b)
     }
 }
 

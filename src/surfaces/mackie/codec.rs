@@ -296,6 +296,14 @@ pub enum ToSurface {
         /// Mode bits.
         mode: u8,
     },
+    /// Global LCD meter mode (`.. 21 00|01 F7`): the LCD's meters run
+    /// horizontally or vertically.
+    LcdMeterMode {
+        /// Header device byte.
+        device: u8,
+        /// Vertical meters (`01`); horizontal otherwise.
+        vertical: bool,
+    },
     /// Reset the surface's faders to the bottom (`.. 61 F7`).
     FadersToMinimum {
         /// Header device byte.
@@ -527,6 +535,9 @@ pub fn encode_to_surface(m: &ToSurface) -> Vec<u8> {
             strip,
             mode,
         } => sysex(*device, 0x20, &[strip & 7, mode & 7]),
+        ToSurface::LcdMeterMode { device, vertical } => {
+            sysex(*device, 0x21, &[u8::from(*vertical)])
+        }
         ToSurface::FadersToMinimum { device } => sysex(*device, 0x61, &[]),
         ToSurface::AllLedsOff { device } => sysex(*device, 0x62, &[]),
     }
@@ -579,6 +590,13 @@ pub fn decode_to_surface(bytes: &[u8]) -> Result<ToSurface, DecodeError> {
                     device,
                     strip,
                     mode,
+                }
+            }
+            0x21 => {
+                let [mode] = fixed::<1>(p, bytes)?;
+                ToSurface::LcdMeterMode {
+                    device,
+                    vertical: mode == 1,
                 }
             }
             0x61 => ToSurface::FadersToMinimum { device },
@@ -959,6 +977,13 @@ mod tests {
                     mode: 0x07,
                 },
                 vec![0xF0, 0x00, 0x00, 0x66, 0x14, 0x20, 0x02, 0x07, 0xF7],
+            ),
+            (
+                ToSurface::LcdMeterMode {
+                    device: device::MCU,
+                    vertical: true,
+                },
+                vec![0xF0, 0x00, 0x00, 0x66, 0x14, 0x21, 0x01, 0xF7],
             ),
             (
                 ToSurface::FadersToMinimum {

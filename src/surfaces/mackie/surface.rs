@@ -24,7 +24,9 @@ use crate::mixer::{
     Param, SendParam, StripRef, TransportCmd, Value,
 };
 use crate::model::AutomationMode;
-use crate::model::surface::{BindingTarget, ControlMap, MackieUnit, SurfaceAction, SurfaceProfile};
+use crate::model::surface::{
+    Behaviour, BindingTarget, ControlMap, MackieUnit, SurfaceAction, SurfaceProfile,
+};
 use crate::surfaces::conv::{Conv, Scale, conv_for};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,6 +35,17 @@ use std::time::{Duration, Instant};
 pub const VALUE_DISPLAY: Duration = Duration::from_secs(1);
 /// A unit that has not answered the device query is asked again this often.
 pub const HELLO_RETRY: Duration = Duration::from_secs(2);
+/// A unit that has not answered the device query at all this long after
+/// its port appeared is driven without the handshake (a clone that skips
+/// it), and the log says so.
+pub const HANDSHAKE_FALLBACK: Duration = Duration::from_secs(10);
+/// A Logic Control that has not confirmed the challenge response this long
+/// after it was sent is asked again from the start (the confirmation, or
+/// the reply, was lost).
+pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(2);
+/// Channel meter mode sent to units with LCD meters: signal LED, peak
+/// hold and LCD level meter.
+const LCD_METER_MODE: u8 = 0x07;
 /// No strip meter is sent more often than this (20 Hz).
 pub const METER_MIN_INTERVAL: Duration = Duration::from_millis(50);
 /// How long the overload LED stays lit after the last sample above 0 dBFS.
@@ -137,10 +150,11 @@ enum StripBinding {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Handshake {
-    /// Asked with a device query at `since`.
+    /// Last asked with a device query then.
     Waiting(Instant),
-    /// Answered a Logic Control challenge; waiting for the confirmation.
-    Confirming,
+    /// Answered a Logic Control challenge then; waiting for the
+    /// confirmation.
+    Confirming(Instant),
     Online,
 }
 
@@ -163,12 +177,70 @@ struct Unit {
     echoed_by_backend: bool,
     challenge: bool,
     no_handshake: bool,
+    lcd_meters: bool,
+    /// The profile's name, for the log.
+    name: String,
+    /// When its port last appeared.
+    connected_at: Instant,
+    /// It has answered the device query since.
+    answered: bool,
     timecode: bool,
     assignment: bool,
     meter_refresh: Duration,
     state: Handshake,
     shown: Shown,
     touched: [bool; 9],
+}
+
+impl Unit {
+    /// Send the device query.
+    fn ask(&mut self, now: Instant, out: &mut Vec<MidiOut>) {
+        self.state = Handshake::Waiting(now);
+        out.push(MidiOut {
+            port: self.port,
+            bytes: encode_to_surface(&ToSurface::DeviceQuery {
+                device: self.device,
+            }),
+        });
+    }
+
+    /// Up: redraw from scratch, and switch its LCD meters on if it has
+    /// them.
+    fn go_online(&mut self, out: &mut Vec<MidiOut>) {
+        self.state = Handshake::Online;
+        self.shown = Shown::fresh();
+        if self.lcd_meters {
+            let device = self.device;
+            let mut send = |m: ToSurface| {
+                out.push(MidiOut {
+                    port: self.port,
+                    bytes: encode_to_surface(&m),
+                })
+            };
+            send(ToSurface::LcdMeterMode {
+                device,
+                vertical: true,
+            });
+            for strip in 0..self.strips as u8 {
+                send(ToSurface::MeterMode {
+                    device,
+                    strip,
+                    mode: LCD_METER_MODE,
+                });
+            }
+        }
+    }
+
+    /// The MIDI channels of its motor faders (bit per channel): its strips,
+    /// and 8 for a main unit's master fader.
+    fn fader_channels(&self) -> u16 {
+        let strips = (1u16 << self.strips) - 1;
+        if self.main && self.master_fader {
+            strips | 1 << MASTER_FADER
+        } else {
+            strips
+        }
+    }
 }
 
 /// What a unit shows, as far as the surface knows.
@@ -234,9 +306,14 @@ enum ValueShown {
 const STRIP_CONTROLS: [&str; 7] = ["fader", "vpot", "mute", "solo", "select", "vselect", "rec"];
 
 impl MackieSurface {
-    /// The port pairs of the units whose fader moves are echoed back.
-    pub fn echo_ports(&self) -> impl Iterator<Item = u8> + '_ {
-        self.units.iter().filter(|u| u.echo).map(|u| u.port)
+    /// Per unit's port pair, the MIDI channels whose fader moves are to be
+    /// echoed back now: its motor faders' when its profile wants the echo
+    /// and it is online, none otherwise.
+    pub fn echo_channels(&self) -> impl Iterator<Item = (u8, u16)> + '_ {
+        self.units.iter().map(|u| {
+            let on = u.echo && u.state == Handshake::Online;
+            (u.port, if on { u.fader_channels() } else { 0 })
+        })
     }
 
     /// Whether the backend echoes those units' fader moves itself (then
@@ -274,11 +351,15 @@ impl MackieSurface {
                 master_fader: p.master_fader,
                 display: p.display.is_some(),
                 meters: p.meters,
-                colours: p.has("scribble_colours"),
-                echo: p.has("echo_fader_moves"),
+                colours: p.has(Behaviour::ScribbleColours),
+                echo: p.has(Behaviour::EchoFaderMoves),
                 echoed_by_backend: false,
-                challenge: p.has("logic_control_challenge"),
-                no_handshake: p.has("no_handshake"),
+                challenge: p.has(Behaviour::LogicControlChallenge),
+                no_handshake: p.has(Behaviour::NoHandshake),
+                lcd_meters: p.has(Behaviour::LcdMeters),
+                name: p.name.clone(),
+                connected_at: Instant::now(),
+                answered: false,
                 timecode: caps.timecode_display,
                 assignment: caps.assignment_display,
                 meter_refresh: Duration::from_millis(u64::from(caps.meter_decay_ms.max(50))),
@@ -374,16 +455,14 @@ impl MackieSurface {
     pub fn connect(&mut self, port: u8, now: Instant) -> Vec<MidiOut> {
         let mut out = Vec::new();
         for u in self.units.iter_mut().filter(|u| u.port == port) {
-            u.shown = Shown::fresh();
             u.touched = [false; 9];
+            u.connected_at = now;
+            u.answered = false;
             if u.no_handshake {
-                u.state = Handshake::Online;
+                u.go_online(&mut out);
             } else {
-                u.state = Handshake::Waiting(now);
-                out.push(MidiOut {
-                    port,
-                    bytes: encode_to_surface(&ToSurface::DeviceQuery { device: u.device }),
-                });
+                u.shown = Shown::fresh();
+                u.ask(now, &mut out);
             }
         }
         out
@@ -426,8 +505,9 @@ impl MackieSurface {
                 },
                 _,
             ) => {
+                unit.answered = true;
                 if unit.challenge {
-                    unit.state = Handshake::Confirming;
+                    unit.state = Handshake::Confirming(now);
                     out.push(MidiOut {
                         port,
                         bytes: encode_to_surface(&ToSurface::ConnectionReply {
@@ -437,14 +517,13 @@ impl MackieSurface {
                         }),
                     });
                 } else {
-                    unit.state = Handshake::Online;
-                    unit.shown = Shown::fresh();
+                    unit.go_online(&mut out);
                 }
                 return out;
             }
             (FromSurface::ConnectionConfirmed { .. }, _) => {
-                unit.state = Handshake::Online;
-                unit.shown = Shown::fresh();
+                unit.answered = true;
+                unit.go_online(&mut out);
                 return out;
             }
             (FromSurface::ConnectionError { .. }, _) => {
@@ -456,10 +535,7 @@ impl MackieSurface {
             }
             (FromSurface::Version { .. }, _) => return out,
             (_, Handshake::Online) => {}
-            (_, _) if unit.no_handshake => {
-                unit.state = Handshake::Online;
-                unit.shown = Shown::fresh();
-            }
+            (_, _) if unit.no_handshake => unit.go_online(&mut out),
             // Not up yet: a surface that must handshake is ignored until
             // it has.
             _ => return out,
@@ -546,7 +622,7 @@ impl MackieSurface {
             // The fader is where the hand put it.
             *slot = Some(value);
         }
-        if unit.echo && !unit.echoed_by_backend {
+        if unit.echo && !unit.echoed_by_backend && unit.fader_channels() & (1 << f) != 0 {
             out.push(MidiOut {
                 port: unit.port,
                 bytes: encode_to_surface(&ToSurface::Fader { fader: f, value }),
@@ -575,12 +651,9 @@ impl MackieSurface {
         if let Some((address, _)) = self.fader_target(hub, ui, f) {
             let _ = hub.touch(self.origin, address, on);
         }
-        if !on {
-            // Let the next tick put the fader where the mix says.
-            if let Some(slot) = self.units[ui].shown.faders.get_mut(usize::from(f)) {
-                *slot = None;
-            }
-        }
+        // On release the next tick puts the fader where the mix says: it
+        // stands where the hand left it (its last move), so only a mix
+        // that differs moves it.
     }
 
     fn button(&mut self, hub: &mut Hub, ui: usize, n: u8, pressed: bool, now: Instant) {
@@ -848,20 +921,36 @@ impl MackieSurface {
         let strips = mixer_strips(hub);
         for ui in 0..self.units.len() {
             let port = self.units[ui].port;
-            match self.units[ui].state {
+            let u = &mut self.units[ui];
+            match u.state {
                 Handshake::Online => {}
-                Handshake::Waiting(since) => {
-                    if now.duration_since(since) >= HELLO_RETRY {
-                        let u = &mut self.units[ui];
-                        u.state = Handshake::Waiting(now);
-                        out.push(MidiOut {
-                            port,
-                            bytes: encode_to_surface(&ToSurface::DeviceQuery { device: u.device }),
-                        });
+                Handshake::Waiting(_)
+                    if !u.answered && now.duration_since(u.connected_at) >= HANDSHAKE_FALLBACK =>
+                {
+                    tracing::warn!(
+                        "mackie unit '{}' on MIDI port {port} has not answered the device query in {} s: driving it without the handshake (a unit that never answers wants `no_handshake` in its profile's behaviours)",
+                        u.name,
+                        HANDSHAKE_FALLBACK.as_secs()
+                    );
+                    u.go_online(&mut out);
+                }
+                Handshake::Waiting(asked) => {
+                    if now.duration_since(asked) >= HELLO_RETRY {
+                        u.ask(now, &mut out);
                     }
                     continue;
                 }
-                Handshake::Confirming => continue,
+                Handshake::Confirming(replied) => {
+                    if now.duration_since(replied) >= CONFIRM_TIMEOUT {
+                        tracing::warn!(
+                            "mackie unit '{}' on MIDI port {port} did not confirm the challenge response in {} s: asking again",
+                            u.name,
+                            CONFIRM_TIMEOUT.as_secs()
+                        );
+                        u.ask(now, &mut out);
+                    }
+                    continue;
+                }
             }
             let mut desired = self.desired(hub, ui, &strips);
             if !with_meters {
