@@ -7,7 +7,7 @@
 //!
 //! Page "Mixer": 8 strips (name, automation mode, pan, fader with touch,
 //! meter, dB, mute, solo) and the master, transport buttons.
-//! Page "Sends": sends 1 and 2 of the 8 strips, with the buses' names.
+//! Page "Sends": sends 1 and 2 of the 8 strips.
 //! Page "EQ": the 8 strips' high-pass filter and 4 bands (gain, frequency,
 //! band in/out), EQ in/out.
 //! Page "Dynamics": the 8 strips' compressor and gate, gain reduction.
@@ -17,6 +17,13 @@
 //! Knobs for settings on their own scales (Hz, dB, ms) use the `/pos`
 //! form of the address: a position 0..1 on the same scale a Mackie V-Pot
 //! turns (log for frequencies and times).
+//!
+//! For a thumb: every button and knob is at least 44 px each way, every
+//! button is coloured by its role and captioned (a non-interactive label
+//! over it), readouts format what they receive with its unit (a small Lua
+//! script each), and the automation mode is chosen from six labelled
+//! buttons that open from a button showing the current mode. Node IDs are
+//! UUIDs, the same on every run, so the file is reproducible.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -24,9 +31,76 @@ use std::io::Write as _;
 const STRIPS: usize = 8;
 const SENDS: usize = 2;
 const MODES: [&str; 6] = ["off", "read", "touch", "latch", "write", "trim"];
+/// Each mode's number, as `/strip/N/automation` takes it.
+const MODE_INDEX: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
 
 #[derive(Clone, Copy)]
 struct Rect(f32, f32, f32, f32);
+
+/// The smallest touch target, px: a button or knob is at least this in
+/// both directions.
+const TOUCH_MIN: f32 = 44.0;
+
+/// A control's colour (red, green, blue, 0..1).
+#[derive(Clone, Copy)]
+struct Colour(f32, f32, f32);
+
+/// Colours by role, as consoles use them.
+const MUTE: Colour = Colour(0.85, 0.2, 0.2);
+const SOLO: Colour = Colour(0.95, 0.8, 0.1);
+const ON: Colour = Colour(0.2, 0.55, 0.95);
+const PLAY: Colour = Colour(0.2, 0.75, 0.3);
+const NEUTRAL: Colour = Colour(0.55, 0.55, 0.6);
+const AUTOMATION: Colour = Colour(0.9, 0.5, 0.1);
+const PRE: Colour = Colour(0.6, 0.4, 0.9);
+
+/// A readout's unit: how a label shows the number it receives.
+#[derive(Clone, Copy)]
+enum Unit {
+    Db,
+    Lufs,
+    Lu,
+    Dbtp,
+    Hz,
+    Ms,
+    Ratio,
+    Seconds,
+    Percent,
+}
+
+impl Unit {
+    /// The Lua that rewrites a received number as text with its unit
+    /// (`-6.0 dB`, `1.20 kHz`, `4.0:1`); text it wrote itself is left.
+    fn script(self) -> String {
+        let format = match self {
+            Unit::Db => "string.format('%.1f dB', v)",
+            Unit::Lufs => "string.format('%.1f LUFS', v)",
+            Unit::Lu => "string.format('%.1f LU', v)",
+            Unit::Dbtp => "string.format('%.1f dBTP', v)",
+            Unit::Hz => {
+                "(v >= 1000 and string.format('%.2f kHz', v / 1000) or string.format('%.0f Hz', v))"
+            }
+            Unit::Ms => "string.format('%.0f ms', v)",
+            Unit::Ratio => "string.format('%.1f:1', v)",
+            Unit::Seconds => "string.format('%.1f s', v)",
+            Unit::Percent => "string.format('%.0f %%', v * 100)",
+        };
+        format!(
+            "function onValueChanged(key)\n  if key ~= 'text' then return end\n  local t = self.values.text\n  if t == '-inf' or t == 'inf' then self.values.text = t .. ' ' .. '{unit}' return end\n  local v = tonumber(t)\n  if v then self.values.text = {format} end\nend",
+            unit = match self {
+                Unit::Db => "dB",
+                Unit::Lufs => "LUFS",
+                Unit::Lu => "LU",
+                Unit::Dbtp => "dBTP",
+                Unit::Hz => "Hz",
+                Unit::Ms => "ms",
+                Unit::Ratio => ":1",
+                Unit::Seconds => "s",
+                Unit::Percent => "%",
+            }
+        )
+    }
+}
 
 /// What one OSC message of a control does.
 struct Osc {
@@ -112,9 +186,22 @@ impl Node {
             children: Vec::new(),
         }
     }
+    /// Set a property (once: a later call replaces the earlier value).
     fn prop(mut self, ty: char, key: &'static str, value: impl Into<String>) -> Node {
-        self.props.push((ty, key, value.into()));
+        let value = value.into();
+        match self.props.iter_mut().find(|p| p.1 == key) {
+            Some(p) => *p = (ty, key, value),
+            None => self.props.push((ty, key, value)),
+        }
         self
+    }
+    fn colour(self, c: Colour) -> Node {
+        let Colour(r, g, b) = c;
+        self.prop(
+            'c',
+            "color",
+            format!("<r>{r}</r><g>{g}</g><b>{b}</b><a>1</a>"),
+        )
     }
     fn default_x(mut self, x: f32) -> Node {
         if let Some(v) = self.values.iter_mut().find(|v| v.0 == "x") {
@@ -145,26 +232,74 @@ fn label(name: String, frame: Rect, text: &str) -> Node {
         .prop('b', "interactive", "0")
 }
 
-fn button(name: String, frame: Rect, toggle: bool, path: String) -> Node {
-    Node::new("BUTTON", name, frame)
+/// A label that shows the number faderd sends to `path` with its unit.
+fn readout(name: String, frame: Rect, path: String, unit: Unit) -> Node {
+    label(name, frame, "")
+        .osc(Osc::receive(path, "text", "STRING"))
+        .prop('s', "script", unit.script())
+}
+
+/// A button with its caption drawn over it (the caption lets touches
+/// through) in the colour of its role; at least [`TOUCH_MIN`] each way.
+fn button(
+    name: String,
+    frame: Rect,
+    toggle: bool,
+    path: String,
+    caption: &str,
+    colour: Colour,
+) -> Vec<Node> {
+    let Rect(x, y, w, h) = frame;
+    let frame = Rect(x, y, w.max(TOUCH_MIN), h.max(TOUCH_MIN));
+    let b = Node::new("BUTTON", name.clone(), frame)
         .prop('i', "buttonType", if toggle { "1" } else { "0" })
+        .colour(colour)
         .osc(if toggle {
             Osc::both(path, "x", "INTEGER")
         } else {
             Osc::send(path, "x", "INTEGER")
-        })
+        });
+    vec![b, caption_over(format!("{name}_caption"), frame, caption)]
+}
+
+/// A caption over a control's frame.
+fn caption_over(name: String, frame: Rect, text: &str) -> Node {
+    label(name, frame, text).prop('i', "textSize", "14")
 }
 
 fn cdata(s: &str) -> String {
     format!("<![CDATA[{s}]]>")
 }
 
+/// A version-4-form UUID for node `n` of the layout: the same for every
+/// run (the file is reproducible), unique within it.
+fn uuid(n: u32) -> String {
+    // splitmix64 of the node's number: 128 well-mixed bits.
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let a = mix(u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let b = mix(a ^ 0xFADE_0D00_0000_0000);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0xFFF,
+        8 | (b >> 62),
+        (b >> 48) & 0xFFF,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
+
 fn write_node(out: &mut String, n: &Node, id: &mut u32) {
     *id += 1;
     let _ = write!(
         out,
-        "<node ID='faderd-{:04x}-0000-4000-8000-{:012x}' type='{}'><properties>",
-        *id, *id, n.kind
+        "<node ID='{}' type='{}'><properties>",
+        uuid(*id),
+        n.kind
     );
     let Rect(x, y, w, h) = n.frame;
     let _ = write!(
@@ -237,33 +372,76 @@ fn write_node(out: &mut String, n: &Node, id: &mut u32) {
     out.push_str("</node>");
 }
 
+/// Add `nodes` to `parent`.
+fn with(mut parent: Node, nodes: impl IntoIterator<Item = Node>) -> Node {
+    for n in nodes {
+        parent = parent.child(n);
+    }
+    parent
+}
+
+/// The automation mode of `base`: a button showing the current mode that
+/// opens a chooser of the six modes, each a labelled button of full touch
+/// size; choosing one sends it and closes the chooser.
+fn automation_selector(base: &str, key: &str, x: f32, y: f32, w: f32, chooser_y: f32) -> Vec<Node> {
+    let chooser = format!("{key}_modes");
+    let open = Node::new("BUTTON", format!("{key}_mode_button"), Rect(x, y, w, TOUCH_MIN))
+        .prop('i', "buttonType", "0")
+        .colour(AUTOMATION)
+        .prop(
+            's',
+            "script",
+            format!(
+                "function onValueChanged(key)\n  if key == 'x' and self.values.x == 1 then\n    local c = self.parent.children['{chooser}']\n    c.properties.visible = not c.properties.visible\n  end\nend"
+            ),
+        );
+    // The mode faderd reports ("read", "touch" ...), over the button.
+    let shown = caption_over(format!("{key}_mode"), Rect(x, y, w, TOUCH_MIN), "off").osc(
+        Osc::receive(format!("/{base}/automation"), "text", "STRING"),
+    );
+    let mut group = Node::new(
+        "GROUP",
+        chooser,
+        Rect(x, chooser_y, w, MODES.len() as f32 * (TOUCH_MIN + 4.0)),
+    )
+    .prop('b', "visible", "0");
+    for (i, mode) in MODES.iter().enumerate() {
+        let frame = Rect(0.0, i as f32 * (TOUCH_MIN + 4.0), w, TOUCH_MIN);
+        let choose = Node::new("BUTTON", format!("{key}_mode_{mode}"), frame)
+            .prop('i', "buttonType", "0")
+            .colour(AUTOMATION)
+            .osc(Osc::on_press(format!("/{base}/automation"), MODE_INDEX[i]))
+            .prop(
+                's',
+                "script",
+                "function onValueChanged(key)\n  if key == 'x' and self.values.x == 0 then\n    self.parent.properties.visible = false\n  end\nend",
+            );
+        group = group.child(choose).child(caption_over(
+            format!("{key}_mode_{mode}_caption"),
+            frame,
+            mode,
+        ));
+    }
+    vec![open, shown, group]
+}
+
 /// One mixer column for `base` ("strip/3" or "master").
 fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
     let w = 104.0;
     let key = base.replace('/', "_");
     let mut nodes = vec![
-        label(format!("{key}_name"), Rect(x, 60.0, w, 28.0), title).osc(Osc::receive(
+        label(format!("{key}_name"), Rect(x, 4.0, w, 28.0), title).osc(Osc::receive(
             format!("/{base}/name"),
             "text",
             "STRING",
         )),
-        label(format!("{key}_mode"), Rect(x, 92.0, w, 20.0), "off").osc(Osc::receive(
-            format!("/{base}/automation"),
-            "text",
-            "STRING",
-        )),
-        Node::new(
-            "RADIO",
-            format!("{key}_automation"),
-            Rect(x, 114.0, w, 26.0),
-        )
-        .prop('i', "steps", MODES.len().to_string())
-        .prop('i', "orientation", "1")
-        .osc(Osc::send(format!("/{base}/automation"), "x", "INTEGER")),
+    ];
+    nodes.extend(automation_selector(base, &key, x, 36.0, w, 140.0));
+    nodes.extend([
         Node::new(
             "RADIAL",
             format!("{key}_pan"),
-            Rect(x + 22.0, 146.0, 60.0, 60.0),
+            Rect(x + 22.0, 84.0, 60.0, 60.0),
         )
         .prop('b', "centered", "1")
         .default_x(0.5)
@@ -271,7 +449,7 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
         Node::new(
             "FADER",
             format!("{key}_fader"),
-            Rect(x + 6.0, 214.0, 64.0, 380.0),
+            Rect(x + 4.0, 150.0, 64.0, 384.0),
         )
         .prop('i', "orientation", "0")
         .prop('b', "grabFocus", "1")
@@ -285,29 +463,35 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
         Node::new(
             "FADER",
             format!("{key}_meter"),
-            Rect(x + 76.0, 214.0, 20.0, 380.0),
+            Rect(x + 76.0, 150.0, 20.0, 384.0),
         )
         .prop('b', "interactive", "0")
         .prop('i', "orientation", "0")
         .osc(Osc::receive(format!("/{base}/meter"), "x", "FLOAT")),
-        label(format!("{key}_db"), Rect(x, 598.0, w, 24.0), "0.0").osc(Osc::receive(
+        readout(
+            format!("{key}_db"),
+            Rect(x, 538.0, w, 24.0),
             format!("/{base}/gain"),
-            "text",
-            "STRING",
-        )),
-        button(
-            format!("{key}_mute"),
-            Rect(x + 4.0, 628.0, 46.0, 40.0),
-            true,
-            format!("/{base}/mute"),
+            Unit::Db,
         ),
-    ];
+    ]);
+    let half = (w - 4.0) / 2.0;
+    nodes.extend(button(
+        format!("{key}_mute"),
+        Rect(x, 566.0, if with_solo { half } else { w }, 48.0),
+        true,
+        format!("/{base}/mute"),
+        "MUTE",
+        MUTE,
+    ));
     if with_solo {
-        nodes.push(button(
+        nodes.extend(button(
             format!("{key}_solo"),
-            Rect(x + 54.0, 628.0, 46.0, 40.0),
+            Rect(x + half + 4.0, 566.0, half, 48.0),
             true,
             format!("/{base}/solo"),
+            "SOLO",
+            SOLO,
         ));
     }
     nodes
@@ -315,8 +499,9 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
 
 /// A knob for a setting by its `/pos` address, with a label showing the
 /// value in its own units.
-fn knob(name: String, frame: Rect, address: &str, centered: bool) -> Vec<Node> {
+fn knob(name: String, frame: Rect, address: &str, centered: bool, unit: Unit) -> Vec<Node> {
     let Rect(x, y, w, h) = frame;
+    let frame = Rect(x, y, w.max(TOUCH_MIN), h.max(TOUCH_MIN));
     let mut radial = Node::new("RADIAL", name.clone(), frame).osc(Osc::both(
         format!("/{address}/pos"),
         "x",
@@ -327,18 +512,21 @@ fn knob(name: String, frame: Rect, address: &str, centered: bool) -> Vec<Node> {
     }
     vec![
         radial,
-        label(
+        readout(
             format!("{name}_value"),
-            Rect(x - 6.0, y + h, w + 12.0, 18.0),
-            "",
-        )
-        .osc(Osc::receive(format!("/{address}"), "text", "STRING")),
+            Rect(x - 8.0, y + frame.3, frame.2 + 16.0, 18.0),
+            format!("/{address}"),
+            unit,
+        ),
     ]
 }
 
 /// A caption.
 fn caption(name: String, frame: Rect, text: &str) -> Node {
-    label(name, frame, text).prop('i', "textSize", "10")
+    Node::new("LABEL", name, frame)
+        .text(text)
+        .prop('i', "textSize", "10")
+        .prop('b', "interactive", "0")
 }
 
 fn eq_column(n: usize, x: f32) -> Vec<Node> {
@@ -346,53 +534,57 @@ fn eq_column(n: usize, x: f32) -> Vec<Node> {
     let mut nodes = vec![
         label(
             format!("eq{n}_name"),
-            Rect(x, 60.0, 110.0, 24.0),
+            Rect(x, 4.0, 118.0, 24.0),
             &format!("Strip {n}"),
         )
         .osc(Osc::receive(format!("/{base}/name"), "text", "STRING")),
-        button(
-            format!("eq{n}_on"),
-            Rect(x, 88.0, 52.0, 26.0),
-            true,
-            format!("/{base}/eq/on"),
-        ),
-        button(
-            format!("eq{n}_hpf_on"),
-            Rect(x + 58.0, 88.0, 52.0, 26.0),
-            true,
-            format!("/{base}/hpf/on"),
-        ),
-        caption(
-            format!("eq{n}_hpf_caption"),
-            Rect(x, 120.0, 40.0, 18.0),
-            "HPF",
-        ),
     ];
+    nodes.extend(button(
+        format!("eq{n}_on"),
+        Rect(x, 32.0, 57.0, 44.0),
+        true,
+        format!("/{base}/eq/on"),
+        "EQ",
+        ON,
+    ));
+    nodes.extend(button(
+        format!("eq{n}_hpf_on"),
+        Rect(x + 61.0, 32.0, 57.0, 44.0),
+        true,
+        format!("/{base}/hpf/on"),
+        "HPF",
+        ON,
+    ));
     nodes.extend(knob(
         format!("eq{n}_hpf"),
-        Rect(x + 44.0, 118.0, 46.0, 46.0),
+        Rect(x + 35.0, 82.0, 48.0, 48.0),
         &format!("{base}/hpf/freq"),
         false,
+        Unit::Hz,
     ));
     for k in 1..=4 {
-        let y = 190.0 + (k as f32 - 1.0) * 130.0;
-        nodes.push(button(
+        let y = 156.0 + (k as f32 - 1.0) * 128.0;
+        nodes.extend(button(
             format!("eq{n}_band{k}_on"),
-            Rect(x, y, 110.0, 22.0),
+            Rect(x, y, 118.0, 44.0),
             true,
             format!("/{base}/eq/{k}/on"),
+            &format!("BAND {k}"),
+            ON,
         ));
         nodes.extend(knob(
             format!("eq{n}_band{k}_gain"),
-            Rect(x + 4.0, y + 28.0, 48.0, 48.0),
+            Rect(x + 4.0, y + 48.0, 48.0, 48.0),
             &format!("{base}/eq/{k}/gain"),
             true,
+            Unit::Db,
         ));
         nodes.extend(knob(
             format!("eq{n}_band{k}_freq"),
-            Rect(x + 60.0, y + 28.0, 48.0, 48.0),
+            Rect(x + 64.0, y + 48.0, 48.0, 48.0),
             &format!("{base}/eq/{k}/freq"),
             false,
+            Unit::Hz,
         ));
     }
     nodes
@@ -403,38 +595,40 @@ fn dynamics_column(n: usize, x: f32) -> Vec<Node> {
     let mut nodes = vec![
         label(
             format!("dyn{n}_name"),
-            Rect(x, 60.0, 110.0, 24.0),
+            Rect(x, 4.0, 118.0, 24.0),
             &format!("Strip {n}"),
         )
         .osc(Osc::receive(format!("/{base}/name"), "text", "STRING")),
-        button(
-            format!("dyn{n}_comp_on"),
-            Rect(x, 88.0, 110.0, 26.0),
-            true,
-            format!("/{base}/comp/on"),
-        ),
-        caption(
-            format!("dyn{n}_gr_caption"),
-            Rect(x, 118.0, 40.0, 20.0),
-            "GR",
-        ),
-        label(
-            format!("dyn{n}_gr"),
-            Rect(x + 40.0, 118.0, 70.0, 20.0),
-            "0.0",
-        )
-        .osc(Osc::receive(format!("/{base}/meter/gr"), "text", "STRING")),
     ];
+    nodes.extend(button(
+        format!("dyn{n}_comp_on"),
+        Rect(x, 32.0, 118.0, 44.0),
+        true,
+        format!("/{base}/comp/on"),
+        "COMP",
+        ON,
+    ));
+    nodes.push(caption(
+        format!("dyn{n}_gr_caption"),
+        Rect(x, 80.0, 40.0, 20.0),
+        "GR",
+    ));
+    nodes.push(readout(
+        format!("dyn{n}_gr"),
+        Rect(x + 40.0, 80.0, 78.0, 20.0),
+        format!("/{base}/meter/gr"),
+        Unit::Db,
+    ));
     let comp = [
-        ("threshold", "Thr"),
-        ("ratio", "Ratio"),
-        ("attack", "Att"),
-        ("release", "Rel"),
-        ("makeup", "Gain"),
+        ("threshold", "Thr", Unit::Db),
+        ("ratio", "Ratio", Unit::Ratio),
+        ("attack", "Att", Unit::Ms),
+        ("release", "Rel", Unit::Ms),
+        ("makeup", "Gain", Unit::Db),
     ];
-    for (i, (param, text)) in comp.iter().enumerate() {
+    for (i, (param, text, unit)) in comp.iter().enumerate() {
         let (col, row) = ((i % 2) as f32, (i / 2) as f32);
-        let (kx, ky) = (x + 4.0 + col * 56.0, 146.0 + row * 96.0);
+        let (kx, ky) = (x + 4.0 + col * 60.0, 106.0 + row * 94.0);
         nodes.push(caption(
             format!("dyn{n}_{param}_caption"),
             Rect(kx, ky, 50.0, 16.0),
@@ -442,32 +636,36 @@ fn dynamics_column(n: usize, x: f32) -> Vec<Node> {
         ));
         nodes.extend(knob(
             format!("dyn{n}_{param}"),
-            Rect(kx + 2.0, ky + 18.0, 46.0, 46.0),
+            Rect(kx + 2.0, ky + 18.0, 48.0, 48.0),
             &format!("{base}/comp/{param}"),
             false,
+            *unit,
         ));
     }
-    nodes.push(button(
+    nodes.extend(button(
         format!("dyn{n}_gate_on"),
-        Rect(x, 440.0, 110.0, 26.0),
+        Rect(x, 392.0, 118.0, 44.0),
         true,
         format!("/{base}/gate/on"),
+        "GATE",
+        ON,
     ));
     for (i, (param, text)) in [("threshold", "Thr"), ("range", "Range")]
         .iter()
         .enumerate()
     {
-        let kx = x + 4.0 + i as f32 * 56.0;
+        let kx = x + 4.0 + i as f32 * 60.0;
         nodes.push(caption(
             format!("dyn{n}_gate_{param}_caption"),
-            Rect(kx, 472.0, 50.0, 16.0),
+            Rect(kx, 442.0, 50.0, 16.0),
             text,
         ));
         nodes.extend(knob(
             format!("dyn{n}_gate_{param}"),
-            Rect(kx + 2.0, 490.0, 46.0, 46.0),
+            Rect(kx + 2.0, 460.0, 48.0, 48.0),
             &format!("{base}/gate/{param}"),
             false,
+            Unit::Db,
         ));
     }
     nodes
@@ -475,195 +673,264 @@ fn dynamics_column(n: usize, x: f32) -> Vec<Node> {
 
 fn master_fx_page(mut page: Node) -> Node {
     // Limiter and loudness.
-    page = page
-        .child(label(
-            "limiter_title".into(),
-            Rect(12.0, 60.0, 300.0, 26.0),
-            "Master limiter",
-        ))
-        .child(button(
+    page = page.child(label(
+        "limiter_title".into(),
+        Rect(12.0, 4.0, 300.0, 26.0),
+        "Master limiter",
+    ));
+    page = with(
+        page,
+        button(
             "limiter_on".into(),
-            Rect(12.0, 92.0, 90.0, 36.0),
+            Rect(12.0, 40.0, 90.0, 48.0),
             true,
             "/master/limiter/on".into(),
-        ));
-    for (i, (param, text)) in [("ceiling", "Ceiling"), ("release", "Release")]
-        .iter()
-        .enumerate()
+            "LIMIT",
+            ON,
+        ),
+    );
+    for (i, (param, text, unit)) in [
+        ("ceiling", "Ceiling", Unit::Dbtp),
+        ("release", "Release", Unit::Ms),
+    ]
+    .iter()
+    .enumerate()
     {
         let x = 120.0 + i as f32 * 90.0;
         page = page.child(caption(
             format!("limiter_{param}_caption"),
-            Rect(x, 88.0, 80.0, 16.0),
+            Rect(x, 32.0, 80.0, 16.0),
             text,
         ));
-        for n in knob(
-            format!("limiter_{param}"),
-            Rect(x + 8.0, 106.0, 60.0, 60.0),
-            &format!("master/limiter/{param}"),
-            false,
-        ) {
-            page = page.child(n);
-        }
+        page = with(
+            page,
+            knob(
+                format!("limiter_{param}"),
+                Rect(x + 8.0, 50.0, 60.0, 60.0),
+                &format!("master/limiter/{param}"),
+                false,
+                *unit,
+            ),
+        );
     }
     page = page.child(label(
         "loudness_title".into(),
-        Rect(12.0, 200.0, 300.0, 26.0),
-        "Loudness (LUFS, LU, dBTP)",
+        Rect(12.0, 140.0, 300.0, 26.0),
+        "Loudness",
     ));
     let figures = [
-        ("momentary", "M"),
-        ("short_term", "S"),
-        ("integrated", "I"),
-        ("range", "LRA"),
-        ("true_peak", "TP"),
+        ("momentary", "Momentary", Unit::Lufs),
+        ("short_term", "Short-term", Unit::Lufs),
+        ("integrated", "Integrated", Unit::Lufs),
+        ("range", "Range", Unit::Lu),
+        ("true_peak", "True peak", Unit::Dbtp),
     ];
-    for (i, (name, text)) in figures.iter().enumerate() {
-        let x = 12.0 + i as f32 * 80.0;
+    for (i, (name, text, unit)) in figures.iter().enumerate() {
+        let x = 12.0 + i as f32 * 100.0;
         page = page
             .child(caption(
                 format!("loudness_{name}_caption"),
-                Rect(x, 232.0, 74.0, 18.0),
+                Rect(x, 172.0, 94.0, 18.0),
                 text,
             ))
-            .child(
-                label(
-                    format!("loudness_{name}"),
-                    Rect(x, 252.0, 74.0, 30.0),
-                    "-inf",
-                )
-                .osc(Osc::receive(
-                    format!("/master/loudness/{name}"),
-                    "text",
-                    "STRING",
-                )),
-            );
+            .child(readout(
+                format!("loudness_{name}"),
+                Rect(x, 192.0, 94.0, 30.0),
+                format!("/master/loudness/{name}"),
+                *unit,
+            ));
     }
-    page = page.child(
-        Node::new("BUTTON", "loudness_reset", Rect(420.0, 232.0, 90.0, 50.0))
-            .prop('i', "buttonType", "0")
-            .osc(Osc::on_press("/master/loudness/reset".into(), "1")),
-    );
+    page = page
+        .child(
+            Node::new("BUTTON", "loudness_reset", Rect(520.0, 172.0, 90.0, 50.0))
+                .prop('i', "buttonType", "0")
+                .colour(NEUTRAL)
+                .osc(Osc::on_press("/master/loudness/reset".into(), "1")),
+        )
+        .child(caption_over(
+            "loudness_reset_caption".into(),
+            Rect(520.0, 172.0, 90.0, 50.0),
+            "RESET",
+        ));
     // Bus 1: reverb; bus 2: delay.
     page = page.child(
-        label("fx1_name".into(), Rect(12.0, 320.0, 300.0, 26.0), "Bus 1").osc(Osc::receive(
+        label("fx1_name".into(), Rect(12.0, 260.0, 300.0, 26.0), "Bus 1").osc(Osc::receive(
             "/bus/1/name".into(),
             "text",
             "STRING",
         )),
     );
     let reverb = [
-        ("size", "Size"),
-        ("decay", "Decay"),
-        ("predelay", "Pre-delay"),
-        ("damping", "Damping"),
-        ("width", "Width"),
+        ("size", "Size", Unit::Percent),
+        ("decay", "Decay", Unit::Seconds),
+        ("predelay", "Pre-delay", Unit::Ms),
+        ("damping", "Damping", Unit::Percent),
+        ("width", "Width", Unit::Percent),
     ];
-    for (i, (param, text)) in reverb.iter().enumerate() {
+    for (i, (param, text, unit)) in reverb.iter().enumerate() {
         let x = 12.0 + i as f32 * 100.0;
         page = page.child(caption(
             format!("reverb_{param}_caption"),
-            Rect(x, 350.0, 90.0, 16.0),
+            Rect(x, 290.0, 90.0, 16.0),
             text,
         ));
-        for n in knob(
-            format!("reverb_{param}"),
-            Rect(x + 15.0, 368.0, 60.0, 60.0),
-            &format!("bus/1/reverb/{param}"),
-            false,
-        ) {
-            page = page.child(n);
-        }
+        page = with(
+            page,
+            knob(
+                format!("reverb_{param}"),
+                Rect(x + 15.0, 308.0, 60.0, 60.0),
+                &format!("bus/1/reverb/{param}"),
+                false,
+                *unit,
+            ),
+        );
     }
     page = page.child(
-        label("fx2_name".into(), Rect(12.0, 480.0, 300.0, 26.0), "Bus 2").osc(Osc::receive(
+        label("fx2_name".into(), Rect(12.0, 420.0, 300.0, 26.0), "Bus 2").osc(Osc::receive(
             "/bus/2/name".into(),
             "text",
             "STRING",
         )),
     );
     let delay = [
-        ("time", "Time"),
-        ("feedback", "Feedback"),
-        ("hpf", "High-pass"),
-        ("lpf", "Low-pass"),
+        ("time", "Time", Unit::Ms),
+        ("feedback", "Feedback", Unit::Percent),
+        ("hpf", "High-pass", Unit::Hz),
+        ("lpf", "Low-pass", Unit::Hz),
     ];
-    for (i, (param, text)) in delay.iter().enumerate() {
+    for (i, (param, text, unit)) in delay.iter().enumerate() {
         let x = 12.0 + i as f32 * 100.0;
         page = page.child(caption(
             format!("delay_{param}_caption"),
-            Rect(x, 510.0, 90.0, 16.0),
+            Rect(x, 450.0, 90.0, 16.0),
             text,
         ));
-        for n in knob(
-            format!("delay_{param}"),
-            Rect(x + 15.0, 528.0, 60.0, 60.0),
-            &format!("bus/2/delay/{param}"),
-            false,
-        ) {
-            page = page.child(n);
-        }
+        page = with(
+            page,
+            knob(
+                format!("delay_{param}"),
+                Rect(x + 15.0, 468.0, 60.0, 60.0),
+                &format!("bus/2/delay/{param}"),
+                false,
+                *unit,
+            ),
+        );
     }
-    page.child(button(
-        "delay_ping_pong".into(),
-        Rect(420.0, 540.0, 90.0, 40.0),
-        true,
-        "/bus/2/delay/ping_pong".into(),
-    ))
+    with(
+        page,
+        button(
+            "delay_ping_pong".into(),
+            Rect(420.0, 474.0, 110.0, 48.0),
+            true,
+            "/bus/2/delay/ping_pong".into(),
+            "PING-PONG",
+            ON,
+        ),
+    )
 }
 
 fn transport_bar() -> Vec<Node> {
-    vec![
-        button("play".into(), Rect(12.0, 8.0, 90.0, 40.0), false, "/transport/play".into())
-            .osc(Osc::receive("/transport/play".into(), "x", "INTEGER")),
-        button("stop".into(), Rect(108.0, 8.0, 90.0, 40.0), false, "/transport/stop".into())
-            .osc(Osc::receive("/transport/stop".into(), "x", "INTEGER")),
-        Node::new("BUTTON", "rewind", Rect(204.0, 8.0, 90.0, 40.0))
+    let mut nodes = Vec::new();
+    nodes.extend(
+        button(
+            "play".into(),
+            Rect(12.0, 4.0, 90.0, 48.0),
+            false,
+            "/transport/play".into(),
+            "PLAY",
+            PLAY,
+        )
+        .into_iter()
+        .map(|n| {
+            if n.kind == "BUTTON" {
+                n.osc(Osc::receive("/transport/play".into(), "x", "INTEGER"))
+            } else {
+                n
+            }
+        }),
+    );
+    nodes.extend(
+        button(
+            "stop".into(),
+            Rect(108.0, 4.0, 90.0, 48.0),
+            false,
+            "/transport/stop".into(),
+            "STOP",
+            NEUTRAL,
+        )
+        .into_iter()
+        .map(|n| {
+            if n.kind == "BUTTON" {
+                n.osc(Osc::receive("/transport/stop".into(), "x", "INTEGER"))
+            } else {
+                n
+            }
+        }),
+    );
+    let rewind = Rect(204.0, 4.0, 90.0, 48.0);
+    nodes.push(
+        Node::new("BUTTON", "rewind", rewind)
             .prop('i', "buttonType", "0")
+            .colour(NEUTRAL)
             .osc(Osc::on_press("/transport/locate".into(), "0")),
-        label("position".into(), Rect(300.0, 8.0, 160.0, 40.0), "0.0")
-            .osc(Osc::receive("/transport/locate".into(), "text", "STRING")),
-        // Asks for feedback and meters, replies to the port it sends from.
-        Node::new("BUTTON", "sync", Rect(900.0, 8.0, 110.0, 40.0))
+    );
+    nodes.push(caption_over("rewind_caption".into(), rewind, "|< 0:00"));
+    nodes.push(readout(
+        "position".into(),
+        Rect(300.0, 4.0, 160.0, 48.0),
+        "/transport/locate".into(),
+        Unit::Seconds,
+    ));
+    // Asks for feedback and meters, replies to the port it sends from.
+    let sync = Rect(900.0, 4.0, 110.0, 48.0);
+    nodes.push(
+        Node::new("BUTTON", "sync", sync)
             .prop('i', "buttonType", "0")
+            .colour(NEUTRAL)
             .prop(
                 's',
                 "script",
                 "function onValueChanged(key)\n  if key == 'x' and self.values.x == 1 then sendOSC('/subscribe', 0, 1) end\nend",
             ),
-    ]
+    );
+    nodes.push(caption_over("sync_caption".into(), sync, "SYNC"));
+    nodes
 }
 
+/// The tablet canvas and the pager's place on it.
+const SCREEN: Rect = Rect(0.0, 0.0, 1024.0, 768.0);
+const PAGER: Rect = Rect(0.0, 56.0, 1024.0, 712.0);
+/// Pager tabs take the top of each page.
+const TABS: f32 = 40.0;
+
 fn layout() -> Node {
-    let screen = Rect(0.0, 0.0, 1024.0, 768.0);
+    // A page fills the pager below its tabs; its contents are placed from
+    // the top of that area.
     let page = |name: &str| {
-        Node::new("GROUP", name, Rect(0.0, 40.0, 1024.0, 728.0)).prop('s', "tabLabel", name)
+        Node::new("GROUP", name, Rect(0.0, TABS, PAGER.2, PAGER.3 - TABS))
+            .prop('s', "tabLabel", name)
     };
     let mut mixer = page("Mixer");
     for n in 1..=STRIPS {
-        for node in mixer_column(
-            &format!("strip/{n}"),
-            &format!("Strip {n}"),
-            4.0 + (n as f32 - 1.0) * 112.0,
-            true,
-        ) {
-            mixer = mixer.child(node);
-        }
+        mixer = with(
+            mixer,
+            mixer_column(
+                &format!("strip/{n}"),
+                &format!("Strip {n}"),
+                4.0 + (n as f32 - 1.0) * 112.0,
+                true,
+            ),
+        );
     }
-    for node in mixer_column("master", "Master", 900.0, false) {
-        mixer = mixer.child(node);
-    }
+    mixer = with(mixer, mixer_column("master", "Master", 908.0, false));
     let mut sends = page("Sends");
     for k in 1..=SENDS {
-        let y = 60.0 + (k as f32 - 1.0) * 300.0;
-        sends = sends.child(
-            label(
-                format!("bus_{k}_name"),
-                Rect(12.0, y, 300.0, 28.0),
-                &format!("Bus {k}"),
-            )
-            .osc(Osc::receive(format!("/bus/{k}/name"), "text", "STRING")),
-        );
+        let y = 4.0 + (k as f32 - 1.0) * 300.0;
+        sends = sends.child(label(
+            format!("send_{k}_title"),
+            Rect(12.0, y, 500.0, 28.0),
+            &format!("Send {k} of each strip"),
+        ));
         for n in 1..=STRIPS {
             let x = 12.0 + (n as f32 - 1.0) * 124.0;
             let base = format!("strip/{n}/send/{k}");
@@ -688,48 +955,41 @@ fn layout() -> Node {
                     )
                     .osc(Osc::both(format!("/{base}/fader"), "x", "FLOAT")),
                 )
-                .child(
-                    label(
-                        format!("s{n}_send{k}_db"),
-                        Rect(x, y + 148.0, 110.0, 24.0),
-                        "-inf",
-                    )
-                    .osc(Osc::receive(
-                        format!("/{base}/gain"),
-                        "text",
-                        "STRING",
-                    )),
-                )
-                .child(button(
+                .child(readout(
+                    format!("s{n}_send{k}_db"),
+                    Rect(x, y + 148.0, 110.0, 24.0),
+                    format!("/{base}/gain"),
+                    Unit::Db,
+                ));
+            sends = with(
+                sends,
+                button(
                     format!("s{n}_send{k}_pre"),
-                    Rect(x + 25.0, y + 178.0, 60.0, 36.0),
+                    Rect(x + 15.0, y + 178.0, 80.0, 44.0),
                     true,
                     format!("/{base}/pre"),
-                ));
+                    "PRE",
+                    PRE,
+                ),
+            );
         }
     }
     let mut eq = page("EQ");
     let mut dynamics = page("Dynamics");
     for n in 1..=STRIPS {
         let x = 4.0 + (n as f32 - 1.0) * 127.0;
-        for node in eq_column(n, x) {
-            eq = eq.child(node);
-        }
-        for node in dynamics_column(n, x) {
-            dynamics = dynamics.child(node);
-        }
+        eq = with(eq, eq_column(n, x));
+        dynamics = with(dynamics, dynamics_column(n, x));
     }
     let master_fx = master_fx_page(page("Master & FX"));
-    let mut root = Node::new("GROUP", "faderd", screen).prop(
+    let root = Node::new("GROUP", "faderd", SCREEN).prop(
         's',
         "script",
         "function init()\n  sendOSC('/subscribe', 0, 1)\nend",
     );
-    for n in transport_bar() {
-        root = root.child(n);
-    }
-    root.child(
-        Node::new("PAGER", "pages", Rect(0.0, 56.0, 1024.0, 712.0))
+    with(root, transport_bar()).child(
+        Node::new("PAGER", "pages", PAGER)
+            .prop('i', "tabbarSize", (TABS as u32).to_string())
             .child(mixer)
             .child(sends)
             .child(eq)
@@ -739,7 +999,7 @@ fn layout() -> Node {
 }
 
 /// The layout's XML.
-fn xml() -> String {
+pub fn xml() -> String {
     let mut out = String::from("<?xml version='1.0' encoding='UTF-8'?><lexml version='3'>");
     write_node(&mut out, &layout(), &mut 0);
     out.push_str("</lexml>");

@@ -13,6 +13,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The generator the file comes from (examples/touchosc_layout.rs).
+#[allow(dead_code)]
+#[path = "../examples/touchosc_layout.rs"]
+mod generator;
+
+#[test]
+fn the_shipped_file_is_what_its_generator_writes() {
+    assert!(
+        layout_xml() == generator::xml(),
+        "examples/faderd-mixer.tosc is stale: cargo run --example touchosc_layout"
+    );
+}
+
 fn layout_xml() -> String {
     let bytes = std::fs::read("examples/faderd-mixer.tosc").unwrap();
     let mut xml = String::new();
@@ -120,9 +133,7 @@ fn the_layout_is_well_formed_lexml() {
             "{keys:?}"
         );
     }
-    for k in [
-        "GROUP", "PAGER", "FADER", "RADIAL", "BUTTON", "LABEL", "RADIO",
-    ] {
+    for k in ["GROUP", "PAGER", "FADER", "RADIAL", "BUTTON", "LABEL"] {
         assert!(kinds.contains(k), "{k} missing: {kinds:?}");
     }
     // The layout subscribes (with meters) when it opens.
@@ -244,4 +255,269 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
         listened += 1;
     }
     assert!(listened > 300, "{listened}");
+}
+
+/// A layout node as a user meets it: kind, name, frame, properties.
+#[derive(Debug)]
+struct Control {
+    kind: String,
+    name: String,
+    frame: (f32, f32, f32, f32),
+    props: Vec<(String, String)>,
+    children: Vec<Control>,
+}
+
+impl Control {
+    fn prop(&self, key: &str) -> Option<&str> {
+        self.props
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    fn walk<'a>(
+        &'a self,
+        out: &mut Vec<(&'a Control, Option<&'a Control>)>,
+        parent: Option<&'a Control>,
+    ) {
+        out.push((self, parent));
+        for c in &self.children {
+            c.walk(out, Some(self));
+        }
+    }
+}
+
+fn controls(node: roxmltree::Node) -> Control {
+    let props_node = node
+        .children()
+        .find(|c| c.has_tag_name("properties"))
+        .unwrap();
+    let mut props = Vec::new();
+    let mut frame = (0.0, 0.0, 0.0, 0.0);
+    for p in props_node.children().filter(|c| c.has_tag_name("property")) {
+        let key = p
+            .children()
+            .find(|k| k.has_tag_name("key"))
+            .and_then(|k| k.text())
+            .unwrap_or("")
+            .to_owned();
+        let value = p.children().find(|v| v.has_tag_name("value")).unwrap();
+        if key == "frame" {
+            let f = |t: &str| -> f32 {
+                value
+                    .children()
+                    .find(|c| c.has_tag_name(t))
+                    .and_then(|c| c.text())
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            frame = (f("x"), f("y"), f("w"), f("h"));
+        }
+        props.push((key, value.text().unwrap_or("").to_owned()));
+    }
+    let children = node
+        .children()
+        .find(|c| c.has_tag_name("children"))
+        .map(|c| {
+            c.children()
+                .filter(|n| n.has_tag_name("node"))
+                .map(controls)
+                .collect()
+        })
+        .unwrap_or_default();
+    Control {
+        kind: node.attribute("type").unwrap().to_owned(),
+        name: props
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.clone())
+            .unwrap(),
+        frame,
+        props,
+        children,
+    }
+}
+
+fn layout() -> Control {
+    let xml = layout_xml();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    controls(
+        doc.root_element()
+            .children()
+            .find(|n| n.has_tag_name("node"))
+            .unwrap(),
+    )
+}
+
+/// What a third-party reader of the format expects: node IDs are UUIDs and
+/// no node states a property twice.
+#[test]
+fn node_ids_are_uuids_and_no_property_is_stated_twice() {
+    let xml = layout_xml();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    for node in doc.descendants().filter(|n| n.has_tag_name("node")) {
+        let id = node.attribute("ID").unwrap();
+        let groups: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            vec![8, 4, 4, 4, 12],
+            "{id}"
+        );
+        assert!(
+            groups
+                .iter()
+                .all(|g| g.chars().all(|c| c.is_ascii_hexdigit())),
+            "{id}"
+        );
+    }
+    let mut all = Vec::new();
+    let root = layout();
+    root.walk(&mut all, None);
+    for (c, _) in &all {
+        let mut keys: Vec<&str> = c.props.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{} states a property twice", c.name);
+    }
+}
+
+/// Usable with a thumb: every button and knob is at least 44 px each way,
+/// every button is coloured and captioned, every control sits inside its
+/// parent (a page inside the pager), and the automation mode is chosen
+/// from six labelled buttons under a caption that shows the current mode.
+#[test]
+fn every_control_is_thumb_sized_labelled_and_inside_its_page() {
+    let root = layout();
+    let mut all = Vec::new();
+    root.walk(&mut all, None);
+    let mut buttons = 0;
+    for (c, parent) in &all {
+        let (x, y, w, h) = c.frame;
+        if let Some(p) = parent {
+            let (_, _, pw, ph) = p.frame;
+            assert!(
+                x >= 0.0 && y >= 0.0 && x + w <= pw + 0.01 && y + h <= ph + 0.01,
+                "{} ({x}, {y}, {w}, {h}) leaves {} (0, 0, {pw}, {ph})",
+                c.name,
+                p.name
+            );
+        }
+        let interactive = c.prop("interactive") != Some("0");
+        if interactive && matches!(c.kind.as_str(), "BUTTON" | "RADIAL" | "FADER") {
+            assert!(w >= 44.0 && h >= 44.0, "{}: {w} x {h} px", c.name);
+        }
+        if c.kind == "BUTTON" {
+            buttons += 1;
+            assert!(c.prop("color").is_some(), "{} has no colour", c.name);
+            let siblings = &parent.expect("a button is in a group").children;
+            let captioned = siblings.iter().any(|l| {
+                l.kind == "LABEL" && l.frame == c.frame && l.prop("interactive") == Some("0")
+            });
+            assert!(captioned, "{} has no caption", c.name);
+        }
+    }
+    assert!(buttons > 150, "{buttons}");
+    // Strip 3's automation: a caption fed with the mode, and a chooser
+    // of six buttons captioned with the modes' names.
+    let chooser = all
+        .iter()
+        .find(|(c, _)| c.name == "strip_3_modes")
+        .map(|(c, _)| *c)
+        .expect("a mode chooser");
+    let captions: Vec<String> = chooser
+        .children
+        .iter()
+        .filter(|c| c.kind == "LABEL")
+        .map(|c| {
+            c.props
+                .iter()
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(captions.len(), 6, "{captions:?}");
+    assert!(all.iter().any(|(c, _)| c.name == "strip_3_mode"));
+}
+
+/// Every script in the layout is valid Lua (TouchOSC runs them).
+#[test]
+fn every_script_in_the_layout_compiles() {
+    let luac = ["luac5.4", "luac5.3", "luac"]
+        .into_iter()
+        .find(|l| std::process::Command::new(l).arg("-v").output().is_ok());
+    let Some(luac) = luac else {
+        eprintln!("SKIPPED: no Lua compiler (apt-get install lua5.4); .ci/run installs it");
+        assert!(std::env::var_os("CI").is_none(), "CI must install lua5.4");
+        return;
+    };
+    let root = layout();
+    let mut all = Vec::new();
+    root.walk(&mut all, None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut scripts = 0;
+    for (c, _) in &all {
+        if let Some(script) = c.prop("script") {
+            let file = dir.path().join(format!("{scripts}.lua"));
+            std::fs::write(&file, script).unwrap();
+            let out = std::process::Command::new(luac)
+                .arg("-p")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}\n{script}",
+                c.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            scripts += 1;
+        }
+    }
+    assert!(scripts > 100, "{scripts}");
+}
+
+/// A third-party reader of the format, `tosclib` (PyPI), loads the file and
+/// finds every control's name and frame.
+#[test]
+fn a_third_party_parser_reads_the_layout() {
+    let python = std::env::var("FADERD_TOSCLIB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = std::process::Command::new(&python)
+        .args(["-c", "import tosclib"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED: no Python with tosclib (python3 -m venv V && V/bin/pip install tosclib pyparsing numpy; FADERD_TOSCLIB_PYTHON=V/bin/python); .ci/run installs it"
+        );
+        assert!(std::env::var_os("CI").is_none(), "CI must install tosclib");
+        return;
+    }
+    let script = r#"
+import sys, tosclib
+root = tosclib.ElementTOSC.fromFile(sys.argv[1])
+count = 0
+def walk(e):
+    global count
+    name = e.getPropertyValue("name").text
+    w = float(e.getPropertyParam("frame", "w").text)
+    h = float(e.getPropertyParam("frame", "h").text)
+    assert name and w > 0 and h > 0, name
+    count += 1
+    for child in e.children:
+        walk(tosclib.ElementTOSC(child))
+walk(root)
+print(count)
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, "examples/faderd-mixer.tosc"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(count > 500, "{count} controls");
 }
