@@ -1,5 +1,6 @@
-//! Writes examples/faderd-mixer.tosc, the TouchOSC layout faderd ships:
-//! `cargo run --example touchosc_layout`.
+//! Writes the TouchOSC layouts faderd ships, examples/faderd-mixer.tosc
+//! (a tablet, 1024x768) and examples/faderd-phone.tosc (a phone upright,
+//! 400x800): `cargo run --example touchosc_layout`.
 //!
 //! A .tosc file is zlib-compressed XML (`<lexml version='3'>`) of nested
 //! nodes, each with properties, values and OSC messages. Every path here is
@@ -13,6 +14,9 @@
 //! Page "Dynamics": the 8 strips' compressor and gate, gain reduction.
 //! Page "Master & FX": the limiter, the loudness readout and its reset, the
 //! reverb on bus 1 and the delay on bus 2.
+//!
+//! The phone: pages of four strips (1-4, 5-8), then the master with its
+//! limiter and the loudness figures.
 //!
 //! Knobs for settings on their own scales (Hz, dB, ms) use the `/pos`
 //! form of the address: a position 0..1 on the same scale a Mackie V-Pot
@@ -425,9 +429,22 @@ fn automation_selector(base: &str, key: &str, x: f32, y: f32, w: f32, chooser_y:
     vec![open, shown, group]
 }
 
+/// A mixer column's size: its width and its fader's travel.
+#[derive(Clone, Copy)]
+struct Column {
+    w: f32,
+    fader_h: f32,
+}
+
+/// The tablet's columns: 8 strips and the master across 1024 px.
+const TABLET_COLUMN: Column = Column {
+    w: 104.0,
+    fader_h: 384.0,
+};
+
 /// One mixer column for `base` ("strip/3" or "master").
-fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
-    let w = 104.0;
+fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool, col: Column) -> Vec<Node> {
+    let Column { w, fader_h } = col;
     let key = base.replace('/', "_");
     let mut nodes = vec![
         label(format!("{key}_name"), Rect(x, 4.0, w, 28.0), title).osc(Osc::receive(
@@ -437,11 +454,14 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
         )),
     ];
     nodes.extend(automation_selector(base, &key, x, 36.0, w, 140.0));
+    let meter_w = 20.0_f32.min(w - TOUCH_MIN - 12.0);
+    let fader_w = (w - meter_w - 12.0).min(64.0);
+    let below = 150.0 + fader_h;
     nodes.extend([
         Node::new(
             "RADIAL",
             format!("{key}_pan"),
-            Rect(x + 22.0, 84.0, 60.0, 60.0),
+            Rect(x + (w - 60.0) / 2.0, 84.0, 60.0, 60.0),
         )
         .prop('b', "centered", "1")
         .default_x(0.5)
@@ -449,7 +469,7 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
         Node::new(
             "FADER",
             format!("{key}_fader"),
-            Rect(x + 4.0, 150.0, 64.0, 384.0),
+            Rect(x + 4.0, 150.0, fader_w, fader_h),
         )
         .prop('i', "orientation", "0")
         .prop('b', "grabFocus", "1")
@@ -463,14 +483,14 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
         Node::new(
             "FADER",
             format!("{key}_meter"),
-            Rect(x + 76.0, 150.0, 20.0, 384.0),
+            Rect(x + w - meter_w - 4.0, 150.0, meter_w, fader_h),
         )
         .prop('b', "interactive", "0")
         .prop('i', "orientation", "0")
         .osc(Osc::receive(format!("/{base}/meter"), "x", "FLOAT")),
         readout(
             format!("{key}_db"),
-            Rect(x, 538.0, w, 24.0),
+            Rect(x, below + 4.0, w, 24.0),
             format!("/{base}/gain"),
             Unit::Db,
         ),
@@ -478,7 +498,7 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
     let half = (w - 4.0) / 2.0;
     nodes.extend(button(
         format!("{key}_mute"),
-        Rect(x, 566.0, if with_solo { half } else { w }, 48.0),
+        Rect(x, below + 32.0, if with_solo { half } else { w }, 48.0),
         true,
         format!("/{base}/mute"),
         "MUTE",
@@ -487,7 +507,7 @@ fn mixer_column(base: &str, title: &str, x: f32, with_solo: bool) -> Vec<Node> {
     if with_solo {
         nodes.extend(button(
             format!("{key}_solo"),
-            Rect(x + half + 4.0, 566.0, half, 48.0),
+            Rect(x + half + 4.0, below + 32.0, half, 48.0),
             true,
             format!("/{base}/solo"),
             "SOLO",
@@ -829,7 +849,8 @@ fn master_fx_page(mut page: Node) -> Node {
     )
 }
 
-fn transport_bar() -> Vec<Node> {
+/// Play, stop, return to zero, position and sync across `width` px.
+fn transport_bar(width: f32) -> Vec<Node> {
     let mut nodes = Vec::new();
     nodes.extend(
         button(
@@ -875,14 +896,25 @@ fn transport_bar() -> Vec<Node> {
             .osc(Osc::on_press("/transport/locate".into(), "0")),
     );
     nodes.push(caption_over("rewind_caption".into(), rewind, "|< 0:00"));
+    // On a narrow screen the position goes under the buttons.
+    let (position, sync) = if width >= 700.0 {
+        (
+            Rect(300.0, 4.0, 160.0, 48.0),
+            Rect(width - 124.0, 4.0, 110.0, 48.0),
+        )
+    } else {
+        (
+            Rect(12.0, 56.0, 186.0, 36.0),
+            Rect(300.0, 4.0, width - 312.0, 48.0),
+        )
+    };
     nodes.push(readout(
         "position".into(),
-        Rect(300.0, 4.0, 160.0, 48.0),
+        position,
         "/transport/locate".into(),
         Unit::Seconds,
     ));
     // Asks for feedback and meters, replies to the port it sends from.
-    let sync = Rect(900.0, 4.0, 110.0, 48.0);
     nodes.push(
         Node::new("BUTTON", "sync", sync)
             .prop('i', "buttonType", "0")
@@ -900,8 +932,104 @@ fn transport_bar() -> Vec<Node> {
 /// The tablet canvas and the pager's place on it.
 const SCREEN: Rect = Rect(0.0, 0.0, 1024.0, 768.0);
 const PAGER: Rect = Rect(0.0, 56.0, 1024.0, 712.0);
+/// The phone canvas (portrait) and its pager, under a two-row transport.
+const PHONE: Rect = Rect(0.0, 0.0, 400.0, 800.0);
+const PHONE_PAGER: Rect = Rect(0.0, 96.0, 400.0, 704.0);
+/// The phone's columns: 4 strips across 400 px.
+const PHONE_COLUMN: Column = Column {
+    w: 92.0,
+    fader_h: 400.0,
+};
 /// Pager tabs take the top of each page.
 const TABS: f32 = 40.0;
+
+/// A page of the pager `pager`: it fills the pager below its tabs.
+fn page_in(pager: Rect, name: &str) -> Node {
+    Node::new("GROUP", name, Rect(0.0, TABS, pager.2, pager.3 - TABS)).prop('s', "tabLabel", name)
+}
+
+/// The root group: it subscribes (with meters) when the layout opens.
+fn root(screen: Rect) -> Node {
+    Node::new("GROUP", "faderd", screen).prop(
+        's',
+        "script",
+        "function init()\n  sendOSC('/subscribe', 0, 1)\nend",
+    )
+}
+
+/// The phone layout: four strips a page (two pages), then the master with
+/// the limiter and the loudness.
+fn phone_layout() -> Node {
+    let mut pager =
+        Node::new("PAGER", "pages", PHONE_PAGER).prop('i', "tabbarSize", (TABS as u32).to_string());
+    for first in [1, 5] {
+        let mut page = page_in(PHONE_PAGER, &format!("{}-{}", first, first + 3));
+        for n in first..first + 4 {
+            page = with(
+                page,
+                mixer_column(
+                    &format!("strip/{n}"),
+                    &format!("Strip {n}"),
+                    4.0 + (n - first) as f32 * 98.0,
+                    true,
+                    PHONE_COLUMN,
+                ),
+            );
+        }
+        pager = pager.child(page);
+    }
+    let mut master = with(
+        page_in(PHONE_PAGER, "Master"),
+        mixer_column("master", "Master", 4.0, false, PHONE_COLUMN),
+    );
+    master = with(
+        master,
+        button(
+            "limiter_on".into(),
+            Rect(110.0, 36.0, 130.0, 48.0),
+            true,
+            "/master/limiter/on".into(),
+            "LIMIT",
+            ON,
+        ),
+    );
+    let figures = [
+        ("momentary", "Momentary", Unit::Lufs),
+        ("short_term", "Short-term", Unit::Lufs),
+        ("integrated", "Integrated", Unit::Lufs),
+        ("range", "Range", Unit::Lu),
+        ("true_peak", "True peak", Unit::Dbtp),
+    ];
+    for (i, (name, text, unit)) in figures.iter().enumerate() {
+        let y = 100.0 + i as f32 * 56.0;
+        master = master
+            .child(caption(
+                format!("loudness_{name}_caption"),
+                Rect(110.0, y, 130.0, 18.0),
+                text,
+            ))
+            .child(readout(
+                format!("loudness_{name}"),
+                Rect(110.0, y + 18.0, 130.0, 30.0),
+                format!("/master/loudness/{name}"),
+                *unit,
+            ));
+    }
+    let reset = Rect(110.0, 390.0, 130.0, 48.0);
+    master = master
+        .child(
+            Node::new("BUTTON", "loudness_reset", reset)
+                .prop('i', "buttonType", "0")
+                .colour(NEUTRAL)
+                .osc(Osc::on_press("/master/loudness/reset".into(), "1")),
+        )
+        .child(caption_over(
+            "loudness_reset_caption".into(),
+            reset,
+            "RESET",
+        ));
+    with(root(PHONE), transport_bar(PHONE.2)).child(pager.child(master))
+}
 
 fn layout() -> Node {
     // A page fills the pager below its tabs; its contents are placed from
@@ -919,10 +1047,14 @@ fn layout() -> Node {
                 &format!("Strip {n}"),
                 4.0 + (n as f32 - 1.0) * 112.0,
                 true,
+                TABLET_COLUMN,
             ),
         );
     }
-    mixer = with(mixer, mixer_column("master", "Master", 908.0, false));
+    mixer = with(
+        mixer,
+        mixer_column("master", "Master", 908.0, false, TABLET_COLUMN),
+    );
     let mut sends = page("Sends");
     for k in 1..=SENDS {
         let y = 4.0 + (k as f32 - 1.0) * 300.0;
@@ -982,12 +1114,7 @@ fn layout() -> Node {
         dynamics = with(dynamics, dynamics_column(n, x));
     }
     let master_fx = master_fx_page(page("Master & FX"));
-    let root = Node::new("GROUP", "faderd", SCREEN).prop(
-        's',
-        "script",
-        "function init()\n  sendOSC('/subscribe', 0, 1)\nend",
-    );
-    with(root, transport_bar()).child(
+    with(root(SCREEN), transport_bar(SCREEN.2)).child(
         Node::new("PAGER", "pages", PAGER)
             .prop('i', "tabbarSize", (TABS as u32).to_string())
             .child(mixer)
@@ -998,19 +1125,31 @@ fn layout() -> Node {
     )
 }
 
-/// The layout's XML.
-pub fn xml() -> String {
+/// A layout's XML.
+fn xml_of(layout: &Node) -> String {
     let mut out = String::from("<?xml version='1.0' encoding='UTF-8'?><lexml version='3'>");
-    write_node(&mut out, &layout(), &mut 0);
+    write_node(&mut out, layout, &mut 0);
     out.push_str("</lexml>");
     out
 }
 
+/// The shipped layouts: (file under examples/, its XML).
+pub fn layouts() -> [(&'static str, String); 2] {
+    [
+        ("faderd-mixer.tosc", xml_of(&layout())),
+        ("faderd-phone.tosc", xml_of(&phone_layout())),
+    ]
+}
+
 fn main() -> std::io::Result<()> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/faderd-mixer.tosc");
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    z.write_all(xml().as_bytes())?;
-    std::fs::write(&path, z.finish()?)?;
-    println!("wrote {}", path.display());
+    for (file, xml) in layouts() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(file);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(xml.as_bytes())?;
+        std::fs::write(&path, z.finish()?)?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }

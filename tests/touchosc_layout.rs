@@ -1,6 +1,8 @@
-//! The shipped TouchOSC layout (examples/faderd-mixer.tosc) parses, and
-//! every OSC address it uses is one faderd takes (what it sends) or emits
-//! (what it listens for), checked against a real hub and OSC surface.
+//! The shipped TouchOSC layouts (examples/faderd-mixer.tosc for a tablet,
+//! examples/faderd-phone.tosc for a phone) parse, every OSC address they
+//! use is one faderd takes (what they send) or emits (what they listen
+//! for), checked against a real hub and OSC surface, and they are usable
+//! with a thumb.
 
 use faderd::engine::EngineConfig;
 use faderd::mixer::{Hub, Origin};
@@ -18,16 +20,20 @@ use std::time::Instant;
 #[path = "../examples/touchosc_layout.rs"]
 mod generator;
 
+const FILES: [&str; 2] = ["faderd-mixer.tosc", "faderd-phone.tosc"];
+
 #[test]
-fn the_shipped_file_is_what_its_generator_writes() {
-    assert!(
-        layout_xml() == generator::xml(),
-        "examples/faderd-mixer.tosc is stale: cargo run --example touchosc_layout"
-    );
+fn the_shipped_files_are_what_their_generator_writes() {
+    for (file, xml) in generator::layouts() {
+        assert!(
+            read_layout(file) == xml,
+            "examples/{file} is stale: cargo run --example touchosc_layout"
+        );
+    }
 }
 
-fn layout_xml() -> String {
-    let bytes = std::fs::read("examples/faderd-mixer.tosc").unwrap();
+fn read_layout(file: &str) -> String {
+    let bytes = std::fs::read(Path::new("examples").join(file)).unwrap();
     let mut xml = String::new();
     flate2::read::ZlibDecoder::new(&bytes[..])
         .read_to_string(&mut xml)
@@ -106,9 +112,14 @@ fn messages(doc: &roxmltree::Document) -> Vec<Message> {
 }
 
 #[test]
-fn the_layout_is_well_formed_lexml() {
-    let xml = layout_xml();
-    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+fn the_layouts_are_well_formed_lexml() {
+    for file in FILES {
+        well_formed(&read_layout(file));
+    }
+}
+
+fn well_formed(xml: &str) {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "lexml");
     assert_eq!(root.attribute("version"), Some("3"));
@@ -141,9 +152,50 @@ fn the_layout_is_well_formed_lexml() {
 }
 
 #[test]
-fn everything_the_layout_sends_is_a_faderd_input() {
-    let xml = layout_xml();
-    let doc = roxmltree::Document::parse(&xml).unwrap();
+fn everything_the_layouts_send_is_a_faderd_input() {
+    let phone = sent_by(&read_layout("faderd-phone.tosc"));
+    for want in [
+        "/strip/1/fader",
+        "/strip/8/fader/touch",
+        "/strip/5/automation",
+        "/strip/3/mute",
+        "/master/fader",
+        "/master/limiter/on",
+        "/transport/play",
+    ] {
+        assert!(phone.contains(want), "{want} not in the phone layout");
+    }
+    let sent = sent_by(&read_layout("faderd-mixer.tosc"));
+    for want in [
+        "/strip/1/fader",
+        "/strip/8/fader/touch",
+        "/strip/3/pan",
+        "/strip/3/mute",
+        "/strip/3/solo",
+        "/strip/5/automation",
+        "/strip/8/send/2/fader",
+        "/master/fader",
+        "/transport/play",
+        "/transport/stop",
+        "/transport/locate",
+        "/strip/4/hpf/freq/pos",
+        "/strip/4/eq/3/gain/pos",
+        "/strip/4/eq/on",
+        "/strip/6/comp/threshold/pos",
+        "/strip/6/gate/range/pos",
+        "/master/limiter/ceiling/pos",
+        "/bus/1/reverb/decay/pos",
+        "/bus/2/delay/time/pos",
+        "/bus/2/delay/ping_pong",
+    ] {
+        assert!(sent.contains(want), "{want} not in the layout");
+    }
+}
+
+/// Every address `xml` sends, each applied to a real hub (which must take
+/// it).
+fn sent_by(xml: &str) -> BTreeSet<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
     let mut hub = hub();
     let mut sent = BTreeSet::new();
     for m in messages(&doc).into_iter().filter(|m| m.send) {
@@ -175,36 +227,18 @@ fn everything_the_layout_sends_is_a_faderd_input() {
         }
         sent.insert(m.path);
     }
-    for want in [
-        "/strip/1/fader",
-        "/strip/8/fader/touch",
-        "/strip/3/pan",
-        "/strip/3/mute",
-        "/strip/3/solo",
-        "/strip/5/automation",
-        "/strip/8/send/2/fader",
-        "/master/fader",
-        "/transport/play",
-        "/transport/stop",
-        "/transport/locate",
-        "/strip/4/hpf/freq/pos",
-        "/strip/4/eq/3/gain/pos",
-        "/strip/4/eq/on",
-        "/strip/6/comp/threshold/pos",
-        "/strip/6/gate/range/pos",
-        "/master/limiter/ceiling/pos",
-        "/bus/1/reverb/decay/pos",
-        "/bus/2/delay/time/pos",
-        "/bus/2/delay/ping_pong",
-    ] {
-        assert!(sent.contains(want), "{want} not in the layout");
-    }
+    sent
 }
 
 #[test]
-fn everything_the_layout_listens_for_is_something_faderd_sends() {
-    let xml = layout_xml();
-    let doc = roxmltree::Document::parse(&xml).unwrap();
+fn everything_the_layouts_listen_for_is_something_faderd_sends() {
+    for (file, at_least) in [("faderd-mixer.tosc", 300), ("faderd-phone.tosc", 60)] {
+        listened_for(&read_layout(file), at_least);
+    }
+}
+
+fn listened_for(xml: &str, at_least: usize) {
+    let doc = roxmltree::Document::parse(xml).unwrap();
     let mut hub = hub();
     let mut surface = OscSurface::new(
         SurfaceOptions {
@@ -254,7 +288,7 @@ fn everything_the_layout_listens_for_is_something_faderd_sends() {
         );
         listened += 1;
     }
-    assert!(listened > 300, "{listened}");
+    assert!(listened > at_least, "{listened}");
 }
 
 /// A layout node as a user meets it: kind, name, frame, properties.
@@ -338,8 +372,8 @@ fn controls(node: roxmltree::Node) -> Control {
     }
 }
 
-fn layout() -> Control {
-    let xml = layout_xml();
+fn layout_of(file: &str) -> Control {
+    let xml = read_layout(file);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     controls(
         doc.root_element()
@@ -353,7 +387,13 @@ fn layout() -> Control {
 /// no node states a property twice.
 #[test]
 fn node_ids_are_uuids_and_no_property_is_stated_twice() {
-    let xml = layout_xml();
+    for file in FILES {
+        uuids_and_single_properties(file);
+    }
+}
+
+fn uuids_and_single_properties(file: &str) {
+    let xml = read_layout(file);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     for node in doc.descendants().filter(|n| n.has_tag_name("node")) {
         let id = node.attribute("ID").unwrap();
@@ -371,7 +411,7 @@ fn node_ids_are_uuids_and_no_property_is_stated_twice() {
         );
     }
     let mut all = Vec::new();
-    let root = layout();
+    let root = layout_of(file);
     root.walk(&mut all, None);
     for (c, _) in &all {
         let mut keys: Vec<&str> = c.props.iter().map(|(k, _)| k.as_str()).collect();
@@ -388,7 +428,13 @@ fn node_ids_are_uuids_and_no_property_is_stated_twice() {
 /// from six labelled buttons under a caption that shows the current mode.
 #[test]
 fn every_control_is_thumb_sized_labelled_and_inside_its_page() {
-    let root = layout();
+    for (file, at_least) in [("faderd-mixer.tosc", 150), ("faderd-phone.tosc", 40)] {
+        thumb_sized(file, at_least);
+    }
+}
+
+fn thumb_sized(file: &str, at_least: usize) {
+    let root = layout_of(file);
     let mut all = Vec::new();
     root.walk(&mut all, None);
     let mut buttons = 0;
@@ -417,7 +463,7 @@ fn every_control_is_thumb_sized_labelled_and_inside_its_page() {
             assert!(captioned, "{} has no caption", c.name);
         }
     }
-    assert!(buttons > 150, "{buttons}");
+    assert!(buttons > at_least, "{file}: {buttons} buttons");
     // Strip 3's automation: a caption fed with the mode, and a chooser
     // of six buttons captioned with the modes' names.
     let chooser = all
@@ -452,11 +498,13 @@ fn every_script_in_the_layout_compiles() {
         assert!(std::env::var_os("CI").is_none(), "CI must install lua5.4");
         return;
     };
-    let root = layout();
-    let mut all = Vec::new();
-    root.walk(&mut all, None);
     let dir = tempfile::tempdir().unwrap();
     let mut scripts = 0;
+    let mut all = Vec::new();
+    let layouts: Vec<Control> = FILES.iter().map(|f| layout_of(f)).collect();
+    for root in &layouts {
+        root.walk(&mut all, None);
+    }
     for (c, _) in &all {
         if let Some(script) = c.prop("script") {
             let file = dir.path().join(format!("{scripts}.lua"));
@@ -509,15 +557,18 @@ def walk(e):
 walk(root)
 print(count)
 "#;
-    let out = std::process::Command::new(&python)
-        .args(["-c", script, "examples/faderd-mixer.tosc"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let count: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    assert!(count > 500, "{count} controls");
+    for (file, at_least) in [("faderd-mixer.tosc", 500), ("faderd-phone.tosc", 100)] {
+        let out = std::process::Command::new(&python)
+            .args(["-c", script])
+            .arg(Path::new("examples").join(file))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let count: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        assert!(count > at_least, "{file}: {count} controls");
+    }
 }
