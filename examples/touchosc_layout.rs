@@ -8,12 +8,13 @@
 //!
 //! Page "Mixer": 8 strips (name, automation mode, pan, fader with touch,
 //! meter, dB, mute, solo) and the master, transport buttons.
-//! Page "Sends": sends 1 and 2 of the 8 strips.
+//! Page "Sends": sends 1 and 2 of the 8 strips, each with where it goes.
 //! Page "EQ": the 8 strips' high-pass filter and 4 bands (gain, frequency,
 //! band in/out), EQ in/out.
 //! Page "Dynamics": the 8 strips' compressor and gate, gain reduction.
-//! Page "Master & FX": the limiter, the loudness readout and its reset, the
-//! reverb on bus 1 and the delay on bus 2.
+//! Page "Master & FX": the limiter, the loudness readout and its reset, and
+//! the session's reverb and delay: the first bus carrying each, found by
+//! what `/bus/N/fx` reports (a small Lua script per control).
 //!
 //! The phone: pages of four strips (1-4, 5-8), then the master with its
 //! limiter and the loudness figures.
@@ -772,81 +773,184 @@ fn master_fx_page(mut page: Node) -> Node {
             Rect(520.0, 172.0, 90.0, 50.0),
             "RESET",
         ));
-    // Bus 1: reverb; bus 2: delay.
-    page = page.child(
-        label("fx1_name".into(), Rect(12.0, 260.0, 300.0, 26.0), "Bus 1").osc(Osc::receive(
-            "/bus/1/name".into(),
-            "text",
-            "STRING",
-        )),
-    );
-    let reverb = [
-        ("size", "Size", Unit::Percent),
-        ("decay", "Decay", Unit::Seconds),
-        ("predelay", "Pre-delay", Unit::Ms),
-        ("damping", "Damping", Unit::Percent),
-        ("width", "Width", Unit::Percent),
-    ];
-    for (i, (param, text, unit)) in reverb.iter().enumerate() {
-        let x = 12.0 + i as f32 * 100.0;
-        page = page.child(caption(
-            format!("reverb_{param}_caption"),
-            Rect(x, 290.0, 90.0, 16.0),
-            text,
-        ));
-        page = with(
-            page,
-            knob(
-                format!("reverb_{param}"),
-                Rect(x + 15.0, 308.0, 60.0, 60.0),
-                &format!("bus/1/reverb/{param}"),
-                false,
-                *unit,
-            ),
-        );
-    }
-    page = page.child(
-        label("fx2_name".into(), Rect(12.0, 420.0, 300.0, 26.0), "Bus 2").osc(Osc::receive(
-            "/bus/2/name".into(),
-            "text",
-            "STRING",
-        )),
-    );
-    let delay = [
-        ("time", "Time", Unit::Ms),
-        ("feedback", "Feedback", Unit::Percent),
-        ("hpf", "High-pass", Unit::Hz),
-        ("lpf", "Low-pass", Unit::Hz),
-    ];
-    for (i, (param, text, unit)) in delay.iter().enumerate() {
-        let x = 12.0 + i as f32 * 100.0;
-        page = page.child(caption(
-            format!("delay_{param}_caption"),
-            Rect(x, 450.0, 90.0, 16.0),
-            text,
-        ));
-        page = with(
-            page,
-            knob(
-                format!("delay_{param}"),
-                Rect(x + 15.0, 468.0, 60.0, 60.0),
-                &format!("bus/2/delay/{param}"),
-                false,
-                *unit,
-            ),
-        );
-    }
-    with(
+    // The first bus carrying a reverb, and the first carrying a delay,
+    // wherever they are in the session: each control learns the bus from
+    // the `/bus/N/fx` faderd reports.
+    page = with(
         page,
-        button(
-            "delay_ping_pong".into(),
-            Rect(420.0, 474.0, 110.0, 48.0),
-            true,
-            "/bus/2/delay/ping_pong".into(),
-            "PING-PONG",
-            ON,
+        fx_section(
+            "reverb",
+            "Reverb",
+            260.0,
+            &[
+                ("size", "Size", Unit::Percent),
+                ("decay", "Decay", Unit::Seconds),
+                ("predelay", "Pre-delay", Unit::Ms),
+                ("damping", "Damping", Unit::Percent),
+                ("width", "Width", Unit::Percent),
+            ],
         ),
+    );
+    page = with(
+        page,
+        fx_section(
+            "delay",
+            "Delay",
+            420.0,
+            &[
+                ("time", "Time", Unit::Ms),
+                ("feedback", "Feedback", Unit::Percent),
+                ("hpf", "High-pass", Unit::Hz),
+                ("lpf", "Low-pass", Unit::Hz),
+            ],
+        ),
+    );
+    let ping_pong = Rect(420.0, 474.0, 110.0, 48.0);
+    page.child(
+        Node::new("BUTTON", "delay_ping_pong", ping_pong)
+            .prop('i', "buttonType", "1")
+            .colour(ON)
+            .prop(
+                's',
+                "script",
+                fx_script("delay", "ping_pong", FxRole::Switch),
+            ),
     )
+    .child(caption_over(
+        "delay_ping_pong_caption".into(),
+        ping_pong,
+        "PING-PONG",
+    ))
+}
+
+/// What a control of an effect section does with the bus it has learnt.
+#[derive(Clone, Copy)]
+enum FxRole {
+    /// A knob: sends and shows `/bus/N/KIND/PARAM/pos`.
+    Knob,
+    /// A switch: sends and shows `/bus/N/KIND/PARAM` as 0|1.
+    Switch,
+    /// A readout: shows `/bus/N/KIND/PARAM` with its unit.
+    Readout(Unit),
+    /// The section's title: shows the bus's name.
+    Title,
+}
+
+/// The Lua of a control of the `kind` section ("reverb", "delay"): it
+/// learns the first bus whose `/bus/N/fx` is `kind` (and forgets it when
+/// that bus's effect changes), keeps the latest value of its own address on
+/// every bus (whatever order a state dump comes in), and shows and talks
+/// the learnt bus's.
+fn fx_script(kind: &str, param: &str, role: FxRole) -> String {
+    // The address this control shows, per bus, as a Lua pattern.
+    let watched = match role {
+        FxRole::Knob => format!("'^/bus/(%d+)/{kind}/{param}/pos$'"),
+        FxRole::Switch | FxRole::Readout(_) => format!("'^/bus/(%d+)/{kind}/{param}$'"),
+        FxRole::Title => "'^/bus/(%d+)/name$'".to_owned(),
+    };
+    let show = match role {
+        FxRole::Knob | FxRole::Switch => "  if bus and seen[bus] ~= nil then\n\
+             \x20   quiet = true\n\
+             \x20   self.values.x = seen[bus]\n\
+             \x20   quiet = false\n\
+             \x20 end\n"
+            .to_owned(),
+        FxRole::Readout(_) => "  if bus and seen[bus] ~= nil then\n\
+             \x20   self.values.text = tostring(seen[bus])\n\
+             \x20 end\n"
+            .to_owned(),
+        FxRole::Title => {
+            let title = format!("{}{}", kind[..1].to_uppercase(), &kind[1..]);
+            format!(
+                "  if bus == nil then\n\
+                 \x20   self.values.text = 'No {kind} bus'\n\
+                 \x20 elseif seen[bus] ~= nil then\n\
+                 \x20   self.values.text = '{title} on ' .. seen[bus]\n\
+                 \x20 end\n"
+            )
+        }
+    };
+    let send = match role {
+        FxRole::Knob => format!(
+            "function onValueChanged(key)\n\
+             \x20 if key == 'x' and bus and not quiet then\n\
+             \x20   sendOSC('/bus/' .. bus .. '/{kind}/{param}/pos', self.values.x)\n\
+             \x20 end\n\
+             end"
+        ),
+        FxRole::Switch => format!(
+            "function onValueChanged(key)\n\
+             \x20 if key == 'x' and bus and not quiet then\n\
+             \x20   sendOSC('/bus/' .. bus .. '/{kind}/{param}', math.floor(self.values.x + 0.5))\n\
+             \x20 end\n\
+             end"
+        ),
+        FxRole::Readout(unit) => unit.script(),
+        FxRole::Title => String::new(),
+    };
+    format!(
+        "local bus = nil\n\
+         local seen = {{}}\n\
+         local quiet = false\n\
+         local function show()\n{show}end\n\
+         function onReceiveOSC(message)\n\
+         \x20 local path, args = message[1], message[2]\n\
+         \x20 local n = string.match(path, '^/bus/(%d+)/fx$')\n\
+         \x20 if n then\n\
+         \x20   if args[1].value == '{kind}' then\n\
+         \x20     if bus == nil or tonumber(n) < tonumber(bus) then bus = n end\n\
+         \x20   elseif bus == n then\n\
+         \x20     bus = nil\n\
+         \x20   end\n\
+         \x20   show()\n\
+         \x20   return\n\
+         \x20 end\n\
+         \x20 n = string.match(path, {watched})\n\
+         \x20 if n then\n\
+         \x20   seen[n] = args[1].value\n\
+         \x20   if n == bus then show() end\n\
+         \x20 end\n\
+         end\n{send}"
+    )
+}
+
+/// The controls of the first bus carrying `kind`, from `y` down: a title
+/// and a knob with its readout per parameter.
+fn fx_section(kind: &str, title: &str, y: f32, params: &[(&str, &str, Unit)]) -> Vec<Node> {
+    let mut nodes = vec![
+        label(format!("{kind}_title"), Rect(12.0, y, 400.0, 26.0), title).prop(
+            's',
+            "script",
+            fx_script(kind, "name", FxRole::Title),
+        ),
+    ];
+    for (i, (param, text, unit)) in params.iter().enumerate() {
+        let x = 12.0 + i as f32 * 100.0;
+        nodes.push(caption(
+            format!("{kind}_{param}_caption"),
+            Rect(x, y + 30.0, 90.0, 16.0),
+            text,
+        ));
+        let knob = Rect(x + 15.0, y + 48.0, 60.0, 60.0);
+        nodes.push(Node::new("RADIAL", format!("{kind}_{param}"), knob).prop(
+            's',
+            "script",
+            fx_script(kind, param, FxRole::Knob),
+        ));
+        nodes.push(
+            label(
+                format!("{kind}_{param}_value"),
+                Rect(x + 7.0, y + 108.0, 76.0, 18.0),
+                "",
+            )
+            .prop(
+                's',
+                "script",
+                fx_script(kind, param, FxRole::Readout(*unit)),
+            ),
+        );
+    }
+    nodes
 }
 
 /// Play, stop, return to zero, position and sync across `width` px.
@@ -1092,7 +1196,21 @@ fn layout() -> Node {
                     Rect(x, y + 148.0, 110.0, 24.0),
                     format!("/{base}/gain"),
                     Unit::Db,
-                ));
+                ))
+                // Where this strip's K-th send goes: a bus's name, or the
+                // interface outputs of a hardware send.
+                .child(
+                    caption(
+                        format!("s{n}_send{k}_bus"),
+                        Rect(x, y + 226.0, 110.0, 20.0),
+                        "",
+                    )
+                    .osc(Osc::receive(
+                        format!("/{base}/bus"),
+                        "text",
+                        "STRING",
+                    )),
+                );
             sends = with(
                 sends,
                 button(

@@ -26,6 +26,9 @@ pub enum SendParam {
     Pan,
     /// Pre-fader (1) or post-fader (0).
     Pre,
+    /// Where it goes (read-only text): the aux bus's name, or `out N-M`
+    /// for a hardware send.
+    Bus,
 }
 
 /// A hardware insert's controls.
@@ -495,6 +498,7 @@ impl Address {
                     Some("gain") => SendParam::Gain,
                     Some("pan") => SendParam::Pan,
                     Some("pre") => SendParam::Pre,
+                    Some("bus") => SendParam::Bus,
                     _ => return Err(err("a send has fader, gain, pan and pre")),
                 };
                 Param::Send(k, p)
@@ -538,6 +542,7 @@ impl fmt::Display for Address {
                     SendParam::Gain => "gain",
                     SendParam::Pan => "pan",
                     SendParam::Pre => "pre",
+                    SendParam::Bus => "bus",
                 };
                 return write!(f, "send/{}/{p}", k + 1);
             }
@@ -660,7 +665,8 @@ mod tests {
             Just(SendParam::Fader),
             Just(SendParam::Gain),
             Just(SendParam::Pan),
-            Just(SendParam::Pre)
+            Just(SendParam::Pre),
+            Just(SendParam::Bus)
         ];
         let param = prop_oneof![
             Just(Param::Fader),

@@ -91,7 +91,9 @@ use crate::engine::{
     Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
     NodeId, RETIRE_QUEUE_CAPACITY, StripParam, ToEngine,
 };
-use crate::model::{AutomationMode, BusKind, Controls, Output, Session, StripSlot, TRIM_RANGE_DB};
+use crate::model::{
+    AutomationMode, BusKind, Controls, Output, SendTarget, Session, StripSlot, TRIM_RANGE_DB,
+};
 use build::{pan_gains, send_level, strip_coefs};
 use solo::{SoloMutes, solo_mutes};
 use std::sync::Arc;
@@ -203,6 +205,9 @@ pub enum IntentError {
     /// MIDI learn binds only numbers and switches.
     #[error("{0}: only faders, gains, pans, trims, sends and switches can be learned")]
     NotLearnable(Address),
+    /// The address reports something faderd decides; it cannot be set.
+    #[error("{0}: read-only (faderd reports it; it cannot be set)")]
+    ReadOnly(Address),
     /// A latency measurement is already running.
     #[error("{0}: a latency measurement is already running; wait for its result")]
     MeasurementRunning(Address),
@@ -420,7 +425,11 @@ impl Hub {
         self.get(address)?;
         if matches!(
             address.param,
-            Param::Name | Param::Output | Param::Automation | Param::Insert(_)
+            Param::Name
+                | Param::Output
+                | Param::Automation
+                | Param::Insert(_)
+                | Param::Send(_, SendParam::Bus)
         ) {
             return Err(IntentError::NotLearnable(address));
         }
@@ -831,6 +840,9 @@ impl Hub {
                 if *slot != name {
                     *slot = name.clone();
                     self.changed(address, Value::Text(name.clone()), origin);
+                    if let StripSlot::Bus(b) = strip {
+                        self.bus_renamed(b, origin);
+                    }
                 }
                 return Ok(Value::Text(name));
             }
@@ -1078,6 +1090,7 @@ impl Hub {
                         self.send_mut(address, k)?.pre = pre;
                         Value::Bool(pre)
                     }
+                    SendParam::Bus => return Err(IntentError::ReadOnly(address)),
                 }
             }
         };
@@ -1257,6 +1270,7 @@ impl Hub {
                     SendParam::Gain,
                     SendParam::Pan,
                     SendParam::Pre,
+                    SendParam::Bus,
                 ]
                 .map(|p| Param::Send(k, p))
             });
@@ -1370,6 +1384,7 @@ impl Hub {
                     SendParam::Gain => Value::Float(s.gain_db),
                     SendParam::Pan => Value::Float(s.pan),
                     SendParam::Pre => Value::Bool(s.pre),
+                    SendParam::Bus => Value::Text(self.send_target_name(s.target)),
                 }
             }
             Param::Order => Value::Text(c.order.as_str().to_owned()),
@@ -1508,6 +1523,42 @@ impl Hub {
             if let Ok(v) = self.get(a) {
                 self.changed(a, v, origin);
             }
+        }
+    }
+
+    /// What a send's target is called on the surfaces.
+    fn send_target_name(&self, target: SendTarget) -> String {
+        match target {
+            SendTarget::Bus(b) => self
+                .session
+                .buses
+                .get(b)
+                .map_or_else(String::new, |bus| bus.name.clone()),
+            SendTarget::Output(o) => format!("out {o}-{}", o + 1),
+        }
+    }
+
+    /// Bus `b` has a new name: the tracks routed to it and the sends to it
+    /// show it too.
+    fn bus_renamed(&mut self, b: usize, origin: Origin) {
+        let name = self.session.buses[b].name.clone();
+        let mut shown = Vec::new();
+        for (i, t) in self.session.tracks.iter().enumerate() {
+            if t.output == Output::Bus(b) {
+                shown.push(Address::new(StripRef::Track(i), Param::Output));
+            }
+        }
+        for strip in self.strips() {
+            if let Some(c) = self.session.controls(strip) {
+                for (k, s) in c.sends.iter().enumerate() {
+                    if s.target == SendTarget::Bus(b) {
+                        shown.push(Address::new(strip, Param::Send(k, SendParam::Bus)));
+                    }
+                }
+            }
+        }
+        for address in shown {
+            self.changed(address, Value::Text(name.clone()), origin);
         }
     }
 
