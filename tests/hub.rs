@@ -270,9 +270,21 @@ fn a_synced_delay_reports_its_time_at_the_sessions_tempo_and_saves_no_stale_time
     };
     // A quarter note at 90 BPM is 666.7 ms.
     assert!((time(&h) - 60_000.0 / 90.0).abs() < 0.01, "{}", time(&h));
+    h.take_feedback();
     h.apply_str(ME, "bus/1/delay/sync", Value::Text("1/8".into()))
         .unwrap();
     assert!((time(&h) - 30_000.0 / 90.0).abs() < 0.01, "{}", time(&h));
+    // Surfaces are told the new time with the new note value.
+    let fed: Vec<(String, Value)> = h
+        .take_feedback()
+        .into_iter()
+        .map(|f| (f.address.to_string(), f.value))
+        .collect();
+    assert!(
+        fed.iter().any(|(a, v)| a == "bus/1/delay/time"
+            && matches!(v, Value::Float(ms) if (ms - 30_000.0 / 90.0).abs() < 0.01)),
+        "{fed:?}"
+    );
     // The saved session holds the note value and no time beside it.
     let saved = faderd::config::session_to_yaml(h.session());
     let delay_line = saved

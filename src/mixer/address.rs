@@ -358,12 +358,14 @@ impl Address {
         Address::new(self.strip, param)
     }
 
-    /// The addresses that show this lane's value (fader and gain both).
+    /// The addresses that show this lane's value (fader and gain both; a
+    /// synced delay's note value and the time it makes).
     pub fn views(self) -> impl Iterator<Item = Address> {
         let lane = self.lane();
         let second = match lane.param {
             Param::Fader => Some(Param::Gain),
             Param::Send(k, SendParam::Fader) => Some(Param::Send(k, SendParam::Gain)),
+            Param::Delay(DelayParam::Sync) => Some(Param::Delay(DelayParam::Time)),
             _ => None,
         };
         std::iter::once(lane).chain(second.map(|p| Address::new(self.strip, p)))
