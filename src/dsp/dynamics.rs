@@ -17,6 +17,9 @@
 //! | peak      | the highest sample of this and the last half-cycle | its sample peak                 |
 //! | RMS       | the mean power of the quadrature pair over 10 ms  | its RMS                           |
 //!
+//! The gate hears the level as peak detection does, so a steady note
+//! above its threshold keeps it open between its peaks, bass included.
+//!
 //! Peak detection rises at once (attack is not slowed); a level that falls
 //! is let go of at the next zero crossing after at least
 //! [`PEAK_MIN_HALF_CYCLE_MS`], or after [`PEAK_MAX_HALF_CYCLE_MS`] without
@@ -451,6 +454,9 @@ impl HalfCyclePeak {
 pub struct Gate {
     spec: GateSpec,
     rate: f32,
+    /// The level it hears: the peak of this and the last half-cycle, so a
+    /// steady bass note above the threshold keeps it open between peaks.
+    peak: HalfCyclePeak,
     att: f32,
     rel: f32,
     hold_frames: u32,
@@ -467,6 +473,7 @@ impl Gate {
         let mut g = Gate {
             spec,
             rate: rate.max(1) as f32,
+            peak: HalfCyclePeak::new(rate.max(1) as f32),
             att: 0.0,
             rel: 0.0,
             hold_frames: 0,
@@ -504,6 +511,7 @@ impl Gate {
         w.float(self.g);
         w.word(self.held);
         w.float(self.gr_peak);
+        self.peak.state_words(w);
     }
 
     /// The gain reduction a block leaves to report when its state is a
@@ -526,17 +534,17 @@ impl Gate {
         let sc = &mut sc[..l.len()];
         // As the compressor: the wanted gain change as SIMD, the smoothing
         // (with its hold) sample by sample, the gain as SIMD.
+        // The louder channel's sample, then the half-cycle peak of it.
         match r.as_deref() {
             Some(r) => {
                 for ((s, a), b) in sc.iter_mut().zip(l.iter()).zip(r) {
-                    *s = a.abs().max(b.abs());
+                    *s = if a.abs() >= b.abs() { *a } else { *b };
                 }
             }
-            None => {
-                for (s, a) in sc.iter_mut().zip(l.iter()) {
-                    *s = a.abs();
-                }
-            }
+            None => sc.copy_from_slice(l),
+        }
+        for s in sc.iter_mut() {
+            *s = self.peak.tick(*s);
         }
         for s in sc.iter_mut() {
             *s = gate_curve(to_db(*s), threshold_db, ratio, range_db);
@@ -745,6 +753,42 @@ mod tests {
         }
     }
 
+    /// A 40 Hz sine above the threshold, with no hold and a fast release:
+    /// the gate stays open through the waveform's zero crossings.
+    #[test]
+    fn a_steady_bass_note_keeps_the_gate_open_between_its_peaks() {
+        let spec = GateSpec {
+            on: true,
+            threshold_db: -30.0,
+            ratio: 100.0,
+            range_db: 60.0,
+            attack_ms: 0.5,
+            hold_ms: 0.0,
+            release_ms: 5.0,
+        };
+        let mut g = Gate::new(spec, 48_000);
+        let amp = 0.25f32;
+        let x: Vec<f32> = (0..48_000)
+            .map(|i| amp * (std::f32::consts::TAU * 40.0 * i as f32 / 48_000.0).sin())
+            .collect();
+        let mut y = x.clone();
+        let mut sc = vec![0.0; 480];
+        for piece in y.chunks_mut(480) {
+            g.process(piece, None, &mut sc);
+        }
+        // Over the second half second, wherever the input is not tiny.
+        let worst = x[24_000..]
+            .iter()
+            .zip(&y[24_000..])
+            .filter(|(x, _)| x.abs() > 0.05 * amp)
+            .map(|(x, y)| 20.0 * (y / x).log10())
+            .fold(0.0f32, f32::min);
+        assert!(
+            worst > -0.01,
+            "the gate closed by {worst:.2} dB between peaks"
+        );
+    }
+
     #[test]
     fn the_gate_holds_then_closes_to_its_range() {
         let spec = GateSpec {
@@ -757,11 +801,27 @@ mod tests {
             release_ms: 10.0,
         };
         let mut g = Gate::new(spec, 48_000);
-        let gain = |g: &mut Gate, ms: usize, level: f32| -> Vec<f32> {
-            let mut l = vec![level; ms * 48];
+        // A 1 kHz tone at `level`; the gain where it is away from its zero
+        // crossings, the last known gain elsewhere.
+        let mut n = 0usize;
+        let mut gain = |g: &mut Gate, ms: usize, level: f32| -> Vec<f32> {
+            let x: Vec<f32> = (n..n + ms * 48)
+                .map(|i| level * (std::f32::consts::TAU * i as f32 / 48.0).sin())
+                .collect();
+            n += x.len();
+            let mut l = x.clone();
             let mut sc = vec![0.0; l.len()];
             g.process(&mut l, None, &mut sc);
-            l.iter().map(|y| 20.0 * (y / level).log10()).collect()
+            let mut last = 0.0;
+            l.iter()
+                .zip(&x)
+                .map(|(y, x)| {
+                    if x.abs() > 0.3 * level {
+                        last = 20.0 * (y / x).log10();
+                    }
+                    last
+                })
+                .collect()
         };
         let open = gain(&mut g, 20, 0.1);
         assert!(
@@ -770,11 +830,18 @@ mod tests {
             open.last().unwrap()
         );
         let closing = gain(&mut g, 120, 0.001);
-        // Held open for 20 ms, then closing (63 % in 10 ms) to -60 dB.
+        // Held open for 20 ms (from when the level lets go: within two
+        // half-cycles of at least 1 ms), then closing (63 % in 10 ms) to
+        // -60 dB.
         assert!(closing[19 * 48].abs() < 0.01, "{}", closing[19 * 48]);
         assert!(
-            closing[(20 + 10) * 48] < -60.0 * 0.6,
+            closing[(20 + 2 + 10) * 48] < -60.0 * 0.6,
             "{}",
+            closing[32 * 48]
+        );
+        assert!(
+            closing[(20 + 10) * 48] > -60.0 * 0.7,
+            "the let-go takes no more than 2 ms: {}",
             closing[30 * 48]
         );
         assert!((closing.last().unwrap() + 60.0).abs() < 0.1);
