@@ -593,13 +593,7 @@ pub fn load_daemon_config(path: &Path) -> Result<DaemonConfig, ConfigError> {
 pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, ConfigError> {
     let raw: DaemonFile = super::yaml::from_str(text, file)?;
     let mut diags = Vec::new();
-    if raw.version.value != 1 {
-        diags.push(Diagnostic::at(
-            file,
-            raw.version.referenced,
-            "this faderd reads config version 1",
-        ));
-    }
+    diags.extend(super::yaml::wrong_version(&raw.version, 1, "config", file));
     let mut cfg = DaemonConfig {
         log: raw.log,
         ..DaemonConfig::default()

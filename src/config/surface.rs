@@ -58,13 +58,7 @@ pub fn load_map(path: &Path) -> Result<ControlMap, ConfigError> {
 pub fn parse_profile(text: &str, file: &Path) -> Result<SurfaceProfile, ConfigError> {
     let raw: ProfileFile = super::yaml::from_str(text, file)?;
     let mut diags = Vec::new();
-    if raw.version.value != 1 {
-        diags.push(Diagnostic::at(
-            file,
-            raw.version.referenced,
-            "this faderd reads profile version 1",
-        ));
-    }
+    diags.extend(super::yaml::wrong_version(&raw.version, 1, "profile", file));
     if raw.strips.value == 0 || raw.strips.value > 256 {
         diags.push(Diagnostic::at(
             file,
@@ -406,13 +400,7 @@ fn midi_binding(m: &Spanned<MidiFile>, file: &Path, diags: &mut Vec<Diagnostic>)
 pub fn parse_map(text: &str, file: &Path) -> Result<ControlMap, ConfigError> {
     let raw: MapFile = super::yaml::from_str(text, file)?;
     let mut diags = Vec::new();
-    if raw.version.value != 1 {
-        diags.push(Diagnostic::at(
-            file,
-            raw.version.referenced,
-            "this faderd reads map version 1",
-        ));
-    }
+    diags.extend(super::yaml::wrong_version(&raw.version, 1, "map", file));
     let bank_size = match &raw.bank {
         Some(b) if b.size.value == 0 => {
             diags.push(Diagnostic::at(

@@ -55,6 +55,27 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T
 
 /// A file's text; an unreadable file is an error naming it, and bytes
 /// that are not UTF-8 are an error at their line and column.
+/// Every kind of file faderd reads carries a format `version:`; this build
+/// reads one of each. `None` when `version` is `want`, else the error for
+/// `kind` ("session", "config", "profile", "map") at its place.
+pub(crate) fn wrong_version(
+    version: &serde_saphyr::Spanned<u32>,
+    want: u32,
+    kind: &str,
+    file: &Path,
+) -> Option<Diagnostic> {
+    (version.value != want).then(|| {
+        Diagnostic::at(
+            file,
+            version.referenced,
+            format!(
+                "this faderd reads {kind} version {want}, not {}",
+                version.value
+            ),
+        )
+    })
+}
+
 pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
     let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         file: path.to_path_buf(),

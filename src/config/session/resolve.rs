@@ -67,15 +67,12 @@ impl Resolver<'_> {
     }
 
     pub(super) fn session(&mut self, raw: SessionFile) -> Result<Session, ConfigError> {
-        if raw.version.value != SESSION_VERSION {
-            self.err(
-                raw.version.referenced,
-                format!(
-                    "this faderd reads session version {SESSION_VERSION}, not {}",
-                    raw.version.value
-                ),
-            );
-        }
+        self.diags.extend(crate::config::yaml::wrong_version(
+            &raw.version,
+            SESSION_VERSION,
+            "session",
+            self.file,
+        ));
         let mut s = Session::new(&raw.name, raw.sample_rate.value);
         self.rate = raw.sample_rate.value.max(1);
         if !(8_000..=384_000).contains(&raw.sample_rate.value) {
