@@ -91,3 +91,32 @@ fn the_engine_uses_no_locks_channels_or_logging() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// Within a surface, imports run one way: the pure codec imports neither
+/// the driver nor the surface state, and the driver does not import the
+/// surface state (it hands it packets).
+#[test]
+fn a_surfaces_codec_driver_and_state_import_one_way() {
+    let mut violations = Vec::new();
+    for entry in std::fs::read_dir("src/surfaces").unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for (file, banned) in [
+            ("codec.rs", &["super::driver", "super::surface"][..]),
+            ("driver.rs", &["super::surface"][..]),
+        ] {
+            let path = dir.join(file);
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for b in banned {
+                if text.contains(b) {
+                    violations.push(format!("{} imports {b}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}

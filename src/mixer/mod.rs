@@ -154,17 +154,6 @@ pub enum Origin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClientId(pub u32);
 
-/// A request from a surface driver to change one control.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Intent {
-    /// Who sent it.
-    pub origin: Origin,
-    /// What to change.
-    pub address: Address,
-    /// To what (validated and clamped by [`Hub::apply`]).
-    pub value: Value,
-}
-
 /// One applied change, for every surface to show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feedback {

@@ -569,6 +569,15 @@ impl OscOut {
     }
 }
 
+/// One datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    /// Destination.
+    pub to: std::net::SocketAddr,
+    /// Encoded OSC (a bundle).
+    pub bytes: Vec<u8>,
+}
+
 /// The "immediately" time tag (OSC 1.0: seconds 0, fraction 1).
 pub const IMMEDIATELY: rosc::OscTime = rosc::OscTime {
     seconds: 0,

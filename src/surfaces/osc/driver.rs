@@ -3,8 +3,7 @@
 //! side the hub thread uses for feedback. Binds loopback unless told
 //! otherwise; when open to a network, an allow-list can limit who may talk.
 
-use super::codec::{MAX_PACKET_BYTES, OscCommand, OscError, decode};
-use super::surface::Datagram;
+use super::codec::{Datagram, MAX_PACKET_BYTES, OscCommand, OscError, decode};
 use crate::health::{Health, Source, contain};
 use crate::mixer::Address;
 use crossbeam::channel::{Sender, TrySendError};

@@ -6,6 +6,6 @@ pub mod codec;
 pub mod driver;
 pub mod surface;
 
-pub use codec::{OscCommand, OscError, decode};
+pub use codec::{Datagram, OscCommand, OscError, decode};
 pub use driver::{AllowList, OscDriver, OscPacketIn, OscStats};
-pub use surface::{Datagram, OscSurface, StaticClient, SurfaceOptions};
+pub use surface::{OscSurface, StaticClient, SurfaceOptions};

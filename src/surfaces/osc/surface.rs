@@ -12,7 +12,7 @@
 //! suppresses duplicates. While a client touches a control, values for it
 //! are held back and sent on release, so a finger is never fought.
 
-use super::codec::{OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
+use super::codec::{Datagram, OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
 use super::driver::{OscStats, Warnings};
 use crate::dsp::{amp_to_db, db_to_pos};
 use crate::health::{Health, SaveKind, Source};
@@ -50,15 +50,6 @@ pub const DUMPS_PER_INTERVAL: u32 = MAX_SUBSCRIPTIONS_PER_HOST as u32;
 /// Messages of a state dump sent to one subscriber per tick: a dump is
 /// paced over ticks (about 10 KB a tick), never sent in one burst.
 pub const DUMP_MESSAGES_PER_TICK: usize = 256;
-
-/// One datagram to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Datagram {
-    /// Destination.
-    pub to: SocketAddr,
-    /// Encoded OSC (a bundle).
-    pub bytes: Vec<u8>,
-}
 
 /// A client configured to receive feedback without subscribing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
