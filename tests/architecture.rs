@@ -120,3 +120,89 @@ fn a_surfaces_codec_driver_and_state_import_one_way() {
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
+
+/// The modules of `dir` (one file each) and, per module, the sibling
+/// modules it names as `super::NAME` (test modules' `super::*` aside).
+fn sibling_imports(dir: &Path) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "rs") || path.ends_with("mod.rs") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Only the module's own code: its unit tests may reach anywhere.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        let mut uses: Vec<String> = Vec::new();
+        let mut rest = code;
+        while let Some(i) = rest.find("super::") {
+            let target: String = rest[i + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !target.is_empty() && target != name && !uses.contains(&target) {
+                uses.push(target);
+            }
+            rest = &rest[i + 7..];
+        }
+        out.push((name, uses));
+    }
+    out
+}
+
+/// A cycle among `graph`'s modules, if there is one.
+fn cycle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        at: &str,
+        graph: &[(String, Vec<String>)],
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == at) {
+            let mut c = path[i..].to_vec();
+            c.push(at.to_owned());
+            return Some(c);
+        }
+        if done.iter().any(|d| d == at) {
+            return None;
+        }
+        path.push(at.to_owned());
+        if let Some((_, next)) = graph.iter().find(|(n, _)| n == at) {
+            for n in next {
+                if let Some(c) = visit(n, graph, path, done) {
+                    return Some(c);
+                }
+            }
+        }
+        path.pop();
+        done.push(at.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    graph
+        .iter()
+        .find_map(|(n, _)| visit(n, graph, &mut Vec::new(), &mut done))
+}
+
+/// The engine's modules, and each surface's, import each other without a
+/// circle (so each can be read, tested and replaced from the bottom up).
+#[test]
+fn no_module_circles_in_the_engine_or_a_surface() {
+    let mut dirs = vec![std::path::PathBuf::from("src/engine")];
+    for entry in std::fs::read_dir("src/surfaces").unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            dirs.push(p);
+        }
+    }
+    for dir in dirs {
+        let graph = sibling_imports(&dir);
+        assert!(
+            cycle(&graph).is_none(),
+            "{}: {:?}",
+            dir.display(),
+            cycle(&graph)
+        );
+    }
+}

@@ -16,7 +16,7 @@
 //!
 //! Thread: audio. No allocation, no locks.
 
-use super::msg::AutoPlay;
+use super::ids::AutoPlay;
 use crate::dsp::automation::{Interp, LanePoint, value_at};
 use crate::dsp::fader_law::gain_db_to_amp;
 use crate::dsp::pan::{PanLaw, balance_gains};

@@ -6,8 +6,8 @@
 //! over the nodes mixes everything.
 
 use super::auto::AutoParam;
+use super::ids::NodeId;
 use super::meters::MeterBank;
-use super::msg::NodeId;
 use crate::dsp::delay::DelayLine;
 use crate::dsp::generator::{Generator, ToneSpec};
 use crate::dsp::meter::MeterState;
@@ -317,7 +317,7 @@ pub(crate) struct Node {
     pub(crate) limiter: Option<Box<crate::dsp::limiter::Limiter>>,
     pub(crate) fx: Option<Box<Fx>>,
     /// Which channel-strip settings play their lanes.
-    pub(crate) proc_play: [bool; super::msg::ProcTarget::COUNT],
+    pub(crate) proc_play: [bool; super::ids::ProcTarget::COUNT],
     pub(crate) fader: AutoParam,
     pub(crate) mute: AutoParam,
     pub(crate) solo: Ramp,
@@ -447,7 +447,7 @@ impl MixGraph {
                     .limiter
                     .map(|l| Box::new(crate::dsp::limiter::Limiter::new(l, sample_rate))),
                 fx: spec.fx.map(|f| Box::new(Fx::new(f, sample_rate))),
-                proc_play: [false; super::msg::ProcTarget::COUNT],
+                proc_play: [false; super::ids::ProcTarget::COUNT],
                 fader: AutoParam::new(spec.fader, ramp_frames),
                 mute: AutoParam::new(spec.mute, ramp_frames),
                 solo: Ramp::new(spec.solo, ramp_frames),

@@ -12,6 +12,7 @@
 
 pub mod auto;
 pub mod graph;
+pub mod ids;
 pub mod meters;
 pub mod msg;
 pub mod rt;

@@ -198,7 +198,7 @@ impl Node {
 }
 
 fn plays_live(p: &super::auto::AutoParam) -> bool {
-    p.play() == super::msg::AutoPlay::Live
+    p.play() == super::ids::AutoPlay::Live
 }
 
 /// The node's own signal for one piece: from its source to `node.out`, its
