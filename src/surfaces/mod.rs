@@ -7,6 +7,7 @@
 
 pub mod conv;
 pub mod mackie;
+pub mod meters;
 pub mod midi;
 pub mod mtc;
 pub mod osc;

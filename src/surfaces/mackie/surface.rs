@@ -293,7 +293,7 @@ pub struct MackieSurface {
     origin: Origin,
     /// Strip (global index) whose lower line shows a value until then.
     value_until: HashMap<usize, (Instant, ValueShown)>,
-    peaks: HashMap<StripRef, f32>,
+    peaks: crate::surfaces::meters::MeterHold,
     rejected: u64,
 }
 
@@ -413,7 +413,7 @@ impl MackieSurface {
             buttons,
             origin: Origin::Client(client),
             value_until: HashMap::new(),
-            peaks: HashMap::new(),
+            peaks: Default::default(),
             rejected: 0,
         })
     }
@@ -879,10 +879,7 @@ impl MackieSurface {
         meters: &MeterFrame,
         now: Instant,
     ) -> Vec<MidiOut> {
-        for (strip, r) in &meters.readings {
-            let p = self.peaks.entry(*strip).or_insert(0.0);
-            *p = p.max(r.peak[0]).max(r.peak[1]);
-        }
+        self.peaks.absorb(meters);
         // Changes made elsewhere show their value for a moment too.
         for f in changed {
             if f.origin == self.origin {
@@ -1037,10 +1034,7 @@ impl MackieSurface {
                 Some(StripRef::Track(_)) => ScribbleColour::Cyan,
                 Some(_) => ScribbleColour::Yellow,
             };
-            let peak = strip
-                .and_then(|s| self.peaks.get(&s))
-                .copied()
-                .unwrap_or(0.0);
+            let peak = strip.map_or(0.0, |s| self.peaks.peak(s));
             d.meters[k] = Some(peak);
         }
         for k in unit.strips..8 {

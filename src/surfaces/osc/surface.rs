@@ -164,10 +164,9 @@ pub struct OscSurface {
     next_id: u32,
     last_meters: Option<Instant>,
     /// Peaks (linear) of every strip since meters were last sent.
-    peaks: HashMap<StripRef, f32>,
+    held: crate::surfaces::meters::MeterHold,
     /// The most gain reduction (dB, <= 0) of every strip since meters were
     /// last sent.
-    reductions: HashMap<StripRef, f32>,
     last_position: Option<Instant>,
     /// Each host's state dumps: (when its current window began, dumps in it).
     dumps: HashMap<std::net::IpAddr, (Instant, u32)>,
@@ -189,8 +188,7 @@ impl OscSurface {
             id_order: Vec::new(),
             next_id: 1,
             last_meters: None,
-            peaks: HashMap::new(),
-            reductions: HashMap::new(),
+            held: Default::default(),
             last_position: None,
             dumps: HashMap::new(),
             now: Instant::now(),
@@ -540,12 +538,7 @@ impl OscSurface {
         meter_frame: &MeterFrame,
         now: Instant,
     ) -> Vec<Datagram> {
-        for (strip, r) in &meter_frame.readings {
-            let p = self.peaks.entry(*strip).or_insert(0.0);
-            *p = p.max(r.peak[0]).max(r.peak[1]);
-            let g = self.reductions.entry(*strip).or_insert(0.0);
-            *g = g.min(r.gain_reduction_db);
-        }
+        self.held.absorb(meter_frame);
         let mut changed_addrs: Vec<Address> = Vec::new();
         let mut last_origin: HashMap<Address, Origin> = HashMap::new();
         for f in changed {
@@ -559,7 +552,7 @@ impl OscSurface {
                 .is_none_or(|t| now.duration_since(t) >= METER_INTERVAL);
         let meters = if meters_due {
             self.last_meters = Some(now);
-            read_meters(hub, &mut self.peaks, &mut self.reductions)
+            read_meters(hub, &mut self.held)
         } else {
             Vec::new()
         };
@@ -763,15 +756,13 @@ fn meter_base(strip: StripRef) -> String {
 /// Every strip's (position, dB, gain reduction dB) since the last read.
 fn read_meters(
     hub: &Hub,
-    peaks: &mut HashMap<StripRef, f32>,
-    reductions: &mut HashMap<StripRef, f32>,
+    held: &mut crate::surfaces::meters::MeterHold,
 ) -> Vec<(StripRef, f64, f64, f64)> {
     hub.strips()
         .map(|strip| {
-            let peak = f64::from(peaks.remove(&strip).unwrap_or(0.0));
-            let db = amp_to_db(peak).max(METER_FLOOR_DB);
-            let gr = f64::from(reductions.remove(&strip).unwrap_or(0.0));
-            (strip, db_to_pos(db), db, gr)
+            let (peak, gr) = held.take(strip);
+            let db = amp_to_db(f64::from(peak)).max(METER_FLOOR_DB);
+            (strip, db_to_pos(db), db, f64::from(gr))
         })
         .collect()
 }
