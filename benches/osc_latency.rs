@@ -10,7 +10,7 @@
 //! `cargo bench --bench osc_latency`. Prints p50/p99/max and writes JSON to
 //! target/tmp/bench-osc-latency.json.
 
-use faderd::audio::dummy::AudioHooks;
+use faderd::audio::AudioHooks;
 use faderd::config::DaemonConfig;
 use faderd::daemon::{Daemon, RunOptions};
 use std::net::UdpSocket;

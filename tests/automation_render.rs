@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use faderd::audio::dummy::AudioHooks;
+use faderd::audio::AudioHooks;
 use faderd::config::{DaemonConfig, parse_session};
 use faderd::daemon::{Daemon, RunOptions};
 use faderd::engine::Engine;

@@ -10,7 +10,7 @@
 
 mod common;
 use common::jack::{JackServer, jackd_available};
-use faderd::audio::dummy::AudioHooks;
+use faderd::audio::AudioHooks;
 use faderd::audio::jack::{Connections, JackBackend, PortLayout, open_client};
 use faderd::audio::midi::{MidiPorts, midi_queues};
 use faderd::engine::EngineConfig;

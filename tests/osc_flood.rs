@@ -5,7 +5,7 @@
 //! period.
 #![allow(unsafe_code)] // a counting global allocator needs it
 
-use faderd::audio::dummy::AudioHooks;
+use faderd::audio::AudioHooks;
 use faderd::config::DaemonConfig;
 use faderd::daemon::{Daemon, HUB_TICK, RunOptions};
 use faderd::dsp::{db_to_amp, pos_to_db};

@@ -14,8 +14,8 @@
 //! thread; the callbacks run on cpal's audio threads and obey the engine's
 //! rules.
 
-use super::dummy::{AudioHooks, PeriodProbe, PeriodStart};
 use super::slot::EngineSlot;
+use super::{AudioHooks, PeriodProbe, PeriodStart};
 use crate::engine::EngineConfig;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};

@@ -11,6 +11,7 @@
 //! At 64 frames and 48 kHz that is 47 wakeups a second instead of 750,
 //! which is most of what an idle daemon costs.
 
+use super::hooks::AudioHooks;
 use super::slot::EngineSlot;
 use crate::engine::Engine;
 use std::sync::Arc;
@@ -31,33 +32,6 @@ pub struct DummyStats {
     pub periods: AtomicU64,
     /// The audio thread got real-time scheduling.
     pub realtime: AtomicBool,
-}
-
-/// A probe called on the audio thread after every period.
-pub type PeriodProbe = Box<dyn FnMut(&Engine) + Send>;
-
-/// A probe called on the audio thread before every period.
-pub type PeriodStart = Box<dyn FnMut() + Send>;
-
-/// Code run on a backend's audio thread (dummy or JACK), for tests and
-/// benchmarks that watch the real-time thread (an allocation counter, an
-/// output probe). Whatever runs here is bound by the same rules as the
-/// engine.
-#[derive(Default)]
-pub struct AudioHooks {
-    /// Called first in every period, before any of the backend's work.
-    pub before_period: Option<PeriodStart>,
-    /// Called last in every period with the engine that just ran.
-    pub after_period: Option<PeriodProbe>,
-}
-
-impl std::fmt::Debug for AudioHooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AudioHooks")
-            .field("before_period", &self.before_period.is_some())
-            .field("after_period", &self.after_period.is_some())
-            .finish()
-    }
 }
 
 /// A running dummy backend.

@@ -17,7 +17,7 @@
 //! nothing is lost.
 #![allow(unsafe_code)] // jack's shutdown notification is an `unsafe fn` to implement
 
-use super::dummy::AudioHooks;
+use super::AudioHooks;
 use super::midi::{MidiPorts, MidiRt};
 use super::slot::EngineSlot;
 use crate::engine::Engine;
@@ -586,8 +586,8 @@ struct Process {
     midi_out: Vec<jack::Port<MidiOut>>,
     midi: Option<MidiRt>,
     stats: Arc<JackStats>,
-    before_period: Option<super::dummy::PeriodStart>,
-    after_period: Option<super::dummy::PeriodProbe>,
+    before_period: Option<super::PeriodStart>,
+    after_period: Option<super::PeriodProbe>,
     transport: jack::Transport,
 }
 

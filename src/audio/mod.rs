@@ -17,6 +17,7 @@
 
 pub mod cpal_io;
 pub mod dummy;
+pub mod hooks;
 pub mod jack;
 pub mod jack_server;
 pub mod midi;
@@ -24,3 +25,5 @@ pub mod midir_bridge;
 pub mod offline;
 pub mod priority;
 pub mod slot;
+
+pub use hooks::{AudioHooks, PeriodProbe, PeriodStart};

@@ -7,7 +7,8 @@
 //! Thread: the supervisor has its own thread ("faderd-jack"); it talks to
 //! the hub thread only through [`RelinkRequest`]s.
 
-use crate::audio::dummy::{AudioHooks, DummyBackend};
+use crate::audio::AudioHooks;
+use crate::audio::dummy::DummyBackend;
 use crate::audio::jack::{self as jackb, Connections, JackBackend, PortLayout, PortName};
 use crate::audio::midi::{MidiLink, MidiPorts, midi_queues};
 use crate::audio::slot::EngineSlot;

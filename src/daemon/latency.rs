@@ -6,7 +6,7 @@
 
 use super::Failure;
 use super::audio::JackPlan;
-use crate::audio::dummy::AudioHooks;
+use crate::audio::AudioHooks;
 use crate::audio::jack::{self as jackb, PortLayout};
 use crate::config::DaemonConfig;
 use crate::mixer::{ClipStore, Hub, InsertParam, Origin, Param, StripRef, Value};

@@ -15,8 +15,9 @@ mod serial_boards;
 
 pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
+use crate::audio::AudioHooks;
 use crate::audio::cpal_io::{CpalBackend, CpalOptions, CpalPlan};
-use crate::audio::dummy::{AudioHooks, DummyBackend};
+use crate::audio::dummy::DummyBackend;
 use crate::audio::jack as jackb;
 use crate::audio::midi::MidiLink;
 use crate::audio::slot::EngineSlot;

@@ -10,7 +10,7 @@
 //! Thread: the daemon's main thread; the daemon itself runs as usual.
 
 use super::{AtExit, Daemon, Failure, RunOptions};
-use crate::audio::dummy::AudioHooks;
+use crate::audio::AudioHooks;
 use crossbeam::channel::Receiver;
 use rosc::{OscMessage, OscPacket, OscType};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
