@@ -10,10 +10,10 @@
 //!
 //! Medians over interleaved repetitions: these machines are shared.
 
-use faderd::audio::offline::OfflineRun;
 use faderd::config::parse_session;
 use faderd::engine::rt::process_guarded;
 use faderd::mixer::{Origin, Value};
+use faderd::render::OfflineRun;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;

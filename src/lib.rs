@@ -13,7 +13,7 @@
 //!         v                                 |
 //!   [engine::Engine: inside the audio callback]        (audio thread)
 //!         |
-//!   [audio backends: dummy clock | offline render]
+//!   [audio backends: JACK | cpal | dummy clock]   [render: offline, no clock]
 //! ```
 //!
 //! | module   | thread | may import |
@@ -26,6 +26,7 @@
 //! | `health` | any non-RT (counters) | nothing |
 //! | `media`  | non-RT | `engine` (clip type), `model` |
 //! | `audio`  | owns the audio thread | `engine`, `mixer`, `media`, `health` |
+//! | `render` | its caller's (offline) | `engine`, `mixer`, `media`, `model` |
 //! | `surfaces` | driver I/O threads | `mixer`, `health` |
 //! | `daemon` | wiring | everything |
 //!
@@ -40,4 +41,5 @@ pub mod health;
 pub mod media;
 pub mod mixer;
 pub mod model;
+pub mod render;
 pub mod surfaces;

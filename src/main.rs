@@ -2,10 +2,10 @@
 //! on success, 1 on a user error (bad file, bad flag), 2 on an environment
 //! error (device or server missing).
 
-use faderd::audio::offline::{RenderJob, render};
 use faderd::config::{self, BackendChoice, LogLevel};
 use faderd::daemon::{self, Failure, RunOptions};
 use faderd::media::{self, Dither, WavFormat};
+use faderd::render::{RenderJob, render};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

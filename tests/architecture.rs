@@ -17,6 +17,7 @@ const RULES: &[(&str, &[&str])] = &[
         &["engine", "mixer", "media", "model", "audio", "health"],
     ),
     ("surfaces", &["mixer", "model", "dsp", "surfaces", "health"]),
+    ("render", &["engine", "mixer", "media", "model", "render"]),
     ("health", &["health"]),
 ];
 

@@ -395,8 +395,7 @@ fn a_lane_plays_the_same_whatever_the_block_size() {
     let yaml = session("read", "[[0, -40], [0.3, 0], [0.3, -20], [0.6, -6]]");
     let render = |block: usize| -> Vec<f32> {
         let s = parse_session(&yaml, Path::new("a.yaml")).unwrap();
-        let mut run =
-            faderd::audio::offline::OfflineRun::new(s, Default::default(), block).unwrap();
+        let mut run = faderd::render::OfflineRun::new(s, Default::default(), block).unwrap();
         let mut out = Vec::new();
         run.run(
             (RATE as u64 * 7) / 10,

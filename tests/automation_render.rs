@@ -128,7 +128,7 @@ fn a_bounce_matches_live_playback_sample_for_sample() {
     for block in [333usize, 1000] {
         let session = parse_session(SESSION, &path).unwrap();
         let clips = faderd::media::load_clips(&session, dir.path()).unwrap();
-        let mut run = faderd::audio::offline::OfflineRun::new(session, clips, block).unwrap();
+        let mut run = faderd::render::OfflineRun::new(session, clips, block).unwrap();
         let (mut l, mut r) = (Vec::new(), Vec::new());
         run.run(
             u64::from(RATE),

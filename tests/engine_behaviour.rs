@@ -2,11 +2,11 @@
 
 mod common;
 use common::*;
-use faderd::audio::offline::{OfflineRun, ScheduledChange};
 use faderd::config::parse_session;
 use faderd::engine::Engine;
 use faderd::media::load_clips;
 use faderd::mixer::{Address, Origin, StripRef, TransportCmd, Value};
+use faderd::render::{OfflineRun, ScheduledChange};
 use std::path::Path;
 
 const RATE: u32 = 48_000;

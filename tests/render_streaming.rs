@@ -4,9 +4,9 @@
 
 mod common;
 use common::*;
-use faderd::audio::offline::{OfflineRun, STREAM_WINDOW_FRAMES};
 use faderd::config::parse_session;
 use faderd::media::load_clips;
+use faderd::render::{OfflineRun, STREAM_WINDOW_FRAMES};
 use std::path::Path;
 
 const RATE: u32 = 48_000;

@@ -3,11 +3,11 @@
 //! storm, all counted by a global allocator that watches the engine's calls.
 #![allow(unsafe_code)] // a counting global allocator needs it
 
-use faderd::audio::offline::OfflineRun;
 use faderd::config::parse_session;
 use faderd::engine::rt::process_guarded;
 use faderd::media::load_clips;
 use faderd::mixer::{Origin, Value};
+use faderd::render::OfflineRun;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;

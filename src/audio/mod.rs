@@ -1,7 +1,7 @@
 //! Audio backends: they own the audio thread and run the engine, always
 //! through an [`slot::EngineSlot`] (the guard, the fault latch and the
-//! replacement after a fault), except the offline renderer, which calls
-//! [`crate::engine::rt::process_guarded`] itself.
+//! replacement after a fault). The offline renderer is not a backend: it
+//! lives in `render`.
 //!
 //! - [`dummy`]: a thread that paces the engine at the stream's rate and
 //!   period with no device (CI, headless machines, the demo).
@@ -10,8 +10,6 @@
 //!   [`jack_server`] picks jackd's or PipeWire's JACK library.
 //! - [`cpal_io`]: cpal's hosts (CoreAudio, WASAPI, ASIO, ALSA, JACK),
 //!   devices and channels chosen by name and number.
-//! - [`offline`]: no clock at all; renders a session to WAV as fast as the
-//!   CPU allows.
 //!
 //! May import: `engine`, `mixer`, `media`, `model`.
 
@@ -22,7 +20,6 @@ pub mod jack;
 pub mod jack_server;
 pub mod midi;
 pub mod midir_bridge;
-pub mod offline;
 pub mod priority;
 pub mod slot;
 

@@ -1,5 +1,9 @@
 //! Offline render: the engine driven by a plain loop, as fast as the CPU
-//! allows, with changes applied at exact sample positions.
+//! allows, with changes applied at exact sample positions. No backend and
+//! no clock: it drives the hub and the engine itself, on its caller's
+//! thread (the strips of a block spread over the cores).
+//!
+//! May import: `engine`, `mixer`, `media`, `model`.
 
 use crate::engine::Clip;
 use crate::engine::Engine;
