@@ -371,10 +371,11 @@ impl JackSupervisor {
         })
     }
 
-    /// Stop the client and the thread.
+    /// Stop the client and the thread, waiting at most
+    /// [`CLIENT_CLOSE_TIMEOUT`] for them.
     pub fn stop(mut self) -> Option<Engine> {
         self.stop.store(true, Ordering::SeqCst);
-        self.thread.take().and_then(|t| t.join().ok()).flatten()
+        self.thread.take().and_then(join_or_leave).flatten()
     }
 }
 
@@ -382,9 +383,33 @@ impl Drop for JackSupervisor {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            let _ = join_or_leave(t);
         }
     }
+}
+
+/// How long faderd waits for its JACK client to close when it stops. A
+/// server that has wedged (stopped, or blocked writing notifications to a
+/// client that is closing) would otherwise hold faderd's exit for ever;
+/// once faderd is gone the server sees its client gone and carries on.
+pub const CLIENT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The supervisor thread's result if it ends within
+/// [`CLIENT_CLOSE_TIMEOUT`]; else it is left to the process's exit, and
+/// the log says so.
+fn join_or_leave(t: JoinHandle<Option<Engine>>) -> Option<Option<Engine>> {
+    let deadline = Instant::now() + CLIENT_CLOSE_TIMEOUT;
+    while !t.is_finished() {
+        if Instant::now() >= deadline {
+            tracing::warn!(
+                "the JACK server did not let faderd's client close within {} s; leaving it (the server drops the client when faderd exits)",
+                CLIENT_CLOSE_TIMEOUT.as_secs()
+            );
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    t.join().ok()
 }
 
 /// Running totals of one client's counters, folded in when it ends.

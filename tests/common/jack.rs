@@ -115,6 +115,24 @@ impl JackServer {
         }
     }
 
+    /// Freeze the server (SIGSTOP): it answers nothing until
+    /// [`JackServer::resume`], as a wedged server does.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Let a paused server run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let pid = c.id().to_string();
+            let _ = Command::new("kill").args([sig, &pid]).status();
+        }
+    }
+
     /// Start it again under the same name.
     pub fn restart(&mut self) {
         self.kill();
