@@ -342,7 +342,11 @@ fn kill_9_during_autosaves_and_saves_leaves_every_file_loadable_and_recovers_the
     let mut saves_seen = false;
     // Temporary files left by a kill in the middle of a write.
     let mut torn_writes = 0;
-    for round in 0..8 {
+    // At least 8 rounds, and more (up to 24) until a kill has landed in
+    // the middle of a write: each round's kill is at a random moment.
+    let mut round = 0;
+    while round < 8 || (torn_writes == 0 && round < 24) {
+        round += 1;
         // Every write pauses half-way (a test-build hook), so a kill lands
         // in the middle of one as often as not.
         let mut cmd = faderd();
