@@ -158,6 +158,20 @@ fn coef(ms: f32, rate: f32) -> f32 {
     }
 }
 
+/// The linked side chain: each sample of the louder channel (`l` alone
+/// for mono), sign kept. `sc` is as long as `l`.
+#[inline]
+fn louder_into(sc: &mut [f32], l: &[f32], r: Option<&[f32]>) {
+    match r {
+        Some(r) => {
+            for ((s, a), b) in sc.iter_mut().zip(l).zip(r) {
+                *s = if a.abs() >= b.abs() { *a } else { *b };
+            }
+        }
+        None => sc.copy_from_slice(l),
+    }
+}
+
 #[inline]
 fn to_db(x: f32) -> f32 {
     if x > 1e-6 {
@@ -281,14 +295,7 @@ impl Compressor {
         }
         let n = l.len();
         // Side chain: the louder channel, high-passed.
-        match r.as_deref() {
-            Some(r) => {
-                for ((s, a), b) in sc.iter_mut().zip(l.iter()).zip(r) {
-                    *s = if a.abs() >= b.abs() { *a } else { *b };
-                }
-            }
-            None => sc[..n].copy_from_slice(l),
-        }
+        louder_into(&mut sc[..n], l, r.as_deref());
         if self.spec.sc_hpf_hz > 0.0 {
             self.sc[0].process(&mut sc[..n]);
         }
@@ -470,10 +477,11 @@ pub struct Gate {
 impl Gate {
     /// A gate at `spec`, `rate` Hz, starting closed if `spec` says so.
     pub fn new(spec: GateSpec, rate: u32) -> Gate {
+        let rate = rate.max(1) as f32;
         let mut g = Gate {
             spec,
-            rate: rate.max(1) as f32,
-            peak: HalfCyclePeak::new(rate.max(1) as f32),
+            rate,
+            peak: HalfCyclePeak::new(rate),
             att: 0.0,
             rel: 0.0,
             hold_frames: 0,
@@ -535,14 +543,7 @@ impl Gate {
         // As the compressor: the wanted gain change as SIMD, the smoothing
         // (with its hold) sample by sample, the gain as SIMD.
         // The louder channel's sample, then the half-cycle peak of it.
-        match r.as_deref() {
-            Some(r) => {
-                for ((s, a), b) in sc.iter_mut().zip(l.iter()).zip(r) {
-                    *s = if a.abs() >= b.abs() { *a } else { *b };
-                }
-            }
-            None => sc.copy_from_slice(l),
-        }
+        louder_into(sc, l, r.as_deref());
         for s in sc.iter_mut() {
             *s = self.peak.tick(*s);
         }
