@@ -74,35 +74,37 @@ enum Unit {
 }
 
 impl Unit {
+    /// What follows the number.
+    fn suffix(self) -> &'static str {
+        match self {
+            Unit::Db => "dB",
+            Unit::Lufs => "LUFS",
+            Unit::Lu => "LU",
+            Unit::Dbtp => "dBTP",
+            Unit::Hz => "Hz",
+            Unit::Ms => "ms",
+            Unit::Ratio => ":1",
+            Unit::Seconds => "s",
+            Unit::Percent => "%",
+        }
+    }
+
     /// The Lua that rewrites a received number as text with its unit
     /// (`-6.0 dB`, `1.20 kHz`, `4.0:1`); text it wrote itself is left.
     fn script(self) -> String {
+        let unit = self.suffix();
         let format = match self {
-            Unit::Db => "string.format('%.1f dB', v)",
-            Unit::Lufs => "string.format('%.1f LUFS', v)",
-            Unit::Lu => "string.format('%.1f LU', v)",
-            Unit::Dbtp => "string.format('%.1f dBTP', v)",
             Unit::Hz => {
                 "(v >= 1000 and string.format('%.2f kHz', v / 1000) or string.format('%.0f Hz', v))"
+                    .to_owned()
             }
-            Unit::Ms => "string.format('%.0f ms', v)",
-            Unit::Ratio => "string.format('%.1f:1', v)",
-            Unit::Seconds => "string.format('%.1f s', v)",
-            Unit::Percent => "string.format('%.0f %%', v * 100)",
+            Unit::Percent => "string.format('%.0f %%', v * 100)".to_owned(),
+            Unit::Ratio => format!("string.format('%.1f{unit}', v)"),
+            Unit::Ms => format!("string.format('%.0f {unit}', v)"),
+            _ => format!("string.format('%.1f {unit}', v)"),
         };
         format!(
-            "function onValueChanged(key)\n  if key ~= 'text' then return end\n  local t = self.values.text\n  if t == '-inf' or t == 'inf' then self.values.text = t .. ' ' .. '{unit}' return end\n  local v = tonumber(t)\n  if v then self.values.text = {format} end\nend",
-            unit = match self {
-                Unit::Db => "dB",
-                Unit::Lufs => "LUFS",
-                Unit::Lu => "LU",
-                Unit::Dbtp => "dBTP",
-                Unit::Hz => "Hz",
-                Unit::Ms => "ms",
-                Unit::Ratio => ":1",
-                Unit::Seconds => "s",
-                Unit::Percent => "%",
-            }
+            "function onValueChanged(key)\n  if key ~= 'text' then return end\n  local t = self.values.text\n  if t == '-inf' or t == 'inf' then self.values.text = t .. ' ' .. '{unit}' return end\n  local v = tonumber(t)\n  if v then self.values.text = {format} end\nend"
         )
     }
 }
@@ -270,6 +272,52 @@ fn button(
 /// A caption over a control's frame.
 fn caption_over(name: String, frame: Rect, text: &str) -> Node {
     label(name, frame, text).prop('i', "textSize", "14")
+}
+
+/// A momentary button that sends `path` with the float `constant` when
+/// pressed, captioned.
+fn press_button(
+    name: &str,
+    frame: Rect,
+    path: &str,
+    constant: &'static str,
+    caption: &str,
+) -> [Node; 2] {
+    [
+        Node::new("BUTTON", name, frame)
+            .prop('i', "buttonType", "0")
+            .colour(NEUTRAL)
+            .osc(Osc::on_press(path.into(), constant)),
+        caption_over(format!("{name}_caption"), frame, caption),
+    ]
+}
+
+/// The master's loudness figures: (name in `/master/loudness/NAME`,
+/// caption, unit).
+const LOUDNESS_FIGURES: [(&str, &str, Unit); 5] = [
+    ("momentary", "Momentary", Unit::Lufs),
+    ("short_term", "Short-term", Unit::Lufs),
+    ("integrated", "Integrated", Unit::Lufs),
+    ("range", "Range", Unit::Lu),
+    ("true_peak", "True peak", Unit::Dbtp),
+];
+
+/// A loudness figure: its 18-px caption in `caption_at`, its readout in
+/// `value_at`.
+fn loudness_figure(
+    (name, text, unit): (&str, &str, Unit),
+    caption_at: Rect,
+    value_at: Rect,
+) -> [Node; 2] {
+    [
+        caption(format!("loudness_{name}_caption"), caption_at, text),
+        readout(
+            format!("loudness_{name}"),
+            value_at,
+            format!("/master/loudness/{name}"),
+            unit,
+        ),
+    ]
 }
 
 fn cdata(s: &str) -> String {
@@ -739,40 +787,27 @@ fn master_fx_page(mut page: Node) -> Node {
         Rect(12.0, 140.0, 300.0, 26.0),
         "Loudness",
     ));
-    let figures = [
-        ("momentary", "Momentary", Unit::Lufs),
-        ("short_term", "Short-term", Unit::Lufs),
-        ("integrated", "Integrated", Unit::Lufs),
-        ("range", "Range", Unit::Lu),
-        ("true_peak", "True peak", Unit::Dbtp),
-    ];
-    for (i, (name, text, unit)) in figures.iter().enumerate() {
+    for (i, figure) in LOUDNESS_FIGURES.into_iter().enumerate() {
         let x = 12.0 + i as f32 * 100.0;
-        page = page
-            .child(caption(
-                format!("loudness_{name}_caption"),
+        page = with(
+            page,
+            loudness_figure(
+                figure,
                 Rect(x, 172.0, 94.0, 18.0),
-                text,
-            ))
-            .child(readout(
-                format!("loudness_{name}"),
                 Rect(x, 192.0, 94.0, 30.0),
-                format!("/master/loudness/{name}"),
-                *unit,
-            ));
+            ),
+        );
     }
-    page = page
-        .child(
-            Node::new("BUTTON", "loudness_reset", Rect(520.0, 172.0, 90.0, 50.0))
-                .prop('i', "buttonType", "0")
-                .colour(NEUTRAL)
-                .osc(Osc::on_press("/master/loudness/reset".into(), "1")),
-        )
-        .child(caption_over(
-            "loudness_reset_caption".into(),
+    page = with(
+        page,
+        press_button(
+            "loudness_reset",
             Rect(520.0, 172.0, 90.0, 50.0),
+            "/master/loudness/reset",
+            "1",
             "RESET",
-        ));
+        ),
+    );
     // The first bus carrying a reverb, and the first carrying a delay,
     // wherever they are in the session: each control learns the bus from
     // the `/bus/N/fx` faderd reports.
@@ -955,8 +990,20 @@ fn fx_section(kind: &str, title: &str, y: f32, params: &[(&str, &str, Unit)]) ->
 
 /// Play, stop, return to zero, position and sync across `width` px.
 fn transport_bar(width: f32) -> Vec<Node> {
-    let mut nodes = Vec::new();
-    nodes.extend(
+    // Play and stop show the transport's state faderd reports.
+    let shows_state = |nodes: Vec<Node>, path: &str| -> Vec<Node> {
+        nodes
+            .into_iter()
+            .map(|n| {
+                if n.kind == "BUTTON" {
+                    n.osc(Osc::receive(path.into(), "x", "INTEGER"))
+                } else {
+                    n
+                }
+            })
+            .collect()
+    };
+    let mut nodes = shows_state(
         button(
             "play".into(),
             Rect(12.0, 4.0, 90.0, 48.0),
@@ -964,17 +1011,10 @@ fn transport_bar(width: f32) -> Vec<Node> {
             "/transport/play".into(),
             "PLAY",
             PLAY,
-        )
-        .into_iter()
-        .map(|n| {
-            if n.kind == "BUTTON" {
-                n.osc(Osc::receive("/transport/play".into(), "x", "INTEGER"))
-            } else {
-                n
-            }
-        }),
+        ),
+        "/transport/play",
     );
-    nodes.extend(
+    nodes.extend(shows_state(
         button(
             "stop".into(),
             Rect(108.0, 4.0, 90.0, 48.0),
@@ -982,24 +1022,16 @@ fn transport_bar(width: f32) -> Vec<Node> {
             "/transport/stop".into(),
             "STOP",
             NEUTRAL,
-        )
-        .into_iter()
-        .map(|n| {
-            if n.kind == "BUTTON" {
-                n.osc(Osc::receive("/transport/stop".into(), "x", "INTEGER"))
-            } else {
-                n
-            }
-        }),
-    );
-    let rewind = Rect(204.0, 4.0, 90.0, 48.0);
-    nodes.push(
-        Node::new("BUTTON", "rewind", rewind)
-            .prop('i', "buttonType", "0")
-            .colour(NEUTRAL)
-            .osc(Osc::on_press("/transport/locate".into(), "0")),
-    );
-    nodes.push(caption_over("rewind_caption".into(), rewind, "|< 0:00"));
+        ),
+        "/transport/stop",
+    ));
+    nodes.extend(press_button(
+        "rewind",
+        Rect(204.0, 4.0, 90.0, 48.0),
+        "/transport/locate",
+        "0",
+        "|< 0:00",
+    ));
     // On a narrow screen the position goes under the buttons.
     let (position, sync) = if width >= 700.0 {
         (
@@ -1097,41 +1129,27 @@ fn phone_layout() -> Node {
             ON,
         ),
     );
-    let figures = [
-        ("momentary", "Momentary", Unit::Lufs),
-        ("short_term", "Short-term", Unit::Lufs),
-        ("integrated", "Integrated", Unit::Lufs),
-        ("range", "Range", Unit::Lu),
-        ("true_peak", "True peak", Unit::Dbtp),
-    ];
-    for (i, (name, text, unit)) in figures.iter().enumerate() {
+    for (i, figure) in LOUDNESS_FIGURES.into_iter().enumerate() {
         let y = 100.0 + i as f32 * 56.0;
-        master = master
-            .child(caption(
-                format!("loudness_{name}_caption"),
+        master = with(
+            master,
+            loudness_figure(
+                figure,
                 Rect(110.0, y, 130.0, 18.0),
-                text,
-            ))
-            .child(readout(
-                format!("loudness_{name}"),
                 Rect(110.0, y + 18.0, 130.0, 30.0),
-                format!("/master/loudness/{name}"),
-                *unit,
-            ));
+            ),
+        );
     }
-    let reset = Rect(110.0, 390.0, 130.0, 48.0);
-    master = master
-        .child(
-            Node::new("BUTTON", "loudness_reset", reset)
-                .prop('i', "buttonType", "0")
-                .colour(NEUTRAL)
-                .osc(Osc::on_press("/master/loudness/reset".into(), "1")),
-        )
-        .child(caption_over(
-            "loudness_reset_caption".into(),
-            reset,
+    master = with(
+        master,
+        press_button(
+            "loudness_reset",
+            Rect(110.0, 390.0, 130.0, 48.0),
+            "/master/loudness/reset",
+            "1",
             "RESET",
-        ));
+        ),
+    );
     with(root(PHONE), transport_bar(PHONE.2)).child(pager.child(master))
 }
 
