@@ -46,22 +46,18 @@ fn read_layout(file: &str) -> String {
 fn hub() -> Hub {
     hub_with_buses(
         "  - { name: Verb, kind: aux, reverb: {} }\n  - { name: Echo, kind: aux, delay: {} }\n",
+        ["Verb", "Echo"],
     )
 }
 
-/// 8 tracks sending to the first two of `buses` (YAML list items).
-fn hub_with_buses(buses: &str) -> Hub {
-    let first_two: Vec<String> = buses
-        .lines()
-        .filter_map(|l| l.split("name: ").nth(1))
-        .map(|r| r.split(',').next().unwrap().trim().to_owned())
-        .take(2)
-        .collect();
+/// `buses` (YAML list items) and 8 tracks, each with a send to each of
+/// `sends_to`.
+fn hub_with_buses(buses: &str, sends_to: [&str; 2]) -> Hub {
+    let [a, b] = sends_to;
     let mut yaml = format!("version: 1\nname: layout\nbuses:\n{buses}tracks:\n");
     for n in 1..=8 {
         yaml.push_str(&format!(
-            "  - {{ name: T{n}, sends: [{{ bus: {}, gain_db: -10 }}, {{ bus: {}, gain_db: -20 }}] }}\n",
-            first_two[0], first_two[1]
+            "  - {{ name: T{n}, sends: [{{ bus: {a}, gain_db: -10 }}, {{ bus: {b}, gain_db: -20 }}] }}\n"
         ));
     }
     let session = faderd::config::parse_session(&yaml, Path::new("layout.yaml")).unwrap();
@@ -672,6 +668,7 @@ fn run_script(name: &str, messages: &[OscMessage], then: &str) -> Option<String>
 fn the_effects_page_finds_the_sessions_reverb_and_delay_wherever_they_are() {
     let mut hub = hub_with_buses(
         "  - { name: Drums, kind: aux }\n  - { name: Plate, kind: aux, reverb: { size: 0.6 } }\n  - { name: Slap, kind: aux, delay: { time: 120 } }\n",
+        ["Drums", "Plate"],
     );
     let dump = state_dump(&mut hub);
     let size_pos = dump
@@ -724,8 +721,10 @@ fn the_effects_page_finds_the_sessions_reverb_and_delay_wherever_they_are() {
     assert!(out.contains("sent=/bus/3/delay/ping_pong 1"), "{out}");
 
     // A session without a delay says so.
-    let mut dry =
-        hub_with_buses("  - { name: A, kind: aux }\n  - { name: B, kind: aux, reverb: {} }\n");
+    let mut dry = hub_with_buses(
+        "  - { name: A, kind: aux }\n  - { name: B, kind: aux, reverb: {} }\n",
+        ["A", "B"],
+    );
     let out = run_script("delay_title", &state_dump(&mut dry), "").unwrap();
     assert!(out.contains("text=No delay bus"), "{out}");
 }
