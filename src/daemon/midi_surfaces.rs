@@ -109,7 +109,6 @@ impl MidiSurfaces {
             }
             return;
         };
-        self.update_echo(midi);
         let mut out: Vec<MidiOut> = Vec::new();
         for (port, was) in self.present.iter_mut() {
             let is = midi.is_connected(*port);
@@ -181,7 +180,8 @@ impl MidiSurfaces {
     /// Motor faders follow the hand fastest when the backend echoes their
     /// moves within the cycle they arrive in: tell it which channels of
     /// which ports (online units' own faders only), and tell the surfaces
-    /// whether it does.
+    /// whether it does. Called after whatever can bring a unit online or
+    /// take it off (a poll, a tick).
     fn update_echo(&mut self, midi: &MidiLink) {
         let mut by_backend = None;
         for s in &self.mackie {
@@ -259,6 +259,8 @@ impl MidiSurfaces {
         out.extend(self.controller_feedback(hub));
         if let Some(midi) = midi {
             send(midi, &out);
+            // A unit the tick brought online (the handshake fallback).
+            self.update_echo(midi);
         }
     }
 
