@@ -60,6 +60,14 @@ impl StateWords {
     pub fn float(&mut self, x: f32) {
         self.word(x.to_bits());
     }
+
+    /// Add a double, by its bits, as two words.
+    #[inline]
+    pub fn double(&mut self, x: f64) {
+        let bits = x.to_bits();
+        self.word(bits as u32);
+        self.word((bits >> 32) as u32);
+    }
 }
 
 impl PartialEq for StateWords {
