@@ -54,9 +54,16 @@ enum Command {
         /// The mix file to write.
         #[arg(short, long, value_name = "OUT.wav")]
         output: PathBuf,
-        /// Also write one file per track and bus into this folder.
+        /// Also write stems into this folder (see --stem-mode), and the mix
+        /// again as master.wav.
         #[arg(long, value_name = "DIR")]
         stems: Option<PathBuf>,
+        /// pre-master: one stem per track and bus, after its fader and pan,
+        /// before the master. through-master: one per input of the master
+        /// (tracks routed to it, buses, groups), through the master's
+        /// chain with the mix's own dynamics, so the stems sum to the mix.
+        #[arg(long, value_enum, default_value_t = StemModeArg::PreMaster)]
+        stem_mode: StemModeArg,
         /// Sample format.
         #[arg(long, value_enum, default_value_t = FormatArg::Float32)]
         format: FormatArg,
@@ -134,6 +141,14 @@ enum FormatArg {
     Int24,
     /// 16-bit integer WAV (CD).
     Int16,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StemModeArg {
+    /// Each track and bus after its fader and pan, before the master.
+    PreMaster,
+    /// Each input of the master through its chain: they sum to the mix.
+    ThroughMaster,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

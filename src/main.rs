@@ -5,7 +5,7 @@
 use faderd::config::{self, BackendChoice, LogLevel};
 use faderd::daemon::{self, Failure, RunOptions};
 use faderd::media::{self, Dither, WavFormat};
-use faderd::render::{RenderJob, render};
+use faderd::render::{RenderJob, StemMode, render};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,7 @@ fn main() -> ExitCode {
             session,
             output,
             stems,
+            stem_mode,
             format,
             dither,
             fail_on_clip,
@@ -73,6 +74,10 @@ fn main() -> ExitCode {
             let job = RenderJob {
                 output,
                 stems,
+                stem_mode: match stem_mode {
+                    StemModeArg::PreMaster => StemMode::PreMaster,
+                    StemModeArg::ThroughMaster => StemMode::ThroughMaster,
+                },
                 format: match format {
                     FormatArg::Float32 => WavFormat::Float32,
                     FormatArg::Int24 => WavFormat::Int24,

@@ -5,11 +5,9 @@
 //!
 //! May import: `engine`, `mixer`, `media`, `model`.
 
-use crate::engine::Clip;
-use crate::engine::Engine;
-use crate::engine::EngineConfig;
 use crate::engine::graph::{Node, Scratch};
 use crate::engine::rt::{process_guarded, process_guarded_spread, with_denormals_flushed};
+use crate::engine::{Clip, Dest, Engine, EngineConfig, NodeId, StemTap};
 use crate::engine::{ScratchBufs, StripPool};
 use crate::media::{MediaError, WavFormat, WavSink, load_clips_except, open_windows};
 use crate::mixer::{Address, Hub, HubError, Origin, StripRef, Value};
@@ -143,15 +141,31 @@ impl StripPool for Spread {
     }
 }
 
+/// How a render takes its stems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StemMode {
+    /// One per track and bus: what the strip puts out (after its fader
+    /// and pan), before the master's processing.
+    #[default]
+    PreMaster,
+    /// One per input of the master (each track routed to it, each bus and
+    /// group), through the master's chain with the mix's own dynamics, EQ,
+    /// fader and limiter gains: the stems sum to the mix. A track routed
+    /// into a group is in the group's stem; a send's return is in its
+    /// bus's.
+    ThroughMaster,
+}
+
 /// What `faderd render` does.
 #[derive(Debug, Clone)]
 pub struct RenderJob {
     /// The mix file.
     pub output: PathBuf,
-    /// A folder for one file per track and bus (post-fader, post-pan,
-    /// before the master: what each strip puts out) and `master.wav` (the
+    /// A folder for the stems (as `stem_mode` says) and `master.wav` (the
     /// mix again), all aligned with the mix sample for sample.
     pub stems: Option<PathBuf>,
+    /// How stems are taken.
+    pub stem_mode: StemMode,
     /// Sample format.
     pub format: WavFormat,
     /// Dither for fixed-point formats.
@@ -242,14 +256,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Refuse outputs (`outputs`) that would replace a file the render reads:
-/// the session's own file and every audio file a track plays.
-fn refuse_overwrites(
-    session: &Session,
-    base_dir: &Path,
-    job: &RenderJob,
-    outputs: &[PathBuf],
-) -> Result<(), RenderError> {
+/// The files a render of `session` reads, each with what it is: the
+/// session's own file and every audio file a track plays.
+fn files_read(session: &Session, base_dir: &Path, job: &RenderJob) -> Vec<(PathBuf, String)> {
     let mut read: Vec<(PathBuf, String)> = session
         .tracks
         .iter()
@@ -264,6 +273,12 @@ fn refuse_overwrites(
     if let Some(f) = &job.session_file {
         read.push((f.clone(), "the session file".to_owned()));
     }
+    read
+}
+
+/// Refuse outputs (`outputs`) that would replace a file the render reads
+/// (`read`, from [`files_read`]).
+fn refuse_overwrites(read: &[(PathBuf, String)], outputs: &[PathBuf]) -> Result<(), RenderError> {
     for out in outputs {
         if let Some((_, what)) = read.iter().find(|(src, _)| same_file(out, src)) {
             return Err(RenderError::WouldOverwrite {
@@ -342,24 +357,49 @@ pub fn render(
     {
         tracing::warn!("tracks with an interface input as source are silent in an offline render");
     }
+    let read = files_read(&session, base_dir, job);
+    let mut run = OfflineRun::new(session, clips, job.block)?;
+    let master = run.hub.node_map().master;
+    // Which stems, from which node, taken how.
+    let taps: Vec<(String, NodeId, StemTap)> = match &job.stems {
+        None => Vec::new(),
+        Some(_) => stem_names
+            .into_iter()
+            .filter_map(|(strip, name)| {
+                let node = match strip {
+                    StripRef::Track(i) => run.hub.node_map().tracks[i],
+                    StripRef::Bus(j) => run.hub.node_map().buses[j],
+                    StripRef::Master => master,
+                };
+                let tap = match (job.stem_mode, strip) {
+                    (StemMode::PreMaster, _) | (_, StripRef::Master) => StemTap::Out,
+                    (StemMode::ThroughMaster, _) => match run.engine.destination(node)? {
+                        Dest::Node(d) if d == master => StemTap::ThroughMaster,
+                        // Straight to the mix's own outputs: in it as it is.
+                        Dest::Output { first: 0 } => StemTap::Out,
+                        // Into a group (in the group's stem) or elsewhere.
+                        _ => return None,
+                    },
+                };
+                Some((name, node, tap))
+            })
+            .collect(),
+    };
     let stem_files: Vec<PathBuf> = job.stems.as_ref().map_or_else(Vec::new, |dir| {
-        stem_names
-            .iter()
-            .map(|(_, name)| dir.join(format!("{}.wav", sanitize(name))))
+        taps.iter()
+            .map(|(name, _, _)| dir.join(format!("{}.wav", sanitize(name))))
             .collect()
     });
     let outputs: Vec<PathBuf> = std::iter::once(job.output.clone())
         .chain(stem_files.iter().cloned())
         .collect();
-    refuse_overwrites(&session, base_dir, job, &outputs)?;
-    let mut run = OfflineRun::new(session, clips, job.block)?;
+    refuse_overwrites(&read, &outputs)?;
     // Every output is read as late as its own latency (the master
     // limiter's lookahead, say), so the mix and the stems line up with the
     // timeline sample for sample, and the engine runs on until the latest
     // has its last frame.
     let latencies = run.hub.output_latencies();
-    let latency_of = |node: crate::engine::NodeId| u64::from(latencies[usize::from(node.0)]);
-    let master = run.hub.node_map().master;
+    let latency_of = |node: NodeId| u64::from(latencies[usize::from(node.0)]);
     let mut mix = Aligned::new(
         WavSink::create(&job.output, rate, job.format, job.dither)?,
         latency_of(master),
@@ -371,15 +411,16 @@ pub fn render(
             path: dir.clone(),
             source,
         })?;
-        for ((strip, _), file) in stem_names.iter().zip(&stem_files) {
-            let node = match strip {
-                StripRef::Track(i) => run.hub.node_map().tracks[*i],
-                StripRef::Bus(j) => run.hub.node_map().buses[*j],
-                StripRef::Master => master,
-            };
+        for ((_, node, tap), file) in taps.iter().zip(&stem_files) {
             let sink = WavSink::create(file, rate, job.format, job.dither)?;
-            stems.push((node, Aligned::new(sink, latency_of(node), total)));
+            let latency = match tap {
+                StemTap::Out => latency_of(*node),
+                StemTap::ThroughMaster => latency_of(master),
+            };
+            stems.push(Aligned::new(sink, latency, total));
         }
+        let tapped: Vec<(NodeId, StemTap)> = taps.iter().map(|(_, n, t)| (*n, *t)).collect();
+        run.engine.tap_stems(master, &tapped);
     }
     let run_total = total + latencies.iter().copied().max().map_or(0, u64::from);
     let mut peak = 0.0f32;
@@ -399,8 +440,8 @@ pub fn render(
                     let (l, r) = (&engine.output(0)[..n], &engine.output(1)[..n]);
                     let (l, r) = mix.write(l, r)?;
                     peak = l.iter().chain(r).fold(peak, |m, x| m.max(x.abs()));
-                    for (node, sink) in stems.iter_mut() {
-                        let (sl, sr) = engine.node_output(*node);
+                    for (k, sink) in stems.iter_mut().enumerate() {
+                        let (sl, sr) = engine.stem(k);
                         sink.write(&sl[..n], &sr[..n])?;
                     }
                     since_progress += n as u64;
@@ -431,7 +472,7 @@ pub fn render(
     progress(total, total);
     let mut files = Vec::new();
     let mut clipped = Vec::new();
-    for sink in std::iter::once(mix.sink).chain(stems.into_iter().map(|(_, s)| s.sink)) {
+    for sink in std::iter::once(mix.sink).chain(stems.into_iter().map(|s| s.sink)) {
         let (path, clipping) = sink.finish()?;
         if clipping.samples > 0 {
             clipped.push((path.clone(), clipping));

@@ -287,7 +287,8 @@ impl Compressor {
     }
 
     /// Compress a block in place; `r` is `None` for mono. `sc` is scratch
-    /// of the block's length (the side-chain signal).
+    /// of the block's length (the side-chain signal); afterwards it holds
+    /// what [`Compressor::gain_into`] reads.
     pub fn process(&mut self, l: &mut [f32], r: Option<&mut [f32]>, sc: &mut [f32]) {
         if !self.spec.on {
             self.gr_db = 0.0;
@@ -389,6 +390,19 @@ impl Compressor {
         // is under ~1e-7 dB the gain rounds to exactly 1.
         self.gr_db = g;
         self.gr_peak = peak;
+    }
+
+    /// Multiply `gain` by the linear gain the last [`Compressor::process`]
+    /// applied to each sample, given the `sc` it left (a render replays
+    /// the master's dynamics on stems with it).
+    pub fn gain_into(&self, sc: &[f32], gain: &mut [f32]) {
+        if !self.spec.on {
+            return;
+        }
+        let makeup_db = self.spec.makeup_db;
+        for (g, s) in gain.iter_mut().zip(sc) {
+            *g *= from_db(s + makeup_db);
+        }
     }
 }
 
@@ -575,6 +589,17 @@ impl Gate {
             for (x, g) in r.iter_mut().zip(sc.iter()) {
                 *x *= from_db(*g);
             }
+        }
+    }
+
+    /// Multiply `gain` by the linear gain the last [`Gate::process`]
+    /// applied to each sample, given the `sc` it left.
+    pub fn gain_into(&self, sc: &[f32], gain: &mut [f32]) {
+        if !self.spec.on {
+            return;
+        }
+        for (g, s) in gain.iter_mut().zip(sc) {
+            *g *= from_db(*s);
         }
     }
 }

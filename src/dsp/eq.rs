@@ -351,6 +351,27 @@ impl StripEq {
         }
     }
 
+    /// Take `leader`'s settings and where its glides stand, keeping this
+    /// EQ's own filter memory: from then on it filters its own signal as
+    /// `leader` filters its signal (a render sends stems through a copy
+    /// of the master's EQ this way). Call it before each block `leader`
+    /// processes. A section whose memory `leader` holds empty was cleared
+    /// (a band coming into the path starts so), and is cleared here too.
+    pub fn follow(&mut self, leader: &StripEq) {
+        let memory = self.sections;
+        self.clone_from(leader);
+        for (mine, kept) in self
+            .sections
+            .iter_mut()
+            .flatten()
+            .zip(memory.iter().flatten())
+        {
+            if !mine.is_empty() {
+                mine.take_state_of(kept);
+            }
+        }
+    }
+
     /// The settings aimed at.
     pub fn spec(&self) -> EqSpec {
         self.target

@@ -175,9 +175,16 @@ impl Limiter {
 
     /// Limit a stereo block in place.
     pub fn process(&mut self, l: &mut [f32], r: &mut [f32]) {
+        self.process_traced(l, r, None);
+    }
+
+    /// [`Limiter::process`], writing into `gain` (when given, of the
+    /// block's length) the gain each output sample got: what left the
+    /// delay line, times it, is the output.
+    pub fn process_traced(&mut self, l: &mut [f32], r: &mut [f32], mut gain: Option<&mut [f32]>) {
         let len = self.line[0].len();
         let on = self.spec.on;
-        for (xl, xr) in l.iter_mut().zip(r.iter_mut()) {
+        for (i, (xl, xr)) in l.iter_mut().zip(r.iter_mut()).enumerate() {
             let (inl, inr) = (*xl, *xr);
             let peak = self.detect[0].push(inl).max(self.detect[1].push(inr));
             let need = if on && peak > self.ceiling {
@@ -196,6 +203,9 @@ impl Limiter {
                 (smooth + (self.gain - smooth) * self.release).min(smooth)
             };
             self.lowest = self.lowest.min(self.gain);
+            if let Some(g) = gain.as_deref_mut() {
+                g[i] = self.gain;
+            }
             let p = self.line_pos;
             *xl = self.line[0][p] * self.gain;
             *xr = self.line[1][p] * self.gain;

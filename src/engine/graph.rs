@@ -239,7 +239,7 @@ pub(crate) struct StereoBuf {
 }
 
 impl StereoBuf {
-    fn new(frames: usize) -> StereoBuf {
+    pub(crate) fn new(frames: usize) -> StereoBuf {
         StereoBuf {
             l: vec![0.0; frames].into_boxed_slice(),
             r: vec![0.0; frames].into_boxed_slice(),

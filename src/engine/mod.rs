@@ -16,6 +16,7 @@ pub mod ids;
 pub mod meters;
 pub mod msg;
 pub mod rt;
+mod stems;
 mod strip;
 
 pub use graph::{
@@ -27,6 +28,7 @@ pub use msg::{
     AutoPlay, AutoTarget, LaneSet, Measurement, NodeId, NodeLanes, ProcTarget, StripParam,
     ToEngine, TransportCmd,
 };
+pub use stems::StemTap;
 
 /// Channel-strip lanes play on this grid of the timeline, in frames (the
 /// EQ's glides run on the same size of grid).
@@ -156,6 +158,8 @@ pub struct Engine {
     /// Frames at the start of every output known to hold exact silence
     /// (written by a resting block, untouched since).
     outputs_silent: usize,
+    /// Stems an offline render gathers ([`Engine::tap_stems`]).
+    stems: Option<Box<stems::StemTaps>>,
 }
 
 impl Engine {
@@ -201,6 +205,7 @@ impl Engine {
             resting_on: true,
             graph_at_rest: false,
             outputs_silent: 0,
+            stems: None,
         };
         (
             engine,
@@ -253,8 +258,42 @@ impl Engine {
         self.outputs.get(ch).map_or(&[], |b| &b[..])
     }
 
-    /// Node `node`'s post-pan output (left, right) from the last process call:
-    /// what it feeds its destination. Used for stems.
+    /// Gather stems from the next process call on: one per `taps` entry
+    /// (node, how), taken through the master node `master` where asked.
+    /// Read them with [`Engine::stem`]. For an offline render: allocates,
+    /// so call it before processing, and the graph must stay the same.
+    pub fn tap_stems(&mut self, master: NodeId, taps: &[(NodeId, StemTap)]) {
+        let index = |n: NodeId| usize::from(n.0);
+        let taps: Vec<(usize, StemTap)> = taps.iter().map(|&(n, t)| (index(n), t)).collect();
+        let (eq, latency) = match self.graph.nodes.get(index(master)) {
+            Some(m) => (m.eq.clone(), m.limiter.as_ref().map_or(0, |l| l.latency())),
+            None => return,
+        };
+        let frames = self.config.max_block;
+        self.stems = Some(Box::new(stems::StemTaps::new(
+            index(master),
+            &taps,
+            frames,
+            &eq,
+            latency,
+        )));
+        // A node's taps see every piece it mixes.
+        self.graph_at_rest = false;
+    }
+
+    /// Stem `k` (in [`Engine::tap_stems`]' order) of the last process
+    /// call, left and right, whole: its first `n` frames are the call's.
+    pub fn stem(&self, k: usize) -> (&[f32], &[f32]) {
+        self.stems.as_deref().map_or((&[], &[]), |s| s.stem(k))
+    }
+
+    /// Where node `node` sends its output, if it exists.
+    pub fn destination(&self, node: NodeId) -> Option<Dest> {
+        self.graph.nodes.get(usize::from(node.0)).map(|n| n.dest)
+    }
+
+    /// Node `node`'s post-pan output (left, right) from the last piece
+    /// mixed: what it feeds its destination.
     pub fn node_output(&self, node: NodeId) -> (&[f32], &[f32]) {
         match self.graph.nodes.get(usize::from(node.0)) {
             Some(n) => (&n.out.l, &n.out.r),
@@ -397,6 +436,9 @@ impl Engine {
         for (i, node) in self.graph.nodes.iter_mut().enumerate() {
             strip::rest(node, i, &self.graph.meters, n);
         }
+        if let Some(stems) = self.stems.as_deref_mut() {
+            stems.silence(n);
+        }
         if n > self.outputs_silent {
             for out in self.outputs.iter_mut() {
                 out[..n].fill(0.0);
@@ -523,13 +565,20 @@ impl Engine {
         if let Some(pool) = pool {
             pool.run(&mut graph.nodes, &|i, node, scratch| {
                 if node.stands_alone() {
-                    strip::run_strip(node, i, &piece, None, None, scratch);
+                    strip::run_strip(node, i, &piece, None, None, scratch, None);
                 }
             });
         }
+        let mut stems = self.stems.as_deref_mut();
         for (i, node) in graph.nodes.iter_mut().enumerate() {
             let (own_acc, later_accs) = graph.accs.split_at_mut(i + 1);
             if pool.is_none() || !node.stands_alone() {
+                // The master (a bus: it never stands alone) records its
+                // chain for stems taken through it.
+                let trace = stems
+                    .as_deref_mut()
+                    .filter(|s| s.master() == i)
+                    .and_then(|s| s.trace.as_mut());
                 strip::run_strip(
                     node,
                     i,
@@ -537,6 +586,7 @@ impl Engine {
                     Some(&mut own_acc[i]),
                     Some(&mut self.outputs),
                     &mut graph.scratch.bufs,
+                    trace,
                 );
             }
             // A resting strip put out exact silence: adding it changes
@@ -544,6 +594,9 @@ impl Engine {
             if !node.resting {
                 strip::route(node, i, later_accs, &mut self.outputs, off, n);
             }
+        }
+        if let Some(stems) = stems {
+            stems.gather(&graph.nodes, piece.clock.frame, off, n);
         }
     }
 

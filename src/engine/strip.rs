@@ -21,6 +21,7 @@ use super::auto::{LaneConv, LaneView, TimelineClock};
 use super::graph::{self, Channels, Node, NodeInput, StereoBuf};
 use super::meters::MeterBank;
 use super::msg::NodeLanes;
+use super::stems::{ChainTrace, write_span};
 use crate::dsp::automation::{Interp, LanePoint};
 use crate::dsp::ramp::{Span, add_scaled, product, scale_in_place, scale_into};
 use crate::dsp::state_words::{StateWords, all_positive_zero};
@@ -207,6 +208,9 @@ fn plays_live(p: &super::auto::AutoParam) -> bool {
 /// `own_acc` (what earlier nodes summed here) is read by bus nodes and
 /// `outputs` is written by a hardware insert; both may be `None` for a node
 /// that [stands alone](Node::stands_alone).
+///
+/// With a `trace` (the master's, for stems taken through it) the strip
+/// records what its chain did, and never rests.
 pub(crate) fn run_strip(
     node: &mut Node,
     index: usize,
@@ -214,6 +218,7 @@ pub(crate) fn run_strip(
     own_acc: Option<&mut StereoBuf>,
     outputs: Option<&mut [Box<[f32]>]>,
     scratch: &mut ScratchBufs,
+    trace: Option<&mut ChainTrace>,
 ) {
     let n = piece.n;
     let own = piece.lanes.get(index);
@@ -233,6 +238,7 @@ pub(crate) fn run_strip(
     // exact silence again, would compute the same: it is skipped. Its
     // meters read silence and its dynamics the reduction they hold.
     let silent_in = piece.rest
+        && trace.is_none()
         && node.may_rest()
         && all_positive_zero(&node.pre.l[..n])
         && (node.channels == Channels::Mono || all_positive_zero(&node.pre.r[..n]));
@@ -255,7 +261,7 @@ pub(crate) fn run_strip(
         outputs,
         off: piece.off,
     });
-    mix_strip(node, &lanes, io, scratch, n);
+    mix_strip(node, &lanes, io, scratch, trace, n);
     let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
     let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
     let reduction = node
@@ -458,12 +464,13 @@ fn play_clip(dst: &mut [f32], src: Option<&[f32]>, frame: u64, start: u64, loope
 /// Input gain, effect, EQ and dynamics, insert, fader, sends' levels, pan,
 /// limiter and the destination delay, for one node whose source is in
 /// `pre`. Writes only the node's own buffers (and, through `io`, the
-/// backend's outputs for a hardware insert).
+/// backend's outputs for a hardware insert), and `trace` when given.
 fn mix_strip(
     node: &mut Node,
     lanes: &Lanes<'_>,
     io: Option<Io<'_>>,
     scratch: &mut ScratchBufs,
+    mut trace: Option<&mut ChainTrace>,
     n: usize,
 ) {
     let stereo = node.channels == Channels::Stereo;
@@ -483,6 +490,12 @@ fn mix_strip(
     );
     let polarity = node.polarity.render(s2);
     let g_in = product(trim, polarity, s3);
+    if let Some(t) = trace.as_deref_mut() {
+        write_span(&mut t.gain_in[..n], g_in);
+        t.eq.clone_from(&node.eq);
+        t.dynamics_first = node.dynamics_first;
+        t.gain_dynamics[..n].fill(1.0);
+    }
     scale_in_place(&mut node.pre.l[..n], g_in);
     if stereo {
         scale_in_place(&mut node.pre.r[..n], g_in);
@@ -505,7 +518,13 @@ fn mix_strip(
                 .process_part(EqPart::BANDS, clock, l, r.as_deref_mut());
         }
         node.gate.process(l, r.as_deref_mut(), s11);
+        if let Some(t) = trace.as_deref_mut() {
+            node.gate.gain_into(s11, &mut t.gain_dynamics[..n]);
+        }
         node.comp.process(l, r.as_deref_mut(), s11);
+        if let Some(t) = trace.as_deref_mut() {
+            node.comp.gain_into(s11, &mut t.gain_dynamics[..n]);
+        }
         if node.dynamics_first {
             node.eq.process_part(EqPart::BANDS, clock, l, r);
         }
@@ -532,6 +551,11 @@ fn mix_strip(
         s5,
     );
     let g_fader = product(fader, gate, s6);
+    if let Some(t) = trace.as_deref_mut() {
+        for side in t.gain_out.iter_mut() {
+            write_span(&mut side[..n], g_fader);
+        }
+    }
     scale_into(&mut node.post.l[..n], &node.pre.l[..n], g_fader);
     if stereo {
         scale_into(&mut node.post.r[..n], &node.pre.r[..n], g_fader);
@@ -611,8 +635,15 @@ fn mix_strip(
     };
     scale_into(&mut node.out.l[..n], &node.post.l[..n], pan_l);
     scale_into(&mut node.out.r[..n], post_r, pan_r);
+    if let Some(t) = trace.as_deref_mut() {
+        for (side, pan) in t.gain_out.iter_mut().zip([pan_l, pan_r]) {
+            scale_in_place(&mut side[..n], pan);
+        }
+        t.limited = node.limiter.is_some();
+    }
     if let Some(limiter) = node.limiter.as_deref_mut() {
-        limiter.process(&mut node.out.l[..n], &mut node.out.r[..n]);
+        let gain = trace.map(|t| &mut t.gain_limiter[..n]);
+        limiter.process_traced(&mut node.out.l[..n], &mut node.out.r[..n], gain);
     }
     if let Some(d) = node.dest_delay.as_deref_mut() {
         d.out.l[..n].copy_from_slice(&node.out.l[..n]);
