@@ -326,6 +326,12 @@ impl Engine {
         self.graph.nodes.iter().filter(|n| n.resting).count()
     }
 
+    /// Commands waiting for the next process call (a test counts what one
+    /// change sends).
+    pub fn queued_commands(&self) -> usize {
+        self.commands.slots()
+    }
+
     /// Frames processed so far.
     pub fn position_frames(&self) -> u64 {
         self.frame

@@ -99,6 +99,91 @@ pub enum StripParam {
     },
 }
 
+/// Which value of a node a [`StripParam`] sets: of two commands for one
+/// slot, the later replaces the earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CoefSlot {
+    /// [`StripParam::Trim`].
+    Trim,
+    /// [`StripParam::Polarity`].
+    Polarity,
+    /// [`StripParam::Fader`].
+    Fader,
+    /// [`StripParam::Mute`].
+    Mute,
+    /// [`StripParam::SoloGate`].
+    SoloGate,
+    /// [`StripParam::Pan`].
+    Pan,
+    /// [`StripParam::Play`] of one target.
+    Play(AutoTarget),
+    /// [`StripParam::Jump`] of one target.
+    Jump(AutoTarget),
+    /// [`StripParam::EqBand`] of one band.
+    EqBand(u8),
+    /// [`StripParam::Hpf`].
+    Hpf,
+    /// [`StripParam::EqOn`].
+    EqOn,
+    /// [`StripParam::Comp`].
+    Comp,
+    /// [`StripParam::Gate`].
+    Gate,
+    /// [`StripParam::DynamicsFirst`].
+    DynamicsFirst,
+    /// [`StripParam::Limiter`].
+    Limiter,
+    /// [`StripParam::Echo`].
+    Echo,
+    /// [`StripParam::Reverb`].
+    Reverb,
+    /// [`StripParam::SendLevel`] of one send.
+    SendLevel(u16),
+    /// [`StripParam::SendPan`] of one send.
+    SendPan(u16),
+    /// [`StripParam::InsertWet`].
+    InsertWet,
+    /// [`StripParam::SendPre`] of one send.
+    SendPre(u16),
+}
+
+impl StripParam {
+    /// The value this command sets.
+    pub fn slot(&self) -> CoefSlot {
+        match *self {
+            StripParam::Trim(_) => CoefSlot::Trim,
+            StripParam::Polarity(_) => CoefSlot::Polarity,
+            StripParam::Fader(_) => CoefSlot::Fader,
+            StripParam::Mute(_) => CoefSlot::Mute,
+            StripParam::SoloGate(_) => CoefSlot::SoloGate,
+            StripParam::Pan { .. } => CoefSlot::Pan,
+            StripParam::Play { target, .. } => CoefSlot::Play(target),
+            StripParam::Jump { target, .. } => CoefSlot::Jump(target),
+            StripParam::EqBand { band, .. } => CoefSlot::EqBand(band),
+            StripParam::Hpf { .. } => CoefSlot::Hpf,
+            StripParam::EqOn(_) => CoefSlot::EqOn,
+            StripParam::Comp(_) => CoefSlot::Comp,
+            StripParam::Gate(_) => CoefSlot::Gate,
+            StripParam::DynamicsFirst(_) => CoefSlot::DynamicsFirst,
+            StripParam::Limiter(_) => CoefSlot::Limiter,
+            StripParam::Echo(_) => CoefSlot::Echo,
+            StripParam::Reverb(_) => CoefSlot::Reverb,
+            StripParam::SendLevel { send, .. } => CoefSlot::SendLevel(send),
+            StripParam::SendPan { send, .. } => CoefSlot::SendPan(send),
+            StripParam::InsertWet(_) => CoefSlot::InsertWet,
+            StripParam::SendPre { send, .. } => CoefSlot::SendPre(send),
+        }
+    }
+
+    /// True for a setting the engine keeps until told otherwise (sending
+    /// it again changes nothing); false for [`StripParam::Play`] and
+    /// [`StripParam::Jump`], which change what the node plays (its
+    /// automation may then move the other settings' live values).
+    pub fn is_setting(&self) -> bool {
+        !matches!(self, StripParam::Play { .. } | StripParam::Jump { .. })
+    }
+}
+
 /// Hub -> engine, through a wait-free SPSC queue.
 #[derive(Debug)]
 pub enum ToEngine {

@@ -291,6 +291,23 @@ pub enum Param {
 }
 
 impl Param {
+    /// True for the channel-strip processing's controls (filter, EQ,
+    /// dynamics, their order, limiter, effects): the ones that change
+    /// the engine's processing settings rather than its gains.
+    pub fn is_processing(self) -> bool {
+        matches!(
+            self,
+            Param::Eq(_)
+                | Param::Comp(_)
+                | Param::Gate(_)
+                | Param::Order
+                | Param::Limiter(_)
+                | Param::Fx
+                | Param::Delay(_)
+                | Param::Reverb(_)
+        )
+    }
+
     /// True for controls a finger rides (fader, gain, trim, pan, send
     /// levels and pans): the ones that can be touched.
     pub fn is_continuous(self) -> bool {

@@ -560,6 +560,12 @@ impl Processing {
     }
 }
 
+/// The live value of the control `param` moves, in its lane's natural
+/// units (None for a control with no lane).
+pub(super) fn live_value_of(c: &Controls, param: Param) -> Option<f64> {
+    live_value(c, lane_param(param)?)
+}
+
 /// A control's live value in a lane's natural units.
 fn live_value(c: &Controls, p: LaneParam) -> Option<f64> {
     Some(match p {
@@ -818,7 +824,9 @@ impl Hub {
 
     /// A value applied to a lane's control (`before` is the strip before
     /// the change); write it if a pass is on.
-    pub(super) fn automation_moved(&mut self, address: Address, before: &Controls) {
+    /// A surface moved `address`; `before` was its live value in its
+    /// lane's units.
+    pub(super) fn automation_moved(&mut self, address: Address, before: Option<f64>) {
         let Some(p) = lane_param(address.param) else {
             return;
         };
@@ -844,13 +852,13 @@ impl Hub {
                     0.0
                 } else {
                     lane_value(self.lane(key.0, key.1), p, frame)
-                        .or_else(|| live_value(before, p))
+                        .or(before)
                         .unwrap_or(value)
                 };
                 LanePoint { frame, value: v0 }
             }
             AutomationMode::Write => {
-                let v0 = live_value(before, p).unwrap_or(value);
+                let v0 = before.unwrap_or(value);
                 LanePoint {
                     frame: self.auto.pass_start.unwrap_or(frame).min(frame),
                     value: v0,

@@ -15,6 +15,7 @@ pub mod automation;
 pub mod build;
 mod effects;
 mod insert;
+mod sent;
 pub mod solo;
 
 pub use address::{
@@ -278,6 +279,8 @@ pub struct Hub {
     /// While set, the engine applies strip changes at this sample-clock
     /// frame ([`Hub::at_frame`]).
     change_frame: Option<u64>,
+    /// What the engine was last told, setting by setting.
+    sent: sent::Sent,
 }
 
 impl Hub {
@@ -327,9 +330,11 @@ impl Hub {
             loudness: crate::dsp::loudness::LoudnessMeter::new(),
             transport_sent: 0,
             change_frame: None,
+            sent: sent::Sent::default(),
         };
         let mut hub = hub;
         hub.resend_automation(true);
+        hub.push_all_strips();
         Ok((hub, engine))
     }
 
@@ -371,6 +376,7 @@ impl Hub {
         self.period = engine_config.max_block as u32;
         self.abandon_measurement("the audio stream restarted");
         self.backlog.clear();
+        self.sent.forget_all();
         self.swaps_in_flight = 0;
         self.lanes_in_flight = 0;
         self.rebuild_pending = false;
@@ -384,6 +390,7 @@ impl Hub {
             self.push(ToEngine::Transport(TransportCmd::Loop(Some(r))));
         }
         self.resend_automation(true);
+        self.push_all_strips();
         Ok(engine)
     }
 
@@ -739,13 +746,13 @@ impl Hub {
             (Param::Gain | Param::Send(_, SendParam::Gain), Value::Float(db)) => Some(*db),
             _ => None,
         };
+        let before = self.before_change(address);
         if let Some(db) = trim_db
-            && let Some(before) = self.session.clone_controls(address.strip)
             && let Some(applied_db) = self.trim_move(address, db)
         {
             self.record_change(address, origin);
             self.touched_by_move(address.lane(), origin);
-            self.automation_moved(address, &before);
+            self.automation_moved(address, before.live);
             return Ok(match address.param {
                 Param::Fader | Param::Send(_, SendParam::Fader) => {
                     Value::Float(db_to_pos(applied_db))
@@ -753,7 +760,6 @@ impl Hub {
                 _ => Value::Float(applied_db),
             });
         }
-        let before = self.session.clone_controls(address.strip);
         let applied = match address.param {
             Param::Fx | Param::Delay(_) | Param::Reverb(_) => self.apply_effect(address, &value)?,
             Param::Fader => {
@@ -1083,22 +1089,37 @@ impl Hub {
                 }
             }
         };
-        let after = self.session.clone_controls(address.strip);
         if address.param.is_continuous() {
             self.touched_by_move(address.lane(), origin);
         }
-        if before != after {
-            self.sync_strip(address.strip, before.as_ref(), after.as_ref());
+        let changed = before.value.is_none() || self.get(address).ok() != before.value;
+        if changed {
+            if matches!(address.param, Param::Solo | Param::SoloSafe) {
+                self.resolo();
+            }
+            self.push_strip_parts(address.strip, address.param.is_processing());
             self.record_change(address, origin);
-            if let Some(b) = &before {
+            if let Some(mode) = before.mode {
                 if address.param == Param::Automation {
-                    self.automation_mode_changed(address.strip, b.automation);
+                    self.automation_mode_changed(address.strip, mode);
                 } else if origin != Origin::Daemon {
-                    self.automation_moved(address, b);
+                    self.automation_moved(address, before.live);
                 }
             }
         }
         Ok(applied)
+    }
+
+    /// What a change to `address` needs to know of the state before it:
+    /// the control's value (to tell whether anything changed), its live
+    /// value in its lane's units and the strip's automation mode.
+    fn before_change(&self, address: Address) -> Before {
+        let controls = self.session.controls(address.strip);
+        Before {
+            value: self.get(address).ok(),
+            live: controls.and_then(|c| automation::live_value_of(c, address.param)),
+            mode: controls.map(|c| c.automation),
+        }
     }
 
     /// A move from a client that holds no explicit touch on `lane` counts
@@ -1503,6 +1524,7 @@ impl Hub {
         self.swaps_in_flight += 1;
         self.push(ToEngine::SwapGraph(Box::new(graph)));
         self.resend_automation(true);
+        self.push_all_strips();
     }
 
     /// Record feedback for a changed control and the controls that show the
@@ -1560,40 +1582,35 @@ impl Hub {
         });
     }
 
-    /// Send the engine whatever differs between two states of one strip,
-    /// and re-evaluate solo for everyone when mute/solo changed.
-    fn sync_strip(&mut self, strip: StripRef, before: Option<&Controls>, after: Option<&Controls>) {
-        let (Some(before), Some(after)) = (before, after) else {
-            return;
-        };
-        if before.solo != after.solo || before.solo_safe != after.solo_safe {
-            let solo = solo_mutes(&self.session);
-            let old = std::mem::replace(&mut self.solo, solo);
-            for i in 0..self.session.tracks.len() {
-                if old.tracks.get(i) != self.solo.tracks.get(i) {
-                    self.push_strip(StripRef::Track(i));
-                }
-            }
-            for j in 0..self.session.buses.len() {
-                if old.buses.get(j) != self.solo.buses.get(j) {
-                    self.push_strip(StripRef::Bus(j));
-                }
+    /// Solo or solo-safe changed: work out who is silenced again and tell
+    /// the engine about the strips whose solo gate moved.
+    fn resolo(&mut self) {
+        let solo = solo_mutes(&self.session);
+        let old = std::mem::replace(&mut self.solo, solo);
+        for i in 0..self.session.tracks.len() {
+            if old.tracks.get(i) != self.solo.tracks.get(i) {
+                self.push_strip_parts(StripRef::Track(i), false);
             }
         }
-        if before != after {
-            let processing = before.eq != after.eq
-                || before.comp != after.comp
-                || before.gate != after.gate
-                || before.order != after.order
-                || before.limiter != after.limiter
-                || before.effect != after.effect;
-            self.push_strip_parts(strip, processing);
+        for j in 0..self.session.buses.len() {
+            if old.buses.get(j) != self.solo.buses.get(j) {
+                self.push_strip_parts(StripRef::Bus(j), false);
+            }
         }
     }
 
-    /// Push every coefficient of one strip (ramps ignore unchanged targets).
+    /// Push every coefficient of one strip (only those the engine does
+    /// not hold already leave).
     fn push_strip(&mut self, strip: StripRef) {
         self.push_strip_parts(strip, true);
+    }
+
+    /// Tell the engine every strip's settings: after a new graph or engine
+    /// (its settings are the session's; from then on only changes leave).
+    fn push_all_strips(&mut self) {
+        for strip in self.strips() {
+            self.push_strip(strip);
+        }
     }
 
     /// Push one strip's gains, pans and sends, and its filter, EQ and
@@ -1682,8 +1699,16 @@ impl Hub {
     }
 
     fn push(&mut self, cmd: ToEngine) {
-        if matches!(cmd, ToEngine::Transport(_)) {
-            self.transport_sent += 1;
+        match &cmd {
+            ToEngine::Transport(_) => self.transport_sent += 1,
+            // The engine holds that setting already: nothing to send.
+            ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. }
+                if !self.sent.needs(*node, param) =>
+            {
+                return;
+            }
+            ToEngine::SwapGraph(_) => self.sent.forget_all(),
+            _ => {}
         }
         let cmd = match (cmd, self.change_frame) {
             (ToEngine::Strip { node, param }, Some(frame)) => {
@@ -1723,7 +1748,7 @@ impl Hub {
                 ToEngine::Strip { node: n, param: p }
                 | ToEngine::StripAt {
                     node: n, param: p, ..
-                } => n == node && same_coefficient(p, param),
+                } => n == node && p.slot() == param.slot(),
                 ToEngine::SwapGraph(_)
                 | ToEngine::SwapLanes(_)
                 | ToEngine::Transport(_)
@@ -1796,32 +1821,11 @@ fn gate_field(g: &mut crate::model::GateSpec, p: GateParam) -> Option<(&mut f32,
     })
 }
 
-fn same_coefficient(a: &StripParam, b: &StripParam) -> bool {
-    use StripParam::*;
-    match (a, b) {
-        (Trim(_), Trim(_))
-        | (Polarity(_), Polarity(_))
-        | (Fader(_), Fader(_))
-        | (Mute(_), Mute(_))
-        | (SoloGate(_), SoloGate(_))
-        | (Pan { .. }, Pan { .. })
-        | (InsertWet(_), InsertWet(_)) => true,
-        (Hpf { .. }, Hpf { .. })
-        | (EqOn(_), EqOn(_))
-        | (Comp(_), Comp(_))
-        | (Gate(_), Gate(_))
-        | (Limiter(_), Limiter(_))
-        | (Echo(_), Echo(_))
-        | (Reverb(_), Reverb(_))
-        | (DynamicsFirst(_), DynamicsFirst(_)) => true,
-        (EqBand { band: x, .. }, EqBand { band: y, .. }) => x == y,
-        (Play { target: x, .. }, Play { target: y, .. })
-        | (Jump { target: x, .. }, Jump { target: y, .. }) => x == y,
-        (SendLevel { send: x, .. }, SendLevel { send: y, .. })
-        | (SendPan { send: x, .. }, SendPan { send: y, .. })
-        | (SendPre { send: x, .. }, SendPre { send: y, .. }) => x == y,
-        _ => false,
-    }
+/// The state a change starts from ([`Hub::before_change`]).
+struct Before {
+    value: Option<Value>,
+    live: Option<f64>,
+    mode: Option<crate::model::AutomationMode>,
 }
 
 /// Gains above +10 dB clamp to +10; at or below the fader law's floor
@@ -1873,9 +1877,5 @@ impl Session {
             StripRef::Bus(j) => self.buses.get_mut(j).map(|b| &mut b.controls),
             StripRef::Master => Some(&mut self.master),
         }
-    }
-
-    fn clone_controls(&self, strip: StripRef) -> Option<Controls> {
-        self.controls(strip).cloned()
     }
 }
