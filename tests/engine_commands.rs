@@ -117,3 +117,44 @@ fn a_solo_tells_the_engine_only_about_the_strips_it_silences() {
     let n = commands_for(&mut hub, &mut engine, "strip/1/solo", Value::Bool(true));
     assert_eq!(n, TRACKS - 1);
 }
+
+/// End to end: one `/strip/N/fader` datagram from a tablet to the running
+/// daemon (dummy backend) is one setting taken by the engine, on a strip
+/// with four sends, a filter, an EQ and a compressor.
+#[test]
+fn one_osc_fader_message_is_one_command_in_the_running_engine() {
+    use common::{osc_status, run_session, status_number, wait_until};
+    use std::time::Duration;
+    let run = run_session(&session(), "version: 1\naudio: { backend: dummy }\n");
+    let taken = || status_number(&osc_status(run.osc), "/status/engine/commands").unwrap();
+    // The start-up commands are taken, and nothing else moves.
+    let mut settled = taken();
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = taken();
+            std::mem::replace(&mut settled, now) == now
+        }),
+        "the engine keeps taking commands with nothing moving"
+    );
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for (k, pos) in [0.25f32, 0.5, 0.75].into_iter().enumerate() {
+        let msg = rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+            addr: "/strip/9/fader".into(),
+            args: vec![rosc::OscType::Float(pos)],
+        }))
+        .unwrap();
+        sock.send_to(&msg, ("127.0.0.1", run.osc)).unwrap();
+        let want = settled + (k + 1) as f64;
+        assert!(
+            wait_until(Duration::from_secs(5), || taken() >= want),
+            "the move reached the engine"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            taken(),
+            want,
+            "move {k}: one fader message, one engine command"
+        );
+    }
+}

@@ -88,6 +88,8 @@ pub struct EngineShared {
     pub faults: AtomicU64,
     /// Commands that arrived for a node or send that does not exist.
     pub bad_commands: AtomicU64,
+    /// Strip commands taken (each sets one setting of one node).
+    pub strip_commands: AtomicU64,
     /// Timestamped commands ([`ToEngine::StripAt`]) that arrived after
     /// their frame had played (applied at once).
     pub late_commands: AtomicU64,
@@ -673,11 +675,13 @@ impl Engine {
             self.graph_at_rest = false;
             match self.commands.pop() {
                 Ok(ToEngine::Strip { node, param }) => {
+                    self.shared.strip_commands.fetch_add(1, Ordering::Relaxed);
                     if !apply_param(&mut self.graph, node, param) {
                         self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Ok(ToEngine::StripAt { node, param, frame }) => {
+                    self.shared.strip_commands.fetch_add(1, Ordering::Relaxed);
                     // Late: its frame had played before this block began.
                     if frame < block_start {
                         self.shared.late_commands.fetch_add(1, Ordering::Relaxed);

@@ -17,6 +17,7 @@ mod effects;
 mod insert;
 mod sent;
 pub mod solo;
+mod touch;
 
 pub use address::{
     Address, AddressError, BandParam, CompParam, DelayParam, EqParam, GateParam, InsertParam,
@@ -111,16 +112,6 @@ pub const DEFAULT_TOUCH_TIMEOUT: Duration = Duration::from_millis(500);
 pub const LANE_SETS_IN_FLIGHT: usize = 2;
 /// How long a MIDI learn request waits for a control to move.
 pub const LEARN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// One surface client's hold on a lane.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Touch {
-    lane: Address,
-    origin: Origin,
-    /// `None`: an explicit touch, held until released. `Some(t)`: inferred
-    /// from moves, held until `t`.
-    until: Option<Instant>,
-}
 
 /// The transport as the hub last commanded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -250,7 +241,7 @@ pub struct Hub {
     revision: u64,
     /// A surface asked for the session to be saved.
     save_requested: bool,
-    touches: Vec<Touch>,
+    touches: touch::Touches,
     touch_timeout: Duration,
     rolling: bool,
     /// The backend's period in frames: which measured insert latency
@@ -313,7 +304,7 @@ impl Hub {
             dirty: false,
             revision: 0,
             save_requested: false,
-            touches: Vec::new(),
+            touches: touch::Touches::default(),
             touch_timeout: DEFAULT_TOUCH_TIMEOUT,
             rolling: false,
             period,
@@ -620,6 +611,11 @@ impl Hub {
         self.link.shared.faults.load(Ordering::Relaxed)
     }
 
+    /// Strip commands the engine has taken, each setting one setting.
+    pub fn engine_strip_commands(&self) -> u64 {
+        self.link.shared.strip_commands.load(Ordering::Relaxed)
+    }
+
     /// Commands the engine dropped as addressed to nothing (should stay 0).
     pub fn engine_bad_commands(&self) -> u64 {
         self.link.shared.bad_commands.load(Ordering::Relaxed)
@@ -662,9 +658,7 @@ impl Hub {
     /// replaced, finish a deferred rebuild, resend what did not fit in the
     /// command queue.
     pub fn service(&mut self) {
-        let now = Instant::now();
-        self.touches
-            .retain(|t| t.until.is_none_or(|until| until > now));
+        self.touches.expire(Instant::now());
         while let Ok(old) = self.link.retired.pop() {
             drop(old);
             self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);
@@ -1128,20 +1122,8 @@ impl Hub {
         if origin == Origin::Daemon {
             return;
         }
-        let until = Some(Instant::now() + self.touch_timeout);
-        match self
-            .touches
-            .iter_mut()
-            .find(|t| t.lane == lane && t.origin == origin)
-        {
-            Some(t) if t.until.is_none() => {}
-            Some(t) => t.until = until,
-            None => self.touches.push(Touch {
-                lane,
-                origin,
-                until,
-            }),
-        }
+        self.touches
+            .moved(lane, origin, Instant::now() + self.touch_timeout);
     }
 
     /// An explicit touch (`on`) or release of a continuous control by a
@@ -1152,34 +1134,20 @@ impl Hub {
             return Err(IntentError::NotTouchable(address));
         }
         self.get(address)?;
-        let lane = address.lane();
-        self.touches
-            .retain(|t| !(t.lane == lane && t.origin == origin));
-        if on {
-            self.touches.push(Touch {
-                lane,
-                origin,
-                until: None,
-            });
-        }
+        self.touches.touch(address.lane(), origin, on);
         self.automation_touch(address, on);
         Ok(())
     }
 
     /// True while anyone touches the lane `address` belongs to.
     pub fn is_touched(&self, address: Address) -> bool {
-        let (lane, now) = (address.lane(), Instant::now());
-        self.touches
-            .iter()
-            .any(|t| t.lane == lane && t.until.is_none_or(|u| u > now))
+        self.touches.is_held(address.lane(), Instant::now())
     }
 
     /// True while `origin` touches the lane `address` belongs to.
     pub fn is_touched_by(&self, address: Address, origin: Origin) -> bool {
-        let (lane, now) = (address.lane(), Instant::now());
         self.touches
-            .iter()
-            .any(|t| t.lane == lane && t.origin == origin && t.until.is_none_or(|u| u > now))
+            .is_held_by(address.lane(), origin, Instant::now())
     }
 
     /// Set how long a move without touch sense holds its touch.

@@ -7,12 +7,54 @@
 //! a node forgets what it was told, and so does a new graph.
 
 use crate::engine::msg::{CoefSlot, NodeId, StripParam};
-use std::collections::HashMap;
+
+/// Slots of a node's own settings (sends' are kept per send).
+const OWN_SLOTS: usize = 19;
+
+/// Where a setting is kept: one of the node's own slots, or one of a
+/// send's three; `None` for events and for slots out of these ranges
+/// (always sent).
+enum Place {
+    Own(usize),
+    Send(usize, usize),
+}
+
+fn place(slot: CoefSlot) -> Option<Place> {
+    Some(match slot {
+        CoefSlot::Trim => Place::Own(0),
+        CoefSlot::Polarity => Place::Own(1),
+        CoefSlot::Fader => Place::Own(2),
+        CoefSlot::Mute => Place::Own(3),
+        CoefSlot::SoloGate => Place::Own(4),
+        CoefSlot::Pan => Place::Own(5),
+        CoefSlot::EqBand(b @ 0..=3) => Place::Own(6 + usize::from(b)),
+        CoefSlot::Hpf => Place::Own(10),
+        CoefSlot::EqOn => Place::Own(11),
+        CoefSlot::Comp => Place::Own(12),
+        CoefSlot::Gate => Place::Own(13),
+        CoefSlot::DynamicsFirst => Place::Own(14),
+        CoefSlot::Limiter => Place::Own(15),
+        CoefSlot::Echo => Place::Own(16),
+        CoefSlot::Reverb => Place::Own(17),
+        CoefSlot::InsertWet => Place::Own(18),
+        CoefSlot::SendLevel(k) => Place::Send(usize::from(k), 0),
+        CoefSlot::SendPan(k) => Place::Send(usize::from(k), 1),
+        CoefSlot::SendPre(k) => Place::Send(usize::from(k), 2),
+        CoefSlot::EqBand(_) | CoefSlot::Play(_) | CoefSlot::Jump(_) => return None,
+    })
+}
+
+/// What one node holds.
+#[derive(Debug, Default, Clone)]
+struct NodeSent {
+    own: [Option<StripParam>; OWN_SLOTS],
+    sends: Vec<[Option<StripParam>; 3]>,
+}
 
 /// The settings sent to each node, by slot.
 #[derive(Debug, Default)]
 pub(crate) struct Sent {
-    values: HashMap<(NodeId, CoefSlot), StripParam>,
+    nodes: Vec<NodeSent>,
 }
 
 impl Sent {
@@ -23,17 +65,36 @@ impl Sent {
             self.forget_node(node);
             return true;
         }
-        self.values.insert((node, param.slot()), *param) != Some(*param)
+        let Some(place) = place(param.slot()) else {
+            return true;
+        };
+        let i = usize::from(node.0);
+        if self.nodes.len() <= i {
+            self.nodes.resize_with(i + 1, NodeSent::default);
+        }
+        let held = &mut self.nodes[i];
+        let cell = match place {
+            Place::Own(s) => &mut held.own[s],
+            Place::Send(k, s) => {
+                if held.sends.len() <= k {
+                    held.sends.resize(k + 1, [None; 3]);
+                }
+                &mut held.sends[k][s]
+            }
+        };
+        cell.replace(*param) != Some(*param)
     }
 
     /// Forget what node `node` was told (its automation may move it).
     pub(crate) fn forget_node(&mut self, node: NodeId) {
-        self.values.retain(|(n, _), _| *n != node);
+        if let Some(held) = self.nodes.get_mut(usize::from(node.0)) {
+            *held = NodeSent::default();
+        }
     }
 
     /// Forget everything (a new graph, a new engine).
     pub(crate) fn forget_all(&mut self) {
-        self.values.clear();
+        self.nodes.clear();
     }
 }
 

@@ -431,6 +431,7 @@ impl OscSurface {
                         self.stats.waited.load(Ordering::Relaxed),
                     ),
                     ("/status/session/dirty", u64::from(hub.is_dirty())),
+                    ("/status/engine/commands", hub.engine_strip_commands()),
                     ("/status/automation/points", hub.lane_points() as u64),
                     ("/status/automation/undo_passes", hub.undo_depth() as u64),
                     ("/status/automation/undo_bytes", hub.undo_bytes() as u64),
