@@ -5,7 +5,8 @@
 //! (`push_strip_parts`).
 
 use super::address::{Address, DelayParam, Param, ReverbParam, StripRef};
-use super::{Hub, IntentError, Value, boolean, float};
+use super::apply::{boolean, float};
+use super::{Hub, IntentError, Value};
 use crate::model::{BusKind, DelayFx, Division, Effect, ReverbSpec};
 
 impl Hub {
