@@ -427,17 +427,18 @@ pub(super) fn comp_field(
     c: &mut crate::model::CompSpec,
     p: CompParam,
 ) -> Option<(&mut f32, (f64, f64))> {
-    let r = crate::model::COMP_RANGES;
-    Some(match p {
-        CompParam::Threshold => (&mut c.threshold_db, r[0]),
-        CompParam::Ratio => (&mut c.ratio, r[1]),
-        CompParam::Knee => (&mut c.knee_db, r[2]),
-        CompParam::Attack => (&mut c.attack_ms, r[3]),
-        CompParam::Release => (&mut c.release_ms, r[4]),
-        CompParam::Makeup => (&mut c.makeup_db, r[5]),
-        CompParam::ScHpf => (&mut c.sc_hpf_hz, r[6]),
+    use crate::model::CompSetting as S;
+    let s = match p {
+        CompParam::Threshold => S::Threshold,
+        CompParam::Ratio => S::Ratio,
+        CompParam::Knee => S::Knee,
+        CompParam::Attack => S::Attack,
+        CompParam::Release => S::Release,
+        CompParam::Makeup => S::Makeup,
+        CompParam::ScHpf => S::ScHpf,
         CompParam::On | CompParam::Detect => return None,
-    })
+    };
+    Some((s.field(c), s.range()))
 }
 
 /// A gate's numeric setting and its range.
@@ -445,16 +446,17 @@ pub(super) fn gate_field(
     g: &mut crate::model::GateSpec,
     p: GateParam,
 ) -> Option<(&mut f32, (f64, f64))> {
-    let r = crate::model::GATE_RANGES;
-    Some(match p {
-        GateParam::Threshold => (&mut g.threshold_db, r[0]),
-        GateParam::Ratio => (&mut g.ratio, r[1]),
-        GateParam::Range => (&mut g.range_db, r[2]),
-        GateParam::Attack => (&mut g.attack_ms, r[3]),
-        GateParam::Hold => (&mut g.hold_ms, r[4]),
-        GateParam::Release => (&mut g.release_ms, r[5]),
+    use crate::model::GateSetting as S;
+    let s = match p {
+        GateParam::Threshold => S::Threshold,
+        GateParam::Ratio => S::Ratio,
+        GateParam::Range => S::Range,
+        GateParam::Attack => S::Attack,
+        GateParam::Hold => S::Hold,
+        GateParam::Release => S::Release,
         GateParam::On => return None,
-    })
+    };
+    Some((s.field(g), s.range()))
 }
 
 /// The state a change starts from ([`Hub::before_change`]).

@@ -477,28 +477,145 @@ impl StripOrder {
     }
 }
 
-/// Compressor ranges: threshold dBFS, ratio, knee dB, attack ms, release
-/// ms, make-up dB, side-chain HPF Hz.
-pub const COMP_RANGES: [(f64, f64); 7] = [
-    (-60.0, 0.0),
-    (1.0, 20.0),
-    (0.0, 24.0),
-    (0.1, 200.0),
-    (5.0, 5_000.0),
-    (-12.0, 24.0),
-    (0.0, 500.0),
-];
+/// A compressor's numeric setting. Its range, its name in a session file
+/// and its place in a [`CompSpec`] are written here and nowhere else:
+/// the hub's clamps, the session's checks, the lanes and the surfaces'
+/// scales all read them from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompSetting {
+    /// Threshold, dBFS.
+    Threshold,
+    /// Ratio, :1.
+    Ratio,
+    /// Soft knee width, dB.
+    Knee,
+    /// Attack, ms.
+    Attack,
+    /// Release, ms.
+    Release,
+    /// Make-up gain, dB.
+    Makeup,
+    /// Side-chain high-pass, Hz (0: off).
+    ScHpf,
+}
 
-/// Gate ranges: threshold dBFS, ratio, range dB, attack ms, hold ms,
-/// release ms.
-pub const GATE_RANGES: [(f64, f64); 6] = [
-    (-90.0, 0.0),
-    (1.0, 100.0),
-    (0.0, 90.0),
-    (0.05, 100.0),
-    (0.0, 2_000.0),
-    (5.0, 5_000.0),
-];
+impl CompSetting {
+    /// Every numeric compressor setting.
+    pub const ALL: [CompSetting; 7] = [
+        CompSetting::Threshold,
+        CompSetting::Ratio,
+        CompSetting::Knee,
+        CompSetting::Attack,
+        CompSetting::Release,
+        CompSetting::Makeup,
+        CompSetting::ScHpf,
+    ];
+
+    /// The range it is clamped to, in its unit.
+    pub fn range(self) -> (f64, f64) {
+        match self {
+            CompSetting::Threshold => (-60.0, 0.0),
+            CompSetting::Ratio => (1.0, 20.0),
+            CompSetting::Knee => (0.0, 24.0),
+            CompSetting::Attack => (0.1, 200.0),
+            CompSetting::Release => (5.0, 5_000.0),
+            CompSetting::Makeup => (-12.0, 24.0),
+            CompSetting::ScHpf => (0.0, 500.0),
+        }
+    }
+
+    /// Its key in a session file's `comp:` map.
+    pub fn key(self) -> &'static str {
+        match self {
+            CompSetting::Threshold => "threshold",
+            CompSetting::Ratio => "ratio",
+            CompSetting::Knee => "knee",
+            CompSetting::Attack => "attack",
+            CompSetting::Release => "release",
+            CompSetting::Makeup => "makeup",
+            CompSetting::ScHpf => "sc_hpf",
+        }
+    }
+
+    /// Where it lives in `c`.
+    pub fn field(self, c: &mut CompSpec) -> &mut f32 {
+        match self {
+            CompSetting::Threshold => &mut c.threshold_db,
+            CompSetting::Ratio => &mut c.ratio,
+            CompSetting::Knee => &mut c.knee_db,
+            CompSetting::Attack => &mut c.attack_ms,
+            CompSetting::Release => &mut c.release_ms,
+            CompSetting::Makeup => &mut c.makeup_db,
+            CompSetting::ScHpf => &mut c.sc_hpf_hz,
+        }
+    }
+}
+
+/// A gate's numeric setting; as [`CompSetting`], the one place its facts
+/// are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateSetting {
+    /// Threshold, dBFS.
+    Threshold,
+    /// Expansion ratio below the threshold, 1:n.
+    Ratio,
+    /// Most attenuation, dB.
+    Range,
+    /// Attack (opening), ms.
+    Attack,
+    /// Hold, ms.
+    Hold,
+    /// Release (closing), ms.
+    Release,
+}
+
+impl GateSetting {
+    /// Every numeric gate setting.
+    pub const ALL: [GateSetting; 6] = [
+        GateSetting::Threshold,
+        GateSetting::Ratio,
+        GateSetting::Range,
+        GateSetting::Attack,
+        GateSetting::Hold,
+        GateSetting::Release,
+    ];
+
+    /// The range it is clamped to, in its unit.
+    pub fn range(self) -> (f64, f64) {
+        match self {
+            GateSetting::Threshold => (-90.0, 0.0),
+            GateSetting::Ratio => (1.0, 100.0),
+            GateSetting::Range => (0.0, 90.0),
+            GateSetting::Attack => (0.05, 100.0),
+            GateSetting::Hold => (0.0, 2_000.0),
+            GateSetting::Release => (5.0, 5_000.0),
+        }
+    }
+
+    /// Its key in a session file's `gate:` map.
+    pub fn key(self) -> &'static str {
+        match self {
+            GateSetting::Threshold => "threshold",
+            GateSetting::Ratio => "ratio",
+            GateSetting::Range => "range",
+            GateSetting::Attack => "attack",
+            GateSetting::Hold => "hold",
+            GateSetting::Release => "release",
+        }
+    }
+
+    /// Where it lives in `g`.
+    pub fn field(self, g: &mut GateSpec) -> &mut f32 {
+        match self {
+            GateSetting::Threshold => &mut g.threshold_db,
+            GateSetting::Ratio => &mut g.ratio,
+            GateSetting::Range => &mut g.range_db,
+            GateSetting::Attack => &mut g.attack_ms,
+            GateSetting::Hold => &mut g.hold_ms,
+            GateSetting::Release => &mut g.release_ms,
+        }
+    }
+}
 
 /// An automatable parameter of a strip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -519,24 +636,24 @@ pub enum LaneParam {
 
 /// The range of a channel-strip setting, natural units.
 pub fn proc_range(p: ProcTarget) -> (f64, f64) {
-    let (c, g) = (COMP_RANGES, GATE_RANGES);
+    let (c, g) = (CompSetting::range, GateSetting::range);
     match p {
         ProcTarget::HpfFreq | ProcTarget::BandFreq(_) => EQ_FREQ_RANGE,
         ProcTarget::BandGain(_) => (-EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB),
         ProcTarget::BandQ(_) => EQ_Q_RANGE,
-        ProcTarget::CompThreshold => c[0],
-        ProcTarget::CompRatio => c[1],
-        ProcTarget::CompAttack => c[3],
-        ProcTarget::CompRelease => c[4],
-        ProcTarget::CompMakeup => c[5],
-        ProcTarget::GateThreshold => g[0],
-        ProcTarget::GateRange => g[2],
-        ProcTarget::CompKnee => c[2],
-        ProcTarget::CompScHpf => c[6],
-        ProcTarget::GateRatio => g[1],
-        ProcTarget::GateAttack => g[3],
-        ProcTarget::GateHold => g[4],
-        ProcTarget::GateRelease => g[5],
+        ProcTarget::CompThreshold => c(CompSetting::Threshold),
+        ProcTarget::CompRatio => c(CompSetting::Ratio),
+        ProcTarget::CompAttack => c(CompSetting::Attack),
+        ProcTarget::CompRelease => c(CompSetting::Release),
+        ProcTarget::CompMakeup => c(CompSetting::Makeup),
+        ProcTarget::GateThreshold => g(GateSetting::Threshold),
+        ProcTarget::GateRange => g(GateSetting::Range),
+        ProcTarget::CompKnee => c(CompSetting::Knee),
+        ProcTarget::CompScHpf => c(CompSetting::ScHpf),
+        ProcTarget::GateRatio => g(GateSetting::Ratio),
+        ProcTarget::GateAttack => g(GateSetting::Attack),
+        ProcTarget::GateHold => g(GateSetting::Hold),
+        ProcTarget::GateRelease => g(GateSetting::Release),
         ProcTarget::LimiterCeiling => f32_range(crate::dsp::limiter::CEILING_RANGE),
         ProcTarget::LimiterRelease => f32_range(crate::dsp::limiter::RELEASE_RANGE),
         ProcTarget::HpfOn
@@ -692,5 +809,60 @@ impl Session {
             master: Controls::default(),
             tempo_bpm: DEFAULT_TEMPO_BPM,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dynamics_default_lies_in_its_range_and_every_setting_has_its_own_field() {
+        let mut c = CompSpec::default();
+        for s in CompSetting::ALL {
+            let (lo, hi) = s.range();
+            let v = f64::from(*s.field(&mut c));
+            assert!(
+                lo <= v && v <= hi,
+                "comp {}: default {v} outside {lo}..{hi}",
+                s.key()
+            );
+            *s.field(&mut c) = -1234.0;
+        }
+        let mut g = GateSpec::default();
+        for s in GateSetting::ALL {
+            let (lo, hi) = s.range();
+            let v = f64::from(*s.field(&mut g));
+            assert!(
+                lo <= v && v <= hi,
+                "gate {}: default {v} outside {lo}..{hi}",
+                s.key()
+            );
+            *s.field(&mut g) = -1234.0;
+        }
+        // Each setting wrote its own field: none is left at its default.
+        assert_eq!(
+            [
+                c.threshold_db,
+                c.ratio,
+                c.knee_db,
+                c.attack_ms,
+                c.release_ms,
+                c.makeup_db,
+                c.sc_hpf_hz
+            ],
+            [-1234.0; 7]
+        );
+        assert_eq!(
+            [
+                g.threshold_db,
+                g.ratio,
+                g.range_db,
+                g.attack_ms,
+                g.hold_ms,
+                g.release_ms
+            ],
+            [-1234.0; 6]
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::mixer::{
     SendParam,
 };
 use crate::model::{
-    COMP_RANGES, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, GATE_RANGES, TRIM_RANGE_DB,
+    CompSetting, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, GateSetting, TRIM_RANGE_DB,
 };
 
 /// How a parameter maps to a fader/ring position and back.
@@ -84,19 +84,19 @@ fn wide(r: (f32, f32), log: bool) -> (f64, f64, bool) {
 impl Scale {
     /// (low, high, logarithmic).
     fn range(self) -> (f64, f64, bool) {
-        let c = COMP_RANGES;
-        let g = GATE_RANGES;
+        let (c, g) = (CompSetting::range, GateSetting::range);
+        let with = |(lo, hi): (f64, f64), log: bool| (lo, hi, log);
         match self {
             Scale::Hz => (EQ_FREQ_RANGE.0, EQ_FREQ_RANGE.1, true),
             Scale::EqGainDb => (-EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB, false),
             Scale::Q => (EQ_Q_RANGE.0, EQ_Q_RANGE.1, true),
-            Scale::CompThresholdDb => (c[0].0, c[0].1, false),
-            Scale::Ratio => (c[1].0, c[1].1, true),
-            Scale::AttackMs => (c[3].0, c[3].1, true),
-            Scale::ReleaseMs => (c[4].0, c[4].1, true),
-            Scale::MakeupDb => (c[5].0, c[5].1, false),
-            Scale::GateThresholdDb => (g[0].0, g[0].1, false),
-            Scale::GateRangeDb => (g[2].0, g[2].1, false),
+            Scale::CompThresholdDb => with(c(CompSetting::Threshold), false),
+            Scale::Ratio => with(c(CompSetting::Ratio), true),
+            Scale::AttackMs => with(c(CompSetting::Attack), true),
+            Scale::ReleaseMs => with(c(CompSetting::Release), true),
+            Scale::MakeupDb => with(c(CompSetting::Makeup), false),
+            Scale::GateThresholdDb => with(g(GateSetting::Threshold), false),
+            Scale::GateRangeDb => with(g(GateSetting::Range), false),
             Scale::CeilingDb => wide(limiter::CEILING_RANGE, false),
             Scale::LimiterReleaseMs => wide(limiter::RELEASE_RANGE, true),
             Scale::DelayMs => wide(echo::TIME_RANGE_MS, true),

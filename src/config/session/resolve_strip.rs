@@ -4,8 +4,8 @@
 use super::resolve::Resolver;
 use super::schema::*;
 use crate::model::{
-    AutomationMode, BandKind, Bus, BusKind, COMP_RANGES, CompSpec, Controls, Detect, EQ_FREQ_RANGE,
-    EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GATE_RANGES, GateSpec, HpfSlope, Insert, LimiterSpec,
+    AutomationMode, BandKind, Bus, BusKind, CompSetting, CompSpec, Controls, Detect, EQ_FREQ_RANGE,
+    EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GateSetting, GateSpec, HpfSlope, Insert, LimiterSpec,
     Send, SendTarget, StripOrder, TRIM_RANGE_DB, f32_range,
 };
 use serde_saphyr::{Location, Spanned};
@@ -85,19 +85,18 @@ impl Resolver<'_> {
             on: v.on.unwrap_or(true),
             ..CompSpec::default()
         };
-        let r = COMP_RANGES;
-        let fields = [
-            (&v.threshold, r[0], "comp threshold", &mut c.threshold_db),
-            (&v.ratio, r[1], "comp ratio", &mut c.ratio),
-            (&v.knee, r[2], "comp knee", &mut c.knee_db),
-            (&v.attack, r[3], "comp attack", &mut c.attack_ms),
-            (&v.release, r[4], "comp release", &mut c.release_ms),
-            (&v.makeup, r[5], "comp makeup", &mut c.makeup_db),
-            (&v.sc_hpf, r[6], "comp sc_hpf", &mut c.sc_hpf_hz),
-        ];
-        for (field, range, what, slot) in fields {
-            if let Some(x) = self.opt(field, range, what) {
-                *slot = x;
+        for s in CompSetting::ALL {
+            let field = match s {
+                CompSetting::Threshold => &v.threshold,
+                CompSetting::Ratio => &v.ratio,
+                CompSetting::Knee => &v.knee,
+                CompSetting::Attack => &v.attack,
+                CompSetting::Release => &v.release,
+                CompSetting::Makeup => &v.makeup,
+                CompSetting::ScHpf => &v.sc_hpf,
+            };
+            if let Some(x) = self.opt(field, s.range(), &format!("comp {}", s.key())) {
+                *s.field(&mut c) = x;
             }
         }
         if let Some(d) = &v.detect {
@@ -135,18 +134,17 @@ impl Resolver<'_> {
             on: v.on.unwrap_or(true),
             ..GateSpec::default()
         };
-        let r = GATE_RANGES;
-        let fields = [
-            (&v.threshold, r[0], "gate threshold", &mut g.threshold_db),
-            (&v.ratio, r[1], "gate ratio", &mut g.ratio),
-            (&v.range, r[2], "gate range", &mut g.range_db),
-            (&v.attack, r[3], "gate attack", &mut g.attack_ms),
-            (&v.hold, r[4], "gate hold", &mut g.hold_ms),
-            (&v.release, r[5], "gate release", &mut g.release_ms),
-        ];
-        for (field, range, what, slot) in fields {
-            if let Some(x) = self.opt(field, range, what) {
-                *slot = x;
+        for s in GateSetting::ALL {
+            let field = match s {
+                GateSetting::Threshold => &v.threshold,
+                GateSetting::Ratio => &v.ratio,
+                GateSetting::Range => &v.range,
+                GateSetting::Attack => &v.attack,
+                GateSetting::Hold => &v.hold,
+                GateSetting::Release => &v.release,
+            };
+            if let Some(x) = self.opt(field, s.range(), &format!("gate {}", s.key())) {
+                *s.field(&mut g) = x;
             }
         }
         g
