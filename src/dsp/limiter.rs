@@ -142,6 +142,20 @@ impl Limiter {
         self.spec
     }
 
+    /// True when it holds only silence and reduces nothing: its delay
+    /// lines and detectors hold exact `+0.0`, and its gain, its averaged
+    /// and its held requirement are exactly 1. Silence in then gives
+    /// exact silence out and leaves it so; only its ring positions move,
+    /// over contents that are all alike, so a strip may skip it.
+    pub fn is_quiet(&self) -> bool {
+        self.gain == 1.0
+            && self.avg_sum == self.avg.len() as f64
+            && self.avg.iter().all(|&g| g == 1.0)
+            && (self.minq_len == 0 || self.minq[self.minq_head].1 == 1.0)
+            && self.detect.iter().all(TruePeak::is_quiet)
+            && self.line.iter().flatten().all(|x| x.to_bits() == 0)
+    }
+
     /// The most gain reduction since the last call, dB (<= 0); resets.
     pub fn take_gain_reduction(&mut self) -> f32 {
         let g = std::mem::replace(&mut self.lowest, 1.0);

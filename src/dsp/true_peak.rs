@@ -120,6 +120,12 @@ impl TruePeak {
     /// [`DELAY`] inputs before this one (the sample itself and the three
     /// points after it).
     #[inline]
+    /// True when every input it holds is exact `+0.0`: with silence in,
+    /// it stays so and reads 0.
+    pub fn is_quiet(&self) -> bool {
+        self.ring.iter().all(|x| x.to_bits() == 0)
+    }
+
     pub fn push(&mut self, x: f32) -> f32 {
         self.ring[self.pos] = x;
         self.ring[self.pos + TAPS] = x;

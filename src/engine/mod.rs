@@ -161,6 +161,8 @@ pub struct Engine {
     outputs_silent: usize,
     /// Stems an offline render gathers ([`Engine::tap_stems`]).
     stems: Option<Box<stems::StemTaps>>,
+    /// Strip commands taken (published once per call).
+    strip_commands: u64,
 }
 
 impl Engine {
@@ -207,6 +209,7 @@ impl Engine {
             graph_at_rest: false,
             outputs_silent: 0,
             stems: None,
+            strip_commands: 0,
         };
         (
             engine,
@@ -407,6 +410,9 @@ impl Engine {
         self.shared
             .position_frames
             .store(self.frame, Ordering::Relaxed);
+        self.shared
+            .strip_commands
+            .store(self.strip_commands, Ordering::Relaxed);
         self.shared
             .transport_frames
             .store(self.transport_frame, Ordering::Relaxed);
@@ -674,13 +680,13 @@ impl Engine {
             self.graph_at_rest = false;
             match self.commands.pop() {
                 Ok(ToEngine::Strip { node, param }) => {
-                    self.shared.strip_commands.fetch_add(1, Ordering::Relaxed);
+                    self.strip_commands += 1;
                     if !params::apply_param(&mut self.graph, node, param) {
                         self.shared.bad_commands.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Ok(ToEngine::StripAt { node, param, frame }) => {
-                    self.shared.strip_commands.fetch_add(1, Ordering::Relaxed);
+                    self.strip_commands += 1;
                     // Late: its frame had played before this block began.
                     if frame < block_start {
                         self.shared.late_commands.fetch_add(1, Ordering::Relaxed);

@@ -106,9 +106,10 @@ impl Node {
     }
 
     /// True when the strip may rest at all: it has no hardware insert, no
-    /// effect, limiter, latency delay or delayed send (their memories are
-    /// long and not held in [`StateWords`]), and every coefficient plays
-    /// its live value (a lane moves with the timeline).
+    /// effect, latency delay or delayed send (their memories are long and
+    /// not held in [`StateWords`]), its limiter if any [is
+    /// quiet](crate::dsp::limiter::Limiter::is_quiet), and every coefficient
+    /// plays its live value (a lane moves with the timeline).
     ///
     /// Why skipping is exact: with silence in, a strip's next state and
     /// output depend only on its state. Ramps, meters, envelopes and the
@@ -119,7 +120,7 @@ impl Node {
     fn may_rest(&self) -> bool {
         self.insert.is_none()
             && self.fx.is_none()
-            && self.limiter.is_none()
+            && self.limiter.as_deref().is_none_or(|l| l.is_quiet())
             && self.dest_delay.is_none()
             && !self.proc_play.contains(&true)
             && [
