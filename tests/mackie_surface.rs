@@ -78,7 +78,9 @@ fn hello(dev: u8) -> FromSurface {
 fn tick(s: &mut MackieSurface, hub: &mut Hub, at: Instant) -> Vec<MidiOut> {
     hub.service();
     let changed = hub.take_feedback();
-    s.tick(hub, &changed, &MeterFrame::default(), at)
+    let mut out = s.show(hub, &changed, at);
+    out.extend(s.tick(hub, &MeterFrame::default(), at));
+    out
 }
 
 /// An X-Touch and an extender, both online and drawn.
@@ -350,7 +352,7 @@ fn meters_are_sent_on_change_and_silence_once() {
     for _ in 0..50 {
         at += Duration::from_millis(20);
         hub.service();
-        sent.extend(meters(&s.tick(&hub, &[], &frame, at)));
+        sent.extend(meters(&s.tick(&hub, &frame, at)));
     }
     assert!(
         sent.iter().all(|m| *m == (0, MeterValue::Level(8))),

@@ -58,6 +58,15 @@ fn cc(controller: u8, value: u8) -> Vec<u8> {
     })
 }
 
+/// What the device is sent for the hub's changes since the last call:
+/// the change set shown to the surface, then its tick.
+fn feedback(s: &mut MidiMapSurface, h: &mut Hub) -> Vec<Vec<u8>> {
+    let changes = h.take_feedback();
+    let mut out = s.show(h, &changes);
+    out.extend(s.tick(h));
+    out
+}
+
 fn float(hub: &Hub, a: &str) -> f64 {
     match hub.get(Address::parse(a).unwrap()).unwrap() {
         Value::Float(x) => x,
@@ -76,7 +85,7 @@ fn every_7_bit_value_comes_back_out_as_itself() {
         let pos = float(&h, "strip/1/fader");
         assert!((pos - f64::from(v) / 127.0).abs() < 1e-12, "{v} -> {pos}");
         assert!(
-            s.tick(&h).iter().all(|m| m[1] != 7),
+            feedback(&mut s, &mut h).iter().all(|m| m[1] != 7),
             "no second send for {v}"
         );
     }
@@ -90,9 +99,9 @@ fn every_7_bit_value_comes_back_out_as_itself() {
             Value::Float(f64::from(v) / 127.0),
         )
         .unwrap();
-        let out = s.tick(&h);
+        let out = feedback(&mut s, &mut h);
         assert!(out.contains(&cc(7, v)), "feedback of {v}: {out:?}");
-        assert!(s.tick(&h).is_empty());
+        assert!(feedback(&mut s, &mut h).is_empty());
     }
 }
 
@@ -213,7 +222,7 @@ fn soft_takeover_waits_until_the_control_reaches_the_value() {
     s.handle(&mut h, &cc(7, 30));
     assert_eq!(float(&h, "strip/1/fader"), 0.9);
     // No feedback for faders on a device without motors.
-    assert!(s.tick(&h).iter().all(|m| m[1] != 7));
+    assert!(feedback(&mut s, &mut h).iter().all(|m| m[1] != 7));
 }
 
 /// Once picked up, a fader pulled to the bottom step by step is followed
@@ -270,11 +279,13 @@ fn buttons_toggle_or_follow_and_a_bank_button_moves_the_strips() {
     // The LED of the mute shows the state set elsewhere.
     h.apply(Origin::Client(ClientId(1)), mute, Value::Bool(true))
         .unwrap();
-    assert!(s.tick(&h).contains(&codec::encode(&Message::NoteOn {
-        channel: 0,
-        note: 36,
-        velocity: 127
-    })));
+    assert!(
+        feedback(&mut s, &mut h).contains(&codec::encode(&Message::NoteOn {
+            channel: 0,
+            note: 36,
+            velocity: 127
+        }))
+    );
     // Bank right by 2: fader 1 now drives strip 3.
     s.handle(&mut h, &cc(59, 127));
     assert_eq!(s.bank(), 2);
@@ -427,7 +438,7 @@ fn the_shipped_midimix_map_rides_its_strips_and_lights_its_mute_leds() {
             .unwrap(),
         Value::Bool(true)
     );
-    assert!(s.tick(&h).contains(&press));
+    assert!(feedback(&mut s, &mut h).contains(&press));
     // Bank right (note 26) moves fader 1 to strip 9.
     s.handle(
         &mut h,
@@ -460,7 +471,7 @@ fn x_touch_mini_rings_get_feedback_and_its_fader_is_picked_up() {
     let a = Address::parse("strip/2/pan").unwrap();
     h.apply(Origin::Client(ClientId(1)), a, Value::Float(0.0))
         .unwrap();
-    assert!(s.tick(&h).contains(&ch11(2, 0)));
+    assert!(feedback(&mut s, &mut h).contains(&ch11(2, 0)));
     // The fader (CC 9) has no motor: master at 0.75 is picked up on
     // crossing, and nothing is echoed.
     assert!(s.handle(&mut h, &ch11(9, 10)).is_empty());

@@ -61,6 +61,15 @@ fn online(s: &mut SerialSurface, hub: &mut Hub, capabilities: u8) -> (Instant, V
     (t0, out)
 }
 
+/// What the board is sent for the hub's changes since the last call: the
+/// change set shown to the surface, then its tick.
+fn feedback(s: &mut SerialSurface, hub: &mut Hub, at: Instant) -> Vec<ToBoard> {
+    let changes = hub.take_feedback();
+    let mut out = s.show(hub, &changes, at);
+    out.extend(s.tick(hub, at));
+    out
+}
+
 fn strip(n: usize, p: Param) -> Address {
     Address::new(StripRef::Track(n - 1), p)
 }
@@ -182,7 +191,10 @@ fn no_setpoint_reaches_a_touched_fader_and_release_puts_it_where_the_mix_is() {
             },
             t,
         );
-        assert!(setpoints(&s.tick(&hub, t)).is_empty(), "echoed to the hand");
+        assert!(
+            setpoints(&feedback(&mut s, &mut hub, t)).is_empty(),
+            "echoed to the hand"
+        );
     }
     // Someone else moves it while the hand is on it: still nothing.
     hub.apply(
@@ -231,7 +243,7 @@ fn setpoints_are_rate_bounded_per_fader() {
             Value::Float(0.2 + 0.005 * ms as f64),
         )
         .unwrap();
-        sent += setpoints(&s.tick(&hub, t0 + Duration::from_millis(ms))).len();
+        sent += setpoints(&feedback(&mut s, &mut hub, t0 + Duration::from_millis(ms))).len();
     }
     assert!((9..=11).contains(&sent), "{sent} setpoints in 100 ms");
 }
@@ -262,12 +274,12 @@ fn buttons_toggle_and_bank_and_leds_follow() {
     };
     press(&mut s, &mut hub, 1);
     assert_eq!(hub.get(strip(2, Param::Mute)), Ok(Value::Bool(true)));
-    let out = s.tick(&hub, t0 + Duration::from_millis(20));
+    let out = feedback(&mut s, &mut hub, t0 + Duration::from_millis(20));
     assert_eq!(out, vec![ToBoard::SetLed { index: 1, state: 1 }]);
     // Button 6 banks right: the faders now show tracks 5..8.
     press(&mut s, &mut hub, 5);
     assert_eq!(s.bank(), 4);
-    let out = s.tick(&hub, t0 + Duration::from_millis(40));
+    let out = feedback(&mut s, &mut hub, t0 + Duration::from_millis(40));
     let want: Vec<(u8, u16)> = (0..4u8)
         .map(|i| (i, pos14(db_to_pos(-f64::from(i + 5)))))
         .collect();

@@ -280,12 +280,7 @@ fn state_dump(hub: &mut Hub) -> Vec<OscMessage> {
     );
     // The state dump is paced over ticks.
     for _ in 0..50 {
-        grams.extend(surface.tick(
-            hub,
-            &[],
-            &faderd::mixer::MeterFrame::default(),
-            Instant::now(),
-        ));
+        grams.extend(surface.tick(hub, &faderd::mixer::MeterFrame::default(), Instant::now()));
     }
     fn collect(p: OscPacket, out: &mut Vec<OscMessage>) {
         match p {

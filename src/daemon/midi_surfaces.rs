@@ -1,20 +1,135 @@
-//! The hub thread's MIDI surfaces: routes each MIDI packet from the
-//! backend's ports to the surface that owns the port, writes what the
-//! surfaces answer, and starts a unit's handshake when a device appears on
-//! its port (and forgets what it showed when it goes).
+//! The hub thread's MIDI surfaces, as one [`Surface`]: routes each MIDI
+//! packet from the backend's ports to the surface that owns the port,
+//! writes what the surfaces answer, and starts a unit's handshake when a
+//! device appears on its port (and forgets what it showed when it goes).
+//! It owns the backend's MIDI link; a new one (the JACK server came back)
+//! arrives on a channel.
 //!
 //! Thread: hub.
 
-use crate::audio::midi::MidiLink;
+use crate::audio::midi::{MAX_MIDI_MESSAGE, MidiLink};
 use crate::config::{DaemonConfig, MapSource, SurfaceSetup};
+use crate::health::{Health, RateLimited, Source};
 use crate::mixer::{ClientId, Feedback, Hub, MeterFrame};
+use crate::surfaces::Surface;
 use crate::surfaces::mackie::{MackieSurface, MidiOut, UnitConfig};
 use crate::surfaces::midi::MidiMapSurface;
 use crate::surfaces::mtc::MtcChase;
-use std::time::Instant;
+use crossbeam::channel::Receiver;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How often the hub looks for surface MIDI when MIDI surfaces are
+/// configured (the backend's queue cannot wake the hub thread).
+pub const MIDI_POLL: Duration = Duration::from_millis(1);
 
 /// Client ids of MIDI surfaces start here (OSC clients count up from 1).
 pub(super) const FIRST_CLIENT: u32 = 1_000_000;
+
+/// Every configured MIDI surface, the ports they use, and the link to
+/// those ports.
+#[derive(Debug)]
+pub struct MidiPorts {
+    surfaces: MidiSurfaces,
+    /// The backend's MIDI ports, when it has them.
+    link: Option<MidiLink>,
+    /// The link of an engine rebuilt for a new audio stream.
+    relinks: Receiver<Option<MidiLink>>,
+    health: Arc<Health>,
+    /// MIDI refused on the audio thread (empty or too long), counted.
+    refused_seen: u64,
+    refusals_said: RateLimited,
+}
+
+impl MidiPorts {
+    /// The surfaces on `link`; a later link comes through `relinks`.
+    pub fn new(
+        surfaces: MidiSurfaces,
+        link: Option<MidiLink>,
+        relinks: Receiver<Option<MidiLink>>,
+        health: Arc<Health>,
+    ) -> MidiPorts {
+        MidiPorts {
+            surfaces,
+            link,
+            relinks,
+            health,
+            refused_seen: 0,
+            refusals_said: RateLimited::default(),
+        }
+    }
+
+    /// Take a new link, if one came.
+    fn follow_relinks(&mut self) {
+        while let Ok(link) = self.relinks.try_recv() {
+            self.link = link;
+            self.refused_seen = 0;
+        }
+    }
+
+    /// Count what the audio thread refused since the last look.
+    fn count_refusals(&mut self, now: Instant) {
+        let Some(m) = self.link.as_ref() else { return };
+        let n = m.stats().refused.load(Ordering::Relaxed);
+        if n > self.refused_seen {
+            self.health.refuse_many(Source::Midi, n - self.refused_seen);
+            self.refused_seen = n;
+            if self.refusals_said.hit(now).is_some() {
+                tracing::warn!(
+                    "midi: {n} message(s) refused so far (empty, or longer than {MAX_MIDI_MESSAGE} bytes)"
+                );
+            }
+        }
+    }
+}
+
+impl Surface for MidiPorts {
+    fn name(&self) -> &'static str {
+        "MIDI surfaces"
+    }
+
+    fn poll_every(&self) -> Option<Duration> {
+        (!self.surfaces.is_empty()).then_some(MIDI_POLL)
+    }
+
+    fn take_input(&mut self, hub: &mut Hub, now: Instant) {
+        self.follow_relinks();
+        if !self.surfaces.is_empty() {
+            self.surfaces.poll(hub, self.link.as_mut(), now);
+            self.surfaces.chase_tick(hub, now);
+        }
+    }
+
+    fn show(&mut self, hub: &Hub, changes: &[Feedback], now: Instant) {
+        if !self.surfaces.is_empty() {
+            self.surfaces.show(hub, self.link.as_mut(), changes, now);
+        }
+    }
+
+    fn tick(&mut self, hub: &Hub, meters: &MeterFrame, now: Instant) {
+        self.follow_relinks();
+        if self.surfaces.is_empty() {
+            drain_midi(self.link.as_mut());
+        } else {
+            self.surfaces.tick(hub, self.link.as_mut(), meters, now);
+        }
+        self.count_refusals(now);
+    }
+
+    fn is_active(&self) -> bool {
+        !self.surfaces.is_empty() || self.link.is_some()
+    }
+}
+
+/// Surface MIDI that arrived with no surface configured: logged at debug
+/// level so a user can see their controller's bytes arrive.
+fn drain_midi(midi: Option<&mut MidiLink>) {
+    let Some(midi) = midi else { return };
+    while let Some(p) = midi.recv() {
+        tracing::debug!("midi in (port {}): {:02x?}", p.port, p.bytes());
+    }
+}
 
 /// Every configured MIDI surface and the ports they use.
 #[derive(Debug, Default)]
@@ -219,15 +334,27 @@ impl MidiSurfaces {
         }
     }
 
-    /// Right after a change from elsewhere (OSC): what the surfaces should
-    /// now show, without waiting for the tick.
-    pub fn flush(&mut self, hub: &Hub, midi: Option<&mut MidiLink>, now: Instant) {
+    /// The hub's next changes: what the surfaces should now show, sent
+    /// without waiting for the tick.
+    pub fn show(
+        &mut self,
+        hub: &Hub,
+        midi: Option<&mut MidiLink>,
+        changes: &[Feedback],
+        now: Instant,
+    ) {
         let mut out: Vec<MidiOut> = self
             .mackie
             .iter_mut()
-            .flat_map(|s| s.flush(hub, now))
+            .flat_map(|s| s.show(hub, changes, now))
             .collect();
-        out.extend(self.controller_feedback(hub));
+        for (port, c) in self.controllers.iter_mut() {
+            out.extend(
+                c.show(hub, changes)
+                    .into_iter()
+                    .map(|bytes| MidiOut { port: *port, bytes }),
+            );
+        }
         if let Some(midi) = midi {
             send(midi, &out);
         }
@@ -247,14 +374,13 @@ impl MidiSurfaces {
         &mut self,
         hub: &Hub,
         midi: Option<&mut MidiLink>,
-        changed: &[Feedback],
         meters: &MeterFrame,
         now: Instant,
     ) {
         let mut out: Vec<MidiOut> = self
             .mackie
             .iter_mut()
-            .flat_map(|s| s.tick(hub, changed, meters, now))
+            .flat_map(|s| s.tick(hub, meters, now))
             .collect();
         out.extend(self.controller_feedback(hub));
         if let Some(midi) = midi {

@@ -11,7 +11,6 @@ mod midi_surfaces;
 mod notify;
 pub mod nsm;
 pub mod persist;
-mod serial_boards;
 
 pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
@@ -25,11 +24,12 @@ use crate::config::{self, BackendChoice, DaemonConfig};
 use crate::engine::{Engine, EngineConfig};
 use crate::health::{Health, contain};
 use crate::media;
+use crate::mixer::Feedback;
 use crate::mixer::Hub;
 use crate::model::Session;
-use crate::surfaces::osc::{
-    AllowList, OscDriver, OscPacketIn, OscStats, OscSurface, StaticClient, SurfaceOptions,
-};
+use crate::surfaces::Surface;
+use crate::surfaces::osc::{AllowList, OscPort, OscStats, StaticClient, SurfaceOptions};
+use crate::surfaces::serial::boards::{BoardSetup, SerialBoards};
 use anyhow::Context;
 use crossbeam::channel::{self, Receiver};
 use engine_watch::EngineWatch;
@@ -67,8 +67,6 @@ pub const HUB_TICK: Duration = Duration::from_millis(20);
 /// saves, the engine watch and the link still get serviced, a few times a
 /// second instead of fifty.
 pub const IDLE_TICK: Duration = Duration::from_millis(100);
-/// How often the hub looks for surface MIDI when MIDI surfaces are configured.
-pub const MIDI_POLL: Duration = Duration::from_millis(1);
 
 /// How `faderd run` was asked to run.
 #[derive(Debug, Clone)]
@@ -387,11 +385,22 @@ impl Daemon {
         let osc_cfg = &opts.config.osc;
         let addr = osc_cfg.listen;
         let health = Arc::new(Health::default());
-        let (packets_tx, packets_rx) = channel::bounded::<OscPacketIn>(4096);
-        let driver = OscDriver::start(
+        let osc = OscPort::start(
             addr,
             AllowList::new(osc_cfg.allow.clone()),
-            packets_tx,
+            SurfaceOptions {
+                max_datagram: osc_cfg.max_datagram,
+                max_subscribers: osc_cfg.max_subscribers,
+                subscriber_timeout: Duration::from_secs(osc_cfg.subscriber_timeout_s),
+                static_clients: osc_cfg
+                    .clients
+                    .iter()
+                    .map(|c| StaticClient {
+                        address: c.address,
+                        meters: c.meters,
+                    })
+                    .collect(),
+            },
             Arc::clone(&health),
         )
             .with_context(|| {
@@ -407,29 +416,12 @@ impl Daemon {
                 tracing::info!("OSC is open on {addr} to the hosts in osc.allow");
             }
         }
-        let osc_addr = driver.local_addr();
-        let osc_stats = Arc::clone(driver.stats());
-        let surface = OscSurface::new(
-            SurfaceOptions {
-                max_datagram: osc_cfg.max_datagram,
-                max_subscribers: osc_cfg.max_subscribers,
-                subscriber_timeout: Duration::from_secs(osc_cfg.subscriber_timeout_s),
-                static_clients: osc_cfg
-                    .clients
-                    .iter()
-                    .map(|c| StaticClient {
-                        address: c.address,
-                        meters: c.meters,
-                    })
-                    .collect(),
-            },
-            Arc::clone(&osc_stats),
-            Arc::clone(&health),
-        );
+        let osc_addr = osc.local_addr().unwrap_or(addr);
+        let osc_stats = osc.stats().map(Arc::clone).unwrap_or_default();
 
-        let surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
+        let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
-        let serial = serial_boards::SerialBoards::start(&opts.config, &mut hub, &health)
+        let serial = SerialBoards::start(serial_setups(&opts.config), &mut hub, &health)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let start_dummy = |engine: EngineSlot, hooks: AudioHooks, note: &str| {
@@ -538,24 +530,31 @@ impl Daemon {
         let stop_hub = Arc::clone(&stop);
         let (requests, requests_rx) = channel::bounded::<HubRequest>(4);
         let hub_health = Arc::clone(&health);
+        let (midi_links, midi_relinks) = channel::unbounded();
+        let surfaces: Vec<Box<dyn Surface>> = vec![
+            Box::new(osc),
+            Box::new(midi_surfaces::MidiPorts::new(
+                midi_surfaces,
+                midi,
+                midi_relinks,
+                Arc::clone(&health),
+            )),
+            Box::new(serial),
+        ];
         let hub_thread = std::thread::Builder::new()
             .name("faderd-hub".into())
             .spawn(move || {
                 hub_loop(
                     HubParts {
                         hub,
-                        osc: surface,
-                        driver,
-                        midi,
                         surfaces,
-                        serial,
+                        midi_links,
                         health: hub_health,
                         watch: EngineWatch::new(Some(dock)),
                         persistence,
                         live_names,
                         requests: requests_rx,
                     },
-                    packets_rx,
                     relink_rx,
                     &stop_hub,
                 )
@@ -800,14 +799,10 @@ struct HubParts {
     /// Where renamed strips' port display names go (the JACK supervisor).
     live_names: Arc<audio::LivePortNames>,
     hub: Hub,
-    osc: OscSurface,
-    driver: OscDriver,
-    /// Surface MIDI from the backend's ports (JACK), when configured.
-    midi: Option<MidiLink>,
-    /// Mackie and other MIDI surfaces on those ports.
-    surfaces: midi_surfaces::MidiSurfaces,
-    /// Serial fader boards.
-    serial: serial_boards::SerialBoards,
+    /// Every surface: OSC, the MIDI surfaces, serial boards.
+    surfaces: Vec<Box<dyn Surface>>,
+    /// Where the MIDI link of a rebuilt engine goes (the MIDI surfaces).
+    midi_links: channel::Sender<Option<MidiLink>>,
     /// Panics caught, refusals, saves.
     health: Arc<Health>,
     /// The engine's faults and rebuilds.
@@ -816,87 +811,61 @@ struct HubParts {
     persistence: Option<persist::Persistence>,
 }
 
-/// The hub thread: apply what surfaces send as it arrives; every tick,
-/// service the engine link and send each surface its feedback; build a
-/// new engine when the audio supervisor asks (the JACK server came back).
+/// The hub thread: apply what surfaces send as it arrives and show every
+/// surface the changes it caused at once; every tick, service the engine
+/// link, show the tick's changes and tick every surface; build a new
+/// engine when the audio supervisor asks (the JACK server came back).
 ///
-/// It blocks until something arrives or the next tick is due: every
-/// [`HUB_TICK`], every [`IDLE_TICK`] while nothing needs it, and every
-/// millisecond only while MIDI surfaces are configured (their queue cannot
-/// wake this thread). A channel whose senders are gone is never waited on
-/// again. A panic while handling one input or one tick is caught, counted
-/// and logged; the hub keeps its state and carries on.
-fn hub_loop(
-    parts: HubParts,
-    packets: Receiver<OscPacketIn>,
-    relinks: Receiver<AudioEvent>,
-    stop: &AtomicBool,
-) -> HubOutcome {
+/// It blocks until a surface's channel is ready or the next tick is due:
+/// every [`HUB_TICK`], every [`IDLE_TICK`] while nothing needs it, and as
+/// often as a surface asks to be polled (MIDI surfaces: their queue cannot
+/// wake this thread). A panic while handling one input or one tick is
+/// caught, counted and logged; the hub keeps its state and carries on.
+fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -> HubOutcome {
     let HubParts {
         mut hub,
-        mut osc,
-        mut driver,
-        mut midi,
         mut surfaces,
-        mut serial,
+        midi_links,
         health,
         mut watch,
         mut persistence,
         live_names,
         requests,
     } = parts;
-    let mut packets = packets;
-    let mut board_events = serial.events().clone();
-    // MIDI refused on the audio thread (empty or too long), already counted.
-    let mut midi_refused_seen = 0;
-    let mut midi_refusals_said = crate::health::RateLimited::default();
+    let mut changes: Vec<Feedback> = Vec::new();
     let mut last_tick = Instant::now();
     let mut next_tick = last_tick + HUB_TICK;
     while !stop.load(Ordering::SeqCst) {
         health.hub_turns.fetch_add(1, Ordering::Relaxed);
         // Whatever just arrived may need the hub's full pace again.
-        let quiet = hub.is_quiet()
-            && watch.is_settled(&hub)
-            && osc.subscribers() == 0
-            && surfaces.is_empty()
-            && serial.is_empty()
-            && midi.is_none();
+        let quiet =
+            hub.is_quiet() && watch.is_settled(&hub) && !surfaces.iter().any(|s| s.is_active());
         if !quiet {
             next_tick = next_tick.min(last_tick + HUB_TICK);
         }
         let mut timeout = next_tick.saturating_duration_since(Instant::now());
-        if !surfaces.is_empty() {
-            contain(&health, "faderd-hub (MIDI surfaces)", || {
-                surfaces.poll(&mut hub, midi.as_mut(), Instant::now());
-            });
-            timeout = timeout.min(MIDI_POLL);
+        for s in surfaces.iter_mut() {
+            if let Some(every) = s.poll_every() {
+                contain(&health, s.name(), || s.take_input(&mut hub, Instant::now()));
+                timeout = timeout.min(every);
+            }
         }
-        crossbeam::channel::select! {
-            recv(packets) -> p => match p {
-                Ok(p) => {
-                    contain(&health, "faderd-hub (OSC packet)", || {
-                        let replies = osc.handle(&mut hub, p.from, p.commands, Instant::now());
-                        driver.send(&replies);
-                        if !surfaces.is_empty() {
-                            surfaces.flush(&hub, midi.as_mut(), Instant::now());
-                        }
-                        serial.tick(&hub, Instant::now());
-                    });
+        show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
+        let ready = {
+            let mut select = channel::Select::new();
+            let mut owners: Vec<(usize, usize)> = Vec::new();
+            for (i, s) in surfaces.iter().enumerate() {
+                if let Some(op) = s.wake_on(&mut select) {
+                    owners.push((op, i));
                 }
-                Err(_) => packets = channel::never(),
-            },
-            recv(board_events) -> e => match e {
-                Ok(e) => {
-                    contain(&health, "faderd-hub (serial board)", || {
-                        serial.handle(&mut hub, e, Instant::now());
-                        if !surfaces.is_empty() {
-                            surfaces.flush(&hub, midi.as_mut(), Instant::now());
-                        }
-                    });
-                }
-                Err(_) => board_events = channel::never(),
-            },
-            default(timeout) => {}
+            }
+            let op = select.ready_timeout(timeout).ok();
+            op.and_then(|op| owners.iter().find(|(o, _)| *o == op).map(|(_, i)| *i))
+        };
+        if let Some(i) = ready {
+            let s = &mut surfaces[i];
+            contain(&health, s.name(), || s.take_input(&mut hub, Instant::now()));
+            show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
         }
         let now = Instant::now();
         if now >= next_tick {
@@ -909,30 +878,10 @@ fn hub_loop(
             contain(&health, "faderd-hub (tick)", || {
                 while let Ok(event) = relinks.try_recv() {
                     match event {
-                        AudioEvent::Relink(req) => {
-                            relink(&mut hub, &mut midi, &mut watch, req);
-                            midi_refused_seen = 0;
-                        }
+                        AudioEvent::Relink(req) => relink(&mut hub, &midi_links, &mut watch, req),
                         AudioEvent::Period(frames) => hub.set_period(frames),
                     }
                 }
-                if surfaces.is_empty() {
-                    drain_midi(midi.as_mut());
-                }
-                if let Some(m) = midi.as_ref() {
-                    let n = m.stats().refused.load(Ordering::Relaxed);
-                    if n > midi_refused_seen {
-                        health.refuse_many(crate::health::Source::Midi, n - midi_refused_seen);
-                        midi_refused_seen = n;
-                        if midi_refusals_said.hit(now).is_some() {
-                            tracing::warn!(
-                                "midi: {n} message(s) refused so far (empty, or longer than {} bytes)",
-                                crate::audio::midi::MAX_MIDI_MESSAGE
-                            );
-                        }
-                    }
-                }
-                surfaces.chase_tick(&mut hub, now);
                 watch.tick(&mut hub, &health, now);
                 while let Ok(request) = requests.try_recv() {
                     match request {
@@ -946,22 +895,17 @@ fn hub_loop(
                     .session_dirty
                     .store(hub.is_dirty(), Ordering::Relaxed);
                 hub.service();
-                let changed = hub.take_feedback();
-                if changed
-                    .iter()
-                    .any(|f| f.address.param == crate::mixer::Param::Name)
-                {
-                    live_names.publish(port_layout(hub.session()));
-                }
-                let meters = hub.read_meters();
-                let datagrams = osc.tick(&hub, &changed, &meters, now);
-                driver.send(&datagrams);
-                surfaces.tick(&hub, midi.as_mut(), &changed, &meters, now);
-                serial.tick(&hub, now);
             });
+            show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
+            let meters = hub.read_meters();
+            for s in surfaces.iter_mut() {
+                contain(&health, s.name(), || s.tick(&hub, &meters, now));
+            }
         }
     }
-    driver.stop();
+    for s in surfaces.iter_mut() {
+        s.stop();
+    }
     hub.service();
     if let Some(p) = persistence {
         p.finish();
@@ -974,22 +918,66 @@ fn hub_loop(
     }
 }
 
-fn relink(hub: &mut Hub, midi: &mut Option<MidiLink>, watch: &mut EngineWatch, req: RelinkRequest) {
+/// Give every surface the changes the hub applied since the last call,
+/// once each; a renamed strip's ports get their new display names.
+fn show_changes(
+    hub: &mut Hub,
+    surfaces: &mut [Box<dyn Surface>],
+    changes: &mut Vec<Feedback>,
+    live_names: &audio::LivePortNames,
+    health: &Health,
+) {
+    hub.take_changes_into(changes);
+    if changes.is_empty() {
+        return;
+    }
+    if changes
+        .iter()
+        .any(|f| f.address.param == crate::mixer::Param::Name)
+    {
+        live_names.publish(port_layout(hub.session()));
+    }
+    let now = Instant::now();
+    for s in surfaces.iter_mut() {
+        contain(health, s.name(), || s.show(hub, changes, now));
+    }
+}
+
+fn relink(
+    hub: &mut Hub,
+    midi_links: &channel::Sender<Option<MidiLink>>,
+    watch: &mut EngineWatch,
+    req: RelinkRequest,
+) {
     match hub.relink(req.config) {
         Ok(engine) => {
-            *midi = req.midi;
+            let _ = midi_links.try_send(req.midi);
             let _ = req.reply.send(watch.slot_for(engine));
         }
         Err(e) => tracing::error!("cannot rebuild the engine for the new audio stream: {e}"),
     }
 }
 
-/// Surface MIDI that arrived on the backend's ports. No surface driver
-/// consumes it yet (Mackie and generic MIDI maps come next); it is logged
-/// at debug level so a user can see their controller's bytes arrive.
-fn drain_midi(midi: Option<&mut MidiLink>) {
-    let Some(midi) = midi else { return };
-    while let Some(p) = midi.recv() {
-        tracing::debug!("midi in (port {}): {:02x?}", p.port, p.bytes());
-    }
+/// The serial boards the configuration names; client ids follow the
+/// surfaces' order in it, as the MIDI surfaces' do.
+fn serial_setups(cfg: &DaemonConfig) -> Vec<BoardSetup> {
+    cfg.surfaces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, setup)| match setup {
+            config::SurfaceSetup::Serial {
+                profile,
+                map,
+                port,
+                baud,
+            } => Some(BoardSetup {
+                profile: profile.clone(),
+                map: map.clone(),
+                port: port.clone(),
+                baud: *baud,
+                client: crate::mixer::ClientId(midi_surfaces::FIRST_CLIENT + i as u32),
+            }),
+            _ => None,
+        })
+        .collect()
 }

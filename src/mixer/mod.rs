@@ -594,6 +594,14 @@ impl Hub {
         std::mem::take(&mut self.feedback)
     }
 
+    /// The change set: what was applied since the last call, in order,
+    /// moved into `into` (whose old contents go; its storage is reused,
+    /// so taking changes allocates nothing once warm).
+    pub fn take_changes_into(&mut self, into: &mut Vec<Feedback>) {
+        into.clear();
+        std::mem::swap(&mut self.feedback, into);
+    }
+
     /// Frames the engine has processed.
     pub fn position_frames(&self) -> u64 {
         self.link.shared.position_frames.load(Ordering::Relaxed)

@@ -19,13 +19,14 @@
 //!   (DESIGN.md), so touch and latch passes work from plain MIDI.
 
 use super::codec::{self, Assembler, Event, Message, ParamKind, Relative};
-use crate::mixer::{Address, ClientId, Hub, Origin, Param, Value};
+use crate::mixer::{Address, ClientId, Feedback, Hub, Origin, Param, Value};
 use crate::model::surface::{
     BindingTarget, ButtonMode, ControlMap, Curve, MidiBinding, MidiSource, RelativeEncoding,
     SurfaceAction,
 };
 use crate::surfaces::conv::conv_for;
 use crate::surfaces::target::{BankTarget, bank_or_transport};
+use std::collections::HashMap;
 
 /// Why a map cannot drive a controller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +82,10 @@ pub struct MidiMapSurface {
     bank_size: usize,
     origin: Origin,
     rejected: u64,
+    /// The bindings that show each address (as resolved for the current
+    /// bank); `None` until the next full pass (new, connected, banked,
+    /// learned).
+    shows: Option<HashMap<Address, Vec<usize>>>,
 }
 
 impl MidiMapSurface {
@@ -127,6 +132,7 @@ impl MidiMapSurface {
             bank_size: usize::from(map.bank_size.max(1)),
             origin: Origin::Client(client),
             rejected: 0,
+            shows: None,
         })
     }
 
@@ -148,6 +154,7 @@ impl MidiMapSurface {
             b.picked = false;
             b.last_in = None;
         }
+        self.shows = None;
     }
 
     fn resolve(&self, hub: &Hub, t: &Target) -> Option<Address> {
@@ -239,6 +246,7 @@ impl MidiMapSurface {
             Some(Input::Absolute(x, _)) => Some(x),
             _ => None,
         };
+        self.shows = None;
         self.bindings.push(Bound {
             midi,
             target: Target::Address(BankTarget::absolute(address)),
@@ -388,7 +396,11 @@ impl MidiMapSurface {
     }
 
     fn action(&mut self, hub: &mut Hub, a: SurfaceAction) {
+        let bank = self.bank;
         bank_or_transport(hub, &mut self.bank, self.bank_size, a);
+        if self.bank != bank {
+            self.shows = None;
+        }
         // The new bank's controls are where they are: pick them up again.
         for b in &mut self.bindings {
             b.picked = false;
@@ -396,41 +408,97 @@ impl MidiMapSurface {
         }
     }
 
-    /// Called every hub tick: the values that changed elsewhere, sent to a
-    /// device that can show them (motors, LED rings, button LEDs).
-    pub fn tick(&mut self, hub: &Hub) -> Vec<Vec<u8>> {
+    /// The changes the hub applied since the last call (from anywhere,
+    /// this device's own clamped moves included), sent to a device that
+    /// can show them (motors, LED rings, button LEDs): only the bindings
+    /// that show a changed address are looked at. After a connect, a bank
+    /// change or a learn, every binding is brought up to date first.
+    pub fn show(&mut self, hub: &Hub, changes: &[Feedback]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
-        for i in 0..self.bindings.len() {
-            let target = self.bindings[i].target.clone();
-            let Some(address) = self.resolve(hub, &target) else {
-                continue;
-            };
-            let b = &mut self.bindings[i];
-            let raw = match hub.get(address) {
-                Ok(Value::Bool(on)) => {
-                    if on {
-                        max_raw(&b.midi.source)
-                    } else {
-                        0
+        let Some(shows) = &self.shows else {
+            self.show_all(hub, &mut out);
+            return out;
+        };
+        let mut due: Vec<usize> = Vec::new();
+        for c in changes {
+            if let Some(bound) = shows.get(&c.address) {
+                for i in bound {
+                    if !due.contains(i) {
+                        due.push(*i);
                     }
-                }
-                Ok(Value::Float(v)) => {
-                    if !b.midi.motorized.unwrap_or(self.motorized) || b.midi.relative.is_some() {
-                        continue;
-                    }
-                    let scale = Scale::new(address.param, &b.midi);
-                    (scale.to_unit(v) * f64::from(max_raw(&b.midi.source))).round() as u16
-                }
-                _ => continue,
-            };
-            if b.shown != Some(raw) {
-                b.shown = Some(raw);
-                if let Some(bytes) = feedback(&b.midi, raw) {
-                    out.extend(bytes);
                 }
             }
         }
+        for i in due {
+            if let Some(address) = self.resolve(hub, &self.bindings[i].target) {
+                show_binding(
+                    hub,
+                    &mut self.bindings[i],
+                    address,
+                    self.motorized,
+                    &mut out,
+                );
+            }
+        }
         out
+    }
+
+    /// Called every hub tick: what a full pass owes the device (after a
+    /// connect, a bank change or a learn); nothing otherwise, as changes
+    /// reach it through [`Self::show`].
+    pub fn tick(&mut self, hub: &Hub) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        if self.shows.is_none() {
+            self.show_all(hub, &mut out);
+        }
+        out
+    }
+
+    /// Every binding's value, and the index of who shows what.
+    fn show_all(&mut self, hub: &Hub, out: &mut Vec<Vec<u8>>) {
+        let mut shows: HashMap<Address, Vec<usize>> = HashMap::new();
+        for i in 0..self.bindings.len() {
+            let Some(address) = self.resolve(hub, &self.bindings[i].target) else {
+                continue;
+            };
+            shows.entry(address).or_default().push(i);
+            show_binding(hub, &mut self.bindings[i], address, self.motorized, out);
+        }
+        self.shows = Some(shows);
+    }
+}
+
+/// Send binding `b` the value at `address` if the device can show it and
+/// shows something else.
+fn show_binding(
+    hub: &Hub,
+    b: &mut Bound,
+    address: Address,
+    motorized: bool,
+    out: &mut Vec<Vec<u8>>,
+) {
+    let raw = match hub.get(address) {
+        Ok(Value::Bool(on)) => {
+            if on {
+                max_raw(&b.midi.source)
+            } else {
+                0
+            }
+        }
+        Ok(Value::Float(v)) => {
+            if !b.midi.motorized.unwrap_or(motorized) || b.midi.relative.is_some() {
+                return;
+            }
+            let scale = Scale::new(address.param, &b.midi);
+            (scale.to_unit(v) * f64::from(max_raw(&b.midi.source))).round() as u16
+        }
+        _ => return,
+    };
+    if b.shown != Some(raw) {
+        b.shown = Some(raw);
+        if let Some(bytes) = feedback(&b.midi, raw) {
+            out.extend(bytes);
+        }
     }
 }
 

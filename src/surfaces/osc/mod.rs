@@ -4,8 +4,10 @@
 
 pub mod codec;
 pub mod driver;
+pub mod port;
 pub mod surface;
 
 pub use codec::{Datagram, OscCommand, OscError, decode};
 pub use driver::{AllowList, OscDriver, OscPacketIn, OscStats};
+pub use port::OscPort;
 pub use surface::{OscSurface, StaticClient, SurfaceOptions};

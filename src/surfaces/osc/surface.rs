@@ -175,6 +175,10 @@ pub struct OscSurface {
     stats: Arc<OscStats>,
     health: Arc<Health>,
     warnings: Warnings,
+    /// The addresses changed since the last tick, each once, in the order
+    /// of their first change, with who changed each last.
+    changed: Vec<Address>,
+    last_origin: HashMap<Address, Origin>,
 }
 
 impl OscSurface {
@@ -195,6 +199,8 @@ impl OscSurface {
             stats,
             health,
             warnings: Warnings::default(),
+            changed: Vec::new(),
+            last_origin: HashMap::new(),
         };
         let now = Instant::now();
         for c in s.options.static_clients.clone() {
@@ -529,24 +535,29 @@ impl OscSurface {
         Ok(())
     }
 
-    /// Called once per hub tick with the changes applied since the last:
-    /// one bundle (more only if it would not fit a datagram) per
-    /// subscriber, meters at most at [`METER_INTERVAL`].
-    pub fn tick(
-        &mut self,
-        hub: &Hub,
-        changed: &[Feedback],
-        meter_frame: &MeterFrame,
-        now: Instant,
-    ) -> Vec<Datagram> {
-        self.held.absorb(meter_frame);
-        let mut changed_addrs: Vec<Address> = Vec::new();
-        let mut last_origin: HashMap<Address, Origin> = HashMap::new();
-        for f in changed {
-            if last_origin.insert(f.address, f.origin).is_none() {
-                changed_addrs.push(f.address);
+    /// The hub's next changes: noted (each address once, with who changed
+    /// it last) for the tick to send.
+    pub fn show(&mut self, changes: &[Feedback]) {
+        for f in changes {
+            if self.last_origin.insert(f.address, f.origin).is_none() {
+                self.changed.push(f.address);
             }
         }
+    }
+
+    /// Called once per hub tick, after [`Self::show`] was given the tick's
+    /// changes: one bundle (more only if it would not fit a datagram) per
+    /// subscriber, meters at most at [`METER_INTERVAL`]. Each changed
+    /// value is read once, whatever the number of subscribers.
+    pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
+        self.held.absorb(meter_frame);
+        let last_origin = std::mem::take(&mut self.last_origin);
+        // (address, (value, as the wire shows it)) for what still exists.
+        let changed: Vec<(Address, Option<(Value, Value)>)> = self
+            .changed
+            .drain(..)
+            .map(|a| (a, hub.get(a).ok().map(|v| (wire_value(&v), v))))
+            .collect();
         let meters_due = self.subscribers.iter().any(|s| s.meters)
             && self
                 .last_meters
@@ -595,12 +606,12 @@ impl OscSurface {
             }
             let origin = Origin::Client(s.id);
             let mut msgs = Vec::new();
-            let pending: Vec<Address> = s
-                .held
-                .drain()
-                .chain(changed_addrs.iter().copied())
-                .collect();
-            for address in pending {
+            let held: Vec<Address> = s.held.drain().collect();
+            let pending = held
+                .into_iter()
+                .map(|a| (a, None))
+                .chain(changed.iter().map(|(a, v)| (*a, Some(v))));
+            for (address, value) in pending {
                 // Hold what others do to a control under this client's
                 // finger; its own move, if clamped, it must see at once.
                 let own = last_origin.get(&address) == Some(&origin);
@@ -608,12 +619,21 @@ impl OscSurface {
                     s.held.insert(address);
                     continue;
                 }
-                let Ok(value) = hub.get(address) else {
-                    continue;
+                let read;
+                let (wire, value) = match value {
+                    Some(Some((wire, v))) => (wire, v),
+                    Some(None) => continue,
+                    None => match hub.get(address) {
+                        Ok(v) => {
+                            read = (wire_value(&v), v);
+                            (&read.0, &read.1)
+                        }
+                        Err(_) => continue,
+                    },
                 };
-                if s.shown.get(&address) != Some(&wire_value(&value)) {
-                    s.shown.insert(address, wire_value(&value));
-                    msgs.extend(OscOut::controls(address, &value));
+                if s.shown.get(&address) != Some(wire) {
+                    s.shown.insert(address, wire.clone());
+                    msgs.extend(OscOut::controls(address, value));
                 }
             }
             if s.meters {

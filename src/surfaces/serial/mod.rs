@@ -16,9 +16,10 @@
 //!
 //! Thread: hub.
 
+pub mod boards;
 pub mod driver;
 
-use crate::mixer::{Address, ClientId, Hub, Origin, Value};
+use crate::mixer::{Address, ClientId, Feedback, Hub, Origin, Value};
 use crate::model::surface::{BindingTarget, ControlMap, SurfaceAction, SurfaceProfile};
 use crate::surfaces::conv::conv_for;
 use crate::surfaces::target::{BankTarget, bank_or_transport};
@@ -100,6 +101,13 @@ pub struct SerialSurface {
     last_pong: Option<Instant>,
     ping_seq: u16,
     rejected: u64,
+    /// A feedback pass is owed: something it shows may differ from the
+    /// mix (a change to one of its addresses, a new bank, a connect, a
+    /// setpoint held back by the rate limit or a hand).
+    owed: bool,
+    /// The addresses its faders and LEDs show in the current bank
+    /// (`None` until looked up again after a bank change).
+    addresses: Option<Vec<Address>>,
 }
 
 /// Why a profile and map cannot drive a board.
@@ -243,6 +251,8 @@ impl SerialSurface {
             last_pong: None,
             ping_seq: 0,
             rejected: 0,
+            owed: true,
+            addresses: None,
         })
     }
 
@@ -276,6 +286,7 @@ impl SerialSurface {
             *f = FaderState::default();
         }
         self.leds.clear();
+        self.owed = true;
         self.hello_at = Some(now);
         vec![ToBoard::Hello {
             version: PROTOCOL_VERSION,
@@ -353,6 +364,7 @@ impl SerialSurface {
                     leds,
                 });
                 self.last_pong = Some(now);
+                self.owed = true;
                 self.faders
                     .resize(usize::from(faders), FaderState::default());
                 tracing::info!(
@@ -379,6 +391,7 @@ impl SerialSurface {
                     // The next tick puts it where the mix is.
                     f.shown = None;
                     f.sent_at = None;
+                    self.owed = true;
                 }
                 if let Some(a) = self.fader_address(hub, index)
                     && a.param.is_continuous()
@@ -414,6 +427,8 @@ impl SerialSurface {
                 match b.target {
                     Target::Action(a) => {
                         bank_or_transport(hub, &mut self.bank, self.bank_size, a);
+                        self.addresses = None;
+                        self.owed = true;
                     }
                     Target::Address(_) => {
                         let Some(a) = self.address_of(hub, &b) else {
@@ -453,16 +468,44 @@ impl SerialSurface {
         Vec::new()
     }
 
-    /// Every hub tick (and right after a change from elsewhere): Hello
-    /// until the board answers, pings, setpoints for faders whose value
-    /// changed (never for a touched one, at most every
-    /// [`SETPOINT_INTERVAL`]), LEDs.
+    /// The changes the hub applied since the last call: when one is to an
+    /// address a fader or LED of this board shows, the feedback it owes
+    /// goes out at once (a motor follows a remote move without waiting for
+    /// the tick). Other changes cost a lookup each.
+    pub fn show(&mut self, hub: &Hub, changes: &[Feedback], now: Instant) -> Vec<ToBoard> {
+        let mut out = Vec::new();
+        if !self.owed {
+            let addresses = self.addresses(hub);
+            self.owed = changes.iter().any(|c| addresses.contains(&c.address));
+        }
+        if self.owed && self.online.is_some() {
+            self.feedback(hub, now, &mut out);
+        }
+        out
+    }
+
+    /// The addresses its faders and LEDs show now.
+    fn addresses(&mut self, hub: &Hub) -> &[Address] {
+        if self.addresses.is_none() {
+            let shown: Vec<Address> = self
+                .bindings
+                .iter()
+                .filter(|b| matches!(b.kind, Kind::Fader | Kind::Led))
+                .filter_map(|b| self.address_of(hub, b))
+                .collect();
+            self.addresses = Some(shown);
+        }
+        self.addresses.as_deref().unwrap_or_default()
+    }
+
+    /// Every hub tick: Hello until the board answers, pings, and the
+    /// feedback owed (see [`Self::feedback`]).
     pub fn tick(&mut self, hub: &Hub, now: Instant) -> Vec<ToBoard> {
         let mut out = Vec::new();
         if !self.connected {
             return out;
         }
-        let Some(info) = self.online else {
+        if self.online.is_none() {
             if self
                 .hello_at
                 .is_none_or(|t| now.duration_since(t) >= HELLO_INTERVAL)
@@ -473,7 +516,7 @@ impl SerialSurface {
                 });
             }
             return out;
-        };
+        }
         if self
             .last_pong
             .is_some_and(|t| now.duration_since(t) >= PING_INTERVAL * 3)
@@ -493,6 +536,20 @@ impl SerialSurface {
             self.ping_seq = self.ping_seq.wrapping_add(1);
             out.push(ToBoard::Ping { seq: self.ping_seq });
         }
+        if self.owed {
+            self.feedback(hub, now, &mut out);
+        }
+        out
+    }
+
+    /// Setpoints for faders whose value changed (never for a touched one,
+    /// at most every [`SETPOINT_INTERVAL`]) and LEDs; stays owed while a
+    /// setpoint is held back.
+    fn feedback(&mut self, hub: &Hub, now: Instant, out: &mut Vec<ToBoard>) {
+        let Some(info) = self.online else {
+            return;
+        };
+        self.owed = false;
         let touch_sense = info.capabilities & caps::TOUCH != 0;
         for i in 0..self.faders.len().min(256) {
             let Some(a) = self.fader_address(hub, i as u8) else {
@@ -500,7 +557,11 @@ impl SerialSurface {
             };
             let f = &mut self.faders[i];
             // Without touch sense, a recent hand move holds the fader.
-            if f.touched || (!touch_sense && hub.is_touched_by(a, self.origin)) {
+            if f.touched {
+                continue;
+            }
+            if !touch_sense && hub.is_touched_by(a, self.origin) {
+                self.owed = true;
                 continue;
             }
             let Ok(Value::Float(value)) = hub.get(a) else {
@@ -508,9 +569,11 @@ impl SerialSurface {
             };
             let pos = conv_for(a.param).to_pos(value);
             let want = (pos * f64::from(POSITION_MAX)).round() as u16;
-            if f.shown != Some(want)
-                && f.sent_at
-                    .is_none_or(|t| now.duration_since(t) >= SETPOINT_INTERVAL)
+            if f.shown == Some(want) {
+                continue;
+            }
+            if f.sent_at
+                .is_none_or(|t| now.duration_since(t) >= SETPOINT_INTERVAL)
             {
                 f.shown = Some(want);
                 f.sent_at = Some(now);
@@ -518,6 +581,8 @@ impl SerialSurface {
                     index: i as u8,
                     position: want,
                 });
+            } else {
+                self.owed = true;
             }
         }
         let mut leds: Vec<(u8, u8)> = Vec::new();
@@ -541,6 +606,5 @@ impl SerialSurface {
                 out.push(ToBoard::SetLed { index: n, state });
             }
         }
-        out
     }
 }

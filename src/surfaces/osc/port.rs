@@ -1,0 +1,111 @@
+//! The OSC surface as the hub loop drives it: the UDP driver, the packets
+//! it decoded, and the hub-side state that answers them.
+//!
+//! Thread: hub (the driver's listener runs on its own thread).
+
+use super::driver::{AllowList, OscDriver, OscPacketIn, OscStats};
+use super::surface::{OscSurface, SurfaceOptions};
+use crate::health::Health;
+use crate::mixer::{Feedback, Hub, MeterFrame};
+use crate::surfaces::Surface;
+use crossbeam::channel::{Receiver, Select, TryRecvError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Datagrams the listener may queue for the hub thread.
+const PACKET_QUEUE: usize = 4096;
+/// Datagrams applied per call, so a flood cannot hold up the tick.
+const PACKETS_PER_TURN: usize = 64;
+
+/// OSC on one UDP socket.
+#[derive(Debug)]
+pub struct OscPort {
+    surface: OscSurface,
+    driver: Option<OscDriver>,
+    packets: Receiver<OscPacketIn>,
+    /// The listener is still there.
+    open: bool,
+}
+
+impl OscPort {
+    /// Bind `addr` and start listening to the hosts `allow` lets in.
+    pub fn start(
+        addr: SocketAddr,
+        allow: AllowList,
+        options: SurfaceOptions,
+        health: Arc<Health>,
+    ) -> std::io::Result<OscPort> {
+        let (tx, packets) = crossbeam::channel::bounded::<OscPacketIn>(PACKET_QUEUE);
+        let driver = OscDriver::start(addr, allow, tx, Arc::clone(&health))?;
+        let surface = OscSurface::new(options, Arc::clone(driver.stats()), health);
+        Ok(OscPort {
+            surface,
+            driver: Some(driver),
+            packets,
+            open: true,
+        })
+    }
+
+    /// The bound address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.driver.as_ref().map(OscDriver::local_addr)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Option<&Arc<OscStats>> {
+        self.driver.as_ref().map(OscDriver::stats)
+    }
+
+    fn send(&mut self, datagrams: &[super::Datagram]) {
+        if let Some(d) = self.driver.as_mut() {
+            d.send(datagrams);
+        }
+    }
+}
+
+impl Surface for OscPort {
+    fn name(&self) -> &'static str {
+        "OSC packet"
+    }
+
+    fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
+        self.open.then(|| select.recv(&self.packets))
+    }
+
+    fn take_input(&mut self, hub: &mut Hub, now: Instant) {
+        for _ in 0..PACKETS_PER_TURN {
+            match self.packets.try_recv() {
+                Ok(p) => {
+                    let replies = self.surface.handle(hub, p.from, p.commands, now);
+                    self.send(&replies);
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.open = false;
+                    break;
+                }
+            }
+        }
+    }
+
+    fn show(&mut self, _hub: &Hub, changes: &[Feedback], _now: Instant) {
+        self.surface.show(changes);
+    }
+
+    fn tick(&mut self, hub: &Hub, meters: &MeterFrame, now: Instant) {
+        let datagrams = self.surface.tick(hub, meters, now);
+        self.send(&datagrams);
+    }
+
+    fn is_active(&self) -> bool {
+        self.surface.subscribers() > 0
+    }
+
+    fn stop(&mut self) {
+        if let Some(d) = self.driver.take() {
+            d.stop();
+        }
+        self.open = false;
+    }
+}

@@ -1,0 +1,165 @@
+//! Every configured serial board as one [`Surface`]: one link thread per
+//! board, their events applied to the hub, and each board's feedback
+//! (setpoints, LEDs, pings) sent right after a change it shows and every
+//! tick.
+//!
+//! Thread: hub (the links run on their own threads).
+
+use super::SerialSurface;
+use super::driver::{LinkEvent, PortPlan, SerialDriver};
+use crate::health::Health;
+use crate::mixer::{ClientId, Feedback, Hub, LinkStatus, MeterFrame};
+use crate::model::surface::{ControlMap, SerialLocator, SurfaceProfile};
+use crate::surfaces::Surface;
+use crossbeam::channel::{Receiver, Select, Sender, TryRecvError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// Events taken per call, so a chattering board cannot hold up the tick.
+const EVENTS_PER_TURN: usize = 256;
+
+/// One board the configuration names.
+#[derive(Debug, Clone)]
+pub struct BoardSetup {
+    /// What the board is.
+    pub profile: SurfaceProfile,
+    /// What its controls do.
+    pub map: ControlMap,
+    /// Where it is.
+    pub port: SerialLocator,
+    /// Line speed.
+    pub baud: u32,
+    /// Who it is to the hub.
+    pub client: ClientId,
+}
+
+#[derive(Debug)]
+struct Board {
+    surface: SerialSurface,
+    /// Dropped last: stops the link thread.
+    driver: SerialDriver,
+    status: Arc<LinkStatus>,
+}
+
+impl Board {
+    fn send(&self, out: &[fader_link::ToBoard]) {
+        self.driver.send(out);
+        self.status
+            .online
+            .store(self.surface.board().is_some(), Ordering::Relaxed);
+    }
+}
+
+/// Every configured serial board.
+#[derive(Debug)]
+pub struct SerialBoards {
+    boards: Vec<Board>,
+    events: Receiver<(usize, LinkEvent)>,
+    /// The links' sender is still there (their threads run).
+    open: bool,
+}
+
+impl SerialBoards {
+    /// Start a link for each board (a board that is not plugged in yet is
+    /// looked for every second). Their link counters are shared with
+    /// `hub` for `/status`.
+    pub fn start(
+        setups: Vec<BoardSetup>,
+        hub: &mut Hub,
+        health: &Arc<Health>,
+    ) -> Result<SerialBoards, String> {
+        let (tx, events): (Sender<(usize, LinkEvent)>, _) = crossbeam::channel::bounded(4096);
+        let mut boards = Vec::new();
+        for setup in setups {
+            let surface = SerialSurface::new(&setup.profile, &setup.map, setup.client)
+                .map_err(|e| e.to_string())?;
+            let status = Arc::new(LinkStatus {
+                name: setup.profile.name.clone(),
+                ..LinkStatus::default()
+            });
+            let plan = PortPlan {
+                name: setup.profile.name.clone(),
+                locator: setup.port,
+                baud: setup.baud,
+            };
+            let driver = SerialDriver::start(
+                boards.len(),
+                plan,
+                tx.clone(),
+                Arc::clone(&status),
+                Arc::clone(health),
+            )
+            .map_err(|e| format!("cannot start the serial link thread: {e}"))?;
+            hub.add_link_status(Arc::clone(&status));
+            boards.push(Board {
+                surface,
+                driver,
+                status,
+            });
+        }
+        let open = !boards.is_empty();
+        Ok(SerialBoards {
+            boards,
+            events,
+            open,
+        })
+    }
+
+    /// Apply one event from board `i`'s link.
+    fn handle(&mut self, hub: &mut Hub, (i, event): (usize, LinkEvent), now: Instant) {
+        let Some(b) = self.boards.get_mut(i) else {
+            return;
+        };
+        let out = match event {
+            LinkEvent::Opened => b.surface.connect(now),
+            LinkEvent::Message(m) => b.surface.handle(hub, m, now),
+            LinkEvent::Closed(_) => {
+                b.surface.disconnect(hub);
+                Vec::new()
+            }
+        };
+        b.send(&out);
+    }
+}
+
+impl Surface for SerialBoards {
+    fn name(&self) -> &'static str {
+        "serial board"
+    }
+
+    fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
+        self.open.then(|| select.recv(&self.events))
+    }
+
+    fn take_input(&mut self, hub: &mut Hub, now: Instant) {
+        for _ in 0..EVENTS_PER_TURN {
+            match self.events.try_recv() {
+                Ok(e) => self.handle(hub, e, now),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.open = false;
+                    break;
+                }
+            }
+        }
+    }
+
+    fn show(&mut self, hub: &Hub, changes: &[Feedback], now: Instant) {
+        for b in &mut self.boards {
+            let out = b.surface.show(hub, changes, now);
+            b.send(&out);
+        }
+    }
+
+    fn tick(&mut self, hub: &Hub, _meters: &MeterFrame, now: Instant) {
+        for b in &mut self.boards {
+            let out = b.surface.tick(hub, now);
+            b.send(&out);
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        !self.boards.is_empty()
+    }
+}
