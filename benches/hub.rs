@@ -11,12 +11,15 @@
 //! Prints the median nanoseconds per move over interleaved repetitions
 //! and writes JSON to target/tmp/bench-hub.json.
 
+mod support;
+
 use faderd::config::parse_session;
 use faderd::engine::EngineConfig;
 use faderd::mixer::{Address, ClientId, Hub, Origin, Value};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
+use support::console_session;
 
 const TRACKS: usize = 64;
 const BUSES: usize = 4;
@@ -26,37 +29,7 @@ const REPS: usize = 9;
 const LANE_POINTS: usize = 8_000;
 
 fn session(lanes: bool) -> String {
-    let mut y = String::from("version: 1\nname: hub-bench\nbuses:\n");
-    for b in 0..BUSES {
-        writeln!(y, "  - {{ name: Aux{b}, kind: aux }}").unwrap();
-    }
-    y.push_str("tracks:\n");
-    for t in 0..TRACKS {
-        let sends: Vec<String> = (0..BUSES)
-            .map(|b| format!("{{ bus: Aux{b}, gain_db: -10 }}"))
-            .collect();
-        writeln!(
-            y,
-            "  - name: T{t}\n    source: {{ input: 1 }}\n    gain_db: -6\n    sends: [{}]\n    \
-             eq: {{ hpf: {{ freq: 80 }}, bands: [{{ type: peak, freq: 300, gain: -2, q: 1 }}] }}\n    \
-             comp: {{ threshold: -20, ratio: 3 }}",
-            sends.join(", ")
-        )
-        .unwrap();
-        if lanes {
-            y.push_str("    automation: touch\n    lanes:\n");
-            for (lane, lo, hi) in [("gain", -30.0, 0.0), ("pan", 0.0, 1.0)] {
-                let points: Vec<String> = (0..LANE_POINTS)
-                    .map(|i| {
-                        let v = lo + (hi - lo) * ((i * 7 + t) % 100) as f64 / 100.0;
-                        format!("[{:.2}, {v:.3}]", i as f64 * 0.5)
-                    })
-                    .collect();
-                writeln!(y, "      {lane}: {{ points: [{}] }}", points.join(", ")).unwrap();
-            }
-        }
-    }
-    y
+    console_session(TRACKS, BUSES, lanes.then_some(("touch", LANE_POINTS, 0.5)))
 }
 
 fn hub_for(yaml: &str) -> (Hub, faderd::engine::Engine) {

@@ -4,6 +4,47 @@
 
 pub mod midi_probe;
 
+use std::fmt::Write as _;
+
+/// A console session of `tracks` tracks, each fed from input 1 at -6 dB
+/// with a send to each of `buses` aux buses (-10 dB), a high-pass, a peak
+/// band and a compressor; with `lanes` = (mode, points, seconds apart), a
+/// gain lane (-30..0 dB) and a pan lane on every track.
+pub fn console_session(tracks: usize, buses: usize, lanes: Option<(&str, usize, f64)>) -> String {
+    let mut y = String::from("version: 1\nname: bench\nbuses:\n");
+    for b in 0..buses {
+        writeln!(y, "  - {{ name: Aux{b}, kind: aux }}").unwrap();
+    }
+    y.push_str("tracks:\n");
+    for t in 0..tracks {
+        let sends: Vec<String> = (0..buses)
+            .map(|b| format!("{{ bus: Aux{b}, gain_db: -10 }}"))
+            .collect();
+        writeln!(
+            y,
+            "  - name: T{}\n    source: {{ input: 1 }}\n    gain_db: -6\n    sends: [{}]\n    \
+             eq: {{ hpf: {{ freq: 80 }}, bands: [{{ type: peak, freq: 300, gain: -2, q: 1 }}] }}\n    \
+             comp: {{ threshold: -20, ratio: 3 }}",
+            t + 1,
+            sends.join(", ")
+        )
+        .unwrap();
+        if let Some((mode, points, spacing_s)) = lanes {
+            writeln!(y, "    automation: {mode}\n    lanes:").unwrap();
+            for (lane, lo, hi) in [("gain", -30.0, 0.0), ("pan", 0.0, 1.0)] {
+                let points: Vec<String> = (0..points)
+                    .map(|i| {
+                        let v = lo + (hi - lo) * ((i * 7 + t) % 100) as f64 / 100.0;
+                        format!("[{:.2}, {v:.3}]", i as f64 * spacing_s)
+                    })
+                    .collect();
+                writeln!(y, "      {lane}: {{ points: [{}] }}", points.join(", ")).unwrap();
+            }
+        }
+    }
+    y
+}
+
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -65,7 +106,12 @@ pub fn start_jackd(tag: &str) -> Option<Kill> {
 /// `faderd run SESSION --config CONFIG` (release build, errors only on
 /// stderr); returns it and its ready line.
 pub fn start_faderd(session: &Path, config: &Path) -> (Kill, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faderd"))
+    start_faderd_binary(Path::new(env!("CARGO_BIN_EXE_faderd")), session, config)
+}
+
+/// [`start_faderd`] with another build's binary (a baseline).
+pub fn start_faderd_binary(bin: &Path, session: &Path, config: &Path) -> (Kill, String) {
+    let mut child = Command::new(bin)
         .arg("run")
         .arg(session)
         .arg("--config")

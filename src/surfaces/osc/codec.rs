@@ -554,6 +554,15 @@ impl OscOut {
         }
     }
 
+    /// The message on the wire (`None` if it cannot be encoded).
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        rosc::encoder::encode(&OscPacket::Message(OscMessage {
+            addr: self.addr.clone(),
+            args: vec![self.arg.clone()],
+        }))
+        .ok()
+    }
+
     /// [`OscOut::control`], and for a channel-strip setting on its own
     /// scale (a frequency, a threshold ...) also its control position 0..1
     /// on `/ADDRESS/pos`, for apps whose knobs run 0..1.
@@ -590,16 +599,18 @@ const BUNDLE_HEADER: usize = 16; // "#bundle\0" + time tag
 /// (a message too big for any datagram on its own is dropped: it could not
 /// be delivered). Order is kept.
 pub fn encode_bundles(messages: &[OscOut], max_datagram: usize) -> Vec<Vec<u8>> {
+    let encoded: Vec<Vec<u8>> = messages.iter().filter_map(OscOut::encode).collect();
+    pack_bundles(&encoded, max_datagram)
+}
+
+/// Pack messages already encoded ([`OscOut::encode`]) into as few bundles
+/// as fit in `max_datagram` bytes each, as [`encode_bundles`] does: feedback
+/// encodes a change once and packs it for every subscriber.
+pub fn pack_bundles<M: AsRef<[u8]>>(messages: &[M], max_datagram: usize) -> Vec<Vec<u8>> {
     let mut datagrams = Vec::new();
     let mut current: Vec<u8> = Vec::new();
     for m in messages {
-        let packet = OscPacket::Message(OscMessage {
-            addr: m.addr.clone(),
-            args: vec![m.arg.clone()],
-        });
-        let Ok(bytes) = rosc::encoder::encode(&packet) else {
-            continue;
-        };
+        let bytes = m.as_ref();
         let element = 4 + bytes.len();
         if BUNDLE_HEADER + element > max_datagram {
             continue;
@@ -613,7 +624,7 @@ pub fn encode_bundles(messages: &[OscOut], max_datagram: usize) -> Vec<Vec<u8>> 
             current.extend_from_slice(&IMMEDIATELY.fractional.to_be_bytes());
         }
         current.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        current.extend_from_slice(&bytes);
+        current.extend_from_slice(bytes);
     }
     if !current.is_empty() {
         datagrams.push(current);

@@ -12,7 +12,9 @@
 //! suppresses duplicates. While a client touches a control, values for it
 //! are held back and sent on release, so a finger is never fought.
 
-use super::codec::{Datagram, OscCommand, OscError, OscOut, TransportRequest, encode_bundles};
+use super::codec::{
+    Datagram, OscCommand, OscError, OscOut, TransportRequest, encode_bundles, pack_bundles,
+};
 use super::driver::{OscStats, Warnings};
 use crate::dsp::{amp_to_db, db_to_pos};
 use crate::health::{Health, SaveKind, Source};
@@ -20,6 +22,7 @@ use crate::mixer::{
     Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripRef, TransportCmd, Value,
 };
 use rosc::OscType;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -552,11 +555,25 @@ impl OscSurface {
     pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
         self.held.absorb(meter_frame);
         let last_origin = std::mem::take(&mut self.last_origin);
-        // (address, (value, as the wire shows it)) for what still exists.
-        let changed: Vec<(Address, Option<(Value, Value)>)> = self
+        // For what still exists: the value as the wire shows it, and its
+        // messages, encoded once for every subscriber.
+        let changed: Vec<(Address, Option<Encoded>)> = self
             .changed
             .drain(..)
-            .map(|a| (a, hub.get(a).ok().map(|v| (wire_value(&v), v))))
+            .map(|a| {
+                let shown = hub.get(a).ok().map(|v| {
+                    let encoded = if self.subscribers.is_empty() {
+                        Vec::new()
+                    } else {
+                        OscOut::controls(a, &v)
+                            .iter()
+                            .filter_map(OscOut::encode)
+                            .collect()
+                    };
+                    (wire_value(&v), encoded)
+                });
+                (a, shown)
+            })
             .collect();
         let meters_due = self.subscribers.iter().any(|s| s.meters)
             && self
@@ -605,7 +622,7 @@ impl OscSurface {
                 out.extend(dump_chunk(hub, s, self.options.max_datagram));
             }
             let origin = Origin::Client(s.id);
-            let mut msgs = Vec::new();
+            let mut msgs: Vec<Cow<'_, [u8]>> = Vec::new();
             let held: Vec<Address> = s.held.drain().collect();
             let pending = held
                 .into_iter()
@@ -619,21 +636,25 @@ impl OscSurface {
                     s.held.insert(address);
                     continue;
                 }
-                let read;
-                let (wire, value) = match value {
-                    Some(Some((wire, v))) => (wire, v),
-                    Some(None) => continue,
-                    None => match hub.get(address) {
-                        Ok(v) => {
-                            read = (wire_value(&v), v);
-                            (&read.0, &read.1)
+                match value {
+                    Some(Some((wire, encoded))) => {
+                        if s.shown.get(&address) != Some(wire) {
+                            s.shown.insert(address, wire.clone());
+                            msgs.extend(encoded.iter().map(|m| Cow::Borrowed(m.as_slice())));
                         }
-                        Err(_) => continue,
-                    },
-                };
-                if s.shown.get(&address) != Some(wire) {
-                    s.shown.insert(address, wire.clone());
-                    msgs.extend(OscOut::controls(address, value));
+                    }
+                    Some(None) => {}
+                    // Held back earlier: read now.
+                    None => {
+                        let Ok(v) = hub.get(address) else { continue };
+                        let wire = wire_value(&v);
+                        if s.shown.get(&address) != Some(&wire) {
+                            s.shown.insert(address, wire);
+                            msgs.extend(
+                                OscOut::controls(address, &v).iter().filter_map(encode_one),
+                            );
+                        }
+                    }
                 }
             }
             if s.meters {
@@ -641,19 +662,21 @@ impl OscSurface {
                     let key = (gr * 10.0).round() as i32;
                     if s.reduction_shown.get(strip) != Some(&key) {
                         s.reduction_shown.insert(*strip, key);
-                        msgs.push(OscOut {
+                        msgs.extend(encode_one(&OscOut {
                             addr: format!("/{}/meter/gr", meter_base(*strip)),
                             arg: OscType::Float(*gr as f32),
-                        });
+                        }));
                     }
                 }
                 if let Some(figures) = &loudness {
                     let key = figures.map(|(_, x)| in_tenths(x));
                     if s.loudness_shown != Some(key) {
                         s.loudness_shown = Some(key);
-                        msgs.extend(figures.iter().map(|(name, x)| OscOut {
-                            addr: format!("/master/loudness/{name}"),
-                            arg: OscType::Float(*x as f32),
+                        msgs.extend(figures.iter().filter_map(|(name, x)| {
+                            encode_one(&OscOut {
+                                addr: format!("/master/loudness/{name}"),
+                                arg: OscType::Float(*x as f32),
+                            })
                         }));
                     }
                 }
@@ -662,14 +685,14 @@ impl OscSurface {
                     if s.meters_shown.get(strip) != Some(&key) {
                         s.meters_shown.insert(*strip, key);
                         let base = meter_base(*strip);
-                        msgs.push(OscOut {
+                        msgs.extend(encode_one(&OscOut {
                             addr: format!("/{base}/meter"),
                             arg: OscType::Float(*pos as f32),
-                        });
-                        msgs.push(OscOut {
+                        }));
+                        msgs.extend(encode_one(&OscOut {
                             addr: format!("/{base}/meter/db"),
                             arg: OscType::Float(*db as f32),
-                        });
+                        }));
                     }
                 }
             }
@@ -678,16 +701,29 @@ impl OscSurface {
             let moved = shown.is_none_or(|(_, t)| t != tenths);
             if rolling_changed || (moved && (position_due || !transport.rolling)) {
                 s.transport_shown = Some((transport.rolling, tenths));
-                msgs.extend(transport_messages(transport.rolling, tenths));
+                msgs.extend(
+                    transport_messages(transport.rolling, tenths)
+                        .iter()
+                        .filter_map(encode_one),
+                );
             }
             out.extend(
-                encode_bundles(&msgs, self.options.max_datagram)
+                pack_bundles(&msgs, self.options.max_datagram)
                     .into_iter()
                     .map(|bytes| Datagram { to: s.dest, bytes }),
             );
         }
         out
     }
+}
+
+/// A changed control as every subscriber is sent it: its value as the
+/// wire shows it, and its messages, encoded.
+type Encoded = (Value, Vec<Vec<u8>>);
+
+/// A message of one subscriber's own, encoded.
+fn encode_one<'a>(m: &OscOut) -> Option<Cow<'a, [u8]>> {
+    m.encode().map(Cow::Owned)
 }
 
 /// Values as they survive the wire (numbers are f32 in OSC), so a client's
