@@ -26,7 +26,7 @@ mod support;
 mod mackie_emu;
 
 use fader_firmware::sim::{VirtualBoard, sim_config};
-use faderd::surfaces::mackie::codec::{FromSurface, ToSurface, device};
+use faderd::surfaces::mackie::codec::ToSurface;
 use mackie_emu::Emulator;
 use rosc::{OscMessage, OscPacket, OscType};
 use std::fmt::Write as _;
@@ -153,22 +153,9 @@ fn cable(dir: &Path) -> Option<Cable> {
 
 /// Bring both emulated Mackie units through their handshake.
 fn handshake(emu: &Emulator) {
-    for (unit, dev) in [(0, device::MCU), (1, device::MCU_XT)] {
+    for unit in 0..2 {
         emu.plug(unit);
-        emu.wait(Duration::from_secs(5), |u, m| {
-            u == unit && *m == ToSurface::DeviceQuery { device: dev }
-        });
-        emu.send(
-            unit,
-            FromSurface::ConnectionQuery {
-                device: dev,
-                serial: *b"EMU0001",
-                challenge: [9, 8, 7, 6],
-            },
-        );
-        emu.wait(Duration::from_secs(5), |u, m| {
-            u == unit && matches!(m, ToSurface::Lcd { .. })
-        });
+        emu.handshake(unit, |m| matches!(m, ToSurface::Lcd { .. }));
     }
 }
 

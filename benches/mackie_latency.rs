@@ -20,7 +20,7 @@ mod support;
 #[allow(dead_code)]
 mod mackie_emu;
 
-use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface, device};
+use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface};
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
 use mackie_emu::Emulator;
 use rosc::{OscMessage, OscPacket, OscType};
@@ -91,20 +91,9 @@ fn main() {
     let emu = Emulator::start();
     emu.plug(0);
     emu.plug(1);
-    for (unit, dev) in [(0, device::MCU), (1, device::MCU_XT)] {
-        emu.wait(Duration::from_secs(3), |u, m| {
-            u == unit && *m == ToSurface::DeviceQuery { device: dev }
-        });
-        emu.send(
-            unit,
-            FromSurface::ConnectionQuery {
-                device: dev,
-                serial: *b"BENCH01",
-                challenge: [1, 2, 3, 4],
-            },
-        );
+    for unit in 0..2 {
+        emu.handshake(unit, |m| matches!(m, ToSurface::Lcd { .. }));
     }
-    std::thread::sleep(Duration::from_millis(300));
 
     let (c, _) = Client::new("edge", ClientOptions::NO_START_SERVER).unwrap();
     let changed = Arc::new(Mutex::new(None));

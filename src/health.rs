@@ -196,12 +196,17 @@ pub fn panic_cause(payload: &(dyn std::any::Any + Send)) -> String {
 /// Run `f`, catching a panic: `None` when it panicked (counted in `health`
 /// and logged with its cause as coming from `thread`). What `f` changed
 /// before the panic stays changed: callers keep their state and carry on,
-/// so one bad input costs that input only.
-pub fn contain<R>(health: &Health, thread: &str, f: impl FnOnce() -> R) -> Option<R> {
+/// so one bad input costs that input only. `thread` is only formatted when
+/// something panicked.
+pub fn contain<R>(
+    health: &Health,
+    thread: impl std::fmt::Display,
+    f: impl FnOnce() -> R,
+) -> Option<R> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => Some(r),
         Err(p) => {
-            health.note_panic(thread, &panic_cause(p.as_ref()));
+            health.note_panic(&thread.to_string(), &panic_cause(p.as_ref()));
             None
         }
     }

@@ -12,7 +12,7 @@ use common::mackie_emu::Emulator;
 use common::{db, liblo_tools_available, oscsend, run_session, terminate};
 use faderd::dsp::{db_to_pos, pos_to_db};
 use faderd::model::LaneParam;
-use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface, device};
+use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -37,28 +37,11 @@ fn session() -> String {
     y
 }
 
+/// Unit `unit` through its handshake and drawn whole (its last strip's
+/// name shown).
 fn handshake(emu: &Emulator, unit: usize) {
-    let dev = if unit == 0 {
-        device::MCU
-    } else {
-        device::MCU_XT
-    };
-    emu.wait(Duration::from_secs(3), |u, m| {
-        u == unit && *m == ToSurface::DeviceQuery { device: dev }
-    });
-    emu.send(
-        unit,
-        FromSurface::ConnectionQuery {
-            device: dev,
-            serial: *b"EMU0001",
-            challenge: [9, 8, 7, 6],
-        },
-    );
     let last = if unit == 0 { "T8" } else { "T16" };
-    emu.wait(Duration::from_secs(3), |u, m| {
-        u == unit
-            && matches!(m, ToSurface::Lcd { offset: 49, text, .. } if text.starts_with(last.as_bytes()))
-    });
+    emu.handshake(unit, Emulator::names_drawn(last));
 }
 
 /// Fader positions (0..1) sent to fader `f` of the main unit.

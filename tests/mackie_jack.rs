@@ -12,7 +12,7 @@ mod common;
 use common::jack::{JackServer, Probe, jackd_available};
 use common::mackie_emu::Emulator;
 use common::{db, liblo_tools_available, osc_subscriber, oscsend, run_session, terminate};
-use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface, device};
+use faderd::surfaces::mackie::codec::{self, FromSurface, ToSurface};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -54,29 +54,11 @@ fn names(msgs: &[(usize, Instant, ToSurface)], unit: usize) -> String {
     String::from_utf8_lossy(&cells).into_owned()
 }
 
+/// Unit `unit` through its handshake and drawn whole (its last strip's
+/// name shown).
 fn handshake(emu: &Emulator, unit: usize) -> Vec<(usize, Instant, ToSurface)> {
-    let dev = if unit == 0 {
-        device::MCU
-    } else {
-        device::MCU_XT
-    };
-    emu.wait(Duration::from_secs(3), |u, m| {
-        u == unit && *m == ToSurface::DeviceQuery { device: dev }
-    });
-    emu.send(
-        unit,
-        FromSurface::ConnectionQuery {
-            device: dev,
-            serial: *b"EMU0001",
-            challenge: [9, 8, 7, 6],
-        },
-    );
-    // The whole unit is drawn: wait for its last strip's name.
     let last = if unit == 0 { "T8" } else { "T16" };
-    emu.wait(Duration::from_secs(3), |u, m| {
-        u == unit
-            && matches!(m, ToSurface::Lcd { offset: 49, text, .. } if text.starts_with(last.as_bytes()))
-    })
+    emu.handshake(unit, Emulator::names_drawn(last))
 }
 
 #[test]

@@ -360,8 +360,8 @@ impl MidiSurfaces {
         }
     }
 
-    /// The hub tick, before feedback: a chased MTC stream that went silent
-    /// stops the transport.
+    /// At each poll: a chased MTC stream that went silent stops the
+    /// transport.
     pub fn chase_tick(&mut self, hub: &mut Hub, now: Instant) {
         if let Some((_, chase)) = self.mtc.as_mut() {
             chase.tick(hub, now);

@@ -416,8 +416,8 @@ impl Daemon {
                 tracing::info!("OSC is open on {addr} to the hosts in osc.allow");
             }
         }
-        let osc_addr = osc.local_addr().unwrap_or(addr);
-        let osc_stats = osc.stats().map(Arc::clone).unwrap_or_default();
+        let osc_addr = osc.local_addr();
+        let osc_stats = Arc::clone(osc.stats());
 
         let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
@@ -846,7 +846,9 @@ fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -
         let mut timeout = next_tick.saturating_duration_since(Instant::now());
         for s in surfaces.iter_mut() {
             if let Some(every) = s.poll_every() {
-                contain(&health, s.name(), || s.take_input(&mut hub, Instant::now()));
+                contain(&health, HubPart(s.name()), || {
+                    s.take_input(&mut hub, Instant::now())
+                });
                 timeout = timeout.min(every);
             }
         }
@@ -864,7 +866,9 @@ fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -
         };
         if let Some(i) = ready {
             let s = &mut surfaces[i];
-            contain(&health, s.name(), || s.take_input(&mut hub, Instant::now()));
+            contain(&health, HubPart(s.name()), || {
+                s.take_input(&mut hub, Instant::now())
+            });
             show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
         }
         let now = Instant::now();
@@ -899,7 +903,7 @@ fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -
             show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
             let meters = hub.read_meters();
             for s in surfaces.iter_mut() {
-                contain(&health, s.name(), || s.tick(&hub, &meters, now));
+                contain(&health, HubPart(s.name()), || s.tick(&hub, &meters, now));
             }
         }
     }
@@ -915,6 +919,16 @@ fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -
         position_frames: hub.position_frames(),
         sample_rate: hub.sample_rate(),
         session: hub.session().clone(),
+    }
+}
+
+/// How a panic in a surface's part of the hub thread is reported
+/// ("faderd-hub (OSC packet)"), formatted only if one happens.
+struct HubPart(&'static str);
+
+impl std::fmt::Display for HubPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "faderd-hub ({})", self.0)
     }
 }
 
@@ -939,7 +953,7 @@ fn show_changes(
     }
     let now = Instant::now();
     for s in surfaces.iter_mut() {
-        contain(health, s.name(), || s.show(hub, changes, now));
+        contain(health, HubPart(s.name()), || s.show(hub, changes, now));
     }
 }
 

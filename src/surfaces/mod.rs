@@ -18,7 +18,7 @@ pub mod serial;
 pub mod target;
 
 use crate::mixer::{Feedback, Hub, MeterFrame};
-use crossbeam::channel::Select;
+use crossbeam::channel::{Receiver, Select, TryRecvError};
 use std::time::{Duration, Instant};
 
 /// One kind of control surface as the hub thread drives it: OSC clients,
@@ -77,4 +77,46 @@ pub trait Surface: Send {
     /// Stop its driver threads. Called once, at shutdown, after the last
     /// tick.
     fn stop(&mut self) {}
+}
+
+/// A surface's input channel from its driver thread, as the hub loop waits
+/// on it: registered while its sender is there, drained a bounded batch at
+/// a time (so a flood cannot hold up the tick).
+#[derive(Debug)]
+pub struct Inbox<T> {
+    rx: Receiver<T>,
+    /// The sender is still there.
+    open: bool,
+}
+
+impl<T> Inbox<T> {
+    /// Wait on `rx`.
+    pub fn new(rx: Receiver<T>) -> Inbox<T> {
+        Inbox { rx, open: true }
+    }
+
+    /// For [`Surface::wake_on`]: register the channel while it is open.
+    pub fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
+        self.open.then(|| select.recv(&self.rx))
+    }
+
+    /// Hand at most `most` waiting messages to `each`, without waiting;
+    /// notes a channel whose sender is gone.
+    pub fn drain(&mut self, most: usize, mut each: impl FnMut(T)) {
+        for _ in 0..most {
+            match self.rx.try_recv() {
+                Ok(m) => each(m),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.open = false;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// It is no longer waited on (its driver stopped).
+    pub fn close(&mut self) {
+        self.open = false;
+    }
 }

@@ -343,7 +343,8 @@ impl MtcChase {
         self.last_quarter = Some(now);
     }
 
-    /// Every hub tick: a stream that went silent stops the transport.
+    /// Called at least every hub tick (the daemon calls it at each MIDI
+    /// poll): a stream that went silent stops the transport.
     pub fn tick(&mut self, hub: &mut Hub, now: Instant) {
         let Some(last) = self.last_quarter else {
             return;

@@ -3,7 +3,7 @@
 //! for the scenario tests and the latency bench.
 
 use faderd::surfaces::mackie::codec::{
-    FromSurface, ToSurface, decode_to_surface, encode_from_surface,
+    FromSurface, ToSurface, decode_to_surface, device, encode_from_surface,
 };
 use jack::{Client, ClientOptions, Control, MidiIn, MidiOut, ProcessScope, RawMidi};
 use std::collections::VecDeque;
@@ -132,6 +132,39 @@ impl Emulator {
     pub fn collect(&self, d: Duration) -> Vec<(usize, Instant, ToSurface)> {
         std::thread::sleep(d);
         self.take()
+    }
+
+    /// Go through unit `unit`'s handshake as the hardware does: wait for
+    /// the device query (within 3 s), answer it, then wait (within 3 s)
+    /// until the unit is sent a message `drawn` accepts. Returns what the
+    /// unit was sent after the answer.
+    pub fn handshake(
+        &self,
+        unit: usize,
+        drawn: impl Fn(&ToSurface) -> bool,
+    ) -> Vec<(usize, Instant, ToSurface)> {
+        let dev = if unit == 0 {
+            device::MCU
+        } else {
+            device::MCU_XT
+        };
+        self.wait(Duration::from_secs(3), |u, m| {
+            u == unit && *m == ToSurface::DeviceQuery { device: dev }
+        });
+        self.send(
+            unit,
+            FromSurface::ConnectionQuery {
+                device: dev,
+                serial: *b"EMU0001",
+                challenge: [9, 8, 7, 6],
+            },
+        );
+        self.wait(Duration::from_secs(3), |u, m| u == unit && drawn(m))
+    }
+
+    /// Until unit `unit` (whose last strip is named `last`) is drawn whole.
+    pub fn names_drawn(last: &str) -> impl Fn(&ToSurface) -> bool + '_ {
+        move |m| matches!(m, ToSurface::Lcd { offset: 49, text, .. } if text.starts_with(last.as_bytes()))
     }
 
     /// Wait until a received message matches; returns everything seen.

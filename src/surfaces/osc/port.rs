@@ -7,8 +7,8 @@ use super::driver::{AllowList, OscDriver, OscPacketIn, OscStats};
 use super::surface::{OscSurface, SurfaceOptions};
 use crate::health::Health;
 use crate::mixer::{Feedback, Hub, MeterFrame};
-use crate::surfaces::Surface;
-use crossbeam::channel::{Receiver, Select, TryRecvError};
+use crate::surfaces::{Inbox, Surface};
+use crossbeam::channel::Select;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,10 +22,11 @@ const PACKETS_PER_TURN: usize = 64;
 #[derive(Debug)]
 pub struct OscPort {
     surface: OscSurface,
+    /// `None` once stopped.
     driver: Option<OscDriver>,
-    packets: Receiver<OscPacketIn>,
-    /// The listener is still there.
-    open: bool,
+    packets: Inbox<OscPacketIn>,
+    local: SocketAddr,
+    stats: Arc<OscStats>,
 }
 
 impl OscPort {
@@ -38,23 +39,25 @@ impl OscPort {
     ) -> std::io::Result<OscPort> {
         let (tx, packets) = crossbeam::channel::bounded::<OscPacketIn>(PACKET_QUEUE);
         let driver = OscDriver::start(addr, allow, tx, Arc::clone(&health))?;
-        let surface = OscSurface::new(options, Arc::clone(driver.stats()), health);
+        let stats = Arc::clone(driver.stats());
+        let surface = OscSurface::new(options, Arc::clone(&stats), health);
         Ok(OscPort {
             surface,
+            local: driver.local_addr(),
             driver: Some(driver),
-            packets,
-            open: true,
+            packets: Inbox::new(packets),
+            stats,
         })
     }
 
     /// The bound address (with the real port when 0 was asked for).
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.driver.as_ref().map(OscDriver::local_addr)
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// Counters.
-    pub fn stats(&self) -> Option<&Arc<OscStats>> {
-        self.driver.as_ref().map(OscDriver::stats)
+    pub fn stats(&self) -> &Arc<OscStats> {
+        &self.stats
     }
 
     fn send(&mut self, datagrams: &[super::Datagram]) {
@@ -70,23 +73,22 @@ impl Surface for OscPort {
     }
 
     fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
-        self.open.then(|| select.recv(&self.packets))
+        self.packets.wake_on(select)
     }
 
     fn take_input(&mut self, hub: &mut Hub, now: Instant) {
-        for _ in 0..PACKETS_PER_TURN {
-            match self.packets.try_recv() {
-                Ok(p) => {
-                    let replies = self.surface.handle(hub, p.from, p.commands, now);
-                    self.send(&replies);
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    self.open = false;
-                    break;
-                }
+        let Self {
+            packets,
+            surface,
+            driver,
+            ..
+        } = self;
+        packets.drain(PACKETS_PER_TURN, |p| {
+            let replies = surface.handle(hub, p.from, p.commands, now);
+            if let Some(d) = driver.as_mut() {
+                d.send(&replies);
             }
-        }
+        });
     }
 
     fn show(&mut self, _hub: &Hub, changes: &[Feedback], _now: Instant) {
@@ -106,6 +108,6 @@ impl Surface for OscPort {
         if let Some(d) = self.driver.take() {
             d.stop();
         }
-        self.open = false;
+        self.packets.close();
     }
 }

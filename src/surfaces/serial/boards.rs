@@ -10,8 +10,8 @@ use super::driver::{LinkEvent, PortPlan, SerialDriver};
 use crate::health::Health;
 use crate::mixer::{ClientId, Feedback, Hub, LinkStatus, MeterFrame};
 use crate::model::surface::{ControlMap, SerialLocator, SurfaceProfile};
-use crate::surfaces::Surface;
-use crossbeam::channel::{Receiver, Select, Sender, TryRecvError};
+use crate::surfaces::{Inbox, Surface};
+use crossbeam::channel::{Select, Sender};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -55,9 +55,7 @@ impl Board {
 #[derive(Debug)]
 pub struct SerialBoards {
     boards: Vec<Board>,
-    events: Receiver<(usize, LinkEvent)>,
-    /// The links' sender is still there (their threads run).
-    open: bool,
+    events: Inbox<(usize, LinkEvent)>,
 }
 
 impl SerialBoards {
@@ -98,29 +96,28 @@ impl SerialBoards {
                 status,
             });
         }
-        let open = !boards.is_empty();
-        Ok(SerialBoards {
-            boards,
-            events,
-            open,
-        })
+        let mut events = Inbox::new(events);
+        if boards.is_empty() {
+            events.close();
+        }
+        Ok(SerialBoards { boards, events })
     }
+}
 
-    /// Apply one event from board `i`'s link.
-    fn handle(&mut self, hub: &mut Hub, (i, event): (usize, LinkEvent), now: Instant) {
-        let Some(b) = self.boards.get_mut(i) else {
-            return;
-        };
-        let out = match event {
-            LinkEvent::Opened => b.surface.connect(now),
-            LinkEvent::Message(m) => b.surface.handle(hub, m, now),
-            LinkEvent::Closed(_) => {
-                b.surface.disconnect(hub);
-                Vec::new()
-            }
-        };
-        b.send(&out);
-    }
+/// Apply one event from board `i`'s link.
+fn handle(boards: &mut [Board], hub: &mut Hub, (i, event): (usize, LinkEvent), now: Instant) {
+    let Some(b) = boards.get_mut(i) else {
+        return;
+    };
+    let out = match event {
+        LinkEvent::Opened => b.surface.connect(now),
+        LinkEvent::Message(m) => b.surface.handle(hub, m, now),
+        LinkEvent::Closed(_) => {
+            b.surface.disconnect(hub);
+            Vec::new()
+        }
+    };
+    b.send(&out);
 }
 
 impl Surface for SerialBoards {
@@ -129,20 +126,12 @@ impl Surface for SerialBoards {
     }
 
     fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
-        self.open.then(|| select.recv(&self.events))
+        self.events.wake_on(select)
     }
 
     fn take_input(&mut self, hub: &mut Hub, now: Instant) {
-        for _ in 0..EVENTS_PER_TURN {
-            match self.events.try_recv() {
-                Ok(e) => self.handle(hub, e, now),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    self.open = false;
-                    break;
-                }
-            }
-        }
+        let Self { boards, events } = self;
+        events.drain(EVENTS_PER_TURN, |e| handle(boards, hub, e, now));
     }
 
     fn show(&mut self, hub: &Hub, changes: &[Feedback], now: Instant) {
