@@ -50,8 +50,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = maps[i % n].handle(&mut mixer.hub, m);
             if i % 64 == 63 {
                 mixer.tick();
-                let _ = mixer.hub.take_feedback();
+                let changed = mixer.hub.take_feedback();
                 for map in maps.iter_mut() {
+                    let _ = map.show(&mixer.hub, &changed);
                     let _ = map.tick(&mixer.hub);
                 }
             }

@@ -63,8 +63,9 @@ fuzz_target!(|data: &[u8]| {
                 mixer.tick();
                 let hub = &mut mixer.hub;
                 let changed = hub.take_feedback();
+                let _ = surface.show(hub, &changed, now);
                 let meters = hub.read_meters();
-                let _ = surface.tick(hub, &changed, &meters, now);
+                let _ = surface.tick(hub, &meters, now);
             }
         }
         mixer.period();

@@ -39,8 +39,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = surface.handle(&mut mixer.hub, from, commands, now);
         mixer.period();
         let hub = &mut mixer.hub;
-        let changed = hub.take_feedback();
+        surface.show(&hub.take_feedback());
         let meters = hub.read_meters();
-        let _ = surface.tick(hub, &changed, &meters, now);
+        let _ = surface.tick(hub, &meters, now);
     });
 });

@@ -54,7 +54,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         mixer.period();
-        let _ = mixer.hub.take_feedback();
+        let changed = mixer.hub.take_feedback();
+        let _ = board.show(&mixer.hub, &changed, now);
         let _ = board.tick(&mixer.hub, now);
     });
 });
