@@ -186,6 +186,49 @@ fn a_touch_pass_writes_exactly_the_touched_span_and_glides_back() {
     );
 }
 
+/// The lane plays -30 dB; the strip's gain was -10 dB before it played.
+#[test]
+fn touching_a_playing_lane_without_moving_keeps_the_level_it_played() {
+    let mut r = Rig::new(&session("touch", "[[0, -30], [10, -30]]"));
+    r.transport(TransportCmd::Play);
+    r.run_ms(1000);
+    let heard = r.heard_db();
+    assert!(
+        (heard + 30.0).abs() < 0.1,
+        "heard {heard:.2} dB on the lane"
+    );
+    // A hand on the fader, no move: the live value takes over where the
+    // lane was, not where the fader was before playback.
+    r.hub.touch(ME, fader(), true).unwrap();
+    r.run_ms(100);
+    let heard = r.heard_db();
+    assert!(
+        (heard + 30.0).abs() < 0.1,
+        "heard {heard:.2} dB under a still hand"
+    );
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.run_ms(600);
+    let heard = r.heard_db();
+    assert!(
+        (heard + 30.0).abs() < 0.1,
+        "heard {heard:.2} dB after release"
+    );
+    // And the mode switched off while it plays: the level it played stays.
+    r.hub
+        .apply(
+            ME,
+            Address::new(StripRef::Track(0), Param::Automation),
+            Value::Text("off".into()),
+        )
+        .unwrap();
+    r.run_ms(100);
+    let heard = r.heard_db();
+    assert!(
+        (heard + 30.0).abs() < 0.1,
+        "heard {heard:.2} dB with automation off"
+    );
+}
+
 #[test]
 fn a_latch_pass_holds_the_last_value_until_stop() {
     let mut r = Rig::new(&session("latch", FLAT));

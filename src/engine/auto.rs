@@ -17,7 +17,7 @@
 //! Thread: audio. No allocation, no locks.
 
 use super::ids::AutoPlay;
-use crate::dsp::automation::{Interp, LanePoint, value_at};
+use crate::dsp::automation::{Interp, LaneCursor, LanePoint};
 use crate::dsp::fader_law::gain_db_to_amp;
 use crate::dsp::pan::{PanLaw, balance_gains};
 use crate::dsp::ramp::{Ramp, Span};
@@ -87,6 +87,8 @@ pub struct AutoParam {
     /// Control points in engine units: (grid frame, value there, value one
     /// step later).
     cache: Option<(u64, f32, f32)>,
+    /// Where the lane was last read.
+    cursor: LaneCursor,
     /// The last sample produced.
     last: f32,
     /// Nothing rendered yet: a lane playing from the first block starts
@@ -104,6 +106,7 @@ impl AutoParam {
             handover: Ramp::new(0.0, ramp_frames),
             next_frame: None,
             cache: None,
+            cursor: LaneCursor::default(),
             last: value,
             fresh: true,
         }
@@ -156,9 +159,9 @@ impl AutoParam {
         let (a, b) = match self.cache {
             Some((g, a, b)) if g == grid => (a, b),
             _ => {
-                let at = |f: u64| {
-                    lane.conv
-                        .apply(value_at(lane.points, lane.interp, f).unwrap_or(0.0))
+                let mut at = |f: u64| {
+                    let v = self.cursor.value_at(lane.points, lane.interp, f);
+                    lane.conv.apply(v.unwrap_or(0.0))
                 };
                 let (a, b) = (at(grid), at(grid + CONTROL_FRAMES));
                 self.cache = Some((grid, a, b));
@@ -223,6 +226,7 @@ impl AutoParam {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::automation::value_at;
 
     fn p(frame: u64, value: f64) -> LanePoint {
         LanePoint { frame, value }

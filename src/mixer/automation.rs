@@ -23,18 +23,18 @@
 //!
 //! Thread: hub.
 
+use super::keys::KeyMap;
 use super::{
     Address, BandParam, CompParam, DelayParam, EqParam, Feedback, GateParam, Hub, IntentError,
     LimiterParam, Origin, Param, ReverbParam, SendParam, StripRef, Value,
 };
-use crate::dsp::automation::{Interp, LanePoint, value_at};
+use crate::dsp::automation::{Interp, LaneCursor, LanePoint, value_at};
 use crate::dsp::fader_law::GAIN_OFF_DB;
 use crate::dsp::fader_law::{FADER_MAX_DB, db_to_amp, db_to_pos};
 use crate::engine::{
     AutoPlay, AutoTarget, LaneSet, NodeId, NodeLanes, ProcTarget, StripParam, ToEngine,
 };
 use crate::model::{AutomationMode, Controls, Lane, LaneParam, Session, TRIM_RANGE_DB};
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// Default glide time on release in touch mode.
@@ -188,6 +188,27 @@ pub fn thin_tolerance(p: LaneParam) -> f64 {
             | ProcTarget::LimiterRelease => 0.1,
             _ => 0.05,
         },
+    }
+}
+
+/// The lane an engine coefficient plays.
+fn lane_of_target(t: AutoTarget) -> LaneParam {
+    match t {
+        AutoTarget::Gain => LaneParam::Gain,
+        AutoTarget::Trim => LaneParam::Trim,
+        AutoTarget::Pan => LaneParam::Pan,
+        AutoTarget::Mute => LaneParam::Mute,
+        AutoTarget::SendGain(k) => LaneParam::SendGain(usize::from(k)),
+        AutoTarget::Proc(t) => LaneParam::Proc(t),
+    }
+}
+
+/// True when the strip has the control lane `p` automates (a lane for a
+/// send the strip no longer has plays nothing).
+fn lane_exists(c: &Controls, p: LaneParam) -> bool {
+    match p {
+        LaneParam::SendGain(k) => k < c.sends.len(),
+        _ => true,
     }
 }
 
@@ -408,17 +429,18 @@ pub const DEFAULT_UNDO_PASSES: usize = 32;
 #[derive(Debug)]
 pub struct AutomationState {
     glide: Duration,
-    writing: HashMap<LaneKey, Writing>,
+    writing: KeyMap<LaneKey, Writing>,
     /// Lanes as they were before this pass wrote them.
     pass_undo: Vec<(LaneKey, Option<Lane>)>,
     /// The last passes, oldest first, each with one snapshot per lane it
     /// wrote; at most `undo_passes` of them.
     undo: std::collections::VecDeque<Vec<(LaneKey, Option<Lane>)>>,
     undo_passes: usize,
-    /// What each engine coefficient was last told to play.
-    sent: HashMap<(NodeId, AutoTarget), AutoPlay>,
+    /// The engine coefficients last told to play something other than
+    /// their live value, node by node (absent: live).
+    sent: KeyMap<NodeId, Vec<(AutoTarget, AutoPlay)>>,
     /// Trim-mode offsets (dB) per lane; absent is 0 dB.
-    offsets: HashMap<LaneKey, f64>,
+    offsets: KeyMap<LaneKey, f64>,
     /// Where the current pass started (write mode fills from here).
     pass_start: Option<u64>,
     /// A locate sent to the engine (engine frames), and the number of
@@ -426,21 +448,26 @@ pub struct AutomationState {
     pub(super) locate: Option<(u64, u64)>,
     /// The timeline frame at the last tick (a jump back is a new pass).
     last_frame: u64,
+    /// The lanes that play (the engine plays them; the hub reads them to
+    /// show their values), in [`Hub::keys`] order, each with where it was
+    /// last read.
+    reading: Vec<(LaneKey, LaneCursor)>,
 }
 
 impl Default for AutomationState {
     fn default() -> AutomationState {
         AutomationState {
             glide: DEFAULT_GLIDE,
-            writing: HashMap::new(),
+            writing: KeyMap::default(),
             pass_undo: Vec::new(),
             undo: std::collections::VecDeque::new(),
             undo_passes: DEFAULT_UNDO_PASSES,
-            sent: HashMap::new(),
-            offsets: HashMap::new(),
+            sent: KeyMap::default(),
+            offsets: KeyMap::default(),
             pass_start: None,
             locate: None,
             last_frame: 0,
+            reading: Vec::new(),
         }
     }
 }
@@ -744,9 +771,7 @@ impl Hub {
     /// plays every coefficient live: a tick has nothing to play or tell
     /// (an idle daemon's tick stays cheap).
     pub(super) fn automation_at_rest(&self) -> bool {
-        self.auto.writing.is_empty()
-            && self.auto.sent.values().all(|p| *p == AutoPlay::Live)
-            && self.lane_points() == 0
+        self.auto.writing.is_empty() && self.auto.sent.is_empty() && self.lane_points() == 0
     }
 
     fn keys(&self) -> Vec<LaneKey> {
@@ -780,28 +805,76 @@ impl Hub {
         keys
     }
 
-    /// Tell the engine what every coefficient plays, where that changed.
+    /// Tell the engine what every coefficient plays, where that changed,
+    /// and note the lanes that play for [`Self::automation_tick`] to read.
+    ///
+    /// While a lane plays, the engine's live value for it is not kept up
+    /// to date (the hub's is, for the surfaces): when the lane stops
+    /// playing (a touch, a mode change) the strip's live values are sent
+    /// first, so the engine's handover ramps from what played to them.
+    ///
+    /// Only lanes with points and coefficients that play something other
+    /// than live are looked at: a control without a lane plays live.
     pub(super) fn sync_play(&mut self) {
-        for key in self.keys() {
-            let Some(node) = self.node_of(key.0) else {
+        let was_reading = std::mem::take(&mut self.auto.reading);
+        let mut carried = was_reading.iter().peekable();
+        let mut reading = Vec::with_capacity(was_reading.len());
+        let mut switches: Vec<(LaneKey, NodeId, AutoPlay)> = Vec::new();
+        for strip in self.strips() {
+            let (Some(node), Some(c)) = (self.node_of(strip), self.session.controls(strip)) else {
                 continue;
             };
-            let target = engine_target(key.1);
-            let play = self.play_state(key);
-            let sent = self
-                .auto
-                .sent
-                .get(&(node, target))
-                .copied()
-                .unwrap_or_default();
-            if sent != play {
-                self.auto.sent.insert((node, target), play);
-                self.push(ToEngine::Strip {
-                    node,
-                    param: StripParam::Play { target, play },
-                });
+            let told = self.auto.sent.get(&node).map_or(&[][..], Vec::as_slice);
+            let plays = |p: LaneParam| {
+                lane_exists(c, p) && c.lanes.get(&p).is_some_and(|l| !l.points.is_empty())
+            };
+            for &p in c.lanes.keys().filter(|p| plays(**p)) {
+                let key = (strip, p);
+                let play = self.play_state(key);
+                if play == AutoPlay::Lane {
+                    // The same lanes play tick after tick, in the same order.
+                    let cursor = carried
+                        .next_if(|(k, _)| *k == key)
+                        .map(|(_, c)| *c)
+                        .unwrap_or_default();
+                    reading.push((key, cursor));
+                }
+                let target = engine_target(p);
+                let sent = told
+                    .iter()
+                    .find(|(t, _)| *t == target)
+                    .map_or(AutoPlay::Live, |(_, play)| *play);
+                if sent != play {
+                    switches.push((key, node, play));
+                }
+            }
+            // Told to play a lane that no longer plays (deleted, emptied).
+            for &(target, _) in told {
+                let p = lane_of_target(target);
+                if !plays(p) {
+                    switches.push(((strip, p), node, AutoPlay::Live));
+                }
             }
         }
+        for ((strip, p), node, play) in switches {
+            if play == AutoPlay::Live {
+                self.push_strip_parts(strip, matches!(p, LaneParam::Proc(_)));
+            }
+            let target = engine_target(p);
+            let told = self.auto.sent.entry(node).or_default();
+            told.retain(|(t, _)| *t != target);
+            if play != AutoPlay::Live {
+                told.push((target, play));
+            }
+            if told.is_empty() {
+                self.auto.sent.remove(&node);
+            }
+            self.push(ToEngine::Strip {
+                node,
+                param: StripParam::Play { target, play },
+            });
+        }
+        self.auto.reading = reading;
     }
 
     /// The engine has a new graph (every coefficient plays live) or new
@@ -1269,31 +1342,27 @@ impl Hub {
         if at_rest {
             return;
         }
-        let mut moved: Vec<StripRef> = Vec::new();
-        for key in self.keys() {
-            if self.play_state(key) != AutoPlay::Lane {
-                continue;
-            }
-            let Some(v) = lane_value(self.lane(key.0, key.1), key.1, frame) else {
-                continue;
-            };
-            let Some(c) = self.session.controls_mut(key.0) else {
+        // The hub's values follow what plays (the engine is not told: see
+        // `sync_play`).
+        let mut reading = std::mem::take(&mut self.auto.reading);
+        for ((strip, p), cursor) in &mut reading {
+            let Some(c) = self.session.controls_mut(*strip) else {
                 continue;
             };
-            let before = live_value(c, key.1);
-            set_live(c, key.1, v);
-            if live_value(c, key.1) != before {
-                if !moved.contains(&key.0) {
-                    moved.push(key.0);
-                }
-                self.feed_lane_views(key.0, key.1, Origin::Daemon);
+            let Some(v) = c
+                .lanes
+                .get(p)
+                .and_then(|l| cursor.value_at(&l.points, p.interp(), frame))
+            else {
+                continue;
+            };
+            let before = live_value(c, *p);
+            set_live(c, *p, v);
+            if live_value(c, *p) != before {
+                self.feed_lane_views(*strip, *p, Origin::Daemon);
             }
         }
-        // The engine's live values follow playback, so that a touch takes
-        // over from them without a jump.
-        for strip in moved {
-            self.push_strip_parts(strip, false);
-        }
+        self.auto.reading = reading;
     }
 
     fn feed_lane_views(&mut self, strip: StripRef, p: LaneParam, origin: Origin) {
@@ -1316,6 +1385,22 @@ mod tests {
 
     fn p(frame: u64, value: f64) -> LanePoint {
         LanePoint { frame, value }
+    }
+
+    #[test]
+    fn every_lane_is_played_by_the_coefficient_that_plays_it() {
+        let mut lanes = vec![
+            LaneParam::Gain,
+            LaneParam::Trim,
+            LaneParam::Pan,
+            LaneParam::Mute,
+            LaneParam::SendGain(0),
+            LaneParam::SendGain(7),
+        ];
+        lanes.extend(ProcTarget::all().map(LaneParam::Proc));
+        for p in lanes {
+            assert_eq!(lane_of_target(engine_target(p)), p);
+        }
     }
 
     #[test]

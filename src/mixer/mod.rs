@@ -16,6 +16,7 @@ pub mod automation;
 pub mod build;
 mod effects;
 mod insert;
+pub mod keys;
 mod sent;
 pub mod solo;
 mod touch;

@@ -7,8 +7,8 @@
 //! Thread: the hub's. Lookups are by address, so a session where many
 //! hands (or many clients) hold controls costs no more per question.
 
+use super::keys::KeyMap;
 use super::{Address, Origin};
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// One client's hold on a control.
@@ -29,7 +29,7 @@ impl Hold {
 /// Every hold on every control.
 #[derive(Debug, Default)]
 pub(crate) struct Touches {
-    by_lane: HashMap<Address, Vec<Hold>>,
+    by_lane: KeyMap<Address, Vec<Hold>>,
 }
 
 impl Touches {

@@ -2,14 +2,14 @@
 //! the most gain reduction of each strip over the meter frames since it
 //! last sent them (a surface sends meters less often than the hub ticks).
 
+use crate::mixer::keys::KeyMap;
 use crate::mixer::{MeterFrame, StripRef};
-use std::collections::HashMap;
 
 /// Per strip: the highest peak (linear, either channel) and the most gain
 /// reduction (dB, <= 0) heard since [`MeterHold::take`].
 #[derive(Debug, Default)]
 pub struct MeterHold {
-    held: HashMap<StripRef, (f32, f32)>,
+    held: KeyMap<StripRef, (f32, f32)>,
 }
 
 impl MeterHold {

@@ -19,6 +19,7 @@
 //!   (DESIGN.md), so touch and latch passes work from plain MIDI.
 
 use super::codec::{self, Assembler, Event, Message, ParamKind, Relative};
+use crate::mixer::keys::KeyMap;
 use crate::mixer::{Address, ClientId, Feedback, Hub, Origin, Param, Value};
 use crate::model::surface::{
     BindingTarget, ButtonMode, ControlMap, Curve, MidiBinding, MidiSource, RelativeEncoding,
@@ -26,7 +27,6 @@ use crate::model::surface::{
 };
 use crate::surfaces::conv::conv_for;
 use crate::surfaces::target::{BankTarget, bank_or_transport};
-use std::collections::HashMap;
 
 /// Why a map cannot drive a controller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,7 +85,7 @@ pub struct MidiMapSurface {
     /// The bindings that show each address (as resolved for the current
     /// bank); `None` until the next full pass (new, connected, banked,
     /// learned).
-    shows: Option<HashMap<Address, Vec<usize>>>,
+    shows: Option<KeyMap<Address, Vec<usize>>>,
 }
 
 impl MidiMapSurface {
@@ -456,7 +456,7 @@ impl MidiMapSurface {
 
     /// Every binding's value, and the index of who shows what.
     fn show_all(&mut self, hub: &Hub, out: &mut Vec<Vec<u8>>) {
-        let mut shows: HashMap<Address, Vec<usize>> = HashMap::new();
+        let mut shows: KeyMap<Address, Vec<usize>> = KeyMap::default();
         for i in 0..self.bindings.len() {
             let Some(address) = self.resolve(hub, &self.bindings[i].target) else {
                 continue;

@@ -18,12 +18,13 @@ use super::codec::{
 use super::driver::{OscStats, Warnings};
 use crate::dsp::{amp_to_db, db_to_pos};
 use crate::health::{Health, SaveKind, Source};
+use crate::mixer::keys::{KeyMap, KeySet};
 use crate::mixer::{
     Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripRef, TransportCmd, Value,
 };
 use rosc::OscType;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -97,16 +98,16 @@ struct Subscriber {
     meters: bool,
     fixed: bool,
     /// What the client shows at each address, as far as we know.
-    shown: HashMap<Address, Value>,
+    shown: KeyMap<Address, Value>,
     /// Changes held back while the client touches the control.
-    held: HashSet<Address>,
+    held: KeySet<Address>,
     /// Continuous controls this client has moved or touched: the ones its
     /// fingers are on while it holds the lane (its labels still update).
-    ridden: HashSet<Address>,
+    ridden: KeySet<Address>,
     /// Last meter values sent, per strip: (position, dB) rounded.
-    meters_shown: HashMap<StripRef, (i32, i32)>,
+    meters_shown: KeyMap<StripRef, (i32, i32)>,
     /// Last gain reduction sent, per strip, in tenths of a dB.
-    reduction_shown: HashMap<StripRef, i32>,
+    reduction_shown: KeyMap<StripRef, i32>,
     /// Last loudness figures sent, in tenths.
     loudness_shown: Option<[i64; 5]>,
     /// Last transport state sent: (rolling, position in tenths of seconds).
@@ -135,11 +136,11 @@ impl Subscriber {
             id,
             meters,
             fixed,
-            shown: HashMap::new(),
-            held: HashSet::new(),
-            ridden: HashSet::new(),
-            meters_shown: HashMap::new(),
-            reduction_shown: HashMap::new(),
+            shown: KeyMap::default(),
+            held: KeySet::default(),
+            ridden: KeySet::default(),
+            meters_shown: KeyMap::default(),
+            reduction_shown: KeyMap::default(),
             loudness_shown: None,
             transport_shown: None,
             heard: now,
@@ -181,7 +182,7 @@ pub struct OscSurface {
     /// The addresses changed since the last tick, each once, in the order
     /// of their first change, with who changed each last.
     changed: Vec<Address>,
-    last_origin: HashMap<Address, Origin>,
+    last_origin: KeyMap<Address, Origin>,
 }
 
 impl OscSurface {
@@ -203,7 +204,7 @@ impl OscSurface {
             health,
             warnings: Warnings::default(),
             changed: Vec::new(),
-            last_origin: HashMap::new(),
+            last_origin: KeyMap::default(),
         };
         let now = Instant::now();
         for c in s.options.static_clients.clone() {
@@ -557,7 +558,7 @@ impl OscSurface {
         let last_origin = std::mem::take(&mut self.last_origin);
         // For what still exists: the value as the wire shows it, and its
         // messages, encoded once for every subscriber.
-        let changed: Vec<(Address, Option<Encoded>)> = self
+        let changed: Vec<(Address, Option<Origin>, Option<Encoded>)> = self
             .changed
             .drain(..)
             .map(|a| {
@@ -572,7 +573,7 @@ impl OscSurface {
                     };
                     (wire_value(&v), encoded)
                 });
-                (a, shown)
+                (a, last_origin.get(&a).copied(), shown)
             })
             .collect();
         let meters_due = self.subscribers.iter().any(|s| s.meters)
@@ -626,20 +627,34 @@ impl OscSurface {
             let held: Vec<Address> = s.held.drain().collect();
             let pending = held
                 .into_iter()
-                .map(|a| (a, None))
-                .chain(changed.iter().map(|(a, v)| (*a, Some(v))));
-            for (address, value) in pending {
+                .map(|a| (a, last_origin.get(&a).copied(), None))
+                .chain(changed.iter().map(|(a, by, v)| (*a, *by, Some(v))));
+            for (address, by, value) in pending {
                 // Hold what others do to a control under this client's
                 // finger; its own move, if clamped, it must see at once.
-                let own = last_origin.get(&address) == Some(&origin);
-                if !own && s.ridden.contains(&address) && hub.is_touched_by(address, origin) {
+                let own = by == Some(origin);
+                if !own
+                    && !s.ridden.is_empty()
+                    && s.ridden.contains(&address)
+                    && hub.is_touched_by(address, origin)
+                {
                     s.held.insert(address);
                     continue;
                 }
                 match value {
                     Some(Some((wire, encoded))) => {
-                        if s.shown.get(&address) != Some(wire) {
-                            s.shown.insert(address, wire.clone());
+                        let news = match s.shown.get_mut(&address) {
+                            Some(shown) if shown == wire => false,
+                            Some(shown) => {
+                                shown.clone_from(wire);
+                                true
+                            }
+                            None => {
+                                s.shown.insert(address, wire.clone());
+                                true
+                            }
+                        };
+                        if news {
                             msgs.extend(encoded.iter().map(|m| Cow::Borrowed(m.as_slice())));
                         }
                     }
