@@ -27,9 +27,9 @@ use crate::media;
 use crate::mixer::Feedback;
 use crate::mixer::Hub;
 use crate::model::Session;
-use crate::surfaces::Surface;
 use crate::surfaces::osc::{AllowList, OscPort, OscStats, StaticClient, SurfaceOptions};
 use crate::surfaces::serial::boards::{BoardSetup, SerialBoards};
+use crate::surfaces::{Doorbell, Surface};
 use anyhow::Context;
 use crossbeam::channel::{self, Receiver};
 use engine_watch::EngineWatch;
@@ -385,6 +385,8 @@ impl Daemon {
         let osc_cfg = &opts.config.osc;
         let addr = osc_cfg.listen;
         let health = Arc::new(Health::default());
+        // Every surface's driver rings it when it has input for the hub.
+        let bell = Doorbell::default();
         let osc = OscPort::start(
             addr,
             AllowList::new(osc_cfg.allow.clone()),
@@ -402,6 +404,7 @@ impl Daemon {
                     .collect(),
             },
             Arc::clone(&health),
+            &bell,
         )
             .with_context(|| {
                 format!("cannot listen for OSC on udp {addr} (is another faderd running? choose another with --osc)")
@@ -421,7 +424,7 @@ impl Daemon {
 
         let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
-        let serial = SerialBoards::start(serial_setups(&opts.config), &mut hub, &health)
+        let serial = SerialBoards::start(serial_setups(&opts.config), &mut hub, &health, &bell)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let start_dummy = |engine: EngineSlot, hooks: AudioHooks, note: &str| {
@@ -548,6 +551,7 @@ impl Daemon {
                     HubParts {
                         hub,
                         surfaces,
+                        bell,
                         midi_links,
                         health: hub_health,
                         watch: EngineWatch::new(Some(dock)),
@@ -801,6 +805,8 @@ struct HubParts {
     hub: Hub,
     /// Every surface: OSC, the MIDI surfaces, serial boards.
     surfaces: Vec<Box<dyn Surface>>,
+    /// Rung by the surfaces' drivers when they have input.
+    bell: Doorbell,
     /// Where the MIDI link of a rebuilt engine goes (the MIDI surfaces).
     midi_links: channel::Sender<Option<MidiLink>>,
     /// Panics caught, refusals, saves.
@@ -816,15 +822,17 @@ struct HubParts {
 /// link, show the tick's changes and tick every surface; build a new
 /// engine when the audio supervisor asks (the JACK server came back).
 ///
-/// It blocks until a surface's channel is ready or the next tick is due:
-/// every [`HUB_TICK`], every [`IDLE_TICK`] while nothing needs it, and as
-/// often as a surface asks to be polled (MIDI surfaces: their queue cannot
-/// wake this thread). A panic while handling one input or one tick is
+/// It sleeps until a surface's driver rings the doorbell or the next tick
+/// is due: every [`HUB_TICK`], every [`IDLE_TICK`] while nothing needs it,
+/// and as often as a surface asks to be polled (MIDI surfaces: their
+/// queue cannot wake this thread). Input left over from a flood (taken a
+/// batch per turn) is taken on the next turn without sleeping. A panic while handling one input or one tick is
 /// caught, counted and logged; the hub keeps its state and carries on.
 fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -> HubOutcome {
     let HubParts {
         mut hub,
         mut surfaces,
+        bell,
         midi_links,
         health,
         mut watch,
@@ -853,23 +861,17 @@ fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -
             }
         }
         show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
-        let ready = {
-            let mut select = channel::Select::new();
-            let mut owners: Vec<(usize, usize)> = Vec::new();
-            for (i, s) in surfaces.iter().enumerate() {
-                if let Some(op) = s.wake_on(&mut select) {
-                    owners.push((op, i));
-                }
-            }
-            let op = select.ready_timeout(timeout).ok();
-            op.and_then(|op| owners.iter().find(|(o, _)| *o == op).map(|(_, i)| *i))
-        };
-        if let Some(i) = ready {
+        if !surfaces.iter().any(|s| s.has_input()) {
+            bell.wait(timeout);
+        }
+        for i in 0..surfaces.len() {
             let s = &mut surfaces[i];
-            contain(&health, HubPart(s.name()), || {
-                s.take_input(&mut hub, Instant::now())
-            });
-            show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
+            if s.has_input() {
+                contain(&health, HubPart(s.name()), || {
+                    s.take_input(&mut hub, Instant::now())
+                });
+                show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
+            }
         }
         let now = Instant::now();
         if now >= next_tick {

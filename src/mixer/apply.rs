@@ -1,6 +1,7 @@
 //! Applying one intent: validate, clamp, update the model, tell the engine
 //! what changed and record the feedback ([`Hub::apply`]).
 
+use super::push::StripParts;
 use super::{
     Address, BandParam, CompParam, EqParam, GateParam, Hub, InsertParam, IntentError, LimiterParam,
     Origin, Param, SendParam, StripRef, Value, automation, build,
@@ -396,7 +397,7 @@ impl Hub {
             if matches!(address.param, Param::Solo | Param::SoloSafe) {
                 self.resolo();
             }
-            self.push_strip_parts(address.strip, address.param.is_processing());
+            self.push_strip_parts(address.strip, StripParts::of(address.param));
             self.record_change(address, origin);
             if let Some(mode) = before.mode {
                 if address.param == Param::Automation {

@@ -858,7 +858,7 @@ impl Hub {
         }
         for ((strip, p), node, play) in switches {
             if play == AutoPlay::Live {
-                self.push_strip_parts(strip, matches!(p, LaneParam::Proc(_)));
+                self.push_strip_parts(strip, super::push::StripParts::of_lane(p));
             }
             let target = engine_target(p);
             let told = self.auto.sent.entry(node).or_default();

@@ -17,6 +17,7 @@ pub mod build;
 mod effects;
 mod insert;
 pub mod keys;
+mod push;
 mod sent;
 pub mod solo;
 mod touch;
@@ -93,11 +94,11 @@ pub struct SyncReport {
 
 use crate::dsp::db_to_pos;
 use crate::engine::{
-    Channels, Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph,
-    NodeId, RETIRE_QUEUE_CAPACITY, StripParam, ToEngine,
+    Engine, EngineConfig, EngineLink, GraphError, MeterBank, MeterReading, MixGraph, NodeId,
+    RETIRE_QUEUE_CAPACITY, ToEngine,
 };
 use crate::model::{BusKind, Controls, Output, SendTarget, Session};
-use build::{pan_gains, send_level, strip_coefs};
+use push::StripParts;
 use solo::{SoloMutes, solo_mutes};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -1154,112 +1155,13 @@ impl Hub {
         let old = std::mem::replace(&mut self.solo, solo);
         for i in 0..self.session.tracks.len() {
             if old.tracks.get(i) != self.solo.tracks.get(i) {
-                self.push_strip_parts(StripRef::Track(i), false);
+                self.push_strip_parts(StripRef::Track(i), StripParts::Mix);
             }
         }
         for j in 0..self.session.buses.len() {
             if old.buses.get(j) != self.solo.buses.get(j) {
-                self.push_strip_parts(StripRef::Bus(j), false);
+                self.push_strip_parts(StripRef::Bus(j), StripParts::Mix);
             }
-        }
-    }
-
-    /// Push every coefficient of one strip (only those the engine does
-    /// not hold already leave).
-    fn push_strip(&mut self, strip: StripRef) {
-        self.push_strip_parts(strip, true);
-    }
-
-    /// Tell the engine every strip's settings: after a new graph or engine
-    /// (its settings are the session's; from then on only changes leave).
-    fn push_all_strips(&mut self) {
-        for strip in self.strips() {
-            self.push_strip(strip);
-        }
-    }
-
-    /// Push one strip's gains, pans and sends, and its filter, EQ and
-    /// dynamics when `processing` (they change rarely, and cost the engine
-    /// more to take).
-    fn push_strip_parts(&mut self, strip: StripRef, processing: bool) {
-        let Some(node) = self.node_of(strip) else {
-            return;
-        };
-        let (controls, channels, solo_muted) = match strip {
-            StripRef::Track(i) => {
-                let t = &self.session.tracks[i];
-                (&t.controls, t.channels, self.solo.tracks[i])
-            }
-            StripRef::Bus(j) => {
-                let b = &self.session.buses[j];
-                (&b.controls, Channels::Stereo, self.solo.buses[j])
-            }
-            StripRef::Master => (&self.session.master, Channels::Stereo, false),
-        };
-        let law = self.session.pan_law;
-        let mut coefs = strip_coefs(controls, channels, law, solo_muted);
-        // In trim mode the live value is the offset the lane plays times.
-        if let Some(db) = self.trim_offset_db(strip, crate::model::LaneParam::Gain) {
-            coefs.fader = crate::dsp::db_to_amp(db) as f32;
-        }
-        let mut cmds = vec![
-            StripParam::Trim(coefs.trim),
-            StripParam::Polarity(coefs.polarity),
-            StripParam::Fader(coefs.fader),
-            StripParam::Mute(coefs.mute),
-            StripParam::SoloGate(coefs.solo),
-            StripParam::Pan {
-                l: coefs.pan.0,
-                r: coefs.pan.1,
-            },
-        ];
-        for (k, s) in controls.sends.iter().enumerate() {
-            let send = k as u16;
-            let (l, r) = pan_gains(s.pan, channels, law);
-            let gain = match self.trim_offset_db(strip, crate::model::LaneParam::SendGain(k)) {
-                Some(db) => crate::dsp::db_to_amp(db) as f32,
-                None => send_level(s.gain_db),
-            };
-            cmds.push(StripParam::SendLevel { send, gain });
-            cmds.push(StripParam::SendPan { send, l, r });
-            cmds.push(StripParam::SendPre { send, pre: s.pre });
-        }
-        if processing {
-            cmds.push(StripParam::Comp(controls.comp));
-            cmds.push(StripParam::Gate(controls.gate));
-            if strip == StripRef::Master && controls.limiter.on {
-                cmds.push(StripParam::Limiter(controls.limiter));
-            }
-            match controls.effect {
-                crate::model::Effect::Delay(d) => {
-                    cmds.push(StripParam::Echo(d.engine_spec(self.session.tempo_bpm)));
-                }
-                crate::model::Effect::Reverb(r) => cmds.push(StripParam::Reverb(r)),
-                crate::model::Effect::None => {}
-            }
-            cmds.push(StripParam::DynamicsFirst(
-                controls.order == crate::model::StripOrder::DynamicsThenEq,
-            ));
-            let eq = &controls.eq;
-            cmds.push(StripParam::Hpf {
-                on: eq.hpf_on,
-                hz: eq.hpf_hz as f32,
-                slope: eq.hpf_slope,
-            });
-            cmds.push(StripParam::EqOn(eq.on));
-            for (k, b) in eq.bands.iter().enumerate() {
-                cmds.push(StripParam::EqBand {
-                    band: k as u8,
-                    spec: build::band_spec(b),
-                });
-            }
-        }
-        if let Some(ins) = &controls.insert {
-            let silenced = self.measuring.as_ref().is_some_and(|m| m.strip == strip);
-            cmds.push(StripParam::InsertWet(build::insert_wet(ins, silenced)));
-        }
-        for param in cmds {
-            self.push(ToEngine::Strip { node, param });
         }
     }
 

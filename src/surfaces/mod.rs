@@ -4,11 +4,12 @@
 //! Every kind implements [`Surface`], the one contract the daemon's hub
 //! loop drives them by.
 //!
-//! Thread: each driver's own I/O thread; intents reach the hub over a
-//! crossbeam channel. May import: `mixer` (addresses, values), `model`
+//! Thread: each driver's own I/O thread; intents reach the hub through
+//! an [`Inbox`]. May import: `mixer` (addresses, values), `model`
 //! (profiles, maps) and `dsp`; the daemon passes its types in.
 
 pub mod conv;
+pub mod inbox;
 pub mod mackie;
 pub mod meters;
 pub mod midi;
@@ -18,7 +19,7 @@ pub mod serial;
 pub mod target;
 
 use crate::mixer::{Feedback, Hub, MeterFrame};
-use crossbeam::channel::{Receiver, Select, TryRecvError};
+pub use inbox::{Doorbell, Inbox, Post};
 use std::time::{Duration, Instant};
 
 /// One kind of control surface as the hub thread drives it: OSC clients,
@@ -27,7 +28,8 @@ use std::time::{Duration, Instant};
 /// any one kind.
 ///
 /// The loop's contract, in order:
-/// - input: when the surface's channel ([`Surface::wake_on`]) is ready, or
+/// - input: when the surface has input ([`Surface::has_input`]: its
+///   driver posted to its [`Inbox`] and rang the hub's [`Doorbell`]), or
 ///   every [`Surface::poll_every`], [`Surface::take_input`] applies what
 ///   arrived to the hub;
 /// - feedback: every change the hub applied (from any surface, from a
@@ -47,12 +49,10 @@ pub trait Surface: Send {
     /// What it is, for logs and the health counters.
     fn name(&self) -> &'static str;
 
-    /// Register the channel whose messages should wake the hub thread, if
-    /// the surface has one; returns the operation's index in `select`. A
-    /// channel whose sender is gone must not be registered again (it
-    /// would always be ready).
-    fn wake_on<'a>(&'a self, _select: &mut Select<'a>) -> Option<usize> {
-        None
+    /// Input is waiting in its [`Inbox`] (its driver rang the doorbell
+    /// the surface was started with).
+    fn has_input(&self) -> bool {
+        false
     }
 
     /// How often the surface must be looked at while nothing wakes the
@@ -77,46 +77,4 @@ pub trait Surface: Send {
     /// Stop its driver threads. Called once, at shutdown, after the last
     /// tick.
     fn stop(&mut self) {}
-}
-
-/// A surface's input channel from its driver thread, as the hub loop waits
-/// on it: registered while its sender is there, drained a bounded batch at
-/// a time (so a flood cannot hold up the tick).
-#[derive(Debug)]
-pub struct Inbox<T> {
-    rx: Receiver<T>,
-    /// The sender is still there.
-    open: bool,
-}
-
-impl<T> Inbox<T> {
-    /// Wait on `rx`.
-    pub fn new(rx: Receiver<T>) -> Inbox<T> {
-        Inbox { rx, open: true }
-    }
-
-    /// For [`Surface::wake_on`]: register the channel while it is open.
-    pub fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
-        self.open.then(|| select.recv(&self.rx))
-    }
-
-    /// Hand at most `most` waiting messages to `each`, without waiting;
-    /// notes a channel whose sender is gone.
-    pub fn drain(&mut self, most: usize, mut each: impl FnMut(T)) {
-        for _ in 0..most {
-            match self.rx.try_recv() {
-                Ok(m) => each(m),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    self.open = false;
-                    break;
-                }
-            }
-        }
-    }
-
-    /// It is no longer waited on (its driver stopped).
-    pub fn close(&mut self) {
-        self.open = false;
-    }
 }

@@ -6,7 +6,8 @@
 use super::codec::{Datagram, MAX_PACKET_BYTES, OscCommand, OscError, decode};
 use crate::health::{Health, Source, contain};
 use crate::mixer::Address;
-use crossbeam::channel::{Sender, TrySendError};
+use crate::surfaces::Post;
+use crossbeam::channel::TrySendError;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -101,7 +102,7 @@ impl OscDriver {
     pub fn start(
         addr: SocketAddr,
         allow: AllowList,
-        to_hub: Sender<OscPacketIn>,
+        to_hub: Post<OscPacketIn>,
         health: Arc<Health>,
     ) -> std::io::Result<OscDriver> {
         let socket = bind_udp(addr)?;
@@ -272,7 +273,7 @@ impl Pending {
     }
 
     /// Hand over as much as fits; true when everything went.
-    fn flush(&mut self, to_hub: &Sender<OscPacketIn>) -> Result<bool, ()> {
+    fn flush(&mut self, to_hub: &Post<OscPacketIn>) -> Result<bool, ()> {
         self.latest.clear();
         let mut queued = std::mem::take(&mut self.packets).into_iter();
         for mut p in queued.by_ref() {
@@ -301,7 +302,7 @@ impl Pending {
 struct Listener {
     socket: UdpSocket,
     allow: AllowList,
-    to_hub: Sender<OscPacketIn>,
+    to_hub: Post<OscPacketIn>,
     stop: Arc<AtomicBool>,
     stats: Arc<OscStats>,
     health: Arc<Health>,
@@ -393,6 +394,7 @@ impl Listener {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::surfaces::{Doorbell, Inbox};
 
     #[test]
     fn allow_list_matches_hosts_and_networks() {
@@ -430,9 +432,10 @@ mod tests {
             from,
             commands: vec![Ok(OscCommand::Status)],
         });
-        let (tx, rx) = crossbeam::channel::bounded(10);
+        let (tx, mut rx) = Inbox::channel(10, &Doorbell::default());
         assert_eq!(p.flush(&tx), Ok(true));
-        let got: Vec<_> = rx.try_iter().collect();
+        let mut got = Vec::new();
+        rx.drain(10, |m| got.push(m));
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].commands, vec![set(0.99)]);
         assert_eq!(got[1].commands, vec![Ok(OscCommand::Status)]);
@@ -450,9 +453,10 @@ mod tests {
             from,
             commands: vec![set(0.2), set(0.3), Ok(OscCommand::Status), set(0.4)],
         });
-        let (tx, rx) = crossbeam::channel::bounded(10);
+        let (tx, mut rx) = Inbox::channel(10, &Doorbell::default());
         assert_eq!(p.flush(&tx), Ok(true));
-        let got: Vec<_> = rx.try_iter().map(|p| p.commands).collect();
+        let mut got = Vec::new();
+        rx.drain(10, |p: OscPacketIn| got.push(p.commands));
         assert_eq!(got, vec![vec![Ok(OscCommand::Status), set(0.4)]]);
     }
 }

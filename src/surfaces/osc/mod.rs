@@ -5,6 +5,7 @@
 pub mod codec;
 pub mod driver;
 pub mod port;
+mod shown;
 pub mod surface;
 
 pub use codec::{Datagram, OscCommand, OscError, decode};

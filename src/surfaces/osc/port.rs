@@ -7,8 +7,7 @@ use super::driver::{AllowList, OscDriver, OscPacketIn, OscStats};
 use super::surface::{OscSurface, SurfaceOptions};
 use crate::health::Health;
 use crate::mixer::{Feedback, Hub, MeterFrame};
-use crate::surfaces::{Inbox, Surface};
-use crossbeam::channel::Select;
+use crate::surfaces::{Doorbell, Inbox, Surface};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,14 +29,16 @@ pub struct OscPort {
 }
 
 impl OscPort {
-    /// Bind `addr` and start listening to the hosts `allow` lets in.
+    /// Bind `addr` and start listening to the hosts `allow` lets in;
+    /// datagrams ring `bell`.
     pub fn start(
         addr: SocketAddr,
         allow: AllowList,
         options: SurfaceOptions,
         health: Arc<Health>,
+        bell: &Doorbell,
     ) -> std::io::Result<OscPort> {
-        let (tx, packets) = crossbeam::channel::bounded::<OscPacketIn>(PACKET_QUEUE);
+        let (tx, packets) = Inbox::<OscPacketIn>::channel(PACKET_QUEUE, bell);
         let driver = OscDriver::start(addr, allow, tx, Arc::clone(&health))?;
         let stats = Arc::clone(driver.stats());
         let surface = OscSurface::new(options, Arc::clone(&stats), health);
@@ -45,7 +46,7 @@ impl OscPort {
             surface,
             local: driver.local_addr(),
             driver: Some(driver),
-            packets: Inbox::new(packets),
+            packets,
             stats,
         })
     }
@@ -72,8 +73,8 @@ impl Surface for OscPort {
         "OSC packet"
     }
 
-    fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
-        self.packets.wake_on(select)
+    fn has_input(&self) -> bool {
+        self.packets.has_input()
     }
 
     fn take_input(&mut self, hub: &mut Hub, now: Instant) {
@@ -108,6 +109,5 @@ impl Surface for OscPort {
         if let Some(d) = self.driver.take() {
             d.stop();
         }
-        self.packets.close();
     }
 }

@@ -16,6 +16,7 @@ use super::codec::{
     Datagram, OscCommand, OscError, OscOut, TransportRequest, encode_bundles, pack_bundles,
 };
 use super::driver::{OscStats, Warnings};
+use super::shown::{Shown, Slot};
 use crate::dsp::{amp_to_db, db_to_pos};
 use crate::health::{Health, SaveKind, Source};
 use crate::mixer::keys::{KeyMap, KeySet};
@@ -95,10 +96,12 @@ struct Subscriber {
     /// Where its feedback goes.
     dest: SocketAddr,
     id: ClientId,
+    /// This subscription in [`OscSurface::shown`].
+    slot: Slot,
     meters: bool,
     fixed: bool,
-    /// What the client shows at each address, as far as we know.
-    shown: KeyMap<Address, Value>,
+    /// It has been sent (or is being sent) the whole mix.
+    dumped: bool,
     /// Changes held back while the client touches the control.
     held: KeySet<Address>,
     /// Continuous controls this client has moved or touched: the ones its
@@ -125,7 +128,7 @@ impl Subscriber {
     fn new(
         source: SocketAddr,
         dest: SocketAddr,
-        id: ClientId,
+        (id, slot): (ClientId, Slot),
         meters: bool,
         fixed: bool,
         now: Instant,
@@ -134,9 +137,10 @@ impl Subscriber {
             source,
             dest,
             id,
+            slot,
             meters,
             fixed,
-            shown: KeyMap::default(),
+            dumped: false,
             held: KeySet::default(),
             ridden: KeySet::default(),
             meters_shown: KeyMap::default(),
@@ -147,6 +151,14 @@ impl Subscriber {
             to_dump: std::collections::VecDeque::new(),
             dump_transport: false,
         }
+    }
+
+    /// True while this client's finger is on the control (a touch, or a
+    /// move within the touch timeout): others' changes wait for it.
+    fn holds(&self, hub: &Hub, address: Address) -> bool {
+        !self.ridden.is_empty()
+            && self.ridden.contains(&address)
+            && hub.is_touched_by(address, Origin::Client(self.id))
     }
 
     fn matches(&self, from: SocketAddr) -> bool {
@@ -183,6 +195,9 @@ pub struct OscSurface {
     /// of their first change, with who changed each last.
     changed: Vec<Address>,
     last_origin: KeyMap<Address, Origin>,
+    /// What each subscriber shows.
+    shown: Shown,
+    next_slot: u32,
 }
 
 impl OscSurface {
@@ -205,15 +220,23 @@ impl OscSurface {
             warnings: Warnings::default(),
             changed: Vec::new(),
             last_origin: KeyMap::default(),
+            shown: Shown::default(),
+            next_slot: 0,
         };
         let now = Instant::now();
         for c in s.options.static_clients.clone() {
-            let id = s.client_id(c.address);
+            let who = (s.client_id(c.address), s.new_slot());
             s.subscribers.push(Subscriber::new(
-                c.address, c.address, id, c.meters, true, now,
+                c.address, c.address, who, c.meters, true, now,
             ));
         }
         s
+    }
+
+    /// A slot for a new subscription.
+    fn new_slot(&mut self) -> Slot {
+        self.next_slot += 1;
+        Slot(self.next_slot)
     }
 
     /// Number of clients receiving feedback.
@@ -286,7 +309,7 @@ impl OscSurface {
                     .map_err(|e| e.to_string())?;
                 // The client now shows what it sent.
                 if let Some(s) = self.subscribers.iter_mut().find(|s| s.matches(from)) {
-                    s.shown.insert(address, wire_value(&value));
+                    self.shown.set(address, s.slot, wire_value(&value));
                     if address.param.is_continuous() {
                         s.ridden.insert(address);
                     }
@@ -357,8 +380,9 @@ impl OscSurface {
                         Origin::Client(id) => id,
                         Origin::Daemon => ClientId(0),
                     };
+                    let who = (id, self.new_slot());
                     self.subscribers
-                        .push(Subscriber::new(from, dest, id, meters, false, now));
+                        .push(Subscriber::new(from, dest, who, meters, false, now));
                     tracing::info!(
                         "osc: {dest} subscribed{}",
                         if meters { " with meters" } else { "" }
@@ -381,14 +405,25 @@ impl OscSurface {
                     .iter_mut()
                     .find(|s| !s.fixed && s.dest == dest)
                     .expect("present");
-                begin_dump(hub, s);
-                out.extend(dump_chunk(hub, s, self.options.max_datagram));
+                begin_dump(hub, s, &mut self.shown);
+                out.extend(dump_chunk(
+                    hub,
+                    s,
+                    &mut self.shown,
+                    self.options.max_datagram,
+                ));
             }
             OscCommand::Unsubscribe { port } => {
                 let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
                 let before = self.subscribers.len();
-                self.subscribers
-                    .retain(|s| s.fixed || (s.dest != dest && s.source != from));
+                let shown = &mut self.shown;
+                self.subscribers.retain(|s| {
+                    let keep = s.fixed || (s.dest != dest && s.source != from);
+                    if !keep {
+                        shown.forget(s.slot);
+                    }
+                    keep
+                });
                 if self.subscribers.len() == before {
                     return Err("not subscribed".into());
                 }
@@ -597,9 +632,11 @@ impl OscSurface {
         let tenths = in_tenths_of_a_second(transport.position_frames, hub.sample_rate());
         self.now = now;
         let timeout = self.options.subscriber_timeout;
+        let shown = &mut self.shown;
         self.subscribers.retain(|s| {
             let keep = s.fixed || now.duration_since(s.heard) < timeout;
             if !keep {
+                shown.forget(s.slot);
                 tracing::info!(
                     "osc: {} unsubscribed after {} s without a word from it",
                     s.dest,
@@ -612,66 +649,58 @@ impl OscSurface {
             .retain(|_, (t, _)| now.duration_since(*t) < DUMP_INTERVAL);
 
         let mut out = Vec::new();
+        // State dumps first; changes to what a client has been sent
+        // already go out with the feedback below.
         for s in &mut self.subscribers {
-            if s.shown.is_empty() && s.to_dump.is_empty() && !s.dump_transport {
+            if !s.dumped {
                 // A static client's first tick: show it the whole mix.
-                begin_dump(hub, s);
+                begin_dump(hub, s, &mut self.shown);
             }
             if !s.to_dump.is_empty() || s.dump_transport {
-                // The rest of its state dump first; changes to what it
-                // has been sent already go out with the feedback below.
-                out.extend(dump_chunk(hub, s, self.options.max_datagram));
+                out.extend(dump_chunk(
+                    hub,
+                    s,
+                    &mut self.shown,
+                    self.options.max_datagram,
+                ));
             }
+        }
+        let mut msgs: Vec<Vec<Cow<'_, [u8]>>> = vec![Vec::new(); self.subscribers.len()];
+        // What was held back from a client while its finger was on it:
+        // read now.
+        for (s, msgs) in self.subscribers.iter_mut().zip(&mut msgs) {
             let origin = Origin::Client(s.id);
-            let mut msgs: Vec<Cow<'_, [u8]>> = Vec::new();
-            let held: Vec<Address> = s.held.drain().collect();
-            let pending = held
-                .into_iter()
-                .map(|a| (a, last_origin.get(&a).copied(), None))
-                .chain(changed.iter().map(|(a, by, v)| (*a, *by, Some(v))));
-            for (address, by, value) in pending {
-                // Hold what others do to a control under this client's
-                // finger; its own move, if clamped, it must see at once.
-                let own = by == Some(origin);
-                if !own
-                    && !s.ridden.is_empty()
-                    && s.ridden.contains(&address)
-                    && hub.is_touched_by(address, origin)
-                {
+            for address in std::mem::take(&mut s.held) {
+                let own = last_origin.get(&address) == Some(&origin);
+                if !own && s.holds(hub, address) {
                     s.held.insert(address);
                     continue;
                 }
-                match value {
-                    Some(Some((wire, encoded))) => {
-                        let news = match s.shown.get_mut(&address) {
-                            Some(shown) if shown == wire => false,
-                            Some(shown) => {
-                                shown.clone_from(wire);
-                                true
-                            }
-                            None => {
-                                s.shown.insert(address, wire.clone());
-                                true
-                            }
-                        };
-                        if news {
-                            msgs.extend(encoded.iter().map(|m| Cow::Borrowed(m.as_slice())));
-                        }
-                    }
-                    Some(None) => {}
-                    // Held back earlier: read now.
-                    None => {
-                        let Ok(v) = hub.get(address) else { continue };
-                        let wire = wire_value(&v);
-                        if s.shown.get(&address) != Some(&wire) {
-                            s.shown.insert(address, wire);
-                            msgs.extend(
-                                OscOut::controls(address, &v).iter().filter_map(encode_one),
-                            );
-                        }
-                    }
+                let Ok(v) = hub.get(address) else { continue };
+                if self.shown.row(address).update(s.slot, &wire_value(&v)) {
+                    msgs.extend(OscOut::controls(address, &v).iter().filter_map(encode_one));
                 }
             }
+        }
+        // The tick's changes, each control looked up once for every
+        // subscriber. What others do to a control under a client's finger
+        // is held back from it; its own move, if clamped, it sees at once.
+        for (address, by, value) in &changed {
+            let Some((wire, encoded)) = value else {
+                continue;
+            };
+            let row = self.shown.row(*address);
+            for (s, msgs) in self.subscribers.iter_mut().zip(&mut msgs) {
+                if *by != Some(Origin::Client(s.id)) && s.holds(hub, *address) {
+                    s.held.insert(*address);
+                    continue;
+                }
+                if row.update(s.slot, wire) {
+                    msgs.extend(encoded.iter().map(|m| Cow::Borrowed(m.as_slice())));
+                }
+            }
+        }
+        for (s, mut msgs) in self.subscribers.iter_mut().zip(msgs) {
             if s.meters {
                 for (strip, _, _, gr) in &meters {
                     let key = (gr * 10.0).round() as i32;
@@ -777,8 +806,9 @@ fn transport_messages(rolling: bool, tenths: u64) -> [OscOut; 3] {
 /// Start showing one client the whole mix: every control, then the
 /// transport, sent [`DUMP_MESSAGES_PER_TICK`] messages at a time by
 /// [`dump_chunk`].
-fn begin_dump(hub: &Hub, s: &mut Subscriber) {
-    s.shown.clear();
+fn begin_dump(hub: &Hub, s: &mut Subscriber, shown: &mut Shown) {
+    shown.forget(s.slot);
+    s.dumped = true;
     s.meters_shown.clear();
     s.reduction_shown.clear();
     s.loudness_shown = None;
@@ -788,7 +818,12 @@ fn begin_dump(hub: &Hub, s: &mut Subscriber) {
 }
 
 /// The next part of a client's state dump, each value as it is now.
-fn dump_chunk(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagram> {
+fn dump_chunk(
+    hub: &Hub,
+    s: &mut Subscriber,
+    shown: &mut Shown,
+    max_datagram: usize,
+) -> Vec<Datagram> {
     let mut msgs = Vec::new();
     let mut sent = 0;
     while sent < DUMP_MESSAGES_PER_TICK {
@@ -796,7 +831,7 @@ fn dump_chunk(hub: &Hub, s: &mut Subscriber, max_datagram: usize) -> Vec<Datagra
             break;
         };
         if let Ok(value) = hub.get(address) {
-            s.shown.insert(address, wire_value(&value));
+            shown.set(address, s.slot, wire_value(&value));
             let m = OscOut::controls(address, &value);
             sent += m.len();
             msgs.extend(m);

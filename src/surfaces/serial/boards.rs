@@ -10,8 +10,7 @@ use super::driver::{LinkEvent, PortPlan, SerialDriver};
 use crate::health::Health;
 use crate::mixer::{ClientId, Feedback, Hub, LinkStatus, MeterFrame};
 use crate::model::surface::{ControlMap, SerialLocator, SurfaceProfile};
-use crate::surfaces::{Inbox, Surface};
-use crossbeam::channel::{Select, Sender};
+use crate::surfaces::{Doorbell, Inbox, Surface};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -61,13 +60,14 @@ pub struct SerialBoards {
 impl SerialBoards {
     /// Start a link for each board (a board that is not plugged in yet is
     /// looked for every second). Their link counters are shared with
-    /// `hub` for `/status`.
+    /// `hub` for `/status`; their messages ring `bell`.
     pub fn start(
         setups: Vec<BoardSetup>,
         hub: &mut Hub,
         health: &Arc<Health>,
+        bell: &Doorbell,
     ) -> Result<SerialBoards, String> {
-        let (tx, events): (Sender<(usize, LinkEvent)>, _) = crossbeam::channel::bounded(4096);
+        let (tx, events) = Inbox::<(usize, LinkEvent)>::channel(4096, bell);
         let mut boards = Vec::new();
         for setup in setups {
             let surface = SerialSurface::new(&setup.profile, &setup.map, setup.client)
@@ -96,10 +96,6 @@ impl SerialBoards {
                 status,
             });
         }
-        let mut events = Inbox::new(events);
-        if boards.is_empty() {
-            events.close();
-        }
         Ok(SerialBoards { boards, events })
     }
 }
@@ -125,8 +121,8 @@ impl Surface for SerialBoards {
         "serial board"
     }
 
-    fn wake_on<'a>(&'a self, select: &mut Select<'a>) -> Option<usize> {
-        self.events.wake_on(select)
+    fn has_input(&self) -> bool {
+        self.events.has_input()
     }
 
     fn take_input(&mut self, hub: &mut Hub, now: Instant) {

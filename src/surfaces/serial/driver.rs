@@ -8,6 +8,7 @@
 
 use crate::mixer::LinkStatus;
 use crate::model::surface::{SerialLocator, UsbId};
+use crate::surfaces::Post;
 use crossbeam::channel::{Receiver, Sender};
 use fader_link::{Deframer, FrameError, FromBoard, MAX_PAYLOAD, ToBoard, frame};
 use std::sync::Arc;
@@ -60,7 +61,7 @@ impl SerialDriver {
     pub fn start(
         board: usize,
         plan: PortPlan,
-        events: Sender<(usize, LinkEvent)>,
+        events: Post<(usize, LinkEvent)>,
         status: Arc<LinkStatus>,
         health: Arc<crate::health::Health>,
     ) -> std::io::Result<SerialDriver> {
@@ -137,7 +138,7 @@ fn usb_port(id: UsbId) -> Result<String, String> {
 fn link_thread(
     board: usize,
     plan: &PortPlan,
-    events: &Sender<(usize, LinkEvent)>,
+    events: &Post<(usize, LinkEvent)>,
     out: &Receiver<ToBoard>,
     status: &LinkStatus,
     stop: &AtomicBool,
@@ -197,7 +198,7 @@ fn serve(
     board: usize,
     plan: &PortPlan,
     port: &mut dyn serialport::SerialPort,
-    events: &Sender<(usize, LinkEvent)>,
+    events: &Post<(usize, LinkEvent)>,
     out: &Receiver<ToBoard>,
     status: &LinkStatus,
     stop: &AtomicBool,
