@@ -556,6 +556,13 @@ impl OscOut {
 
     /// The message on the wire (`None` if it cannot be encoded).
     pub fn encode(&self) -> Option<Vec<u8>> {
+        let mut buf = MessageBuf::default();
+        buf.push(format_args!("{}", self.addr), &self.arg)
+            .then_some(buf.bytes)
+    }
+
+    /// Any message, through the OSC library's encoder.
+    fn encode_general(&self) -> Option<Vec<u8>> {
         rosc::encoder::encode(&OscPacket::Message(OscMessage {
             addr: self.addr.clone(),
             args: vec![self.arg.clone()],
@@ -575,6 +582,113 @@ impl OscOut {
             });
         }
         out
+    }
+}
+
+/// Messages written one after another into one buffer (a tick's
+/// feedback): no allocation per message, and no copy of an address or an
+/// argument on the way. Feedback encodes every change of every tick, and a
+/// general encoder's copies and allocations cost more than the rest of
+/// building it.
+#[derive(Debug, Default)]
+pub struct MessageBuf {
+    bytes: Vec<u8>,
+    /// Where each message ends.
+    ends: Vec<usize>,
+}
+
+impl MessageBuf {
+    /// Number of messages.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// No message yet.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every message, in order.
+    pub fn messages(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).map(|i| self.message(i))
+    }
+
+    /// Message `i`, encoded.
+    pub fn message(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// Append a control's feedback, the messages [`OscOut::controls`]
+    /// gives; the range of their indices.
+    pub fn push_controls(&mut self, address: Address, value: &Value) -> std::ops::Range<usize> {
+        let first = self.ends.len();
+        let arg = OscOut::control(address, value).arg;
+        self.push(format_args!("/{address}"), &arg);
+        if let (Conv::Scaled(scale), Value::Float(x)) = (conv_for(address.param), value) {
+            let pos = OscType::Float(Conv::Scaled(scale).to_pos(*x) as f32);
+            self.push(format_args!("/{address}/pos"), &pos);
+        }
+        first..self.ends.len()
+    }
+
+    /// Append one message with one argument; false (and nothing
+    /// appended) if it cannot be encoded.
+    pub fn push(&mut self, addr: std::fmt::Arguments<'_>, arg: &OscType) -> bool {
+        /// An OSC string's end: a NUL, then NULs to a 4-byte boundary
+        /// (every message starts on one).
+        fn terminate(out: &mut Vec<u8>) {
+            out.resize((out.len() + 4) & !3, 0);
+        }
+        let start = self.bytes.len();
+        let written = std::io::Write::write_fmt(&mut self.bytes, addr).is_ok();
+        let text = match arg {
+            OscType::String(t) => Some(t.as_str()),
+            _ => None,
+        };
+        let plain = |b: &[u8]| !b.contains(&0);
+        let simple = matches!(
+            arg,
+            OscType::Float(_) | OscType::Int(_) | OscType::String(_)
+        );
+        if !written
+            || !simple
+            || !plain(&self.bytes[start..])
+            || !text.is_none_or(|t| plain(t.as_bytes()))
+        {
+            // Anything unusual: through the library, or not at all.
+            let general = OscOut {
+                addr: String::from_utf8_lossy(&self.bytes[start..]).into_owned(),
+                arg: arg.clone(),
+            }
+            .encode_general();
+            self.bytes.truncate(start);
+            let Some(m) = general.filter(|_| written) else {
+                return false;
+            };
+            self.bytes.extend_from_slice(&m);
+            self.ends.push(self.bytes.len());
+            return true;
+        }
+        terminate(&mut self.bytes);
+        match arg {
+            OscType::Float(x) => {
+                self.bytes.extend_from_slice(b",f\0\0");
+                self.bytes.extend_from_slice(&x.to_be_bytes());
+            }
+            OscType::Int(i) => {
+                self.bytes.extend_from_slice(b",i\0\0");
+                self.bytes.extend_from_slice(&i.to_be_bytes());
+            }
+            _ => {
+                self.bytes.extend_from_slice(b",s\0\0");
+                self.bytes
+                    .extend_from_slice(text.unwrap_or_default().as_bytes());
+                terminate(&mut self.bytes);
+            }
+        }
+        self.ends.push(self.bytes.len());
+        true
     }
 }
 
@@ -637,6 +751,48 @@ mod tests {
     use super::*;
     use crate::mixer::{Param, StripRef};
     use proptest::prelude::*;
+
+    proptest! {
+        /// Feedback's own encoder writes what the OSC library writes, for
+        /// every kind of value feedback sends.
+        #[test]
+        fn feedback_encodes_as_the_osc_library_does(
+            addr in "/[a-z0-9/]{0,40}",
+            x in proptest::num::f32::ANY,
+            i in proptest::num::i32::ANY,
+            text in "[ -~]{0,20}",
+            kind in 0u8..3,
+        ) {
+            let arg = match kind {
+                0 => OscType::Float(x),
+                1 => OscType::Int(i),
+                _ => OscType::String(text),
+            };
+            let m = OscOut { addr, arg };
+            prop_assert_eq!(m.encode(), m.encode_general());
+        }
+    }
+
+    #[test]
+    fn a_tick_buffer_holds_each_controls_messages_as_encoded_alone() {
+        let mut buf = MessageBuf::default();
+        let cases = [
+            ("strip/3/fader", Value::Float(0.62)),
+            ("strip/3/eq/2/freq", Value::Float(1200.0)),
+            ("bus/1/mute", Value::Bool(true)),
+            ("strip/2/name", Value::Text("Kick \0 In".into())),
+        ];
+        for (addr, value) in cases {
+            let a = Address::parse(addr).unwrap();
+            let range = buf.push_controls(a, &value);
+            let alone: Vec<Vec<u8>> = OscOut::controls(a, &value)
+                .iter()
+                .filter_map(OscOut::encode_general)
+                .collect();
+            let here: Vec<Vec<u8>> = range.map(|i| buf.message(i).to_vec()).collect();
+            assert_eq!(here, alone, "{addr}");
+        }
+    }
 
     fn set(addr: &str, value: Value) -> Result<OscCommand, OscError> {
         Ok(OscCommand::Set {

@@ -13,7 +13,8 @@
 //! are held back and sent on release, so a finger is never fought.
 
 use super::codec::{
-    Datagram, OscCommand, OscError, OscOut, TransportRequest, encode_bundles, pack_bundles,
+    Datagram, MessageBuf, OscCommand, OscError, OscOut, TransportRequest, encode_bundles,
+    pack_bundles,
 };
 use super::driver::{OscStats, Warnings};
 use super::shown::{Shown, Slot};
@@ -592,21 +593,19 @@ impl OscSurface {
         self.held.absorb(meter_frame);
         let last_origin = std::mem::take(&mut self.last_origin);
         // For what still exists: the value as the wire shows it, and its
-        // messages, encoded once for every subscriber.
+        // messages, encoded once for every subscriber into one buffer.
+        let mut encoded = MessageBuf::default();
         let changed: Vec<(Address, Option<Origin>, Option<Encoded>)> = self
             .changed
             .drain(..)
             .map(|a| {
                 let shown = hub.get(a).ok().map(|v| {
-                    let encoded = if self.subscribers.is_empty() {
-                        Vec::new()
+                    let messages = if self.subscribers.is_empty() {
+                        0..0
                     } else {
-                        OscOut::controls(a, &v)
-                            .iter()
-                            .filter_map(OscOut::encode)
-                            .collect()
+                        encoded.push_controls(a, &v)
                     };
-                    (wire_value(&v), encoded)
+                    (wire_value(&v), messages)
                 });
                 (a, last_origin.get(&a).copied(), shown)
             })
@@ -686,7 +685,7 @@ impl OscSurface {
         // subscriber. What others do to a control under a client's finger
         // is held back from it; its own move, if clamped, it sees at once.
         for (address, by, value) in &changed {
-            let Some((wire, encoded)) = value else {
+            let Some((wire, messages)) = value else {
                 continue;
             };
             let row = self.shown.row(*address);
@@ -696,7 +695,7 @@ impl OscSurface {
                     continue;
                 }
                 if row.update(s.slot, wire) {
-                    msgs.extend(encoded.iter().map(|m| Cow::Borrowed(m.as_slice())));
+                    msgs.extend(messages.clone().map(|i| Cow::Borrowed(encoded.message(i))));
                 }
             }
         }
@@ -762,8 +761,8 @@ impl OscSurface {
 }
 
 /// A changed control as every subscriber is sent it: its value as the
-/// wire shows it, and its messages, encoded.
-type Encoded = (Value, Vec<Vec<u8>>);
+/// wire shows it, and its messages in the tick's [`MessageBuf`].
+type Encoded = (Value, std::ops::Range<usize>);
 
 /// A message of one subscriber's own, encoded.
 fn encode_one<'a>(m: &OscOut) -> Option<Cow<'a, [u8]>> {
@@ -824,17 +823,14 @@ fn dump_chunk(
     shown: &mut Shown,
     max_datagram: usize,
 ) -> Vec<Datagram> {
-    let mut msgs = Vec::new();
-    let mut sent = 0;
-    while sent < DUMP_MESSAGES_PER_TICK {
+    let mut msgs = MessageBuf::default();
+    while msgs.len() < DUMP_MESSAGES_PER_TICK {
         let Some(address) = s.to_dump.pop_front() else {
             break;
         };
         if let Ok(value) = hub.get(address) {
             shown.set(address, s.slot, wire_value(&value));
-            let m = OscOut::controls(address, &value);
-            sent += m.len();
-            msgs.extend(m);
+            msgs.push_controls(address, &value);
         }
     }
     if s.to_dump.is_empty() && s.dump_transport {
@@ -842,9 +838,11 @@ fn dump_chunk(
         let t = hub.transport_state();
         let tenths = in_tenths_of_a_second(t.position_frames, hub.sample_rate());
         s.transport_shown = Some((t.rolling, tenths));
-        msgs.extend(transport_messages(t.rolling, tenths));
+        for m in transport_messages(t.rolling, tenths) {
+            msgs.push(format_args!("{}", m.addr), &m.arg);
+        }
     }
-    encode_bundles(&msgs, max_datagram)
+    pack_bundles(&msgs.messages().collect::<Vec<_>>(), max_datagram)
         .into_iter()
         .map(|bytes| Datagram { to: s.dest, bytes })
         .collect()
