@@ -870,3 +870,64 @@ tracks:
         assert_eq!(r[1_000 + 480], 0.0, "muted after the ramp");
     }
 }
+
+/// What a backend's period I/O saw: the pieces it was asked for and the
+/// master's left channel.
+#[derive(Default)]
+struct Recorded {
+    pieces: Vec<(usize, usize)>,
+    left: Vec<f32>,
+    began: usize,
+    ended: usize,
+}
+
+impl faderd::audio::slot::PeriodIo for Recorded {
+    fn begin(&mut self, _: &mut Engine) {
+        self.began += 1;
+    }
+    fn output(&mut self, engine: &Engine, offset: usize, n: usize, playing: bool) {
+        assert!(playing);
+        self.pieces.push((offset, n));
+        self.left.extend_from_slice(&engine.output(0)[..n]);
+    }
+    fn end(&mut self, _: &mut Engine) {
+        self.ended += 1;
+    }
+}
+
+/// A device period longer than the engine's block (cpal's buffers, a
+/// JACK period over the engine's size) is played in engine-sized pieces,
+/// and sounds exactly as the engine run block by block.
+#[test]
+fn a_long_device_period_plays_in_engine_blocks_sample_for_sample() {
+    let yaml = r#"
+version: 1
+name: t
+tracks:
+  - name: Tone
+    source: { tone: { wave: sine, freq_hz: 441, level_db: -12 } }
+"#;
+    let (_hub_a, engine_a) = hub_and_engine(yaml, "a.yaml", RATE, 128);
+    let (_hub_b, mut engine_b) = hub_and_engine(yaml, "b.yaml", RATE, 128);
+    let mut slot = faderd::audio::slot::EngineSlot::from(engine_a);
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    let mut hooks = faderd::audio::AudioHooks {
+        before_period: Some(Box::new(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })),
+        after_period: None,
+    };
+    let mut io = Recorded::default();
+    slot.run_period(&mut hooks, 300, &mut io);
+    assert_eq!(io.pieces, [(0, 128), (128, 128), (256, 44)]);
+    assert_eq!((io.began, io.ended), (1, 1));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let mut direct = Vec::new();
+    for n in [128, 128, 44] {
+        engine_b.process(n);
+        direct.extend_from_slice(&engine_b.output(0)[..n]);
+    }
+    assert_eq!(io.left, direct);
+    assert!(direct.iter().any(|x| x.abs() > 0.1), "the tone plays");
+}

@@ -14,9 +14,9 @@
 //! thread; the callbacks run on cpal's audio threads and obey the engine's
 //! rules.
 
-use super::slot::EngineSlot;
-use super::{AudioHooks, PeriodProbe, PeriodStart};
-use crate::engine::EngineConfig;
+use super::AudioHooks;
+use super::slot::{EngineSlot, PeriodIo};
+use crate::engine::{Engine, EngineConfig};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -368,52 +368,41 @@ type InputSide = (Consumer<f32>, usize, Vec<(usize, usize)>);
 
 struct OutState {
     slot: EngineSlot,
+    hooks: AudioHooks,
+    io: OutIo,
+}
+
+/// The output callback's device side.
+struct OutIo {
     channels: usize,
     map: Vec<(usize, usize)>,
     input: Option<InputSide>,
     stats: Arc<CpalStats>,
-    before: Option<PeriodStart>,
-    after: Option<PeriodProbe>,
+}
+
+/// One callback's buffer, as a period's I/O.
+struct Buffer<'a, T> {
+    io: &'a mut OutIo,
+    data: &'a mut [T],
 }
 
 impl OutState {
     /// The output callback: real-time, no allocation, lock or I/O.
     fn render<T: SizedSample + FromSample<f32>>(&mut self, data: &mut [T]) {
-        if let Some(f) = self.before.as_mut() {
-            f();
-        }
-        self.slot.begin_period();
-        let frames = data.len() / self.channels.max(1);
-        let block = self.slot.engine().config().max_block.max(1);
-        let mut done = 0;
-        while done < frames {
-            let n = block.min(frames - done);
-            self.take_input(n);
-            let playing = self.slot.process(n);
-            for &(ech, dch) in &self.map {
-                let src = self.slot.engine().output(ech);
-                for i in 0..n {
-                    let v = if playing {
-                        src.get(i).copied().unwrap_or(0.0)
-                    } else {
-                        0.0
-                    };
-                    if let Some(d) = data.get_mut((done + i) * self.channels + dch) {
-                        *d = T::from_sample(v);
-                    }
-                }
-            }
-            done += n;
-        }
-        self.stats.periods.fetch_add(1, Ordering::Relaxed);
-        if let Some(f) = self.after.as_mut() {
-            f(self.slot.engine());
-        }
+        let frames = data.len() / self.io.channels.max(1);
+        let mut buffer = Buffer {
+            io: &mut self.io,
+            data,
+        };
+        self.slot.run_period(&mut self.hooks, frames, &mut buffer);
+        self.io.stats.periods.fetch_add(1, Ordering::Relaxed);
     }
+}
 
+impl<T: SizedSample + FromSample<f32>> PeriodIo for Buffer<'_, T> {
     /// Move `n` frames of input from the ring into the engine's inputs.
-    fn take_input(&mut self, n: usize) {
-        let Some((ring, channels, map)) = self.input.as_mut() else {
+    fn input(&mut self, engine: &mut Engine, _offset: usize, n: usize) {
+        let Some((ring, channels, map)) = self.io.input.as_mut() else {
             return;
         };
         let need = n * *channels;
@@ -421,7 +410,7 @@ impl OutState {
             Ok(chunk) => {
                 let (a, b) = chunk.as_slices();
                 for &(dch, ech) in map.iter() {
-                    let dst = self.slot.engine_mut().input_mut(ech);
+                    let dst = engine.input_mut(ech);
                     for (i, d) in dst.iter_mut().take(n).enumerate() {
                         let k = i * *channels + dch;
                         *d = if k < a.len() { a[k] } else { b[k - a.len()] };
@@ -431,11 +420,28 @@ impl OutState {
             }
             Err(_) => {
                 for &(_, ech) in map.iter() {
-                    let dst = self.slot.engine_mut().input_mut(ech);
+                    let dst = engine.input_mut(ech);
                     let len = dst.len().min(n);
                     dst[..len].fill(0.0);
                 }
-                self.stats.xruns.fetch_add(1, Ordering::Relaxed);
+                self.io.stats.xruns.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn output(&mut self, engine: &Engine, offset: usize, n: usize, playing: bool) {
+        let channels = self.io.channels;
+        for &(ech, dch) in &self.io.map {
+            let src = engine.output(ech);
+            for i in 0..n {
+                let v = if playing {
+                    src.get(i).copied().unwrap_or(0.0)
+                } else {
+                    0.0
+                };
+                if let Some(d) = self.data.get_mut((offset + i) * channels + dch) {
+                    *d = T::from_sample(v);
+                }
             }
         }
     }
@@ -539,18 +545,15 @@ impl CpalBackend {
             input_stream = Some(stream);
             input_side = Some((consumer, usize::from(inp.device_channels), inp.map.clone()));
         }
-        let AudioHooks {
-            before_period,
-            after_period,
-        } = hooks;
         let state = OutState {
             slot: engine.into(),
-            channels: usize::from(plan.output_device_channels),
-            map: plan.output_map.clone(),
-            input: input_side,
-            stats: Arc::clone(&stats),
-            before: before_period,
-            after: after_period,
+            hooks,
+            io: OutIo {
+                channels: usize::from(plan.output_device_channels),
+                map: plan.output_map.clone(),
+                input: input_side,
+                stats: Arc::clone(&stats),
+            },
         };
         let config = cpal::StreamConfig {
             channels: plan.output_device_channels,

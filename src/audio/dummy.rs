@@ -74,24 +74,14 @@ impl DummyBackend {
         let thread = std::thread::Builder::new()
             .name("faderd-audio".into())
             .spawn(move || {
-                let AudioHooks {
-                    mut before_period,
-                    mut after_period,
-                } = hooks;
+                let mut hooks = hooks;
                 let realtime = super::priority::make_current_thread_realtime();
                 stats_rt.realtime.store(realtime.is_ok(), Ordering::Relaxed);
                 let mut next = Instant::now();
                 let mut warm = false;
                 let mut in_wake = 0u32;
                 while !stop_rt.load(Ordering::Relaxed) {
-                    if let Some(f) = before_period.as_mut() {
-                        f();
-                    }
-                    slot.begin_period();
-                    slot.process(period_frames);
-                    if let Some(f) = after_period.as_mut() {
-                        f(slot.engine());
-                    }
+                    slot.run_period(&mut hooks, period_frames, &mut ());
                     stats_rt.periods.fetch_add(1, Ordering::Relaxed);
                     if !warm {
                         // The first period touches every buffer for the

@@ -10,7 +10,9 @@ pub type PeriodProbe = Box<dyn FnMut(&Engine) + Send>;
 /// A probe called on the audio thread before every period.
 pub type PeriodStart = Box<dyn FnMut() + Send>;
 
-/// Code run on a backend's audio thread (dummy or JACK), for tests and
+/// Code run on a backend's audio thread (any backend:
+/// [`EngineSlot::run_period`](super::slot::EngineSlot::run_period) calls
+/// them), for tests and
 /// benchmarks that watch the real-time thread (an allocation counter, an
 /// output probe). Whatever runs here is bound by the same rules as the
 /// engine.

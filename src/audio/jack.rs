@@ -19,7 +19,7 @@
 
 use super::AudioHooks;
 use super::midi::{MidiPorts, MidiRt};
-use super::slot::EngineSlot;
+use super::slot::{EngineSlot, PeriodIo};
 use crate::engine::Engine;
 use jack::{
     AudioIn, AudioOut, Client, ClientOptions, ClientStatus, Control, MidiIn, MidiOut, PortFlags,
@@ -346,21 +346,18 @@ impl JackBackend {
             }
         };
         let midi_inputs = midi_in.iter().map(|p| p.clone_unowned()).collect();
-        let AudioHooks {
-            before_period,
-            after_period,
-        } = hooks;
         let process = Process {
             slot: engine.into(),
-            audio_in,
-            audio_out,
-            midi_in,
-            midi_out,
-            midi: midi_rt,
-            stats: Arc::clone(&stats),
-            before_period,
-            after_period,
-            transport: client.transport(),
+            hooks,
+            ports: Ports {
+                audio_in,
+                audio_out,
+                midi_in,
+                midi_out,
+                midi: midi_rt,
+                stats: Arc::clone(&stats),
+                transport: client.transport(),
+            },
         };
         let notifications = Notifications {
             stats: Arc::clone(&stats),
@@ -580,35 +577,71 @@ const MAX_ECHOES_PER_CYCLE: usize = 64;
 
 struct Process {
     slot: EngineSlot,
+    hooks: AudioHooks,
+    ports: Ports,
+}
+
+/// The client's side of a cycle: its ports, surface MIDI and transport.
+struct Ports {
     audio_in: Vec<(usize, jack::Port<AudioIn>)>,
     audio_out: Vec<(usize, jack::Port<AudioOut>)>,
     midi_in: Vec<jack::Port<MidiIn>>,
     midi_out: Vec<jack::Port<MidiOut>>,
     midi: Option<MidiRt>,
     stats: Arc<JackStats>,
-    before_period: Option<super::PeriodStart>,
-    after_period: Option<super::PeriodProbe>,
     transport: jack::Transport,
+}
+
+/// One process cycle, as a period's I/O.
+struct Cycle<'a> {
+    ports: &'a mut Ports,
+    ps: &'a ProcessScope,
+    /// The engine follows JACK's transport.
+    follow: bool,
 }
 
 impl jack::ProcessHandler for Process {
     /// JACK's real-time thread: no allocation, lock, I/O or logging.
     fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
-        if self.stats.quit.load(Ordering::Acquire) {
+        if self.ports.stats.quit.load(Ordering::Acquire) {
             // Leave silence and end this thread ourselves (see
             // `JackBackend::stop`).
-            for (_, port) in self.audio_out.iter_mut() {
+            for (_, port) in self.ports.audio_out.iter_mut() {
                 port.as_mut_slice(ps).fill(0.0);
             }
-            self.stats.quit_seen.store(true, Ordering::Release);
+            self.ports.stats.quit_seen.store(true, Ordering::Release);
             return Control::Quit;
         }
-        if let Some(f) = self.before_period.as_mut() {
-            f();
-        }
-        self.slot.begin_period();
-        if let Some(midi) = self.midi.as_mut() {
-            let engine = self.slot.engine();
+        let follow = self.ports.stats.follow_transport.load(Ordering::Relaxed);
+        let mut cycle = Cycle {
+            ports: &mut self.ports,
+            ps,
+            follow,
+        };
+        self.slot
+            .run_period(&mut self.hooks, ps.n_frames() as usize, &mut cycle);
+        self.ports.stats.periods.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+
+    fn buffer_size(&mut self, _: &Client, size: jack::Frames) -> Control {
+        // Periods are processed in engine-sized pieces: nothing to rebuild.
+        self.ports
+            .stats
+            .buffer_frames
+            .store(size, Ordering::Relaxed);
+        Control::Continue
+    }
+}
+
+impl Cycle<'_> {
+    /// Surface MIDI: what arrived goes to the hub (and pitch bends
+    /// straight back, for motor faders following the hand), what the hub
+    /// sent goes out.
+    fn exchange_midi(&mut self, engine: &Engine) {
+        let ps = self.ps;
+        let p = &mut *self.ports;
+        if let Some(midi) = p.midi.as_mut() {
             let clock = engine.position_frames();
             let timeline = engine.is_rolling().then(|| engine.transport_frame());
             // Pitch bends to echo straight back (motor faders following
@@ -616,7 +649,7 @@ impl jack::ProcessHandler for Process {
             let mut echoes: [(u8, u32, [u8; 3]); MAX_ECHOES_PER_CYCLE] =
                 [(0, 0, [0; 3]); MAX_ECHOES_PER_CYCLE];
             let mut n_echoes = 0;
-            for (i, port) in self.midi_in.iter().enumerate() {
+            for (i, port) in p.midi_in.iter().enumerate() {
                 for ev in port.iter(ps) {
                     let at = crate::audio::midi::Arrival {
                         clock: clock + u64::from(ev.time),
@@ -633,7 +666,7 @@ impl jack::ProcessHandler for Process {
                 }
             }
             let mut writers: [Option<jack::MidiWriter<'_>>; 16] = Default::default();
-            for (slot, port) in writers.iter_mut().zip(self.midi_out.iter_mut()) {
+            for (slot, port) in writers.iter_mut().zip(p.midi_out.iter_mut()) {
                 *slot = Some(port.writer(ps));
             }
             let echoes = &echoes[..n_echoes];
@@ -672,58 +705,57 @@ impl jack::ProcessHandler for Process {
                 midi.note_written(ok);
             }
         }
-        let follow = self.stats.follow_transport.load(Ordering::Relaxed);
-        if follow && let Ok(t) = self.transport.query() {
+    }
+}
+
+impl PeriodIo for Cycle<'_> {
+    /// Surface MIDI in and out; the transport followed.
+    fn begin(&mut self, engine: &mut Engine) {
+        self.exchange_midi(engine);
+        if self.follow
+            && let Ok(t) = self.ports.transport.query()
+        {
             let rolling = t.state == jack::TransportState::Rolling;
-            self.slot
-                .engine_mut()
-                .follow(u64::from(t.pos.frame()), rolling);
+            engine.follow(u64::from(t.pos.frame()), rolling);
         }
-        let frames = ps.n_frames() as usize;
-        let block = self.slot.engine().config().max_block.max(1);
-        let mut done = 0;
-        while done < frames {
-            let n = block.min(frames - done);
-            for (ch, port) in &self.audio_in {
-                let src = &port.as_slice(ps)[done..done + n];
-                if let Some(dst) = self.slot.engine_mut().input_mut(*ch).get_mut(..n) {
-                    dst.copy_from_slice(src);
-                }
-            }
-            let playing = self.slot.process(n);
-            for (ch, port) in self.audio_out.iter_mut() {
-                let dst = &mut port.as_mut_slice(ps)[done..done + n];
-                match self.slot.engine().output(*ch).get(..n) {
-                    Some(src) if playing => dst.copy_from_slice(src),
-                    _ => dst.fill(0.0),
-                }
-            }
-            done += n;
-        }
-        if follow {
-            while let Some(req) = self.slot.engine_mut().take_transport_request() {
-                // Real-time safe requests; JACK applies them within two cycles.
-                let _ = match req {
-                    crate::engine::TransportCmd::Play => self.transport.start(),
-                    crate::engine::TransportCmd::Stop => self.transport.stop(),
-                    crate::engine::TransportCmd::Locate(f) => {
-                        self.transport.locate(u32::try_from(f).unwrap_or(u32::MAX))
-                    }
-                    // JACK's transport has no loop: its master loops.
-                    crate::engine::TransportCmd::Loop(_) => Ok(()),
-                };
-            }
-        }
-        self.stats.periods.fetch_add(1, Ordering::Relaxed);
-        if let Some(f) = self.after_period.as_mut() {
-            f(self.slot.engine());
-        }
-        Control::Continue
     }
 
-    fn buffer_size(&mut self, _: &Client, size: jack::Frames) -> Control {
-        // Periods are processed in engine-sized pieces: nothing to rebuild.
-        self.stats.buffer_frames.store(size, Ordering::Relaxed);
-        Control::Continue
+    fn input(&mut self, engine: &mut Engine, offset: usize, n: usize) {
+        for (ch, port) in &self.ports.audio_in {
+            let src = &port.as_slice(self.ps)[offset..offset + n];
+            if let Some(dst) = engine.input_mut(*ch).get_mut(..n) {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
+
+    fn output(&mut self, engine: &Engine, offset: usize, n: usize, playing: bool) {
+        for (ch, port) in self.ports.audio_out.iter_mut() {
+            let dst = &mut port.as_mut_slice(self.ps)[offset..offset + n];
+            match engine.output(*ch).get(..n) {
+                Some(src) if playing => dst.copy_from_slice(src),
+                _ => dst.fill(0.0),
+            }
+        }
+    }
+
+    /// The engine's requests, to JACK's transport.
+    fn end(&mut self, engine: &mut Engine) {
+        if !self.follow {
+            return;
+        }
+        while let Some(req) = engine.take_transport_request() {
+            // Real-time safe requests; JACK applies them within two cycles.
+            let _ = match req {
+                crate::engine::TransportCmd::Play => self.ports.transport.start(),
+                crate::engine::TransportCmd::Stop => self.ports.transport.stop(),
+                crate::engine::TransportCmd::Locate(f) => self
+                    .ports
+                    .transport
+                    .locate(u32::try_from(f).unwrap_or(u32::MAX)),
+                // JACK's transport has no loop: its master loops.
+                crate::engine::TransportCmd::Loop(_) => Ok(()),
+            };
+        }
     }
 }

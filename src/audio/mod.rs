@@ -1,7 +1,10 @@
 //! Audio backends: they own the audio thread and run the engine, always
 //! through an [`slot::EngineSlot`] (the guard, the fault latch and the
-//! replacement after a fault). The offline renderer is not a backend: it
-//! lives in `render`.
+//! replacement after a fault), one period at a time by
+//! [`slot::EngineSlot::run_period`]: the one period loop (hooks, the
+//! period split into engine blocks, silence after a fault). A backend
+//! brings only its own I/O, as a [`slot::PeriodIo`]. The offline renderer
+//! is not a backend: it lives in `render`.
 //!
 //! - [`dummy`]: a thread that paces the engine at the stream's rate and
 //!   period with no device (CI, headless machines, the demo).

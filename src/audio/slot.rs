@@ -9,9 +9,30 @@
 //! engine leaves through wait-free queues, and the old one is freed on the
 //! hub thread). The dock lives on the hub thread.
 
+use super::AudioHooks;
 use crate::engine::Engine;
 use crate::engine::rt::process_guarded;
 use rtrb::{Consumer, Producer, RingBuffer};
+
+/// What a backend does around the engine in one period: its own ports or
+/// device buffers, MIDI, transport. [`EngineSlot::run_period`] calls it.
+///
+/// Thread: audio. Every method is bound by the engine's real-time rules
+/// (no allocation, lock, I/O, logging or panic).
+pub trait PeriodIo {
+    /// Before the period's blocks (MIDI in and out, following a transport).
+    fn begin(&mut self, _engine: &mut Engine) {}
+    /// Fill the engine's inputs with `n` frames from `offset` in the period.
+    fn input(&mut self, _engine: &mut Engine, _offset: usize, _n: usize) {}
+    /// Take the engine's `n` frames of output to `offset` in the period;
+    /// silence instead when `playing` is false (the engine faulted).
+    fn output(&mut self, _engine: &Engine, _offset: usize, _n: usize, _playing: bool) {}
+    /// After the blocks (the engine's requests to a transport master).
+    fn end(&mut self, _engine: &mut Engine) {}
+}
+
+/// A period with no device: the engine runs and its output goes nowhere.
+impl PeriodIo for () {}
 
 /// The audio thread's side.
 #[derive(Debug)]
@@ -72,6 +93,33 @@ impl EngineSlot {
             self.faulted = !process_guarded(&mut self.engine, frames);
         }
         !self.faulted
+    }
+
+    /// One period of `frames` frames, the same for every backend: the
+    /// `before_period` hook, a waiting replacement engine taken, `io`'s
+    /// start, the frames in pieces of at most the engine's block size
+    /// (each: inputs in, processed through the guard, outputs out, silence
+    /// once the engine has faulted), `io`'s end, then the `after_period`
+    /// hook. Real-time safe when `io` and the hooks are.
+    pub fn run_period(&mut self, hooks: &mut AudioHooks, frames: usize, io: &mut impl PeriodIo) {
+        if let Some(f) = hooks.before_period.as_mut() {
+            f();
+        }
+        self.begin_period();
+        io.begin(&mut self.engine);
+        let block = self.engine.config().max_block.max(1);
+        let mut done = 0;
+        while done < frames {
+            let n = block.min(frames - done);
+            io.input(&mut self.engine, done, n);
+            let playing = self.process(n);
+            io.output(&self.engine, done, n, playing);
+            done += n;
+        }
+        io.end(&mut self.engine);
+        if let Some(f) = hooks.after_period.as_mut() {
+            f(&self.engine);
+        }
     }
 
     /// True after a fault until a replacement is taken.
