@@ -17,10 +17,15 @@ pub mod build;
 mod effects;
 mod insert;
 pub mod keys;
+mod learn;
 mod push;
+mod read;
+mod routing;
 mod sent;
 pub mod solo;
+mod status;
 mod touch;
+mod transport;
 
 pub use address::{
     Address, AddressError, BandParam, CompParam, DelayParam, EqParam, GateParam, InsertParam,
@@ -28,6 +33,7 @@ pub use address::{
 };
 use apply::{comp_field, gate_field};
 pub use build::{ClipStore, NodeMap};
+pub use status::{AudioStatus, LinkStatus, SyncReport};
 
 /// Every strip's meter since the last read. The hub loop reads it once per
 /// tick ([`Hub::read_meters`]) and hands the same frame to every surface,
@@ -36,60 +42,6 @@ pub use build::{ClipStore, NodeMap};
 pub struct MeterFrame {
     /// (strip, reading), for every strip.
     pub readings: Vec<(StripRef, MeterReading)>,
-}
-
-/// What the audio backend reports, shared with the threads that update it.
-#[derive(Debug, Default)]
-pub struct AudioStatus {
-    /// Xruns (JACK's count, cpal underruns, or the dummy thread's late periods).
-    pub xruns: std::sync::atomic::AtomicU64,
-    /// Periods processed.
-    pub periods: std::sync::atomic::AtomicU64,
-    /// Times the audio server came back and the daemon reconnected.
-    pub reconnects: std::sync::atomic::AtomicU64,
-    /// A backend is running right now.
-    pub connected: std::sync::atomic::AtomicBool,
-    /// DSP load the audio server reports, percent, as f32 bits (JACK only).
-    pub dsp_load: std::sync::atomic::AtomicU32,
-    /// Highest DSP load seen, percent, as f32 bits.
-    pub peak_dsp_load: std::sync::atomic::AtomicU32,
-    /// Times the server stopped running cycles without a word and was
-    /// treated as gone (the JACK watchdog).
-    pub stalls: std::sync::atomic::AtomicU64,
-    /// The stream's sample rate now, Hz.
-    pub sample_rate: std::sync::atomic::AtomicU32,
-    /// The stream's period now, frames.
-    pub period_frames: std::sync::atomic::AtomicU32,
-}
-
-/// A serial board's link counters, shared by its I/O thread (open,
-/// frames, connections) and the hub (online) with surfaces (`/status`).
-#[derive(Debug, Default)]
-pub struct LinkStatus {
-    /// The board's name (its profile's).
-    pub name: String,
-    /// The port is open.
-    pub open: std::sync::atomic::AtomicBool,
-    /// The board answered the handshake.
-    pub online: std::sync::atomic::AtomicBool,
-    /// Frames dropped: bad COBS, CRC, length or message.
-    pub bad_frames: std::sync::atomic::AtomicU64,
-    /// Times the port was opened.
-    pub connects: std::sync::atomic::AtomicU64,
-}
-
-/// How the transport follows an outside clock (MTC, JACK), for surfaces
-/// (`/status`).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct SyncReport {
-    /// The transport follows an outside clock.
-    pub external: bool,
-    /// It is locked to it.
-    pub locked: bool,
-    /// From the first time code to lock, the last time it locked.
-    pub lock_latency: Option<Duration>,
-    /// Relocations while locked.
-    pub relocates: u64,
 }
 
 use crate::dsp::db_to_pos;
@@ -408,24 +360,6 @@ impl Hub {
         }
     }
 
-    /// MIDI learn: the next move of a generic MIDI controller's control
-    /// binds it to `address`. The request stands for [`LEARN_TIMEOUT`].
-    pub fn arm_learn(&mut self, address: Address) -> Result<(), IntentError> {
-        self.get(address)?;
-        if matches!(
-            address.param,
-            Param::Name
-                | Param::Output
-                | Param::Automation
-                | Param::Insert(_)
-                | Param::Send(_, SendParam::Bus)
-        ) {
-            return Err(IntentError::NotLearnable(address));
-        }
-        self.learn = Some((address, Instant::now() + LEARN_TIMEOUT));
-        Ok(())
-    }
-
     /// Run `f` with the strip changes it makes heard at sample-clock
     /// frame `frame` (`None`: at the start of the engine's next block).
     /// A surface whose messages carry the backend's timestamps passes their
@@ -437,54 +371,6 @@ impl Hub {
         let r = f(self);
         self.change_frame = before;
         r
-    }
-
-    /// The address MIDI learn is armed for, if any.
-    pub fn learn_target(&self) -> Option<Address> {
-        self.learn
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(a, _)| a)
-    }
-
-    /// Disarm MIDI learn (a binding was made).
-    pub fn finish_learn(&mut self) {
-        self.learn = None;
-    }
-
-    /// Share the audio backend's counters with surfaces (`/status`).
-    pub fn set_audio_status(&mut self, status: Arc<AudioStatus>) {
-        self.audio = status;
-    }
-
-    /// The audio backend's counters.
-    pub fn audio_status(&self) -> &AudioStatus {
-        &self.audio
-    }
-
-    /// Share a serial board's link counters with surfaces (`/status`).
-    pub fn add_link_status(&mut self, status: Arc<LinkStatus>) {
-        self.links.push(status);
-    }
-
-    /// Follow an outside transport (JACK): transport commands become
-    /// requests to it, and the hub follows what it does.
-    pub fn set_external_transport(&mut self, on: bool) {
-        self.external_transport = on;
-    }
-
-    /// Report how the transport follows an outside clock.
-    pub fn set_sync_report(&mut self, report: SyncReport) {
-        self.sync = report;
-    }
-
-    /// How the transport follows an outside clock.
-    pub fn sync_report(&self) -> SyncReport {
-        self.sync
-    }
-
-    /// Every serial board's link counters, in config order.
-    pub fn link_statuses(&self) -> &[Arc<LinkStatus>] {
-        &self.links
     }
 
     /// The backend period whose insert latencies apply.
@@ -714,105 +600,6 @@ impl Hub {
         self.backlog.extend(backlog);
     }
 
-    /// A move from a client that holds no explicit touch on `lane` counts
-    /// as a touch until the timeout after its last move.
-    fn touched_by_move(&mut self, lane: Address, origin: Origin) {
-        if origin == Origin::Daemon {
-            return;
-        }
-        self.touches
-            .moved(lane, origin, Instant::now() + self.touch_timeout);
-    }
-
-    /// An explicit touch (`on`) or release of a continuous control by a
-    /// surface with touch sense. Releasing also ends a touch inferred from
-    /// moves.
-    pub fn touch(&mut self, origin: Origin, address: Address, on: bool) -> Result<(), IntentError> {
-        if !address.param.is_continuous() {
-            return Err(IntentError::NotTouchable(address));
-        }
-        self.get(address)?;
-        self.touches.touch(address.lane(), origin, on);
-        self.automation_touch(address, on);
-        Ok(())
-    }
-
-    /// True while anyone touches the lane `address` belongs to.
-    pub fn is_touched(&self, address: Address) -> bool {
-        self.touches.is_held(address.lane(), Instant::now())
-    }
-
-    /// True while `origin` touches the lane `address` belongs to.
-    pub fn is_touched_by(&self, address: Address, origin: Origin) -> bool {
-        self.touches
-            .is_held_by(address.lane(), origin, Instant::now())
-    }
-
-    /// Set how long a move without touch sense holds its touch.
-    pub fn set_touch_timeout(&mut self, timeout: Duration) {
-        self.touch_timeout = timeout;
-    }
-
-    /// Start, stop or move the transport. Locating to a negative or
-    /// non-finite time is refused by the caller's codec; here it clamps.
-    pub fn transport(&mut self, cmd: TransportCmd) {
-        if self.external_transport {
-            // The outside transport decides; service() follows it.
-            self.push(ToEngine::Transport(cmd));
-            return;
-        }
-        self.automation_transport(cmd);
-        match cmd {
-            TransportCmd::Play => self.rolling = true,
-            TransportCmd::Stop => self.rolling = false,
-            TransportCmd::Locate(_) => {}
-            TransportCmd::Loop(range) => {
-                self.loop_range = range;
-                if range.is_some() {
-                    self.last_loop = range;
-                }
-            }
-        }
-        self.push(ToEngine::Transport(cmd));
-    }
-
-    /// A loop button: loop the last loop set, or stop looping.
-    pub fn toggle_loop(&mut self) {
-        let next = if self.loop_range.is_some() {
-            None
-        } else {
-            self.last_loop
-        };
-        if next.is_some() || self.loop_range.is_some() {
-            self.transport(TransportCmd::Loop(next));
-        }
-    }
-
-    /// The loop the transport plays (timeline frames), if looping.
-    pub fn loop_range(&self) -> Option<(u64, u64)> {
-        self.loop_range
-    }
-
-    /// The transport as commanded, with the engine's position.
-    pub fn transport_state(&self) -> TransportState {
-        TransportState {
-            rolling: self.rolling,
-            position_frames: self
-                .pending_locate()
-                .unwrap_or_else(|| self.link.shared.transport_frames.load(Ordering::Relaxed)),
-        }
-    }
-
-    /// The engine's sample clock (frames processed since it started).
-    pub fn sample_clock(&self) -> u64 {
-        self.link.shared.position_frames.load(Ordering::Relaxed)
-    }
-
-    /// The session's sample rate.
-    pub fn sample_rate(&self) -> u32 {
-        self.engine_config.sample_rate
-    }
-
     /// Every strip of the session: tracks, buses, master.
     pub fn strips(&self) -> impl Iterator<Item = StripRef> + use<> {
         (0..self.session.tracks.len())
@@ -821,240 +608,9 @@ impl Hub {
             .chain(std::iter::once(StripRef::Master))
     }
 
-    /// Every address that has a value in this session, strip by strip: what
-    /// a newly connected surface needs to show the whole mix.
-    pub fn addresses(&self) -> Vec<Address> {
-        const PARAMS: [Param; 11] = [
-            Param::Name,
-            Param::Fader,
-            Param::Gain,
-            Param::Trim,
-            Param::Polarity,
-            Param::Pan,
-            Param::Mute,
-            Param::Solo,
-            Param::SoloSafe,
-            Param::Output,
-            Param::Automation,
-        ];
-        let mut out = Vec::new();
-        for strip in self.strips() {
-            let sends = self.session.controls(strip).map_or(0, |c| c.sends.len());
-            let send_params = (0..sends).flat_map(|k| {
-                [
-                    SendParam::Fader,
-                    SendParam::Gain,
-                    SendParam::Pan,
-                    SendParam::Pre,
-                    SendParam::Bus,
-                ]
-                .map(|p| Param::Send(k, p))
-            });
-            let insert_params = [
-                InsertParam::Wet,
-                InsertParam::Bypass,
-                InsertParam::Latency,
-                InsertParam::Measure,
-            ]
-            .map(Param::Insert);
-            let eq_params = [
-                EqParam::On,
-                EqParam::HpfOn,
-                EqParam::HpfFreq,
-                EqParam::HpfSlope,
-            ]
-            .into_iter()
-            .chain((0..4).flat_map(|k| {
-                [
-                    BandParam::On,
-                    BandParam::Type,
-                    BandParam::Freq,
-                    BandParam::Gain,
-                    BandParam::Q,
-                ]
-                .map(|b| EqParam::Band(k, b))
-            }))
-            .map(Param::Eq)
-            .chain(CompParam::all().map(Param::Comp))
-            .chain(GateParam::all().map(Param::Gate))
-            .chain(std::iter::once(Param::Order))
-            .chain(LimiterParam::all().map(Param::Limiter))
-            .chain(std::iter::once(Param::Fx))
-            .chain(DelayParam::all().map(Param::Delay))
-            .chain(ReverbParam::all().map(Param::Reverb));
-            out.extend(
-                PARAMS
-                    .into_iter()
-                    .chain(send_params)
-                    .chain(insert_params)
-                    .chain(eq_params)
-                    .map(|p| Address::new(strip, p))
-                    .filter(|a| self.get(*a).is_ok()),
-            );
-        }
-        out
-    }
-
-    /// Read the current value at `address` (for state dumps to a new client).
-    pub fn get(&self, address: Address) -> Result<Value, IntentError> {
-        if let Some(v) = self.trim_view(address) {
-            return Ok(v);
-        }
-        let c = self
-            .session
-            .controls(address.strip)
-            .ok_or(IntentError::NoSuchTarget(address))?;
-        let solo_target = |v: bool| {
-            if address.strip == StripRef::Master {
-                Err(IntentError::NotOnThisStrip(address))
-            } else {
-                Ok(Value::Bool(v))
-            }
-        };
-        Ok(match address.param {
-            Param::Fx | Param::Delay(_) | Param::Reverb(_) => return self.get_effect(address),
-            Param::Fader => Value::Float(db_to_pos(c.gain_db)),
-            Param::Gain => Value::Float(c.gain_db),
-            Param::Trim => Value::Float(c.trim_db),
-            Param::Polarity => Value::Bool(c.invert),
-            Param::Pan => Value::Float(c.pan),
-            Param::Mute => Value::Bool(c.mute),
-            Param::Solo => return solo_target(c.solo),
-            Param::SoloSafe => return solo_target(c.solo_safe),
-            Param::Name => Value::Text(match address.strip {
-                StripRef::Track(i) => self.session.tracks[i].name.clone(),
-                StripRef::Bus(i) => self.session.buses[i].name.clone(),
-                StripRef::Master => "Master".to_owned(),
-            }),
-            Param::Output => match address.strip {
-                StripRef::Track(i) => Value::Text(match self.session.tracks[i].output {
-                    Output::Master => "master".to_owned(),
-                    Output::Bus(b) => self.session.buses[b].name.clone(),
-                }),
-                _ => return Err(IntentError::NotOnThisStrip(address)),
-            },
-            Param::Automation => Value::Text(c.automation.as_str().to_owned()),
-            Param::Insert(p) => {
-                let ins = c
-                    .insert
-                    .as_ref()
-                    .ok_or(IntentError::NoSuchTarget(address))?;
-                match p {
-                    InsertParam::Wet => Value::Float(ins.wet),
-                    InsertParam::Bypass => Value::Bool(ins.bypass),
-                    InsertParam::Latency => {
-                        Value::Float(f64::from(*ins.latency.get(&self.period).unwrap_or(&0)))
-                    }
-                    InsertParam::Measure => Value::Text(
-                        self.measure_reports
-                            .get(&address.strip)
-                            .cloned()
-                            .unwrap_or_default(),
-                    ),
-                }
-            }
-            Param::Send(k, p) => {
-                let s = c.sends.get(k).ok_or(IntentError::NoSuchTarget(address))?;
-                match p {
-                    SendParam::Fader => Value::Float(db_to_pos(s.gain_db)),
-                    SendParam::Gain => Value::Float(s.gain_db),
-                    SendParam::Pan => Value::Float(s.pan),
-                    SendParam::Pre => Value::Bool(s.pre),
-                    SendParam::Bus => Value::Text(self.send_target_name(s.target)),
-                }
-            }
-            Param::Order => Value::Text(c.order.as_str().to_owned()),
-            Param::Comp(CompParam::On) => Value::Bool(c.comp.on),
-            Param::Comp(CompParam::Detect) => Value::Text(
-                match c.comp.detect {
-                    crate::model::Detect::Peak => "peak",
-                    crate::model::Detect::Rms => "rms",
-                }
-                .to_owned(),
-            ),
-            Param::Comp(p) => {
-                let mut comp = c.comp;
-                let v = comp_field(&mut comp, p).map_or(0.0, |f| *f.0);
-                Value::Float(f64::from(v))
-            }
-            Param::Limiter(_) if address.strip != StripRef::Master => {
-                return Err(IntentError::NotOnThisStrip(address));
-            }
-            Param::Limiter(LimiterParam::On) => Value::Bool(c.limiter.on),
-            Param::Limiter(LimiterParam::Ceiling) => {
-                Value::Float(f64::from(c.limiter.ceiling_dbtp))
-            }
-            Param::Limiter(LimiterParam::Release) => Value::Float(f64::from(c.limiter.release_ms)),
-            Param::Gate(GateParam::On) => Value::Bool(c.gate.on),
-            Param::Gate(p) => {
-                let mut gate = c.gate;
-                let v = gate_field(&mut gate, p).map_or(0.0, |f| *f.0);
-                Value::Float(f64::from(v))
-            }
-            Param::Eq(p) => {
-                let eq = &c.eq;
-                match p {
-                    EqParam::On => Value::Bool(eq.on),
-                    EqParam::HpfOn => Value::Bool(eq.hpf_on),
-                    EqParam::HpfFreq => Value::Float(eq.hpf_hz),
-                    EqParam::HpfSlope => Value::Float(f64::from(eq.hpf_slope.db_per_octave())),
-                    EqParam::Band(k, b) => {
-                        let band = eq.bands.get(k).ok_or(IntentError::NoSuchTarget(address))?;
-                        match b {
-                            BandParam::On => Value::Bool(band.on),
-                            BandParam::Type => Value::Text(band.kind.as_str().to_owned()),
-                            BandParam::Freq => Value::Float(band.freq_hz),
-                            BandParam::Gain => Value::Float(band.gain_db),
-                            BandParam::Q => Value::Float(band.q),
-                        }
-                    }
-                }
-            }
-        })
-    }
-
     fn set_gain(&mut self, address: Address, gain_db: f64) -> Result<(), IntentError> {
         self.controls_mut(address)?.gain_db = gain_db;
         Ok(())
-    }
-
-    fn set_output(
-        &mut self,
-        origin: Origin,
-        address: Address,
-        value: Value,
-    ) -> Result<Value, IntentError> {
-        let StripRef::Track(i) = address.strip else {
-            return Err(IntentError::NotOnThisStrip(address));
-        };
-        let Value::Text(target) = value else {
-            return Err(IntentError::WrongType {
-                address,
-                expected: "text: 'master' or a group bus name",
-            });
-        };
-        if i >= self.session.tracks.len() {
-            return Err(IntentError::NoSuchTarget(address));
-        }
-        let output = if target.eq_ignore_ascii_case("master") {
-            Output::Master
-        } else {
-            let found = self
-                .session
-                .buses
-                .iter()
-                .position(|b| b.kind == BusKind::Group && b.name == target);
-            match found {
-                Some(b) => Output::Bus(b),
-                None => return Err(IntentError::NoSuchOutput { address, target }),
-            }
-        };
-        if self.session.tracks[i].output != output {
-            self.session.tracks[i].output = output;
-            self.rebuild();
-            self.changed(address, Value::Text(target.clone()), origin);
-        }
-        Ok(Value::Text(target))
     }
 
     /// Rebuild the engine graph from the model and swap it in whole.
@@ -1103,42 +659,6 @@ impl Hub {
         }
     }
 
-    /// What a send's target is called on the surfaces.
-    fn send_target_name(&self, target: SendTarget) -> String {
-        match target {
-            SendTarget::Bus(b) => self
-                .session
-                .buses
-                .get(b)
-                .map_or_else(String::new, |bus| bus.name.clone()),
-            SendTarget::Output(o) => format!("out {o}-{}", o + 1),
-        }
-    }
-
-    /// Bus `b` has a new name: the tracks routed to it and the sends to it
-    /// show it too.
-    fn bus_renamed(&mut self, b: usize, origin: Origin) {
-        let name = self.session.buses[b].name.clone();
-        let mut shown = Vec::new();
-        for (i, t) in self.session.tracks.iter().enumerate() {
-            if t.output == Output::Bus(b) {
-                shown.push(Address::new(StripRef::Track(i), Param::Output));
-            }
-        }
-        for strip in self.strips() {
-            if let Some(c) = self.session.controls(strip) {
-                for (k, s) in c.sends.iter().enumerate() {
-                    if s.target == SendTarget::Bus(b) {
-                        shown.push(Address::new(strip, Param::Send(k, SendParam::Bus)));
-                    }
-                }
-            }
-        }
-        for address in shown {
-            self.changed(address, Value::Text(name.clone()), origin);
-        }
-    }
-
     fn changed(&mut self, address: Address, value: Value, origin: Origin) {
         self.mark_changed();
         self.feedback.push(Feedback {
@@ -1163,71 +683,6 @@ impl Hub {
                 self.push_strip_parts(StripRef::Bus(j), StripParts::Mix);
             }
         }
-    }
-
-    fn push(&mut self, cmd: ToEngine) {
-        match &cmd {
-            ToEngine::Transport(_) => self.transport_sent += 1,
-            // The engine holds that setting already: nothing to send.
-            ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. }
-                if !self.sent.needs(*node, param) =>
-            {
-                return;
-            }
-            ToEngine::SwapGraph(_) => self.sent.forget_all(),
-            _ => {}
-        }
-        let cmd = match (cmd, self.change_frame) {
-            (ToEngine::Strip { node, param }, Some(frame)) => {
-                ToEngine::StripAt { node, param, frame }
-            }
-            (cmd, _) => cmd,
-        };
-        let lanes = matches!(cmd, ToEngine::SwapLanes(_));
-        if lanes
-            && let Some(slot) = self
-                .backlog
-                .iter_mut()
-                .find(|c| matches!(c, ToEngine::SwapLanes(_)))
-        {
-            // An older set that never left: the newer one takes its place
-            // (the old one is freed here).
-            *slot = cmd;
-            return;
-        }
-        if self.backlog.is_empty() && !(lanes && self.lanes_in_flight >= LANE_SETS_IN_FLIGHT) {
-            match self.link.to_engine.push(cmd) {
-                Ok(()) => {
-                    if lanes {
-                        self.lanes_in_flight += 1;
-                    }
-                    return;
-                }
-                Err(rtrb::PushError::Full(cmd)) => {
-                    self.backlog.push(cmd);
-                    return;
-                }
-            }
-        }
-        // Coalesce: a newer value for the same coefficient replaces the old.
-        if let ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. } = &cmd
-            && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
-                ToEngine::Strip { node: n, param: p }
-                | ToEngine::StripAt {
-                    node: n, param: p, ..
-                } => n == node && p.slot() == param.slot(),
-                ToEngine::SwapGraph(_)
-                | ToEngine::SwapLanes(_)
-                | ToEngine::Transport(_)
-                | ToEngine::Measure(_) => false,
-                #[cfg(debug_assertions)]
-                ToEngine::InjectFault => false,
-            })
-        {
-            *slot = cmd;
-            return;
-        }
-        self.backlog.push(cmd);
     }
 
     fn node_of(&self, strip: StripRef) -> Option<NodeId> {

@@ -1,12 +1,14 @@
 //! A strip's settings as engine commands: which of them a change may have
 //! moved ([`StripParts`]), and pushing those. Only commands whose value
 //! differs from what the engine holds leave (see `sent.rs`): one fader
-//! move is one command.
+//! move is one command. Every command to the engine leaves through
+//! [`Hub::push`]: straight onto the queue, or into a backlog while the
+//! queue is full (sent first at the next service).
 //!
 //! Thread: hub.
 
 use super::build::{self, pan_gains, send_level, strip_coefs};
-use super::{Hub, Param, SendParam, StripRef};
+use super::{Hub, LANE_SETS_IN_FLIGHT, Param, SendParam, StripRef};
 use crate::engine::{StripParam, ToEngine};
 use crate::model::{Channels, LaneParam};
 
@@ -161,5 +163,72 @@ impl Hub {
         for param in cmds {
             self.push(ToEngine::Strip { node, param });
         }
+    }
+}
+
+impl Hub {
+    pub(super) fn push(&mut self, cmd: ToEngine) {
+        match &cmd {
+            ToEngine::Transport(_) => self.transport_sent += 1,
+            // The engine holds that setting already: nothing to send.
+            ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. }
+                if !self.sent.needs(*node, param) =>
+            {
+                return;
+            }
+            ToEngine::SwapGraph(_) => self.sent.forget_all(),
+            _ => {}
+        }
+        let cmd = match (cmd, self.change_frame) {
+            (ToEngine::Strip { node, param }, Some(frame)) => {
+                ToEngine::StripAt { node, param, frame }
+            }
+            (cmd, _) => cmd,
+        };
+        let lanes = matches!(cmd, ToEngine::SwapLanes(_));
+        if lanes
+            && let Some(slot) = self
+                .backlog
+                .iter_mut()
+                .find(|c| matches!(c, ToEngine::SwapLanes(_)))
+        {
+            // An older set that never left: the newer one takes its place
+            // (the old one is freed here).
+            *slot = cmd;
+            return;
+        }
+        if self.backlog.is_empty() && !(lanes && self.lanes_in_flight >= LANE_SETS_IN_FLIGHT) {
+            match self.link.to_engine.push(cmd) {
+                Ok(()) => {
+                    if lanes {
+                        self.lanes_in_flight += 1;
+                    }
+                    return;
+                }
+                Err(rtrb::PushError::Full(cmd)) => {
+                    self.backlog.push(cmd);
+                    return;
+                }
+            }
+        }
+        // Coalesce: a newer value for the same coefficient replaces the old.
+        if let ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. } = &cmd
+            && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
+                ToEngine::Strip { node: n, param: p }
+                | ToEngine::StripAt {
+                    node: n, param: p, ..
+                } => n == node && p.slot() == param.slot(),
+                ToEngine::SwapGraph(_)
+                | ToEngine::SwapLanes(_)
+                | ToEngine::Transport(_)
+                | ToEngine::Measure(_) => false,
+                #[cfg(debug_assertions)]
+                ToEngine::InjectFault => false,
+            })
+        {
+            *slot = cmd;
+            return;
+        }
+        self.backlog.push(cmd);
     }
 }

@@ -8,8 +8,8 @@
 //! hands (or many clients) hold controls costs no more per question.
 
 use super::keys::KeyMap;
-use super::{Address, Origin};
-use std::time::Instant;
+use super::{Address, Hub, IntentError, Origin};
+use std::time::{Duration, Instant};
 
 /// One client's hold on a control.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,6 +88,47 @@ impl Touches {
     /// Nobody holds anything.
     pub(crate) fn is_empty(&self) -> bool {
         self.by_lane.is_empty()
+    }
+}
+
+impl Hub {
+    /// A move from a client that holds no explicit touch on `lane` counts
+    /// as a touch until the timeout after its last move.
+    pub(super) fn touched_by_move(&mut self, lane: Address, origin: Origin) {
+        if origin == Origin::Daemon {
+            return;
+        }
+        self.touches
+            .moved(lane, origin, Instant::now() + self.touch_timeout);
+    }
+
+    /// An explicit touch (`on`) or release of a continuous control by a
+    /// surface with touch sense. Releasing also ends a touch inferred from
+    /// moves.
+    pub fn touch(&mut self, origin: Origin, address: Address, on: bool) -> Result<(), IntentError> {
+        if !address.param.is_continuous() {
+            return Err(IntentError::NotTouchable(address));
+        }
+        self.get(address)?;
+        self.touches.touch(address.lane(), origin, on);
+        self.automation_touch(address, on);
+        Ok(())
+    }
+
+    /// True while anyone touches the lane `address` belongs to.
+    pub fn is_touched(&self, address: Address) -> bool {
+        self.touches.is_held(address.lane(), Instant::now())
+    }
+
+    /// True while `origin` touches the lane `address` belongs to.
+    pub fn is_touched_by(&self, address: Address, origin: Origin) -> bool {
+        self.touches
+            .is_held_by(address.lane(), origin, Instant::now())
+    }
+
+    /// Set how long a move without touch sense holds its touch.
+    pub fn set_touch_timeout(&mut self, timeout: Duration) {
+        self.touch_timeout = timeout;
     }
 }
 

@@ -1,0 +1,74 @@
+//! The transport as the hub commands it (its own, or an outside one it
+//! follows) and the clocks it reads back from the engine.
+//!
+//! Thread: hub.
+
+use super::*;
+
+impl Hub {
+    /// Follow an outside transport (JACK): transport commands become
+    /// requests to it, and the hub follows what it does.
+    pub fn set_external_transport(&mut self, on: bool) {
+        self.external_transport = on;
+    }
+
+    /// Start, stop or move the transport. Locating to a negative or
+    /// non-finite time is refused by the caller's codec; here it clamps.
+    pub fn transport(&mut self, cmd: TransportCmd) {
+        if self.external_transport {
+            // The outside transport decides; service() follows it.
+            self.push(ToEngine::Transport(cmd));
+            return;
+        }
+        self.automation_transport(cmd);
+        match cmd {
+            TransportCmd::Play => self.rolling = true,
+            TransportCmd::Stop => self.rolling = false,
+            TransportCmd::Locate(_) => {}
+            TransportCmd::Loop(range) => {
+                self.loop_range = range;
+                if range.is_some() {
+                    self.last_loop = range;
+                }
+            }
+        }
+        self.push(ToEngine::Transport(cmd));
+    }
+
+    /// A loop button: loop the last loop set, or stop looping.
+    pub fn toggle_loop(&mut self) {
+        let next = if self.loop_range.is_some() {
+            None
+        } else {
+            self.last_loop
+        };
+        if next.is_some() || self.loop_range.is_some() {
+            self.transport(TransportCmd::Loop(next));
+        }
+    }
+
+    /// The loop the transport plays (timeline frames), if looping.
+    pub fn loop_range(&self) -> Option<(u64, u64)> {
+        self.loop_range
+    }
+
+    /// The transport as commanded, with the engine's position.
+    pub fn transport_state(&self) -> TransportState {
+        TransportState {
+            rolling: self.rolling,
+            position_frames: self
+                .pending_locate()
+                .unwrap_or_else(|| self.link.shared.transport_frames.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// The engine's sample clock (frames processed since it started).
+    pub fn sample_clock(&self) -> u64 {
+        self.link.shared.position_frames.load(Ordering::Relaxed)
+    }
+
+    /// The session's sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.engine_config.sample_rate
+    }
+}
