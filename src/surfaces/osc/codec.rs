@@ -622,12 +622,30 @@ impl MessageBuf {
     /// Append a control's feedback, the messages [`OscOut::controls`]
     /// gives; the range of their indices.
     pub fn push_controls(&mut self, address: Address, value: &Value) -> std::ops::Range<usize> {
+        self.push_controls_at(&ControlAddresses::of(address), address, value)
+    }
+
+    /// [`Self::push_controls`] with the control's addresses already
+    /// written out (a surface keeps them per control: formatting an
+    /// address costs more than the rest of its message).
+    pub fn push_controls_at(
+        &mut self,
+        at: &ControlAddresses,
+        address: Address,
+        value: &Value,
+    ) -> std::ops::Range<usize> {
         let first = self.ends.len();
         let arg = OscOut::control(address, value).arg;
-        self.push(format_args!("/{address}"), &arg);
-        if let (Conv::Scaled(scale), Value::Float(x)) = (conv_for(address.param), value) {
+        if !self.push_at(&at.control, &arg) {
+            self.push(format_args!("/{address}"), &arg);
+        }
+        if let (Conv::Scaled(scale), Value::Float(x), Some(pos_at)) =
+            (conv_for(address.param), value, &at.pos)
+        {
             let pos = OscType::Float(Conv::Scaled(scale).to_pos(*x) as f32);
-            self.push(format_args!("/{address}/pos"), &pos);
+            if !self.push_at(pos_at, &pos) {
+                self.push(format_args!("/{address}/pos"), &pos);
+            }
         }
         first..self.ends.len()
     }
@@ -635,42 +653,49 @@ impl MessageBuf {
     /// Append one message with one argument; false (and nothing
     /// appended) if it cannot be encoded.
     pub fn push(&mut self, addr: std::fmt::Arguments<'_>, arg: &OscType) -> bool {
-        /// An OSC string's end: a NUL, then NULs to a 4-byte boundary
-        /// (every message starts on one).
-        fn terminate(out: &mut Vec<u8>) {
-            out.resize((out.len() + 4) & !3, 0);
-        }
         let start = self.bytes.len();
         let written = std::io::Write::write_fmt(&mut self.bytes, addr).is_ok();
-        let text = match arg {
-            OscType::String(t) => Some(t.as_str()),
-            _ => None,
-        };
-        let plain = |b: &[u8]| !b.contains(&0);
-        let simple = matches!(
-            arg,
-            OscType::Float(_) | OscType::Int(_) | OscType::String(_)
-        );
-        if !written
-            || !simple
-            || !plain(&self.bytes[start..])
-            || !text.is_none_or(|t| plain(t.as_bytes()))
-        {
-            // Anything unusual: through the library, or not at all.
-            let general = OscOut {
-                addr: String::from_utf8_lossy(&self.bytes[start..]).into_owned(),
-                arg: arg.clone(),
+        let addr_end = self.bytes.len();
+        if written && !self.bytes[start..].contains(&0) {
+            terminate(&mut self.bytes);
+            if self.put_arg(arg) {
+                self.ends.push(self.bytes.len());
+                return true;
             }
-            .encode_general();
-            self.bytes.truncate(start);
-            let Some(m) = general.filter(|_| written) else {
-                return false;
-            };
-            self.bytes.extend_from_slice(&m);
-            self.ends.push(self.bytes.len());
-            return true;
         }
-        terminate(&mut self.bytes);
+        // Anything unusual: through the library, or not at all.
+        let general = OscOut {
+            addr: String::from_utf8_lossy(&self.bytes[start..addr_end]).into_owned(),
+            arg: arg.clone(),
+        }
+        .encode_general();
+        self.bytes.truncate(start);
+        let Some(m) = general.filter(|_| written) else {
+            return false;
+        };
+        self.bytes.extend_from_slice(&m);
+        self.ends.push(self.bytes.len());
+        true
+    }
+
+    /// Append a message at an address already encoded (padded); false
+    /// (nothing appended) for an argument only the library encodes.
+    fn push_at(&mut self, address: &[u8], arg: &OscType) -> bool {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(address);
+        if self.put_arg(arg) {
+            self.ends.push(self.bytes.len());
+            true
+        } else {
+            self.bytes.truncate(start);
+            false
+        }
+    }
+
+    /// The type tag and the argument: floats, ints and strings without a
+    /// NUL; false for anything else (the bytes written may then be
+    /// partial: the caller truncates).
+    fn put_arg(&mut self, arg: &OscType) -> bool {
         match arg {
             OscType::Float(x) => {
                 self.bytes.extend_from_slice(b",f\0\0");
@@ -680,15 +705,44 @@ impl MessageBuf {
                 self.bytes.extend_from_slice(b",i\0\0");
                 self.bytes.extend_from_slice(&i.to_be_bytes());
             }
-            _ => {
+            OscType::String(t) if !t.as_bytes().contains(&0) => {
                 self.bytes.extend_from_slice(b",s\0\0");
-                self.bytes
-                    .extend_from_slice(text.unwrap_or_default().as_bytes());
+                self.bytes.extend_from_slice(t.as_bytes());
                 terminate(&mut self.bytes);
             }
+            _ => return false,
         }
-        self.ends.push(self.bytes.len());
         true
+    }
+}
+
+/// An OSC string's end: a NUL, then NULs to a 4-byte boundary (every
+/// message starts on one).
+fn terminate(out: &mut Vec<u8>) {
+    out.resize((out.len() + 4) & !3, 0);
+}
+
+/// A control's feedback addresses, encoded: `/ADDRESS`, and `/ADDRESS/pos`
+/// for a setting on its own scale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlAddresses {
+    control: Vec<u8>,
+    pos: Option<Vec<u8>>,
+}
+
+impl ControlAddresses {
+    /// The addresses of `address`'s feedback.
+    pub fn of(address: Address) -> ControlAddresses {
+        let padded = |s: String| {
+            let mut b = s.into_bytes();
+            terminate(&mut b);
+            b
+        };
+        ControlAddresses {
+            control: padded(format!("/{address}")),
+            pos: matches!(conv_for(address.param), Conv::Scaled(_))
+                .then(|| padded(format!("/{address}/pos"))),
+        }
     }
 }
 
@@ -785,6 +839,19 @@ mod tests {
         for (addr, value) in cases {
             let a = Address::parse(addr).unwrap();
             let range = buf.push_controls(a, &value);
+            // From addresses written out once, the same bytes.
+            let kept = ControlAddresses::of(a);
+            let again = buf.push_controls_at(&kept, a, &value);
+            assert_eq!(
+                again
+                    .clone()
+                    .map(|i| buf.message(i).to_vec())
+                    .collect::<Vec<_>>(),
+                range
+                    .clone()
+                    .map(|i| buf.message(i).to_vec())
+                    .collect::<Vec<_>>(),
+            );
             let alone: Vec<Vec<u8>> = OscOut::controls(a, &value)
                 .iter()
                 .filter_map(OscOut::encode_general)

@@ -11,6 +11,7 @@
 //!
 //! Thread: the hub's.
 
+use super::codec::ControlAddresses;
 use crate::mixer::keys::KeyMap;
 use crate::mixer::{Address, Value};
 
@@ -19,22 +20,39 @@ use crate::mixer::{Address, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Slot(pub(super) u32);
 
-/// The values subscribers show at one address.
+/// The values subscribers show at one address, and its feedback
+/// addresses written out (made the first time they are sent).
 #[derive(Debug, Default)]
-pub(super) struct Row(Vec<(Slot, Value)>);
+pub(super) struct Row {
+    shown: Vec<(Slot, Value)>,
+    at: Option<ControlAddresses>,
+}
 
 impl Row {
+    /// `address`'s feedback addresses, encoded (this row's address).
+    pub(super) fn addresses(&mut self, address: Address) -> &ControlAddresses {
+        self.at.get_or_insert_with(|| ControlAddresses::of(address))
+    }
+
+    /// `slot` shows `value` from now on (its own move, a dump).
+    pub(super) fn set(&mut self, slot: Slot, value: Value) {
+        match self.shown.iter_mut().find(|(s, _)| *s == slot) {
+            Some((_, shown)) => *shown = value,
+            None => self.shown.push((slot, value)),
+        }
+    }
+
     /// `slot` shows `value` from now on. True when it showed something
     /// else (or nothing): it must be sent `value`.
     pub(super) fn update(&mut self, slot: Slot, value: &Value) -> bool {
-        match self.0.iter_mut().find(|(s, _)| *s == slot) {
+        match self.shown.iter_mut().find(|(s, _)| *s == slot) {
             Some((_, shown)) if shown == value => false,
             Some((_, shown)) => {
                 shown.clone_from(value);
                 true
             }
             None => {
-                self.0.push((slot, value.clone()));
+                self.shown.push((slot, value.clone()));
                 true
             }
         }
@@ -55,17 +73,13 @@ impl Shown {
 
     /// `slot` shows `value` at `address` (its own move, a dump).
     pub(super) fn set(&mut self, address: Address, slot: Slot, value: Value) {
-        let row = self.row(address);
-        match row.0.iter_mut().find(|(s, _)| *s == slot) {
-            Some((_, shown)) => *shown = value,
-            None => row.0.push((slot, value)),
-        }
+        self.row(address).set(slot, value);
     }
 
     /// Forget everything `slot` shows (it is dumped again, or gone).
     pub(super) fn forget(&mut self, slot: Slot) {
         for row in self.rows.values_mut() {
-            row.0.retain(|(s, _)| *s != slot);
+            row.shown.retain(|(s, _)| *s != slot);
         }
     }
 }

@@ -28,6 +28,7 @@ use rosc::OscType;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -592,24 +593,6 @@ impl OscSurface {
     pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
         self.held.absorb(meter_frame);
         let last_origin = std::mem::take(&mut self.last_origin);
-        // For what still exists: the value as the wire shows it, and its
-        // messages, encoded once for every subscriber into one buffer.
-        let mut encoded = MessageBuf::default();
-        let changed: Vec<(Address, Option<Origin>, Option<Encoded>)> = self
-            .changed
-            .drain(..)
-            .map(|a| {
-                let shown = hub.get(a).ok().map(|v| {
-                    let messages = if self.subscribers.is_empty() {
-                        0..0
-                    } else {
-                        encoded.push_controls(a, &v)
-                    };
-                    (wire_value(&v), messages)
-                });
-                (a, last_origin.get(&a).copied(), shown)
-            })
-            .collect();
         let meters_due = self.subscribers.iter().any(|s| s.meters)
             && self
                 .last_meters
@@ -681,23 +664,44 @@ impl OscSurface {
                 }
             }
         }
-        // The tick's changes, each control looked up once for every
-        // subscriber. What others do to a control under a client's finger
-        // is held back from it; its own move, if clamped, it sees at once.
-        for (address, by, value) in &changed {
-            let Some((wire, messages)) = value else {
+        // The tick's changes, each control read and looked up once for
+        // every subscriber, and encoded once if any of them is to be sent
+        // it. What others do to a control under a client's finger is held
+        // back from it; its own move, if clamped, it sees at once.
+        let mut encoded = MessageBuf::default();
+        let mut due: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.subscribers.len()];
+        for address in self.changed.drain(..) {
+            let Ok(value) = hub.get(address) else {
                 continue;
             };
-            let row = self.shown.row(*address);
-            for (s, msgs) in self.subscribers.iter_mut().zip(&mut msgs) {
-                if *by != Some(Origin::Client(s.id)) && s.holds(hub, *address) {
-                    s.held.insert(*address);
+            let by = last_origin.get(&address).copied();
+            let wire = wire_value(&value);
+            let row = self.shown.row(address);
+            let mut messages: Option<Range<usize>> = None;
+            for (s, due) in self.subscribers.iter_mut().zip(&mut due) {
+                if by != Some(Origin::Client(s.id)) && s.holds(hub, address) {
+                    s.held.insert(address);
                     continue;
                 }
-                if row.update(s.slot, wire) {
-                    msgs.extend(messages.clone().map(|i| Cow::Borrowed(encoded.message(i))));
+                if row.update(s.slot, &wire) {
+                    let m = match &messages {
+                        Some(m) => m.clone(),
+                        None => {
+                            let at = row.addresses(address);
+                            encoded.push_controls_at(at, address, &value)
+                        }
+                    };
+                    messages = Some(m.clone());
+                    due.push(m);
                 }
             }
+        }
+        for (msgs, due) in msgs.iter_mut().zip(due) {
+            msgs.extend(
+                due.into_iter()
+                    .flatten()
+                    .map(|i| Cow::Borrowed(encoded.message(i))),
+            );
         }
         for (s, mut msgs) in self.subscribers.iter_mut().zip(msgs) {
             if s.meters {
@@ -759,10 +763,6 @@ impl OscSurface {
         out
     }
 }
-
-/// A changed control as every subscriber is sent it: its value as the
-/// wire shows it, and its messages in the tick's [`MessageBuf`].
-type Encoded = (Value, std::ops::Range<usize>);
 
 /// A message of one subscriber's own, encoded.
 fn encode_one<'a>(m: &OscOut) -> Option<Cow<'a, [u8]>> {
@@ -829,8 +829,9 @@ fn dump_chunk(
             break;
         };
         if let Ok(value) = hub.get(address) {
-            shown.set(address, s.slot, wire_value(&value));
-            msgs.push_controls(address, &value);
+            let row = shown.row(address);
+            row.set(s.slot, wire_value(&value));
+            msgs.push_controls_at(row.addresses(address), address, &value);
         }
     }
     if s.to_dump.is_empty() && s.dump_transport {
