@@ -1,0 +1,329 @@
+//! What each OSC command does: set a control, touch, transport,
+//! subscriptions and state dumps, MIDI learn, status replies, saves.
+//!
+//! Thread: hub.
+
+use super::*;
+
+impl OscSurface {
+    pub(super) fn command(
+        &mut self,
+        hub: &mut Hub,
+        from: SocketAddr,
+        origin: Origin,
+        cmd: OscCommand,
+        out: &mut Vec<Datagram>,
+    ) -> Result<(), String> {
+        match cmd {
+            OscCommand::Set { address, value } => {
+                hub.apply(origin, address, value.clone())
+                    .map_err(|e| e.to_string())?;
+                // The client now shows what it sent.
+                if let Some(s) = self.subscribers.iter_mut().find(|s| s.matches(from)) {
+                    self.shown.set(address, s.slot, wire_value(&value));
+                    if address.param.is_continuous() {
+                        s.ridden.insert(address);
+                    }
+                }
+            }
+            OscCommand::Touch { address, on } => {
+                hub.touch(origin, address, on).map_err(|e| e.to_string())?;
+                if let Some(s) = self.subscribers.iter_mut().find(|s| s.matches(from)) {
+                    s.ridden.insert(address);
+                }
+            }
+            OscCommand::Transport(r) => {
+                let cmd = match r {
+                    TransportRequest::Play => TransportCmd::Play,
+                    TransportRequest::Stop => TransportCmd::Stop,
+                    TransportRequest::Locate(s) => {
+                        TransportCmd::Locate((s * f64::from(hub.sample_rate())).round() as u64)
+                    }
+                    TransportRequest::Loop(range) => {
+                        let f = |s: f64| (s * f64::from(hub.sample_rate())).round() as u64;
+                        TransportCmd::Loop(range.map(|(a, b)| (f(a), f(b))))
+                    }
+                };
+                hub.transport(cmd);
+            }
+            OscCommand::ResetLoudness => {
+                hub.reset_loudness();
+                tracing::info!("loudness: measurement restarted");
+            }
+            OscCommand::UndoAutomation => {
+                let n = hub.undo_automation().map_err(|e| e.to_string())?;
+                tracing::info!("automation: undid the last pass ({n} lanes)");
+            }
+            OscCommand::Subscribe { port, meters } => {
+                let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
+                let now = self.now;
+                if let Some(s) = self
+                    .subscribers
+                    .iter_mut()
+                    .find(|s| !s.fixed && s.dest == dest)
+                {
+                    // Renewed: a second dump only if this host has not
+                    // had one just now.
+                    s.source = from;
+                    s.meters = meters;
+                    s.heard = now;
+                } else {
+                    let from_host = self
+                        .subscribers
+                        .iter()
+                        .filter(|s| !s.fixed && s.dest.ip() == dest.ip())
+                        .count();
+                    if from_host >= MAX_SUBSCRIPTIONS_PER_HOST {
+                        self.health.refuse(Source::Osc);
+                        return Err(format!(
+                            "subscribe refused: {} already holds {MAX_SUBSCRIPTIONS_PER_HOST} subscriptions",
+                            dest.ip()
+                        ));
+                    }
+                    if self.subscribers.len() >= self.options.max_subscribers {
+                        self.health.refuse(Source::Osc);
+                        return Err(format!(
+                            "subscribe refused: {} subscribers already (osc.max_subscribers)",
+                            self.options.max_subscribers
+                        ));
+                    }
+                    let id = match origin {
+                        Origin::Client(id) => id,
+                        Origin::Daemon => ClientId(0),
+                    };
+                    let who = (id, self.new_slot());
+                    self.subscribers
+                        .push(Subscriber::new(from, dest, who, meters, false, now));
+                    tracing::info!(
+                        "osc: {dest} subscribed{}",
+                        if meters { " with meters" } else { "" }
+                    );
+                }
+                let window = self.dumps.entry(dest.ip()).or_insert((now, 0));
+                if now.duration_since(window.0) >= DUMP_INTERVAL {
+                    *window = (now, 0);
+                }
+                if window.1 >= DUMPS_PER_INTERVAL {
+                    self.health.refuse(Source::Osc);
+                    return Err(format!(
+                        "subscribed without a state dump: {} had {DUMPS_PER_INTERVAL} in the last second",
+                        dest.ip()
+                    ));
+                }
+                window.1 += 1;
+                let s = self
+                    .subscribers
+                    .iter_mut()
+                    .find(|s| !s.fixed && s.dest == dest)
+                    .expect("present");
+                begin_dump(hub, s, &mut self.shown);
+                out.extend(dump_chunk(
+                    hub,
+                    s,
+                    &mut self.shown,
+                    self.options.max_datagram,
+                ));
+            }
+            OscCommand::Unsubscribe { port } => {
+                let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
+                let before = self.subscribers.len();
+                let shown = &mut self.shown;
+                self.subscribers.retain(|s| {
+                    let keep = s.fixed || (s.dest != dest && s.source != from);
+                    if !keep {
+                        shown.forget(s.slot);
+                    }
+                    keep
+                });
+                if self.subscribers.len() == before {
+                    return Err("not subscribed".into());
+                }
+                tracing::info!("osc: {dest} unsubscribed");
+            }
+            OscCommand::Learn(address) => {
+                hub.arm_learn(address).map_err(|e| e.to_string())?;
+                tracing::info!("MIDI learn: move a control to bind it to {address}");
+                out.extend(
+                    encode_bundles(
+                        &[OscOut {
+                            addr: "/learn/armed".into(),
+                            arg: OscType::String(address.to_string()),
+                        }],
+                        self.options.max_datagram,
+                    )
+                    .into_iter()
+                    .map(|bytes| Datagram { to: from, bytes }),
+                );
+            }
+            #[cfg(debug_assertions)]
+            OscCommand::InjectFault(_) | OscCommand::StallHub(_)
+                if !crate::health::test_faults_enabled() =>
+            {
+                return Err("unknown address (test faults are off)".into());
+            }
+            #[cfg(debug_assertions)]
+            OscCommand::InjectFault(site) => match site {
+                crate::surfaces::osc::codec::FaultSite::Engine => hub.inject_engine_fault(),
+                crate::surfaces::osc::codec::FaultSite::Hub => panic!("a fault injected by a test"),
+                // Injected in the listener; never reaches the hub.
+                crate::surfaces::osc::codec::FaultSite::Listener => {}
+            },
+            #[cfg(debug_assertions)]
+            OscCommand::StallHub(d) => std::thread::sleep(d),
+            OscCommand::SaveSession => hub.request_save(),
+            OscCommand::Status => {
+                let audio = hub.audio_status();
+                let mut msgs: Vec<OscOut> = [
+                    (
+                        "/status/accepted",
+                        self.stats.accepted.load(Ordering::Relaxed),
+                    ),
+                    (
+                        "/status/rejected",
+                        self.stats.rejected.load(Ordering::Relaxed),
+                    ),
+                    (
+                        "/status/osc/waited",
+                        self.stats.waited.load(Ordering::Relaxed),
+                    ),
+                    ("/status/session/dirty", u64::from(hub.is_dirty())),
+                    ("/status/engine/commands", hub.engine_strip_commands()),
+                    ("/status/automation/points", hub.lane_points() as u64),
+                    ("/status/automation/undo_passes", hub.undo_depth() as u64),
+                    ("/status/automation/undo_bytes", hub.undo_bytes() as u64),
+                    ("/status/clients", self.subscribers.len() as u64),
+                    ("/status/xruns", audio.xruns.load(Ordering::Relaxed)),
+                    (
+                        "/status/audio",
+                        u64::from(audio.connected.load(Ordering::Relaxed)),
+                    ),
+                    (
+                        "/status/audio/reconnects",
+                        audio.reconnects.load(Ordering::Relaxed),
+                    ),
+                    ("/status/audio/stalls", audio.stalls.load(Ordering::Relaxed)),
+                    (
+                        "/status/audio/rate",
+                        u64::from(audio.sample_rate.load(Ordering::Relaxed)),
+                    ),
+                    (
+                        "/status/audio/period",
+                        u64::from(audio.period_frames.load(Ordering::Relaxed)),
+                    ),
+                ]
+                .map(|(addr, n)| OscOut {
+                    addr: addr.into(),
+                    arg: OscType::Int(i32::try_from(n).unwrap_or(i32::MAX)),
+                })
+                .into();
+                msgs.push(OscOut {
+                    addr: "/status/dsp_load".into(),
+                    arg: OscType::Float(f32::from_bits(audio.dsp_load.load(Ordering::Relaxed))),
+                });
+                let t = hub.transport_state();
+                let sync = hub.sync_report();
+                msgs.extend([
+                    OscOut {
+                        addr: "/status/transport/frame".into(),
+                        arg: OscType::Double(t.position_frames as f64),
+                    },
+                    OscOut {
+                        addr: "/status/transport/rolling".into(),
+                        arg: OscType::Int(i32::from(t.rolling)),
+                    },
+                ]);
+                if sync.external {
+                    msgs.extend([
+                        OscOut {
+                            addr: "/status/sync/locked".into(),
+                            arg: OscType::Int(i32::from(sync.locked)),
+                        },
+                        OscOut {
+                            addr: "/status/sync/lock_ms".into(),
+                            arg: OscType::Float(
+                                sync.lock_latency.map_or(-1.0, |d| d.as_secs_f32() * 1000.0),
+                            ),
+                        },
+                        OscOut {
+                            addr: "/status/sync/relocates".into(),
+                            arg: OscType::Int(i32::try_from(sync.relocates).unwrap_or(i32::MAX)),
+                        },
+                    ]);
+                }
+                msgs.extend(health_status(&self.health));
+                for (k, link) in hub.link_statuses().iter().enumerate() {
+                    let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
+                    for (field, arg) in [
+                        (
+                            "online",
+                            count(u64::from(link.online.load(Ordering::Relaxed))),
+                        ),
+                        ("bad_frames", count(link.bad_frames.load(Ordering::Relaxed))),
+                        ("connects", count(link.connects.load(Ordering::Relaxed))),
+                    ] {
+                        msgs.push(OscOut {
+                            addr: format!("/status/serial/{}/{field}", k + 1),
+                            arg,
+                        });
+                    }
+                }
+                msgs.extend(
+                    loudness_figures(&hub.loudness())
+                        .iter()
+                        .map(|(name, x)| OscOut {
+                            addr: format!("/master/loudness/{name}"),
+                            arg: OscType::Float(*x as f32),
+                        }),
+                );
+                out.extend(
+                    encode_bundles(&msgs, self.options.max_datagram)
+                        .into_iter()
+                        .map(|bytes| Datagram { to: from, bytes }),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The daemon's dependability counters in a `/status` reply: refusals past
+/// a bound per source, caught panics, engine faults and rebuilds, saves
+/// (and the last save's error while saving fails).
+fn health_status(h: &Health) -> Vec<OscOut> {
+    let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
+    let mut out: Vec<OscOut> = Source::ALL
+        .iter()
+        .map(|&s| OscOut {
+            addr: format!("/status/refused/{}", s.name()),
+            arg: count(h.refused(s)),
+        })
+        .collect();
+    for (addr, n) in [
+        ("/status/panics", &h.panics),
+        ("/status/engine/faults", &h.engine_faults),
+        ("/status/engine/rebuilds", &h.engine_rebuilds),
+        ("/status/session/saves", &h.saves),
+        ("/status/session/autosaves", &h.autosaves),
+        ("/status/session/save_failures", &h.save_failures),
+    ] {
+        out.push(OscOut {
+            addr: addr.into(),
+            arg: count(n.load(Ordering::Relaxed)),
+        });
+    }
+    for (addr, e) in [
+        ("/status/session/error", h.save_error(SaveKind::Session)),
+        (
+            "/status/session/recovery_error",
+            h.save_error(SaveKind::Recovery),
+        ),
+    ] {
+        if let Some(e) = e {
+            out.push(OscOut {
+                addr: addr.into(),
+                arg: OscType::String(e),
+            });
+        }
+    }
+    out
+}
