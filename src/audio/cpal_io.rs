@@ -351,6 +351,20 @@ pub struct CpalBackend {
     _input: Option<cpal::Stream>,
     stats: Arc<CpalStats>,
     description: String,
+    /// Its counters as surfaces report them ([`Backend::status`]).
+    status: Arc<crate::mixer::AudioStatus>,
+}
+
+impl super::Backend for CpalBackend {
+    fn status(&self) -> Arc<crate::mixer::AudioStatus> {
+        super::dummy::copy_counts(&self.status, &self.stats.xruns, &self.stats.periods)
+    }
+
+    /// The engine lives in the stream's callback and goes with it.
+    fn stop(self: Box<Self>) -> Option<Engine> {
+        drop(self);
+        None
+    }
 }
 
 impl std::fmt::Debug for CpalBackend {
@@ -594,6 +608,7 @@ impl CpalBackend {
             _input: input_stream,
             stats,
             description,
+            status: Arc::default(),
         })
     }
 

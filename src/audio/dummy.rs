@@ -11,9 +11,11 @@
 //! At 64 frames and 48 kHz that is 47 wakeups a second instead of 750,
 //! which is most of what an idle daemon costs.
 
+use super::Backend;
 use super::hooks::AudioHooks;
 use super::slot::EngineSlot;
 use crate::engine::Engine;
+use crate::mixer::AudioStatus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -42,6 +44,33 @@ pub struct DummyBackend {
     stats: Arc<DummyStats>,
     period_frames: usize,
     sample_rate: u32,
+    /// Its counters as surfaces report them ([`Backend::status`]).
+    status: Arc<AudioStatus>,
+}
+
+impl Backend for DummyBackend {
+    fn status(&self) -> Arc<AudioStatus> {
+        copy_counts(&self.status, &self.stats.xruns, &self.stats.periods)
+    }
+
+    fn stop(self: Box<Self>) -> Option<Engine> {
+        DummyBackend::stop(*self)
+    }
+}
+
+/// Copy a backend's own counters into its status.
+pub(crate) fn copy_counts(
+    status: &Arc<AudioStatus>,
+    xruns: &std::sync::atomic::AtomicU64,
+    periods: &std::sync::atomic::AtomicU64,
+) -> Arc<AudioStatus> {
+    status
+        .xruns
+        .store(xruns.load(Ordering::Relaxed), Ordering::Relaxed);
+    status
+        .periods
+        .store(periods.load(Ordering::Relaxed), Ordering::Relaxed);
+    Arc::clone(status)
 }
 
 impl DummyBackend {
@@ -114,6 +143,7 @@ impl DummyBackend {
             stats,
             period_frames,
             sample_rate: cfg.sample_rate,
+            status: Arc::default(),
         })
     }
 

@@ -3,8 +3,9 @@
 //! replacement after a fault), one period at a time by
 //! [`slot::EngineSlot::run_period`]: the one period loop (hooks, the
 //! period split into engine blocks, silence after a fault). A backend
-//! brings only its own I/O, as a [`slot::PeriodIo`]. The offline renderer
-//! is not a backend: it lives in `render`.
+//! brings only its own I/O, as a [`slot::PeriodIo`]; the daemon holds any
+//! of them as a [`Backend`]. The offline renderer is not a backend: it
+//! lives in `render`.
 //!
 //! - [`dummy`]: a thread that paces the engine at the stream's rate and
 //!   period with no device (CI, headless machines, the demo).
@@ -27,3 +28,27 @@ pub mod priority;
 pub mod slot;
 
 pub use hooks::{AudioHooks, PeriodProbe, PeriodStart};
+
+use crate::engine::Engine;
+use crate::mixer::AudioStatus;
+use std::sync::Arc;
+
+/// A running audio backend as the daemon holds it, whatever it is: the
+/// dummy clock, cpal streams, or a supervised JACK client.
+///
+/// Thread: the daemon's (the audio thread belongs to the backend).
+pub trait Backend: std::fmt::Debug {
+    /// Its counters as surfaces report them (`/status`), brought up to
+    /// date with the audio thread's.
+    fn status(&self) -> Arc<AudioStatus>;
+
+    /// True when it publishes the stream's rate and period itself as they
+    /// change (a JACK client follows its server); otherwise the daemon
+    /// publishes those it started with.
+    fn publishes_stream(&self) -> bool {
+        false
+    }
+
+    /// Stop it; the engine comes back when it still exists.
+    fn stop(self: Box<Self>) -> Option<Engine>;
+}

@@ -184,47 +184,19 @@ impl LivePortNames {
     }
 }
 
-/// The running audio backend.
-#[derive(Debug)]
-pub enum AudioRunner {
-    /// The dummy clock.
-    Dummy(DummyBackend, Arc<AudioTotals>),
-    /// A supervised JACK client.
-    Jack(JackSupervisor),
-    /// cpal streams.
-    Cpal(crate::audio::cpal_io::CpalBackend, Arc<AudioTotals>),
-}
-
-impl AudioRunner {
-    /// Counters (for the dummy backend, read live from its thread).
-    pub fn totals(&self) -> Arc<AudioTotals> {
-        let copy = |t: &Arc<AudioTotals>,
-                    xruns: &std::sync::atomic::AtomicU64,
-                    periods: &std::sync::atomic::AtomicU64| {
-            t.xruns
-                .store(xruns.load(Ordering::Relaxed), Ordering::Relaxed);
-            t.periods
-                .store(periods.load(Ordering::Relaxed), Ordering::Relaxed);
-            Arc::clone(t)
-        };
-        match self {
-            AudioRunner::Dummy(b, t) => copy(t, &b.stats().xruns, &b.stats().periods),
-            AudioRunner::Jack(s) => Arc::clone(&s.totals),
-            AudioRunner::Cpal(b, t) => copy(t, &b.stats().xruns, &b.stats().periods),
-        }
+/// A supervised JACK client: its supervisor publishes the counters and
+/// the stream's rate and period as they change.
+impl crate::audio::Backend for JackSupervisor {
+    fn status(&self) -> Arc<AudioTotals> {
+        Arc::clone(&self.totals)
     }
 
-    /// Stop the backend; the engine comes back when it still exists.
-    pub fn stop(self) -> Option<Engine> {
-        match self {
-            AudioRunner::Dummy(b, _) => b.stop(),
-            AudioRunner::Jack(s) => s.stop(),
-            // The engine lives in the stream's callback and goes with it.
-            AudioRunner::Cpal(b, _) => {
-                drop(b);
-                None
-            }
-        }
+    fn publishes_stream(&self) -> bool {
+        true
+    }
+
+    fn stop(self: Box<Self>) -> Option<Engine> {
+        JackSupervisor::stop(*self)
     }
 }
 

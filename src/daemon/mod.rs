@@ -12,14 +12,14 @@ mod notify;
 pub mod nsm;
 pub mod persist;
 
-pub use audio::{AudioEvent, AudioRunner, AudioTotals, JackPlan, RelinkRequest, port_layout};
+pub use audio::{AudioEvent, AudioTotals, JackPlan, RelinkRequest, port_layout};
 
-use crate::audio::AudioHooks;
 use crate::audio::cpal_io::{CpalBackend, CpalOptions, CpalPlan};
 use crate::audio::dummy::DummyBackend;
 use crate::audio::jack as jackb;
 use crate::audio::midi::MidiLink;
 use crate::audio::slot::EngineSlot;
+use crate::audio::{AudioHooks, Backend};
 use crate::config::{self, BackendChoice, DaemonConfig};
 use crate::engine::{Engine, EngineConfig};
 use crate::health::{Health, contain};
@@ -230,7 +230,7 @@ pub struct Daemon {
     /// Requests to the hub thread from outside it.
     requests: channel::Sender<HubRequest>,
     hub_thread: Option<JoinHandle<HubOutcome>>,
-    audio: Option<AudioRunner>,
+    audio: Option<Box<dyn Backend>>,
     totals: Arc<AudioTotals>,
     /// Surface MIDI through midir when the backend has no MIDI ports.
     _midir: Option<crate::audio::midir_bridge::MidirBridge>,
@@ -442,8 +442,7 @@ impl Daemon {
         let (runner, backend_note, midi) = match chosen {
             Chosen::Dummy(note) => {
                 let (backend, note) = start_dummy(engine, hooks, note)?;
-                let totals = Arc::new(AudioTotals::default());
-                (AudioRunner::Dummy(backend, totals), note, None)
+                (Box::new(backend) as Box<dyn Backend>, note, None)
             }
             Chosen::Watching(plan) => {
                 let (backend, note) = start_dummy(
@@ -454,18 +453,14 @@ impl Daemon {
                 let sup = audio::JackSupervisor::spawn_watching(backend, plan, relink_tx.clone())
                     .context("cannot start the JACK supervisor thread")
                     .map_err(Failure::env)?;
-                (AudioRunner::Jack(sup), note, None)
+                (Box::new(sup) as Box<dyn Backend>, note, None)
             }
             Chosen::Cpal(plan) => {
                 let backend = CpalBackend::start(*plan, engine, hooks)
                     .context("cannot start the cpal streams")
                     .map_err(Failure::env)?;
                 let note = format!("{}, {} Hz", backend.description(), engine_cfg.sample_rate);
-                (
-                    AudioRunner::Cpal(backend, Arc::new(AudioTotals::default())),
-                    note,
-                    None,
-                )
+                (Box::new(backend) as Box<dyn Backend>, note, None)
             }
             Chosen::Jack(client, plan) => {
                 let (midi_rt, midi_link) = plan.midi_queues();
@@ -483,7 +478,7 @@ impl Daemon {
                 let sup = audio::JackSupervisor::spawn(backend, plan, relink_tx.clone())
                     .context("cannot start the JACK supervisor thread")
                     .map_err(Failure::env)?;
-                (AudioRunner::Jack(sup), note, midi_link)
+                (Box::new(sup) as Box<dyn Backend>, note, midi_link)
             }
         };
         drop(relink_tx);
@@ -505,10 +500,9 @@ impl Daemon {
                 ),
             }
         }
-        let totals = runner.totals();
+        let totals = runner.status();
         totals.connected.store(true, Ordering::Relaxed);
-        if !matches!(runner, AudioRunner::Jack(_)) {
-            // The JACK supervisor publishes its own as they change.
+        if !runner.publishes_stream() {
             totals
                 .sample_rate
                 .store(engine_cfg.sample_rate, Ordering::Relaxed);
@@ -636,7 +630,7 @@ impl Daemon {
     /// read (the JACK supervisor publishes its own).
     pub fn refresh_audio_status(&self) {
         if let Some(r) = &self.audio {
-            let _ = r.totals();
+            let _ = r.status();
         }
     }
 
@@ -662,7 +656,7 @@ impl Daemon {
         let hub_lost = outcome.is_none();
         let runner = self.audio.take().expect("started");
         // Refreshes the dummy thread's counters before it stops.
-        let _ = runner.totals();
+        let _ = runner.status();
         let engine = runner.stop();
         let xruns = self.totals.xruns.load(Ordering::Relaxed);
         let periods = self.totals.periods.load(Ordering::Relaxed);
