@@ -871,3 +871,52 @@ fn a_release_in_place_sends_nothing_and_the_echo_is_for_online_units_own_faders(
         "not asked on this port"
     );
 }
+
+/// A fader moved from elsewhere (an OSC client) reaches its motor at
+/// once, before any tick, and only that strip is sent: the other strips,
+/// and the loudness figures on the lower line, stay as they are.
+#[test]
+fn a_move_from_elsewhere_moves_its_motor_at_once_and_touches_nothing_else() {
+    let (mut s, mut hub, _) = online(16);
+    let nv = codec::button_note("name_value").unwrap();
+    for pressed in [true, false] {
+        send(
+            &mut s,
+            &mut hub,
+            MAIN,
+            FromSurface::Button { note: nv, pressed },
+        );
+    }
+    tick(&mut s, &mut hub, Instant::now());
+    let osc = faderd::mixer::Origin::Client(ClientId(42));
+    hub.apply(
+        osc,
+        faderd::mixer::Address::parse("strip/3/fader").unwrap(),
+        faderd::mixer::Value::Float(0.25),
+    )
+    .unwrap();
+    let changed = hub.take_feedback();
+    let out = s.show(&hub, &changed, Instant::now());
+    let main = decoded(&out, MAIN);
+    assert_eq!(
+        faders(&main),
+        vec![(2, codec::pos_to_fader(0.25))],
+        "{main:?}"
+    );
+    assert!(decoded(&out, EXT).is_empty(), "the extender is not touched");
+    // The strip's value shows on its lower cell except where the loudness
+    // figures are: nothing on the lower line changes.
+    assert!(
+        main.iter().all(|m| match m {
+            ToSurface::Lcd { offset, .. } => usize::from(*offset) < 56,
+            _ => true,
+        }),
+        "{main:?}"
+    );
+    assert!(
+        !main
+            .iter()
+            .any(|m| matches!(m, ToSurface::Led { note, .. } if *note == nv)),
+        "no global is redrawn: {main:?}"
+    );
+}

@@ -37,7 +37,9 @@ impl MackieSurface {
     /// own changes are drawn at the next tick (its input already marked
     /// its units).
     pub fn show(&mut self, hub: &Hub, changes: &[Feedback], now: Instant) -> Vec<MidiOut> {
-        let mut hit = vec![false; self.units.len()];
+        // Per unit: the strips hit, and whether the master (drawn with the
+        // globals) was.
+        let mut hit = vec![([false; 8], false); self.units.len()];
         let mut strips: Option<Vec<StripRef>> = None;
         for f in changes {
             if f.origin == self.origin {
@@ -45,7 +47,7 @@ impl MackieSurface {
             }
             if f.address.strip == StripRef::Master {
                 if let Some(ui) = self.units.iter().position(|u| u.main) {
-                    hit[ui] = true;
+                    hit[ui].1 = true;
                 }
                 continue;
             }
@@ -66,16 +68,28 @@ impl MackieSurface {
             if let Some(kind) = kind {
                 self.value_until.insert(i, (now + VALUE_DISPLAY, kind));
             }
-            if let Some(ui) = self.unit_of(i) {
-                hit[ui] = true;
+            if let Some(ui) = self.unit_of(i)
+                && let Some(k) = hit[ui].0.get_mut(i - self.units[ui].first)
+            {
+                *k = true;
             }
         }
         let mut out = Vec::new();
-        if hit.contains(&true) {
+        if hit
+            .iter()
+            .any(|(mask, master)| *master || mask.contains(&true))
+        {
             let strips = strips.unwrap_or_else(|| mixer_strips(hub));
-            for (ui, hit) in hit.into_iter().enumerate() {
-                if hit && self.units[ui].state == Handshake::Online {
-                    self.draw_unit(hub, ui, &strips, Draw::Controls, now, &mut out);
+            for (ui, (mask, master)) in hit.into_iter().enumerate() {
+                let what = if master {
+                    Draw::Controls
+                } else if mask.contains(&true) {
+                    Draw::Strips(mask)
+                } else {
+                    continue;
+                };
+                if self.units[ui].state == Handshake::Online {
+                    self.draw_unit(hub, ui, &strips, what, now, &mut out);
                 }
             }
         }
@@ -162,9 +176,11 @@ impl MackieSurface {
         out: &mut Vec<MidiOut>,
     ) {
         let desired = self.desired(hub, ui, strips, what);
-        if what != Draw::Globals {
-            // A fader a hand holds is drawn again once it lets go.
-            self.units[ui].stale = desired.held;
+        // A fader a hand holds is drawn again once it lets go.
+        match what {
+            Draw::Globals => {}
+            Draw::Strips(_) => self.units[ui].stale |= desired.held,
+            Draw::All | Draw::Controls => self.units[ui].stale = desired.held,
         }
         self.diff(ui, desired, now, out);
     }
@@ -180,18 +196,15 @@ impl MackieSurface {
     fn desired(&self, hub: &Hub, ui: usize, strips: &[StripRef], what: Draw) -> Desired {
         let unit = &self.units[ui];
         let mut d = Desired::default();
-        if what != Draw::Controls {
+        if what.meters() {
             for k in 0..unit.strips {
                 let strip = strips.get(self.bank + unit.first + k).copied();
                 d.meters[k] = Some(strip.map_or(0.0, |s| self.peaks.peak(s)));
             }
         }
-        let strip_count = if what == Draw::Globals {
-            0
-        } else {
-            unit.strips
-        };
-        for k in 0..strip_count {
+        // The loudness figures own the first unit's lower line.
+        let lower_line = !(self.loudness_display && ui == 0) || what.globals();
+        for k in (0..unit.strips).filter(|k| what.strip(*k)) {
             let global = unit.first + k;
             let strip = strips.get(self.bank + global).copied();
             // Fader.
@@ -251,13 +264,22 @@ impl MackieSurface {
                 _ => vp.map_or(String::new(), |(conv, x)| conv.label(x)),
             };
             d.lcd[k] = Some(cell(&name));
-            d.lcd[8 + k] = Some(cell(&lower));
+            if lower_line {
+                d.lcd[8 + k] = Some(cell(&lower));
+            }
+            if !what.globals() {
+                // Colours go out for a whole unit.
+                continue;
+            }
             d.colours.get_or_insert([ScribbleColour::Off; 8])[k] = match strip {
                 None => ScribbleColour::Off,
                 Some(s) if self.selected.contains(&s) => ScribbleColour::White,
                 Some(StripRef::Track(_)) => ScribbleColour::Cyan,
                 Some(_) => ScribbleColour::Yellow,
             };
+        }
+        if !what.globals() {
+            return d;
         }
         if what != Draw::Globals {
             for k in unit.strips..8 {
@@ -496,6 +518,30 @@ enum Draw {
     /// Globals (master fader, button LEDs, timecode, assignment, loudness)
     /// and meters; the strips are as they were drawn.
     Globals,
+    /// The controls of the unit's strips marked (by position on the unit):
+    /// a change from elsewhere, drawn at once; the rest waits for the tick.
+    Strips([bool; 8]),
+}
+
+impl Draw {
+    /// It draws the strip at position `k` on the unit.
+    fn strip(self, k: usize) -> bool {
+        match self {
+            Draw::All | Draw::Controls => true,
+            Draw::Globals => false,
+            Draw::Strips(mask) => mask.get(k).copied().unwrap_or(false),
+        }
+    }
+
+    /// It draws the globals (and the unit's colours, all at once).
+    fn globals(self) -> bool {
+        !matches!(self, Draw::Strips(_))
+    }
+
+    /// It draws the meters.
+    fn meters(self) -> bool {
+        matches!(self, Draw::All | Draw::Globals)
+    }
 }
 
 /// What one unit should show.
