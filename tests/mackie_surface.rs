@@ -125,6 +125,16 @@ fn lcd_text(msgs: &[ToSurface], line: usize) -> String {
     String::from_utf8_lossy(&cells[line * 56..line * 56 + 56]).into_owned()
 }
 
+/// Press and release Name/Value (the lower line shows the master's
+/// loudness); its note.
+fn press_name_value(s: &mut MackieSurface, hub: &mut Hub) -> u8 {
+    let nv = codec::button_note("name_value").unwrap();
+    for pressed in [true, false] {
+        send(s, hub, MAIN, FromSurface::Button { note: nv, pressed });
+    }
+    nv
+}
+
 fn faders(msgs: &[ToSurface]) -> Vec<(u8, u16)> {
     msgs.iter()
         .filter_map(|m| match m {
@@ -668,15 +678,7 @@ fn eq_and_dynamics_views_ride_the_channel_strip_and_a_push_switches_the_section(
 #[test]
 fn name_value_shows_the_master_loudness_on_the_lower_line() {
     let (mut s, mut hub, _) = online(8);
-    let nv = codec::button_note("name_value").unwrap();
-    for pressed in [true, false] {
-        send(
-            &mut s,
-            &mut hub,
-            MAIN,
-            FromSurface::Button { note: nv, pressed },
-        );
-    }
+    let nv = press_name_value(&mut s, &mut hub);
     let out = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
     let lower = lcd_text(&out, 1);
     // Nothing plays: every figure is -inf, the range 0.
@@ -878,15 +880,7 @@ fn a_release_in_place_sends_nothing_and_the_echo_is_for_online_units_own_faders(
 #[test]
 fn a_move_from_elsewhere_moves_its_motor_at_once_and_touches_nothing_else() {
     let (mut s, mut hub, _) = online(16);
-    let nv = codec::button_note("name_value").unwrap();
-    for pressed in [true, false] {
-        send(
-            &mut s,
-            &mut hub,
-            MAIN,
-            FromSurface::Button { note: nv, pressed },
-        );
-    }
+    let nv = press_name_value(&mut s, &mut hub);
     tick(&mut s, &mut hub, Instant::now());
     let osc = faderd::mixer::Origin::Client(ClientId(42));
     hub.apply(
