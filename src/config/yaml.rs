@@ -1,5 +1,5 @@
 //! The one way YAML is read: every file (session, daemon config, surface
-//! profile, control map) and `faderd check` go through [`from_str`], with
+//! profile, control map) and `faderd check` go through `from_str`, with
 //! the same bounds, so `check` accepts exactly what `run` accepts.
 //!
 //! Bounds (past one the file is refused with its place named): at most

@@ -99,7 +99,7 @@ pub struct AudioConfig {
     pub backend: BackendChoice,
     /// Frames per period asked for: the dummy clock's period, and what is
     /// asked of a JACK server (on PipeWire, the client's node latency).
-    /// `None` (not set): [`DEFAULT_PERIOD_FRAMES`] on the dummy clock, and
+    /// `None` (not set): `DEFAULT_PERIOD_FRAMES` (64) on the dummy clock, and
     /// the server's own period on JACK.
     pub period_frames: Option<usize>,
     /// Input channels the engine exposes.
@@ -113,7 +113,7 @@ pub const DEFAULT_PERIOD_FRAMES: usize = 64;
 
 impl AudioConfig {
     /// The period the dummy clock runs: the one asked for, else
-    /// [`DEFAULT_PERIOD_FRAMES`].
+    /// `DEFAULT_PERIOD_FRAMES` (64).
     pub fn dummy_period_frames(&self) -> usize {
         self.period_frames.unwrap_or(DEFAULT_PERIOD_FRAMES)
     }

@@ -499,7 +499,7 @@ impl SerialSurface {
     }
 
     /// Every hub tick: Hello until the board answers, pings, and the
-    /// feedback owed (see [`Self::feedback`]).
+    /// feedback owed (its feedback pass).
     pub fn tick(&mut self, hub: &Hub, now: Instant) -> Vec<ToBoard> {
         let mut out = Vec::new();
         if !self.connected {
