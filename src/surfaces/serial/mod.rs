@@ -498,8 +498,8 @@ impl SerialSurface {
         self.addresses.as_deref().unwrap_or_default()
     }
 
-    /// Every hub tick: Hello until the board answers, pings, and the
-    /// feedback owed (its feedback pass).
+    /// Every hub tick: Hello until the board answers, pings, and a
+    /// feedback pass when one is owed.
     pub fn tick(&mut self, hub: &Hub, now: Instant) -> Vec<ToBoard> {
         let mut out = Vec::new();
         if !self.connected {
