@@ -79,6 +79,12 @@ impl Rig {
         20.0 * f64::from(peak).log10() + 6.0 + 3.0103
     }
 
+    /// The engine plays the track at `db` (within 0.1 dB) `when`.
+    fn assert_heard(&mut self, db: f64, when: &str) {
+        let heard = self.heard_db();
+        assert!((heard - db).abs() < 0.1, "heard {heard:.2} dB {when}");
+    }
+
     fn fader(&mut self, db: f64) {
         let v = self
             .hub
@@ -192,27 +198,15 @@ fn touching_a_playing_lane_without_moving_keeps_the_level_it_played() {
     let mut r = Rig::new(&session("touch", "[[0, -30], [10, -30]]"));
     r.transport(TransportCmd::Play);
     r.run_ms(1000);
-    let heard = r.heard_db();
-    assert!(
-        (heard + 30.0).abs() < 0.1,
-        "heard {heard:.2} dB on the lane"
-    );
+    r.assert_heard(-30.0, "on the lane");
     // A hand on the fader, no move: the live value takes over where the
     // lane was, not where the fader was before playback.
     r.hub.touch(ME, fader(), true).unwrap();
     r.run_ms(100);
-    let heard = r.heard_db();
-    assert!(
-        (heard + 30.0).abs() < 0.1,
-        "heard {heard:.2} dB under a still hand"
-    );
+    r.assert_heard(-30.0, "under a still hand");
     r.hub.touch(ME, fader(), false).unwrap();
     r.run_ms(600);
-    let heard = r.heard_db();
-    assert!(
-        (heard + 30.0).abs() < 0.1,
-        "heard {heard:.2} dB after release"
-    );
+    r.assert_heard(-30.0, "after release");
     // And the mode switched off while it plays: the level it played stays.
     r.hub
         .apply(
@@ -222,11 +216,7 @@ fn touching_a_playing_lane_without_moving_keeps_the_level_it_played() {
         )
         .unwrap();
     r.run_ms(100);
-    let heard = r.heard_db();
-    assert!(
-        (heard + 30.0).abs() < 0.1,
-        "heard {heard:.2} dB with automation off"
-    );
+    r.assert_heard(-30.0, "with automation off");
 }
 
 #[test]

@@ -357,7 +357,7 @@ pub struct CpalBackend {
 
 impl super::Backend for CpalBackend {
     fn status(&self) -> Arc<crate::mixer::AudioStatus> {
-        super::dummy::copy_counts(&self.status, &self.stats.xruns, &self.stats.periods)
+        super::publish_counts(&self.status, &self.stats.xruns, &self.stats.periods)
     }
 
     /// The engine lives in the stream's callback and goes with it.

@@ -50,27 +50,12 @@ pub struct DummyBackend {
 
 impl Backend for DummyBackend {
     fn status(&self) -> Arc<AudioStatus> {
-        copy_counts(&self.status, &self.stats.xruns, &self.stats.periods)
+        super::publish_counts(&self.status, &self.stats.xruns, &self.stats.periods)
     }
 
     fn stop(self: Box<Self>) -> Option<Engine> {
         DummyBackend::stop(*self)
     }
-}
-
-/// Copy a backend's own counters into its status.
-pub(crate) fn copy_counts(
-    status: &Arc<AudioStatus>,
-    xruns: &std::sync::atomic::AtomicU64,
-    periods: &std::sync::atomic::AtomicU64,
-) -> Arc<AudioStatus> {
-    status
-        .xruns
-        .store(xruns.load(Ordering::Relaxed), Ordering::Relaxed);
-    status
-        .periods
-        .store(periods.load(Ordering::Relaxed), Ordering::Relaxed);
-    Arc::clone(status)
 }
 
 impl DummyBackend {

@@ -52,3 +52,21 @@ pub trait Backend: std::fmt::Debug {
     /// Stop it; the engine comes back when it still exists.
     fn stop(self: Box<Self>) -> Option<Engine>;
 }
+
+/// Copy a backend's own counters (kept by its audio thread) into the
+/// status it reports ([`Backend::status`]).
+fn publish_counts(
+    status: &Arc<AudioStatus>,
+    xruns: &std::sync::atomic::AtomicU64,
+    periods: &std::sync::atomic::AtomicU64,
+) -> Arc<AudioStatus> {
+    status.xruns.store(
+        xruns.load(std::sync::atomic::Ordering::Relaxed),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    status.periods.store(
+        periods.load(std::sync::atomic::Ordering::Relaxed),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    Arc::clone(status)
+}

@@ -191,13 +191,13 @@ impl Hub {
         }
     }
 
-    /// The lane `p` of `strip`, if it has points.
+    /// The lane `p` of `strip`, if it has points and the strip has the
+    /// control it automates.
     pub fn lane(&self, strip: StripRef, p: LaneParam) -> Option<&Lane> {
-        self.session
-            .controls(strip)?
-            .lanes
+        let c = self.session.controls(strip)?;
+        c.lanes
             .get(&p)
-            .filter(|l| !l.points.is_empty())
+            .filter(|l| !l.points.is_empty() && lane_exists(c, p))
     }
 
     /// True when surface moves of `address` are refused because its lane

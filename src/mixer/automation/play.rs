@@ -88,9 +88,7 @@ impl Hub {
                 continue;
             };
             let told = self.auto.sent.get(&node).map_or(&[][..], Vec::as_slice);
-            let plays = |p: LaneParam| {
-                lane_exists(c, p) && c.lanes.get(&p).is_some_and(|l| !l.points.is_empty())
-            };
+            let plays = |p: LaneParam| self.lane(strip, p).is_some();
             for &p in c.lanes.keys().filter(|p| plays(**p)) {
                 let key = (strip, p);
                 let play = self.play_state(key);

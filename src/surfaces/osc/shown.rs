@@ -36,10 +36,7 @@ impl Row {
 
     /// `slot` shows `value` from now on (its own move, a dump).
     pub(super) fn set(&mut self, slot: Slot, value: Value) {
-        match self.shown.iter_mut().find(|(s, _)| *s == slot) {
-            Some((_, shown)) => *shown = value,
-            None => self.shown.push((slot, value)),
-        }
+        self.update(slot, &value);
     }
 
     /// `slot` shows `value` from now on. True when it showed something
