@@ -44,14 +44,6 @@ impl StripParts {
         }
     }
 
-    /// What a lane's control moves.
-    pub(super) fn of_lane(p: LaneParam) -> StripParts {
-        match p {
-            LaneParam::Proc(_) => StripParts::All,
-            _ => StripParts::Mix,
-        }
-    }
-
     fn mix(self) -> bool {
         matches!(self, StripParts::Mix | StripParts::All)
     }

@@ -119,7 +119,10 @@ impl Hub {
         }
         for ((strip, p), node, play) in switches {
             if play == AutoPlay::Live {
-                self.push_strip_parts(strip, crate::mixer::push::StripParts::of_lane(p));
+                self.push_strip_parts(
+                    strip,
+                    crate::mixer::push::StripParts::of(lane_address(strip, p).param),
+                );
             }
             let target = engine_target(p);
             let told = self.auto.sent.entry(node).or_default();
