@@ -303,3 +303,67 @@ fn a_synced_delay_reports_its_time_at_the_sessions_tempo_and_saves_no_stale_time
     assert_eq!(time(&h), 250.0);
     assert!(faderd::config::session_to_yaml(h.session()).contains("time: 250"));
 }
+
+/// Every control that takes a number, on every strip of a session with
+/// the whole channel strip, both effects, an insert and the limiter:
+/// a value far above or below its range is applied as the range's end
+/// the parameter table gives, and reads back as that.
+#[test]
+fn every_number_clamps_to_the_range_the_parameter_table_gives() {
+    use faderd::mixer::{Taper, Unit};
+    let yaml = r#"
+version: 1
+name: ranges
+buses:
+  - { name: Verb, kind: aux, reverb: { size: 1.0 } }
+  - { name: Echo, kind: aux, delay: { time: 300 } }
+tracks:
+  - name: A
+    sends: [{ bus: Verb }, { bus: Echo }]
+    insert: { output: 3, input: 1 }
+    comp: { threshold: -20 }
+    gate: { threshold: -50 }
+master:
+  limiter: { ceiling: -1.0 }
+"#;
+    let s = parse_session(yaml, Path::new("ranges.yaml")).unwrap();
+    let cfg = EngineConfig {
+        sample_rate: 48_000,
+        max_block: 64,
+        inputs: 2,
+        outputs: 4,
+    };
+    let mut h = Hub::new(s, Default::default(), cfg).unwrap().0;
+    let mut checked = 0;
+    for a in h.addresses() {
+        let spec = a.param.spec();
+        // Switches, choices and text are not ranges; a filter's slope is
+        // one of three.
+        if matches!(
+            spec.unit,
+            Unit::Switch | Unit::Choice | Unit::Text | Unit::DbPerOctave
+        ) {
+            continue;
+        }
+        let floor = if spec.taper == Taper::FaderLaw {
+            f64::NEG_INFINITY
+        } else {
+            spec.range.0
+        };
+        for (input, want) in [(1e9, spec.range.1), (-1e9, floor)] {
+            let applied = h.apply(ME, a, Value::Float(input)).unwrap();
+            for (what, got) in [("applied", applied), ("read", h.get(a).unwrap())] {
+                let Value::Float(got) = got else {
+                    panic!("{a} {what}: {got:?}");
+                };
+                // Kernel settings are f32s: 0.05 reads 0.0500000007.
+                assert!(
+                    got == want || (got - want).abs() <= 1e-6 * want.abs(),
+                    "{a} {input}: {what} {got}, the table says {want}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 80, "{checked} checks");
+}

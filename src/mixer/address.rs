@@ -191,6 +191,22 @@ impl LimiterParam {
 }
 
 impl CompParam {
+    /// The model's numeric setting this control is (none for the switch
+    /// and the detector choice).
+    pub fn setting(self) -> Option<crate::model::CompSetting> {
+        use crate::model::CompSetting as S;
+        Some(match self {
+            CompParam::Threshold => S::Threshold,
+            CompParam::Ratio => S::Ratio,
+            CompParam::Knee => S::Knee,
+            CompParam::Attack => S::Attack,
+            CompParam::Release => S::Release,
+            CompParam::Makeup => S::Makeup,
+            CompParam::ScHpf => S::ScHpf,
+            CompParam::On | CompParam::Detect => return None,
+        })
+    }
+
     const NAMES: [(CompParam, &'static str); 9] = [
         (CompParam::On, "on"),
         (CompParam::Threshold, "threshold"),
@@ -210,6 +226,20 @@ impl CompParam {
 }
 
 impl GateParam {
+    /// The model's numeric setting this control is (none for the switch).
+    pub fn setting(self) -> Option<crate::model::GateSetting> {
+        use crate::model::GateSetting as S;
+        Some(match self {
+            GateParam::Threshold => S::Threshold,
+            GateParam::Ratio => S::Ratio,
+            GateParam::Range => S::Range,
+            GateParam::Attack => S::Attack,
+            GateParam::Hold => S::Hold,
+            GateParam::Release => S::Release,
+            GateParam::On => return None,
+        })
+    }
+
     const NAMES: [(GateParam, &'static str); 7] = [
         (GateParam::On, "on"),
         (GateParam::Threshold, "threshold"),
@@ -288,55 +318,6 @@ pub enum Param {
     Delay(DelayParam),
     /// The reverb's controls (a bus whose effect is a reverb).
     Reverb(ReverbParam),
-}
-
-impl Param {
-    /// True for the channel-strip processing's controls (filter, EQ,
-    /// dynamics, their order, limiter, effects): the ones that change
-    /// the engine's processing settings rather than its gains.
-    pub fn is_processing(self) -> bool {
-        matches!(
-            self,
-            Param::Eq(_)
-                | Param::Comp(_)
-                | Param::Gate(_)
-                | Param::Order
-                | Param::Limiter(_)
-                | Param::Fx
-                | Param::Delay(_)
-                | Param::Reverb(_)
-        )
-    }
-
-    /// True for controls a finger rides (fader, gain, trim, pan, send
-    /// levels and pans): the ones that can be touched.
-    pub fn is_continuous(self) -> bool {
-        matches!(
-            self,
-            Param::Fader
-                | Param::Gain
-                | Param::Trim
-                | Param::Pan
-                | Param::Send(_, SendParam::Fader | SendParam::Gain | SendParam::Pan)
-                | Param::Eq(
-                    EqParam::HpfFreq
-                        | EqParam::Band(_, BandParam::Freq | BandParam::Gain | BandParam::Q)
-                )
-                | Param::Comp(
-                    CompParam::Threshold
-                        | CompParam::Ratio
-                        | CompParam::Knee
-                        | CompParam::Attack
-                        | CompParam::Release
-                        | CompParam::Makeup
-                )
-                | Param::Gate(GateParam::Threshold | GateParam::Range)
-                | Param::Delay(
-                    DelayParam::Time | DelayParam::Feedback | DelayParam::Hpf | DelayParam::Lpf
-                )
-                | Param::Reverb(_)
-        )
-    }
 }
 
 /// A parsed native address.

@@ -1,13 +1,12 @@
 //! Applying one intent: validate, clamp, update the model, tell the engine
 //! what changed and record the feedback ([`Hub::apply`]).
 
-use super::push::StripParts;
 use super::{
     Address, BandParam, CompParam, EqParam, GateParam, Hub, InsertParam, IntentError, LimiterParam,
-    Origin, Param, SendParam, StripRef, Value, automation, build,
+    Origin, Param, SendParam, StripRef, Value, automation,
 };
 use crate::dsp::{db_to_pos, pos_to_db};
-use crate::model::{AutomationMode, StripSlot, TRIM_RANGE_DB};
+use crate::model::{AutomationMode, StripSlot};
 
 impl Hub {
     /// Parse `address` and apply it; see [`Hub::apply`].
@@ -46,6 +45,9 @@ impl Hub {
             (Param::Gain | Param::Send(_, SendParam::Gain), Value::Float(db)) => Some(*db),
             _ => None,
         };
+        let spec = address.param.spec();
+        // A number, clamped to the parameter table's range.
+        let number = |value: &Value| float(address, value).map(|x| spec.clamp(x));
         let before = self.before_change(address);
         if let Some(db) = trim_db
             && let Some(applied_db) = self.trim_move(address, db)
@@ -63,17 +65,17 @@ impl Hub {
         let applied = match address.param {
             Param::Fx | Param::Delay(_) | Param::Reverb(_) => self.apply_effect(address, &value)?,
             Param::Fader => {
-                let pos = float(address, &value)?.clamp(0.0, 1.0);
+                let pos = number(&value)?;
                 self.set_gain(address, pos_to_db(pos))?;
                 Value::Float(pos)
             }
             Param::Gain => {
-                let db = clamp_gain_db(float(address, &value)?);
+                let db = number(&value)?;
                 self.set_gain(address, db)?;
                 Value::Float(db)
             }
             Param::Trim => {
-                let db = float(address, &value)?.clamp(-TRIM_RANGE_DB, TRIM_RANGE_DB);
+                let db = number(&value)?;
                 self.controls_mut(address)?.trim_db = db;
                 Value::Float(db)
             }
@@ -83,7 +85,7 @@ impl Hub {
                 Value::Bool(on)
             }
             Param::Pan => {
-                let p = float(address, &value)?.clamp(0.0, 1.0);
+                let p = number(&value)?;
                 self.controls_mut(address)?.pan = p;
                 Value::Float(p)
             }
@@ -178,7 +180,7 @@ impl Hub {
                     .ok_or(IntentError::NoSuchTarget(address))?;
                 match p {
                     InsertParam::Wet => {
-                        ins.wet = float(address, &value)?.clamp(0.0, 1.0);
+                        ins.wet = number(&value)?;
                         Value::Float(ins.wet)
                     }
                     InsertParam::Bypass => {
@@ -186,10 +188,7 @@ impl Hub {
                         Value::Bool(ins.bypass)
                     }
                     InsertParam::Latency | InsertParam::Measure => {
-                        let frames = float(address, &value)?
-                            .round()
-                            .clamp(0.0, f64::from(build::MAX_INSERT_LATENCY))
-                            as u32;
+                        let frames = number(&value)?.round() as u32;
                         if ins.latency.insert(period, frames) != Some(frames) {
                             // New compensation delays everywhere.
                             self.rebuild();
@@ -238,15 +237,13 @@ impl Hub {
                 )
             }
             Param::Comp(p) => {
-                let x = float(address, &value)?;
+                let x = number(&value)?;
                 let c = &mut self.controls_mut(address)?.comp;
-                let (slot, (lo, hi)) =
-                    comp_field(c, p).ok_or(IntentError::NoSuchTarget(address))?;
-                *slot = x.clamp(lo, hi) as f32;
+                let slot = comp_field(c, p).ok_or(IntentError::NoSuchTarget(address))?;
+                *slot = x as f32;
                 Value::Float(f64::from(*slot))
             }
             Param::Limiter(p) => {
-                use crate::dsp::limiter::{CEILING_RANGE, RELEASE_RANGE};
                 if address.strip != StripRef::Master {
                     return Err(IntentError::NotOnThisStrip(address));
                 }
@@ -262,15 +259,11 @@ impl Hub {
                         Value::Bool(on)
                     }
                     LimiterParam::Ceiling => {
-                        let x = float(address, &value)?;
-                        l.ceiling_dbtp =
-                            x.clamp(f64::from(CEILING_RANGE.0), f64::from(CEILING_RANGE.1)) as f32;
+                        l.ceiling_dbtp = number(&value)? as f32;
                         Value::Float(f64::from(l.ceiling_dbtp))
                     }
                     LimiterParam::Release => {
-                        let x = float(address, &value)?;
-                        l.release_ms =
-                            x.clamp(f64::from(RELEASE_RANGE.0), f64::from(RELEASE_RANGE.1)) as f32;
+                        l.release_ms = number(&value)? as f32;
                         Value::Float(f64::from(l.release_ms))
                     }
                 }
@@ -281,18 +274,14 @@ impl Hub {
                 Value::Bool(on)
             }
             Param::Gate(p) => {
-                let x = float(address, &value)?;
+                let x = number(&value)?;
                 let g = &mut self.controls_mut(address)?.gate;
-                let (slot, (lo, hi)) =
-                    gate_field(g, p).ok_or(IntentError::NoSuchTarget(address))?;
-                *slot = x.clamp(lo, hi) as f32;
+                let slot = gate_field(g, p).ok_or(IntentError::NoSuchTarget(address))?;
+                *slot = x as f32;
                 Value::Float(f64::from(*slot))
             }
             Param::Eq(p) => {
-                use crate::model::{
-                    BandKind, EQ_FREQ_RANGE, EQ_GAIN_RANGE_DB, EQ_Q_RANGE, HpfSlope,
-                };
-                let (flo, fhi) = EQ_FREQ_RANGE;
+                use crate::model::{BandKind, HpfSlope};
                 match p {
                     EqParam::On => {
                         let on = boolean(address, &value)?;
@@ -305,7 +294,7 @@ impl Hub {
                         Value::Bool(on)
                     }
                     EqParam::HpfFreq => {
-                        let hz = float(address, &value)?.clamp(flo, fhi);
+                        let hz = number(&value)?;
                         self.controls_mut(address)?.eq.hpf_hz = hz;
                         Value::Float(hz)
                     }
@@ -346,16 +335,15 @@ impl Hub {
                                 Value::Text(band.kind.as_str().to_owned())
                             }
                             BandParam::Freq => {
-                                band.freq_hz = float(address, &value)?.clamp(flo, fhi);
+                                band.freq_hz = number(&value)?;
                                 Value::Float(band.freq_hz)
                             }
                             BandParam::Gain => {
-                                band.gain_db = float(address, &value)?
-                                    .clamp(-EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB);
+                                band.gain_db = number(&value)?;
                                 Value::Float(band.gain_db)
                             }
                             BandParam::Q => {
-                                band.q = float(address, &value)?.clamp(EQ_Q_RANGE.0, EQ_Q_RANGE.1);
+                                band.q = number(&value)?;
                                 Value::Float(band.q)
                             }
                         }
@@ -366,17 +354,17 @@ impl Hub {
                 self.send_mut(address, k)?;
                 match p {
                     SendParam::Fader => {
-                        let pos = float(address, &value)?.clamp(0.0, 1.0);
+                        let pos = number(&value)?;
                         self.send_mut(address, k)?.gain_db = pos_to_db(pos);
                         Value::Float(pos)
                     }
                     SendParam::Gain => {
-                        let db = clamp_gain_db(float(address, &value)?);
+                        let db = number(&value)?;
                         self.send_mut(address, k)?.gain_db = db;
                         Value::Float(db)
                     }
                     SendParam::Pan => {
-                        let pan = float(address, &value)?.clamp(0.0, 1.0);
+                        let pan = number(&value)?;
                         self.send_mut(address, k)?.pan = pan;
                         Value::Float(pan)
                     }
@@ -389,7 +377,7 @@ impl Hub {
                 }
             }
         };
-        if address.param.is_continuous() {
+        if spec.ridden {
             self.touched_by_move(address.lane(), origin);
         }
         let changed = before.value.is_none() || self.get(address).ok() != before.value;
@@ -397,7 +385,7 @@ impl Hub {
             if matches!(address.param, Param::Solo | Param::SoloSafe) {
                 self.resolo();
             }
-            self.push_strip_parts(address.strip, StripParts::of(address.param));
+            self.push_strip_parts(address.strip, spec.engine);
             self.record_change(address, origin);
             if let Some(mode) = before.mode {
                 if address.param == Param::Automation {
@@ -423,41 +411,14 @@ impl Hub {
     }
 }
 
-/// A compressor's numeric setting and its range.
-pub(super) fn comp_field(
-    c: &mut crate::model::CompSpec,
-    p: CompParam,
-) -> Option<(&mut f32, (f64, f64))> {
-    use crate::model::CompSetting as S;
-    let s = match p {
-        CompParam::Threshold => S::Threshold,
-        CompParam::Ratio => S::Ratio,
-        CompParam::Knee => S::Knee,
-        CompParam::Attack => S::Attack,
-        CompParam::Release => S::Release,
-        CompParam::Makeup => S::Makeup,
-        CompParam::ScHpf => S::ScHpf,
-        CompParam::On | CompParam::Detect => return None,
-    };
-    Some((s.field(c), s.range()))
+/// A compressor's numeric setting.
+pub(super) fn comp_field(c: &mut crate::model::CompSpec, p: CompParam) -> Option<&mut f32> {
+    Some(p.setting()?.field(c))
 }
 
-/// A gate's numeric setting and its range.
-pub(super) fn gate_field(
-    g: &mut crate::model::GateSpec,
-    p: GateParam,
-) -> Option<(&mut f32, (f64, f64))> {
-    use crate::model::GateSetting as S;
-    let s = match p {
-        GateParam::Threshold => S::Threshold,
-        GateParam::Ratio => S::Ratio,
-        GateParam::Range => S::Range,
-        GateParam::Attack => S::Attack,
-        GateParam::Hold => S::Hold,
-        GateParam::Release => S::Release,
-        GateParam::On => return None,
-    };
-    Some((s.field(g), s.range()))
+/// A gate's numeric setting.
+pub(super) fn gate_field(g: &mut crate::model::GateSpec, p: GateParam) -> Option<&mut f32> {
+    Some(p.setting()?.field(g))
 }
 
 /// The state a change starts from ([`Hub::before_change`]).
@@ -465,17 +426,6 @@ struct Before {
     value: Option<Value>,
     live: Option<f64>,
     mode: Option<crate::model::AutomationMode>,
-}
-
-/// Gains above +10 dB clamp to +10; at or below the fader law's floor
-/// (-90 dB) they are off (`-inf`), so every gain has a fader position.
-pub(super) fn clamp_gain_db(db: f64) -> f64 {
-    use crate::dsp::fader_law::{FADER_MAX_DB, GAIN_OFF_DB};
-    if db <= GAIN_OFF_DB {
-        f64::NEG_INFINITY
-    } else {
-        db.min(FADER_MAX_DB)
-    }
 }
 
 pub(super) fn float(address: Address, value: &Value) -> Result<f64, IntentError> {

@@ -18,6 +18,7 @@ mod effects;
 mod insert;
 pub mod keys;
 mod learn;
+pub mod params;
 mod push;
 mod read;
 mod routing;
@@ -33,6 +34,7 @@ pub use address::{
 };
 use apply::{comp_field, gate_field};
 pub use build::{ClipStore, NodeMap};
+pub use params::{Format, Spec, Step, Taper, Unit};
 pub use status::{AudioStatus, LinkStatus, SyncReport};
 
 /// Every strip's meter since the last read. The hub loop reads it once per

@@ -8,11 +8,12 @@
 //! Thread: hub.
 
 use super::build::{self, pan_gains, send_level, strip_coefs};
-use super::{Hub, LANE_SETS_IN_FLIGHT, Param, SendParam, StripRef};
+use super::{Hub, LANE_SETS_IN_FLIGHT, StripRef};
 use crate::engine::{StripParam, ToEngine};
 use crate::model::{Channels, LaneParam};
 
-/// The settings of a strip a change may have moved.
+/// The settings of a strip a change may have moved (each parameter's is
+/// in the parameter table, `params.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum StripParts {
     /// The fader's gain.
@@ -30,20 +31,6 @@ pub(super) enum StripParts {
 }
 
 impl StripParts {
-    /// What a change to `param` may move.
-    pub(super) fn of(param: Param) -> StripParts {
-        match param {
-            Param::Fader | Param::Gain => StripParts::Fader,
-            Param::Pan => StripParts::Pan,
-            Param::Send(
-                k,
-                SendParam::Fader | SendParam::Gain | SendParam::Pan | SendParam::Pre,
-            ) => StripParts::Send(k),
-            p if p.is_processing() => StripParts::All,
-            _ => StripParts::Mix,
-        }
-    }
-
     fn mix(self) -> bool {
         matches!(self, StripParts::Mix | StripParts::All)
     }

@@ -159,7 +159,7 @@ impl Hub {
             ),
             Param::Comp(p) => {
                 let mut comp = c.comp;
-                let v = comp_field(&mut comp, p).map_or(0.0, |f| *f.0);
+                let v = comp_field(&mut comp, p).map_or(0.0, |f| *f);
                 Value::Float(f64::from(v))
             }
             Param::Limiter(_) if address.strip != StripRef::Master => {
@@ -173,7 +173,7 @@ impl Hub {
             Param::Gate(GateParam::On) => Value::Bool(c.gate.on),
             Param::Gate(p) => {
                 let mut gate = c.gate;
-                let v = gate_field(&mut gate, p).map_or(0.0, |f| *f.0);
+                let v = gate_field(&mut gate, p).map_or(0.0, |f| *f);
                 Value::Float(f64::from(v))
             }
             Param::Eq(p) => {

@@ -106,7 +106,7 @@ impl Hub {
     /// surface with touch sense. Releasing also ends a touch inferred from
     /// moves.
     pub fn touch(&mut self, origin: Origin, address: Address, on: bool) -> Result<(), IntentError> {
-        if !address.param.is_continuous() {
+        if !address.param.spec().ridden {
             return Err(IntentError::NotTouchable(address));
         }
         self.get(address)?;

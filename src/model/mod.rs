@@ -477,10 +477,9 @@ impl StripOrder {
     }
 }
 
-/// A compressor's numeric setting. Its range, its name in a session file
-/// and its place in a [`CompSpec`] are written here and nowhere else:
-/// the hub's clamps, the session's checks, the lanes and the surfaces'
-/// scales all read them from it.
+/// A compressor's numeric setting: its name in a session file and its
+/// place in a [`CompSpec`]. Its range, scale and display are the
+/// parameter table's (`mixer::params`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompSetting {
     /// Threshold, dBFS.
@@ -511,19 +510,6 @@ impl CompSetting {
         CompSetting::ScHpf,
     ];
 
-    /// The range it is clamped to, in its unit.
-    pub fn range(self) -> (f64, f64) {
-        match self {
-            CompSetting::Threshold => (-60.0, 0.0),
-            CompSetting::Ratio => (1.0, 20.0),
-            CompSetting::Knee => (0.0, 24.0),
-            CompSetting::Attack => (0.1, 200.0),
-            CompSetting::Release => (5.0, 5_000.0),
-            CompSetting::Makeup => (-12.0, 24.0),
-            CompSetting::ScHpf => (0.0, 500.0),
-        }
-    }
-
     /// Its key in a session file's `comp:` map.
     pub fn key(self) -> &'static str {
         match self {
@@ -551,8 +537,8 @@ impl CompSetting {
     }
 }
 
-/// A gate's numeric setting; as [`CompSetting`], the one place its facts
-/// are written.
+/// A gate's numeric setting: its name in a session file and its place in
+/// a [`GateSpec`], as [`CompSetting`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GateSetting {
     /// Threshold, dBFS.
@@ -579,18 +565,6 @@ impl GateSetting {
         GateSetting::Hold,
         GateSetting::Release,
     ];
-
-    /// The range it is clamped to, in its unit.
-    pub fn range(self) -> (f64, f64) {
-        match self {
-            GateSetting::Threshold => (-90.0, 0.0),
-            GateSetting::Ratio => (1.0, 100.0),
-            GateSetting::Range => (0.0, 90.0),
-            GateSetting::Attack => (0.05, 100.0),
-            GateSetting::Hold => (0.0, 2_000.0),
-            GateSetting::Release => (5.0, 5_000.0),
-        }
-    }
 
     /// Its key in a session file's `gate:` map.
     pub fn key(self) -> &'static str {
@@ -632,45 +606,6 @@ pub enum LaneParam {
     SendGain(usize),
     /// A channel-strip setting (EQ, compressor, gate), natural units.
     Proc(ProcTarget),
-}
-
-/// The range of a channel-strip setting, natural units.
-pub fn proc_range(p: ProcTarget) -> (f64, f64) {
-    let (c, g) = (CompSetting::range, GateSetting::range);
-    match p {
-        ProcTarget::HpfFreq | ProcTarget::BandFreq(_) => EQ_FREQ_RANGE,
-        ProcTarget::BandGain(_) => (-EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB),
-        ProcTarget::BandQ(_) => EQ_Q_RANGE,
-        ProcTarget::CompThreshold => c(CompSetting::Threshold),
-        ProcTarget::CompRatio => c(CompSetting::Ratio),
-        ProcTarget::CompAttack => c(CompSetting::Attack),
-        ProcTarget::CompRelease => c(CompSetting::Release),
-        ProcTarget::CompMakeup => c(CompSetting::Makeup),
-        ProcTarget::GateThreshold => g(GateSetting::Threshold),
-        ProcTarget::GateRange => g(GateSetting::Range),
-        ProcTarget::CompKnee => c(CompSetting::Knee),
-        ProcTarget::CompScHpf => c(CompSetting::ScHpf),
-        ProcTarget::GateRatio => g(GateSetting::Ratio),
-        ProcTarget::GateAttack => g(GateSetting::Attack),
-        ProcTarget::GateHold => g(GateSetting::Hold),
-        ProcTarget::GateRelease => g(GateSetting::Release),
-        ProcTarget::LimiterCeiling => f32_range(crate::dsp::limiter::CEILING_RANGE),
-        ProcTarget::LimiterRelease => f32_range(crate::dsp::limiter::RELEASE_RANGE),
-        ProcTarget::HpfOn
-        | ProcTarget::EqOn
-        | ProcTarget::BandOn(_)
-        | ProcTarget::CompOn
-        | ProcTarget::GateOn => (0.0, 1.0),
-        ProcTarget::DelayTime => f32_range(crate::dsp::echo::TIME_RANGE_MS),
-        ProcTarget::DelayFeedback => f32_range(crate::dsp::echo::FEEDBACK_RANGE),
-        ProcTarget::DelayHpf => f32_range(crate::dsp::echo::HPF_RANGE),
-        ProcTarget::DelayLpf => f32_range(crate::dsp::echo::LPF_RANGE),
-        ProcTarget::ReverbSize => f32_range(crate::dsp::reverb::SIZE_RANGE),
-        ProcTarget::ReverbDecay => f32_range(crate::dsp::reverb::DECAY_RANGE),
-        ProcTarget::ReverbPredelay => f32_range(crate::dsp::reverb::PREDELAY_RANGE),
-        ProcTarget::ReverbDamping => f32_range(crate::dsp::reverb::DAMPING_RANGE),
-        ProcTarget::ReverbWidth => f32_range(crate::dsp::reverb::WIDTH_RANGE),
-    }
 }
 
 /// An f32 range (the DSP's) as the f64s a user writes: 0.1, not
@@ -816,28 +751,16 @@ impl Session {
 mod tests {
     use super::*;
 
+    // Their defaults lie in the parameter table's ranges: see
+    // `mixer::params`'s tests.
     #[test]
-    fn every_dynamics_default_lies_in_its_range_and_every_setting_has_its_own_field() {
+    fn every_dynamics_setting_has_its_own_field() {
         let mut c = CompSpec::default();
         for s in CompSetting::ALL {
-            let (lo, hi) = s.range();
-            let v = f64::from(*s.field(&mut c));
-            assert!(
-                lo <= v && v <= hi,
-                "comp {}: default {v} outside {lo}..{hi}",
-                s.key()
-            );
             *s.field(&mut c) = -1234.0;
         }
         let mut g = GateSpec::default();
         for s in GateSetting::ALL {
-            let (lo, hi) = s.range();
-            let v = f64::from(*s.field(&mut g));
-            assert!(
-                lo <= v && v <= hi,
-                "gate {}: default {v} outside {lo}..{hi}",
-                s.key()
-            );
             *s.field(&mut g) = -1234.0;
         }
         // Each setting wrote its own field: none is left at its default.

@@ -8,7 +8,6 @@
 //! an [`Inbox`]. May import: `mixer` (addresses, values), `model`
 //! (profiles, maps) and `dsp`; the daemon passes its types in.
 
-pub mod conv;
 pub mod inbox;
 pub mod mackie;
 pub mod meters;

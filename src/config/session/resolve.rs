@@ -10,7 +10,7 @@ use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, Bus, BusKind, Channels, Controls, DelayFx, Division, Effect, Lane, LaneParam,
     LanePoint, Output, ReverbSpec, Session, StripSlot, TEMPO_RANGE, TRIM_RANGE_DB, Track,
-    TrackSource, f32_range, normalize_strip_name,
+    TrackSource, normalize_strip_name,
 };
 use serde_saphyr::{Location, Spanned};
 use std::path::{Path, PathBuf};
@@ -206,31 +206,32 @@ impl Resolver<'_> {
     }
 
     pub(super) fn delay(&mut self, f: &Spanned<DelayFile>) -> DelayFx {
-        use crate::dsp::echo::{FEEDBACK_RANGE, HPF_RANGE, LPF_RANGE, TIME_RANGE_MS};
+        use crate::mixer::{DelayParam, Param};
+        let range = |p: Param| p.spec().range;
         let v = &f.value;
         let mut d = DelayFx::default();
         let fields = [
             (
                 &v.time,
-                f32_range(TIME_RANGE_MS),
+                range(Param::Delay(DelayParam::Time)),
                 "delay time",
                 &mut d.echo.time_ms,
             ),
             (
                 &v.feedback,
-                f32_range(FEEDBACK_RANGE),
+                range(Param::Delay(DelayParam::Feedback)),
                 "delay feedback",
                 &mut d.echo.feedback,
             ),
             (
                 &v.hpf,
-                f32_range(HPF_RANGE),
+                range(Param::Delay(DelayParam::Hpf)),
                 "delay hpf",
                 &mut d.echo.hpf_hz,
             ),
             (
                 &v.lpf,
-                f32_range(LPF_RANGE),
+                range(Param::Delay(DelayParam::Lpf)),
                 "delay lpf",
                 &mut d.echo.lpf_hz,
             ),
@@ -259,34 +260,38 @@ impl Resolver<'_> {
     }
 
     pub(super) fn reverb(&mut self, f: &Spanned<ReverbFile>) -> ReverbSpec {
-        use crate::dsp::reverb::{
-            DAMPING_RANGE, DECAY_RANGE, PREDELAY_RANGE, SIZE_RANGE, WIDTH_RANGE,
-        };
+        use crate::mixer::{Param, ReverbParam};
+        let range = |p: Param| p.spec().range;
         let v = &f.value;
         let mut r = ReverbSpec::default();
         let fields = [
-            (&v.size, f32_range(SIZE_RANGE), "reverb size", &mut r.size),
+            (
+                &v.size,
+                range(Param::Reverb(ReverbParam::Size)),
+                "reverb size",
+                &mut r.size,
+            ),
             (
                 &v.decay,
-                f32_range(DECAY_RANGE),
+                range(Param::Reverb(ReverbParam::Decay)),
                 "reverb decay",
                 &mut r.decay_s,
             ),
             (
                 &v.predelay,
-                f32_range(PREDELAY_RANGE),
+                range(Param::Reverb(ReverbParam::Predelay)),
                 "reverb predelay",
                 &mut r.predelay_ms,
             ),
             (
                 &v.damping,
-                f32_range(DAMPING_RANGE),
+                range(Param::Reverb(ReverbParam::Damping)),
                 "reverb damping",
                 &mut r.damping,
             ),
             (
                 &v.width,
-                f32_range(WIDTH_RANGE),
+                range(Param::Reverb(ReverbParam::Width)),
                 "reverb width",
                 &mut r.width,
             ),
@@ -495,7 +500,7 @@ impl Resolver<'_> {
                         v
                     }
                     LaneParam::Proc(target) => {
-                        let (lo, hi) = crate::model::proc_range(target);
+                        let (lo, hi) = crate::mixer::automation::lane_spec(param).range;
                         if target.is_switch() && v != 0.0 && v != 1.0 {
                             self.err(
                                 p.referenced,

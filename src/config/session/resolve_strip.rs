@@ -3,11 +3,16 @@
 
 use super::resolve::Resolver;
 use super::schema::*;
+use crate::mixer::{BandParam, CompParam, EqParam, GateParam, LimiterParam, Param};
 use crate::model::{
-    AutomationMode, BandKind, Bus, BusKind, CompSetting, CompSpec, Controls, Detect, EQ_FREQ_RANGE,
-    EQ_GAIN_RANGE_DB, EQ_Q_RANGE, Effect, Eq, GateSetting, GateSpec, HpfSlope, Insert, LimiterSpec,
-    Send, SendTarget, StripOrder, TRIM_RANGE_DB, f32_range,
+    AutomationMode, BandKind, Bus, BusKind, CompSetting, CompSpec, Controls, Detect, Effect, Eq,
+    GateSetting, GateSpec, HpfSlope, Insert, LimiterSpec, Send, SendTarget, StripOrder,
 };
+
+/// The range the parameter table gives `p`.
+fn range(p: Param) -> (f64, f64) {
+    p.spec().range
+}
 use serde_saphyr::{Location, Spanned};
 
 impl Resolver<'_> {
@@ -17,7 +22,6 @@ impl Resolver<'_> {
         if let Some(on) = v.on {
             eq.on = on;
         }
-        let (flo, fhi) = EQ_FREQ_RANGE;
         if let Some(h) = &v.hpf {
             if let Some(on) = h.value.on {
                 eq.hpf_on = on;
@@ -25,7 +29,8 @@ impl Resolver<'_> {
                 eq.hpf_on = true;
             }
             if let Some(freq) = &h.value.freq {
-                eq.hpf_hz = self.range(freq, flo, fhi, "hpf freq");
+                let (lo, hi) = range(Param::Eq(EqParam::HpfFreq));
+                eq.hpf_hz = self.range(freq, lo, hi, "hpf freq");
             }
             if let Some(sl) = &h.value.slope {
                 match HpfSlope::from_db(sl.value) {
@@ -37,7 +42,8 @@ impl Resolver<'_> {
         if v.bands.len() > 4 {
             self.err(v.bands[4].referenced, "the EQ has 4 bands");
         }
-        for (b, spanned) in eq.bands.iter_mut().zip(&v.bands) {
+        for (k, (b, spanned)) in eq.bands.iter_mut().zip(&v.bands).enumerate() {
+            let band = |p: BandParam| range(Param::Eq(EqParam::Band(k, p)));
             let x = &spanned.value;
             if let Some(on) = x.on {
                 b.on = on;
@@ -55,13 +61,16 @@ impl Resolver<'_> {
                 }
             }
             if let Some(freq) = &x.freq {
-                b.freq_hz = self.range(freq, flo, fhi, "band freq");
+                let (lo, hi) = band(BandParam::Freq);
+                b.freq_hz = self.range(freq, lo, hi, "band freq");
             }
             if let Some(g) = &x.gain {
-                b.gain_db = self.range(g, -EQ_GAIN_RANGE_DB, EQ_GAIN_RANGE_DB, "band gain");
+                let (lo, hi) = band(BandParam::Gain);
+                b.gain_db = self.range(g, lo, hi, "band gain");
             }
             if let Some(q) = &x.q {
-                b.q = self.range(q, EQ_Q_RANGE.0, EQ_Q_RANGE.1, "band q");
+                let (lo, hi) = band(BandParam::Q);
+                b.q = self.range(q, lo, hi, "band q");
             }
         }
         eq
@@ -85,7 +94,7 @@ impl Resolver<'_> {
             on: v.on.unwrap_or(true),
             ..CompSpec::default()
         };
-        for s in CompSetting::ALL {
+        for (p, s) in CompParam::all().filter_map(|p| Some((p, p.setting()?))) {
             let field = match s {
                 CompSetting::Threshold => &v.threshold,
                 CompSetting::Ratio => &v.ratio,
@@ -95,7 +104,7 @@ impl Resolver<'_> {
                 CompSetting::Makeup => &v.makeup,
                 CompSetting::ScHpf => &v.sc_hpf,
             };
-            if let Some(x) = self.opt(field, s.range(), &format!("comp {}", s.key())) {
+            if let Some(x) = self.opt(field, range(Param::Comp(p)), &format!("comp {}", s.key())) {
                 *s.field(&mut c) = x;
             }
         }
@@ -113,16 +122,23 @@ impl Resolver<'_> {
     }
 
     pub(super) fn limiter(&mut self, f: &Spanned<LimiterFile>) -> LimiterSpec {
-        use crate::dsp::limiter::{CEILING_RANGE, RELEASE_RANGE};
         let v = &f.value;
         let mut l = LimiterSpec {
             on: v.on.unwrap_or(true),
             ..LimiterSpec::default()
         };
-        if let Some(x) = self.opt(&v.ceiling, f32_range(CEILING_RANGE), "limiter ceiling") {
+        if let Some(x) = self.opt(
+            &v.ceiling,
+            range(Param::Limiter(LimiterParam::Ceiling)),
+            "limiter ceiling",
+        ) {
             l.ceiling_dbtp = x;
         }
-        if let Some(x) = self.opt(&v.release, f32_range(RELEASE_RANGE), "limiter release") {
+        if let Some(x) = self.opt(
+            &v.release,
+            range(Param::Limiter(LimiterParam::Release)),
+            "limiter release",
+        ) {
             l.release_ms = x;
         }
         l
@@ -134,7 +150,7 @@ impl Resolver<'_> {
             on: v.on.unwrap_or(true),
             ..GateSpec::default()
         };
-        for s in GateSetting::ALL {
+        for (p, s) in GateParam::all().filter_map(|p| Some((p, p.setting()?))) {
             let field = match s {
                 GateSetting::Threshold => &v.threshold,
                 GateSetting::Ratio => &v.ratio,
@@ -143,7 +159,7 @@ impl Resolver<'_> {
                 GateSetting::Hold => &v.hold,
                 GateSetting::Release => &v.release,
             };
-            if let Some(x) = self.opt(field, s.range(), &format!("gate {}", s.key())) {
+            if let Some(x) = self.opt(field, range(Param::Gate(p)), &format!("gate {}", s.key())) {
                 *s.field(&mut g) = x;
             }
         }
@@ -195,7 +211,8 @@ impl Resolver<'_> {
             // Set by `bus` (effects are the aux buses').
             effect: Effect::None,
             trim_db: f.trim_db.as_ref().map_or(d.trim_db, |v| {
-                self.range(v, -TRIM_RANGE_DB, TRIM_RANGE_DB, "trim_db")
+                let (lo, hi) = range(Param::Trim);
+                self.range(v, lo, hi, "trim_db")
             }),
             invert: f.invert.as_ref().is_some_and(|v| v.value),
             gain_db: f

@@ -119,36 +119,23 @@ pub fn lane_address(strip: StripRef, p: LaneParam) -> Address {
     )
 }
 
-/// The most a thinned lane departs from the written ride, in the lane's
-/// units: 0.05 dB for gains and trims, 0.001 of the pan travel; switches
-/// are never thinned (repeats are dropped).
-pub fn thin_tolerance(p: LaneParam) -> f64 {
+/// The parameter table's descriptor of the value lane `p` holds (a gain
+/// lane holds dB, not a fader position).
+pub fn lane_spec(p: LaneParam) -> crate::mixer::Spec {
     match p {
-        LaneParam::Gain | LaneParam::Trim | LaneParam::SendGain(_) => 0.05,
-        LaneParam::Pan => 0.001,
-        LaneParam::Mute => 0.0,
-        // 0.05 dB; about 0.1 % of a frequency; a hundredth of Q or
-        // ratio; a tenth of a millisecond.
-        LaneParam::Proc(t) => match t {
-            t if t.is_switch() => 0.0,
-            ProcTarget::HpfFreq | ProcTarget::BandFreq(_) | ProcTarget::CompScHpf => 0.5,
-            ProcTarget::BandQ(_) | ProcTarget::CompRatio | ProcTarget::ReverbDecay => 0.01,
-            ProcTarget::DelayFeedback
-            | ProcTarget::ReverbSize
-            | ProcTarget::ReverbDamping
-            | ProcTarget::ReverbWidth => 0.001,
-            ProcTarget::DelayHpf | ProcTarget::DelayLpf => 0.5,
-            ProcTarget::CompAttack
-            | ProcTarget::CompRelease
-            | ProcTarget::DelayTime
-            | ProcTarget::ReverbPredelay
-            | ProcTarget::GateAttack
-            | ProcTarget::GateHold
-            | ProcTarget::GateRelease
-            | ProcTarget::LimiterRelease => 0.1,
-            _ => 0.05,
-        },
+        LaneParam::Gain => Param::Gain,
+        LaneParam::SendGain(k) => Param::Send(k, SendParam::Gain),
+        _ => lane_address(StripRef::Master, p).param,
     }
+    .spec()
+}
+
+/// The most a thinned lane departs from the written ride, in the lane's
+/// units: the parameter's resolution in the parameter table (0.05 dB for
+/// gains and trims, 0.001 of the pan travel, about 0.1 % of a frequency);
+/// switches are never thinned (repeats are dropped).
+pub fn thin_tolerance(p: LaneParam) -> f64 {
+    lane_spec(p).resolution
 }
 
 /// The lane an engine coefficient plays.

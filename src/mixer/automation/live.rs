@@ -139,28 +139,21 @@ pub(super) fn floor_db(db: f64) -> f64 {
 
 /// Set a control from a lane value (natural units).
 pub(super) fn set_live(c: &mut Controls, p: LaneParam, v: f64) {
-    let gain = |v: f64| {
-        if v <= crate::dsp::fader_law::GAIN_OFF_DB {
-            f64::NEG_INFINITY
-        } else {
-            v.min(FADER_MAX_DB)
-        }
-    };
+    let v = super::lane_spec(p).clamp(v);
     match p {
-        LaneParam::Gain => c.gain_db = gain(v),
-        LaneParam::Trim => c.trim_db = v.clamp(-TRIM_RANGE_DB, TRIM_RANGE_DB),
-        LaneParam::Pan => c.pan = v.clamp(0.0, 1.0),
+        LaneParam::Gain => c.gain_db = v,
+        LaneParam::Trim => c.trim_db = v,
+        LaneParam::Pan => c.pan = v,
         LaneParam::Mute => c.mute = v >= 0.5,
         LaneParam::SendGain(k) => {
             if let Some(s) = c.sends.get_mut(k) {
-                s.gain_db = gain(v);
+                s.gain_db = v;
             }
         }
         LaneParam::Proc(t) => {
-            let (lo, hi) = crate::model::proc_range(t);
             let mut parts = Processing::of(c);
             if let Some(slot) = parts.slot(t) {
-                slot.set(v.clamp(lo, hi));
+                slot.set(v);
                 parts.store(c);
             }
         }

@@ -119,10 +119,7 @@ impl Hub {
         }
         for ((strip, p), node, play) in switches {
             if play == AutoPlay::Live {
-                self.push_strip_parts(
-                    strip,
-                    crate::mixer::push::StripParts::of(lane_address(strip, p).param),
-                );
+                self.push_strip_parts(strip, lane_address(strip, p).param.spec().engine);
             }
             let target = engine_target(p);
             let told = self.auto.sent.entry(node).or_default();

@@ -23,10 +23,11 @@ use super::surface::{
     METER_MIN_INTERVAL, MackieSurface, MidiOut, OVERLOAD_HOLD, VALUE_DISPLAY, VPotView, ValueShown,
     automation_of, mixer_strips,
 };
-use crate::dsp::{amp_to_db, pos_to_db};
-use crate::mixer::{Address, Feedback, Hub, MeterFrame, Param, StripRef, Value};
+use crate::dsp::amp_to_db;
+use crate::mixer::{
+    Address, Feedback, Format, Hub, MeterFrame, Param, Spec, StripRef, Taper, Unit, Value,
+};
 use crate::model::surface::{BindingTarget, SurfaceAction};
-use crate::surfaces::conv::{Conv, Scale, conv_for};
 use std::time::Instant;
 
 impl MackieSurface {
@@ -209,14 +210,14 @@ impl MackieSurface {
             let strip = strips.get(self.bank + global).copied();
             // Fader.
             let fader = strip.and_then(|s| {
-                let (a, conv) = self.fader_control(s)?;
+                let (a, spec) = self.fader_control(s)?;
                 let held = unit.touched[k] || hub.is_touched_by(a, self.origin);
                 if held {
                     d.held = true;
                     return Some(None);
                 }
                 match hub.get(a) {
-                    Ok(Value::Float(x)) => Some(Some(codec::pos_to_fader(conv.to_pos(x)))),
+                    Ok(Value::Float(x)) => Some(Some(codec::pos_to_fader(spec.to_pos(x)))),
                     _ => Some(Some(0)),
                 }
             });
@@ -238,14 +239,14 @@ impl MackieSurface {
             d.leds.push((note::REC + k as u8, LedState::Off));
             // Ring and LCD.
             let vp = strip.and_then(|s| {
-                let (a, conv) = self.vpot_target(s)?;
+                let (a, spec) = self.vpot_target(s)?;
                 match hub.get(a) {
-                    Ok(Value::Float(x)) => Some((conv, x)),
+                    Ok(Value::Float(x)) => Some((spec, x)),
                     _ => None,
                 }
             });
             d.rings[k] = Some(match vp {
-                Some((conv, x)) => conv.ring(x),
+                Some((spec, x)) => ring(&spec, x),
                 None => Ring {
                     mode: RingMode::Dot,
                     value: 0,
@@ -257,11 +258,11 @@ impl MackieSurface {
                 (None, _) => String::new(),
                 (Some(s), Some((_, ValueShown::Fader))) => {
                     match hub.get(Address::new(s, Param::Gain)) {
-                        Ok(Value::Float(db)) => format_db(db),
+                        Ok(Value::Float(db)) => Format::GainDb.label(db),
                         _ => String::new(),
                     }
                 }
-                _ => vp.map_or(String::new(), |(conv, x)| conv.label(x)),
+                _ => vp.map_or(String::new(), |(spec, x)| spec.label(x)),
             };
             d.lcd[k] = Some(cell(&name));
             if lower_line {
@@ -316,9 +317,7 @@ impl MackieSurface {
                 d.faders[8] = match a {
                     Some(a) if unit.touched[8] || hub.is_touched_by(a, self.origin) => None,
                     Some(a) => match hub.get(a) {
-                        Ok(Value::Float(x)) => {
-                            Some(codec::pos_to_fader(conv_for(a.param).to_pos(x)))
-                        }
+                        Ok(Value::Float(x)) => Some(codec::pos_to_fader(a.param.spec().to_pos(x))),
                         _ => None,
                     },
                     None => None,
@@ -563,66 +562,36 @@ struct Desired {
     assignment: Option<[u8; 2]>,
 }
 
-impl Conv {
-    fn ring(self, x: f64) -> Ring {
-        let p = self.to_pos(x);
-        let step = |p: f64| (p * 10.0).round() as u8 + 1;
-        match self {
-            Conv::TrimDb => Ring {
-                mode: RingMode::BoostCut,
-                value: step(p),
-                centre: x.abs() < 0.05,
-            },
-            Conv::GainDb | Conv::Level => Ring {
-                mode: RingMode::Wrap,
-                value: if p <= 0.0 { 0 } else { step(p) },
-                centre: false,
-            },
-            Conv::Pan => Ring {
-                mode: RingMode::Dot,
-                value: step(p),
-                centre: (p - 0.5).abs() < 0.01,
-            },
-            // Boost and cut from the centre.
-            Conv::Scaled(Scale::EqGainDb) => Ring {
-                mode: RingMode::BoostCut,
-                value: step(p),
-                centre: x.abs() < 0.05,
-            },
-            Conv::Scaled(_) => Ring {
-                mode: RingMode::Wrap,
-                value: step(p),
-                centre: false,
-            },
+/// The V-Pot ring that shows value `x` of a control: a dot for a pan,
+/// boost and cut from the centre for a trim or an EQ gain, a growing arc
+/// for the rest (empty at a level's or a share's zero).
+fn ring(spec: &Spec, x: f64) -> Ring {
+    let p = spec.to_pos(x);
+    let step = |p: f64| (p * 10.0).round() as u8 + 1;
+    if spec.unit == Unit::Pan {
+        Ring {
+            mode: RingMode::Dot,
+            value: step(p),
+            centre: (p - 0.5).abs() < 0.01,
         }
-    }
-
-    fn label(self, x: f64) -> String {
-        match self {
-            Conv::TrimDb => format!("{x:+.1}"),
-            Conv::GainDb => format_db(x),
-            Conv::Level => format_db(pos_to_db(x)),
-            Conv::Pan => format_pan(x),
-            Conv::Scaled(s) => s.label(x),
+    } else if spec.is_centred() {
+        Ring {
+            mode: RingMode::BoostCut,
+            value: step(p),
+            centre: x.abs() < 0.05,
         }
-    }
-}
-
-/// A send fader or pan position as shown on the LCD (pan: L50 .. <C> .. R50).
-fn format_pan(p: f64) -> String {
-    let off = ((p - 0.5) * 200.0).round() as i64;
-    match off {
-        0 => " <C>".into(),
-        o if o < 0 => format!("L{}", -o),
-        o => format!("R{o}"),
-    }
-}
-
-fn format_db(db: f64) -> String {
-    if db.is_finite() {
-        format!("{db:.1}")
+    } else if matches!(spec.taper, Taper::Travel | Taper::FaderLaw | Taper::Typed) {
+        Ring {
+            mode: RingMode::Wrap,
+            value: if p <= 0.0 { 0 } else { step(p) },
+            centre: false,
+        }
     } else {
-        "-inf".into()
+        Ring {
+            mode: RingMode::Wrap,
+            value: step(p),
+            centre: false,
+        }
     }
 }
 

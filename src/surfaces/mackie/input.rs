@@ -36,10 +36,10 @@ impl MackieSurface {
             });
         }
         let first = unit.first;
-        let Some((address, conv)) = self.fader_target(hub, ui, f) else {
+        let Some((address, spec)) = self.fader_target(hub, ui, f) else {
             return;
         };
-        let x = conv.value_at(codec::fader_to_pos(value));
+        let x = spec.value_at(codec::fader_to_pos(value));
         if hub.apply(self.origin, address, Value::Float(x)).is_err() {
             self.rejected += 1;
         }
@@ -153,8 +153,8 @@ impl MackieSurface {
                     let _ = hub.apply(self.origin, a, Value::Bool(!on));
                     self.value_until
                         .insert(global, (now + VALUE_DISPLAY, ValueShown::VPot));
-                } else if let Some((a, conv)) = self.vpot_target(strip) {
-                    let _ = hub.apply(self.origin, a, Value::Float(conv.default()));
+                } else if let Some((a, spec)) = self.vpot_target(strip) {
+                    let _ = hub.apply(self.origin, a, Value::Float(spec.default));
                     self.value_until
                         .insert(global, (now + VALUE_DISPLAY, ValueShown::VPot));
                 }
@@ -262,14 +262,14 @@ impl MackieSurface {
         let Some(strip) = self.strip_at(hub, global) else {
             return;
         };
-        let Some((a, conv)) = self.vpot_target(strip) else {
+        let Some((a, spec)) = self.vpot_target(strip) else {
             return;
         };
         let Ok(Value::Float(now_value)) = hub.get(a) else {
             return;
         };
         let fine = self.modifiers.shift;
-        let next = conv.step(now_value, delta, fine);
+        let next = spec.step_from(now_value, delta, fine);
         if hub.apply(self.origin, a, Value::Float(next)).is_err() {
             self.rejected += 1;
         }

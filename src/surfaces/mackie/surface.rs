@@ -13,13 +13,12 @@ use super::codec::{
 };
 use crate::mixer::{
     Address, BandParam, ClientId, CompParam, EqParam, GateParam, Hub, Origin, Param, SendParam,
-    StripRef,
+    Spec, StripRef,
 };
 use crate::model::AutomationMode;
 use crate::model::surface::{
     Behaviour, BindingTarget, ControlMap, MackieUnit, SurfaceAction, SurfaceProfile,
 };
-use crate::surfaces::conv::{Conv, conv_for};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -554,13 +553,13 @@ impl MackieSurface {
     }
 
     /// The address and value conversion for unit `ui`'s fader `f`.
-    pub(super) fn fader_target(&self, hub: &Hub, ui: usize, f: u8) -> Option<(Address, Conv)> {
+    pub(super) fn fader_target(&self, hub: &Hub, ui: usize, f: u8) -> Option<(Address, Spec)> {
         let unit = &self.units[ui];
         if f == MASTER_FADER {
             return (unit.master_fader && unit.main)
                 .then_some(self.master)
                 .flatten()
-                .map(|p| (Address::new(StripRef::Master, p), conv_for(p)));
+                .map(|p| (Address::new(StripRef::Master, p), p.spec()));
         }
         if usize::from(f) >= unit.strips {
             return None;
@@ -570,15 +569,15 @@ impl MackieSurface {
     }
 
     /// The fader binding's parameter on `strip` (its gain, by default).
-    pub(super) fn gain_target(&self, strip: StripRef) -> Option<(Address, Conv)> {
+    pub(super) fn gain_target(&self, strip: StripRef) -> Option<(Address, Spec)> {
         match self.strip_bindings.get("fader") {
-            Some(StripBinding::Param(p)) => Some((Address::new(strip, *p), conv_for(*p))),
+            Some(StripBinding::Param(p)) => Some((Address::new(strip, *p), p.spec())),
             _ => None,
         }
     }
 
     /// The V-Pot view's parameter on `strip`.
-    pub(super) fn view_target(&self, strip: StripRef) -> Option<(Address, Conv)> {
+    pub(super) fn view_target(&self, strip: StripRef) -> Option<(Address, Spec)> {
         let p = match self.view {
             VPotView::Pan => Param::Pan,
             VPotView::Send(k) => Param::Send(k, SendParam::Fader),
@@ -586,12 +585,12 @@ impl MackieSurface {
             VPotView::Eq(i) => EQ_VIEW.get(i)?.0,
             VPotView::Dynamics(i) => DYNAMICS_VIEW.get(i)?.0,
         };
-        Some((Address::new(strip, p), conv_for(p)))
+        Some((Address::new(strip, p), p.spec()))
     }
 
     /// What the fader of `strip` controls: its gain, or under flip the
     /// V-Pot view's parameter (in every view).
-    pub(super) fn fader_control(&self, strip: StripRef) -> Option<(Address, Conv)> {
+    pub(super) fn fader_control(&self, strip: StripRef) -> Option<(Address, Spec)> {
         if self.flip {
             self.view_target(strip)
         } else {
@@ -601,7 +600,7 @@ impl MackieSurface {
 
     /// What the V-Pot of `strip` controls: the view's parameter, or under
     /// flip the gain.
-    pub(super) fn vpot_target(&self, strip: StripRef) -> Option<(Address, Conv)> {
+    pub(super) fn vpot_target(&self, strip: StripRef) -> Option<(Address, Spec)> {
         if self.flip {
             self.gain_target(strip)
         } else {

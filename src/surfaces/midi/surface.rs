@@ -25,7 +25,6 @@ use crate::model::surface::{
     BindingTarget, ButtonMode, ControlMap, Curve, MidiBinding, MidiSource, RelativeEncoding,
     SurfaceAction,
 };
-use crate::surfaces::conv::conv_for;
 use crate::surfaces::target::{BankTarget, bank_or_transport};
 
 /// Why a map cannot drive a controller.
@@ -170,7 +169,7 @@ impl MidiMapSurface {
     pub fn learn(&mut self, bytes: &[u8], address: Address) -> Option<Learned> {
         let msg = codec::decode(bytes).ok()?;
         let ev = *self.assembler.feed(msg).last()?;
-        let switch = !is_continuous(address.param);
+        let switch = !address.param.spec().ridden;
         let (channel, source, name) = match ev {
             Event::Cc {
                 channel,
@@ -302,7 +301,7 @@ impl MidiMapSurface {
             return;
         };
         let b = &self.bindings[i];
-        let switch = !is_continuous(address.param);
+        let switch = !address.param.spec().ridden;
         if switch {
             let on_now = matches!(hub.get(address), Ok(Value::Bool(true)));
             let x = match input {
@@ -688,10 +687,6 @@ fn feedback(m: &MidiBinding, raw: u16) -> Option<Vec<Vec<u8>>> {
     Some(msgs.iter().map(codec::encode).collect())
 }
 
-fn is_continuous(p: Param) -> bool {
-    p.is_continuous()
-}
-
 /// Control position (0..1, after the curve) <-> target value.
 #[derive(Debug, Clone, Copy)]
 struct Scale {
@@ -718,7 +713,7 @@ impl Scale {
         };
         match (self.range, self.param) {
             (Some((lo, hi)), _) => lo + x * (hi - lo),
-            (None, p) => conv_for(p).value_at(x),
+            (None, p) => p.spec().value_at(x),
         }
     }
 
@@ -726,7 +721,7 @@ impl Scale {
     fn to_unit(self, v: f64) -> f64 {
         let x = match (self.range, self.param) {
             (Some((lo, hi)), _) => (v - lo) / (hi - lo),
-            (None, p) => conv_for(p).to_pos(v),
+            (None, p) => p.spec().to_pos(v),
         }
         .clamp(0.0, 1.0);
         match self.curve {

@@ -5,7 +5,6 @@
 //! "immediately" time tag that liblo puts on every bundle.
 
 use crate::mixer::{Address, Value};
-use crate::surfaces::conv::{Conv, conv_for};
 use rosc::{OscMessage, OscPacket, OscType};
 
 /// Bundles nested deeper than this are refused (never recursed into).
@@ -482,13 +481,14 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
     // position 0..1 on the setting's own scale (log for frequencies).
     if let Some(control) = m.addr.strip_suffix("/pos")
         && let Ok(address) = Address::parse(control)
-        && let Conv::Scaled(scale) = conv_for(address.param)
+        && let spec = address.param.spec()
+        && spec.has_own_scale()
     {
         return match args {
             [a] => match number(a) {
                 Some(p) if p.is_finite() => Some(Ok(OscCommand::Set {
                     address,
-                    value: Value::Float(Conv::Scaled(scale).value_at(p.clamp(0.0, 1.0))),
+                    value: Value::Float(spec.value_at(p.clamp(0.0, 1.0))),
                 })),
                 _ => bad("expected a position 0..1"),
             },
@@ -500,7 +500,7 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
         if let Some(control) = m.addr.strip_suffix(suffix)
             && let Ok(address) = Address::parse(control)
         {
-            if !address.param.is_continuous() {
+            if !address.param.spec().ridden {
                 return bad("only faders, gains, trims, pans and send levels can be touched");
             }
             return match args {
@@ -575,10 +575,11 @@ impl OscOut {
     /// on `/ADDRESS/pos`, for apps whose knobs run 0..1.
     pub fn controls(address: Address, value: &Value) -> Vec<OscOut> {
         let mut out = vec![OscOut::control(address, value)];
-        if let (Conv::Scaled(scale), Value::Float(x)) = (conv_for(address.param), value) {
+        let spec = address.param.spec();
+        if let (true, Value::Float(x)) = (spec.has_own_scale(), value) {
             out.push(OscOut {
                 addr: format!("/{address}/pos"),
-                arg: OscType::Float(Conv::Scaled(scale).to_pos(*x) as f32),
+                arg: OscType::Float(spec.to_pos(*x) as f32),
             });
         }
         out
@@ -639,10 +640,8 @@ impl MessageBuf {
         if !self.push_at(&at.control, &arg) {
             self.push(format_args!("/{address}"), &arg);
         }
-        if let (Conv::Scaled(scale), Value::Float(x), Some(pos_at)) =
-            (conv_for(address.param), value, &at.pos)
-        {
-            let pos = OscType::Float(Conv::Scaled(scale).to_pos(*x) as f32);
+        if let (Value::Float(x), Some(pos_at)) = (value, &at.pos) {
+            let pos = OscType::Float(address.param.spec().to_pos(*x) as f32);
             if !self.push_at(pos_at, &pos) {
                 self.push(format_args!("/{address}/pos"), &pos);
             }
@@ -740,7 +739,10 @@ impl ControlAddresses {
         };
         ControlAddresses {
             control: padded(format!("/{address}")),
-            pos: matches!(conv_for(address.param), Conv::Scaled(_))
+            pos: address
+                .param
+                .spec()
+                .has_own_scale()
                 .then(|| padded(format!("/{address}/pos"))),
         }
     }

@@ -21,7 +21,6 @@ pub mod driver;
 
 use crate::mixer::{Address, ClientId, Feedback, Hub, Origin, Value};
 use crate::model::surface::{BindingTarget, ControlMap, SurfaceAction, SurfaceProfile};
-use crate::surfaces::conv::conv_for;
 use crate::surfaces::target::{BankTarget, bank_or_transport};
 use fader_link::{FromBoard, POSITION_MAX, PROTOCOL_VERSION, ToBoard, caps};
 use std::time::{Duration, Instant};
@@ -394,7 +393,7 @@ impl SerialSurface {
                     self.owed = true;
                 }
                 if let Some(a) = self.fader_address(hub, index)
-                    && a.param.is_continuous()
+                    && a.param.spec().ridden
                 {
                     let _ = hub.touch(self.origin, a, on);
                 }
@@ -411,7 +410,7 @@ impl SerialSurface {
                 f.shown = Some(position);
                 if let Some(a) = self.fader_address(hub, index) {
                     let pos = f64::from(position.min(POSITION_MAX)) / f64::from(POSITION_MAX);
-                    let v = conv_for(a.param).value_at(pos);
+                    let v = a.param.spec().value_at(pos);
                     if hub.apply(self.origin, a, Value::Float(v)).is_err() {
                         self.rejected += 1;
                     }
@@ -452,7 +451,7 @@ impl SerialSurface {
                     self.rejected += 1;
                     return Vec::new();
                 };
-                let next = conv_for(a.param).step(x, delta, false);
+                let next = a.param.spec().step_from(x, delta, false);
                 if hub.apply(self.origin, a, Value::Float(next)).is_err() {
                     self.rejected += 1;
                 }
@@ -567,7 +566,7 @@ impl SerialSurface {
             let Ok(Value::Float(value)) = hub.get(a) else {
                 continue;
             };
-            let pos = conv_for(a.param).to_pos(value);
+            let pos = a.param.spec().to_pos(value);
             let want = (pos * f64::from(POSITION_MAX)).round() as u16;
             if f.shown == Some(want) {
                 continue;

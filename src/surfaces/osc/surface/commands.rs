@@ -21,7 +21,7 @@ impl OscSurface {
                 // The client now shows what it sent.
                 if let Some(s) = self.subscribers.iter_mut().find(|s| s.matches(from)) {
                     self.shown.set(address, s.slot, wire_value(&value));
-                    if address.param.is_continuous() {
+                    if address.param.spec().ridden {
                         s.ridden.insert(address);
                     }
                 }
