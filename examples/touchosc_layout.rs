@@ -4,7 +4,7 @@
 //!
 //! A .tosc file is zlib-compressed XML (`<lexml version='3'>`) of nested
 //! nodes, each with properties, values and OSC messages. Every path here is
-//! a native faderd address (DESIGN.md); tests/touchosc_layout.rs checks them.
+//! a native faderd address (DESIGN.md); tests/behaviour/touchosc_layout.rs checks them.
 //!
 //! Page "Mixer": 8 strips (name, automation mode, pan, fader with touch,
 //! meter, dB, mute, solo) and the master, transport buttons.

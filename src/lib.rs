@@ -30,7 +30,7 @@
 //! | `surfaces` | driver I/O threads | `mixer`, `health` |
 //! | `daemon` | wiring | everything |
 //!
-//! Imports point toward the engine; `tests/architecture.rs` enforces it.
+//! Imports point toward the engine; `tests/behaviour/architecture.rs` enforces it.
 
 pub mod audio;
 pub mod config;

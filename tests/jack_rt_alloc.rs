@@ -6,9 +6,8 @@
 //! messages into faderd's MIDI input every period and records what faderd's
 //! MIDI output sends it. Counted: every allocation and free made on the
 //! JACK thread between the start and the end of faderd's process callback.
-#![allow(unsafe_code)] // a counting global allocator needs it
-
 mod common;
+use common::alloc::{CountingAlloc, Counts, count_into, stop_counting};
 use common::jack::{JackServer, jackd_available};
 use faderd::audio::AudioHooks;
 use faderd::audio::jack::{Connections, JackBackend, PortLayout, open_client};
@@ -16,45 +15,9 @@ use faderd::audio::midi::{MidiPorts, midi_queues};
 use faderd::engine::EngineConfig;
 use faderd::mixer::{ClipStore, Hub, Origin, Value};
 use jack::{Client, ClientOptions, Control, MidiIn, MidiOut, ProcessScope, RawMidi};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-struct CountingAlloc;
-
-thread_local! {
-    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
-}
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static FREES: AtomicUsize = AtomicUsize::new(0);
-
-fn bump(counter: &AtomicUsize) {
-    // try_with: the thread-local may already be gone while a thread exits.
-    if IN_CALLBACK.try_with(Cell::get).unwrap_or(false) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        bump(&FREES);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump(&ALLOCS);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
@@ -126,15 +89,12 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
     let server = JackServer::start("rtalloc");
 
     // The counter sees an allocation on a flagged thread.
-    IN_CALLBACK.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let probe = Counts::leaked();
+    count_into(probe);
     drop(std::hint::black_box(vec![0u8; 64]));
-    IN_CALLBACK.with(|c| c.set(false));
-    assert!(ALLOCS.load(Ordering::Relaxed) > before, "the counter works");
-    let (a0, f0) = (
-        ALLOCS.load(Ordering::Relaxed),
-        FREES.load(Ordering::Relaxed),
-    );
+    stop_counting();
+    assert!(probe.allocs() > 0, "the counter works");
+    let callback = Counts::leaked();
 
     let session = faderd::config::parse_session(SESSION, std::path::Path::new("s.yaml")).unwrap();
     let layout: PortLayout = faderd::daemon::port_layout(&session);
@@ -148,8 +108,8 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
     let (mut hub, engine) = Hub::new(session, ClipStore::new(), cfg).unwrap();
     let (midi_rt, mut midi) = midi_queues();
     let hooks = AudioHooks {
-        before_period: Some(Box::new(|| IN_CALLBACK.with(|c| c.set(true)))),
-        after_period: Some(Box::new(|_| IN_CALLBACK.with(|c| c.set(false)))),
+        before_period: Some(Box::new(move || count_into(callback))),
+        after_period: Some(Box::new(|_| stop_counting())),
     };
     let ports = MidiPorts {
         names: vec!["Surface".into()],
@@ -229,10 +189,7 @@ fn jack_callback_allocates_nothing_with_midi_flowing() {
     }
     let periods = backend.stats().periods.load(Ordering::Relaxed);
     let xruns = backend.stats().xruns.load(Ordering::Relaxed);
-    let (allocs, frees) = (
-        ALLOCS.load(Ordering::Relaxed) - a0,
-        FREES.load(Ordering::Relaxed) - f0,
-    );
+    let (allocs, frees) = (callback.allocs(), callback.frees());
 
     drop(peer);
     let engine = backend.stop();

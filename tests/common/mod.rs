@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod alloc;
 pub mod jack;
 pub mod mackie_emu;
 pub mod pipewire;

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 /// The generator the file comes from (examples/touchosc_layout.rs).
 #[allow(dead_code)]
-#[path = "../examples/touchosc_layout.rs"]
+#[path = "../../examples/touchosc_layout.rs"]
 mod generator;
 
 const FILES: [&str; 2] = ["faderd-mixer.tosc", "faderd-phone.tosc"];

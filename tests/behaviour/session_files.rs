@@ -1,7 +1,7 @@
 //! Session files: strict loading with file:line:column, lossless round
 //! trips, atomic saves.
 
-mod common;
+use crate::common;
 use faderd::config::{self, ConfigError, load_session, parse_session, save_session};
 use std::path::Path;
 

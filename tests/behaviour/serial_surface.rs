@@ -27,7 +27,7 @@ fn hub(tracks: usize) -> Hub {
     Hub::new(s, ClipStore::new(), cfg).unwrap().0
 }
 
-const PROFILE: &str = include_str!("../surfaces/serial/diy-4-fader.yaml");
+const PROFILE: &str = include_str!("../../surfaces/serial/diy-4-fader.yaml");
 
 fn surface(map: &str) -> Result<SerialSurface, String> {
     let p = parse_profile(PROFILE, Path::new("p.yaml")).unwrap();
@@ -36,7 +36,7 @@ fn surface(map: &str) -> Result<SerialSurface, String> {
 }
 
 fn shipped() -> SerialSurface {
-    surface(include_str!("../maps/serial-fader-board.yaml")).unwrap()
+    surface(include_str!("../../maps/serial-fader-board.yaml")).unwrap()
 }
 
 fn hello(capabilities: u8) -> FromBoard {

@@ -5,7 +5,7 @@
 //! read-only folder otherwise), and `kill -9` at any moment leaves every
 //! file loadable and the last autosave recoverable.
 
-mod common;
+use crate::common;
 use common::*;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! mix: sources x trims x faders x pan gains, sends through aux buses,
 //! tracks through a group bus, everything into master.
 
-mod common;
+use crate::common;
 use common::*;
 use std::f64::consts::FRAC_PI_2;
 

@@ -1,7 +1,7 @@
 //! Imports point toward the engine: each module may only `use crate::` what
 //! the table in src/lib.rs allows.
 
-mod common;
+use crate::common;
 use common::files_under;
 use std::path::Path;
 
@@ -57,7 +57,7 @@ fn modules_import_only_toward_the_engine() {
 
 #[test]
 fn the_engine_uses_no_locks_channels_or_logging() {
-    // Allocation is proven absent at run time by tests/rt_alloc.rs; this
+    // Allocation is proven absent at run time by tests/behaviour/rt_alloc.rs; this
     // guards what a run-time check cannot see: locks, blocking channels,
     // logging and printing.
     let banned = [

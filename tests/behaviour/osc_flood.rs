@@ -3,52 +3,13 @@
 //! loopback). The engine ends on the last values sent, feedback stays at one
 //! bundle per tick, and the audio thread neither allocates nor misses a
 //! period.
-#![allow(unsafe_code)] // a counting global allocator needs it
-
+use crate::common::alloc::{Counts, count_into};
 use faderd::audio::AudioHooks;
 use faderd::config::DaemonConfig;
 use faderd::daemon::{Daemon, HUB_TICK, RunOptions};
 use faderd::dsp::{db_to_amp, pos_to_db};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::net::UdpSocket;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-struct CountingAlloc;
-
-thread_local! {
-    static AUDIO_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-static AUDIO_ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-fn count() {
-    if AUDIO_THREAD.with(Cell::get) {
-        AUDIO_ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
 
 const SESSION: &str = r#"
 version: 1
@@ -80,9 +41,10 @@ fn a_flood_ends_on_the_last_values_with_bounded_feedback_and_undisturbed_audio()
     let mut config = DaemonConfig::default();
     config.osc.listen = "127.0.0.1:0".parse().unwrap();
     // Count from the end of the first period on.
+    let audio = Counts::leaked();
     let hooks = AudioHooks {
         before_period: None,
-        after_period: Some(Box::new(|_| AUDIO_THREAD.with(|c| c.set(true)))),
+        after_period: Some(Box::new(move |_| count_into(audio))),
     };
     let daemon = Daemon::start(
         RunOptions {
@@ -153,7 +115,7 @@ fn a_flood_ends_on_the_last_values_with_bounded_feedback_and_undisturbed_audio()
     let datagrams = counting.join().unwrap();
     std::thread::sleep(Duration::from_millis(200));
     // Before stopping: the thread's exit frees what it owns, legitimately.
-    let audio_allocs = AUDIO_ALLOCS.load(Ordering::Relaxed);
+    let audio_allocs = audio.allocs();
     let stopped = daemon.stop();
 
     // The rate really was ~20k/s.

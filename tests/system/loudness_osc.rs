@@ -4,7 +4,7 @@
 //! reduction on `/strip/N/meter/gr`, and `/master/loudness/reset` restarts
 //! the programme measurement.
 
-mod common;
+use crate::common;
 use common::*;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};

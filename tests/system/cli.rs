@@ -1,6 +1,6 @@
 //! The command-line contract: outputs, exit statuses, messages.
 
-mod common;
+use crate::common;
 use common::*;
 use std::process::Stdio;
 use std::time::Duration;

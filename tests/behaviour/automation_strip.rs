@@ -5,7 +5,7 @@
 //! a bounce plays these lanes exactly as live playback does is in
 //! automation_render.rs.)
 
-mod common;
+use crate::common;
 
 use faderd::config::{parse_session, session_to_yaml};
 use faderd::engine::Engine;

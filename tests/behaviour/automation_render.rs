@@ -3,7 +3,7 @@
 //! surface) and bounced offline, at other block sizes, give the same
 //! samples at every timeline frame.
 
-mod common;
+use crate::common;
 use common::*;
 use faderd::audio::AudioHooks;
 use faderd::config::{DaemonConfig, parse_session};

@@ -2,7 +2,7 @@
 //! an independent OSC implementation, plus raw UDP clients for what those
 //! tools cannot do (send from a fixed port, see datagram boundaries).
 
-mod common;
+use crate::common;
 use common::*;
 use rosc::{OscPacket, OscType};
 use std::io::{BufRead, BufReader};

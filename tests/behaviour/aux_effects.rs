@@ -3,7 +3,7 @@
 //! echoes at the set (or tempo-synced) time, falling by the feedback, or a
 //! reverb tail with the set decay time; live changes take effect.
 
-mod common;
+use crate::common;
 use common::*;
 use faderd::config::parse_session;
 use faderd::engine::Engine;

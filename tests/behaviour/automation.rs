@@ -3,7 +3,7 @@
 //! the engine plays (what a listener hears). The same scenarios run
 //! through real surfaces in automation_surfaces.rs.
 
-mod common;
+use crate::common;
 
 use faderd::config::parse_session;
 use faderd::dsp::{db_to_pos, pos_to_db};

@@ -6,7 +6,7 @@
 //! again as it was; and a faderd started before PipeWire joins it when it
 //! starts.
 
-mod common;
+use crate::common;
 use common::pipewire::{PipeWire, SINK, peak_of_last, pipewire_available};
 use common::*;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! fader is never sent a setpoint, garbage and bad CRCs are dropped and
 //! counted, and an unplugged board is found again and put back in step.
 
-mod common;
+use crate::common;
 use common::*;
 use fader_firmware::sim::{VirtualBoard, sim_config};
 use fader_link::{FromBoard, POSITION_MAX, ToBoard, frame};

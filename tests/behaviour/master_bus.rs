@@ -2,7 +2,7 @@
 //! loudness, and an independent meter (the ebur128 crate) reading the file
 //! it wrote agrees; the true-peak limiter keeps the file under its ceiling.
 
-mod common;
+use crate::common;
 use common::*;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! surface is one command, however many sends and filters its strip has;
 //! the same value again is none.
 
-mod common;
+use crate::common;
 use common::hub_and_engine;
 use faderd::mixer::{Address, ClientId, Hub, Origin, Value};
 use std::fmt::Write;

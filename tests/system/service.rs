@@ -7,12 +7,12 @@
 //! run in these containers: the socket is a real Unix datagram socket
 //! read here, speaking the protocol systemd documents (sd_notify(3)).
 
-mod common;
+use crate::common;
 use common::*;
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
-const UNIT: &str = include_str!("../dist/faderd.service");
+const UNIT: &str = include_str!("../../dist/faderd.service");
 
 /// A `Key=value` of the unit's [Service] section.
 fn unit_value(key: &str) -> String {

@@ -2,7 +2,7 @@
 //! datagram costs at most that datagram, and it answers afterwards. Every
 //! test runs the real `faderd run` and talks to it over UDP on loopback.
 
-mod common;
+use crate::common;
 use common::*;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};

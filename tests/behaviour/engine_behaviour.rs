@@ -1,6 +1,6 @@
 //! Engine behaviour a listener would notice, measured on rendered samples.
 
-mod common;
+use crate::common;
 use common::*;
 use faderd::config::parse_session;
 use faderd::engine::Engine;

@@ -1,67 +1,13 @@
 //! The audio callback allocates and frees nothing: every command kind, graph
 //! swaps (including more than the retire queue holds) and a random command
 //! storm, all counted by a global allocator that watches the engine's calls.
-#![allow(unsafe_code)] // a counting global allocator needs it
-
+use crate::common::alloc::counted as in_rt;
 use faderd::config::parse_session;
 use faderd::engine::rt::process_guarded;
 use faderd::media::load_clips;
 use faderd::mixer::{Origin, Value};
 use faderd::render::OfflineRun;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::Path;
-
-struct CountingAlloc;
-
-// Per thread: tests run in parallel, and only the thread that plays the
-// audio thread may be counted.
-thread_local! {
-    static IN_RT: Cell<bool> = const { Cell::new(false) };
-    static RT_ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static RT_FREES: Cell<usize> = const { Cell::new(0) };
-}
-
-fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>) {
-    if IN_RT.with(Cell::get) {
-        counter.with(|c| c.set(c.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump(&RT_ALLOCS);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        bump(&RT_FREES);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump(&RT_ALLOCS);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-/// Run `f` as the audio thread would, counting its (de)allocations.
-fn in_rt<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
-    let (a0, f0) = (RT_ALLOCS.with(Cell::get), RT_FREES.with(Cell::get));
-    IN_RT.with(|c| c.set(true));
-    let r = f();
-    IN_RT.with(|c| c.set(false));
-    (
-        r,
-        RT_ALLOCS.with(Cell::get) - a0,
-        RT_FREES.with(Cell::get) - f0,
-    )
-}
 
 const SESSION: &str = r#"
 version: 1

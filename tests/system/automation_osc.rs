@@ -4,7 +4,7 @@
 //! touch pass from the tablet is written and saved in the session file;
 //! `/automation/undo` takes back the last pass.
 
-mod common;
+use crate::common;
 use common::*;
 use faderd::dsp::db_to_pos;
 use faderd::model::LaneParam;

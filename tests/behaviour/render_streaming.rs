@@ -2,7 +2,7 @@
 //! strips over cores; its file must equal, sample for sample, the same
 //! session played from whole files on one thread.
 
-mod common;
+use crate::common;
 use common::*;
 use faderd::config::parse_session;
 use faderd::media::load_clips;
