@@ -22,15 +22,16 @@
 //! | `engine` | audio  | `dsp` |
 //! | `model`  | any (plain data) | `dsp`, `engine` (types) |
 //! | `mixer`  | hub    | `engine`, `model`, `dsp` |
-//! | `config` | any    | `model`, `mixer::address`, `dsp` |
+//! | `config` | any    | `model`, `mixer` (addresses, the parameter table), `dsp` |
 //! | `health` | any non-RT (counters) | nothing |
-//! | `media`  | non-RT | `engine` (clip type), `model` |
+//! | `media`  | non-RT | `engine` (clip type), `model`, `mixer` (the clip store) |
 //! | `audio`  | owns the audio thread | `engine`, `mixer`, `media`, `health` |
 //! | `render` | its caller's (offline) | `engine`, `mixer`, `media`, `model` |
-//! | `surfaces` | driver I/O threads | `mixer`, `health` |
+//! | `surfaces` | driver I/O threads | `mixer`, `model` (profiles, maps), `dsp` (the fader law), `health` |
 //! | `daemon` | wiring | everything |
 //!
-//! Imports point toward the engine; `tests/behaviour/architecture.rs` enforces it.
+//! Imports point toward the engine; `tests/behaviour/architecture.rs` reads
+//! this table and enforces it.
 
 pub mod audio;
 pub mod config;

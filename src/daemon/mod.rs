@@ -4,41 +4,45 @@
 //! Thread: the caller's thread becomes the hub thread. May import anything.
 
 mod audio;
+mod backend;
 pub mod devices;
 mod engine_watch;
+mod hub_loop;
 pub mod latency;
 mod midi_surfaces;
 mod notify;
 pub mod nsm;
 pub mod persist;
+mod run;
 
 pub use audio::{AudioEvent, AudioTotals, JackPlan, RelinkRequest, port_layout};
+use backend::{Chosen, choose_backend, wait_first_period};
+use hub_loop::{HubParts, HubRequest, hub_loop};
+pub use run::{run, run_nsm, run_until};
 
-use crate::audio::cpal_io::{CpalBackend, CpalOptions, CpalPlan};
+use crate::audio::cpal_io::CpalBackend;
 use crate::audio::dummy::DummyBackend;
 use crate::audio::jack as jackb;
-use crate::audio::midi::MidiLink;
 use crate::audio::slot::EngineSlot;
 use crate::audio::{AudioHooks, Backend};
-use crate::config::{self, BackendChoice, DaemonConfig};
+use crate::config::{self, DaemonConfig};
 use crate::engine::{Engine, EngineConfig};
-use crate::health::{Health, contain};
+use crate::health::Health;
 use crate::media;
-use crate::mixer::Feedback;
 use crate::mixer::Hub;
 use crate::model::Session;
 use crate::surfaces::osc::{AllowList, OscPort, OscStats, StaticClient, SurfaceOptions};
 use crate::surfaces::serial::boards::{BoardSetup, SerialBoards};
 use crate::surfaces::{Doorbell, Surface};
 use anyhow::Context;
-use crossbeam::channel::{self, Receiver};
+use crossbeam::channel;
 use engine_watch::EngineWatch;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The demo session built into the binary (the same text as examples/demo.yaml).
 pub const DEMO_SESSION: &str = include_str!("../../examples/demo.yaml");
@@ -122,94 +126,6 @@ impl Failure {
             out.push_str(&text);
         }
         out
-    }
-}
-
-/// How often the main thread copies the dummy or cpal backend's counters
-/// for `/status` while it waits for a signal.
-const STATUS_REFRESH: Duration = Duration::from_millis(250);
-
-/// Run the daemon until SIGINT or SIGTERM.
-pub fn run(opts: RunOptions) -> Result<(), Failure> {
-    run_until(opts, &stop_on_signal()?)
-}
-
-/// Run under the NSM session manager at `url` (from `$NSM_URL`) until
-/// SIGINT/SIGTERM: see [`nsm`].
-pub fn run_nsm(url: &str, opts: RunOptions) -> Result<(), Failure> {
-    nsm::run(url, opts, &stop_on_signal()?)
-}
-
-/// Install the panic hook and a SIGINT/SIGTERM handler; the receiver gets
-/// a message when a signal comes.
-fn stop_on_signal() -> Result<Receiver<()>, Failure> {
-    crate::health::install_panic_hook();
-    let (stop_tx, stop) = channel::bounded::<()>(1);
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.try_send(());
-    })
-    .context("cannot install the SIGINT/SIGTERM handler")
-    .map_err(Failure::env)?;
-    Ok(stop)
-}
-
-/// Run the daemon until something arrives on `stop` (or its sender is
-/// gone): start it, print the ready line, wait, stop it and save the
-/// session if it changed.
-pub fn run_until(opts: RunOptions, stop: &Receiver<()>) -> Result<(), Failure> {
-    let session_path = opts.session.clone();
-    let daemon = Daemon::start(opts, AudioHooks::default())?;
-    println!("{}", daemon.ready_line());
-    let service = notify::Notifier::from_env();
-    if let Some(n) = &service {
-        n.ready(daemon.ready_line());
-    }
-    let mut watchdog = ServiceWatchdog::new(service.as_ref());
-    while let Err(channel::RecvTimeoutError::Timeout) = stop.recv_timeout(watchdog.wake()) {
-        daemon.refresh_audio_status();
-        watchdog.tick(&daemon);
-    }
-    if let Some(n) = &service {
-        n.stopping();
-    }
-    daemon.finish(session_path.as_deref(), AtExit::SaveChanges)
-}
-
-/// The service watchdog is pinged only while the hub thread turns: a hung
-/// mixer thread stops the pings and systemd restarts faderd.
-struct ServiceWatchdog<'a> {
-    service: Option<&'a notify::Notifier>,
-    ping_every: Option<Duration>,
-    turns_seen: u64,
-    last_ping: Instant,
-}
-
-impl<'a> ServiceWatchdog<'a> {
-    fn new(service: Option<&'a notify::Notifier>) -> Self {
-        ServiceWatchdog {
-            service,
-            ping_every: service.and_then(notify::Notifier::ping_every),
-            turns_seen: 0,
-            last_ping: Instant::now(),
-        }
-    }
-
-    /// How long the main thread may wait before the next [`Self::tick`].
-    fn wake(&self) -> Duration {
-        self.ping_every
-            .map_or(STATUS_REFRESH, |p| p.min(STATUS_REFRESH))
-    }
-
-    fn tick(&mut self, daemon: &Daemon) {
-        if let (Some(n), Some(every)) = (self.service, self.ping_every)
-            && self.last_ping.elapsed() >= every
-        {
-            let turns = daemon.health.hub_turns.load(Ordering::Relaxed);
-            if turns != self.turns_seen {
-                n.ping();
-                (self.turns_seen, self.last_ping) = (turns, Instant::now());
-            }
-        }
     }
 }
 
@@ -692,279 +608,6 @@ impl Drop for Daemon {
         if let Some(t) = self.hub_thread.take() {
             let _ = t.join();
         }
-    }
-}
-
-/// The backend picked for this run, before the engine exists.
-enum Chosen {
-    Dummy(&'static str),
-    /// `auto` with no server yet: the dummy clock, and a JACK client as
-    /// soon as a server runs.
-    Watching(JackPlan),
-    Jack(::jack::Client, JackPlan),
-    Cpal(Box<CpalPlan>),
-}
-
-/// `backend: jack` must find a server (exit 2 if not); `auto` uses one when
-/// it runs and otherwise the dummy clock, saying so, until one starts.
-fn choose_backend(
-    config: &DaemonConfig,
-    session: &Session,
-    live_names: &Arc<audio::LivePortNames>,
-) -> Result<Chosen, Failure> {
-    let plan = || JackPlan {
-        config: config.jack.clone(),
-        layout: port_layout(session),
-        follow_transport: config.sync == config::SyncSource::Jack,
-        period_request: config
-            .audio
-            .period_frames
-            .and_then(|p| u32::try_from(p).ok()),
-        live_names: Arc::clone(live_names),
-    };
-    match config.audio.backend {
-        BackendChoice::Dummy => Ok(Chosen::Dummy("dummy backend")),
-        BackendChoice::Jack => match jackb::open_client(&config.jack.client_name) {
-            Ok(client) => Ok(Chosen::Jack(client, plan())),
-            Err(e) => Err(Failure::env(anyhow::Error::new(e).context(
-                "the JACK backend was asked for (start jackd, or run with --backend dummy)",
-            ))),
-        },
-        BackendChoice::Cpal => {
-            let layout = port_layout(session);
-            let c = &config.cpal;
-            let opts = CpalOptions {
-                host: c.host.clone(),
-                output_device: c.output_device.clone(),
-                input_device: c.input_device.clone(),
-                output_channels: c.output_channels.clone(),
-                input_channels: c.input_channels.clone(),
-            };
-            CpalPlan::open(
-                &opts,
-                session.sample_rate,
-                layout.inputs.len(),
-                layout.outputs.len(),
-            )
-            .map(|p| Chosen::Cpal(Box::new(p)))
-            .map_err(|e| {
-                Failure::env(
-                    anyhow::Error::new(e).context("the cpal backend cannot open its devices"),
-                )
-            })
-        }
-        BackendChoice::Auto => match jackb::open_client(&config.jack.client_name) {
-            Ok(client) => Ok(Chosen::Jack(client, plan())),
-            Err(e) => {
-                tracing::info!(
-                    "{e}; using the dummy backend (no sound is played) until a server starts"
-                );
-                Ok(Chosen::Watching(plan()))
-            }
-        },
-    }
-}
-
-/// Give the dummy thread its first period, then say whether it got
-/// real-time scheduling.
-fn wait_first_period(backend: &DummyBackend) {
-    let t0 = Instant::now();
-    while backend.stats().periods.load(Ordering::Relaxed) == 0
-        && t0.elapsed() < Duration::from_millis(200)
-    {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    if backend.stats().realtime.load(Ordering::Relaxed) {
-        tracing::info!("the audio thread runs with real-time scheduling");
-    } else {
-        tracing::warn!(
-            "the audio thread could not get real-time scheduling (no rtprio for this user): periods may be late under load"
-        );
-    }
-}
-
-/// What other threads ask of the hub thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HubRequest {
-    /// Save the session to its file now.
-    Save,
-}
-
-/// What the hub thread owns.
-struct HubParts {
-    /// Requests from other threads (the session manager's save).
-    requests: Receiver<HubRequest>,
-    /// Where renamed strips' port display names go (the JACK supervisor).
-    live_names: Arc<audio::LivePortNames>,
-    hub: Hub,
-    /// Every surface: OSC, the MIDI surfaces, serial boards.
-    surfaces: Vec<Box<dyn Surface>>,
-    /// Rung by the surfaces' drivers when they have input.
-    bell: Doorbell,
-    /// Where the MIDI link of a rebuilt engine goes (the MIDI surfaces).
-    midi_links: channel::Sender<Option<MidiLink>>,
-    /// Panics caught, refusals, saves.
-    health: Arc<Health>,
-    /// The engine's faults and rebuilds.
-    watch: EngineWatch,
-    /// Autosave, saves asked for, failed saves (none for the demo).
-    persistence: Option<persist::Persistence>,
-}
-
-/// The hub thread: apply what surfaces send as it arrives and show every
-/// surface the changes it caused at once; every tick, service the engine
-/// link, show the tick's changes and tick every surface; build a new
-/// engine when the audio supervisor asks (the JACK server came back).
-///
-/// It sleeps until a surface's driver rings the doorbell or the next tick
-/// is due: every [`HUB_TICK`], every [`IDLE_TICK`] while nothing needs it,
-/// and as often as a surface asks to be polled (MIDI surfaces: their
-/// queue cannot wake this thread). Input left over from a flood (taken a
-/// batch per turn) is taken on the next turn without sleeping. A panic while handling one input or one tick is
-/// caught, counted and logged; the hub keeps its state and carries on.
-fn hub_loop(parts: HubParts, relinks: Receiver<AudioEvent>, stop: &AtomicBool) -> HubOutcome {
-    let HubParts {
-        mut hub,
-        mut surfaces,
-        bell,
-        midi_links,
-        health,
-        mut watch,
-        mut persistence,
-        live_names,
-        requests,
-    } = parts;
-    let mut changes: Vec<Feedback> = Vec::new();
-    let mut last_tick = Instant::now();
-    let mut next_tick = last_tick + HUB_TICK;
-    while !stop.load(Ordering::SeqCst) {
-        health.hub_turns.fetch_add(1, Ordering::Relaxed);
-        // Whatever just arrived may need the hub's full pace again.
-        let quiet =
-            hub.is_quiet() && watch.is_settled(&hub) && !surfaces.iter().any(|s| s.is_active());
-        if !quiet {
-            next_tick = next_tick.min(last_tick + HUB_TICK);
-        }
-        let mut timeout = next_tick.saturating_duration_since(Instant::now());
-        for s in surfaces.iter_mut() {
-            if let Some(every) = s.poll_every() {
-                contain(&health, HubPart(s.name()), || {
-                    s.take_input(&mut hub, Instant::now())
-                });
-                timeout = timeout.min(every);
-            }
-        }
-        show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
-        if !surfaces.iter().any(|s| s.has_input()) {
-            bell.wait(timeout);
-        }
-        for i in 0..surfaces.len() {
-            let s = &mut surfaces[i];
-            if s.has_input() {
-                contain(&health, HubPart(s.name()), || {
-                    s.take_input(&mut hub, Instant::now())
-                });
-                show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
-            }
-        }
-        let now = Instant::now();
-        if now >= next_tick {
-            last_tick = next_tick;
-            next_tick += if quiet { IDLE_TICK } else { HUB_TICK };
-            if next_tick < now {
-                last_tick = now;
-                next_tick = now + HUB_TICK;
-            }
-            contain(&health, "faderd-hub (tick)", || {
-                while let Ok(event) = relinks.try_recv() {
-                    match event {
-                        AudioEvent::Relink(req) => relink(&mut hub, &midi_links, &mut watch, req),
-                        AudioEvent::Period(frames) => hub.set_period(frames),
-                    }
-                }
-                watch.tick(&mut hub, &health, now);
-                while let Ok(request) = requests.try_recv() {
-                    match request {
-                        HubRequest::Save => hub.request_save(),
-                    }
-                }
-                if let Some(p) = persistence.as_mut() {
-                    p.tick(&mut hub, now);
-                }
-                health
-                    .session_dirty
-                    .store(hub.is_dirty(), Ordering::Relaxed);
-                hub.service();
-            });
-            show_changes(&mut hub, &mut surfaces, &mut changes, &live_names, &health);
-            let meters = hub.read_meters();
-            for s in surfaces.iter_mut() {
-                contain(&health, HubPart(s.name()), || s.tick(&hub, &meters, now));
-            }
-        }
-    }
-    for s in surfaces.iter_mut() {
-        s.stop();
-    }
-    hub.service();
-    if let Some(p) = persistence {
-        p.finish();
-    }
-    HubOutcome {
-        dirty: hub.is_dirty(),
-        position_frames: hub.position_frames(),
-        sample_rate: hub.sample_rate(),
-        session: hub.session().clone(),
-    }
-}
-
-/// How a panic in a surface's part of the hub thread is reported
-/// ("faderd-hub (OSC packet)"), formatted only if one happens.
-struct HubPart(&'static str);
-
-impl std::fmt::Display for HubPart {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "faderd-hub ({})", self.0)
-    }
-}
-
-/// Give every surface the changes the hub applied since the last call,
-/// once each; a renamed strip's ports get their new display names.
-fn show_changes(
-    hub: &mut Hub,
-    surfaces: &mut [Box<dyn Surface>],
-    changes: &mut Vec<Feedback>,
-    live_names: &audio::LivePortNames,
-    health: &Health,
-) {
-    hub.take_changes_into(changes);
-    if changes.is_empty() {
-        return;
-    }
-    if changes
-        .iter()
-        .any(|f| f.address.param == crate::mixer::Param::Name)
-    {
-        live_names.publish(port_layout(hub.session()));
-    }
-    let now = Instant::now();
-    for s in surfaces.iter_mut() {
-        contain(health, HubPart(s.name()), || s.show(hub, changes, now));
-    }
-}
-
-fn relink(
-    hub: &mut Hub,
-    midi_links: &channel::Sender<Option<MidiLink>>,
-    watch: &mut EngineWatch,
-    req: RelinkRequest,
-) {
-    match hub.relink(req.config) {
-        Ok(engine) => {
-            let _ = midi_links.try_send(req.midi);
-            let _ = req.reply.send(watch.slot_for(engine));
-        }
-        Err(e) => tracing::error!("cannot rebuild the engine for the new audio stream: {e}"),
     }
 }
 
