@@ -352,11 +352,11 @@ pub struct CpalBackend {
     stats: Arc<CpalStats>,
     description: String,
     /// Its counters as surfaces report them ([`Backend::status`]).
-    status: Arc<crate::mixer::AudioStatus>,
+    status: Arc<crate::health::AudioStatus>,
 }
 
 impl super::Backend for CpalBackend {
-    fn status(&self) -> Arc<crate::mixer::AudioStatus> {
+    fn status(&self) -> Arc<crate::health::AudioStatus> {
         super::publish_counts(&self.status, &self.stats.xruns, &self.stats.periods)
     }
 

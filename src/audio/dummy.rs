@@ -15,7 +15,7 @@ use super::Backend;
 use super::hooks::AudioHooks;
 use super::slot::EngineSlot;
 use crate::engine::Engine;
-use crate::mixer::AudioStatus;
+use crate::health::AudioStatus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;

@@ -30,7 +30,7 @@ pub mod slot;
 pub use hooks::{AudioHooks, PeriodProbe, PeriodStart};
 
 use crate::engine::Engine;
-use crate::mixer::AudioStatus;
+use crate::health::AudioStatus;
 use std::sync::Arc;
 
 /// A running audio backend as the daemon holds it, whatever it is: the

@@ -62,7 +62,7 @@ pub struct RelinkRequest {
 }
 
 /// Counters that survive reconnections (the hub shows them in `/status`).
-pub type AudioTotals = crate::mixer::AudioStatus;
+pub type AudioTotals = crate::health::AudioStatus;
 
 /// The JACK ports for `session`, by engine channel. A port is named after
 /// the interface channel it carries, which a rename does not change

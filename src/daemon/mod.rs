@@ -340,7 +340,7 @@ impl Daemon {
 
         let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
-        let serial = SerialBoards::start(serial_setups(&opts.config), &mut hub, &health, &bell)
+        let serial = SerialBoards::start(serial_setups(&opts.config), &health, &bell)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
         let (relink_tx, relink_rx) = channel::bounded::<AudioEvent>(8);
         let start_dummy = |engine: EngineSlot, hooks: AudioHooks, note: &str| {
@@ -427,7 +427,7 @@ impl Daemon {
                 Ordering::Relaxed,
             );
         }
-        hub.set_audio_status(Arc::clone(&totals));
+        health.set_audio_status(Arc::clone(&totals));
         let ready = format!(
             "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
         );

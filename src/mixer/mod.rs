@@ -24,7 +24,6 @@ mod read;
 mod routing;
 mod sent;
 pub mod solo;
-mod status;
 mod touch;
 mod transport;
 
@@ -35,7 +34,7 @@ pub use address::{
 use apply::{comp_field, gate_field};
 pub use build::{ClipStore, NodeMap};
 pub use params::{Format, Spec, Step, Taper, Unit};
-pub use status::{AudioStatus, LinkStatus, SyncReport};
+pub use transport::SyncReport;
 
 /// Every strip's meter since the last read. The hub loop reads it once per
 /// tick ([`Hub::read_meters`]) and hands the same frame to every surface,
@@ -205,8 +204,6 @@ pub struct Hub {
     period: u32,
     measuring: Option<insert::Measuring>,
     measure_reports: std::collections::HashMap<StripRef, String>,
-    audio: Arc<AudioStatus>,
-    links: Vec<Arc<LinkStatus>>,
     sync: SyncReport,
     /// The engine follows an outside transport (JACK): commands are
     /// requests, the engine says what the transport does.
@@ -266,8 +263,6 @@ impl Hub {
             period,
             measuring: None,
             measure_reports: std::collections::HashMap::new(),
-            audio: Arc::new(AudioStatus::default()),
-            links: Vec::new(),
             sync: SyncReport::default(),
             external_transport: false,
             loop_range: None,

@@ -5,7 +5,31 @@
 
 use super::*;
 
+/// How the transport follows an outside clock (MTC, JACK), for surfaces
+/// (`/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SyncReport {
+    /// The transport follows an outside clock.
+    pub external: bool,
+    /// It is locked to it.
+    pub locked: bool,
+    /// From the first time code to lock, the last time it locked.
+    pub lock_latency: Option<std::time::Duration>,
+    /// Relocations while locked.
+    pub relocates: u64,
+}
+
 impl Hub {
+    /// Report how the transport follows an outside clock.
+    pub fn set_sync_report(&mut self, report: SyncReport) {
+        self.sync = report;
+    }
+
+    /// How the transport follows an outside clock.
+    pub fn sync_report(&self) -> SyncReport {
+        self.sync
+    }
+
     /// Follow an outside transport (JACK): transport commands become
     /// requests to it, and the hub follows what it does.
     pub fn set_external_transport(&mut self, on: bool) {

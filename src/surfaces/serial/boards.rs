@@ -8,7 +8,8 @@
 use super::SerialSurface;
 use super::driver::{LinkEvent, PortPlan, SerialDriver};
 use crate::health::Health;
-use crate::mixer::{ClientId, Feedback, Hub, LinkStatus, MeterFrame};
+use crate::health::LinkStatus;
+use crate::mixer::{ClientId, Feedback, Hub, MeterFrame};
 use crate::model::surface::{ControlMap, SerialLocator, SurfaceProfile};
 use crate::surfaces::{Doorbell, Inbox, Surface};
 use std::sync::Arc;
@@ -60,10 +61,9 @@ pub struct SerialBoards {
 impl SerialBoards {
     /// Start a link for each board (a board that is not plugged in yet is
     /// looked for every second). Their link counters are shared with
-    /// `hub` for `/status`; their messages ring `bell`.
+    /// surfaces through `health` (`/status`); their messages ring `bell`.
     pub fn start(
         setups: Vec<BoardSetup>,
-        hub: &mut Hub,
         health: &Arc<Health>,
         bell: &Doorbell,
     ) -> Result<SerialBoards, String> {
@@ -89,7 +89,7 @@ impl SerialBoards {
                 Arc::clone(health),
             )
             .map_err(|e| format!("cannot start the serial link thread: {e}"))?;
-            hub.add_link_status(Arc::clone(&status));
+            health.add_link_status(Arc::clone(&status));
             boards.push(Board {
                 surface,
                 driver,

@@ -6,7 +6,7 @@
 //! Thread: its own. Talks to the hub through crossbeam channels: typed
 //! messages in ([`LinkEvent`]), typed messages out ([`ToBoard`]).
 
-use crate::mixer::LinkStatus;
+use crate::health::LinkStatus;
 use crate::model::surface::{SerialLocator, UsbId};
 use crate::surfaces::Post;
 use crossbeam::channel::{Receiver, Sender};

@@ -172,7 +172,7 @@ impl OscSurface {
             OscCommand::StallHub(d) => std::thread::sleep(d),
             OscCommand::SaveSession => hub.request_save(),
             OscCommand::Status => {
-                let audio = hub.audio_status();
+                let audio = self.health.audio_status();
                 let mut msgs: Vec<OscOut> = [
                     (
                         "/status/accepted",
@@ -251,7 +251,7 @@ impl OscSurface {
                     ]);
                 }
                 msgs.extend(health_status(&self.health));
-                for (k, link) in hub.link_statuses().iter().enumerate() {
+                for (k, link) in self.health.link_statuses().iter().enumerate() {
                     let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
                     for (field, arg) in [
                         (

@@ -1,13 +1,8 @@
-//! What the hub holds of the daemon's status for the surfaces to report
-//! (`/status`): the audio backend's counters, the serial links', how the
-//! transport follows an outside clock. Updated by the threads that own
-//! each; the hub only hands them out.
+//! The daemon's status counters that surfaces report (`/status`): the
+//! audio backend's and each serial link's. Updated by the threads that own
+//! each (the audio supervisor, a link's I/O thread); read by anyone.
 //!
-//! Thread: any (atomics); the accessors, the hub's.
-
-use super::Hub;
-use std::sync::Arc;
-use std::time::Duration;
+//! Thread: any (atomics).
 
 /// What the audio backend reports, shared with the threads that update it.
 #[derive(Debug, Default)]
@@ -47,50 +42,4 @@ pub struct LinkStatus {
     pub bad_frames: std::sync::atomic::AtomicU64,
     /// Times the port was opened.
     pub connects: std::sync::atomic::AtomicU64,
-}
-
-/// How the transport follows an outside clock (MTC, JACK), for surfaces
-/// (`/status`).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct SyncReport {
-    /// The transport follows an outside clock.
-    pub external: bool,
-    /// It is locked to it.
-    pub locked: bool,
-    /// From the first time code to lock, the last time it locked.
-    pub lock_latency: Option<Duration>,
-    /// Relocations while locked.
-    pub relocates: u64,
-}
-
-impl Hub {
-    /// Share the audio backend's counters with surfaces (`/status`).
-    pub fn set_audio_status(&mut self, status: Arc<AudioStatus>) {
-        self.audio = status;
-    }
-
-    /// The audio backend's counters.
-    pub fn audio_status(&self) -> &AudioStatus {
-        &self.audio
-    }
-
-    /// Share a serial board's link counters with surfaces (`/status`).
-    pub fn add_link_status(&mut self, status: Arc<LinkStatus>) {
-        self.links.push(status);
-    }
-
-    /// Report how the transport follows an outside clock.
-    pub fn set_sync_report(&mut self, report: SyncReport) {
-        self.sync = report;
-    }
-
-    /// How the transport follows an outside clock.
-    pub fn sync_report(&self) -> SyncReport {
-        self.sync
-    }
-
-    /// Every serial board's link counters, in config order.
-    pub fn link_statuses(&self) -> &[Arc<LinkStatus>] {
-        &self.links
-    }
 }

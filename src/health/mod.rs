@@ -1,13 +1,19 @@
 //! What keeps the daemon dependable, counted where every thread can bump it
 //! and `/status` can read it: input refused past a bound, panics caught in
-//! supervised threads, engine faults and rebuilds, session saves.
+//! supervised threads, engine faults and rebuilds, session saves; and the
+//! status counters of the audio backend and the serial links
+//! ([`status`]), which the daemon hands out here rather than through the
+//! mixer.
 //!
 //! Thread: any non-real-time thread writes; surfaces read. Plain atomics
-//! (and one mutex for the last messages, never touched by the audio
-//! thread). May import nothing of the crate.
+//! (and mutexes for the last messages and the status handles, never
+//! touched by the audio thread). May import nothing of the crate.
 
-use std::sync::Mutex;
+mod status;
+pub use status::{AudioStatus, LinkStatus};
+
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Where outside input comes from, for refusal counts.
@@ -67,6 +73,10 @@ pub struct Health {
     /// its last tick).
     pub session_dirty: std::sync::atomic::AtomicBool,
     last: Mutex<LastWords>,
+    /// The running audio backend's counters.
+    audio: Mutex<Arc<AudioStatus>>,
+    /// Every serial board's link counters, in config order.
+    links: Mutex<Vec<Arc<LinkStatus>>>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +87,26 @@ struct LastWords {
 }
 
 impl Health {
+    /// Share the audio backend's counters with surfaces (`/status`).
+    pub fn set_audio_status(&self, status: Arc<AudioStatus>) {
+        *lock(&self.audio) = status;
+    }
+
+    /// The audio backend's counters.
+    pub fn audio_status(&self) -> Arc<AudioStatus> {
+        Arc::clone(&lock(&self.audio))
+    }
+
+    /// Share a serial board's link counters with surfaces (`/status`).
+    pub fn add_link_status(&self, status: Arc<LinkStatus>) {
+        lock(&self.links).push(status);
+    }
+
+    /// Every serial board's link counters, in config order.
+    pub fn link_statuses(&self) -> Vec<Arc<LinkStatus>> {
+        lock(&self.links).clone()
+    }
+
     /// Count one input from `source` refused because it went past a bound.
     pub fn refuse(&self, source: Source) {
         self.refused[source as usize].fetch_add(1, Ordering::Relaxed);
@@ -238,6 +268,12 @@ impl RateLimited {
             None
         }
     }
+}
+
+/// A status mutex's contents; a panic elsewhere while it was held leaves
+/// plain handles behind, still good to read.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
