@@ -16,7 +16,7 @@ impl Engine {
     ///
     /// # Real-time safety
     /// No allocation, deallocation, lock, syscall or unbounded loop. Call it
-    /// through [`rt::process_guarded`] from a real-time callback.
+    /// through [`super::rt::process_guarded`] from a real-time callback.
     pub fn process(&mut self, frames: usize) -> usize {
         self.process_in(frames, None)
     }

@@ -2,8 +2,8 @@
 //! and `/status` can read it: input refused past a bound, panics caught in
 //! supervised threads, engine faults and rebuilds, session saves; and the
 //! status counters of the audio backend and the serial links
-//! ([`status`]), which the daemon hands out here rather than through the
-//! mixer.
+//! ([`AudioStatus`], [`LinkStatus`]), which the daemon hands out here
+//! rather than through the mixer.
 //!
 //! Thread: any non-real-time thread writes; surfaces read. Plain atomics
 //! (and mutexes for the last messages and the status handles, never
