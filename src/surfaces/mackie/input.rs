@@ -9,9 +9,10 @@ use super::surface::{
     DYNAMICS_VIEW, EQ_VIEW, MackieSurface, MidiOut, StripBinding, VALUE_DISPLAY, VPotView,
     ValueShown, automation_of, mixer_strips, section_switch,
 };
-use crate::mixer::{Address, Hub, Param, StripRef, TransportCmd, Value};
+use crate::mixer::{Address, Hub, Param, StripRef, Value};
 use crate::model::AutomationMode;
 use crate::model::surface::{BindingTarget, SurfaceAction};
+use crate::surfaces::target::bank_or_transport;
 use std::time::Instant;
 
 impl MackieSurface {
@@ -171,19 +172,19 @@ impl MackieSurface {
             A::Control => self.modifiers.control = pressed,
             A::Alt => self.modifiers.alt = pressed,
             _ if !pressed => {}
-            A::BankLeft => self.bank = self.bank.saturating_sub(self.width),
-            A::BankRight => {
-                let n = mixer_strips(hub).len();
-                if self.bank + self.width < n {
-                    self.bank += self.width;
-                }
-            }
-            A::ChannelLeft => self.bank = self.bank.saturating_sub(1),
-            A::ChannelRight => {
-                let n = mixer_strips(hub).len();
-                if self.bank + 1 < n {
-                    self.bank += 1;
-                }
+            // Banking and the transport, as every map-driven surface does.
+            A::BankLeft
+            | A::BankRight
+            | A::ChannelLeft
+            | A::ChannelRight
+            | A::TransportPlay
+            | A::TransportStop
+            | A::TransportRewind
+            | A::TransportForward
+            | A::TransportLoop
+            | A::AutomationUndo
+            | A::SessionSave => {
+                bank_or_transport(hub, &mut self.bank, self.width, action);
             }
             A::Flip => self.flip = !self.flip,
             A::ViewPan => self.view = VPotView::Pan,
@@ -234,21 +235,6 @@ impl MackieSurface {
                     }
                 }
             }
-            A::TransportPlay => hub.transport(TransportCmd::Play),
-            A::TransportStop => hub.transport(TransportCmd::Stop),
-            A::TransportRewind => hub.transport(TransportCmd::Locate(0)),
-            A::TransportForward => {
-                let t = hub.transport_state();
-                let step = u64::from(hub.sample_rate()) * 10;
-                hub.transport(TransportCmd::Locate(t.position_frames.saturating_add(step)));
-            }
-            A::TransportLoop => hub.toggle_loop(),
-            A::AutomationUndo => {
-                if let Err(e) = hub.undo_automation() {
-                    tracing::info!("undo: {e}");
-                }
-            }
-            A::SessionSave => hub.request_save(),
             A::Select | A::VPotReset => {}
         }
     }
