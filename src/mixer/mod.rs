@@ -14,6 +14,7 @@ pub use crate::dsp::loudness::LoudnessReading;
 mod apply;
 pub mod automation;
 pub mod build;
+mod contract;
 mod effects;
 mod insert;
 pub mod keys;
@@ -33,17 +34,11 @@ pub use address::{
 };
 use apply::{comp_field, gate_field};
 pub use build::{ClipStore, NodeMap};
+pub use contract::{
+    ClientId, Feedback, HubError, IntentError, MeterFrame, Origin, TransportState, Value,
+};
 pub use params::{Format, Spec, Step, Taper, Unit};
 pub use transport::SyncReport;
-
-/// Every strip's meter since the last read. The hub loop reads it once per
-/// tick ([`Hub::read_meters`]) and hands the same frame to every surface,
-/// each of which keeps its own peaks between its sends.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MeterFrame {
-    /// (strip, reading), for every strip.
-    pub readings: Vec<(StripRef, MeterReading)>,
-}
 
 use crate::dsp::db_to_pos;
 use crate::engine::{
@@ -67,109 +62,6 @@ pub const DEFAULT_TOUCH_TIMEOUT: Duration = Duration::from_millis(500);
 pub const LANE_SETS_IN_FLIGHT: usize = 2;
 /// How long a MIDI learn request waits for a control to move.
 pub const LEARN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The transport as the hub last commanded it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TransportState {
-    /// Playing.
-    pub rolling: bool,
-    /// Timeline position in frames (from the engine, one period behind).
-    pub position_frames: u64,
-}
-
-/// A value carried by an intent or a feedback event.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// A number (float or int on the wire).
-    Float(f64),
-    /// On/off.
-    Bool(bool),
-    /// Text (names, routing targets).
-    Text(String),
-}
-
-/// Who caused a change; surfaces use it to avoid echoing a client's own move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Origin {
-    /// Loaded from the session or set by the daemon itself.
-    Daemon,
-    /// A surface client (an OSC peer, a MIDI device ...).
-    Client(ClientId),
-}
-
-/// A surface client's identity, assigned by its driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientId(pub u32);
-
-/// One applied change, for every surface to show.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Feedback {
-    /// What changed.
-    pub address: Address,
-    /// Its new value as applied (clamped). Gains of `-inf` mean off.
-    pub value: Value,
-    /// Who caused it.
-    pub origin: Origin,
-}
-
-/// Why an intent was refused. Nothing changed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum IntentError {
-    /// The text is not an address.
-    #[error(transparent)]
-    Address(#[from] AddressError),
-    /// The strip, bus or send does not exist in this session.
-    #[error("{0}: no such strip, bus or send in this session")]
-    NoSuchTarget(Address),
-    /// The control does not exist on this kind of strip (e.g. master/solo).
-    #[error("{0}: this strip has no such control")]
-    NotOnThisStrip(Address),
-    /// The value has the wrong type.
-    #[error("{address}: expected {expected}")]
-    WrongType {
-        /// The address.
-        address: Address,
-        /// What it takes.
-        expected: &'static str,
-    },
-    /// NaN or an infinity.
-    #[error("{0}: value is not a finite number")]
-    NotFinite(Address),
-    /// Touch on a control that is not ridden (a mute, a name ...).
-    #[error("{0}: only faders, gains, trims, pans and send levels can be touched")]
-    NotTouchable(Address),
-    /// MIDI learn binds only numbers and switches.
-    #[error("{0}: only faders, gains, pans, trims, sends and switches can be learned")]
-    NotLearnable(Address),
-    /// The address reports something faderd decides; it cannot be set.
-    #[error("{0}: read-only (faderd reports it; it cannot be set)")]
-    ReadOnly(Address),
-    /// A latency measurement is already running.
-    #[error("{0}: a latency measurement is already running; wait for its result")]
-    MeasurementRunning(Address),
-    /// An output that names no group bus.
-    #[error("{address}: '{target}' is not 'master' or a group bus")]
-    NoSuchOutput {
-        /// The address.
-        address: Address,
-        /// The requested output.
-        target: String,
-    },
-    /// Not now: something in progress must end first.
-    #[error("not now: {0}")]
-    Busy(&'static str),
-    /// A name the strip cannot have (the rule is [`crate::model::check_strip_name`]).
-    #[error("{0}: {1}")]
-    BadName(Address, crate::model::NameError),
-}
-
-/// Errors building the engine graph from a session.
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
-    /// The routing does not form a forward graph (a bug: config validates it).
-    #[error("invalid routing: {0}")]
-    Graph(#[from] GraphError),
-}
 
 /// The hub. See the module docs.
 #[derive(Debug)]

@@ -501,7 +501,9 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
             && let Ok(address) = Address::parse(control)
         {
             if !address.param.spec().ridden {
-                return bad("only faders, gains, trims, pans and send levels can be touched");
+                return bad(
+                    "only continuous controls (faders, levels, pans, trims, EQ and dynamics settings) can be touched",
+                );
             }
             return match args {
                 [a] => match number(a) {
