@@ -211,7 +211,7 @@ impl MackieSurface {
             // Fader.
             let fader = strip.and_then(|s| {
                 let (a, spec) = self.fader_control(s)?;
-                let held = unit.touched[k] || hub.is_touched_by(a, self.origin);
+                let held = unit.hand_on[k] || hub.is_touched_by(a, self.origin);
                 if held {
                     d.held = true;
                     return Some(None);
@@ -315,7 +315,7 @@ impl MackieSurface {
             if unit.master_fader {
                 let a = self.master.map(|p| Address::new(StripRef::Master, p));
                 d.faders[8] = match a {
-                    Some(a) if unit.touched[8] || hub.is_touched_by(a, self.origin) => None,
+                    Some(a) if unit.hand_on[8] || hub.is_touched_by(a, self.origin) => None,
                     Some(a) => match hub.get(a) {
                         Ok(Value::Float(x)) => Some(codec::pos_to_fader(a.param.spec().to_pos(x))),
                         _ => None,

@@ -53,7 +53,7 @@ impl MackieSurface {
     }
 
     pub(super) fn fader_touched(&mut self, hub: &mut Hub, ui: usize, f: u8, on: bool) {
-        if let Some(t) = self.units[ui].touched.get_mut(usize::from(f)) {
+        if let Some(t) = self.units[ui].hand_on.get_mut(usize::from(f)) {
             *t = on;
         }
         if let Some((address, _)) = self.fader_target(hub, ui, f) {

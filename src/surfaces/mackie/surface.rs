@@ -180,7 +180,11 @@ pub(super) struct Unit {
     pub(super) meter_refresh: Duration,
     pub(super) state: Handshake,
     pub(super) shown: Shown,
-    pub(super) touched: [bool; 9],
+    /// Each fader's touch sensor (a hand is on it): its motor never moves
+    /// under a hand, whatever the fader controls after a bank or flip.
+    /// Who holds a control is the hub's touch model (`Hub::touch`), which
+    /// the touch also goes to.
+    pub(super) hand_on: [bool; 9],
     /// Its strips may show something other than the mix: redraw them at
     /// the next tick (after its own input, a bank or view change, a value
     /// display ending, a fader held back by a hand).
@@ -361,7 +365,7 @@ impl MackieSurface {
                 meter_refresh: Duration::from_millis(u64::from(caps.meter_decay_ms.max(50))),
                 state: Handshake::Waiting(Instant::now()),
                 shown: Shown::fresh(),
-                touched: [false; 9],
+                hand_on: [false; 9],
                 stale: true,
             });
             first += strips;
@@ -452,7 +456,7 @@ impl MackieSurface {
     pub fn connect(&mut self, port: u8, now: Instant) -> Vec<MidiOut> {
         let mut out = Vec::new();
         for u in self.units.iter_mut().filter(|u| u.port == port) {
-            u.touched = [false; 9];
+            u.hand_on = [false; 9];
             u.connected_at = now;
             u.answered = false;
             if u.no_handshake {
@@ -470,7 +474,7 @@ impl MackieSurface {
         for u in self.units.iter_mut().filter(|u| u.port == port) {
             u.state = Handshake::Waiting(Instant::now());
             u.shown = Shown::fresh();
-            u.touched = [false; 9];
+            u.hand_on = [false; 9];
         }
     }
 

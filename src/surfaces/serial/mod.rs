@@ -58,7 +58,10 @@ struct Bound {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct FaderState {
-    touched: bool,
+    /// The fader's touch sensor (a hand is on it): no setpoint goes to a
+    /// fader under a hand. Who holds the control is the hub's touch model
+    /// (`Hub::touch`), which the touch also goes to.
+    hand_on: bool,
     /// The last setpoint sent, or where the hand put it.
     shown: Option<u16>,
     sent_at: Option<Instant>,
@@ -297,8 +300,8 @@ impl SerialSurface {
         self.connected = false;
         self.online = None;
         for i in 0..self.faders.len() {
-            if self.faders[i].touched {
-                self.faders[i].touched = false;
+            if self.faders[i].hand_on {
+                self.faders[i].hand_on = false;
                 if let Some(a) = self.fader_address(hub, i as u8) {
                     let _ = hub.touch(self.origin, a, false);
                 }
@@ -385,7 +388,7 @@ impl SerialSurface {
                     self.rejected += 1;
                     return Vec::new();
                 };
-                f.touched = on;
+                f.hand_on = on;
                 if !on {
                     // The next tick puts it where the mix is.
                     f.shown = None;
@@ -404,7 +407,7 @@ impl SerialSurface {
                     return Vec::new();
                 };
                 // The motor arriving where we sent it is not a user move.
-                if !f.touched && f.shown == Some(position) {
+                if !f.hand_on && f.shown == Some(position) {
                     return Vec::new();
                 }
                 f.shown = Some(position);
@@ -556,7 +559,7 @@ impl SerialSurface {
             };
             let f = &mut self.faders[i];
             // Without touch sense, a recent hand move holds the fader.
-            if f.touched {
+            if f.hand_on {
                 continue;
             }
             if !touch_sense && hub.is_touched_by(a, self.origin) {
