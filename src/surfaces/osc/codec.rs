@@ -541,18 +541,23 @@ pub struct OscOut {
     pub arg: OscType,
 }
 
+/// A control's value as a feedback argument: numbers as floats, switches
+/// as ints 0|1, text as strings.
+fn control_arg(value: &Value) -> OscType {
+    match value {
+        Value::Float(x) => OscType::Float(*x as f32),
+        Value::Bool(b) => OscType::Int(i32::from(*b)),
+        Value::Text(t) => OscType::String(t.clone()),
+    }
+}
+
 impl OscOut {
     /// A control's value as feedback: numbers as floats, switches as ints
     /// 0|1, text as strings.
     pub fn control(address: Address, value: &Value) -> OscOut {
-        let arg = match value {
-            Value::Float(x) => OscType::Float(*x as f32),
-            Value::Bool(b) => OscType::Int(i32::from(*b)),
-            Value::Text(t) => OscType::String(t.clone()),
-        };
         OscOut {
             addr: format!("/{address}"),
-            arg,
+            arg: control_arg(value),
         }
     }
 
@@ -638,7 +643,7 @@ impl MessageBuf {
         value: &Value,
     ) -> std::ops::Range<usize> {
         let first = self.ends.len();
-        let arg = OscOut::control(address, value).arg;
+        let arg = control_arg(value);
         if !self.push_at(&at.control, &arg) {
             self.push(format_args!("/{address}"), &arg);
         }
