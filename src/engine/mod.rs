@@ -19,6 +19,7 @@ pub mod msg;
 mod params;
 mod process;
 pub mod rt;
+mod source;
 mod stems;
 mod strip;
 

@@ -5,7 +5,8 @@
 //! Thread: audio. See the module docs of `engine` for its contract.
 
 use super::auto::TimelineClock;
-use super::strip::{self, Clock, Piece, StripPool};
+use super::source::{self, Clock};
+use super::strip::{self, Piece, StripPool};
 use super::{Engine, MAX_COMMANDS_PER_CALL, MIN_TIMED_PIECE, PROC_LANE_GRID, ToEngine};
 use std::sync::atomic::Ordering;
 
@@ -81,7 +82,7 @@ impl Engine {
                 .graph
                 .nodes
                 .iter()
-                .all(|node| strip::hears_silence_standing(node, &self.inputs, n))
+                .all(|node| source::hears_silence_standing(node, &self.inputs, n))
     }
 
     /// A block in which the whole graph rests: what mixing would give
