@@ -51,7 +51,7 @@ impl Hub {
             strip: address.strip,
             probe,
             period: self.period,
-            started: Instant::now(),
+            started: self.now(),
             length: probe.capture_len(),
         });
         self.push_strip(address.strip);
@@ -122,7 +122,7 @@ impl Hub {
         }
         let timed_out = self.measuring.as_ref().is_some_and(|m| {
             let secs = m.length as f64 / f64::from(self.engine_config.sample_rate.max(1));
-            m.started.elapsed() > Duration::from_secs_f64(secs + 5.0)
+            self.now().saturating_duration_since(m.started) > Duration::from_secs_f64(secs + 5.0)
         });
         if timed_out {
             self.abandon_measurement("the audio is not running");

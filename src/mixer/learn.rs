@@ -20,14 +20,14 @@ impl Hub {
         ) {
             return Err(IntentError::NotLearnable(address));
         }
-        self.learn = Some((address, Instant::now() + LEARN_TIMEOUT));
+        self.learn = Some((address, self.now() + LEARN_TIMEOUT));
         Ok(())
     }
 
     /// The address MIDI learn is armed for, if any.
     pub fn learn_target(&self) -> Option<Address> {
         self.learn
-            .filter(|(_, until)| *until > Instant::now())
+            .filter(|(_, until)| *until > self.now())
             .map(|(a, _)| a)
     }
 

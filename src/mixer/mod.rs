@@ -14,6 +14,7 @@ pub use crate::dsp::loudness::LoudnessReading;
 mod apply;
 pub mod automation;
 pub mod build;
+mod clock;
 mod contract;
 mod effects;
 mod insert;
@@ -34,6 +35,7 @@ pub use address::{
 };
 use apply::{comp_field, gate_field};
 pub use build::{ClipStore, NodeMap};
+pub use clock::{HubClock, ManualClock};
 pub use contract::{
     ClientId, Feedback, HubError, IntentError, MeterFrame, Origin, TransportState, Value,
 };
@@ -90,6 +92,8 @@ pub struct Hub {
     save_requested: bool,
     touches: touch::Touches,
     touch_timeout: Duration,
+    /// Where the time comes from (the wall clock, or a test's).
+    clock: HubClock,
     rolling: bool,
     /// The backend's period in frames: which measured insert latency
     /// applies (it can differ from the engine's block size).
@@ -151,6 +155,7 @@ impl Hub {
             save_requested: false,
             touches: touch::Touches::default(),
             touch_timeout: DEFAULT_TOUCH_TIMEOUT,
+            clock: HubClock::Wall,
             rolling: false,
             period,
             measuring: None,
@@ -443,7 +448,7 @@ impl Hub {
     /// replaced, finish a deferred rebuild, resend what did not fit in the
     /// command queue.
     pub fn service(&mut self) {
-        self.touches.expire(Instant::now());
+        self.touches.expire(self.now());
         while let Ok(old) = self.link.retired.pop() {
             drop(old);
             self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);

@@ -99,7 +99,7 @@ impl Hub {
             return;
         }
         self.touches
-            .moved(lane, origin, Instant::now() + self.touch_timeout);
+            .moved(lane, origin, self.now() + self.touch_timeout);
     }
 
     /// An explicit touch (`on`) or release of a continuous control by a
@@ -117,18 +117,27 @@ impl Hub {
 
     /// True while anyone touches the lane `address` belongs to.
     pub fn is_touched(&self, address: Address) -> bool {
-        self.touches.is_held(address.lane(), Instant::now())
+        self.touches.is_held(address.lane(), self.now())
     }
 
     /// True while `origin` touches the lane `address` belongs to.
     pub fn is_touched_by(&self, address: Address, origin: Origin) -> bool {
-        self.touches
-            .is_held_by(address.lane(), origin, Instant::now())
+        self.touches.is_held_by(address.lane(), origin, self.now())
     }
 
     /// Set how long a move without touch sense holds its touch.
     pub fn set_touch_timeout(&mut self, timeout: Duration) {
         self.touch_timeout = timeout;
+    }
+
+    /// Read the time from `clock` from now on (a test's manual clock).
+    pub fn set_clock(&mut self, clock: super::HubClock) {
+        self.clock = clock;
+    }
+
+    /// The time now, by the hub's clock.
+    pub(super) fn now(&self) -> Instant {
+        self.clock.now()
     }
 }
 

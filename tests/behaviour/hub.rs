@@ -2,7 +2,7 @@
 
 use faderd::config::parse_session;
 use faderd::engine::EngineConfig;
-use faderd::mixer::{Address, ClientId, Hub, IntentError, Origin, Value};
+use faderd::mixer::{Address, ClientId, Hub, HubClock, IntentError, ManualClock, Origin, Value};
 use std::path::Path;
 
 fn hub() -> Hub {
@@ -225,6 +225,8 @@ fn automation_modes_are_set_by_name_or_number_and_fed_back() {
 #[test]
 fn touch_is_held_explicitly_or_for_the_timeout_after_a_move() {
     let mut h = hub();
+    let clock = ManualClock::new();
+    h.set_clock(HubClock::Manual(clock.clone()));
     h.set_touch_timeout(std::time::Duration::from_millis(100));
     let fader = Address::parse("strip/1/fader").unwrap();
     let gain = Address::parse("strip/1/gain").unwrap();
@@ -245,7 +247,10 @@ fn touch_is_held_explicitly_or_for_the_timeout_after_a_move() {
     // A move without touch sense holds the lane until the timeout.
     h.apply(other, fader, Value::Float(0.4)).unwrap();
     assert!(h.is_touched_by(gain, other));
-    std::thread::sleep(std::time::Duration::from_millis(150));
+    clock.advance(std::time::Duration::from_millis(99));
+    h.service();
+    assert!(h.is_touched_by(gain, other), "held until the timeout");
+    clock.advance(std::time::Duration::from_millis(2));
     h.service();
     assert!(!h.is_touched(fader));
     // The daemon's own changes are no touch.
@@ -366,4 +371,18 @@ master:
         }
     }
     assert!(checked > 80, "{checked} checks");
+}
+
+/// MIDI learn waits for a control to move for its window, and no longer.
+#[test]
+fn midi_learn_stays_armed_for_its_window_only() {
+    let mut h = hub();
+    let clock = ManualClock::new();
+    h.set_clock(HubClock::Manual(clock.clone()));
+    let pan = Address::parse("strip/2/pan").unwrap();
+    h.arm_learn(pan).unwrap();
+    clock.advance(faderd::mixer::LEARN_TIMEOUT - std::time::Duration::from_millis(1));
+    assert_eq!(h.learn_target(), Some(pan));
+    clock.advance(std::time::Duration::from_millis(2));
+    assert_eq!(h.learn_target(), None, "the window closed");
 }
