@@ -13,6 +13,14 @@ use crate::engine::{Measurement, ToEngine};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// Insert latency measurements: at most one running, and what each
+/// strip's last one reported (`insert/measure` reads it).
+#[derive(Debug, Default)]
+pub(super) struct Measurements {
+    pub(super) running: Option<Measuring>,
+    pub(super) reports: std::collections::HashMap<StripRef, String>,
+}
+
 /// A measurement in flight.
 #[derive(Debug)]
 pub(super) struct Measuring {
@@ -30,7 +38,7 @@ impl Hub {
         origin: Origin,
         address: Address,
     ) -> Result<Value, IntentError> {
-        if self.measuring.is_some() {
+        if self.measurements.running.is_some() {
             return Err(IntentError::MeasurementRunning(address));
         }
         let ins = self
@@ -47,7 +55,7 @@ impl Hub {
             probe.signal(),
             probe.capture_len(),
         );
-        self.measuring = Some(Measuring {
+        self.measurements.running = Some(Measuring {
             strip: address.strip,
             probe,
             period: self.period,
@@ -57,27 +65,32 @@ impl Hub {
         self.push_strip(address.strip);
         self.push(ToEngine::Measure(Box::new(m)));
         let text = "measuring".to_owned();
-        self.measure_reports.insert(address.strip, text.clone());
+        self.measurements
+            .reports
+            .insert(address.strip, text.clone());
         self.changed(address, Value::Text(text.clone()), origin);
         Ok(Value::Text(text))
     }
 
     /// How far the running measurement is, 0..1; `None` when none runs.
     pub fn measure_progress(&self) -> Option<f64> {
-        let m = self.measuring.as_ref()?;
+        let m = self.measurements.running.as_ref()?;
         let done = self.link.shared.measure_recorded.load(Ordering::Relaxed) as f64;
         Some((done / m.length.max(1) as f64).clamp(0.0, 1.0))
     }
 
     /// The last measurement's result for `strip` (empty if none ran).
     pub fn measure_report(&self, strip: StripRef) -> &str {
-        self.measure_reports.get(&strip).map_or("", String::as_str)
+        self.measurements
+            .reports
+            .get(&strip)
+            .map_or("", String::as_str)
     }
 
     /// Take a finished measurement from the engine, if any.
     pub(super) fn poll_measurement(&mut self) {
         while let Ok(m) = self.link.measured.pop() {
-            let Some(run) = self.measuring.take() else {
+            let Some(run) = self.measurements.running.take() else {
                 continue;
             };
             let report = if !m.is_complete() {
@@ -120,7 +133,7 @@ impl Hub {
             };
             self.finish_measurement(run.strip, report);
         }
-        let timed_out = self.measuring.as_ref().is_some_and(|m| {
+        let timed_out = self.measurements.running.as_ref().is_some_and(|m| {
             let secs = m.length as f64 / f64::from(self.engine_config.sample_rate.max(1));
             self.now().saturating_duration_since(m.started) > Duration::from_secs_f64(secs + 5.0)
         });
@@ -131,7 +144,7 @@ impl Hub {
 
     /// Give up the running measurement (its recording will never come).
     pub(super) fn abandon_measurement(&mut self, why: &str) {
-        if let Some(run) = self.measuring.take() {
+        if let Some(run) = self.measurements.running.take() {
             self.finish_measurement(run.strip, format!("failed: {why}"));
         }
     }
@@ -144,7 +157,7 @@ impl Hub {
         }
         // Unmute the return.
         self.push_strip(strip);
-        self.measure_reports.insert(strip, report.clone());
+        self.measurements.reports.insert(strip, report.clone());
         self.changed(
             Address::new(strip, Param::Insert(InsertParam::Measure)),
             Value::Text(report),

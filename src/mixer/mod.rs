@@ -24,6 +24,7 @@ pub mod params;
 mod push;
 mod read;
 mod routing;
+mod saving;
 mod sent;
 pub mod solo;
 mod touch;
@@ -85,37 +86,26 @@ pub struct Hub {
     /// pile up copies of every lane).
     lanes_in_flight: usize,
     rebuild_pending: bool,
-    dirty: bool,
-    /// Counts changes to the session (saves know which state they wrote).
-    revision: u64,
-    /// A surface asked for the session to be saved.
-    save_requested: bool,
+    /// Whether the session changed since it was saved, and asks to save.
+    saving: saving::Saving,
+    /// Who holds which control: the one touch model.
     touches: touch::Touches,
-    touch_timeout: Duration,
     /// Where the time comes from (the wall clock, or a test's).
     clock: HubClock,
-    rolling: bool,
+    /// Whether it rolls, its loop, whether an outside clock drives it.
+    transport: transport::Transport,
     /// The backend's period in frames: which measured insert latency
     /// applies (it can differ from the engine's block size).
     period: u32,
-    measuring: Option<insert::Measuring>,
-    measure_reports: std::collections::HashMap<StripRef, String>,
-    sync: SyncReport,
-    /// The engine follows an outside transport (JACK): commands are
-    /// requests, the engine says what the transport does.
-    external_transport: bool,
-    /// The loop the transport plays, if looping.
-    loop_range: Option<(u64, u64)>,
-    /// The last loop set (a loop button turns it back on).
-    last_loop: Option<(u64, u64)>,
+    /// Insert latency measurements: the one running, each strip's last
+    /// result.
+    measurements: insert::Measurements,
     auto: automation::AutomationState,
     /// MIDI learn: the address the next controller move binds to, and
     /// until when the request stands.
     learn: Option<(Address, Instant)>,
     /// The master output's loudness since the last reset.
     loudness: crate::dsp::loudness::LoudnessMeter,
-    /// Transport commands sent to this engine (it counts those it applied).
-    transport_sent: u64,
     /// While set, the engine applies strip changes at this sample-clock
     /// frame ([`Hub::at_frame`]).
     change_frame: Option<u64>,
@@ -150,24 +140,15 @@ impl Hub {
             swaps_in_flight: 0,
             lanes_in_flight: 0,
             rebuild_pending: false,
-            dirty: false,
-            revision: 0,
-            save_requested: false,
+            saving: saving::Saving::default(),
             touches: touch::Touches::default(),
-            touch_timeout: DEFAULT_TOUCH_TIMEOUT,
             clock: HubClock::Wall,
-            rolling: false,
+            transport: transport::Transport::default(),
             period,
-            measuring: None,
-            measure_reports: std::collections::HashMap::new(),
-            sync: SyncReport::default(),
-            external_transport: false,
-            loop_range: None,
-            last_loop: None,
+            measurements: insert::Measurements::default(),
             auto: automation::AutomationState::default(),
             learn: None,
             loudness: crate::dsp::loudness::LoudnessMeter::new(),
-            transport_sent: 0,
             change_frame: None,
             sent: sent::Sent::default(),
         };
@@ -219,13 +200,13 @@ impl Hub {
         self.swaps_in_flight = 0;
         self.lanes_in_flight = 0;
         self.rebuild_pending = false;
-        self.transport_sent = 0;
+        self.transport.sent = 0;
         self.auto.locate = None;
         self.push(ToEngine::Transport(TransportCmd::Locate(position)));
         if old.rolling {
             self.push(ToEngine::Transport(TransportCmd::Play));
         }
-        if let Some(r) = self.loop_range {
+        if let Some(r) = self.transport.loop_range {
             self.push(ToEngine::Transport(TransportCmd::Loop(Some(r))));
         }
         self.resend_automation(true);
@@ -305,25 +286,15 @@ impl Hub {
     /// touched, written or played from a lane, nothing waits for the
     /// engine. The daemon then ticks rarely (see `daemon::IDLE_TICK`).
     pub fn is_quiet(&self) -> bool {
-        !self.rolling
-            && !self.external_transport
+        !self.transport.rolling
+            && !self.transport.external
             && self.touches.is_empty()
             && self.backlog.is_empty()
             && self.swaps_in_flight == 0
             && self.lanes_in_flight == 0
             && !self.rebuild_pending
-            && self.measuring.is_none()
+            && self.measurements.running.is_none()
             && self.automation_at_rest()
-    }
-
-    /// True when the state changed since the last [`Hub::mark_saved`].
-    pub fn is_dirty(&self) -> bool {
-        self.dirty
-    }
-
-    /// Call after the session was saved.
-    pub fn mark_saved(&mut self) {
-        self.dirty = false;
     }
 
     /// Lane sets on their way to the engine or waiting for it: at most
@@ -335,40 +306,6 @@ impl Hub {
                 .iter()
                 .filter(|c| matches!(c, ToEngine::SwapLanes(_)))
                 .count()
-    }
-
-    /// The session's revision: it goes up with every change.
-    pub fn revision(&self) -> u64 {
-        self.revision
-    }
-
-    /// The session as it was at `revision` was saved: clean, unless it
-    /// changed since.
-    pub fn mark_saved_at(&mut self, revision: u64) {
-        if revision == self.revision {
-            self.dirty = false;
-        }
-    }
-
-    /// The session holds changes its file does not (it was recovered).
-    pub fn mark_unsaved(&mut self) {
-        self.mark_changed();
-    }
-
-    pub(crate) fn mark_changed(&mut self) {
-        self.dirty = true;
-        self.revision += 1;
-    }
-
-    /// A surface asks for the session to be saved now (the daemon does it
-    /// off this thread and reports the outcome in `/status`).
-    pub fn request_save(&mut self) {
-        self.save_requested = true;
-    }
-
-    /// Whether a save was asked for since the last call.
-    pub fn take_save_request(&mut self) -> bool {
-        std::mem::take(&mut self.save_requested)
     }
 
     /// Take the feedback events recorded since the last call.
@@ -460,15 +397,15 @@ impl Hub {
         while let Ok(block) = self.link.loudness.pop() {
             self.loudness.push(block);
         }
-        if self.external_transport {
+        if self.transport.external {
             let rolling = self.link.shared.transport_rolling.load(Ordering::Relaxed);
-            if rolling != self.rolling {
+            if rolling != self.transport.rolling {
                 self.automation_transport(if rolling {
                     TransportCmd::Play
                 } else {
                     TransportCmd::Stop
                 });
-                self.rolling = rolling;
+                self.transport.rolling = rolling;
             }
         }
         self.automation_tick();

@@ -136,7 +136,11 @@ impl Hub {
             }
         }
         if mix && let Some(ins) = &controls.insert {
-            let silenced = self.measuring.as_ref().is_some_and(|m| m.strip == strip);
+            let silenced = self
+                .measurements
+                .running
+                .as_ref()
+                .is_some_and(|m| m.strip == strip);
             cmds.push(StripParam::InsertWet(build::insert_wet(ins, silenced)));
         }
         for param in cmds {
@@ -148,7 +152,7 @@ impl Hub {
 impl Hub {
     pub(super) fn push(&mut self, cmd: ToEngine) {
         match &cmd {
-            ToEngine::Transport(_) => self.transport_sent += 1,
+            ToEngine::Transport(_) => self.transport.sent += 1,
             // The engine holds that setting already: nothing to send.
             ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. }
                 if !self.sent.needs(*node, param) =>

@@ -131,7 +131,8 @@ impl Hub {
                         Value::Float(f64::from(*ins.latency.get(&self.period).unwrap_or(&0)))
                     }
                     InsertParam::Measure => Value::Text(
-                        self.measure_reports
+                        self.measurements
+                            .reports
                             .get(&address.strip)
                             .cloned()
                             .unwrap_or_default(),

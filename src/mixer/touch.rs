@@ -26,10 +26,22 @@ impl Hold {
     }
 }
 
-/// Every hold on every control.
-#[derive(Debug, Default)]
+/// Every hold on every control, and how long a move holds one.
+#[derive(Debug)]
 pub(crate) struct Touches {
     by_lane: KeyMap<Address, Vec<Hold>>,
+    /// How long a move from a surface without touch sense holds its
+    /// control.
+    pub(crate) timeout: Duration,
+}
+
+impl Default for Touches {
+    fn default() -> Touches {
+        Touches {
+            by_lane: KeyMap::default(),
+            timeout: super::DEFAULT_TOUCH_TIMEOUT,
+        }
+    }
 }
 
 impl Touches {
@@ -99,7 +111,7 @@ impl Hub {
             return;
         }
         self.touches
-            .moved(lane, origin, self.now() + self.touch_timeout);
+            .moved(lane, origin, self.now() + self.touches.timeout);
     }
 
     /// An explicit touch (`on`) or release of a continuous control by a
@@ -127,7 +139,7 @@ impl Hub {
 
     /// Set how long a move without touch sense holds its touch.
     pub fn set_touch_timeout(&mut self, timeout: Duration) {
-        self.touch_timeout = timeout;
+        self.touches.timeout = timeout;
     }
 
     /// Read the time from `clock` from now on (a test's manual clock).

@@ -13,7 +13,7 @@ impl Hub {
             return;
         };
         let key = (address.strip, p);
-        if !self.rolling {
+        if !self.transport.rolling {
             return;
         }
         let mode = self.lane_mode(key.0, key.1);
@@ -82,7 +82,7 @@ impl Hub {
         };
         let key = (address.strip, p);
         if on {
-            if self.rolling
+            if self.transport.rolling
                 && !self.auto.writing.contains_key(&key)
                 && matches!(
                     self.lane_mode(key.0, key.1),
@@ -239,21 +239,21 @@ impl Hub {
         use crate::engine::TransportCmd;
         match cmd {
             TransportCmd::Play => {
-                if !self.rolling {
+                if !self.transport.rolling {
                     self.start_pass(self.now_frame());
                 }
             }
             TransportCmd::Stop => {
-                if self.rolling {
+                if self.transport.rolling {
                     self.end_pass(self.now_frame(), true);
                 }
             }
             TransportCmd::Loop(_) => {}
             TransportCmd::Locate(to) => {
                 // It is the next transport command the hub sends.
-                self.auto.locate = Some((to, self.transport_sent + 1));
+                self.auto.locate = Some((to, self.transport.sent + 1));
                 self.auto.last_frame = to;
-                if self.rolling {
+                if self.transport.rolling {
                     self.end_pass(self.now_frame(), false);
                     let to = {
                         let (er, sr) = (self.engine_config.sample_rate, self.session.sample_rate);
@@ -380,7 +380,7 @@ impl Hub {
         for key in keys {
             self.finish(key, frame, false);
         }
-        if self.rolling && now == AutomationMode::Write {
+        if self.transport.rolling && now == AutomationMode::Write {
             for key in self.keys().into_iter().filter(|k| k.0 == strip) {
                 if self.lane(key.0, key.1).is_some()
                     && let Some(v) = self.written_value(key)

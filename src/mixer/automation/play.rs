@@ -175,7 +175,8 @@ impl Hub {
         // The timeline jumped back under a rolling pass (a loop, an outside
         // transport's locate): the pass ends where it was and a new one
         // starts here.
-        if self.rolling && frame < self.auto.last_frame && self.auto.pass_start.is_some() {
+        if self.transport.rolling && frame < self.auto.last_frame && self.auto.pass_start.is_some()
+        {
             let was = self.auto.last_frame;
             self.end_pass(was, false);
             self.start_pass(frame);
