@@ -77,15 +77,8 @@ pub struct Hub {
     solo: SoloMutes,
     meters: Arc<MeterBank>,
     feedback: Vec<Feedback>,
-    /// Commands that did not fit in the queue, coalesced, sent on `service`.
-    backlog: Vec<ToEngine>,
-    swaps_in_flight: usize,
-    /// Lane sets sent to the engine and not yet back (at most
-    /// [`LANE_SETS_IN_FLIGHT`]; a newer set waiting in the backlog
-    /// replaces an older one there, so a flood of transport stops cannot
-    /// pile up copies of every lane).
-    lanes_in_flight: usize,
-    rebuild_pending: bool,
+    /// What waits to reach the engine, and what is on its way there.
+    queue: push::EngineQueue,
     /// Whether the session changed since it was saved, and asks to save.
     saving: saving::Saving,
     /// Who holds which control: the one touch model.
@@ -136,10 +129,7 @@ impl Hub {
             solo,
             meters,
             feedback: Vec::new(),
-            backlog: Vec::new(),
-            swaps_in_flight: 0,
-            lanes_in_flight: 0,
-            rebuild_pending: false,
+            queue: push::EngineQueue::default(),
             saving: saving::Saving::default(),
             touches: touch::Touches::default(),
             clock: HubClock::Wall,
@@ -195,11 +185,11 @@ impl Hub {
         self.engine_config = engine_config;
         self.period = engine_config.max_block as u32;
         self.abandon_measurement("the audio stream restarted");
-        self.backlog.clear();
+        self.queue.backlog.clear();
         self.sent.forget_all();
-        self.swaps_in_flight = 0;
-        self.lanes_in_flight = 0;
-        self.rebuild_pending = false;
+        self.queue.swaps_in_flight = 0;
+        self.queue.lanes_in_flight = 0;
+        self.queue.rebuild_pending = false;
         self.transport.sent = 0;
         self.auto.locate = None;
         self.push(ToEngine::Transport(TransportCmd::Locate(position)));
@@ -289,10 +279,10 @@ impl Hub {
         !self.transport.rolling
             && !self.transport.external
             && self.touches.is_empty()
-            && self.backlog.is_empty()
-            && self.swaps_in_flight == 0
-            && self.lanes_in_flight == 0
-            && !self.rebuild_pending
+            && self.queue.backlog.is_empty()
+            && self.queue.swaps_in_flight == 0
+            && self.queue.lanes_in_flight == 0
+            && !self.queue.rebuild_pending
             && self.measurements.running.is_none()
             && self.automation_at_rest()
     }
@@ -300,8 +290,9 @@ impl Hub {
     /// Lane sets on their way to the engine or waiting for it: at most
     /// [`LANE_SETS_IN_FLIGHT`] plus one, however fast passes end.
     pub fn lane_sets_pending(&self) -> usize {
-        self.lanes_in_flight
+        self.queue.lanes_in_flight
             + self
+                .queue
                 .backlog
                 .iter()
                 .filter(|c| matches!(c, ToEngine::SwapLanes(_)))
@@ -388,11 +379,11 @@ impl Hub {
         self.touches.expire(self.now());
         while let Ok(old) = self.link.retired.pop() {
             drop(old);
-            self.swaps_in_flight = self.swaps_in_flight.saturating_sub(1);
+            self.queue.swaps_in_flight = self.queue.swaps_in_flight.saturating_sub(1);
         }
         while let Ok(old) = self.link.retired_lanes.pop() {
             drop(old);
-            self.lanes_in_flight = self.lanes_in_flight.saturating_sub(1);
+            self.queue.lanes_in_flight = self.queue.lanes_in_flight.saturating_sub(1);
         }
         while let Ok(block) = self.link.loudness.pop() {
             self.loudness.push(block);
@@ -410,25 +401,25 @@ impl Hub {
         }
         self.automation_tick();
         self.poll_measurement();
-        if self.rebuild_pending {
+        if self.queue.rebuild_pending {
             self.rebuild();
         }
-        let mut backlog = std::mem::take(&mut self.backlog).into_iter();
+        let mut backlog = std::mem::take(&mut self.queue.backlog).into_iter();
         for cmd in backlog.by_ref() {
             let lanes = matches!(cmd, ToEngine::SwapLanes(_));
-            if lanes && self.lanes_in_flight >= LANE_SETS_IN_FLIGHT {
-                self.backlog.push(cmd);
+            if lanes && self.queue.lanes_in_flight >= LANE_SETS_IN_FLIGHT {
+                self.queue.backlog.push(cmd);
                 break;
             }
             if let Err(rtrb::PushError::Full(cmd)) = self.link.to_engine.push(cmd) {
-                self.backlog.push(cmd);
+                self.queue.backlog.push(cmd);
                 break;
             }
             if lanes {
-                self.lanes_in_flight += 1;
+                self.queue.lanes_in_flight += 1;
             }
         }
-        self.backlog.extend(backlog);
+        self.queue.backlog.extend(backlog);
     }
 
     /// Every strip of the session: tracks, buses, master.
@@ -446,11 +437,11 @@ impl Hub {
 
     /// Rebuild the engine graph from the model and swap it in whole.
     fn rebuild(&mut self) {
-        if self.swaps_in_flight >= RETIRE_QUEUE_CAPACITY {
-            self.rebuild_pending = true;
+        if self.queue.swaps_in_flight >= RETIRE_QUEUE_CAPACITY {
+            self.queue.rebuild_pending = true;
             return;
         }
-        self.rebuild_pending = false;
+        self.queue.rebuild_pending = false;
         let map = build::node_map(&self.session);
         let solo = solo_mutes(&self.session);
         let graph = match Self::graph_for(
@@ -472,9 +463,10 @@ impl Hub {
         self.solo = solo;
         // Coefficient commands still queued for the old graph are moot: the
         // new one is built from the current state. Transport commands stay.
-        self.backlog
+        self.queue
+            .backlog
             .retain(|c| matches!(c, ToEngine::Transport(_) | ToEngine::Measure(_)));
-        self.swaps_in_flight += 1;
+        self.queue.swaps_in_flight += 1;
         self.push(ToEngine::SwapGraph(Box::new(graph)));
         self.resend_automation(true);
         self.push_all_strips();

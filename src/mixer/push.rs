@@ -30,6 +30,23 @@ pub(super) enum StripParts {
     All,
 }
 
+/// What waits to reach the engine, and what is on its way there.
+#[derive(Debug, Default)]
+pub(super) struct EngineQueue {
+    /// Commands that did not fit in the queue, coalesced, sent on
+    /// `service`.
+    pub(super) backlog: Vec<ToEngine>,
+    /// Graphs sent and not yet back.
+    pub(super) swaps_in_flight: usize,
+    /// Lane sets sent to the engine and not yet back (at most
+    /// [`LANE_SETS_IN_FLIGHT`]; a newer set waiting in the backlog
+    /// replaces an older one there, so a flood of transport stops cannot
+    /// pile up copies of every lane).
+    pub(super) lanes_in_flight: usize,
+    /// A new graph is due once a retire slot is free.
+    pub(super) rebuild_pending: bool,
+}
+
 impl StripParts {
     fn mix(self) -> bool {
         matches!(self, StripParts::Mix | StripParts::All)
@@ -171,6 +188,7 @@ impl Hub {
         let lanes = matches!(cmd, ToEngine::SwapLanes(_));
         if lanes
             && let Some(slot) = self
+                .queue
                 .backlog
                 .iter_mut()
                 .find(|c| matches!(c, ToEngine::SwapLanes(_)))
@@ -180,23 +198,25 @@ impl Hub {
             *slot = cmd;
             return;
         }
-        if self.backlog.is_empty() && !(lanes && self.lanes_in_flight >= LANE_SETS_IN_FLIGHT) {
+        if self.queue.backlog.is_empty()
+            && !(lanes && self.queue.lanes_in_flight >= LANE_SETS_IN_FLIGHT)
+        {
             match self.link.to_engine.push(cmd) {
                 Ok(()) => {
                     if lanes {
-                        self.lanes_in_flight += 1;
+                        self.queue.lanes_in_flight += 1;
                     }
                     return;
                 }
                 Err(rtrb::PushError::Full(cmd)) => {
-                    self.backlog.push(cmd);
+                    self.queue.backlog.push(cmd);
                     return;
                 }
             }
         }
         // Coalesce: a newer value for the same coefficient replaces the old.
         if let ToEngine::Strip { node, param } | ToEngine::StripAt { node, param, .. } = &cmd
-            && let Some(slot) = self.backlog.iter_mut().rev().find(|c| match c {
+            && let Some(slot) = self.queue.backlog.iter_mut().rev().find(|c| match c {
                 ToEngine::Strip { node: n, param: p }
                 | ToEngine::StripAt {
                     node: n, param: p, ..
@@ -212,6 +232,6 @@ impl Hub {
             *slot = cmd;
             return;
         }
-        self.backlog.push(cmd);
+        self.queue.backlog.push(cmd);
     }
 }
