@@ -27,6 +27,7 @@ use crate::mixer::{
 use rosc::OscType;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::sync::Arc;
@@ -197,8 +198,10 @@ pub struct OscSurface {
     warnings: Warnings,
     /// The addresses changed since the last tick, each once, in the order
     /// of their first change, with who changed each last.
-    changed: Vec<Address>,
-    last_origin: KeyMap<Address, Origin>,
+    changed: Vec<(Address, Origin)>,
+    /// Where each changed address is in `changed`. Both keep their
+    /// capacity from tick to tick.
+    changed_at: KeyMap<Address, usize>,
     /// What each subscriber shows.
     shown: Shown,
     next_slot: u32,
@@ -223,7 +226,7 @@ impl OscSurface {
             health,
             warnings: Warnings::default(),
             changed: Vec::new(),
-            last_origin: KeyMap::default(),
+            changed_at: KeyMap::default(),
             shown: Shown::default(),
             next_slot: 0,
         };
@@ -303,8 +306,12 @@ impl OscSurface {
     /// it last) for the tick to send.
     pub fn show(&mut self, changes: &[Feedback]) {
         for f in changes {
-            if self.last_origin.insert(f.address, f.origin).is_none() {
-                self.changed.push(f.address);
+            match self.changed_at.entry(f.address) {
+                Entry::Occupied(at) => self.changed[*at.get()].1 = f.origin,
+                Entry::Vacant(at) => {
+                    at.insert(self.changed.len());
+                    self.changed.push((f.address, f.origin));
+                }
             }
         }
     }
@@ -315,7 +322,10 @@ impl OscSurface {
     /// value is read once, whatever the number of subscribers.
     pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
         self.held.absorb(meter_frame);
-        let last_origin = std::mem::take(&mut self.last_origin);
+        // Taken together (and put back emptied, keeping their capacity):
+        // a panic in this tick leaves both empty, never out of step.
+        let mut changed = std::mem::take(&mut self.changed);
+        let mut changed_at = std::mem::take(&mut self.changed_at);
         let meters_due = self.subscribers.iter().any(|s| s.meters)
             && self
                 .last_meters
@@ -376,7 +386,9 @@ impl OscSurface {
         for (s, msgs) in self.subscribers.iter_mut().zip(&mut msgs) {
             let origin = Origin::Client(s.id);
             for address in std::mem::take(&mut s.held) {
-                let own = last_origin.get(&address) == Some(&origin);
+                let own = changed_at
+                    .get(&address)
+                    .is_some_and(|&i| changed[i].1 == origin);
                 if !own && s.holds(hub, address) {
                     s.held.insert(address);
                     continue;
@@ -393,11 +405,11 @@ impl OscSurface {
         // back from it; its own move, if clamped, it sees at once.
         let mut encoded = MessageBuf::default();
         let mut due: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.subscribers.len()];
-        for address in self.changed.drain(..) {
+        for &(address, by) in &changed {
             let Ok(value) = hub.get(address) else {
                 continue;
             };
-            let by = last_origin.get(&address).copied();
+            let by = Some(by);
             let wire = wire_value(&value);
             let row = self.shown.row(address);
             let mut messages: Option<Range<usize>> = None;
@@ -419,6 +431,10 @@ impl OscSurface {
                 }
             }
         }
+        changed.clear();
+        changed_at.clear();
+        self.changed = changed;
+        self.changed_at = changed_at;
         for (msgs, due) in msgs.iter_mut().zip(due) {
             msgs.extend(
                 due.into_iter()
