@@ -104,19 +104,21 @@ pub(super) fn proc_param(p: ProcTarget) -> Param {
     }
 }
 
+/// The control that shows a lane (the first of its views).
+pub fn lane_control(p: LaneParam) -> Param {
+    match p {
+        LaneParam::Gain => Param::Fader,
+        LaneParam::Trim => Param::Trim,
+        LaneParam::Pan => Param::Pan,
+        LaneParam::Mute => Param::Mute,
+        LaneParam::SendGain(k) => Param::Send(k, SendParam::Fader),
+        LaneParam::Proc(t) => proc_param(t),
+    }
+}
+
 /// The address that shows a lane (the first of its views).
 pub fn lane_address(strip: StripRef, p: LaneParam) -> Address {
-    Address::new(
-        strip,
-        match p {
-            LaneParam::Gain => Param::Fader,
-            LaneParam::Trim => Param::Trim,
-            LaneParam::Pan => Param::Pan,
-            LaneParam::Mute => Param::Mute,
-            LaneParam::SendGain(k) => Param::Send(k, SendParam::Fader),
-            LaneParam::Proc(t) => proc_param(t),
-        },
-    )
+    Address::new(strip, lane_control(p))
 }
 
 /// The parameter table's descriptor of the value lane `p` holds (a gain
@@ -125,7 +127,7 @@ pub fn lane_spec(p: LaneParam) -> crate::mixer::Spec {
     match p {
         LaneParam::Gain => Param::Gain,
         LaneParam::SendGain(k) => Param::Send(k, SendParam::Gain),
-        _ => lane_address(StripRef::Master, p).param,
+        _ => lane_control(p),
     }
     .spec()
 }

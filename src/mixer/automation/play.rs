@@ -119,7 +119,7 @@ impl Hub {
         }
         for ((strip, p), node, play) in switches {
             if play == AutoPlay::Live {
-                self.push_strip_parts(strip, lane_address(strip, p).param.spec().engine);
+                self.push_strip_parts(strip, lane_control(p).spec().engine);
             }
             let target = engine_target(p);
             let told = self.auto.sent.entry(node).or_default();
