@@ -37,17 +37,17 @@ impl Hub {
         if origin != Origin::Daemon && self.reads_lane(address) {
             return self.get(address);
         }
+        let spec = address.param.spec();
+        // A number, clamped to the parameter table's range.
+        let number = |value: &Value| float(address, value).map(|x| spec.clamp(x));
         // Trim mode: gain controls set a dB offset on top of the lane.
         let trim_db = match (address.param, &value) {
             (Param::Fader | Param::Send(_, SendParam::Fader), Value::Float(p)) => {
-                Some(pos_to_db(p.clamp(0.0, 1.0)))
+                Some(pos_to_db(spec.clamp(*p)))
             }
             (Param::Gain | Param::Send(_, SendParam::Gain), Value::Float(db)) => Some(*db),
             _ => None,
         };
-        let spec = address.param.spec();
-        // A number, clamped to the parameter table's range.
-        let number = |value: &Value| float(address, value).map(|x| spec.clamp(x));
         let before = self.before_change(address);
         if let Some(db) = trim_db
             && let Some(applied_db) = self.trim_move(address, db)

@@ -2,6 +2,7 @@
 //! turned into the model (session, buses, tracks, effects, lanes).
 
 use super::SESSION_VERSION;
+use super::resolve_strip::range;
 use super::schema::*;
 use crate::config::error::{ConfigError, Diagnostic};
 use crate::dsp::fader_law::{FADER_MAX_DB, GAIN_OFF_DB};
@@ -9,8 +10,8 @@ use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, Bus, BusKind, Channels, Controls, DelayFx, Division, Effect, Lane, LaneParam,
-    LanePoint, Output, ReverbSpec, Session, StripSlot, TEMPO_RANGE, TRIM_RANGE_DB, Track,
-    TrackSource, normalize_strip_name,
+    LanePoint, Output, ReverbSpec, Session, StripSlot, TEMPO_RANGE, Track, TrackSource,
+    normalize_strip_name,
 };
 use serde_saphyr::{Location, Spanned};
 use std::path::{Path, PathBuf};
@@ -207,7 +208,6 @@ impl Resolver<'_> {
 
     pub(super) fn delay(&mut self, f: &Spanned<DelayFile>) -> DelayFx {
         use crate::mixer::{DelayParam, Param};
-        let range = |p: Param| p.spec().range;
         let v = &f.value;
         let mut d = DelayFx::default();
         let fields = [
@@ -261,7 +261,6 @@ impl Resolver<'_> {
 
     pub(super) fn reverb(&mut self, f: &Spanned<ReverbFile>) -> ReverbSpec {
         use crate::mixer::{Param, ReverbParam};
-        let range = |p: Param| p.spec().range;
         let v = &f.value;
         let mut r = ReverbSpec::default();
         let fields = [
@@ -459,6 +458,7 @@ impl Resolver<'_> {
                     self.err(p.referenced, "lane points must be in time order");
                     continue;
                 }
+                let (lo, hi) = crate::mixer::automation::lane_spec(param).range;
                 let value = match param {
                     LaneParam::Gain | LaneParam::SendGain(_) => {
                         if v == f64::NEG_INFINITY || v <= GAIN_OFF_DB {
@@ -471,20 +471,21 @@ impl Resolver<'_> {
                         }
                     }
                     LaneParam::Trim => {
-                        if !(v.is_finite() && v.abs() <= TRIM_RANGE_DB) {
+                        if !(lo..=hi).contains(&v) {
                             self.err(
                                 p.referenced,
-                                format!(
-                                    "a trim lane value is within +/-{TRIM_RANGE_DB} dB, not {v}"
-                                ),
+                                format!("a trim lane value is within +/-{hi} dB, not {v}"),
                             );
                             continue;
                         }
                         v
                     }
                     LaneParam::Pan => {
-                        if !(0.0..=1.0).contains(&v) {
-                            self.err(p.referenced, format!("a pan lane value is 0..=1, not {v}"));
+                        if !(lo..=hi).contains(&v) {
+                            self.err(
+                                p.referenced,
+                                format!("a pan lane value is {lo}..={hi}, not {v}"),
+                            );
                             continue;
                         }
                         v
@@ -500,7 +501,6 @@ impl Resolver<'_> {
                         v
                     }
                     LaneParam::Proc(target) => {
-                        let (lo, hi) = crate::mixer::automation::lane_spec(param).range;
                         if target.is_switch() && v != 0.0 && v != 1.0 {
                             self.err(
                                 p.referenced,

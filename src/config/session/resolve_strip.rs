@@ -10,7 +10,7 @@ use crate::model::{
 };
 
 /// The range the parameter table gives `p`.
-fn range(p: Param) -> (f64, f64) {
+pub(super) fn range(p: Param) -> (f64, f64) {
     p.spec().range
 }
 use serde_saphyr::{Location, Spanned};
