@@ -147,7 +147,6 @@ pub struct Daemon {
     requests: channel::Sender<HubRequest>,
     hub_thread: Option<JoinHandle<HubOutcome>>,
     audio: Option<Box<dyn Backend>>,
-    totals: Arc<AudioTotals>,
     /// Surface MIDI through midir when the backend has no MIDI ports.
     _midir: Option<crate::audio::midir_bridge::MidirBridge>,
     osc_addr: SocketAddr,
@@ -480,7 +479,6 @@ impl Daemon {
             requests,
             hub_thread: Some(hub_thread),
             audio: Some(runner),
-            totals,
             _midir: midir,
             osc_addr,
             osc_stats,
@@ -574,8 +572,9 @@ impl Daemon {
         // Refreshes the dummy thread's counters before it stops.
         let _ = runner.status();
         let engine = runner.stop();
-        let xruns = self.totals.xruns.load(Ordering::Relaxed);
-        let periods = self.totals.periods.load(Ordering::Relaxed);
+        let totals = self.health.audio_status();
+        let xruns = totals.xruns.load(Ordering::Relaxed);
+        let periods = totals.periods.load(Ordering::Relaxed);
         let outcome = outcome.unwrap_or_else(|| {
             tracing::error!("the hub thread panicked; the session is not saved");
             HubOutcome {
@@ -592,7 +591,7 @@ impl Daemon {
             engine,
             seconds: outcome.position_frames as f64 / f64::from(outcome.sample_rate.max(1)),
             xruns,
-            reconnects: self.totals.reconnects.load(Ordering::Relaxed),
+            reconnects: totals.reconnects.load(Ordering::Relaxed),
             periods,
             osc_accepted: self.osc_stats.accepted.load(Ordering::Relaxed),
             osc_rejected: self.osc_stats.rejected.load(Ordering::Relaxed),
