@@ -16,14 +16,7 @@ fn hub(tracks: usize) -> Hub {
     for t in 1..=tracks {
         y.push_str(&format!("  - {{ name: T{t} }}\n"));
     }
-    let s = parse_session(&y, Path::new("m.yaml")).unwrap();
-    let cfg = EngineConfig {
-        sample_rate: 48_000,
-        max_block: 64,
-        inputs: 0,
-        outputs: 2,
-    };
-    Hub::new(s, ClipStore::new(), cfg).unwrap().0
+    crate::common::hub_and_engine(&y, "m.yaml", 48_000, 64).0
 }
 
 fn map(motorized: bool) -> MidiMapSurface {

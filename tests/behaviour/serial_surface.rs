@@ -4,10 +4,9 @@
 //! wire itself (framing, the port, unplugging) is in serial_board.rs.
 
 use fader_link::{FromBoard, POSITION_MAX, ToBoard, caps};
-use faderd::config::{parse_map, parse_profile, parse_session};
+use faderd::config::{parse_map, parse_profile};
 use faderd::dsp::{db_to_pos, pos_to_db};
-use faderd::engine::EngineConfig;
-use faderd::mixer::{Address, ClientId, ClipStore, Hub, Origin, Param, StripRef, Value};
+use faderd::mixer::{Address, ClientId, Hub, Origin, Param, StripRef, Value};
 use faderd::surfaces::serial::{HELLO_INTERVAL, PING_INTERVAL, SerialSurface};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,14 +16,7 @@ fn hub(tracks: usize) -> Hub {
     for t in 1..=tracks {
         y.push_str(&format!("  - {{ name: T{t}, gain_db: -{t} }}\n"));
     }
-    let s = parse_session(&y, Path::new("s.yaml")).unwrap();
-    let cfg = EngineConfig {
-        sample_rate: 48_000,
-        max_block: 64,
-        inputs: 0,
-        outputs: 2,
-    };
-    Hub::new(s, ClipStore::new(), cfg).unwrap().0
+    crate::common::hub_and_engine(&y, "s.yaml", 48_000, 64).0
 }
 
 const PROFILE: &str = include_str!("../../surfaces/serial/diy-4-fader.yaml");
