@@ -27,7 +27,6 @@ use crate::mixer::{
 use rosc::OscType;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::sync::Arc;
@@ -196,12 +195,6 @@ pub struct OscSurface {
     stats: Arc<OscStats>,
     health: Arc<Health>,
     warnings: Warnings,
-    /// The addresses changed since the last tick, each once, in the order
-    /// of their first change, with who changed each last.
-    changed: Vec<(Address, Origin)>,
-    /// Where each changed address is in `changed`. Both keep their
-    /// capacity from tick to tick.
-    changed_at: KeyMap<Address, usize>,
     /// What each subscriber shows.
     shown: Shown,
     next_slot: u32,
@@ -225,8 +218,6 @@ impl OscSurface {
             stats,
             health,
             warnings: Warnings::default(),
-            changed: Vec::new(),
-            changed_at: KeyMap::default(),
             shown: Shown::default(),
             next_slot: 0,
         };
@@ -306,13 +297,7 @@ impl OscSurface {
     /// it last) for the tick to send.
     pub fn show(&mut self, changes: &[Feedback]) {
         for f in changes {
-            match self.changed_at.entry(f.address) {
-                Entry::Occupied(at) => self.changed[*at.get()].1 = f.origin,
-                Entry::Vacant(at) => {
-                    at.insert(self.changed.len());
-                    self.changed.push((f.address, f.origin));
-                }
-            }
+            self.shown.note(f.address, f.origin);
         }
     }
 
@@ -322,10 +307,7 @@ impl OscSurface {
     /// value is read once, whatever the number of subscribers.
     pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
         self.held.absorb(meter_frame);
-        // Taken together (and put back emptied, keeping their capacity):
-        // a panic in this tick leaves both empty, never out of step.
-        let mut changed = std::mem::take(&mut self.changed);
-        let mut changed_at = std::mem::take(&mut self.changed_at);
+        let changed = self.shown.take_changes();
         let meters_due = self.subscribers.iter().any(|s| s.meters)
             && self
                 .last_meters
@@ -386,15 +368,14 @@ impl OscSurface {
         for (s, msgs) in self.subscribers.iter_mut().zip(&mut msgs) {
             let origin = Origin::Client(s.id);
             for address in std::mem::take(&mut s.held) {
-                let own = changed_at
-                    .get(&address)
-                    .is_some_and(|&i| changed[i].1 == origin);
+                let id = self.shown.id(address);
+                let own = self.shown.changed_by(id, &changed) == Some(origin);
                 if !own && s.holds(hub, address) {
                     s.held.insert(address);
                     continue;
                 }
                 let Ok(v) = hub.get(address) else { continue };
-                if self.shown.row(address).update(s.slot, &wire_value(&v)) {
+                if self.shown.at(id).update(s.slot, &wire_value(&v)) {
                     msgs.extend(OscOut::controls(address, &v).iter().filter_map(encode_one));
                 }
             }
@@ -405,13 +386,14 @@ impl OscSurface {
         // back from it; its own move, if clamped, it sees at once.
         let mut encoded = MessageBuf::default();
         let mut due: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.subscribers.len()];
-        for &(address, by) in &changed {
+        for &(id, by) in &changed {
+            let row = self.shown.at(id);
+            let address = row.address();
             let Ok(value) = hub.get(address) else {
                 continue;
             };
             let by = Some(by);
             let wire = wire_value(&value);
-            let row = self.shown.row(address);
             let mut messages: Option<Range<usize>> = None;
             for (s, due) in self.subscribers.iter_mut().zip(&mut due) {
                 if by != Some(Origin::Client(s.id)) && s.holds(hub, address) {
@@ -422,7 +404,7 @@ impl OscSurface {
                     let m = match &messages {
                         Some(m) => m.clone(),
                         None => {
-                            let at = row.addresses(address);
+                            let at = row.addresses();
                             encoded.push_controls_at(at, address, &value)
                         }
                     };
@@ -431,10 +413,7 @@ impl OscSurface {
                 }
             }
         }
-        changed.clear();
-        changed_at.clear();
-        self.changed = changed;
-        self.changed_at = changed_at;
+        self.shown.done_with(changed);
         for (msgs, due) in msgs.iter_mut().zip(due) {
             msgs.extend(
                 due.into_iter()
@@ -570,7 +549,7 @@ fn dump_chunk(
         if let Ok(value) = hub.get(address) {
             let row = shown.row(address);
             row.set(s.slot, wire_value(&value));
-            msgs.push_controls_at(row.addresses(address), address, &value);
+            msgs.push_controls_at(row.addresses(), address, &value);
         }
     }
     if s.to_dump.is_empty() && s.dump_transport {
