@@ -27,6 +27,7 @@ impl Hub {
         address: Address,
         value: Value,
     ) -> Result<Value, IntentError> {
+        self.unsettle_play();
         if let Value::Float(x) = value
             && !x.is_finite()
         {

@@ -376,7 +376,9 @@ impl Hub {
     /// replaced, finish a deferred rebuild, resend what did not fit in the
     /// command queue.
     pub fn service(&mut self) {
-        self.touches.expire(self.now());
+        if self.touches.expire(self.now()) {
+            self.unsettle_play();
+        }
         while let Ok(old) = self.link.retired.pop() {
             drop(old);
             self.queue.swaps_in_flight = self.queue.swaps_in_flight.saturating_sub(1);

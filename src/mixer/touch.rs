@@ -89,12 +89,17 @@ impl Touches {
             .is_some_and(|holds| holds.iter().any(|h| h.origin == origin && h.holds_at(now)))
     }
 
-    /// End the holds inferred from moves whose time is up at `now`.
-    pub(crate) fn expire(&mut self, now: Instant) {
+    /// End the holds inferred from moves whose time is up at `now`; true
+    /// when one ended.
+    pub(crate) fn expire(&mut self, now: Instant) -> bool {
+        let mut ended = false;
         self.by_lane.retain(|_, holds| {
+            let before = holds.len();
             holds.retain(|h| h.holds_at(now));
+            ended |= holds.len() != before;
             !holds.is_empty()
         });
+        ended
     }
 
     /// Nobody holds anything.
@@ -123,6 +128,7 @@ impl Hub {
         }
         self.get(address)?;
         self.touches.touch(address.lane(), origin, on);
+        self.unsettle_play();
         self.automation_touch(address, on);
         Ok(())
     }

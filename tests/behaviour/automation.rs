@@ -8,7 +8,9 @@ use crate::common;
 use faderd::config::parse_session;
 use faderd::dsp::{db_to_pos, pos_to_db};
 use faderd::engine::Engine;
-use faderd::mixer::{Address, ClientId, Hub, Origin, Param, StripRef, TransportCmd, Value};
+use faderd::mixer::{
+    Address, ClientId, Hub, HubClock, ManualClock, Origin, Param, StripRef, TransportCmd, Value,
+};
 use faderd::model::{AutomationMode, LaneParam};
 use std::path::Path;
 
@@ -190,6 +192,30 @@ fn a_touch_pass_writes_exactly_the_touched_span_and_glides_back() {
         "mid-ride {}",
         r.lane_at(t_on + 0.2)
     );
+}
+
+/// A surface without touch sense holds a touch-mode lane by moving it;
+/// when its hold times out, with nothing else happening, the lane plays
+/// again (here with the transport stopped, so no pass writes and ends).
+#[test]
+fn a_lane_moved_without_touch_sense_plays_again_when_the_hold_times_out() {
+    let mut r = Rig::new(&session("touch", "[[0, -30], [10, -30]]"));
+    let clock = ManualClock::new();
+    r.hub.set_clock(HubClock::Manual(clock.clone()));
+    r.hub
+        .set_touch_timeout(std::time::Duration::from_millis(300));
+    r.run_ms(500);
+    r.assert_heard(-30.0, "on the lane");
+    r.fader(-12.0);
+    r.run_ms(100);
+    r.assert_heard(-12.0, "under the move");
+    // Time passes for the hub; no surface says a word.
+    clock.advance(std::time::Duration::from_millis(200));
+    r.run_ms(100);
+    r.assert_heard(-12.0, "within the hold");
+    clock.advance(std::time::Duration::from_millis(200));
+    r.run_ms(600);
+    r.assert_heard(-30.0, "after the hold timed out");
 }
 
 /// The lane plays -30 dB; the strip's gain was -10 dB before it played.

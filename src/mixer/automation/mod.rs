@@ -90,6 +90,11 @@ pub struct AutomationState {
     /// show their values), in [`Hub::keys`] order, each with where it was
     /// last read.
     reading: Vec<(LaneKey, LaneCursor)>,
+    /// What plays was worked out by [`Hub::sync_play`] and nothing it
+    /// depends on has changed since: no value, mode or lane was set, no
+    /// touch began or ended. (Holds that time out and passes that write
+    /// are asked about every tick while there are any.)
+    play_settled: bool,
 }
 
 impl Default for AutomationState {
@@ -106,6 +111,7 @@ impl Default for AutomationState {
             locate: None,
             last_frame: 0,
             reading: Vec::new(),
+            play_settled: false,
         }
     }
 }

@@ -136,6 +136,13 @@ impl Hub {
             });
         }
         self.auto.reading = reading;
+        self.auto.play_settled = true;
+    }
+
+    /// What plays may have changed (a value, a mode, a lane was set; a
+    /// touch began or ended): the next tick works it out again.
+    pub(in crate::mixer) fn unsettle_play(&mut self) {
+        self.auto.play_settled = false;
     }
 
     /// The engine has a new graph (every coefficient plays live) or new
@@ -166,9 +173,12 @@ impl Hub {
                 self.released(key);
             }
         }
-        // Nothing to play or tell (an idle daemon's tick stays cheap).
+        // Nothing to play or tell (an idle daemon's tick stays cheap), and
+        // nothing new to tell while the same lanes go on playing.
         let at_rest = self.automation_at_rest();
-        if !at_rest {
+        let settled =
+            self.auto.play_settled && self.auto.writing.is_empty() && self.touches.is_empty();
+        if !at_rest && !settled {
             self.sync_play();
         }
         let frame = self.now_frame();
