@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 pub const MIDI_POLL: Duration = Duration::from_millis(1);
 
 /// Client ids of MIDI surfaces start here (OSC clients count up from 1).
-pub(super) const FIRST_CLIENT: u32 = 1_000_000;
+pub(super) const FIRST_CLIENT: u32 = crate::mixer::ClientId::FIRST_CONFIGURED;
 
 /// Every configured MIDI surface, the ports they use, and the link to
 /// those ports.

@@ -317,6 +317,7 @@ impl Daemon {
                         meters: c.meters,
                     })
                     .collect(),
+                ..SurfaceOptions::default()
             },
             Arc::clone(&health),
             &bell,

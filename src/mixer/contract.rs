@@ -49,6 +49,18 @@ pub enum Origin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClientId(pub u32);
 
+impl ClientId {
+    /// OSC clients over UDP are numbered from here, as each first speaks.
+    /// Each kind of surface numbers from a block of its own, far from the
+    /// others, so two surfaces never give one id to two clients (the
+    /// touch model and echo rules tell clients apart by it).
+    pub const FIRST_OSC: u32 = 1;
+    /// Configured MIDI and serial surfaces, by their place in the config.
+    pub const FIRST_CONFIGURED: u32 = 1_000_000_000;
+    /// Browser consoles, numbered as they connect.
+    pub const FIRST_WEB: u32 = 2_000_000_000;
+}
+
 /// One applied change, for every surface to show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feedback {

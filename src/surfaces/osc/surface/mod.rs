@@ -80,6 +80,8 @@ pub struct SurfaceOptions {
     pub max_subscribers: usize,
     /// Subscribers silent this long are dropped.
     pub subscriber_timeout: Duration,
+    /// Where this surface numbers its clients from (see [`ClientId`]).
+    pub first_client: u32,
 }
 
 impl Default for SurfaceOptions {
@@ -89,6 +91,7 @@ impl Default for SurfaceOptions {
             static_clients: Vec::new(),
             max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
             subscriber_timeout: DEFAULT_SUBSCRIBER_TIMEOUT,
+            first_client: ClientId::FIRST_OSC,
         }
     }
 }
@@ -204,12 +207,13 @@ impl OscSurface {
     /// A surface with the configured static clients (they get a state dump
     /// on the first tick).
     pub fn new(options: SurfaceOptions, stats: Arc<OscStats>, health: Arc<Health>) -> OscSurface {
+        let first_client = options.first_client;
         let mut s = OscSurface {
             options,
             subscribers: Vec::new(),
             ids: HashMap::new(),
             id_order: Vec::new(),
-            next_id: 1,
+            next_id: first_client,
             last_meters: None,
             held: Default::default(),
             last_position: None,
@@ -240,6 +244,14 @@ impl OscSurface {
     /// Number of clients receiving feedback.
     pub fn subscribers(&self) -> usize {
         self.subscribers.len()
+    }
+
+    /// Send `from`'s subscriptions the whole mix again from the next tick
+    /// (it lost what it was sent: a queue that overflowed).
+    pub fn resync(&mut self, from: SocketAddr) {
+        for s in self.subscribers.iter_mut().filter(|s| s.matches(from)) {
+            s.dumped = false;
+        }
     }
 
     fn client_id(&mut self, from: SocketAddr) -> ClientId {
