@@ -15,6 +15,14 @@ fn host_port(text: &str) -> Result<SocketAddr, String> {
     text.parse().map_err(|_| format!("{text} is not HOST:PORT"))
 }
 
+/// The `--web` parser's stand-in, likewise.
+fn web_arg(text: &str) -> Result<WebArg, String> {
+    if text == "off" {
+        return Ok(WebArg::Off);
+    }
+    host_port(text).map(WebArg::At)
+}
+
 fn main() -> std::io::Result<()> {
     println!("cargo::rerun-if-changed=src/cli.rs");
     println!("cargo::rerun-if-changed=build.rs");

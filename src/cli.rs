@@ -36,6 +36,10 @@ enum Command {
         /// a host name such as localhost:8000 is resolved).
         #[arg(long, value_name = "HOST:PORT", value_parser = crate::host_port)]
         osc: Option<SocketAddr>,
+        /// Browser console address (default 127.0.0.1:8080; 0.0.0.0:8080
+        /// opens it to the LAN), or `off`.
+        #[arg(long, value_name = "HOST:PORT|off", value_parser = crate::web_arg)]
+        web: Option<WebArg>,
         /// Frames per audio period.
         #[arg(long, value_name = "FRAMES")]
         period: Option<usize>,
@@ -165,4 +169,13 @@ enum LogArg {
     Warn,
     Info,
     Debug,
+}
+
+/// `--web`: where the browser console listens, or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebArg {
+    /// No console.
+    Off,
+    /// Listen here.
+    At(SocketAddr),
 }

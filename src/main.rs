@@ -55,10 +55,19 @@ fn main() -> ExitCode {
             config,
             backend,
             osc,
+            web,
             period,
             log,
             no_recover,
-        } => cmd_run(session, config, backend, osc, period, log, !no_recover),
+        } => cmd_run(
+            session,
+            config,
+            backend,
+            (osc, web),
+            period,
+            log,
+            !no_recover,
+        ),
         Command::Render {
             session,
             output,
@@ -142,11 +151,19 @@ fn host_port(text: &str) -> Result<SocketAddr, String> {
     config::socket_addr(text).map_err(|e| e.to_string())
 }
 
+/// `--web`: HOST:PORT or `off`.
+fn web_arg(text: &str) -> Result<WebArg, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(WebArg::Off);
+    }
+    host_port(text).map(WebArg::At)
+}
+
 fn cmd_run(
     session: Option<PathBuf>,
     config_file: Option<PathBuf>,
     backend: Option<BackendArg>,
-    osc: Option<SocketAddr>,
+    (osc, web): (Option<SocketAddr>, Option<WebArg>),
     period: Option<usize>,
     log: Option<LogArg>,
     recover: bool,
@@ -166,6 +183,15 @@ fn cmd_run(
     }
     if let Some(addr) = osc {
         cfg.osc.listen = addr;
+    }
+    match web {
+        Some(WebArg::Off) => cfg.web.enabled = false,
+        Some(WebArg::At(addr)) => {
+            cfg.web.enabled = true;
+            cfg.web.listen = addr;
+            cfg.web.chosen = true;
+        }
+        None => {}
     }
     if let Some(p) = period {
         if !(1..=8192).contains(&p) {

@@ -14,6 +14,7 @@ mod notify;
 pub mod nsm;
 pub mod persist;
 mod run;
+mod web;
 
 pub use audio::{AudioEvent, AudioTotals, JackPlan, RelinkRequest, port_layout};
 use backend::{Chosen, choose_backend, wait_first_period};
@@ -337,6 +338,11 @@ impl Daemon {
         }
         let osc_addr = osc.local_addr();
         let osc_stats = Arc::clone(osc.stats());
+        let web = web::start(&opts.config, &health, &bell)?;
+        let web_note = match &web {
+            Some(w) => format!("; console on http://{}/", w.local_addr()),
+            None => String::new(),
+        };
 
         let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
@@ -429,7 +435,7 @@ impl Daemon {
         }
         health.set_audio_status(Arc::clone(&totals));
         let ready = format!(
-            "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback)",
+            "faderd ready: session '{name}' ({tracks} tracks, {buses} buses) on the {backend_note}; OSC on udp {osc_addr} (native addresses, e.g. /strip/1/fader 0.75; /subscribe for feedback){web_note}",
         );
         let persistence = match &opts.session {
             Some(path) => Some(
@@ -444,7 +450,7 @@ impl Daemon {
         let (requests, requests_rx) = channel::bounded::<HubRequest>(4);
         let hub_health = Arc::clone(&health);
         let (midi_links, midi_relinks) = channel::unbounded();
-        let surfaces: Vec<Box<dyn Surface>> = vec![
+        let mut surfaces: Vec<Box<dyn Surface>> = vec![
             Box::new(osc),
             Box::new(midi_surfaces::MidiPorts::new(
                 midi_surfaces,
@@ -454,6 +460,7 @@ impl Daemon {
             )),
             Box::new(serial),
         ];
+        surfaces.extend(web.map(|w| Box::new(w) as Box<dyn Surface>));
         let hub_thread = std::thread::Builder::new()
             .name("faderd-hub".into())
             .spawn(move || {

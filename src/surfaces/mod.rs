@@ -16,6 +16,7 @@ pub mod mtc;
 pub mod osc;
 pub mod serial;
 pub mod target;
+pub mod web;
 
 use crate::mixer::{Feedback, Hub, MeterFrame};
 pub use inbox::{Doorbell, Inbox, Post};

@@ -27,3 +27,6 @@ mod pipewire;
 
 /// A serial fader board on a pseudo-terminal pair.
 mod serial_board;
+
+/// The browser console in a headless Chromium.
+mod web;

@@ -13,6 +13,12 @@
 //!   max_datagram: 1472
 //!   max_subscribers: 32           # /subscribe past this is refused
 //!   subscriber_timeout_s: 600     # a subscriber silent this long is dropped
+//! web:                            # the browser console
+//!   listen: "127.0.0.1:8080"      # 0.0.0.0:8080 opens it to the LAN (osc.allow applies)
+//!   token: "a-long-secret"        # asked of browsers as ?token= (for a LAN)
+//!   origins: ["http://studio.lan:8080"]   # other pages allowed to connect
+//!   max_clients: 32
+//!   enabled: true
 //! jack:                           # used by backend jack (and auto)
 //!   client_name: faderd             # ports are faderd:Vox in, faderd:Master out L ...
 //!   connect: physical               # track inputs and master to system ports; or none
@@ -40,10 +46,12 @@
 mod audio;
 mod osc;
 mod surfaces;
+mod web;
 
 pub use audio::*;
 pub use osc::*;
 pub use surfaces::*;
+pub use web::*;
 
 use super::error::{ConfigError, Diagnostic};
 use serde::Deserialize;
@@ -144,6 +152,8 @@ struct DaemonFile {
     #[serde(default)]
     osc: Option<OscFile>,
     #[serde(default)]
+    web: Option<WebFile>,
+    #[serde(default)]
     jack: Option<JackFile>,
     #[serde(default)]
     cpal: Option<Spanned<CpalConfig>>,
@@ -166,6 +176,8 @@ pub struct DaemonConfig {
     pub audio: AudioConfig,
     /// OSC.
     pub osc: OscConfig,
+    /// The browser console.
+    pub web: WebConfig,
     /// JACK.
     pub jack: JackConfig,
     /// cpal.
@@ -218,6 +230,9 @@ pub fn parse_daemon_config(text: &str, file: &Path) -> Result<DaemonConfig, Conf
     }
     if let Some(o) = raw.osc {
         osc_config(o, file, &mut cfg.osc, &mut diags);
+    }
+    if let Some(w) = raw.web {
+        web_config(w, file, &mut cfg.web, &mut diags);
     }
     if let Some(a) = raw.automation {
         if a.value.glide_ms > 10_000 {

@@ -1,0 +1,281 @@
+// The console page: every strip's fader, pan, mute, solo, name, meter and
+// automation mode, driven over the daemon's WebSocket with the native OSC
+// address space. Strips appear as the daemon tells of them (a strip
+// added to the session appears without a reload); a lost connection is
+// retried and the daemon's state dump restores everything.
+
+import { message, decode } from "./osc.js";
+
+const mixer = document.getElementById("mixer");
+const link = document.getElementById("link");
+const clock = document.getElementById("clock");
+const strips = new Map();
+let socket = null;
+let marks = [];
+let retryMs = 500;
+
+/** What tests and tools can read: the strips by address base and the
+ * messages received so far. */
+window.faderd = { strips, received: 0, connected: false };
+
+function send(address, ...args) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(message(address, ...args));
+}
+
+/** "strip/3" before "bus/1" before "master"; numbers in order. */
+function order(base) {
+  const [kind, n] = base.split("/");
+  const rank = { strip: 0, bus: 1, master: 2 }[kind] ?? 3;
+  return rank * 100000 + Number(n || 0);
+}
+
+function el(tag, cls, parent) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+function formatDb(db) {
+  if (!Number.isFinite(db) || db <= -90) return "-\u221e";
+  return (db > 0 ? "+" : "") + db.toFixed(1);
+}
+
+function strip(base) {
+  let s = strips.get(base);
+  if (s) return s;
+  const root = el("section", "strip");
+  root.dataset.strip = base;
+  if (base === "master") root.classList.add("master");
+  if (base.startsWith("bus/")) root.classList.add("bus");
+  const name = el("div", "name", root);
+  name.textContent = base === "master" ? "Master" : base.replace("strip/", "").replace("bus/", "Bus ");
+  const pan = el("div", "pan", root);
+  pan.setAttribute("role", "slider");
+  pan.setAttribute("aria-label", "pan");
+  const panDot = el("div", "pan-dot", pan);
+  const buttons = el("div", "buttons", root);
+  const mute = el("button", "mute", buttons);
+  mute.textContent = "M";
+  mute.setAttribute("aria-label", "mute");
+  const solo = el("button", "solo", buttons);
+  solo.textContent = "S";
+  solo.setAttribute("aria-label", "solo");
+  const box = el("div", "faderbox", root);
+  const scale = el("div", "scale", box);
+  for (const [label, pos] of marks) {
+    const m = el("span", "mark", scale);
+    m.textContent = label;
+    m.style.bottom = `calc(${pos * 100}% - 0.5em)`;
+  }
+  const track = el("div", "track", box);
+  track.setAttribute("role", "slider");
+  track.setAttribute("aria-label", "fader");
+  const cap = el("div", "cap", track);
+  const meter = el("div", "meter", box);
+  const level = el("div", "level", meter);
+  const hold = el("div", "hold", meter);
+  const clip = el("div", "clip", meter);
+  const db = el("output", "db", root);
+  db.textContent = "-\u221e";
+  const auto = el("div", "auto", root);
+  s = {
+    base, root, name, pan, panDot, mute, solo, track, cap, level, hold, clip, db, auto,
+    pos: 0, panValue: 0.5, muted: false, soloed: false, held: false,
+    peakPos: 0, peakAt: 0,
+  };
+  strips.set(base, s);
+  wire(s);
+  // In order: tracks, buses, then the master.
+  const after = [...mixer.children].find((c) => order(c.dataset.strip) > order(base));
+  mixer.insertBefore(root, after || null);
+  return s;
+}
+
+function showFader(s, pos) {
+  s.pos = Math.min(1, Math.max(0, pos));
+  s.cap.style.bottom = `calc(${s.pos * 100}% - var(--cap) / 2)`;
+  s.cap.dataset.pos = s.pos.toFixed(4);
+  s.track.setAttribute("aria-valuenow", s.pos.toFixed(4));
+}
+
+function showPan(s, v) {
+  s.panValue = Math.min(1, Math.max(0, v));
+  s.panDot.style.left = `${s.panValue * 100}%`;
+  s.pan.dataset.value = s.panValue.toFixed(4);
+}
+
+function wire(s) {
+  // A fader drag is a touch: the daemon holds other surfaces' moves off it
+  // while the pointer is down. Relative moves; Shift, Ctrl or a second
+  // finger for fine ones.
+  let start = null;
+  let fingers = 0;
+  s.track.addEventListener("pointerdown", (e) => {
+    fingers += 1;
+    if (start) return;
+    s.track.setPointerCapture(e.pointerId);
+    start = { y: e.clientY, pos: s.pos, id: e.pointerId };
+    s.held = true;
+    send(`/${s.base}/fader/touch`, { i: 1 });
+  });
+  s.track.addEventListener("pointermove", (e) => {
+    if (!start || e.pointerId !== start.id) return;
+    const fine = e.shiftKey || e.ctrlKey || fingers > 1 ? 0.1 : 1;
+    const h = s.track.clientHeight || 1;
+    const pos = start.pos + ((start.y - e.clientY) / h) * fine;
+    showFader(s, pos);
+    send(`/${s.base}/fader`, s.pos);
+  });
+  const release = (e) => {
+    fingers = Math.max(0, fingers - 1);
+    if (!start || e.pointerId !== start.id) return;
+    start = null;
+    s.held = false;
+    send(`/${s.base}/fader/touch`, { i: 0 });
+  };
+  s.track.addEventListener("pointerup", release);
+  s.track.addEventListener("pointercancel", release);
+  // Double-tap: 0 dB.
+  s.track.addEventListener("dblclick", () => send(`/${s.base}/gain`, 0));
+  let panStart = null;
+  s.pan.addEventListener("pointerdown", (e) => {
+    s.pan.setPointerCapture(e.pointerId);
+    panStart = { x: e.clientX, v: s.panValue };
+  });
+  s.pan.addEventListener("pointermove", (e) => {
+    if (!panStart) return;
+    const w = s.pan.clientWidth || 1;
+    const fine = e.shiftKey || e.ctrlKey ? 0.1 : 1;
+    showPan(s, panStart.v + ((e.clientX - panStart.x) / w) * fine);
+    send(`/${s.base}/pan`, s.panValue);
+  });
+  s.pan.addEventListener("pointerup", () => (panStart = null));
+  s.pan.addEventListener("pointercancel", () => (panStart = null));
+  s.pan.addEventListener("dblclick", () => {
+    showPan(s, 0.5);
+    send(`/${s.base}/pan`, 0.5);
+  });
+  s.mute.addEventListener("click", () => send(`/${s.base}/mute`, { i: s.muted ? 0 : 1 }));
+  s.solo.addEventListener("click", () => send(`/${s.base}/solo`, { i: s.soloed ? 0 : 1 }));
+  s.clip.addEventListener("click", () => s.clip.classList.remove("lit"));
+}
+
+const HOLD_MS = 1500;
+
+function showMeter(s, pos) {
+  const now = performance.now();
+  s.level.style.height = `${pos * 100}%`;
+  if (pos >= s.peakPos || now - s.peakAt > HOLD_MS) {
+    s.peakPos = pos;
+    s.peakAt = now;
+  }
+  s.hold.style.bottom = `${s.peakPos * 100}%`;
+}
+
+/** One message from the daemon. */
+function receive(address, args) {
+  window.faderd.received += 1;
+  const v = args[0];
+  if (address === "/transport/locate") {
+    const t = Math.max(0, v);
+    const m = Math.floor(t / 60);
+    clock.textContent = `${m}:${(t - m * 60).toFixed(1).padStart(4, "0")}`;
+    return;
+  }
+  if (address === "/transport/play") {
+    document.getElementById("play").classList.toggle("on", v >= 0.5);
+    return;
+  }
+  const m = /^\/((?:strip|bus)\/\d+|master)\/(.+)$/.exec(address);
+  if (!m) return;
+  const [, base, param] = m;
+  switch (param) {
+    case "name": {
+      const s = strip(base);
+      s.name.textContent = v;
+      s.root.title = v;
+      break;
+    }
+    case "fader": {
+      const s = strip(base);
+      if (!s.held) showFader(s, v);
+      break;
+    }
+    case "gain":
+      strip(base).db.textContent = formatDb(v);
+      break;
+    case "pan":
+      showPan(strip(base), v);
+      break;
+    case "mute": {
+      const s = strip(base);
+      s.muted = v >= 0.5;
+      s.mute.classList.toggle("on", s.muted);
+      s.mute.setAttribute("aria-pressed", String(s.muted));
+      break;
+    }
+    case "solo": {
+      const s = strip(base);
+      s.soloed = v >= 0.5;
+      s.solo.classList.toggle("on", s.soloed);
+      s.solo.setAttribute("aria-pressed", String(s.soloed));
+      break;
+    }
+    case "automation":
+      strip(base).auto.textContent = v;
+      strip(base).auto.dataset.mode = v;
+      break;
+    case "meter":
+      if (strips.has(base)) showMeter(strips.get(base), v);
+      break;
+    case "meter/db":
+      if (strips.has(base) && v >= 0) strips.get(base).clip.classList.add("lit");
+      break;
+    default:
+      break;
+  }
+}
+
+function connect() {
+  const url = `ws://${location.host}/osc${location.search}`;
+  socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  socket.addEventListener("open", () => {
+    retryMs = 500;
+    window.faderd.connected = true;
+    link.textContent = "live";
+    link.className = "link up";
+    // The whole mix, then every change, with meters.
+    send("/subscribe", { i: 0 }, { i: 1 });
+  });
+  socket.addEventListener("message", (e) => {
+    if (!(e.data instanceof ArrayBuffer)) return;
+    let messages;
+    try {
+      messages = decode(e.data);
+    } catch (err) {
+      console.warn("faderd: a packet that is not OSC", err);
+      return;
+    }
+    for (const [address, args] of messages) receive(address, args);
+  });
+  socket.addEventListener("close", () => {
+    window.faderd.connected = false;
+    link.textContent = "reconnecting";
+    link.className = "link down";
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(5000, retryMs * 2);
+  });
+}
+
+document.getElementById("play").addEventListener("click", () => send("/transport/play"));
+document.getElementById("stop").addEventListener("click", () => send("/transport/stop"));
+
+fetch("/console.json")
+  .then((r) => r.json())
+  .then((c) => {
+    marks = c.fader_marks;
+  })
+  .catch(() => {})
+  .finally(connect);

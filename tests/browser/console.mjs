@@ -1,0 +1,127 @@
+// Drives Debian's Chromium (headless) against a running faderd's browser
+// console and prints what a person would have seen, as one JSON line on
+// stdout. The Rust tests (tests/system/web.rs) start faderd, run this, and
+// check the result against the engine.
+//
+//   node console.mjs SCENARIO CONSOLE_URL OSC_PORT [WIDTHxHEIGHT] [SCREENSHOT.png]
+//
+// Scenarios:
+//   load    the page: strip names in order, the fader positions, console errors
+//   follow  `oscsend` moves a fader: how long until the page shows it (ms)
+//   drag    drag strip 1's fader to the bottom with the mouse
+//   hold    hold strip 1's fader; a tablet moves it; release
+//   shot    a screenshot
+
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+
+const [scenario, url, oscPort, size = "1280x800", shotPath] = process.argv.slice(2);
+const [width, height] = size.split("x").map(Number);
+
+function oscsend(address, type, value) {
+  return new Promise((resolve, reject) => {
+    const p = spawn("oscsend", ["127.0.0.1", oscPort, address, type, String(value)], {
+      stdio: "ignore",
+    });
+    p.on("error", reject);
+    p.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`oscsend exit ${code}`))));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: process.env.FADERD_CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const errors = [];
+const result = { scenario };
+try {
+  const page = await browser.newPage({ viewport: { width, height } });
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  // Connected, and the dump has arrived: every strip has a name.
+  await page.waitForFunction(() => window.faderd && window.faderd.connected, null, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelectorAll(".strip").length > 0, null, { timeout: 5000 });
+  await sleep(300);
+  const pos = (i) =>
+    page.evaluate((i) => Number(document.querySelectorAll(".strip .cap")[i].dataset.pos), i);
+
+  if (scenario === "load") {
+    result.strips = await page.$$eval(".strip", (els) =>
+      els.map((e) => ({
+        strip: e.dataset.strip,
+        name: e.querySelector(".name").textContent,
+        fader: Number(e.querySelector(".cap").dataset.pos),
+        gain: e.querySelector(".db").textContent,
+      })),
+    );
+  } else if (scenario === "follow") {
+    result.latency_ms = [];
+    for (let k = 0; k < 10; k++) {
+      const target = [0.2, 0.5, 0.8, 0.35, 0.65][k % 5];
+      const t0 = performance.now();
+      await oscsend("/strip/1/fader", "f", target);
+      await page.waitForFunction(
+        (t) => Math.abs(Number(document.querySelector(".strip .cap").dataset.pos) - t) < 0.001,
+        target,
+        { polling: "raf", timeout: 2000 },
+      );
+      result.latency_ms.push(performance.now() - t0);
+    }
+  } else if (scenario === "drag") {
+    const track = await page.locator(".strip .track").first().boundingBox();
+    const x = track.x + track.width / 2;
+    const capY = track.y + track.height * (1 - (await pos(0)));
+    await page.mouse.move(x, capY);
+    await page.mouse.down();
+    for (let k = 1; k <= 10; k++) {
+      await page.mouse.move(x, capY + (track.height * 1.2 * k) / 10);
+      await sleep(20);
+    }
+    await page.mouse.up();
+    await sleep(200);
+    result.fader_after = await pos(0);
+  } else if (scenario === "hold") {
+    const track = await page.locator(".strip .track").first().boundingBox();
+    const x = track.x + track.width / 2;
+    const before = await pos(0);
+    const y = track.y + track.height * (1 - before);
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await sleep(100);
+    // A tablet moves the fader under the browser's finger.
+    await oscsend("/strip/1/fader", "f", 0.2);
+    await sleep(300);
+    result.held_at = await pos(0);
+    result.before = before;
+    await page.mouse.up();
+    await page.waitForFunction(
+      () => Math.abs(Number(document.querySelector(".strip .cap").dataset.pos) - 0.2) < 0.001,
+      null,
+      { polling: "raf", timeout: 2000 },
+    );
+    result.released_at = await pos(0);
+  } else if (scenario === "shot") {
+    await sleep(500);
+    await page.screenshot({ path: shotPath, fullPage: false });
+    result.screenshot = shotPath;
+  } else {
+    throw new Error(`no scenario ${scenario}`);
+  }
+} finally {
+  result.errors = errors;
+  await browser.close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,505 @@
+//! The browser console against the real daemon, in Debian's Chromium
+//! driven headless by Playwright (tests/browser/console.mjs): what the page
+//! shows, and what the engine does when a person uses it. liblo's tools
+//! play the tablet beside it.
+
+use crate::common;
+use common::*;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const SESSION: &str = r#"
+version: 1
+name: web-test
+buses:
+  - { name: Verb, kind: aux, gain_db: -6 }
+tracks:
+  - name: Tone
+    source: { tone: { wave: sine, freq_hz: 1000, level_db: -6 } }
+    gain_db: 0
+  - name: Bass
+    source: { tone: { wave: sine, freq_hz: 110, level_db: -6 } }
+    gain_db: -4
+  - name: Keys
+    gain_db: -10
+"#;
+
+/// A faderd with its console on an ephemeral loopback port.
+struct Console {
+    run: Running,
+    url: String,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+}
+
+/// The browser tests take turns: they time what a person sees, and a
+/// Chromium each at once on a small machine would time the machine.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn start() -> Console {
+    let turn = one_at_a_time();
+    assert!(
+        liblo_tools_available(),
+        "liblo's oscsend/oscdump are needed (apt-get install liblo-tools)"
+    );
+    let run = run_session(SESSION, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
+    let url = run
+        .ready
+        .split("console on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no console address in the ready line: {}", run.ready))
+        .to_string();
+    Console {
+        run,
+        url,
+        _one_at_a_time: turn,
+    }
+}
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Run a scenario of console.mjs in Chromium; its JSON result.
+fn browse(c: &Console, scenario: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "Playwright is not installed for the browser tests: run `npm ci --prefix tests/browser` (and apt-get install chromium)"
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists()
+            || std::env::var_os("FADERD_CHROMIUM").is_some(),
+        "Chromium is needed for the browser tests (apt-get install chromium)"
+    );
+    let out = std::process::Command::new("node")
+        .current_dir(&dir)
+        .arg("console.mjs")
+        .args([scenario, &c.url, &c.run.osc.to_string()])
+        .args(extra)
+        .output()
+        .expect("node runs (apt-get install nodejs)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "console.mjs {scenario} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(
+        v["errors"],
+        serde_json::json!([]),
+        "the page logged errors: {v}"
+    );
+    v
+}
+
+#[test]
+fn the_page_shows_every_strip_of_the_session_with_its_name_and_level() {
+    let c = start();
+    let v = browse(&c, "load", &[]);
+    let strips: Vec<(String, String, String)> = v["strips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["strip"].as_str().unwrap().to_string(),
+                s["name"].as_str().unwrap().to_string(),
+                s["gain"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("strip/1", "Tone", "0.0"),
+        ("strip/2", "Bass", "-4.0"),
+        ("strip/3", "Keys", "-10.0"),
+        ("bus/1", "Verb", "-6.0"),
+        ("master", "Master", "0.0"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(strips, want, "{v}");
+    // The faders sit where the fader law puts their gain: 0 dB at 0.75,
+    // -10 dB at 0.5.
+    assert!(
+        (v["strips"][0]["fader"].as_f64().unwrap() - 0.75).abs() < 1e-3,
+        "{v}"
+    );
+    assert!(
+        (v["strips"][2]["fader"].as_f64().unwrap() - 0.5).abs() < 1e-3,
+        "{v}"
+    );
+}
+
+#[test]
+fn a_tablets_move_shows_on_the_page_within_100_ms() {
+    let c = start();
+    let v = browse(&c, "follow", &[]);
+    let ms: Vec<f64> = v["latency_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(ms.len(), 10, "{v}");
+    let worst = ms.iter().copied().fold(0.0, f64::max);
+    // From starting oscsend (a process) to the fader drawn where it says.
+    assert!(worst < 100.0, "oscsend to the page: {ms:?} ms");
+}
+
+#[test]
+fn dragging_a_fader_in_the_browser_turns_the_engine_down() {
+    let c = start();
+    // The tone plays at -6 dBFS through a 0 dB fader, centre pan.
+    let before = strip1_meter_db(c.run.osc);
+    assert!(
+        before > -12.0,
+        "the tone meters {before} dB before the drag"
+    );
+    let v = browse(&c, "drag", &[]);
+    assert!(v["fader_after"].as_f64().unwrap() < 0.01, "{v}");
+    // Dragged to the bottom: the engine no longer plays it.
+    let after = strip1_meter_db(c.run.osc);
+    assert!(after <= -85.0, "strip 1 meters {after} dB after the drag");
+    assert!(
+        subscribed_value(c.run.osc, "/strip/1/fader").unwrap() < 0.01,
+        "the hub's fader"
+    );
+}
+
+/// Strip 1's meter as a new OSC subscriber with meters is told it (dB).
+fn strip1_meter_db(osc_port: u16) -> f64 {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let msg = |a: &str, args: Vec<rosc::OscType>| {
+        rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+            addr: a.into(),
+            args,
+        }))
+        .unwrap()
+    };
+    use rosc::OscType::Int;
+    sock.send_to(
+        &msg("/subscribe", vec![Int(0), Int(1)]),
+        ("127.0.0.1", osc_port),
+    )
+    .unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let mut db = None;
+    let until = std::time::Instant::now() + Duration::from_millis(600);
+    while std::time::Instant::now() < until {
+        let Ok(n) = sock.recv(&mut buf) else { continue };
+        let mut msgs = Vec::new();
+        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
+        for (a, v) in msgs {
+            if let (true, rosc::OscType::Float(x)) = (a == "/strip/1/meter/db", v) {
+                db = Some(f64::from(x));
+            }
+        }
+    }
+    sock.send_to(&msg("/unsubscribe", vec![]), ("127.0.0.1", osc_port))
+        .unwrap();
+    db.expect("a subscriber with meters is told strip 1's meter")
+}
+
+#[test]
+fn a_fader_held_in_the_browser_is_not_moved_by_a_tablet_until_released() {
+    let c = start();
+    let v = browse(&c, "hold", &[]);
+    let before = v["before"].as_f64().unwrap();
+    // Under the finger: where the finger is, though the tablet moved it.
+    assert!(
+        (v["held_at"].as_f64().unwrap() - before).abs() < 1e-3,
+        "{v}"
+    );
+    // Released: the tablet's value.
+    assert!(
+        (v["released_at"].as_f64().unwrap() - 0.2).abs() < 1e-3,
+        "{v}"
+    );
+    assert!((subscribed_value(c.run.osc, "/strip/1/fader").unwrap() - 0.2).abs() < 1e-3);
+}
+
+/// A WebSocket client of another implementation (tungstenite) on the
+/// console's socket, with `origin` as a page would send it; the HTTP
+/// status when the server refuses.
+fn ws_connect(
+    url: &str,
+    origin: Option<&str>,
+) -> Result<tungstenite::WebSocket<std::net::TcpStream>, u16> {
+    use tungstenite::client::IntoClientRequest;
+    use tungstenite::handshake::HandshakeError;
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut req = format!("ws://{host}/osc").into_client_request().unwrap();
+    if let Some(o) = origin {
+        req.headers_mut().insert("Origin", o.parse().unwrap());
+    }
+    let stream = std::net::TcpStream::connect(host).unwrap();
+    match tungstenite::client::client(req, stream) {
+        Ok((ws, _)) => Ok(ws),
+        Err(HandshakeError::Failure(tungstenite::Error::Http(r))) => Err(r.status().as_u16()),
+        Err(e) => panic!("the handshake failed: {e}"),
+    }
+}
+
+fn osc_bytes(addr: &str, args: Vec<rosc::OscType>) -> Vec<u8> {
+    rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: addr.into(),
+        args,
+    }))
+    .unwrap()
+}
+
+/// Every message of the binary frames read until `until` is true of one
+/// or a second passes.
+fn read_until(
+    ws: &mut tungstenite::WebSocket<std::net::TcpStream>,
+    until: impl Fn(&str, &rosc::OscType) -> bool,
+) -> Vec<(String, rosc::OscType)> {
+    ws.get_mut()
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(1);
+    let mut all = Vec::new();
+    while std::time::Instant::now() < end {
+        match ws.read() {
+            Ok(tungstenite::Message::Binary(b)) => {
+                let mut msgs = Vec::new();
+                flatten_osc(rosc::decoder::decode_udp(&b).unwrap().1, &mut msgs);
+                let done = msgs.iter().any(|(a, v)| until(a, v));
+                all.extend(msgs);
+                if done {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("the console's socket failed: {e}"),
+        }
+    }
+    all
+}
+
+#[test]
+fn the_socket_speaks_the_native_osc_packets_to_any_websocket_client() {
+    let c = start();
+    let mut ws = ws_connect(&c.url, None).unwrap();
+    ws.send(tungstenite::Message::Binary(
+        osc_bytes("/subscribe", vec![]).into(),
+    ))
+    .unwrap();
+    // The state dump, as a tablet gets it.
+    let dump = read_until(&mut ws, |a, _| a == "/strip/3/name");
+    assert!(
+        dump.contains(&("/strip/1/name".into(), rosc::OscType::String("Tone".into()))),
+        "{dump:?}"
+    );
+    // A move from the socket reaches the hub, clamped as over UDP.
+    ws.send(tungstenite::Message::Binary(
+        osc_bytes("/strip/2/fader", vec![rosc::OscType::Float(1.7)]).into(),
+    ))
+    .unwrap();
+    // Its own move is not echoed, but the clamp is.
+    let fed = read_until(&mut ws, |a, _| a == "/strip/2/fader");
+    assert!(
+        fed.contains(&("/strip/2/fader".into(), rosc::OscType::Float(1.0))),
+        "{fed:?}"
+    );
+    assert_eq!(subscribed_value(c.run.osc, "/strip/2/fader"), Some(1.0));
+    // A tablet's move reaches the socket.
+    oscsend(c.run.osc, &["/strip/3/fader", "f", "0.25"]);
+    let fed = read_until(&mut ws, |a, _| a == "/strip/3/fader");
+    assert!(
+        fed.contains(&("/strip/3/fader".into(), rosc::OscType::Float(0.25))),
+        "{fed:?}"
+    );
+}
+
+#[test]
+fn pages_of_other_sites_cannot_open_the_socket() {
+    let c = start();
+    let own = c.url.trim_end_matches('/').to_string();
+    assert!(ws_connect(&c.url, Some(&own)).is_ok());
+    let refused = |origin: &str| {
+        ws_connect(&c.url, Some(origin))
+            .map(|_| ())
+            .expect_err("a page of another site opened the socket")
+    };
+    assert_eq!(refused("http://evil.example"), 403);
+    assert_eq!(refused("http://localhost.evil.example:8080"), 403);
+    // A site that points its own name at this machine: the Host is not
+    // this machine's.
+    use std::io::{Read, Write};
+    let host = c.url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET /osc HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403 "), "{answer}");
+}
+
+/// Every float value a fresh OSC subscriber's state dump holds.
+fn dump_values(osc_port: u16) -> std::collections::HashMap<String, f32> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    sock.send_to(&osc_bytes("/subscribe", vec![]), ("127.0.0.1", osc_port))
+        .unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let mut values = std::collections::HashMap::new();
+    while let Ok(n) = sock.recv(&mut buf) {
+        let mut msgs = Vec::new();
+        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
+        for (a, v) in msgs {
+            if let rosc::OscType::Float(x) = v {
+                values.insert(a, x);
+            }
+        }
+    }
+    sock.send_to(&osc_bytes("/unsubscribe", vec![]), ("127.0.0.1", osc_port))
+        .unwrap();
+    values
+}
+
+#[test]
+fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
+    const TRACKS: usize = 32;
+    let _turn = one_at_a_time();
+    let mut session = String::from("version: 1\nname: stall\ntracks:\n");
+    for k in 1..=TRACKS {
+        session.push_str(&format!("  - {{ name: T{k}, gain_db: -10 }}\n"));
+    }
+    let run = run_session(&session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
+    let url = run
+        .ready
+        .split("console on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    // The stalled browser: a small receive window, and it never reads.
+    let stalled_tcp = {
+        use socket2::{Domain, Socket, Type};
+        let addr: std::net::SocketAddr = host.parse().unwrap();
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        s.set_recv_buffer_size(4096).unwrap();
+        s.connect(&addr.into()).unwrap();
+        std::net::TcpStream::from(s)
+    };
+    let req =
+        tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{host}/osc"))
+            .unwrap();
+    let (mut stalled, _) = tungstenite::client::client(req, stalled_tcp).unwrap();
+    let subscribe = osc_bytes(
+        "/subscribe",
+        vec![rosc::OscType::Int(0), rosc::OscType::Int(1)],
+    );
+    stalled
+        .send(tungstenite::Message::Binary(subscribe.clone().into()))
+        .unwrap();
+    let mut live = ws_connect(&url, None).unwrap();
+    live.send(tungstenite::Message::Binary(subscribe.into()))
+        .unwrap();
+    let last_name = format!("/strip/{TRACKS}/name");
+    read_until(&mut live, |a, _| a == last_name);
+    // Tablets ride every fader, a thousand moves a second.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let stop = std::sync::Arc::clone(&stop);
+        let osc = run.osc;
+        std::thread::spawn(move || {
+            let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut k = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                k = k.wrapping_add(1);
+                let strip = 1 + (k as usize % (TRACKS - 1));
+                let x = (k % 997) as f32 / 997.0;
+                let m = osc_bytes(
+                    &format!("/strip/{strip}/fader"),
+                    vec![rosc::OscType::Float(x)],
+                );
+                let _ = sock.send_to(&m, ("127.0.0.1", osc));
+                std::thread::sleep(Duration::from_micros(1000));
+            }
+        })
+    };
+    // Meanwhile: how long the live browser waits for a change.
+    let mut waits_ms = Vec::new();
+    let pan = format!("/strip/{TRACKS}/pan");
+    for i in 0..20 {
+        let x = 0.3 + 0.01 * f64::from(i);
+        let t0 = std::time::Instant::now();
+        oscsend(
+            run.osc,
+            &[&format!("/strip/{TRACKS}/pan"), "f", &x.to_string()],
+        );
+        let want = rosc::OscType::Float(x as f32);
+        let seen = read_until(&mut live, |a, v| a == pan && *v == want);
+        assert!(
+            seen.iter()
+                .any(|(a, v)| a == &format!("/strip/{TRACKS}/pan") && *v == want),
+            "the live browser never saw pan {x}"
+        );
+        waits_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flood.join().unwrap();
+    let worst = waits_ms.iter().copied().fold(0.0, f64::max);
+    assert!(worst < 150.0, "the live browser waited {waits_ms:?} ms");
+    // The stalled browser reads again: it ends up showing the mix as it is.
+    let mut shown = std::collections::HashMap::new();
+    stalled
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < end {
+        match stalled.read() {
+            Ok(tungstenite::Message::Binary(b)) => {
+                let mut msgs = Vec::new();
+                flatten_osc(rosc::decoder::decode_udp(&b).unwrap().1, &mut msgs);
+                for (a, v) in msgs {
+                    if let rosc::OscType::Float(x) = v {
+                        shown.insert(a, x);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    let now = dump_values(run.osc);
+    for k in 1..=TRACKS {
+        let a = format!("/strip/{k}/fader");
+        assert_eq!(
+            shown.get(&a),
+            now.get(&a),
+            "{a} on the browser that stalled"
+        );
+    }
+    // It did stall: its queue filled, and it was sent the mix again.
+    let mut run = run;
+    let log = terminate_clean(&mut run.child);
+    assert!(log.contains("fell behind"), "{log}");
+    assert!(log.contains("caught up"), "{log}");
+}
