@@ -73,7 +73,9 @@ function strip(base) {
   track.setAttribute("aria-label", "fader");
   const cap = el("div", "cap", track);
   const meter = el("div", "meter", box);
-  const level = el("div", "level", meter);
+  // The meter's colours are fixed to the scale (green, yellow near 0 dB,
+  // red above); the part above the level is covered.
+  const level = el("div", "cover", meter);
   const hold = el("div", "hold", meter);
   const clip = el("div", "clip", meter);
   const db = el("output", "db", root);
@@ -165,7 +167,7 @@ const HOLD_MS = 1500;
 
 function showMeter(s, pos) {
   const now = performance.now();
-  s.level.style.height = `${pos * 100}%`;
+  s.level.style.height = `${(1 - pos) * 100}%`;
   if (pos >= s.peakPos || now - s.peakAt > HOLD_MS) {
     s.peakPos = pos;
     s.peakAt = now;
