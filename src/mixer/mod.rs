@@ -27,6 +27,8 @@ mod routing;
 mod saving;
 mod sent;
 pub mod solo;
+mod structure;
+pub use structure::MAX_TRACKS;
 mod touch;
 mod transport;
 
@@ -55,7 +57,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-pub use crate::engine::TransportCmd;
+pub use crate::engine::{Channels, TransportCmd};
 
 /// How long a control without touch sense counts as touched after its last
 /// move (DESIGN.md): OSC clients that never send `/…/touch`, plain MIDI.

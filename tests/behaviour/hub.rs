@@ -387,3 +387,65 @@ fn midi_learn_stays_armed_for_its_window_only() {
     clock.advance(std::time::Duration::from_millis(2));
     assert_eq!(h.learn_target(), None, "the window closed");
 }
+
+/// The master's peak over `ms` of audio, ticking the hub as the daemon
+/// does.
+fn master_peak(h: &mut Hub, e: &mut faderd::engine::Engine, ms: usize) -> f32 {
+    let mut peak = 0.0f32;
+    for b in 0..(48 * ms / 64) {
+        if b % 15 == 0 {
+            h.service();
+        }
+        e.process(64);
+        peak = e.output(0)[..64].iter().fold(peak, |m, x| m.max(x.abs()));
+    }
+    peak
+}
+
+#[test]
+fn a_track_added_while_playing_joins_the_mix_and_every_surface_is_told() {
+    let yaml = "version: 1\nname: grow\ntracks:\n  - { name: Tone, source: { tone: { wave: sine, freq_hz: 500, level_db: -6 } } }\n";
+    let (mut h, mut e) = crate::common::hub_and_engine(yaml, "grow.yaml", 48_000, 64);
+    assert!(master_peak(&mut h, &mut e, 50) > 0.1, "the tone plays");
+    h.take_feedback();
+    let added = h
+        .add_track(ME, "Guitar", faderd::engine::Channels::Mono)
+        .unwrap();
+    assert_eq!(added, faderd::mixer::StripRef::Track(1));
+    // Surfaces are told of the new strip: its name and its controls.
+    let told: Vec<String> = h
+        .take_feedback()
+        .iter()
+        .map(|f| format!("{} {:?}", f.address, f.value))
+        .collect();
+    for want in [
+        "strip/2/name Text(\"Guitar\")",
+        "strip/2/fader Float(0.75)",
+        "strip/2/gain Float(0.0)",
+        "strip/2/mute Bool(false)",
+    ] {
+        assert!(told.iter().any(|t| t == want), "{want} not in {told:?}");
+    }
+    // The mix played on across the new graph, and the new strip is in
+    // it: soloing it (silent) silences the tone; unsoloing brings it back.
+    assert!(master_peak(&mut h, &mut e, 50) > 0.1, "the tone plays on");
+    h.apply_str(ME, "strip/2/solo", Value::Float(1.0)).unwrap();
+    master_peak(&mut h, &mut e, 50);
+    assert!(
+        master_peak(&mut h, &mut e, 50) < 1e-4,
+        "soloing the new track silences the rest"
+    );
+    h.apply_str(ME, "strip/2/solo", Value::Float(0.0)).unwrap();
+    master_peak(&mut h, &mut e, 50);
+    assert!(master_peak(&mut h, &mut e, 50) > 0.1, "the tone is back");
+    // Saved with the session.
+    let saved = faderd::config::session_to_yaml(h.session());
+    assert!(saved.contains("Guitar"), "{saved}");
+    assert!(h.is_dirty());
+    // A name that is taken is refused, and nothing is added.
+    assert!(matches!(
+        h.add_track(ME, "Tone", faderd::engine::Channels::Mono),
+        Err(IntentError::BadName(..))
+    ));
+    assert_eq!(h.session().tracks.len(), 2);
+}

@@ -10,6 +10,7 @@
 //   follow  `oscsend` moves a fader: how long until the page shows it (ms)
 //   drag    drag strip 1's fader to the bottom with the mouse
 //   hold    hold strip 1's fader; a tablet moves it; release
+//   add     a tablet adds a track: when the page shows it, without a reload
 //   shot    a screenshot
 
 import { chromium } from "playwright-core";
@@ -113,6 +114,22 @@ try {
       { polling: "raf", timeout: 2000 },
     );
     result.released_at = await pos(0);
+  } else if (scenario === "add") {
+    await page.evaluate(() => (window.sameDocument = true));
+    const before = await page.$$eval(".strip", (els) => els.length);
+    const t0 = performance.now();
+    await oscsend("/session/add_track", "s", "Guitar");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".strip .name")].some((n) => n.textContent === "Guitar"),
+      null,
+      { polling: "raf", timeout: 3000 },
+    );
+    result.shown_after_ms = performance.now() - t0;
+    result.strips_before = before;
+    result.strips = await page.$$eval(".strip", (els) =>
+      els.map((e) => [e.dataset.strip, e.querySelector(".name").textContent]),
+    );
+    result.same_document = await page.evaluate(() => window.sameDocument === true);
   } else if (scenario === "shot") {
     await sleep(500);
     await page.screenshot({ path: shotPath, fullPage: false });

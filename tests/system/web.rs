@@ -141,6 +141,30 @@ fn the_page_shows_every_strip_of_the_session_with_its_name_and_level() {
 }
 
 #[test]
+fn a_track_added_while_the_page_is_open_appears_without_a_reload() {
+    let c = start();
+    let v = browse(&c, "add", &[]);
+    assert_eq!(v["same_document"], serde_json::json!(true), "{v}");
+    assert_eq!(v["strips_before"], serde_json::json!(5), "{v}");
+    // In its place: after the other tracks, before the bus and the master.
+    assert_eq!(
+        v["strips"],
+        serde_json::json!([
+            ["strip/1", "Tone"],
+            ["strip/2", "Bass"],
+            ["strip/3", "Keys"],
+            ["strip/4", "Guitar"],
+            ["bus/1", "Verb"],
+            ["master", "Master"]
+        ]),
+        "{v}"
+    );
+    assert!(v["shown_after_ms"].as_f64().unwrap() < 500.0, "{v}");
+    // The daemon has it too: a new subscriber is told its fader.
+    assert_eq!(subscribed_value(c.run.osc, "/strip/4/fader"), Some(0.75));
+}
+
+#[test]
 fn a_tablets_move_shows_on_the_page_within_100_ms() {
     let c = start();
     let v = browse(&c, "follow", &[]);

@@ -83,6 +83,13 @@ pub enum OscCommand {
     Learn(Address),
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
+    /// `/session/add_track name [stereo 0|1]`: a new track at the end.
+    AddTrack {
+        /// Its name.
+        name: String,
+        /// Stereo rather than mono.
+        stereo: bool,
+    },
     /// `/session/save`: save the session to its file now.
     SaveSession,
     /// `/debug/fault/engine|hub|listener`: panic there, to prove that the
@@ -386,6 +393,22 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
         #[cfg(debug_assertions)]
         "/debug/fault/listener" => {
             return Some(Ok(OscCommand::InjectFault(FaultSite::Listener)));
+        }
+        "/session/add_track" => {
+            return match args {
+                [OscType::String(name)] => Some(Ok(OscCommand::AddTrack {
+                    name: name.clone(),
+                    stereo: false,
+                })),
+                [OscType::String(name), flag] => match number(flag) {
+                    Some(x) if x.is_finite() => Some(Ok(OscCommand::AddTrack {
+                        name: name.clone(),
+                        stereo: x >= 0.5,
+                    })),
+                    _ => bad("expected name [stereo 0|1]"),
+                },
+                _ => bad("expected name [stereo 0|1]"),
+            };
         }
         "/master/loudness/reset" => {
             // Like a button: its release (0) does nothing.
@@ -942,6 +965,36 @@ mod tests {
         let mut want = b"#bundle\0\0\0\0\0\0\0\0\x01\0\0\0\x18".to_vec();
         want.extend_from_slice(b"/strip/1/mute\0\0\0,i\0\0\0\0\0\x01");
         assert_eq!(got, vec![want]);
+    }
+
+    #[test]
+    fn add_track_takes_a_name_and_maybe_stereo() {
+        let add = |args| decode(&msg("/session/add_track", args));
+        assert_eq!(
+            add(vec![OscType::String("Gtr".into())]),
+            vec![Ok(OscCommand::AddTrack {
+                name: "Gtr".into(),
+                stereo: false
+            })]
+        );
+        assert_eq!(
+            add(vec![OscType::String("Keys".into()), OscType::Int(1)]),
+            vec![Ok(OscCommand::AddTrack {
+                name: "Keys".into(),
+                stereo: true
+            })]
+        );
+        assert!(add(vec![]).first().is_some_and(Result::is_err));
+        assert!(
+            add(vec![OscType::Float(1.0)])
+                .first()
+                .is_some_and(Result::is_err)
+        );
+        assert!(
+            add(vec![OscType::String("X".into()), OscType::Float(f32::NAN)])
+                .first()
+                .is_some_and(Result::is_err)
+        );
     }
 
     #[test]

@@ -46,6 +46,15 @@ impl OscSurface {
                 };
                 hub.transport(cmd);
             }
+            OscCommand::AddTrack { name, stereo } => {
+                let channels = if stereo {
+                    crate::mixer::Channels::Stereo
+                } else {
+                    crate::mixer::Channels::Mono
+                };
+                hub.add_track(origin, &name, channels)
+                    .map_err(|e| e.to_string())?;
+            }
             OscCommand::ResetLoudness => {
                 hub.reset_loudness();
                 tracing::info!("loudness: measurement restarted");
