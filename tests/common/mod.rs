@@ -311,8 +311,7 @@ pub fn osc_subscriber_opts(
             }
         }
     });
-    // oscdump prints nothing when ready; give it a moment to bind.
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(wait_udp_bound(listen_port), "oscdump never listened");
     oscsend(
         osc_port,
         &[
@@ -434,4 +433,25 @@ pub fn subscribed_value(osc_port: u16, addr: &str) -> Option<f32> {
     sock.send_to(&msg("/unsubscribe"), ("127.0.0.1", osc_port))
         .unwrap();
     found
+}
+
+/// Tests that time what a person would see or hear (a browser drawing,
+/// a sink recording the mix) take turns with each other: on a small
+/// machine, a Chromium and a PipeWire graph at once would time the
+/// machine. Held for the test's length.
+#[allow(dead_code)] // not every test binary has such tests
+pub fn heavy_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Wait (at most 5 s) until something has bound UDP `port` on this
+/// machine (a tool started to listen there, which prints nothing when
+/// ready): binding it ourselves then fails. True when it is bound.
+#[allow(dead_code)] // not every test binary starts listeners
+pub fn wait_udp_bound(port: u16) -> bool {
+    wait_until(std::time::Duration::from_secs(5), || {
+        std::net::UdpSocket::bind(("0.0.0.0", port)).is_err()
+    })
 }

@@ -116,8 +116,7 @@ impl Dump {
                 }
             }
         });
-        // oscdump prints nothing when ready; give it a moment to bind.
-        std::thread::sleep(Duration::from_millis(150));
+        assert!(wait_udp_bound(port), "oscdump never listened");
         Dump { child, port, lines }
     }
 

@@ -76,6 +76,7 @@ fn assert_sink_level(pw: &PipeWire, rate: u32, gain_db: f64, what: &str) {
 
 #[test]
 fn a_mix_on_pipewire_reaches_the_sink_and_survives_quantum_rate_and_restart() {
+    let _turn = heavy_turn();
     if !pipewire_available() {
         return;
     }
@@ -151,6 +152,7 @@ fn a_mix_on_pipewire_reaches_the_sink_and_survives_quantum_rate_and_restart() {
 
 #[test]
 fn auto_started_before_pipewire_joins_it_when_it_starts() {
+    let _turn = heavy_turn();
     if !pipewire_available() {
         return;
     }

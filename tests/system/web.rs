@@ -28,19 +28,11 @@ tracks:
 struct Console {
     run: Running,
     url: String,
-    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
-}
-
-/// The browser tests take turns: they time what a person sees, and a
-/// Chromium each at once on a small machine would time the machine.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 fn start() -> Console {
-    let turn = one_at_a_time();
+    let turn = heavy_turn();
     assert!(
         liblo_tools_available(),
         "liblo's oscsend/oscdump are needed (apt-get install liblo-tools)"
@@ -56,7 +48,7 @@ fn start() -> Console {
     Console {
         run,
         url,
-        _one_at_a_time: turn,
+        _turn: turn,
     }
 }
 
@@ -406,7 +398,7 @@ fn dump_values(osc_port: u16) -> std::collections::HashMap<String, f32> {
 #[test]
 fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
     const TRACKS: usize = 32;
-    let _turn = one_at_a_time();
+    let _turn = heavy_turn();
     let mut session = String::from("version: 1\nname: stall\ntracks:\n");
     for k in 1..=TRACKS {
         session.push_str(&format!("  - {{ name: T{k}, gain_db: -10 }}\n"));
