@@ -7,7 +7,7 @@
 use faderd::engine::EngineConfig;
 use faderd::mixer::{Hub, Origin};
 use faderd::surfaces::osc::codec::decode;
-use faderd::surfaces::osc::{OscCommand, OscStats, OscSurface, SurfaceOptions};
+use faderd::surfaces::osc::{MeterStyle, OscCommand, OscStats, OscSurface, SurfaceOptions};
 use rosc::{OscMessage, OscPacket, OscType};
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -274,7 +274,7 @@ fn state_dump(hub: &mut Hub) -> Vec<OscMessage> {
         from,
         vec![Ok(OscCommand::Subscribe {
             port: None,
-            meters: true,
+            meters: MeterStyle::Messages,
         })],
         Instant::now(),
     );

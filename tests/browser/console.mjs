@@ -66,6 +66,7 @@ try {
         name: e.querySelector(".name").textContent,
         fader: Number(e.querySelector(".cap").dataset.pos),
         gain: e.querySelector(".db").textContent,
+        meter: Number(e.dataset.meter ?? -1),
       })),
     );
   } else if (scenario === "follow") {

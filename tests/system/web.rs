@@ -130,6 +130,17 @@ fn the_page_shows_every_strip_of_the_session_with_its_name_and_level() {
         (v["strips"][2]["fader"].as_f64().unwrap() - 0.5).abs() < 1e-3,
         "{v}"
     );
+    // The meters arrive in one blob: the tone's strip shows the level a
+    // UDP subscriber is told (its peak, -6 dBFS less the -3 dB pan law),
+    // the silent one shows nothing.
+    let udp_db = strip1_meter_db(c.run.osc);
+    let page = v["strips"][0]["meter"].as_f64().unwrap();
+    assert!(
+        (page - faderd::dsp::db_to_pos(udp_db)).abs() < 0.01,
+        "page {page}, UDP {udp_db} dB: {v}"
+    );
+    let silent = v["strips"][2]["meter"].as_f64().unwrap();
+    assert!((0.0..0.01).contains(&silent), "{v}");
 }
 
 #[test]
@@ -518,4 +529,43 @@ fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
     let log = terminate_clean(&mut run.child);
     assert!(log.contains("fell behind"), "{log}");
     assert!(log.contains("caught up"), "{log}");
+}
+
+#[test]
+fn a_subscriber_can_take_every_meter_in_one_blob() {
+    let c = start();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let subscribe = osc_bytes(
+        "/subscribe",
+        vec![rosc::OscType::Int(0), rosc::OscType::Int(2)],
+    );
+    sock.send_to(&subscribe, ("127.0.0.1", c.run.osc)).unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let (mut blob, mut per_strip) = (None, false);
+    let until = std::time::Instant::now() + Duration::from_millis(800);
+    while std::time::Instant::now() < until {
+        let Ok(n) = sock.recv(&mut buf) else { continue };
+        let mut msgs = Vec::new();
+        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
+        for (a, v) in msgs {
+            per_strip |= a.ends_with("/meter") || a.ends_with("/meter/db");
+            if let (true, rosc::OscType::Blob(b)) = (a == "/meters", v) {
+                blob = Some(b);
+            }
+        }
+    }
+    assert!(!per_strip, "meters came as messages too");
+    let b = blob.expect("a /meters blob");
+    // Three tracks and a bus, then the master: 4 bytes each.
+    assert_eq!(&b[..4], &[3, 0, 1, 0]);
+    assert_eq!(b.len(), 4 + 5 * 4);
+    let pos = |i: usize| f64::from(u16::from_le_bytes([b[4 + 4 * i], b[5 + 4 * i]])) / 10_000.0;
+    let udp_db = strip1_meter_db(c.run.osc);
+    assert!(
+        (pos(0) - faderd::dsp::db_to_pos(udp_db)).abs() < 0.01,
+        "{b:?}"
+    );
+    assert_eq!(pos(2), 0.0, "the silent track");
 }

@@ -44,6 +44,21 @@ pub enum TransportRequest {
     Loop(Option<(f64, f64)>),
 }
 
+/// How a subscriber gets meters (`/subscribe`'s second argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MeterStyle {
+    /// None (0).
+    #[default]
+    Off,
+    /// A message per strip and figure, each when it changes (1):
+    /// `/strip/N/meter`, `/strip/N/meter/db`, `/strip/N/meter/gr`.
+    Messages,
+    /// Every strip's meter in one `/meters` blob per meter tick (2): what
+    /// a screen showing the whole console wants (see
+    /// [`crate::surfaces::osc::surface::meters_blob`] for its layout).
+    Blob,
+}
+
 /// One decoded OSC message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OscCommand {
@@ -65,12 +80,12 @@ pub enum OscCommand {
     Transport(TransportRequest),
     /// `/automation/undo`: undo the last automation pass.
     UndoAutomation,
-    /// `/subscribe [port] [meters]`.
+    /// `/subscribe [port] [meters 0|1|2]`.
     Subscribe {
         /// Feedback port; the source port when absent.
         port: Option<u16>,
-        /// Also send meters.
-        meters: bool,
+        /// Also send meters, and how.
+        meters: MeterStyle,
     },
     /// `/unsubscribe [port]`.
     Unsubscribe {
@@ -358,15 +373,17 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
     match m.addr.as_str() {
         "/subscribe" => {
             let Ok(port) = port_arg(args.first()) else {
-                return bad("expected [port 0..65535] [meters 0|1]");
+                return bad("expected [port 0..65535] [meters 0|1|2]");
             };
             let meters = match args.get(1).map(number) {
-                None => false,
-                Some(Some(x)) if x.is_finite() => x >= 0.5,
-                Some(_) => return bad("expected [port 0..65535] [meters 0|1]"),
+                None => MeterStyle::Off,
+                Some(Some(x)) if x.is_finite() && x < 0.5 => MeterStyle::Off,
+                Some(Some(x)) if x.is_finite() && x < 1.5 => MeterStyle::Messages,
+                Some(Some(x)) if x.is_finite() => MeterStyle::Blob,
+                Some(_) => return bad("expected [port 0..65535] [meters 0|1|2]"),
             };
             if args.len() > 2 {
-                return bad("expected [port 0..65535] [meters 0|1]");
+                return bad("expected [port 0..65535] [meters 0|1|2]");
             }
             return Some(Ok(OscCommand::Subscribe { port, meters }));
         }
@@ -1024,14 +1041,14 @@ mod tests {
             )),
             vec![Ok(OscCommand::Subscribe {
                 port: Some(9000),
-                meters: true
+                meters: MeterStyle::Messages
             })]
         );
         assert_eq!(
             decode(&msg("/subscribe", vec![])),
             vec![Ok(OscCommand::Subscribe {
                 port: None,
-                meters: false
+                meters: MeterStyle::Off
             })]
         );
         assert!(decode(&msg("/subscribe", vec![OscType::Int(70000)]))[0].is_err());

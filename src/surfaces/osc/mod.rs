@@ -8,7 +8,7 @@ pub mod port;
 mod shown;
 pub mod surface;
 
-pub use codec::{Datagram, OscCommand, OscError, decode};
+pub use codec::{Datagram, MeterStyle, OscCommand, OscError, decode};
 pub use driver::{AllowList, OscDriver, OscPacketIn, OscStats};
 pub use port::OscPort;
 pub use surface::{OscSurface, StaticClient, SurfaceOptions};

@@ -188,6 +188,9 @@ impl Surface for WebPort {
         // A client that fell behind and has caught up: the whole mix
         // again, from this tick on.
         for (id, c) in &mut self.clients {
+            // A queue filling up: meters go first, controls keep flowing.
+            let filling = c.outbox.queued() > server::OUTBOX_FRAMES / 4;
+            self.surface.pause_meters(peer_of(*id), filling);
             if c.behind && c.outbox.is_empty() {
                 c.behind = false;
                 tracing::info!("web: client {id} caught up; sending it the whole mix");

@@ -123,6 +123,11 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Frames waiting.
+    pub fn queued(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// A running server.

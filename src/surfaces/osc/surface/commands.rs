@@ -105,7 +105,11 @@ impl OscSurface {
                         .push(Subscriber::new(from, dest, who, meters, false, now));
                     tracing::info!(
                         "osc: {dest} subscribed{}",
-                        if meters { " with meters" } else { "" }
+                        match meters {
+                            MeterStyle::Off => "",
+                            MeterStyle::Messages => " with meters",
+                            MeterStyle::Blob => " with meters (one blob)",
+                        }
                     );
                 }
                 let window = self.dumps.entry(dest.ip()).or_insert((now, 0));
@@ -276,14 +280,12 @@ impl OscSurface {
                         });
                     }
                 }
-                msgs.extend(
-                    loudness_figures(&hub.loudness())
-                        .iter()
-                        .map(|(name, x)| OscOut {
-                            addr: format!("/master/loudness/{name}"),
-                            arg: OscType::Float(*x as f32),
-                        }),
-                );
+                msgs.extend(super::meters::loudness_figures(&hub.loudness()).iter().map(
+                    |(name, x)| OscOut {
+                        addr: format!("/master/loudness/{name}"),
+                        arg: OscType::Float(*x as f32),
+                    },
+                ));
                 out.extend(
                     encode_bundles(&msgs, self.options.max_datagram)
                         .into_iter()

@@ -13,12 +13,11 @@
 //! are held back and sent on release, so a finger is never fought.
 
 use super::codec::{
-    Datagram, MessageBuf, OscCommand, OscError, OscOut, TransportRequest, encode_bundles,
-    pack_bundles,
+    Datagram, MessageBuf, MeterStyle, OscCommand, OscError, OscOut, TransportRequest,
+    encode_bundles, pack_bundles,
 };
 use super::driver::{OscStats, Warnings};
 use super::shown::{Shown, Slot};
-use crate::dsp::{amp_to_db, db_to_pos};
 use crate::health::{Health, SaveKind, Source};
 use crate::mixer::keys::{KeyMap, KeySet};
 use crate::mixer::{
@@ -34,6 +33,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 mod commands;
+mod meters;
+
+pub use meters::meters_blob;
 
 /// Meters go out at most this often (30 Hz).
 pub const METER_INTERVAL: Duration = Duration::from_micros(33_334);
@@ -105,7 +107,11 @@ struct Subscriber {
     id: ClientId,
     /// This subscription in [`OscSurface::shown`].
     slot: Slot,
-    meters: bool,
+    meters: MeterStyle,
+    /// Meters are not sent for now (its queue is filling: they go first).
+    meters_paused: bool,
+    /// The last meter blob sent.
+    blob_shown: Option<Vec<u8>>,
     fixed: bool,
     /// It has been sent (or is being sent) the whole mix.
     dumped: bool,
@@ -136,7 +142,7 @@ impl Subscriber {
         source: SocketAddr,
         dest: SocketAddr,
         (id, slot): (ClientId, Slot),
-        meters: bool,
+        meters: MeterStyle,
         fixed: bool,
         now: Instant,
     ) -> Subscriber {
@@ -146,6 +152,8 @@ impl Subscriber {
             id,
             slot,
             meters,
+            meters_paused: false,
+            blob_shown: None,
             fixed,
             dumped: false,
             held: KeySet::default(),
@@ -229,7 +237,16 @@ impl OscSurface {
         for c in s.options.static_clients.clone() {
             let who = (s.client_id(c.address), s.new_slot());
             s.subscribers.push(Subscriber::new(
-                c.address, c.address, who, c.meters, true, now,
+                c.address,
+                c.address,
+                who,
+                if c.meters {
+                    MeterStyle::Messages
+                } else {
+                    MeterStyle::Off
+                },
+                true,
+                now,
             ));
         }
         s
@@ -244,6 +261,14 @@ impl OscSurface {
     /// Number of clients receiving feedback.
     pub fn subscribers(&self) -> usize {
         self.subscribers.len()
+    }
+
+    /// Hold back (`paused`) or resume `from`'s meters: a client whose
+    /// queue is filling gets its controls first.
+    pub fn pause_meters(&mut self, from: SocketAddr, paused: bool) {
+        for s in self.subscribers.iter_mut().filter(|s| s.matches(from)) {
+            s.meters_paused = paused;
+        }
     }
 
     /// Send `from`'s subscriptions the whole mix again from the next tick
@@ -320,17 +345,23 @@ impl OscSurface {
     pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
         self.held.absorb(meter_frame);
         let changed = self.shown.take_changes();
-        let meters_due = self.subscribers.iter().any(|s| s.meters)
+        let meters_due = self.subscribers.iter().any(|s| s.meters != MeterStyle::Off)
             && self
                 .last_meters
                 .is_none_or(|t| now.duration_since(t) >= METER_INTERVAL);
         let meters = if meters_due {
             self.last_meters = Some(now);
-            read_meters(hub, &mut self.held)
+            meters::read_meters(hub, &mut self.held)
         } else {
             Vec::new()
         };
-        let loudness = meters_due.then(|| loudness_figures(&hub.loudness()));
+        let loudness = meters_due.then(|| meters::loudness_figures(&hub.loudness()));
+        let blob = (meters_due
+            && self
+                .subscribers
+                .iter()
+                .any(|s| s.meters == MeterStyle::Blob))
+        .then(|| meters_blob(&meters));
         let position_due = self
             .last_position
             .is_none_or(|t| now.duration_since(t) >= POSITION_INTERVAL);
@@ -434,44 +465,8 @@ impl OscSurface {
             );
         }
         for (s, mut msgs) in self.subscribers.iter_mut().zip(msgs) {
-            if s.meters {
-                for (strip, _, _, gr) in &meters {
-                    let key = (gr * 10.0).round() as i32;
-                    if s.reduction_shown.get(strip) != Some(&key) {
-                        s.reduction_shown.insert(*strip, key);
-                        msgs.extend(encode_one(&OscOut {
-                            addr: format!("/{}/meter/gr", meter_base(*strip)),
-                            arg: OscType::Float(*gr as f32),
-                        }));
-                    }
-                }
-                if let Some(figures) = &loudness {
-                    let key = figures.map(|(_, x)| in_tenths(x));
-                    if s.loudness_shown != Some(key) {
-                        s.loudness_shown = Some(key);
-                        msgs.extend(figures.iter().filter_map(|(name, x)| {
-                            encode_one(&OscOut {
-                                addr: format!("/master/loudness/{name}"),
-                                arg: OscType::Float(*x as f32),
-                            })
-                        }));
-                    }
-                }
-                for (strip, pos, db, _) in &meters {
-                    let key = ((pos * 1000.0).round() as i32, (db * 10.0).round() as i32);
-                    if s.meters_shown.get(strip) != Some(&key) {
-                        s.meters_shown.insert(*strip, key);
-                        let base = meter_base(*strip);
-                        msgs.extend(encode_one(&OscOut {
-                            addr: format!("/{base}/meter"),
-                            arg: OscType::Float(*pos as f32),
-                        }));
-                        msgs.extend(encode_one(&OscOut {
-                            addr: format!("/{base}/meter/db"),
-                            arg: OscType::Float(*db as f32),
-                        }));
-                    }
-                }
+            if s.meters != MeterStyle::Off && !s.meters_paused && meters_due {
+                meters::feed(s, &meters, loudness.as_ref(), blob.as_deref(), &mut msgs);
             }
             let shown = s.transport_shown;
             let rolling_changed = shown.is_none_or(|(r, _)| r != transport.rolling);
@@ -540,6 +535,7 @@ fn begin_dump(hub: &Hub, s: &mut Subscriber, shown: &mut Shown) {
     s.dumped = true;
     s.meters_shown.clear();
     s.reduction_shown.clear();
+    s.blob_shown = None;
     s.loudness_shown = None;
     s.held.clear();
     s.to_dump = hub.addresses().into();
@@ -577,49 +573,4 @@ fn dump_chunk(
         .into_iter()
         .map(|bytes| Datagram { to: s.dest, bytes })
         .collect()
-}
-
-fn meter_base(strip: StripRef) -> String {
-    match strip {
-        StripRef::Track(i) => format!("strip/{}", i + 1),
-        StripRef::Bus(i) => format!("bus/{}", i + 1),
-        StripRef::Master => "master".into(),
-    }
-}
-
-/// Peak of every strip since meters were last sent, as (strip, fader-law
-/// position, dB floored at [`METER_FLOOR_DB`]); the peaks start again.
-/// Every strip's (position, dB, gain reduction dB) since the last read.
-fn read_meters(
-    hub: &Hub,
-    held: &mut crate::surfaces::meters::MeterHold,
-) -> Vec<(StripRef, f64, f64, f64)> {
-    hub.strips()
-        .map(|strip| {
-            let (peak, gr) = held.take(strip);
-            let db = amp_to_db(f64::from(peak)).max(METER_FLOOR_DB);
-            (strip, db_to_pos(db), db, f64::from(gr))
-        })
-        .collect()
-}
-
-/// The loudness figures as `/master/loudness/NAME` sends them: LUFS, LU
-/// and dBTP (silence is -inf).
-fn loudness_figures(l: &crate::dsp::loudness::LoudnessReading) -> [(&'static str, f64); 5] {
-    [
-        ("momentary", l.momentary),
-        ("short_term", l.short_term),
-        ("integrated", l.integrated),
-        ("range", l.range),
-        ("true_peak", l.true_peak_dbtp),
-    ]
-}
-
-/// A figure in tenths (for "has it changed on screen").
-fn in_tenths(x: f64) -> i64 {
-    if x.is_finite() {
-        (x * 10.0).round() as i64
-    } else {
-        i64::MIN
-    }
 }

@@ -168,11 +168,32 @@ const HOLD_MS = 1500;
 function showMeter(s, pos) {
   const now = performance.now();
   s.level.style.height = `${(1 - pos) * 100}%`;
+  s.root.dataset.meter = pos.toFixed(4);
   if (pos >= s.peakPos || now - s.peakAt > HOLD_MS) {
     s.peakPos = pos;
     s.peakAt = now;
   }
   s.hold.style.bottom = `${s.peakPos * 100}%`;
+}
+
+/** The `/meters` blob (little-endian): tracks u16, buses u16, then per
+ * strip (tracks, buses, master) the peak as a fader-law position x 10000
+ * and the gain reduction in hundredths of a dB, u16 each. */
+function showMeters(blob) {
+  if (!(blob instanceof DataView) || blob.byteLength < 4) return;
+  const tracks = blob.getUint16(0, true);
+  const buses = blob.getUint16(2, true);
+  const n = Math.min(tracks + buses + 1, (blob.byteLength - 4) / 4);
+  for (let i = 0; i < n; i++) {
+    const base = i < tracks ? `strip/${i + 1}` : i < tracks + buses ? `bus/${i - tracks + 1}` : "master";
+    const s = strips.get(base);
+    if (!s) continue;
+    const pos = blob.getUint16(4 + 4 * i, true) / 10000;
+    showMeter(s, pos);
+    // The fader law puts 0 dBFS at three quarters of the travel.
+    if (pos >= 0.75) s.clip.classList.add("lit");
+    s.reduction = blob.getUint16(6 + 4 * i, true) / 100;
+  }
 }
 
 /** One message from the daemon. */
@@ -183,6 +204,10 @@ function receive(address, args) {
     const t = Math.max(0, v);
     const m = Math.floor(t / 60);
     clock.textContent = `${m}:${(t - m * 60).toFixed(1).padStart(4, "0")}`;
+    return;
+  }
+  if (address === "/meters") {
+    showMeters(v);
     return;
   }
   if (address === "/transport/play") {
@@ -248,8 +273,8 @@ function connect() {
     window.faderd.connected = true;
     link.textContent = "live";
     link.className = "link up";
-    // The whole mix, then every change, with meters.
-    send("/subscribe", { i: 0 }, { i: 1 });
+    // The whole mix, then every change, with every meter in one blob.
+    send("/subscribe", { i: 0 }, { i: 2 });
   });
   socket.addEventListener("message", (e) => {
     if (!(e.data instanceof ArrayBuffer)) return;

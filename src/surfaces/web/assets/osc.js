@@ -95,6 +95,12 @@ function walk(view, out) {
       let s;
       [s, at] = readString(view, at);
       args.push(s);
+    } else if (t === "b") {
+      const size = view.getInt32(at);
+      at += 4;
+      if (size < 0 || at + size > view.byteLength) throw new Error("bad blob");
+      args.push(new DataView(view.buffer, view.byteOffset + at, size));
+      at += padded(size - 1);
     } else if (t === "T") {
       args.push(true);
     } else if (t === "F") {
