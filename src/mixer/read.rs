@@ -6,6 +6,26 @@
 use super::*;
 
 impl Hub {
+    /// The strip's filter and EQ, as set now, at each of `freqs_hz`: the
+    /// gain in dB of the very sections the engine runs, at its rate (what
+    /// a screen draws as the EQ curve).
+    pub fn eq_response_db(
+        &self,
+        strip: StripRef,
+        freqs_hz: &[f64],
+    ) -> Result<Vec<f64>, IntentError> {
+        let c = self
+            .session
+            .controls(strip)
+            .ok_or(IntentError::NoSuchTarget(Address::new(strip, Param::Fader)))?;
+        let eq = crate::dsp::eq::StripEq::new(
+            super::build::eq_spec(&c.eq),
+            self.engine_config.sample_rate,
+            0,
+        );
+        Ok(freqs_hz.iter().map(|&f| eq.magnitude_db(f)).collect())
+    }
+
     /// Every address that has a value in this session, strip by strip: what
     /// a newly connected surface needs to show the whole mix.
     pub fn addresses(&self) -> Vec<Address> {

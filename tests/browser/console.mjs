@@ -11,6 +11,7 @@
 //   drag    drag strip 1's fader to the bottom with the mouse
 //   hold    hold strip 1's fader; a tablet moves it; release
 //   add     a tablet adds a track: when the page shows it, without a reload
+//   eq      open strip 1's detail: the EQ curve as drawn, and its axes
 //   shot    a screenshot
 
 import { chromium } from "playwright-core";
@@ -131,6 +132,24 @@ try {
       els.map((e) => [e.dataset.strip, e.querySelector(".name").textContent]),
     );
     result.same_document = await page.evaluate(() => window.sameDocument === true);
+  } else if (scenario === "eq") {
+    await page.locator(".strip .name").first().click();
+    await page.waitForSelector("#eq-curve[data-ready]", { timeout: 3000 });
+    result.eq = await page.$eval("#eq", (svg) => ({
+      points: svg.querySelector("#eq-curve").getAttribute("points"),
+      fmin: Number(svg.dataset.fmin),
+      fmax: Number(svg.dataset.fmax),
+      dbmin: Number(svg.dataset.dbmin),
+      dbmax: Number(svg.dataset.dbmax),
+      width: Number(svg.dataset.width),
+      height: Number(svg.dataset.height),
+      handles: [...svg.querySelectorAll(".handle")].map((h) => [
+        Number(h.dataset.band),
+        Number(h.getAttribute("cx")),
+        Number(h.getAttribute("cy")),
+      ]),
+    }));
+    if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "shot") {
     await sleep(500);
     await page.screenshot({ path: shotPath, fullPage: false });

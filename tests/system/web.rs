@@ -569,3 +569,113 @@ fn a_subscriber_can_take_every_meter_in_one_blob() {
     );
     assert_eq!(pos(2), 0.0, "the silent track");
 }
+
+/// A track with the filter and all four bands at work.
+const EQ_TRACK: &str = "eq: { hpf: { freq: 90, slope: 24 }, bands: [ { type: low_shelf, freq: 200, gain: 4, q: 0.7 }, { type: peak, freq: 800, gain: -6, q: 2 }, { type: peak, freq: 3000, gain: 9, q: 1.2 }, { type: high_shelf, freq: 9000, gain: -3, q: 0.7 } ] }";
+
+/// The engine's gain at `hz` through [`EQ_TRACK`]'s EQ, measured: a sine
+/// at `hz` through the strip with the EQ on, against the same with it
+/// off (RMS over the last 100 ms of 400), in dB.
+fn engine_eq_gain_db(hz: f64) -> f64 {
+    let yaml = format!(
+        "version: 1\nname: eq\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: {hz}, level_db: -20 }} }}, {EQ_TRACK} }}\n"
+    );
+    let rms = |eq_on: bool| {
+        let (mut h, mut e) = common::hub_and_engine(&yaml, "eq.yaml", 48_000, 64);
+        h.apply_str(
+            faderd::mixer::Origin::Daemon,
+            "strip/1/eq/on",
+            faderd::mixer::Value::Float(if eq_on { 1.0 } else { 0.0 }),
+        )
+        .unwrap();
+        h.apply_str(
+            faderd::mixer::Origin::Daemon,
+            "strip/1/hpf/on",
+            faderd::mixer::Value::Float(if eq_on { 1.0 } else { 0.0 }),
+        )
+        .unwrap();
+        let (mut sum, mut n) = (0.0f64, 0usize);
+        for b in 0..(48_000 * 400 / 1000 / 64) {
+            if b % 15 == 0 {
+                h.service();
+            }
+            e.process(64);
+            if b >= 48_000 * 300 / 1000 / 64 {
+                for x in &e.output(0)[..64] {
+                    sum += f64::from(*x).powi(2);
+                    n += 1;
+                }
+            }
+        }
+        (sum / n as f64).sqrt()
+    };
+    20.0 * (rms(true) / rms(false)).log10()
+}
+
+#[test]
+fn the_eq_curve_drawn_is_the_engines_response_within_a_tenth_of_a_db() {
+    let turn = heavy_turn();
+    let session = format!("version: 1\nname: eq\ntracks:\n  - {{ name: Eq, {EQ_TRACK} }}\n");
+    let run = run_session(&session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
+    let url = run
+        .ready
+        .split("console on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let c = Console {
+        run,
+        url,
+        _turn: turn,
+    };
+    let v = browse(&c, "eq", &[]);
+    let eq = &v["eq"];
+    let num = |k: &str| eq[k].as_f64().unwrap();
+    let (fmin, fmax, dbmin, dbmax, w, h) = (
+        num("fmin"),
+        num("fmax"),
+        num("dbmin"),
+        num("dbmax"),
+        num("width"),
+        num("height"),
+    );
+    // The drawn line, back in Hz and dB through the plot's axes.
+    let drawn: Vec<(f64, f64)> = eq["points"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+            (
+                fmin * (fmax / fmin).powf(x / w),
+                dbmax - y / h * (dbmax - dbmin),
+            )
+        })
+        .collect();
+    assert!(drawn.len() > 100, "{v}");
+    let drawn_at = |hz: f64| {
+        let i = drawn.iter().position(|(f, _)| *f >= hz).unwrap();
+        let ((f0, d0), (f1, d1)) = (drawn[i - 1], drawn[i]);
+        let t = (hz.ln() - f0.ln()) / (f1.ln() - f0.ln());
+        d0 + t * (d1 - d0)
+    };
+    // At the points the line was drawn through (40 a decade from 20 Hz):
+    // no interpolation between them is being judged.
+    for hz in [50.24, 100.0, 199.5, 501.2, 1000.0, 3162.3, 10_000.0] {
+        let engine = engine_eq_gain_db(hz);
+        let page = drawn_at(hz);
+        assert!(
+            (page - engine).abs() < 0.1,
+            "at {hz} Hz the page draws {page:.3} dB, the engine plays {engine:.3} dB"
+        );
+    }
+    // A handle per band, where the band is set: band 3 at 3 kHz, +9 dB.
+    let handles = eq["handles"].as_array().unwrap();
+    assert_eq!(handles.len(), 4, "{v}");
+    let h3 = handles.iter().find(|h| h[0] == 3).unwrap();
+    let f3 = fmin * (fmax / fmin).powf(h3[1].as_f64().unwrap() / w);
+    let g3 = dbmax - h3[2].as_f64().unwrap() / h * (dbmax - dbmin);
+    assert!((f3 - 3000.0).abs() < 1.0 && (g3 - 9.0).abs() < 0.01, "{h3}");
+}

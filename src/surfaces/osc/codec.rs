@@ -96,6 +96,9 @@ pub enum OscCommand {
     Status,
     /// `/learn s`: bind the next move of a MIDI controller to this address.
     Learn(Address),
+    /// `/eq/response s`: the strip's EQ curve (`strip/1`, `bus/2`,
+    /// `master`), answered to the sender only.
+    EqResponse(crate::mixer::StripRef),
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
     /// `/session/add_track name [stereo 0|1]`: a new track at the end.
@@ -461,6 +464,17 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                     _ => bad("expected no argument or 0|1"),
                 },
                 _ => bad("expected no argument or 0|1"),
+            };
+        }
+        "/eq/response" => {
+            return match args {
+                [OscType::String(t)] => {
+                    match Address::parse(&format!("{}/fader", t.trim_matches('/'))) {
+                        Ok(a) => Some(Ok(OscCommand::EqResponse(a.strip))),
+                        Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
+                    }
+                }
+                _ => bad("expected the strip, as a string (strip/1, bus/2, master)"),
             };
         }
         "/learn" => {
@@ -982,6 +996,30 @@ mod tests {
         let mut want = b"#bundle\0\0\0\0\0\0\0\0\x01\0\0\0\x18".to_vec();
         want.extend_from_slice(b"/strip/1/mute\0\0\0,i\0\0\0\0\0\x01");
         assert_eq!(got, vec![want]);
+    }
+
+    #[test]
+    fn eq_response_names_a_strip() {
+        use crate::mixer::StripRef;
+        let ask = |t: &str| decode(&msg("/eq/response", vec![OscType::String(t.into())]));
+        assert_eq!(
+            ask("strip/2"),
+            vec![Ok(OscCommand::EqResponse(StripRef::Track(1)))]
+        );
+        assert_eq!(
+            ask("/bus/1"),
+            vec![Ok(OscCommand::EqResponse(StripRef::Bus(0)))]
+        );
+        assert_eq!(
+            ask("master"),
+            vec![Ok(OscCommand::EqResponse(StripRef::Master))]
+        );
+        assert!(ask("strip/x").first().is_some_and(Result::is_err));
+        assert!(
+            decode(&msg("/eq/response", vec![]))
+                .first()
+                .is_some_and(Result::is_err)
+        );
     }
 
     #[test]

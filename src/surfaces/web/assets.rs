@@ -36,6 +36,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("assets/osc.js"),
     ),
     (
+        "/detail.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/detail.js"),
+    ),
+    (
         "/style.css",
         "text/css; charset=utf-8",
         include_bytes!("assets/style.css"),
@@ -112,6 +117,7 @@ mod tests {
             "/index.html",
             "/app.js",
             "/osc.js",
+            "/detail.js",
             "/style.css",
             "/favicon.svg",
             "/console.json",

@@ -46,6 +46,27 @@ impl OscSurface {
                 };
                 hub.transport(cmd);
             }
+            OscCommand::EqResponse(strip) => {
+                let hz = eq_curve_frequencies();
+                let db = hub.eq_response_db(strip, &hz).map_err(|e| e.to_string())?;
+                let mut blob = Vec::with_capacity(8 * hz.len());
+                for (f, g) in hz.iter().zip(&db) {
+                    blob.extend_from_slice(&(*f as f32).to_le_bytes());
+                    blob.extend_from_slice(&(*g as f32).to_le_bytes());
+                }
+                let base = Address::new(strip, crate::mixer::Param::Fader).to_string();
+                let base = base.trim_end_matches("/fader");
+                let mut msgs = MessageBuf::default();
+                msgs.push(format_args!("/eq/response/{base}"), &OscType::Blob(blob));
+                out.extend(
+                    pack_bundles(
+                        &msgs.messages().collect::<Vec<_>>(),
+                        self.options.max_datagram,
+                    )
+                    .into_iter()
+                    .map(|bytes| Datagram { to: from, bytes }),
+                );
+            }
             OscCommand::AddTrack { name, stereo } => {
                 let channels = if stereo {
                     crate::mixer::Channels::Stereo
@@ -337,4 +358,12 @@ fn health_status(h: &Health) -> Vec<OscOut> {
         }
     }
     out
+}
+
+/// Where an EQ curve is sampled: 121 points, 20 Hz to 20 kHz, evenly on a
+/// log scale (40 a decade).
+fn eq_curve_frequencies() -> Vec<f64> {
+    (0..=120)
+        .map(|i| 20.0 * 10f64.powf(f64::from(i) / 40.0))
+        .collect()
 }

@@ -5,11 +5,14 @@
 // retried and the daemon's state dump restores everything.
 
 import { message, decode } from "./osc.js";
+import { initDetail, openDetail, detailReceive } from "./detail.js";
 
 const mixer = document.getElementById("mixer");
 const link = document.getElementById("link");
 const clock = document.getElementById("clock");
 const strips = new Map();
+/** The last value of every control address the daemon told of. */
+const last = new Map();
 let socket = null;
 let marks = [];
 let retryMs = 500;
@@ -21,6 +24,7 @@ window.faderd = { strips, received: 0, connected: false };
 function send(address, ...args) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(message(address, ...args));
 }
+initDetail(send);
 
 /** "strip/3" before "bus/1" before "master"; numbers in order. */
 function order(base) {
@@ -161,6 +165,7 @@ function wire(s) {
   s.mute.addEventListener("click", () => send(`/${s.base}/mute`, { i: s.muted ? 0 : 1 }));
   s.solo.addEventListener("click", () => send(`/${s.base}/solo`, { i: s.soloed ? 0 : 1 }));
   s.clip.addEventListener("click", () => s.clip.classList.remove("lit"));
+  s.name.addEventListener("click", () => openDetail(s.base, s.name.textContent, last));
 }
 
 const HOLD_MS = 1500;
@@ -200,6 +205,10 @@ function showMeters(blob) {
 function receive(address, args) {
   window.faderd.received += 1;
   const v = args[0];
+  if (!address.startsWith("/eq/response") && address !== "/meters") last.set(address, args);
+  // The open strip's detail takes its EQ messages (they also reach the
+  // strip below when it shows them).
+  detailReceive(address, args);
   if (address === "/transport/locate") {
     const t = Math.max(0, v);
     const m = Math.floor(t / 60);
@@ -275,6 +284,9 @@ function connect() {
     link.className = "link up";
     // The whole mix, then every change, with every meter in one blob.
     send("/subscribe", { i: 0 }, { i: 2 });
+    // A reconnect redraws the open detail too.
+    const d = document.getElementById("detail");
+    if (d) openDetail(d.dataset.strip, d.querySelector("h2").textContent, last);
   });
   socket.addEventListener("message", (e) => {
     if (!(e.data instanceof ArrayBuffer)) return;

@@ -1,0 +1,166 @@
+// A strip's detail: its EQ drawn as its true magnitude response (the
+// daemon computes it from the very filter sections the engine runs, at
+// the engine's rate; `/eq/response`), with a handle per band to drag
+// (frequency across, gain up and down) and the high-pass.
+
+const F_MIN = 20;
+const F_MAX = 20000;
+const DB_MIN = -18;
+const DB_MAX = 18;
+const W = 600;
+const H = 240;
+const NS = "http://www.w3.org/2000/svg";
+
+let panel = null;
+let open = null;
+let send = () => {};
+const bands = new Map();
+let pending = false;
+
+const x = (f) => (Math.log10(f / F_MIN) / Math.log10(F_MAX / F_MIN)) * W;
+const y = (db) => ((DB_MAX - Math.max(DB_MIN, Math.min(DB_MAX, db))) / (DB_MAX - DB_MIN)) * H;
+const fAt = (px) => F_MIN * Math.pow(F_MAX / F_MIN, px / W);
+const dbAt = (py) => DB_MAX - (py / H) * (DB_MAX - DB_MIN);
+
+function svg(tag, attrs, parent) {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+/** Wire the panel to the page's sender. */
+export function initDetail(sender) {
+  send = sender;
+}
+
+/** Show `base`'s detail (`strip/1`, `bus/2`, `master`), or close it;
+ * `known` holds the last value of every address the page was told of. */
+export function openDetail(base, name, known) {
+  if (panel) panel.remove();
+  bands.clear();
+  open = base;
+  if (!base) return;
+  panel = document.createElement("section");
+  panel.id = "detail";
+  panel.dataset.strip = base;
+  panel.setAttribute("aria-label", `${name} detail`);
+  const head = document.createElement("header");
+  const title = document.createElement("h2");
+  title.textContent = name;
+  const close = document.createElement("button");
+  close.textContent = "\u2715";
+  close.className = "close";
+  close.setAttribute("aria-label", "close");
+  close.addEventListener("click", () => openDetail(null));
+  head.append(title, close);
+  panel.appendChild(head);
+  const plot = svg("svg", {
+    id: "eq",
+    viewBox: `0 0 ${W} ${H}`,
+    "data-fmin": F_MIN,
+    "data-fmax": F_MAX,
+    "data-dbmin": DB_MIN,
+    "data-dbmax": DB_MAX,
+    "data-width": W,
+    "data-height": H,
+    role: "img",
+    "aria-label": "EQ response",
+  });
+  for (const f of [50, 100, 200, 500, 1000, 2000, 5000, 10000]) {
+    svg("line", { x1: x(f), x2: x(f), y1: 0, y2: H, class: "grid" }, plot);
+    const t = svg("text", { x: x(f) + 2, y: H - 4, class: "axis" }, plot);
+    t.textContent = f >= 1000 ? `${f / 1000}k` : `${f}`;
+  }
+  for (const db of [-12, -6, 0, 6, 12]) {
+    svg("line", { x1: 0, x2: W, y1: y(db), y2: y(db), class: db === 0 ? "grid zero" : "grid" }, plot);
+    const t = svg("text", { x: 2, y: y(db) - 2, class: "axis" }, plot);
+    t.textContent = `${db > 0 ? "+" : ""}${db}`;
+  }
+  svg("polyline", { id: "eq-curve", points: "", class: "curve" }, plot);
+  panel.appendChild(plot);
+  document.body.appendChild(panel);
+  for (const [address, args] of known || []) {
+    if (address.startsWith(`/${base}/eq/`)) detailReceive(address, args);
+  }
+  request();
+}
+
+function request() {
+  if (!open || pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    if (open) send("/eq/response", open);
+  });
+}
+
+function band(k) {
+  let b = bands.get(k);
+  if (b) return b;
+  const plot = document.getElementById("eq");
+  const dot = svg("circle", { r: 11, class: `handle band${k}`, "data-band": k }, plot);
+  const label = svg("text", { class: "handle-label" }, plot);
+  label.textContent = String(k);
+  b = { k, dot, label, freq: 1000, gain: 0, held: false };
+  bands.set(k, b);
+  // Drag: frequency across, gain up and down (a shelf or peak band).
+  dot.addEventListener("pointerdown", (e) => {
+    dot.setPointerCapture(e.pointerId);
+    b.held = true;
+  });
+  dot.addEventListener("pointermove", (e) => {
+    if (!b.held) return;
+    const box = plot.getBoundingClientRect();
+    const px = ((e.clientX - box.left) / box.width) * W;
+    const py = ((e.clientY - box.top) / box.height) * H;
+    b.freq = Math.max(F_MIN, Math.min(F_MAX, fAt(px)));
+    b.gain = Math.max(DB_MIN, Math.min(DB_MAX, dbAt(py)));
+    place(b);
+    send(`/${open}/eq/${k}/freq`, b.freq);
+    send(`/${open}/eq/${k}/gain`, b.gain);
+  });
+  const release = () => (b.held = false);
+  dot.addEventListener("pointerup", release);
+  dot.addEventListener("pointercancel", release);
+  return b;
+}
+
+function place(b) {
+  b.dot.setAttribute("cx", x(b.freq));
+  b.dot.setAttribute("cy", y(b.gain));
+  b.label.setAttribute("x", x(b.freq) - 4);
+  b.label.setAttribute("y", y(b.gain) + 4);
+}
+
+/** A message for the detail, if it is one; true when it was. */
+export function detailReceive(address, args) {
+  if (!open) return false;
+  if (address === `/eq/response/${open}`) {
+    const blob = args[0];
+    const pts = [];
+    for (let i = 0; i + 8 <= blob.byteLength; i += 8) {
+      const f = blob.getFloat32(i, true);
+      const db = blob.getFloat32(i + 4, true);
+      pts.push(`${x(f).toFixed(2)},${y(db).toFixed(3)}`);
+    }
+    const curve = document.getElementById("eq-curve");
+    curve.setAttribute("points", pts.join(" "));
+    curve.dataset.ready = "1";
+    return true;
+  }
+  const prefix = `/${open}/`;
+  if (!address.startsWith(prefix)) return false;
+  const rest = address.slice(prefix.length);
+  if (!rest.startsWith("eq") && !rest.startsWith("hpf")) return false;
+  const m = /^eq\/(\d)\/(freq|gain)$/.exec(rest);
+  if (m) {
+    const b = band(Number(m[1]));
+    if (!b.held) {
+      b[m[2]] = args[0];
+      place(b);
+    }
+  }
+  request();
+  return true;
+}
