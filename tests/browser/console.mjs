@@ -67,7 +67,7 @@ try {
         name: e.querySelector(".name").textContent,
         fader: Number(e.querySelector(".cap").dataset.pos),
         gain: e.querySelector(".db").textContent,
-        meter: Number(e.dataset.meter ?? -1),
+        meter: window.faderd.meter(e.dataset.strip),
       })),
     );
   } else if (scenario === "follow") {

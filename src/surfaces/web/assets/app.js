@@ -19,7 +19,14 @@ let retryMs = 500;
 
 /** What tests and tools can read: the strips by address base and the
  * messages received so far. */
-window.faderd = { strips, received: 0, connected: false };
+window.faderd = {
+  strips,
+  received: 0,
+  connected: false,
+  send: (...a) => send(...a),
+  /** The meter a strip shows now (fader-law position), -1 before any. */
+  meter: (base) => strips.get(base)?.meterPos ?? -1,
+};
 
 function send(address, ...args) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(message(address, ...args));
@@ -88,7 +95,7 @@ function strip(base) {
   s = {
     base, root, name, pan, panDot, mute, solo, track, cap, level, hold, clip, db, auto,
     pos: 0, panValue: 0.5, muted: false, soloed: false, held: false,
-    peakPos: 0, peakAt: 0,
+    peakPos: -1, peakAt: 0, meterPos: -1, clipped: false,
   };
   strips.set(base, s);
   wire(s);
@@ -164,28 +171,47 @@ function wire(s) {
   });
   s.mute.addEventListener("click", () => send(`/${s.base}/mute`, { i: s.muted ? 0 : 1 }));
   s.solo.addEventListener("click", () => send(`/${s.base}/solo`, { i: s.soloed ? 0 : 1 }));
-  s.clip.addEventListener("click", () => s.clip.classList.remove("lit"));
+  s.clip.addEventListener("click", () => {
+    s.clipped = false;
+    s.clip.classList.remove("lit");
+  });
   s.name.addEventListener("click", () => openDetail(s.base, s.name.textContent, last));
 }
 
 const HOLD_MS = 1500;
 
-function showMeter(s, pos) {
-  const now = performance.now();
-  s.level.style.height = `${(1 - pos) * 100}%`;
-  s.root.dataset.meter = pos.toFixed(4);
+/** Draw a strip's meter at `pos` (fader-law position). Only transforms
+ * change: the page never lays out again for a meter, so many strips meter
+ * at full rate on a phone or a small laptop. */
+function showMeter(s, pos, now = performance.now()) {
+  if (Math.abs(pos - s.meterPos) >= 0.0005) {
+    s.meterPos = pos;
+    s.level.style.transform = `scaleY(${(1 - pos).toFixed(4)})`;
+  }
   if (pos >= s.peakPos || now - s.peakAt > HOLD_MS) {
+    if (pos !== s.peakPos) s.hold.style.transform = `translateY(${(-pos * 100).toFixed(2)}%)`;
     s.peakPos = pos;
     s.peakAt = now;
   }
-  s.hold.style.bottom = `${s.peakPos * 100}%`;
+}
+
+/** The newest `/meters` blob, drawn at the next frame (several that arrive
+ * within one frame are drawn once, the newest). */
+let meterBlob = null;
+
+function showMeters(blob) {
+  if (!(blob instanceof DataView) || blob.byteLength < 4) return;
+  if (!meterBlob) requestAnimationFrame(drawMeters);
+  meterBlob = blob;
 }
 
 /** The `/meters` blob (little-endian): tracks u16, buses u16, then per
  * strip (tracks, buses, master) the peak as a fader-law position x 10000
  * and the gain reduction in hundredths of a dB, u16 each. */
-function showMeters(blob) {
-  if (!(blob instanceof DataView) || blob.byteLength < 4) return;
+function drawMeters() {
+  const blob = meterBlob;
+  meterBlob = null;
+  const now = performance.now();
   const tracks = blob.getUint16(0, true);
   const buses = blob.getUint16(2, true);
   const n = Math.min(tracks + buses + 1, (blob.byteLength - 4) / 4);
@@ -194,9 +220,12 @@ function showMeters(blob) {
     const s = strips.get(base);
     if (!s) continue;
     const pos = blob.getUint16(4 + 4 * i, true) / 10000;
-    showMeter(s, pos);
+    showMeter(s, pos, now);
     // The fader law puts 0 dBFS at three quarters of the travel.
-    if (pos >= 0.75) s.clip.classList.add("lit");
+    if (pos >= 0.75 && !s.clipped) {
+      s.clipped = true;
+      s.clip.classList.add("lit");
+    }
     s.reduction = blob.getUint16(6 + 4 * i, true) / 100;
   }
 }
@@ -266,7 +295,10 @@ function receive(address, args) {
       if (strips.has(base)) showMeter(strips.get(base), v);
       break;
     case "meter/db":
-      if (strips.has(base) && v >= 0) strips.get(base).clip.classList.add("lit");
+      if (strips.has(base) && v >= 0) {
+        strips.get(base).clipped = true;
+        strips.get(base).clip.classList.add("lit");
+      }
       break;
     default:
       break;

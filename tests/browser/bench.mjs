@@ -1,0 +1,144 @@
+// The console under load, for benches/console.rs: N browsers on one
+// daemon. Prints "START" when every page shows the mix, then one JSON
+// line of figures and "END".
+//
+//   node bench.mjs CONSOLE_URL PAGES SECONDS
+//
+// - latency: a fader change sent by page 0 over its socket, until each
+//   other page's DOM shows it (ms; every page, every change);
+// - bytes per second each page receives (meters included);
+// - frame times of page 1 while all the strips meter.
+
+import { chromium } from "playwright-core";
+
+const [url, pagesArg = "20", secsArg = "5"] = process.argv.slice(2);
+const N = Number(pagesArg);
+const SECS = Number(secsArg);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: process.env.FADERD_CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    // Headless pages in the background must still draw every frame.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+  ],
+});
+const pages = [];
+for (let i = 0; i < N; i++) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript(() => {
+    window.__bytes = 0;
+    const Real = window.WebSocket;
+    window.WebSocket = class extends Real {
+      constructor(...a) {
+        super(...a);
+        this.addEventListener("message", (e) => {
+          window.__bytes += e.data.byteLength || 0;
+        });
+      }
+    };
+  });
+  await page.goto(url);
+  pages.push(page);
+}
+const strips = async (p) => p.evaluate(() => document.querySelectorAll(".strip").length);
+for (const p of pages) {
+  await p.waitForFunction(() => window.faderd && window.faderd.connected, null, { timeout: 20000 });
+}
+// Every page has the whole mix.
+const want = await strips(pages[0]);
+for (const p of pages) {
+  await p.waitForFunction((n) => document.querySelectorAll(".strip").length >= n, want, { timeout: 20000 });
+}
+await sleep(1000);
+console.log("START");
+
+// Bytes and frames over SECS.
+const bytes0 = await Promise.all(pages.map((p) => p.evaluate(() => window.__bytes)));
+const framesP = pages[Math.min(1, N - 1)].evaluate(
+  (ms) =>
+    new Promise((resolve) => {
+      const dts = [];
+      let last = performance.now();
+      const end = last + ms;
+      const step = (t) => {
+        dts.push(t - last);
+        last = t;
+        if (t < end) requestAnimationFrame(step);
+        else resolve(dts);
+      };
+      requestAnimationFrame(step);
+    }),
+  SECS * 1000,
+);
+const frames = await framesP;
+const bytes1 = await Promise.all(pages.map((p) => p.evaluate(() => window.__bytes)));
+const perClient = bytes1.map((b, i) => (b - bytes0[i]) / SECS);
+
+// Latency: page 0 moves faders; the others' DOM follows.
+const latencies = [];
+for (let k = 0; k < 40; k++) {
+  const strip = 1 + (k % 16);
+  const target = Math.round((0.2 + 0.6 * ((k * 37) % 100) / 100) * 1000) / 1000;
+  const watchers = pages.slice(1).map((p) =>
+    p.evaluate(
+      ([base, t]) => {
+        const cap = document.querySelector(`.strip[data-strip="${base}"] .cap`);
+        window.__seen = new Promise((resolve) => {
+          const check = () => Math.abs(Number(cap.dataset.pos) - t) < 0.0006;
+          if (check()) return resolve(performance.timeOrigin + performance.now());
+          const obs = new MutationObserver(() => {
+            if (check()) {
+              obs.disconnect();
+              resolve(performance.timeOrigin + performance.now());
+            }
+          });
+          obs.observe(cap, { attributes: true, attributeFilter: ["data-pos"] });
+        });
+      },
+      [`strip/${strip}`, target],
+    ),
+  );
+  await Promise.all(watchers);
+  const t0 = await pages[0].evaluate(
+    ([addr, t]) => {
+      const now = performance.timeOrigin + performance.now();
+      window.faderd.send(addr, t);
+      return now;
+    },
+    [`/strip/${strip}/fader`, target],
+  );
+  const seen = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.__seen)));
+  for (const t of seen) latencies.push(t - t0);
+  await sleep(50);
+}
+await browser.close();
+
+const pct = (v, q) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const frameMs = frames.slice(1);
+console.log(
+  JSON.stringify({
+    pages: N,
+    strips: want,
+    latency_ms: { p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), max: Math.max(...latencies), n: latencies.length },
+    bytes_per_s: { mean: perClient.reduce((a, b) => a + b, 0) / N, min: Math.min(...perClient), max: Math.max(...perClient) },
+    frames: {
+      fps: frameMs.length / (frameMs.reduce((a, b) => a + b, 0) / 1000),
+      p50_ms: pct(frameMs, 0.5),
+      p99_ms: pct(frameMs, 0.99),
+    },
+  }),
+);
+console.log("END");
