@@ -6,6 +6,7 @@
 mod audio;
 mod backend;
 pub mod devices;
+mod discovery;
 mod engine_watch;
 mod hub_loop;
 pub mod latency;
@@ -154,6 +155,8 @@ pub struct Daemon {
     osc_stats: Arc<OscStats>,
     health: Arc<Health>,
     ready: String,
+    /// The mDNS advertisement of what listens beyond loopback.
+    _advertised: Option<discovery::Advertised>,
 }
 
 /// What a stopped daemon leaves behind.
@@ -343,6 +346,7 @@ impl Daemon {
             Some(w) => format!("; console on http://{}/", w.local_addr()),
             None => String::new(),
         };
+        let advertised = discovery::advertise(osc_addr, web.as_ref().map(|w| w.local_addr()));
 
         let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
@@ -492,6 +496,7 @@ impl Daemon {
             osc_stats,
             health,
             ready,
+            _advertised: advertised,
         })
     }
 

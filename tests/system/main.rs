@@ -30,3 +30,6 @@ mod serial_board;
 
 /// The browser console in a headless Chromium.
 mod web;
+
+/// Found on the LAN by mDNS, between two network namespaces.
+mod mdns;
