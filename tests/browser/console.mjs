@@ -12,6 +12,8 @@
 //   hold    hold strip 1's fader; a tablet moves it; release
 //   add     a tablet adds a track: when the page shows it, without a reload
 //   eq      open strip 1's detail: the EQ curve as drawn, and its axes
+//   blip    the connection drops; a tablet moves a fader meanwhile; the
+//           page reconnects by itself and shows it; the status line
 //   shot    a screenshot
 
 import { chromium } from "playwright-core";
@@ -150,6 +152,25 @@ try {
       ]),
     }));
     if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "blip") {
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("xruns"), null, {
+      timeout: 5000,
+    });
+    result.status = await page.$eval("#status", (e) => e.textContent);
+    await page.evaluate(() => window.faderd.drop());
+    await page.waitForFunction(() => !window.faderd.connected, null, { timeout: 2000 });
+    result.link_while_down = await page.$eval("#link", (e) => e.textContent);
+    await oscsend("/strip/2/fader", "f", 0.3);
+    const t0 = performance.now();
+    await page.waitForFunction(
+      () =>
+        window.faderd.connected &&
+        Math.abs(Number(document.querySelectorAll(".strip .cap")[1].dataset.pos) - 0.3) < 0.001,
+      null,
+      { polling: "raf", timeout: 5000 },
+    );
+    result.restored_after_ms = performance.now() - t0;
+    result.link_after = await page.$eval("#link", (e) => e.textContent);
   } else if (scenario === "shot") {
     await sleep(500);
     await page.screenshot({ path: shotPath, fullPage: false });

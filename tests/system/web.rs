@@ -168,6 +168,24 @@ fn a_track_added_while_the_page_is_open_appears_without_a_reload() {
 }
 
 #[test]
+fn after_a_network_blip_the_page_reconnects_and_shows_what_changed_meanwhile() {
+    let c = start();
+    let v = browse(&c, "blip", &[]);
+    assert_eq!(
+        v["link_while_down"],
+        serde_json::json!("reconnecting"),
+        "{v}"
+    );
+    assert_eq!(v["link_after"], serde_json::json!("live"), "{v}");
+    assert!(v["restored_after_ms"].as_f64().unwrap() < 3000.0, "{v}");
+    // The status line: audio running, no xruns on the dummy clock, one
+    // console, nothing unsaved before the tablet's move.
+    let status = v["status"].as_str().unwrap();
+    assert!(status.starts_with("audio \u{b7} DSP "), "{status}");
+    assert!(status.contains("1 console"), "{status}");
+}
+
+#[test]
 fn a_tablets_move_shows_on_the_page_within_100_ms() {
     let c = start();
     let v = browse(&c, "follow", &[]);

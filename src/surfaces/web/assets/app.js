@@ -10,6 +10,9 @@ import { initDetail, openDetail, detailReceive } from "./detail.js";
 const mixer = document.getElementById("mixer");
 const link = document.getElementById("link");
 const clock = document.getElementById("clock");
+const statusLine = document.getElementById("status");
+/** The daemon's `/status` reply, as it arrives (one message each). */
+const status = new Map();
 const strips = new Map();
 /** The last value of every control address the daemon told of. */
 const last = new Map();
@@ -26,6 +29,8 @@ window.faderd = {
   send: (...a) => send(...a),
   /** The meter a strip shows now (fader-law position), -1 before any. */
   meter: (base) => strips.get(base)?.meterPos ?? -1,
+  /** Drop the connection, as a network blip would (for tests). */
+  drop: () => socket && socket.close(),
 };
 
 function send(address, ...args) {
@@ -244,6 +249,11 @@ function receive(address, args) {
     clock.textContent = `${m}:${(t - m * 60).toFixed(1).padStart(4, "0")}`;
     return;
   }
+  if (address.startsWith("/status/")) {
+    status.set(address, v);
+    if (address === "/status/dsp_load") showStatus();
+    return;
+  }
   if (address === "/meters") {
     showMeters(v);
     return;
@@ -316,6 +326,7 @@ function connect() {
     link.className = "link up";
     // The whole mix, then every change, with every meter in one blob.
     send("/subscribe", { i: 0 }, { i: 2 });
+    send("/status");
     // A reconnect redraws the open detail too.
     const d = document.getElementById("detail");
     if (d) openDetail(d.dataset.strip, d.querySelector("h2").textContent, last);
@@ -339,6 +350,23 @@ function connect() {
     retryMs = Math.min(5000, retryMs * 2);
   });
 }
+
+/** Audio and session health at a glance: xruns, DSP load, consoles
+ * connected, unsaved changes. Asked every 2 s. */
+function showStatus() {
+  const xruns = status.get("/status/xruns") ?? 0;
+  const dsp = status.get("/status/dsp_load") ?? 0;
+  const clients = status.get("/status/clients") ?? 0;
+  const dirty = status.get("/status/session/dirty") === 1;
+  const audio = status.get("/status/audio") === 1;
+  statusLine.textContent =
+    `${audio ? "audio" : "no audio"} \u00b7 DSP ${dsp.toFixed(0)}% \u00b7 ${xruns} xruns \u00b7 ` +
+    `${clients} console${clients === 1 ? "" : "s"} \u00b7 ${dirty ? "unsaved" : "saved"}`;
+  statusLine.classList.toggle("warn", xruns > 0 || !audio);
+  statusLine.dataset.xruns = String(xruns);
+  statusLine.dataset.dirty = String(dirty);
+}
+setInterval(() => send("/status"), 2000);
 
 document.getElementById("play").addEventListener("click", () => send("/transport/play"));
 document.getElementById("stop").addEventListener("click", () => send("/transport/stop"));

@@ -101,6 +101,17 @@ function walk(view, out) {
       if (size < 0 || at + size > view.byteLength) throw new Error("bad blob");
       args.push(new DataView(view.buffer, view.byteOffset + at, size));
       at += padded(size - 1);
+    } else if (t === "d") {
+      args.push(view.getFloat64(at));
+      at += 8;
+    } else if (t === "h") {
+      args.push(Number(view.getBigInt64(at)));
+      at += 8;
+    } else if (t === "t") {
+      args.push(view.getBigUint64(at));
+      at += 8;
+    } else if (t === "N" || t === "I") {
+      args.push(null);
     } else if (t === "T") {
       args.push(true);
     } else if (t === "F") {
