@@ -6,6 +6,44 @@
 use super::*;
 
 impl Hub {
+    /// The strip's compressor and gate as static curves: for each input
+    /// level in `inputs_db` (dBFS at the detector), the compressor's
+    /// output level (make-up included) and the gate's, in dB, from the
+    /// engine's own curve functions. A processor that is off passes the
+    /// level unchanged.
+    pub fn dynamics_curves(
+        &self,
+        strip: StripRef,
+        inputs_db: &[f64],
+    ) -> Result<Vec<(f64, f64)>, IntentError> {
+        use crate::dsp::dynamics::{comp_curve, gate_curve};
+        let c = self
+            .session
+            .controls(strip)
+            .ok_or(IntentError::NoSuchTarget(Address::new(strip, Param::Fader)))?;
+        let (comp, gate) = (c.comp, c.gate);
+        Ok(inputs_db
+            .iter()
+            .map(|&x| {
+                let xf = x as f32;
+                let comped = if comp.on {
+                    f64::from(
+                        comp_curve(xf, comp.threshold_db, comp.ratio, comp.knee_db)
+                            + comp.makeup_db,
+                    )
+                } else {
+                    x
+                };
+                let gated = if gate.on {
+                    x + f64::from(gate_curve(xf, gate.threshold_db, gate.ratio, gate.range_db))
+                } else {
+                    x
+                };
+                (comped, gated)
+            })
+            .collect())
+    }
+
     /// The strip's filter and EQ, as set now, at each of `freqs_hz`: the
     /// gain in dB of the very sections the engine runs, at its rate (what
     /// a screen draws as the EQ curve).

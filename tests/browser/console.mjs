@@ -12,6 +12,8 @@
 //   hold    hold strip 1's fader; a tablet moves it; release
 //   add     a tablet adds a track: when the page shows it, without a reload
 //   eq      open strip 1's detail: the EQ curve as drawn, and its axes
+//   dyn     open strip 1's detail: the compressor and gate curves as
+//           drawn, and the gain reduction shown
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
 //           page reconnects by itself and shows it; the status line
 //   shot    a screenshot
@@ -151,6 +153,21 @@ try {
         Number(h.getAttribute("cy")),
       ]),
     }));
+    if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "dyn") {
+    await page.locator(".strip .name").first().click();
+    await page.waitForSelector("#comp-curve[data-ready]", { timeout: 3000 });
+    await page.waitForFunction(() => Number(document.getElementById("gr-text").dataset.db) > 0, null, {
+      timeout: 3000,
+    });
+    await sleep(500);
+    result.dyn = await page.$eval("#dyn", (svg) => ({
+      comp: svg.querySelector("#comp-curve").getAttribute("points"),
+      gate: svg.querySelector("#gate-curve").getAttribute("points"),
+      min: Number(svg.dataset.min),
+      size: Number(svg.dataset.size),
+    }));
+    result.reduction_db = await page.$eval("#gr-text", (e) => Number(e.dataset.db));
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "blip") {
     await page.waitForFunction(() => document.getElementById("status").textContent.includes("xruns"), null, {

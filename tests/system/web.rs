@@ -697,3 +697,103 @@ fn the_eq_curve_drawn_is_the_engines_response_within_a_tenth_of_a_db() {
     let g3 = dbmax - h3[2].as_f64().unwrap() / h * (dbmax - dbmin);
     assert!((f3 - 3000.0).abs() < 1.0 && (g3 - 9.0).abs() < 0.01, "{h3}");
 }
+
+/// A compressor that works on peaks: -20 dB threshold, 4:1, hard knee,
+/// and a gate below -50 dB.
+const DYN_TRACK: &str = "comp: { threshold: -20, ratio: 4, knee: 0, attack: 1, release: 50, detect: peak }, gate: { threshold: -50, ratio: 4, range: 40 }";
+
+/// The gain change the engine applies to a sine whose peak is `level_db`
+/// through [`DYN_TRACK`]'s dynamics, measured: its output peak (over the
+/// last 100 ms of 600) with compressor and gate on, against them off.
+fn engine_dyn_gain_db(level_db: f64) -> f64 {
+    let yaml = format!(
+        "version: 1\nname: dyn\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: {level_db} }} }}, {DYN_TRACK} }}\n"
+    );
+    let peak = |on: bool| {
+        let (mut h, mut e) = common::hub_and_engine(&yaml, "dyn.yaml", 48_000, 64);
+        for a in ["strip/1/comp/on", "strip/1/gate/on"] {
+            h.apply_str(
+                faderd::mixer::Origin::Daemon,
+                a,
+                faderd::mixer::Value::Float(if on { 1.0 } else { 0.0 }),
+            )
+            .unwrap();
+        }
+        let mut peak = 0.0f32;
+        for b in 0..(48_000 * 600 / 1000 / 64) {
+            if b % 15 == 0 {
+                h.service();
+            }
+            e.process(64);
+            if b >= 48_000 * 500 / 1000 / 64 {
+                peak = e.output(0)[..64].iter().fold(peak, |m, x| m.max(x.abs()));
+            }
+        }
+        f64::from(peak)
+    };
+    20.0 * (peak(true) / peak(false)).log10()
+}
+
+#[test]
+fn the_dynamics_curves_drawn_are_what_the_engine_does_and_the_reduction_is_live() {
+    let turn = heavy_turn();
+    let session = format!(
+        "version: 1\nname: dyn\ntracks:\n  - {{ name: Dyn, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: -6 }} }}, {DYN_TRACK} }}\n"
+    );
+    let run = run_session(&session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
+    let url = run
+        .ready
+        .split("console on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let c = Console {
+        run,
+        url,
+        _turn: turn,
+    };
+    let v = browse(&c, "dyn", &[]);
+    let d = &v["dyn"];
+    let (min, size) = (d["min"].as_f64().unwrap(), d["size"].as_f64().unwrap());
+    // A drawn line, back in dB (input across, output up).
+    let line = |k: &str| -> Vec<(f64, f64)> {
+        d[k].as_str()
+            .unwrap()
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+                (min + x / size * -min, min + (size - y) / size * -min)
+            })
+            .collect()
+    };
+    let comp = line("comp");
+    let at = |l: &[(f64, f64)], db: f64| {
+        l.iter()
+            .find(|(x, _)| (x - db).abs() < 1e-3)
+            .map(|(_, y)| *y)
+            .unwrap_or_else(|| panic!("no point at {db} dB"))
+    };
+    // The gain change the line shows against what the engine does.
+    for level in [-40.0, -20.0, -10.0, -6.0] {
+        let drawn = at(&comp, level) - level;
+        let engine = engine_dyn_gain_db(level);
+        assert!(
+            (drawn - engine).abs() < 0.3,
+            "at {level} dB the page draws {drawn:.2} dB, the engine does {engine:.2} dB"
+        );
+    }
+    // The gate: unity above its threshold, 4:1 below, down 40 dB at most.
+    let gate = line("gate");
+    assert!((at(&gate, -40.0) + 40.0).abs() < 0.01);
+    assert!((at(&gate, -55.0) - (-55.0 - 15.0)).abs() < 0.01);
+    // (-120 dB: drawn at the plot's floor.)
+    assert!((at(&gate, -80.0) - min).abs() < 0.01);
+    // Live: the -6 dB tone is held 10.5 dB down (14 dB over, 4:1).
+    let gr = v["reduction_db"].as_f64().unwrap();
+    assert!(
+        (gr - 10.5).abs() < 0.5,
+        "the page shows {gr} dB of reduction"
+    );
+}

@@ -99,6 +99,9 @@ pub enum OscCommand {
     /// `/eq/response s`: the strip's EQ curve (`strip/1`, `bus/2`,
     /// `master`), answered to the sender only.
     EqResponse(crate::mixer::StripRef),
+    /// `/dyn/response s`: the strip's compressor and gate curves,
+    /// answered to the sender only.
+    DynResponse(crate::mixer::StripRef),
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
     /// `/session/add_track name [stereo 0|1]`: a new track at the end.
@@ -466,11 +469,13 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 _ => bad("expected no argument or 0|1"),
             };
         }
-        "/eq/response" => {
+        "/eq/response" | "/dyn/response" => {
+            let eq = m.addr == "/eq/response";
             return match args {
                 [OscType::String(t)] => {
                     match Address::parse(&format!("{}/fader", t.trim_matches('/'))) {
-                        Ok(a) => Some(Ok(OscCommand::EqResponse(a.strip))),
+                        Ok(a) if eq => Some(Ok(OscCommand::EqResponse(a.strip))),
+                        Ok(a) => Some(Ok(OscCommand::DynResponse(a.strip))),
                         Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
                     }
                 }

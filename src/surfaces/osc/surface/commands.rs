@@ -49,23 +49,16 @@ impl OscSurface {
             OscCommand::EqResponse(strip) => {
                 let hz = eq_curve_frequencies();
                 let db = hub.eq_response_db(strip, &hz).map_err(|e| e.to_string())?;
-                let mut blob = Vec::with_capacity(8 * hz.len());
-                for (f, g) in hz.iter().zip(&db) {
-                    blob.extend_from_slice(&(*f as f32).to_le_bytes());
-                    blob.extend_from_slice(&(*g as f32).to_le_bytes());
-                }
-                let base = Address::new(strip, crate::mixer::Param::Fader).to_string();
-                let base = base.trim_end_matches("/fader");
-                let mut msgs = MessageBuf::default();
-                msgs.push(format_args!("/eq/response/{base}"), &OscType::Blob(blob));
-                out.extend(
-                    pack_bundles(
-                        &msgs.messages().collect::<Vec<_>>(),
-                        self.options.max_datagram,
-                    )
-                    .into_iter()
-                    .map(|bytes| Datagram { to: from, bytes }),
-                );
+                let points = hz.iter().zip(&db).map(|(f, g)| [*f, *g]);
+                out.extend(self.curve_reply("/eq/response", strip, points, from));
+            }
+            OscCommand::DynResponse(strip) => {
+                let inputs: Vec<f64> = (0..=80).map(|i| f64::from(i) - 80.0).collect();
+                let curves = hub
+                    .dynamics_curves(strip, &inputs)
+                    .map_err(|e| e.to_string())?;
+                let points = inputs.iter().zip(&curves).map(|(x, (c, g))| [*x, *c, *g]);
+                out.extend(self.curve_reply("/dyn/response", strip, points, from));
             }
             OscCommand::AddTrack { name, stereo } => {
                 let channels = if stereo {
@@ -366,4 +359,34 @@ fn eq_curve_frequencies() -> Vec<f64> {
     (0..=120)
         .map(|i| 20.0 * 10f64.powf(f64::from(i) / 40.0))
         .collect()
+}
+
+impl OscSurface {
+    /// `ADDRESS/STRIP` with a blob of `points`, each a row of f32 values
+    /// (little-endian), for `to` only.
+    fn curve_reply<const N: usize>(
+        &self,
+        address: &str,
+        strip: crate::mixer::StripRef,
+        points: impl Iterator<Item = [f64; N]>,
+        to: SocketAddr,
+    ) -> Vec<Datagram> {
+        let mut blob = Vec::new();
+        for row in points {
+            for x in row {
+                blob.extend_from_slice(&(x as f32).to_le_bytes());
+            }
+        }
+        let base = Address::new(strip, crate::mixer::Param::Fader).to_string();
+        let base = base.trim_end_matches("/fader");
+        let mut msgs = MessageBuf::default();
+        msgs.push(format_args!("{address}/{base}"), &OscType::Blob(blob));
+        pack_bundles(
+            &msgs.messages().collect::<Vec<_>>(),
+            self.options.max_datagram,
+        )
+        .into_iter()
+        .map(|bytes| Datagram { to, bytes })
+        .collect()
+    }
 }

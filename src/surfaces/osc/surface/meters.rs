@@ -13,7 +13,8 @@ use rosc::OscType;
 use std::borrow::Cow;
 
 /// One strip's meter: (strip, fader-law position, dB floored at
-/// [`METER_FLOOR_DB`], gain reduction dB).
+/// [`METER_FLOOR_DB`], gain reduction dB: 0 or below, as
+/// `/strip/N/meter/gr` sends it).
 pub(super) type StripMeter = (StripRef, f64, f64, f64);
 
 /// Every strip's meter since the last read; the peaks start again.
@@ -38,7 +39,7 @@ pub(super) fn read_meters(
 /// | u16 | buses (B) |
 /// | then for each strip, tracks 1..T, buses 1..B, the master: | |
 /// | u16 | peak as a fader-law position x 10000 (0 = off, 7500 = 0 dBFS) |
-/// | u16 | gain reduction in hundredths of a dB |
+/// | u16 | gain reduction in hundredths of a dB (1050: held 10.5 dB down) |
 ///
 /// 64 tracks, 8 buses and the master at 30 Hz are 8.8 kB/s.
 pub fn meters_blob(meters: &[StripMeter]) -> Vec<u8> {
@@ -50,7 +51,7 @@ pub fn meters_blob(meters: &[StripMeter]) -> Vec<u8> {
     out.extend_from_slice(&count(|s| matches!(s, StripRef::Bus(_))).to_le_bytes());
     for (_, pos, _, gr) in meters {
         let pos = (pos.clamp(0.0, 1.0) * 10_000.0).round() as u16;
-        let gr = (gr.clamp(0.0, 655.0) * 100.0).round() as u16;
+        let gr = (-gr.clamp(-655.0, 0.0) * 100.0).round() as u16;
         out.extend_from_slice(&pos.to_le_bytes());
         out.extend_from_slice(&gr.to_le_bytes());
     }
@@ -159,7 +160,7 @@ mod tests {
     #[test]
     fn the_blob_holds_every_strip_in_order_in_four_bytes() {
         let meters = [
-            (StripRef::Track(0), 0.75, 0.0, 3.5),
+            (StripRef::Track(0), 0.75, 0.0, -3.5),
             (StripRef::Track(1), 0.0, -90.0, 0.0),
             (StripRef::Bus(0), 0.5, -10.0, 0.0),
             (StripRef::Master, 1.0, 10.0, 0.0),

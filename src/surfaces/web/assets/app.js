@@ -5,7 +5,7 @@
 // retried and the daemon's state dump restores everything.
 
 import { message, decode } from "./osc.js";
-import { initDetail, openDetail, detailReceive } from "./detail.js";
+import { initDetail, openDetail, detailReceive, detailReduction } from "./detail.js";
 
 const mixer = document.getElementById("mixer");
 const link = document.getElementById("link");
@@ -180,7 +180,11 @@ function wire(s) {
     s.clipped = false;
     s.clip.classList.remove("lit");
   });
-  s.name.addEventListener("click", () => openDetail(s.base, s.name.textContent, last));
+  s.name.addEventListener("click", () => {
+    openDetail(s.base, s.name.textContent, last);
+    // Meters come only when they change: show the reduction as it is.
+    detailReduction(s.base, s.reduction ?? 0);
+  });
 }
 
 const HOLD_MS = 1500;
@@ -232,6 +236,7 @@ function drawMeters() {
       s.clip.classList.add("lit");
     }
     s.reduction = blob.getUint16(6 + 4 * i, true) / 100;
+    detailReduction(base, s.reduction);
   }
 }
 

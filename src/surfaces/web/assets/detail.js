@@ -1,7 +1,9 @@
 // A strip's detail: its EQ drawn as its true magnitude response (the
 // daemon computes it from the very filter sections the engine runs, at
 // the engine's rate; `/eq/response`), with a handle per band to drag
-// (frequency across, gain up and down) and the high-pass.
+// (frequency across, gain up and down) and the high-pass; the
+// compressor's and the gate's transfer curves (`/dyn/response`, from the
+// engine's own curve functions) beside the live gain reduction.
 
 const F_MIN = 20;
 const F_MAX = 20000;
@@ -16,6 +18,12 @@ let open = null;
 let send = () => {};
 const bands = new Map();
 let pending = false;
+
+/** The dynamics plot: input and output level, -80..0 dB, square. */
+const DYN_MIN = -80;
+const D = 240;
+const dx = (db) => ((Math.max(DYN_MIN, Math.min(0, db)) - DYN_MIN) / -DYN_MIN) * D;
+const dy = (db) => D - dx(db);
 
 const x = (f) => (Math.log10(f / F_MIN) / Math.log10(F_MAX / F_MIN)) * W;
 const y = (db) => ((DB_MAX - Math.max(DB_MIN, Math.min(DB_MAX, db))) / (DB_MAX - DB_MIN)) * H;
@@ -57,6 +65,7 @@ export function openDetail(base, name, known) {
   panel.appendChild(head);
   const plot = svg("svg", {
     id: "eq",
+    class: "plot",
     viewBox: `0 0 ${W} ${H}`,
     "data-fmin": F_MIN,
     "data-fmax": F_MAX,
@@ -79,6 +88,38 @@ export function openDetail(base, name, known) {
   }
   svg("polyline", { id: "eq-curve", points: "", class: "curve" }, plot);
   panel.appendChild(plot);
+  const dynRow = document.createElement("div");
+  dynRow.className = "dyn-row";
+  const dyn = svg("svg", {
+    id: "dyn",
+    class: "plot",
+    viewBox: `0 0 ${D} ${D}`,
+    "data-min": DYN_MIN,
+    "data-size": D,
+    role: "img",
+    "aria-label": "compressor and gate curves",
+  });
+  for (const db of [-60, -40, -20]) {
+    svg("line", { x1: dx(db), x2: dx(db), y1: 0, y2: D, class: "grid" }, dyn);
+    svg("line", { x1: 0, x2: D, y1: dy(db), y2: dy(db), class: "grid" }, dyn);
+    const t = svg("text", { x: dx(db) + 2, y: D - 4, class: "axis" }, dyn);
+    t.textContent = `${db}`;
+  }
+  svg("line", { x1: dx(DYN_MIN), y1: dy(DYN_MIN), x2: dx(0), y2: dy(0), class: "grid unity" }, dyn);
+  svg("polyline", { id: "gate-curve", points: "", class: "curve gate" }, dyn);
+  svg("polyline", { id: "comp-curve", points: "", class: "curve" }, dyn);
+  dynRow.appendChild(dyn);
+  const gr = document.createElement("div");
+  gr.className = "gr";
+  gr.setAttribute("aria-label", "gain reduction");
+  const grBar = document.createElement("div");
+  grBar.id = "gr-bar";
+  gr.appendChild(grBar);
+  const grText = document.createElement("output");
+  grText.id = "gr-text";
+  grText.textContent = "0.0";
+  dynRow.append(gr, grText);
+  panel.appendChild(dynRow);
   document.body.appendChild(panel);
   for (const [address, args] of known || []) {
     if (address.startsWith(`/${base}/eq/`)) detailReceive(address, args);
@@ -91,7 +132,10 @@ function request() {
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
-    if (open) send("/eq/response", open);
+    if (open) {
+      send("/eq/response", open);
+      send("/dyn/response", open);
+    }
   });
 }
 
@@ -149,10 +193,25 @@ export function detailReceive(address, args) {
     curve.dataset.ready = "1";
     return true;
   }
+  if (address === `/dyn/response/${open}`) {
+    const blob = args[0];
+    const comp = [];
+    const gate = [];
+    for (let i = 0; i + 12 <= blob.byteLength; i += 12) {
+      const inDb = blob.getFloat32(i, true);
+      comp.push(`${dx(inDb).toFixed(2)},${dy(blob.getFloat32(i + 4, true)).toFixed(3)}`);
+      gate.push(`${dx(inDb).toFixed(2)},${dy(blob.getFloat32(i + 8, true)).toFixed(3)}`);
+    }
+    const c = document.getElementById("comp-curve");
+    c.setAttribute("points", comp.join(" "));
+    c.dataset.ready = "1";
+    document.getElementById("gate-curve").setAttribute("points", gate.join(" "));
+    return true;
+  }
   const prefix = `/${open}/`;
   if (!address.startsWith(prefix)) return false;
   const rest = address.slice(prefix.length);
-  if (!rest.startsWith("eq") && !rest.startsWith("hpf")) return false;
+  if (!["eq", "hpf", "comp", "gate"].some((p) => rest.startsWith(p))) return false;
   const m = /^eq\/(\d)\/(freq|gain)$/.exec(rest);
   if (m) {
     const b = band(Number(m[1]));
@@ -163,4 +222,15 @@ export function detailReceive(address, args) {
   }
   request();
   return true;
+}
+
+/** The open strip's gain reduction now (dB, from the meter blob). */
+export function detailReduction(base, db) {
+  if (base !== open) return;
+  const bar = document.getElementById("gr-bar");
+  if (!bar) return;
+  bar.style.transform = `scaleY(${Math.min(1, db / 24).toFixed(3)})`;
+  const text = document.getElementById("gr-text");
+  text.textContent = db.toFixed(1);
+  text.dataset.db = db.toFixed(2);
 }
