@@ -1025,6 +1025,13 @@ mod tests {
                 .first()
                 .is_some_and(Result::is_err)
         );
+        assert_eq!(
+            decode(&msg(
+                "/dyn/response",
+                vec![OscType::String("strip/1".into())]
+            )),
+            vec![Ok(OscCommand::DynResponse(StripRef::Track(0)))]
+        );
     }
 
     #[test]
