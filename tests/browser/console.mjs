@@ -14,6 +14,7 @@
 //   eq      open strip 1's detail: the EQ curve as drawn, and its axes
 //   dyn     open strip 1's detail: the compressor and gate curves as
 //           drawn, and the gain reduction shown
+//   mute    click strip 1's mute: what the button showed before and after
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
 //           page reconnects by itself and shows it; the status line
 //   shot    a screenshot
@@ -169,6 +170,12 @@ try {
     }));
     result.reduction_db = await page.$eval("#gr-text", (e) => Number(e.dataset.db));
     if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "mute") {
+    const mute = page.locator(".strip .mute").first();
+    result.before = await mute.getAttribute("aria-pressed");
+    await mute.click();
+    await sleep(400);
+    result.after = await mute.getAttribute("aria-pressed");
   } else if (scenario === "blip") {
     await page.waitForFunction(() => document.getElementById("status").textContent.includes("xruns"), null, {
       timeout: 5000,

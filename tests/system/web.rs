@@ -186,6 +186,25 @@ fn after_a_network_blip_the_page_reconnects_and_shows_what_changed_meanwhile() {
 }
 
 #[test]
+fn the_mute_button_mutes_the_engine_and_shows_it_at_once() {
+    let c = start();
+    assert!(strip1_meter_db(c.run.osc) > -12.0, "the tone plays");
+    let v = browse(&c, "mute", &[]);
+    assert_eq!(v["before"], serde_json::json!("false"), "{v}");
+    assert_eq!(
+        v["after"],
+        serde_json::json!("true"),
+        "lit on the click: {v}"
+    );
+    assert!(strip1_meter_db(c.run.osc) <= -85.0, "muted in the engine");
+    // A new page is told it is muted; a click unmutes.
+    let v = browse(&c, "mute", &[]);
+    assert_eq!(v["before"], serde_json::json!("true"), "{v}");
+    assert_eq!(v["after"], serde_json::json!("false"), "{v}");
+    assert!(strip1_meter_db(c.run.osc) > -12.0, "the tone plays again");
+}
+
+#[test]
 fn a_tablets_move_shows_on_the_page_within_100_ms() {
     let c = start();
     let v = browse(&c, "follow", &[]);

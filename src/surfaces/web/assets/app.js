@@ -174,8 +174,16 @@ function wire(s) {
     showPan(s, 0.5);
     send(`/${s.base}/pan`, 0.5);
   });
-  s.mute.addEventListener("click", () => send(`/${s.base}/mute`, { i: s.muted ? 0 : 1 }));
-  s.solo.addEventListener("click", () => send(`/${s.base}/solo`, { i: s.soloed ? 0 : 1 }));
+  // A switch shows its new state at once: the daemon does not echo a
+  // client's own change (it tells it only if the value was refused).
+  s.mute.addEventListener("click", () => {
+    showMute(s, !s.muted);
+    send(`/${s.base}/mute`, { i: s.muted ? 1 : 0 });
+  });
+  s.solo.addEventListener("click", () => {
+    showSolo(s, !s.soloed);
+    send(`/${s.base}/solo`, { i: s.soloed ? 1 : 0 });
+  });
   s.clip.addEventListener("click", () => {
     s.clipped = false;
     s.clip.classList.remove("lit");
@@ -185,6 +193,18 @@ function wire(s) {
     // Meters come only when they change: show the reduction as it is.
     detailReduction(s.base, s.reduction ?? 0);
   });
+}
+
+function showMute(s, on) {
+  s.muted = on;
+  s.mute.classList.toggle("on", on);
+  s.mute.setAttribute("aria-pressed", String(on));
+}
+
+function showSolo(s, on) {
+  s.soloed = on;
+  s.solo.classList.toggle("on", on);
+  s.solo.setAttribute("aria-pressed", String(on));
 }
 
 const HOLD_MS = 1500;
@@ -288,20 +308,12 @@ function receive(address, args) {
     case "pan":
       showPan(strip(base), v);
       break;
-    case "mute": {
-      const s = strip(base);
-      s.muted = v >= 0.5;
-      s.mute.classList.toggle("on", s.muted);
-      s.mute.setAttribute("aria-pressed", String(s.muted));
+    case "mute":
+      showMute(strip(base), v >= 0.5);
       break;
-    }
-    case "solo": {
-      const s = strip(base);
-      s.soloed = v >= 0.5;
-      s.solo.classList.toggle("on", s.soloed);
-      s.solo.setAttribute("aria-pressed", String(s.soloed));
+    case "solo":
+      showSolo(strip(base), v >= 0.5);
       break;
-    }
     case "automation":
       strip(base).auto.textContent = v;
       strip(base).auto.dataset.mode = v;
