@@ -14,6 +14,7 @@
 //   eq      open strip 1's detail: the EQ curve as drawn, and its axes
 //   dyn     open strip 1's detail: the compressor and gate curves as
 //           drawn, and the gain reduction shown
+//   sends   strip 1's detail: its first send as shown; drag it off; make it pre
 //   mute    click strip 1's mute: what the button showed before and after
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
 //           page reconnects by itself and shows it; the status line
@@ -170,6 +171,25 @@ try {
     }));
     result.reduction_db = await page.$eval("#gr-text", (e) => Number(e.dataset.db));
     if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "sends") {
+    await page.locator(".strip .name").first().click();
+    await page.waitForSelector('#sends .send[data-send="1"] .send-track[data-pos]', { timeout: 3000 });
+    const row = page.locator('#sends .send[data-send="1"]');
+    result.bus = await row.locator(".send-bus").textContent();
+    result.db = await row.locator(".send-db").textContent();
+    result.pos = Number(await row.locator(".send-track").getAttribute("data-pos"));
+    const box = await row.locator(".send-track").boundingBox();
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * result.pos, y);
+    await page.mouse.down();
+    for (let k = 1; k <= 8; k++) {
+      await page.mouse.move(box.x + box.width * result.pos - (box.width * k) / 6, y);
+      await sleep(20);
+    }
+    await page.mouse.up();
+    await row.locator(".send-pre").click();
+    await sleep(400);
+    result.pre = await row.locator(".send-pre").getAttribute("aria-pressed");
   } else if (scenario === "mute") {
     const mute = page.locator(".strip .mute").first();
     result.before = await mute.getAttribute("aria-pressed");

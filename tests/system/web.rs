@@ -17,6 +17,7 @@ tracks:
   - name: Tone
     source: { tone: { wave: sine, freq_hz: 1000, level_db: -6 } }
     gain_db: 0
+    sends: [{ bus: Verb, gain_db: -12 }]
   - name: Bass
     source: { tone: { wave: sine, freq_hz: 110, level_db: -6 } }
     gain_db: -4
@@ -205,6 +206,34 @@ fn the_mute_button_mutes_the_engine_and_shows_it_at_once() {
 }
 
 #[test]
+fn a_send_in_the_strip_detail_shows_its_bus_and_level_and_moves_the_engine() {
+    let c = start();
+    // The tone reaches the aux through the send.
+    let fed = meter_db(c.run.osc, "/bus/1/meter/db");
+    assert!(fed > -40.0, "the aux meters {fed} dB");
+    let v = browse(&c, "sends", &[]);
+    assert_eq!(v["bus"], serde_json::json!("Verb"), "{v}");
+    assert_eq!(v["db"], serde_json::json!("-12.0"), "{v}");
+    // -12 dB on the fader law: 0.475 of the travel (80 p - 50 dB).
+    assert!((v["pos"].as_f64().unwrap() - 0.475).abs() < 1e-3, "{v}");
+    assert_eq!(v["pre"], serde_json::json!("true"), "{v}");
+    let now = dump_values(c.run.osc);
+    assert_eq!(
+        now.get("/strip/1/send/1/fader"),
+        Some(&0.0),
+        "dragged off: {now:?}"
+    );
+    assert_eq!(
+        now.get("/strip/1/send/1/pre"),
+        Some(&1.0),
+        "pre-fader: {now:?}"
+    );
+    // Sent nothing now: the aux is silent.
+    let left = meter_db(c.run.osc, "/bus/1/meter/db");
+    assert!(left <= -85.0, "the aux still meters {left} dB");
+}
+
+#[test]
 fn a_tablets_move_shows_on_the_page_within_100_ms() {
     let c = start();
     let v = browse(&c, "follow", &[]);
@@ -242,6 +271,12 @@ fn dragging_a_fader_in_the_browser_turns_the_engine_down() {
 
 /// Strip 1's meter as a new OSC subscriber with meters is told it (dB).
 fn strip1_meter_db(osc_port: u16) -> f64 {
+    meter_db(osc_port, "/strip/1/meter/db")
+}
+
+/// A meter (`/strip/1/meter/db`, `/bus/1/meter/db` ...) as a new OSC
+/// subscriber with meters is told it (dB).
+fn meter_db(osc_port: u16, meter: &str) -> f64 {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
@@ -266,14 +301,14 @@ fn strip1_meter_db(osc_port: u16) -> f64 {
         let mut msgs = Vec::new();
         flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
         for (a, v) in msgs {
-            if let (true, rosc::OscType::Float(x)) = (a == "/strip/1/meter/db", v) {
+            if let (true, rosc::OscType::Float(x)) = (a == meter, v) {
                 db = Some(f64::from(x));
             }
         }
     }
     sock.send_to(&msg("/unsubscribe", vec![]), ("127.0.0.1", osc_port))
         .unwrap();
-    db.expect("a subscriber with meters is told strip 1's meter")
+    db.unwrap_or_else(|| panic!("a subscriber with meters is told {meter}"))
 }
 
 #[test]
@@ -420,7 +455,8 @@ fn pages_of_other_sites_cannot_open_the_socket() {
     assert!(answer.starts_with("HTTP/1.1 403 "), "{answer}");
 }
 
-/// Every float value a fresh OSC subscriber's state dump holds.
+/// Every number a fresh OSC subscriber's state dump holds (switches as
+/// 0 or 1).
 fn dump_values(osc_port: u16) -> std::collections::HashMap<String, f32> {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(300)))
@@ -433,8 +469,14 @@ fn dump_values(osc_port: u16) -> std::collections::HashMap<String, f32> {
         let mut msgs = Vec::new();
         flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
         for (a, v) in msgs {
-            if let rosc::OscType::Float(x) = v {
-                values.insert(a, x);
+            match v {
+                rosc::OscType::Float(x) => {
+                    values.insert(a, x);
+                }
+                rosc::OscType::Int(i) => {
+                    values.insert(a, i as f32);
+                }
+                _ => {}
             }
         }
     }

@@ -14,6 +14,8 @@ const H = 240;
 const NS = "http://www.w3.org/2000/svg";
 
 let panel = null;
+/** The open strip's sends by number: their rows. */
+const sends = new Map();
 let open = null;
 let send = () => {};
 const bands = new Map();
@@ -47,6 +49,7 @@ export function initDetail(sender) {
 export function openDetail(base, name, known) {
   if (panel) panel.remove();
   bands.clear();
+  sends.clear();
   open = base;
   if (!base) return;
   panel = document.createElement("section");
@@ -120,9 +123,15 @@ export function openDetail(base, name, known) {
   grText.textContent = "0.0";
   dynRow.append(gr, grText);
   panel.appendChild(dynRow);
+  const sendList = document.createElement("div");
+  sendList.id = "sends";
+  sendList.setAttribute("aria-label", "sends");
+  panel.appendChild(sendList);
   document.body.appendChild(panel);
   for (const [address, args] of known || []) {
-    if (address.startsWith(`/${base}/eq/`)) detailReceive(address, args);
+    if (address.startsWith(`/${base}/eq/`) || address.startsWith(`/${base}/send/`)) {
+      detailReceive(address, args);
+    }
   }
   request();
 }
@@ -211,6 +220,11 @@ export function detailReceive(address, args) {
   const prefix = `/${open}/`;
   if (!address.startsWith(prefix)) return false;
   const rest = address.slice(prefix.length);
+  const sm = /^send\/(\d+)\/(fader|gain|pre|bus)$/.exec(rest);
+  if (sm) {
+    showSend(Number(sm[1]), sm[2], args[0]);
+    return true;
+  }
   if (!["eq", "hpf", "comp", "gate"].some((p) => rest.startsWith(p))) return false;
   const m = /^eq\/(\d)\/(freq|gain)$/.exec(rest);
   if (m) {
@@ -233,4 +247,79 @@ export function detailReduction(base, db) {
   const text = document.getElementById("gr-text");
   text.textContent = db.toFixed(1);
   text.dataset.db = db.toFixed(2);
+}
+
+/** Send `k`'s row: the bus it feeds, its level (a slider on the fader
+ * law: drag it, double-tap for 0 dB), its gain in dB, pre or post fader. */
+function sendRow(k) {
+  let r = sends.get(k);
+  if (r) return r;
+  const list = document.getElementById("sends");
+  const row = document.createElement("div");
+  row.className = "send";
+  row.dataset.send = String(k);
+  const bus = document.createElement("span");
+  bus.className = "send-bus";
+  bus.textContent = `Send ${k}`;
+  const track = document.createElement("div");
+  track.className = "send-track";
+  track.setAttribute("role", "slider");
+  track.setAttribute("aria-label", `send ${k} level`);
+  const fill = document.createElement("div");
+  fill.className = "send-fill";
+  track.appendChild(fill);
+  const db = document.createElement("output");
+  db.className = "send-db";
+  const pre = document.createElement("button");
+  pre.className = "send-pre";
+  pre.textContent = "pre";
+  row.append(bus, track, db, pre);
+  list.appendChild(row);
+  r = { k, bus, track, fill, db, pre, pos: 0, isPre: false, held: false };
+  sends.set(k, r);
+  let start = null;
+  track.addEventListener("pointerdown", (e) => {
+    track.setPointerCapture(e.pointerId);
+    start = { x: e.clientX, pos: r.pos };
+    r.held = true;
+    send(`/${open}/send/${k}/fader/touch`, { i: 1 });
+  });
+  track.addEventListener("pointermove", (e) => {
+    if (!start) return;
+    const fine = e.shiftKey || e.ctrlKey ? 0.1 : 1;
+    const pos = start.pos + ((e.clientX - start.x) / (track.clientWidth || 1)) * fine;
+    showSend(k, "fader", Math.max(0, Math.min(1, pos)));
+    send(`/${open}/send/${k}/fader`, r.pos);
+  });
+  const release = () => {
+    if (!start) return;
+    start = null;
+    r.held = false;
+    send(`/${open}/send/${k}/fader/touch`, { i: 0 });
+  };
+  track.addEventListener("pointerup", release);
+  track.addEventListener("pointercancel", release);
+  track.addEventListener("dblclick", () => send(`/${open}/send/${k}/gain`, 0));
+  pre.addEventListener("click", () => {
+    showSend(k, "pre", r.isPre ? 0 : 1);
+    send(`/${open}/send/${k}/pre`, { i: r.isPre ? 1 : 0 });
+  });
+  return r;
+}
+
+function showSend(k, what, v) {
+  const r = sendRow(k);
+  if (what === "bus") {
+    r.bus.textContent = v;
+  } else if (what === "fader") {
+    r.pos = v;
+    r.fill.style.transform = `scaleX(${v.toFixed(4)})`;
+    r.track.dataset.pos = v.toFixed(4);
+  } else if (what === "gain") {
+    r.db.textContent = !Number.isFinite(v) || v <= -90 ? "-\u221e" : `${v > 0 ? "+" : ""}${v.toFixed(1)}`;
+  } else if (what === "pre") {
+    r.isPre = v >= 0.5;
+    r.pre.classList.toggle("on", r.isPre);
+    r.pre.setAttribute("aria-pressed", String(r.isPre));
+  }
 }
