@@ -15,6 +15,7 @@
 //   dyn     open strip 1's detail: the compressor and gate curves as
 //           drawn, and the gain reduction shown
 //   sends   strip 1's detail: its first send as shown; drag it off; make it pre
+//   loudness  the master's detail: the loudness figures shown
 //   mute    click strip 1's mute: what the button showed before and after
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
 //           page reconnects by itself and shows it; the status line
@@ -190,6 +191,19 @@ try {
     await row.locator(".send-pre").click();
     await sleep(400);
     result.pre = await row.locator(".send-pre").getAttribute("aria-pressed");
+  } else if (scenario === "loudness") {
+    await page.locator('.strip[data-strip="master"] .name').click();
+    await page.waitForFunction(
+      () => Number.isFinite(Number(document.getElementById("loud-integrated")?.dataset.value)),
+      null,
+      { timeout: 5000 },
+    );
+    await sleep(1500);
+    result.loudness = await page.$$eval("#loudness .figure output", (els) =>
+      Object.fromEntries(els.map((e) => [e.id.replace("loud-", ""), e.dataset.value ?? null])),
+    );
+    result.history_points = await page.$eval("#loud-line", (e) => e.getAttribute("points").split(" ").length);
+    if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "mute") {
     const mute = page.locator(".strip .mute").first();
     result.before = await mute.getAttribute("aria-pressed");

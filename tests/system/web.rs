@@ -234,6 +234,38 @@ fn a_send_in_the_strip_detail_shows_its_bus_and_level_and_moves_the_engine() {
 }
 
 #[test]
+fn the_master_detail_shows_the_loudness_the_daemon_measures() {
+    let c = start();
+    let v = browse(&c, "loudness", &[]);
+    let page = |k: &str| -> f64 {
+        v["loudness"][k]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{k}: {v}"))
+    };
+    let status = osc_status(c.run.osc);
+    let told = |k: &str| -> f64 {
+        status_number(&status, &format!("/master/loudness/{k}"))
+            .unwrap_or_else(|| panic!("/status has no {k}"))
+    };
+    // Two steady sines: what the page shows is what the daemon measures
+    // (the page's figure may be up to a meter tick older).
+    for k in ["integrated", "true_peak", "short_term", "momentary"] {
+        assert!(
+            (page(k) - told(k)).abs() < 0.2,
+            "{k}: the page shows {}, the daemon says {}",
+            page(k),
+            told(k)
+        );
+    }
+    assert!(
+        page("integrated") > -30.0 && page("integrated") < -5.0,
+        "{v}"
+    );
+    assert!(v["history_points"].as_u64().unwrap() > 1, "{v}");
+}
+
+#[test]
 fn a_tablets_move_shows_on_the_page_within_100_ms() {
     let c = start();
     let v = browse(&c, "follow", &[]);

@@ -123,13 +123,19 @@ export function openDetail(base, name, known) {
   grText.textContent = "0.0";
   dynRow.append(gr, grText);
   panel.appendChild(dynRow);
+  if (base === "master") panel.appendChild(loudnessPanel());
   const sendList = document.createElement("div");
   sendList.id = "sends";
   sendList.setAttribute("aria-label", "sends");
   panel.appendChild(sendList);
   document.body.appendChild(panel);
   for (const [address, args] of known || []) {
-    if (address.startsWith(`/${base}/eq/`) || address.startsWith(`/${base}/send/`)) {
+    if (
+      address.startsWith(`/${base}/eq/`) ||
+      address.startsWith(`/${base}/send/`) ||
+      address.startsWith("/master/loudness/") ||
+      address.startsWith("/master/limiter/")
+    ) {
       detailReceive(address, args);
     }
   }
@@ -215,6 +221,10 @@ export function detailReceive(address, args) {
     c.setAttribute("points", comp.join(" "));
     c.dataset.ready = "1";
     document.getElementById("gate-curve").setAttribute("points", gate.join(" "));
+    return true;
+  }
+  if (open === "master" && address.startsWith("/master/loudness/")) {
+    showLoudness(address.slice("/master/loudness/".length), args[0]);
     return true;
   }
   const prefix = `/${open}/`;
@@ -322,4 +332,76 @@ function showSend(k, what, v) {
     r.pre.classList.toggle("on", r.isPre);
     r.pre.setAttribute("aria-pressed", String(r.isPre));
   }
+}
+
+/** The master's loudness (EBU R 128): momentary, short-term, integrated,
+ * range and true peak as the daemon measures them, a minute of
+ * short-term history, and a reset. */
+const FIGURES = [
+  ["momentary", "M", "LUFS"],
+  ["short_term", "S", "LUFS"],
+  ["integrated", "I", "LUFS"],
+  ["range", "LRA", "LU"],
+  ["true_peak", "TP", "dBTP"],
+];
+const HISTORY_S = 60;
+const LU_MIN = -60;
+let history = [];
+
+function loudnessPanel() {
+  history = [];
+  const box = document.createElement("div");
+  box.id = "loudness";
+  const figs = document.createElement("div");
+  figs.className = "figures";
+  for (const [key, label, unit] of FIGURES) {
+    const f = document.createElement("div");
+    f.className = "figure";
+    const l = document.createElement("span");
+    l.textContent = label;
+    const v = document.createElement("output");
+    v.id = `loud-${key}`;
+    v.textContent = "-\u221e";
+    const u = document.createElement("span");
+    u.className = "unit";
+    u.textContent = unit;
+    f.append(l, v, u);
+    figs.appendChild(f);
+  }
+  const reset = document.createElement("button");
+  reset.textContent = "reset";
+  reset.className = "loud-reset";
+  reset.addEventListener("click", () => {
+    history = [];
+    send("/master/loudness/reset");
+  });
+  figs.appendChild(reset);
+  box.appendChild(figs);
+  const plot = svg("svg", { id: "loud-history", class: "plot", viewBox: `0 0 ${W} 120`, role: "img", "aria-label": "short-term loudness, last minute" });
+  for (const lu of [-40, -23, -14]) {
+    const yy = ((lu / LU_MIN) * 120).toFixed(1);
+    svg("line", { x1: 0, x2: W, y1: yy, y2: yy, class: lu === -23 ? "grid zero" : "grid" }, plot);
+    const t = svg("text", { x: 2, y: Number(yy) - 2, class: "axis" }, plot);
+    t.textContent = `${lu}`;
+  }
+  svg("polyline", { id: "loud-line", points: "", class: "curve" }, plot);
+  box.appendChild(plot);
+  return box;
+}
+
+function showLoudness(key, v) {
+  const out = document.getElementById(`loud-${key}`);
+  if (!out) return;
+  out.textContent = Number.isFinite(v) ? v.toFixed(1) : "-\u221e";
+  out.dataset.value = Number.isFinite(v) ? v.toFixed(2) : "-inf";
+  if (key !== "short_term") return;
+  const now = performance.now() / 1000;
+  history.push([now, Number.isFinite(v) ? v : LU_MIN]);
+  while (history.length && history[0][0] < now - HISTORY_S) history.shift();
+  const pts = history.map(([t, lu]) => {
+    const xx = W - ((now - t) / HISTORY_S) * W;
+    const yy = (Math.min(0, Math.max(LU_MIN, lu)) / LU_MIN) * 120;
+    return `${xx.toFixed(1)},${yy.toFixed(1)}`;
+  });
+  document.getElementById("loud-line").setAttribute("points", pts.join(" "));
 }
