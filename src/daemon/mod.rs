@@ -14,6 +14,7 @@ mod midi_surfaces;
 mod notify;
 pub mod nsm;
 pub mod persist;
+mod qr;
 mod run;
 mod web;
 
@@ -347,6 +348,24 @@ impl Daemon {
             None => String::new(),
         };
         let advertised = discovery::advertise(osc_addr, web.as_ref().map(|w| w.local_addr()));
+        // On the network: the address for a phone, and its QR code when a
+        // person is watching the terminal.
+        if let Some(at) = web
+            .as_ref()
+            .map(|w| w.local_addr())
+            .filter(|a| !a.ip().is_loopback())
+        {
+            let url = match &opts.config.web.token {
+                // The phone needs the token too.
+                Some(t) => format!("{}?token={t}", qr::lan_url(at)),
+                None => qr::lan_url(at),
+            };
+            use std::io::IsTerminal;
+            match qr::terminal_qr(&url).filter(|_| std::io::stderr().is_terminal()) {
+                Some(code) => eprintln!("faderd: the console for a phone: {url}\n{code}"),
+                None => eprintln!("faderd: the console for a phone: {url}"),
+            }
+        }
 
         let midi_surfaces = midi_surfaces::MidiSurfaces::from_config(&opts.config)
             .map_err(|e| Failure::user(anyhow::anyhow!(e)))?;
