@@ -16,6 +16,7 @@
 //           drawn, and the gain reduction shown
 //   sends   strip 1's detail: its first send as shown; drag it off; make it pre
 //   loudness  the master's detail: the loudness figures shown
+//   transport  play for a second, then return to zero: the timecode shown
 //   mute    click strip 1's mute: what the button showed before and after
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
 //           page reconnects by itself and shows it; the status line
@@ -204,6 +205,21 @@ try {
     );
     result.history_points = await page.$eval("#loud-line", (e) => e.getAttribute("points").split(" ").length);
     if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "transport") {
+    await page.click("#play");
+    await page.waitForFunction(() => document.getElementById("clock").textContent !== "0:00.0", null, {
+      timeout: 3000,
+    });
+    await sleep(1000);
+    result.rolling = await page.$eval("#clock", (e) => e.textContent);
+    result.play_lit = await page.$eval("#play", (e) => e.classList.contains("on"));
+    await page.click("#stop");
+    await page.click("#rtz");
+    await page.waitForFunction(() => document.getElementById("clock").textContent === "0:00.0", null, {
+      timeout: 3000,
+    });
+    result.after_rtz = await page.$eval("#clock", (e) => e.textContent);
+    result.play_lit_after_stop = await page.$eval("#play", (e) => e.classList.contains("on"));
   } else if (scenario === "mute") {
     const mute = page.locator(".strip .mute").first();
     result.before = await mute.getAttribute("aria-pressed");

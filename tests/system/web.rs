@@ -266,6 +266,25 @@ fn the_master_detail_shows_the_loudness_the_daemon_measures() {
 }
 
 #[test]
+fn play_stop_and_return_to_zero_from_the_page_move_the_daemons_transport() {
+    let c = start();
+    let v = browse(&c, "transport", &[]);
+    // About a second in while rolling, the play button lit.
+    let t = v["rolling"].as_str().unwrap();
+    assert!(t.starts_with("0:0") && t != "0:00.0", "{v}");
+    assert_eq!(v["play_lit"], serde_json::json!(true), "{v}");
+    assert_eq!(v["after_rtz"], serde_json::json!("0:00.0"), "{v}");
+    assert_eq!(v["play_lit_after_stop"], serde_json::json!(false), "{v}");
+    // The daemon's transport: stopped at the start.
+    let status = osc_status(c.run.osc);
+    assert_eq!(
+        status_number(&status, "/status/transport/rolling"),
+        Some(0.0)
+    );
+    assert_eq!(status_number(&status, "/status/transport/frame"), Some(0.0));
+}
+
+#[test]
 fn a_tablets_move_shows_on_the_page_within_100_ms() {
     let c = start();
     let v = browse(&c, "follow", &[]);

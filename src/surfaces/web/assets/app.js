@@ -385,6 +385,7 @@ function showStatus() {
 }
 setInterval(() => send("/status"), 2000);
 
+document.getElementById("rtz").addEventListener("click", () => send("/transport/locate", 0));
 document.getElementById("play").addEventListener("click", () => send("/transport/play"));
 document.getElementById("stop").addEventListener("click", () => send("/transport/stop"));
 
