@@ -909,3 +909,52 @@ fn the_dynamics_curves_drawn_are_what_the_engine_does_and_the_reduction_is_live(
         "the page shows {gr} dB of reduction"
     );
 }
+
+#[test]
+fn a_busy_connection_is_pinged_too_so_a_client_that_only_listens_stays() {
+    let run = run_session(
+        "version: 1\nname: busy\ntracks:\n  - { name: Noise, source: { tone: { wave: pink, level_db: -20 } } }\n",
+        "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n",
+    );
+    let url = run
+        .ready
+        .split("console on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let mut ws = ws_connect(&url, None).unwrap();
+    ws.send(tungstenite::Message::Binary(
+        osc_bytes(
+            "/subscribe",
+            vec![rosc::OscType::Int(0), rosc::OscType::Int(2)],
+        )
+        .into(),
+    ))
+    .unwrap();
+    ws.get_mut()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // Meters flow every tick; a ping still comes within the ping period.
+    let t0 = std::time::Instant::now();
+    let (mut frames, mut pinged) = (0, None);
+    while t0.elapsed() < Duration::from_secs(8) && pinged.is_none() {
+        match ws.read() {
+            Ok(tungstenite::Message::Binary(_)) => frames += 1,
+            Ok(tungstenite::Message::Ping(_)) => pinged = Some(t0.elapsed()),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("the socket failed: {e}"),
+        }
+    }
+    let pinged = pinged.expect("no ping in 8 s on a busy connection");
+    assert!(pinged < Duration::from_secs(6), "pinged after {pinged:?}");
+    assert!(
+        frames > 50,
+        "only {frames} frames: the connection was not busy"
+    );
+}

@@ -479,17 +479,28 @@ fn read_loop(
     }
 }
 
-/// Frames out as the hub (or the reader) queues them; a ping after
-/// [`PING_EVERY`] without one. Ends when every sender is gone or the
-/// client stops taking bytes (then the connection is shut).
+/// Frames out as the hub (or the reader) queues them, and a ping every
+/// [`PING_EVERY`] however busy the connection is (a client that only
+/// listens answers pings, which is how the reader knows it is alive).
+/// Ends when every sender is gone or the client stops taking bytes (then
+/// the connection is shut).
 fn write_loop(mut stream: TcpStream, frames: &Receiver<Vec<u8>>) {
+    let mut pinged = std::time::Instant::now();
     loop {
-        let frame = match frames.recv_timeout(PING_EVERY) {
-            Ok(f) => f,
-            Err(RecvTimeoutError::Timeout) => ws::ping(b"faderd"),
+        let frame = match frames.recv_timeout(PING_EVERY.saturating_sub(pinged.elapsed())) {
+            Ok(f) => Some(f),
+            Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        if stream.write_all(&frame).is_err() {
+        if pinged.elapsed() >= PING_EVERY {
+            pinged = std::time::Instant::now();
+            if stream.write_all(&ws::ping(b"faderd")).is_err() {
+                break;
+            }
+        }
+        if let Some(f) = frame
+            && stream.write_all(&f).is_err()
+        {
             break;
         }
     }
