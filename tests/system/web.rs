@@ -236,6 +236,22 @@ fn a_send_in_the_strip_detail_shows_its_bus_and_level_and_moves_the_engine() {
 #[test]
 fn the_master_detail_shows_the_loudness_the_daemon_measures() {
     let c = start();
+    // The figures settle over the first seconds (short-term is a 3 s
+    // window): wait until the daemon's stop moving, so the page's reading
+    // and the one asked after it can be compared.
+    let reading = || {
+        let s = osc_status(c.run.osc);
+        ["short_term", "integrated"]
+            .map(|k| status_number(&s, &format!("/master/loudness/{k}")).unwrap_or(f64::NAN))
+    };
+    let mut last = reading();
+    let settled = wait_until(Duration::from_secs(8), || {
+        let now = reading();
+        let still = now.iter().zip(&last).all(|(a, b)| (a - b).abs() < 0.05);
+        last = now;
+        still
+    });
+    assert!(settled, "the loudness never settled: {last:?}");
     let v = browse(&c, "loudness", &[]);
     let page = |k: &str| -> f64 {
         v["loudness"][k]

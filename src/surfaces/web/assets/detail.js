@@ -48,6 +48,7 @@ export function initDetail(sender) {
  * `known` holds the last value of every address the page was told of. */
 export function openDetail(base, name, known) {
   if (panel) panel.remove();
+  clearInterval(historyTimer);
   bands.clear();
   sends.clear();
   open = base;
@@ -346,10 +347,15 @@ const FIGURES = [
 ];
 const HISTORY_S = 60;
 const LU_MIN = -60;
+/** Short-term loudness sampled twice a second: (seconds, LUFS). */
 let history = [];
+let historyTimer = null;
+/** The newest short-term figure (the daemon sends it when it changes). */
+let shortTerm = LU_MIN;
 
 function loudnessPanel() {
   history = [];
+  historyTimer = setInterval(drawHistory, 500);
   const box = document.createElement("div");
   box.id = "loudness";
   const figs = document.createElement("div");
@@ -394,14 +400,19 @@ function showLoudness(key, v) {
   if (!out) return;
   out.textContent = Number.isFinite(v) ? v.toFixed(1) : "-\u221e";
   out.dataset.value = Number.isFinite(v) ? v.toFixed(2) : "-inf";
-  if (key !== "short_term") return;
+  if (key === "short_term") shortTerm = Number.isFinite(v) ? v : LU_MIN;
+}
+
+function drawHistory() {
+  const line = document.getElementById("loud-line");
+  if (!line) return;
   const now = performance.now() / 1000;
-  history.push([now, Number.isFinite(v) ? v : LU_MIN]);
+  history.push([now, shortTerm]);
   while (history.length && history[0][0] < now - HISTORY_S) history.shift();
   const pts = history.map(([t, lu]) => {
     const xx = W - ((now - t) / HISTORY_S) * W;
     const yy = (Math.min(0, Math.max(LU_MIN, lu)) / LU_MIN) * 120;
     return `${xx.toFixed(1)},${yy.toFixed(1)}`;
   });
-  document.getElementById("loud-line").setAttribute("points", pts.join(" "));
+  line.setAttribute("points", pts.join(" "));
 }
