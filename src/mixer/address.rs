@@ -517,13 +517,20 @@ fn one_based(part: Option<&str>) -> Option<usize> {
     n.checked_sub(1)
 }
 
+/// The strip's part of an address: `strip/1`, `bus/2`, `master`.
+impl fmt::Display for StripRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StripRef::Track(i) => write!(f, "strip/{}", i + 1),
+            StripRef::Bus(i) => write!(f, "bus/{}", i + 1),
+            StripRef::Master => f.write_str("master"),
+        }
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.strip {
-            StripRef::Track(i) => write!(f, "strip/{}/", i + 1)?,
-            StripRef::Bus(i) => write!(f, "bus/{}/", i + 1)?,
-            StripRef::Master => f.write_str("master/")?,
-        }
+        write!(f, "{}/", self.strip)?;
         let name = match self.param {
             Param::Fader => "fader",
             Param::Gain => "gain",

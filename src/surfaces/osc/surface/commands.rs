@@ -377,10 +377,8 @@ impl OscSurface {
                 blob.extend_from_slice(&(x as f32).to_le_bytes());
             }
         }
-        let base = Address::new(strip, crate::mixer::Param::Fader).to_string();
-        let base = base.trim_end_matches("/fader");
         let mut msgs = MessageBuf::default();
-        msgs.push(format_args!("{address}/{base}"), &OscType::Blob(blob));
+        msgs.push(format_args!("{address}/{strip}"), &OscType::Blob(blob));
         pack_bundles(
             &msgs.messages().collect::<Vec<_>>(),
             self.options.max_datagram,

@@ -72,7 +72,7 @@ pub(super) fn feed(
             if s.reduction_shown.get(strip) != Some(&key) {
                 s.reduction_shown.insert(*strip, key);
                 msgs.extend(encode_one(&OscOut {
-                    addr: format!("/{}/meter/gr", meter_base(*strip)),
+                    addr: format!("/{strip}/meter/gr"),
                     arg: OscType::Float(*gr as f32),
                 }));
             }
@@ -96,13 +96,12 @@ pub(super) fn feed(
                 let key = ((pos * 1000.0).round() as i32, (db * 10.0).round() as i32);
                 if s.meters_shown.get(strip) != Some(&key) {
                     s.meters_shown.insert(*strip, key);
-                    let base = meter_base(*strip);
                     msgs.extend(encode_one(&OscOut {
-                        addr: format!("/{base}/meter"),
+                        addr: format!("/{strip}/meter"),
                         arg: OscType::Float(*pos as f32),
                     }));
                     msgs.extend(encode_one(&OscOut {
-                        addr: format!("/{base}/meter/db"),
+                        addr: format!("/{strip}/meter/db"),
                         arg: OscType::Float(*db as f32),
                     }));
                 }
@@ -143,13 +142,6 @@ fn in_tenths(x: f64) -> i64 {
         (x * 10.0).round() as i64
     } else {
         i64::MIN
-    }
-}
-fn meter_base(strip: StripRef) -> String {
-    match strip {
-        StripRef::Track(i) => format!("strip/{}", i + 1),
-        StripRef::Bus(i) => format!("bus/{}", i + 1),
-        StripRef::Master => "master".into(),
     }
 }
 
