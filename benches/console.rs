@@ -37,26 +37,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use support::{console_session, cpu_seconds, ready_osc_port, start_faderd_binary, start_jackd};
+use support::{
+    console_session, cpu_seconds, ready_osc_port, start_faderd_binary, start_jackd,
+    thread_cpu_seconds,
+};
 
 const TRACKS: usize = 64;
 const BUSES: usize = 4;
 const UDP_SUBSCRIBERS: usize = 4;
-
-fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0.0;
-    };
-    dir.flatten()
-        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
-        .filter_map(|t| {
-            std::fs::read_to_string(t.path().join("schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .sum::<u64>() as f64
-        / 1e9
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

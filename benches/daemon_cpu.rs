@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::{
     Kill, console_session, cpu_seconds, median, ready_osc_port, start_faderd_binary, start_jackd,
+    thread_cpu_seconds,
 };
 
 const TRACKS: usize = 64;
@@ -157,23 +158,6 @@ fn handshake(emu: &Emulator) {
         emu.plug(unit);
         emu.handshake(unit, |m| matches!(m, ToSurface::Lcd { .. }));
     }
-}
-
-/// CPU seconds of the thread of `pid` named `name` (the scheduler's own
-/// count, `/proc/PID/task/*/schedstat`), 0 when there is none.
-fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0.0;
-    };
-    dir.flatten()
-        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
-        .filter_map(|t| {
-            std::fs::read_to_string(t.path().join("schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .sum::<u64>() as f64
-        / 1e9
 }
 
 /// What one run measured.

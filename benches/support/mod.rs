@@ -280,3 +280,20 @@ pub fn feed_inputs(client: &jack::Client, pattern: &str) -> usize {
     }
     ports.len()
 }
+
+/// CPU seconds of the thread of `pid` named `name` (the scheduler's own
+/// count, `/proc/PID/task/*/schedstat`), 0 when there is none.
+pub fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    dir.flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
+        .filter_map(|t| {
+            std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .sum::<u64>() as f64
+        / 1e9
+}
