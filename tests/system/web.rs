@@ -32,13 +32,20 @@ struct Console {
     _turn: std::sync::MutexGuard<'static, ()>,
 }
 
+/// [`SESSION`] with its console, the browser turn taken.
 fn start() -> Console {
     let turn = heavy_turn();
     assert!(
         liblo_tools_available(),
         "liblo's oscsend/oscdump are needed (apt-get install liblo-tools)"
     );
-    let run = run_session(SESSION, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
+    console_for(SESSION, turn)
+}
+
+/// A faderd on `session` with its console on an ephemeral loopback port,
+/// holding `turn` while it runs.
+fn console_for(session: &str, turn: std::sync::MutexGuard<'static, ()>) -> Console {
+    let run = run_session(session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
     let url = run
         .ready
         .split("console on ")
@@ -344,38 +351,38 @@ fn strip1_meter_db(osc_port: u16) -> f64 {
 /// A meter (`/strip/1/meter/db`, `/bus/1/meter/db` ...) as a new OSC
 /// subscriber with meters is told it (dB).
 fn meter_db(osc_port: u16, meter: &str) -> f64 {
+    subscribed(osc_port, 1, Duration::from_millis(600))
+        .into_iter()
+        .rev()
+        .find_map(|(a, v)| match v {
+            rosc::OscType::Float(x) if a == meter => Some(f64::from(x)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a subscriber with meters is told {meter}"))
+}
+
+/// Every message a new OSC subscriber (`/subscribe 0 METERS`) is sent
+/// over `window`, in order; it unsubscribes after.
+fn subscribed(osc_port: u16, meters: i32, window: Duration) -> Vec<(String, rosc::OscType)> {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
-    let msg = |a: &str, args: Vec<rosc::OscType>| {
-        rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
-            addr: a.into(),
-            args,
-        }))
-        .unwrap()
-    };
-    use rosc::OscType::Int;
-    sock.send_to(
-        &msg("/subscribe", vec![Int(0), Int(1)]),
-        ("127.0.0.1", osc_port),
-    )
-    .unwrap();
+    let subscribe = osc_bytes(
+        "/subscribe",
+        vec![rosc::OscType::Int(0), rosc::OscType::Int(meters)],
+    );
+    sock.send_to(&subscribe, ("127.0.0.1", osc_port)).unwrap();
     let mut buf = vec![0u8; 65_536];
-    let mut db = None;
-    let until = std::time::Instant::now() + Duration::from_millis(600);
+    let mut msgs = Vec::new();
+    let until = std::time::Instant::now() + window;
     while std::time::Instant::now() < until {
-        let Ok(n) = sock.recv(&mut buf) else { continue };
-        let mut msgs = Vec::new();
-        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
-        for (a, v) in msgs {
-            if let (true, rosc::OscType::Float(x)) = (a == meter, v) {
-                db = Some(f64::from(x));
-            }
+        if let Ok(n) = sock.recv(&mut buf) {
+            flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
         }
     }
-    sock.send_to(&msg("/unsubscribe", vec![]), ("127.0.0.1", osc_port))
+    sock.send_to(&osc_bytes("/unsubscribe", vec![]), ("127.0.0.1", osc_port))
         .unwrap();
-    db.unwrap_or_else(|| panic!("a subscriber with meters is told {meter}"))
+    msgs
 }
 
 #[test]
@@ -525,49 +532,26 @@ fn pages_of_other_sites_cannot_open_the_socket() {
 /// Every number a fresh OSC subscriber's state dump holds (switches as
 /// 0 or 1).
 fn dump_values(osc_port: u16) -> std::collections::HashMap<String, f32> {
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    sock.send_to(&osc_bytes("/subscribe", vec![]), ("127.0.0.1", osc_port))
-        .unwrap();
-    let mut buf = vec![0u8; 65_536];
-    let mut values = std::collections::HashMap::new();
-    while let Ok(n) = sock.recv(&mut buf) {
-        let mut msgs = Vec::new();
-        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
-        for (a, v) in msgs {
-            match v {
-                rosc::OscType::Float(x) => {
-                    values.insert(a, x);
-                }
-                rosc::OscType::Int(i) => {
-                    values.insert(a, i as f32);
-                }
-                _ => {}
-            }
-        }
-    }
-    sock.send_to(&osc_bytes("/unsubscribe", vec![]), ("127.0.0.1", osc_port))
-        .unwrap();
-    values
+    subscribed(osc_port, 0, Duration::from_millis(600))
+        .into_iter()
+        .filter_map(|(a, v)| match v {
+            rosc::OscType::Float(x) => Some((a, x)),
+            rosc::OscType::Int(i) => Some((a, i as f32)),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
 fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
     const TRACKS: usize = 32;
-    let _turn = heavy_turn();
+    let turn = heavy_turn();
     let mut session = String::from("version: 1\nname: stall\ntracks:\n");
     for k in 1..=TRACKS {
         session.push_str(&format!("  - {{ name: T{k}, gain_db: -10 }}\n"));
     }
-    let run = run_session(&session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
-    let url = run
-        .ready
-        .split("console on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let mut c = console_for(&session, turn);
+    let url = c.url.clone();
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     // The stalled browser: a small receive window, and it never reads.
     let stalled_tcp = {
@@ -598,7 +582,7 @@ fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flood = {
         let stop = std::sync::Arc::clone(&stop);
-        let osc = run.osc;
+        let osc = c.run.osc;
         std::thread::spawn(move || {
             let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             let mut k = 0u32;
@@ -622,7 +606,7 @@ fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
         let x = 0.3 + 0.01 * f64::from(i);
         let t0 = std::time::Instant::now();
         oscsend(
-            run.osc,
+            c.run.osc,
             &[&format!("/strip/{TRACKS}/pan"), "f", &x.to_string()],
         );
         let want = rosc::OscType::Float(x as f32);
@@ -661,7 +645,7 @@ fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
             Err(_) => break,
         }
     }
-    let now = dump_values(run.osc);
+    let now = dump_values(c.run.osc);
     for k in 1..=TRACKS {
         let a = format!("/strip/{k}/fader");
         assert_eq!(
@@ -671,8 +655,7 @@ fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
         );
     }
     // It did stall: its queue filled, and it was sent the mix again.
-    let mut run = run;
-    let log = terminate_clean(&mut run.child);
+    let log = terminate_clean(&mut c.run.child);
     assert!(log.contains("fell behind"), "{log}");
     assert!(log.contains("caught up"), "{log}");
 }
@@ -680,26 +663,11 @@ fn a_browser_that_stops_reading_delays_no_other_and_catches_up_when_it_reads() {
 #[test]
 fn a_subscriber_can_take_every_meter_in_one_blob() {
     let c = start();
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    let subscribe = osc_bytes(
-        "/subscribe",
-        vec![rosc::OscType::Int(0), rosc::OscType::Int(2)],
-    );
-    sock.send_to(&subscribe, ("127.0.0.1", c.run.osc)).unwrap();
-    let mut buf = vec![0u8; 65_536];
     let (mut blob, mut per_strip) = (None, false);
-    let until = std::time::Instant::now() + Duration::from_millis(800);
-    while std::time::Instant::now() < until {
-        let Ok(n) = sock.recv(&mut buf) else { continue };
-        let mut msgs = Vec::new();
-        flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
-        for (a, v) in msgs {
-            per_strip |= a.ends_with("/meter") || a.ends_with("/meter/db");
-            if let (true, rosc::OscType::Blob(b)) = (a == "/meters", v) {
-                blob = Some(b);
-            }
+    for (a, v) in subscribed(c.run.osc, 2, Duration::from_millis(800)) {
+        per_strip |= a.ends_with("/meter") || a.ends_with("/meter/db");
+        if let (true, rosc::OscType::Blob(b)) = (a == "/meters", v) {
+            blob = Some(b);
         }
     }
     assert!(!per_strip, "meters came as messages too");
@@ -716,6 +684,32 @@ fn a_subscriber_can_take_every_meter_in_one_blob() {
     assert_eq!(pos(2), 0.0, "the silent track");
 }
 
+/// Channel 0 of the engine playing `yaml` for `ms` (the hub ticking as in
+/// the daemon), with each of `switches` set on or off: its last 100 ms.
+fn engine_output(yaml: &str, switches: &[&str], on: bool, ms: usize) -> Vec<f32> {
+    let (mut h, mut e) = common::hub_and_engine(yaml, "measure.yaml", 48_000, 64);
+    for a in switches {
+        h.apply_str(
+            faderd::mixer::Origin::Daemon,
+            a,
+            faderd::mixer::Value::Float(if on { 1.0 } else { 0.0 }),
+        )
+        .unwrap();
+    }
+    let blocks = 48_000 * ms / 1000 / 64;
+    let mut last = Vec::new();
+    for b in 0..blocks {
+        if b % 15 == 0 {
+            h.service();
+        }
+        e.process(64);
+        if b >= blocks - 48_000 * 100 / 1000 / 64 {
+            last.extend_from_slice(&e.output(0)[..64]);
+        }
+    }
+    last
+}
+
 /// A track with the filter and all four bands at work.
 const EQ_TRACK: &str = "eq: { hpf: { freq: 90, slope: 24 }, bands: [ { type: low_shelf, freq: 200, gain: 4, q: 0.7 }, { type: peak, freq: 800, gain: -6, q: 2 }, { type: peak, freq: 3000, gain: 9, q: 1.2 }, { type: high_shelf, freq: 9000, gain: -3, q: 0.7 } ] }";
 
@@ -726,34 +720,9 @@ fn engine_eq_gain_db(hz: f64) -> f64 {
     let yaml = format!(
         "version: 1\nname: eq\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: {hz}, level_db: -20 }} }}, {EQ_TRACK} }}\n"
     );
-    let rms = |eq_on: bool| {
-        let (mut h, mut e) = common::hub_and_engine(&yaml, "eq.yaml", 48_000, 64);
-        h.apply_str(
-            faderd::mixer::Origin::Daemon,
-            "strip/1/eq/on",
-            faderd::mixer::Value::Float(if eq_on { 1.0 } else { 0.0 }),
-        )
-        .unwrap();
-        h.apply_str(
-            faderd::mixer::Origin::Daemon,
-            "strip/1/hpf/on",
-            faderd::mixer::Value::Float(if eq_on { 1.0 } else { 0.0 }),
-        )
-        .unwrap();
-        let (mut sum, mut n) = (0.0f64, 0usize);
-        for b in 0..(48_000 * 400 / 1000 / 64) {
-            if b % 15 == 0 {
-                h.service();
-            }
-            e.process(64);
-            if b >= 48_000 * 300 / 1000 / 64 {
-                for x in &e.output(0)[..64] {
-                    sum += f64::from(*x).powi(2);
-                    n += 1;
-                }
-            }
-        }
-        (sum / n as f64).sqrt()
+    let rms = |on: bool| {
+        let out = engine_output(&yaml, &["strip/1/eq/on", "strip/1/hpf/on"], on, 400);
+        (out.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / out.len() as f64).sqrt()
     };
     20.0 * (rms(true) / rms(false)).log10()
 }
@@ -762,19 +731,7 @@ fn engine_eq_gain_db(hz: f64) -> f64 {
 fn the_eq_curve_drawn_is_the_engines_response_within_a_tenth_of_a_db() {
     let turn = heavy_turn();
     let session = format!("version: 1\nname: eq\ntracks:\n  - {{ name: Eq, {EQ_TRACK} }}\n");
-    let run = run_session(&session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
-    let url = run
-        .ready
-        .split("console on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_string();
-    let c = Console {
-        run,
-        url,
-        _turn: turn,
-    };
+    let c = console_for(&session, turn);
     let v = browse(&c, "eq", &[]);
     let eq = &v["eq"];
     let num = |k: &str| eq[k].as_f64().unwrap();
@@ -838,26 +795,8 @@ fn engine_dyn_gain_db(level_db: f64) -> f64 {
         "version: 1\nname: dyn\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: {level_db} }} }}, {DYN_TRACK} }}\n"
     );
     let peak = |on: bool| {
-        let (mut h, mut e) = common::hub_and_engine(&yaml, "dyn.yaml", 48_000, 64);
-        for a in ["strip/1/comp/on", "strip/1/gate/on"] {
-            h.apply_str(
-                faderd::mixer::Origin::Daemon,
-                a,
-                faderd::mixer::Value::Float(if on { 1.0 } else { 0.0 }),
-            )
-            .unwrap();
-        }
-        let mut peak = 0.0f32;
-        for b in 0..(48_000 * 600 / 1000 / 64) {
-            if b % 15 == 0 {
-                h.service();
-            }
-            e.process(64);
-            if b >= 48_000 * 500 / 1000 / 64 {
-                peak = e.output(0)[..64].iter().fold(peak, |m, x| m.max(x.abs()));
-            }
-        }
-        f64::from(peak)
+        let out = engine_output(&yaml, &["strip/1/comp/on", "strip/1/gate/on"], on, 600);
+        f64::from(out.iter().fold(0.0f32, |m, x| m.max(x.abs())))
     };
     20.0 * (peak(true) / peak(false)).log10()
 }
@@ -868,19 +807,7 @@ fn the_dynamics_curves_drawn_are_what_the_engine_does_and_the_reduction_is_live(
     let session = format!(
         "version: 1\nname: dyn\ntracks:\n  - {{ name: Dyn, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: -6 }} }}, {DYN_TRACK} }}\n"
     );
-    let run = run_session(&session, "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n");
-    let url = run
-        .ready
-        .split("console on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_string();
-    let c = Console {
-        run,
-        url,
-        _turn: turn,
-    };
+    let c = console_for(&session, turn);
     let v = browse(&c, "dyn", &[]);
     let d = &v["dyn"];
     let (min, size) = (d["min"].as_f64().unwrap(), d["size"].as_f64().unwrap());
@@ -928,18 +855,11 @@ fn the_dynamics_curves_drawn_are_what_the_engine_does_and_the_reduction_is_live(
 
 #[test]
 fn a_busy_connection_is_pinged_too_so_a_client_that_only_listens_stays() {
-    let run = run_session(
+    let c = console_for(
         "version: 1\nname: busy\ntracks:\n  - { name: Noise, source: { tone: { wave: pink, level_db: -20 } } }\n",
-        "version: 1\nweb: { listen: \"127.0.0.1:0\" }\n",
+        heavy_turn(),
     );
-    let url = run
-        .ready
-        .split("console on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_string();
-    let mut ws = ws_connect(&url, None).unwrap();
+    let mut ws = ws_connect(&c.url, None).unwrap();
     ws.send(tungstenite::Message::Binary(
         osc_bytes(
             "/subscribe",
