@@ -9,29 +9,19 @@
 // - bytes per second each page receives (meters included);
 // - frame times of page 1 while all the strips meter.
 
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const [url, pagesArg = "20", secsArg = "5"] = process.argv.slice(2);
 const N = Number(pagesArg);
 const SECS = Number(secsArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.FADERD_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    // Headless pages in the background must still draw every frame.
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-  ],
-});
+// Headless pages in the background must still draw every frame.
+const browser = await launch([
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--disable-backgrounding-occluded-windows",
+]);
 const pages = [];
 for (let i = 0; i < N; i++) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

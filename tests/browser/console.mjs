@@ -22,7 +22,7 @@
 //           page reconnects by itself and shows it; the status line
 //   shot    a screenshot
 
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import { spawn } from "node:child_process";
 
 const [scenario, url, oscPort, size = "1280x800", shotPath] = process.argv.slice(2);
@@ -40,18 +40,7 @@ function oscsend(address, type, value) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.FADERD_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launch();
 const errors = [];
 const result = { scenario };
 try {
