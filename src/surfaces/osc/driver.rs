@@ -208,24 +208,12 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
 /// Rate-limited warnings: one line per second at most, with the count of
 /// those not printed.
 #[derive(Debug, Default)]
-pub(crate) struct Warnings {
-    last: Option<Instant>,
-    unreported: u64,
-}
+pub(crate) struct Warnings(crate::health::RateLimited);
 
 impl Warnings {
     pub(crate) fn refused(&mut self, from: SocketAddr, reason: &str) {
-        self.unreported += 1;
-        if self
-            .last
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
-        {
-            tracing::warn!(
-                "osc: {from}: {reason} ({} refused since the last report)",
-                self.unreported
-            );
-            self.last = Some(Instant::now());
-            self.unreported = 0;
+        if let Some(n) = self.0.hit(Instant::now()) {
+            tracing::warn!("osc: {from}: {reason} ({n} refused since the last report)");
         }
     }
 }

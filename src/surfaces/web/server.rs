@@ -216,7 +216,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    let mut warnings = Warnings::default();
+    // Warnings of the accept loop: a line a second at most.
+    let mut said = crate::health::RateLimited::default();
+    let mut warn = |what: String| {
+        if let Some(n) = said.hit(std::time::Instant::now()) {
+            tracing::warn!("{what} ({n} since the last report)");
+        }
+    };
     for conn in listener.incoming() {
         if shared.stop.load(Ordering::SeqCst) {
             return;
@@ -224,7 +230,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         let stream = match conn {
             Ok(s) => s,
             Err(e) => {
-                warnings.warn(&format!("web: cannot accept a connection: {e}"));
+                warn(format!("web: cannot accept a connection: {e}"));
                 continue;
             }
         };
@@ -233,7 +239,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         };
         if !shared.access.allow.allows(peer.ip()) {
             shared.stats.refused.fetch_add(1, Ordering::Relaxed);
-            warnings.warn(&format!("web: {peer}: host not in osc.allow"));
+            warn(format!("web: {peer}: host not in osc.allow"));
             continue;
         }
         let shared = Arc::clone(shared);
@@ -241,7 +247,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             .name("faderd-web-conn".into())
             .spawn(move || serve(stream, peer, &shared));
         if let Err(e) = spawned {
-            warnings.warn(&format!("web: cannot start a connection's thread: {e}"));
+            warn(format!("web: cannot start a connection's thread: {e}"));
         }
     }
 }
@@ -505,27 +511,6 @@ fn write_loop(mut stream: TcpStream, frames: &Receiver<Vec<u8>>) {
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// Rate-limited warnings of the accept loop: one a second at most.
-#[derive(Default)]
-struct Warnings {
-    last: Option<std::time::Instant>,
-    unreported: u64,
-}
-
-impl Warnings {
-    fn warn(&mut self, what: &str) {
-        self.unreported += 1;
-        if self
-            .last
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
-        {
-            tracing::warn!("{what} ({} since the last report)", self.unreported);
-            self.last = Some(std::time::Instant::now());
-            self.unreported = 0;
-        }
-    }
 }
 
 #[cfg(test)]
