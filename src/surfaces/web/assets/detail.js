@@ -19,7 +19,8 @@ const sends = new Map();
 let open = null;
 let send = () => {};
 const bands = new Map();
-let pending = false;
+/** The curves to ask for at the next frame (`/eq/response`, `/dyn/response`). */
+const pending = new Set();
 
 /** The dynamics plot: input and output level, -80..0 dB, square. */
 const DYN_MIN = -80;
@@ -140,19 +141,20 @@ export function openDetail(base, name, known) {
       detailReceive(address, args);
     }
   }
-  request();
+  request("/eq/response");
+  request("/dyn/response");
 }
 
-function request() {
-  if (!open || pending) return;
-  pending = true;
-  requestAnimationFrame(() => {
-    pending = false;
-    if (open) {
-      send("/eq/response", open);
-      send("/dyn/response", open);
-    }
-  });
+/** Ask for a curve at the next frame (once, however many changes came). */
+function request(curve) {
+  if (!open) return;
+  if (pending.size === 0) {
+    requestAnimationFrame(() => {
+      for (const c of pending) if (open) send(c, open);
+      pending.clear();
+    });
+  }
+  pending.add(curve);
 }
 
 function band(k) {
@@ -245,7 +247,8 @@ export function detailReceive(address, args) {
       place(b);
     }
   }
-  request();
+  // A filter or EQ change redraws the EQ; a dynamics change the curves.
+  request(rest.startsWith("eq") || rest.startsWith("hpf") ? "/eq/response" : "/dyn/response");
   return true;
 }
 
