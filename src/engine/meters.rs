@@ -13,6 +13,18 @@ pub struct MeterReading {
     /// The most gain reduction of the strip's dynamics (gate, compressor,
     /// limiter) since the last read, dB (<= 0).
     pub gain_reduction_db: f32,
+    /// The most gain reduction of the strip's limiter alone (the
+    /// master's) since the last read, dB (<= 0; 0 with no limiter).
+    pub limiter_reduction_db: f32,
+}
+
+/// What one block's dynamics took off, dB (<= 0 each).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct BlockReduction {
+    /// The most of the gate's, the compressor's and the limiter's.
+    pub all_db: f32,
+    /// The limiter's alone.
+    pub limiter_db: f32,
 }
 
 #[derive(Debug, Default)]
@@ -21,6 +33,8 @@ struct NodeMeter {
     mean_square: [AtomicU32; 2],
     /// Gain reduction as a positive dB figure (so `fetch_max` holds it).
     reduction: AtomicU32,
+    /// The limiter's share, the same way.
+    limiter: AtomicU32,
 }
 
 /// One meter per node of a graph, shared between the engine and the hub.
@@ -54,12 +68,15 @@ impl MeterBank {
         index: usize,
         peak: [f32; 2],
         mean_square: [f32; 2],
-        gain_reduction_db: f32,
+        reduction: BlockReduction,
     ) {
         if let Some(m) = self.nodes.get(index) {
-            let reduction = (-gain_reduction_db).max(0.0);
+            // Non-negative f32s order the same as their bit patterns.
+            let held = |db: f32| (-db).max(0.0).to_bits();
             m.reduction
-                .fetch_max(reduction.to_bits(), Ordering::Relaxed);
+                .fetch_max(held(reduction.all_db), Ordering::Relaxed);
+            m.limiter
+                .fetch_max(held(reduction.limiter_db), Ordering::Relaxed);
             for ch in 0..2 {
                 // Non-negative f32s order the same as their bit patterns.
                 m.peak[ch].fetch_max(peak[ch].max(0.0).to_bits(), Ordering::Relaxed);
@@ -78,8 +95,12 @@ impl MeterBank {
             r.peak[ch] = f32::from_bits(m.peak[ch].swap(0, Ordering::Relaxed));
             r.rms[ch] = f32::from_bits(m.mean_square[ch].load(Ordering::Relaxed)).sqrt();
         }
-        let reduction = f32::from_bits(m.reduction.swap(0, Ordering::Relaxed));
-        r.gain_reduction_db = if reduction > 0.0 { -reduction } else { 0.0 };
+        let taken = |a: &AtomicU32| {
+            let db = f32::from_bits(a.swap(0, Ordering::Relaxed));
+            if db > 0.0 { -db } else { 0.0 }
+        };
+        r.gain_reduction_db = taken(&m.reduction);
+        r.limiter_reduction_db = taken(&m.limiter);
         r
     }
 }

@@ -19,7 +19,7 @@
 use super::PanLaw;
 use super::auto::{LaneConv, LaneView, TimelineClock};
 use super::graph::{self, Channels, Node, NodeInput, StereoBuf};
-use super::meters::MeterBank;
+use super::meters::{BlockReduction, MeterBank};
 use super::msg::NodeLanes;
 use super::source::{Clock, fill_source};
 use super::stems::{ChainTrace, write_span};
@@ -254,15 +254,16 @@ pub(crate) fn run_strip(
     mix_strip(node, &lanes, io, scratch, trace, n);
     let (pl, ml) = node.meter[0].block(&node.out.l[..n]);
     let (pr, mr) = node.meter[1].block(&node.out.r[..n]);
-    let reduction = node
+    let limiter_db = node
+        .limiter
+        .as_mut()
+        .map_or(0.0, |l| l.take_gain_reduction());
+    let all_db = node
         .comp
         .take_gain_reduction()
         .min(node.gate.take_gain_reduction())
-        .min(
-            node.limiter
-                .as_mut()
-                .map_or(0.0, |l| l.take_gain_reduction()),
-        );
+        .min(limiter_db);
+    let reduction = BlockReduction { all_db, limiter_db };
     piece.meters.record(index, [pl, pr], [ml, mr], reduction);
     node.silent_frames = 0;
     node.resting = silent_in
@@ -280,10 +281,14 @@ pub(crate) fn run_strip(
 /// meters reading silence and its dynamics the reduction they hold.
 pub(crate) fn rest(node: &mut Node, index: usize, meters: &MeterBank, n: usize) {
     node.rest_piece(n);
-    let reduction = node
+    let all_db = node
         .comp
         .resting_reduction()
         .min(node.gate.resting_reduction());
+    let reduction = BlockReduction {
+        all_db,
+        limiter_db: 0.0,
+    };
     meters.record(index, [0.0; 2], [0.0; 2], reduction);
 }
 

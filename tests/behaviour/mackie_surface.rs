@@ -354,7 +354,7 @@ fn meters_are_sent_on_change_and_silence_once() {
             MeterReading {
                 peak: [0.5, 0.5],
                 rms: [0.0; 2],
-                gain_reduction_db: 0.0,
+                ..MeterReading::default()
             },
         )],
     };

@@ -16,6 +16,7 @@
 //           drawn, and the gain reduction shown
 //   sends   strip 1's detail: its first send as shown; drag it off; make it pre
 //   loudness  the master's detail: the loudness figures shown
+//   limiter  the master's detail: put the limiter in; its reduction shown
 //   transport  play for a second, then return to zero: the timecode shown
 //   mute    click strip 1's mute: what the button showed before and after
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
@@ -65,6 +66,8 @@ try {
         fader: Number(e.querySelector(".cap").dataset.pos),
         gain: e.querySelector(".db").textContent,
         meter: window.faderd.meter(e.dataset.strip),
+        // The RMS bar's height, as a fader-law position.
+        rms: Number(/scaleY\(([^)]*)\)/.exec(e.querySelector(".rms").style.transform)?.[1] ?? 0),
       })),
     );
   } else if (scenario === "follow") {
@@ -193,6 +196,19 @@ try {
       Object.fromEntries(els.map((e) => [e.id.replace("loud-", ""), e.dataset.value ?? null])),
     );
     result.history_points = await page.$eval("#loud-line", (e) => e.getAttribute("points").split(" ").length);
+    if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "limiter") {
+    await page.locator('.strip[data-strip="master"] .name').click();
+    await page.waitForSelector("#lim-ceiling[data-db]", { timeout: 3000 });
+    result.before = await page.$eval("#lim-on", (e) => e.getAttribute("aria-pressed"));
+    result.ceiling = await page.$eval("#lim-ceiling-db", (e) => e.textContent);
+    await page.click("#lim-on");
+    await page.waitForFunction(() => Number(document.getElementById("lim-text").dataset.db) > 1, null, {
+      timeout: 3000,
+    });
+    await sleep(600);
+    result.after = await page.$eval("#lim-on", (e) => e.getAttribute("aria-pressed"));
+    result.reduction_db = await page.$eval("#lim-text", (e) => Number(e.dataset.db));
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "transport") {
     await page.click("#play");

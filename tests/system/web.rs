@@ -147,8 +147,15 @@ fn the_page_shows_every_strip_of_the_session_with_its_name_and_level() {
         (page - faderd::dsp::db_to_pos(udp_db)).abs() < 0.01,
         "page {page}, UDP {udp_db} dB: {v}"
     );
+    // Its RMS bar stands 3 dB under the peak, as a sine's does.
+    let rms = v["strips"][0]["rms"].as_f64().unwrap();
+    assert!(
+        (rms - faderd::dsp::db_to_pos(udp_db - 3.01)).abs() < 0.01,
+        "RMS {rms}, UDP peak {udp_db} dB: {v}"
+    );
     let silent = v["strips"][2]["meter"].as_f64().unwrap();
     assert!((0.0..0.01).contains(&silent), "{v}");
+    assert_eq!(v["strips"][2]["rms"].as_f64(), Some(0.0), "{v}");
 }
 
 #[test]
@@ -286,6 +293,40 @@ fn the_master_detail_shows_the_loudness_the_daemon_measures() {
         "{v}"
     );
     assert!(v["history_points"].as_u64().unwrap() > 1, "{v}");
+}
+
+#[test]
+fn the_master_limiter_put_in_from_the_page_holds_the_ceiling_and_shows_its_reduction() {
+    // A 1 kHz sine at -6 dBFS, centred: -9 dBFS on each side of the
+    // master, against a -15 dBTP ceiling.
+    let session = r#"
+version: 1
+name: limiter-test
+tracks:
+  - name: Tone
+    source: { tone: { wave: sine, freq_hz: 1000, level_db: -6 } }
+master:
+  limiter: { on: false, ceiling: -15 }
+"#;
+    let c = console_for(session, heavy_turn());
+    let before = meter_db(c.run.osc, "/master/meter/db");
+    assert!((before + 9.0).abs() < 0.3, "the master meters {before} dB");
+    let v = browse(&c, "limiter", &[]);
+    assert_eq!(v["before"], serde_json::json!("false"), "{v}");
+    assert_eq!(v["ceiling"], serde_json::json!("-15.0 dBTP"), "{v}");
+    assert_eq!(v["after"], serde_json::json!("true"), "{v}");
+    // The engine now holds the ceiling ...
+    let after = meter_db(c.run.osc, "/master/meter/db");
+    assert!(
+        after <= -14.8 && after > -16.0,
+        "the master meters {after} dB"
+    );
+    // ... and the page shows what that takes off.
+    let shown = v["reduction_db"].as_f64().unwrap();
+    assert!(
+        (shown - (before - after)).abs() < 0.75,
+        "the page shows {shown} dB of limiting; the master went from {before} to {after} dB"
+    );
 }
 
 #[test]
@@ -672,16 +713,20 @@ fn a_subscriber_can_take_every_meter_in_one_blob() {
     }
     assert!(!per_strip, "meters came as messages too");
     let b = blob.expect("a /meters blob");
-    // Three tracks and a bus, then the master: 4 bytes each.
+    // Three tracks and a bus, then the master: 6 bytes each, then the
+    // master limiter's reduction.
     assert_eq!(&b[..4], &[3, 0, 1, 0]);
-    assert_eq!(b.len(), 4 + 5 * 4);
-    let pos = |i: usize| f64::from(u16::from_le_bytes([b[4 + 4 * i], b[5 + 4 * i]])) / 10_000.0;
+    assert_eq!(b.len(), 4 + 5 * 6 + 2);
+    let word = |at: usize| f64::from(u16::from_le_bytes([b[at], b[at + 1]]));
+    let peak = |i: usize| word(4 + 6 * i) / 10_000.0;
+    let rms = |i: usize| word(6 + 6 * i) / 10_000.0;
     let udp_db = strip1_meter_db(c.run.osc);
-    assert!(
-        (pos(0) - faderd::dsp::db_to_pos(udp_db)).abs() < 0.01,
-        "{b:?}"
-    );
-    assert_eq!(pos(2), 0.0, "the silent track");
+    let pos = faderd::dsp::db_to_pos;
+    assert!((peak(0) - pos(udp_db)).abs() < 0.01, "{b:?}");
+    // A sine's RMS is 3.01 dB under its peak.
+    assert!((rms(0) - pos(udp_db - 3.01)).abs() < 0.01, "{b:?}");
+    assert_eq!(peak(2), 0.0, "the silent track");
+    assert_eq!(rms(2), 0.0, "the silent track");
 }
 
 /// Channel 0 of the engine playing `yaml` for `ms` (the hub ticking as in

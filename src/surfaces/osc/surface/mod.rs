@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 mod commands;
 mod meters;
 
-pub use meters::meters_blob;
+pub use meters::{BLOB_STRIP_BYTES, StripMeter, meters_blob};
 
 /// Meters go out at most this often (30 Hz).
 pub const METER_INTERVAL: Duration = Duration::from_micros(33_334);

@@ -5,7 +5,7 @@
 // retried and the daemon's state dump restores everything.
 
 import { message, decode } from "./osc.js";
-import { initDetail, openDetail, detailReceive, detailReduction } from "./detail.js";
+import { initDetail, openDetail, detailReceive, detailReduction, detailLimiter } from "./detail.js";
 
 const mixer = document.getElementById("mixer");
 const link = document.getElementById("link");
@@ -92,15 +92,16 @@ function strip(base) {
   // The meter's colours are fixed to the scale (green, yellow near 0 dB,
   // red above); the part above the level is covered.
   const level = el("div", "cover", meter);
+  const rms = el("div", "rms", meter);
   const hold = el("div", "hold", meter);
   const clip = el("div", "clip", meter);
   const db = el("output", "db", root);
   db.textContent = "-\u221e";
   const auto = el("div", "auto", root);
   s = {
-    base, root, name, pan, panDot, mute, solo, track, cap, level, hold, clip, db, auto,
+    base, root, name, pan, panDot, mute, solo, track, cap, level, rms, hold, clip, db, auto,
     pos: 0, panValue: 0.5, muted: false, soloed: false, held: false,
-    peakPos: -1, peakAt: 0, meterPos: -1, clipped: false,
+    peakPos: -1, peakAt: 0, meterPos: -1, rmsPos: -1, clipped: false,
   };
   strips.set(base, s);
   wire(s);
@@ -110,17 +111,43 @@ function strip(base) {
   return s;
 }
 
+/** Drawing waits for the next frame, and only the newest value of each
+ * control is drawn: a page that falls behind (a burst after a stall, a
+ * whole mix on reconnect) does one frame's work per control, however
+ * many messages came. */
+const toDraw = new Map();
+
+function later(s, what, draw) {
+  if (toDraw.size === 0) requestAnimationFrame(drawChanged);
+  toDraw.set(`${s.base}\u0000${what}`, draw);
+}
+
+function drawChanged() {
+  const draws = [...toDraw.values()];
+  toDraw.clear();
+  for (const draw of draws) draw();
+}
+
 function showFader(s, pos) {
   s.pos = Math.min(1, Math.max(0, pos));
-  s.cap.style.bottom = `calc(${s.pos * 100}% - var(--cap) / 2)`;
-  s.cap.dataset.pos = s.pos.toFixed(4);
-  s.track.setAttribute("aria-valuenow", s.pos.toFixed(4));
+  later(s, "fader", () => {
+    s.cap.style.bottom = `calc(${s.pos * 100}% - var(--cap) / 2)`;
+    s.cap.dataset.pos = s.pos.toFixed(4);
+    s.track.setAttribute("aria-valuenow", s.pos.toFixed(4));
+  });
 }
 
 function showPan(s, v) {
   s.panValue = Math.min(1, Math.max(0, v));
-  s.panDot.style.left = `${s.panValue * 100}%`;
-  s.pan.dataset.value = s.panValue.toFixed(4);
+  later(s, "pan", () => {
+    s.panDot.style.left = `${s.panValue * 100}%`;
+    s.pan.dataset.value = s.panValue.toFixed(4);
+  });
+}
+
+function showGain(s, db) {
+  s.gainDb = db;
+  later(s, "gain", () => (s.db.textContent = formatDb(s.gainDb)));
 }
 
 function wire(s) {
@@ -212,10 +239,14 @@ const HOLD_MS = 1500;
 /** Draw a strip's meter at `pos` (fader-law position). Only transforms
  * change: the page never lays out again for a meter, so many strips meter
  * at full rate on a phone or a small laptop. */
-function showMeter(s, pos, now = performance.now()) {
+function showMeter(s, pos, now = performance.now(), rms = -1) {
   if (Math.abs(pos - s.meterPos) >= 0.0005) {
     s.meterPos = pos;
     s.level.style.transform = `scaleY(${(1 - pos).toFixed(4)})`;
+  }
+  if (rms >= 0 && Math.abs(rms - s.rmsPos) >= 0.0005) {
+    s.rmsPos = rms;
+    s.rms.style.transform = `scaleY(${rms.toFixed(4)})`;
   }
   if (pos >= s.peakPos || now - s.peakAt > HOLD_MS) {
     if (pos !== s.peakPos) s.hold.style.transform = `translateY(${(-pos * 100).toFixed(2)}%)`;
@@ -235,27 +266,32 @@ function showMeters(blob) {
 }
 
 /** The `/meters` blob (little-endian): tracks u16, buses u16, then per
- * strip (tracks, buses, master) the peak as a fader-law position x 10000
- * and the gain reduction in hundredths of a dB, u16 each. */
+ * strip (tracks, buses, master) the peak and the RMS as fader-law
+ * positions x 10000 and the gain reduction in hundredths of a dB, u16
+ * each; then the master limiter's own reduction, u16. */
 function drawMeters() {
   const blob = meterBlob;
   meterBlob = null;
   const now = performance.now();
   const tracks = blob.getUint16(0, true);
   const buses = blob.getUint16(2, true);
-  const n = Math.min(tracks + buses + 1, (blob.byteLength - 4) / 4);
+  const n = Math.min(tracks + buses + 1, Math.floor((blob.byteLength - 4) / 6));
+  if (blob.byteLength >= 4 + 6 * n + 2) {
+    detailLimiter(blob.getUint16(4 + 6 * n, true) / 100);
+  }
   for (let i = 0; i < n; i++) {
     const base = i < tracks ? `strip/${i + 1}` : i < tracks + buses ? `bus/${i - tracks + 1}` : "master";
     const s = strips.get(base);
     if (!s) continue;
-    const pos = blob.getUint16(4 + 4 * i, true) / 10000;
-    showMeter(s, pos, now);
+    const at = 4 + 6 * i;
+    const pos = blob.getUint16(at, true) / 10000;
+    showMeter(s, pos, now, blob.getUint16(at + 2, true) / 10000);
     // The fader law puts 0 dBFS at three quarters of the travel.
     if (pos >= 0.75 && !s.clipped) {
       s.clipped = true;
       s.clip.classList.add("lit");
     }
-    s.reduction = blob.getUint16(6 + 4 * i, true) / 100;
+    s.reduction = blob.getUint16(at + 4, true) / 100;
     detailReduction(base, s.reduction);
   }
 }
@@ -303,7 +339,7 @@ function receive(address, args) {
       break;
     }
     case "gain":
-      strip(base).db.textContent = formatDb(v);
+      showGain(strip(base), v);
       break;
     case "pan":
       showPan(strip(base), v);

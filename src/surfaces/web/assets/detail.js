@@ -125,7 +125,7 @@ export function openDetail(base, name, known) {
   grText.textContent = "0.0";
   dynRow.append(gr, grText);
   panel.appendChild(dynRow);
-  if (base === "master") panel.appendChild(loudnessPanel());
+  if (base === "master") panel.append(limiterPanel(), loudnessPanel());
   const sendList = document.createElement("div");
   sendList.id = "sends";
   sendList.setAttribute("aria-label", "sends");
@@ -230,6 +230,10 @@ export function detailReceive(address, args) {
     showLoudness(address.slice("/master/loudness/".length), args[0]);
     return true;
   }
+  if (open === "master" && address.startsWith("/master/limiter/")) {
+    showLimiter(address.slice("/master/limiter/".length), args[0]);
+    return true;
+  }
   const prefix = `/${open}/`;
   if (!address.startsWith(prefix)) return false;
   const rest = address.slice(prefix.length);
@@ -259,6 +263,101 @@ export function detailReduction(base, db) {
   if (!bar) return;
   bar.style.transform = `scaleY(${Math.min(1, db / 24).toFixed(3)})`;
   const text = document.getElementById("gr-text");
+  text.textContent = db.toFixed(1);
+  text.dataset.db = db.toFixed(2);
+}
+
+/** The master limiter: in or out, its ceiling (drag across, -12..0
+ * dBTP; double-tap for -1), its release, and its own gain reduction
+ * (from the meter blob), apart from the master's compressor's. */
+const CEIL_MIN = -12;
+const limiter = { on: false, ceiling: -1, release: 0 };
+
+function limiterPanel() {
+  const box = document.createElement("div");
+  box.id = "limiter";
+  const label = document.createElement("span");
+  label.textContent = "Limiter";
+  label.className = "lim-label";
+  const on = document.createElement("button");
+  on.id = "lim-on";
+  on.className = "send-pre";
+  on.textContent = "in";
+  on.setAttribute("aria-label", "limiter in");
+  on.addEventListener("click", () => {
+    showLimiter("on", limiter.on ? 0 : 1);
+    send("/master/limiter/on", { i: limiter.on ? 1 : 0 });
+  });
+  const track = document.createElement("div");
+  track.className = "send-track";
+  track.id = "lim-ceiling";
+  track.setAttribute("role", "slider");
+  track.setAttribute("aria-label", "limiter ceiling");
+  const fill = document.createElement("div");
+  fill.className = "send-fill";
+  track.appendChild(fill);
+  let start = null;
+  track.addEventListener("pointerdown", (e) => {
+    track.setPointerCapture(e.pointerId);
+    start = { x: e.clientX, db: limiter.ceiling };
+  });
+  track.addEventListener("pointermove", (e) => {
+    if (!start) return;
+    const fine = e.shiftKey || e.ctrlKey ? 0.1 : 1;
+    const db = start.db + ((e.clientX - start.x) / (track.clientWidth || 1)) * -CEIL_MIN * fine;
+    showLimiter("ceiling", Math.max(CEIL_MIN, Math.min(0, db)));
+    send("/master/limiter/ceiling", limiter.ceiling);
+  });
+  track.addEventListener("pointerup", () => (start = null));
+  track.addEventListener("pointercancel", () => (start = null));
+  track.addEventListener("dblclick", () => send("/master/limiter/ceiling", -1));
+  const ceiling = document.createElement("output");
+  ceiling.id = "lim-ceiling-db";
+  ceiling.className = "send-db";
+  const release = document.createElement("output");
+  release.id = "lim-release";
+  release.className = "lim-release";
+  const gr = document.createElement("div");
+  gr.className = "lim-gr";
+  gr.setAttribute("aria-label", "limiter gain reduction");
+  const bar = document.createElement("div");
+  bar.id = "lim-bar";
+  gr.appendChild(bar);
+  const text = document.createElement("output");
+  text.id = "lim-text";
+  text.className = "send-db";
+  text.textContent = "0.0";
+  box.append(label, on, track, ceiling, release, gr, text);
+  return box;
+}
+
+function showLimiter(what, v) {
+  if (what === "on") {
+    limiter.on = v >= 0.5;
+    const b = document.getElementById("lim-on");
+    b?.classList.toggle("on", limiter.on);
+    b?.setAttribute("aria-pressed", String(limiter.on));
+  } else if (what === "ceiling") {
+    limiter.ceiling = v;
+    const t = document.getElementById("lim-ceiling");
+    if (!t) return;
+    t.firstChild.style.transform = `scaleX(${((v - CEIL_MIN) / -CEIL_MIN).toFixed(4)})`;
+    t.dataset.db = v.toFixed(2);
+    document.getElementById("lim-ceiling-db").textContent = `${v.toFixed(1)} dBTP`;
+  } else if (what === "release") {
+    limiter.release = v;
+    const r = document.getElementById("lim-release");
+    if (r) r.textContent = `${v.toFixed(0)} ms`;
+  }
+}
+
+/** The master limiter's own reduction now (dB, from the meter blob). */
+export function detailLimiter(db) {
+  if (open !== "master") return;
+  const bar = document.getElementById("lim-bar");
+  if (!bar) return;
+  bar.style.transform = `scaleX(${Math.min(1, db / 12).toFixed(3)})`;
+  const text = document.getElementById("lim-text");
   text.textContent = db.toFixed(1);
   text.dataset.db = db.toFixed(2);
 }
