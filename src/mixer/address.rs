@@ -376,16 +376,7 @@ impl Address {
             reason,
         };
         let mut parts = text.strip_prefix('/').unwrap_or(text).split('/');
-        let strip = match parts.next() {
-            Some("strip") => StripRef::Track(
-                one_based(parts.next()).ok_or_else(|| err("expected a strip number from 1"))?,
-            ),
-            Some("bus") => StripRef::Bus(
-                one_based(parts.next()).ok_or_else(|| err("expected a bus number from 1"))?,
-            ),
-            Some("master") => StripRef::Master,
-            _ => return Err(err("it must start with strip/N, bus/N or master")),
-        };
+        let strip = StripRef::from_parts(&mut parts).map_err(err)?;
         let param = match parts.next() {
             Some("fader") => Param::Fader,
             Some("gain") => Param::Gain,
@@ -509,6 +500,37 @@ impl Address {
             return Err(err("unexpected text after the control"));
         }
         Ok(Address { strip, param })
+    }
+}
+
+impl StripRef {
+    /// Parse the strip's part of an address alone: `strip/1`, `bus/2`,
+    /// `master` (a leading `/` is allowed), as its Display writes it.
+    pub fn parse(text: &str) -> Result<StripRef, AddressError> {
+        let mut parts = text.strip_prefix('/').unwrap_or(text).split('/');
+        let strip = StripRef::from_parts(&mut parts);
+        let strip = strip.and_then(|s| match parts.next() {
+            None => Ok(s),
+            Some(_) => Err("only the strip: strip/N, bus/N or master"),
+        });
+        strip.map_err(|reason| AddressError {
+            text: text.to_owned(),
+            reason,
+        })
+    }
+
+    /// The strip at the front of `parts`.
+    fn from_parts<'a>(parts: &mut impl Iterator<Item = &'a str>) -> Result<StripRef, &'static str> {
+        match parts.next() {
+            Some("strip") => one_based(parts.next())
+                .map(StripRef::Track)
+                .ok_or("expected a strip number from 1"),
+            Some("bus") => one_based(parts.next())
+                .map(StripRef::Bus)
+                .ok_or("expected a bus number from 1"),
+            Some("master") => Ok(StripRef::Master),
+            _ => Err("it must start with strip/N, bus/N or master"),
+        }
     }
 }
 

@@ -17,6 +17,12 @@
 //   sends   strip 1's detail: its first send as shown; drag it off; make it pre
 //   loudness  the master's detail: the loudness figures shown
 //   limiter  the master's detail: put the limiter in; its reduction shown
+//   automation  the timeline of strip 1: write mode, play, ride the fader
+//           down, stop; the lane as drawn; then click the ruler at 5 s and
+//           drag it from 2 s to 4 s
+//   undo    the timeline of strip 1: its gain lane's points; Undo; after
+//   targets every control a finger can use, in the mixer, strip 1's and the
+//           master's detail and the timeline: those under 44 px either way
 //   transport  play for a second, then return to zero: the timecode shown
 //   mute    click strip 1's mute: what the button showed before and after
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
@@ -209,6 +215,99 @@ try {
     await sleep(600);
     result.after = await page.$eval("#lim-on", (e) => e.getAttribute("aria-pressed"));
     result.reduction_db = await page.$eval("#lim-text", (e) => Number(e.dataset.db));
+    if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "automation" || scenario === "undo") {
+    await page.click("#lanes");
+    await page.waitForSelector('#tl-plot g.lane[data-lane="gain"]', { timeout: 3000 });
+    const lane = (attr) =>
+      page.$eval('#tl-plot g.lane[data-lane="gain"]', (g, attr) => g.getAttribute(attr), attr);
+    if (scenario === "undo") {
+      result.points_before = Number(await lane("data-points"));
+      await page.click("#tl-undo");
+      await page.waitForFunction(
+        () => document.querySelector('#tl-plot g.lane[data-lane="gain"]')?.dataset.points === "0",
+        null,
+        { timeout: 3000 },
+      );
+      result.points_after = Number(await lane("data-points"));
+    } else {
+      await page.selectOption("#tl-mode", "write");
+      await sleep(200);
+      await page.click("#play");
+      await sleep(400);
+      // Ride strip 1's fader down while the pass writes.
+      const cap = page.locator(".strip .cap").first();
+      const box = await cap.boundingBox();
+      const x = box.x + box.width / 2;
+      const y0 = box.y + box.height / 2;
+      await page.mouse.move(x, y0);
+      await page.mouse.down();
+      result.writing_seen = 0;
+      const heads = [];
+      for (let k = 1; k <= 12; k++) {
+        await page.mouse.move(x, y0 + k * 8);
+        await sleep(100);
+        result.writing_seen = Math.max(result.writing_seen, Number(await lane("data-writing")));
+        heads.push(await page.$eval("#tl-head", (e) => Number(e.dataset.seconds)));
+      }
+      await page.mouse.up();
+      result.heads = heads;
+      await page.click("#stop");
+      await page.waitForFunction(
+        () => Number(document.querySelector('#tl-plot g.lane[data-lane="gain"]')?.dataset.points) > 1,
+        null,
+        { timeout: 3000 },
+      );
+      await sleep(300);
+      result.mode_shown = await lane("data-mode");
+      result.writing_after = Number(await lane("data-writing"));
+      result.points = JSON.parse(await page.$eval('#tl-plot g.lane[data-lane="gain"] .lane-line', (e) => e.dataset.raw));
+      if (shotPath) await page.screenshot({ path: shotPath });
+      // The ruler: a click at 5 s locates; a drag from 2 s to 4 s loops.
+      const rulerAt = async (t) => {
+        const d = await page.$eval("#tl-plot", (p) => ({ data: { ...p.dataset }, box: p.getBoundingClientRect().toJSON() }));
+        const [from, span, label, w] = ["from", "span", "label", "width"].map((k) => Number(d.data[k]));
+        const xv = label + ((t - from) / span) * (w - label);
+        return [d.box.x + (xv / w) * d.box.width, d.box.y + 8];
+      };
+      const [lx, ly] = await rulerAt(5);
+      await page.mouse.click(lx, ly);
+      await sleep(300);
+      const [ax, ay] = await rulerAt(2);
+      const [bx] = await rulerAt(4);
+      await page.mouse.move(ax, ay);
+      await page.mouse.down();
+      await page.mouse.move((ax + bx) / 2, ay);
+      await page.mouse.move(bx, ay);
+      await page.mouse.up();
+      await page.waitForSelector("#tl-loop.on", { timeout: 3000 });
+      result.loop_span = await page.$eval("#tl-loop-span", (r) => Number(r.getAttribute("width")));
+    }
+  } else if (scenario === "targets") {
+    const small = () =>
+      page.$$eval('button, select, [role="slider"], circle.handle', (els) =>
+        els
+          .map((e) => {
+            const r = e.getBoundingClientRect();
+            const id = e.id || e.getAttribute("aria-label") || e.className?.baseVal || e.className;
+            return { id, w: Math.round(r.width), h: Math.round(r.height) };
+          })
+          .filter((r) => r.w > 0 && r.h > 0 && (r.w < 44 || r.h < 44)),
+      );
+    result.checked = await page.$$eval('button, select, [role="slider"]', (els) => els.length);
+    result.small = { mixer: await small() };
+    await page.locator(".strip .name").first().click();
+    await page.waitForSelector("#eq .handle", { timeout: 3000 });
+    result.small.strip = await small();
+    result.handles = await page.$$eval("#eq .handle", (els) => els.length);
+    await page.click("#detail .close");
+    await page.locator('.strip[data-strip="master"] .name').click();
+    await page.waitForSelector("#lim-on", { timeout: 3000 });
+    result.small.master = await small();
+    await page.click("#detail .close");
+    await page.click("#lanes");
+    await page.waitForSelector('#tl-plot g.lane', { timeout: 3000 });
+    result.small.timeline = await small();
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "transport") {
     await page.click("#play");

@@ -330,6 +330,108 @@ master:
 }
 
 #[test]
+fn on_a_phone_and_a_tablet_every_control_is_at_least_44_px_each_way() {
+    let c = start();
+    for size in ["390x844", "820x1180"] {
+        let v = browse(&c, "targets", &[size]);
+        assert!(v["checked"].as_u64().unwrap() > 20, "{v}");
+        assert_eq!(v["handles"], serde_json::json!(4), "{v}");
+        for view in ["mixer", "strip", "master", "timeline"] {
+            assert_eq!(
+                v["small"][view],
+                serde_json::json!([]),
+                "{size}, {view}: controls under 44 px: {v}"
+            );
+        }
+    }
+}
+
+/// Strip 1's lanes as a UDP client is told them (`/automation/lanes`):
+/// per lane (name, mode, points as (seconds, position)).
+fn lanes_over_udp(osc_port: u16) -> Vec<(String, String, Vec<[f32; 2]>)> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let ask = osc_bytes(
+        "/automation/lanes",
+        vec![rosc::OscType::String("strip/1".into())],
+    );
+    sock.send_to(&ask, ("127.0.0.1", osc_port)).unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let n = sock.recv(&mut buf).expect("an answer to /automation/lanes");
+    let Ok((_, rosc::OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n]) else {
+        panic!("not one OSC message")
+    };
+    assert_eq!(m.addr, "/automation/lanes/strip/1");
+    m.args
+        .chunks(4)
+        .map(|lane| match lane {
+            [
+                rosc::OscType::String(name),
+                rosc::OscType::String(mode),
+                rosc::OscType::Blob(points),
+                rosc::OscType::Blob(_),
+            ] => {
+                let points = points
+                    .chunks_exact(8)
+                    .map(|p| {
+                        let f = |b: &[u8]| f32::from_le_bytes(b.try_into().unwrap());
+                        [f(&p[..4]), f(&p[4..])]
+                    })
+                    .collect();
+                (name.clone(), mode.clone(), points)
+            }
+            _ => panic!("a lane is four arguments: {lane:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_pass_written_from_the_page_is_drawn_as_it_is_written_and_undone_from_it() {
+    let c = start();
+    let v = browse(&c, "automation", &[]);
+    // While the fader was ridden, the span being written was drawn.
+    assert!(v["writing_seen"].as_u64().unwrap() >= 2, "{v}");
+    assert_eq!(v["writing_after"], serde_json::json!(0), "{v}");
+    // The playhead moved with the transport.
+    let heads: Vec<f64> = serde_json::from_value(v["heads"].clone()).unwrap();
+    assert!(
+        heads.windows(2).all(|w| w[1] >= w[0]) && heads[heads.len() - 1] - heads[0] > 0.8,
+        "{v}"
+    );
+    // A write pass leaves the lane in touch.
+    assert_eq!(v["mode_shown"], serde_json::json!("touch"), "{v}");
+    // What the page drew is the lane the daemon holds.
+    let lanes = lanes_over_udp(c.run.osc);
+    let (_, mode, points) = lanes.iter().find(|l| l.0 == "gain").expect("a gain lane");
+    assert_eq!(mode, "touch");
+    let drawn: Vec<[f32; 2]> = serde_json::from_value(v["points"].clone()).unwrap();
+    assert_eq!(&drawn, points, "{v}");
+    // It rides down from 0 dB (the fader law's 0.75).
+    assert!((points[0][1] - 0.75).abs() < 0.01, "{points:?}");
+    assert!(points[points.len() - 1][1] < 0.6, "{points:?}");
+    // The ruler located to 5 s and looped 2 s to 4 s.
+    let status = osc_status(c.run.osc);
+    let n = |k: &str| status_number(&status, k).unwrap_or_else(|| panic!("no {k}"));
+    let rate = n("/status/audio/rate");
+    assert!(
+        (n("/status/transport/frame") / rate - 5.0).abs() < 0.2,
+        "{status:?}"
+    );
+    assert!((n("/status/transport/loop_start") - 2.0).abs() < 0.2);
+    assert!((n("/status/transport/loop_end") - 4.0).abs() < 0.2);
+    assert!(v["loop_span"].as_f64().unwrap() > 10.0, "{v}");
+    // Undo from the page takes the pass back in the daemon.
+    let u = browse(&c, "undo", &[]);
+    assert_eq!(u["points_before"], serde_json::json!(points.len()), "{u}");
+    assert_eq!(u["points_after"], serde_json::json!(0), "{u}");
+    let lanes = lanes_over_udp(c.run.osc);
+    assert!(
+        lanes.iter().all(|(_, _, p)| p.is_empty()),
+        "the daemon still holds {lanes:?}"
+    );
+}
+
+#[test]
 fn play_stop_and_return_to_zero_from_the_page_move_the_daemons_transport() {
     let c = start();
     let v = browse(&c, "transport", &[]);

@@ -41,9 +41,11 @@ mod lanes;
 mod live;
 mod pass;
 mod play;
+mod view;
 
 pub use lanes::*;
 pub(in crate::mixer) use live::*;
+pub use view::TimelineLane;
 
 /// Default glide time on release in touch mode.
 pub const DEFAULT_GLIDE: Duration = Duration::from_millis(250);

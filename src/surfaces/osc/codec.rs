@@ -4,7 +4,7 @@
 //! Packets are never Display-formatted: rosc 0.11's `Display` panics on the
 //! "immediately" time tag that liblo puts on every bundle.
 
-use crate::mixer::{Address, Value};
+use crate::mixer::{Address, StripRef, Value};
 use rosc::{OscMessage, OscPacket, OscType};
 
 /// Bundles nested deeper than this are refused (never recursed into).
@@ -102,6 +102,10 @@ pub enum OscCommand {
     /// `/dyn/response s`: the strip's compressor and gate curves,
     /// answered to the sender only.
     DynResponse(crate::mixer::StripRef),
+    /// `/automation/lanes s`: the strip's lanes for a timeline (see
+    /// [`crate::mixer::automation::TimelineLane`]), answered to the
+    /// sender only.
+    Lanes(crate::mixer::StripRef),
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
     /// `/session/add_track name [stereo 0|1]`: a new track at the end.
@@ -469,16 +473,16 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 _ => bad("expected no argument or 0|1"),
             };
         }
-        "/eq/response" | "/dyn/response" => {
-            let eq = m.addr == "/eq/response";
+        "/eq/response" | "/dyn/response" | "/automation/lanes" => {
             return match args {
-                [OscType::String(t)] => {
-                    match Address::parse(&format!("{}/fader", t.trim_matches('/'))) {
-                        Ok(a) if eq => Some(Ok(OscCommand::EqResponse(a.strip))),
-                        Ok(a) => Some(Ok(OscCommand::DynResponse(a.strip))),
-                        Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
-                    }
-                }
+                [OscType::String(t)] => match StripRef::parse(t) {
+                    Ok(strip) => Some(Ok(match m.addr.as_str() {
+                        "/eq/response" => OscCommand::EqResponse(strip),
+                        "/dyn/response" => OscCommand::DynResponse(strip),
+                        _ => OscCommand::Lanes(strip),
+                    })),
+                    Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
+                },
                 _ => bad("expected the strip, as a string (strip/1, bus/2, master)"),
             };
         }
@@ -1032,6 +1036,16 @@ mod tests {
             )),
             vec![Ok(OscCommand::DynResponse(StripRef::Track(0)))]
         );
+        assert_eq!(
+            decode(&msg(
+                "/automation/lanes",
+                vec![OscType::String("bus/2".into())]
+            )),
+            vec![Ok(OscCommand::Lanes(StripRef::Bus(1)))]
+        );
+        // The strip alone: not one of its controls.
+        assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
+        assert!(ask("strip/0").first().is_some_and(Result::is_err));
     }
 
     #[test]

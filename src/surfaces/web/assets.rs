@@ -41,6 +41,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("assets/detail.js"),
     ),
     (
+        "/timeline.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/timeline.js"),
+    ),
+    (
         "/style.css",
         "text/css; charset=utf-8",
         include_bytes!("assets/style.css"),
@@ -118,6 +123,7 @@ mod tests {
             "/app.js",
             "/osc.js",
             "/detail.js",
+            "/timeline.js",
             "/style.css",
             "/favicon.svg",
             "/console.json",

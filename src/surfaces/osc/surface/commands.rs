@@ -60,6 +60,10 @@ impl OscSurface {
                 let points = inputs.iter().zip(&curves).map(|(x, (c, g))| [*x, *c, *g]);
                 out.extend(self.curve_reply("/dyn/response", strip, points, from));
             }
+            OscCommand::Lanes(strip) => {
+                let lanes = hub.timeline_lanes(strip).map_err(|e| e.to_string())?;
+                out.extend(self.lanes_reply(strip, &lanes, from));
+            }
             OscCommand::AddTrack { name, stereo } => {
                 let channels = if stereo {
                     crate::mixer::Channels::Stereo
@@ -259,6 +263,15 @@ impl OscSurface {
                         arg: OscType::Int(i32::from(t.rolling)),
                     },
                 ]);
+                // The loop, in seconds; -1 for both when not looping.
+                let rate = f64::from(hub.sample_rate().max(1));
+                let (start, end) = hub
+                    .loop_range()
+                    .map_or((-1.0, -1.0), |(a, b)| (a as f64 / rate, b as f64 / rate));
+                msgs.extend([("start", start), ("end", end)].map(|(k, x)| OscOut {
+                    addr: format!("/status/transport/loop_{k}"),
+                    arg: OscType::Double(x),
+                }));
                 if sync.external {
                     msgs.extend([
                         OscOut {
@@ -361,7 +374,54 @@ fn eq_curve_frequencies() -> Vec<f64> {
         .collect()
 }
 
+/// Rows of f32s (little-endian) in one blob.
+fn f32_rows<const N: usize>(rows: impl Iterator<Item = [f64; N]>) -> Vec<u8> {
+    let mut blob = Vec::new();
+    for row in rows {
+        for x in row {
+            blob.extend_from_slice(&(x as f32).to_le_bytes());
+        }
+    }
+    blob
+}
+
 impl OscSurface {
+    /// `/automation/lanes/STRIP`: per lane four arguments, its name (as in
+    /// session files), the mode it plays in, its points and the span being
+    /// written, each a blob of (seconds, control position) f32 pairs; for
+    /// `to` only.
+    fn lanes_reply(
+        &self,
+        strip: crate::mixer::StripRef,
+        lanes: &[crate::mixer::automation::TimelineLane],
+        to: SocketAddr,
+    ) -> Vec<Datagram> {
+        let args: Vec<OscType> = lanes
+            .iter()
+            .flat_map(|l| {
+                [
+                    OscType::String(l.param.name()),
+                    OscType::String(l.mode.as_str().into()),
+                    OscType::Blob(f32_rows(l.points.iter().copied())),
+                    OscType::Blob(f32_rows(l.writing.iter().copied())),
+                ]
+            })
+            .collect();
+        let msg = rosc::OscPacket::Message(rosc::OscMessage {
+            addr: format!("/automation/lanes/{strip}"),
+            args,
+        });
+        match rosc::encoder::encode(&msg) {
+            Ok(bytes) if bytes.len() <= self.options.max_datagram => vec![Datagram { to, bytes }],
+            _ => {
+                tracing::warn!(
+                    "the lanes of {strip} are too long for one datagram; not sent to {to}"
+                );
+                Vec::new()
+            }
+        }
+    }
+
     /// `ADDRESS/STRIP` with a blob of `points`, each a row of f32 values
     /// (little-endian), for `to` only.
     fn curve_reply<const N: usize>(
@@ -371,14 +431,11 @@ impl OscSurface {
         points: impl Iterator<Item = [f64; N]>,
         to: SocketAddr,
     ) -> Vec<Datagram> {
-        let mut blob = Vec::new();
-        for row in points {
-            for x in row {
-                blob.extend_from_slice(&(x as f32).to_le_bytes());
-            }
-        }
         let mut msgs = MessageBuf::default();
-        msgs.push(format_args!("{address}/{strip}"), &OscType::Blob(blob));
+        msgs.push(
+            format_args!("{address}/{strip}"),
+            &OscType::Blob(f32_rows(points)),
+        );
         pack_bundles(
             &msgs.messages().collect::<Vec<_>>(),
             self.options.max_datagram,

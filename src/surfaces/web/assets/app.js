@@ -6,6 +6,7 @@
 
 import { message, decode } from "./osc.js";
 import { initDetail, openDetail, detailReceive, detailReduction, detailLimiter } from "./detail.js";
+import { initTimeline, openTimeline, timelineReceive, timelineTransport, timelineLoop } from "./timeline.js";
 
 const mixer = document.getElementById("mixer");
 const link = document.getElementById("link");
@@ -24,6 +25,7 @@ let retryMs = 500;
  * messages received so far. */
 window.faderd = {
   strips,
+  last,
   received: 0,
   connected: false,
   send: (...a) => send(...a),
@@ -37,6 +39,9 @@ function send(address, ...args) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(message(address, ...args));
 }
 initDetail(send);
+initTimeline(send, () =>
+  [...mixer.children].map((c) => [c.dataset.strip, strips.get(c.dataset.strip)?.name.textContent ?? c.dataset.strip]),
+);
 
 /** "strip/3" before "bus/1" before "master"; numbers in order. */
 function order(base) {
@@ -300,6 +305,10 @@ function drawMeters() {
 function receive(address, args) {
   window.faderd.received += 1;
   const v = args[0];
+  if (address.startsWith("/automation/lanes/")) {
+    timelineReceive(address, args);
+    return;
+  }
   if (!address.startsWith("/eq/response") && address !== "/meters") last.set(address, args);
   // The open strip's detail takes its EQ messages (they also reach the
   // strip below when it shows them).
@@ -308,11 +317,15 @@ function receive(address, args) {
     const t = Math.max(0, v);
     const m = Math.floor(t / 60);
     clock.textContent = `${m}:${(t - m * 60).toFixed(1).padStart(4, "0")}`;
+    timelineTransport(t, null);
     return;
   }
   if (address.startsWith("/status/")) {
     status.set(address, v);
     if (address === "/status/dsp_load") showStatus();
+    if (address === "/status/transport/loop_end") {
+      timelineLoop(status.get("/status/transport/loop_start") ?? -1, v);
+    }
     return;
   }
   if (address === "/meters") {
@@ -321,6 +334,7 @@ function receive(address, args) {
   }
   if (address === "/transport/play") {
     document.getElementById("play").classList.toggle("on", v >= 0.5);
+    timelineTransport(null, v >= 0.5);
     return;
   }
   const m = /^\/((?:strip|bus)\/\d+|master)\/(.+)$/.exec(address);
@@ -353,6 +367,7 @@ function receive(address, args) {
     case "automation":
       strip(base).auto.textContent = v;
       strip(base).auto.dataset.mode = v;
+      timelineReceive(address, args);
       break;
     case "meter":
       if (strips.has(base)) showMeter(strips.get(base), v);
@@ -421,6 +436,10 @@ function showStatus() {
 }
 setInterval(() => send("/status"), 2000);
 
+document.getElementById("lanes").addEventListener("click", () => {
+  if (document.getElementById("timeline")) openTimeline(null);
+  else openTimeline(document.getElementById("detail")?.dataset.strip ?? mixer.firstElementChild?.dataset.strip ?? "master");
+});
 document.getElementById("rtz").addEventListener("click", () => send("/transport/locate", 0));
 document.getElementById("play").addEventListener("click", () => send("/transport/play"));
 document.getElementById("stop").addEventListener("click", () => send("/transport/stop"));

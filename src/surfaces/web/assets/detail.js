@@ -188,7 +188,16 @@ function band(k) {
   return b;
 }
 
+/** A handle is drawn at least 44 CSS px across on touch-sized screens
+ * (the plot is scaled to fit, so its radius grows as the plot shrinks). */
+function handleRadius() {
+  const w = document.getElementById("eq")?.getBoundingClientRect().width || W;
+  const touch = window.innerWidth < 1200 || window.matchMedia("(pointer: coarse)").matches;
+  return touch ? Math.max(11, (22 * W) / w) : 11;
+}
+
 function place(b) {
+  b.dot.setAttribute("r", handleRadius().toFixed(1));
   b.dot.setAttribute("cx", x(b.freq));
   b.dot.setAttribute("cy", y(b.gain));
   b.label.setAttribute("x", x(b.freq) - 4);

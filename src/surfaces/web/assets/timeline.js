@@ -1,0 +1,301 @@
+// The automation timeline: a strip's lanes drawn against time with the
+// playhead moving, the mode each lane plays in, and the span the current
+// touch, latch or write pass is writing, drawn as it is written (the
+// daemon's `/automation/lanes STRIP`, asked ten times a second while the
+// transport rolls). The ruler locates (click) and sets the loop (drag);
+// Undo takes back the last pass.
+
+const NS = "http://www.w3.org/2000/svg";
+/** The plot is drawn at the size it shows (one unit a CSS pixel), so its
+ * text reads the same on a phone as on a desktop. */
+let W = 1000;
+/** The ruler's height; a press up to half again below it counts (a
+ * finger's 44 px and more). */
+const RULER = 32;
+const LANE_H = 72;
+let LABEL = 110;
+/** Switch lanes step from point to point; the others are lines. */
+const STEP_LANES = new Set(["mute"]);
+
+let send = () => {};
+let names = () => [];
+let panel = null;
+let strip = null;
+let lanes = [];
+/** Seconds at the left edge, and seconds across. */
+let from = 0;
+let span = 30;
+/** The playhead: the last position told (s), when (ms), and rolling. */
+const head = { at: 0, told: 0, rolling: false };
+let loop = null;
+let poll = null;
+let frame = null;
+
+function svg(tag, attrs, parent) {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+function el(tag, attrs, parent) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+const xOf = (t) => LABEL + ((t - from) / span) * (W - LABEL);
+const tOf = (x) => from + ((x - LABEL) / (W - LABEL)) * span;
+
+/** Wire the timeline to the page: its sender, and a function giving the
+ * strips as [base, name] pairs in mixer order. */
+export function initTimeline(sender, stripNames) {
+  send = sender;
+  names = stripNames;
+}
+
+/** Where the playhead is now (seconds). */
+function now() {
+  return head.rolling ? head.at + (performance.now() - head.told) / 1000 : head.at;
+}
+
+/** The transport as the daemon tells it: position (s) and rolling. */
+export function timelineTransport(seconds, rolling) {
+  if (seconds !== null) {
+    head.at = seconds;
+    head.told = performance.now();
+  }
+  if (rolling !== null && rolling !== head.rolling) {
+    head.at = now();
+    head.told = performance.now();
+    head.rolling = rolling;
+    schedulePoll();
+  }
+}
+
+/** The loop as `/status` tells it (seconds; start < 0 when off). */
+export function timelineLoop(start, end) {
+  const next = start >= 0 && end > start ? [start, end] : null;
+  const moved = JSON.stringify(next) !== JSON.stringify(loop);
+  loop = next;
+  if (moved) draw();
+  const b = document.getElementById("tl-loop");
+  if (b) {
+    b.classList.toggle("on", !!loop);
+    b.setAttribute("aria-pressed", String(!!loop));
+  }
+}
+
+/** Open the timeline on `base` (or close it with null). */
+export function openTimeline(base) {
+  if (panel) panel.remove();
+  panel = null;
+  clearInterval(poll);
+  poll = null;
+  document.body.classList.toggle("with-timeline", !!base);
+  strip = base;
+  lanes = [];
+  if (!base) return;
+  panel = el("section", { id: "timeline", "aria-label": "automation", "data-strip": base });
+  const bar = el("header", {}, panel);
+  el("h2", { text: "Automation" }, bar);
+  const pick = el("select", { id: "tl-strip", "aria-label": "strip" }, bar);
+  for (const [b, n] of names()) el("option", { value: b, text: n }, pick).selected = b === base;
+  pick.addEventListener("change", () => openTimeline(pick.value));
+  const mode = el("select", { id: "tl-mode", "aria-label": "automation mode" }, bar);
+  for (const m of ["off", "read", "touch", "latch", "write", "trim"]) el("option", { value: m, text: m }, mode);
+  mode.addEventListener("change", () => send(`/${strip}/automation`, mode.value));
+  const zoomOut = el("button", { class: "tbtn", "aria-label": "zoom out", text: "\u2212" }, bar);
+  const zoomIn = el("button", { class: "tbtn", "aria-label": "zoom in", text: "+" }, bar);
+  zoomOut.addEventListener("click", () => zoom(2));
+  zoomIn.addEventListener("click", () => zoom(0.5));
+  const loopBtn = el("button", { id: "tl-loop", class: "tbtn", "aria-label": "loop", "aria-pressed": "false", text: "\u21bb" }, bar);
+  loopBtn.addEventListener("click", () => {
+    if (loop) send("/transport/loop");
+    else {
+      // Loop what is on screen, from the playhead to the right edge.
+      const a = Math.max(0, Math.floor(now()));
+      send("/transport/loop", a, a + Math.max(1, Math.round(span / 3)));
+    }
+    setTimeout(() => send("/status"), 50);
+  });
+  const undo = el("button", { id: "tl-undo", class: "tbtn wide", "aria-label": "undo last pass", text: "Undo" }, bar);
+  undo.addEventListener("click", () => {
+    send("/automation/undo");
+    setTimeout(ask, 50);
+  });
+  const close = el("button", { class: "close", "aria-label": "close automation", text: "\u2715" }, bar);
+  close.addEventListener("click", () => openTimeline(null));
+  const plot = svg("svg", { id: "tl-plot", class: "plot", viewBox: `0 0 ${W} ${RULER + LANE_H}`, role: "img", "aria-label": "lanes" }, panel);
+  wireRuler(plot);
+  document.body.appendChild(panel);
+  const known = window.faderd?.last?.get(`/${base}/automation`);
+  if (known) mode.value = known[0];
+  ask();
+  schedulePoll();
+  if (!frame) frame = requestAnimationFrame(drawHead);
+}
+
+/** The mode select follows the strip's mode as surfaces change it. */
+export function timelineReceive(address, args) {
+  if (!strip) return;
+  if (address === `/${strip}/automation`) {
+    const m = document.getElementById("tl-mode");
+    if (m) m.value = args[0];
+    ask();
+  } else if (address === `/automation/lanes/${strip}`) {
+    showLanes(args);
+  }
+}
+
+function ask() {
+  if (strip) send("/automation/lanes", strip);
+}
+
+/** Ten times a second while rolling (a pass writes), else once a second
+ * (another surface's undo, a mode set elsewhere). */
+function schedulePoll() {
+  if (!strip) return;
+  clearInterval(poll);
+  poll = setInterval(ask, head.rolling ? 100 : 1000);
+}
+
+function zoom(k) {
+  const t = now();
+  span = Math.min(600, Math.max(5, span * k));
+  from = Math.max(0, t - span / 4);
+  draw();
+}
+
+/** Click the ruler to locate there; drag along it to set the loop. */
+function wireRuler(plot) {
+  let down = null;
+  const at = (e) => {
+    const box = plot.getBoundingClientRect();
+    return Math.max(0, tOf(((e.clientX - box.left) / box.width) * W));
+  };
+  plot.addEventListener("pointerdown", (e) => {
+    const box = plot.getBoundingClientRect();
+    const y = ((e.clientY - box.top) / box.height) * Number(plot.viewBox.baseVal.height);
+    if (y > RULER * 1.5) return;
+    plot.setPointerCapture(e.pointerId);
+    down = { t: at(e), x: e.clientX };
+  });
+  plot.addEventListener("pointerup", (e) => {
+    if (!down) return;
+    const t = at(e);
+    if (Math.abs(e.clientX - down.x) < 6) {
+      send("/transport/locate", t);
+      head.at = t;
+      head.told = performance.now();
+    } else {
+      const [a, b] = [Math.min(down.t, t), Math.max(down.t, t)];
+      send("/transport/loop", a, b);
+      setTimeout(() => send("/status"), 50);
+    }
+    down = null;
+  });
+  plot.addEventListener("pointercancel", () => (down = null));
+}
+
+/** Decode `/automation/lanes/STRIP`: per lane name, mode, points, writing. */
+function showLanes(args) {
+  const pairs = (blob) => {
+    const out = [];
+    for (let i = 0; i + 8 <= blob.byteLength; i += 8) {
+      out.push([blob.getFloat32(i, true), blob.getFloat32(i + 4, true)]);
+    }
+    return out;
+  };
+  lanes = [];
+  for (let i = 0; i + 3 < args.length; i += 4) {
+    lanes.push({ name: args[i], mode: args[i + 1], points: pairs(args[i + 2]), writing: pairs(args[i + 3]) });
+  }
+  draw();
+}
+
+/** A lane's line from `pts` across the view: flat before the first point
+ * and after the last, steps for switches. */
+function line(pts, step, top, extend) {
+  if (!pts.length) return "";
+  const y = (v) => (top + 6 + (1 - v) * (LANE_H - 12)).toFixed(1);
+  const out = [];
+  if (extend) out.push(`${LABEL},${y(pts[0][1])}`);
+  let prev = null;
+  for (const [t, v] of pts) {
+    const x = Math.max(LABEL, Math.min(W, xOf(t))).toFixed(1);
+    if (step && prev !== null) out.push(`${x},${y(prev)}`);
+    out.push(`${x},${y(v)}`);
+    prev = v;
+  }
+  if (extend) out.push(`${W},${y(pts[pts.length - 1][1])}`);
+  return out.join(" ");
+}
+
+function draw() {
+  const plot = document.getElementById("tl-plot");
+  if (!plot) return;
+  W = Math.max(320, Math.round(plot.getBoundingClientRect().width) || 1000);
+  LABEL = W < 600 ? 72 : 110;
+  const h = RULER + Math.max(1, lanes.length) * LANE_H;
+  plot.setAttribute("viewBox", `0 0 ${W} ${h}`);
+  plot.dataset.from = String(from);
+  plot.dataset.span = String(span);
+  plot.dataset.label = String(LABEL);
+  plot.dataset.width = String(W);
+  plot.replaceChildren();
+  if (loop) {
+    svg("rect", { id: "tl-loop-span", x: xOf(loop[0]), y: 0, width: Math.max(0, xOf(loop[1]) - xOf(loop[0])), height: h, class: "loop" }, plot);
+  }
+  svg("rect", { x: 0, y: 0, width: W, height: RULER, class: "ruler" }, plot);
+  const step = span <= 10 ? 1 : span <= 30 ? 5 : span <= 120 ? 10 : 60;
+  for (let t = Math.ceil(from / step) * step; t <= from + span; t += step) {
+    svg("line", { x1: xOf(t), x2: xOf(t), y1: RULER - 10, y2: h, class: "grid" }, plot);
+    const label = svg("text", { x: xOf(t) + 3, y: RULER - 12, class: "axis" }, plot);
+    const m = Math.floor(t / 60);
+    label.textContent = `${m}:${String(Math.round(t - m * 60)).padStart(2, "0")}`;
+  }
+  lanes.forEach((lane, k) => {
+    const top = RULER + k * LANE_H;
+    const g = svg("g", { class: "lane", "data-lane": lane.name, "data-mode": lane.mode, "data-points": lane.points.length, "data-writing": lane.writing.length }, plot);
+    svg("line", { x1: 0, x2: W, y1: top + LANE_H, y2: top + LANE_H, class: "grid" }, g);
+    const name = svg("text", { x: 6, y: top + 22, class: "lane-name" }, g);
+    name.textContent = lane.name;
+    const mode = svg("text", { x: 6, y: top + 42, class: `lane-mode mode-${lane.mode}` }, g);
+    mode.textContent = lane.mode;
+    const stepped = STEP_LANES.has(lane.name);
+    svg("polyline", { class: "lane-line", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
+    if (lane.writing.length) svg("polyline", { class: "lane-writing", points: line(lane.writing, stepped, top, false) }, g);
+  });
+  svg("line", { id: "tl-head", x1: 0, x2: 0, y1: 0, y2: h, class: "playhead" }, plot);
+  placeHead();
+}
+
+function placeHead() {
+  const line = document.getElementById("tl-head");
+  if (!line) return;
+  const t = now();
+  // The view pages along with the playhead.
+  if (t > from + span * 0.95 || t < from) {
+    from = Math.max(0, t - span * 0.05);
+    draw();
+    return;
+  }
+  const x = xOf(t).toFixed(1);
+  line.setAttribute("x1", x);
+  line.setAttribute("x2", x);
+  line.dataset.seconds = t.toFixed(2);
+}
+
+window.addEventListener("resize", () => draw());
+
+function drawHead() {
+  frame = null;
+  if (!panel) return;
+  placeHead();
+  frame = requestAnimationFrame(drawHead);
+}
