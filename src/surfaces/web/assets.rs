@@ -89,7 +89,9 @@ pub fn find(path: &str) -> Option<Asset> {
         })
 }
 
-/// `{"fader_marks":[["+10",1.0],...]}`: each mark's label and travel.
+/// `{"fader_marks":[["+10",1.0],...],"limiter_ceiling_db":[-24,0]}`:
+/// each fader mark's label and travel, and the ranges the page's own
+/// controls span (from the DSP's, never written twice).
 pub fn console_json() -> String {
     let mut out = String::from("{\"fader_marks\":[");
     for (i, db) in FADER_MARKS_DB.iter().enumerate() {
@@ -107,7 +109,8 @@ pub fn console_json() -> String {
         };
         let _ = write!(out, "[\"{label}\",{}]", db_to_pos(*db));
     }
-    out.push_str("]}");
+    let (lo, hi) = crate::model::f32_range(crate::dsp::limiter::CEILING_RANGE);
+    let _ = write!(out, "],\"limiter_ceiling_db\":[{lo},{hi}]}}");
     out
 }
 
@@ -143,6 +146,11 @@ mod tests {
         assert!(json.contains("[\"-10\",0.5]"), "{json}");
         assert!(json.contains("[\"-30\",0.25]"), "{json}");
         assert!(json.contains("[\"-60\",0.0625]"), "{json}");
-        assert!(json.ends_with("[\"-\u{221e}\",0]]}"), "{json}");
+        assert!(
+            json.ends_with("[\"-\u{221e}\",0]],\"limiter_ceiling_db\":[-24,0]}"),
+            "{json}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(parsed["fader_marks"].as_array().map(Vec::len), Some(10));
     }
 }

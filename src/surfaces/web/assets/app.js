@@ -5,7 +5,7 @@
 // retried and the daemon's state dump restores everything.
 
 import { message, decode } from "./osc.js";
-import { initDetail, openDetail, detailReceive, detailReduction, detailLimiter } from "./detail.js";
+import { initDetail, openDetail, detailReceive, detailReduction, detailLimiter, detailFacts } from "./detail.js";
 import { initTimeline, openTimeline, timelineReceive, timelineTransport, timelineLoop } from "./timeline.js";
 
 const mixer = document.getElementById("mixer");
@@ -448,6 +448,7 @@ fetch("/console.json")
   .then((r) => r.json())
   .then((c) => {
     marks = c.fader_marks;
+    detailFacts(c);
   })
   .catch(() => {})
   .finally(connect);

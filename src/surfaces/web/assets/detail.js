@@ -276,11 +276,16 @@ export function detailReduction(base, db) {
   text.dataset.db = db.toFixed(2);
 }
 
-/** The master limiter: in or out, its ceiling (drag across, -12..0
- * dBTP; double-tap for -1), its release, and its own gain reduction
+/** The master limiter: in or out, its ceiling (drag across its range;
+ * double-tap for -1 dBTP), its release, and its own gain reduction
  * (from the meter blob), apart from the master's compressor's. */
-const CEIL_MIN = -12;
+let CEIL_MIN = -24;
 const limiter = { on: false, ceiling: -1, release: 0 };
+
+/** The daemon's `/console.json`: the ranges of the page's own controls. */
+export function detailFacts(facts) {
+  if (Array.isArray(facts.limiter_ceiling_db)) CEIL_MIN = facts.limiter_ceiling_db[0];
+}
 
 function limiterPanel() {
   const box = document.createElement("div");
