@@ -25,6 +25,15 @@ pub struct TransportState {
     pub position_frames: u64,
 }
 
+/// The session's shape: how many tracks and buses (one master always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StripCounts {
+    /// Tracks.
+    pub tracks: usize,
+    /// Buses.
+    pub buses: usize,
+}
+
 /// A value carried by an intent or a feedback event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

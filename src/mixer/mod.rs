@@ -40,7 +40,8 @@ use apply::{comp_field, gate_field};
 pub use build::{ClipStore, NodeMap};
 pub use clock::{HubClock, ManualClock};
 pub use contract::{
-    ClientId, Feedback, HubError, IntentError, MeterFrame, Origin, TransportState, Value,
+    ClientId, Feedback, HubError, IntentError, MeterFrame, Origin, StripCounts, TransportState,
+    Value,
 };
 pub use params::{Format, Spec, Step, Taper, Unit};
 pub use transport::SyncReport;
@@ -424,6 +425,15 @@ impl Hub {
             }
         }
         self.queue.backlog.extend(backlog);
+    }
+
+    /// How many tracks and buses the session has (the shape surfaces
+    /// show; it changes when a track is added or removed).
+    pub fn strip_counts(&self) -> StripCounts {
+        StripCounts {
+            tracks: self.session.tracks.len(),
+            buses: self.session.buses.len(),
+        }
     }
 
     /// Every strip of the session: tracks, buses, master.

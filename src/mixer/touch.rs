@@ -8,7 +8,7 @@
 //! hands (or many clients) hold controls costs no more per question.
 
 use super::keys::KeyMap;
-use super::{Address, Hub, IntentError, Origin};
+use super::{Address, Hub, IntentError, Origin, StripRef};
 use std::time::{Duration, Instant};
 
 /// One client's hold on a control.
@@ -100,6 +100,15 @@ impl Touches {
             !holds.is_empty()
         });
         ended
+    }
+
+    /// The strips moved (a track was removed): each hold follows its
+    /// control to where `to` puts its strip, or goes with it.
+    pub(crate) fn restrip(&mut self, to: impl Fn(StripRef) -> Option<StripRef>) {
+        self.by_lane = std::mem::take(&mut self.by_lane)
+            .into_iter()
+            .filter_map(|(a, holds)| Some((Address::new(to(a.strip)?, a.param), holds)))
+            .collect();
     }
 
     /// Nobody holds anything.

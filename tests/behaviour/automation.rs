@@ -545,3 +545,49 @@ fn a_sixty_second_ride_thins_within_its_bound() {
     assert!(worst <= bound + 1e-9, "{worst}");
     assert!(points.len() * 4 < ride.len(), "{} points", points.len());
 }
+
+#[test]
+fn undo_after_a_track_before_it_was_removed_restores_the_lane_where_its_track_went() {
+    let yaml = session("touch", FLAT).replace("tracks:\n", "tracks:\n  - { name: Gone }\n");
+    let mut r = Rig::new(&yaml);
+    let lane = |r: &Rig, track: usize| {
+        r.hub
+            .lane(StripRef::Track(track), LaneParam::Gain)
+            .map(|l| l.points.clone())
+    };
+    // Sq is the second track; a touch pass rides it up.
+    let sq = Address::new(StripRef::Track(1), Param::Fader);
+    let before = lane(&r, 1);
+    r.transport(TransportCmd::Play);
+    r.run_ms(300);
+    r.hub.touch(ME, sq, true).unwrap();
+    for k in 1..=10 {
+        r.hub
+            .apply(ME, sq, Value::Float(db_to_pos(-10.0 + f64::from(k))))
+            .unwrap();
+        r.run_ms(20);
+    }
+    r.hub.touch(ME, sq, false).unwrap();
+    r.run_ms(400);
+    // A track cannot be removed while the pass writes.
+    r.hub.touch(ME, sq, true).unwrap();
+    r.hub.apply(ME, sq, Value::Float(db_to_pos(-5.0))).unwrap();
+    assert!(matches!(
+        r.hub.remove_track(ME, 0),
+        Err(faderd::mixer::IntentError::Busy(_))
+    ));
+    r.hub.touch(ME, sq, false).unwrap();
+    r.run_ms(400);
+    r.transport(TransportCmd::Stop);
+    assert_ne!(lane(&r, 1), before);
+    // The track before it goes: Sq is the first track, its lane with it.
+    r.hub.remove_track(ME, 0).unwrap();
+    r.run_ms(40);
+    assert_eq!(r.hub.undo_depth(), 1);
+    assert_eq!(r.hub.undo_automation(), Ok(1));
+    assert_eq!(lane(&r, 0), before, "undo put the lane back where Sq is");
+    assert_eq!(lane(&r, 1), None, "and on no strip that is not there");
+    // And the engine plays the lane as it was: flat at -10 dB.
+    r.run_ms(40);
+    r.assert_heard(-10.0, "after the undo");
+}

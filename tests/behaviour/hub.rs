@@ -449,3 +449,62 @@ fn a_track_added_while_playing_joins_the_mix_and_every_surface_is_told() {
     ));
     assert_eq!(h.session().tracks.len(), 2);
 }
+
+#[test]
+fn a_track_removed_while_playing_leaves_the_mix_and_the_tracks_after_it_move_up() {
+    let yaml = "version: 1\nname: shrink\ntracks:\n  - { name: Low, source: { tone: { wave: sine, freq_hz: 500, level_db: -6 } } }\n  - { name: High, solo: true, source: { tone: { wave: sine, freq_hz: 1000, level_db: -6 } } }\n  - { name: Quiet }\n";
+    let (mut h, mut e) = crate::common::hub_and_engine(yaml, "shrink.yaml", 48_000, 64);
+    assert!(
+        master_peak(&mut h, &mut e, 50) > 0.1,
+        "the soloed tone plays"
+    );
+    // A tablet holds High's fader.
+    let tablet = Origin::Client(faderd::mixer::ClientId(7));
+    let high_fader = Address::parse("strip/2/fader").unwrap();
+    h.touch(tablet, high_fader, true).unwrap();
+    h.take_feedback();
+    assert_eq!(h.remove_track(ME, 0).unwrap(), "Low");
+    // Surfaces are told the strips that moved, whole, and nothing of a
+    // third strip.
+    let told: Vec<String> = h
+        .take_feedback()
+        .iter()
+        .map(|f| format!("{} {:?}", f.address, f.value))
+        .collect();
+    for want in [
+        "strip/1/name Text(\"High\")",
+        "strip/1/solo Bool(true)",
+        "strip/2/name Text(\"Quiet\")",
+    ] {
+        assert!(told.iter().any(|t| t == want), "{want} not in {told:?}");
+    }
+    assert!(!told.iter().any(|t| t.starts_with("strip/3/")), "{told:?}");
+    let counts = h.strip_counts();
+    assert_eq!((counts.tracks, counts.buses), (2, 0));
+    // The hand on High's fader moved with it.
+    assert!(h.is_touched(Address::parse("strip/1/fader").unwrap()));
+    assert!(!h.is_touched(Address::parse("strip/2/fader").unwrap()));
+    // The soloed tone plays on through the new graph.
+    master_peak(&mut h, &mut e, 50);
+    assert!(
+        master_peak(&mut h, &mut e, 50) > 0.1,
+        "the soloed tone plays on"
+    );
+    // Removing it takes its solo too: the silent track is all that is left.
+    h.touch(tablet, Address::parse("strip/1/fader").unwrap(), false)
+        .unwrap();
+    assert_eq!(h.remove_track(ME, 0).unwrap(), "High");
+    master_peak(&mut h, &mut e, 50);
+    assert!(master_peak(&mut h, &mut e, 50) < 1e-4, "silence");
+    let saved = faderd::config::session_to_yaml(h.session());
+    assert!(!saved.contains("Low") && !saved.contains("High"), "{saved}");
+    assert!(saved.contains("Quiet"), "{saved}");
+    assert!(h.is_dirty());
+    // A track that is not there, and the last one, are refused.
+    assert!(matches!(
+        h.remove_track(ME, 3),
+        Err(IntentError::NoSuchTarget(..))
+    ));
+    assert!(matches!(h.remove_track(ME, 0), Err(IntentError::Busy(..))));
+    assert_eq!(h.session().tracks.len(), 1);
+}

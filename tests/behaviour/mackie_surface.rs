@@ -914,3 +914,36 @@ fn a_move_from_elsewhere_moves_its_motor_at_once_and_touches_nothing_else() {
         "no global is redrawn: {main:?}"
     );
 }
+
+#[test]
+fn a_track_removed_moves_the_strips_after_it_over_and_blanks_the_slot_left_over() {
+    let (mut s, mut hub, drawn) = online(4);
+    let names = lcd_text(&decoded(&drawn, MAIN), 0);
+    assert!(
+        names.starts_with("T1     T2     T3     T4     Verb"),
+        "{names:?}"
+    );
+    hub.remove_track(Origin::Daemon, 1).unwrap();
+    let main = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
+    // Only cells that change are sent: slot 1 (T1) is not.
+    let names = lcd_text(&main, 0);
+    assert!(
+        names.starts_with("       T3     T4     Verb          "),
+        "{names:?}"
+    );
+    // Slot 5's cells were sent, as blanks.
+    assert!(
+        main.iter()
+            .any(|m| matches!(m, ToSurface::Lcd { offset, text, .. }
+            if usize::from(*offset) <= 28 && usize::from(*offset) + text.len() >= 34)),
+        "{main:?}"
+    );
+    // Slot 2's motor goes to T3's -3 dB; slot 5 has no strip now.
+    let pos = |db: f64| codec::pos_to_fader(faderd::dsp::db_to_pos(db));
+    assert!(
+        faders(&main).contains(&(1, pos(-3.0))),
+        "{:?}",
+        faders(&main)
+    );
+    assert!(faders(&main).contains(&(4, 0)), "{:?}", faders(&main));
+}

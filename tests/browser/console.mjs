@@ -21,6 +21,8 @@
 //           down, stop; the lane as drawn; then click the ruler at 5 s and
 //           drag it from 2 s to 4 s
 //   undo    the timeline of strip 1: its gain lane's points; Undo; after
+//   remove  strip 2's detail: Remove (the question answered yes); the
+//           strips shown after
 //   targets every control a finger can use, in the mixer, strip 1's and the
 //           master's detail and the timeline: those under 44 px either way
 //   transport  play for a second, then return to zero: the timecode shown
@@ -283,6 +285,21 @@ try {
       await page.waitForSelector("#tl-loop.on", { timeout: 3000 });
       result.loop_span = await page.$eval("#tl-loop-span", (r) => Number(r.getAttribute("width")));
     }
+  } else if (scenario === "remove") {
+    page.on("dialog", (d) => {
+      result.asked = d.message();
+      d.accept();
+    });
+    result.strips_before = await page.$$eval(".strip", (els) => els.length);
+    await page.locator(".strip .name").nth(1).click();
+    await page.click("#detail .remove");
+    await page.waitForFunction((n) => document.querySelectorAll(".strip").length === n - 1, result.strips_before, {
+      timeout: 3000,
+    });
+    await sleep(300);
+    result.strips = await page.$$eval(".strip", (els) =>
+      els.map((e) => [e.dataset.strip, e.querySelector(".name").textContent, e.querySelector(".db").textContent]),
+    );
   } else if (scenario === "targets") {
     const small = () =>
       page.$$eval('button, select, [role="slider"], circle.handle', (els) =>

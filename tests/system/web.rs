@@ -183,6 +183,65 @@ fn a_track_added_while_the_page_is_open_appears_without_a_reload() {
 }
 
 #[test]
+fn a_track_removed_from_the_page_leaves_the_engine_every_surface_and_the_file() {
+    let c = start();
+    let tone_bass = meter_db(c.run.osc, "/master/meter/db");
+    let v = browse(&c, "remove", &[]);
+    assert_eq!(v["strips_before"], serde_json::json!(5), "{v}");
+    assert!(v["asked"].as_str().unwrap().contains("Bass"), "{v}");
+    // Bass is gone; Keys moved up into its place, with its own level.
+    assert_eq!(
+        v["strips"],
+        serde_json::json!([
+            ["strip/1", "Tone", "0.0"],
+            ["strip/2", "Keys", "-10.0"],
+            ["bus/1", "Verb", "-6.0"],
+            ["master", "Master", "0.0"]
+        ]),
+        "{v}"
+    );
+    // A tablet is told the new shape, and strip 2 is Keys: silent.
+    let told = subscribed(c.run.osc, 1, Duration::from_millis(800));
+    assert!(
+        told.iter()
+            .any(|(a, v)| a == "/session/strips" && *v == rosc::OscType::Int(2)),
+        "{told:?}"
+    );
+    assert_eq!(subscribed_value(c.run.osc, "/strip/2/gain"), Some(-10.0));
+    assert!(meter_db(c.run.osc, "/strip/2/meter/db") <= -85.0);
+    // The engine no longer plays the bass: the master meters the tone's
+    // level alone, lower than both together.
+    let tone = meter_db(c.run.osc, "/master/meter/db");
+    assert!(
+        tone < tone_bass - 0.5,
+        "master {tone_bass} dB before, {tone} dB after"
+    );
+    // Nothing is lost: the recovery file has it within the autosave time,
+    // and a save writes it to the session file.
+    let recovery = c.run.session.with_file_name("s.recovery.yaml");
+    let has_it = |path: &std::path::Path| {
+        let f = std::fs::read_to_string(path).unwrap_or_default();
+        !f.contains("Bass") && f.contains("Keys")
+    };
+    assert!(
+        wait_until(Duration::from_secs(8), || has_it(&recovery)),
+        "{}",
+        std::fs::read_to_string(&recovery).unwrap_or_default()
+    );
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.send_to(
+        &osc_bytes("/session/save", vec![]),
+        ("127.0.0.1", c.run.osc),
+    )
+    .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || has_it(&c.run.session)),
+        "{}",
+        std::fs::read_to_string(&c.run.session).unwrap()
+    );
+}
+
+#[test]
 fn after_a_network_blip_the_page_reconnects_and_shows_what_changed_meanwhile() {
     let c = start();
     let v = browse(&c, "blip", &[]);

@@ -183,6 +183,40 @@ impl Hub {
             .then_some(to)
     }
 
+    /// The strips moved (a track was removed; no pass is writing): trim
+    /// offsets and the undo history follow their strips to where `to`
+    /// puts them, or go with them.
+    pub(in crate::mixer) fn restrip_automation(
+        &mut self,
+        to: impl Fn(StripRef) -> Option<StripRef>,
+    ) {
+        let key = |(s, p): LaneKey| Some((to(s)?, p));
+        let snapshots = |pass: Vec<(LaneKey, Option<Lane>)>| -> Vec<(LaneKey, Option<Lane>)> {
+            pass.into_iter()
+                .filter_map(|(k, lane)| Some((key(k)?, lane)))
+                .collect()
+        };
+        let a = &mut self.auto;
+        a.offsets = std::mem::take(&mut a.offsets)
+            .into_iter()
+            .filter_map(|(k, v)| Some((key(k)?, v)))
+            .collect();
+        a.pass_undo = snapshots(std::mem::take(&mut a.pass_undo));
+        a.undo = std::mem::take(&mut a.undo)
+            .into_iter()
+            .map(snapshots)
+            .filter(|pass| !pass.is_empty())
+            .collect();
+        // Where each lane was read is worked out again for the new graph.
+        a.reading.clear();
+        a.play_settled = false;
+    }
+
+    /// True while a pass is writing any lane.
+    pub(in crate::mixer) fn pass_writing(&self) -> bool {
+        !self.auto.writing.is_empty()
+    }
+
     /// The mode lane `p` of `strip` plays in.
     pub fn lane_mode(&self, strip: StripRef, p: LaneParam) -> AutomationMode {
         let mode = self

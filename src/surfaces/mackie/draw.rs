@@ -101,6 +101,15 @@ impl MackieSurface {
     /// the global LEDs and displays, and the strips of every unit marked
     /// stale.
     pub fn tick(&mut self, hub: &Hub, meters: &MeterFrame, now: Instant) -> Vec<MidiOut> {
+        let n = mixer_strips(hub).len();
+        if self.strip_count.is_some_and(|was| was != n) {
+            // The strips moved under the bank: keep it on a strip that
+            // exists and draw every unit again.
+            self.bank = self.bank.min(n.saturating_sub(1));
+            self.peaks.clear();
+            self.mark_stale();
+        }
+        self.strip_count = Some(n);
         self.peaks.absorb(meters);
         let shown_values = self.value_until.len();
         self.value_until.retain(|_, (until, _)| *until > now);

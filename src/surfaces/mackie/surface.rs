@@ -281,6 +281,9 @@ pub struct MackieSurface {
     pub(super) units: Vec<Unit>,
     pub(super) width: usize,
     pub(super) bank: usize,
+    /// How many strips it banked across at the last tick (a track
+    /// removed or added redraws every unit).
+    pub(super) strip_count: Option<usize>,
     pub(super) view: VPotView,
     pub(super) flip: bool,
     /// The lower display line shows the master's loudness.
@@ -404,6 +407,7 @@ impl MackieSurface {
             width: first,
             units: built,
             bank: 0,
+            strip_count: None,
             view: VPotView::Pan,
             flip: false,
             loudness_display: false,

@@ -115,6 +115,9 @@ pub enum OscCommand {
         /// Stereo rather than mono.
         stereo: bool,
     },
+    /// `/session/remove_track N`: remove track N (1-based); the tracks
+    /// after it move up.
+    RemoveTrack(usize),
     /// `/session/save`: save the session to its file now.
     SaveSession,
     /// `/debug/fault/engine|hub|listener`: panic there, to prove that the
@@ -435,6 +438,17 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                     _ => bad("expected name [stereo 0|1]"),
                 },
                 _ => bad("expected name [stereo 0|1]"),
+            };
+        }
+        "/session/remove_track" => {
+            return match args {
+                [a] => match number(a) {
+                    Some(n) if n.fract() == 0.0 && (1.0..=65536.0).contains(&n) => {
+                        Some(Ok(OscCommand::RemoveTrack(n as usize - 1)))
+                    }
+                    _ => bad("expected the track's number, from 1"),
+                },
+                _ => bad("expected the track's number, from 1"),
             };
         }
         "/master/loudness/reset" => {
@@ -1046,6 +1060,29 @@ mod tests {
         // The strip alone: not one of its controls.
         assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
         assert!(ask("strip/0").first().is_some_and(Result::is_err));
+    }
+
+    #[test]
+    fn remove_track_takes_a_number_from_one() {
+        let remove = |args| decode(&msg("/session/remove_track", args));
+        assert_eq!(
+            remove(vec![OscType::Int(3)]),
+            vec![Ok(OscCommand::RemoveTrack(2))]
+        );
+        assert_eq!(
+            remove(vec![OscType::Float(1.0)]),
+            vec![Ok(OscCommand::RemoveTrack(0))]
+        );
+        for bad in [
+            vec![],
+            vec![OscType::Int(0)],
+            vec![OscType::Float(1.5)],
+            vec![OscType::Float(f32::NAN)],
+            vec![OscType::String("Kick".into())],
+            vec![OscType::Int(1), OscType::Int(2)],
+        ] {
+            assert!(remove(bad.clone())[0].is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -73,6 +73,9 @@ impl OscSurface {
                 hub.add_track(origin, &name, channels)
                     .map_err(|e| e.to_string())?;
             }
+            OscCommand::RemoveTrack(track) => {
+                hub.remove_track(origin, track).map_err(|e| e.to_string())?;
+            }
             OscCommand::ResetLoudness => {
                 hub.reset_loudness();
                 tracing::info!("loudness: measurement restarted");

@@ -21,7 +21,8 @@ use super::shown::{Shown, Slot};
 use crate::health::{Health, SaveKind, Source};
 use crate::mixer::keys::{KeyMap, KeySet};
 use crate::mixer::{
-    Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripRef, TransportCmd, Value,
+    Address, ClientId, Feedback, Hub, MeterFrame, Origin, StripCounts, StripRef, TransportCmd,
+    Value,
 };
 use rosc::OscType;
 use std::borrow::Cow;
@@ -128,6 +129,8 @@ struct Subscriber {
     loudness_shown: Option<[i64; 5]>,
     /// Last transport state sent: (rolling, position in tenths of seconds).
     transport_shown: Option<(bool, u64)>,
+    /// The session's shape last sent (`/session/strips`).
+    counts_shown: Option<StripCounts>,
     /// When it was last heard from (subscribed, or sent anything).
     heard: Instant,
     /// What its state dump has still to send (paced over ticks; each value
@@ -162,6 +165,7 @@ impl Subscriber {
             reduction_shown: KeyMap::default(),
             loudness_shown: None,
             transport_shown: None,
+            counts_shown: None,
             heard: now,
             to_dump: std::collections::VecDeque::new(),
             dump_transport: false,
@@ -209,6 +213,8 @@ pub struct OscSurface {
     /// What each subscriber shows.
     shown: Shown,
     next_slot: u32,
+    /// The session's shape at the last tick.
+    counts: Option<StripCounts>,
 }
 
 impl OscSurface {
@@ -232,6 +238,7 @@ impl OscSurface {
             warnings: Warnings::default(),
             shown: Shown::default(),
             next_slot: 0,
+            counts: None,
         };
         let now = Instant::now();
         for c in s.options.static_clients.clone() {
@@ -343,6 +350,18 @@ impl OscSurface {
     /// subscriber, meters at most at [`METER_INTERVAL`]. Each changed
     /// value is read once, whatever the number of subscribers.
     pub fn tick(&mut self, hub: &Hub, meter_frame: &MeterFrame, now: Instant) -> Vec<Datagram> {
+        let counts = hub.strip_counts();
+        if self.counts != Some(counts) {
+            // The strips moved: what was held or shown per strip is for
+            // other strips now.
+            self.counts = Some(counts);
+            self.held.clear();
+            for s in &mut self.subscribers {
+                s.meters_shown.clear();
+                s.reduction_shown.clear();
+                s.blob_shown = None;
+            }
+        }
         self.held.absorb(meter_frame);
         let changed = self.shown.take_changes();
         let meters_due = self.subscribers.iter().any(|s| s.meters != MeterStyle::Off)
@@ -465,6 +484,12 @@ impl OscSurface {
             );
         }
         for (s, mut msgs) in self.subscribers.iter_mut().zip(msgs) {
+            if s.counts_shown != Some(counts) {
+                // First, so a client drops strips that are gone before it
+                // is shown the ones that moved.
+                s.counts_shown = Some(counts);
+                msgs.splice(0..0, counts_message(counts));
+            }
             if s.meters != MeterStyle::Off && !s.meters_paused && meters_due {
                 meters::feed(s, &meters, loudness.as_ref(), blob.as_deref(), &mut msgs);
             }
@@ -510,6 +535,18 @@ fn in_tenths_of_a_second(frames: u64, rate: u32) -> u64 {
     (u128::from(frames) * 10 / u128::from(rate.max(1))) as u64
 }
 
+/// `/session/strips TRACKS BUSES`: the session's shape, so a client can
+/// drop strips that are gone (a track removed).
+fn counts_message<'a>(c: StripCounts) -> Option<Cow<'a, [u8]>> {
+    let n = |x: usize| OscType::Int(i32::try_from(x).unwrap_or(i32::MAX));
+    rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: "/session/strips".into(),
+        args: vec![n(c.tracks), n(c.buses)],
+    }))
+    .ok()
+    .map(Cow::Owned)
+}
+
 fn transport_messages(rolling: bool, tenths: u64) -> [OscOut; 3] {
     [
         OscOut {
@@ -537,6 +574,7 @@ fn begin_dump(hub: &Hub, s: &mut Subscriber, shown: &mut Shown) {
     s.reduction_shown.clear();
     s.blob_shown = None;
     s.loudness_shown = None;
+    s.counts_shown = None;
     s.held.clear();
     s.to_dump = hub.addresses().into();
     s.dump_transport = true;

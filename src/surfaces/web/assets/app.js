@@ -301,6 +301,22 @@ function drawMeters() {
   }
 }
 
+/** The session has `tracks` tracks and `buses` buses: strips beyond
+ * them are gone (a track removed; the ones after it moved up and are
+ * shown their new values). */
+function dropStripsBeyond(tracks, buses) {
+  for (const [base, s] of strips) {
+    const [kind, n] = base.split("/");
+    if ((kind === "strip" && Number(n) > tracks) || (kind === "bus" && Number(n) > buses)) {
+      s.root.remove();
+      strips.delete(base);
+      for (const a of [...last.keys()]) if (a.startsWith(`/${base}/`)) last.delete(a);
+      if (document.getElementById("detail")?.dataset.strip === base) openDetail(null);
+      if (document.getElementById("timeline")?.dataset.strip === base) openTimeline(null);
+    }
+  }
+}
+
 /** One message from the daemon. */
 function receive(address, args) {
   window.faderd.received += 1;
@@ -330,6 +346,10 @@ function receive(address, args) {
   }
   if (address === "/meters") {
     showMeters(v);
+    return;
+  }
+  if (address === "/session/strips") {
+    dropStripsBeyond(v, args[1]);
     return;
   }
   if (address === "/transport/play") {

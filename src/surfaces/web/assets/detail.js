@@ -66,7 +66,22 @@ export function openDetail(base, name, known) {
   close.className = "close";
   close.setAttribute("aria-label", "close");
   close.addEventListener("click", () => openDetail(null));
-  head.append(title, close);
+  head.append(title);
+  if (base.startsWith("strip/")) {
+    // Removing a track is for good (its settings, sends and automation):
+    // asked first.
+    const remove = document.createElement("button");
+    remove.textContent = "Remove";
+    remove.className = "remove";
+    remove.setAttribute("aria-label", "remove track");
+    remove.addEventListener("click", () => {
+      if (!confirm(`Remove the track ${name}, with its settings and automation?`)) return;
+      send("/session/remove_track", { i: Number(base.split("/")[1]) });
+      openDetail(null);
+    });
+    head.append(remove);
+  }
+  head.append(close);
   panel.appendChild(head);
   const plot = svg("svg", {
     id: "eq",
