@@ -75,7 +75,7 @@ try {
         gain: e.querySelector(".db").textContent,
         meter: window.faderd.meter(e.dataset.strip),
         // The RMS bar's height, as a fader-law position.
-        rms: Number(/scaleY\(([^)]*)\)/.exec(e.querySelector(".rms").style.transform)?.[1] ?? 0),
+        rms: window.faderd.rms(e.dataset.strip),
       })),
     );
   } else if (scenario === "follow") {

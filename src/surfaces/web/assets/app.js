@@ -31,6 +31,8 @@ window.faderd = {
   send: (...a) => send(...a),
   /** The meter a strip shows now (fader-law position), -1 before any. */
   meter: (base) => strips.get(base)?.meterPos ?? -1,
+  /** Its RMS bar (fader-law position), -1 before any. */
+  rms: (base) => strips.get(base)?.rmsPos ?? -1,
   /** Drop the connection, as a network blip would (for tests). */
   drop: () => socket && socket.close(),
 };
@@ -94,22 +96,21 @@ function strip(base) {
   track.setAttribute("aria-label", "fader");
   const cap = el("div", "cap", track);
   const meter = el("div", "meter", box);
-  // The meter's colours are fixed to the scale (green, yellow near 0 dB,
-  // red above); the part above the level is covered.
-  const level = el("div", "cover", meter);
-  const rms = el("div", "rms", meter);
-  const hold = el("div", "hold", meter);
+  const canvas = el("canvas", "meter-canvas", meter);
   const clip = el("div", "clip", meter);
   const db = el("output", "db", root);
   db.textContent = "-\u221e";
   const auto = el("div", "auto", root);
   s = {
-    base, root, name, pan, panDot, mute, solo, track, cap, level, rms, hold, clip, db, auto,
+    base, root, name, pan, panDot, mute, solo, track, cap, canvas, clip, db, auto,
     pos: 0, panValue: 0.5, muted: false, soloed: false, held: false,
     peakPos: -1, peakAt: 0, meterPos: -1, rmsPos: -1, clipped: false,
+    onScreen: false, drawn: null,
   };
   strips.set(base, s);
   wire(s);
+  onScreen.observe(root);
+  sized.observe(canvas);
   // In order: tracks, buses, then the master.
   const after = [...mixer.children].find((c) => order(c.dataset.strip) > order(base));
   mixer.insertBefore(root, after || null);
@@ -241,22 +242,86 @@ function showSolo(s, on) {
 
 const HOLD_MS = 1500;
 
-/** Draw a strip's meter at `pos` (fader-law position). Only transforms
- * change: the page never lays out again for a meter, so many strips meter
- * at full rate on a phone or a small laptop. */
+/** Which strips are on screen: only they draw their meters (the others
+ * keep their levels and draw when scrolled to). */
+const onScreen = new IntersectionObserver(
+  (entries) => {
+    for (const e of entries) {
+      const s = strips.get(e.target.dataset.strip);
+      if (!s) continue;
+      s.onScreen = e.isIntersecting;
+      if (s.onScreen) drawMeter(s);
+    }
+  },
+  { root: mixer },
+);
+
+/** Each meter canvas is as many pixels as it shows. */
+const sized = new ResizeObserver((entries) => {
+  for (const e of entries) {
+    const c = e.target;
+    const ratio = window.devicePixelRatio || 1;
+    c.width = Math.max(1, Math.round(e.contentRect.width * ratio));
+    c.height = Math.max(1, Math.round(e.contentRect.height * ratio));
+    const s = strips.get(c.closest(".strip")?.dataset.strip);
+    if (s) {
+      s.drawn = null;
+      drawMeter(s);
+    }
+  }
+});
+
+/** A strip's meter at `pos` (peak) and `rms` (fader-law positions), with
+ * the peak held for a moment. */
 function showMeter(s, pos, now = performance.now(), rms = -1) {
-  if (Math.abs(pos - s.meterPos) >= 0.0005) {
-    s.meterPos = pos;
-    s.level.style.transform = `scaleY(${(1 - pos).toFixed(4)})`;
-  }
-  if (rms >= 0 && Math.abs(rms - s.rmsPos) >= 0.0005) {
-    s.rmsPos = rms;
-    s.rms.style.transform = `scaleY(${rms.toFixed(4)})`;
-  }
+  s.meterPos = pos;
+  if (rms >= 0) s.rmsPos = rms;
   if (pos >= s.peakPos || now - s.peakAt > HOLD_MS) {
-    if (pos !== s.peakPos) s.hold.style.transform = `translateY(${(-pos * 100).toFixed(2)}%)`;
     s.peakPos = pos;
     s.peakAt = now;
+  }
+  if (s.onScreen) drawMeter(s);
+}
+
+/** The meter's colours are fixed to the scale: green, yellow from -5 dB
+ * to 0 dBFS, red above (fader-law positions). */
+const YELLOW_FROM = 0.675;
+const RED_FROM = 0.75;
+
+/** Draw a strip's meter on its canvas: one canvas, a few rectangles, no
+ * style or layout work, and nothing when what it shows is unchanged. */
+function drawMeter(s) {
+  const c = s.canvas;
+  const w = c.width;
+  const h = c.height;
+  const px = (p) => Math.round(Math.max(0, Math.min(1, p)) * h);
+  const level = px(s.meterPos);
+  const rms = px(s.rmsPos);
+  const hold = px(s.peakPos);
+  const key = level * 1e8 + rms * 1e4 + hold;
+  if (s.drawn === key) return;
+  s.drawn = key;
+  const g = c.getContext("2d");
+  g.fillStyle = "#0c0e10";
+  g.fillRect(0, 0, w, h);
+  const band = (from, to, colour) => {
+    const a = px(from);
+    const b = Math.min(level, px(to));
+    if (b > a) {
+      g.fillStyle = colour;
+      g.fillRect(0, h - b, w, b - a);
+    }
+  };
+  band(0, YELLOW_FROM, "#2fbf5b");
+  band(YELLOW_FROM, RED_FROM, "#e6c229");
+  band(RED_FROM, 1, "#e5484d");
+  if (rms > 0) {
+    g.fillStyle = "#ffffff66";
+    g.fillRect(Math.round(w * 0.3), h - rms, Math.max(1, Math.round(w * 0.4)), rms);
+  }
+  if (hold > 0) {
+    g.fillStyle = "#ffffff";
+    g.fillRect(0, h - hold, w, Math.max(1, Math.round(2 * (window.devicePixelRatio || 1))));
   }
 }
 
