@@ -7,7 +7,9 @@
 // - latency: a fader change sent by page 0 over its socket, until each
 //   other page's DOM shows it (ms; every page, every change);
 // - bytes per second each page receives (meters included);
-// - frame times of page 1 while all the strips meter.
+// - frame times of page 1 while all the strips meter, and the time its
+//   renderer's main thread was busy (Chromium's own TaskDuration, ms a
+//   second; script, style and layout as parts of it).
 
 import { launch } from "./chromium.mjs";
 
@@ -44,8 +46,15 @@ const strips = async (p) => p.evaluate(() => document.querySelectorAll(".strip")
 for (const p of pages) {
   await p.waitForFunction(() => window.faderd && window.faderd.connected, null, { timeout: 20000 });
 }
-// Every page has the whole mix.
-const want = await strips(pages[0]);
+// Every page has the whole mix: page 0's count, once it stops growing
+// (the state dump comes over several ticks).
+let want = await strips(pages[0]);
+for (;;) {
+  await sleep(500);
+  const now = await strips(pages[0]);
+  if (now === want) break;
+  want = now;
+}
 for (const p of pages) {
   await p.waitForFunction((n) => document.querySelectorAll(".strip").length >= n, want, { timeout: 20000 });
 }
@@ -53,6 +62,12 @@ await sleep(1000);
 console.log("START");
 
 // Bytes and frames over SECS.
+const busyPage = pages[Math.min(1, N - 1)];
+const cdp = await busyPage.context().newCDPSession(busyPage);
+await cdp.send("Performance.enable");
+const metrics = async () =>
+  Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+const busy0 = await metrics();
 const bytes0 = await Promise.all(pages.map((p) => p.evaluate(() => window.__bytes)));
 const framesP = pages[Math.min(1, N - 1)].evaluate(
   (ms) =>
@@ -71,6 +86,8 @@ const framesP = pages[Math.min(1, N - 1)].evaluate(
   SECS * 1000,
 );
 const frames = await framesP;
+const busy1 = await metrics();
+const busyMs = (k) => Math.round(((busy1[k] - busy0[k]) / SECS) * 10000) / 10;
 const bytes1 = await Promise.all(pages.map((p) => p.evaluate(() => window.__bytes)));
 const perClient = bytes1.map((b, i) => (b - bytes0[i]) / SECS);
 
@@ -128,6 +145,10 @@ console.log(
       fps: frameMs.length / (frameMs.reduce((a, b) => a + b, 0) / 1000),
       p50_ms: pct(frameMs, 0.5),
       p99_ms: pct(frameMs, 0.99),
+      main_thread_ms_per_s: busyMs("TaskDuration"),
+      script_ms_per_s: busyMs("ScriptDuration"),
+      style_ms_per_s: busyMs("RecalcStyleDuration"),
+      layout_ms_per_s: busyMs("LayoutDuration"),
     },
   }),
 );
