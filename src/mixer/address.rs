@@ -298,6 +298,9 @@ pub enum Param {
     /// The strip's automation mode (text: off|read|touch|latch|write|trim,
     /// or its number 0..5 in that order).
     Automation,
+    /// The strip's colour (text: none|red|green|yellow|blue|magenta|cyan|
+    /// white, or its number 0..7 in that order).
+    Colour,
     /// A send's control; the send index is 0-based.
     Send(usize, SendParam),
     /// The hardware insert's control.
@@ -389,6 +392,7 @@ impl Address {
             Some("name") => Param::Name,
             Some("output") => Param::Output,
             Some("automation") => Param::Automation,
+            Some("colour" | "color") => Param::Colour,
             Some("insert") => Param::Insert(match parts.next() {
                 Some("wet") => InsertParam::Wet,
                 Some("bypass") => InsertParam::Bypass,
@@ -565,6 +569,7 @@ impl fmt::Display for Address {
             Param::Name => "name",
             Param::Output => "output",
             Param::Automation => "automation",
+            Param::Colour => "colour",
             Param::Send(k, p) => {
                 let p = match p {
                     SendParam::Fader => "fader",
@@ -709,6 +714,7 @@ mod tests {
             Just(Param::Name),
             Just(Param::Output),
             Just(Param::Automation),
+            Just(Param::Colour),
             ((0usize..16), send).prop_map(|(k, p)| Param::Send(k, p)),
             prop_oneof![
                 Just(InsertParam::Wet),

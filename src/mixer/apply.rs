@@ -160,6 +160,21 @@ impl Hub {
                 self.controls_mut(address)?.automation = mode;
                 Value::Text(mode.as_str().to_owned())
             }
+            Param::Colour => {
+                let colour = match &value {
+                    Value::Text(t) => crate::model::StripColour::from_name(t),
+                    Value::Float(x) if *x >= 0.0 && x.fract() == 0.0 => {
+                        crate::model::StripColour::ALL.get(*x as usize).copied()
+                    }
+                    _ => None,
+                }
+                .ok_or(IntentError::WrongType {
+                    address,
+                    expected: "none, red, green, yellow, blue, magenta, cyan or white (or 0..7)",
+                })?;
+                self.controls_mut(address)?.colour = colour;
+                Value::Text(colour.as_str().to_owned())
+            }
             Param::Insert(InsertParam::Measure) => {
                 // A button's release (0) starts nothing.
                 let pressed = match &value {

@@ -15,6 +15,7 @@ impl Hub {
             Param::Name
                 | Param::Output
                 | Param::Automation
+                | Param::Colour
                 | Param::Insert(_)
                 | Param::Send(_, SendParam::Bus)
         ) {

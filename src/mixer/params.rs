@@ -375,6 +375,7 @@ impl Param {
             Param::Polarity | Param::Mute | Param::Solo | Param::SoloSafe => Spec::switch(false),
             Param::Name | Param::Output => Spec::text(),
             Param::Automation => Spec::choice(crate::model::AutomationMode::ALL.len(), 0),
+            Param::Colour => Spec::choice(crate::model::StripColour::ALL.len(), 0),
             Param::Send(k, p) => match p {
                 SendParam::Fader => fader.ridden(0.05),
                 SendParam::Gain => gain.ridden(0.05),
@@ -663,6 +664,7 @@ mod tests {
             Param::Name,
             Param::Output,
             Param::Automation,
+            Param::Colour,
             Param::Order,
             Param::Fx,
             Param::Eq(EqParam::On),

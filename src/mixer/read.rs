@@ -67,8 +67,9 @@ impl Hub {
     /// Every address that has a value in this session, strip by strip: what
     /// a newly connected surface needs to show the whole mix.
     pub fn addresses(&self) -> Vec<Address> {
-        const PARAMS: [Param; 11] = [
+        const PARAMS: [Param; 12] = [
             Param::Name,
+            Param::Colour,
             Param::Fader,
             Param::Gain,
             Param::Trim,
@@ -177,6 +178,7 @@ impl Hub {
                 _ => return Err(IntentError::NotOnThisStrip(address)),
             },
             Param::Automation => Value::Text(c.automation.as_str().to_owned()),
+            Param::Colour => Value::Text(c.colour.as_str().to_owned()),
             Param::Insert(p) => {
                 let ins = c
                     .insert

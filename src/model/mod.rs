@@ -272,6 +272,8 @@ pub struct Controls {
     pub solo_safe: bool,
     /// Automation mode of the strip's lanes (fader, pan, mute, sends).
     pub automation: AutomationMode,
+    /// The strip's colour on screens and scribble strips.
+    pub colour: StripColour,
     /// Automation lanes by parameter.
     pub lanes: std::collections::BTreeMap<LaneParam, Lane>,
     /// High-pass filter and 4-band parametric EQ.
@@ -310,6 +312,65 @@ pub struct Insert {
     pub bypass: bool,
     /// Measured round trip in samples, by period size in frames.
     pub latency: std::collections::BTreeMap<u32, u32>,
+}
+
+/// A strip's colour: the ones a Mackie-family scribble strip can show
+/// (X-Touch), so every screen and desk agrees; `None` leaves each to its
+/// own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StripColour {
+    /// No colour chosen.
+    #[default]
+    None,
+    /// Red.
+    Red,
+    /// Green.
+    Green,
+    /// Yellow.
+    Yellow,
+    /// Blue.
+    Blue,
+    /// Magenta.
+    Magenta,
+    /// Cyan.
+    Cyan,
+    /// White.
+    White,
+}
+
+impl StripColour {
+    /// Every colour, `None` first.
+    pub const ALL: [StripColour; 8] = [
+        StripColour::None,
+        StripColour::Red,
+        StripColour::Green,
+        StripColour::Yellow,
+        StripColour::Blue,
+        StripColour::Magenta,
+        StripColour::Cyan,
+        StripColour::White,
+    ];
+
+    /// The lower-case name used in session files and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StripColour::None => "none",
+            StripColour::Red => "red",
+            StripColour::Green => "green",
+            StripColour::Yellow => "yellow",
+            StripColour::Blue => "blue",
+            StripColour::Magenta => "magenta",
+            StripColour::Cyan => "cyan",
+            StripColour::White => "white",
+        }
+    }
+
+    /// Parse a name (case-insensitive).
+    pub fn from_name(name: &str) -> Option<StripColour> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+    }
 }
 
 /// How a strip's automation lanes behave (DESIGN.md, "Automation").
@@ -377,6 +438,7 @@ impl Default for Controls {
             solo: false,
             solo_safe: false,
             automation: AutomationMode::Off,
+            colour: StripColour::None,
             lanes: std::collections::BTreeMap::new(),
             eq: Eq::default(),
             comp: CompSpec::default(),

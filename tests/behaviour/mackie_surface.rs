@@ -947,3 +947,43 @@ fn a_track_removed_moves_the_strips_after_it_over_and_blanks_the_slot_left_over(
     );
     assert!(faders(&main).contains(&(4, 0)), "{:?}", faders(&main));
 }
+
+#[test]
+fn a_strip_coloured_elsewhere_lights_its_scribble_strip_in_that_colour() {
+    let (mut s, mut hub, drawn) = online(4);
+    let colours = |msgs: &[ToSurface]| {
+        msgs.iter().rev().find_map(|m| match m {
+            ToSurface::Colours { colours, .. } => Some(*colours),
+            _ => None,
+        })
+    };
+    // Tracks cyan and the bus yellow until a colour is chosen.
+    let first = colours(&decoded(&drawn, MAIN)).expect("colours drawn");
+    assert_eq!(first[1], codec::ScribbleColour::Cyan);
+    hub.apply_str(
+        Origin::Client(ClientId(1)),
+        "strip/2/colour",
+        Value::Text("red".into()),
+    )
+    .unwrap();
+    hub.apply_str(
+        Origin::Client(ClientId(1)),
+        "bus/1/color",
+        Value::Float(4.0),
+    )
+    .unwrap();
+    let now = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
+    let c = colours(&now).expect("the colours sent again");
+    assert_eq!(c[1], codec::ScribbleColour::Red);
+    assert_eq!(c[4], codec::ScribbleColour::Blue, "bus 1 by number: blue");
+    assert_eq!(c[0], codec::ScribbleColour::Cyan);
+    // A colour that is not one is refused.
+    assert!(
+        hub.apply_str(
+            Origin::Client(ClientId(1)),
+            "strip/1/colour",
+            Value::Text("teal".into())
+        )
+        .is_err()
+    );
+}

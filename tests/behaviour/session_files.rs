@@ -521,3 +521,23 @@ tracks:
         );
     }
 }
+
+#[test]
+fn a_strip_colour_is_read_written_and_a_wrong_one_located() {
+    let yaml = "version: 1\nname: s\ntracks:\n  - { name: A, colour: Magenta }\n  - { name: B }\n";
+    let s = parse_session(yaml, Path::new("s.yaml")).unwrap();
+    assert_eq!(
+        s.tracks[0].controls.colour,
+        faderd::model::StripColour::Magenta
+    );
+    assert_eq!(
+        s.tracks[1].controls.colour,
+        faderd::model::StripColour::None
+    );
+    let saved = faderd::config::session_to_yaml(&s);
+    assert!(saved.contains("colour: magenta"), "{saved}");
+    assert_eq!(saved.matches("colour").count(), 1, "{saved}");
+    let got = errors("version: 1\nname: s\ntracks:\n  - { name: A, colour: teal }\n");
+    let want = "s.yaml:4:24: colour 'teal' is not one of none, red, green, yellow, blue, magenta, cyan, white";
+    assert!(got.iter().any(|g| g == want), "{want}\nnot in\n{got:#?}");
+}

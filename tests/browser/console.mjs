@@ -23,6 +23,8 @@
 //   undo    the timeline of strip 1: its gain lane's points; Undo; after
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
+//   colour  strip 1's detail: click red; a tablet makes strip 2 blue; the
+//           colours shown
 //   targets every control a finger can use, in the mixer, strip 1's and the
 //           master's detail and the timeline: those under 44 px either way
 //   transport  play for a second, then return to zero: the timecode shown
@@ -299,6 +301,17 @@ try {
     await sleep(300);
     result.strips = await page.$$eval(".strip", (els) =>
       els.map((e) => [e.dataset.strip, e.querySelector(".name").textContent, e.querySelector(".db").textContent]),
+    );
+  } else if (scenario === "colour") {
+    await page.locator(".strip .name").first().click();
+    await page.click('#detail .swatch[data-colour="red"]');
+    await oscsend("/strip/2/colour", "s", "blue");
+    await page.waitForFunction(() => document.querySelectorAll(".strip")[1].dataset.colour === "blue", null, {
+      timeout: 3000,
+    });
+    result.checked = await page.$eval('#detail .swatch[aria-checked="true"]', (e) => e.dataset.colour);
+    result.band = await page.$$eval(".strip .name", (els) =>
+      els.slice(0, 2).map((e) => getComputedStyle(e).borderBottomColor),
     );
   } else if (scenario === "targets") {
     const small = () =>

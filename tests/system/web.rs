@@ -242,6 +242,28 @@ fn a_track_removed_from_the_page_leaves_the_engine_every_surface_and_the_file() 
 }
 
 #[test]
+fn a_colour_chosen_on_the_page_reaches_the_daemon_and_a_tablets_shows_on_the_page() {
+    let c = start();
+    let v = browse(&c, "colour", &[]);
+    assert_eq!(v["checked"], serde_json::json!("red"), "{v}");
+    // Strip 1's band is the page's own red at once, strip 2's the
+    // tablet's blue.
+    assert_eq!(v["band"][0], serde_json::json!("rgb(229, 72, 77)"), "{v}");
+    assert_eq!(v["band"][1], serde_json::json!("rgb(61, 123, 253)"), "{v}");
+    // The daemon has them, and tells every other client.
+    let told = subscribed(c.run.osc, 0, Duration::from_millis(600));
+    let colour = |strip: &str| {
+        told.iter().find_map(|(a, v)| match v {
+            rosc::OscType::String(s) if a == &format!("/{strip}/colour") => Some(s.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(colour("strip/1").as_deref(), Some("red"), "{told:?}");
+    assert_eq!(colour("strip/2").as_deref(), Some("blue"), "{told:?}");
+    assert_eq!(colour("strip/3").as_deref(), Some("none"), "{told:?}");
+}
+
+#[test]
 fn after_a_network_blip_the_page_reconnects_and_shows_what_changed_meanwhile() {
     let c = start();
     let v = browse(&c, "blip", &[]);

@@ -10,8 +10,8 @@ use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, Bus, BusKind, Channels, Controls, DelayFx, Division, Effect, Lane, LaneParam,
-    LanePoint, Output, ReverbSpec, Session, StripSlot, TEMPO_RANGE, Track, TrackSource,
-    normalize_strip_name,
+    LanePoint, Output, ReverbSpec, Session, StripColour, StripSlot, TEMPO_RANGE, Track,
+    TrackSource, normalize_strip_name,
 };
 use serde_saphyr::{Location, Spanned};
 use std::path::{Path, PathBuf};
@@ -402,6 +402,17 @@ impl Resolver<'_> {
             level_db: self.range(&t.level_db, -120.0, 0.0, "level_db"),
             pulse,
             seed: t.seed.unwrap_or(index as u64 + 1),
+        })
+    }
+
+    pub(super) fn colour(&mut self, v: &Spanned<String>) -> StripColour {
+        StripColour::from_name(&v.value).unwrap_or_else(|| {
+            let names: Vec<&str> = StripColour::ALL.iter().map(|c| c.as_str()).collect();
+            self.err(
+                v.referenced,
+                format!("colour '{}' is not one of {}", v.value, names.join(", ")),
+            );
+            StripColour::None
         })
     }
 

@@ -6,7 +6,8 @@ use super::schema::*;
 use crate::mixer::{BandParam, CompParam, EqParam, GateParam, LimiterParam, Param};
 use crate::model::{
     AutomationMode, BandKind, Bus, BusKind, CompSetting, CompSpec, Controls, Detect, Effect, Eq,
-    GateSetting, GateSpec, HpfSlope, Insert, LimiterSpec, Send, SendTarget, StripOrder,
+    GateSetting, GateSpec, HpfSlope, Insert, LimiterSpec, Send, SendTarget, StripColour,
+    StripOrder,
 };
 
 /// The range the parameter table gives `p`.
@@ -230,6 +231,10 @@ impl Resolver<'_> {
                 .automation
                 .as_ref()
                 .map_or(AutomationMode::Off, |v| self.mode(v)),
+            colour: f
+                .colour
+                .as_ref()
+                .map_or(StripColour::None, |v| self.colour(v)),
             sends: Vec::new(),
             insert: f.insert.as_ref().map(|i| self.insert(&i.value)),
         }

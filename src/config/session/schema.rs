@@ -62,6 +62,8 @@ pub(super) struct StripFile {
     pub(super) solo_safe: Option<Spanned<bool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) automation: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) colour: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) sends: Vec<Spanned<SendFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,7 @@ use crate::dsp::generator::Wave;
 use crate::model::{
     AutomationMode, Bus, BusKind, Channels, CompSpec, Controls, DEFAULT_SMOOTHING_MS,
     DEFAULT_TEMPO_BPM, DelayFx, Detect, Effect, Eq, GateSpec, Lane, LaneParam, LimiterSpec, Output,
-    ReverbSpec, SendTarget, Session, StripOrder, TrackSource,
+    ReverbSpec, SendTarget, Session, StripColour, StripOrder, TrackSource,
 };
 use serde_saphyr::Spanned;
 
@@ -157,6 +157,7 @@ pub(super) fn to_file(s: &Session) -> SessionFile {
         solo_safe: c.solo_safe.then(|| spanless(true)),
         automation: (c.automation != AutomationMode::Off)
             .then(|| spanless(c.automation.as_str().to_owned())),
+        colour: (c.colour != StripColour::None).then(|| spanless(c.colour.as_str().to_owned())),
         sends: c
             .sends
             .iter()

@@ -43,6 +43,10 @@ impl MackieSurface {
         let mut hit = vec![([false; 8], false); self.units.len()];
         let mut strips: Option<Vec<StripRef>> = None;
         for f in changes {
+            if f.address.param == Param::Colour {
+                // Colours go out for a whole unit, at the tick.
+                self.mark_stale();
+            }
             if f.origin == self.origin {
                 continue;
             }
@@ -284,6 +288,7 @@ impl MackieSurface {
             d.colours.get_or_insert([ScribbleColour::Off; 8])[k] = match strip {
                 None => ScribbleColour::Off,
                 Some(s) if self.selected.contains(&s) => ScribbleColour::White,
+                Some(s) if let Some(c) = chosen_colour(hub, s) => c,
                 Some(StripRef::Track(_)) => ScribbleColour::Cyan,
                 Some(_) => ScribbleColour::Yellow,
             };
@@ -640,4 +645,23 @@ fn timecode_digits(frames: u64, rate: u32) -> [(u8, bool); 10] {
         d[i] = (codec::seven_segment(c), matches!(i, 3 | 5 | 7));
     }
     d
+}
+
+/// The colour the session gives strip `s`, as a scribble strip shows it
+/// (`None` when it has none: the surface's own default).
+fn chosen_colour(hub: &Hub, s: StripRef) -> Option<ScribbleColour> {
+    use crate::model::StripColour as C;
+    let Ok(Value::Text(name)) = hub.get(Address::new(s, Param::Colour)) else {
+        return None;
+    };
+    Some(match C::from_name(&name)? {
+        C::None => return None,
+        C::Red => ScribbleColour::Red,
+        C::Green => ScribbleColour::Green,
+        C::Yellow => ScribbleColour::Yellow,
+        C::Blue => ScribbleColour::Blue,
+        C::Magenta => ScribbleColour::Magenta,
+        C::Cyan => ScribbleColour::Cyan,
+        C::White => ScribbleColour::White,
+    })
 }

@@ -449,6 +449,9 @@ function receive(address, args) {
     case "solo":
       showSolo(strip(base), v >= 0.5);
       break;
+    case "colour":
+      strip(base).root.dataset.colour = v;
+      break;
     case "automation":
       strip(base).auto.textContent = v;
       strip(base).auto.dataset.mode = v;

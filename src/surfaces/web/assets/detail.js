@@ -83,6 +83,7 @@ export function openDetail(base, name, known) {
   }
   head.append(close);
   panel.appendChild(head);
+  panel.appendChild(colourRow(base, known));
   const plot = svg("svg", {
     id: "eq",
     class: "plot",
@@ -158,6 +159,35 @@ export function openDetail(base, name, known) {
   }
   request("/eq/response");
   request("/dyn/response");
+}
+
+/** The strip's colour, one swatch each (the colours a scribble strip
+ * shows, so the desk agrees). */
+const COLOURS = ["none", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
+
+function colourRow(base, known) {
+  const row = document.createElement("div");
+  row.className = "colours";
+  row.setAttribute("role", "radiogroup");
+  row.setAttribute("aria-label", "colour");
+  const now = known?.get(`/${base}/colour`)?.[0] ?? "none";
+  for (const c of COLOURS) {
+    const b = document.createElement("button");
+    b.className = "swatch";
+    b.dataset.colour = c;
+    b.setAttribute("role", "radio");
+    b.setAttribute("aria-label", c);
+    b.setAttribute("aria-checked", String(c === now));
+    b.addEventListener("click", () => {
+      for (const o of row.children) o.setAttribute("aria-checked", String(o === b));
+      // Shown at once: the daemon does not echo a client's own change.
+      const strip = document.querySelector(`.strip[data-strip="${base}"]`);
+      if (strip) strip.dataset.colour = c;
+      send(`/${base}/colour`, c);
+    });
+    row.appendChild(b);
+  }
+  return row;
 }
 
 /** Ask for a curve at the next frame (once, however many changes came). */
