@@ -591,3 +591,52 @@ fn undo_after_a_track_before_it_was_removed_restores_the_lane_where_its_track_we
     r.run_ms(40);
     r.assert_heard(-10.0, "after the undo");
 }
+
+#[test]
+fn a_lane_with_a_mode_of_its_own_plays_while_its_strip_is_off() {
+    let lane = "[[0, -20], [10, -20]]";
+    let mut r = Rig::new(&session("off", lane).replace("gain_db: -10", "gain_db: 0"));
+    r.assert_heard(0.0, "with the strip off: the live value");
+    r.hub
+        .set_lane_mode(
+            StripRef::Track(0),
+            LaneParam::Gain,
+            Some(AutomationMode::Read),
+        )
+        .unwrap();
+    r.run_ms(40);
+    r.assert_heard(-20.0, "the lane in read mode of its own");
+    // A surface's move is answered with the lane's value, and the engine
+    // plays on at the lane's level.
+    let told = r.hub.apply(ME, fader(), Value::Float(0.1)).unwrap();
+    assert_eq!(
+        told,
+        Value::Float(db_to_pos(-20.0)),
+        "the surface is told the lane"
+    );
+    r.run_ms(40);
+    r.assert_heard(-20.0, "after a surface's move");
+    // Saved with the session, and back to the strip's mode.
+    let saved = faderd::config::session_to_yaml(r.hub.session());
+    assert!(saved.contains("mode: read"), "{saved}");
+    r.hub
+        .set_lane_mode(StripRef::Track(0), LaneParam::Gain, None)
+        .unwrap();
+    // Following the strip (off) again: the fader stays where playback
+    // left it, and a move is the level again.
+    r.run_ms(40);
+    r.assert_heard(-20.0, "where playback left the fader");
+    r.fader(-6.0);
+    r.run_ms(40);
+    r.assert_heard(-6.0, "following the strip (off) again");
+    // A lane for a send the strip does not have is refused.
+    assert!(
+        r.hub
+            .set_lane_mode(
+                StripRef::Track(0),
+                LaneParam::SendGain(3),
+                Some(AutomationMode::Read)
+            )
+            .is_err()
+    );
+}

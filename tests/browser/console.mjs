@@ -20,7 +20,8 @@
 //   automation  the timeline of strip 1: write mode, play, ride the fader
 //           down, stop; the lane as drawn; then click the ruler at 5 s and
 //           drag it from 2 s to 4 s
-//   undo    the timeline of strip 1: its gain lane's points; Undo; after
+//   undo    the timeline of strip 1: its gain lane's points; Undo; after;
+//           then its gain lane put in read mode of its own
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
 //   colour  strip 1's detail: click red; a tablet makes strip 2 blue; the
@@ -234,6 +235,16 @@ try {
         { timeout: 3000 },
       );
       result.points_after = Number(await lane("data-points"));
+      // The gain lane gets a mode of its own.
+      await page.selectOption('#tl-wrap .lane-pick[data-lane="gain"]', "read");
+      await page.waitForFunction(
+        () => document.querySelector('#tl-plot g.lane[data-lane="gain"]')?.dataset.mode === "read",
+        null,
+        { timeout: 3000 },
+      );
+      result.lane_mode = await lane("data-mode");
+      result.strip_mode = await page.$eval("#tl-mode", (e) => e.value);
+      if (shotPath) await page.screenshot({ path: shotPath });
     } else {
       await page.selectOption("#tl-mode", "write");
       await sleep(200);

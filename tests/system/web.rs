@@ -444,11 +444,12 @@ fn lanes_over_udp(osc_port: u16) -> Vec<(String, String, Vec<[f32; 2]>)> {
     };
     assert_eq!(m.addr, "/automation/lanes/strip/1");
     m.args
-        .chunks(4)
+        .chunks(5)
         .map(|lane| match lane {
             [
                 rosc::OscType::String(name),
                 rosc::OscType::String(mode),
+                rosc::OscType::Int(_),
                 rosc::OscType::Blob(points),
                 rosc::OscType::Blob(_),
             ] => {
@@ -461,7 +462,7 @@ fn lanes_over_udp(osc_port: u16) -> Vec<(String, String, Vec<[f32; 2]>)> {
                     .collect();
                 (name.clone(), mode.clone(), points)
             }
-            _ => panic!("a lane is four arguments: {lane:?}"),
+            _ => panic!("a lane is five arguments: {lane:?}"),
         })
         .collect()
 }
@@ -510,6 +511,12 @@ fn a_pass_written_from_the_page_is_drawn_as_it_is_written_and_undone_from_it() {
         lanes.iter().all(|(_, _, p)| p.is_empty()),
         "the daemon still holds {lanes:?}"
     );
+    // The lane's own mode, set on the page: the strip stays in touch.
+    assert_eq!(u["lane_mode"], serde_json::json!("read"), "{u}");
+    assert_eq!(u["strip_mode"], serde_json::json!("touch"), "{u}");
+    let lanes = lanes_over_udp(c.run.osc);
+    let gain = lanes.iter().find(|l| l.0 == "gain").expect("a gain lane");
+    assert_eq!(gain.1, "read", "{lanes:?}");
 }
 
 #[test]

@@ -217,6 +217,58 @@ impl Hub {
         !self.auto.writing.is_empty()
     }
 
+    /// Give lane `p` of `strip` a mode of its own (`None`: it follows the
+    /// strip's again), from `origin`. Refused while a pass writes that
+    /// lane, and for a lane of a control the strip does not have.
+    pub fn set_lane_mode(
+        &mut self,
+        strip: StripRef,
+        p: LaneParam,
+        mode: Option<AutomationMode>,
+    ) -> Result<(), IntentError> {
+        let address = lane_address(strip, p);
+        let c = self
+            .session
+            .controls(strip)
+            .ok_or(IntentError::NoSuchTarget(address))?;
+        if !lane_exists(c, p) {
+            return Err(IntentError::NoSuchTarget(address));
+        }
+        if self.auto.writing.contains_key(&(strip, p)) {
+            return Err(IntentError::Busy(
+                "a pass is writing this lane; stop the transport first",
+            ));
+        }
+        let Some(c) = self.session.controls_mut(strip) else {
+            return Err(IntentError::NoSuchTarget(address));
+        };
+        match (c.lanes.get_mut(&p), mode) {
+            (Some(lane), _) => {
+                if lane.mode == mode {
+                    return Ok(());
+                }
+                lane.mode = mode;
+                if mode.is_none() && lane.points.is_empty() {
+                    c.lanes.remove(&p);
+                }
+            }
+            (None, None) => return Ok(()),
+            (None, Some(_)) => {
+                c.lanes.insert(
+                    p,
+                    Lane {
+                        mode,
+                        points: Vec::new(),
+                    },
+                );
+            }
+        }
+        self.mark_changed();
+        self.unsettle_play();
+        self.sync_play();
+        Ok(())
+    }
+
     /// The mode lane `p` of `strip` plays in.
     pub fn lane_mode(&self, strip: StripRef, p: LaneParam) -> AutomationMode {
         let mode = self

@@ -14,6 +14,8 @@ pub struct TimelineLane {
     pub param: LaneParam,
     /// The mode it plays in now (its own, else the strip's).
     pub mode: AutomationMode,
+    /// The mode is the lane's own (not the strip's).
+    pub own_mode: bool,
     /// Its points: (seconds, control position 0..1).
     pub points: Vec<[f64; 2]>,
     /// What the current pass has written into it so far, not yet in
@@ -23,8 +25,9 @@ pub struct TimelineLane {
 }
 
 impl Hub {
-    /// Every lane of `strip` that has points or is being written, the
-    /// gain lane always (first); then in the session file's order.
+    /// Every lane of `strip` that has points, a mode of its own or is
+    /// being written, the gain lane always (first); then in the session
+    /// file's order.
     pub fn timeline_lanes(&self, strip: StripRef) -> Result<Vec<TimelineLane>, IntentError> {
         let controls = self
             .session
@@ -38,7 +41,9 @@ impl Hub {
                 controls
                     .lanes
                     .iter()
-                    .filter(|(p, l)| !l.points.is_empty() && lane_exists(controls, **p))
+                    .filter(|(p, l)| {
+                        (!l.points.is_empty() || l.mode.is_some()) && lane_exists(controls, **p)
+                    })
                     .map(|(p, _)| *p),
             )
             .chain(
@@ -97,6 +102,7 @@ impl Hub {
                 TimelineLane {
                     param: p,
                     mode: self.lane_mode(strip, p),
+                    own_mode: controls.lanes.get(&p).is_some_and(|l| l.mode.is_some()),
                     points,
                     writing,
                 }

@@ -115,6 +115,17 @@ pub enum OscCommand {
         /// Stereo rather than mono.
         stereo: bool,
     },
+    /// `/automation/lane_mode STRIP LANE MODE`: lane LANE (as session
+    /// files name it: `gain`, `pan`, `send/1/gain`) of STRIP plays in MODE;
+    /// `strip` follows the strip's mode again.
+    LaneMode {
+        /// The strip.
+        strip: StripRef,
+        /// The lane.
+        lane: crate::model::LaneParam,
+        /// Its own mode; `None` follows the strip's.
+        mode: Option<crate::model::AutomationMode>,
+    },
     /// `/session/remove_track N`: remove track N (1-based); the tracks
     /// after it move up.
     RemoveTrack(usize),
@@ -438,6 +449,32 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                     _ => bad("expected name [stereo 0|1]"),
                 },
                 _ => bad("expected name [stereo 0|1]"),
+            };
+        }
+        "/automation/lane_mode" => {
+            let usage = "expected the strip, the lane and a mode (off, read, touch, latch, write, trim, or strip)";
+            return match args {
+                [
+                    OscType::String(strip),
+                    OscType::String(lane),
+                    OscType::String(mode),
+                ] => {
+                    let (Ok(strip), Some(lane)) = (
+                        StripRef::parse(strip),
+                        crate::model::LaneParam::from_name(lane),
+                    ) else {
+                        return bad(usage);
+                    };
+                    let mode = match mode.as_str() {
+                        "strip" => None,
+                        m => match crate::model::AutomationMode::from_name(m) {
+                            Some(m) => Some(m),
+                            None => return bad(usage),
+                        },
+                    };
+                    Some(Ok(OscCommand::LaneMode { strip, lane, mode }))
+                }
+                _ => bad(usage),
             };
         }
         "/session/remove_track" => {
@@ -1060,6 +1097,37 @@ mod tests {
         // The strip alone: not one of its controls.
         assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
         assert!(ask("strip/0").first().is_some_and(Result::is_err));
+    }
+
+    #[test]
+    fn lane_mode_names_the_strip_the_lane_and_the_mode() {
+        use crate::model::{AutomationMode, LaneParam};
+        let s = |t: &str| OscType::String(t.into());
+        let ask = |args| decode(&msg("/automation/lane_mode", args));
+        assert_eq!(
+            ask(vec![s("strip/2"), s("send/1/gain"), s("latch")]),
+            vec![Ok(OscCommand::LaneMode {
+                strip: StripRef::Track(1),
+                lane: LaneParam::SendGain(0),
+                mode: Some(AutomationMode::Latch),
+            })]
+        );
+        assert_eq!(
+            ask(vec![s("master"), s("gain"), s("strip")]),
+            vec![Ok(OscCommand::LaneMode {
+                strip: StripRef::Master,
+                lane: LaneParam::Gain,
+                mode: None,
+            })]
+        );
+        for bad in [
+            vec![s("strip/1"), s("fader"), s("read")],
+            vec![s("strip/1"), s("gain"), s("sideways")],
+            vec![s("strip/0"), s("gain"), s("read")],
+            vec![s("strip/1"), s("gain")],
+        ] {
+            assert!(ask(bad.clone())[0].is_err(), "{bad:?}");
+        }
     }
 
     #[test]

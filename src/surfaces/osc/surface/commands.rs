@@ -73,6 +73,10 @@ impl OscSurface {
                 hub.add_track(origin, &name, channels)
                     .map_err(|e| e.to_string())?;
             }
+            OscCommand::LaneMode { strip, lane, mode } => {
+                hub.set_lane_mode(strip, lane, mode)
+                    .map_err(|e| e.to_string())?;
+            }
             OscCommand::RemoveTrack(track) => {
                 hub.remove_track(origin, track).map_err(|e| e.to_string())?;
             }
@@ -389,10 +393,10 @@ fn f32_rows<const N: usize>(rows: impl Iterator<Item = [f64; N]>) -> Vec<u8> {
 }
 
 impl OscSurface {
-    /// `/automation/lanes/STRIP`: per lane four arguments, its name (as in
-    /// session files), the mode it plays in, its points and the span being
-    /// written, each a blob of (seconds, control position) f32 pairs; for
-    /// `to` only.
+    /// `/automation/lanes/STRIP`: per lane five arguments, its name (as in
+    /// session files), the mode it plays in, whether that mode is its own
+    /// (1) or the strip's (0), its points and the span being written, each
+    /// a blob of (seconds, control position) f32 pairs; for `to` only.
     fn lanes_reply(
         &self,
         strip: crate::mixer::StripRef,
@@ -405,6 +409,7 @@ impl OscSurface {
                 [
                     OscType::String(l.param.name()),
                     OscType::String(l.mode.as_str().into()),
+                    OscType::Int(i32::from(l.own_mode)),
                     OscType::Blob(f32_rows(l.points.iter().copied())),
                     OscType::Blob(f32_rows(l.writing.iter().copied())),
                 ]

@@ -130,7 +130,8 @@ export function openTimeline(base) {
   });
   const close = el("button", { class: "close", "aria-label": "close automation", text: "\u2715" }, bar);
   close.addEventListener("click", () => openTimeline(null));
-  const plot = svg("svg", { id: "tl-plot", class: "plot", viewBox: `0 0 ${W} ${RULER + LANE_H}`, role: "img", "aria-label": "lanes" }, panel);
+  const wrap = el("div", { id: "tl-wrap" }, panel);
+  const plot = svg("svg", { id: "tl-plot", class: "plot", viewBox: `0 0 ${W} ${RULER + LANE_H}`, role: "img", "aria-label": "lanes" }, wrap);
   wireRuler(plot);
   document.body.appendChild(panel);
   const known = window.faderd?.last?.get(`/${base}/automation`);
@@ -202,7 +203,8 @@ function wireRuler(plot) {
   plot.addEventListener("pointercancel", () => (down = null));
 }
 
-/** Decode `/automation/lanes/STRIP`: per lane name, mode, points, writing. */
+/** Decode `/automation/lanes/STRIP`: per lane name, mode, whether the
+ * mode is its own, points, writing. */
 function showLanes(args) {
   const pairs = (blob) => {
     const out = [];
@@ -212,8 +214,14 @@ function showLanes(args) {
     return out;
   };
   lanes = [];
-  for (let i = 0; i + 3 < args.length; i += 4) {
-    lanes.push({ name: args[i], mode: args[i + 1], points: pairs(args[i + 2]), writing: pairs(args[i + 3]) });
+  for (let i = 0; i + 4 < args.length; i += 5) {
+    lanes.push({
+      name: args[i],
+      mode: args[i + 1],
+      own: args[i + 2] === 1,
+      points: pairs(args[i + 3]),
+      writing: pairs(args[i + 4]),
+    });
   }
   draw();
 }
@@ -240,7 +248,7 @@ function draw() {
   const plot = document.getElementById("tl-plot");
   if (!plot) return;
   W = Math.max(320, Math.round(plot.getBoundingClientRect().width) || 1000);
-  LABEL = W < 600 ? 72 : 110;
+  LABEL = W < 600 ? 96 : 118;
   const h = RULER + Math.max(1, lanes.length) * LANE_H;
   plot.setAttribute("viewBox", `0 0 ${W} ${h}`);
   plot.dataset.from = String(from);
@@ -263,16 +271,37 @@ function draw() {
     const top = RULER + k * LANE_H;
     const g = svg("g", { class: "lane", "data-lane": lane.name, "data-mode": lane.mode, "data-points": lane.points.length, "data-writing": lane.writing.length }, plot);
     svg("line", { x1: 0, x2: W, y1: top + LANE_H, y2: top + LANE_H, class: "grid" }, g);
-    const name = svg("text", { x: 6, y: top + 22, class: "lane-name" }, g);
+    const name = svg("text", { x: 6, y: top + 18, class: "lane-name" }, g);
     name.textContent = lane.name;
-    const mode = svg("text", { x: 6, y: top + 42, class: `lane-mode mode-${lane.mode}` }, g);
-    mode.textContent = lane.mode;
     const stepped = STEP_LANES.has(lane.name);
     svg("polyline", { class: "lane-line", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
     if (lane.writing.length) svg("polyline", { class: "lane-writing", points: line(lane.writing, stepped, top, false) }, g);
   });
   svg("line", { id: "tl-head", x1: 0, x2: 0, y1: 0, y2: h, class: "playhead" }, plot);
+  lanePickers();
   placeHead();
+}
+
+/** Over each lane's label, a menu of its own mode ("strip": the strip's). */
+function lanePickers() {
+  const wrap = document.getElementById("tl-wrap");
+  if (!wrap) return;
+  for (const old of wrap.querySelectorAll(".lane-pick")) old.remove();
+  const scale = (wrap.getBoundingClientRect().width || W) / W;
+  lanes.forEach((lane, k) => {
+    const pick = el("select", { class: "lane-pick", "aria-label": `${lane.name} mode`, "data-lane": lane.name }, wrap);
+    for (const m of ["strip", "off", "read", "touch", "latch", "write", "trim"]) {
+      el("option", { value: m, text: m === "strip" ? `${lane.mode} (strip)` : m }, pick);
+    }
+    pick.value = lane.own ? lane.mode : "strip";
+    pick.className = `lane-pick mode-${lane.mode}`;
+    pick.style.top = `${6 + (RULER + k * LANE_H + 24) * scale}px`;
+    pick.style.width = `${(LABEL - 8) * scale}px`;
+    pick.addEventListener("change", () => {
+      send("/automation/lane_mode", strip, lane.name, pick.value);
+      setTimeout(ask, 50);
+    });
+  });
 }
 
 function placeHead() {
