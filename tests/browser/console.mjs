@@ -24,6 +24,8 @@
 //           then its gain lane put in read mode of its own
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
+//   hpf     strip 2's detail: put the high-pass in; drag its handle to
+//           about 500 Hz; what it shows
 //   colour  strip 1's detail: click red; a tablet makes strip 2 blue; the
 //           colours shown
 //   targets every control a finger can use, in the mixer, strip 1's and the
@@ -154,7 +156,7 @@ try {
       dbmax: Number(svg.dataset.dbmax),
       width: Number(svg.dataset.width),
       height: Number(svg.dataset.height),
-      handles: [...svg.querySelectorAll(".handle")].map((h) => [
+      handles: [...svg.querySelectorAll(".handle:not(.hpf)")].map((h) => [
         Number(h.dataset.band),
         Number(h.getAttribute("cx")),
         Number(h.getAttribute("cy")),
@@ -183,6 +185,8 @@ try {
     result.bus = await row.locator(".send-bus").textContent();
     result.db = await row.locator(".send-db").textContent();
     result.pos = Number(await row.locator(".send-track").getAttribute("data-pos"));
+    // The detail scrolls: a person scrolls to the sends first.
+    await row.scrollIntoViewIfNeeded();
     const box = await row.locator(".send-track").boundingBox();
     const y = box.y + box.height / 2;
     await page.mouse.move(box.x + box.width * result.pos, y);
@@ -313,6 +317,27 @@ try {
     result.strips = await page.$$eval(".strip", (els) =>
       els.map((e) => [e.dataset.strip, e.querySelector(".name").textContent, e.querySelector(".db").textContent]),
     );
+  } else if (scenario === "hpf") {
+    await page.locator(".strip .name").nth(1).click();
+    // A flat curve has no height: wait for it to be there, not "visible".
+    await page.waitForSelector("#eq-curve[data-ready]", { state: "attached", timeout: 3000 });
+    result.before = await page.$eval("#hpf-on", (e) => e.getAttribute("aria-pressed"));
+    await page.click("#hpf-on");
+    const box = await page.locator("#hpf-handle").boundingBox();
+    const plot = await page.locator("#eq").boundingBox();
+    const cy = box.y + box.height / 2;
+    // 500 Hz on the plot's log axis, 20 Hz to 20 kHz.
+    const to = plot.x + (Math.log10(500 / 20) / 3) * plot.width;
+    await page.mouse.move(box.x + box.width / 2, cy);
+    await page.mouse.down();
+    for (let k = 1; k <= 6; k++) {
+      await page.mouse.move(box.x + box.width / 2 + ((to - box.x - box.width / 2) * k) / 6, cy);
+      await sleep(20);
+    }
+    await page.mouse.up();
+    await sleep(400);
+    result.after = await page.$eval("#hpf-on", (e) => e.getAttribute("aria-pressed"));
+    result.hz = Number(await page.$eval("#hpf-freq", (e) => e.dataset.hz));
   } else if (scenario === "colour") {
     await page.locator(".strip .name").first().click();
     await page.click('#detail .swatch[data-colour="red"]');

@@ -242,6 +242,30 @@ fn a_track_removed_from_the_page_leaves_the_engine_every_surface_and_the_file() 
 }
 
 #[test]
+fn the_high_pass_put_in_and_dragged_on_the_page_cuts_the_bass_in_the_engine() {
+    let c = start();
+    let before = meter_db(c.run.osc, "/strip/2/meter/db");
+    let v = browse(&c, "hpf", &[]);
+    assert_eq!(v["before"], serde_json::json!("false"), "{v}");
+    assert_eq!(v["after"], serde_json::json!("true"), "{v}");
+    let hz = v["hz"].as_f64().unwrap();
+    assert!((hz - 500.0).abs() < 60.0, "{v}");
+    // The daemon has the frequency the page shows ...
+    let told = subscribed_value(c.run.osc, "/strip/2/hpf/freq").unwrap();
+    assert!(
+        (f64::from(told) - hz).abs() < 1.0,
+        "daemon {told}, page {hz}"
+    );
+    // ... and the 110 Hz tone is cut well down by a high-pass over two
+    // octaves above it.
+    let after = meter_db(c.run.osc, "/strip/2/meter/db");
+    assert!(
+        after < before - 20.0,
+        "{before} dB before, {after} dB after"
+    );
+}
+
+#[test]
 fn a_colour_chosen_on_the_page_reaches_the_daemon_and_a_tablets_shows_on_the_page() {
     let c = start();
     let v = browse(&c, "colour", &[]);
@@ -416,7 +440,8 @@ fn on_a_phone_and_a_tablet_every_control_is_at_least_44_px_each_way() {
     for size in ["390x844", "820x1180"] {
         let v = browse(&c, "targets", &[size]);
         assert!(v["checked"].as_u64().unwrap() > 20, "{v}");
-        assert_eq!(v["handles"], serde_json::json!(4), "{v}");
+        // Four bands and the high-pass.
+        assert_eq!(v["handles"], serde_json::json!(5), "{v}");
         for view in ["mixer", "strip", "master", "timeline"] {
             assert_eq!(
                 v["small"][view],

@@ -52,6 +52,7 @@ export function openDetail(base, name, known) {
   clearInterval(historyTimer);
   bands.clear();
   sends.clear();
+  hpf.held = false;
   open = base;
   if (!base) return;
   panel = document.createElement("section");
@@ -108,7 +109,9 @@ export function openDetail(base, name, known) {
     t.textContent = `${db > 0 ? "+" : ""}${db}`;
   }
   svg("polyline", { id: "eq-curve", points: "", class: "curve" }, plot);
+  panel.appendChild(hpfRow());
   panel.appendChild(plot);
+  hpfHandle(plot);
   const dynRow = document.createElement("div");
   dynRow.className = "dyn-row";
   const dyn = svg("svg", {
@@ -150,6 +153,7 @@ export function openDetail(base, name, known) {
   for (const [address, args] of known || []) {
     if (
       address.startsWith(`/${base}/eq/`) ||
+      address.startsWith(`/${base}/hpf/`) ||
       address.startsWith(`/${base}/send/`) ||
       address.startsWith("/master/loudness/") ||
       address.startsWith("/master/limiter/")
@@ -188,6 +192,82 @@ function colourRow(base, known) {
     row.appendChild(b);
   }
   return row;
+}
+
+/** The high-pass: in or out (the button, or a double-tap on its handle)
+ * and its frequency (drag the handle across). */
+const hpf = { on: false, freq: 80, held: false };
+
+function hpfRow() {
+  const row = document.createElement("div");
+  row.className = "hpf-row";
+  const b = document.createElement("button");
+  b.id = "hpf-on";
+  b.className = "send-pre";
+  b.textContent = "HPF";
+  b.setAttribute("aria-label", "high-pass");
+  b.addEventListener("click", () => {
+    showHpf("on", hpf.on ? 0 : 1);
+    send(`/${open}/hpf/on`, { i: hpf.on ? 1 : 0 });
+  });
+  const f = document.createElement("output");
+  f.id = "hpf-freq";
+  row.append(b, f);
+  return row;
+}
+
+function hpfHandle(plot) {
+  const dot = svg("circle", { id: "hpf-handle", r: 11, class: "handle hpf", "data-band": "hpf" }, plot);
+  const label = svg("text", { id: "hpf-label", class: "handle-label" }, plot);
+  label.textContent = "H";
+  dot.addEventListener("pointerdown", (e) => {
+    dot.setPointerCapture(e.pointerId);
+    hpf.held = true;
+  });
+  dot.addEventListener("pointermove", (e) => {
+    if (!hpf.held) return;
+    const box = plot.getBoundingClientRect();
+    const px = ((e.clientX - box.left) / box.width) * W;
+    showHpf("freq", Math.max(F_MIN, Math.min(F_MAX, fAt(px))), true);
+    send(`/${open}/hpf/freq`, hpf.freq);
+  });
+  const release = () => (hpf.held = false);
+  dot.addEventListener("pointerup", release);
+  dot.addEventListener("pointercancel", release);
+  dot.addEventListener("dblclick", () => document.getElementById("hpf-on")?.click());
+  placeHpf();
+}
+
+function placeHpf() {
+  const dot = document.getElementById("hpf-handle");
+  if (!dot) return;
+  // On the curve's -3 dB line, where a high-pass's corner is.
+  dot.setAttribute("r", handleRadius().toFixed(1));
+  dot.setAttribute("cx", x(hpf.freq));
+  dot.setAttribute("cy", y(-3));
+  dot.classList.toggle("off", !hpf.on);
+  const label = document.getElementById("hpf-label");
+  label.setAttribute("x", x(hpf.freq) - 4);
+  label.setAttribute("y", y(-3) + 4);
+}
+
+/** The high-pass as told (`on`, `freq`), or as the hand drags it
+ * (`byHand`): while held, the daemon's echo of the frequency waits. */
+function showHpf(what, v, byHand = false) {
+  if (what === "on") {
+    hpf.on = v >= 0.5;
+    const b = document.getElementById("hpf-on");
+    b?.classList.toggle("on", hpf.on);
+    b?.setAttribute("aria-pressed", String(hpf.on));
+  } else if (byHand || !hpf.held) {
+    hpf.freq = v;
+  }
+  const f = document.getElementById("hpf-freq");
+  if (f) {
+    f.textContent = hpf.freq >= 1000 ? `${(hpf.freq / 1000).toFixed(2)} kHz` : `${hpf.freq.toFixed(0)} Hz`;
+    f.dataset.hz = hpf.freq.toFixed(1);
+  }
+  placeHpf();
 }
 
 /** Ask for a curve at the next frame (once, however many changes came). */
@@ -297,6 +377,8 @@ export function detailReceive(address, args) {
     return true;
   }
   if (!["eq", "hpf", "comp", "gate"].some((p) => rest.startsWith(p))) return false;
+  const h = /^hpf\/(on|freq)$/.exec(rest);
+  if (h) showHpf(h[1], args[0]);
   const m = /^eq\/(\d)\/(freq|gain)$/.exec(rest);
   if (m) {
     const b = band(Number(m[1]));
