@@ -138,6 +138,11 @@ pub(super) fn hub_loop(
             for s in surfaces.iter_mut() {
                 contain(&health, HubPart(s.name()), || s.tick(&hub, &meters, now));
             }
+            health.set_online(
+                surfaces
+                    .iter()
+                    .fold(crate::health::Online::default(), |n, s| n.plus(s.online())),
+            );
         }
     }
     for s in surfaces.iter_mut() {

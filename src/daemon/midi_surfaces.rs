@@ -120,6 +120,10 @@ impl Surface for MidiPorts {
     fn is_active(&self) -> bool {
         !self.surfaces.is_empty() || self.link.is_some()
     }
+
+    fn online(&self) -> crate::health::Online {
+        self.surfaces.online()
+    }
 }
 
 /// Surface MIDI that arrived with no surface configured: logged at debug
@@ -128,6 +132,18 @@ fn drain_midi(midi: Option<&mut MidiLink>) {
     let Some(midi) = midi else { return };
     while let Some(p) = midi.recv() {
         tracing::debug!("midi in (port {}): {:02x?}", p.port, p.bytes());
+    }
+}
+
+impl MidiSurfaces {
+    /// Mackie units through their handshake, and the generic controllers.
+    fn online(&self) -> crate::health::Online {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        crate::health::Online {
+            mackie: count(self.mackie.iter().map(MackieSurface::online_units).sum()),
+            midi: count(self.controllers.len()),
+            ..Default::default()
+        }
     }
 }
 

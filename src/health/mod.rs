@@ -50,6 +50,45 @@ pub enum SaveKind {
     Recovery,
 }
 
+/// What surfaces have connected now, by kind (`/status/online/KIND`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Online {
+    /// OSC clients subscribed over UDP (tablets, scripts).
+    pub osc: u32,
+    /// Browser consoles (WebSocket clients subscribed).
+    pub consoles: u32,
+    /// Mackie Control units through their handshake.
+    pub mackie: u32,
+    /// Generic MIDI controllers configured.
+    pub midi: u32,
+    /// Serial fader boards that said hello.
+    pub serial: u32,
+}
+
+impl Online {
+    /// Each count with its name in `/status/online/NAME`.
+    pub fn named(self) -> [(&'static str, u32); 5] {
+        [
+            ("osc", self.osc),
+            ("consoles", self.consoles),
+            ("mackie", self.mackie),
+            ("midi", self.midi),
+            ("serial", self.serial),
+        ]
+    }
+
+    /// Both together.
+    pub fn plus(self, o: Online) -> Online {
+        Online {
+            osc: self.osc + o.osc,
+            consoles: self.consoles + o.consoles,
+            mackie: self.mackie + o.mackie,
+            midi: self.midi + o.midi,
+            serial: self.serial + o.serial,
+        }
+    }
+}
+
 /// Daemon-wide dependability counters.
 #[derive(Debug, Default)]
 pub struct Health {
@@ -72,6 +111,9 @@ pub struct Health {
     /// The session has changes not saved to its file (the hub's view at
     /// its last tick).
     pub session_dirty: std::sync::atomic::AtomicBool,
+    /// What the surfaces have connected (the hub's view at its last
+    /// tick).
+    online: Mutex<Online>,
     last: Mutex<LastWords>,
     /// The running audio backend's counters.
     audio: Mutex<Arc<AudioStatus>>,
@@ -87,6 +129,16 @@ struct LastWords {
 }
 
 impl Health {
+    /// What the surfaces have connected, as the hub last added it up.
+    pub fn set_online(&self, online: Online) {
+        *lock(&self.online) = online;
+    }
+
+    /// What the surfaces had connected at the hub's last tick.
+    pub fn online(&self) -> Online {
+        *lock(&self.online)
+    }
+
     /// Share the audio backend's counters with surfaces (`/status`).
     pub fn set_audio_status(&self, status: Arc<AudioStatus>) {
         *lock(&self.audio) = status;

@@ -70,6 +70,11 @@ pub trait Surface: Send {
     /// Once per hub tick, after the tick's changes were shown.
     fn tick(&mut self, hub: &Hub, meters: &MeterFrame, now: Instant);
 
+    /// What it has connected now (clients, units, boards), for `/status`.
+    fn online(&self) -> crate::health::Online {
+        crate::health::Online::default()
+    }
+
     /// Whether the surface needs the hub's full tick pace now (a client to
     /// feed, a device to drive); when no surface does, the hub idles.
     fn is_active(&self) -> bool;

@@ -397,7 +397,7 @@ try {
     await sleep(400);
     result.after = await mute.getAttribute("aria-pressed");
   } else if (scenario === "blip") {
-    await page.waitForFunction(() => document.getElementById("status").textContent.includes("xruns"), null, {
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("1 console"), null, {
       timeout: 5000,
     });
     result.status = await page.$eval("#status", (e) => e.textContent);

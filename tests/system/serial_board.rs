@@ -219,6 +219,9 @@ fn a_touched_fader_rides_the_mix_and_the_motors_follow_it() {
             && (board.position(1) - db_to_pos(-4.0)).abs() < 0.01
     });
     assert_eq!(status_of(osc, "/status/serial/1/online"), 1);
+    wait_until(Duration::from_secs(1), "one board counted online", || {
+        status_of(osc, "/status/online/serial") == 1
+    });
     let (_dump, lines) = osc_subscriber_opts(osc, 19561, true);
     let mut feed = Feed::new(lines);
 
@@ -337,6 +340,10 @@ fn an_unplugged_board_is_found_again_and_put_back_in_step() {
     rig.cable.unplug();
     wait_until(Duration::from_secs(3), "the board seen gone", || {
         status_of(osc, "/status/serial/1/online") == 0
+    });
+    // The count of what is connected (a console's status line) follows.
+    wait_until(Duration::from_secs(1), "no board counted online", || {
+        status_of(osc, "/status/online/serial") == 0
     });
     assert!(
         !rig.board.is_running() || {

@@ -290,6 +290,14 @@ fn a_colour_chosen_on_the_page_reaches_the_daemon_and_a_tablets_shows_on_the_pag
 #[test]
 fn after_a_network_blip_the_page_reconnects_and_shows_what_changed_meanwhile() {
     let c = start();
+    // A tablet subscribed over UDP meanwhile (it stays for the test).
+    let tablet = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    tablet
+        .send_to(
+            &osc_bytes("/subscribe", vec![rosc::OscType::Int(0)]),
+            ("127.0.0.1", c.run.osc),
+        )
+        .unwrap();
     let v = browse(&c, "blip", &[]);
     assert_eq!(
         v["link_while_down"],
@@ -302,7 +310,10 @@ fn after_a_network_blip_the_page_reconnects_and_shows_what_changed_meanwhile() {
     // console, nothing unsaved before the tablet's move.
     let status = v["status"].as_str().unwrap();
     assert!(status.starts_with("audio \u{b7} DSP "), "{status}");
-    assert!(status.contains("1 console"), "{status}");
+    assert!(
+        status.contains("1 console \u{b7} 1 tablet \u{b7}"),
+        "{status}"
+    );
 }
 
 #[test]

@@ -443,6 +443,14 @@ impl MackieSurface {
         self.flip
     }
 
+    /// How many of its units have completed their handshake.
+    pub fn online_units(&self) -> usize {
+        self.units
+            .iter()
+            .filter(|u| u.state == Handshake::Online)
+            .count()
+    }
+
     /// True when the unit on `port` has completed its handshake.
     pub fn is_online(&self, port: u8) -> bool {
         self.units

@@ -105,6 +105,13 @@ impl Surface for OscPort {
         self.surface.subscribers() > 0
     }
 
+    fn online(&self) -> crate::health::Online {
+        crate::health::Online {
+            osc: u32::try_from(self.surface.subscribers()).unwrap_or(u32::MAX),
+            ..Default::default()
+        }
+    }
+
     fn stop(&mut self) {
         if let Some(d) = self.driver.take() {
             d.stop();

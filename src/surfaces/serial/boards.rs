@@ -147,4 +147,16 @@ impl Surface for SerialBoards {
     fn is_active(&self) -> bool {
         !self.boards.is_empty()
     }
+
+    fn online(&self) -> crate::health::Online {
+        let said_hello = self
+            .boards
+            .iter()
+            .filter(|b| b.surface.board().is_some())
+            .count();
+        crate::health::Online {
+            serial: u32::try_from(said_hello).unwrap_or(u32::MAX),
+            ..Default::default()
+        }
+    }
 }

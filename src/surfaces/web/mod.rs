@@ -205,6 +205,13 @@ impl Surface for WebPort {
         self.surface.subscribers() > 0
     }
 
+    fn online(&self) -> crate::health::Online {
+        crate::health::Online {
+            consoles: u32::try_from(self.surface.subscribers()).unwrap_or(u32::MAX),
+            ..Default::default()
+        }
+    }
+
     fn stop(&mut self) {
         self.clients.clear();
         if let Some(s) = self.server.take() {

@@ -298,6 +298,10 @@ impl OscSurface {
                     ]);
                 }
                 msgs.extend(health_status(&self.health));
+                msgs.extend(self.health.online().named().map(|(kind, n)| OscOut {
+                    addr: format!("/status/online/{kind}"),
+                    arg: OscType::Int(i32::try_from(n).unwrap_or(i32::MAX)),
+                }));
                 for (k, link) in self.health.link_statuses().iter().enumerate() {
                     let count = |n: u64| OscType::Int(i32::try_from(n).unwrap_or(i32::MAX));
                     for (field, arg) in [

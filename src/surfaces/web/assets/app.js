@@ -483,6 +483,9 @@ function connect() {
     // The whole mix, then every change, with every meter in one blob.
     send("/subscribe", { i: 0 }, { i: 2 });
     send("/status");
+    // Counts of what is connected are the daemon's at its last tick: ask
+    // again once this page is counted.
+    setTimeout(() => send("/status"), 300);
     // A reconnect redraws the open detail too.
     const d = document.getElementById("detail");
     if (d) openDetail(d.dataset.strip, d.querySelector("h2").textContent, last);
@@ -507,17 +510,29 @@ function connect() {
   });
 }
 
-/** Audio and session health at a glance: xruns, DSP load, consoles
- * connected, unsaved changes. Asked every 2 s. */
+/** What is connected, as `/status/online/KIND` counts it: consoles
+ * always, the others when there are any. */
+const ONLINE = [
+  ["consoles", "console", "consoles"],
+  ["osc", "tablet", "tablets"],
+  ["mackie", "Mackie unit", "Mackie units"],
+  ["midi", "MIDI controller", "MIDI controllers"],
+  ["serial", "fader board", "fader boards"],
+];
+
+/** Audio and session health at a glance: xruns, DSP load, consoles,
+ * tablets and desks connected, unsaved changes. Asked every 2 s. */
 function showStatus() {
   const xruns = status.get("/status/xruns") ?? 0;
   const dsp = status.get("/status/dsp_load") ?? 0;
-  const clients = status.get("/status/clients") ?? 0;
   const dirty = status.get("/status/session/dirty") === 1;
   const audio = status.get("/status/audio") === 1;
+  const online = ONLINE.map(([kind, one, many]) => [status.get(`/status/online/${kind}`) ?? 0, one, many])
+    .filter(([n], i) => i === 0 || n > 0)
+    .map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   statusLine.textContent =
     `${audio ? "audio" : "no audio"} \u00b7 DSP ${dsp.toFixed(0)}% \u00b7 ${xruns} xruns \u00b7 ` +
-    `${clients} console${clients === 1 ? "" : "s"} \u00b7 ${dirty ? "unsaved" : "saved"}`;
+    `${online.join(" \u00b7 ")} \u00b7 ${dirty ? "unsaved" : "saved"}`;
   statusLine.classList.toggle("warn", xruns > 0 || !audio);
   statusLine.dataset.xruns = String(xruns);
   statusLine.dataset.dirty = String(dirty);
