@@ -6,7 +6,7 @@ use super::{
     Origin, Param, SendParam, StripRef, Value, automation,
 };
 use crate::dsp::{db_to_pos, pos_to_db};
-use crate::model::{AutomationMode, StripSlot};
+use crate::model::{AutomationMode, Named, StripSlot};
 
 impl Hub {
     /// Parse `address` and apply it; see [`Hub::apply`].
@@ -146,32 +146,12 @@ impl Hub {
             }
             Param::Output => return self.set_output(origin, address, value),
             Param::Automation => {
-                let mode = match &value {
-                    Value::Text(t) => AutomationMode::from_name(t),
-                    Value::Float(x) if *x >= 0.0 && x.fract() == 0.0 => {
-                        AutomationMode::from_index(*x as usize)
-                    }
-                    _ => None,
-                }
-                .ok_or(IntentError::WrongType {
-                    address,
-                    expected: "off, read, touch, latch, write or trim (or 0..5)",
-                })?;
+                let mode: AutomationMode = named(address, &value)?;
                 self.controls_mut(address)?.automation = mode;
                 Value::Text(mode.as_str().to_owned())
             }
             Param::Colour => {
-                let colour = match &value {
-                    Value::Text(t) => crate::model::StripColour::from_name(t),
-                    Value::Float(x) if *x >= 0.0 && x.fract() == 0.0 => {
-                        crate::model::StripColour::ALL.get(*x as usize).copied()
-                    }
-                    _ => None,
-                }
-                .ok_or(IntentError::WrongType {
-                    address,
-                    expected: "none, red, green, yellow, blue, magenta, cyan or white (or 0..7)",
-                })?;
+                let colour: crate::model::StripColour = named(address, &value)?;
                 self.controls_mut(address)?.colour = colour;
                 Value::Text(colour.as_str().to_owned())
             }
@@ -463,4 +443,18 @@ pub(super) fn boolean(address: Address, value: &Value) -> Result<bool, IntentErr
             expected: "0 or 1",
         }),
     }
+}
+
+/// A named choice (an automation mode, a colour) given by its name or its
+/// number.
+fn named<T: Named>(address: Address, value: &Value) -> Result<T, IntentError> {
+    match value {
+        Value::Text(t) => T::from_name(t),
+        Value::Float(x) if *x >= 0.0 && x.fract() == 0.0 => T::from_index(*x as usize),
+        _ => None,
+    }
+    .ok_or(IntentError::WrongType {
+        address,
+        expected: T::EXPECTED,
+    })
 }

@@ -364,12 +364,41 @@ impl StripColour {
             StripColour::White => "white",
         }
     }
+}
+
+impl Named for StripColour {
+    const ALL: &'static [StripColour] = &StripColour::ALL;
+    const EXPECTED: &'static str =
+        "none, red, green, yellow, blue, magenta, cyan or white (or 0..7)";
+
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A choice among a few named values (an automation mode, a colour): its
+/// lower-case name in session files and on the wire, or its number in
+/// [`Named::ALL`].
+pub trait Named: Copy + Sized + 'static {
+    /// Every value, in the order surfaces number them.
+    const ALL: &'static [Self];
+    /// What a value may be, for messages ("off, read ... (or 0..5)").
+    const EXPECTED: &'static str;
+
+    /// The name.
+    fn name(self) -> &'static str;
 
     /// Parse a name (case-insensitive).
-    pub fn from_name(name: &str) -> Option<StripColour> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+    fn from_name(name: &str) -> Option<Self> {
+        <Self as Named>::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The value numbered `index` in [`Named::ALL`].
+    fn from_index(index: usize) -> Option<Self> {
+        <Self as Named>::ALL.get(index).copied()
     }
 }
 
@@ -413,17 +442,14 @@ impl AutomationMode {
             AutomationMode::Trim => "trim",
         }
     }
+}
 
-    /// Parse a name (case-insensitive).
-    pub fn from_name(name: &str) -> Option<AutomationMode> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str().eq_ignore_ascii_case(name.trim()))
-    }
+impl Named for AutomationMode {
+    const ALL: &'static [AutomationMode] = &AutomationMode::ALL;
+    const EXPECTED: &'static str = "off, read, touch, latch, write or trim (or 0..5)";
 
-    /// The mode numbered `index` in [`AutomationMode::ALL`].
-    pub fn from_index(index: usize) -> Option<AutomationMode> {
-        Self::ALL.get(index).copied()
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 

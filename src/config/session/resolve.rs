@@ -10,7 +10,7 @@ use crate::dsp::generator::{Pulse, ToneSpec, Wave};
 use crate::dsp::pan::PanLaw;
 use crate::model::{
     AutomationMode, Bus, BusKind, Channels, Controls, DelayFx, Division, Effect, Lane, LaneParam,
-    LanePoint, Output, ReverbSpec, Session, StripColour, StripSlot, TEMPO_RANGE, Track,
+    LanePoint, Named, Output, ReverbSpec, Session, StripColour, StripSlot, TEMPO_RANGE, Track,
     TrackSource, normalize_strip_name,
 };
 use serde_saphyr::{Location, Spanned};
@@ -406,27 +406,24 @@ impl Resolver<'_> {
     }
 
     pub(super) fn colour(&mut self, v: &Spanned<String>) -> StripColour {
-        StripColour::from_name(&v.value).unwrap_or_else(|| {
-            let names: Vec<&str> = StripColour::ALL.iter().map(|c| c.as_str()).collect();
+        self.named(v, "colour")
+    }
+
+    /// A named choice: unknown names are an error naming the choices.
+    fn named<T: Named + Default>(&mut self, v: &Spanned<String>, what: &str) -> T {
+        T::from_name(&v.value).unwrap_or_else(|| {
+            let names: Vec<&str> = T::ALL.iter().map(|c| c.name()).collect();
+            let (last, rest) = names.split_last().unwrap_or((&"", &[]));
             self.err(
                 v.referenced,
-                format!("colour '{}' is not one of {}", v.value, names.join(", ")),
+                format!("{what} '{}' is not {} or {last}", v.value, rest.join(", ")),
             );
-            StripColour::None
+            T::default()
         })
     }
 
     pub(super) fn mode(&mut self, v: &Spanned<String>) -> AutomationMode {
-        AutomationMode::from_name(&v.value).unwrap_or_else(|| {
-            self.err(
-                v.referenced,
-                format!(
-                    "automation '{}' is not off, read, touch, latch, write or trim",
-                    v.value
-                ),
-            );
-            AutomationMode::Off
-        })
+        self.named(v, "automation")
     }
 
     /// A strip's lanes; `sends` is how many sends it has.

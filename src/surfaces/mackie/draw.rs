@@ -650,7 +650,7 @@ fn timecode_digits(frames: u64, rate: u32) -> [(u8, bool); 10] {
 /// The colour the session gives strip `s`, as a scribble strip shows it
 /// (`None` when it has none: the surface's own default).
 fn chosen_colour(hub: &Hub, s: StripRef) -> Option<ScribbleColour> {
-    use crate::model::StripColour as C;
+    use crate::model::{Named, StripColour as C};
     let Ok(Value::Text(name)) = hub.get(Address::new(s, Param::Colour)) else {
         return None;
     };

@@ -467,10 +467,14 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                     };
                     let mode = match mode.as_str() {
                         "strip" => None,
-                        m => match crate::model::AutomationMode::from_name(m) {
-                            Some(m) => Some(m),
-                            None => return bad(usage),
-                        },
+                        m => {
+                            match <crate::model::AutomationMode as crate::model::Named>::from_name(
+                                m,
+                            ) {
+                                Some(m) => Some(m),
+                                None => return bad(usage),
+                            }
+                        }
                     };
                     Some(Ok(OscCommand::LaneMode { strip, lane, mode }))
                 }

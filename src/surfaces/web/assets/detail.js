@@ -194,6 +194,28 @@ function colourRow(base, known) {
   return row;
 }
 
+/** A switch (pre/post, in/out): a button that shows its new state at
+ * once (the daemon does not echo a client's own change) and sends it as
+ * 0|1 to `address()`. `isOn` reads the state, `show` shows one. */
+function switchButton(text, label, isOn, show, address) {
+  const b = document.createElement("button");
+  b.className = "send-pre";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", () => {
+    const next = isOn() ? 0 : 1;
+    show(next);
+    send(address(), { i: next });
+  });
+  return b;
+}
+
+/** Show switch button `b` on or off. */
+function lit(b, on) {
+  b?.classList.toggle("on", on);
+  b?.setAttribute("aria-pressed", String(on));
+}
+
 /** The high-pass: in or out (the button, or a double-tap on its handle)
  * and its frequency (drag the handle across). */
 const hpf = { on: false, freq: 80, held: false };
@@ -201,15 +223,8 @@ const hpf = { on: false, freq: 80, held: false };
 function hpfRow() {
   const row = document.createElement("div");
   row.className = "hpf-row";
-  const b = document.createElement("button");
+  const b = switchButton("HPF", "high-pass", () => hpf.on, (v) => showHpf("on", v), () => `/${open}/hpf/on`);
   b.id = "hpf-on";
-  b.className = "send-pre";
-  b.textContent = "HPF";
-  b.setAttribute("aria-label", "high-pass");
-  b.addEventListener("click", () => {
-    showHpf("on", hpf.on ? 0 : 1);
-    send(`/${open}/hpf/on`, { i: hpf.on ? 1 : 0 });
-  });
   const f = document.createElement("output");
   f.id = "hpf-freq";
   row.append(b, f);
@@ -256,9 +271,7 @@ function placeHpf() {
 function showHpf(what, v, byHand = false) {
   if (what === "on") {
     hpf.on = v >= 0.5;
-    const b = document.getElementById("hpf-on");
-    b?.classList.toggle("on", hpf.on);
-    b?.setAttribute("aria-pressed", String(hpf.on));
+    lit(document.getElementById("hpf-on"), hpf.on);
   } else if (byHand || !hpf.held) {
     hpf.freq = v;
   }
@@ -420,15 +433,8 @@ function limiterPanel() {
   const label = document.createElement("span");
   label.textContent = "Limiter";
   label.className = "lim-label";
-  const on = document.createElement("button");
+  const on = switchButton("in", "limiter in", () => limiter.on, (v) => showLimiter("on", v), () => "/master/limiter/on");
   on.id = "lim-on";
-  on.className = "send-pre";
-  on.textContent = "in";
-  on.setAttribute("aria-label", "limiter in");
-  on.addEventListener("click", () => {
-    showLimiter("on", limiter.on ? 0 : 1);
-    send("/master/limiter/on", { i: limiter.on ? 1 : 0 });
-  });
   const track = document.createElement("div");
   track.className = "send-track";
   track.id = "lim-ceiling";
@@ -475,9 +481,7 @@ function limiterPanel() {
 function showLimiter(what, v) {
   if (what === "on") {
     limiter.on = v >= 0.5;
-    const b = document.getElementById("lim-on");
-    b?.classList.toggle("on", limiter.on);
-    b?.setAttribute("aria-pressed", String(limiter.on));
+    lit(document.getElementById("lim-on"), limiter.on);
   } else if (what === "ceiling") {
     limiter.ceiling = v;
     const t = document.getElementById("lim-ceiling");
@@ -524,9 +528,7 @@ function sendRow(k) {
   track.appendChild(fill);
   const db = document.createElement("output");
   db.className = "send-db";
-  const pre = document.createElement("button");
-  pre.className = "send-pre";
-  pre.textContent = "pre";
+  const pre = switchButton("pre", `send ${k} pre-fader`, () => r.isPre, (v) => showSend(k, "pre", v), () => `/${open}/send/${k}/pre`);
   row.append(bus, track, db, pre);
   list.appendChild(row);
   r = { k, bus, track, fill, db, pre, pos: 0, isPre: false, held: false };
@@ -554,10 +556,7 @@ function sendRow(k) {
   track.addEventListener("pointerup", release);
   track.addEventListener("pointercancel", release);
   track.addEventListener("dblclick", () => send(`/${open}/send/${k}/gain`, 0));
-  pre.addEventListener("click", () => {
-    showSend(k, "pre", r.isPre ? 0 : 1);
-    send(`/${open}/send/${k}/pre`, { i: r.isPre ? 1 : 0 });
-  });
+
   return r;
 }
 
@@ -573,8 +572,7 @@ function showSend(k, what, v) {
     r.db.textContent = !Number.isFinite(v) || v <= -90 ? "-\u221e" : `${v > 0 ? "+" : ""}${v.toFixed(1)}`;
   } else if (what === "pre") {
     r.isPre = v >= 0.5;
-    r.pre.classList.toggle("on", r.isPre);
-    r.pre.setAttribute("aria-pressed", String(r.isPre));
+    lit(r.pre, r.isPre);
   }
 }
 
