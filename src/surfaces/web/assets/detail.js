@@ -133,16 +133,7 @@ export function openDetail(base, name, known) {
   svg("polyline", { id: "gate-curve", points: "", class: "curve gate" }, dyn);
   svg("polyline", { id: "comp-curve", points: "", class: "curve" }, dyn);
   dynRow.appendChild(dyn);
-  const gr = document.createElement("div");
-  gr.className = "gr";
-  gr.setAttribute("aria-label", "gain reduction");
-  const grBar = document.createElement("div");
-  grBar.id = "gr-bar";
-  gr.appendChild(grBar);
-  const grText = document.createElement("output");
-  grText.id = "gr-text";
-  grText.textContent = "0.0";
-  dynRow.append(gr, grText);
+  dynRow.append(...reductionMeter("gr", "gain reduction", "gr"));
   panel.appendChild(dynRow);
   if (base === "master") panel.append(limiterPanel(), loudnessPanel());
   const sendList = document.createElement("div");
@@ -281,6 +272,21 @@ function showHpf(what, v, byHand = false) {
     f.dataset.hz = hpf.freq.toFixed(1);
   }
   placeHpf();
+}
+
+/** A gain-reduction bar (`ID-bar`, drawn by transform) and its figure
+ * in dB (`ID-text`). */
+function reductionMeter(cls, label, id) {
+  const box = document.createElement("div");
+  box.className = cls;
+  box.setAttribute("aria-label", label);
+  const bar = document.createElement("div");
+  bar.id = `${id}-bar`;
+  box.appendChild(bar);
+  const text = document.createElement("output");
+  text.id = `${id}-text`;
+  text.textContent = "0.0";
+  return [box, text];
 }
 
 /** Ask for a curve at the next frame (once, however many changes came). */
@@ -464,16 +470,8 @@ function limiterPanel() {
   const release = document.createElement("output");
   release.id = "lim-release";
   release.className = "lim-release";
-  const gr = document.createElement("div");
-  gr.className = "lim-gr";
-  gr.setAttribute("aria-label", "limiter gain reduction");
-  const bar = document.createElement("div");
-  bar.id = "lim-bar";
-  gr.appendChild(bar);
-  const text = document.createElement("output");
-  text.id = "lim-text";
+  const [gr, text] = reductionMeter("lim-gr", "limiter gain reduction", "lim");
   text.className = "send-db";
-  text.textContent = "0.0";
   box.append(label, on, track, ceiling, release, gr, text);
   return box;
 }
