@@ -446,7 +446,7 @@ fn a_state_dump_is_paced_over_ticks() {
 #[test]
 fn a_silent_subscriber_expires_and_a_configured_client_does_not() {
     let fixed = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let run = start_with_config(
+    let mut run = start_with_config(
         IDLE_SESSION,
         &format!(
             "version: 1\naudio: {{ backend: dummy }}\nosc:\n  subscriber_timeout_s: 5\n  clients: [{{ address: \"{}\" }}]\n",
@@ -484,9 +484,14 @@ fn a_silent_subscriber_expires_and_a_configured_client_does_not() {
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
     let mut buf = vec![0u8; 65_536];
-    let n = fixed
-        .recv(&mut buf)
-        .expect("feedback to the configured client");
+    let n = match fixed.recv(&mut buf) {
+        Ok(n) => n,
+        Err(e) => {
+            let status = osc_status(run.osc);
+            let log = terminate_clean(&mut run.child);
+            panic!("no feedback to the configured client ({e}); /status: {status:?}\n{log}")
+        }
+    };
     let mut msgs = Vec::new();
     flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
     assert!(msgs.iter().any(|(a, _)| a == "/strip/2/mute"), "{msgs:?}");
