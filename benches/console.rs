@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use support::{
-    console_session, cpu_seconds, ready_osc_port, start_faderd_binary, start_jackd,
+    console_session, cpu_seconds, ready_osc_port, release_args, start_faderd_binary, start_jackd,
     thread_cpu_seconds,
 };
 
@@ -47,20 +47,12 @@ const BUSES: usize = 4;
 const UDP_SUBSCRIBERS: usize = 4;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--test") || cfg!(debug_assertions) {
-        eprintln!("SKIPPED: console measures release builds only (cargo bench --bench console)");
+    let Some(args) = release_args("console") else {
         return;
-    }
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
     };
-    let pages: usize = value("--pages").and_then(|s| s.parse().ok()).unwrap_or(20);
-    let secs: f64 = value("--secs").and_then(|s| s.parse().ok()).unwrap_or(5.0);
-    let sockets: usize = value("--sockets").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let pages: usize = args.parsed("--pages", 20);
+    let secs: f64 = args.parsed("--secs", 5.0);
+    let sockets: usize = args.parsed("--sockets", 0);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let browser_dir = root.join("tests/browser");
     if !browser_dir.join("node_modules/playwright-core").is_dir() {

@@ -37,8 +37,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::{
-    Kill, console_session, cpu_seconds, median, ready_osc_port, start_faderd_binary, start_jackd,
-    thread_cpu_seconds,
+    Kill, console_session, cpu_seconds, median, ready_osc_port, release_args, start_faderd_binary,
+    start_jackd, thread_cpu_seconds,
 };
 
 const TRACKS: usize = 64;
@@ -292,25 +292,15 @@ impl Scenario {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--test") || cfg!(debug_assertions) {
-        eprintln!(
-            "SKIPPED: daemon_cpu measures release builds only (cargo bench --bench daemon_cpu)"
-        );
+    let Some(args) = release_args("daemon_cpu") else {
         return;
-    }
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
     };
-    let secs: f64 = value("--secs").and_then(|s| s.parse().ok()).unwrap_or(8.0);
+    let secs: f64 = args.parsed("--secs", 8.0);
     let mut builds: Vec<(String, PathBuf)> = vec![(
         "this build".into(),
         PathBuf::from(env!("CARGO_BIN_EXE_faderd")),
     )];
-    if let Some(b) = value("--baseline") {
+    if let Some(b) = args.value("--baseline") {
         builds.push(("baseline".into(), PathBuf::from(b)));
     }
     let Some(_jackd) = start_jackd("cpu") else {

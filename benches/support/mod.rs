@@ -297,3 +297,35 @@ pub fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
         .sum::<u64>() as f64
         / 1e9
 }
+
+/// A release bench's command line: `None` (and says SKIPPED) under
+/// `cargo test` or in a debug build, else the arguments.
+pub fn release_args(bench: &str) -> Option<BenchArgs> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--test") || cfg!(debug_assertions) {
+        eprintln!("SKIPPED: {bench} measures release builds only (cargo bench --bench {bench})");
+        return None;
+    }
+    Some(BenchArgs(args))
+}
+
+/// The arguments a bench was given.
+pub struct BenchArgs(pub Vec<String>);
+
+impl BenchArgs {
+    /// The value after `flag` (`--secs 5`), if given.
+    pub fn value(&self, flag: &str) -> Option<String> {
+        self.0
+            .iter()
+            .position(|a| a == flag)
+            .and_then(|i| self.0.get(i + 1))
+            .cloned()
+    }
+
+    /// The value after `flag` read as a `T`, else `default`.
+    pub fn parsed<T: std::str::FromStr>(&self, flag: &str, default: T) -> T {
+        self.value(flag)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    }
+}
