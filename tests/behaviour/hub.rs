@@ -402,6 +402,14 @@ fn master_peak(h: &mut Hub, e: &mut faderd::engine::Engine, ms: usize) -> f32 {
     peak
 }
 
+/// What surfaces are told since the last look, as `ADDRESS VALUE` lines.
+fn told_as_text(h: &mut Hub) -> Vec<String> {
+    h.take_feedback()
+        .iter()
+        .map(|f| format!("{} {:?}", f.address, f.value))
+        .collect()
+}
+
 #[test]
 fn a_track_added_while_playing_joins_the_mix_and_every_surface_is_told() {
     let yaml = "version: 1\nname: grow\ntracks:\n  - { name: Tone, source: { tone: { wave: sine, freq_hz: 500, level_db: -6 } } }\n";
@@ -413,11 +421,7 @@ fn a_track_added_while_playing_joins_the_mix_and_every_surface_is_told() {
         .unwrap();
     assert_eq!(added, faderd::mixer::StripRef::Track(1));
     // Surfaces are told of the new strip: its name and its controls.
-    let told: Vec<String> = h
-        .take_feedback()
-        .iter()
-        .map(|f| format!("{} {:?}", f.address, f.value))
-        .collect();
+    let told = told_as_text(&mut h);
     for want in [
         "strip/2/name Text(\"Guitar\")",
         "strip/2/fader Float(0.75)",
@@ -459,18 +463,14 @@ fn a_track_removed_while_playing_leaves_the_mix_and_the_tracks_after_it_move_up(
         "the soloed tone plays"
     );
     // A tablet holds High's fader.
-    let tablet = Origin::Client(faderd::mixer::ClientId(7));
+    let tablet = Origin::Client(faderd::mixer::ClientId(8));
     let high_fader = Address::parse("strip/2/fader").unwrap();
     h.touch(tablet, high_fader, true).unwrap();
     h.take_feedback();
     assert_eq!(h.remove_track(ME, 0).unwrap(), "Low");
     // Surfaces are told the strips that moved, whole, and nothing of a
     // third strip.
-    let told: Vec<String> = h
-        .take_feedback()
-        .iter()
-        .map(|f| format!("{} {:?}", f.address, f.value))
-        .collect();
+    let told = told_as_text(&mut h);
     for want in [
         "strip/1/name Text(\"High\")",
         "strip/1/solo Bool(true)",
