@@ -988,14 +988,26 @@ const EQ_TRACK: &str = "eq: { hpf: { freq: 90, slope: 24 }, bands: [ { type: low
 /// at `hz` through the strip with the EQ on, against the same with it
 /// off (RMS over the last 100 ms of 400), in dB.
 fn engine_eq_gain_db(hz: f64) -> f64 {
-    let yaml = format!(
-        "version: 1\nname: eq\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: {hz}, level_db: -20 }} }}, {EQ_TRACK} }}\n"
-    );
-    let rms = |on: bool| {
-        let out = engine_output(&yaml, &["strip/1/eq/on", "strip/1/hpf/on"], on, 400);
-        (out.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / out.len() as f64).sqrt()
-    };
-    20.0 * (rms(true) / rms(false)).log10()
+    let track =
+        format!("source: {{ tone: {{ wave: sine, freq_hz: {hz}, level_db: -20 }} }}, {EQ_TRACK}");
+    switched_gain_db(&track, &["strip/1/eq/on", "strip/1/hpf/on"], 400, rms)
+}
+
+/// What switching `switches` on does to the engine's output level of a
+/// one-track session (the track's YAML fields `track`), in dB: `level`
+/// of the last 100 ms of `ms` with them on, against them off.
+fn switched_gain_db(track: &str, switches: &[&str], ms: usize, level: fn(&[f32]) -> f64) -> f64 {
+    let yaml = format!("version: 1\nname: measure\ntracks:\n  - {{ name: S, {track} }}\n");
+    let at = |on: bool| level(&engine_output(&yaml, switches, on, ms));
+    20.0 * (at(true) / at(false)).log10()
+}
+
+fn rms(out: &[f32]) -> f64 {
+    (out.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / out.len() as f64).sqrt()
+}
+
+fn peak(out: &[f32]) -> f64 {
+    f64::from(out.iter().fold(0.0f32, |m, x| m.max(x.abs())))
 }
 
 #[test]
@@ -1062,14 +1074,10 @@ const DYN_TRACK: &str = "comp: { threshold: -20, ratio: 4, knee: 0, attack: 1, r
 /// through [`DYN_TRACK`]'s dynamics, measured: its output peak (over the
 /// last 100 ms of 600) with compressor and gate on, against them off.
 fn engine_dyn_gain_db(level_db: f64) -> f64 {
-    let yaml = format!(
-        "version: 1\nname: dyn\ntracks:\n  - {{ name: S, source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: {level_db} }} }}, {DYN_TRACK} }}\n"
+    let track = format!(
+        "source: {{ tone: {{ wave: sine, freq_hz: 1000, level_db: {level_db} }} }}, {DYN_TRACK}"
     );
-    let peak = |on: bool| {
-        let out = engine_output(&yaml, &["strip/1/comp/on", "strip/1/gate/on"], on, 600);
-        f64::from(out.iter().fold(0.0f32, |m, x| m.max(x.abs())))
-    };
-    20.0 * (peak(true) / peak(false)).log10()
+    switched_gain_db(&track, &["strip/1/comp/on", "strip/1/gate/on"], 600, peak)
 }
 
 #[test]
