@@ -223,25 +223,35 @@ function hpfRow() {
 }
 
 function hpfHandle(plot) {
-  const dot = svg("circle", { id: "hpf-handle", r: 11, class: "handle hpf", "data-band": "hpf" }, plot);
-  const label = svg("text", { id: "hpf-label", class: "handle-label" }, plot);
-  label.textContent = "H";
-  dot.addEventListener("pointerdown", (e) => {
-    dot.setPointerCapture(e.pointerId);
-    hpf.held = true;
-  });
-  dot.addEventListener("pointermove", (e) => {
-    if (!hpf.held) return;
-    const box = plot.getBoundingClientRect();
-    const px = ((e.clientX - box.left) / box.width) * W;
+  const [dot, label] = plotHandle(plot, "H", { id: "hpf-handle", class: "handle hpf", "data-band": "hpf" }, hpf, (px) => {
     showHpf("freq", Math.max(F_MIN, Math.min(F_MAX, fAt(px))), true);
     send(`/${open}/hpf/freq`, hpf.freq);
   });
-  const release = () => (hpf.held = false);
-  dot.addEventListener("pointerup", release);
-  dot.addEventListener("pointercancel", release);
+  label.id = "hpf-label";
   dot.addEventListener("dblclick", () => document.getElementById("hpf-on")?.click());
   placeHpf();
+}
+
+/** A handle on the EQ plot, `text` on it: held (`grab.held`) from
+ * pointer down to up, `onDrag(x, y)` given the pointer in the plot's
+ * units while held. Returns the circle and its label. */
+function plotHandle(plot, text, attrs, grab, onDrag) {
+  const dot = svg("circle", { r: 11, ...attrs }, plot);
+  const label = svg("text", { class: "handle-label" }, plot);
+  label.textContent = text;
+  dot.addEventListener("pointerdown", (e) => {
+    dot.setPointerCapture(e.pointerId);
+    grab.held = true;
+  });
+  dot.addEventListener("pointermove", (e) => {
+    if (!grab.held) return;
+    const box = plot.getBoundingClientRect();
+    onDrag(((e.clientX - box.left) / box.width) * W, ((e.clientY - box.top) / box.height) * H);
+  });
+  const release = () => (grab.held = false);
+  dot.addEventListener("pointerup", release);
+  dot.addEventListener("pointercancel", release);
+  return [dot, label];
 }
 
 function placeHpf() {
@@ -305,30 +315,16 @@ function band(k) {
   let b = bands.get(k);
   if (b) return b;
   const plot = document.getElementById("eq");
-  const dot = svg("circle", { r: 11, class: `handle band${k}`, "data-band": k }, plot);
-  const label = svg("text", { class: "handle-label" }, plot);
-  label.textContent = String(k);
-  b = { k, dot, label, freq: 1000, gain: 0, held: false };
-  bands.set(k, b);
+  b = { k, freq: 1000, gain: 0, held: false };
   // Drag: frequency across, gain up and down (a shelf or peak band).
-  dot.addEventListener("pointerdown", (e) => {
-    dot.setPointerCapture(e.pointerId);
-    b.held = true;
-  });
-  dot.addEventListener("pointermove", (e) => {
-    if (!b.held) return;
-    const box = plot.getBoundingClientRect();
-    const px = ((e.clientX - box.left) / box.width) * W;
-    const py = ((e.clientY - box.top) / box.height) * H;
+  [b.dot, b.label] = plotHandle(plot, String(k), { class: `handle band${k}`, "data-band": k }, b, (px, py) => {
     b.freq = Math.max(F_MIN, Math.min(F_MAX, fAt(px)));
     b.gain = Math.max(DB_MIN, Math.min(DB_MAX, dbAt(py)));
     place(b);
     send(`/${open}/eq/${k}/freq`, b.freq);
     send(`/${open}/eq/${k}/gain`, b.gain);
   });
-  const release = () => (b.held = false);
-  dot.addEventListener("pointerup", release);
-  dot.addEventListener("pointercancel", release);
+  bands.set(k, b);
   return b;
 }
 
