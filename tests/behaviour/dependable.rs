@@ -322,7 +322,7 @@ fn gather(socks: &[UdpSocket], window: Duration) -> Vec<(usize, Instant, usize)>
     while t0.elapsed() < window {
         let mut any = false;
         for (i, s) in socks.iter().enumerate() {
-            while let Ok(n) = s.recv(&mut buf) {
+            while let Ok(n) = recv(s, &mut buf) {
                 got.push((i, Instant::now(), n));
                 any = true;
             }
@@ -469,7 +469,7 @@ fn a_silent_subscriber_expires_and_a_configured_client_does_not() {
     fixed
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
-    while fixed.recv(&mut [0u8; 65_536]).is_ok() {}
+    while recv(&fixed, &mut [0u8; 65_536]).is_ok() {}
     // (From another host: messages from the configured client's own IP
     // count as its own moves, which it is not echoed.)
     let mover = UdpSocket::bind("127.0.0.2:0").unwrap();
@@ -484,7 +484,7 @@ fn a_silent_subscriber_expires_and_a_configured_client_does_not() {
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
     let mut buf = vec![0u8; 65_536];
-    let n = match fixed.recv(&mut buf) {
+    let n = match recv(&fixed, &mut buf) {
         Ok(n) => n,
         Err(e) => {
             let status = osc_status(run.osc);

@@ -413,7 +413,7 @@ fn kill_9_during_autosaves_and_saves_leaves_every_file_loadable_and_recovers_the
     sock.send_to(&sub, ("127.0.0.1", port)).unwrap();
     let mut gains = std::collections::HashMap::new();
     let mut buf = vec![0u8; 65_536];
-    while let Ok(n) = sock.recv(&mut buf) {
+    while let Ok(n) = recv(&sock, &mut buf) {
         let mut msgs = Vec::new();
         flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
         for (a, v) in msgs {

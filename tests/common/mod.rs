@@ -129,13 +129,44 @@ pub fn start_run_cmd(
     (child, line)
 }
 
-/// SIGTERM and wait (at most 5 s) for the exit.
-pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+/// Send `signal` (`-TERM`, `-STOP` ...) to `child`, the test's own.
+pub fn signal(child: &std::process::Child, signal: &str) {
     let pid = child.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+    let st = std::process::Command::new("kill")
+        .args([signal, &pid])
         .status()
         .unwrap();
+    assert!(st.success(), "kill {signal} {pid} failed");
+}
+
+/// `sock.recv` that rides out signals: a receive with a read timeout is
+/// not restarted after one (or after this process is stopped and
+/// continued, as a machine's freezer does), it fails with EINTR.
+pub fn recv(sock: &std::net::UdpSocket, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match sock.recv(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
+/// `sock.recv_from`, riding out signals as [`recv`] does.
+pub fn recv_from(
+    sock: &std::net::UdpSocket,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, std::net::SocketAddr)> {
+    loop {
+        match sock.recv_from(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
+/// SIGTERM and wait (at most 5 s) for the exit.
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    signal(child, "-TERM");
     let t0 = std::time::Instant::now();
     loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -342,7 +373,7 @@ pub fn osc_status(osc_port: u16) -> Vec<(String, rosc::OscType)> {
     let mut n = None;
     for _ in 0..5 {
         sock.send_to(&msg, ("127.0.0.1", osc_port)).unwrap();
-        if let Ok(got) = sock.recv(&mut buf) {
+        if let Ok(got) = recv(&sock, &mut buf) {
             n = Some(got);
             break;
         }
@@ -353,7 +384,7 @@ pub fn osc_status(osc_port: u16) -> Vec<(String, rosc::OscType)> {
     // The rest of the reply follows at once.
     sock.set_read_timeout(Some(std::time::Duration::from_millis(100)))
         .unwrap();
-    while let Ok(n) = sock.recv(&mut buf) {
+    while let Ok(n) = recv(&sock, &mut buf) {
         flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut out);
     }
     out
@@ -421,7 +452,7 @@ pub fn subscribed_value(osc_port: u16, addr: &str) -> Option<f32> {
         .unwrap();
     let mut buf = vec![0u8; 65_536];
     let mut found = None;
-    while let Ok(n) = sock.recv(&mut buf) {
+    while let Ok(n) = recv(&sock, &mut buf) {
         let mut msgs = Vec::new();
         flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
         for (a, v) in msgs {

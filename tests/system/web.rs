@@ -474,7 +474,7 @@ fn lanes_over_udp(osc_port: u16) -> Vec<(String, String, Vec<[f32; 2]>)> {
     );
     sock.send_to(&ask, ("127.0.0.1", osc_port)).unwrap();
     let mut buf = vec![0u8; 65_536];
-    let n = sock.recv(&mut buf).expect("an answer to /automation/lanes");
+    let n = recv(&sock, &mut buf).expect("an answer to /automation/lanes");
     let Ok((_, rosc::OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n]) else {
         panic!("not one OSC message")
     };
@@ -1130,6 +1130,52 @@ fn the_dynamics_curves_drawn_are_what_the_engine_does_and_the_reduction_is_live(
         (gr - 10.5).abs() < 0.5,
         "the page shows {gr} dB of reduction"
     );
+}
+
+#[test]
+fn a_daemon_stopped_and_continued_keeps_its_pages_and_tablets_and_warns_of_nothing() {
+    let mut c = start();
+    let mut ws = ws_connect(&c.url, None).unwrap();
+    ws.send(tungstenite::Message::Binary(
+        osc_bytes("/subscribe", vec![rosc::OscType::Int(0)]).into(),
+    ))
+    .unwrap();
+    read_until(&mut ws, |a, _| a == "/strip/3/name");
+    // A page closed before it subscribed (no warning for it either).
+    drop(ws_connect(&c.url, None).unwrap());
+    // Ctrl-Z, then `fg` a second and a half later (or a machine that
+    // freezes the daemon's cgroup a while): every receive with a timeout
+    // it was waiting in ends with EINTR.
+    signal(&c.run.child.0, "-STOP");
+    std::thread::sleep(Duration::from_millis(1_500));
+    signal(&c.run.child.0, "-CONT");
+    std::thread::sleep(Duration::from_millis(300));
+    // The page's socket still carries moves both ways.
+    ws.send(tungstenite::Message::Binary(
+        osc_bytes("/strip/2/fader", vec![rosc::OscType::Float(0.3)]).into(),
+    ))
+    .unwrap();
+    assert!(wait_until(Duration::from_secs(2), || subscribed_value(
+        c.run.osc,
+        "/strip/2/fader"
+    ) == Some(0.3)));
+    oscsend(c.run.osc, &["/strip/3/fader", "f", "0.25"]);
+    let fed = read_until(&mut ws, |a, _| a == "/strip/3/fader");
+    assert!(
+        fed.contains(&("/strip/3/fader".into(), rosc::OscType::Float(0.25))),
+        "{fed:?}"
+    );
+    // The page never left, and nothing was refused on the way.
+    let status = osc_status(c.run.osc);
+    assert_eq!(status_number(&status, "/status/online/consoles"), Some(1.0));
+    assert_eq!(status_number(&status, "/status/rejected"), Some(0.0));
+    let log = terminate_clean(&mut c.run.child);
+    for line in log.lines() {
+        assert!(
+            !line.contains("WARN") && !line.contains("Interrupted"),
+            "{log}"
+        );
+    }
 }
 
 #[test]

@@ -317,7 +317,12 @@ impl Listener {
                 Err(e)
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            // A receive with a timeout is not restarted
+                            // after the daemon is stopped and continued
+                            // (Ctrl-Z, `fg`): nothing was refused.
+                            | std::io::ErrorKind::Interrupted
                     ) =>
                 {
                     continue;

@@ -13,7 +13,7 @@ pub mod server;
 pub mod ws;
 
 use crate::mixer::{Feedback, Hub, MeterFrame};
-use crate::surfaces::osc::{Datagram, OscCommand, OscStats, OscSurface, SurfaceOptions};
+use crate::surfaces::osc::{Datagram, OscStats, OscSurface, SurfaceOptions};
 use crate::surfaces::{Doorbell, Inbox, Surface};
 pub use server::{Access, Outbox, WebIn, WebServer, WebStats};
 use std::collections::HashMap;
@@ -174,8 +174,7 @@ impl Surface for WebPort {
             }
             WebIn::Closed { id } => {
                 clients.remove(&id);
-                let gone = vec![Ok(OscCommand::Unsubscribe { port: None })];
-                surface.handle(hub, peer_of(id), gone, now);
+                surface.forget(peer_of(id));
             }
         });
     }

@@ -269,6 +269,9 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
             return;
         }
         match stream.read(&mut chunk) {
+            // (A read with a timeout is not restarted after the daemon is
+            // stopped and continued, as by Ctrl-Z and `fg`.)
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
@@ -467,6 +470,8 @@ fn read_loop(
         match stream.read(&mut chunk) {
             Ok(0) => return Ok(()),
             Ok(n) => frames.push(&chunk[..n]),
+            // (Stopped and continued: the read is not restarted.)
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e)
                 if matches!(
                     e.kind(),

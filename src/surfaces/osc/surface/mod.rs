@@ -278,6 +278,20 @@ impl OscSurface {
         }
     }
 
+    /// Drop `from`'s subscriptions, if it has any, without a word: a
+    /// client whose connection closed (a page that went before it
+    /// subscribed is no refused command).
+    pub fn forget(&mut self, from: SocketAddr) {
+        let shown = &mut self.shown;
+        self.subscribers.retain(|s| {
+            let keep = s.fixed || !s.matches(from);
+            if !keep {
+                shown.forget(s.slot);
+            }
+            keep
+        });
+    }
+
     /// Send `from`'s subscriptions the whole mix again from the next tick
     /// (it lost what it was sent: a queue that overflowed).
     pub fn resync(&mut self, from: SocketAddr) {
