@@ -22,6 +22,9 @@
 //           drag it from 2 s to 4 s
 //   undo    the timeline of strip 1: its gain lane's points; Undo; after;
 //           then its gain lane put in read mode of its own
+//   long    the timeline of strip 1 (a lane hours long): its gain lane's
+//           points and the view; a tablet locates to an hour in; the
+//           points of the view the page turns to
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
 //   hpf     strip 2's detail: put the high-pass in; drag its handle to
@@ -302,6 +305,32 @@ try {
       await page.waitForSelector("#tl-loop.on", { timeout: 3000 });
       result.loop_span = await page.$eval("#tl-loop-span", (r) => Number(r.getAttribute("width")));
     }
+  } else if (scenario === "long") {
+    await page.click("#lanes");
+    const line = '#tl-plot g.lane[data-lane="gain"] .lane-line';
+    await page.waitForSelector(line, { timeout: 3000 });
+    const shown = () =>
+      page.evaluate((line) => {
+        const plot = document.getElementById("tl-plot");
+        return {
+          from: Number(plot.dataset.from),
+          span: Number(plot.dataset.span),
+          points: JSON.parse(document.querySelector(line).dataset.raw),
+        };
+      }, line);
+    result.start = await shown();
+    await oscsend("/transport/locate", "f", 3600);
+    // The view pages to the playhead, and the page asks for its points.
+    await page.waitForFunction(
+      (line) => {
+        const from = Number(document.getElementById("tl-plot").dataset.from);
+        const pts = JSON.parse(document.querySelector(line)?.dataset.raw || "[]");
+        return from > 3500 && pts.length > 2 && pts[1][0] > from;
+      },
+      line,
+      { timeout: 5000 },
+    );
+    result.later = await shown();
   } else if (scenario === "remove") {
     page.on("dialog", (d) => {
       result.asked = d.message();

@@ -463,23 +463,34 @@ fn on_a_phone_and_a_tablet_every_control_is_at_least_44_px_each_way() {
     }
 }
 
-/// Strip 1's lanes as a UDP client is told them (`/automation/lanes`):
-/// per lane (name, mode, points as (seconds, position)).
-fn lanes_over_udp(osc_port: u16) -> Vec<(String, String, Vec<[f32; 2]>)> {
+/// A lane as a client is told it: name, mode, points (seconds, position).
+type ToldLane = (String, String, Vec<[f32; 2]>);
+
+/// Strip 1's lanes as a UDP client is told them (`/automation/lanes`).
+fn lanes_over_udp(osc_port: u16) -> Vec<ToldLane> {
+    lanes_over_udp_in(osc_port, &[]).1
+}
+
+/// Strip 1's lanes as a UDP client asking for `view` (from, to, columns;
+/// or nothing) is told them, and the datagram's size.
+fn lanes_over_udp_in(osc_port: u16, view: &[rosc::OscType]) -> (usize, Vec<ToldLane>) {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-    let ask = osc_bytes(
-        "/automation/lanes",
-        vec![rosc::OscType::String("strip/1".into())],
-    );
-    sock.send_to(&ask, ("127.0.0.1", osc_port)).unwrap();
+    let mut args = vec![rosc::OscType::String("strip/1".into())];
+    args.extend_from_slice(view);
+    sock.send_to(
+        &osc_bytes("/automation/lanes", args),
+        ("127.0.0.1", osc_port),
+    )
+    .unwrap();
     let mut buf = vec![0u8; 65_536];
     let n = recv(&sock, &mut buf).expect("an answer to /automation/lanes");
     let Ok((_, rosc::OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n]) else {
         panic!("not one OSC message")
     };
     assert_eq!(m.addr, "/automation/lanes/strip/1");
-    m.args
+    let lanes = m
+        .args
         .chunks(5)
         .map(|lane| match lane {
             [
@@ -500,7 +511,98 @@ fn lanes_over_udp(osc_port: u16) -> Vec<(String, String, Vec<[f32; 2]>)> {
             }
             _ => panic!("a lane is five arguments: {lane:?}"),
         })
+        .collect();
+    (n, lanes)
+}
+
+/// A lane two hours long: 20,000 points of a slow ride (seconds, dB).
+fn evening_lane() -> Vec<[f64; 2]> {
+    (0..20_000)
+        .map(|k| {
+            let t = f64::from(k) * 0.36;
+            [t, -30.0 + 20.0 * (t * 0.7).sin() * (t / 3_000.0).cos()]
+        })
         .collect()
+}
+
+/// The lane's times a line drawn from `from_s` to `to_s` needs: those
+/// inside, and the one either side.
+fn times_for_view(lane: &[[f64; 2]], from_s: f64, to_s: f64) -> Vec<f64> {
+    let first = lane.partition_point(|p| p[0] < from_s).saturating_sub(1);
+    let end = (lane.partition_point(|p| p[0] <= to_s) + 1).min(lane.len());
+    lane[first..end].iter().map(|p| p[0]).collect()
+}
+
+/// The times of `points` are `expected` (to a millisecond; f32 seconds).
+fn assert_times(points: &[[f32; 2]], expected: &[f64]) {
+    assert_eq!(points.len(), expected.len(), "{points:?}");
+    for (p, t) in points.iter().zip(expected) {
+        assert!((f64::from(p[0]) - t).abs() < 1e-3, "{p:?} against {t}");
+    }
+}
+
+#[test]
+fn a_lane_hours_long_reaches_the_page_and_a_tablet_cut_to_what_they_draw() {
+    assert!(
+        liblo_tools_available(),
+        "liblo's oscsend is needed (apt-get install liblo-tools)"
+    );
+    let lane = evening_lane();
+    let points: Vec<String> = lane
+        .iter()
+        .map(|p| format!("[{:.2}, {:.4}]", p[0], p[1]))
+        .collect();
+    let session = format!(
+        "version: 1\nname: evening\ntracks:\n  - name: Tone\n    source: {{ tone: {{ wave: sine, freq_hz: 440, level_db: -20 }} }}\n    automation: read\n    lanes: {{ gain: {{ points: [{}] }} }}\n",
+        points.join(", ")
+    );
+    // (The file holds the points to a ten-thousandth of a dB.)
+    let lane: Vec<[f64; 2]> = points
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect();
+    let c = console_for(&session, heavy_turn());
+    // A tablet that asks for the whole lane gets it in one datagram (20,000
+    // points: 160 kB whole), from its first point to its last, its
+    // highest and lowest kept.
+    let (bytes, lanes) = lanes_over_udp_in(c.run.osc, &[]);
+    assert!(bytes <= 1472, "{bytes} bytes");
+    let whole = &lanes
+        .iter()
+        .find(|l| l.0 == "gain")
+        .expect("the gain lane")
+        .2;
+    assert!(whole.len() > 100 && whole.len() < 2_000, "{}", whole.len());
+    let at = |i: usize| f64::from(whole[i][0]);
+    assert!(at(0) == 0.0 && (at(whole.len() - 1) - lane[lane.len() - 1][0]).abs() < 1e-2);
+    let by_db = |a: &&[f64; 2], b: &&[f64; 2]| a[1].total_cmp(&b[1]);
+    for extreme in [lane.iter().max_by(by_db), lane.iter().min_by(by_db)] {
+        let t = extreme.unwrap()[0];
+        assert!(
+            whole.iter().any(|p| (f64::from(p[0]) - t).abs() < 1e-2),
+            "the point at {t} s is not among {whole:?}"
+        );
+    }
+    // A view an hour in, as a tablet's timeline asks for it: every point
+    // in it, and the one either side.
+    let view = [
+        rosc::OscType::Float(3_600.0),
+        rosc::OscType::Float(3_630.0),
+        rosc::OscType::Int(600),
+    ];
+    let (_, lanes) = lanes_over_udp_in(c.run.osc, &view);
+    let gain = &lanes.iter().find(|l| l.0 == "gain").unwrap().2;
+    assert_times(gain, &times_for_view(&lane, 3_600.0, 3_630.0));
+    // The page draws its view's points; paged an hour on, the new view's.
+    let v = browse(&c, "long", &[]);
+    for key in ["start", "later"] {
+        let shown = &v[key];
+        let from = shown["from"].as_f64().unwrap();
+        let to = from + shown["span"].as_f64().unwrap();
+        let drawn: Vec<[f32; 2]> = serde_json::from_value(shown["points"].clone()).unwrap();
+        assert_times(&drawn, &times_for_view(&lane, from, to));
+    }
+    assert!(v["later"]["from"].as_f64().unwrap() > 3_500.0, "{v}");
 }
 
 #[test]

@@ -45,7 +45,7 @@ mod view;
 
 pub use lanes::*;
 pub(in crate::mixer) use live::*;
-pub use view::TimelineLane;
+pub use view::{TimelineLane, TimelineView, points_for_view};
 
 /// Default glide time on release in touch mode.
 pub const DEFAULT_GLIDE: Duration = Duration::from_millis(250);

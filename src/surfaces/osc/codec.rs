@@ -102,10 +102,13 @@ pub enum OscCommand {
     /// `/dyn/response s`: the strip's compressor and gate curves,
     /// answered to the sender only.
     DynResponse(crate::mixer::StripRef),
-    /// `/automation/lanes s`: the strip's lanes for a timeline (see
-    /// [`crate::mixer::automation::TimelineLane`]), answered to the
-    /// sender only.
-    Lanes(crate::mixer::StripRef),
+    /// `/automation/lanes s [from_s to_s columns]`: the strip's lanes for
+    /// a timeline (see [`crate::mixer::automation::TimelineLane`]),
+    /// answered to the sender only; with a view, cut to what it draws.
+    Lanes {
+        strip: crate::mixer::StripRef,
+        view: Option<crate::mixer::automation::TimelineView>,
+    },
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
     /// `/session/add_track name [stereo 0|1]`: a new track at the end.
@@ -362,6 +365,10 @@ fn flatten(packet: OscPacket, out: &mut Vec<Result<OscCommand, OscError>>) {
 }
 
 /// A numeric argument, whatever its OSC type.
+/// The most columns a timeline view may ask its lanes in (a screen's
+/// width in pixels, and then some).
+pub const MAX_TIMELINE_COLUMNS: u32 = 8192;
+
 fn number(arg: &OscType) -> Option<f64> {
     match arg {
         OscType::Float(x) => Some(f64::from(*x)),
@@ -528,17 +535,42 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 _ => bad("expected no argument or 0|1"),
             };
         }
-        "/eq/response" | "/dyn/response" | "/automation/lanes" => {
+        "/eq/response" | "/dyn/response" => {
             return match args {
                 [OscType::String(t)] => match StripRef::parse(t) {
                     Ok(strip) => Some(Ok(match m.addr.as_str() {
                         "/eq/response" => OscCommand::EqResponse(strip),
-                        "/dyn/response" => OscCommand::DynResponse(strip),
-                        _ => OscCommand::Lanes(strip),
+                        _ => OscCommand::DynResponse(strip),
                     })),
                     Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
                 },
                 _ => bad("expected the strip, as a string (strip/1, bus/2, master)"),
+            };
+        }
+        "/automation/lanes" => {
+            const EXPECTED: &str = "expected the strip (strip/1, bus/2, master), then optionally the view: from and to (seconds) and its columns (1..=8192)";
+            let (t, view) = match args {
+                [OscType::String(t)] => (t, None),
+                [OscType::String(t), from, to, columns] => {
+                    let columns = number(columns).filter(|c| {
+                        c.fract() == 0.0 && (1.0..=f64::from(MAX_TIMELINE_COLUMNS)).contains(c)
+                    });
+                    let view = match (number(from), number(to), columns) {
+                        (Some(a), Some(b), Some(c)) => {
+                            crate::mixer::automation::TimelineView::new(a, b, c as u32)
+                        }
+                        _ => None,
+                    };
+                    match view {
+                        Some(v) => (t, Some(v)),
+                        None => return bad(EXPECTED),
+                    }
+                }
+                _ => return bad(EXPECTED),
+            };
+            return match StripRef::parse(t) {
+                Ok(strip) => Some(Ok(OscCommand::Lanes { strip, view })),
+                Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
             };
         }
         "/learn" => {
@@ -1096,8 +1128,55 @@ mod tests {
                 "/automation/lanes",
                 vec![OscType::String("bus/2".into())]
             )),
-            vec![Ok(OscCommand::Lanes(StripRef::Bus(1)))]
+            vec![Ok(OscCommand::Lanes {
+                strip: StripRef::Bus(1),
+                view: None
+            })]
         );
+        assert_eq!(
+            decode(&msg(
+                "/automation/lanes",
+                vec![
+                    OscType::String("strip/3".into()),
+                    OscType::Float(12.5),
+                    OscType::Double(42.5),
+                    OscType::Int(880),
+                ]
+            )),
+            vec![Ok(OscCommand::Lanes {
+                strip: StripRef::Track(2),
+                view: crate::mixer::automation::TimelineView::new(12.5, 42.5, 880),
+            })]
+        );
+        for bad_view in [
+            vec![OscType::Float(5.0), OscType::Float(5.0), OscType::Int(10)],
+            vec![
+                OscType::Float(0.0),
+                OscType::Float(f32::INFINITY),
+                OscType::Int(10),
+            ],
+            vec![OscType::Float(0.0), OscType::Float(1.0), OscType::Int(0)],
+            vec![
+                OscType::Float(0.0),
+                OscType::Float(1.0),
+                OscType::Int(100_000),
+            ],
+            vec![
+                OscType::Float(0.0),
+                OscType::Float(1.0),
+                OscType::Float(10.5),
+            ],
+            vec![OscType::Float(0.0), OscType::Float(1.0)],
+        ] {
+            let mut args = vec![OscType::String("strip/1".into())];
+            args.extend(bad_view.clone());
+            assert!(
+                decode(&msg("/automation/lanes", args))
+                    .first()
+                    .is_some_and(Result::is_err),
+                "{bad_view:?}"
+            );
+        }
         // The strip alone: not one of its controls.
         assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
         assert!(ask("strip/0").first().is_some_and(Result::is_err));

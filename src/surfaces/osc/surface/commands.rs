@@ -4,6 +4,7 @@
 //! Thread: hub.
 
 use super::*;
+use crate::mixer::automation::{TimelineLane, TimelineView, points_for_view};
 
 impl OscSurface {
     pub(super) fn command(
@@ -60,9 +61,9 @@ impl OscSurface {
                 let points = inputs.iter().zip(&curves).map(|(x, (c, g))| [*x, *c, *g]);
                 out.extend(self.curve_reply("/dyn/response", strip, points, from));
             }
-            OscCommand::Lanes(strip) => {
+            OscCommand::Lanes { strip, view } => {
                 let lanes = hub.timeline_lanes(strip).map_err(|e| e.to_string())?;
-                out.extend(self.lanes_reply(strip, &lanes, from));
+                out.extend(self.lanes_reply(strip, &lanes, view, from));
             }
             OscCommand::AddTrack { name, stereo } => {
                 let channels = if stereo {
@@ -396,42 +397,77 @@ fn f32_rows<const N: usize>(rows: impl Iterator<Item = [f64; N]>) -> Vec<u8> {
     blob
 }
 
+/// The columns a lane asked for without a view is drawn in when it does
+/// not fit a datagram whole.
+const WHOLE_LANE_COLUMNS: u32 = 1024;
+
+/// Where the last point of `lanes` is (seconds; at least one second).
+fn whole_length_s(lanes: &[TimelineLane]) -> f64 {
+    lanes
+        .iter()
+        .flat_map(|l| l.points.last().into_iter().chain(l.writing.last()))
+        .map(|p| p[0])
+        .fold(1.0, f64::max)
+}
+
 impl OscSurface {
     /// `/automation/lanes/STRIP`: per lane five arguments, its name (as in
     /// session files), the mode it plays in, whether that mode is its own
     /// (1) or the strip's (0), its points and the span being written, each
     /// a blob of (seconds, control position) f32 pairs; for `to` only.
+    ///
+    /// With a `view`, the points are cut to what it draws
+    /// ([`points_for_view`]); without, they are all sent when they fit one
+    /// datagram, else cut to a view of the whole lane. A view whose points
+    /// do not fit is drawn in half the columns until they do.
     fn lanes_reply(
         &self,
         strip: crate::mixer::StripRef,
-        lanes: &[crate::mixer::automation::TimelineLane],
+        lanes: &[TimelineLane],
+        view: Option<TimelineView>,
         to: SocketAddr,
     ) -> Vec<Datagram> {
-        let args: Vec<OscType> = lanes
-            .iter()
-            .flat_map(|l| {
-                [
-                    OscType::String(l.param.name()),
-                    OscType::String(l.mode.as_str().into()),
-                    OscType::Int(i32::from(l.own_mode)),
-                    OscType::Blob(f32_rows(l.points.iter().copied())),
-                    OscType::Blob(f32_rows(l.writing.iter().copied())),
-                ]
-            })
-            .collect();
-        let msg = rosc::OscPacket::Message(rosc::OscMessage {
-            addr: format!("/automation/lanes/{strip}"),
-            args,
-        });
-        match rosc::encoder::encode(&msg) {
-            Ok(bytes) if bytes.len() <= self.options.max_datagram => vec![Datagram { to, bytes }],
-            _ => {
-                tracing::warn!(
-                    "the lanes of {strip} are too long for one datagram; not sent to {to}"
-                );
-                Vec::new()
+        let encode = |view: Option<TimelineView>| {
+            let cut = |points: &[[f64; 2]]| match view {
+                Some(v) => f32_rows(points_for_view(points, v).into_iter()),
+                None => f32_rows(points.iter().copied()),
+            };
+            let args: Vec<OscType> = lanes
+                .iter()
+                .flat_map(|l| {
+                    [
+                        OscType::String(l.param.name()),
+                        OscType::String(l.mode.as_str().into()),
+                        OscType::Int(i32::from(l.own_mode)),
+                        OscType::Blob(cut(&l.points)),
+                        OscType::Blob(cut(&l.writing)),
+                    ]
+                })
+                .collect();
+            rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+                addr: format!("/automation/lanes/{strip}"),
+                args,
+            }))
+            .ok()
+            .filter(|bytes| bytes.len() <= self.options.max_datagram)
+        };
+        let mut view = view;
+        if view.is_none() {
+            if let Some(bytes) = encode(None) {
+                return vec![Datagram { to, bytes }];
             }
+            view = TimelineView::new(0.0, whole_length_s(lanes), WHOLE_LANE_COLUMNS);
         }
+        while let Some(v) = view {
+            if let Some(bytes) = encode(Some(v)) {
+                return vec![Datagram { to, bytes }];
+            }
+            view = (v.columns > 1).then(|| v.coarser());
+        }
+        tracing::warn!(
+            "the lanes of {strip} do not fit one datagram even drawn in one column; not sent to {to}"
+        );
+        Vec::new()
     }
 
     /// `ADDRESS/STRIP` with a blob of `points`, each a row of f32 values

@@ -1,8 +1,8 @@
 // The automation timeline: a strip's lanes drawn against time with the
 // playhead moving, the mode each lane plays in, and the span the current
 // touch, latch or write pass is writing, drawn as it is written (the
-// daemon's `/automation/lanes STRIP`, asked ten times a second while the
-// transport rolls). The ruler locates (click) and sets the loop (drag);
+// daemon's `/automation/lanes STRIP FROM TO COLUMNS`, asked ten times a
+// second while the transport rolls, and whenever the view moves). The ruler locates (click) and sets the loop (drag);
 // Undo takes back the last pass.
 
 const NS = "http://www.w3.org/2000/svg";
@@ -153,8 +153,16 @@ export function timelineReceive(address, args) {
   }
 }
 
+/** The view the lanes were last asked for ("from to columns"). */
+let asked = "";
+
+/** The lanes, cut by the daemon to what the view draws: the points inside
+ * it and at most four a pixel column, however long the lane. */
 function ask() {
-  if (strip) send("/automation/lanes", strip);
+  if (!strip) return;
+  const columns = Math.max(1, Math.round(W - LABEL));
+  asked = `${from} ${from + span} ${columns}`;
+  send("/automation/lanes", strip, from, from + span, { i: columns });
 }
 
 /** Ten times a second while rolling (a pass writes), else once a second
@@ -226,21 +234,24 @@ function showLanes(args) {
   draw();
 }
 
-/** A lane's line from `pts` across the view: flat before the first point
- * and after the last, steps for switches. */
+/** A lane's line from `pts` (the view's, and the one either side): flat
+ * before the first point and after the last, steps for switches. Drawn
+ * clipped to the plot, so a line from a point outside the view enters it
+ * at its true height. */
 function line(pts, step, top, extend) {
   if (!pts.length) return "";
   const y = (v) => (top + 6 + (1 - v) * (LANE_H - 12)).toFixed(1);
+  const x = (t) => xOf(t).toFixed(1);
   const out = [];
-  if (extend) out.push(`${LABEL},${y(pts[0][1])}`);
+  if (extend) out.push(`${Math.min(LABEL, xOf(pts[0][0])).toFixed(1)},${y(pts[0][1])}`);
   let prev = null;
   for (const [t, v] of pts) {
-    const x = Math.max(LABEL, Math.min(W, xOf(t))).toFixed(1);
-    if (step && prev !== null) out.push(`${x},${y(prev)}`);
-    out.push(`${x},${y(v)}`);
+    if (step && prev !== null) out.push(`${x(t)},${y(prev)}`);
+    out.push(`${x(t)},${y(v)}`);
     prev = v;
   }
-  if (extend) out.push(`${W},${y(pts[pts.length - 1][1])}`);
+  const [lastT, lastV] = pts[pts.length - 1];
+  if (extend) out.push(`${Math.max(W, xOf(lastT)).toFixed(1)},${y(lastV)}`);
   return out.join(" ");
 }
 
@@ -256,9 +267,13 @@ function draw() {
   plot.dataset.label = String(LABEL);
   plot.dataset.width = String(W);
   plot.replaceChildren();
+  // Paged, zoomed or resized: the new view's points.
+  if (asked !== `${from} ${from + span} ${Math.max(1, Math.round(W - LABEL))}`) ask();
   if (loop) {
     svg("rect", { id: "tl-loop-span", x: xOf(loop[0]), y: 0, width: Math.max(0, xOf(loop[1]) - xOf(loop[0])), height: h, class: "loop" }, plot);
   }
+  const clip = svg("clipPath", { id: "tl-clip" }, plot);
+  svg("rect", { x: LABEL, y: 0, width: W - LABEL, height: h }, clip);
   svg("rect", { x: 0, y: 0, width: W, height: RULER, class: "ruler" }, plot);
   const step = span <= 10 ? 1 : span <= 30 ? 5 : span <= 120 ? 10 : 60;
   for (let t = Math.ceil(from / step) * step; t <= from + span; t += step) {
@@ -274,8 +289,8 @@ function draw() {
     const name = svg("text", { x: 6, y: top + 18, class: "lane-name" }, g);
     name.textContent = lane.name;
     const stepped = STEP_LANES.has(lane.name);
-    svg("polyline", { class: "lane-line", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
-    if (lane.writing.length) svg("polyline", { class: "lane-writing", points: line(lane.writing, stepped, top, false) }, g);
+    svg("polyline", { class: "lane-line", "clip-path": "url(#tl-clip)", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
+    if (lane.writing.length) svg("polyline", { class: "lane-writing", "clip-path": "url(#tl-clip)", points: line(lane.writing, stepped, top, false) }, g);
   });
   svg("line", { id: "tl-head", x1: 0, x2: 0, y1: 0, y2: h, class: "playhead" }, plot);
   lanePickers();
