@@ -129,6 +129,9 @@ pub enum IntentError {
     /// Not now: something in progress must end first.
     #[error("not now: {0}")]
     Busy(&'static str),
+    /// A lane edit that cannot be made.
+    #[error("{0}: {1}")]
+    BadEdit(Address, crate::mixer::automation::LaneEditError),
     /// A name the strip cannot have (the rule is [`crate::model::check_strip_name`]).
     #[error("{0}: {1}")]
     BadName(Address, crate::model::NameError),

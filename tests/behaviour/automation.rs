@@ -640,3 +640,134 @@ fn a_lane_with_a_mode_of_its_own_plays_while_its_strip_is_off() {
             .is_err()
     );
 }
+
+/// An edit of the gain lane of strip 1, as a timeline sends it: the span
+/// and its new points (seconds, dB shown as fader positions).
+fn edit(from_s: f64, to_s: f64, points: &[(f64, f64)]) -> faderd::mixer::automation::LaneEdit {
+    faderd::mixer::automation::LaneEdit {
+        from_s,
+        to_s,
+        points: points.iter().map(|&(t, db)| [t, db_to_pos(db)]).collect(),
+    }
+}
+
+/// The lane's points, to a microsecond and a micro-dB.
+fn rounded(lane: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    lane.into_iter()
+        .map(|(t, v)| ((t * 1e6).round() / 1e6, (v * 1e6).round() / 1e6))
+        .collect()
+}
+
+#[test]
+fn points_added_dragged_and_deleted_by_hand_play_and_each_edit_undoes() {
+    let mut r = Rig::new(&session("read", FLAT));
+    let gain = (StripRef::Track(0), LaneParam::Gain);
+    // A dip to -30 dB from 4 s to 6 s, drawn in.
+    let added = r.hub.edit_lane(
+        gain.0,
+        gain.1,
+        &edit(4.0, 6.0, &[(4.0, -30.0), (6.0, -30.0)]),
+    );
+    assert_eq!(added, Ok(4));
+    r.hub
+        .transport(TransportCmd::Locate(u64::from(RATE) * 9 / 2));
+    r.transport(TransportCmd::Play);
+    r.run_ms(100);
+    r.assert_heard(-30.0, "in the dip drawn by hand");
+    r.transport(TransportCmd::Stop);
+    // Its end dragged to 7 s and up to -20 dB.
+    r.hub
+        .edit_lane(gain.0, gain.1, &edit(6.0, 7.0, &[(7.0, -20.0)]))
+        .unwrap();
+    // Its start deleted.
+    r.hub
+        .edit_lane(gain.0, gain.1, &edit(4.0, 4.0, &[]))
+        .unwrap();
+    assert_eq!(
+        rounded(r.lane()),
+        vec![(0.0, -10.0), (7.0, -20.0), (10.0, -10.0)]
+    );
+    r.hub.transport(TransportCmd::Locate(u64::from(RATE) * 7));
+    r.transport(TransportCmd::Play);
+    r.run_ms(10);
+    r.transport(TransportCmd::Stop);
+    r.run_ms(40);
+    let Ok(Value::Float(shown)) = r.hub.get(fader()) else {
+        panic!("no fader value")
+    };
+    assert!(
+        (pos_to_db(shown) + 20.0).abs() < 0.2,
+        "the fader shows {:.2} dB at the dragged point",
+        pos_to_db(shown)
+    );
+    // Each edit is one undo step.
+    assert_eq!(r.hub.undo_depth(), 3);
+    r.hub.undo_automation().unwrap();
+    r.hub.undo_automation().unwrap();
+    assert_eq!(
+        rounded(r.lane()),
+        vec![(0.0, -10.0), (4.0, -30.0), (6.0, -30.0), (10.0, -10.0)]
+    );
+    r.hub.undo_automation().unwrap();
+    assert_eq!(rounded(r.lane()), vec![(0.0, -10.0), (10.0, -10.0)]);
+}
+
+#[test]
+fn a_point_an_hour_in_is_found_from_its_time_as_f32_seconds() {
+    let t = 3_600.0 + 17_293.0 / f64::from(RATE);
+    let mut r = Rig::new(&session("read", &format!("[[0, -10], [{t}, -20]]")));
+    let sent = f64::from(t as f32);
+    assert_ne!(sent, t, "the test needs a time f32 rounds");
+    r.hub
+        .edit_lane(StripRef::Track(0), LaneParam::Gain, &edit(sent, sent, &[]))
+        .unwrap();
+    assert_eq!(rounded(r.lane()), vec![(0.0, -10.0)]);
+}
+
+#[test]
+fn a_lane_edit_that_makes_no_sense_is_refused_and_changes_nothing() {
+    use faderd::mixer::IntentError;
+    let mut r = Rig::new(&session("touch", FLAT));
+    let before = r.lane();
+    let track = StripRef::Track(0);
+    for bad in [
+        edit(5.0, 4.0, &[]),
+        edit(-1.0, 4.0, &[]),
+        edit(f64::NAN, 4.0, &[]),
+        edit(4.0, 5.0, &[(3.0, -10.0)]),
+        edit(4.0, 5.0, &[(4.8, -10.0), (4.2, -10.0)]),
+        faderd::mixer::automation::LaneEdit {
+            from_s: 4.0,
+            to_s: 5.0,
+            points: vec![[4.5, 1.5]],
+        },
+    ] {
+        assert!(
+            matches!(
+                r.hub.edit_lane(track, LaneParam::Gain, &bad),
+                Err(IntentError::BadEdit(..))
+            ),
+            "{bad:?}"
+        );
+    }
+    // A send the strip does not have.
+    assert!(matches!(
+        r.hub
+            .edit_lane(track, LaneParam::SendGain(3), &edit(1.0, 2.0, &[])),
+        Err(IntentError::NoSuchTarget(_))
+    ));
+    // Not while a pass writes.
+    r.transport(TransportCmd::Play);
+    r.hub.touch(ME, fader(), true).unwrap();
+    ride(&mut r, -10.0, -5.0, 100);
+    assert!(matches!(
+        r.hub
+            .edit_lane(track, LaneParam::Gain, &edit(8.0, 9.0, &[])),
+        Err(IntentError::Busy(_))
+    ));
+    r.hub.touch(ME, fader(), false).unwrap();
+    r.transport(TransportCmd::Stop);
+    r.hub.undo_automation().unwrap();
+    assert_eq!(r.lane(), before);
+    assert_eq!(r.hub.undo_depth(), 0);
+}

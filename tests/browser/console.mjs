@@ -25,6 +25,9 @@
 //   long    the timeline of strip 1 (a lane hours long): its gain lane's
 //           points and the view; a tablet locates to an hour in; the
 //           points of the view the page turns to
+//   edit    the timeline of strip 1 (a gain lane at 0 s and 20 s): a point
+//           added at 10 s by double-click, dragged to 12 s and halfway up,
+//           the one at 20 s deleted by double-click; the points after each
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
 //   hpf     strip 2's detail: put the high-pass in; drag its handle to
@@ -331,6 +334,54 @@ try {
       { timeout: 5000 },
     );
     result.later = await shown();
+  } else if (scenario === "edit") {
+    await page.click("#lanes");
+    const lane = '#tl-plot g.lane[data-lane="gain"]';
+    await page.waitForSelector(`${lane}.editable`, { timeout: 3000 });
+    // Where (t seconds, position v) of the first lane is on the screen.
+    const at = async (t, v) => {
+      const d = await page.$eval("#tl-plot", (p) => ({
+        data: { ...p.dataset },
+        box: p.getBoundingClientRect().toJSON(),
+        h: p.viewBox.baseVal.height,
+      }));
+      const [from, span, label, w] = ["from", "span", "label", "width"].map((k) => Number(d.data[k]));
+      const x = label + ((t - from) / span) * (w - label);
+      const y = 32 + 6 + (1 - v) * (72 - 12);
+      return [d.box.x + (x / w) * d.box.width, d.box.y + (y / d.h) * d.box.height];
+    };
+    const points = async () => JSON.parse(await page.$eval(`${lane} .lane-line`, (e) => e.dataset.raw));
+    const waitPoints = async (n) => {
+      await page.waitForFunction(
+        ([sel, n]) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").length === n,
+        [lane, n],
+        { timeout: 3000 },
+      );
+      return points();
+    };
+    result.before = await points();
+    const [ax, ay] = await at(10, 0.3);
+    await page.mouse.dblclick(ax, ay);
+    result.added = await waitPoints(3);
+    // Drag it to 12 s, halfway up.
+    const [bx, by] = await at(12, 0.5);
+    await page.mouse.move(ax, ay);
+    await page.mouse.down();
+    for (let k = 1; k <= 5; k++) await page.mouse.move(ax + ((bx - ax) * k) / 5, ay + ((by - ay) * k) / 5);
+    await page.mouse.up();
+    await page.waitForFunction(
+      (sel) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([t]) => t > 11),
+      lane,
+      { timeout: 3000 },
+    );
+    await sleep(200);
+    result.dragged = await points();
+    // Delete the point at 20 s.
+    const last = result.dragged[result.dragged.length - 1];
+    const [cx, cy] = await at(last[0], last[1]);
+    await page.mouse.dblclick(cx, cy);
+    result.deleted = await waitPoints(2);
+    if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "remove") {
     page.on("dialog", (d) => {
       result.asked = d.message();

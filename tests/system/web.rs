@@ -658,6 +658,54 @@ fn a_pass_written_from_the_page_is_drawn_as_it_is_written_and_undone_from_it() {
 }
 
 #[test]
+fn points_added_dragged_and_deleted_on_the_page_are_the_daemons_lane_and_play() {
+    assert!(
+        liblo_tools_available(),
+        "liblo's oscsend is needed (apt-get install liblo-tools)"
+    );
+    let c = console_for(
+        "version: 1\nname: edit\ntracks:\n  - name: Tone\n    source: { tone: { wave: sine, freq_hz: 440, level_db: -20 } }\n    automation: read\n    lanes: { gain: { points: [[0, -10], [20, -10]] } }\n",
+        heavy_turn(),
+    );
+    let v = browse(&c, "edit", &[]);
+    let pts = |k: &str| -> Vec<[f32; 2]> { serde_json::from_value(v[k].clone()).unwrap() };
+    let near =
+        |p: [f32; 2], t: f32, pos: f32, dt: f32| (p[0] - t).abs() < dt && (p[1] - pos).abs() < 0.03;
+    // Added where it was double-clicked, between the two.
+    let added = pts("added");
+    assert!(near(added[1], 10.0, 0.3, 0.1), "{v}");
+    // Dragged to 12 s, halfway up.
+    let dragged = pts("dragged");
+    assert_eq!(dragged.len(), 3, "{v}");
+    assert!(near(dragged[1], 12.0, 0.5, 0.1), "{v}");
+    // The one at 20 s deleted; what the page drew is the daemon's lane.
+    let deleted = pts("deleted");
+    assert_eq!(deleted, vec![pts("before")[0], dragged[1]], "{v}");
+    let lanes = lanes_over_udp(c.run.osc);
+    let gain = &lanes.iter().find(|l| l.0 == "gain").expect("a gain lane").2;
+    assert_eq!(gain, &deleted, "{v}");
+    assert_eq!(gain.len(), 2);
+    // It plays: at the dragged point the fader stands where it was put.
+    oscsend(
+        c.run.osc,
+        &["/transport/locate", "f", &dragged[1][0].to_string()],
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || subscribed_value(
+            c.run.osc,
+            "/strip/1/fader"
+        )
+        .is_some_and(|f| (f - dragged[1][1]).abs() < 0.01)),
+        "the fader is at {:?}, the point at {}",
+        subscribed_value(c.run.osc, "/strip/1/fader"),
+        dragged[1][1]
+    );
+    // Each edit undoes on its own, the last first.
+    oscsend(c.run.osc, &["/automation/undo"]);
+    assert_eq!(lanes_over_udp(c.run.osc)[0].2, dragged);
+}
+
+#[test]
 fn play_stop_and_return_to_zero_from_the_page_move_the_daemons_transport() {
     let c = start();
     let v = browse(&c, "transport", &[]);

@@ -37,12 +37,14 @@ use crate::engine::{
 use crate::model::{AutomationMode, Controls, Lane, LaneParam, Session, TRIM_RANGE_DB};
 use std::time::Duration;
 
+mod edit;
 mod lanes;
 mod live;
 mod pass;
 mod play;
 mod view;
 
+pub use edit::{LaneEdit, LaneEditError};
 pub use lanes::*;
 pub(in crate::mixer) use live::*;
 pub use view::{TimelineLane, TimelineView, points_for_view};
@@ -227,13 +229,7 @@ impl Hub {
         mode: Option<AutomationMode>,
     ) -> Result<(), IntentError> {
         let address = lane_address(strip, p);
-        let c = self
-            .session
-            .controls(strip)
-            .ok_or(IntentError::NoSuchTarget(address))?;
-        if !lane_exists(c, p) {
-            return Err(IntentError::NoSuchTarget(address));
-        }
+        self.lane_controls(strip, p)?;
         if self.auto.writing.contains_key(&(strip, p)) {
             return Err(IntentError::Busy(
                 "a pass is writing this lane; stop the transport first",
@@ -267,6 +263,18 @@ impl Hub {
         self.unsettle_play();
         self.sync_play();
         Ok(())
+    }
+
+    /// `strip`'s controls, when it has the control lane `p` automates.
+    pub(super) fn lane_controls(
+        &self,
+        strip: StripRef,
+        p: LaneParam,
+    ) -> Result<&Controls, IntentError> {
+        self.session
+            .controls(strip)
+            .filter(|c| lane_exists(c, p))
+            .ok_or(IntentError::NoSuchTarget(lane_address(strip, p)))
     }
 
     /// The mode lane `p` of `strip` plays in.

@@ -129,6 +129,18 @@ pub enum OscCommand {
         /// Its own mode; `None` follows the strip's.
         mode: Option<crate::model::AutomationMode>,
     },
+    /// `/automation/edit STRIP LANE FROM TO POINTS`: the lane's points
+    /// from FROM to TO seconds replaced by POINTS, a blob of (seconds,
+    /// control position) f32 pairs, little-endian, as
+    /// `/automation/lanes` sends them (empty: deleted).
+    EditLane {
+        /// The strip.
+        strip: StripRef,
+        /// The lane.
+        lane: crate::model::LaneParam,
+        /// The span and its new points.
+        edit: crate::mixer::automation::LaneEdit,
+    },
     /// `/session/remove_track N`: remove track N (1-based); the tracks
     /// after it move up.
     RemoveTrack(usize),
@@ -484,6 +496,45 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                         }
                     };
                     Some(Ok(OscCommand::LaneMode { strip, lane, mode }))
+                }
+                _ => bad(usage),
+            };
+        }
+        "/automation/edit" => {
+            let usage = "expected the strip, the lane, from and to (seconds) and a blob of (seconds, position) f32 pairs";
+            return match args {
+                [
+                    OscType::String(strip),
+                    OscType::String(lane),
+                    from,
+                    to,
+                    OscType::Blob(points),
+                ] => {
+                    let (Ok(strip), Some(lane), Some(from_s), Some(to_s)) = (
+                        StripRef::parse(strip),
+                        crate::model::LaneParam::from_name(lane),
+                        number(from),
+                        number(to),
+                    ) else {
+                        return bad(usage);
+                    };
+                    if points.len() % 8 != 0 {
+                        return bad(usage);
+                    }
+                    let f = |b: &[u8]| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                    let points = points
+                        .chunks_exact(8)
+                        .map(|p| [f(&p[..4]), f(&p[4..])])
+                        .collect();
+                    Some(Ok(OscCommand::EditLane {
+                        strip,
+                        lane,
+                        edit: crate::mixer::automation::LaneEdit {
+                            from_s,
+                            to_s,
+                            points,
+                        },
+                    }))
                 }
                 _ => bad(usage),
             };
@@ -1180,6 +1231,71 @@ mod tests {
         // The strip alone: not one of its controls.
         assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
         assert!(ask("strip/0").first().is_some_and(Result::is_err));
+    }
+
+    #[test]
+    fn a_lane_edit_carries_its_span_and_points_as_the_lanes_reply_does() {
+        use crate::model::LaneParam;
+        let s = |t: &str| OscType::String(t.into());
+        let blob: Vec<u8> = [2.5f32, 0.25, 3.0, 1.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let ask = |args| decode(&msg("/automation/edit", args));
+        assert_eq!(
+            ask(vec![
+                s("bus/1"),
+                s("pan"),
+                OscType::Float(2.0),
+                OscType::Int(4),
+                OscType::Blob(blob.clone()),
+            ]),
+            vec![Ok(OscCommand::EditLane {
+                strip: StripRef::Bus(0),
+                lane: LaneParam::Pan,
+                edit: crate::mixer::automation::LaneEdit {
+                    from_s: 2.0,
+                    to_s: 4.0,
+                    points: vec![[2.5, 0.25], [3.0, 1.0]],
+                },
+            })]
+        );
+        // Deleting: an empty blob.
+        assert!(
+            ask(vec![
+                s("strip/1"),
+                s("gain"),
+                OscType::Float(1.0),
+                OscType::Float(1.0),
+                OscType::Blob(Vec::new()),
+            ])[0]
+                .is_ok()
+        );
+        for bad in [
+            // A ragged blob, a lane that is no lane, no blob.
+            vec![
+                s("strip/1"),
+                s("gain"),
+                OscType::Float(1.0),
+                OscType::Float(2.0),
+                OscType::Blob(blob[..6].to_vec()),
+            ],
+            vec![
+                s("strip/1"),
+                s("volume"),
+                OscType::Float(1.0),
+                OscType::Float(2.0),
+                OscType::Blob(blob.clone()),
+            ],
+            vec![
+                s("strip/1"),
+                s("gain"),
+                OscType::Float(1.0),
+                OscType::Float(2.0),
+            ],
+        ] {
+            assert!(ask(bad.clone())[0].is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -78,6 +78,10 @@ impl OscSurface {
                 hub.set_lane_mode(strip, lane, mode)
                     .map_err(|e| e.to_string())?;
             }
+            OscCommand::EditLane { strip, lane, edit } => {
+                hub.edit_lane(strip, lane, &edit)
+                    .map_err(|e| e.to_string())?;
+            }
             OscCommand::RemoveTrack(track) => {
                 hub.remove_track(origin, track).map_err(|e| e.to_string())?;
             }

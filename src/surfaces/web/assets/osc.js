@@ -1,7 +1,7 @@
 // OSC 1.0 packets as the console's WebSocket carries them: messages with
-// int32 (i), float32 (f) and string (s) arguments, and bundles (nested),
-// read and written on ArrayBuffers. The same packets the UDP surface
-// speaks.
+// int32 (i), float32 (f), string (s) and blob (b) arguments, and bundles
+// (nested), read and written on ArrayBuffers. The same packets the UDP
+// surface speaks.
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -18,7 +18,7 @@ function pushString(parts, s) {
 }
 
 /** One message: `address` with `args`, each a number (float unless given
- * as {i: n}), a string, or {f: x} / {i: n} / {s: text}. */
+ * as {i: n}), a string, or {f: x} / {i: n} / {s: text} / {b: Uint8Array}. */
 export function message(address, ...args) {
   const parts = [];
   pushString(parts, address);
@@ -28,6 +28,12 @@ export function message(address, ...args) {
     if (typeof a === "string" || (a && typeof a.s === "string")) {
       tags += "s";
       pushString(data, typeof a === "string" ? a : a.s);
+    } else if (a && a.b instanceof Uint8Array) {
+      tags += "b";
+      const b = new Uint8Array(4 + ((a.b.length + 3) & ~3));
+      new DataView(b.buffer).setInt32(0, a.b.length);
+      b.set(a.b, 4);
+      data.push(b);
     } else if (a && typeof a.i === "number") {
       tags += "i";
       const b = new Uint8Array(4);

@@ -2,8 +2,11 @@
 // playhead moving, the mode each lane plays in, and the span the current
 // touch, latch or write pass is writing, drawn as it is written (the
 // daemon's `/automation/lanes STRIP FROM TO COLUMNS`, asked ten times a
-// second while the transport rolls, and whenever the view moves). The ruler locates (click) and sets the loop (drag);
-// Undo takes back the last pass.
+// second while the transport rolls, and whenever the view moves). The
+// ruler locates (click) and sets the loop (drag); Undo takes back the last
+// pass or edit. Where a lane's points are far enough apart to pick one,
+// they are edited by hand (`/automation/edit`): drag a point, double-click
+// (double-tap) the lane to add one, double-click a point to delete it.
 
 const NS = "http://www.w3.org/2000/svg";
 /** The plot is drawn at the size it shows (one unit a CSS pixel), so its
@@ -133,6 +136,7 @@ export function openTimeline(base) {
   const wrap = el("div", { id: "tl-wrap" }, panel);
   const plot = svg("svg", { id: "tl-plot", class: "plot", viewBox: `0 0 ${W} ${RULER + LANE_H}`, role: "img", "aria-label": "lanes" }, wrap);
   wireRuler(plot);
+  wireEditing(plot);
   document.body.appendChild(panel);
   const known = window.faderd?.last?.get(`/${base}/automation`);
   if (known) mode.value = known[0];
@@ -211,9 +215,137 @@ function wireRuler(plot) {
   plot.addEventListener("pointercancel", () => (down = null));
 }
 
+/** A point being dragged: its lane, index, and where it started. While
+ * one is, replies wait (the page shows the drag). */
+let dragging = null;
+let heldReply = null;
+/** A point is a finger's reach wide (CSS px, one viewBox unit each). */
+const REACH = 22;
+/** Points closer than this (px) are not edited one by one: zoom in. */
+const EDIT_SPACING = 6;
+
+/** Where a pointer event is in the plot's units. */
+function plotXY(plot, e) {
+  const box = plot.getBoundingClientRect();
+  const h = Number(plot.viewBox.baseVal.height);
+  return [((e.clientX - box.left) / box.width) * W, ((e.clientY - box.top) / box.height) * h];
+}
+
+/** The lane under plot height `y`, and the position `y` shows in it. */
+function laneAt(y) {
+  const k = Math.floor((y - RULER) / LANE_H);
+  if (y < RULER * 1.5 || k < 0 || k >= lanes.length) return null;
+  const top = RULER + k * LANE_H;
+  let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
+  if (STEP_LANES.has(lanes[k].name)) v = v >= 0.5 ? 1 : 0;
+  return { k, v };
+}
+
+/** The lane's points can be edited one by one: nothing is being written
+ * and its points in the view are at least EDIT_SPACING apart (so none
+ * were left out of the view's reply either). */
+function editable(lane) {
+  if (lane.writing.length) return false;
+  const xs = lane.points.map(([t]) => xOf(t)).filter((x) => x >= LABEL && x <= W);
+  return xs.every((x, i) => i === 0 || x - xs[i - 1] >= EDIT_SPACING);
+}
+
+/** The point of lane `k` within reach of (x, y), or -1. */
+function pointNear(k, x, y) {
+  const top = RULER + k * LANE_H;
+  let best = -1;
+  let bestD = REACH;
+  lanes[k].points.forEach(([t, v], i) => {
+    const d = Math.hypot(xOf(t) - x, top + 6 + (1 - v) * (LANE_H - 12) - y);
+    if (d <= bestD) {
+      best = i;
+      bestD = d;
+    }
+  });
+  return best;
+}
+
+/** Replace lane `name`'s points from `a` to `b` seconds with `pts`. */
+function sendEdit(name, a, b, pts) {
+  const blob = new Uint8Array(pts.length * 8);
+  const view = new DataView(blob.buffer);
+  pts.forEach(([t, v], i) => {
+    view.setFloat32(i * 8, t, true);
+    view.setFloat32(i * 8 + 4, v, true);
+  });
+  send("/automation/edit", strip, name, a, b, { b: blob });
+  setTimeout(ask, 50);
+}
+
+/** Drag a point; double-click a lane to add one, a point to delete it. */
+function wireEditing(plot) {
+  plot.addEventListener("pointerdown", (e) => {
+    const [x, y] = plotXY(plot, e);
+    const at = laneAt(y);
+    if (!at || x < LABEL || !editable(lanes[at.k])) return;
+    const i = pointNear(at.k, x, y);
+    if (i < 0) return;
+    e.preventDefault();
+    plot.setPointerCapture(e.pointerId);
+    const [t0, v0] = lanes[at.k].points[i];
+    dragging = { k: at.k, i, t0, v0, t: t0, v: v0, moved: false };
+  });
+  plot.addEventListener("pointermove", (e) => {
+    if (!dragging) return;
+    const [x, y] = plotXY(plot, e);
+    const pts = lanes[dragging.k].points;
+    const prev = pts[dragging.i - 1];
+    const next = pts[dragging.i + 1];
+    // Between its neighbours: a drag moves a point, it does not reorder.
+    const lo = prev ? prev[0] + 0.001 : 0;
+    const hi = next ? next[0] - 0.001 : Infinity;
+    const top = RULER + dragging.k * LANE_H;
+    let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
+    if (STEP_LANES.has(lanes[dragging.k].name)) v = v >= 0.5 ? 1 : 0;
+    dragging.t = Math.min(hi, Math.max(lo, tOf(x)));
+    dragging.v = v;
+    dragging.moved = true;
+    pts[dragging.i] = [dragging.t, dragging.v];
+    draw();
+  });
+  const drop = () => {
+    if (!dragging) return;
+    const d = dragging;
+    dragging = null;
+    if (d.moved && (d.t !== d.t0 || d.v !== d.v0)) {
+      sendEdit(lanes[d.k].name, Math.min(d.t0, d.t), Math.max(d.t0, d.t), [[d.t, d.v]]);
+    }
+    if (heldReply) {
+      const r = heldReply;
+      heldReply = null;
+      showLanes(r);
+    }
+  };
+  plot.addEventListener("pointerup", drop);
+  plot.addEventListener("pointercancel", drop);
+  plot.addEventListener("dblclick", (e) => {
+    const [x, y] = plotXY(plot, e);
+    const at = laneAt(y);
+    if (!at || x < LABEL || !editable(lanes[at.k])) return;
+    const name = lanes[at.k].name;
+    const i = pointNear(at.k, x, y);
+    if (i >= 0) {
+      const [t] = lanes[at.k].points[i];
+      sendEdit(name, t, t, []);
+    } else {
+      const t = Math.max(0, tOf(x));
+      sendEdit(name, t, t, [[t, at.v]]);
+    }
+  });
+}
+
 /** Decode `/automation/lanes/STRIP`: per lane name, mode, whether the
  * mode is its own, points, writing. */
 function showLanes(args) {
+  if (dragging) {
+    heldReply = args;
+    return;
+  }
   const pairs = (blob) => {
     const out = [];
     for (let i = 0; i + 8 <= blob.byteLength; i += 8) {
@@ -291,6 +423,14 @@ function draw() {
     const stepped = STEP_LANES.has(lane.name);
     svg("polyline", { class: "lane-line", "clip-path": "url(#tl-clip)", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
     if (lane.writing.length) svg("polyline", { class: "lane-writing", "clip-path": "url(#tl-clip)", points: line(lane.writing, stepped, top, false) }, g);
+    if (editable(lane)) {
+      g.classList.add("editable");
+      for (const [t, v] of lane.points) {
+        const x = xOf(t);
+        if (x < LABEL || x > W) continue;
+        svg("circle", { class: "lane-point", cx: x.toFixed(1), cy: (top + 6 + (1 - v) * (LANE_H - 12)).toFixed(1), r: 5 }, g);
+      }
+    }
   });
   svg("line", { id: "tl-head", x1: 0, x2: 0, y1: 0, y2: h, class: "playhead" }, plot);
   lanePickers();
