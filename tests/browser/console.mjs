@@ -28,6 +28,8 @@
 //   edit    the timeline of strip 1 (a gain lane at 0 s and 20 s): a point
 //           added at 10 s by double-click, dragged to 12 s and halfway up,
 //           the one at 20 s deleted by double-click; the points after each
+//   draw    the timeline of strip 1 (a gain lane at 0 s and 20 s): the pen
+//           on, a stroke from 2 s low to 8 s high; the points after
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
 //   hpf     strip 2's detail: put the high-pass in; drag its handle to
@@ -334,7 +336,7 @@ try {
       { timeout: 5000 },
     );
     result.later = await shown();
-  } else if (scenario === "edit") {
+  } else if (scenario === "edit" || scenario === "draw") {
     await page.click("#lanes");
     const lane = '#tl-plot g.lane[data-lane="gain"]';
     await page.waitForSelector(`${lane}.editable`, { timeout: 3000 });
@@ -360,27 +362,45 @@ try {
       return points();
     };
     result.before = await points();
-    const [ax, ay] = await at(10, 0.3);
-    await page.mouse.dblclick(ax, ay);
-    result.added = await waitPoints(3);
-    // Drag it to 12 s, halfway up.
-    const [bx, by] = await at(12, 0.5);
-    await page.mouse.move(ax, ay);
-    await page.mouse.down();
-    for (let k = 1; k <= 5; k++) await page.mouse.move(ax + ((bx - ax) * k) / 5, ay + ((by - ay) * k) / 5);
-    await page.mouse.up();
-    await page.waitForFunction(
-      (sel) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([t]) => t > 11),
-      lane,
-      { timeout: 3000 },
-    );
-    await sleep(200);
-    result.dragged = await points();
-    // Delete the point at 20 s.
-    const last = result.dragged[result.dragged.length - 1];
-    const [cx, cy] = await at(last[0], last[1]);
-    await page.mouse.dblclick(cx, cy);
-    result.deleted = await waitPoints(2);
+    if (scenario === "draw") {
+      await page.click("#tl-draw");
+      result.pen = await page.$eval("#tl-draw", (b) => b.getAttribute("aria-pressed"));
+      const [ax, ay] = await at(2, 0.2);
+      const [bx, by] = await at(8, 0.8);
+      await page.mouse.move(ax, ay);
+      await page.mouse.down();
+      for (let k = 1; k <= 30; k++) await page.mouse.move(ax + ((bx - ax) * k) / 30, ay + ((by - ay) * k) / 30);
+      result.stroke_shown = await page.$$eval("#tl-plot .lane-stroke", (els) => els.length);
+      await page.mouse.up();
+      await page.waitForFunction(
+        (sel) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").length > 2,
+        lane,
+        { timeout: 3000 },
+      );
+      result.drawn = await points();
+    } else {
+      const [ax, ay] = await at(10, 0.3);
+      await page.mouse.dblclick(ax, ay);
+      result.added = await waitPoints(3);
+      // Drag it to 12 s, halfway up.
+      const [bx, by] = await at(12, 0.5);
+      await page.mouse.move(ax, ay);
+      await page.mouse.down();
+      for (let k = 1; k <= 5; k++) await page.mouse.move(ax + ((bx - ax) * k) / 5, ay + ((by - ay) * k) / 5);
+      await page.mouse.up();
+      await page.waitForFunction(
+        (sel) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([t]) => t > 11),
+        lane,
+        { timeout: 3000 },
+      );
+      await sleep(200);
+      result.dragged = await points();
+      // Delete the point at 20 s.
+      const last = result.dragged[result.dragged.length - 1];
+      const [cx, cy] = await at(last[0], last[1]);
+      await page.mouse.dblclick(cx, cy);
+      result.deleted = await waitPoints(2);
+    }
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "remove") {
     page.on("dialog", (d) => {

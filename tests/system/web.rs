@@ -659,14 +659,7 @@ fn a_pass_written_from_the_page_is_drawn_as_it_is_written_and_undone_from_it() {
 
 #[test]
 fn points_added_dragged_and_deleted_on_the_page_are_the_daemons_lane_and_play() {
-    assert!(
-        liblo_tools_available(),
-        "liblo's oscsend is needed (apt-get install liblo-tools)"
-    );
-    let c = console_for(
-        "version: 1\nname: edit\ntracks:\n  - name: Tone\n    source: { tone: { wave: sine, freq_hz: 440, level_db: -20 } }\n    automation: read\n    lanes: { gain: { points: [[0, -10], [20, -10]] } }\n",
-        heavy_turn(),
-    );
+    let c = console_with_a_lane();
     let v = browse(&c, "edit", &[]);
     let pts = |k: &str| -> Vec<[f32; 2]> { serde_json::from_value(v[k].clone()).unwrap() };
     let near =
@@ -703,6 +696,63 @@ fn points_added_dragged_and_deleted_on_the_page_are_the_daemons_lane_and_play() 
     // Each edit undoes on its own, the last first.
     oscsend(c.run.osc, &["/automation/undo"]);
     assert_eq!(lanes_over_udp(c.run.osc)[0].2, dragged);
+}
+
+/// A track whose gain lane has a point at 0 s and at 20 s (-10 dB), in
+/// read mode, with its console.
+fn console_with_a_lane() -> Console {
+    assert!(
+        liblo_tools_available(),
+        "liblo's oscsend is needed (apt-get install liblo-tools)"
+    );
+    console_for(
+        "version: 1\nname: edit\ntracks:\n  - name: Tone\n    source: { tone: { wave: sine, freq_hz: 440, level_db: -20 } }\n    automation: read\n    lanes: { gain: { points: [[0, -10], [20, -10]] } }\n",
+        heavy_turn(),
+    )
+}
+
+#[test]
+fn a_stretch_drawn_with_the_pen_is_the_daemons_lane_thinned_and_plays() {
+    let c = console_with_a_lane();
+    let v = browse(&c, "draw", &[]);
+    assert_eq!(v["pen"], serde_json::json!("true"), "{v}");
+    assert_eq!(v["stroke_shown"], serde_json::json!(1), "{v}");
+    let drawn: Vec<[f32; 2]> = serde_json::from_value(v["drawn"].clone()).unwrap();
+    let before: Vec<[f32; 2]> = serde_json::from_value(v["before"].clone()).unwrap();
+    // The points outside the stroke stay; inside, the stroke rises from
+    // 0.2 to 0.8, thinned from its 31 samples.
+    assert_eq!(drawn[0], before[0], "{v}");
+    assert_eq!(drawn[drawn.len() - 1], before[1], "{v}");
+    let inside = &drawn[1..drawn.len() - 1];
+    assert!(inside.len() >= 2 && inside.len() < 31, "{v}");
+    assert!(
+        (inside[0][0] - 2.0).abs() < 0.15 && (inside[0][1] - 0.2).abs() < 0.03,
+        "{v}"
+    );
+    let end = inside[inside.len() - 1];
+    assert!(
+        (end[0] - 8.0).abs() < 0.15 && (end[1] - 0.8).abs() < 0.03,
+        "{v}"
+    );
+    assert!(
+        inside
+            .windows(2)
+            .all(|w| w[1][0] > w[0][0] && w[1][1] >= w[0][1] - 0.01),
+        "{v}"
+    );
+    let lanes = lanes_over_udp(c.run.osc);
+    assert_eq!(lanes[0].2, drawn);
+    // It plays: halfway along, the fader is halfway up the stroke.
+    oscsend(c.run.osc, &["/transport/locate", "f", "5"]);
+    assert!(
+        wait_until(Duration::from_secs(2), || subscribed_value(
+            c.run.osc,
+            "/strip/1/fader"
+        )
+        .is_some_and(|f| (f - 0.5).abs() < 0.04)),
+        "the fader is at {:?}",
+        subscribed_value(c.run.osc, "/strip/1/fader")
+    );
 }
 
 #[test]

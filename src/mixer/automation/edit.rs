@@ -1,7 +1,8 @@
 //! Lanes edited by hand, as a timeline edits them: the points of a span
 //! replaced (a point added, dragged or deleted, a stretch drawn), in
-//! seconds and control positions like [`super::TimelineLane`]. Each edit
-//! is one undo step, as a pass is.
+//! seconds and control positions like [`super::TimelineLane`]. The new
+//! points are thinned as a pass's are ([`thin_tolerance`]); each edit is
+//! one undo step, as a pass is.
 //!
 //! Thread: hub.
 
@@ -115,6 +116,8 @@ impl Hub {
             }
             same
         });
+        // A stretch drawn by hand is thinned as a pass is.
+        let new = thin(&new, p.interp(), thin_tolerance(p));
         points.splice(start..end, new);
         let n = points.len();
         let mode = old.as_ref().and_then(|l| l.mode);

@@ -6,7 +6,8 @@
 // ruler locates (click) and sets the loop (drag); Undo takes back the last
 // pass or edit. Where a lane's points are far enough apart to pick one,
 // they are edited by hand (`/automation/edit`): drag a point, double-click
-// (double-tap) the lane to add one, double-click a point to delete it.
+// (double-tap) the lane to add one, double-click a point to delete it; with
+// the pen on, a drag along a lane draws the stretch it crosses.
 
 const NS = "http://www.w3.org/2000/svg";
 /** The plot is drawn at the size it shows (one unit a CSS pixel), so its
@@ -33,6 +34,18 @@ const head = { at: 0, told: 0, rolling: false };
 let loop = null;
 let poll = null;
 let frame = null;
+/** A point being dragged: its lane, index, and where it started. While
+ * one is, or a stroke is drawn, replies wait (the page shows the drag). */
+let dragging = null;
+/** The pen is on: a drag on a lane draws it. */
+let drawing = false;
+/** The stroke being drawn: its lane and (seconds, position) samples. */
+let stroke = null;
+let heldReply = null;
+/** A point is a finger's reach wide (CSS px, one viewBox unit each). */
+const REACH = 22;
+/** Points closer than this (px) are not edited one by one: zoom in. */
+const EDIT_SPACING = 6;
 
 function svg(tag, attrs, parent) {
   const e = document.createElementNS(NS, tag);
@@ -102,6 +115,9 @@ export function openTimeline(base) {
   document.body.classList.toggle("with-timeline", !!base);
   strip = base;
   lanes = [];
+  drawing = false;
+  stroke = null;
+  dragging = null;
   if (!base) return;
   panel = el("section", { id: "timeline", "aria-label": "automation", "data-strip": base });
   const bar = el("header", {}, panel);
@@ -125,6 +141,13 @@ export function openTimeline(base) {
       send("/transport/loop", a, a + Math.max(1, Math.round(span / 3)));
     }
     setTimeout(() => send("/status"), 50);
+  });
+  const pen = el("button", { id: "tl-draw", class: "tbtn", "aria-label": "draw on a lane", "aria-pressed": "false", text: "\u270e" }, bar);
+  pen.addEventListener("click", () => {
+    drawing = !drawing;
+    pen.classList.toggle("on", drawing);
+    pen.setAttribute("aria-pressed", String(drawing));
+    draw();
   });
   const undo = el("button", { id: "tl-undo", class: "tbtn wide", "aria-label": "undo last pass", text: "Undo" }, bar);
   undo.addEventListener("click", () => {
@@ -215,14 +238,6 @@ function wireRuler(plot) {
   plot.addEventListener("pointercancel", () => (down = null));
 }
 
-/** A point being dragged: its lane, index, and where it started. While
- * one is, replies wait (the page shows the drag). */
-let dragging = null;
-let heldReply = null;
-/** A point is a finger's reach wide (CSS px, one viewBox unit each). */
-const REACH = 22;
-/** Points closer than this (px) are not edited one by one: zoom in. */
-const EDIT_SPACING = 6;
 
 /** Where a pointer event is in the plot's units. */
 function plotXY(plot, e) {
@@ -282,7 +297,16 @@ function wireEditing(plot) {
   plot.addEventListener("pointerdown", (e) => {
     const [x, y] = plotXY(plot, e);
     const at = laneAt(y);
-    if (!at || x < LABEL || !editable(lanes[at.k])) return;
+    if (!at || x < LABEL) return;
+    if (drawing) {
+      if (lanes[at.k].writing.length) return;
+      e.preventDefault();
+      plot.setPointerCapture(e.pointerId);
+      stroke = { k: at.k, pts: [[Math.max(0, tOf(x)), at.v]] };
+      draw();
+      return;
+    }
+    if (!editable(lanes[at.k])) return;
     const i = pointNear(at.k, x, y);
     if (i < 0) return;
     e.preventDefault();
@@ -291,6 +315,15 @@ function wireEditing(plot) {
     dragging = { k: at.k, i, t0, v0, t: t0, v: v0, moved: false };
   });
   plot.addEventListener("pointermove", (e) => {
+    if (stroke) {
+      const [x, y] = plotXY(plot, e);
+      const top = RULER + stroke.k * LANE_H;
+      let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
+      if (STEP_LANES.has(lanes[stroke.k].name)) v = v >= 0.5 ? 1 : 0;
+      stroke.pts.push([Math.max(0, tOf(Math.min(W, Math.max(LABEL, x)))), v]);
+      draw();
+      return;
+    }
     if (!dragging) return;
     const [x, y] = plotXY(plot, e);
     const pts = lanes[dragging.k].points;
@@ -309,21 +342,31 @@ function wireEditing(plot) {
     draw();
   });
   const drop = () => {
+    if (stroke) {
+      const { k, pts } = stroke;
+      stroke = null;
+      // One value a pixel column (the last drawn there), in time order:
+      // a stroke that doubles back draws over itself.
+      const byColumn = new Map();
+      for (const [t, v] of pts) byColumn.set(Math.round(xOf(t)), [t, v]);
+      const line = [...byColumn.values()].sort((a, b) => a[0] - b[0]);
+      if (line.length > 1) sendEdit(lanes[k].name, line[0][0], line[line.length - 1][0], line);
+      else draw();
+      releaseHeld();
+      return;
+    }
     if (!dragging) return;
     const d = dragging;
     dragging = null;
     if (d.moved && (d.t !== d.t0 || d.v !== d.v0)) {
       sendEdit(lanes[d.k].name, Math.min(d.t0, d.t), Math.max(d.t0, d.t), [[d.t, d.v]]);
     }
-    if (heldReply) {
-      const r = heldReply;
-      heldReply = null;
-      showLanes(r);
-    }
+    releaseHeld();
   };
   plot.addEventListener("pointerup", drop);
   plot.addEventListener("pointercancel", drop);
   plot.addEventListener("dblclick", (e) => {
+    if (drawing) return;
     const [x, y] = plotXY(plot, e);
     const at = laneAt(y);
     if (!at || x < LABEL || !editable(lanes[at.k])) return;
@@ -339,10 +382,18 @@ function wireEditing(plot) {
   });
 }
 
+/** Show the reply that came during a drag or a stroke. */
+function releaseHeld() {
+  if (!heldReply) return;
+  const r = heldReply;
+  heldReply = null;
+  showLanes(r);
+}
+
 /** Decode `/automation/lanes/STRIP`: per lane name, mode, whether the
  * mode is its own, points, writing. */
 function showLanes(args) {
-  if (dragging) {
+  if (dragging || stroke) {
     heldReply = args;
     return;
   }
@@ -423,7 +474,11 @@ function draw() {
     const stepped = STEP_LANES.has(lane.name);
     svg("polyline", { class: "lane-line", "clip-path": "url(#tl-clip)", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
     if (lane.writing.length) svg("polyline", { class: "lane-writing", "clip-path": "url(#tl-clip)", points: line(lane.writing, stepped, top, false) }, g);
-    if (editable(lane)) {
+    if (stroke && stroke.k === k && stroke.pts.length > 1) {
+      const sorted = [...stroke.pts].sort((a, b) => a[0] - b[0]);
+      svg("polyline", { class: "lane-stroke", "clip-path": "url(#tl-clip)", points: line(sorted, stepped, top, false) }, g);
+    }
+    if (editable(lane) && !drawing) {
       g.classList.add("editable");
       for (const [t, v] of lane.points) {
         const x = xOf(t);
