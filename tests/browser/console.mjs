@@ -27,7 +27,9 @@
 //           points of the view the page turns to
 //   edit    the timeline of strip 1 (a gain lane at 0 s and 20 s): a point
 //           added at 10 s by double-click, dragged to 12 s and halfway up,
-//           the one at 20 s deleted by double-click; the points after each
+//           the one at 20 s deleted by double-click, the one at 12 s picked
+//           and moved 1 s right and 0.05 up with the arrow keys; the points
+//           after each
 //   draw    the timeline of strip 1 (a gain lane at 0 s and 20 s): the pen
 //           on, a stroke from 2 s low to 8 s high; the points after
 //   remove  strip 2's detail: Remove (the question answered yes); the
@@ -400,6 +402,20 @@ try {
       const [cx, cy] = await at(last[0], last[1]);
       await page.mouse.dblclick(cx, cy);
       result.deleted = await waitPoints(2);
+      // Pick the one at 12 s; ten steps right and five up with the keys.
+      const kept = result.deleted[1];
+      const [dx, dy] = await at(kept[0], kept[1]);
+      await page.mouse.click(dx, dy);
+      for (let k = 0; k < 10; k++) await page.keyboard.press("ArrowRight");
+      for (let k = 0; k < 5; k++) await page.keyboard.press("ArrowUp");
+      await page.waitForFunction(
+        ([sel, t]) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([u]) => u > t + 0.9),
+        [lane, kept[0]],
+        { timeout: 3000 },
+      );
+      // The run of keys is sent once they settle (0.4 s), then asked for.
+      await sleep(1000);
+      result.nudged = await points();
     }
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "remove") {

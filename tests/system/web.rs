@@ -671,31 +671,40 @@ fn points_added_dragged_and_deleted_on_the_page_are_the_daemons_lane_and_play() 
     let dragged = pts("dragged");
     assert_eq!(dragged.len(), 3, "{v}");
     assert!(near(dragged[1], 12.0, 0.5, 0.1), "{v}");
-    // The one at 20 s deleted; what the page drew is the daemon's lane.
+    // The one at 20 s deleted.
     let deleted = pts("deleted");
     assert_eq!(deleted, vec![pts("before")[0], dragged[1]], "{v}");
+    // Picked and moved with the arrow keys: ten steps of 0.1 s right,
+    // five of 0.01 up. What the page drew is the daemon's lane.
+    let nudged = pts("nudged");
+    assert_eq!(nudged.len(), 2, "{v}");
+    assert!(
+        near(nudged[1], dragged[1][0] + 1.0, dragged[1][1] + 0.05, 0.01),
+        "{v}"
+    );
     let lanes = lanes_over_udp(c.run.osc);
     let gain = &lanes.iter().find(|l| l.0 == "gain").expect("a gain lane").2;
-    assert_eq!(gain, &deleted, "{v}");
-    assert_eq!(gain.len(), 2);
-    // It plays: at the dragged point the fader stands where it was put.
+    assert_eq!(gain, &nudged, "{v}");
+    // It plays: at the point the fader stands where the point was put.
     oscsend(
         c.run.osc,
-        &["/transport/locate", "f", &dragged[1][0].to_string()],
+        &["/transport/locate", "f", &nudged[1][0].to_string()],
     );
     assert!(
         wait_until(Duration::from_secs(2), || subscribed_value(
             c.run.osc,
             "/strip/1/fader"
         )
-        .is_some_and(|f| (f - dragged[1][1]).abs() < 0.01)),
+        .is_some_and(|f| (f - nudged[1][1]).abs() < 0.01)),
         "the fader is at {:?}, the point at {}",
         subscribed_value(c.run.osc, "/strip/1/fader"),
-        dragged[1][1]
+        nudged[1][1]
     );
-    // Each edit undoes on its own, the last first.
-    oscsend(c.run.osc, &["/automation/undo"]);
-    assert_eq!(lanes_over_udp(c.run.osc)[0].2, dragged);
+    // Each edit undoes on its own, the last first; a run of keys is one.
+    for step in [&deleted, &dragged, &added, &pts("before")] {
+        oscsend(c.run.osc, &["/automation/undo"]);
+        assert_eq!(&lanes_over_udp(c.run.osc)[0].2, step);
+    }
 }
 
 /// A track whose gain lane has a point at 0 s and at 20 s (-10 dB), in

@@ -34,9 +34,16 @@ const head = { at: 0, told: 0, rolling: false };
 let loop = null;
 let poll = null;
 let frame = null;
-/** A point being dragged: its lane, index, and where it started. While
- * one is, or a stroke is drawn, replies wait (the page shows the drag). */
-let dragging = null;
+/** A point being moved (dragged, or nudged with the arrow keys): its
+ * lane, index, where it started and where it is. While one is, or a
+ * stroke is drawn, replies wait (the page shows the move). */
+let moving = null;
+/** The point last picked ({name, t}): the arrow keys move it, Delete
+ * removes it. */
+let selected = null;
+/** A nudge is sent this long after the last arrow key (one undo step
+ * for a run of them). */
+const NUDGE_SETTLE_MS = 400;
 /** The pen is on: a drag on a lane draws it. */
 let drawing = false;
 /** The stroke being drawn: its lane and (seconds, position) samples. */
@@ -117,7 +124,8 @@ export function openTimeline(base) {
   lanes = [];
   drawing = false;
   stroke = null;
-  dragging = null;
+  moving = null;
+  selected = null;
   if (!base) return;
   panel = el("section", { id: "timeline", "aria-label": "automation", "data-strip": base });
   const bar = el("header", {}, panel);
@@ -149,7 +157,7 @@ export function openTimeline(base) {
     pen.setAttribute("aria-pressed", String(drawing));
     draw();
   });
-  const undo = el("button", { id: "tl-undo", class: "tbtn wide", "aria-label": "undo last pass", text: "Undo" }, bar);
+  const undo = el("button", { id: "tl-undo", class: "tbtn wide", "aria-label": "undo the last pass or edit", text: "Undo" }, bar);
   undo.addEventListener("click", () => {
     send("/automation/undo");
     setTimeout(ask, 50);
@@ -157,7 +165,7 @@ export function openTimeline(base) {
   const close = el("button", { class: "close", "aria-label": "close automation", text: "\u2715" }, bar);
   close.addEventListener("click", () => openTimeline(null));
   const wrap = el("div", { id: "tl-wrap" }, panel);
-  const plot = svg("svg", { id: "tl-plot", class: "plot", viewBox: `0 0 ${W} ${RULER + LANE_H}`, role: "img", "aria-label": "lanes" }, wrap);
+  const plot = svg("svg", { id: "tl-plot", class: "plot", viewBox: `0 0 ${W} ${RULER + LANE_H}`, role: "img", tabindex: "0", "aria-label": "lanes: pick a point, then the arrow keys move it and Delete removes it" }, wrap);
   wireRuler(plot);
   wireEditing(plot);
   document.body.appendChild(panel);
@@ -280,8 +288,10 @@ function pointNear(k, x, y) {
   return best;
 }
 
-/** Replace lane `name`'s points from `a` to `b` seconds with `pts`. */
+/** Replace lane `name`'s points from `a` to `b` seconds with `pts`; the
+ * lanes are asked for again (a reply held meanwhile is older). */
 function sendEdit(name, a, b, pts) {
+  heldReply = null;
   const blob = new Uint8Array(pts.length * 8);
   const view = new DataView(blob.buffer);
   pts.forEach(([t, v], i) => {
@@ -293,6 +303,68 @@ function sendEdit(name, a, b, pts) {
 }
 
 /** Drag a point; double-click a lane to add one, a point to delete it. */
+/** Start moving point `i` of lane `k`. */
+function startMove(k, i) {
+  const [t0, v0] = lanes[k].points[i];
+  moving = { k, i, t0, v0, t: t0, v: v0, timer: null };
+  selected = { name: lanes[k].name, t: t0 };
+}
+
+/** Put the moving point at (t, v): kept between its neighbours (a move
+ * does not reorder), a switch's at 0 or 1. */
+function moveTo(t, v) {
+  const pts = lanes[moving.k].points;
+  const prev = pts[moving.i - 1];
+  const next = pts[moving.i + 1];
+  const lo = prev ? prev[0] + 0.001 : 0;
+  const hi = next ? next[0] - 0.001 : Infinity;
+  v = Math.min(1, Math.max(0, v));
+  if (STEP_LANES.has(lanes[moving.k].name)) v = v >= 0.5 ? 1 : 0;
+  moving.t = Math.min(hi, Math.max(lo, t));
+  moving.v = v;
+  pts[moving.i] = [moving.t, moving.v];
+  selected.t = moving.t;
+  draw();
+}
+
+/** The move is done: one edit from where the point was to where it is. */
+function finishMove() {
+  if (!moving) return;
+  const m = moving;
+  moving = null;
+  clearTimeout(m.timer);
+  if (m.t !== m.t0 || m.v !== m.v0) {
+    sendEdit(lanes[m.k].name, Math.min(m.t0, m.t), Math.max(m.t0, m.t), [[m.t, m.v]]);
+  } else releaseHeld();
+}
+
+/** Show which point is picked (in place: the handles under a pointer
+ * stay the elements they were, so a double-click reaches them). */
+function markSelected() {
+  for (const c of document.querySelectorAll("#tl-plot .lane-point")) {
+    const picked = !!selected && selected.name === c.dataset.lane && Math.abs(selected.t - Number(c.dataset.t)) < 0.002;
+    c.classList.toggle("selected", picked);
+    c.setAttribute("r", picked ? 7 : 5);
+  }
+}
+
+/** The selected point as [lane index, point index], or null. */
+function selectedPoint() {
+  if (!selected) return null;
+  const k = lanes.findIndex((l) => l.name === selected.name);
+  if (k < 0 || !editable(lanes[k])) return null;
+  const i = lanes[k].points.findIndex(([t]) => Math.abs(t - selected.t) < 0.002);
+  return i < 0 ? null : [k, i];
+}
+
+/** Position on lane `k` at plot height `y`. */
+function posAt(k, y) {
+  return 1 - (y - (RULER + k * LANE_H) - 6) / (LANE_H - 12);
+}
+
+/** Drag a point; double-click a lane to add one, a point to delete it;
+ * with the pen on, draw. A picked point moves with the arrow keys (Shift:
+ * ten times as far) and goes with Delete. */
 function wireEditing(plot) {
   plot.addEventListener("pointerdown", (e) => {
     const [x, y] = plotXY(plot, e);
@@ -310,36 +382,25 @@ function wireEditing(plot) {
     const i = pointNear(at.k, x, y);
     if (i < 0) return;
     e.preventDefault();
+    plot.focus();
+    finishMove();
     plot.setPointerCapture(e.pointerId);
-    const [t0, v0] = lanes[at.k].points[i];
-    dragging = { k: at.k, i, t0, v0, t: t0, v: v0, moved: false };
+    startMove(at.k, i);
+    moving.dragged = true;
+    markSelected();
   });
   plot.addEventListener("pointermove", (e) => {
     if (stroke) {
       const [x, y] = plotXY(plot, e);
-      const top = RULER + stroke.k * LANE_H;
-      let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
+      let v = Math.min(1, Math.max(0, posAt(stroke.k, y)));
       if (STEP_LANES.has(lanes[stroke.k].name)) v = v >= 0.5 ? 1 : 0;
       stroke.pts.push([Math.max(0, tOf(Math.min(W, Math.max(LABEL, x)))), v]);
       draw();
       return;
     }
-    if (!dragging) return;
+    if (!moving || !moving.dragged) return;
     const [x, y] = plotXY(plot, e);
-    const pts = lanes[dragging.k].points;
-    const prev = pts[dragging.i - 1];
-    const next = pts[dragging.i + 1];
-    // Between its neighbours: a drag moves a point, it does not reorder.
-    const lo = prev ? prev[0] + 0.001 : 0;
-    const hi = next ? next[0] - 0.001 : Infinity;
-    const top = RULER + dragging.k * LANE_H;
-    let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
-    if (STEP_LANES.has(lanes[dragging.k].name)) v = v >= 0.5 ? 1 : 0;
-    dragging.t = Math.min(hi, Math.max(lo, tOf(x)));
-    dragging.v = v;
-    dragging.moved = true;
-    pts[dragging.i] = [dragging.t, dragging.v];
-    draw();
+    moveTo(tOf(x), posAt(moving.k, y));
   });
   const drop = () => {
     if (stroke) {
@@ -351,17 +412,11 @@ function wireEditing(plot) {
       for (const [t, v] of pts) byColumn.set(Math.round(xOf(t)), [t, v]);
       const line = [...byColumn.values()].sort((a, b) => a[0] - b[0]);
       if (line.length > 1) sendEdit(lanes[k].name, line[0][0], line[line.length - 1][0], line);
-      else draw();
-      releaseHeld();
+      else releaseHeld();
+      draw();
       return;
     }
-    if (!dragging) return;
-    const d = dragging;
-    dragging = null;
-    if (d.moved && (d.t !== d.t0 || d.v !== d.v0)) {
-      sendEdit(lanes[d.k].name, Math.min(d.t0, d.t), Math.max(d.t0, d.t), [[d.t, d.v]]);
-    }
-    releaseHeld();
+    if (moving && moving.dragged) finishMove();
   };
   plot.addEventListener("pointerup", drop);
   plot.addEventListener("pointercancel", drop);
@@ -374,11 +429,34 @@ function wireEditing(plot) {
     const i = pointNear(at.k, x, y);
     if (i >= 0) {
       const [t] = lanes[at.k].points[i];
+      selected = null;
       sendEdit(name, t, t, []);
     } else {
       const t = Math.max(0, tOf(x));
+      selected = { name, t };
       sendEdit(name, t, t, [[t, at.v]]);
     }
+  });
+  plot.addEventListener("keydown", (e) => {
+    const step = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, 0.01], ArrowDown: [0, -0.01] }[e.key];
+    const del = e.key === "Delete" || e.key === "Backspace";
+    if (!step && !del) return;
+    if (moving && !moving.dragged && del) finishMove();
+    const at = moving && !moving.dragged ? [moving.k, moving.i] : selectedPoint();
+    if (!at) return;
+    e.preventDefault();
+    const [k, i] = at;
+    if (del) {
+      const [t] = lanes[k].points[i];
+      selected = null;
+      sendEdit(lanes[k].name, t, t, []);
+      return;
+    }
+    if (!moving) startMove(k, i);
+    const [dt, dv] = step.map((d) => (e.shiftKey ? d * 10 : d));
+    moveTo(moving.t + dt, moving.v + dv);
+    clearTimeout(moving.timer);
+    moving.timer = setTimeout(finishMove, NUDGE_SETTLE_MS);
   });
 }
 
@@ -393,7 +471,7 @@ function releaseHeld() {
 /** Decode `/automation/lanes/STRIP`: per lane name, mode, whether the
  * mode is its own, points, writing. */
 function showLanes(args) {
-  if (dragging || stroke) {
+  if (moving || stroke) {
     heldReply = args;
     return;
   }
@@ -483,11 +561,12 @@ function draw() {
       for (const [t, v] of lane.points) {
         const x = xOf(t);
         if (x < LABEL || x > W) continue;
-        svg("circle", { class: "lane-point", cx: x.toFixed(1), cy: (top + 6 + (1 - v) * (LANE_H - 12)).toFixed(1), r: 5 }, g);
+        svg("circle", { class: "lane-point", cx: x.toFixed(1), cy: (top + 6 + (1 - v) * (LANE_H - 12)).toFixed(1), r: 5, "data-lane": lane.name, "data-t": t }, g);
       }
     }
   });
   svg("line", { id: "tl-head", x1: 0, x2: 0, y1: 0, y2: h, class: "playhead" }, plot);
+  markSelected();
   lanePickers();
   placeHead();
 }
