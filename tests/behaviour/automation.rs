@@ -771,3 +771,41 @@ fn a_lane_edit_that_makes_no_sense_is_refused_and_changes_nothing() {
     assert_eq!(r.lane(), before);
     assert_eq!(r.hub.undo_depth(), 0);
 }
+
+#[test]
+fn the_lanes_menu_lists_what_each_strip_has_and_a_lane_added_holds_the_live_value() {
+    let yaml = "version: 1\nname: c\ntracks:\n  - { name: A, pan: 0.25, sends: [{ bus: Fx, gain_db: -10 }] }\nbuses:\n  - { name: Fx, reverb: {} }\n";
+    let (mut hub, _engine) = common::hub_and_engine(yaml, "c.yaml", RATE, BLOCK);
+    let names = |hub: &Hub, s| -> Vec<String> {
+        hub.lane_choices(s)
+            .unwrap()
+            .iter()
+            .map(|p| p.name())
+            .collect()
+    };
+    let track = names(&hub, StripRef::Track(0));
+    assert_eq!(
+        track[..6],
+        ["gain", "trim", "pan", "mute", "send/1/gain", "comp/attack"],
+        "{track:?}"
+    );
+    assert!(track.contains(&"eq/2/freq".into()) && track.contains(&"gate/on".into()));
+    assert!(
+        !track
+            .iter()
+            .any(|n| n.starts_with("reverb/") || n.starts_with("limiter/"))
+    );
+    let fx = names(&hub, StripRef::Bus(0));
+    assert!(fx.contains(&"reverb/decay".into()) && !fx.contains(&"send/1/gain".into()));
+    assert!(names(&hub, StripRef::Master).contains(&"limiter/ceiling".into()));
+    // Added: one point at 0 s where the pan is now; added again: nothing.
+    let pan = (StripRef::Track(0), LaneParam::Pan);
+    assert_eq!(hub.add_lane(pan.0, pan.1), Ok(true));
+    let lane = hub.lane(pan.0, pan.1).unwrap();
+    assert_eq!(lane.points.len(), 1);
+    assert_eq!((lane.points[0].frame, lane.points[0].value), (0, 0.25));
+    assert_eq!(hub.add_lane(pan.0, pan.1), Ok(false));
+    assert_eq!(hub.undo_depth(), 1);
+    hub.undo_automation().unwrap();
+    assert!(hub.lane(pan.0, pan.1).is_none());
+}

@@ -32,6 +32,9 @@
 //           after each
 //   draw    the timeline of strip 1 (a gain lane at 0 s and 20 s): the pen
 //           on, a stroke from 2 s low to 8 s high; the points after
+//   addlane the timeline of strip 1: the add-a-lane menu; pan added, then
+//           comp/on added and drawn low to high with the pen; the lanes and
+//           the comp/on line as drawn
 //   remove  strip 2's detail: Remove (the question answered yes); the
 //           strips shown after
 //   hpf     strip 2's detail: put the high-pass in; drag its handle to
@@ -417,6 +420,45 @@ try {
       await sleep(1000);
       result.nudged = await points();
     }
+    if (shotPath) await page.screenshot({ path: shotPath });
+  } else if (scenario === "addlane") {
+    await page.click("#lanes");
+    await page.waitForFunction(() => document.querySelectorAll("#tl-add option").length > 1, null, { timeout: 3000 });
+    result.menu = await page.$$eval("#tl-add option", (os) => os.map((o) => o.value).filter(Boolean));
+    const raw = (name) =>
+      page.$eval(`#tl-plot g.lane[data-lane="${name}"] .lane-line`, (e) => JSON.parse(e.dataset.raw));
+    await page.selectOption("#tl-add", "pan");
+    await page.waitForSelector('#tl-plot g.lane[data-lane="pan"]', { timeout: 3000 });
+    result.pan = await raw("pan");
+    await page.selectOption("#tl-add", "comp/on");
+    await page.waitForSelector('#tl-plot g.lane[data-lane="comp/on"]', { timeout: 3000 });
+    result.menu_after = await page.$$eval("#tl-add option", (os) => os.map((o) => o.value).filter(Boolean));
+    result.lanes = await page.$$eval("#tl-plot g.lane", (gs) => gs.map((g) => g.dataset.lane));
+    // Draw comp/on (the third lane) from off at 2 s to on at 8 s.
+    const k = result.lanes.indexOf("comp/on");
+    const at = async (t, v) => {
+      const d = await page.$eval("#tl-plot", (p) => ({ data: { ...p.dataset }, box: p.getBoundingClientRect().toJSON(), h: p.viewBox.baseVal.height }));
+      const [from, span, label, w] = ["from", "span", "label", "width"].map((key) => Number(d.data[key]));
+      const x = label + ((t - from) / span) * (w - label);
+      const y = 32 + k * 72 + 6 + (1 - v) * (72 - 12);
+      return [d.box.x + (x / w) * d.box.width, d.box.y + (y / d.h) * d.box.height];
+    };
+    await page.click("#tl-draw");
+    const [ax, ay] = await at(2, 0.1);
+    const [bx, by] = await at(8, 0.9);
+    await page.mouse.move(ax, ay);
+    await page.mouse.down();
+    for (let s = 1; s <= 20; s++) await page.mouse.move(ax + ((bx - ax) * s) / 20, ay + ((by - ay) * s) / 20);
+    await page.mouse.up();
+    await page.waitForFunction(
+      () => JSON.parse(document.querySelector('#tl-plot g.lane[data-lane="comp/on"] .lane-line')?.dataset.raw || "[]").length > 2,
+      null,
+      { timeout: 3000 },
+    );
+    result.comp_on = await raw("comp/on");
+    result.comp_on_line = await page.$eval('#tl-plot g.lane[data-lane="comp/on"] .lane-line', (e) =>
+      e.getAttribute("points").split(" ").map((p) => p.split(",").map(Number)),
+    );
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "remove") {
     page.on("dialog", (d) => {

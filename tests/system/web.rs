@@ -765,6 +765,45 @@ fn a_stretch_drawn_with_the_pen_is_the_daemons_lane_thinned_and_plays() {
 }
 
 #[test]
+fn a_lane_added_from_the_menu_starts_at_the_live_value_and_a_switch_is_drawn_in_steps() {
+    let c = console_with_a_lane();
+    let v = browse(&c, "addlane", &[]);
+    let menu: Vec<String> = serde_json::from_value(v["menu"].clone()).unwrap();
+    // Every lane the strip can have but the one shown, from the daemon.
+    assert_eq!(menu[..4], ["trim", "pan", "mute", "comp/attack"], "{v}");
+    assert!(!menu.contains(&"gain".to_string()), "{v}");
+    // Pan added: one point at 0 s, where the pan is (centre).
+    let pan: Vec<[f32; 2]> = serde_json::from_value(v["pan"].clone()).unwrap();
+    assert_eq!(pan, vec![[0.0, 0.5]], "{v}");
+    let after: Vec<String> = serde_json::from_value(v["menu_after"].clone()).unwrap();
+    assert_eq!(after.len(), menu.len() - 2, "{v}");
+    assert_eq!(
+        v["lanes"],
+        serde_json::json!(["gain", "pan", "comp/on"]),
+        "{v}"
+    );
+    // The compressor switch drawn off to on: it steps (a vertical rise,
+    // no slope), and the daemon holds it.
+    let comp: Vec<[f32; 2]> = serde_json::from_value(v["comp_on"].clone()).unwrap();
+    assert!(comp.iter().all(|p| p[1] == 0.0 || p[1] == 1.0), "{v}");
+    assert_eq!(comp[comp.len() - 1][1], 1.0, "{v}");
+    let line: Vec<[f64; 2]> = serde_json::from_value(v["comp_on_line"].clone()).unwrap();
+    assert!(
+        line.windows(2)
+            .any(|w| w[0][0] == w[1][0] && (w[0][1] - w[1][1]).abs() > 30.0),
+        "{v}"
+    );
+    assert!(
+        line.windows(2)
+            .all(|w| w[0][0] == w[1][0] || w[0][1] == w[1][1]),
+        "{v}"
+    );
+    let lanes = lanes_over_udp(c.run.osc);
+    let daemon = &lanes.iter().find(|l| l.0 == "comp/on").expect("comp/on").2;
+    assert_eq!(daemon, &comp);
+}
+
+#[test]
 fn play_stop_and_return_to_zero_from_the_page_move_the_daemons_transport() {
     let c = start();
     let v = browse(&c, "transport", &[]);

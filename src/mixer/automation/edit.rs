@@ -138,3 +138,57 @@ impl Hub {
         Ok(n)
     }
 }
+
+impl Hub {
+    /// The lanes `strip` can have, for a timeline's menu: its gain, trim,
+    /// pan and mute, a gain per send, then every channel-strip setting it
+    /// has by name (so each section's settings are together).
+    pub fn lane_choices(&self, strip: StripRef) -> Result<Vec<LaneParam>, IntentError> {
+        let c = self
+            .session
+            .controls(strip)
+            .ok_or(IntentError::NoSuchTarget(Address::new(
+                strip,
+                Param::Automation,
+            )))?;
+        let has = |p: &LaneParam| {
+            lane_exists(c, *p)
+                && live_value(c, *p).is_some()
+                && self.get(lane_address(strip, *p)).is_ok()
+        };
+        let mut settings: Vec<LaneParam> = crate::engine::ProcTarget::all()
+            .map(LaneParam::Proc)
+            .filter(has)
+            .collect();
+        settings.sort_by_cached_key(|p| p.name());
+        Ok([
+            LaneParam::Gain,
+            LaneParam::Trim,
+            LaneParam::Pan,
+            LaneParam::Mute,
+        ]
+        .into_iter()
+        .chain((0..c.sends.len()).map(LaneParam::SendGain))
+        .filter(has)
+        .chain(settings)
+        .collect())
+    }
+
+    /// Give `strip` lane `p` to edit by hand: one point at 0 s holding the
+    /// live value, so nothing plays differently (one undo step). False,
+    /// and nothing done, when the lane has points already.
+    pub fn add_lane(&mut self, strip: StripRef, p: LaneParam) -> Result<bool, IntentError> {
+        let c = self.lane_controls(strip, p)?;
+        if self.lane(strip, p).is_some() {
+            return Ok(false);
+        }
+        let live = live_value(c, p).ok_or(IntentError::NoSuchTarget(lane_address(strip, p)))?;
+        let edit = LaneEdit {
+            from_s: 0.0,
+            to_s: 0.0,
+            points: vec![[0.0, lane_spec(p).to_pos(live)]],
+        };
+        self.edit_lane(strip, p, &edit)?;
+        Ok(true)
+    }
+}

@@ -141,6 +141,17 @@ pub enum OscCommand {
         /// The span and its new points.
         edit: crate::mixer::automation::LaneEdit,
     },
+    /// `/automation/choices STRIP`: the lanes the strip can have, for a
+    /// timeline's menu, answered to the sender only.
+    LaneChoices(StripRef),
+    /// `/automation/add_lane STRIP LANE`: the lane made to edit by hand,
+    /// one point at 0 s holding the live value.
+    AddLane {
+        /// The strip.
+        strip: StripRef,
+        /// The lane.
+        lane: crate::model::LaneParam,
+    },
     /// `/session/remove_track N`: remove track N (1-based); the tracks
     /// after it move up.
     RemoveTrack(usize),
@@ -470,6 +481,21 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 _ => bad("expected name [stereo 0|1]"),
             };
         }
+        "/automation/add_lane" => {
+            let usage = "expected the strip and the lane (gain, pan, send/1/gain, eq/2/freq ...)";
+            return match args {
+                [OscType::String(strip), OscType::String(lane)] => {
+                    match (
+                        StripRef::parse(strip),
+                        crate::model::LaneParam::from_name(lane),
+                    ) {
+                        (Ok(strip), Some(lane)) => Some(Ok(OscCommand::AddLane { strip, lane })),
+                        _ => bad(usage),
+                    }
+                }
+                _ => bad(usage),
+            };
+        }
         "/automation/lane_mode" => {
             let usage = "expected the strip, the lane and a mode (off, read, touch, latch, write, trim, or strip)";
             return match args {
@@ -586,12 +612,13 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 _ => bad("expected no argument or 0|1"),
             };
         }
-        "/eq/response" | "/dyn/response" => {
+        "/eq/response" | "/dyn/response" | "/automation/choices" => {
             return match args {
                 [OscType::String(t)] => match StripRef::parse(t) {
                     Ok(strip) => Some(Ok(match m.addr.as_str() {
                         "/eq/response" => OscCommand::EqResponse(strip),
-                        _ => OscCommand::DynResponse(strip),
+                        "/dyn/response" => OscCommand::DynResponse(strip),
+                        _ => OscCommand::LaneChoices(strip),
                     })),
                     Err(_) => Some(Err(OscError::UnknownAddress(t.clone()))),
                 },
@@ -1231,6 +1258,36 @@ mod tests {
         // The strip alone: not one of its controls.
         assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
         assert!(ask("strip/0").first().is_some_and(Result::is_err));
+    }
+
+    #[test]
+    fn the_lanes_menu_and_a_lane_added_name_their_strip_and_lane() {
+        use crate::model::LaneParam;
+        let s = |t: &str| OscType::String(t.into());
+        assert_eq!(
+            decode(&msg("/automation/choices", vec![s("master")])),
+            vec![Ok(OscCommand::LaneChoices(StripRef::Master))]
+        );
+        assert_eq!(
+            decode(&msg(
+                "/automation/add_lane",
+                vec![s("strip/3"), s("eq/2/freq")]
+            )),
+            vec![Ok(OscCommand::AddLane {
+                strip: StripRef::Track(2),
+                lane: LaneParam::from_name("eq/2/freq").unwrap(),
+            })]
+        );
+        for bad in [
+            vec![s("strip/3")],
+            vec![s("strip/3"), s("eq/9/freq")],
+            vec![s("strip/x"), s("gain")],
+        ] {
+            assert!(
+                decode(&msg("/automation/add_lane", bad.clone()))[0].is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -78,6 +78,13 @@ impl OscSurface {
                 hub.set_lane_mode(strip, lane, mode)
                     .map_err(|e| e.to_string())?;
             }
+            OscCommand::LaneChoices(strip) => {
+                let choices = hub.lane_choices(strip).map_err(|e| e.to_string())?;
+                out.extend(self.choices_reply(strip, &choices, from));
+            }
+            OscCommand::AddLane { strip, lane } => {
+                hub.add_lane(strip, lane).map_err(|e| e.to_string())?;
+            }
             OscCommand::EditLane { strip, lane, edit } => {
                 hub.edit_lane(strip, lane, &edit)
                     .map_err(|e| e.to_string())?;
@@ -472,6 +479,36 @@ impl OscSurface {
             "the lanes of {strip} do not fit one datagram even drawn in one column; not sent to {to}"
         );
         Vec::new()
+    }
+
+    /// `/automation/choices/STRIP`: per lane the strip can have, its name
+    /// and whether it steps (1: a switch) or is a line (0); for `to` only.
+    fn choices_reply(
+        &self,
+        strip: crate::mixer::StripRef,
+        choices: &[crate::model::LaneParam],
+        to: SocketAddr,
+    ) -> Vec<Datagram> {
+        let args = choices
+            .iter()
+            .flat_map(|p| {
+                let steps = p.interp() == crate::dsp::automation::Interp::Step;
+                [OscType::String(p.name()), OscType::Int(i32::from(steps))]
+            })
+            .collect();
+        let msg = rosc::OscPacket::Message(rosc::OscMessage {
+            addr: format!("/automation/choices/{strip}"),
+            args,
+        });
+        match rosc::encoder::encode(&msg) {
+            Ok(bytes) if bytes.len() <= self.options.max_datagram => vec![Datagram { to, bytes }],
+            _ => {
+                tracing::warn!(
+                    "the lanes menu of {strip} does not fit one datagram; not sent to {to}"
+                );
+                Vec::new()
+            }
+        }
     }
 
     /// `ADDRESS/STRIP` with a blob of `points`, each a row of f32 values

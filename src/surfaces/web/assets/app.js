@@ -386,7 +386,7 @@ function dropStripsBeyond(tracks, buses) {
 function receive(address, args) {
   window.faderd.received += 1;
   const v = args[0];
-  if (address.startsWith("/automation/lanes/")) {
+  if (address.startsWith("/automation/lanes/") || address.startsWith("/automation/choices/")) {
     timelineReceive(address, args);
     return;
   }

@@ -18,8 +18,11 @@ let W = 1000;
 const RULER = 32;
 const LANE_H = 72;
 let LABEL = 110;
-/** Switch lanes step from point to point; the others are lines. */
-const STEP_LANES = new Set(["mute"]);
+/** Switch lanes step from point to point; the others are lines (the
+ * daemon says which, with the lanes the strip can have). */
+let stepLanes = new Set(["mute"]);
+/** The lanes the strip can have, in the daemon's order. */
+let choices = [];
 
 let send = () => {};
 let names = () => [];
@@ -162,6 +165,14 @@ export function openTimeline(base) {
     send("/automation/undo");
     setTimeout(ask, 50);
   });
+  const add = el("select", { id: "tl-add", "aria-label": "add a lane" }, bar);
+  add.addEventListener("change", () => {
+    if (add.value) {
+      send("/automation/add_lane", strip, add.value);
+      setTimeout(ask, 50);
+    }
+    add.value = "";
+  });
   const close = el("button", { class: "close", "aria-label": "close automation", text: "\u2715" }, bar);
   close.addEventListener("click", () => openTimeline(null));
   const wrap = el("div", { id: "tl-wrap" }, panel);
@@ -171,6 +182,9 @@ export function openTimeline(base) {
   document.body.appendChild(panel);
   const known = window.faderd?.last?.get(`/${base}/automation`);
   if (known) mode.value = known[0];
+  choices = [];
+  addMenu();
+  send("/automation/choices", base);
   ask();
   schedulePoll();
   if (!frame) frame = requestAnimationFrame(drawHead);
@@ -185,6 +199,15 @@ export function timelineReceive(address, args) {
     ask();
   } else if (address === `/automation/lanes/${strip}`) {
     showLanes(args);
+  } else if (address === `/automation/choices/${strip}`) {
+    choices = [];
+    stepLanes = new Set();
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      choices.push(args[i]);
+      if (args[i + 1] === 1) stepLanes.add(args[i]);
+    }
+    addMenu();
+    draw();
   }
 }
 
@@ -260,7 +283,7 @@ function laneAt(y) {
   if (y < RULER * 1.5 || k < 0 || k >= lanes.length) return null;
   const top = RULER + k * LANE_H;
   let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
-  if (STEP_LANES.has(lanes[k].name)) v = v >= 0.5 ? 1 : 0;
+  if (stepLanes.has(lanes[k].name)) v = v >= 0.5 ? 1 : 0;
   return { k, v };
 }
 
@@ -319,7 +342,7 @@ function moveTo(t, v) {
   const lo = prev ? prev[0] + 0.001 : 0;
   const hi = next ? next[0] - 0.001 : Infinity;
   v = Math.min(1, Math.max(0, v));
-  if (STEP_LANES.has(lanes[moving.k].name)) v = v >= 0.5 ? 1 : 0;
+  if (stepLanes.has(lanes[moving.k].name)) v = v >= 0.5 ? 1 : 0;
   moving.t = Math.min(hi, Math.max(lo, t));
   moving.v = v;
   pts[moving.i] = [moving.t, moving.v];
@@ -393,7 +416,7 @@ function wireEditing(plot) {
     if (stroke) {
       const [x, y] = plotXY(plot, e);
       let v = Math.min(1, Math.max(0, posAt(stroke.k, y)));
-      if (STEP_LANES.has(lanes[stroke.k].name)) v = v >= 0.5 ? 1 : 0;
+      if (stepLanes.has(lanes[stroke.k].name)) v = v >= 0.5 ? 1 : 0;
       stroke.pts.push([Math.max(0, tOf(Math.min(W, Math.max(LABEL, x)))), v]);
       draw();
       return;
@@ -492,7 +515,22 @@ function showLanes(args) {
       writing: pairs(args[i + 4]),
     });
   }
+  addMenu();
   draw();
+}
+
+/** The add-a-lane menu: the lanes the strip can have that are not shown. */
+function addMenu() {
+  const add = document.getElementById("tl-add");
+  if (!add) return;
+  const shown = new Set(lanes.map((l) => l.name));
+  const want = choices.filter((c) => !shown.has(c));
+  const now = [...add.options].slice(1).map((o) => o.value);
+  if (add.options.length && JSON.stringify(now) === JSON.stringify(want)) return;
+  add.replaceChildren();
+  el("option", { value: "", text: "+ lane" }, add);
+  for (const c of want) el("option", { value: c, text: c }, add);
+  add.disabled = want.length === 0;
 }
 
 /** A lane's line from `pts` (the view's, and the one either side): flat
@@ -549,7 +587,7 @@ function draw() {
     svg("line", { x1: 0, x2: W, y1: top + LANE_H, y2: top + LANE_H, class: "grid" }, g);
     const name = svg("text", { x: 6, y: top + 18, class: "lane-name" }, g);
     name.textContent = lane.name;
-    const stepped = STEP_LANES.has(lane.name);
+    const stepped = stepLanes.has(lane.name);
     svg("polyline", { class: "lane-line", "clip-path": "url(#tl-clip)", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
     if (lane.writing.length) svg("polyline", { class: "lane-writing", "clip-path": "url(#tl-clip)", points: line(lane.writing, stepped, top, false) }, g);
     if (stroke && stroke.k === k && stroke.pts.length > 1) {
