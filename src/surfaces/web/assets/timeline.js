@@ -339,8 +339,11 @@ function moveTo(t, v) {
   const pts = lanes[moving.k].points;
   const prev = pts[moving.i - 1];
   const next = pts[moving.i + 1];
-  const lo = prev ? prev[0] + 0.001 : 0;
-  const hi = next ? next[0] - 0.001 : Infinity;
+  // (Clear of them by more than f32 seconds resolve: the daemon takes in
+  // points that close to an edit's edges.)
+  const clear = (t) => Math.max(0.001, Math.abs(t) * 1e-6);
+  const lo = prev ? prev[0] + clear(prev[0]) : 0;
+  const hi = next ? next[0] - clear(next[0]) : Infinity;
   v = Math.min(1, Math.max(0, v));
   if (stepLanes.has(lanes[moving.k].name)) v = v >= 0.5 ? 1 : 0;
   moving.t = Math.min(hi, Math.max(lo, t));
