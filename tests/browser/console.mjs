@@ -31,7 +31,8 @@
 //           and moved 1 s right and 0.05 up with the arrow keys; the points
 //           after each
 //   draw    the timeline of strip 1 (a gain lane at 0 s and 20 s): the pen
-//           on, a stroke from 2 s low to 8 s high; the points after
+//           on, a stroke from 2 s low to 8 s high; the points after; then
+//           the pen off, the stretch from 3 s to 7 s picked and deleted
 //   addlane the timeline of strip 1: the add-a-lane menu; pan added, then
 //           comp/on added and drawn low to high with the pen; the lanes and
 //           the comp/on line as drawn
@@ -383,6 +384,23 @@ try {
         { timeout: 3000 },
       );
       result.drawn = await points();
+      // The pen off, a stretch picked from 3 s to 7 s above the line, and
+      // deleted with the Delete button.
+      await page.click("#tl-draw");
+      const [rx, ry] = await at(3, 0.7);
+      const [sx] = await at(7, 0.7);
+      await page.mouse.move(rx, ry);
+      await page.mouse.down();
+      for (let k = 1; k <= 5; k++) await page.mouse.move(rx + ((sx - rx) * k) / 5, ry);
+      await page.mouse.up();
+      result.range_shown = await page.$$eval("#tl-plot .lane-range", (els) => els.length);
+      await page.click("#tl-delete");
+      await page.waitForFunction(
+        (sel) => !JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([t]) => t > 3 && t < 7),
+        lane,
+        { timeout: 3000 },
+      );
+      result.range_deleted = await points();
     } else {
       const [ax, ay] = await at(10, 0.3);
       await page.mouse.dblclick(ax, ay);
@@ -419,6 +437,25 @@ try {
       // The run of keys is sent once they settle (0.4 s), then asked for.
       await sleep(1000);
       result.nudged = await points();
+      // Dragged to the top of the lane (under the ruler's reach), then
+      // from there back down: the point is the press's, not the ruler's.
+      const drag = async ([t, v0], v1) => {
+        const [px, py] = await at(t, v0);
+        const [, qy] = await at(t, v1);
+        await page.mouse.move(px, py);
+        await page.mouse.down();
+        for (let k = 1; k <= 5; k++) await page.mouse.move(px, py + ((qy - py) * k) / 5);
+        await page.mouse.up();
+        await page.waitForFunction(
+          ([sel, v]) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([, u]) => Math.abs(u - v) < 0.02),
+          [lane, v1],
+          { timeout: 3000 },
+        );
+        await sleep(200);
+        return (await points())[1];
+      };
+      result.at_top = await drag(result.nudged[1], 0.95);
+      result.from_top = await drag(result.at_top, 0.6);
     }
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "addlane") {

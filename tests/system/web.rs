@@ -682,9 +682,24 @@ fn points_added_dragged_and_deleted_on_the_page_are_the_daemons_lane_and_play() 
         near(nudged[1], dragged[1][0] + 1.0, dragged[1][1] + 0.05, 0.01),
         "{v}"
     );
+    // Dragged to the top of the lane, where the ruler's reach begins,
+    // and from there back down: the point moved both times, the
+    // transport did not.
+    let top: [f32; 2] = serde_json::from_value(v["at_top"].clone()).unwrap();
+    let back: [f32; 2] = serde_json::from_value(v["from_top"].clone()).unwrap();
+    assert!(near(top, nudged[1][0], 0.95, 0.01), "{v}");
+    assert!(near(back, nudged[1][0], 0.6, 0.01), "{v}");
+    assert_eq!(
+        status_number(&osc_status(c.run.osc), "/status/transport/frame"),
+        Some(0.0)
+    );
     let lanes = lanes_over_udp(c.run.osc);
     let gain = &lanes.iter().find(|l| l.0 == "gain").expect("a gain lane").2;
-    assert_eq!(gain, &nudged, "{v}");
+    assert_eq!(gain, &vec![nudged[0], back], "{v}");
+    for _ in 0..2 {
+        oscsend(c.run.osc, &["/automation/undo"]);
+    }
+    assert_eq!(&lanes_over_udp(c.run.osc)[0].2, &nudged, "{v}");
     // It plays: at the point the fader stands where the point was put.
     oscsend(
         c.run.osc,
@@ -749,6 +764,19 @@ fn a_stretch_drawn_with_the_pen_is_the_daemons_lane_thinned_and_plays() {
             .all(|w| w[1][0] > w[0][0] && w[1][1] >= w[0][1] - 0.01),
         "{v}"
     );
+    // A stretch picked from 3 s to 7 s and deleted: the points outside
+    // it stay.
+    assert_eq!(v["range_shown"], serde_json::json!(1), "{v}");
+    let kept: Vec<[f32; 2]> = drawn
+        .iter()
+        .copied()
+        .filter(|p| p[0] <= 3.0 || p[0] >= 7.0)
+        .collect();
+    assert!(kept.len() < drawn.len(), "{v}");
+    let after: Vec<[f32; 2]> = serde_json::from_value(v["range_deleted"].clone()).unwrap();
+    assert_eq!(after, kept, "{v}");
+    assert_eq!(lanes_over_udp(c.run.osc)[0].2, kept);
+    oscsend(c.run.osc, &["/automation/undo"]);
     let lanes = lanes_over_udp(c.run.osc);
     assert_eq!(lanes[0].2, drawn);
     // It plays: halfway along, the fader is halfway up the stroke.

@@ -6,8 +6,10 @@
 // ruler locates (click) and sets the loop (drag); Undo takes back the last
 // pass or edit. Where a lane's points are far enough apart to pick one,
 // they are edited by hand (`/automation/edit`): drag a point, double-click
-// (double-tap) the lane to add one, double-click a point to delete it; with
-// the pen on, a drag along a lane draws the stretch it crosses.
+// (double-tap) the lane to add one, double-click a point to delete it; a
+// drag across a lane away from its points picks a stretch (Delete removes
+// its points); with the pen on, a drag along a lane draws the stretch it
+// crosses.
 
 const NS = "http://www.w3.org/2000/svg";
 /** The plot is drawn at the size it shows (one unit a CSS pixel), so its
@@ -44,6 +46,9 @@ let moving = null;
 /** The point last picked ({name, t}): the arrow keys move it, Delete
  * removes it. */
 let selected = null;
+/** A stretch of a lane picked by dragging across it ({name, a, b} in
+ * seconds; `picking` while the drag goes on): Delete removes its points. */
+let range = null;
 /** A nudge is sent this long after the last arrow key (one undo step
  * for a run of them). */
 const NUDGE_SETTLE_MS = 400;
@@ -129,6 +134,7 @@ export function openTimeline(base) {
   stroke = null;
   moving = null;
   selected = null;
+  range = null;
   if (!base) return;
   panel = el("section", { id: "timeline", "aria-label": "automation", "data-strip": base });
   const bar = el("header", {}, panel);
@@ -165,6 +171,8 @@ export function openTimeline(base) {
     send("/automation/undo");
     setTimeout(ask, 50);
   });
+  const del = el("button", { id: "tl-delete", class: "tbtn wide", "aria-label": "delete the picked point or stretch", text: "Delete", disabled: "" }, bar);
+  del.addEventListener("click", deletePicked);
   const add = el("select", { id: "tl-add", "aria-label": "add a lane" }, bar);
   add.addEventListener("change", () => {
     if (add.value) {
@@ -246,9 +254,8 @@ function wireRuler(plot) {
     return Math.max(0, tOf(((e.clientX - box.left) / box.width) * W));
   };
   plot.addEventListener("pointerdown", (e) => {
-    const box = plot.getBoundingClientRect();
-    const y = ((e.clientY - box.top) / box.height) * Number(plot.viewBox.baseVal.height);
-    if (y > RULER * 1.5) return;
+    const [x, y] = plotXY(plot, e);
+    if (!rulerTakes(x, y)) return;
     plot.setPointerCapture(e.pointerId);
     down = { t: at(e), x: e.clientX };
   });
@@ -277,10 +284,20 @@ function plotXY(plot, e) {
   return [((e.clientX - box.left) / box.width) * W, ((e.clientY - box.top) / box.height) * h];
 }
 
-/** The lane under plot height `y`, and the position `y` shows in it. */
-function laneAt(y) {
+/** A press at (x, y) is the ruler's: on it, or up to half its height
+ * again below it (a finger's 44 px and more) unless a point of the first
+ * lane is within reach there. */
+function rulerTakes(x, y) {
+  if (y <= RULER) return true;
+  if (y > RULER * 1.5) return false;
+  return !(lanes.length && !drawing && editable(lanes[0]) && pointNear(0, x, y) >= 0);
+}
+
+/** The lane under (x, y) when the press is not the ruler's, and the
+ * position `y` shows in it. */
+function laneAt(x, y) {
   const k = Math.floor((y - RULER) / LANE_H);
-  if (y < RULER * 1.5 || k < 0 || k >= lanes.length) return null;
+  if (rulerTakes(x, y) || k < 0 || k >= lanes.length) return null;
   const top = RULER + k * LANE_H;
   let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
   if (stepLanes.has(lanes[k].name)) v = v >= 0.5 ? 1 : 0;
@@ -367,6 +384,8 @@ function finishMove() {
 /** Show which point is picked (in place: the handles under a pointer
  * stay the elements they were, so a double-click reaches them). */
 function markSelected() {
+  const del = document.getElementById("tl-delete");
+  if (del) del.disabled = !(range && !range.picking) && !selectedPoint();
   for (const c of document.querySelectorAll("#tl-plot .lane-point")) {
     const picked = !!selected && selected.name === c.dataset.lane && Math.abs(selected.t - Number(c.dataset.t)) < 0.002;
     c.classList.toggle("selected", picked);
@@ -394,7 +413,7 @@ function posAt(k, y) {
 function wireEditing(plot) {
   plot.addEventListener("pointerdown", (e) => {
     const [x, y] = plotXY(plot, e);
-    const at = laneAt(y);
+    const at = laneAt(x, y);
     if (!at || x < LABEL) return;
     if (drawing) {
       if (lanes[at.k].writing.length) return;
@@ -404,16 +423,27 @@ function wireEditing(plot) {
       draw();
       return;
     }
-    if (!editable(lanes[at.k])) return;
-    const i = pointNear(at.k, x, y);
-    if (i < 0) return;
+    const i = editable(lanes[at.k]) ? pointNear(at.k, x, y) : -1;
     e.preventDefault();
     plot.focus();
     finishMove();
     plot.setPointerCapture(e.pointerId);
+    if (i < 0) {
+      // Away from the points: a stretch of the lane, from here.
+      const t = Math.max(0, tOf(x));
+      selected = null;
+      range = { name: lanes[at.k].name, a: t, b: t, picking: true };
+      markSelected();
+      return;
+    }
+    const hadRange = !!range;
+    range = null;
     startMove(at.k, i);
     moving.dragged = true;
-    markSelected();
+    // (In place when nothing else changes: the handle under the pointer
+    // stays the element it was, so a double-click reaches it.)
+    if (hadRange) draw();
+    else markSelected();
   });
   plot.addEventListener("pointermove", (e) => {
     if (stroke) {
@@ -421,6 +451,12 @@ function wireEditing(plot) {
       let v = Math.min(1, Math.max(0, posAt(stroke.k, y)));
       if (stepLanes.has(lanes[stroke.k].name)) v = v >= 0.5 ? 1 : 0;
       stroke.pts.push([Math.max(0, tOf(Math.min(W, Math.max(LABEL, x)))), v]);
+      draw();
+      return;
+    }
+    if (range && range.picking) {
+      const [x] = plotXY(plot, e);
+      range.b = Math.max(0, tOf(Math.min(W, Math.max(LABEL, x))));
       draw();
       return;
     }
@@ -442,6 +478,15 @@ function wireEditing(plot) {
       draw();
       return;
     }
+    if (range && range.picking) {
+      range.picking = false;
+      // A click, not a drag: nothing picked.
+      if (Math.abs(xOf(range.b) - xOf(range.a)) < 4) range = null;
+      markSelected();
+      if (range) draw();
+      releaseHeld();
+      return;
+    }
     if (moving && moving.dragged) finishMove();
   };
   plot.addEventListener("pointerup", drop);
@@ -449,7 +494,7 @@ function wireEditing(plot) {
   plot.addEventListener("dblclick", (e) => {
     if (drawing) return;
     const [x, y] = plotXY(plot, e);
-    const at = laneAt(y);
+    const at = laneAt(x, y);
     if (!at || x < LABEL || !editable(lanes[at.k])) return;
     const name = lanes[at.k].name;
     const i = pointNear(at.k, x, y);
@@ -467,6 +512,11 @@ function wireEditing(plot) {
     const step = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, 0.01], ArrowDown: [0, -0.01] }[e.key];
     const del = e.key === "Delete" || e.key === "Backspace";
     if (!step && !del) return;
+    if (del && range && !range.picking) {
+      e.preventDefault();
+      deletePicked();
+      return;
+    }
     if (moving && !moving.dragged && del) finishMove();
     const at = moving && !moving.dragged ? [moving.k, moving.i] : selectedPoint();
     if (!at) return;
@@ -486,6 +536,25 @@ function wireEditing(plot) {
   });
 }
 
+/** Delete what is picked: a stretch's points, or a point. */
+function deletePicked() {
+  finishMove();
+  if (range && !range.picking) {
+    const [a, b] = [Math.min(range.a, range.b), Math.max(range.a, range.b)];
+    const name = range.name;
+    range = null;
+    sendEdit(name, a, b, []);
+    draw();
+    return;
+  }
+  const at = selectedPoint();
+  if (!at) return;
+  const [k, i] = at;
+  const [t] = lanes[k].points[i];
+  selected = null;
+  sendEdit(lanes[k].name, t, t, []);
+}
+
 /** Show the reply that came during a drag or a stroke. */
 function releaseHeld() {
   if (!heldReply) return;
@@ -497,7 +566,7 @@ function releaseHeld() {
 /** Decode `/automation/lanes/STRIP`: per lane name, mode, whether the
  * mode is its own, points, writing. */
 function showLanes(args) {
-  if (moving || stroke) {
+  if (moving || stroke || (range && range.picking)) {
     heldReply = args;
     return;
   }
@@ -593,6 +662,10 @@ function draw() {
     const stepped = stepLanes.has(lane.name);
     svg("polyline", { class: "lane-line", "clip-path": "url(#tl-clip)", points: line(lane.points, stepped, top, true), "data-raw": JSON.stringify(lane.points) }, g);
     if (lane.writing.length) svg("polyline", { class: "lane-writing", "clip-path": "url(#tl-clip)", points: line(lane.writing, stepped, top, false) }, g);
+    if (range && range.name === lane.name) {
+      const [a, b] = [xOf(Math.min(range.a, range.b)), xOf(Math.max(range.a, range.b))];
+      svg("rect", { class: "lane-range", "clip-path": "url(#tl-clip)", x: a.toFixed(1), y: top, width: Math.max(0, b - a).toFixed(1), height: LANE_H }, g);
+    }
     if (stroke && stroke.k === k && stroke.pts.length > 1) {
       const sorted = [...stroke.pts].sort((a, b) => a[0] - b[0]);
       svg("polyline", { class: "lane-stroke", "clip-path": "url(#tl-clip)", points: line(sorted, stepped, top, false) }, g);
