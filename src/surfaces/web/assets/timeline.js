@@ -276,12 +276,23 @@ function wireRuler(plot) {
   plot.addEventListener("pointercancel", () => (down = null));
 }
 
-
 /** Where a pointer event is in the plot's units. */
 function plotXY(plot, e) {
   const box = plot.getBoundingClientRect();
   const h = Number(plot.viewBox.baseVal.height);
   return [((e.clientX - box.left) / box.width) * W, ((e.clientY - box.top) / box.height) * h];
+}
+
+/** The plot height of position `v` (0..1) on lane `k`. */
+function yOf(k, v) {
+  return RULER + k * LANE_H + 6 + (1 - v) * (LANE_H - 12);
+}
+
+/** The position (0..1) plot height `y` shows on lane `k`: a switch's is
+ * 0 or 1. */
+function posAt(k, y) {
+  const v = Math.min(1, Math.max(0, 1 - (y - (RULER + k * LANE_H) - 6) / (LANE_H - 12)));
+  return stepLanes.has(lanes[k].name) ? (v >= 0.5 ? 1 : 0) : v;
 }
 
 /** A press at (x, y) is the ruler's: on it, or up to half its height
@@ -298,10 +309,7 @@ function rulerTakes(x, y) {
 function laneAt(x, y) {
   const k = Math.floor((y - RULER) / LANE_H);
   if (rulerTakes(x, y) || k < 0 || k >= lanes.length) return null;
-  const top = RULER + k * LANE_H;
-  let v = Math.min(1, Math.max(0, 1 - (y - top - 6) / (LANE_H - 12)));
-  if (stepLanes.has(lanes[k].name)) v = v >= 0.5 ? 1 : 0;
-  return { k, v };
+  return { k, v: posAt(k, y) };
 }
 
 /** The lane's points can be edited one by one: nothing is being written
@@ -315,11 +323,10 @@ function editable(lane) {
 
 /** The point of lane `k` within reach of (x, y), or -1. */
 function pointNear(k, x, y) {
-  const top = RULER + k * LANE_H;
   let best = -1;
   let bestD = REACH;
   lanes[k].points.forEach(([t, v], i) => {
-    const d = Math.hypot(xOf(t) - x, top + 6 + (1 - v) * (LANE_H - 12) - y);
+    const d = Math.hypot(xOf(t) - x, yOf(k, v) - y);
     if (d <= bestD) {
       best = i;
       bestD = d;
@@ -342,7 +349,6 @@ function sendEdit(name, a, b, pts) {
   setTimeout(ask, 50);
 }
 
-/** Drag a point; double-click a lane to add one, a point to delete it. */
 /** Start moving point `i` of lane `k`. */
 function startMove(k, i) {
   const [t0, v0] = lanes[k].points[i];
@@ -362,7 +368,7 @@ function moveTo(t, v) {
   const lo = prev ? prev[0] + clear(prev[0]) : 0;
   const hi = next ? next[0] - clear(next[0]) : Infinity;
   v = Math.min(1, Math.max(0, v));
-  if (stepLanes.has(lanes[moving.k].name)) v = v >= 0.5 ? 1 : 0;
+  if (stepLanes.has(lanes[moving.k].name)) v = Math.round(v);
   moving.t = Math.min(hi, Math.max(lo, t));
   moving.v = v;
   pts[moving.i] = [moving.t, moving.v];
@@ -402,10 +408,6 @@ function selectedPoint() {
   return i < 0 ? null : [k, i];
 }
 
-/** Position on lane `k` at plot height `y`. */
-function posAt(k, y) {
-  return 1 - (y - (RULER + k * LANE_H) - 6) / (LANE_H - 12);
-}
 
 /** Drag a point; double-click a lane to add one, a point to delete it;
  * with the pen on, draw. A picked point moves with the arrow keys (Shift:
@@ -448,9 +450,7 @@ function wireEditing(plot) {
   plot.addEventListener("pointermove", (e) => {
     if (stroke) {
       const [x, y] = plotXY(plot, e);
-      let v = Math.min(1, Math.max(0, posAt(stroke.k, y)));
-      if (stepLanes.has(lanes[stroke.k].name)) v = v >= 0.5 ? 1 : 0;
-      stroke.pts.push([Math.max(0, tOf(Math.min(W, Math.max(LABEL, x)))), v]);
+      stroke.pts.push([Math.max(0, tOf(Math.min(W, Math.max(LABEL, x)))), posAt(stroke.k, y)]);
       draw();
       return;
     }
@@ -675,7 +675,7 @@ function draw() {
       for (const [t, v] of lane.points) {
         const x = xOf(t);
         if (x < LABEL || x > W) continue;
-        svg("circle", { class: "lane-point", cx: x.toFixed(1), cy: (top + 6 + (1 - v) * (LANE_H - 12)).toFixed(1), r: 5, "data-lane": lane.name, "data-t": t }, g);
+        svg("circle", { class: "lane-point", cx: x.toFixed(1), cy: yOf(k, v).toFixed(1), r: 5, "data-lane": lane.name, "data-t": t }, g);
       }
     }
   });
