@@ -137,20 +137,12 @@ impl Hub {
         self.resend_automation(false);
         Ok(n)
     }
-}
 
-impl Hub {
     /// The lanes `strip` can have, for a timeline's menu: its gain, trim,
     /// pan and mute, a gain per send, then every channel-strip setting it
     /// has by name (so each section's settings are together).
     pub fn lane_choices(&self, strip: StripRef) -> Result<Vec<LaneParam>, IntentError> {
-        let c = self
-            .session
-            .controls(strip)
-            .ok_or(IntentError::NoSuchTarget(Address::new(
-                strip,
-                Param::Automation,
-            )))?;
+        let c = self.strip_controls(strip)?;
         let has = |p: &LaneParam| {
             lane_exists(c, *p)
                 && live_value(c, *p).is_some()

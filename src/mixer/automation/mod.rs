@@ -265,6 +265,16 @@ impl Hub {
         Ok(())
     }
 
+    /// `strip`'s controls, for its lanes.
+    pub(super) fn strip_controls(&self, strip: StripRef) -> Result<&Controls, IntentError> {
+        self.session
+            .controls(strip)
+            .ok_or(IntentError::NoSuchTarget(Address::new(
+                strip,
+                Param::Automation,
+            )))
+    }
+
     /// `strip`'s controls, when it has the control lane `p` automates.
     pub(super) fn lane_controls(
         &self,

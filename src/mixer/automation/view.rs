@@ -31,13 +31,7 @@ impl Hub {
     /// being written, the gain lane always (first); then in the session
     /// file's order.
     pub fn timeline_lanes(&self, strip: StripRef) -> Result<Vec<TimelineLane>, IntentError> {
-        let controls = self
-            .session
-            .controls(strip)
-            .ok_or(IntentError::NoSuchTarget(Address::new(
-                strip,
-                Param::Automation,
-            )))?;
+        let controls = self.strip_controls(strip)?;
         let mut params: Vec<LaneParam> = std::iter::once(LaneParam::Gain)
             .chain(
                 controls
