@@ -809,3 +809,76 @@ fn the_lanes_menu_lists_what_each_strip_has_and_a_lane_added_holds_the_live_valu
     hub.undo_automation().unwrap();
     assert!(hub.lane(pan.0, pan.1).is_none());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever an edit is, the lane after it is in time order with one
+    /// point a frame, the points well outside the span are untouched,
+    /// and undo gives the lane back.
+    #[test]
+    fn any_edit_leaves_the_lane_in_order_and_the_rest_of_it_alone(
+        old in proptest::collection::vec(0u32..2_000_000, 0..40),
+        from_ms in 0u32..40_000,
+        len_ms in 0u32..5_000,
+        new in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 0..20),
+    ) {
+        let mut frames: Vec<u32> = old;
+        frames.sort_unstable();
+        frames.dedup();
+        let lane = frames
+            .iter()
+            .map(|f| format!("[{}, -10]", f64::from(*f) / f64::from(RATE)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (mut hub, _engine) =
+            common::hub_and_engine(&session("touch", &format!("[{lane}]")), "p.yaml", RATE, BLOCK);
+        let key = (StripRef::Track(0), LaneParam::Gain);
+        let before = hub.lane(key.0, key.1).cloned();
+        let (a, b) = (f64::from(from_ms) / 1e3, f64::from(from_ms + len_ms) / 1e3);
+        let mut points: Vec<[f64; 2]> =
+            new.iter().map(|(u, v)| [a + u * (b - a), *v]).collect();
+        points.sort_by(|x, y| x[0].total_cmp(&y[0]));
+        let edit = faderd::mixer::automation::LaneEdit { from_s: a, to_s: b, points };
+        hub.edit_lane(key.0, key.1, &edit).unwrap();
+        let after: Vec<u64> = hub
+            .lane(key.0, key.1)
+            .map(|l| l.points.iter().map(|p| p.frame).collect())
+            .unwrap_or_default();
+        proptest::prop_assert!(after.windows(2).all(|w| w[0] < w[1]), "{after:?}");
+        let rate = f64::from(RATE);
+        for f in &frames {
+            let t = f64::from(*f) / rate;
+            if t < a - 0.001 || t > b + 0.001 {
+                proptest::prop_assert!(after.contains(&u64::from(*f)), "{t} s went");
+            }
+        }
+        hub.undo_automation().unwrap();
+        proptest::prop_assert_eq!(hub.lane(key.0, key.1).cloned(), before);
+    }
+}
+
+#[test]
+fn a_point_put_on_the_edge_of_its_span_replaces_the_one_on_its_frame() {
+    // The span ends 0.6 of a frame past frame 48,000: the new point there
+    // rounds to frame 48,001, where the lane has a point already.
+    let to_s = 48_000.6 / f64::from(RATE);
+    let old_s = 48_001.0 / f64::from(RATE);
+    let mut r = Rig::new(&session("read", &format!("[[0, -10], [{old_s}, -20]]")));
+    r.hub
+        .edit_lane(
+            StripRef::Track(0),
+            LaneParam::Gain,
+            &edit(0.5, to_s, &[(to_s, -6.0)]),
+        )
+        .unwrap();
+    let frames: Vec<u64> = r
+        .hub
+        .lane(StripRef::Track(0), LaneParam::Gain)
+        .unwrap()
+        .points
+        .iter()
+        .map(|p| p.frame)
+        .collect();
+    assert_eq!(frames, vec![0, 48_001]);
+    assert!((r.lane()[1].1 + 6.0).abs() < 1e-6, "{:?}", r.lane());
+}

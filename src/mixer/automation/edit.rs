@@ -94,12 +94,8 @@ impl Hub {
         edit.check().map_err(|e| IntentError::BadEdit(address, e))?;
         let rate = f64::from(self.session.sample_rate.max(1));
         let frame = |t_s: f64| (t_s * rate).round() as u64;
-        let from = ((edit.from_s - f32_slack_s(edit.from_s)).max(0.0) * rate).ceil() as u64;
-        let to = ((edit.to_s + f32_slack_s(edit.to_s)) * rate).floor() as u64;
         let old = c.lanes.get(&p).cloned();
         let mut points: Vec<LanePoint> = old.as_ref().map(|l| l.points.clone()).unwrap_or_default();
-        let start = points.partition_point(|q| q.frame < from);
-        let end = points.partition_point(|q| q.frame <= to);
         let mut new: Vec<LanePoint> = edit
             .points
             .iter()
@@ -118,6 +114,14 @@ impl Hub {
         });
         // A stretch drawn by hand is thinned as a pass is.
         let new = thin(&new, p.interp(), thin_tolerance(p));
+        // The span, widened to the new points' frames (rounded, they may
+        // fall just outside it): no old point shares a frame with one.
+        let from = ((edit.from_s - f32_slack_s(edit.from_s)).max(0.0) * rate).ceil() as u64;
+        let to = ((edit.to_s + f32_slack_s(edit.to_s)) * rate).floor() as u64;
+        let from = new.first().map_or(from, |q| q.frame.min(from));
+        let to = new.last().map_or(to, |q| q.frame.max(to));
+        let start = points.partition_point(|q| q.frame < from);
+        let end = points.partition_point(|q| q.frame <= to);
         points.splice(start..end, new);
         let n = points.len();
         let mode = old.as_ref().and_then(|l| l.mode);
