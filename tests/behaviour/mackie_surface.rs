@@ -959,7 +959,7 @@ fn a_strip_coloured_elsewhere_lights_its_scribble_strip_in_that_colour() {
     };
     // Tracks cyan and the bus yellow until a colour is chosen.
     let first = colours(&decoded(&drawn, MAIN)).expect("colours drawn");
-    assert_eq!(first[1], codec::ScribbleColour::Cyan);
+    assert_eq!(first[1], faderd::model::StripColour::Cyan);
     hub.apply_str(
         Origin::Client(ClientId(1)),
         "strip/2/colour",
@@ -974,9 +974,13 @@ fn a_strip_coloured_elsewhere_lights_its_scribble_strip_in_that_colour() {
     .unwrap();
     let now = decoded(&tick(&mut s, &mut hub, Instant::now()), MAIN);
     let c = colours(&now).expect("the colours sent again");
-    assert_eq!(c[1], codec::ScribbleColour::Red);
-    assert_eq!(c[4], codec::ScribbleColour::Blue, "bus 1 by number: blue");
-    assert_eq!(c[0], codec::ScribbleColour::Cyan);
+    assert_eq!(c[1], faderd::model::StripColour::Red);
+    assert_eq!(
+        c[4],
+        faderd::model::StripColour::Blue,
+        "bus 1 by number: blue"
+    );
+    assert_eq!(c[0], faderd::model::StripColour::Cyan);
     // A colour that is not one is refused.
     assert!(
         hub.apply_str(

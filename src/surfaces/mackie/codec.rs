@@ -9,6 +9,7 @@
 //! channel pressure. Every function is pure and total: malformed input is
 //! an error value, never a panic.
 
+use crate::model::StripColour;
 use thiserror::Error;
 
 /// The SysEx manufacturer prefix (Mackie).
@@ -160,46 +161,16 @@ pub enum MeterValue {
     ClearOverload,
 }
 
-/// An X-Touch scribble-strip colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScribbleColour {
-    /// 0.
-    Off,
-    /// 1.
-    Red,
-    /// 2.
-    Green,
-    /// 3.
-    Yellow,
-    /// 4.
-    Blue,
-    /// 5.
-    Magenta,
-    /// 6.
-    Cyan,
-    /// 7.
-    White,
+/// The byte an X-Touch takes for scribble colour `c`: its place in
+/// [`StripColour::ALL`] (the model's colours are the eight a scribble
+/// strip shows, off first).
+fn colour_byte(c: StripColour) -> u8 {
+    StripColour::ALL.iter().position(|x| *x == c).unwrap_or(0) as u8
 }
 
-impl ScribbleColour {
-    const ALL: [ScribbleColour; 8] = [
-        ScribbleColour::Off,
-        ScribbleColour::Red,
-        ScribbleColour::Green,
-        ScribbleColour::Yellow,
-        ScribbleColour::Blue,
-        ScribbleColour::Magenta,
-        ScribbleColour::Cyan,
-        ScribbleColour::White,
-    ];
-
-    fn from_byte(b: u8) -> Option<ScribbleColour> {
-        Self::ALL.get(usize::from(b)).copied()
-    }
-
-    fn byte(self) -> u8 {
-        Self::ALL.iter().position(|c| *c == self).unwrap_or(0) as u8
-    }
+/// The scribble colour of byte `b`, if it is one.
+fn colour_from_byte(b: u8) -> Option<StripColour> {
+    StripColour::ALL.get(usize::from(b)).copied()
 }
 
 /// What a host sends to a surface.
@@ -259,7 +230,7 @@ pub enum ToSurface {
         /// Header device byte.
         device: u8,
         /// One per strip.
-        colours: [ScribbleColour; 8],
+        colours: [StripColour; 8],
     },
     /// One timecode digit (CC 0x40 + digit; digit 0 is the rightmost).
     TimecodeDigit {
@@ -520,7 +491,7 @@ pub fn encode_to_surface(m: &ToSurface) -> Vec<u8> {
             sysex(*device, 0x12, &p)
         }
         ToSurface::Colours { device, colours } => {
-            let p: Vec<u8> = colours.iter().map(|c| c.byte()).collect();
+            let p: Vec<u8> = colours.iter().map(|c| colour_byte(*c)).collect();
             sysex(*device, 0x72, &p)
         }
         ToSurface::TimecodeDigit { digit, code, dot } => {
@@ -577,9 +548,9 @@ pub fn decode_to_surface(bytes: &[u8]) -> Result<ToSurface, DecodeError> {
             },
             0x72 => {
                 let raw = fixed::<8>(p, bytes)?;
-                let mut colours = [ScribbleColour::Off; 8];
+                let mut colours = [StripColour::None; 8];
                 for (c, b) in colours.iter_mut().zip(raw) {
-                    *c = ScribbleColour::from_byte(b)
+                    *c = colour_from_byte(b)
                         .ok_or_else(|| DecodeError::Malformed(bytes.to_vec()))?;
                 }
                 ToSurface::Colours { device, colours }
@@ -918,14 +889,14 @@ mod tests {
                 ToSurface::Colours {
                     device: device::MCU,
                     colours: [
-                        ScribbleColour::Red,
-                        ScribbleColour::Green,
-                        ScribbleColour::Yellow,
-                        ScribbleColour::Blue,
-                        ScribbleColour::Magenta,
-                        ScribbleColour::Cyan,
-                        ScribbleColour::White,
-                        ScribbleColour::Off,
+                        StripColour::Red,
+                        StripColour::Green,
+                        StripColour::Yellow,
+                        StripColour::Blue,
+                        StripColour::Magenta,
+                        StripColour::Cyan,
+                        StripColour::White,
+                        StripColour::None,
                     ],
                 },
                 vec![

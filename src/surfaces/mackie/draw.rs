@@ -16,7 +16,7 @@
 //! Thread: hub.
 
 use super::codec::{
-    self, LedState, MeterValue, Ring, RingMode, ScribbleColour, ToSurface, encode_to_surface, note,
+    self, LedState, MeterValue, Ring, RingMode, ToSurface, encode_to_surface, note,
 };
 use super::surface::{
     CONFIRM_TIMEOUT, DYNAMICS_VIEW, EQ_VIEW, HANDSHAKE_FALLBACK, HELLO_RETRY, Handshake,
@@ -27,6 +27,7 @@ use crate::dsp::amp_to_db;
 use crate::mixer::{
     Address, Feedback, Format, Hub, MeterFrame, Param, Spec, StripRef, Taper, Unit, Value,
 };
+use crate::model::StripColour;
 use crate::model::surface::{BindingTarget, SurfaceAction};
 use std::time::Instant;
 
@@ -285,12 +286,12 @@ impl MackieSurface {
                 // Colours go out for a whole unit.
                 continue;
             }
-            d.colours.get_or_insert([ScribbleColour::Off; 8])[k] = match strip {
-                None => ScribbleColour::Off,
-                Some(s) if self.selected.contains(&s) => ScribbleColour::White,
+            d.colours.get_or_insert([StripColour::None; 8])[k] = match strip {
+                None => StripColour::None,
+                Some(s) if self.selected.contains(&s) => StripColour::White,
                 Some(s) if let Some(c) = chosen_colour(hub, s) => c,
-                Some(StripRef::Track(_)) => ScribbleColour::Cyan,
-                Some(_) => ScribbleColour::Yellow,
+                Some(StripRef::Track(_)) => StripColour::Cyan,
+                Some(_) => StripColour::Yellow,
             };
         }
         if !what.globals() {
@@ -566,7 +567,7 @@ struct Desired {
     rings: [Option<Ring>; 8],
     /// `None`: leave the cell as it is.
     lcd: [Option<[u8; codec::LCD_CELL]>; 16],
-    colours: Option<[ScribbleColour; 8]>,
+    colours: Option<[StripColour; 8]>,
     meters: [Option<f32>; 8],
     /// A fader was left alone because a hand holds it.
     held: bool,
@@ -649,19 +650,10 @@ fn timecode_digits(frames: u64, rate: u32) -> [(u8, bool); 10] {
 
 /// The colour the session gives strip `s`, as a scribble strip shows it
 /// (`None` when it has none: the surface's own default).
-fn chosen_colour(hub: &Hub, s: StripRef) -> Option<ScribbleColour> {
-    use crate::model::{Named, StripColour as C};
+fn chosen_colour(hub: &Hub, s: StripRef) -> Option<StripColour> {
+    use crate::model::Named;
     let Ok(Value::Text(name)) = hub.get(Address::new(s, Param::Colour)) else {
         return None;
     };
-    Some(match C::from_name(&name)? {
-        C::None => return None,
-        C::Red => ScribbleColour::Red,
-        C::Green => ScribbleColour::Green,
-        C::Yellow => ScribbleColour::Yellow,
-        C::Blue => ScribbleColour::Blue,
-        C::Magenta => ScribbleColour::Magenta,
-        C::Cyan => ScribbleColour::Cyan,
-        C::White => ScribbleColour::White,
-    })
+    StripColour::from_name(&name).filter(|c| *c != StripColour::None)
 }

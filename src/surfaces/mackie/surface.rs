@@ -8,17 +8,15 @@
 //! What a unit is sent back is in `draw`; what its controls do, in
 //! `input`.
 
-use super::codec::{
-    self, FromSurface, LedState, MASTER_FADER, Ring, ScribbleColour, ToSurface, encode_to_surface,
-};
+use super::codec::{self, FromSurface, LedState, MASTER_FADER, Ring, ToSurface, encode_to_surface};
 use crate::mixer::{
     Address, BandParam, ClientId, CompParam, EqParam, GateParam, Hub, Origin, Param, SendParam,
     Spec, StripRef,
 };
-use crate::model::AutomationMode;
 use crate::model::surface::{
     Behaviour, BindingTarget, ControlMap, MackieUnit, SurfaceAction, SurfaceProfile,
 };
+use crate::model::{AutomationMode, StripColour};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -250,7 +248,7 @@ pub(super) struct Shown {
     pub(super) leds: HashMap<u8, LedState>,
     pub(super) rings: [Option<Ring>; 8],
     pub(super) lcd: Vec<Option<[u8; codec::LCD_CELL]>>,
-    pub(super) colours: Option<[ScribbleColour; 8]>,
+    pub(super) colours: Option<[StripColour; 8]>,
     pub(super) meters: [Option<(u8, Instant)>; 8],
     pub(super) overload: [Option<Instant>; 8],
     pub(super) timecode: [Option<u8>; 10],
