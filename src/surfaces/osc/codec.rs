@@ -388,6 +388,71 @@ fn flatten(packet: OscPacket, out: &mut Vec<Result<OscCommand, OscError>>) {
 }
 
 /// A numeric argument, whatever its OSC type.
+/// `/automation/add_lane|lane_mode|edit STRIP LANE ...`: a command on one
+/// lane of one strip, the lane named as in session files.
+fn lane_command(address: &str, args: &[OscType]) -> Result<OscCommand, OscError> {
+    let expected = match address {
+        "/automation/add_lane" => {
+            "expected the strip and the lane (gain, pan, send/1/gain, eq/2/freq ...)"
+        }
+        "/automation/lane_mode" => {
+            "expected the strip, the lane and a mode (off, read, touch, latch, write, trim, or strip)"
+        }
+        _ => {
+            "expected the strip, the lane, from and to (seconds) and a blob of (seconds, position) f32 pairs"
+        }
+    };
+    let bad = || OscError::BadArguments {
+        address: address.to_string(),
+        expected,
+    };
+    let [OscType::String(strip), OscType::String(lane), rest @ ..] = args else {
+        return Err(bad());
+    };
+    let (Ok(strip), Some(lane)) = (
+        StripRef::parse(strip),
+        crate::model::LaneParam::from_name(lane),
+    ) else {
+        return Err(bad());
+    };
+    match (address, rest) {
+        ("/automation/add_lane", []) => Ok(OscCommand::AddLane { strip, lane }),
+        ("/automation/lane_mode", [OscType::String(mode)]) => {
+            let mode = match mode.as_str() {
+                "strip" => None,
+                m => Some(
+                    <crate::model::AutomationMode as crate::model::Named>::from_name(m)
+                        .ok_or_else(bad)?,
+                ),
+            };
+            Ok(OscCommand::LaneMode { strip, lane, mode })
+        }
+        ("/automation/edit", [from, to, OscType::Blob(points)]) => {
+            let (Some(from_s), Some(to_s)) = (number(from), number(to)) else {
+                return Err(bad());
+            };
+            if points.len() % 8 != 0 {
+                return Err(bad());
+            }
+            let f = |b: &[u8]| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            let points = points
+                .chunks_exact(8)
+                .map(|p| [f(&p[..4]), f(&p[4..])])
+                .collect();
+            Ok(OscCommand::EditLane {
+                strip,
+                lane,
+                edit: crate::mixer::automation::LaneEdit {
+                    from_s,
+                    to_s,
+                    points,
+                },
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
 /// The most columns a timeline view may ask its lanes in (a screen's
 /// width in pixels, and then some).
 pub const MAX_TIMELINE_COLUMNS: u32 = 8192;
@@ -481,89 +546,8 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                 _ => bad("expected name [stereo 0|1]"),
             };
         }
-        "/automation/add_lane" => {
-            let usage = "expected the strip and the lane (gain, pan, send/1/gain, eq/2/freq ...)";
-            return match args {
-                [OscType::String(strip), OscType::String(lane)] => {
-                    match (
-                        StripRef::parse(strip),
-                        crate::model::LaneParam::from_name(lane),
-                    ) {
-                        (Ok(strip), Some(lane)) => Some(Ok(OscCommand::AddLane { strip, lane })),
-                        _ => bad(usage),
-                    }
-                }
-                _ => bad(usage),
-            };
-        }
-        "/automation/lane_mode" => {
-            let usage = "expected the strip, the lane and a mode (off, read, touch, latch, write, trim, or strip)";
-            return match args {
-                [
-                    OscType::String(strip),
-                    OscType::String(lane),
-                    OscType::String(mode),
-                ] => {
-                    let (Ok(strip), Some(lane)) = (
-                        StripRef::parse(strip),
-                        crate::model::LaneParam::from_name(lane),
-                    ) else {
-                        return bad(usage);
-                    };
-                    let mode = match mode.as_str() {
-                        "strip" => None,
-                        m => {
-                            match <crate::model::AutomationMode as crate::model::Named>::from_name(
-                                m,
-                            ) {
-                                Some(m) => Some(m),
-                                None => return bad(usage),
-                            }
-                        }
-                    };
-                    Some(Ok(OscCommand::LaneMode { strip, lane, mode }))
-                }
-                _ => bad(usage),
-            };
-        }
-        "/automation/edit" => {
-            let usage = "expected the strip, the lane, from and to (seconds) and a blob of (seconds, position) f32 pairs";
-            return match args {
-                [
-                    OscType::String(strip),
-                    OscType::String(lane),
-                    from,
-                    to,
-                    OscType::Blob(points),
-                ] => {
-                    let (Ok(strip), Some(lane), Some(from_s), Some(to_s)) = (
-                        StripRef::parse(strip),
-                        crate::model::LaneParam::from_name(lane),
-                        number(from),
-                        number(to),
-                    ) else {
-                        return bad(usage);
-                    };
-                    if points.len() % 8 != 0 {
-                        return bad(usage);
-                    }
-                    let f = |b: &[u8]| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                    let points = points
-                        .chunks_exact(8)
-                        .map(|p| [f(&p[..4]), f(&p[4..])])
-                        .collect();
-                    Some(Ok(OscCommand::EditLane {
-                        strip,
-                        lane,
-                        edit: crate::mixer::automation::LaneEdit {
-                            from_s,
-                            to_s,
-                            points,
-                        },
-                    }))
-                }
-                _ => bad(usage),
-            };
+        "/automation/add_lane" | "/automation/lane_mode" | "/automation/edit" => {
+            return Some(lane_command(&m.addr, args));
         }
         "/session/remove_track" => {
             return match args {
