@@ -176,16 +176,7 @@ impl OscSurface {
             }
             OscCommand::Unsubscribe { port } => {
                 let dest = SocketAddr::new(from.ip(), port.unwrap_or(from.port()));
-                let before = self.subscribers.len();
-                let shown = &mut self.shown;
-                self.subscribers.retain(|s| {
-                    let keep = s.fixed || (s.dest != dest && s.source != from);
-                    if !keep {
-                        shown.forget(s.slot);
-                    }
-                    keep
-                });
-                if self.subscribers.len() == before {
+                if self.drop_subscribers(|s| s.dest == dest || s.source == from) == 0 {
                     return Err("not subscribed".into());
                 }
                 tracing::info!("osc: {dest} unsubscribed");
@@ -455,23 +446,18 @@ impl OscSurface {
                     ]
                 })
                 .collect();
-            rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
-                addr: format!("/automation/lanes/{strip}"),
-                args,
-            }))
-            .ok()
-            .filter(|bytes| bytes.len() <= self.options.max_datagram)
+            self.one_datagram(format!("/automation/lanes/{strip}"), args, to)
         };
         let mut view = view;
         if view.is_none() {
-            if let Some(bytes) = encode(None) {
-                return vec![Datagram { to, bytes }];
+            if let Some(d) = encode(None) {
+                return vec![d];
             }
             view = TimelineView::new(0.0, whole_length_s(lanes), WHOLE_LANE_COLUMNS);
         }
         while let Some(v) = view {
-            if let Some(bytes) = encode(Some(v)) {
-                return vec![Datagram { to, bytes }];
+            if let Some(d) = encode(Some(v)) {
+                return vec![d];
             }
             view = (v.columns > 1).then(|| v.coarser());
         }
@@ -496,19 +482,19 @@ impl OscSurface {
                 [OscType::String(p.name()), OscType::Int(i32::from(steps))]
             })
             .collect();
-        let msg = rosc::OscPacket::Message(rosc::OscMessage {
-            addr: format!("/automation/choices/{strip}"),
-            args,
-        });
-        match rosc::encoder::encode(&msg) {
-            Ok(bytes) if bytes.len() <= self.options.max_datagram => vec![Datagram { to, bytes }],
-            _ => {
-                tracing::warn!(
-                    "the lanes menu of {strip} does not fit one datagram; not sent to {to}"
-                );
-                Vec::new()
-            }
+        let reply = self.one_datagram(format!("/automation/choices/{strip}"), args, to);
+        if reply.is_none() {
+            tracing::warn!("the lanes menu of {strip} does not fit one datagram; not sent to {to}");
         }
+        reply.into_iter().collect()
+    }
+
+    /// One message `addr` with `args` for `to`, if it fits one datagram.
+    fn one_datagram(&self, addr: String, args: Vec<OscType>, to: SocketAddr) -> Option<Datagram> {
+        rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage { addr, args }))
+            .ok()
+            .filter(|bytes| bytes.len() <= self.options.max_datagram)
+            .map(|bytes| Datagram { to, bytes })
     }
 
     /// `ADDRESS/STRIP` with a blob of `points`, each a row of f32 values

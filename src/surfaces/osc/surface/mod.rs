@@ -282,14 +282,22 @@ impl OscSurface {
     /// client whose connection closed (a page that went before it
     /// subscribed is no refused command).
     pub fn forget(&mut self, from: SocketAddr) {
+        self.drop_subscribers(|s| s.matches(from));
+    }
+
+    /// Drop the subscriptions `gone` picks (never a configured client's)
+    /// and what was shown to them; how many went.
+    fn drop_subscribers(&mut self, mut gone: impl FnMut(&Subscriber) -> bool) -> usize {
+        let before = self.subscribers.len();
         let shown = &mut self.shown;
         self.subscribers.retain(|s| {
-            let keep = s.fixed || !s.matches(from);
-            if !keep {
+            let drop = !s.fixed && gone(s);
+            if drop {
                 shown.forget(s.slot);
             }
-            keep
+            !drop
         });
+        before - self.subscribers.len()
     }
 
     /// Send `from`'s subscriptions the whole mix again from the next tick
@@ -405,18 +413,16 @@ impl OscSurface {
         let tenths = in_tenths_of_a_second(transport.position_frames, hub.sample_rate());
         self.now = now;
         let timeout = self.options.subscriber_timeout;
-        let shown = &mut self.shown;
-        self.subscribers.retain(|s| {
-            let keep = s.fixed || now.duration_since(s.heard) < timeout;
-            if !keep {
-                shown.forget(s.slot);
+        self.drop_subscribers(|s| {
+            let silent = now.duration_since(s.heard) >= timeout;
+            if silent {
                 tracing::info!(
                     "osc: {} unsubscribed after {} s without a word from it",
                     s.dest,
                     timeout.as_secs()
                 );
             }
-            keep
+            silent
         });
         self.dumps
             .retain(|_, (t, _)| now.duration_since(*t) < DUMP_INTERVAL);
