@@ -299,6 +299,17 @@ function reductionMeter(cls, label, id) {
   return [box, text];
 }
 
+/** Show `db` of reduction on the meter `reductionMeter` made as `id`:
+ * its bar scaled along `scale` (full at `fullDb`), and its figure. */
+function showReduction(id, db, fullDb, scale) {
+  const bar = document.getElementById(`${id}-bar`);
+  if (!bar) return;
+  bar.style.transform = `${scale}(${Math.min(1, db / fullDb).toFixed(3)})`;
+  const text = document.getElementById(`${id}-text`);
+  text.textContent = db.toFixed(1);
+  text.dataset.db = db.toFixed(2);
+}
+
 /** Ask for a curve at the next frame (once, however many changes came). */
 function request(curve) {
   if (!open) return;
@@ -409,13 +420,7 @@ export function detailReceive(address, args) {
 
 /** The open strip's gain reduction now (dB, from the meter blob). */
 export function detailReduction(base, db) {
-  if (base !== open) return;
-  const bar = document.getElementById("gr-bar");
-  if (!bar) return;
-  bar.style.transform = `scaleY(${Math.min(1, db / 24).toFixed(3)})`;
-  const text = document.getElementById("gr-text");
-  text.textContent = db.toFixed(1);
-  text.dataset.db = db.toFixed(2);
+  if (base === open) showReduction("gr", db, 24, "scaleY");
 }
 
 /** The master limiter: in or out, its ceiling (drag across its range;
@@ -492,13 +497,7 @@ function showLimiter(what, v) {
 
 /** The master limiter's own reduction now (dB, from the meter blob). */
 export function detailLimiter(db) {
-  if (open !== "master") return;
-  const bar = document.getElementById("lim-bar");
-  if (!bar) return;
-  bar.style.transform = `scaleX(${Math.min(1, db / 12).toFixed(3)})`;
-  const text = document.getElementById("lim-text");
-  text.textContent = db.toFixed(1);
-  text.dataset.db = db.toFixed(2);
+  if (open === "master") showReduction("lim", db, 12, "scaleX");
 }
 
 /** Send `k`'s row: the bus it feeds, its level (a slider on the fader
