@@ -68,6 +68,23 @@ function oscsend(address, type, value) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The timeline's plot height of position `v` on lane `k` (the ruler is
+ * 32 high, each lane 72 with 6 above and below its travel). */
+const laneY = (k, v) => 32 + k * 72 + 6 + (1 - v) * (72 - 12);
+
+/** Where on the screen `page`'s timeline shows time `t` (s) at plot
+ * height `y`. */
+async function timelineAt(page, t, y) {
+  const d = await page.$eval("#tl-plot", (p) => ({
+    data: { ...p.dataset },
+    box: p.getBoundingClientRect().toJSON(),
+    h: p.viewBox.baseVal.height,
+  }));
+  const [from, span, label, w] = ["from", "span", "label", "width"].map((k) => Number(d.data[k]));
+  const x = label + ((t - from) / span) * (w - label);
+  return [d.box.x + (x / w) * d.box.width, d.box.y + (y / d.h) * d.box.height];
+}
+
 const browser = await launch();
 const errors = [];
 const result = { scenario };
@@ -297,12 +314,7 @@ try {
       result.points = JSON.parse(await page.$eval('#tl-plot g.lane[data-lane="gain"] .lane-line', (e) => e.dataset.raw));
       if (shotPath) await page.screenshot({ path: shotPath });
       // The ruler: a click at 5 s locates; a drag from 2 s to 4 s loops.
-      const rulerAt = async (t) => {
-        const d = await page.$eval("#tl-plot", (p) => ({ data: { ...p.dataset }, box: p.getBoundingClientRect().toJSON() }));
-        const [from, span, label, w] = ["from", "span", "label", "width"].map((k) => Number(d.data[k]));
-        const xv = label + ((t - from) / span) * (w - label);
-        return [d.box.x + (xv / w) * d.box.width, d.box.y + 8];
-      };
+      const rulerAt = (t) => timelineAt(page, t, 8);
       const [lx, ly] = await rulerAt(5);
       await page.mouse.click(lx, ly);
       await sleep(300);
@@ -347,17 +359,7 @@ try {
     const lane = '#tl-plot g.lane[data-lane="gain"]';
     await page.waitForSelector(`${lane}.editable`, { timeout: 3000 });
     // Where (t seconds, position v) of the first lane is on the screen.
-    const at = async (t, v) => {
-      const d = await page.$eval("#tl-plot", (p) => ({
-        data: { ...p.dataset },
-        box: p.getBoundingClientRect().toJSON(),
-        h: p.viewBox.baseVal.height,
-      }));
-      const [from, span, label, w] = ["from", "span", "label", "width"].map((k) => Number(d.data[k]));
-      const x = label + ((t - from) / span) * (w - label);
-      const y = 32 + 6 + (1 - v) * (72 - 12);
-      return [d.box.x + (x / w) * d.box.width, d.box.y + (y / d.h) * d.box.height];
-    };
+    const at = (t, v) => timelineAt(page, t, laneY(0, v));
     const points = async () => JSON.parse(await page.$eval(`${lane} .lane-line`, (e) => e.dataset.raw));
     const waitPoints = async (n) => {
       await page.waitForFunction(
@@ -473,13 +475,7 @@ try {
     result.lanes = await page.$$eval("#tl-plot g.lane", (gs) => gs.map((g) => g.dataset.lane));
     // Draw comp/on (the third lane) from off at 2 s to on at 8 s.
     const k = result.lanes.indexOf("comp/on");
-    const at = async (t, v) => {
-      const d = await page.$eval("#tl-plot", (p) => ({ data: { ...p.dataset }, box: p.getBoundingClientRect().toJSON(), h: p.viewBox.baseVal.height }));
-      const [from, span, label, w] = ["from", "span", "label", "width"].map((key) => Number(d.data[key]));
-      const x = label + ((t - from) / span) * (w - label);
-      const y = 32 + k * 72 + 6 + (1 - v) * (72 - 12);
-      return [d.box.x + (x / w) * d.box.width, d.box.y + (y / d.h) * d.box.height];
-    };
+    const at = (t, v) => timelineAt(page, t, laneY(k, v));
     await page.click("#tl-draw");
     const [ax, ay] = await at(2, 0.1);
     const [bx, by] = await at(8, 0.9);
