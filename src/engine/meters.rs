@@ -71,14 +71,14 @@ impl MeterBank {
         reduction: BlockReduction,
     ) {
         if let Some(m) = self.nodes.get(index) {
-            // Non-negative f32s order the same as their bit patterns.
+            // Non-negative f32s order the same as their bit patterns, so
+            // `fetch_max` holds the largest.
             let held = |db: f32| (-db).max(0.0).to_bits();
             m.reduction
                 .fetch_max(held(reduction.all_db), Ordering::Relaxed);
             m.limiter
                 .fetch_max(held(reduction.limiter_db), Ordering::Relaxed);
             for ch in 0..2 {
-                // Non-negative f32s order the same as their bit patterns.
                 m.peak[ch].fetch_max(peak[ch].max(0.0).to_bits(), Ordering::Relaxed);
                 m.mean_square[ch].store(mean_square[ch].to_bits(), Ordering::Relaxed);
             }
