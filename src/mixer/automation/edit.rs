@@ -86,7 +86,7 @@ impl Hub {
     ) -> Result<usize, IntentError> {
         let address = lane_address(strip, p);
         let c = self.lane_controls(strip, p)?;
-        if !self.auto.writing.is_empty() {
+        if self.pass_writing() {
             return Err(IntentError::Busy(
                 "an automation pass is being written; stop the transport first",
             ));
@@ -133,10 +133,7 @@ impl Hub {
         } else {
             c.lanes.insert(p, Lane { mode, points });
         }
-        self.auto.undo.push_back(vec![((strip, p), old)]);
-        while self.auto.undo.len() > self.auto.undo_passes {
-            self.auto.undo.pop_front();
-        }
+        self.push_undo(vec![((strip, p), old)]);
         self.mark_changed();
         self.resend_automation(false);
         Ok(n)

@@ -317,13 +317,19 @@ impl Hub {
         }
         let step = std::mem::take(&mut self.auto.pass_undo);
         if !step.is_empty() {
-            self.auto.undo.push_back(step);
-            while self.auto.undo.len() > self.auto.undo_passes {
-                self.auto.undo.pop_front();
-            }
+            self.push_undo(step);
         }
         self.auto.pass_start = None;
         self.sync_play();
+    }
+
+    /// Keep `step` (lanes as they were before it) as the newest undo
+    /// step; the oldest go beyond the configured number.
+    pub(super) fn push_undo(&mut self, step: Vec<(LaneKey, Option<Lane>)>) {
+        self.auto.undo.push_back(step);
+        while self.auto.undo.len() > self.auto.undo_passes {
+            self.auto.undo.pop_front();
+        }
     }
 
     /// Undo the last automation pass: every lane it wrote goes back to what
