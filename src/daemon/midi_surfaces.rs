@@ -138,12 +138,12 @@ fn drain_midi(midi: Option<&mut MidiLink>) {
 impl MidiSurfaces {
     /// Mackie units through their handshake, and the generic controllers.
     fn online(&self) -> crate::health::Online {
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        crate::health::Online {
-            mackie: count(self.mackie.iter().map(MackieSurface::online_units).sum()),
-            midi: count(self.controllers.len()),
-            ..Default::default()
-        }
+        use crate::health::{Online, OnlineKind};
+        Online::of(
+            OnlineKind::Mackie,
+            self.mackie.iter().map(MackieSurface::online_units).sum(),
+        )
+        .plus(Online::of(OnlineKind::Midi, self.controllers.len()))
     }
 }
 

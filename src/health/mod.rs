@@ -50,42 +50,65 @@ pub enum SaveKind {
     Recovery,
 }
 
-/// What surfaces have connected now, by kind (`/status/online/KIND`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Online {
+/// A kind of thing a surface connects, as `/status/online/KIND` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineKind {
     /// OSC clients subscribed over UDP (tablets, scripts).
-    pub osc: u32,
+    Osc,
     /// Browser consoles (WebSocket clients subscribed).
-    pub consoles: u32,
+    Consoles,
     /// Mackie Control units through their handshake.
-    pub mackie: u32,
+    Mackie,
     /// Generic MIDI controllers configured.
-    pub midi: u32,
+    Midi,
     /// Serial fader boards that said hello.
-    pub serial: u32,
+    Serial,
 }
 
+impl OnlineKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [OnlineKind; 5] = [
+        OnlineKind::Osc,
+        OnlineKind::Consoles,
+        OnlineKind::Mackie,
+        OnlineKind::Midi,
+        OnlineKind::Serial,
+    ];
+
+    /// Its name in `/status/online/NAME`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnlineKind::Osc => "osc",
+            OnlineKind::Consoles => "consoles",
+            OnlineKind::Mackie => "mackie",
+            OnlineKind::Midi => "midi",
+            OnlineKind::Serial => "serial",
+        }
+    }
+}
+
+/// What surfaces have connected now: a count per [`OnlineKind`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Online([u32; OnlineKind::ALL.len()]);
+
 impl Online {
-    /// Each count with its name in `/status/online/NAME`.
-    pub fn named(self) -> [(&'static str, u32); 5] {
-        [
-            ("osc", self.osc),
-            ("consoles", self.consoles),
-            ("mackie", self.mackie),
-            ("midi", self.midi),
-            ("serial", self.serial),
-        ]
+    /// `n` of `kind`, none of the others.
+    pub fn of(kind: OnlineKind, n: usize) -> Online {
+        let mut o = Online::default();
+        o.0[kind as usize] = u32::try_from(n).unwrap_or(u32::MAX);
+        o
+    }
+
+    /// Each count with its kind's name.
+    pub fn named(self) -> impl Iterator<Item = (&'static str, u32)> {
+        OnlineKind::ALL
+            .into_iter()
+            .map(move |k| (k.name(), self.0[k as usize]))
     }
 
     /// Both together.
     pub fn plus(self, o: Online) -> Online {
-        Online {
-            osc: self.osc + o.osc,
-            consoles: self.consoles + o.consoles,
-            mackie: self.mackie + o.mackie,
-            midi: self.midi + o.midi,
-            serial: self.serial + o.serial,
-        }
+        Online(std::array::from_fn(|i| self.0[i].saturating_add(o.0[i])))
     }
 }
 

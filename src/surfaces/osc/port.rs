@@ -106,10 +106,7 @@ impl Surface for OscPort {
     }
 
     fn online(&self) -> crate::health::Online {
-        crate::health::Online {
-            osc: u32::try_from(self.surface.subscribers()).unwrap_or(u32::MAX),
-            ..Default::default()
-        }
+        crate::health::Online::of(crate::health::OnlineKind::Osc, self.surface.subscribers())
     }
 
     fn stop(&mut self) {

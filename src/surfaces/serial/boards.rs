@@ -154,9 +154,6 @@ impl Surface for SerialBoards {
             .iter()
             .filter(|b| b.surface.board().is_some())
             .count();
-        crate::health::Online {
-            serial: u32::try_from(said_hello).unwrap_or(u32::MAX),
-            ..Default::default()
-        }
+        crate::health::Online::of(crate::health::OnlineKind::Serial, said_hello)
     }
 }

@@ -205,10 +205,10 @@ impl Surface for WebPort {
     }
 
     fn online(&self) -> crate::health::Online {
-        crate::health::Online {
-            consoles: u32::try_from(self.surface.subscribers()).unwrap_or(u32::MAX),
-            ..Default::default()
-        }
+        crate::health::Online::of(
+            crate::health::OnlineKind::Consoles,
+            self.surface.subscribers(),
+        )
     }
 
     fn stop(&mut self) {
