@@ -34,15 +34,16 @@ pub(super) fn read_meters(
     hub: &Hub,
     held: &mut crate::surfaces::meters::MeterHold,
 ) -> Vec<StripMeter> {
-    let pos_of = |amp: f32| db_to_pos(amp_to_db(f64::from(amp)).max(METER_FLOOR_DB));
+    let db_of = |amp: f32| amp_to_db(f64::from(amp)).max(METER_FLOOR_DB);
     hub.strips()
         .map(|strip| {
             let h = held.take(strip);
+            let db = db_of(h.peak);
             StripMeter {
                 strip,
-                pos: pos_of(h.peak),
-                db: amp_to_db(f64::from(h.peak)).max(METER_FLOOR_DB),
-                rms_pos: pos_of(h.rms),
+                pos: db_to_pos(db),
+                db,
+                rms_pos: db_to_pos(db_of(h.rms)),
                 gr_db: f64::from(h.reduction_db),
                 limiter_db: f64::from(h.limiter_db),
             }
