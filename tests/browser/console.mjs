@@ -46,12 +46,17 @@
 //           master's detail and the timeline: those under 44 px either way
 //   transport  play for a second, then return to zero: the timecode shown
 //   mute    click strip 1's mute: what the button showed before and after
+//   slow    meter blobs received and meter frames drawn a second, before,
+//           while and after every frame of the page takes 40 ms; while
+//           slow, a 30 ms burst at +10 dB on strip 1 (its clip light) and
+//           a tablet's fader move (how long until it is drawn)
 //   blip    the connection drops; a tablet moves a fader meanwhile; the
 //           page reconnects by itself and shows it; the status line
 //   shot    a screenshot
 
 import { launch } from "./chromium.mjs";
 import { spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
 
 const [scenario, url, oscPort, size = "1280x800", shotPath] = process.argv.slice(2);
 const [width, height] = size.split("x").map(Number);
@@ -67,6 +72,15 @@ function oscsend(address, type, value) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** An OSC message of one float, as liblo encodes it (for moves timed
+ * closer than starting oscsend allows). */
+function oscFloat(address, value) {
+  const pad = (b) => Buffer.concat([b, Buffer.alloc(4 - (b.length % 4))]);
+  const v = Buffer.alloc(4);
+  v.writeFloatBE(value);
+  return Buffer.concat([pad(Buffer.from(address)), pad(Buffer.from(",f")), v]);
+}
 
 /** The timeline's plot height of position `v` on lane `k` (the ruler is
  * 32 high, each lane 72 with 6 above and below its travel). */
@@ -606,6 +620,48 @@ try {
     );
     result.restored_after_ms = performance.now() - t0;
     result.link_after = await page.$eval("#link", (e) => e.textContent);
+  } else if (scenario === "slow") {
+    // Meter blobs received and meter frames drawn a second, over `ms`.
+    const meters = async (ms) => {
+      const a = await page.evaluate(() => [window.faderd.meterBlobs, window.faderd.meterFrames]);
+      await sleep(ms);
+      const b = await page.evaluate(() => [window.faderd.meterBlobs, window.faderd.meterFrames]);
+      return { blobs_per_s: ((b[0] - a[0]) * 1000) / ms, frames_per_s: ((b[1] - a[1]) * 1000) / ms };
+    };
+    result.fast = await meters(2000);
+    // Every frame takes 40 ms, as on a phone too slow for what it draws.
+    await page.evaluate((hog) => {
+      window.__hog = true;
+      const frame = () => {
+        const t = performance.now();
+        while (performance.now() - t < hog);
+        if (window.__hog) requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    }, 40);
+    await sleep(3000);
+    result.slow = await meters(3000);
+    const clipLit = () => page.$eval('.strip[data-strip="strip/1"] .clip', (c) => c.classList.contains("lit"));
+    result.clip_before = await clipLit();
+    const udp = createSocket("udp4");
+    const sendUdp = (m) => new Promise((r) => udp.send(m, Number(oscPort), "127.0.0.1", r));
+    await sendUdp(oscFloat("/strip/1/gain", 10));
+    await sleep(30);
+    await sendUdp(oscFloat("/strip/1/gain", 0));
+    udp.close();
+    await sleep(1000);
+    result.clip_after = await clipLit();
+    const t0 = performance.now();
+    await oscsend("/strip/1/fader", "f", 0.25);
+    await page.waitForFunction(
+      () => Math.abs(Number(document.querySelector(".strip .cap").dataset.pos) - 0.25) < 0.001,
+      null,
+      { polling: "raf", timeout: 3000 },
+    );
+    result.follow_ms = performance.now() - t0;
+    await page.evaluate(() => (window.__hog = false));
+    await sleep(3000);
+    result.again = await meters(2000);
   } else if (scenario === "shot") {
     await sleep(500);
     await page.screenshot({ path: shotPath, fullPage: false });

@@ -867,6 +867,41 @@ fn a_tablets_move_shows_on_the_page_within_100_ms() {
 }
 
 #[test]
+fn a_page_that_cannot_keep_up_draws_its_meters_less_often_and_still_follows_the_faders() {
+    let c = start();
+    // Each of the page's frames takes 40 ms for a while (a phone too slow
+    // for what it draws), then frames are quick again. The tone on strip 1
+    // peaks at -6 dBFS.
+    let v = browse(&c, "slow", &[]);
+    let rate = |phase: &str, what: &str| v[phase][what].as_f64().unwrap();
+    for phase in ["fast", "again"] {
+        assert!(rate(phase, "blobs_per_s") >= 10.0, "{v}");
+        assert!(
+            rate(phase, "frames_per_s") >= 0.7 * rate(phase, "blobs_per_s"),
+            "a page that keeps up draws every meter blob: {v}"
+        );
+    }
+    // Without pacing the slow page draws about 23 meter frames a second
+    // of the 25 blobs; paced, meters take one frame in several.
+    let slow = rate("slow", "frames_per_s");
+    assert!(
+        slow <= rate("slow", "blobs_per_s") / 3.0,
+        "a page behind still draws most meter blobs: {v}"
+    );
+    assert!(slow >= 1.5, "the meters stopped on the slow page: {v}");
+    // A peak in a blob the slow page never drew still reaches its meter.
+    assert_eq!(v["clip_before"], false, "{v}");
+    assert_eq!(
+        v["clip_after"], true,
+        "a 30 ms burst over 0 dBFS did not light the slow page's clip: {v}"
+    );
+    assert!(
+        v["follow_ms"].as_f64().unwrap() < 1_000.0,
+        "the slow page did not follow a tablet's fader: {v}"
+    );
+}
+
+#[test]
 fn dragging_a_fader_in_the_browser_turns_the_engine_down() {
     let c = start();
     // The tone plays at -6 dBFS through a 0 dB fader, centre pan.

@@ -33,6 +33,9 @@ window.faderd = {
   meter: (base) => strips.get(base)?.meterPos ?? -1,
   /** Its RMS bar (fader-law position), -1 before any. */
   rms: (base) => strips.get(base)?.rmsPos ?? -1,
+  /** Meter frames drawn so far, and `/meters` blobs received. */
+  meterFrames: 0,
+  meterBlobs: 0,
   /** Drop the connection, as a network blip would (for tests). */
   drop: () => socket && socket.close(),
 };
@@ -325,43 +328,89 @@ function drawMeter(s) {
   }
 }
 
-/** The newest `/meters` blob, drawn at the next frame (several that arrive
- * within one frame are drawn once, the newest). */
+/** The newest `/meters` blob, drawn at the next frame, and the highest
+ * peak and gain reduction of each strip in the blobs since the last one
+ * drawn: several blobs that arrive before a frame are drawn once, and a
+ * peak in one of them still reaches the meter, its hold and its clip. */
 let meterBlob = null;
+let metersSince = new Uint16Array(0);
 
-function showMeters(blob) {
-  if (!(blob instanceof DataView) || blob.byteLength < 4) return;
-  if (!meterBlob) requestAnimationFrame(drawMeters);
-  meterBlob = blob;
+/** Meters yield to controls on a page that cannot keep up (an old phone,
+ * a laptop busy with other work). How late the frame that draws meters
+ * comes after it was asked for says how far behind the page runs
+ * (smoothed, ms). While that is over two frames at 60 Hz, meters are
+ * drawn at most once in four times that (at least 4 times a second), so
+ * the frames in between draw faders and buttons sooner; they speed up
+ * again as the page catches up. */
+const meterPace = { lateMs: 0, askedAt: 0, drawnAt: 0 };
+const METER_LATE_MS = 34;
+const METER_SLOWEST_MS = 250;
+
+function meterGapMs() {
+  return meterPace.lateMs > METER_LATE_MS ? Math.min(METER_SLOWEST_MS, 4 * meterPace.lateMs) : 0;
 }
 
 /** The `/meters` blob (little-endian): tracks u16, buses u16, then per
  * strip (tracks, buses, master) the peak and the RMS as fader-law
  * positions x 10000 and the gain reduction in hundredths of a dB, u16
  * each; then the master limiter's own reduction, u16. */
+const METER_STRIDE = 6;
+
+function meterStrips(blob) {
+  const n = blob.getUint16(0, true) + blob.getUint16(2, true) + 1;
+  return Math.min(n, Math.floor((blob.byteLength - 4) / METER_STRIDE));
+}
+
+function showMeters(blob) {
+  if (!(blob instanceof DataView) || blob.byteLength < 4) return;
+  window.faderd.meterBlobs += 1;
+  const n = meterStrips(blob);
+  if (metersSince.length !== 2 * n) metersSince = new Uint16Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const at = 4 + METER_STRIDE * i;
+    metersSince[2 * i] = Math.max(metersSince[2 * i], blob.getUint16(at, true));
+    metersSince[2 * i + 1] = Math.max(metersSince[2 * i + 1], blob.getUint16(at + 4, true));
+  }
+  const pending = meterBlob !== null;
+  meterBlob = blob;
+  if (pending) return;
+  const wait = meterPace.drawnAt + meterGapMs() - performance.now();
+  const ask = () => {
+    meterPace.askedAt = performance.now();
+    requestAnimationFrame(drawMeters);
+  };
+  if (wait > 0) setTimeout(ask, wait);
+  else ask();
+}
+
 function drawMeters() {
   const blob = meterBlob;
   meterBlob = null;
   const now = performance.now();
+  meterPace.lateMs += (now - meterPace.askedAt - meterPace.lateMs) / 8;
+  meterPace.drawnAt = now;
+  window.faderd.meterFrames += 1;
   const tracks = blob.getUint16(0, true);
   const buses = blob.getUint16(2, true);
-  const n = Math.min(tracks + buses + 1, Math.floor((blob.byteLength - 4) / 6));
-  if (blob.byteLength >= 4 + 6 * n + 2) {
-    detailLimiter(blob.getUint16(4 + 6 * n, true) / 100);
+  const n = Math.min(meterStrips(blob), metersSince.length / 2);
+  if (blob.byteLength >= 4 + METER_STRIDE * n + 2) {
+    detailLimiter(blob.getUint16(4 + METER_STRIDE * n, true) / 100);
   }
   for (let i = 0; i < n; i++) {
     const base = i < tracks ? `strip/${i + 1}` : i < tracks + buses ? `bus/${i - tracks + 1}` : "master";
     const s = strips.get(base);
+    const pos = metersSince[2 * i] / 10000;
+    const reduction = metersSince[2 * i + 1] / 100;
+    metersSince[2 * i] = 0;
+    metersSince[2 * i + 1] = 0;
     if (!s) continue;
-    const at = 4 + 6 * i;
-    const pos = blob.getUint16(at, true) / 10000;
-    showMeter(s, pos, now, blob.getUint16(at + 2, true) / 10000);
+    showMeter(s, pos, now, blob.getUint16(4 + METER_STRIDE * i + 2, true) / 10000);
     // The fader law puts 0 dBFS at three quarters of the travel.
     if (pos >= 0.75 && !s.clipped) {
       s.clipped = true;
       s.clip.classList.add("lit");
     }
-    s.reduction = blob.getUint16(at + 4, true) / 100;
+    s.reduction = reduction;
     detailReduction(base, s.reduction);
   }
 }
