@@ -5,7 +5,8 @@
 //   node bench.mjs CONSOLE_URL PAGES SECONDS
 //
 // - latency: a fader change sent by page 0 over its socket, until each
-//   other page's DOM shows it (ms; every page, every change);
+//   other page's DOM shows it (ms; every page, every change, 400 samples
+//   at least);
 // - bytes per second each page receives (meters included);
 // - frame times of page 1 while all the strips meter, and the time its
 //   renderer's main thread was busy (Chromium's own TaskDuration, ms a
@@ -91,9 +92,11 @@ const busyMs = (k) => Math.round(((busy1[k] - busy0[k]) / SECS) * 10000) / 10;
 const bytes1 = await Promise.all(pages.map((p) => p.evaluate(() => window.__bytes)));
 const perClient = bytes1.map((b, i) => (b - bytes0[i]) / SECS);
 
-// Latency: page 0 moves faders; the others' DOM follows.
+// Latency: page 0 moves faders; the others' DOM follows. At least 400
+// samples in all, so p99 is not simply the slowest of a few.
 const latencies = [];
-for (let k = 0; k < 40; k++) {
+const changes = Math.max(40, Math.ceil(400 / Math.max(1, N - 1)));
+for (let k = 0; k < changes; k++) {
   const strip = 1 + (k % 16);
   const target = Math.round((0.2 + 0.6 * ((k * 37) % 100) / 100) * 1000) / 1000;
   const watchers = pages.slice(1).map((p) =>
