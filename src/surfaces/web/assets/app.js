@@ -387,7 +387,10 @@ function drawMeters() {
   const blob = meterBlob;
   meterBlob = null;
   const now = performance.now();
-  meterPace.lateMs += (now - meterPace.askedAt - meterPace.lateMs) / 8;
+  // (One frame seconds late, as when the page comes back from the
+  // background, counts as no later than the slowest pace.)
+  const late = Math.min(now - meterPace.askedAt, METER_SLOWEST_MS);
+  meterPace.lateMs += (late - meterPace.lateMs) / 8;
   meterPace.drawnAt = now;
   window.faderd.meterFrames += 1;
   const tracks = blob.getUint16(0, true);
