@@ -43,7 +43,8 @@
 //   colour  strip 1's detail: click red; a tablet makes strip 2 blue; the
 //           colours shown
 //   targets every control a finger can use, in the mixer, strip 1's and the
-//           master's detail and the timeline: those under 44 px either way
+//           master's detail and the timeline: those under 44 px either way;
+//           the height of a timeline lane
 //   transport  play for a second, then return to zero: the timecode shown
 //   mute    click strip 1's mute: what the button showed before and after
 //   slow    meter blobs received and meter frames drawn a second, before,
@@ -579,6 +580,12 @@ try {
     await page.click("#lanes");
     await page.waitForSelector('#tl-plot g.lane', { timeout: 3000 });
     result.small.timeline = await small();
+    // A lane's height on screen (px): the travel a finger has to edit it.
+    result.lane_px = await page.$eval("#tl-plot", (p) => {
+      const lanes = Math.max(1, p.querySelectorAll("g.lane").length);
+      const h = p.viewBox.baseVal.height;
+      return ((h - 32) / lanes) * (p.getBoundingClientRect().height / h);
+    });
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "transport") {
     await page.click("#play");

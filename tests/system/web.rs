@@ -460,6 +460,12 @@ fn on_a_phone_and_a_tablet_every_control_is_at_least_44_px_each_way() {
                 "{size}, {view}: controls under 44 px: {v}"
             );
         }
+        // On a phone a timeline lane has more travel under a finger than
+        // the desktop's 72 px.
+        let lane_px = v["lane_px"].as_f64().unwrap();
+        if size == "390x844" {
+            assert!(lane_px >= 100.0, "a lane is {lane_px} px tall on a phone");
+        }
     }
 }
 

@@ -18,7 +18,10 @@ let W = 1000;
 /** The ruler's height; a press up to half again below it counts (a
  * finger's 44 px and more). */
 const RULER = 32;
-const LANE_H = 72;
+/** A lane's height, and the label column's width: on a phone's narrow
+ * screen lanes are taller (more travel under a finger) and the labels a
+ * little narrower. */
+let LANE_H = 72;
 let LABEL = 110;
 /** Switch lanes step from point to point; the others are lines (the
  * daemon says which, with the lanes the strip can have). */
@@ -630,7 +633,9 @@ function draw() {
   const plot = document.getElementById("tl-plot");
   if (!plot) return;
   W = Math.max(320, Math.round(plot.getBoundingClientRect().width) || 1000);
-  LABEL = W < 600 ? 96 : 118;
+  const narrow = W < 600;
+  LABEL = narrow ? 106 : 118;
+  LANE_H = narrow ? 112 : 72;
   const h = RULER + Math.max(1, lanes.length) * LANE_H;
   plot.setAttribute("viewBox", `0 0 ${W} ${h}`);
   plot.dataset.from = String(from);
