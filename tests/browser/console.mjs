@@ -15,7 +15,9 @@
 //   dyn     open strip 1's detail: the compressor and gate curves as
 //           drawn, and the gain reduction shown
 //   sends   strip 1's detail: its first send as shown; drag it off; make it pre
-//   loudness  the master's detail: the loudness figures shown
+//   loudness  the master's detail: the loudness figures shown and the
+//           points of its history; closed for 1.5 s and opened again, the
+//           history's points at once
 //   limiter  the master's detail: put the limiter in; its reduction shown
 //   automation  the timeline of strip 1: write mode, play, ride the fader
 //           down, stop; the lane as drawn; then click the ruler at 5 s and
@@ -256,7 +258,17 @@ try {
     result.loudness = await page.$$eval("#loudness .figure output", (els) =>
       Object.fromEntries(els.map((e) => [e.id.replace("loud-", ""), e.dataset.value ?? null])),
     );
-    result.history_points = await page.$eval("#loud-line", (e) => e.getAttribute("points").split(" ").length);
+    const historyPoints = () =>
+      page.$eval("#loud-line", (e) => e.getAttribute("points").split(" ").filter(Boolean).length);
+    result.history_points = await historyPoints();
+    // Closed for a while and opened again: the history is all there at
+    // once, the time it was closed included.
+    await page.click("#detail .close");
+    await sleep(1500);
+    await page.locator('.strip[data-strip="master"] .name').click();
+    await page.waitForSelector("#loud-line", { state: "attached" });
+    result.history_points_reopened = await historyPoints();
+    result.page_open_s = await page.evaluate(() => performance.now() / 1000);
     if (shotPath) await page.screenshot({ path: shotPath });
   } else if (scenario === "limiter") {
     await page.locator('.strip[data-strip="master"] .name').click();

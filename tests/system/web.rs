@@ -409,6 +409,14 @@ fn the_master_detail_shows_the_loudness_the_daemon_measures() {
         "{v}"
     );
     assert!(v["history_points"].as_u64().unwrap() > 1, "{v}");
+    // The history is the page's whole time (twice a second), not only
+    // while the detail was open.
+    let open_s = v["page_open_s"].as_f64().unwrap();
+    let reopened = v["history_points_reopened"].as_f64().unwrap();
+    assert!(
+        reopened >= 2.0 * open_s - 3.0,
+        "opened again after {open_s:.1} s, the history has {reopened} points: {v}"
+    );
 }
 
 #[test]

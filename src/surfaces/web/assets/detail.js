@@ -43,13 +43,13 @@ function svg(tag, attrs, parent) {
 /** Wire the panel to the page's sender. */
 export function initDetail(sender) {
   send = sender;
+  setInterval(sampleHistory, HISTORY_EVERY_MS);
 }
 
 /** Show `base`'s detail (`strip/1`, `bus/2`, `master`), or close it;
  * `known` holds the last value of every address the page was told of. */
 export function openDetail(base, name, known) {
   if (panel) panel.remove();
-  clearInterval(historyTimer);
   bands.clear();
   sends.clear();
   hpf.held = false;
@@ -386,8 +386,11 @@ export function detailReceive(address, args) {
     document.getElementById("gate-curve").setAttribute("points", gate.join(" "));
     return true;
   }
-  if (open === "master" && address.startsWith("/master/loudness/")) {
-    showLoudness(address.slice("/master/loudness/".length), args[0]);
+  if (address.startsWith("/master/loudness/")) {
+    const key = address.slice("/master/loudness/".length);
+    if (key === "short_term") shortTerm = Number.isFinite(args[0]) ? args[0] : LU_MIN;
+    if (open !== "master") return false;
+    showLoudness(key, args[0]);
     return true;
   }
   if (open === "master" && address.startsWith("/master/limiter/")) {
@@ -580,16 +583,16 @@ const FIGURES = [
   ["true_peak", "TP", "dBTP"],
 ];
 const HISTORY_S = 60;
+const HISTORY_EVERY_MS = 500;
 const LU_MIN = -60;
-/** Short-term loudness sampled twice a second: (seconds, LUFS). */
+/** Short-term loudness sampled twice a second from the page's start,
+ * whether or not the master's detail is open, so the detail opened at
+ * any time shows the last minute: (seconds, LUFS). */
 let history = [];
-let historyTimer = null;
 /** The newest short-term figure (the daemon sends it when it changes). */
 let shortTerm = LU_MIN;
 
 function loudnessPanel() {
-  history = [];
-  historyTimer = setInterval(drawHistory, 500);
   const box = document.createElement("div");
   box.id = "loudness";
   const figs = document.createElement("div");
@@ -613,6 +616,7 @@ function loudnessPanel() {
   reset.className = "loud-reset";
   reset.addEventListener("click", () => {
     history = [];
+    drawHistory(document.getElementById("loud-line"));
     send("/master/loudness/reset");
   });
   figs.appendChild(reset);
@@ -624,7 +628,7 @@ function loudnessPanel() {
     const t = svg("text", { x: 2, y: Number(yy) - 2, class: "axis" }, plot);
     t.textContent = `${lu}`;
   }
-  svg("polyline", { id: "loud-line", points: "", class: "curve" }, plot);
+  drawHistory(svg("polyline", { id: "loud-line", points: "", class: "curve" }, plot));
   box.appendChild(plot);
   return box;
 }
@@ -634,15 +638,19 @@ function showLoudness(key, v) {
   if (!out) return;
   out.textContent = Number.isFinite(v) ? v.toFixed(1) : "-\u221e";
   out.dataset.value = Number.isFinite(v) ? v.toFixed(2) : "-inf";
-  if (key === "short_term") shortTerm = Number.isFinite(v) ? v : LU_MIN;
 }
 
-function drawHistory() {
-  const line = document.getElementById("loud-line");
-  if (!line) return;
+function sampleHistory() {
   const now = performance.now() / 1000;
   history.push([now, shortTerm]);
   while (history.length && history[0][0] < now - HISTORY_S) history.shift();
+  drawHistory(document.getElementById("loud-line"));
+}
+
+/** The history on `line` (the plot's polyline), if it is shown. */
+function drawHistory(line) {
+  if (!line) return;
+  const now = performance.now() / 1000;
   const pts = history.map(([t, lu]) => {
     const xx = W - ((now - t) / HISTORY_S) * W;
     const yy = (Math.min(0, Math.max(LU_MIN, lu)) / LU_MIN) * 120;
