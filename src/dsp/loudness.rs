@@ -332,11 +332,19 @@ impl Histogram {
     }
 }
 
+/// How often the short-term history takes a reading, in 100 ms blocks
+/// (0.5 s of programme), and how many it keeps (the last minute).
+pub const HISTORY_EVERY_BLOCKS: u64 = 5;
+pub const HISTORY_READINGS: usize = 120;
+
 /// The figures, built from the audio thread's 100 ms blocks.
 #[derive(Debug, Clone)]
 pub struct LoudnessMeter {
     /// The last 30 blocks (3 s), newest last.
     recent: VecDeque<f64>,
+    /// Short-term loudness (LUFS) every [`HISTORY_EVERY_BLOCKS`] blocks
+    /// since the reset, the last [`HISTORY_READINGS`], newest last.
+    history: VecDeque<f32>,
     /// 100 ms blocks seen since the reset.
     blocks: u64,
     gating: Histogram,
@@ -357,6 +365,7 @@ impl LoudnessMeter {
     pub fn new() -> LoudnessMeter {
         LoudnessMeter {
             recent: VecDeque::with_capacity(30),
+            history: VecDeque::with_capacity(HISTORY_READINGS),
             blocks: 0,
             gating: Histogram::new(),
             short_term: Histogram::new(),
@@ -369,6 +378,7 @@ impl LoudnessMeter {
     /// Start again (integrated, range and peaks forget the past).
     pub fn reset(&mut self) {
         self.recent.clear();
+        self.history.clear();
         self.blocks = 0;
         self.gating.clear();
         self.short_term.clear();
@@ -402,6 +412,19 @@ impl LoudnessMeter {
         if self.blocks >= 30 && (self.blocks - 30).is_multiple_of(10) {
             self.short_term.add(self.window(30));
         }
+        if self.blocks.is_multiple_of(HISTORY_EVERY_BLOCKS) {
+            if self.history.len() == HISTORY_READINGS {
+                self.history.pop_front();
+            }
+            self.history
+                .push_back(energy_to_lufs(self.window(30)) as f32);
+        }
+    }
+
+    /// The short-term loudness (LUFS, `-inf` for silence) every 0.5 s of
+    /// programme over the last minute since the reset, oldest first.
+    pub fn history(&self) -> impl ExactSizeIterator<Item = f32> + '_ {
+        self.history.iter().copied()
     }
 
     /// The figures now.
@@ -582,6 +605,28 @@ mod tests {
                 assert!((x - y).abs() < 1e-6, "block {block}: {x} vs {y}");
             }
         }
+    }
+
+    #[test]
+    fn the_history_holds_a_short_term_reading_every_half_second_of_the_last_minute() {
+        let mut tap = LoudnessTap::new(RATE);
+        let mut meter = LoudnessMeter::new();
+        let mut at_each_reading = Vec::new();
+        let tone = sine(1000.0, 0.5, 75.0);
+        for c in tone.chunks(4800) {
+            tap.process(c, c, |b| meter.push(b));
+            if meter.blocks.is_multiple_of(HISTORY_EVERY_BLOCKS) {
+                at_each_reading.push(meter.reading().short_term as f32);
+            }
+        }
+        let history: Vec<f32> = meter.history().collect();
+        // 75 s of programme: the last minute, one reading each 0.5 s,
+        // each the short-term figure of its moment.
+        assert_eq!(history.len(), HISTORY_READINGS);
+        assert_eq!(history, at_each_reading[at_each_reading.len() - 120..]);
+        assert!((history[119] - meter.reading().short_term as f32).abs() < 1e-6);
+        meter.reset();
+        assert_eq!(meter.history().len(), 0);
     }
 
     #[test]

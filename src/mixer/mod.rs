@@ -369,8 +369,15 @@ impl Hub {
         self.loudness.reading()
     }
 
-    /// Start the loudness measurement again (integrated, range and the
-    /// peaks forget what came before).
+    /// The master's short-term loudness (LUFS, `-inf` for silence) every
+    /// 0.5 s of programme over the last minute since the reset, oldest
+    /// first, as of the last [`Hub::service`].
+    pub fn loudness_history(&self) -> impl ExactSizeIterator<Item = f32> + '_ {
+        self.loudness.history()
+    }
+
+    /// Start the loudness measurement again (integrated, range, the peaks
+    /// and the history forget what came before).
     pub fn reset_loudness(&mut self) {
         self.loudness.reset();
     }

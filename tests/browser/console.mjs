@@ -16,8 +16,8 @@
 //           drawn, and the gain reduction shown
 //   sends   strip 1's detail: its first send as shown; drag it off; make it pre
 //   loudness  the master's detail: the loudness figures shown and the
-//           points of its history; closed for 1.5 s and opened again, the
-//           history's points at once
+//           points of its history (and how long the page had been open);
+//           closed for 1.5 s and opened again, the history's points at once
 //   limiter  the master's detail: put the limiter in; its reduction shown
 //   automation  the timeline of strip 1: write mode, play, ride the fader
 //           down, stop; the lane as drawn; then click the ruler at 5 s and
@@ -261,6 +261,7 @@ try {
     const historyPoints = () =>
       page.$eval("#loud-line", (e) => e.getAttribute("points").split(" ").filter(Boolean).length);
     result.history_points = await historyPoints();
+    result.page_open_s_first = await page.evaluate(() => performance.now() / 1000);
     // Closed for a while and opened again: the history is all there at
     // once, the time it was closed included.
     await page.click("#detail .close");

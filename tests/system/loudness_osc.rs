@@ -1,8 +1,9 @@
 //! Loudness and gain reduction as a tablet sees them: the daemon on the
 //! dummy backend, liblo's oscdump subscribed with meters. The master's
 //! loudness arrives on `/master/loudness/...`, a compressor's gain
-//! reduction on `/strip/N/meter/gr`, and `/master/loudness/reset` restarts
-//! the programme measurement.
+//! reduction on `/strip/N/meter/gr`, `/master/loudness/history` answers
+//! the last minute of short-term readings, and `/master/loudness/reset`
+//! restarts the programme measurement and its history.
 
 use crate::common;
 use common::*;
@@ -43,6 +44,34 @@ fn last_value(lines: &Receiver<String>, addr: &str, window: Duration) -> Option<
     last
 }
 
+/// Ask `/master/loudness/history`: the short-term figures (LUFS) of its
+/// reply, oldest first.
+fn loudness_history(osc_port: u16) -> Vec<f32> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let ask = rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+        addr: "/master/loudness/history".into(),
+        args: vec![],
+    }))
+    .unwrap();
+    let mut buf = [0u8; 65_536];
+    let n = (0..5)
+        .find_map(|_| {
+            sock.send_to(&ask, ("127.0.0.1", osc_port)).unwrap();
+            recv(&sock, &mut buf).ok()
+        })
+        .expect("a /master/loudness/history reply within 5 s");
+    let mut msgs = Vec::new();
+    flatten_osc(rosc::decoder::decode_udp(&buf[..n]).unwrap().1, &mut msgs);
+    match msgs.as_slice() {
+        [(addr, rosc::OscType::Blob(b))] if addr == "/master/loudness/history" => b
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
+        other => panic!("the history reply: {other:?}"),
+    }
+}
+
 #[test]
 fn a_tablet_sees_the_master_loudness_and_gain_reduction() {
     if !liblo_tools_available() {
@@ -78,6 +107,29 @@ fn a_tablet_sees_the_master_loudness_and_gain_reduction() {
     assert!((figure("momentary") + 23.0).abs() < 0.1);
     assert!((figure("true_peak") + 23.0).abs() < 0.1);
 
+    // The history: a reading every 0.5 s since the start, filling up over
+    // the first 3 s (the window counts the time before as silence), then
+    // the tone's -23.
+    let history = loudness_history(run.osc);
+    println!("history: {history:?}");
+    assert!(
+        (6..=24).contains(&history.len()),
+        "{} readings after about 4 s: {history:?}",
+        history.len()
+    );
+    assert!(
+        (history[history.len() - 1] + 23.0).abs() < 0.2,
+        "{history:?}"
+    );
+    assert!(
+        history[0] < -29.0,
+        "the first reading, at 0.5 s: {history:?}"
+    );
+    assert!(
+        history.windows(2).take(5).all(|w| w[1] > w[0]),
+        "the window filling: {history:?}"
+    );
+
     // Switch the compressor in: its gain reduction shows.
     oscsend(run.osc, &["/strip/2/comp/on", "i", "1"]);
     let gr = last_value(&lines, "/strip/2/meter/gr", Duration::from_millis(800))
@@ -101,5 +153,12 @@ fn a_tablet_sees_the_master_loudness_and_gain_reduction() {
         integrated,
         Some(rosc::OscType::Float(f32::NEG_INFINITY)),
         "integrated after a reset in silence"
+    );
+    // The history starts again too, from silence.
+    let history = loudness_history(run.osc);
+    assert!(history.len() <= 3, "{history:?}");
+    assert!(
+        history.iter().all(|l| *l == f32::NEG_INFINITY),
+        "{history:?}"
     );
 }

@@ -111,6 +111,9 @@ pub enum OscCommand {
     },
     /// `/master/loudness/reset`: start the loudness measurement again.
     ResetLoudness,
+    /// `/master/loudness/history`: the short-term loudness of the last
+    /// minute, answered to the sender only.
+    LoudnessHistory,
     /// `/session/add_track name [stereo 0|1]`: a new track at the end.
     AddTrack {
         /// Its name.
@@ -570,6 +573,12 @@ fn message(m: OscMessage) -> Option<Result<OscCommand, OscError>> {
                     _ => bad("expected no argument or 0|1"),
                 },
                 _ => bad("expected no argument or 0|1"),
+            };
+        }
+        "/master/loudness/history" => {
+            return match args {
+                [] => Some(Ok(OscCommand::LoudnessHistory)),
+                _ => bad("expected no argument"),
             };
         }
         "/session/save" => {
@@ -1242,6 +1251,19 @@ mod tests {
         // The strip alone: not one of its controls.
         assert!(ask("strip/1/fader").first().is_some_and(Result::is_err));
         assert!(ask("strip/0").first().is_some_and(Result::is_err));
+    }
+
+    #[test]
+    fn the_loudness_history_is_asked_without_arguments() {
+        assert_eq!(
+            decode(&msg("/master/loudness/history", vec![])),
+            vec![Ok(OscCommand::LoudnessHistory)]
+        );
+        assert!(
+            decode(&msg("/master/loudness/history", vec![OscType::Int(1)]))
+                .first()
+                .is_some_and(Result::is_err)
+        );
     }
 
     #[test]

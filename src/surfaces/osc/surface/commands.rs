@@ -96,6 +96,11 @@ impl OscSurface {
                 hub.reset_loudness();
                 tracing::info!("loudness: measurement restarted");
             }
+            OscCommand::LoudnessHistory => {
+                let history = hub.loudness_history().map(|lufs| [f64::from(lufs)]);
+                let blob = OscType::Blob(f32_rows(history));
+                out.extend(self.one_datagram("/master/loudness/history".into(), vec![blob], from));
+            }
             OscCommand::UndoAutomation => {
                 let n = hub.undo_automation().map_err(|e| e.to_string())?;
                 tracing::info!("automation: undid the last pass ({n} lanes)");

@@ -442,7 +442,9 @@ function receive(address, args) {
     timelineReceive(address, args);
     return;
   }
-  if (!address.startsWith("/eq/response") && address !== "/meters") last.set(address, args);
+  if (!address.startsWith("/eq/response") && address !== "/meters" && address !== "/master/loudness/history") {
+    last.set(address, args);
+  }
   // The open strip's detail takes its EQ messages (they also reach the
   // strip below when it shows them).
   detailReceive(address, args);

@@ -386,6 +386,10 @@ export function detailReceive(address, args) {
     document.getElementById("gate-curve").setAttribute("points", gate.join(" "));
     return true;
   }
+  if (address === "/master/loudness/history") {
+    seedHistory(args[0]);
+    return true;
+  }
   if (address.startsWith("/master/loudness/")) {
     const key = address.slice("/master/loudness/".length);
     if (key === "short_term") shortTerm = Number.isFinite(args[0]) ? args[0] : LU_MIN;
@@ -587,12 +591,15 @@ const HISTORY_EVERY_MS = 500;
 const LU_MIN = -60;
 /** Short-term loudness sampled twice a second from the page's start,
  * whether or not the master's detail is open, so the detail opened at
- * any time shows the last minute: (seconds, LUFS). */
+ * any time shows the last minute: (seconds, LUFS). Opening the detail
+ * asks the daemon for its own minute (`/master/loudness/history`), which
+ * takes the place of the page's: it reaches back before the page. */
 let history = [];
 /** The newest short-term figure (the daemon sends it when it changes). */
 let shortTerm = LU_MIN;
 
 function loudnessPanel() {
+  send("/master/loudness/history");
   const box = document.createElement("div");
   box.id = "loudness";
   const figs = document.createElement("div");
@@ -638,6 +645,19 @@ function showLoudness(key, v) {
   if (!out) return;
   out.textContent = Number.isFinite(v) ? v.toFixed(1) : "-\u221e";
   out.dataset.value = Number.isFinite(v) ? v.toFixed(2) : "-inf";
+}
+
+/** The daemon's history: short-term LUFS as f32 (little-endian), one
+ * every 0.5 s of programme, oldest first, the newest now. */
+function seedHistory(blob) {
+  if (!(blob instanceof DataView)) return;
+  const n = Math.floor(blob.byteLength / 4);
+  const now = performance.now() / 1000;
+  history = [];
+  for (let i = 0; i < n; i++) {
+    history.push([now - (n - 1 - i) * (HISTORY_EVERY_MS / 1000), blob.getFloat32(4 * i, true)]);
+  }
+  drawHistory(document.getElementById("loud-line"));
 }
 
 function sampleHistory() {
