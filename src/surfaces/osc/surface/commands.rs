@@ -97,9 +97,9 @@ impl OscSurface {
                 tracing::info!("loudness: measurement restarted");
             }
             OscCommand::LoudnessHistory => {
-                let history = hub.loudness_history().map(|lufs| [f64::from(lufs)]);
-                let blob = OscType::Blob(f32_rows(history));
-                out.extend(self.one_datagram("/master/loudness/history".into(), vec![blob], from));
+                let blob = hub.loudness_history().flat_map(f32::to_le_bytes).collect();
+                let addr = "/master/loudness/history".into();
+                out.extend(self.one_datagram(addr, vec![OscType::Blob(blob)], from));
             }
             OscCommand::UndoAutomation => {
                 let n = hub.undo_automation().map_err(|e| e.to_string())?;
