@@ -589,11 +589,10 @@ const FIGURES = [
 const HISTORY_S = 60;
 const HISTORY_EVERY_MS = 500;
 const LU_MIN = -60;
-/** Short-term loudness sampled twice a second from the page's start,
- * whether or not the master's detail is open, so the detail opened at
- * any time shows the last minute: (seconds, LUFS). Opening the detail
- * asks the daemon for its own minute (`/master/loudness/history`), which
- * takes the place of the page's: it reaches back before the page. */
+/** The last minute of short-term loudness: (seconds, LUFS). Opening
+ * the master's detail asks the daemon for its own minute
+ * (`/master/loudness/history`, which reaches back before the page);
+ * while the detail is open the page adds a reading twice a second. */
 let history = [];
 /** The newest short-term figure (the daemon sends it when it changes). */
 let shortTerm = LU_MIN;
@@ -661,10 +660,12 @@ function seedHistory(blob) {
 }
 
 function sampleHistory() {
+  const line = document.getElementById("loud-line");
+  if (!line) return;
   const now = performance.now() / 1000;
   history.push([now, shortTerm]);
   while (history.length && history[0][0] < now - HISTORY_S) history.shift();
-  drawHistory(document.getElementById("loud-line"));
+  drawHistory(line);
 }
 
 /** The history on `line` (the plot's polyline), if it is shown. */
