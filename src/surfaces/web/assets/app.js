@@ -395,7 +395,8 @@ function drawMeters() {
   window.faderd.meterFrames += 1;
   const tracks = blob.getUint16(0, true);
   const buses = blob.getUint16(2, true);
-  const n = Math.min(meterStrips(blob), metersSince.length / 2);
+  // (`showMeters` sized the maxima for this, the newest, blob.)
+  const n = metersSince.length / 2;
   if (blob.byteLength >= 4 + METER_STRIDE * n + 2) {
     detailLimiter(blob.getUint16(4 + METER_STRIDE * n, true) / 100);
   }
@@ -434,6 +435,15 @@ function dropStripsBeyond(tracks, buses) {
   }
 }
 
+/** The meter stream and the answers to one asker (curves, the loudness
+ * history): not state for a detail opened later to be shown. */
+function isReply(address) {
+  return (
+    address === "/meters" ||
+    ["/eq/response", "/dyn/response", "/master/loudness/history"].some((p) => address.startsWith(p))
+  );
+}
+
 /** One message from the daemon. */
 function receive(address, args) {
   window.faderd.received += 1;
@@ -442,9 +452,7 @@ function receive(address, args) {
     timelineReceive(address, args);
     return;
   }
-  if (!address.startsWith("/eq/response") && address !== "/meters" && address !== "/master/loudness/history") {
-    last.set(address, args);
-  }
+  if (!isReply(address)) last.set(address, args);
   // The open strip's detail takes its EQ messages (they also reach the
   // strip below when it shows them).
   detailReceive(address, args);
