@@ -89,6 +89,15 @@ function oscFloat(address, value) {
  * 32 high, each lane 72 with 6 above and below its travel). */
 const laneY = (k, v) => 32 + k * 72 + 6 + (1 - v) * (72 - 12);
 
+/** Press the mouse at (ax, ay), move it to (bx, by) in `steps` even
+ * steps and, unless `release` is false, let go. */
+async function dragMouse(page, [ax, ay], [bx, by], steps, release = true) {
+  await page.mouse.move(ax, ay);
+  await page.mouse.down();
+  for (let k = 1; k <= steps; k++) await page.mouse.move(ax + ((bx - ax) * k) / steps, ay + ((by - ay) * k) / steps);
+  if (release) await page.mouse.up();
+}
+
 /** Where on the screen `page`'s timeline shows time `t` (s) at plot
  * height `y`. */
 async function timelineAt(page, t, y) {
@@ -348,11 +357,7 @@ try {
       await sleep(300);
       const [ax, ay] = await rulerAt(2);
       const [bx] = await rulerAt(4);
-      await page.mouse.move(ax, ay);
-      await page.mouse.down();
-      await page.mouse.move((ax + bx) / 2, ay);
-      await page.mouse.move(bx, ay);
-      await page.mouse.up();
+      await dragMouse(page, [ax, ay], [bx, ay], 2);
       await page.waitForSelector("#tl-loop.on", { timeout: 3000 });
       result.loop_span = await page.$eval("#tl-loop-span", (r) => Number(r.getAttribute("width")));
     }
@@ -401,11 +406,7 @@ try {
     if (scenario === "draw") {
       await page.click("#tl-draw");
       result.pen = await page.$eval("#tl-draw", (b) => b.getAttribute("aria-pressed"));
-      const [ax, ay] = await at(2, 0.2);
-      const [bx, by] = await at(8, 0.8);
-      await page.mouse.move(ax, ay);
-      await page.mouse.down();
-      for (let k = 1; k <= 30; k++) await page.mouse.move(ax + ((bx - ax) * k) / 30, ay + ((by - ay) * k) / 30);
+      await dragMouse(page, await at(2, 0.2), await at(8, 0.8), 30, false);
       result.stroke_shown = await page.$$eval("#tl-plot .lane-stroke", (els) => els.length);
       await page.mouse.up();
       await page.waitForFunction(
@@ -417,12 +418,7 @@ try {
       // The pen off, a stretch picked from 3 s to 7 s above the line, and
       // deleted with the Delete button.
       await page.click("#tl-draw");
-      const [rx, ry] = await at(3, 0.7);
-      const [sx] = await at(7, 0.7);
-      await page.mouse.move(rx, ry);
-      await page.mouse.down();
-      for (let k = 1; k <= 5; k++) await page.mouse.move(rx + ((sx - rx) * k) / 5, ry);
-      await page.mouse.up();
+      await dragMouse(page, await at(3, 0.7), await at(7, 0.7), 5);
       result.range_shown = await page.$$eval("#tl-plot .lane-range", (els) => els.length);
       await page.click("#tl-delete");
       await page.waitForFunction(
@@ -436,11 +432,7 @@ try {
       await page.mouse.dblclick(ax, ay);
       result.added = await waitPoints(3);
       // Drag it to 12 s, halfway up.
-      const [bx, by] = await at(12, 0.5);
-      await page.mouse.move(ax, ay);
-      await page.mouse.down();
-      for (let k = 1; k <= 5; k++) await page.mouse.move(ax + ((bx - ax) * k) / 5, ay + ((by - ay) * k) / 5);
-      await page.mouse.up();
+      await dragMouse(page, [ax, ay], await at(12, 0.5), 5);
       await page.waitForFunction(
         (sel) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([t]) => t > 11),
         lane,
@@ -470,12 +462,7 @@ try {
       // Dragged to the top of the lane (under the ruler's reach), then
       // from there back down: the point is the press's, not the ruler's.
       const drag = async ([t, v0], v1) => {
-        const [px, py] = await at(t, v0);
-        const [, qy] = await at(t, v1);
-        await page.mouse.move(px, py);
-        await page.mouse.down();
-        for (let k = 1; k <= 5; k++) await page.mouse.move(px, py + ((qy - py) * k) / 5);
-        await page.mouse.up();
+        await dragMouse(page, await at(t, v0), await at(t, v1), 5);
         await page.waitForFunction(
           ([sel, v]) => JSON.parse(document.querySelector(`${sel} .lane-line`)?.dataset.raw || "[]").some(([, u]) => Math.abs(u - v) < 0.02),
           [lane, v1],
@@ -505,12 +492,7 @@ try {
     const k = result.lanes.indexOf("comp/on");
     const at = (t, v) => timelineAt(page, t, laneY(k, v));
     await page.click("#tl-draw");
-    const [ax, ay] = await at(2, 0.1);
-    const [bx, by] = await at(8, 0.9);
-    await page.mouse.move(ax, ay);
-    await page.mouse.down();
-    for (let s = 1; s <= 20; s++) await page.mouse.move(ax + ((bx - ax) * s) / 20, ay + ((by - ay) * s) / 20);
-    await page.mouse.up();
+    await dragMouse(page, await at(2, 0.1), await at(8, 0.9), 20);
     await page.waitForFunction(
       () => JSON.parse(document.querySelector('#tl-plot g.lane[data-lane="comp/on"] .lane-line')?.dataset.raw || "[]").length > 2,
       null,
