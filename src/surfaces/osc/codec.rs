@@ -1299,20 +1299,31 @@ mod tests {
     #[test]
     fn a_lane_edit_carries_its_span_and_points_as_the_lanes_reply_does() {
         use crate::model::LaneParam;
-        let s = |t: &str| OscType::String(t.into());
         let blob: Vec<u8> = [2.5f32, 0.25, 3.0, 1.0]
             .iter()
             .flat_map(|x| x.to_le_bytes())
             .collect();
+        // STRIP LANE FROM TO [POINTS]
+        let edit =
+            |strip: &str, lane: &str, from: OscType, to: OscType, points: Option<Vec<u8>>| {
+                let mut args = vec![
+                    OscType::String(strip.into()),
+                    OscType::String(lane.into()),
+                    from,
+                    to,
+                ];
+                args.extend(points.map(OscType::Blob));
+                args
+            };
         let ask = |args| decode(&msg("/automation/edit", args));
         assert_eq!(
-            ask(vec![
-                s("bus/1"),
-                s("pan"),
+            ask(edit(
+                "bus/1",
+                "pan",
                 OscType::Float(2.0),
                 OscType::Int(4),
-                OscType::Blob(blob.clone()),
-            ]),
+                Some(blob.clone())
+            )),
             vec![Ok(OscCommand::EditLane {
                 strip: StripRef::Bus(0),
                 lane: LaneParam::Pan,
@@ -1323,39 +1334,35 @@ mod tests {
                 },
             })]
         );
+        let (one, two) = (OscType::Float(1.0), OscType::Float(2.0));
         // Deleting: an empty blob.
         assert!(
-            ask(vec![
-                s("strip/1"),
-                s("gain"),
-                OscType::Float(1.0),
-                OscType::Float(1.0),
-                OscType::Blob(Vec::new()),
-            ])[0]
+            ask(edit(
+                "strip/1",
+                "gain",
+                one.clone(),
+                one.clone(),
+                Some(Vec::new())
+            ))[0]
                 .is_ok()
         );
         for bad in [
             // A ragged blob, a lane that is no lane, no blob.
-            vec![
-                s("strip/1"),
-                s("gain"),
-                OscType::Float(1.0),
-                OscType::Float(2.0),
-                OscType::Blob(blob[..6].to_vec()),
-            ],
-            vec![
-                s("strip/1"),
-                s("volume"),
-                OscType::Float(1.0),
-                OscType::Float(2.0),
-                OscType::Blob(blob.clone()),
-            ],
-            vec![
-                s("strip/1"),
-                s("gain"),
-                OscType::Float(1.0),
-                OscType::Float(2.0),
-            ],
+            edit(
+                "strip/1",
+                "gain",
+                one.clone(),
+                two.clone(),
+                Some(blob[..6].to_vec()),
+            ),
+            edit(
+                "strip/1",
+                "volume",
+                one.clone(),
+                two.clone(),
+                Some(blob.clone()),
+            ),
+            edit("strip/1", "gain", one.clone(), two.clone(), None),
         ] {
             assert!(ask(bad.clone())[0].is_err(), "{bad:?}");
         }
