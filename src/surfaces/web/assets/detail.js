@@ -390,11 +390,8 @@ export function detailReceive(address, args) {
     seedHistory(args[0]);
     return true;
   }
-  if (address.startsWith("/master/loudness/")) {
-    const key = address.slice("/master/loudness/".length);
-    if (key === "short_term") shortTerm = Number.isFinite(args[0]) ? args[0] : LU_MIN;
-    if (open !== "master") return false;
-    showLoudness(key, args[0]);
+  if (open === "master" && address.startsWith("/master/loudness/")) {
+    showLoudness(address.slice("/master/loudness/".length), args[0]);
     return true;
   }
   if (open === "master" && address.startsWith("/master/limiter/")) {
@@ -640,6 +637,7 @@ function loudnessPanel() {
 }
 
 function showLoudness(key, v) {
+  if (key === "short_term") shortTerm = Number.isFinite(v) ? v : LU_MIN;
   const out = document.getElementById(`loud-${key}`);
   if (!out) return;
   out.textContent = Number.isFinite(v) ? v.toFixed(1) : "-\u221e";
